@@ -1,0 +1,19 @@
+// Command clip is a zero-shot image classifier: it runs OpenAI's CLIP from
+// an ONNX export in pure Go. All of its behaviour lives in pkg/cli.
+package main
+
+import (
+	"os"
+
+	"github.com/clip-go/clip/pkg/cli"
+)
+
+// Set by the Makefile through -ldflags "-X main.version=… -X main.commit=…".
+var (
+	version = ""
+	commit  = ""
+)
+
+func main() {
+	os.Exit(cli.Main(version, commit, os.Args[1:]))
+}

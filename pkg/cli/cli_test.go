@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/cli/iostreams"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Version: "1.2.3", Commit: "abcdef012345", Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
+	code = Run(context.Background(), f, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		code, out, _ := run(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+		for _, want := range []string{"1.2.3", "abcdef012345", runtime.Version()} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v: output %q lacks %q", args, out, want)
+			}
+		}
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	cases := [][]string{
+		{"--no-such-flag"},
+		{"no-such-command"},
+		{"version", "extra-arg"},
+		{"version", "--format", "xml"},
+		{"version", "--threads", "-1"},
+	}
+	for _, args := range cases {
+		code, out, errOut := run(t, args...)
+		if code != cmdutil.ExitUsage {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, cmdutil.ExitUsage, errOut)
+		}
+		if out != "" {
+			t.Errorf("%v: wrote %q to stdout on a usage error", args, out)
+		}
+		if !strings.HasPrefix(errOut, "clip: ") || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: want exactly one error line on stderr, got %q", args, errOut)
+		}
+	}
+}
+
+func TestHelpListsContract(t *testing.T) {
+	code, out, _ := run(t, "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, verb := range []string{"classify", "embed", "tokenize", "preprocess", "models", "onnx", "version", "completion"} {
+		if !strings.Contains(out, "  "+verb) {
+			t.Errorf("--help does not list %q:\n%s", verb, out)
+		}
+	}
+	for _, flag := range []string{"--model", "--format", "--quiet", "--threads", "--offline"} {
+		if !strings.Contains(out, flag) {
+			t.Errorf("--help does not list global flag %s", flag)
+		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	code, out, _ := run(t, "completion", "bash")
+	if code != 0 || !strings.Contains(out, "bash completion") {
+		t.Fatalf("completion bash: exit %d, %d bytes", code, len(out))
+	}
+}
+
+func TestOutputFormatDefault(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
+	if got, _ := f.OutputFormat(); got != cmdutil.FormatJSONL {
+		t.Errorf("piped default = %q, want jsonl", got)
+	}
+	ios.SetStdoutTTY(true)
+	if got, _ := f.OutputFormat(); got != cmdutil.FormatTable {
+		t.Errorf("terminal default = %q, want table", got)
+	}
+	f.Globals.Format = "csv"
+	if got, _ := f.OutputFormat(); got != cmdutil.FormatCSV {
+		t.Errorf("explicit = %q, want csv", got)
+	}
+}
+
+func TestOfflineFromEnv(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	env := map[string]string{"HF_HUB_OFFLINE": "1"}
+	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(k string) string { return env[k] }}
+	if !f.Offline() {
+		t.Error("HF_HUB_OFFLINE=1 not honoured")
+	}
+	env["HF_HUB_OFFLINE"] = "0"
+	if f.Offline() {
+		t.Error("HF_HUB_OFFLINE=0 treated as offline")
+	}
+	f.Globals.Offline = true
+	if !f.Offline() {
+		t.Error("--offline not honoured")
+	}
+}

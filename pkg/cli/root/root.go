@@ -1,0 +1,102 @@
+// Package root assembles the clip command tree: global flags, every verb,
+// and how usage errors are reported.
+package root
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	versioncmd "github.com/clip-go/clip/pkg/cli/version"
+)
+
+// State records how far execution got, so the caller can tell a rejected
+// command line (exit 2) from a command that ran and failed.
+type State struct{ started bool }
+
+// Started reports whether a command's Run began.
+func (s *State) Started() bool { return s.started }
+
+// NewCmdRoot returns the `clip` command with every verb registered.
+func NewCmdRoot(f *cmdutil.Factory) (*cobra.Command, *State) {
+	st := &State{}
+	cmd := &cobra.Command{
+		Use:   "clip <command>",
+		Short: "Zero-shot image classification with OpenAI's CLIP, in pure Go",
+		Long: `clip ranks labels for images with OpenAI's CLIP, run from a Hugging Face
+ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`,
+		Example: `  clip classify ./photos/*.jpg --labels cat,dog,zebra
+  clip classify shots/ -r --labels-file labels.txt --format json | jq '.[] | select(.label=="dog")'
+  clip classify assets/*.png --labels logo,photo --expect logo`,
+		Version:       versioncmd.Line(f),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			st.started = true
+			if _, err := f.OutputFormat(); err != nil {
+				return err
+			}
+			if f.Globals.Threads < 0 {
+				return cmdutil.UsageErrorf("--threads must be 0 (all cores) or more, not %d", f.Globals.Threads)
+			}
+			return nil
+		},
+	}
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+	cmd.SetIn(f.IOStreams.In)
+	cmd.SetVersionTemplate("{{.Version}}\n")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cmdutil.UsageErrorf("%v (see '%s --help')", err, c.CommandPath())
+	})
+
+	pf := cmd.PersistentFlags()
+	g := f.Globals
+	pf.StringVarP(&g.Model, "model", "m", "", "model: catalogue name, Hugging Face repo id (owner/name[@revision]) or local directory (default clip-vit-base-patch32)")
+	pf.StringVar(&g.Format, "format", "", "output format: table|json|jsonl|csv (default: table on a terminal, jsonl otherwise)")
+	pf.BoolVarP(&g.Quiet, "quiet", "q", false, "no progress bars or summaries on stderr")
+	pf.IntVar(&g.Threads, "threads", 0, "CPU threads for inference (0: all cores)")
+	pf.BoolVar(&g.Offline, "offline", false, "never use the network (also HF_HUB_OFFLINE=1)")
+
+	cmd.AddCommand(
+		notYet("classify [IMAGE|DIR|URL|-]...", "Rank labels for images (zero-shot)", 8),
+		notYet("embed [IMAGE...]", "Write normalised image or text embeddings", 8),
+		notYet("tokenize TEXT...", "Show CLIP token ids for texts", 5),
+		notYet("preprocess IMAGE", "Write the exact input tensor the model sees (.npy)", 6),
+		modelsGroup(),
+		onnxGroup(),
+		versioncmd.NewCmdVersion(f),
+	)
+	return cmd, st
+}
+
+func modelsGroup() *cobra.Command {
+	c := &cobra.Command{Use: "models <command>", Short: "List, download, verify and remove models"}
+	for _, v := range []string{"list", "pull NAME", "info NAME|DIR", "verify NAME", "rm NAME", "path NAME"} {
+		c.AddCommand(notYet(v, "", 7))
+	}
+	return c
+}
+
+func onnxGroup() *cobra.Command {
+	c := &cobra.Command{Use: "onnx <command>", Short: "Inspect, run and time ONNX files with clip's engine"}
+	c.AddCommand(
+		notYet("info MODEL.onnx", "Inputs, outputs, opset, ops and parameters of an ONNX file", 4),
+		notYet("run MODEL.onnx", "Run an ONNX file on .npy inputs", 4),
+		notYet("bench MODEL.onnx", "Time the engine on random inputs", 10),
+	)
+	return c
+}
+
+// notYet is a placeholder for a verb whose issue has not landed: it exits 2.
+func notYet(use, short string, issue int) *cobra.Command {
+	return &cobra.Command{
+		Use:                use,
+		Short:              short,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdutil.NewExitError(cmdutil.ExitUsage, fmt.Errorf("%s: not yet implemented (issue %d)", cmd.CommandPath(), issue))
+		},
+	}
+}
