@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Writes testdata/images/: real photos from Debian's python3-skimage data
+folder (public domain / CC0) re-encoded small, plus edge cases for the
+decoders and converters of pkg/imageproc.
+
+Deterministic: same Pillow + libjpeg-turbo/zlib/libwebp => same bytes.
+Run with Debian's /usr/bin/python3 (python3-pil, python3-skimage).
+
+    /usr/bin/python3 scripts/make_test_images.py [OUT_DIR]
+"""
+
+import io
+import os
+import sys
+
+import numpy as np
+from PIL import Image, features
+
+SKIMAGE_DATA = "/usr/lib/python3/dist-packages/skimage/data"
+
+
+def src(name):
+    im = Image.open(os.path.join(SKIMAGE_DATA, name))
+    im.load()
+    return im
+
+
+def fit(im, limit=512):
+    """Shrinks so the long side is at most `limit` (Pillow BICUBIC)."""
+    if max(im.size) <= limit:
+        return im
+    s = limit / max(im.size)
+    return im.resize((round(im.width * s), round(im.height * s)), Image.BICUBIC)
+
+
+def exif_with_orientation(o):
+    exif = Image.Exif()
+    exif[0x0112] = o
+    return exif.tobytes()
+
+
+# For EXIF orientation o, the stored pixels are the inverse of what
+# ImageOps.exif_transpose applies, so every file displays as the same picture.
+STORE_FOR_ORIENTATION = {
+    1: None,
+    2: Image.FLIP_LEFT_RIGHT,
+    3: Image.ROTATE_180,
+    4: Image.FLIP_TOP_BOTTOM,
+    5: Image.TRANSPOSE,
+    6: Image.ROTATE_90,  # exif_transpose applies ROTATE_270
+    7: Image.TRANSVERSE,
+    8: Image.ROTATE_270,  # exif_transpose applies ROTATE_90
+}
+
+
+def main(out):
+    os.makedirs(out, exist_ok=True)
+
+    def path(name):
+        return os.path.join(out, name)
+
+    # --- real photos -----------------------------------------------------
+    fit(src("astronaut.png")).save(path("astronaut.jpg"), quality=90)
+    fit(src("chelsea.png")).save(path("chelsea.jpg"), quality=90)
+    fit(src("coffee.png")).save(path("coffee.jpg"), quality=90)
+    fit(src("rocket.jpg")).save(path("rocket.jpg"), quality=90)
+    # The largest photo of the set (1411x1411, ~2 MP) kept at full size so
+    # tests resize something realistic.
+    src("retina.jpg").save(path("retina_2mp.jpg"), quality=90)
+    # A real RGBA PNG (silhouette on transparent background), unchanged.
+    src("horse.png").save(path("horse_rgba.png"), optimize=False)
+
+    # --- edge cases, made from a crop of a real photo ----------------------
+    base = src("coffee.png").convert("RGB").crop((100, 60, 196, 124))  # 96x64
+    arr = np.asarray(base)
+
+    gray = base.convert("L")
+    gray.save(path("gray.jpg"), quality=90)
+    gray.save(path("gray.png"))
+
+    # 16-bit grayscale covering the whole range: Pillow clips (not scales)
+    # values above 255 when converting to 8 bits, so most pixels saturate.
+    g16 = (np.asarray(gray).astype(np.uint32) * 257 // 4).astype(np.uint16)
+    g16[:, :8] = np.arange(8, dtype=np.uint16)[None, :] * 37  # some < 256
+    Image.fromarray(g16, "I;16").save(path("gray16.png"))
+
+    base.convert("CMYK").save(path("cmyk.jpg"), quality=90)
+
+    # RGBA with fully and partly transparent pixels whose colour is not
+    # black, so "drop alpha" and "composite on black/white" differ.
+    alpha = np.zeros(arr.shape[:2], np.uint8)
+    alpha[:, 32:64] = 128
+    alpha[:, 64:] = 255
+    alpha[:8, :] = 0
+    rgba = np.dstack([arr, alpha])
+    Image.fromarray(rgba, "RGBA").save(path("rgba.png"))
+    la = np.dstack([np.asarray(gray), alpha])
+    Image.fromarray(la, "LA").save(path("la.png"))
+
+    pal = base.quantize(colors=32, method=Image.MEDIANCUT, dither=Image.NONE)
+    pal.info["transparency"] = 3
+    pal.save(path("palette_transparent.png"), transparency=3)
+
+    # Animated GIF: frames differ, the first frame is what counts.
+    frames = [base.quantize(colors=64, dither=Image.NONE)]
+    frames.append(base.transpose(Image.FLIP_LEFT_RIGHT).quantize(colors=64, dither=Image.NONE))
+    frames.append(Image.new("RGB", base.size, (255, 0, 0)).quantize(colors=2))
+    frames[0].save(path("animated.gif"), save_all=True, append_images=frames[1:],
+                   duration=100, loop=0)
+
+    base.save(path("progressive.jpg"), quality=90, progressive=True)
+    base.save(path("baseline_444.jpg"), quality=90, subsampling=0)
+    base.save(path("baseline_422.jpg"), quality=90, subsampling=1)
+
+    # EXIF orientations 1-8 of one asymmetric 64x48 picture (multiples of 16,
+    # 4:4:4, q95 so that the eight decodes agree closely).
+    pic = base.crop((0, 0, 64, 48))
+    for o, method in STORE_FOR_ORIENTATION.items():
+        stored = pic if method is None else pic.transpose(method)
+        stored.save(path(f"exif_orientation_{o}.jpg"), quality=95, subsampling=0,
+                    exif=exif_with_orientation(o))
+
+    Image.new("RGB", (1, 1), (200, 30, 90)).save(path("tiny_1x1.png"))
+    Image.new("RGB", (1, 1), (200, 30, 90)).save(path("tiny_1x1.jpg"), quality=90)
+
+    strip = src("coffee.png").convert("RGB").resize((4000, 50), Image.BICUBIC)
+    strip.save(path("wide_4000x50.jpg"), quality=90)
+    strip.transpose(Image.ROTATE_90).save(path("tall_50x4000.png"))
+
+    if features.check("webp"):
+        base.save(path("lossless.webp"), lossless=True)
+        base.save(path("lossy.webp"), quality=80, method=4)
+        Image.fromarray(rgba, "RGBA").save(path("rgba_lossless.webp"), lossless=True, exact=True)
+    else:
+        print("Pillow has no WebP support: WebP test images not made", file=sys.stderr)
+
+    base.save(path("image.bmp"))
+    base.save(path("image.tiff"))
+    base.save(path("image_lzw.tiff"), compression="tiff_lzw")
+
+    # --- broken files -----------------------------------------------------
+    buf = io.BytesIO()
+    base.save(buf, "JPEG", quality=90)
+    jpg = buf.getvalue()
+    with open(path("broken_truncated.jpg"), "wb") as f:
+        f.write(jpg[: len(jpg) // 2])
+    buf = io.BytesIO()
+    base.save(buf, "PNG")
+    png = buf.getvalue()
+    with open(path("broken_truncated.png"), "wb") as f:
+        f.write(png[: len(png) // 2])
+    open(path("broken_empty.jpg"), "wb").close()
+    with open(path("broken_text.jpg"), "w") as f:
+        f.write("this is a text file, not a JPEG\n")
+
+
+if __name__ == "__main__":
+    here = os.path.dirname(os.path.abspath(__file__))
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "testdata", "images"))
