@@ -1,0 +1,403 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Register and cache blocking of the packed GEMM (BLIS-style).
+//
+//   - gemmMR×gemmNR is the micro-tile held in registers: 6 rows × 16 columns
+//     = 12 ymm accumulators, 2 ymm for a row of B, 1-2 for broadcasts of A.
+//   - gemmKC is the depth of one packed block: a packed B micro-panel
+//     (KC×NR×4 = 16 KiB) stays in L1 while the A micro-panels stream past.
+//   - gemmMC rows of packed A (MC×KC×4 ≈ 150 KiB) stay in L2 while the
+//     micro-panels of B are swept.
+//   - gemmMChunk and gemmNC bound the shared packing buffers for very large
+//     operands; the ViT shapes (M ≤ 400, N ≤ 3072) fit in one chunk.
+const (
+	gemmMR     = 6
+	gemmNR     = 16
+	gemmKC     = 256
+	gemmMC     = 144
+	gemmMChunk = 1020
+	gemmNC     = 4096
+
+	// gemmParallelFlops is the work below which a call stays on one thread:
+	// waking a worker costs a few microseconds, about 0.5 MFLOP of work.
+	gemmParallelFlops = 4 << 20
+)
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// matrices, where op(X) is X or Xᵀ. op(A) is m×k, op(B) is k×n and C is
+// m×n; lda, ldb and ldc are the row strides (in elements) of A, B and C as
+// stored. When beta is 0, C is only written, never read (it may hold NaN).
+//
+// It runs on p's threads when p is free and the product is large enough;
+// p may be nil. Like BLAS, it panics when the dimensions, strides or slice
+// lengths are inconsistent: those are programming errors of the caller.
+func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if err := checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
+		panic(err.Error())
+	}
+	sgemm(p, activeKernel, gemmOperands{
+		transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+	})
+}
+
+// SgemmPacked is Sgemm with a B operand packed once by PackB (typically a
+// weight matrix), which saves re-packing it on every call. op(A) is m×k and
+// C is m×n where k×n is the shape of pb.
+func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+	if pb == nil {
+		panic("kernels: SgemmPacked: nil PackedB")
+	}
+	n, k := pb.n, pb.k
+	if err := checkGemm(transA, false, m, n, k, a, lda, nil, n, c, ldc); err != nil {
+		panic(err.Error())
+	}
+	sgemm(p, activeKernel, gemmOperands{
+		transA: transA, m: m, n: n, k: k, alpha: alpha,
+		a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc,
+	})
+}
+
+// checkGemm validates a GEMM call in the manner of BLAS. b == nil skips
+// the checks of B (it is pre-packed).
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) error {
+	if m < 0 || n < 0 || k < 0 {
+		return fmt.Errorf("kernels: Sgemm: negative dimension m=%d n=%d k=%d", m, n, k)
+	}
+	rowsA, colsA := m, k
+	if transA {
+		rowsA, colsA = k, m
+	}
+	rowsB, colsB := k, n
+	if transB {
+		rowsB, colsB = n, k
+	}
+	if lda < max(1, colsA) {
+		return fmt.Errorf("kernels: Sgemm: lda=%d < %d columns of A", lda, colsA)
+	}
+	if b != nil && ldb < max(1, colsB) {
+		return fmt.Errorf("kernels: Sgemm: ldb=%d < %d columns of B", ldb, colsB)
+	}
+	if ldc < max(1, n) {
+		return fmt.Errorf("kernels: Sgemm: ldc=%d < n=%d", ldc, n)
+	}
+	if m == 0 || n == 0 {
+		return nil
+	}
+	if k > 0 {
+		if need := (rowsA-1)*lda + colsA; len(a) < need {
+			return fmt.Errorf("kernels: Sgemm: len(a)=%d < %d needed for a %d×%d A with lda=%d", len(a), need, rowsA, colsA, lda)
+		}
+		if b != nil {
+			if need := (rowsB-1)*ldb + colsB; len(b) < need {
+				return fmt.Errorf("kernels: Sgemm: len(b)=%d < %d needed for a %d×%d B with ldb=%d", len(b), need, rowsB, colsB, ldb)
+			}
+		}
+	}
+	if need := (m-1)*ldc + n; len(c) < need {
+		return fmt.Errorf("kernels: Sgemm: len(c)=%d < %d needed for a %d×%d C with ldc=%d", len(c), need, m, n, ldc)
+	}
+	return nil
+}
+
+// microKernel computes the MR×NR tile C (=|+=) A·B from kc steps of packed
+// panels: a holds kc groups of MR values of A, b kc groups of NR values of
+// B. With accumulate false it stores the product without reading C.
+type microKernel func(kc int, a, b, c []float32, ldc int, accumulate bool)
+
+type gemmOperands struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	pb             *PackedB
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// gemmScratch holds the double-buffered shared packing buffers.
+type gemmScratch struct {
+	a [2][]float32
+	b [2][]float32
+}
+
+func (s *gemmScratch) grow(aLen, bLen int) {
+	for i := range 2 {
+		if cap(s.a[i]) < aLen {
+			s.a[i] = make([]float32, aLen)
+		}
+		s.a[i] = s.a[i][:aLen]
+		if cap(s.b[i]) < bLen {
+			s.b[i] = make([]float32, bLen)
+		}
+		s.b[i] = s.b[i][:bLen]
+	}
+}
+
+// serialScratch serves calls that run without (or beside a busy) Pool.
+var serialScratch = sync.Pool{New: func() any { return new(gemmScratch) }}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func sgemm(p *Pool, kern microKernel, op gemmOperands) {
+	m, n, k := op.m, op.n, op.k
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || op.alpha == 0 {
+		scaleC(op.c, op.ldc, 0, m, 0, n, op.beta)
+		return
+	}
+	threads := 1
+	if 2*m*n*k >= gemmParallelFlops {
+		threads = p.acquire()
+	}
+	var scratch *gemmScratch
+	if threads > 1 {
+		defer p.release()
+		scratch = &p.scratch
+	} else {
+		scratch = serialScratch.Get().(*gemmScratch)
+		defer serialScratch.Put(scratch)
+	}
+	mChunk := min(m, gemmMChunk)
+	nChunk := n
+	if op.pb == nil {
+		nChunk = min(n, gemmNC)
+	}
+	kc := min(k, gemmKC)
+	bLen := 0
+	if op.pb == nil {
+		bLen = ceilDiv(nChunk, gemmNR) * gemmNR * kc
+	}
+	scratch.grow(ceilDiv(mChunk, gemmMR)*gemmMR*kc, bLen)
+
+	g := &gemmRun{op: op, kern: kern, threads: threads, scratch: scratch}
+	g.bar.n = int32(threads)
+	if threads == 1 {
+		g.work(0)
+		return
+	}
+	p.run(threads, g.work)
+}
+
+type gemmRun struct {
+	op      gemmOperands
+	kern    microKernel
+	threads int
+	scratch *gemmScratch
+	bar     barrier
+}
+
+// work is one thread's share of the whole product. All threads walk the
+// same sequence of (N chunk, M chunk, K block) steps; in each they first
+// pack their share of the A and B panels into the shared buffers, meet at
+// a barrier, then multiply their own rectangle of C. Buffers alternate
+// between steps, so the next step's packing cannot overwrite panels that a
+// slower thread is still reading (it would have to pass the barrier of the
+// step in between first).
+func (g *gemmRun) work(t int) {
+	op := &g.op
+	T := g.threads
+	step := 0
+	nc := op.n
+	if op.pb == nil {
+		nc = gemmNC
+	}
+	for j0 := 0; j0 < op.n; j0 += nc {
+		nLen := min(nc, op.n-j0)
+		nPanels := ceilDiv(nLen, gemmNR)
+		for i0 := 0; i0 < op.m; i0 += gemmMChunk {
+			mLen := min(gemmMChunk, op.m-i0)
+			mPanels := ceilDiv(mLen, gemmMR)
+			// Split C's panels: along N when that balances at least as
+			// well as along M (each thread then reuses A from L2).
+			mp0, mp1, np0, np1 := 0, mPanels, 0, nPanels
+			if splitAlongN(mPanels, nPanels, T) {
+				np0, np1 = nPanels*t/T, nPanels*(t+1)/T
+			} else {
+				mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
+			}
+			for p0 := 0; p0 < op.k; p0 += gemmKC {
+				kLen := min(gemmKC, op.k-p0)
+				buf := step & 1
+				step++
+				apack := g.scratch.a[buf]
+				lo, hi := mPanels*t/T, mPanels*(t+1)/T
+				packA(apack, op, i0, mLen, p0, kLen, lo, hi)
+				var bpack []float32
+				var bPanelBase int
+				if op.pb != nil {
+					bpack = op.pb.block(p0)
+					bPanelBase = j0 / gemmNR
+				} else {
+					bpack = g.scratch.b[buf]
+					lo, hi := nPanels*t/T, nPanels*(t+1)/T
+					packB(bpack, op.b, op.ldb, op.transB, p0, kLen, j0, nLen, lo, hi)
+				}
+				g.bar.wait()
+				if p0 == 0 && op.beta != 0 && op.beta != 1 {
+					scaleC(op.c, op.ldc, i0+mp0*gemmMR, min(i0+mp1*gemmMR, i0+mLen), j0+np0*gemmNR, min(j0+np1*gemmNR, j0+nLen), op.beta)
+				}
+				accumulate := p0 > 0 || op.beta != 0
+				g.macro(apack, bpack, bPanelBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1, accumulate)
+			}
+		}
+	}
+}
+
+// splitAlongN reports whether T threads should divide nPanels (rather than
+// mPanels) between them: true when it leaves no more work on the busiest
+// thread than the M split would.
+func splitAlongN(mPanels, nPanels, T int) bool {
+	loadN := ceilDiv(nPanels, T) * mPanels * gemmNR * gemmMR
+	loadM := ceilDiv(mPanels, T) * nPanels * gemmNR * gemmMR
+	return loadN <= loadM
+}
+
+// macro runs the micro-kernel over one thread's panels of a packed block.
+func (g *gemmRun) macro(apack, bpack []float32, bPanelBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1 int, accumulate bool) {
+	op := &g.op
+	var edge [gemmMR * gemmNR]float32
+	mcPanels := gemmMC / gemmMR
+	for ib := mp0; ib < mp1; ib += mcPanels {
+		ie := min(ib+mcPanels, mp1)
+		for jr := np0; jr < np1; jr++ {
+			bp := bpack[(bPanelBase+jr)*kLen*gemmNR : (bPanelBase+jr+1)*kLen*gemmNR]
+			col := j0 + jr*gemmNR
+			cols := min(gemmNR, j0+nLen-col)
+			for ir := ib; ir < ie; ir++ {
+				ap := apack[ir*kLen*gemmMR : (ir+1)*kLen*gemmMR]
+				row := i0 + ir*gemmMR
+				rows := min(gemmMR, i0+mLen-row)
+				if rows == gemmMR && cols == gemmNR {
+					g.kern(kLen, ap, bp, op.c[row*op.ldc+col:], op.ldc, accumulate)
+					continue
+				}
+				g.kern(kLen, ap, bp, edge[:], gemmNR, false)
+				for r := range rows {
+					dst := op.c[(row+r)*op.ldc+col : (row+r)*op.ldc+col+cols]
+					src := edge[r*gemmNR : r*gemmNR+cols]
+					if accumulate {
+						for j := range dst {
+							dst[j] += src[j]
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+}
+
+// scaleC multiplies the rectangle [r0,r1)×[c0,c1) of C by beta; beta == 0
+// stores zeros without reading (C may hold NaN).
+func scaleC(c []float32, ldc, r0, r1, c0, c1 int, beta float32) {
+	if beta == 1 {
+		return
+	}
+	for i := r0; i < r1; i++ {
+		row := c[i*ldc+c0 : i*ldc+c1]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packA copies micro-panels [lo,hi) of op(A)[i0:i0+mLen, p0:p0+kLen],
+// scaled by alpha, into dst: panel q holds, for each p, the MR values of
+// rows i0+q*MR.. (zero past mLen).
+func packA(dst []float32, op *gemmOperands, i0, mLen, p0, kLen, lo, hi int) {
+	a, lda, alpha := op.a, op.lda, op.alpha
+	for q := lo; q < hi; q++ {
+		d := dst[q*kLen*gemmMR : (q+1)*kLen*gemmMR]
+		r0 := q * gemmMR
+		rows := min(gemmMR, mLen-r0)
+		if !op.transA {
+			if rows == gemmMR {
+				base := (i0+r0)*lda + p0
+				a0 := a[base : base+kLen]
+				a1 := a[base+lda : base+lda+kLen]
+				a2 := a[base+2*lda : base+2*lda+kLen]
+				a3 := a[base+3*lda : base+3*lda+kLen]
+				a4 := a[base+4*lda : base+4*lda+kLen]
+				a5 := a[base+5*lda : base+5*lda+kLen]
+				for p := range kLen {
+					e := d[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+					e[0] = alpha * a0[p]
+					e[1] = alpha * a1[p]
+					e[2] = alpha * a2[p]
+					e[3] = alpha * a3[p]
+					e[4] = alpha * a4[p]
+					e[5] = alpha * a5[p]
+				}
+				continue
+			}
+			clear(d)
+			for r := range rows {
+				src := a[(i0+r0+r)*lda+p0 : (i0+r0+r)*lda+p0+kLen]
+				for p, v := range src {
+					d[p*gemmMR+r] = alpha * v
+				}
+			}
+			continue
+		}
+		// op(A) = Aᵀ: row i of op(A) is column i of A, so each p reads
+		// rows contiguous values of A's row p.
+		if rows < gemmMR {
+			clear(d)
+		}
+		for p := range kLen {
+			src := a[(p0+p)*lda+i0+r0 : (p0+p)*lda+i0+r0+rows]
+			e := d[p*gemmMR : p*gemmMR+gemmMR]
+			for r, v := range src {
+				e[r] = alpha * v
+			}
+		}
+	}
+}
+
+// packB copies micro-panels [lo,hi) of op(B)[p0:p0+kLen, j0:j0+nLen] into
+// dst: panel q holds, for each p, the NR values of columns j0+q*NR.. (zero
+// past nLen).
+func packB(dst []float32, b []float32, ldb int, transB bool, p0, kLen, j0, nLen, lo, hi int) {
+	for q := lo; q < hi; q++ {
+		d := dst[q*kLen*gemmNR : (q+1)*kLen*gemmNR]
+		c0 := q * gemmNR
+		cols := min(gemmNR, nLen-c0)
+		if !transB {
+			if cols < gemmNR {
+				clear(d)
+			}
+			for p := range kLen {
+				src := b[(p0+p)*ldb+j0+c0 : (p0+p)*ldb+j0+c0+cols]
+				copy(d[p*gemmNR:p*gemmNR+cols], src)
+			}
+			continue
+		}
+		// op(B) = Bᵀ: column j of op(B) is row j of B.
+		if cols < gemmNR {
+			clear(d)
+		}
+		for c := range cols {
+			src := b[(j0+c0+c)*ldb+p0 : (j0+c0+c)*ldb+p0+kLen]
+			for p, v := range src {
+				d[p*gemmNR+c] = v
+			}
+		}
+	}
+}
