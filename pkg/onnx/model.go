@@ -179,7 +179,7 @@ type Tensor struct {
 
 	// External is where the data came from when data_location was
 	// EXTERNAL (nil otherwise).
-	External *ExternalData
+	External  *ExternalData
 	DocString string
 }
 
