@@ -1,0 +1,165 @@
+package clip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// sumEncoder "embeds" an image as [sum of its pixels], so results can be
+// traced back to inputs; it records batch sizes and concurrent calls.
+type sumEncoder struct {
+	mu      sync.Mutex
+	batches []int
+	active  atomic.Int32
+	overlap bool
+	delay   time.Duration
+}
+
+func (e *sumEncoder) InputSize() (int, int) { return 2, 2 }
+
+func (e *sumEncoder) EncodeImages(_ context.Context, px []float32, n int) ([][]float32, error) {
+	if e.active.Add(1) > 1 {
+		e.overlap = true
+	}
+	defer e.active.Add(-1)
+	time.Sleep(e.delay)
+	e.mu.Lock()
+	e.batches = append(e.batches, n)
+	e.mu.Unlock()
+	out := make([][]float32, n)
+	for i := range out {
+		var s float32
+		for _, v := range px[i*12 : (i+1)*12] {
+			s += v
+		}
+		out[i] = []float32{s}
+	}
+	return out, nil
+}
+
+func TestEmbedImagesOrderErrorsAndBatching(t *testing.T) {
+	const n = 203
+	var maxHeld, held atomic.Int32
+	prepare := func(_ context.Context, i int, dst []float32) error {
+		if h := held.Add(1); h > maxHeld.Load() {
+			maxHeld.Store(h)
+		}
+		defer held.Add(-1)
+		if i%50 == 7 {
+			return fmt.Errorf("broken %d", i)
+		}
+		for j := range dst {
+			dst[j] = float32(i)
+		}
+		if i%3 == 0 {
+			time.Sleep(time.Millisecond) // uneven decode times reorder completions
+		}
+		return nil
+	}
+	enc := &sumEncoder{}
+	next := 0
+	errs := 0
+	err := EmbedImages(context.Background(), n, prepare, enc, PipelineOptions{BatchSize: 8, Workers: 3}, func(r Result) error {
+		if r.Index != next {
+			t.Fatalf("emitted %d, want %d (input order)", r.Index, next)
+		}
+		next++
+		if r.Index%50 == 7 {
+			if r.Err == nil {
+				t.Errorf("input %d: want its error", r.Index)
+			}
+			errs++
+			return nil
+		}
+		if r.Err != nil || r.Embedding[0] != float32(12*r.Index) {
+			t.Errorf("input %d: got %v, %v; want [%d]", r.Index, r.Embedding, r.Err, 12*r.Index)
+		}
+		return nil
+	})
+	if err != nil || next != n || errs != 4 {
+		t.Fatalf("err %v, emitted %d of %d, %d errors", err, next, n, errs)
+	}
+	if enc.overlap {
+		t.Error("EncodeImages ran concurrently with itself")
+	}
+	total := 0
+	for _, b := range enc.batches {
+		if b < 1 || b > 8 {
+			t.Errorf("batch of %d", b)
+		}
+		total += b
+	}
+	if total != n-4 {
+		t.Errorf("encoded %d images, want %d", total, n-4)
+	}
+}
+
+func TestEmbedImagesFullBatchesWhenInferenceIsSlow(t *testing.T) {
+	enc := &sumEncoder{delay: 20 * time.Millisecond}
+	err := EmbedImages(context.Background(), 64, func(context.Context, int, []float32) error { return nil }, enc,
+		PipelineOptions{BatchSize: 8, Workers: 2}, func(Result) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := 0
+	for _, b := range enc.batches {
+		if b == 8 {
+			full++
+		}
+	}
+	if full < len(enc.batches)/2 {
+		t.Errorf("batches %v: want mostly full batches while inference is the bottleneck", enc.batches)
+	}
+}
+
+func TestEmbedImagesCancelKeepsFinished(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	enc := &sumEncoder{}
+	var got []int
+	err := EmbedImages(ctx, 1000, func(ctx context.Context, i int, dst []float32) error {
+		if i == 20 {
+			cancel()
+		}
+		return ctx.Err()
+	}, enc, PipelineOptions{BatchSize: 4, Workers: 2}, func(r Result) error {
+		if r.Err != nil && errors.Is(r.Err, context.Canceled) {
+			t.Errorf("input %d emitted with a cancellation error", r.Index)
+		}
+		got = append(got, r.Index)
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if len(got) < 10 || len(got) > 60 {
+		t.Errorf("emitted %d results after cancelling at 20", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] <= got[i-1] {
+			t.Fatalf("out of order after cancel: %v", got)
+		}
+	}
+}
+
+func TestEmbedImagesPanicInPrepareIsAnError(t *testing.T) {
+	var errs int
+	err := EmbedImages(context.Background(), 3, func(_ context.Context, i int, _ []float32) error {
+		if i == 1 {
+			panic("decoder bug")
+		}
+		return nil
+	}, &sumEncoder{}, PipelineOptions{}, func(r Result) error {
+		if r.Err != nil {
+			errs++
+		}
+		return nil
+	})
+	if err != nil || errs != 1 {
+		t.Errorf("err %v, %d error results; want nil and 1", err, errs)
+	}
+}
