@@ -10,16 +10,16 @@ import (
 //   - gemmMR×gemmNR is the micro-tile held in registers: 6 rows × 16 columns
 //     = 12 ymm accumulators, 2 ymm for a row of B, 1-2 for broadcasts of A.
 //   - gemmKC is the depth of one packed block: a packed B micro-panel
-//     (KC×NR×4 = 16 KiB) stays in L1 while the A micro-panels stream past.
-//   - gemmMC rows of packed A (MC×KC×4 ≈ 150 KiB) stay in L2 while the
+//     (KC×NR×4 = 32 KiB) stays in L1 while the A micro-panels stream past.
+//   - gemmMC rows of packed A (MC×KC×4 = 144 KiB) stay in L2 while the
 //     micro-panels of B are swept.
 //   - gemmMChunk and gemmNC bound the shared packing buffers for very large
 //     operands; the ViT shapes (M ≤ 400, N ≤ 3072) fit in one chunk.
 const (
 	gemmMR     = 6
 	gemmNR     = 16
-	gemmKC     = 256
-	gemmMC     = 144
+	gemmKC     = 512
+	gemmMC     = 72
 	gemmMChunk = 1020
 	gemmNC     = 4096
 
@@ -389,15 +389,33 @@ func packB(dst []float32, b []float32, ldb int, transB bool, p0, kLen, j0, nLen,
 			}
 			continue
 		}
-		// op(B) = Bᵀ: column j of op(B) is row j of B.
+		// op(B) = Bᵀ: column j of op(B) is row j of B. Read the 16 rows
+		// as parallel streams so the panel is written sequentially.
 		if cols < gemmNR {
 			clear(d)
-		}
-		for c := range cols {
-			src := b[(j0+c0+c)*ldb+p0 : (j0+c0+c)*ldb+p0+kLen]
-			for p, v := range src {
-				d[p*gemmNR+c] = v
+			for c := range cols {
+				src := b[(j0+c0+c)*ldb+p0 : (j0+c0+c)*ldb+p0+kLen]
+				for p, v := range src {
+					d[p*gemmNR+c] = v
+				}
 			}
+			continue
+		}
+		packBTransFull(d, b[(j0+c0)*ldb+p0:], ldb, kLen)
+	}
+}
+
+// packBTransFull packs a full panel of 16 columns of op(B) = Bᵀ, i.e. 16
+// rows of b (from b[0], stride ldb) over kLen values, into d.
+func packBTransFull(d, b []float32, ldb, kLen int) {
+	var rows [gemmNR][]float32
+	for c := range rows {
+		rows[c] = b[c*ldb : c*ldb+kLen]
+	}
+	for p := range kLen {
+		e := (*[gemmNR]float32)(d[p*gemmNR:])
+		for c := range gemmNR {
+			e[c] = rows[c][p]
 		}
 	}
 }

@@ -50,21 +50,28 @@ func BenchmarkSgemm(b *testing.B) {
 				p = nil
 			}
 			b.Run(fmt.Sprintf("%s/ours/threads=%d", s.name, threads), func(b *testing.B) {
+				if threads == 1 {
+					benchCPU(b, flops, func() { Sgemm(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) })
+					return
+				}
 				for b.Loop() {
 					Sgemm(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
 				}
 				report(b)
 			})
 		}
+		pb, err := PackB(s.transB, s.k, s.n, bm, ldb)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.Run(s.name+"/ours-prepacked/threads=2", func(b *testing.B) {
-			pb, err := PackB(s.transB, s.k, s.n, bm, ldb)
-			if err != nil {
-				b.Fatal(err)
-			}
 			for b.Loop() {
 				SgemmPacked(pool, s.transA, s.m, 1, a, lda, pb, 0, c, s.n)
 			}
 			report(b)
+		})
+		b.Run(s.name+"/ours-prepacked/threads=1", func(b *testing.B) {
+			benchCPU(b, flops, func() { SgemmPacked(nil, s.transA, s.m, 1, a, lda, pb, 0, c, s.n) })
 		})
 		b.Run(s.name+"/gonum", func(b *testing.B) {
 			tb := blas.NoTrans
@@ -75,6 +82,32 @@ func BenchmarkSgemm(b *testing.B) {
 				gonum.Implementation{}.Sgemm(blas.NoTrans, tb, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
 			}
 			report(b)
+		})
+	}
+}
+
+// BenchmarkFMAPeak reports the register-only FMA peak of one core, the
+// yardstick for the GFLOP/s of the other benchmarks.
+func BenchmarkFMAPeak(b *testing.B) {
+	if !hasAVX2FMA {
+		b.Skip("no AVX2+FMA")
+	}
+	const iters = 1 << 16
+	benchCPU(b, iters*fmaPeakFlopsPerIter, func() { fmaPeakLoop(iters) })
+}
+
+// BenchmarkMicroKernel runs the 6×16 micro-kernel on L1-resident panels:
+// the ceiling the blocked Sgemm can approach.
+func BenchmarkMicroKernel(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	a, bp, c := randSlice(rng, gemmKC*gemmMR), randSlice(rng, gemmKC*gemmNR), make([]float32, gemmMR*64)
+	kerns := map[string]microKernel{"generic": kernelGeneric}
+	if hasAVX2FMA {
+		kerns["avx2"] = kernelAVX2
+	}
+	for name, kern := range kerns {
+		b.Run(name, func(b *testing.B) {
+			benchCPU(b, 2*gemmKC*gemmMR*gemmNR, func() { kern(gemmKC, a, bp, c, 64, true) })
 		})
 	}
 }

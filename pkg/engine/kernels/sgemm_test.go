@@ -191,10 +191,16 @@ func TestSgemmZeroSizes(t *testing.T) {
 
 func TestSgemmRejectsBadArguments(t *testing.T) {
 	for name, call := range map[string]func(){
-		"short a":   func() { Sgemm(nil, false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
-		"small lda": func() { Sgemm(nil, false, false, 2, 2, 2, 1, make([]float32, 4), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
-		"short c":   func() { Sgemm(nil, false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2) },
-		"negative":  func() { Sgemm(nil, false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) },
+		"short a": func() {
+			Sgemm(nil, false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		},
+		"small lda": func() {
+			Sgemm(nil, false, false, 2, 2, 2, 1, make([]float32, 4), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		},
+		"short c": func() {
+			Sgemm(nil, false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2)
+		},
+		"negative": func() { Sgemm(nil, false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) },
 	} {
 		func() {
 			defer func() {

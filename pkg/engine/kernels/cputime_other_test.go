@@ -1,0 +1,12 @@
+//go:build !linux
+
+package kernels
+
+import "testing"
+
+func benchCPU(b *testing.B, flops float64, fn func()) {
+	for b.Loop() {
+		fn()
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
