@@ -1,0 +1,484 @@
+// Package classify implements `clip classify`: rank labels for images with
+// a CLIP model, as a table for people or json/jsonl/csv for programs, with
+// checks (--expect, --fail-if, --min-score) for CI.
+package classify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/cli/inputs"
+	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/clip"
+)
+
+// ExitInterrupted is the exit code after Ctrl-C (128 + SIGINT, as shells do).
+const ExitInterrupted = 130
+
+// Model is what classify needs from a loaded CLIP model.
+type Model interface {
+	clip.ImageEncoder
+	clip.TextEncoder
+	// PrepareImage decodes an image file's bytes and writes the model's
+	// input tensor (3×H×W) into dst.
+	PrepareImage(data []byte, name string, dst []float32) error
+	LogitScale() float64
+	// CacheKey identifies the model's text encoder for the text cache.
+	CacheKey() string
+	// Provenance describes the model for --summary (may hash files).
+	Provenance(ctx context.Context) (any, error)
+	Close() error
+}
+
+// ModelOpener loads the model named by --model (and --variant).
+type ModelOpener func(ctx context.Context, opts *ClassifyOptions) (Model, error)
+
+// ClassifyOptions are the flags and environment of one `clip classify`.
+type ClassifyOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cmdutil.Factory
+	Open    ModelOpener
+
+	Args        []string
+	Labels      []string
+	LabelsFile  string
+	Templates   []string
+	TemplateSet string
+	TopK        int
+	Threshold   float64
+
+	Expect    []string
+	FailIf    []string
+	MinScore  float64
+	MaxErrors int
+	Summary   string
+
+	Variant       string
+	NoCache       bool
+	BatchSize     int
+	Recursive     bool
+	Include       []string
+	Exclude       []string
+	NullSep       bool
+	Shard         string
+	NoExifRotate  bool
+	MaxMegapixels float64
+	URLTimeout    time.Duration
+	URLMaxBytes   int64
+}
+
+// NewCmdClassify returns `clip classify`. runF replaces classifyRun in tests
+// that only check flag parsing.
+func NewCmdClassify(f *cmdutil.Factory, open ModelOpener, runF func(*ClassifyOptions) error) *cobra.Command {
+	opts := &ClassifyOptions{IO: f.IOStreams, Factory: f, Open: open}
+	cmd := &cobra.Command{
+		Use:   "classify [IMAGE|DIR|GLOB|URL|-]... --labels a,b,c",
+		Short: "Rank labels for images (zero-shot)",
+		Long: `Rank labels for each image with CLIP: each label becomes a prompt
+("a photo of a {}."), and labels are ranked by softmax(logit scale × cosine
+similarity) between the image and prompt embeddings.
+
+Inputs are image files, directories (-r to recurse), globs (quoted globs and
+** are expanded by clip), http(s) URLs, or "-" for a list of paths on stdin.
+Output is one record per image, in input order.`,
+		Example: `  clip classify ./photos/*.jpg --labels cat,dog,zebra
+  clip classify shots/ -r --labels-file labels.txt --format json | jq '.[] | select(.label=="dog")'
+  clip classify assets/*.png --labels logo,photo --expect logo
+  find . -name '*.jpg' -print0 | clip classify - -0 --labels indoor,outdoor --format csv`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Args = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return classifyRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&opts.Labels, "labels", "l", nil, `comma-separated labels (repeatable; quote a label holding a comma: '"a, b",c')`)
+	fl.StringVar(&opts.LabelsFile, "labels-file", "", "labels from a file: one per line, or JSON/YAML list, or mapping label → prompts")
+	fl.StringArrayVarP(&opts.Templates, "template", "t", nil, `prompt template with {} for the label (repeatable: prompts are ensembled; default "a photo of a {}.")`)
+	fl.StringVar(&opts.TemplateSet, "templates", "", "built-in template set: "+strings.Join(clip.TemplateSetNames(), "|"))
+	fl.IntVarP(&opts.TopK, "top-k", "k", 0, "labels listed per image (0: all)")
+	fl.Float64Var(&opts.Threshold, "threshold", 0, "report the label as \"unknown\" when the best probability is below this")
+	fl.StringSliceVar(&opts.Expect, "expect", nil, "exit 1 if any image's label is not one of these")
+	fl.StringSliceVar(&opts.FailIf, "fail-if", nil, "exit 1 if any image's label is one of these")
+	fl.Float64Var(&opts.MinScore, "min-score", 0, "exit 1 if any image's best probability is below this")
+	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
+	fl.StringVar(&opts.Summary, "summary", "", "write a JSON summary with provenance to this file")
+	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
+	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the text-embedding cache")
+	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
+	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "descend into sub-directories")
+	fl.StringSliceVar(&opts.Include, "include", nil, "only files matching these globs (default: image extensions)")
+	fl.StringSliceVar(&opts.Exclude, "exclude", nil, "skip files matching these globs")
+	fl.BoolVarP(&opts.NullSep, "null", "0", false, `"-" reads NUL-separated paths (find -print0)`)
+	fl.StringVar(&opts.Shard, "shard", "", "process only shard K of N (K/N, 0-based, stable by path: e.g. $JOB_COMPLETION_INDEX/8)")
+	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
+	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
+	fl.DurationVar(&opts.URLTimeout, "url-timeout", 30*time.Second, "time limit per URL download")
+	fl.Int64Var(&opts.URLMaxBytes, "url-max-bytes", 50<<20, "size limit per URL download")
+	return cmd
+}
+
+// validated is what classifyRun derives from the flags before any work.
+type validated struct {
+	format    string
+	labels    []clip.Label
+	names     []string
+	templates []string
+	shard     inputs.Shard
+}
+
+func validate(opts *ClassifyOptions) (*validated, error) {
+	v := &validated{}
+	var err error
+	if v.format, err = opts.Factory.OutputFormat(); err != nil {
+		return nil, err
+	}
+	if v.labels, err = parseLabelFlags(opts.Labels); err != nil {
+		return nil, cmdutil.UsageErrorf("%v", err)
+	}
+	if opts.LabelsFile != "" {
+		fromFile, err := readLabelsFile(opts.LabelsFile)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("%v", err)
+		}
+		v.labels = append(v.labels, fromFile...)
+	}
+	if len(v.labels) == 0 {
+		return nil, cmdutil.UsageErrorf("no labels: give --labels a,b,c or --labels-file FILE")
+	}
+	v.templates = opts.Templates
+	if opts.TemplateSet != "" {
+		set, err := clip.TemplateSet(opts.TemplateSet)
+		if err != nil {
+			return nil, cmdutil.UsageErrorf("--templates: %v", err)
+		}
+		v.templates = append(v.templates, set...)
+	}
+	if _, err := clip.Prompts(v.labels, v.templates); err != nil {
+		return nil, cmdutil.UsageErrorf("%v", err)
+	}
+	known := map[string]bool{clip.UnknownLabel: opts.Threshold > 0}
+	for _, l := range v.labels {
+		v.names = append(v.names, l.Name)
+		known[l.Name] = true
+	}
+	for flag, list := range map[string][]string{"--expect": opts.Expect, "--fail-if": opts.FailIf} {
+		for _, l := range list {
+			if !known[l] {
+				return nil, cmdutil.UsageErrorf("%s %q is not one of the labels (%s)", flag, l, strings.Join(v.names, ", "))
+			}
+		}
+	}
+	switch {
+	case opts.Threshold < 0 || opts.Threshold > 1:
+		return nil, cmdutil.UsageErrorf("--threshold must be between 0 and 1")
+	case opts.MinScore < 0 || opts.MinScore > 1:
+		return nil, cmdutil.UsageErrorf("--min-score must be between 0 and 1")
+	case opts.TopK < 0:
+		return nil, cmdutil.UsageErrorf("--top-k must be 0 (all) or more")
+	case opts.MaxErrors < 0:
+		return nil, cmdutil.UsageErrorf("--max-errors must be 0 or more")
+	case opts.BatchSize < 1 || opts.BatchSize > 1024:
+		return nil, cmdutil.UsageErrorf("--batch-size must be between 1 and 1024")
+	case opts.MaxMegapixels <= 0:
+		return nil, cmdutil.UsageErrorf("--max-megapixels must be positive")
+	}
+	if opts.Shard != "" {
+		if v.shard, err = inputs.ParseShard(opts.Shard); err != nil {
+			return nil, cmdutil.UsageErrorf("%v", err)
+		}
+	}
+	if len(opts.Args) == 0 {
+		return nil, cmdutil.UsageErrorf("no images given (files, directories, globs, URLs, or - for a list on stdin)")
+	}
+	return v, nil
+}
+
+// tally collects what the summary reports.
+type tally struct {
+	images, errors, failedChecks int
+	perLabel                     map[string]int
+	prepare, infer               time.Duration
+	firstFailures                []string
+}
+
+func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
+	v, err := validate(opts)
+	if err != nil {
+		return err
+	}
+	ios := opts.IO
+	quiet := opts.Factory.Globals.Quiet
+	start := time.Now()
+
+	in, err := inputs.Expand(ctx, opts.Args, inputs.Options{
+		Recursive: opts.Recursive, Include: opts.Include, Exclude: opts.Exclude,
+		NulSep: opts.NullSep, Stdin: ios.In,
+	})
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	if v.shard.N > 1 {
+		kept := in[:0]
+		for _, i := range in {
+			if v.shard.Keeps(i.Name) {
+				kept = append(kept, i)
+			}
+		}
+		in = kept
+	}
+
+	model, err := opts.Open(ctx, opts)
+	if err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	}
+	defer model.Close()
+	loadDur := time.Since(start)
+
+	tText := time.Now()
+	var enc clip.TextEncoder = model
+	var cache *clip.TextCache
+	if !opts.NoCache {
+		if dir := textCacheDir(opts.Factory); dir != "" {
+			if cache, err = clip.OpenTextCache(dir, model.CacheKey()); err == nil {
+				enc = cache.Wrap(model)
+			} else if !quiet {
+				fmt.Fprintf(ios.ErrOut, "clip: warning: text cache unavailable: %v\n", err)
+			}
+		}
+	}
+	zs, err := clip.NewZeroShot(ctx, enc, v.labels, v.templates, model.LogitScale())
+	if err != nil {
+		if ctx.Err() != nil {
+			return cmdutil.NewExitError(ExitInterrupted, ctx.Err())
+		}
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("encoding labels: %w", err))
+	}
+	textDur := time.Since(tText)
+
+	out := newRecordWriter(v.format, ios.Out, v.names)
+	t := &tally{perLabel: map[string]int{}}
+	var bar *progressbar.ProgressBar
+	if ios.ProgressEnabled() && !quiet && len(in) > 1 {
+		bar = progressbar.NewOptions(len(in), progressbar.OptionSetWriter(ios.ErrOut),
+			progressbar.OptionSetDescription("classifying"), progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"),
+			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+	}
+	fetch := &inputs.Fetcher{MaxBytes: opts.URLMaxBytes, Timeout: opts.URLTimeout}
+	prepare := func(ctx context.Context, i int, dst []float32) error {
+		if in[i].Err != nil {
+			return in[i].Err
+		}
+		data, err := fetch.Open(ctx, in[i])
+		if err != nil {
+			return err
+		}
+		return model.PrepareImage(data, in[i].Name, dst)
+	}
+	tImages := time.Now()
+	threads := opts.Factory.Threads()
+	runErr := clip.EmbedImages(ctx, len(in), prepare, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: threads},
+		func(r clip.Result) error {
+			if bar != nil {
+				_ = bar.Add(1)
+			}
+			rec := classifyResult(in[r.Index].Name, r, zs, opts, t)
+			if rec.Error != "" && !quiet {
+				fmt.Fprintf(ios.ErrOut, "clip: %s: %s\n", rec.File, rec.Error)
+			}
+			return out.Write(rec)
+		})
+	imagesDur := time.Since(tImages)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err := out.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+
+	if !quiet {
+		printSummary(ios.ErrOut, t, v.names, loadDur, textDur, imagesDur, cache)
+	}
+	if opts.Summary != "" {
+		if err := writeSummaryFile(ctx, opts, v, t, model, cache, loadDur, textDur, imagesDur, threads); err != nil {
+			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+		}
+	}
+	switch {
+	case runErr != nil && ctx.Err() != nil:
+		return cmdutil.NewExitError(ExitInterrupted, errors.New("interrupted"))
+	case runErr != nil:
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, runErr)
+	case t.errors > opts.MaxErrors:
+		return cmdutil.NewExitError(cmdutil.ExitInputErrors, fmt.Errorf("%d of %d inputs could not be classified (--max-errors %d)", t.errors, t.images, opts.MaxErrors))
+	case t.failedChecks > 0:
+		return cmdutil.NewExitError(cmdutil.ExitCheckFailed, fmt.Errorf("%d of %d images failed the check: %s", t.failedChecks, t.images, strings.Join(t.firstFailures, "; ")))
+	}
+	return nil
+}
+
+// classifyResult turns a pipeline result into a record and applies the checks.
+func classifyResult(name string, r clip.Result, zs *clip.ZeroShot, opts *ClassifyOptions, t *tally) clip.Record {
+	t.images++
+	t.prepare += r.Prepare
+	t.infer += r.Infer
+	if r.Err != nil {
+		t.errors++
+		return clip.ErrorRecord(name, r.Err)
+	}
+	scores, err := zs.Classify(r.Embedding)
+	if err != nil {
+		t.errors++
+		return clip.ErrorRecord(name, err)
+	}
+	rec := clip.NewRecord(name, scores, opts.TopK, opts.Threshold)
+	t.perLabel[rec.Label]++
+	var why string
+	switch {
+	case len(opts.Expect) > 0 && !contains(opts.Expect, rec.Label):
+		why = fmt.Sprintf("%s is %q, expected %s", name, rec.Label, strings.Join(opts.Expect, "|"))
+	case contains(opts.FailIf, rec.Label):
+		why = fmt.Sprintf("%s is %q", name, rec.Label)
+	case opts.MinScore > 0 && *rec.Probability < opts.MinScore:
+		why = fmt.Sprintf("%s: best probability %.3f < %.3f", name, *rec.Probability, opts.MinScore)
+	}
+	if why != "" {
+		t.failedChecks++
+		if len(t.firstFailures) < 3 {
+			t.firstFailures = append(t.firstFailures, why)
+		}
+	}
+	return rec
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func printSummary(w io.Writer, t *tally, labels []string, load, text, images time.Duration, cache *clip.TextCache) {
+	ok := t.images - t.errors
+	fmt.Fprintf(w, "classified %d of %d images", ok, t.images)
+	if t.errors > 0 {
+		fmt.Fprintf(w, " (%d errors)", t.errors)
+	}
+	fmt.Fprintf(w, " in %s: load %s, text %s", round(load+text+images), round(load), round(text))
+	if cache != nil {
+		fmt.Fprintf(w, " (%d prompts cached, %d encoded)", cache.Hits, cache.Misses)
+	}
+	if t.images > 0 && images > 0 {
+		fmt.Fprintf(w, ", %.1f ms/image, %.1f images/s", float64(images.Microseconds())/1000/float64(t.images), float64(t.images)/images.Seconds())
+	}
+	fmt.Fprintln(w)
+	var parts []string
+	for _, l := range append(append([]string(nil), labels...), clip.UnknownLabel) {
+		if n := t.perLabel[l]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", l, n))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, "  %s\n", strings.Join(parts, ", "))
+	}
+}
+
+func round(d time.Duration) time.Duration {
+	if d > time.Second {
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// textCacheDir is where prompt embeddings persist: beside the model store.
+func textCacheDir(f *cmdutil.Factory) string {
+	if d := f.Getenv("CLIP_HOME"); d != "" {
+		return filepath.Join(d, "text-cache")
+	}
+	if d := f.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "clip", "text-cache")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".cache", "clip", "text-cache")
+	}
+	return ""
+}
+
+func writeSummaryFile(ctx context.Context, opts *ClassifyOptions, v *validated, t *tally, model Model, cache *clip.TextCache, load, text, images time.Duration, threads int) error {
+	prov, err := model.Provenance(ctx)
+	if err != nil {
+		return fmt.Errorf("--summary: %w", err)
+	}
+	perLabel := map[string]int{}
+	for k, n := range t.perLabel {
+		perLabel[k] = n
+	}
+	labels := append([]string(nil), v.names...)
+	sort.Strings(labels)
+	s := map[string]any{
+		"schema": clip.SchemaVersion,
+		"tool": map[string]any{
+			"name": "clip", "version": opts.Factory.Version, "commit": opts.Factory.Commit,
+			"go": runtime.Version(), "os": runtime.GOOS, "arch": runtime.GOARCH,
+		},
+		"model":     prov,
+		"labels":    v.names,
+		"templates": v.templates,
+		"threads":   threads, "batch_size": opts.BatchSize,
+		"counts": map[string]any{
+			"images": t.images, "classified": t.images - t.errors, "errors": t.errors,
+			"failed_checks": t.failedChecks, "per_label": perLabel,
+		},
+		"checks": map[string]any{"expect": opts.Expect, "fail_if": opts.FailIf, "min_score": opts.MinScore, "max_errors": opts.MaxErrors},
+		"timing": map[string]any{
+			"load_ms": ms(load), "text_ms": ms(text), "images_ms": ms(images),
+			"per_image_ms":      perImage(images, t.images),
+			"images_per_second": perSecond(images, t.images),
+		},
+	}
+	if cache != nil {
+		s["text_cache"] = map[string]any{"path": cache.Path(), "hits": cache.Hits, "encoded": cache.Misses}
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(opts.Summary, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--summary: %w", err)
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func perImage(d time.Duration, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return ms(d) / float64(n)
+}
+
+func perSecond(d time.Duration, n int) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
