@@ -1,0 +1,313 @@
+package imageproc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+)
+
+// DefaultMaxMegapixels is the default cap on width×height claimed by a
+// file's header; larger images are refused before any pixel is decoded
+// (decompression bombs).
+const DefaultMaxMegapixels = 100
+
+// DecodeOptions control Decode.
+type DecodeOptions struct {
+	// NoEXIFRotate disables applying a JPEG's EXIF orientation (applied by
+	// default, as transformers.image_utils.load_image does with
+	// ImageOps.exif_transpose).
+	NoEXIFRotate bool
+	// MaxMegapixels caps width×height from the header; 0 means
+	// DefaultMaxMegapixels, negative means no cap.
+	MaxMegapixels float64
+}
+
+// ErrTooLarge is wrapped by errors for images over the megapixel cap.
+var ErrTooLarge = errors.New("image too large")
+
+type format struct {
+	name         string
+	magic        func([]byte) bool
+	decode       func(io.Reader) (image.Image, error)
+	decodeConfig func(io.Reader) (image.Config, error)
+}
+
+// Formats are tried by their magic bytes; we keep our own table rather than
+// image.RegisterFormat so that nothing global changes.
+var formats = []format{
+	{"jpeg", func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xFF, 0xD8}) }, jpeg.Decode, jpeg.DecodeConfig},
+	{"png", func(b []byte) bool { return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) }, png.Decode, png.DecodeConfig},
+	{"gif", func(b []byte) bool { return bytes.HasPrefix(b, []byte("GIF8")) }, gif.Decode, gif.DecodeConfig},
+	{"bmp", func(b []byte) bool { return bytes.HasPrefix(b, []byte("BM")) }, bmp.Decode, bmp.DecodeConfig},
+	{"tiff", func(b []byte) bool {
+		return bytes.HasPrefix(b, []byte("II*\x00")) || bytes.HasPrefix(b, []byte("MM\x00*"))
+	}, tiff.Decode, tiff.DecodeConfig},
+	{"webp", func(b []byte) bool {
+		return len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP"
+	}, webp.Decode, webp.DecodeConfig},
+}
+
+// Decode reads an image file and returns it as *RGB, converted as Pillow's
+// convert("RGB") would, with EXIF orientation applied (see DecodeOptions).
+// Errors name the file.
+func Decode(path string, opt DecodeOptions) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // *PathError already names the file
+	}
+	defer f.Close()
+	return DecodeReader(f, path, opt)
+}
+
+// DecodeReader is Decode for an open stream; name is used in errors.
+func DecodeReader(r io.Reader, name string, opt DecodeOptions) (image.Image, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading: %w", name, err)
+	}
+	img, err := DecodeBytes(b, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return img, nil
+}
+
+// DecodeBytes decodes an in-memory file (errors do not carry a name).
+func DecodeBytes(b []byte, opt DecodeOptions) (img *RGB, err error) {
+	if len(b) == 0 {
+		return nil, errors.New("empty file (0 bytes)")
+	}
+	var ft *format
+	for i := range formats {
+		if formats[i].magic(b) {
+			ft = &formats[i]
+			break
+		}
+	}
+	if ft == nil {
+		return nil, errors.New("not a supported image (want JPEG, PNG, GIF, BMP, TIFF or WebP)")
+	}
+	// Third-party decoders are not guaranteed panic-free on hostile input;
+	// a panic must become an error naming the file, never a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, fmt.Errorf("corrupt %s data (decoder panic: %v)", ft.name, p)
+		}
+	}()
+	cfg, err := ft.decodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("invalid %s header: %w", ft.name, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("invalid %s header: size %dx%d", ft.name, cfg.Width, cfg.Height)
+	}
+	maxMP := opt.MaxMegapixels
+	if maxMP == 0 {
+		maxMP = DefaultMaxMegapixels
+	}
+	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; maxMP > 0 && mp > maxMP {
+		return nil, fmt.Errorf("%w: header says %dx%d (%.1f MP), over the %g MP limit (--max-megapixels)",
+			ErrTooLarge, cfg.Width, cfg.Height, mp, maxMP)
+	}
+	src, err := ft.decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("corrupt or truncated %s: %w", ft.name, err)
+	}
+	if src.Bounds().Dx() != cfg.Width || src.Bounds().Dy() != cfg.Height {
+		return nil, fmt.Errorf("corrupt %s: header says %dx%d, data %dx%d", ft.name, cfg.Width, cfg.Height, src.Bounds().Dx(), src.Bounds().Dy())
+	}
+	switch ft.name {
+	case "jpeg":
+		markers := scanJPEGMarkers(b)
+		img = jpegToRGB(src, markers.adobe)
+		if !opt.NoEXIFRotate && markers.orientation > 1 {
+			img = orient(img, markers.orientation)
+		}
+	case "webp":
+		img = webpToRGB(src)
+	default:
+		img = ToRGB(src)
+	}
+	return img, nil
+}
+
+// ToRGB converts any image.Image to *RGB following Pillow's
+// convert("RGB"): alpha dropped (non-premultiplied colour kept), gray
+// replicated, 16-bit gray clipped at 255, 16-bit colour reduced to its
+// high byte. An *RGB is returned as is.
+func ToRGB(src image.Image) *RGB {
+	if m, ok := src.(*RGB); ok {
+		return m
+	}
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dst := NewRGB(w, h)
+	switch s := src.(type) {
+	case *image.YCbCr:
+		ycbcrToRGBNearest(s, dst)
+	case *image.RGBA:
+		// Opaque decodes (JPEG Adobe RGB, BMP, TIFF, opaque PNG) land here;
+		// for translucent pixels this is un-premultiplied below instead.
+		parallelRows(h, func(a, e int) {
+			for y := a; y < e; y++ {
+				in := s.Pix[(y)*s.Stride : (y)*s.Stride+4*w]
+				o := dst.row(y)
+				for x := 0; x < w; x++ {
+					p := in[4*x : 4*x+4]
+					if p[3] == 255 || p[3] == 0 {
+						o[3*x], o[3*x+1], o[3*x+2] = p[0], p[1], p[2]
+					} else {
+						c := color.NRGBAModel.Convert(color.RGBA{p[0], p[1], p[2], p[3]}).(color.NRGBA)
+						o[3*x], o[3*x+1], o[3*x+2] = c.R, c.G, c.B
+					}
+				}
+			}
+		})
+	case *image.NRGBA:
+		parallelRows(h, func(a, e int) {
+			for y := a; y < e; y++ {
+				in := s.Pix[y*s.Stride : y*s.Stride+4*w]
+				o := dst.row(y)
+				for x := 0; x < w; x++ {
+					o[3*x], o[3*x+1], o[3*x+2] = in[4*x], in[4*x+1], in[4*x+2]
+				}
+			}
+		})
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			in := s.Pix[y*s.Stride : y*s.Stride+w]
+			o := dst.row(y)
+			for x, v := range in {
+				o[3*x], o[3*x+1], o[3*x+2] = v, v, v
+			}
+		}
+	case *image.Gray16:
+		// Pillow opens 16-bit gray as mode I and I→RGB clips to 0..255.
+		for y := 0; y < h; y++ {
+			in := s.Pix[y*s.Stride : y*s.Stride+2*w]
+			o := dst.row(y)
+			for x := 0; x < w; x++ {
+				v := uint16(in[2*x])<<8 | uint16(in[2*x+1])
+				c := uint8(min(v, 255))
+				o[3*x], o[3*x+1], o[3*x+2] = c, c, c
+			}
+		}
+	case *image.NRGBA64:
+		for y := 0; y < h; y++ {
+			in := s.Pix[y*s.Stride : y*s.Stride+8*w]
+			o := dst.row(y)
+			for x := 0; x < w; x++ {
+				o[3*x], o[3*x+1], o[3*x+2] = in[8*x], in[8*x+2], in[8*x+4]
+			}
+		}
+	case *image.Paletted:
+		pal := make([][3]uint8, 256)
+		for i, c := range s.Palette {
+			if i >= 256 {
+				break
+			}
+			pal[i] = nrgb(c)
+		}
+		for y := 0; y < h; y++ {
+			in := s.Pix[y*s.Stride : y*s.Stride+w]
+			o := dst.row(y)
+			for x, idx := range in {
+				p := pal[idx]
+				o[3*x], o[3*x+1], o[3*x+2] = p[0], p[1], p[2]
+			}
+		}
+	case *image.CMYK:
+		cmykToRGB(s, dst, false)
+	default:
+		for y := 0; y < h; y++ {
+			o := dst.row(y)
+			for x := 0; x < w; x++ {
+				p := nrgb(src.At(b.Min.X+x, b.Min.Y+y))
+				o[3*x], o[3*x+1], o[3*x+2] = p[0], p[1], p[2]
+			}
+		}
+	}
+	return dst
+}
+
+// nrgb is a colour's non-premultiplied 8-bit RGB (high bytes of 16-bit).
+func nrgb(c color.Color) [3]uint8 {
+	switch v := c.(type) {
+	case color.NRGBA:
+		return [3]uint8{v.R, v.G, v.B}
+	case color.RGBA:
+		if v.A == 255 || v.A == 0 {
+			return [3]uint8{v.R, v.G, v.B}
+		}
+	case color.Gray:
+		return [3]uint8{v.Y, v.Y, v.Y}
+	case color.Gray16:
+		g := uint8(min(v.Y, 255))
+		return [3]uint8{g, g, g}
+	}
+	n := color.NRGBA64Model.Convert(c).(color.NRGBA64)
+	return [3]uint8{uint8(n.R >> 8), uint8(n.G >> 8), uint8(n.B >> 8)}
+}
+
+// cmykToRGB is Pillow's cmyk2rgb: with nk = 255-K, R = nk - round(C*nk/255)
+// (MULDIV255). Go's decoder hands back ink values (it inverts Adobe data);
+// when the file has no Adobe marker Pillow does not invert, so the raw
+// samples are taken as ink instead (notAdobe).
+func cmykToRGB(s *image.CMYK, dst *RGB, notAdobe bool) {
+	w, h := s.Rect.Dx(), s.Rect.Dy()
+	mul := func(a, b int) int { t := a*b + 128; return ((t >> 8) + t) >> 8 }
+	parallelRows(h, func(a, e int) {
+		for y := a; y < e; y++ {
+			in := s.Pix[y*s.Stride : y*s.Stride+4*w]
+			o := dst.row(y)
+			for x := 0; x < w; x++ {
+				c, m, yy, k := int(in[4*x]), int(in[4*x+1]), int(in[4*x+2]), int(in[4*x+3])
+				if notAdobe {
+					c, m, yy, k = 255-c, 255-m, 255-yy, 255-k
+				}
+				nk := 255 - k
+				o[3*x] = clampU8(nk - mul(c, nk))
+				o[3*x+1] = clampU8(nk - mul(m, nk))
+				o[3*x+2] = clampU8(nk - mul(yy, nk))
+			}
+		}
+	})
+}
+
+func clampU8(v int) uint8 {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return uint8(v)
+}
+
+// ycbcrToRGBNearest converts with Go's own full-range JFIF formula and
+// nearest-neighbour chroma (used for YCbCr images not known to be JPEG).
+func ycbcrToRGBNearest(s *image.YCbCr, dst *RGB) {
+	b := s.Rect
+	parallelRows(b.Dy(), func(a, e int) {
+		for y := a; y < e; y++ {
+			o := dst.row(y)
+			for x := 0; x < b.Dx(); x++ {
+				yi := s.YOffset(b.Min.X+x, b.Min.Y+y)
+				ci := s.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bb := color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
+				o[3*x], o[3*x+1], o[3*x+2] = r, g, bb
+			}
+		}
+	})
+}

@@ -1,0 +1,404 @@
+package imageproc
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Goldens come from scripts/preprocess_golden.py (Pillow 9.4 on Debian 12),
+// never from this package.
+const (
+	imagesDir = "../../testdata/images"
+	goldenDir = "../../testdata/golden/preprocess"
+	sharedPNG = "../../../shared/images/CLIP.png"
+)
+
+type manifest struct {
+	Images map[string]struct {
+		Error   string `json:"error"`
+		Mode    string `json:"mode"`
+		Width   int    `json:"width"`
+		Height  int    `json:"height"`
+		Decoded bool   `json:"decoded"`
+		Crop    bool   `json:"crop"`
+		Tensor  bool   `json:"tensor"`
+	} `json:"images"`
+	Resizes []struct {
+		File, Source, Filter string
+		Width, Height        int
+	} `json:"resizes"`
+	Shared *struct {
+		Width     int    `json:"width"`
+		Height    int    `json:"height"`
+		RGBSHA256 string `json:"rgb_sha256"`
+	} `json:"shared_CLIP.png"`
+}
+
+func loadManifest(t *testing.T) manifest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(goldenDir, "MANIFEST.json"))
+	if err != nil {
+		t.Fatalf("golden manifest missing (run scripts/preprocess_golden.py): %v", err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Images) < 30 || len(m.Resizes) < 10 {
+		t.Fatalf("manifest lists only %d images and %d resizes", len(m.Images), len(m.Resizes))
+	}
+	return m
+}
+
+func mustNPY(t *testing.T, name string) *npyArray {
+	t.Helper()
+	a, err := readNPY(filepath.Join(goldenDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func decodeRGB(t *testing.T, name string) *RGB {
+	t.Helper()
+	img, err := Decode(filepath.Join(imagesDir, name), DecodeOptions{})
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	return img.(*RGB)
+}
+
+// Budget for JPEG inputs, in 1/255 units: Go's image/jpeg IDCT (Chen-Wang)
+// is not libjpeg-turbo's islow, which moves some decoded pixels by up to
+// 3 levels and the resized tensor by up to 4 (mean < 0.06).
+const (
+	jpegMaxErr  = 4.0001
+	jpegMeanErr = 0.1
+)
+
+// isLossy is true for JPEG, whose decoder differs from libjpeg-turbo in the
+// inverse DCT; every other format must match Pillow byte for byte
+// (lossy WebP included: libwebp's upsampling and YUV maths are reproduced).
+func isLossy(name string) bool {
+	return strings.HasSuffix(name, ".jpg")
+}
+
+func diffStats(a, b []uint8) (maxd int, mean float64, ndiff int) {
+	sum := 0
+	for i := range a {
+		d := int(a[i]) - int(b[i])
+		if d < 0 {
+			d = -d
+		}
+		if d > 0 {
+			ndiff++
+		}
+		sum += d
+		maxd = max(maxd, d)
+	}
+	return maxd, float64(sum) / float64(len(a)), ndiff
+}
+
+func TestResizeBitExactWithPillow(t *testing.T) {
+	m := loadManifest(t)
+	for _, r := range m.Resizes {
+		t.Run(r.File, func(t *testing.T) {
+			src := decodeRGB(t, r.Source)
+			f := Bicubic
+			if r.Filter == "bilinear" {
+				f = Bilinear
+			}
+			got, err := Resize(src, r.Width, r.Height, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := mustNPY(t, r.File)
+			if len(want.u8) != len(got.Pix) {
+				t.Fatalf("size: got %d bytes, Pillow %d", len(got.Pix), len(want.u8))
+			}
+			if maxd, mean, n := diffStats(got.Pix, want.u8); n != 0 {
+				t.Errorf("%d of %d bytes differ from Pillow (max %d, mean %.4f)", n, len(got.Pix), maxd, mean)
+			}
+		})
+	}
+}
+
+func TestDecodeMatchesPillow(t *testing.T) {
+	m := loadManifest(t)
+	for name, e := range m.Images {
+		if !e.Decoded {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			got := decodeRGB(t, name)
+			want := mustNPY(t, name+".decoded.npy")
+			if got.Rect.Dx() != e.Width || got.Rect.Dy() != e.Height {
+				t.Fatalf("size %v, Pillow %dx%d", got.Rect.Size(), e.Width, e.Height)
+			}
+			maxd, mean, n := diffStats(got.Pix, want.u8)
+			t.Logf("%-26s %-5s vs Pillow decode: max %d/255, mean %.4f/255, %d/%d bytes differ", name, e.Mode, maxd, mean, n, len(got.Pix))
+			if !isLossy(name) && n != 0 {
+				t.Errorf("lossless format must decode exactly like Pillow: %d bytes differ (max %d)", n, maxd)
+			}
+			// Go's IDCT differs from libjpeg-turbo's islow by a few levels.
+			if isLossy(name) && (maxd > 8 || mean > 1.0) {
+				t.Errorf("lossy decode too far from Pillow: max %d mean %.3f", maxd, mean)
+			}
+		})
+	}
+}
+
+// pixelSpaceError compares a preprocessed tensor with Pillow's uint8 crop,
+// in units of 1/255 before normalisation.
+func pixelSpaceError(c Config, got []float32, want []uint8) (maxd, mean float64) {
+	plane := len(got) / 3
+	var sum float64
+	for i, v := range got {
+		ch := i / plane
+		ref := c.PixelValue(ch, want[i])
+		d := math.Abs(float64(v-ref)) * float64(c.Std[ch]) * 255
+		sum += d
+		maxd = math.Max(maxd, d)
+	}
+	return maxd, sum / float64(len(got))
+}
+
+func TestPreprocessMatchesHFReference(t *testing.T) {
+	m := loadManifest(t)
+	c := OpenAIConfig()
+	for name, e := range m.Images {
+		if !e.Crop {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			img, err := Decode(filepath.Join(imagesDir, name), DecodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := make([]float32, 3*224*224)
+			if err := c.Preprocess(img, got); err != nil {
+				t.Fatal(err)
+			}
+			want := mustNPY(t, name+".crop.npy")
+			maxd, mean := pixelSpaceError(c, got, want.u8)
+			t.Logf("%-26s tensor vs HF/Pillow: max %.3f/255, mean %.4f/255", name, maxd, mean)
+			if !isLossy(name) && maxd > 1e-3 {
+				t.Errorf("lossless input must give Pillow's exact pixels, max error %.3f/255", maxd)
+			}
+			// Resampling itself is exact (TestResizeBitExactWithPillow); JPEG
+			// inputs carry Go's IDCT differences (decoded max 3/255) through.
+			if isLossy(name) && (maxd > jpegMaxErr || mean > jpegMeanErr) {
+				t.Errorf("JPEG input: max %.3f/255 mean %.4f/255 over the budget (%g, %g)", maxd, mean, jpegMaxErr, jpegMeanErr)
+			}
+		})
+	}
+}
+
+// The normalisation arithmetic must be numpy's float32 bit for bit: where
+// our pixel equals Pillow's, the tensor value must equal the golden's.
+func TestFullTensorMatchesNumPy(t *testing.T) {
+	c := OpenAIConfig()
+	img, err := Decode(filepath.Join(imagesDir, "chelsea.jpg"), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 3*224*224)
+	if err := c.Preprocess(img, got); err != nil {
+		t.Fatal(err)
+	}
+	want := mustNPY(t, "chelsea.jpg.tensor.npy")
+	crop := mustNPY(t, "chelsea.jpg.crop.npy")
+	if len(want.f32) != len(got) || want.shape[1] != 3 {
+		t.Fatalf("golden shape %v", want.shape)
+	}
+	plane := 224 * 224
+	same, exact := 0, 0
+	var maxAbs float64
+	for i := range got {
+		maxAbs = math.Max(maxAbs, math.Abs(float64(got[i]-want.f32[i])))
+		if got[i] == c.PixelValue(i/plane, crop.u8[i]) {
+			same++
+			if got[i] == want.f32[i] {
+				exact++
+			}
+		}
+	}
+	t.Logf("chelsea.jpg: max |tensor diff| %.5f; %d/%d pixels equal Pillow's, %d of those bit-identical to numpy", maxAbs, same, len(got), exact)
+	if same == 0 || exact != same {
+		t.Errorf("normalisation differs from numpy float32: %d of %d equal pixels give identical floats", exact, same)
+	}
+	// Every 8-bit value through the LUT, against numpy's own values.
+	for i := range got {
+		if want.f32[i] != c.PixelValue(i/plane, crop.u8[i]) {
+			t.Fatalf("value %d: numpy %v, ours %v for pixel %d", i, want.f32[i], c.PixelValue(i/plane, crop.u8[i]), crop.u8[i])
+		}
+	}
+}
+
+func TestOpenAICropRounding(t *testing.T) {
+	c := OpenAIConfig()
+	c.CropRounding = CropOpenAI
+	img, err := Decode(filepath.Join(imagesDir, "rocket.jpg"), DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 3*224*224)
+	if err := c.Preprocess(img, got); err != nil {
+		t.Fatal(err)
+	}
+	maxO, _ := pixelSpaceError(c, got, mustNPY(t, "rocket.jpg.openai.crop.npy").u8)
+	maxH, _ := pixelSpaceError(c, got, mustNPY(t, "rocket.jpg.crop.npy").u8)
+	t.Logf("rocket.jpg openai crop: max %.3f/255 vs openai golden, %.3f/255 vs hf golden", maxO, maxH)
+	if maxO > jpegMaxErr || maxH < 20 {
+		t.Errorf("openai rounding should match the openai golden (%.3f) and not the HF one (%.3f)", maxO, maxH)
+	}
+}
+
+func TestEXIFOrientationsAllEqual(t *testing.T) {
+	ref := decodeRGB(t, "exif_orientation_1.jpg")
+	for o := 2; o <= 8; o++ {
+		name := "exif_orientation_" + string(rune('0'+o)) + ".jpg"
+		got := decodeRGB(t, name)
+		if got.Rect != ref.Rect {
+			t.Errorf("%s: %v after rotation, want %v", name, got.Rect, ref.Rect)
+			continue
+		}
+		maxd, mean, _ := diffStats(got.Pix, ref.Pix)
+		t.Logf("%s vs orientation 1: max %d, mean %.3f", name, maxd, mean)
+		if maxd > 12 || mean > 1.5 {
+			t.Errorf("%s: not the same picture after EXIF rotation (max %d, mean %.3f)", name, maxd, mean)
+		}
+		raw, err := Decode(filepath.Join(imagesDir, name), DecodeOptions{NoEXIFRotate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o >= 5 && raw.Bounds() == ref.Rect {
+			t.Errorf("%s: NoEXIFRotate still rotated", name)
+		}
+	}
+}
+
+func TestBrokenFilesFailNamingTheFile(t *testing.T) {
+	m := loadManifest(t)
+	n := 0
+	for name, e := range m.Images {
+		if e.Error == "" {
+			continue
+		}
+		n++
+		path := filepath.Join(imagesDir, name)
+		_, err := Decode(path, DecodeOptions{})
+		if err == nil {
+			t.Errorf("%s: Pillow refuses it (%s) but Decode succeeded", name, e.Error)
+			continue
+		}
+		if !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error does not name the file: %v", name, err)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+	if n < 4 {
+		t.Errorf("only %d broken files in the manifest", n)
+	}
+}
+
+// pngHeaderOnly is a PNG signature plus an IHDR claiming w×h and nothing
+// else: DecodeConfig accepts it, decoding would fail for lack of data.
+func pngHeaderOnly(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	chunk := append([]byte("IHDR"), ihdr...)
+	binary.Write(&b, binary.BigEndian, uint32(13))
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+func TestMegapixelCapBeforeDecoding(t *testing.T) {
+	_, err := DecodeReader(bytes.NewReader(pngHeaderOnly(50000, 50000)), "bomb.png", DecodeOptions{})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "bomb.png") {
+		t.Fatalf("2500 MP header: want ErrTooLarge naming bomb.png, got %v", err)
+	}
+	// Under the cap the same header gets as far as decoding (and fails
+	// there), which shows the cap is what stopped the first one.
+	_, err = DecodeReader(bytes.NewReader(pngHeaderOnly(50, 50)), "small.png", DecodeOptions{})
+	if err == nil || errors.Is(err, ErrTooLarge) {
+		t.Fatalf("header-only 50x50 PNG: want a decode error, got %v", err)
+	}
+	_, err = Decode(filepath.Join(imagesDir, "wide_4000x50.jpg"), DecodeOptions{MaxMegapixels: 0.1})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("0.2 MP image with a 0.1 MP cap: %v", err)
+	}
+	if _, err = Decode(filepath.Join(imagesDir, "wide_4000x50.jpg"), DecodeOptions{MaxMegapixels: -1}); err != nil {
+		t.Fatalf("no cap: %v", err)
+	}
+}
+
+func TestSharedCLIPPNG(t *testing.T) {
+	if _, err := os.Stat(sharedPNG); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s missing in CI: %v", sharedPNG, err)
+		}
+		t.Skipf("shared data absent (%v); ../shared is optional outside CI", err)
+	}
+	m := loadManifest(t)
+	if m.Shared == nil {
+		t.Fatal("goldens were made without ../shared; rerun scripts/preprocess_golden.py")
+	}
+	img, err := Decode(sharedPNG, DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgb := img.(*RGB)
+	sum := sha256.Sum256(rgb.Pix)
+	if hex.EncodeToString(sum[:]) != m.Shared.RGBSHA256 {
+		t.Errorf("decoded RGB of CLIP.png differs from Pillow's convert(\"RGB\")")
+	}
+	c := OpenAIConfig()
+	got := make([]float32, 3*224*224)
+	if err := c.Preprocess(img, got); err != nil {
+		t.Fatal(err)
+	}
+	maxd, mean := pixelSpaceError(c, got, mustNPY(t, "shared_CLIP.png.crop.npy").u8)
+	t.Logf("CLIP.png tensor vs HF/Pillow: max %.3f/255 mean %.4f/255", maxd, mean)
+	if maxd > 1e-3 {
+		t.Errorf("CLIP.png: max error %.3f/255, want exact", maxd)
+	}
+}
+
+func TestPreprocessBatch(t *testing.T) {
+	c := OpenAIConfig()
+	a := decodeRGB(t, "chelsea.jpg")
+	b := decodeRGB(t, "gray.png")
+	batch := make([]float32, 2*3*224*224)
+	if err := c.PreprocessBatch(t.Context(), []image.Image{a, b}, batch); err != nil {
+		t.Fatal(err)
+	}
+	one := make([]float32, 3*224*224)
+	if err := c.Preprocess(b, one); err != nil {
+		t.Fatal(err)
+	}
+	for i := range one {
+		if one[i] != batch[3*224*224+i] {
+			t.Fatalf("batch slot 1 differs from Preprocess at %d", i)
+		}
+	}
+	if err := c.PreprocessBatch(t.Context(), []image.Image{a}, batch); err == nil {
+		t.Fatal("wrong dst length accepted")
+	}
+}

@@ -1,0 +1,328 @@
+package imageproc
+
+import (
+	"encoding/binary"
+	"image"
+)
+
+// jpegMarkers is what we need from a JPEG's header segments.
+type jpegMarkers struct {
+	adobe       bool // an APP14 "Adobe" segment is present
+	orientation int  // EXIF orientation 1..8, 0 if absent
+}
+
+// scanJPEGMarkers walks the marker segments before the first SOS, reading
+// the EXIF orientation (first APP1 "Exif" segment) and whether an Adobe
+// APP14 segment exists. Malformed segments are ignored, never trusted.
+func scanJPEGMarkers(b []byte) jpegMarkers {
+	var m jpegMarkers
+	seenExif := false
+	i := 2
+	for i+4 <= len(b) {
+		if b[i] != 0xFF {
+			return m
+		}
+		marker := b[i+1]
+		if marker == 0xFF { // fill byte
+			i++
+			continue
+		}
+		if marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01 {
+			i += 2
+			continue
+		}
+		if marker == 0xDA || marker == 0xD9 { // SOS / EOI: header done
+			return m
+		}
+		n := int(binary.BigEndian.Uint16(b[i+2:]))
+		if n < 2 || i+2+n > len(b) {
+			return m
+		}
+		seg := b[i+4 : i+2+n]
+		switch marker {
+		case 0xE1:
+			if !seenExif && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
+				seenExif = true
+				m.orientation = exifOrientation(seg[6:])
+			}
+		case 0xEE:
+			if len(seg) >= 5 && string(seg[:5]) == "Adobe" {
+				m.adobe = true
+			}
+		}
+		i += 2 + n
+	}
+	return m
+}
+
+// exifOrientation reads tag 0x0112 from IFD0 of a TIFF-structured EXIF
+// block; 0 when absent or invalid.
+func exifOrientation(t []byte) int {
+	if len(t) < 8 {
+		return 0
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 0
+	}
+	if bo.Uint16(t[2:]) != 42 {
+		return 0
+	}
+	off := int(bo.Uint32(t[4:]))
+	if off < 8 || off+2 > len(t) {
+		return 0
+	}
+	n := int(bo.Uint16(t[off:]))
+	for e := 0; e < n; e++ {
+		p := off + 2 + 12*e
+		if p+12 > len(t) {
+			return 0
+		}
+		if bo.Uint16(t[p:]) != 0x0112 {
+			continue
+		}
+		typ, count := bo.Uint16(t[p+2:]), bo.Uint32(t[p+4:])
+		var v int
+		switch {
+		case typ == 3 && count >= 1: // SHORT
+			v = int(bo.Uint16(t[p+8:]))
+		case typ == 4 && count >= 1: // LONG
+			v = int(bo.Uint32(t[p+8:]))
+		default:
+			return 0
+		}
+		if v >= 1 && v <= 8 {
+			return v
+		}
+		return 0
+	}
+	return 0
+}
+
+// orient returns the image as displayed for EXIF orientation o, the same
+// transposition Pillow's ImageOps.exif_transpose applies.
+func orient(s *RGB, o int) *RGB {
+	sw, sh := s.Rect.Dx(), s.Rect.Dy()
+	dw, dh := sw, sh
+	if o >= 5 {
+		dw, dh = sh, sw
+	}
+	d := NewRGB(dw, dh)
+	// src maps a displayed pixel to the stored one.
+	var src func(x, y int) (int, int)
+	switch o {
+	case 2: // FLIP_LEFT_RIGHT
+		src = func(x, y int) (int, int) { return sw - 1 - x, y }
+	case 3: // ROTATE_180
+		src = func(x, y int) (int, int) { return sw - 1 - x, sh - 1 - y }
+	case 4: // FLIP_TOP_BOTTOM
+		src = func(x, y int) (int, int) { return x, sh - 1 - y }
+	case 5: // TRANSPOSE
+		src = func(x, y int) (int, int) { return y, x }
+	case 6: // ROTATE_270 (90° clockwise)
+		src = func(x, y int) (int, int) { return y, sh - 1 - x }
+	case 7: // TRANSVERSE
+		src = func(x, y int) (int, int) { return sw - 1 - y, sh - 1 - x }
+	case 8: // ROTATE_90 (90° counter-clockwise)
+		src = func(x, y int) (int, int) { return sw - 1 - y, x }
+	default:
+		return s
+	}
+	parallelRows(dh, func(a, e int) {
+		for y := a; y < e; y++ {
+			o := d.row(y)
+			for x := 0; x < dw; x++ {
+				sx, sy := src(x, y)
+				i := sy*s.Stride + 3*sx
+				o[3*x], o[3*x+1], o[3*x+2] = s.Pix[i], s.Pix[i+1], s.Pix[i+2]
+			}
+		}
+	})
+	return d
+}
+
+// jpegToRGB converts what image/jpeg returns into the pixels libjpeg-turbo
+// gives Pillow: "fancy" (triangular) chroma upsampling and libjpeg's
+// fixed-point YCbCr→RGB tables; Pillow's CMYK→RGB for 4-component files.
+// The remaining differences come from the IDCT (Go's vs libjpeg's islow).
+func jpegToRGB(src image.Image, adobe bool) *RGB {
+	switch s := src.(type) {
+	case *image.YCbCr:
+		if s.Rect.Min == (image.Point{}) {
+			return ycbcrFancy(s)
+		}
+	case *image.CMYK:
+		dst := NewRGB(s.Rect.Dx(), s.Rect.Dy())
+		cmykToRGB(s, dst, !adobe)
+		return dst
+	}
+	return ToRGB(src)
+}
+
+// libjpeg's jdcolor.c tables (SCALEBITS 16), built once per conversion.
+type yccTables struct {
+	crR, cbB, crG, cbG [256]int32
+}
+
+func newYCCTables() *yccTables {
+	const scale = 16
+	const half = 1 << (scale - 1)
+	fix := func(x float64) int32 { return int32(x*(1<<scale) + 0.5) }
+	t := &yccTables{}
+	for i := 0; i < 256; i++ {
+		x := int32(i - 128)
+		t.crR[i] = (fix(1.40200)*x + half) >> scale
+		t.cbB[i] = (fix(1.77200)*x + half) >> scale
+		t.crG[i] = -fix(0.71414) * x
+		t.cbG[i] = -fix(0.34414)*x + half
+	}
+	return t
+}
+
+func (t *yccTables) convertRow(o, y, cb, cr []uint8) {
+	for x := range y {
+		yy := int32(y[x])
+		b, r := cb[x], cr[x]
+		o[3*x] = clamp32(yy + t.crR[r])
+		o[3*x+1] = clamp32(yy + (t.cbG[b]+t.crG[r])>>16)
+		o[3*x+2] = clamp32(yy + t.cbB[b])
+	}
+}
+
+func clamp32(v int32) uint8 {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return uint8(v)
+}
+
+// ycbcrFancy upsamples chroma as libjpeg-turbo's jdsample.c does by default
+// (h2v1/h2v2/h1v2 fancy upsampling, box replication otherwise) and converts
+// with libjpeg's tables. Context rows at the top/bottom edges are the edge
+// rows themselves, as libjpeg's main buffer controller provides them.
+func ycbcrFancy(s *image.YCbCr) *RGB {
+	w, h := s.Rect.Dx(), s.Rect.Dy()
+	dst := NewRGB(w, h)
+	t := newYCCTables()
+	hs, vs := 1, 1
+	switch s.SubsampleRatio {
+	case image.YCbCrSubsampleRatio422:
+		hs = 2
+	case image.YCbCrSubsampleRatio420:
+		hs, vs = 2, 2
+	case image.YCbCrSubsampleRatio440:
+		vs = 2
+	case image.YCbCrSubsampleRatio411:
+		hs = 4
+	case image.YCbCrSubsampleRatio410:
+		hs, vs = 4, 2
+	}
+	cw := (w + hs - 1) / hs // libjpeg's downsampled_width
+	ch := (h + vs - 1) / vs
+	crow := func(plane []uint8, r int) []uint8 {
+		r = max(0, min(r, ch-1))
+		return plane[r*s.CStride : r*s.CStride+cw]
+	}
+	parallelRows(h, func(a, e int) {
+		cbV := make([]int32, cw) // vertically filtered (×4 when vs == 2)
+		crV := make([]int32, cw)
+		cbRow := make([]uint8, w+4)
+		crRow := make([]uint8, w+4)
+		for y := a; y < e; y++ {
+			yrow := s.Y[y*s.YStride : y*s.YStride+w]
+			o := dst.row(y)
+			// Vertical step.
+			fancyV := vs == 2 && hs <= 2
+			if fancyV {
+				cy := y / 2
+				near, far := crow(s.Cb, cy), crow(s.Cb, cy-1)
+				nearR, farR := crow(s.Cr, cy), crow(s.Cr, cy-1)
+				if y%2 == 1 {
+					far, farR = crow(s.Cb, cy+1), crow(s.Cr, cy+1)
+				}
+				for i := 0; i < cw; i++ {
+					cbV[i] = 3*int32(near[i]) + int32(far[i])
+					crV[i] = 3*int32(nearR[i]) + int32(farR[i])
+				}
+			} else {
+				cy := y / vs
+				nb, nr := crow(s.Cb, cy), crow(s.Cr, cy)
+				for i := 0; i < cw; i++ {
+					cbV[i], crV[i] = int32(nb[i]), int32(nr[i])
+				}
+			}
+			// Horizontal step.
+			switch {
+			case hs == 2 && fancyV: // h2v2
+				fancyH2V2(cbV, cbRow[:2*cw])
+				fancyH2V2(crV, crRow[:2*cw])
+			case hs == 2: // h2v1
+				fancyH2V1(cbV, cbRow[:2*cw])
+				fancyH2V1(crV, crRow[:2*cw])
+			case hs == 1 && fancyV: // h1v2
+				bias := int32(1)
+				if y%2 == 1 {
+					bias = 2
+				}
+				for i := 0; i < cw; i++ {
+					cbRow[i] = uint8((cbV[i] + bias) >> 2)
+					crRow[i] = uint8((crV[i] + bias) >> 2)
+				}
+			default: // 4:4:4 or replicated (4:1:1, 4:1:0, 4:4:0 is h1v2 above)
+				for x := 0; x < w; x++ {
+					cbRow[x] = uint8(cbV[min(x/hs, cw-1)])
+					crRow[x] = uint8(crV[min(x/hs, cw-1)])
+				}
+			}
+			t.convertRow(o, yrow, cbRow[:w], crRow[:w])
+		}
+	})
+	return dst
+}
+
+// fancyH2V1 is libjpeg's h2v1_fancy_upsample: 3/4 nearer + 1/4 further,
+// with alternating rounding biases 1 and 2.
+func fancyH2V1(in []int32, out []uint8) {
+	n := len(in)
+	if n == 1 {
+		out[0], out[1] = uint8(in[0]), uint8(in[0])
+		return
+	}
+	out[0] = uint8(in[0])
+	out[1] = uint8((in[0]*3 + in[1] + 2) >> 2)
+	for i := 1; i < n-1; i++ {
+		v := in[i] * 3
+		out[2*i] = uint8((v + in[i-1] + 1) >> 2)
+		out[2*i+1] = uint8((v + in[i+1] + 2) >> 2)
+	}
+	out[2*n-2] = uint8((in[n-1]*3 + in[n-2] + 1) >> 2)
+	out[2*n-1] = uint8(in[n-1])
+}
+
+// fancyH2V2 is the horizontal half of libjpeg's h2v2_fancy_upsample on
+// column sums already weighted 3:1 vertically (so /16 overall, biases 8
+// and 7).
+func fancyH2V2(in []int32, out []uint8) {
+	n := len(in)
+	if n == 1 {
+		out[0] = uint8((in[0]*4 + 8) >> 4)
+		out[1] = uint8((in[0]*4 + 7) >> 4)
+		return
+	}
+	out[0] = uint8((in[0]*4 + 8) >> 4)
+	out[1] = uint8((in[0]*3 + in[1] + 7) >> 4)
+	for i := 1; i < n-1; i++ {
+		out[2*i] = uint8((in[i]*3 + in[i-1] + 8) >> 4)
+		out[2*i+1] = uint8((in[i]*3 + in[i+1] + 7) >> 4)
+	}
+	out[2*n-2] = uint8((in[n-1]*3 + in[n-2] + 8) >> 4)
+	out[2*n-1] = uint8((in[n-1]*4 + 7) >> 4)
+}
