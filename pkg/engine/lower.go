@@ -1,0 +1,353 @@
+package engine
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/clip-go/clip/pkg/engine/ops"
+	"github.com/clip-go/clip/pkg/graph"
+	"github.com/clip-go/clip/pkg/onnx"
+)
+
+// gdtype maps an ONNX element type to the Gorgonia dtype holding it
+// (half precision is held as float32).
+func gdtype(dt onnx.DataType) (tensor.Dtype, error) {
+	switch dt {
+	case onnx.Float, onnx.Float16, onnx.BFloat16:
+		return tensor.Float32, nil
+	case onnx.Double:
+		return tensor.Float64, nil
+	case onnx.Int64:
+		return tensor.Int64, nil
+	case onnx.Int32:
+		return tensor.Int32, nil
+	case onnx.Bool:
+		return tensor.Bool, nil
+	case onnx.Uint8:
+		return tensor.Uint8, nil
+	case onnx.Int8:
+		return tensor.Int8, nil
+	}
+	return tensor.Dtype{}, fmt.Errorf("element type %s has no Gorgonia equivalent", graph.DTypeName(dt))
+}
+
+// gshape is the Gorgonia shape of a value: 0-d values are held as (1),
+// since Gorgonia's scalars are not tensors.
+func gshape(sh []int) tensor.Shape {
+	if len(sh) == 0 {
+		return tensor.Shape{1}
+	}
+	return tensor.Shape(append([]int{}, sh...))
+}
+
+func gtype(v *graph.Value) (hm.Type, error) {
+	dt, err := gdtype(v.DType)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.TensorType{Dims: len(gshape(v.Shape)), Of: dt}, nil
+}
+
+// dense wraps t's data (no copy) as a Gorgonia value.
+func dense(t *graph.Tensor) *tensor.Dense {
+	return tensor.New(tensor.WithShape(gshape(t.Shape)...), tensor.WithBacking(t.Data()))
+}
+
+// stepOp is a Gorgonia Op computing one graph.Step with ops.Eval. It owns
+// its output buffers, allocated once per compiled graph and reused by
+// every run. A step with several outputs is one stepOp (producing output
+// 0) followed by one outputOp per further output.
+type stepOp struct {
+	id      int
+	step    *graph.Step
+	present []int // positions of the non-omitted inputs in step.In
+	inTypes []hm.Type
+	outType hm.Type
+
+	views []*graph.Tensor // per input position, re-pointed at every run
+	outs  []*graph.Tensor
+	dense []*tensor.Dense
+	ptrs  []any // data each dense was built over
+}
+
+func newStepOp(id int, s *graph.Step) (*stepOp, error) {
+	op := &stepOp{id: id, step: s, views: make([]*graph.Tensor, len(s.In))}
+	for i, v := range s.In {
+		if v == nil {
+			continue
+		}
+		op.present = append(op.present, i)
+		t, err := gtype(v)
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", v.Name, err)
+		}
+		op.inTypes = append(op.inTypes, t)
+		op.views[i] = &graph.Tensor{DType: v.DType, Shape: v.Shape}
+	}
+	for _, o := range s.Out {
+		var t *graph.Tensor
+		if ops.Aliases(s.Node.Op) {
+			t = &graph.Tensor{DType: o.DType, Shape: o.Shape}
+		} else {
+			t = graph.NewTensor(o.DType, o.Shape)
+		}
+		op.outs = append(op.outs, t)
+	}
+	op.dense = make([]*tensor.Dense, len(op.outs))
+	op.ptrs = make([]any, len(op.outs))
+	t, err := gtype(s.Out[0])
+	if err != nil {
+		return nil, fmt.Errorf("output %q: %w", s.Out[0].Name, err)
+	}
+	op.outType = t
+	return op, nil
+}
+
+func (op *stepOp) Arity() int { return len(op.present) }
+
+func (op *stepOp) Type() hm.Type {
+	ts := append(append([]hm.Type{}, op.inTypes...), op.outType)
+	return hm.NewFnType(ts...)
+}
+
+func (op *stepOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return gshape(op.step.Out[0].Shape), nil
+}
+
+func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
+	// Do runs on the TapeMachine's goroutine, where a panic would end the
+	// process: turn any kernel bug into an error naming the node.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: internal error: %v", op.step.Node, p)
+		}
+	}()
+	if len(vals) != len(op.present) {
+		return nil, fmt.Errorf("%s: got %d inputs, want %d", op.step.Node, len(vals), len(op.present))
+	}
+	for j, v := range vals {
+		t, ok := v.(tensor.Tensor)
+		if !ok {
+			return nil, fmt.Errorf("%s: input %d is not a tensor", op.step.Node, j)
+		}
+		view := op.views[op.present[j]]
+		if t.DataSize() == 0 || view.Len() == 0 && graph.NumElements(view.Shape) == 0 {
+			*view = *graph.NewTensor(view.DType, view.Shape)
+			continue
+		}
+		setData(view, t.Data())
+	}
+	if err := ops.Eval(op.step, op.views, op.outs); err != nil {
+		return nil, fmt.Errorf("%s: %w", op.step.Node, err)
+	}
+	return op.output(0), nil
+}
+
+// output returns the Gorgonia value over output i's buffer, rebuilding the
+// wrapper only when the buffer changed (aliasing ops).
+func (op *stepOp) output(i int) *tensor.Dense {
+	t := op.outs[i]
+	d := t.Data()
+	if op.dense[i] == nil || !sameData(op.ptrs[i], d) {
+		op.dense[i] = dense(t)
+		op.ptrs[i] = d
+	}
+	return op.dense[i]
+}
+
+func (op *stepOp) ReturnsPtr() bool     { return false }
+func (op *stepOp) CallsExtern() bool    { return false }
+func (op *stepOp) OverwritesInput() int { return -1 }
+func (op *stepOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "onnx:%d:%s", op.id, op.step.Node.Op)
+}
+func (op *stepOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *stepOp) String() string { return op.step.Node.String() }
+
+// outputOp exposes output i (≥ 1) of a multi-output stepOp.
+type outputOp struct {
+	parent *stepOp
+	i      int
+	inType hm.Type
+	typ    hm.Type
+}
+
+func (op *outputOp) Arity() int    { return 1 }
+func (op *outputOp) Type() hm.Type { return hm.NewFnType(op.inType, op.typ) }
+func (op *outputOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return gshape(op.parent.step.Out[op.i].Shape), nil
+}
+func (op *outputOp) Do(...gorgonia.Value) (gorgonia.Value, error) { return op.parent.output(op.i), nil }
+func (op *outputOp) ReturnsPtr() bool                             { return false }
+func (op *outputOp) CallsExtern() bool                            { return false }
+func (op *outputOp) OverwritesInput() int                         { return -1 }
+func (op *outputOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "onnx-out:%d:%d", op.parent.id, op.i)
+}
+func (op *outputOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+func (op *outputOp) String() string { return fmt.Sprintf("%s output %d", op.parent.step.Node, op.i) }
+
+func sameData(a, b any) bool {
+	switch x := a.(type) {
+	case []float32:
+		y, ok := b.([]float32)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case []float64:
+		y, ok := b.([]float64)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case []int64:
+		y, ok := b.([]int64)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case []int32:
+		y, ok := b.([]int32)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case []bool:
+		y, ok := b.([]bool)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case []uint8:
+		y, ok := b.([]uint8)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	case []int8:
+		y, ok := b.([]int8)
+		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	}
+	return false
+}
+
+// setData points t at data (a typed slice from a Gorgonia tensor).
+func setData(t *graph.Tensor, data any) {
+	switch d := data.(type) {
+	case []float32:
+		t.Float32 = d
+	case []float64:
+		t.Float64 = d
+	case []int64:
+		t.Int64 = d
+	case []int32:
+		t.Int32 = d
+	case []bool:
+		t.Bool = d
+	case []uint8:
+		t.Uint8 = d
+	case []int8:
+		t.Int8 = d
+	}
+}
+
+// machine is one lowered Gorgonia graph for a Plan, with its TapeMachine.
+// It must be used by one goroutine at a time.
+type machine struct {
+	g      *gorgonia.ExprGraph
+	vm     gorgonia.VM
+	inputs map[string]*gorgonia.Node
+	// outputs: graph output → how to read it after a run
+	outs []outputRef
+}
+
+type outputRef struct {
+	v    *graph.Value
+	op   *stepOp // nil when the output is a constant or an input
+	i    int
+	node *gorgonia.Node
+}
+
+// lower builds the Gorgonia graph for p.
+func lower(p *graph.Plan) (_ *machine, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("building the Gorgonia graph: %v", r)
+		}
+	}()
+	m := &machine{g: gorgonia.NewGraph(), inputs: map[string]*gorgonia.Node{}}
+	nodes := map[*graph.Value]*gorgonia.Node{}
+	producer := map[*graph.Value]struct {
+		op *stepOp
+		i  int
+	}{}
+	leaf := func(v *graph.Value) (*gorgonia.Node, error) {
+		if n, ok := nodes[v]; ok {
+			return n, nil
+		}
+		dt, err := gdtype(v.DType)
+		if err != nil {
+			return nil, fmt.Errorf("value %q: %w", v.Name, err)
+		}
+		opts := []gorgonia.NodeConsOpt{gorgonia.WithShape(gshape(v.Shape)...), gorgonia.WithName(fmt.Sprintf("v%d_%s", len(nodes), v.Name))}
+		if v.Const != nil {
+			opts = append(opts, gorgonia.WithValue(dense(v.Const)))
+		}
+		n := gorgonia.NewTensor(m.g, dt, len(gshape(v.Shape)), opts...)
+		nodes[v] = n
+		if v.Input {
+			m.inputs[v.Name] = n
+		}
+		return n, nil
+	}
+	for i, s := range p.Steps {
+		op, err := newStepOp(i, s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Node, err)
+		}
+		var children []*gorgonia.Node
+		for _, j := range op.present {
+			n, err := leaf(s.In[j])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.Node, err)
+			}
+			children = append(children, n)
+		}
+		n, err := gorgonia.ApplyOp(op, children...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: building the Gorgonia graph: %w", s.Node, err)
+		}
+		nodes[s.Out[0]] = n
+		producer[s.Out[0]] = struct {
+			op *stepOp
+			i  int
+		}{op, 0}
+		for k := 1; k < len(s.Out); k++ {
+			t, err := gtype(s.Out[k])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.Node, err)
+			}
+			oo := &outputOp{parent: op, i: k, inType: op.outType, typ: t}
+			on, err := gorgonia.ApplyOp(oo, n)
+			if err != nil {
+				return nil, fmt.Errorf("%s: output %d: %w", s.Node, k, err)
+			}
+			nodes[s.Out[k]] = on
+			producer[s.Out[k]] = struct {
+				op *stepOp
+				i  int
+			}{op, k}
+		}
+	}
+	for _, v := range p.Outputs {
+		ref := outputRef{v: v}
+		if pr, ok := producer[v]; ok {
+			ref.op, ref.i, ref.node = pr.op, pr.i, nodes[v]
+		}
+		m.outs = append(m.outs, ref)
+	}
+	if len(p.Steps) > 0 {
+		m.vm = gorgonia.NewTapeMachine(m.g)
+	}
+	return m, nil
+}
+
+func gorgoniaLet(n interface{}, t *graph.Tensor) error {
+	return gorgonia.Let(n.(*gorgonia.Node), dense(t))
+}

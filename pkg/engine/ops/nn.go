@@ -1,0 +1,415 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	gonumblas "gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/clip-go/clip/pkg/graph"
+	"github.com/clip-go/clip/pkg/onnx"
+)
+
+// sgemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices.
+func sgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+		return
+	}
+	Gemm32(trans(ta), trans(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func dgemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	if m == 0 || n == 0 || k == 0 {
+		for i := range c[:m*ldc] {
+			c[i] = 0
+		}
+		return
+	}
+	gonumblas.Implementation{}.Dgemm(trans(ta), trans(tb), m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+}
+
+func trans(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// promote returns the operand shapes of a MatMul with 1-D operands made 2-D.
+func promote(a, b []int) ([]int, []int) {
+	if len(a) == 1 {
+		a = []int{1, a[0]}
+	}
+	if len(b) == 1 {
+		b = []int{b[0], 1}
+	}
+	return a, b
+}
+
+// batches calls fn with the offsets of each matrix of a batched MatMul.
+func batches(a, b []int, fn func(ao, bo, oo int)) (m, n, k int) {
+	m, k, n = a[len(a)-2], a[len(a)-1], b[len(b)-1]
+	batch, _ := graph.Broadcast(a[:len(a)-2], b[:len(b)-2])
+	as := bstrides(a[:len(a)-2], batch)
+	bs := bstrides(b[:len(b)-2], batch)
+	cnt := graph.NumElements(batch)
+	idx := make([]int, len(batch))
+	for i := 0; i < cnt; i++ {
+		ao, bo := 0, 0
+		for d := range idx {
+			ao += idx[d] * as[d]
+			bo += idx[d] * bs[d]
+		}
+		fn(ao*m*k, bo*k*n, i*m*n)
+		for d := len(idx) - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < batch[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return
+}
+
+func matmul(a, b, o *graph.Tensor) error {
+	as, bs := promote(a.Shape, b.Shape)
+	switch {
+	case isFloat(a.DType) && isFloat(b.DType):
+		m, n, k := as[len(as)-2], bs[len(bs)-1], as[len(as)-1]
+		batches(as, bs, func(ao, bo, oo int) {
+			sgemm(false, false, m, n, k, 1, a.Float32[ao:], max(k, 1), b.Float32[bo:], max(n, 1), 0, o.Float32[oo:], max(n, 1))
+		})
+		return nil
+	case a.DType == onnx.Double && b.DType == onnx.Double:
+		m, n, k := as[len(as)-2], bs[len(bs)-1], as[len(as)-1]
+		batches(as, bs, func(ao, bo, oo int) {
+			dgemm(false, false, m, n, k, a.Float64[ao:], max(k, 1), b.Float64[bo:], max(n, 1), o.Float64[oo:], max(n, 1))
+		})
+		return nil
+	case a.DType == b.DType && (a.DType == onnx.Int64 || a.DType == onnx.Int32):
+		ga, gb, so := getF(a), getF(b), setF(o)
+		batches(as, bs, func(ao, bo, oo int) {
+			m, n, k := as[len(as)-2], bs[len(bs)-1], as[len(as)-1]
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					var s float64
+					for l := 0; l < k; l++ {
+						s += ga(ao+i*k+l) * gb(bo+l*n+j)
+					}
+					so(oo+i*n+j, s)
+				}
+			}
+		})
+		return nil
+	}
+	return fmt.Errorf("MatMul of %s and %s is not supported", graph.DTypeName(a.DType), graph.DTypeName(b.DType))
+}
+
+func gemm(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
+	a, b := in[0], in[1]
+	if !isFloat(a.DType) || !isFloat(b.DType) {
+		return fmt.Errorf("Gemm of %s is not supported", graph.DTypeName(a.DType))
+	}
+	m, n := o.Shape[0], o.Shape[1]
+	k := a.Shape[1]
+	if p.TransA {
+		k = a.Shape[0]
+	}
+	beta := float32(0)
+	if len(in) > 2 && in[2] != nil && p.Beta != 0 {
+		c := in[2]
+		stridedCopy(o, c, o.Shape, bstrides(c.Shape, o.Shape), 0)
+		beta = p.Beta
+	}
+	sgemm(p.TransA, p.TransB, m, n, k, p.Alpha, a.Float32, max(a.Shape[1], 1), b.Float32, max(b.Shape[1], 1), beta, o.Float32, max(n, 1))
+	return nil
+}
+
+// convGeom is the 2-D view of a 1-D or 2-D convolution.
+type convGeom struct {
+	n, c, h, w, m, kh, kw, oh, ow     int
+	sh, sw, dh, dw, pt, pl, group, cg int
+}
+
+func geometry(p *graph.Params, x, w, o []int) (convGeom, error) {
+	var g convGeom
+	switch len(p.Kernel) {
+	case 1:
+		g = convGeom{n: x[0], c: x[1], h: 1, w: x[2], m: w[0], kh: 1, kw: w[2], oh: 1, ow: o[2],
+			sh: 1, sw: p.Strides[0], dh: 1, dw: p.Dilations[0], pt: 0, pl: p.Pads[0]}
+	case 2:
+		g = convGeom{n: x[0], c: x[1], h: x[2], w: x[3], m: w[0], kh: w[2], kw: w[3], oh: o[2], ow: o[3],
+			sh: p.Strides[0], sw: p.Strides[1], dh: p.Dilations[0], dw: p.Dilations[1], pt: p.Pads[0], pl: p.Pads[1]}
+	default:
+		return g, fmt.Errorf("%d-D convolution is not supported (1-D and 2-D are)", len(p.Kernel))
+	}
+	g.group = p.Group
+	g.cg = g.c / g.group
+	return g, nil
+}
+
+// im2col fills col[(ci*kh+ky)*kw+kx][oy*ow+ox] for channels c0..c0+cg of
+// image img (c×h×w), with pad as the value outside the image.
+func im2col[T float32 | float64](g *convGeom, img []T, c0 int, col []T, pad T) {
+	ohw := g.oh * g.ow
+	for ci := 0; ci < g.cg; ci++ {
+		plane := img[(c0+ci)*g.h*g.w:]
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				row := col[((ci*g.kh+ky)*g.kw+kx)*ohw:]
+				for oy := 0; oy < g.oh; oy++ {
+					iy := oy*g.sh - g.pt + ky*g.dh
+					dst := row[oy*g.ow : (oy+1)*g.ow]
+					if iy < 0 || iy >= g.h {
+						for i := range dst {
+							dst[i] = pad
+						}
+						continue
+					}
+					src := plane[iy*g.w:]
+					for ox := range dst {
+						ix := ox*g.sw - g.pl + kx*g.dw
+						if ix < 0 || ix >= g.w {
+							dst[ox] = pad
+						} else {
+							dst[ox] = src[ix]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func conv(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
+	x, w := in[0], in[1]
+	if !isFloat(x.DType) || !isFloat(w.DType) {
+		return fmt.Errorf("Conv of %s is not supported", graph.DTypeName(x.DType))
+	}
+	g, err := geometry(p, x.Shape, w.Shape, o.Shape)
+	if err != nil {
+		return err
+	}
+	kk := g.cg * g.kh * g.kw
+	ohw := g.oh * g.ow
+	mg := g.m / g.group
+	col := make([]float32, kk*ohw)
+	for b := 0; b < g.n; b++ {
+		img := x.Float32[b*g.c*g.h*g.w:]
+		for gr := 0; gr < g.group; gr++ {
+			im2col(&g, img, gr*g.cg, col, 0)
+			out := o.Float32[(b*g.m+gr*mg)*ohw:]
+			sgemm(false, false, mg, ohw, kk, 1, w.Float32[gr*mg*kk:], max(kk, 1), col, max(ohw, 1), 0, out, max(ohw, 1))
+		}
+		if len(in) > 2 && in[2] != nil {
+			bias := in[2].Float32
+			for mi := 0; mi < g.m; mi++ {
+				row := o.Float32[(b*g.m+mi)*ohw : (b*g.m+mi+1)*ohw]
+				for i := range row {
+					row[i] += bias[mi]
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func reduce(op string, p *graph.Params, x, o *graph.Tensor) error {
+	if p.Noop {
+		copyRange(o, 0, x, 0, x.Len())
+		return nil
+	}
+	kshape := make([]int, len(x.Shape))
+	copy(kshape, x.Shape)
+	for _, a := range p.Axes {
+		kshape[a] = 1
+	}
+	count := x.Len() / max(o.Len(), 1)
+	// fast path: float32 over the last axis
+	if isFloat(x.DType) && len(p.Axes) == 1 && p.Axes[0] == len(x.Shape)-1 && op != "ReduceMax" {
+		n := x.Shape[len(x.Shape)-1]
+		for r := 0; r < o.Len(); r++ {
+			row := x.Float32[r*n : (r+1)*n]
+			var s float64
+			if op == "ReduceL2" {
+				for _, v := range row {
+					s += float64(v) * float64(v)
+				}
+				s = math.Sqrt(s)
+			} else {
+				for _, v := range row {
+					s += float64(v)
+				}
+				if op == "ReduceMean" {
+					s /= float64(n)
+				}
+			}
+			o.Float32[r] = float32(s)
+		}
+		return nil
+	}
+	acc := make([]float64, o.Len())
+	if op == "ReduceMax" {
+		for i := range acc {
+			acc[i] = math.Inf(-1)
+		}
+	}
+	g := getF(x)
+	runs(x.Shape, [][]int{contiguous(x.Shape), bstrides(kshape, x.Shape)}, nil, func(of []int, n int, in []int) {
+		xi, oi := of[0], of[1]
+		for i := 0; i < n; i++ {
+			v := g(xi + i)
+			switch op {
+			case "ReduceMax":
+				if v > acc[oi] || v != v {
+					acc[oi] = v
+				}
+			case "ReduceL2":
+				acc[oi] += v * v
+			default:
+				acc[oi] += v
+			}
+			oi += in[1]
+		}
+	})
+	st := setF(o)
+	for i, v := range acc {
+		switch op {
+		case "ReduceMean":
+			v /= float64(count)
+		case "ReduceL2":
+			v = math.Sqrt(v)
+		}
+		if count == 0 && op == "ReduceMax" && o.DType != onnx.Float && o.DType != onnx.Double {
+			v = 0
+		}
+		st(i, v)
+	}
+	return nil
+}
+
+func argmax(p *graph.Params, x, o *graph.Tensor) error {
+	outer := graph.NumElements(x.Shape[:p.Axis])
+	n := x.Shape[p.Axis]
+	inner := graph.NumElements(x.Shape[p.Axis+1:])
+	g := getF(x)
+	for a := 0; a < outer; a++ {
+		for c := 0; c < inner; c++ {
+			best, bi := math.Inf(-1), 0
+			for i := 0; i < n; i++ {
+				v := g((a*n+i)*inner + c)
+				if i == 0 || v > best || (p.SelectLast && v == best) {
+					best, bi = v, i
+				}
+			}
+			o.Int64[a*inner+c] = int64(bi)
+		}
+	}
+	return nil
+}
+
+func softmax(p *graph.Params, x, o *graph.Tensor) error {
+	outer := graph.NumElements(x.Shape[:p.Axis])
+	n := x.Shape[p.Axis]
+	inner := graph.NumElements(x.Shape[p.Axis+1:])
+	if p.WholeAxis {
+		n, inner = n*inner, 1
+	}
+	switch {
+	case isFloat(x.DType):
+		softmaxT(x.Float32, o.Float32, outer, n, inner)
+	case x.DType == onnx.Double:
+		softmaxT(x.Float64, o.Float64, outer, n, inner)
+	default:
+		return fmt.Errorf("Softmax of %s", graph.DTypeName(x.DType))
+	}
+	return nil
+}
+
+func softmaxT[T float32 | float64](x, o []T, outer, n, inner int) {
+	for a := 0; a < outer; a++ {
+		for c := 0; c < inner; c++ {
+			base := a*n*inner + c
+			mx := math.Inf(-1)
+			for i := 0; i < n; i++ {
+				mx = math.Max(mx, float64(x[base+i*inner]))
+			}
+			var sum float64
+			for i := 0; i < n; i++ {
+				e := math.Exp(float64(x[base+i*inner]) - mx)
+				o[base+i*inner] = T(e)
+				sum += e
+			}
+			for i := 0; i < n; i++ {
+				o[base+i*inner] = T(float64(o[base+i*inner]) / sum)
+			}
+		}
+	}
+}
+
+func layerNorm(p *graph.Params, in, out []*graph.Tensor) error {
+	x, scale := in[0], in[1]
+	if !isFloat(x.DType) {
+		return fmt.Errorf("LayerNormalization of %s is not supported", graph.DTypeName(x.DType))
+	}
+	outer := graph.NumElements(x.Shape[:p.Axis])
+	norm := graph.NumElements(x.Shape[p.Axis:])
+	tail := x.Shape[p.Axis:]
+	sc := expandTo(scale, tail)
+	var bias []float32
+	if len(in) > 2 && in[2] != nil {
+		bias = expandTo(in[2], tail)
+	}
+	y := out[0].Float32
+	for r := 0; r < outer; r++ {
+		row := x.Float32[r*norm : (r+1)*norm]
+		var mean, v float64
+		for _, e := range row {
+			mean += float64(e)
+		}
+		mean /= float64(norm)
+		for _, e := range row {
+			d := float64(e) - mean
+			v += d * d
+		}
+		v /= float64(norm)
+		inv := 1 / math.Sqrt(v+float64(p.Eps))
+		dst := y[r*norm : (r+1)*norm]
+		for i, e := range row {
+			t := float32((float64(e) - mean) * inv)
+			t *= sc[i]
+			if bias != nil {
+				t += bias[i]
+			}
+			dst[i] = t
+		}
+		if len(out) > 1 && out[1] != nil {
+			out[1].Float32[r] = float32(mean)
+		}
+		if len(out) > 2 && out[2] != nil {
+			out[2].Float32[r] = float32(inv)
+		}
+	}
+	return nil
+}
+
+// expandTo returns t's float data broadcast to shape sh (no copy if equal).
+func expandTo(t *graph.Tensor, sh []int) []float32 {
+	if t.Len() == graph.NumElements(sh) {
+		return t.Float32
+	}
+	o := graph.NewTensor(onnx.Float, sh)
+	stridedCopy(o, t, sh, bstrides(t.Shape, sh), 0)
+	return o.Float32
+}

@@ -1,0 +1,329 @@
+// Package engine runs ONNX models: it lowers a bound graph.Plan to a
+// Gorgonia expression graph whose nodes compute with pkg/engine/ops, runs
+// it with a TapeMachine, and caches one compiled graph per distinct set of
+// input shapes, each used by one goroutine at a time.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/clip-go/clip/pkg/engine/ops"
+	"github.com/clip-go/clip/pkg/graph"
+	"github.com/clip-go/clip/pkg/onnx"
+)
+
+// Options tune a Session.
+type Options struct {
+	// Threads bounds how many runs execute at once (0: every core).
+	Threads int
+}
+
+// Tensor is an input or output of a run: exactly one slice is set, chosen
+// by DType (see graph.Tensor). Float16 values travel widened in Float32.
+type Tensor = graph.Tensor
+
+// maxPlans bounds the shape cache; beyond it idle plans are dropped.
+const maxPlans = 32
+
+// Session runs one model. Run is safe for concurrent use.
+type Session struct {
+	model *onnx.Model
+	owned bool // Close closes model
+	g     *graph.Graph
+	sem   chan struct{}
+
+	mu     sync.Mutex
+	plans  map[string]*planEntry
+	closed bool
+}
+
+type planEntry struct {
+	once sync.Once
+	plan *graph.Plan
+	err  error
+
+	mu   sync.Mutex
+	idle []*machine
+	busy int
+}
+
+// Open loads the ONNX file at path and prepares it to run.
+func Open(ctx context.Context, path string, opt Options) (*Session, error) {
+	m, err := onnx.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewSession(ctx, m, opt)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s.owned = true
+	return s, nil
+}
+
+// NewSession prepares a decoded model to run. Unsupported operators or
+// element types, undefined inputs and cycles are reported here.
+func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	g, err := graph.FromModel(m, ops.Supported)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.Optimize(); err != nil {
+		return nil, err
+	}
+	threads := opt.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	return &Session{model: m, g: g, sem: make(chan struct{}, threads), plans: map[string]*planEntry{}}, nil
+}
+
+// Inputs describes the values Run needs: names, element types (int32 or
+// int64 ids matter) and dims, symbolic ones with Param set.
+func (s *Session) Inputs() []*onnx.ValueInfo { return s.g.Inputs }
+
+// Outputs describes the values Run returns.
+func (s *Session) Outputs() []*onnx.ValueInfo { return s.g.Outputs }
+
+// Graph returns the optimised graph the session runs.
+func (s *Session) Graph() *graph.Graph { return s.g }
+
+// Close releases the model file when the session opened it.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.plans = map[string]*planEntry{}
+	s.mu.Unlock()
+	if s.owned && s.model != nil {
+		return s.model.Close()
+	}
+	return nil
+}
+
+// Run computes every graph output from inputs (one entry per graph
+// input). Returned tensors are fresh copies owned by the caller.
+func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor) (map[string]*Tensor, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	shapes := map[string][]int{}
+	given := map[string]*Tensor{}
+	for _, in := range s.g.Inputs {
+		t, ok := inputs[in.Name]
+		if !ok || t == nil {
+			return nil, fmt.Errorf("input %q is missing", in.Name)
+		}
+		ct, err := coerce(in, t)
+		if err != nil {
+			return nil, err
+		}
+		shapes[in.Name] = ct.Shape
+		given[in.Name] = ct
+	}
+	for name := range inputs {
+		if _, ok := given[name]; !ok {
+			return nil, fmt.Errorf("input %q is not an input of the model (inputs: %s)", name, s.inputNames())
+		}
+	}
+	e, err := s.plan(ctx, shapes)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.sem }()
+	m, err := e.acquire()
+	if err != nil {
+		return nil, err
+	}
+	out, err := m.run(given)
+	e.release(m, err == nil)
+	return out, err
+}
+
+func (s *Session) inputNames() string {
+	var ns []string
+	for _, in := range s.g.Inputs {
+		ns = append(ns, in.Name)
+	}
+	return strings.Join(ns, ", ")
+}
+
+// coerce checks t against the declared input and converts between the
+// integer id types and from float32 into half-precision inputs.
+func coerce(in *onnx.ValueInfo, t *Tensor) (*Tensor, error) {
+	if err := t.Check(); err != nil {
+		return nil, fmt.Errorf("input %q: %w", in.Name, err)
+	}
+	want := in.ElemType
+	switch {
+	case t.DType == want:
+		return t, nil
+	case want == onnx.Int64 && t.DType == onnx.Int32:
+		c := &Tensor{DType: onnx.Int64, Shape: t.Shape, Int64: make([]int64, len(t.Int32))}
+		for i, v := range t.Int32 {
+			c.Int64[i] = int64(v)
+		}
+		return c, nil
+	case want == onnx.Int32 && t.DType == onnx.Int64:
+		c := &Tensor{DType: onnx.Int32, Shape: t.Shape, Int32: make([]int32, len(t.Int64))}
+		for i, v := range t.Int64 {
+			if int64(int32(v)) != v {
+				return nil, fmt.Errorf("input %q: value %d does not fit the model's int32", in.Name, v)
+			}
+			c.Int32[i] = int32(v)
+		}
+		return c, nil
+	case (want == onnx.Float16 || want == onnx.BFloat16) && t.DType == onnx.Float:
+		c := &Tensor{DType: want, Shape: t.Shape, Float32: append([]float32{}, t.Float32...)}
+		graph.RoundFloat16(c.Float32)
+		return c, nil
+	}
+	return nil, fmt.Errorf("input %q: got %s, the model wants %s", in.Name, graph.DTypeName(t.DType), graph.DTypeName(want))
+}
+
+func shapeKey(shapes map[string][]int) string {
+	var ks []string
+	for k := range shapes {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	var b strings.Builder
+	for _, k := range ks {
+		fmt.Fprintf(&b, "%q%v;", k, shapes[k])
+	}
+	return b.String()
+}
+
+func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry, error) {
+	key := shapeKey(shapes)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errors.New("session is closed")
+	}
+	e, ok := s.plans[key]
+	if !ok {
+		if len(s.plans) >= maxPlans {
+			for k, old := range s.plans {
+				old.mu.Lock()
+				idle := old.busy == 0
+				old.mu.Unlock()
+				if idle {
+					delete(s.plans, k)
+				}
+			}
+		}
+		e = &planEntry{}
+		s.plans[key] = e
+	}
+	s.mu.Unlock()
+	e.once.Do(func() {
+		e.plan, e.err = s.g.Bind(ctx, shapes, nil, ops.Eval)
+	})
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e, nil
+}
+
+func (e *planEntry) acquire() (*machine, error) {
+	e.mu.Lock()
+	e.busy++
+	if n := len(e.idle); n > 0 {
+		m := e.idle[n-1]
+		e.idle = e.idle[:n-1]
+		e.mu.Unlock()
+		return m, nil
+	}
+	e.mu.Unlock()
+	m, err := lower(e.plan)
+	if err != nil {
+		e.mu.Lock()
+		e.busy--
+		e.mu.Unlock()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (e *planEntry) release(m *machine, ok bool) {
+	e.mu.Lock()
+	e.busy--
+	if ok {
+		e.idle = append(e.idle, m)
+	}
+	e.mu.Unlock()
+}
+
+// run executes the machine once and copies the outputs out.
+func (m *machine) run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
+	if m.vm != nil {
+		defer m.vm.Reset()
+		for name, n := range m.inputs {
+			if err := letInput(n, inputs[name]); err != nil {
+				return nil, fmt.Errorf("input %q: %w", name, err)
+			}
+		}
+		if err := m.vm.RunAll(); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string]*Tensor{}
+	for _, ref := range m.outs {
+		var src *Tensor
+		switch {
+		case ref.op != nil:
+			src = ref.op.outs[ref.i]
+		case ref.v.Const != nil:
+			src = ref.v.Const
+		case ref.v.Input:
+			src = inputs[ref.v.Name]
+		default:
+			return nil, fmt.Errorf("output %q has no value", ref.v.Name)
+		}
+		c := graph.NewTensor(ref.v.DType, ref.v.Shape)
+		if c.Len() != src.Len() {
+			return nil, fmt.Errorf("output %q: %d elements for shape %v", ref.v.Name, src.Len(), ref.v.Shape)
+		}
+		copyData(c, src)
+		out[ref.v.Name] = c
+	}
+	return out, nil
+}
+
+func letInput(n interface{}, t *Tensor) error {
+	return gorgoniaLet(n, t)
+}
+
+func copyData(dst, src *Tensor) {
+	switch dst.DType {
+	case onnx.Float, onnx.Float16, onnx.BFloat16:
+		copy(dst.Float32, src.Float32)
+	case onnx.Double:
+		copy(dst.Float64, src.Float64)
+	case onnx.Int64:
+		copy(dst.Int64, src.Int64)
+	case onnx.Int32:
+		copy(dst.Int32, src.Int32)
+	case onnx.Bool:
+		copy(dst.Bool, src.Bool)
+	case onnx.Uint8:
+		copy(dst.Uint8, src.Uint8)
+	case onnx.Int8:
+		copy(dst.Int8, src.Int8)
+	}
+}
