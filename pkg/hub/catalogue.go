@@ -1,0 +1,178 @@
+package hub
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// DefaultModel is the catalogue name used when --model is not given.
+const DefaultModel = "clip-vit-base-patch32"
+
+// Entry is one model of the built-in catalogue.
+//
+// Every repo, revision and file name here was read from the repository's
+// public file listing on huggingface.co (see the Source field); nothing is
+// guessed. Sizes are the rounded figures those listings display: they are
+// for `clip models list` only and never used to check a download.
+type Entry struct {
+	Name        string // short name users type
+	Repo        string // hub repo id
+	Revision    string // a commit where a public listing shows one with every file, else "main"
+	Layout      Layout
+	Description string
+	Source      string // public page the file list was confirmed from
+
+	// Variants maps each published variant to its approximate download
+	// size in bytes (vision + text graphs).
+	Variants map[Variant]int64
+
+	// FromListing: the file list comes from the hub's listing API at pull
+	// time (filtered to Layout), because no pinned listing was available.
+	FromListing bool
+}
+
+// supportFiles are the tokenizer and configuration files of the HF layout.
+// A 404 on one of them is tolerated (recorded as absent): the repositories'
+// listings show them, but not at every revision.
+var supportFiles = []string{
+	"config.json",
+	"preprocessor_config.json",
+	"tokenizer.json",
+	"tokenizer_config.json",
+	"special_tokens_map.json",
+	"vocab.json",
+	"merges.txt",
+}
+
+// immichSupportFiles are the same for immich's layout.
+var immichSupportFiles = []string{
+	"config.json",
+	"visual/preprocess_cfg.json",
+	"textual/tokenizer.json",
+	"textual/tokenizer_config.json",
+	"textual/special_tokens_map.json",
+	"textual/vocab.json",
+	"textual/merges.txt",
+}
+
+const mb = 1_000_000
+
+var catalogue = []Entry{
+	{
+		Name: "clip-vit-base-patch32",
+		Repo: "Xenova/clip-vit-base-patch32",
+		// The commit "Upload fp16 ONNX weights" (Mar 16, 2024): its tree lists
+		// onnx/, config.json, merges.txt, preprocessor_config.json,
+		// special_tokens_map.json, tokenizer.json, tokenizer_config.json and
+		// vocab.json; the onnx/ history shows the fp16 uploads ending at it.
+		Revision:    "0b95b21b04a877260b196dfc3ebdb79c3c8be8ca",
+		Layout:      LayoutHF,
+		Description: "OpenAI CLIP ViT-B/32, ONNX export by Xenova (transformers.js)",
+		Source:      "https://huggingface.co/Xenova/clip-vit-base-patch32/tree/0b95b21b04a877260b196dfc3ebdb79c3c8be8ca",
+		Variants: map[Variant]int64{
+			FP32:      (352 + 254) * mb,
+			FP16:      (176 + 127) * mb,
+			Quantized: (89.1 + 64.5) * mb,
+		},
+	},
+	{
+		Name:        "clip-vit-base-patch16",
+		Repo:        "Xenova/clip-vit-base-patch16",
+		Revision:    "main",
+		Layout:      LayoutHF,
+		Description: "OpenAI CLIP ViT-B/16, ONNX export by Xenova (transformers.js)",
+		Source:      "https://huggingface.co/Xenova/clip-vit-base-patch16/tree/main/onnx",
+		Variants: map[Variant]int64{
+			FP32:      (345 + 254) * mb,
+			FP16:      (173 + 127) * mb,
+			Quantized: (87.5 + 64.5) * mb,
+		},
+	},
+	{
+		Name:        "clip-vit-large-patch14",
+		Repo:        "Xenova/clip-vit-large-patch14",
+		Revision:    "main",
+		Layout:      LayoutHF,
+		Description: "OpenAI CLIP ViT-L/14, ONNX export by Xenova (transformers.js)",
+		Source:      "https://huggingface.co/Xenova/clip-vit-large-patch14/tree/main/onnx",
+		Variants: map[Variant]int64{
+			FP32:      (1220 + 495) * mb,
+			FP16:      (609 + 248) * mb,
+			Quantized: (307 + 125) * mb,
+		},
+	},
+	{
+		Name:        "vit-b-32-laion2b-s34b-b79k",
+		Repo:        "immich-app/ViT-B-32__laion2b-s34b-b79k",
+		Revision:    "main",
+		Layout:      LayoutImmich,
+		Description: "OpenCLIP ViT-B/32 trained on LAION-2B (s34b_b79k), ONNX export by immich",
+		Source:      "https://huggingface.co/immich-app/ViT-B-32__laion2b-s34b-b79k/tree/main",
+		Variants: map[Variant]int64{
+			FP32: (351 + 254) * mb,
+		},
+		FromListing: true,
+	},
+}
+
+// Catalogue returns the built-in models, default first.
+func Catalogue() []Entry {
+	out := make([]Entry, len(catalogue))
+	copy(out, catalogue)
+	return out
+}
+
+// LookupCatalogue finds an entry by its short name or by its repo id
+// (case-insensitive, as the hub treats repo ids).
+func LookupCatalogue(name string) (Entry, bool) {
+	for _, e := range catalogue {
+		if strings.EqualFold(e.Name, name) || strings.EqualFold(e.Repo, name) {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// VariantList returns the entry's variants in display order.
+func (e Entry) VariantList() []Variant {
+	var out []Variant
+	for _, v := range AllVariants {
+		if _, ok := e.Variants[v]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Files returns the files of variant v: the two graphs are required, the
+// support files optional. FromListing entries have no fixed list.
+func (e Entry) Files(v Variant) (required, optional []string, err error) {
+	if _, ok := e.Variants[v]; !ok {
+		return nil, nil, fmt.Errorf("%s has no %s variant (available: %s)", e.Name, v, joinVariants(e.VariantList()))
+	}
+	return layoutFiles(e.Layout, v)
+}
+
+// layoutFiles is the file set of a variant in a layout.
+func layoutFiles(l Layout, v Variant) (required, optional []string, err error) {
+	switch l {
+	case LayoutImmich:
+		if v != FP32 {
+			return nil, nil, fmt.Errorf("the immich layout publishes ONNX graphs in fp32 only, not %s", v)
+		}
+		return []string{"visual/model.onnx", "textual/model.onnx"}, append([]string(nil), immichSupportFiles...), nil
+	default:
+		s := v.onnxSuffix()
+		return []string{"onnx/vision_model" + s + ".onnx", "onnx/text_model" + s + ".onnx"}, append([]string(nil), supportFiles...), nil
+	}
+}
+
+func joinVariants(vs []Variant) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	sort.Strings(s)
+	return strings.Join(s, ", ")
+}

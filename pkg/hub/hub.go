@@ -1,0 +1,198 @@
+// Package hub finds, downloads, verifies and caches CLIP model files the way
+// the Hugging Face hub serves them, so that a model named on the command
+// line resolves to local ONNX files: from the cache when they are there,
+// from the hub when they are not and the network is allowed, and never as a
+// half-written or corrupt file.
+package hub
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Variant is a numeric precision of the exported ONNX graphs.
+type Variant string
+
+// Variants published by the Xenova (transformers.js) exports.
+const (
+	FP32      Variant = "fp32"
+	FP16      Variant = "fp16"
+	Quantized Variant = "quantized" // int8 weights (onnxruntime dynamic quantization)
+)
+
+// AllVariants lists the variants in the order they are shown.
+var AllVariants = []Variant{FP32, FP16, Quantized}
+
+// ParseVariant accepts a --variant value; "" means fp32, and "int8" and
+// "q8" are accepted as the names people use for the quantized export.
+func ParseVariant(s string) (Variant, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "fp32", "float32":
+		return FP32, nil
+	case "fp16", "float16":
+		return FP16, nil
+	case "quantized", "int8", "q8":
+		return Quantized, nil
+	}
+	return "", fmt.Errorf("unknown variant %q (want fp32, fp16 or quantized)", s)
+}
+
+// onnxSuffix is what the HF layout appends to vision_model/text_model.
+func (v Variant) onnxSuffix() string {
+	switch v {
+	case FP16:
+		return "_fp16"
+	case Quantized:
+		return "_quantized"
+	}
+	return ""
+}
+
+// Layout is how a model directory arranges its files.
+type Layout string
+
+const (
+	// LayoutHF is the transformers.js/Optimum layout: onnx/vision_model.onnx,
+	// onnx/text_model.onnx (+ _fp16/_quantized), tokenizer and config files
+	// at the top.
+	LayoutHF Layout = "hf"
+	// LayoutImmich is immich's OpenCLIP export: visual/model.onnx,
+	// visual/preprocess_cfg.json, textual/model.onnx, textual/tokenizer.json.
+	LayoutImmich Layout = "immich"
+)
+
+// FileInfo describes one file of a model. SHA256 is empty until known.
+type FileInfo struct {
+	Path   string `json:"path"` // slash-separated, relative to the model directory
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// LocalModel is a model whose files are on disk, ready to load.
+type LocalModel struct {
+	Dir      string // absolute directory holding the files
+	ID       string // hub repo id ("Xenova/clip-vit-base-patch32"), or Dir for a local directory
+	Name     string // catalogue name when the model came from the catalogue
+	Revision string // revision asked for ("main", a tag or a commit); empty for a local directory
+	Commit   string // commit the files came from, when known
+	Variant  Variant
+	Layout   Layout
+
+	VisionPath   string // image encoder graph
+	TextPath     string // text encoder graph
+	CombinedPath string // single graph with both towers, when present (onnx/model*.onnx)
+
+	TokenizerPath    string // tokenizer.json, when present
+	VocabPath        string // vocab.json, when present
+	MergesPath       string // merges.txt, when present
+	PreprocessorPath string // preprocessor_config.json (HF) or visual/preprocess_cfg.json (immich), when present
+	ConfigPath       string // config.json, when present
+
+	// Files lists every model file found for this variant. For models from
+	// the cache SHA256 is the recorded sum; for a local directory it stays
+	// empty until ComputeSHA256 is called.
+	Files []FileInfo
+}
+
+// ComputeSHA256 fills in the sha256 of every file that lacks one, reading
+// each file once. Classify's --summary wants them; ordinary runs do not pay
+// for them.
+func (m *LocalModel) ComputeSHA256(ctx context.Context) error {
+	for i := range m.Files {
+		if m.Files[i].SHA256 != "" {
+			continue
+		}
+		sum, size, err := hashFile(ctx, filepath.Join(m.Dir, filepath.FromSlash(m.Files[i].Path)))
+		if err != nil {
+			return err
+		}
+		m.Files[i].SHA256 = sum
+		m.Files[i].Size = size
+	}
+	return nil
+}
+
+// NotInstalledError says a model is not in the cache and may not be
+// downloaded (offline); it names the command that fetches it.
+type NotInstalledError struct {
+	Ref     string
+	Variant Variant
+	Root    string
+	Missing []string // files absent from the cache, when known
+}
+
+func (e *NotInstalledError) Error() string {
+	pull := "clip models pull " + e.Ref
+	if e.Variant != "" && e.Variant != FP32 {
+		pull += " --variant " + string(e.Variant)
+	}
+	msg := fmt.Sprintf("model %s (%s) is not in the model cache %s and offline mode forbids downloading it; run `%s` while online",
+		e.Ref, variantOrDefault(e.Variant), e.Root, pull)
+	if len(e.Missing) > 0 {
+		msg += " (missing: " + strings.Join(e.Missing, ", ") + ")"
+	}
+	return msg
+}
+
+func variantOrDefault(v Variant) Variant {
+	if v == "" {
+		return FP32
+	}
+	return v
+}
+
+// ChecksumError says a file's content does not match its expected digest.
+type ChecksumError struct {
+	File      string // path of the file (in the repo or on disk)
+	Algorithm string // "sha256" or "git-sha1"
+	Want, Got string
+}
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("%s: %s mismatch: expected %s, got %s", e.File, e.Algorithm, e.Want, e.Got)
+}
+
+// HTTPError is an unexpected answer from the hub.
+type HTTPError struct {
+	Status   int
+	URL      string
+	Repo     string
+	File     string // empty for API calls
+	Revision string
+	Code     string // the hub's X-Error-Code header, when sent
+	Message  string // the hub's X-Error-Message header, when sent
+}
+
+func (e *HTTPError) Error() string {
+	what := e.Repo
+	if e.File != "" {
+		what = fmt.Sprintf("%s: file %q at revision %q", e.Repo, e.File, e.Revision)
+	} else if e.Revision != "" {
+		what = fmt.Sprintf("%s at revision %q", e.Repo, e.Revision)
+	}
+	var msg string
+	switch {
+	case e.Status == 401 || e.Status == 403 || e.Code == "GatedRepo":
+		msg = fmt.Sprintf("%s: access denied (HTTP %d); the repository may be gated or private: set HF_TOKEN to a Hugging Face token that has access", what, e.Status)
+	case e.Code == "RepoNotFound":
+		msg = fmt.Sprintf("repository %s not found on the hub (HTTP %d)", e.Repo, e.Status)
+	case e.Code == "RevisionNotFound":
+		msg = fmt.Sprintf("revision %q not found in %s (HTTP %d)", e.Revision, e.Repo, e.Status)
+	case e.Status == 404:
+		msg = fmt.Sprintf("%s: not found (HTTP 404)", what)
+	default:
+		msg = fmt.Sprintf("%s: HTTP %d from %s", what, e.Status, e.URL)
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
