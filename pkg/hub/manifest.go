@@ -17,14 +17,14 @@ const manifestName = "manifest.json"
 
 // Manifest records a cached model revision.
 type Manifest struct {
-	Repo     string          `json:"repo"`
-	Revision string          `json:"revision"` // as asked for: "main", a tag, or a commit
-	Commit   string          `json:"commit"`   // the commit every file was downloaded at
-	Layout   Layout          `json:"layout"`
-	Name     string          `json:"name,omitempty"` // catalogue name, when pulled through the catalogue
-	Files    []ManifestFile  `json:"files"`
-	Absent   []string        `json:"absent,omitempty"` // optional files the hub answered 404 for
-	PulledAt time.Time       `json:"pulled_at"`
+	Repo     string         `json:"repo"`
+	Revision string         `json:"revision"` // as asked for: "main", a tag, or a commit
+	Commit   string         `json:"commit"`   // the commit every file was downloaded at
+	Layout   Layout         `json:"layout"`
+	Name     string         `json:"name,omitempty"` // catalogue name, when pulled through the catalogue
+	Files    []ManifestFile `json:"files"`
+	Absent   []string       `json:"absent,omitempty"` // optional files the hub answered 404 for
+	PulledAt time.Time      `json:"pulled_at"`
 }
 
 // ManifestFile is one verified file.

@@ -310,8 +310,8 @@ func assertResumed(t *testing.T, srv *hubtest.Server, file string, cut, size int
 
 func TestCorruptDownloadRejected(t *testing.T) {
 	for _, tc := range []struct{ kind, file, algo string }{
-		{"cdn", "onnx/vision_model.onnx", "sha256"},  // LFS file: X-Linked-Etag
-		{"resolve", "tokenizer.json", "git-sha1"}, // small file: git blob id in ETag
+		{"cdn", "onnx/vision_model.onnx", "sha256"}, // LFS file: X-Linked-Etag
+		{"resolve", "tokenizer.json", "git-sha1"},   // small file: git blob id in ETag
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			repo := newTestRepo("test/tiny-clip")
