@@ -1,0 +1,131 @@
+// Package preprocess implements `clip preprocess`: write the exact input
+// tensor a model sees for an image, as .npy, for users comparing clip with
+// a Python pipeline.
+package preprocess
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/imageproc"
+	"github.com/clip-go/clip/pkg/npy"
+)
+
+// PreprocessOptions are the flags and arguments of one `clip preprocess`.
+type PreprocessOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cmdutil.Factory
+
+	Image         string
+	ModelDir      string // from the global --model (a local directory for now)
+	Out           string // .npy path, "-" for stdout
+	NoExifRotate  bool
+	CropRounding  string // "", "hf" or "openai"; "" keeps the config's own
+	MaxMegapixels float64
+}
+
+// NewCmdPreprocess returns `clip preprocess`. runF replaces preprocessRun in
+// tests that only check flag handling.
+func NewCmdPreprocess(f *cmdutil.Factory, runF func(*PreprocessOptions) error) *cobra.Command {
+	opts := &PreprocessOptions{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "preprocess IMAGE --model DIR --out X.npy",
+		Short: "Write the exact input tensor the model sees (.npy)",
+		Long: `Decode IMAGE and preprocess it with the model's own recipe
+(preprocessor_config.json or preprocess_cfg.json in the model directory),
+writing the float32 [1,3,H,W] tensor the vision model receives.
+
+Decoding follows Pillow: convert("RGB") drops alpha (transparent pixels keep
+their stored colour), grayscale becomes R=G=B, 16-bit gray is clipped at 255.
+A JPEG's EXIF orientation is applied unless --no-exif-rotate. Resizing is
+Pillow's bicubic/bilinear, bit for bit.`,
+		Example: `  clip preprocess cat.jpg --model ./clip-vit-base-patch32 --out cat.npy
+  python3 -c "import numpy; print(numpy.load('cat.npy').shape)"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Image = args[0]
+			if f.Globals != nil {
+				opts.ModelDir = f.Globals.Model
+			}
+			if opts.ModelDir == "" {
+				return cmdutil.UsageErrorf("--model DIR is required (a local model directory with preprocessor_config.json)")
+			}
+			if opts.Out == "" {
+				return cmdutil.UsageErrorf("--out is required (a .npy path, or - for stdout)")
+			}
+			if opts.CropRounding != "" {
+				if _, err := imageproc.ParseCropRounding(opts.CropRounding); err != nil {
+					return cmdutil.UsageErrorf("--crop-rounding: %v", err)
+				}
+			}
+			if opts.MaxMegapixels < 0 {
+				return cmdutil.UsageErrorf("--max-megapixels must be positive, not %g", opts.MaxMegapixels)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return preprocessRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Out, "out", "o", "", "output .npy file (- for stdout)")
+	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore the EXIF orientation of JPEGs")
+	fl.StringVar(&opts.CropRounding, "crop-rounding", "", "center-crop rounding: hf ((H-crop)//2) or openai (round, as torchvision); default: the config's (hf for preprocessor_config.json)")
+	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", imageproc.DefaultMaxMegapixels, "refuse images whose header claims more pixels than this (millions)")
+	return cmd
+}
+
+func preprocessRun(opts *PreprocessOptions) error {
+	cfg, err := imageproc.LoadConfig(opts.ModelDir)
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	if opts.CropRounding != "" {
+		cfg.CropRounding, _ = imageproc.ParseCropRounding(opts.CropRounding)
+	}
+	img, err := imageproc.Decode(opts.Image, imageproc.DecodeOptions{
+		NoEXIFRotate:  opts.NoExifRotate,
+		MaxMegapixels: opts.MaxMegapixels,
+	})
+	if err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitInputErrors, err)
+	}
+	b := img.Bounds()
+	h, w := cfg.OutputSize(b.Dx(), b.Dy())
+	data := make([]float32, 3*h*w)
+	if err := cfg.Preprocess(img, data); err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitInputErrors, fmt.Errorf("%s: %w", opts.Image, err))
+	}
+	arr, err := npy.New([]int64{1, 3, int64(h), int64(w)}, data)
+	if err != nil {
+		return err
+	}
+	if opts.Out == "-" {
+		bw := bufio.NewWriter(opts.IO.Out)
+		if err := npy.Write(bw, arr); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	} else if err := npy.WriteFile(opts.Out, arr); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return cmdutil.UsageErrorf("--out: %v", err)
+		}
+		return err
+	}
+	quiet := opts.Factory != nil && opts.Factory.Globals != nil && opts.Factory.Globals.Quiet
+	if !quiet {
+		rw, rh := cfg.ResizedSize(b.Dx(), b.Dy())
+		fmt.Fprintf(opts.IO.ErrOut, "%s: %dx%d → resize %dx%d (%s) → crop %dx%d (%s rounding) → float32 [1,3,%d,%d] written to %s (config %s)\n",
+			opts.Image, b.Dx(), b.Dy(), rw, rh, cfg.Resample, w, h, cfg.CropRounding, h, w, opts.Out, cfg.Source)
+	}
+	return nil
+}
