@@ -65,6 +65,7 @@ func dense(t *graph.Tensor) *tensor.Dense {
 type stepOp struct {
 	id      int
 	step    *graph.Step
+	env     *ops.Env
 	present []int // positions of the non-omitted inputs in step.In
 	inTypes []hm.Type
 	outType hm.Type
@@ -75,8 +76,8 @@ type stepOp struct {
 	ptrs  []any // data each dense was built over
 }
 
-func newStepOp(id int, s *graph.Step) (*stepOp, error) {
-	op := &stepOp{id: id, step: s, views: make([]*graph.Tensor, len(s.In))}
+func newStepOp(id int, s *graph.Step, env *ops.Env) (*stepOp, error) {
+	op := &stepOp{id: id, step: s, env: env, views: make([]*graph.Tensor, len(s.In))}
 	for i, v := range s.In {
 		if v == nil {
 			continue
@@ -142,7 +143,7 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		}
 		setData(view, t.Data())
 	}
-	if err := ops.Eval(op.step, op.views, op.outs); err != nil {
+	if err := op.env.Eval(op.step, op.views, op.outs); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.step.Node, err)
 	}
 	return op.output(0), nil
@@ -265,7 +266,7 @@ type outputRef struct {
 }
 
 // lower builds the Gorgonia graph for p.
-func lower(p *graph.Plan) (_ *machine, err error) {
+func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("building the Gorgonia graph: %v", r)
@@ -297,7 +298,7 @@ func lower(p *graph.Plan) (_ *machine, err error) {
 		return n, nil
 	}
 	for i, s := range p.Steps {
-		op, err := newStepOp(i, s)
+		op, err := newStepOp(i, s, env)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Node, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/engine/ops"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/onnx"
@@ -37,6 +38,7 @@ type Session struct {
 	owned bool // Close closes model
 	g     *graph.Graph
 	sem   chan struct{}
+	env   *ops.Env
 
 	mu     sync.Mutex
 	plans  map[string]*planEntry
@@ -85,7 +87,8 @@ func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, erro
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	return &Session{model: m, g: g, sem: make(chan struct{}, threads), plans: map[string]*planEntry{}}, nil
+	env := &ops.Env{Pool: kernels.NewPool(threads)}
+	return &Session{model: m, g: g, sem: make(chan struct{}, threads), env: env, plans: map[string]*planEntry{}}, nil
 }
 
 // Inputs describes the values Run needs: names, element types (int32 or
@@ -104,6 +107,7 @@ func (s *Session) Close() error {
 	s.closed = true
 	s.plans = map[string]*planEntry{}
 	s.mu.Unlock()
+	s.env.Pool.Close()
 	if s.owned && s.model != nil {
 		return s.model.Close()
 	}
@@ -145,7 +149,7 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor) (map[strin
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.sem }()
-	m, err := e.acquire()
+	m, err := e.acquire(s.env)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +236,7 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 	}
 	s.mu.Unlock()
 	e.once.Do(func() {
-		e.plan, e.err = s.g.Bind(ctx, shapes, nil, ops.Eval)
+		e.plan, e.err = s.g.Bind(ctx, shapes, nil, s.env.Eval)
 	})
 	if e.err != nil {
 		return nil, e.err
@@ -240,7 +244,7 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 	return e, nil
 }
 
-func (e *planEntry) acquire() (*machine, error) {
+func (e *planEntry) acquire(env *ops.Env) (*machine, error) {
 	e.mu.Lock()
 	e.busy++
 	if n := len(e.idle); n > 0 {
@@ -250,7 +254,7 @@ func (e *planEntry) acquire() (*machine, error) {
 		return m, nil
 	}
 	e.mu.Unlock()
-	m, err := lower(e.plan)
+	m, err := lower(e.plan, env)
 	if err != nil {
 		e.mu.Lock()
 		e.busy--

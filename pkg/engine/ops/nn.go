@@ -11,23 +11,6 @@ import (
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
-// sgemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices.
-func sgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+n]
-			for j := range row {
-				row[j] *= beta
-			}
-		}
-		return
-	}
-	Gemm32(trans(ta), trans(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
 func dgemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	if m == 0 || n == 0 || k == 0 {
 		for i := range c[:m*ldc] {
@@ -82,13 +65,13 @@ func batches(a, b []int, fn func(ao, bo, oo int)) (m, n, k int) {
 	return
 }
 
-func matmul(a, b, o *graph.Tensor) error {
+func matmul(e *Env, a, b, o *graph.Tensor) error {
 	as, bs := promote(a.Shape, b.Shape)
 	switch {
 	case isFloat(a.DType) && isFloat(b.DType):
 		m, n, k := as[len(as)-2], bs[len(bs)-1], as[len(as)-1]
 		batches(as, bs, func(ao, bo, oo int) {
-			sgemm(false, false, m, n, k, 1, a.Float32[ao:], max(k, 1), b.Float32[bo:], max(n, 1), 0, o.Float32[oo:], max(n, 1))
+			e.sgemm(false, false, m, n, k, 1, a.Float32[ao:], max(k, 1), b.Float32[bo:], max(n, 1), 0, o.Float32[oo:], max(n, 1))
 		})
 		return nil
 	case a.DType == onnx.Double && b.DType == onnx.Double:
@@ -116,7 +99,7 @@ func matmul(a, b, o *graph.Tensor) error {
 	return fmt.Errorf("MatMul of %s and %s is not supported", graph.DTypeName(a.DType), graph.DTypeName(b.DType))
 }
 
-func gemm(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
+func gemm(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 	a, b := in[0], in[1]
 	if !isFloat(a.DType) || !isFloat(b.DType) {
 		return fmt.Errorf("Gemm of %s is not supported", graph.DTypeName(a.DType))
@@ -132,7 +115,7 @@ func gemm(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 		stridedCopy(o, c, o.Shape, bstrides(c.Shape, o.Shape), 0)
 		beta = p.Beta
 	}
-	sgemm(p.TransA, p.TransB, m, n, k, p.Alpha, a.Float32, max(a.Shape[1], 1), b.Float32, max(b.Shape[1], 1), beta, o.Float32, max(n, 1))
+	e.sgemm(p.TransA, p.TransB, m, n, k, p.Alpha, a.Float32, max(a.Shape[1], 1), b.Float32, max(b.Shape[1], 1), beta, o.Float32, max(n, 1))
 	return nil
 }
 
@@ -192,7 +175,7 @@ func im2col[T float32 | float64](g *convGeom, img []T, c0 int, col []T, pad T) {
 	}
 }
 
-func conv(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
+func conv(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 	x, w := in[0], in[1]
 	if !isFloat(x.DType) || !isFloat(w.DType) {
 		return fmt.Errorf("Conv of %s is not supported", graph.DTypeName(x.DType))
@@ -210,7 +193,7 @@ func conv(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 		for gr := 0; gr < g.group; gr++ {
 			im2col(&g, img, gr*g.cg, col, 0)
 			out := o.Float32[(b*g.m+gr*mg)*ohw:]
-			sgemm(false, false, mg, ohw, kk, 1, w.Float32[gr*mg*kk:], max(kk, 1), col, max(ohw, 1), 0, out, max(ohw, 1))
+			e.sgemm(false, false, mg, ohw, kk, 1, w.Float32[gr*mg*kk:], max(kk, 1), col, max(ohw, 1), 0, out, max(ohw, 1))
 		}
 		if len(in) > 2 && in[2] != nil {
 			bias := in[2].Float32

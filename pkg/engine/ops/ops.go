@@ -46,7 +46,11 @@ func Aliases(op string) bool {
 // shapes (unless Aliases(op)). Outputs typed float16 are rounded to
 // float16 precision, as a half-precision computation would store them.
 func Eval(s *graph.Step, in, out []*graph.Tensor) error {
-	if err := eval(s, in, out); err != nil {
+	return evalEnv(nil, s, in, out)
+}
+
+func evalEnv(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
+	if err := eval(e, s, in, out); err != nil {
 		return err
 	}
 	for _, o := range out {
@@ -74,7 +78,7 @@ func roundBF16(x float32) float32 {
 	return math.Float32frombits(b &^ 0xffff)
 }
 
-func eval(s *graph.Step, in, out []*graph.Tensor) error {
+func eval(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
 	p := &s.P
 	switch op := s.Node.Op; op {
 	case "Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten":
@@ -103,11 +107,11 @@ func eval(s *graph.Step, in, out []*graph.Tensor) error {
 	case "Cast":
 		return cast(in[0], out[0])
 	case "MatMul":
-		return matmul(in[0], in[1], out[0])
+		return matmul(e, in[0], in[1], out[0])
 	case "Gemm":
-		return gemm(p, in, out[0])
+		return gemm(e, p, in, out[0])
 	case "Conv":
-		return conv(p, in, out[0])
+		return conv(e, p, in, out[0])
 	case "ReduceMean", "ReduceSum", "ReduceL2", "ReduceMax":
 		return reduce(op, p, in[0], out[0])
 	case "ArgMax":

@@ -1,0 +1,146 @@
+package run
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/graph"
+	"github.com/clip-go/clip/pkg/npy"
+	"github.com/clip-go/clip/pkg/onnx"
+)
+
+const nodeTests = "/usr/share/libonnx-testdata/data/node"
+
+func needNodeTests(t *testing.T) {
+	if _, err := os.Stat(nodeTests); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("libonnx-testdata is not installed (%s)", nodeTests)
+		}
+		t.Skipf("libonnx-testdata is not installed (%s)", nodeTests)
+	}
+}
+
+func pbToNpy(t *testing.T, pb, out string) *graph.Tensor {
+	t.Helper()
+	ot, err := onnx.ReadTensor(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gt, err := graph.FromONNX(ot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "" {
+		a, err := toArray(gt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := npy.WriteFile(out, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return gt
+}
+
+// TestRunWritesOutputsMatchingONNX runs ONNX's Gemm node test through the
+// command and compares the written .npy with ONNX's expected output.
+func TestRunWritesOutputsMatchingONNX(t *testing.T) {
+	needNodeTests(t)
+	dir := filepath.Join(nodeTests, "test_gemm_all_attributes")
+	tmp := t.TempDir()
+	var inputs []string
+	for i, name := range []string{"a", "b", "c"} {
+		p := filepath.Join(tmp, name+".npy")
+		pbToNpy(t, filepath.Join(dir, "test_data_set_0", "input_"+string(rune('0'+i))+".pb"), p)
+		inputs = append(inputs, name+"="+p)
+	}
+	want := pbToNpy(t, filepath.Join(dir, "test_data_set_0", "output_0.pb"), "")
+	ios, _, _, _ := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
+	cmd := NewCmdRun(f, nil)
+	args := []string{filepath.Join(dir, "model.onnx"), "--output-dir", filepath.Join(tmp, "out")}
+	for _, in := range inputs {
+		args = append(args, "--input", in)
+	}
+	cmd.SetArgs(args)
+	cmd.SetContext(context.Background())
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := npy.ReadFile(filepath.Join(tmp, "out", "y.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := a.Data.([]float32)
+	if len(got) != len(want.Float32) {
+		t.Fatalf("got %d values, want %d", len(got), len(want.Float32))
+	}
+	for i := range got {
+		d := got[i] - want.Float32[i]
+		if d < 0 {
+			d = -d
+		}
+		if d > 1e-4+1e-3*abs(want.Float32[i]) {
+			t.Fatalf("y[%d] = %v, ONNX says %v", i, got[i], want.Float32[i])
+		}
+	}
+}
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func TestRunRandomNeedsNoInputs(t *testing.T) {
+	needNodeTests(t)
+	tmp := t.TempDir()
+	opts := &RunOptions{IO: nil, Model: filepath.Join(nodeTests, "test_softmax_axis_1", "model.onnx"), Random: true, Seed: 3, OutputDir: tmp, Quiet: true}
+	if err := runRun(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	a, err := npy.ReadFile(filepath.Join(tmp, "y.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// softmax over axis 1 of a 3×4×5 input: each (i,·,k) column sums to 1.
+	x := a.Data.([]float32)
+	for i := 0; i < 3; i++ {
+		for k := 0; k < 5; k++ {
+			var s float32
+			for j := 0; j < 4; j++ {
+				s += x[(i*4+j)*5+k]
+			}
+			if s < 0.9999 || s > 1.0001 {
+				t.Fatalf("column (%d,·,%d) sums to %v", i, k, s)
+			}
+		}
+	}
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	needNodeTests(t)
+	model := filepath.Join(nodeTests, "test_softmax_axis_1", "model.onnx")
+	cases := [][]string{
+		{model},                              // no --output-dir
+		{model, "--output-dir", t.TempDir()}, // input missing, no --random
+		{model, "--output-dir", t.TempDir(), "--input", "nosuch=x.npy", "--random"},
+		{model, "--output-dir", t.TempDir(), "--input", "bad"},
+	}
+	for _, args := range cases {
+		ios, _, _, _ := iostreams.Test()
+		f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
+		cmd := NewCmdRun(f, nil)
+		cmd.SetArgs(args)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		err := cmd.Execute()
+		if code := cmdutil.ExitCode(err); code != cmdutil.ExitUsage {
+			t.Errorf("%v: exit %d (%v), want %d", args, code, err, cmdutil.ExitUsage)
+		}
+	}
+}
