@@ -119,6 +119,7 @@ type gemmOperands struct {
 	b              []float32
 	ldb            int
 	pb             *PackedB
+	epi            *Epilogue // applied to each finished tile of C; nil: none
 	beta           float32
 	c              []float32
 	ldc            int
@@ -249,7 +250,8 @@ func (g *gemmRun) work(t int) {
 					scaleC(op.c, op.ldc, i0+mp0*gemmMR, min(i0+mp1*gemmMR, i0+mLen), j0+np0*gemmNR, min(j0+np1*gemmNR, j0+nLen), op.beta)
 				}
 				accumulate := p0 > 0 || op.beta != 0
-				g.macro(apack, bpack, bPanelBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1, accumulate)
+				last := p0+kLen == op.k
+				g.macro(apack, bpack, bPanelBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1, accumulate, last)
 			}
 		}
 	}
@@ -265,8 +267,14 @@ func splitAlongN(mPanels, nPanels, T int) bool {
 }
 
 // macro runs the micro-kernel over one thread's panels of a packed block.
-func (g *gemmRun) macro(apack, bpack []float32, bPanelBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1 int, accumulate bool) {
+// On the last K block (last), the epilogue, if any, runs on each tile while
+// it is still in L1.
+func (g *gemmRun) macro(apack, bpack []float32, bPanelBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1 int, accumulate, last bool) {
 	op := &g.op
+	epi := op.epi
+	if !last {
+		epi = nil
+	}
 	var edge [gemmMR * gemmNR]float32
 	mcPanels := gemmMC / gemmMR
 	for ib := mp0; ib < mp1; ib += mcPanels {
@@ -281,6 +289,9 @@ func (g *gemmRun) macro(apack, bpack []float32, bPanelBase, kLen, i0, mLen, mp0,
 				rows := min(gemmMR, i0+mLen-row)
 				if rows == gemmMR && cols == gemmNR {
 					g.kern(kLen, ap, bp, op.c[row*op.ldc+col:], op.ldc, accumulate)
+					if epi != nil {
+						epi.apply(op.c, op.ldc, row, rows, col, cols)
+					}
 					continue
 				}
 				g.kern(kLen, ap, bp, edge[:], gemmNR, false)
@@ -294,6 +305,9 @@ func (g *gemmRun) macro(apack, bpack []float32, bPanelBase, kLen, i0, mLen, mp0,
 					} else {
 						copy(dst, src)
 					}
+				}
+				if epi != nil {
+					epi.apply(op.c, op.ldc, row, rows, col, cols)
 				}
 			}
 		}

@@ -1,0 +1,102 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestSoftmax(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(11, 1))
+	for _, shape := range [][2]int{{1, 1}, {3, 7}, {50, 50}, {400, 77}, {2, 1000}, {1024, 64}} {
+		rows, cols := shape[0], shape[1]
+		src := randSlice(rng, rows*cols)
+		for i := range src {
+			src[i] *= 10
+		}
+		src[0] = 80 // large logits must not overflow
+		for _, p := range []*Pool{nil, pool} {
+			dst := make([]float32, len(src))
+			if err := Softmax(p, dst, src, rows, cols); err != nil {
+				t.Fatal(err)
+			}
+			for r := range rows {
+				row := src[r*cols : (r+1)*cols]
+				m := math.Inf(-1)
+				for _, x := range row {
+					m = math.Max(m, float64(x))
+				}
+				var s float64
+				for _, x := range row {
+					s += math.Exp(float64(x) - m)
+				}
+				for j, x := range row {
+					want := math.Exp(float64(x)-m) / s
+					if got := dst[r*cols+j]; math.Abs(float64(got)-want) > 1e-6*want+1e-9 {
+						t.Fatalf("%d×%d threads=%d: softmax[%d,%d] = %g, want %g", rows, cols, p.Threads(), r, j, got, want)
+					}
+				}
+			}
+		}
+	}
+	// A masked (−Inf) entry gets exactly zero weight.
+	row := []float32{1, float32(math.Inf(-1)), 2}
+	if err := Softmax(nil, row, row, 1, 3); err != nil {
+		t.Fatal(err)
+	}
+	if row[1] != 0 || math.Abs(float64(row[0]+row[2])-1) > 1e-6 {
+		t.Errorf("softmax with −Inf = %v", row)
+	}
+	if err := Softmax(nil, row, row, 2, 3); err == nil {
+		t.Error("Softmax accepted a short slice")
+	}
+}
+
+func TestLayerNorm(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(12, 1))
+	for _, shape := range [][2]int{{1, 1}, {3, 5}, {50, 768}, {400, 768}, {7, 1001}} {
+		rows, cols := shape[0], shape[1]
+		src := randSlice(rng, rows*cols)
+		for i := range src {
+			src[i] = src[i]*3 + 20 // a large mean tests the two-pass variance
+		}
+		gamma, beta := randSlice(rng, cols), randSlice(rng, cols)
+		const eps = 1e-5
+		for _, b := range [][]float32{beta, nil} {
+			for _, p := range []*Pool{nil, pool} {
+				dst := make([]float32, len(src))
+				if err := LayerNorm(p, dst, src, rows, cols, gamma, b, eps); err != nil {
+					t.Fatal(err)
+				}
+				for r := range rows {
+					row := src[r*cols : (r+1)*cols]
+					var mean, v float64
+					for _, x := range row {
+						mean += float64(x)
+					}
+					mean /= float64(cols)
+					for _, x := range row {
+						v += (float64(x) - mean) * (float64(x) - mean)
+					}
+					rstd := 1 / math.Sqrt(v/float64(cols)+eps)
+					for j, x := range row {
+						want := (float64(x) - mean) * rstd * float64(gamma[j])
+						if b != nil {
+							want += float64(b[j])
+						}
+						if got := dst[r*cols+j]; math.Abs(float64(got)-want) > 2e-5*(1+math.Abs(want)) {
+							t.Fatalf("%d×%d: layernorm[%d,%d] = %g, want %g", rows, cols, r, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := LayerNorm(nil, make([]float32, 4), make([]float32, 4), 2, 2, []float32{1}, nil, 1e-5); err == nil {
+		t.Error("LayerNorm accepted a gamma of the wrong length")
+	}
+}
