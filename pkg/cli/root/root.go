@@ -7,7 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	classifycmd "github.com/clip-go/clip/pkg/cli/classify"
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	embedcmd "github.com/clip-go/clip/pkg/cli/embed"
+	onnxinfo "github.com/clip-go/clip/pkg/cli/onnx/info"
+	onnxrun "github.com/clip-go/clip/pkg/cli/onnx/run"
+	preprocesscmd "github.com/clip-go/clip/pkg/cli/preprocess"
 	versioncmd "github.com/clip-go/clip/pkg/cli/version"
 )
 
@@ -60,12 +65,12 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 	pf.BoolVar(&g.Offline, "offline", false, "never use the network (also HF_HUB_OFFLINE=1)")
 
 	cmd.AddCommand(
-		notYet("classify [IMAGE|DIR|URL|-]...", "Rank labels for images (zero-shot)", 8),
-		notYet("embed [IMAGE...]", "Write normalised image or text embeddings", 8),
+		classifycmd.NewCmdClassify(f, nil),
+		embedcmd.NewCmdEmbed(f, nil),
 		notYet("tokenize TEXT...", "Show CLIP token ids for texts", 5),
-		notYet("preprocess IMAGE", "Write the exact input tensor the model sees (.npy)", 6),
+		preprocesscmd.NewCmdPreprocess(f, nil),
 		modelsGroup(),
-		onnxGroup(),
+		onnxGroup(f),
 		versioncmd.NewCmdVersion(f),
 	)
 	return cmd, st
@@ -79,11 +84,11 @@ func modelsGroup() *cobra.Command {
 	return c
 }
 
-func onnxGroup() *cobra.Command {
+func onnxGroup(f *cmdutil.Factory) *cobra.Command {
 	c := &cobra.Command{Use: "onnx <command>", Short: "Inspect, run and time ONNX files with clip's engine"}
 	c.AddCommand(
-		notYet("info MODEL.onnx", "Inputs, outputs, opset, ops and parameters of an ONNX file", 4),
-		notYet("run MODEL.onnx", "Run an ONNX file on .npy inputs", 4),
+		onnxinfo.NewCmdInfo(f, nil),
+		onnxrun.NewCmdRun(f, nil),
 		notYet("bench MODEL.onnx", "Time the engine on random inputs", 10),
 	)
 	return c

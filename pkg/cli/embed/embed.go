@@ -1,0 +1,312 @@
+// Package embed implements `clip embed`: L2-normalised CLIP embeddings of
+// images or texts, as jsonl/json/csv records or one .npy matrix, for users
+// building their own search.
+package embed
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/cli/inputs"
+	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/cli/modelload"
+	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/imageproc"
+	"github.com/clip-go/clip/pkg/npy"
+)
+
+// EmbedOptions are the flags of one `clip embed`.
+type EmbedOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cmdutil.Factory
+
+	Args          []string
+	Texts         []string
+	TextsFile     string
+	Out           string
+	Variant       string
+	BatchSize     int
+	MaxErrors     int
+	Recursive     bool
+	Include       []string
+	Exclude       []string
+	NullSep       bool
+	NoExifRotate  bool
+	MaxMegapixels float64
+}
+
+// NewCmdEmbed returns `clip embed`; runF replaces embedRun in flag tests.
+func NewCmdEmbed(f *cmdutil.Factory, runF func(*EmbedOptions) error) *cobra.Command {
+	opts := &EmbedOptions{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "embed [IMAGE|DIR|GLOB|URL|-]... | --text TEXT...",
+		Short: "Write L2-normalised image or text embeddings",
+		Long: `Write CLIP embeddings, L2-normalised, one record per input in input order:
+{"schema":1,"file":…,"embedding":[…]} for images, {"schema":1,"text":…,"embedding":[…]}
+for texts. With --out FILE.npy the embeddings go to one float32 [N, dim] matrix
+(rows in input order, failed inputs left out) and stdout lists each input's row.`,
+		Example: `  clip embed photos/*.jpg > photos.jsonl
+  clip embed --text "a dog" --text "a cat" --format json
+  clip embed photos/ -r --out photos.npy > rows.jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Args = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return embedRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&opts.Texts, "text", nil, "embed this text (repeatable) instead of images")
+	fl.StringVar(&opts.TextsFile, "texts-file", "", "embed each line of this file as a text")
+	fl.StringVarP(&opts.Out, "out", "o", "", "write the embeddings as one .npy float32 matrix to this file")
+	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
+	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
+	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
+	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "descend into sub-directories")
+	fl.StringSliceVar(&opts.Include, "include", nil, "only files matching these globs (default: image extensions)")
+	fl.StringSliceVar(&opts.Exclude, "exclude", nil, "skip files matching these globs")
+	fl.BoolVarP(&opts.NullSep, "null", "0", false, `"-" reads NUL-separated paths`)
+	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
+	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
+	return cmd
+}
+
+// item is one output row.
+type item struct {
+	key, name string // "file" or "text", and its value
+	emb       []float32
+	err       error
+}
+
+func embedRun(ctx context.Context, opts *EmbedOptions) error {
+	format, err := opts.Factory.OutputFormat()
+	if err != nil {
+		return err
+	}
+	texts := opts.Texts
+	if opts.TextsFile != "" {
+		more, err := readLines(opts.TextsFile)
+		if err != nil {
+			return cmdutil.UsageErrorf("--texts-file: %v", err)
+		}
+		texts = append(texts, more...)
+	}
+	isText := len(texts) > 0
+	switch {
+	case isText && len(opts.Args) > 0:
+		return cmdutil.UsageErrorf("give images or --text, not both")
+	case !isText && len(opts.Args) == 0:
+		return cmdutil.UsageErrorf("nothing to embed: give images, or --text TEXT")
+	case opts.BatchSize < 1:
+		return cmdutil.UsageErrorf("--batch-size must be at least 1")
+	}
+	var in []inputs.Input
+	if !isText {
+		in, err = inputs.Expand(ctx, opts.Args, inputs.Options{Recursive: opts.Recursive, Include: opts.Include,
+			Exclude: opts.Exclude, NulSep: opts.NullSep, Stdin: opts.IO.In})
+		if err != nil {
+			return cmdutil.UsageErrorf("%v", err)
+		}
+	}
+	model, err := modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant,
+		Decode: imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels}})
+	if err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	}
+	defer model.Close()
+
+	w := newWriter(format, opts.IO.Out, opts.Out != "")
+	var matrix []float32
+	dim, rows, nerr := 0, 0, 0
+	emit := func(it item) error {
+		if it.err != nil {
+			nerr++
+			if !opts.Factory.Globals.Quiet {
+				fmt.Fprintf(opts.IO.ErrOut, "clip: %s: %v\n", it.name, it.err)
+			}
+			return w.write(it, -1)
+		}
+		dim = len(it.emb)
+		row := -1
+		if opts.Out != "" {
+			matrix = append(matrix, it.emb...)
+			row = rows
+		}
+		rows++
+		return w.write(it, row)
+	}
+	var runErr error
+	if isText {
+		embs, err := model.EncodeTexts(ctx, texts)
+		if err != nil {
+			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+		}
+		for i, t := range texts {
+			if runErr = emit(item{key: "text", name: t, emb: embs[i]}); runErr != nil {
+				break
+			}
+		}
+	} else {
+		fetch := &inputs.Fetcher{}
+		runErr = clip.EmbedImages(ctx, len(in), func(ctx context.Context, i int, dst []float32) error {
+			if in[i].Err != nil {
+				return in[i].Err
+			}
+			data, err := fetch.Open(ctx, in[i])
+			if err != nil {
+				return err
+			}
+			return model.PrepareImage(data, in[i].Name, dst)
+		}, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: opts.Factory.Threads()}, func(r clip.Result) error {
+			return emit(item{key: "file", name: in[r.Index].Name, emb: r.Embedding, err: r.Err})
+		})
+	}
+	if err := w.close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if opts.Out != "" && runErr == nil {
+		if err := writeNpy(opts.Out, matrix, rows, dim); err != nil {
+			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+		}
+	}
+	switch {
+	case runErr != nil && ctx.Err() != nil:
+		return cmdutil.NewExitError(130, errors.New("interrupted"))
+	case runErr != nil:
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, runErr)
+	case nerr > opts.MaxErrors:
+		return cmdutil.NewExitError(cmdutil.ExitInputErrors, fmt.Errorf("%d of %d inputs could not be embedded (--max-errors %d)", nerr, rows+nerr, opts.MaxErrors))
+	}
+	return nil
+}
+
+func writeNpy(path string, data []float32, rows, dim int) error {
+	if data == nil {
+		data = []float32{}
+	}
+	a, err := npy.New([]int64{int64(rows), int64(dim)}, data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return npy.WriteFile(path, a)
+}
+
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		if s := strings.TrimSpace(sc.Text()); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, sc.Err()
+}
+
+// writer streams items; with rowsOnly (--out) records carry the .npy row
+// instead of the embedding.
+type writer struct {
+	format   string
+	w        io.Writer
+	rowsOnly bool
+	n        int
+	csv      *csv.Writer
+}
+
+func newWriter(format string, w io.Writer, rowsOnly bool) *writer {
+	return &writer{format: format, w: w, rowsOnly: rowsOnly}
+}
+
+func (w *writer) write(it item, row int) error {
+	rec := map[string]any{"schema": clip.SchemaVersion, it.key: it.name}
+	switch {
+	case it.err != nil:
+		rec["error"] = it.err.Error()
+	case w.rowsOnly:
+		rec["row"] = row
+	default:
+		rec["embedding"] = it.emb
+	}
+	switch w.format {
+	case cmdutil.FormatCSV:
+		if w.csv == nil {
+			w.csv = csv.NewWriter(w.w)
+			_ = w.csv.Write([]string{it.key, "row", "error", "embedding"})
+		}
+		var embs []string
+		for _, v := range it.emb {
+			if !w.rowsOnly {
+				embs = append(embs, strconv.FormatFloat(float64(v), 'g', -1, 32))
+			}
+		}
+		r := ""
+		if row >= 0 {
+			r = strconv.Itoa(row)
+		}
+		errs := ""
+		if it.err != nil {
+			errs = it.err.Error()
+		}
+		_ = w.csv.Write([]string{it.name, r, errs, strings.Join(embs, " ")})
+		w.csv.Flush()
+		return w.csv.Error()
+	case cmdutil.FormatJSON:
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		sep := ",\n"
+		if w.n == 0 {
+			sep = "[\n"
+		}
+		w.n++
+		_, err = fmt.Fprintf(w.w, "%s%s", sep, b)
+		return err
+	case cmdutil.FormatTable:
+		if it.err != nil {
+			_, err := fmt.Fprintf(w.w, "%s\tERROR %v\n", it.name, it.err)
+			return err
+		}
+		preview := ""
+		for i := 0; i < len(it.emb) && i < 4; i++ {
+			preview += fmt.Sprintf("%+.4f ", it.emb[i])
+		}
+		_, err := fmt.Fprintf(w.w, "%s\tdim %d\t[%s…]\n", it.name, len(it.emb), strings.TrimSpace(preview))
+		return err
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w.w, "%s\n", b)
+	return err
+}
+
+func (w *writer) close() error {
+	if w.format == cmdutil.FormatJSON {
+		if w.n == 0 {
+			_, err := io.WriteString(w.w, "[]\n")
+			return err
+		}
+		_, err := io.WriteString(w.w, "\n]\n")
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,175 @@
+// Package modelload turns the --model flag into a loaded CLIP model: it
+// resolves the name through the model store (downloading on first use
+// unless offline), opens the encoders, and adds what commands need around
+// them (image decoding with the user's limits, a cache key, provenance).
+package modelload
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/hub"
+	"github.com/clip-go/clip/pkg/imageproc"
+)
+
+// DefaultModel is used when --model is not given.
+const DefaultModel = "clip-vit-base-patch32"
+
+// Options tune Open.
+type Options struct {
+	Variant string // fp32 (default), fp16, quantized
+	Decode  imageproc.DecodeOptions
+	Crop    *imageproc.CropRounding // override the model's crop rounding
+}
+
+// Model is a loaded CLIP model with what clip's commands need around it.
+type Model struct {
+	*clip.Model
+	Local  *hub.LocalModel
+	Store  *hub.Store
+	decode imageproc.DecodeOptions
+}
+
+// NewStore returns the model store configured from the factory: cache root
+// and endpoint from the environment, offline mode, progress bars on a
+// terminal, notes on stderr unless --quiet.
+func NewStore(f *cmdutil.Factory) (*hub.Store, error) {
+	opts := hub.StoreOptions{Offline: f.Offline(), Getenv: f.Getenv}
+	ios := f.IOStreams
+	if !f.Globals.Quiet {
+		opts.Logf = func(format string, args ...any) { fmt.Fprintf(ios.ErrOut, "clip: "+format+"\n", args...) }
+		if ios.ProgressEnabled() {
+			opts.Progress = hub.TerminalProgress(ios.ErrOut)
+		}
+	}
+	return hub.NewStore(opts)
+}
+
+// Open resolves f.Globals.Model (or DefaultModel) and loads it.
+func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) {
+	variant, err := hub.ParseVariant(opt.Variant)
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("--variant: %v", err)
+	}
+	store, err := NewStore(f)
+	if err != nil {
+		return nil, err
+	}
+	ref := f.Globals.Model
+	if ref == "" {
+		ref = DefaultModel
+	}
+	local, err := store.Resolve(ctx, ref, variant)
+	if err != nil {
+		return nil, err
+	}
+	files := clip.Files{
+		Dir:          local.Dir,
+		Vision:       local.VisionPath,
+		Text:         local.TextPath,
+		Combined:     local.CombinedPath,
+		TokenizerDir: tokenizerDir(local),
+	}
+	cm, err := clip.Load(ctx, files, clip.Options{Threads: f.Threads()})
+	if err != nil {
+		return nil, err
+	}
+	if local.PreprocessorPath != "" && filepath.Dir(local.PreprocessorPath) != local.Dir {
+		// immich keeps preprocess_cfg.json beside the visual model.
+		if c, err := imageproc.LoadConfig(filepath.Dir(local.PreprocessorPath)); err == nil {
+			cm.Preprocess = c
+		}
+	}
+	if opt.Crop != nil {
+		cm.Preprocess.CropRounding = *opt.Crop
+	}
+	return &Model{Model: cm, Local: local, Store: store, decode: opt.Decode}, nil
+}
+
+func tokenizerDir(l *hub.LocalModel) string {
+	for _, p := range []string{l.TokenizerPath, l.VocabPath} {
+		if p != "" {
+			return filepath.Dir(p)
+		}
+	}
+	return l.Dir
+}
+
+// PrepareImage decodes an image file's bytes and writes the model's input
+// tensor into dst. Errors name the file.
+func (m *Model) PrepareImage(data []byte, name string, dst []float32) error {
+	img, err := imageproc.DecodeBytes(data, m.decode)
+	if err != nil {
+		return err
+	}
+	return m.Preprocess.Preprocess(img, dst)
+}
+
+// CacheKey identifies the text side of the model (text graph and
+// tokenizer) for the text-embedding cache: by recorded sha256 when the
+// store knows it, else by path, size and modification time.
+func (m *Model) CacheKey() string {
+	h := sha256.New()
+	want := map[string]bool{}
+	for _, p := range []string{m.Files.Text, m.Files.Combined, m.Local.TokenizerPath, m.Local.VocabPath, m.Local.MergesPath} {
+		if p != "" {
+			want[filepath.Clean(p)] = true
+		}
+	}
+	for _, fi := range m.Local.Files {
+		p := filepath.Clean(filepath.Join(m.Local.Dir, filepath.FromSlash(fi.Path)))
+		if !want[p] {
+			continue
+		}
+		if fi.SHA256 != "" {
+			fmt.Fprintf(h, "%s sha256 %s\n", fi.Path, fi.SHA256)
+		} else if st, err := os.Stat(p); err == nil {
+			abs, _ := filepath.Abs(p)
+			fmt.Fprintf(h, "%s %d %d\n", abs, st.Size(), st.ModTime().UnixNano())
+		}
+	}
+	fmt.Fprintf(h, "variant %s\n", m.Local.Variant)
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// TextCacheDir is where prompt embeddings persist, inside the store's root.
+func (m *Model) TextCacheDir() string { return filepath.Join(m.Store.Root(), "text-cache") }
+
+// Provenance describes the model for summaries: id, revision, every file
+// with its sha256 (hashing local files once), and the preprocessing.
+func (m *Model) Provenance(ctx context.Context) (any, error) {
+	if err := m.Local.ComputeSHA256(ctx); err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"id":          m.Local.ID,
+		"name":        m.Local.Name,
+		"revision":    m.Local.Revision,
+		"commit":      m.Local.Commit,
+		"variant":     m.Local.Variant,
+		"dir":         m.Local.Dir,
+		"files":       m.Local.Files,
+		"logit_scale": m.LogitScale(),
+		"preprocess":  m.Preprocess,
+		"tokenizer":   m.Tokenizer.Source(),
+	}, nil
+}
+
+// Describe is a one-line description for messages.
+func (m *Model) Describe() string {
+	parts := []string{m.Local.ID}
+	if m.Local.Revision != "" {
+		parts = append(parts, "@"+m.Local.Revision)
+	}
+	return strings.Join(parts, "") + " (" + string(m.Local.Variant) + ")"
+}
+
+var _ io.Closer = (*Model)(nil)

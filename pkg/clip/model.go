@@ -1,0 +1,375 @@
+package clip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/clip-go/clip/pkg/engine"
+	"github.com/clip-go/clip/pkg/imageproc"
+	"github.com/clip-go/clip/pkg/onnx"
+	"github.com/clip-go/clip/pkg/tokenizer"
+)
+
+// Files names a model's parts. Vision and Text are the split exports;
+// Combined is the single model.onnx used when a split file is missing and
+// read for the trained logit scale.
+type Files struct {
+	Dir          string // model directory: tokenizer, preprocessing and config files
+	Vision       string
+	Text         string
+	Combined     string
+	TokenizerDir string // defaults to Dir (immich keeps it under textual/)
+}
+
+// FilesInDir finds the parts of a model directory in the Hugging Face
+// layout (onnx/vision_model.onnx…) or immich's (visual/model.onnx…), for
+// the variant suffix ("", "_fp16", "_quantized").
+func FilesInDir(dir, suffix string) (Files, error) {
+	f := Files{Dir: dir, TokenizerDir: dir}
+	exists := func(p string) string {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+		return ""
+	}
+	f.Vision = exists(filepath.Join(dir, "onnx", "vision_model"+suffix+".onnx"))
+	f.Text = exists(filepath.Join(dir, "onnx", "text_model"+suffix+".onnx"))
+	f.Combined = exists(filepath.Join(dir, "onnx", "model"+suffix+".onnx"))
+	if f.Vision == "" && f.Text == "" && f.Combined == "" && suffix == "" {
+		f.Vision = exists(filepath.Join(dir, "visual", "model.onnx"))
+		f.Text = exists(filepath.Join(dir, "textual", "model.onnx"))
+		if exists(filepath.Join(dir, "textual", "tokenizer.json")) != "" {
+			f.TokenizerDir = filepath.Join(dir, "textual")
+		}
+	}
+	if (f.Vision == "" || f.Text == "") && f.Combined == "" {
+		return f, fmt.Errorf("%s: no CLIP ONNX files (want onnx/vision_model%s.onnx and onnx/text_model%s.onnx, or onnx/model%s.onnx, or visual/model.onnx and textual/model.onnx)", dir, suffix, suffix, suffix)
+	}
+	return f, nil
+}
+
+// Options tune a Model.
+type Options struct {
+	Threads int
+	// LogitScale overrides the model's; 0 means read it from the combined
+	// export's logit_scale initializer, else 100 (CLIP's trained value).
+	LogitScale float64
+	// TextBatch is how many prompts run in one text inference (default 32).
+	TextBatch int
+}
+
+// Model is a CLIP model: image and text encoders giving L2-normalised
+// embeddings in one space, its tokenizer and its preprocessing. Safe for
+// concurrent use.
+type Model struct {
+	Files      Files
+	Tokenizer  *tokenizer.Tokenizer
+	Preprocess imageproc.Config
+
+	logitScale   float64
+	vision, text *encoder
+	textBatch    int
+}
+
+// encoder is one ONNX session and the names of the tensors CLIP needs.
+type encoder struct {
+	sess     *engine.Session
+	pixels   string        // vision/combined: pixel input
+	ids      string        // text/combined: token-id input
+	idsType  onnx.DataType // int64 or int32, as the graph declares
+	mask     string        // optional attention_mask input
+	imageOut string
+	textOut  string
+	combined bool
+}
+
+// Load opens a model's encoders, tokenizer and preprocessing.
+func Load(ctx context.Context, files Files, opt Options) (*Model, error) {
+	m := &Model{Files: files, textBatch: opt.TextBatch}
+	if m.textBatch <= 0 {
+		m.textBatch = 32
+	}
+	if files.TokenizerDir == "" {
+		files.TokenizerDir = files.Dir
+	}
+	var err error
+	if m.Tokenizer, err = tokenizer.Load(files.TokenizerDir); err != nil {
+		return nil, err
+	}
+	if m.Preprocess, err = imageproc.LoadConfig(files.Dir); err != nil {
+		return nil, err
+	}
+	eopt := engine.Options{Threads: opt.Threads}
+	var wg sync.WaitGroup
+	var verr, terr, cerr error
+	var comb *encoder
+	open := func(path string, dst **encoder, errp *error) {
+		defer wg.Done()
+		*dst, *errp = openEncoder(ctx, path, eopt)
+	}
+	if files.Vision != "" {
+		wg.Add(1)
+		go open(files.Vision, &m.vision, &verr)
+	}
+	if files.Text != "" {
+		wg.Add(1)
+		go open(files.Text, &m.text, &terr)
+	}
+	if files.Combined != "" && (files.Vision == "" || files.Text == "") {
+		wg.Add(1)
+		go open(files.Combined, &comb, &cerr)
+	}
+	wg.Wait()
+	if err := errors.Join(verr, terr, cerr); err != nil {
+		m.Close()
+		if comb != nil {
+			comb.sess.Close()
+		}
+		return nil, err
+	}
+	if m.vision == nil {
+		m.vision = comb
+	}
+	if m.text == nil {
+		m.text = comb
+	}
+	if m.vision.pixels == "" || m.vision.imageOut == "" {
+		m.Close()
+		return nil, fmt.Errorf("%s: no image input/output (want pixel_values → image_embeds)", files.Vision)
+	}
+	if m.text.ids == "" || m.text.textOut == "" {
+		m.Close()
+		return nil, fmt.Errorf("%s: no text input/output (want input_ids → text_embeds)", files.Text)
+	}
+	m.logitScale = opt.LogitScale
+	if m.logitScale == 0 {
+		m.logitScale = 100
+		if files.Combined != "" {
+			if s, ok, err := readLogitScale(files.Combined); err != nil {
+				m.Close()
+				return nil, err
+			} else if ok {
+				m.logitScale = s
+			}
+		}
+	}
+	return m, nil
+}
+
+// readLogitScale reads the trained logit_scale initializer (a log value)
+// from a combined export without running it.
+func readLogitScale(path string) (float64, bool, error) {
+	mdl, err := onnx.Load(path)
+	if err != nil {
+		return 0, false, err
+	}
+	defer mdl.Close()
+	for _, t := range mdl.Graph.Initializers {
+		if t.Name == "logit_scale" || strings.HasSuffix(t.Name, ".logit_scale") {
+			v, err := t.Float32s()
+			if err != nil || len(v) != 1 {
+				return 0, false, fmt.Errorf("%s: initializer %s is not a scalar float", path, t.Name)
+			}
+			return math.Exp(float64(v[0])), true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+func openEncoder(ctx context.Context, path string, opt engine.Options) (*encoder, error) {
+	sess, err := engine.Open(ctx, path, opt)
+	if err != nil {
+		return nil, err
+	}
+	e := &encoder{sess: sess}
+	for _, in := range sess.Inputs() {
+		switch {
+		case in.Name == "pixel_values" || (e.pixels == "" && in.ElemType == onnx.Float && len(in.Shape) == 4):
+			e.pixels = in.Name
+		case in.Name == "attention_mask":
+			e.mask = in.Name
+		case in.Name == "input_ids" || (e.ids == "" && (in.ElemType == onnx.Int64 || in.ElemType == onnx.Int32)):
+			e.ids = in.Name
+			e.idsType = in.ElemType
+		}
+	}
+	if e.ids != "" && e.idsType != onnx.Int64 && e.idsType != onnx.Int32 {
+		sess.Close()
+		return nil, fmt.Errorf("%s: input %s has type %d, want int64 or int32 token ids", path, e.ids, e.idsType)
+	}
+	outs := sess.Outputs()
+	for _, o := range outs {
+		switch o.Name {
+		case "image_embeds":
+			e.imageOut = o.Name
+		case "text_embeds":
+			e.textOut = o.Name
+		}
+	}
+	e.combined = e.pixels != "" && e.ids != ""
+	// immich/open_clip exports name their single output "embedding".
+	if !e.combined && len(outs) > 0 {
+		fallback := outs[0].Name
+		for _, o := range outs {
+			if o.Name == "embedding" || o.Name == "embeddings" {
+				fallback = o.Name
+			}
+		}
+		if e.pixels != "" && e.imageOut == "" {
+			e.imageOut = fallback
+		}
+		if e.ids != "" && e.textOut == "" {
+			e.textOut = fallback
+		}
+	}
+	return e, nil
+}
+
+// Close releases the encoders.
+func (m *Model) Close() error {
+	var errs []error
+	if m.vision != nil {
+		errs = append(errs, m.vision.sess.Close())
+	}
+	if m.text != nil && m.text != m.vision {
+		errs = append(errs, m.text.sess.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// LogitScale multiplies cosine similarities before the softmax.
+func (m *Model) LogitScale() float64 { return m.logitScale }
+
+// InputSize is the image size the vision encoder takes.
+func (m *Model) InputSize() (h, w int) { return m.Preprocess.InputSize() }
+
+// EncodeImages embeds n preprocessed images (float32 NCHW, n×3×H×W) and
+// returns one L2-normalised embedding per image.
+func (m *Model) EncodeImages(ctx context.Context, pixels []float32, n int) ([][]float32, error) {
+	h, w := m.InputSize()
+	if n <= 0 || len(pixels) != n*3*h*w {
+		return nil, fmt.Errorf("EncodeImages: %d values for %d images of 3×%d×%d", len(pixels), n, h, w)
+	}
+	in := map[string]*engine.Tensor{m.vision.pixels: {DType: onnx.Float, Shape: []int{n, 3, h, w}, Float32: pixels}}
+	if m.vision.combined {
+		// The combined export wants text too: one short prompt, discarded.
+		ids := m.Tokenizer.Encode("")
+		addText(in, m.vision, [][]int{ids}, m.Tokenizer.PadID())
+	}
+	out, err := m.vision.sess.Run(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.fileOf(m.vision), err)
+	}
+	return splitRows(out[m.vision.imageOut], n, m.vision.imageOut)
+}
+
+// EncodeTexts embeds texts (already prompts) and returns L2-normalised
+// embeddings. Texts run in batches padded to their longest member, not to
+// the context length: the causal mask leaves the pooled EOT row unchanged.
+func (m *Model) EncodeTexts(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	// Sort by token count so each batch pads little.
+	ids := make([][]int, len(texts))
+	order := make([]int, len(texts))
+	for i, t := range texts {
+		ids[i] = m.Tokenizer.Encode(t)
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(ids[order[a]]) < len(ids[order[b]]) })
+	for start := 0; start < len(order); start += m.textBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		end := min(start+m.textBatch, len(order))
+		batch := make([][]int, 0, end-start)
+		for _, i := range order[start:end] {
+			batch = append(batch, ids[i])
+		}
+		in := map[string]*engine.Tensor{}
+		addText(in, m.text, batch, m.Tokenizer.PadID())
+		if m.text.combined {
+			h, w := m.InputSize()
+			in[m.text.pixels] = &engine.Tensor{DType: onnx.Float, Shape: []int{1, 3, h, w}, Float32: make([]float32, 3*h*w)}
+		}
+		res, err := m.text.sess.Run(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.fileOf(m.text), err)
+		}
+		rows, err := splitRows(res[m.text.textOut], len(batch), m.text.textOut)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range order[start:end] {
+			out[i] = rows[j]
+		}
+	}
+	return out, nil
+}
+
+// addText pads a batch of token ids to its longest member with the
+// tokenizer's pad id and adds ids (in the graph's dtype) and the mask.
+func addText(in map[string]*engine.Tensor, e *encoder, batch [][]int, padID int) {
+	n, l := len(batch), 0
+	for _, b := range batch {
+		l = max(l, len(b))
+	}
+	ids := &engine.Tensor{DType: e.idsType, Shape: []int{n, l}}
+	mask := &engine.Tensor{DType: onnx.Int64, Shape: []int{n, l}, Int64: make([]int64, n*l)}
+	flat := make([]int64, n*l)
+	for i, b := range batch {
+		for j := 0; j < l; j++ {
+			if j < len(b) {
+				flat[i*l+j] = int64(b[j])
+				mask.Int64[i*l+j] = 1
+			} else {
+				flat[i*l+j] = int64(padID)
+			}
+		}
+	}
+	if e.idsType == onnx.Int32 {
+		ids.Int32 = make([]int32, len(flat))
+		for i, v := range flat {
+			ids.Int32[i] = int32(v)
+		}
+	} else {
+		ids.DType = onnx.Int64
+		ids.Int64 = flat
+	}
+	in[e.ids] = ids
+	if e.mask != "" {
+		in[e.mask] = mask
+	}
+}
+
+func (m *Model) fileOf(e *encoder) string {
+	switch {
+	case e == m.vision && m.Files.Vision != "":
+		return m.Files.Vision
+	case e == m.text && m.Files.Text != "":
+		return m.Files.Text
+	}
+	return m.Files.Combined
+}
+
+// splitRows checks a [n, dim] float output and returns its normalised rows.
+func splitRows(t *engine.Tensor, n int, name string) ([][]float32, error) {
+	if t == nil {
+		return nil, fmt.Errorf("model produced no %s output", name)
+	}
+	if len(t.Shape) != 2 || t.Shape[0] != n || len(t.Float32) != n*t.Shape[1] {
+		return nil, fmt.Errorf("output %s has shape %v, want [%d, dim] float", name, t.Shape, n)
+	}
+	dim := t.Shape[1]
+	rows := make([][]float32, n)
+	for i := range rows {
+		rows[i] = Normalize(append([]float32(nil), t.Float32[i*dim:(i+1)*dim]...))
+	}
+	return rows, nil
+}
