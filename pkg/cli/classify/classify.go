@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -22,7 +21,9 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/inputs"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/cli/modelload"
 	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/imageproc"
 )
 
 // ExitInterrupted is the exit code after Ctrl-C (128 + SIGINT, as shells do).
@@ -36,8 +37,10 @@ type Model interface {
 	// input tensor (3×H×W) into dst.
 	PrepareImage(data []byte, name string, dst []float32) error
 	LogitScale() float64
-	// CacheKey identifies the model's text encoder for the text cache.
+	// CacheKey identifies the model's text encoder for the text cache,
+	// kept in TextCacheDir.
 	CacheKey() string
+	TextCacheDir() string
 	// Provenance describes the model for --summary (may hash files).
 	Provenance(ctx context.Context) (any, error)
 	Close() error
@@ -82,8 +85,8 @@ type ClassifyOptions struct {
 
 // NewCmdClassify returns `clip classify`. runF replaces classifyRun in tests
 // that only check flag parsing.
-func NewCmdClassify(f *cmdutil.Factory, open ModelOpener, runF func(*ClassifyOptions) error) *cobra.Command {
-	opts := &ClassifyOptions{IO: f.IOStreams, Factory: f, Open: open}
+func NewCmdClassify(f *cmdutil.Factory, runF func(*ClassifyOptions) error) *cobra.Command {
+	opts := &ClassifyOptions{IO: f.IOStreams, Factory: f, Open: openModel}
 	cmd := &cobra.Command{
 		Use:   "classify [IMAGE|DIR|GLOB|URL|-]... --labels a,b,c",
 		Short: "Rank labels for images (zero-shot)",
@@ -254,12 +257,10 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	var enc clip.TextEncoder = model
 	var cache *clip.TextCache
 	if !opts.NoCache {
-		if dir := textCacheDir(opts.Factory); dir != "" {
-			if cache, err = clip.OpenTextCache(dir, model.CacheKey()); err == nil {
-				enc = cache.Wrap(model)
-			} else if !quiet {
-				fmt.Fprintf(ios.ErrOut, "clip: warning: text cache unavailable: %v\n", err)
-			}
+		if cache, err = clip.OpenTextCache(model.TextCacheDir(), model.CacheKey()); err == nil {
+			enc = cache.Wrap(model)
+		} else if !quiet {
+			fmt.Fprintf(ios.ErrOut, "clip: warning: text cache unavailable: %v\n", err)
 		}
 	}
 	zs, err := clip.NewZeroShot(ctx, enc, v.labels, v.templates, model.LogitScale())
@@ -408,18 +409,12 @@ func round(d time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
-// textCacheDir is where prompt embeddings persist: beside the model store.
-func textCacheDir(f *cmdutil.Factory) string {
-	if d := f.Getenv("CLIP_HOME"); d != "" {
-		return filepath.Join(d, "text-cache")
-	}
-	if d := f.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "clip", "text-cache")
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(home, ".cache", "clip", "text-cache")
-	}
-	return ""
+// openModel loads --model with this command's decoding limits.
+func openModel(ctx context.Context, opts *ClassifyOptions) (Model, error) {
+	return modelload.Open(ctx, opts.Factory, modelload.Options{
+		Variant: opts.Variant,
+		Decode:  imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels},
+	})
 }
 
 func writeSummaryFile(ctx context.Context, opts *ClassifyOptions, v *validated, t *tally, model Model, cache *clip.TextCache, load, text, images time.Duration, threads int) error {

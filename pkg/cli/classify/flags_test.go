@@ -14,7 +14,7 @@ func parse(t *testing.T, args ...string) (*ClassifyOptions, error) {
 	ios, _, _, _ := iostreams.Test()
 	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
 	var got *ClassifyOptions
-	cmd := NewCmdClassify(f, nil, func(o *ClassifyOptions) error { got = o; return nil })
+	cmd := NewCmdClassify(f, func(o *ClassifyOptions) error { got = o; return nil })
 	cmd.SetArgs(args)
 	cmd.SetOut(ios.Out)
 	cmd.SetErr(ios.ErrOut)
