@@ -1,0 +1,106 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"sync"
+)
+
+// AttentionShape describes a multi-head attention over tensors laid out as
+// [Batch, Seq, Heads·HeadDim] row-major (one row per token), as produced by
+// the Q, K and V projections. Each operand may be a column slice of a wider
+// row (e.g. of a fused QKV projection): Ld* is the distance in elements
+// between consecutive tokens (≥ Heads·HeadDim).
+type AttentionShape struct {
+	Batch, Seq, Heads, HeadDim int
+	LdQ, LdK, LdV, LdOut       int
+}
+
+// Attention computes, for every batch b and head h,
+//
+//	out[b,:,h] = softmax(Q[b,:,h]·K[b,:,h]ᵀ·scale + mask + causal)·V[b,:,h]
+//
+// where mask (optional, additive) holds Seq×Seq values shared by the batch
+// or Batch×Seq×Seq values, and causal hides keys after the query (the
+// CLIP text encoder's mask). Heads run in parallel on p.
+func Attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask []float32, causal bool, out []float32) error {
+	if s.Batch < 1 || s.Seq < 1 || s.Heads < 1 || s.HeadDim < 1 {
+		return fmt.Errorf("kernels: Attention: bad shape %+v", s)
+	}
+	width := s.Heads * s.HeadDim
+	rows := s.Batch * s.Seq
+	for _, o := range []struct {
+		name string
+		x    []float32
+		ld   int
+	}{{"Q", q, s.LdQ}, {"K", k, s.LdK}, {"V", v, s.LdV}, {"out", out, s.LdOut}} {
+		if o.ld < width {
+			return fmt.Errorf("kernels: Attention: %s row stride %d < heads×headDim %d", o.name, o.ld, width)
+		}
+		if need := (rows-1)*o.ld + width; len(o.x) < need {
+			return fmt.Errorf("kernels: Attention: %s has %d values, need %d", o.name, len(o.x), need)
+		}
+	}
+	ss := s.Seq * s.Seq
+	maskPerBatch := false
+	switch len(mask) {
+	case 0:
+	case ss:
+	case s.Batch * ss:
+		maskPerBatch = true
+	default:
+		return fmt.Errorf("kernels: Attention: mask has %d values, want %d or %d", len(mask), ss, s.Batch*ss)
+	}
+	p.Parallel(s.Batch*s.Heads, 1, func(lo, hi int) {
+		buf := attnScratch.Get().(*[]float32)
+		if cap(*buf) < ss {
+			*buf = make([]float32, ss)
+		}
+		scores := (*buf)[:ss]
+		for u := lo; u < hi; u++ {
+			b, h := u/s.Heads, u%s.Heads
+			var m []float32
+			if mask != nil {
+				m = mask
+				if maskPerBatch {
+					m = mask[b*ss : (b+1)*ss]
+				}
+			}
+			attentionHead(s, b, h, q, k, v, scale, m, causal, scores, out)
+		}
+		attnScratch.Put(buf)
+	})
+	return nil
+}
+
+// attnScratch recycles the Seq×Seq score matrices of Attention.
+var attnScratch = sync.Pool{New: func() any { return new([]float32) }}
+
+func attentionHead(s AttentionShape, b, h int, q, k, v []float32, scale float32, mask []float32, causal bool, scores, out []float32) {
+	S, D := s.Seq, s.HeadDim
+	qh := q[b*S*s.LdQ+h*D:]
+	kh := k[b*S*s.LdK+h*D:]
+	vh := v[b*S*s.LdV+h*D:]
+	oh := out[b*S*s.LdOut+h*D:]
+	Sgemm(nil, false, true, S, S, D, scale, qh, s.LdQ, kh, s.LdK, 0, scores, S)
+	negInf := float32(math.Inf(-1))
+	for i := range S {
+		row := scores[i*S : (i+1)*S]
+		if mask != nil {
+			mr := mask[i*S : (i+1)*S]
+			for j := range row {
+				row[j] += mr[j]
+			}
+		}
+		n := S
+		if causal {
+			n = i + 1
+			for j := n; j < S; j++ {
+				row[j] = negInf
+			}
+		}
+		softmaxRow(row[:n], row[:n])
+		clear(row[n:])
+	}
+	Sgemm(nil, false, false, S, D, S, 1, scores, S, vh, s.LdV, 0, oh, s.LdOut)
+}

@@ -1,0 +1,106 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refAttention is the float64 textbook multi-head attention.
+func refAttention(s AttentionShape, q, k, v []float32, scale float64, mask []float32, causal bool) []float64 {
+	S, D, H := s.Seq, s.HeadDim, s.Heads
+	out := make([]float64, s.Batch*S*H*D)
+	for b := range s.Batch {
+		for h := range H {
+			for i := range S {
+				w := make([]float64, S)
+				mx := math.Inf(-1)
+				for j := range S {
+					var dot float64
+					for d := range D {
+						dot += float64(q[(b*S+i)*s.LdQ+h*D+d]) * float64(k[(b*S+j)*s.LdK+h*D+d])
+					}
+					w[j] = dot * scale
+					if mask != nil {
+						off := 0
+						if len(mask) > S*S {
+							off = b * S * S
+						}
+						w[j] += float64(mask[off+i*S+j])
+					}
+					if causal && j > i {
+						w[j] = math.Inf(-1)
+					}
+					mx = math.Max(mx, w[j])
+				}
+				var sum float64
+				for j := range w {
+					w[j] = math.Exp(w[j] - mx)
+					sum += w[j]
+				}
+				for d := range D {
+					var acc float64
+					for j := range S {
+						acc += w[j] / sum * float64(v[(b*S+j)*s.LdV+h*D+d])
+					}
+					out[((b*S+i)*H+h)*D+d] = acc
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestAttention(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(14, 1))
+	for _, tc := range []struct {
+		batch, seq, heads, dim int
+		mask                   string
+		causal                 bool
+	}{
+		{1, 1, 1, 1, "", false},
+		{2, 50, 3, 64, "", false},
+		{2, 13, 2, 8, "shared", true},
+		{3, 9, 2, 5, "perbatch", false},
+		{1, 77, 2, 64, "", true},
+	} {
+		w := tc.heads * tc.dim
+		// Q, K and V as column slices of one fused [rows, 3w+1] buffer.
+		ld := 3*w + 1
+		qkv := randSlice(rng, tc.batch*tc.seq*ld)
+		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, Heads: tc.heads, HeadDim: tc.dim, LdQ: ld, LdK: ld, LdV: ld, LdOut: w + 2}
+		var mask []float32
+		switch tc.mask {
+		case "shared":
+			mask = randSlice(rng, tc.seq*tc.seq)
+		case "perbatch":
+			mask = randSlice(rng, tc.batch*tc.seq*tc.seq)
+			mask[1] = float32(math.Inf(-1)) // a padded key
+		}
+		scale := 1 / math.Sqrt(float64(tc.dim))
+		want := refAttention(s, qkv, qkv[w:], qkv[2*w:], scale, mask, tc.causal)
+		for _, p := range []*Pool{nil, pool} {
+			out := make([]float32, tc.batch*tc.seq*(w+2))
+			if err := Attention(p, s, qkv, qkv[w:], qkv[2*w:], float32(scale), mask, tc.causal, out); err != nil {
+				t.Fatal(err)
+			}
+			for r := range tc.batch * tc.seq {
+				for c := range w {
+					got, wv := out[r*(w+2)+c], want[r*w+c]
+					if math.Abs(float64(got)-wv) > 2e-5*(1+math.Abs(wv)) {
+						t.Fatalf("%+v: out[%d,%d] = %g, want %g", tc, r, c, got, wv)
+					}
+				}
+			}
+		}
+	}
+	s := AttentionShape{Batch: 1, Seq: 2, Heads: 1, HeadDim: 2, LdQ: 2, LdK: 2, LdV: 2, LdOut: 2}
+	if err := Attention(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 3), 1, nil, false, make([]float32, 4)); err == nil {
+		t.Error("Attention accepted a short V")
+	}
+	if err := Attention(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 4), 1, make([]float32, 3), false, make([]float32, 4)); err == nil {
+		t.Error("Attention accepted a mask of the wrong size")
+	}
+}

@@ -1,0 +1,31 @@
+// Package kernels holds the float32 (and int8) compute kernels of the
+// engine: explicit loops in the ggml/llama.cpp manner, each with a
+// portable Go version beside its AVX2+FMA assembly, a test against a
+// float64 reference and a benchmark.
+//
+// The API, for pkg/engine:
+//
+//	Pool                 persistent worker goroutines; NewPool(threads), Close.
+//	                     A nil *Pool means "single-threaded". Every kernel
+//	                     returns only when its work is done (nothing to cancel;
+//	                     check your context between kernels).
+//	Sgemm                C = alpha·op(A)·op(B) + beta·C, row-major, any
+//	                     transpose/stride; beta = 0 never reads C.
+//	PackB, SgemmPacked   pack a weight matrix once, multiply many times.
+//	Linear               Y = Act(X·W + bias) + residual, epilogue fused per tile.
+//	MatMulBatched        batched/broadcast MatMul (ONNX MatMul on 3-D+).
+//	Attention            fused multi-head attention, optional mask and causal.
+//	LayerNorm, Softmax   row kernels (last axis), parallel over rows.
+//	Exp, ExpF32, QuickGELU, GELU, Erf, Sigmoid   elementwise float32.
+//	Im2col, ConvGeom     Conv2D as im2col + Sgemm.
+//	GemmU8S8             uint8×int8→int32 GEMM with zero points (MatMulInteger).
+//	BLAS, NewBLAS        gonum BLAS with our Sgemm, for gorgonia.Use.
+//	MeasureFMAPeak       register-only FMA loop: the machine's GFLOP/s per core.
+//
+// Errors: functions that can be handed engine-level shapes return an error
+// naming the kernel and the mismatch; Sgemm and SgemmPacked panic on
+// inconsistent arguments, like BLAS.
+//
+// CPU support: the assembly runs when golang.org/x/sys/cpu reports AVX2
+// and FMA; other amd64 CPUs and other architectures use the Go versions.
+package kernels
