@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/clip-go/clip/pkg/graph"
+	"github.com/clip-go/clip/pkg/npy"
+	"github.com/clip-go/clip/pkg/onnx"
+)
+
+// projectRoot is the repository root relative to this package.
+const projectRoot = "../.."
+
+type goldenSpec struct {
+	Model string `json:"model"`
+	Cases map[string]struct {
+		Inputs map[string]json.RawMessage `json:"inputs"`
+	} `json:"cases"`
+}
+
+// tolerance returns the allowed max abs difference for an output of a
+// model file (by its stem), and whether it applies to L2-normalised rows.
+func tolerance(stem, output string) (tol float64, normalised bool) {
+	embeds := strings.HasSuffix(output, "_embeds")
+	switch {
+	case strings.Contains(stem, "_fp16"):
+		if embeds {
+			return 1e-2, true
+		}
+		return 5e-2, false // logits and hidden states in half precision
+	case strings.Contains(stem, "_quantized"):
+		if embeds {
+			return 1e-3, true
+		}
+		return 1e-2, false
+	}
+	if embeds {
+		return 1e-4, false
+	}
+	return 1e-3, false // logits (scaled by ×100) and hidden states
+}
+
+// TestDifferentialONNXRuntime runs every golden case that
+// scripts/reference/ort_run.mjs recorded with onnxruntime and compares
+// every output: embeddings within the issue's tolerances, logits' ArgMax
+// identical.
+func TestDifferentialONNXRuntime(t *testing.T) {
+	specs, _ := filepath.Glob(filepath.Join(projectRoot, "testdata", "golden", "ort", "*", "*", "inputs", "cases.json"))
+	if len(specs) == 0 {
+		msg := "no onnxruntime goldens under testdata/golden/ort (make fixtures writes them)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	sort.Strings(specs)
+	for _, specPath := range specs {
+		stemDir := filepath.Dir(filepath.Dir(specPath))
+		stem := filepath.Base(stemDir)
+		modelDir := filepath.Base(filepath.Dir(stemDir))
+		t.Run(modelDir+"/"+stem, func(t *testing.T) {
+			b, err := os.ReadFile(specPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var spec goldenSpec
+			if err := json.Unmarshal(b, &spec); err != nil {
+				t.Fatalf("%s: %v", specPath, err)
+			}
+			s, err := Open(context.Background(), filepath.Join(projectRoot, spec.Model), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var cases []string
+			for c := range spec.Cases {
+				cases = append(cases, c)
+			}
+			sort.Strings(cases)
+			for _, c := range cases {
+				feeds := map[string]*Tensor{}
+				for name := range spec.Cases[c].Inputs {
+					tt, err := readNpyTensor(filepath.Join(stemDir, "inputs", c+"."+name+".npy"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					feeds[name] = tt
+				}
+				got, err := s.Run(context.Background(), feeds)
+				if err != nil {
+					t.Fatalf("case %s: %v", c, err)
+				}
+				for _, o := range s.Outputs() {
+					wantPath := filepath.Join(stemDir, "outputs", c+"."+o.Name+".npy")
+					want, err := readNpyTensor(wantPath)
+					if err != nil {
+						if os.IsNotExist(err) && os.Getenv("CI") != "true" {
+							t.Skipf("golden output %s missing (run scripts/reference/ort_run.mjs)", wantPath)
+						}
+						t.Fatal(err)
+					}
+					tol, norm := tolerance(stem, o.Name)
+					d, err := maxAbsDiff(got[o.Name], want, norm)
+					if err != nil {
+						t.Fatalf("case %s output %s: %v", c, o.Name, err)
+					}
+					t.Logf("%s/%s case %s output %s: max abs diff %.3g (normalised=%v, limit %g)", modelDir, stem, c, o.Name, d, norm, tol)
+					if d > tol {
+						t.Errorf("case %s output %s: max abs diff %.3g > %g", c, o.Name, d, tol)
+					}
+					if strings.HasPrefix(o.Name, "logits") {
+						if err := sameArgMax(got[o.Name], want); err != nil {
+							t.Errorf("case %s output %s: %v", c, o.Name, err)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func readNpyTensor(path string) (*Tensor, error) {
+	a, err := npy.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sh := make([]int, len(a.Shape))
+	for i, d := range a.Shape {
+		sh[i] = int(d)
+	}
+	t := &Tensor{Shape: sh}
+	switch d := a.Data.(type) {
+	case []float32:
+		t.DType, t.Float32 = onnx.Float, d
+	case []uint16:
+		t.DType, t.Float32 = onnx.Float16, make([]float32, len(d))
+		for i, h := range d {
+			t.Float32[i] = onnx.Float16ToFloat32(h)
+		}
+	case []int64:
+		t.DType, t.Int64 = onnx.Int64, d
+	case []int32:
+		t.DType, t.Int32 = onnx.Int32, d
+	case []bool:
+		t.DType, t.Bool = onnx.Bool, d
+	case []uint8:
+		t.DType, t.Uint8 = onnx.Uint8, d
+	default:
+		return nil, fmt.Errorf("%s: unsupported dtype %v", path, a.DType)
+	}
+	return t, nil
+}
+
+// maxAbsDiff compares two tensors; with normalised, each last-axis row is
+// first scaled to unit L2 norm (how CLIP uses its embeddings).
+func maxAbsDiff(got, want *Tensor, normalised bool) (float64, error) {
+	if got == nil {
+		return 0, fmt.Errorf("output missing")
+	}
+	if !sameShape(got.Shape, want.Shape) {
+		return 0, fmt.Errorf("shape %v, want %v", got.Shape, want.Shape)
+	}
+	if got.DType != want.DType {
+		return 0, fmt.Errorf("dtype %s, want %s", graph.DTypeName(got.DType), graph.DTypeName(want.DType))
+	}
+	n := want.Len()
+	row := 1
+	if len(want.Shape) > 0 {
+		row = want.Shape[len(want.Shape)-1]
+	}
+	worst := 0.0
+	for r := 0; r*row < n; r++ {
+		gs, ws := 1.0, 1.0
+		if normalised {
+			var gn, wn float64
+			for i := r * row; i < (r+1)*row; i++ {
+				gn += got.Float64At(i) * got.Float64At(i)
+				wn += want.Float64At(i) * want.Float64At(i)
+			}
+			gs, ws = 1/math.Sqrt(gn), 1/math.Sqrt(wn)
+		}
+		for i := r * row; i < (r+1)*row; i++ {
+			d := math.Abs(got.Float64At(i)*gs - want.Float64At(i)*ws)
+			if d > worst || d != d {
+				worst = d
+			}
+		}
+	}
+	return worst, nil
+}
+
+func sameArgMax(got, want *Tensor) error {
+	row := want.Shape[len(want.Shape)-1]
+	for r := 0; r*row < want.Len(); r++ {
+		bg, bw := r*row, r*row
+		for i := r * row; i < (r+1)*row; i++ {
+			if got.Float64At(i) > got.Float64At(bg) {
+				bg = i
+			}
+			if want.Float64At(i) > want.Float64At(bw) {
+				bw = i
+			}
+		}
+		if bg != bw {
+			return fmt.Errorf("row %d: ArgMax %d, onnxruntime %d", r, bg-r*row, bw-r*row)
+		}
+	}
+	return nil
+}
