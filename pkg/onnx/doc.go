@@ -9,6 +9,8 @@
 //     to it); Model.Close releases the mapping. Decode(bytes) and
 //     DecodeFile(path, bytes) decode from memory.
 //   - ReadTensor(path) reads a lone TensorProto (.pb) file.
+//   - Node.Attr / AttrInt / AttrFloat / AttrString / AttrInts look up
+//     attributes with a default; Graph.Initializer finds one by name.
 //   - Tensor.Float32s / Int64s widen any numeric type;
 //     Float16ToFloat32 / Float32ToFloat16 (ties to even, like numpy and
 //     onnxruntime) are what a float16 Cast must do.

@@ -216,3 +216,45 @@ func (m *Model) Opset(domain string) int64 {
 	}
 	return 0
 }
+
+// Attr returns the node's attribute named name, or nil.
+func (n *Node) Attr(name string) *Attribute {
+	for _, a := range n.Attributes {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// AttrInt returns the int attribute name, or def when absent.
+func (n *Node) AttrInt(name string, def int64) int64 {
+	if a := n.Attr(name); a != nil && a.Type == AttrInt {
+		return a.I
+	}
+	return def
+}
+
+// AttrFloat returns the float attribute name, or def when absent.
+func (n *Node) AttrFloat(name string, def float32) float32 {
+	if a := n.Attr(name); a != nil && a.Type == AttrFloat {
+		return a.F
+	}
+	return def
+}
+
+// AttrString returns the string attribute name, or def when absent.
+func (n *Node) AttrString(name, def string) string {
+	if a := n.Attr(name); a != nil && a.Type == AttrString {
+		return string(a.S)
+	}
+	return def
+}
+
+// AttrInts returns the ints attribute name, or def when absent.
+func (n *Node) AttrInts(name string, def []int64) []int64 {
+	if a := n.Attr(name); a != nil && a.Type == AttrInts {
+		return a.Ints
+	}
+	return def
+}

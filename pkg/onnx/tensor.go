@@ -321,7 +321,11 @@ type fixedWidth interface {
 // the host is little-endian and the address is suitably aligned (or the
 // CPU tolerates misaligned loads, see align_*.go); otherwise it copies.
 // The result is never nil.
-func leView[T fixedWidth](b []byte) []T {
+func leView[T fixedWidth](b []byte) []T { return leViewOpt[T](b, misalignedLoadsOK) }
+
+// leViewOpt is leView with the misalignment policy as a parameter, so
+// tests can exercise the copying path on any CPU.
+func leViewOpt[T fixedWidth](b []byte, misalignedOK bool) []T {
 	var zero T
 	size := int(unsafe.Sizeof(zero))
 	n := len(b) / size
@@ -329,7 +333,7 @@ func leView[T fixedWidth](b []byte) []T {
 		return []T{}
 	}
 	le := binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-	if le && (misalignedLoadsOK || uintptr(unsafe.Pointer(&b[0]))%uintptr(size) == 0) {
+	if le && (misalignedOK || uintptr(unsafe.Pointer(&b[0]))%uintptr(size) == 0) {
 		return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 	}
 	out := make([]T, n)
