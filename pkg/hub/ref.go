@@ -99,3 +99,17 @@ func looksLikeDir(ref string) (string, bool) {
 	}
 	return "", false
 }
+
+// CheckRef reports whether ref can name a model: an existing or path-like
+// directory, a catalogue name, or owner/name[@revision]. Commands use it to
+// tell a usage error from a download failure.
+func CheckRef(ref string) error {
+	if ref == "" {
+		return nil
+	}
+	if _, ok := looksLikeDir(ref); ok {
+		return nil
+	}
+	_, err := parseTarget(ref, "")
+	return err
+}
