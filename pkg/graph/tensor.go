@@ -207,12 +207,12 @@ func FromONNX(ot *onnx.Tensor) (*Tensor, error) {
 	case onnx.Float16:
 		t.Float32 = make([]float32, len(ot.Float16))
 		for i, h := range ot.Float16 {
-			t.Float32[i] = Float16ToFloat32(h)
+			t.Float32[i] = onnx.Float16ToFloat32(h)
 		}
 	case onnx.BFloat16:
 		t.Float32 = make([]float32, len(ot.Float16))
 		for i, h := range ot.Float16 {
-			t.Float32[i] = math.Float32frombits(uint32(h) << 16)
+			t.Float32[i] = onnx.BFloat16ToFloat32(h)
 		}
 	case onnx.Double:
 		t.Float64 = ot.Float64
@@ -240,71 +240,10 @@ func FromONNX(ot *onnx.Tensor) (*Tensor, error) {
 	return t, nil
 }
 
-// Float16ToFloat32 widens IEEE 754 half-precision bits.
-func Float16ToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
-	switch {
-	case exp == 0:
-		if man == 0 {
-			return math.Float32frombits(sign)
-		}
-		// subnormal: value = man * 2^-24
-		f := float32(man) * (1.0 / (1 << 24))
-		if sign != 0 {
-			return -f
-		}
-		return f
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
-}
-
-// Float32ToFloat16 narrows to half precision, rounding to nearest even,
-// overflowing to infinity, and keeping NaN a NaN.
-func Float32ToFloat16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23) & 0xff
-	man := b & 0x7fffff
-	if exp == 0xff {
-		if man != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	}
-	e := exp - 127 + 15
-	if e >= 0x1f {
-		return sign | 0x7c00
-	}
-	if e <= 0 {
-		if e < -10 {
-			return sign
-		}
-		man |= 0x800000
-		shift := uint32(14 - e)
-		half := uint32(1) << (shift - 1)
-		rest := man & (1<<shift - 1)
-		r := man >> shift
-		if rest > half || (rest == half && r&1 == 1) {
-			r++
-		}
-		return sign | uint16(r)
-	}
-	r := uint32(e)<<10 | man>>13
-	rest := man & 0x1fff
-	if rest > 0x1000 || (rest == 0x1000 && r&1 == 1) {
-		r++ // may carry into the exponent, which is the correct rounding
-	}
-	return sign | uint16(r)
-}
-
 // RoundFloat16 rounds every element to the nearest float16 value, as a
 // computation in half precision would store it.
 func RoundFloat16(xs []float32) {
 	for i, x := range xs {
-		xs[i] = Float16ToFloat32(Float32ToFloat16(x))
+		xs[i] = onnx.Float16ToFloat32(onnx.Float32ToFloat16(x))
 	}
 }

@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/clip-go/clip/pkg/onnx"
+)
+
+// The expectations below are closed-form (softmax of equal logits is
+// uniform, sums of ones count elements, ...), so they check the opset
+// rules without a numeric reference.
+
+func vinfo(name string, dt onnx.DataType, dims ...int) *onnx.ValueInfo {
+	v := &onnx.ValueInfo{Name: name, ElemType: dt, Shape: []onnx.Dim{}}
+	for _, d := range dims {
+		v.Shape = append(v.Shape, onnx.Dim{Value: int64(d)})
+	}
+	return v
+}
+
+func ints(name string, v ...int64) *onnx.Tensor {
+	return &onnx.Tensor{Name: name, DataType: onnx.Int64, Dims: []int64{int64(len(v))}, Int64: v}
+}
+
+func attrInts(name string, v ...int64) *onnx.Attribute {
+	return &onnx.Attribute{Name: name, Type: onnx.AttrInts, Ints: v}
+}
+
+func attrInt(name string, v int64) *onnx.Attribute {
+	return &onnx.Attribute{Name: name, Type: onnx.AttrInt, I: v}
+}
+
+// runOne builds a one-node model at opset and runs it on x (shape 2×3×4,
+// filled with fill).
+func runOne(t *testing.T, opset int64, n *onnx.Node, inits []*onnx.Tensor, fill float32, outs ...string) map[string]*Tensor {
+	t.Helper()
+	var outInfo []*onnx.ValueInfo
+	for _, o := range outs {
+		outInfo = append(outInfo, &onnx.ValueInfo{Name: o, ElemType: onnx.Float})
+	}
+	n.Inputs = append([]string{"x"}, n.Inputs...)
+	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: opset}}, Graph: &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{vinfo("x", onnx.Float, 2, 3, 4)}, Outputs: outInfo,
+		Initializers: inits, Nodes: []*onnx.Node{n},
+	}}
+	s, err := NewSession(context.Background(), m, Options{Threads: 1})
+	if err != nil {
+		t.Fatalf("opset %d %s: %v", opset, n.OpType, err)
+	}
+	defer s.Close()
+	x := &Tensor{DType: onnx.Float, Shape: []int{2, 3, 4}, Float32: make([]float32, 24)}
+	for i := range x.Float32 {
+		x.Float32[i] = fill
+	}
+	out, err := s.Run(context.Background(), map[string]*Tensor{"x": x})
+	if err != nil {
+		t.Fatalf("opset %d %s: %v", opset, n.OpType, err)
+	}
+	return out
+}
+
+func allNear(t *testing.T, what string, got *Tensor, shape []int, want float64) {
+	t.Helper()
+	if !sameShape(got.Shape, shape) {
+		t.Fatalf("%s: shape %v, want %v", what, got.Shape, shape)
+	}
+	for i, v := range got.Float32 {
+		if math.Abs(float64(v)-want) > 1e-6 {
+			t.Fatalf("%s: element %d = %v, want %v", what, i, v, want)
+		}
+	}
+}
+
+func TestSoftmaxAxisSemanticsFollowOpset(t *testing.T) {
+	// Opset 11 normalises over all dims from axis on (3×4 = 12 values);
+	// opset 13 over the single axis (3 values).
+	out := runOne(t, 11, &onnx.Node{OpType: "Softmax", Outputs: []string{"y"}, Attributes: []*onnx.Attribute{attrInt("axis", 1)}}, nil, 0, "y")
+	allNear(t, "opset 11", out["y"], []int{2, 3, 4}, 1.0/12)
+	out = runOne(t, 13, &onnx.Node{OpType: "Softmax", Outputs: []string{"y"}, Attributes: []*onnx.Attribute{attrInt("axis", 1)}}, nil, 0, "y")
+	allNear(t, "opset 13", out["y"], []int{2, 3, 4}, 1.0/3)
+	// Defaults: axis 1 before 13, -1 from 13.
+	out = runOne(t, 11, &onnx.Node{OpType: "Softmax", Outputs: []string{"y"}}, nil, 0, "y")
+	allNear(t, "opset 11 default", out["y"], []int{2, 3, 4}, 1.0/12)
+	out = runOne(t, 13, &onnx.Node{OpType: "Softmax", Outputs: []string{"y"}}, nil, 0, "y")
+	allNear(t, "opset 13 default", out["y"], []int{2, 3, 4}, 1.0/4)
+}
+
+func TestReduceAxesFromAttributeOrInput(t *testing.T) {
+	out := runOne(t, 11, &onnx.Node{OpType: "ReduceSum", Outputs: []string{"y"}, Attributes: []*onnx.Attribute{attrInts("axes", 1)}}, nil, 1, "y")
+	allNear(t, "ReduceSum opset 11", out["y"], []int{2, 1, 4}, 3)
+	out = runOne(t, 13, &onnx.Node{OpType: "ReduceSum", Inputs: []string{"axes"}, Outputs: []string{"y"}, Attributes: []*onnx.Attribute{attrInt("keepdims", 0)}}, []*onnx.Tensor{ints("axes", -1)}, 1, "y")
+	allNear(t, "ReduceSum opset 13", out["y"], []int{2, 3}, 4)
+	out = runOne(t, 17, &onnx.Node{OpType: "ReduceMean", Outputs: []string{"y"}, Attributes: []*onnx.Attribute{attrInts("axes", 0, 2)}}, nil, 2, "y")
+	allNear(t, "ReduceMean opset 17", out["y"], []int{1, 3, 1}, 2)
+	out = runOne(t, 18, &onnx.Node{OpType: "ReduceMean", Inputs: []string{"axes"}, Outputs: []string{"y"}}, []*onnx.Tensor{ints("axes", 0, 2)}, 2, "y")
+	allNear(t, "ReduceMean opset 18", out["y"], []int{1, 3, 1}, 2)
+	out = runOne(t, 18, &onnx.Node{OpType: "ReduceL2", Outputs: []string{"y"}, Attributes: []*onnx.Attribute{attrInt("keepdims", 0)}}, nil, 1, "y")
+	allNear(t, "ReduceL2 opset 18 all axes", out["y"], []int{}, math.Sqrt(24))
+}
+
+func TestSqueezeUnsqueezeSplitInputsFromOpset13(t *testing.T) {
+	out := runOne(t, 11, &onnx.Node{OpType: "Unsqueeze", Outputs: []string{"y"}, Attributes: []*onnx.Attribute{attrInts("axes", 0, 4)}}, nil, 1, "y")
+	allNear(t, "Unsqueeze opset 11", out["y"], []int{1, 2, 3, 4, 1}, 1)
+	out = runOne(t, 13, &onnx.Node{OpType: "Unsqueeze", Inputs: []string{"axes"}, Outputs: []string{"y"}}, []*onnx.Tensor{ints("axes", -1, 1)}, 1, "y")
+	allNear(t, "Unsqueeze opset 13", out["y"], []int{2, 1, 3, 4, 1}, 1)
+	out = runOne(t, 11, &onnx.Node{OpType: "Split", Outputs: []string{"a", "b"}, Attributes: []*onnx.Attribute{attrInt("axis", 2), attrInts("split", 1, 3)}}, nil, 1, "a", "b")
+	allNear(t, "Split opset 11 a", out["a"], []int{2, 3, 1}, 1)
+	allNear(t, "Split opset 11 b", out["b"], []int{2, 3, 3}, 1)
+	out = runOne(t, 13, &onnx.Node{OpType: "Split", Inputs: []string{"split"}, Outputs: []string{"a", "b"}, Attributes: []*onnx.Attribute{attrInt("axis", 1)}}, []*onnx.Tensor{ints("split", 2, 1)}, 1, "a", "b")
+	allNear(t, "Split opset 13 a", out["a"], []int{2, 2, 4}, 1)
+	allNear(t, "Split opset 13 b", out["b"], []int{2, 1, 4}, 1)
+	out = runOne(t, 18, &onnx.Node{OpType: "Split", Outputs: []string{"a", "b"}, Attributes: []*onnx.Attribute{attrInt("axis", 1), attrInt("num_outputs", 2)}}, nil, 1, "a", "b")
+	allNear(t, "Split opset 18 num_outputs a", out["a"], []int{2, 2, 4}, 1)
+	allNear(t, "Split opset 18 num_outputs b", out["b"], []int{2, 1, 4}, 1)
+}
+
+func TestUnsupportedOpFailsAtLoadNamingNode(t *testing.T) {
+	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 13}}, Graph: &onnx.Graph{
+		Inputs:  []*onnx.ValueInfo{vinfo("x", onnx.Float, 2)},
+		Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, 2)},
+		Nodes:   []*onnx.Node{{Name: "blk.0/hm", OpType: "Hardmax", Inputs: []string{"x"}, Outputs: []string{"y"}}},
+	}}
+	_, err := NewSession(context.Background(), m, Options{})
+	if err == nil || !strings.Contains(err.Error(), "blk.0/hm") || !strings.Contains(err.Error(), "Hardmax") {
+		t.Fatalf("got %v, want an error naming node blk.0/hm and op Hardmax", err)
+	}
+}
+
+func TestBadRunInputsAreErrors(t *testing.T) {
+	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 13}}, Graph: &onnx.Graph{
+		Inputs:  []*onnx.ValueInfo{vinfo("x", onnx.Float, 2, 3)},
+		Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, 2, 3)},
+		Nodes:   []*onnx.Node{{Name: "n", OpType: "Neg", Inputs: []string{"x"}, Outputs: []string{"y"}}},
+	}}
+	s, err := NewSession(context.Background(), m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	bad := []map[string]*Tensor{
+		{},
+		{"x": {DType: onnx.Float, Shape: []int{2, 3}, Float32: make([]float32, 5)}},
+		{"x": {DType: onnx.Float, Shape: []int{3, 2}, Float32: make([]float32, 6)}},
+		{"x": {DType: onnx.Int64, Shape: []int{2, 3}, Int64: make([]int64, 6)}},
+		{"x": {DType: onnx.Float, Shape: []int{2, 3}, Float32: make([]float32, 6)}, "z": {DType: onnx.Float, Shape: []int{}, Float32: []float32{1}}},
+	}
+	for i, in := range bad {
+		if _, err := s.Run(context.Background(), in); err == nil {
+			t.Errorf("case %d: no error", i)
+		}
+	}
+}
+
+// TestConcurrentRunsMatchONNX runs one session from many goroutines and
+// checks every result against ONNX's expected output.
+func TestConcurrentRunsMatchONNX(t *testing.T) {
+	dir := filepath.Join(nodeTestDir, "test_matmul_4d")
+	m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		t.Skipf("ONNX node tests not available: %v", err)
+	}
+	defer m.Close()
+	a, _ := readPB(filepath.Join(dir, "test_data_set_0", "input_0.pb"))
+	b, _ := readPB(filepath.Join(dir, "test_data_set_0", "input_1.pb"))
+	want, _ := readPB(filepath.Join(dir, "test_data_set_0", "output_0.pb"))
+	s, err := NewSession(context.Background(), m, Options{Threads: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < 10; r++ {
+				out, err := s.Run(context.Background(), map[string]*Tensor{m.Graph.Inputs[0].Name: a, m.Graph.Inputs[1].Name: b})
+				if err == nil {
+					err = compare(out[m.Graph.Outputs[0].Name], want)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
