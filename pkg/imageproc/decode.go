@@ -84,7 +84,7 @@ func DecodeReader(r io.Reader, name string, opt DecodeOptions) (image.Image, err
 }
 
 // DecodeBytes decodes an in-memory file (errors do not carry a name).
-func DecodeBytes(b []byte, opt DecodeOptions) (img *RGB, err error) {
+func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if len(b) == 0 {
 		return nil, errors.New("empty file (0 bytes)")
 	}
@@ -98,14 +98,7 @@ func DecodeBytes(b []byte, opt DecodeOptions) (img *RGB, err error) {
 	if ft == nil {
 		return nil, errors.New("not a supported image (want JPEG, PNG, GIF, BMP, TIFF or WebP)")
 	}
-	// Third-party decoders are not guaranteed panic-free on hostile input;
-	// a panic must become an error naming the file, never a crash.
-	defer func() {
-		if p := recover(); p != nil {
-			img, err = nil, fmt.Errorf("corrupt %s data (decoder panic: %v)", ft.name, p)
-		}
-	}()
-	cfg, err := ft.decodeConfig(bytes.NewReader(b))
+	cfg, err := guard(ft.name, func() (image.Config, error) { return ft.decodeConfig(bytes.NewReader(b)) })
 	if err != nil {
 		return nil, fmt.Errorf("invalid %s header: %w", ft.name, err)
 	}
@@ -120,13 +113,14 @@ func DecodeBytes(b []byte, opt DecodeOptions) (img *RGB, err error) {
 		return nil, fmt.Errorf("%w: header says %dx%d (%.1f MP), over the %g MP limit (--max-megapixels)",
 			ErrTooLarge, cfg.Width, cfg.Height, mp, maxMP)
 	}
-	src, err := ft.decode(bytes.NewReader(b))
+	src, err := guard(ft.name, func() (image.Image, error) { return ft.decode(bytes.NewReader(b)) })
 	if err != nil {
 		return nil, fmt.Errorf("corrupt or truncated %s: %w", ft.name, err)
 	}
 	if src.Bounds().Dx() != cfg.Width || src.Bounds().Dy() != cfg.Height {
 		return nil, fmt.Errorf("corrupt %s: header says %dx%d, data %dx%d", ft.name, cfg.Width, cfg.Height, src.Bounds().Dx(), src.Bounds().Dy())
 	}
+	var img *RGB
 	switch ft.name {
 	case "jpeg":
 		markers := scanJPEGMarkers(b)
@@ -140,6 +134,19 @@ func DecodeBytes(b []byte, opt DecodeOptions) (img *RGB, err error) {
 		img = ToRGB(src)
 	}
 	return img, nil
+}
+
+// guard runs a third-party decoder, which is not guaranteed panic-free on
+// hostile input: a panic becomes an error, never a crash. Only the decoder
+// calls are guarded, so our own code's bugs still surface in fuzzing.
+func guard[T any](format string, fn func() (T, error)) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			var zero T
+			v, err = zero, fmt.Errorf("corrupt %s data (decoder panic: %v)", format, p)
+		}
+	}()
+	return fn()
 }
 
 // ToRGB converts any image.Image to *RGB following Pillow's

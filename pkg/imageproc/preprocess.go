@@ -23,6 +23,9 @@ func (c Config) Preprocess(img image.Image, dst []float32) error {
 		return fmt.Errorf("preprocess config: %w", err)
 	}
 	oh, ow := c.OutputSize(sw, sh)
+	if int64(oh)*int64(ow) > maxOutputPixels {
+		return fmt.Errorf("preprocess: output %dx%d is too large (no center crop in the config?)", ow, oh)
+	}
 	if len(dst) != 3*oh*ow {
 		return fmt.Errorf("preprocess: dst holds %d values, want 3×%d×%d = %d", len(dst), oh, ow, 3*oh*ow)
 	}
@@ -83,6 +86,11 @@ func (c Config) Preprocess(img image.Image, dst []float32) error {
 	})
 	return nil
 }
+
+// maxOutputPixels bounds the tensor of a config without a crop, where the
+// size follows the image (a 1×N image resized to shortest edge 224 would
+// otherwise ask for gigabytes).
+const maxOutputPixels = 1 << 24
 
 // pixelValue is one 8-bit sample after rescale and normalise, in HF's
 // arithmetic: float32(float64(v) * factor), then (x - mean) / std in float32.

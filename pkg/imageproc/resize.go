@@ -138,8 +138,10 @@ type coeffs struct {
 }
 
 // precomputeCoeffs follows Pillow's precompute_coeffs for a box covering
-// the whole input, then normalize_coeffs_8bpc.
-func precomputeCoeffs(inSize, outSize int, f filter) coeffs {
+// the whole input, then normalize_coeffs_8bpc, for outputs [from, to) only
+// (index i of the result is output from+i): a 1-pixel-wide image resized to
+// a 224 shortest edge has a huge long side of which only the crop is used.
+func precomputeCoeffs(inSize, outSize int, f filter, from, to int) coeffs {
 	scale := float64(inSize) / float64(outSize)
 	filterscale := scale
 	if filterscale < 1 {
@@ -147,9 +149,10 @@ func precomputeCoeffs(inSize, outSize int, f filter) coeffs {
 	}
 	support := f.support * filterscale
 	ksize := int(math.Ceil(support))*2 + 1
-	c := coeffs{ksize: ksize, bounds: make([]int, 2*outSize), k: make([]int32, outSize*ksize)}
+	n := to - from
+	c := coeffs{ksize: ksize, bounds: make([]int, 2*n), k: make([]int32, n*ksize)}
 	w := make([]float64, ksize)
-	for xx := 0; xx < outSize; xx++ {
+	for xx := from; xx < to; xx++ {
 		center := (float64(xx) + 0.5) * scale
 		ss := 1.0 / filterscale
 		// C's (int) cast truncates toward zero, as Go's conversion does.
@@ -168,7 +171,8 @@ func precomputeCoeffs(inSize, outSize int, f filter) coeffs {
 			w[x] = v
 			ww += v
 		}
-		k := c.k[xx*ksize : (xx+1)*ksize]
+		i := xx - from
+		k := c.k[i*ksize : (i+1)*ksize]
 		for x := 0; x < xmax; x++ {
 			v := w[x]
 			if ww != 0 {
@@ -180,8 +184,8 @@ func precomputeCoeffs(inSize, outSize int, f filter) coeffs {
 				k[x] = int32(0.5 + v*(1<<precisionBits))
 			}
 		}
-		c.bounds[2*xx] = xmin
-		c.bounds[2*xx+1] = xmax
+		c.bounds[2*i] = xmin
+		c.bounds[2*i+1] = xmax
 	}
 	return c
 }
@@ -233,24 +237,23 @@ func resizeRegion(src *RGB, w, h int, r Resample, region image.Rectangle) (*RGB,
 	var vc coeffs
 	y0, y1 := region.Min.Y, region.Max.Y // identity rows when !needV
 	if needV {
-		vc = precomputeCoeffs(sh, h, f)
-		y0 = vc.bounds[2*region.Min.Y]
-		last := region.Max.Y - 1
+		vc = precomputeCoeffs(sh, h, f, region.Min.Y, region.Max.Y)
+		y0 = vc.bounds[0]
+		last := rh - 1
 		y1 = vc.bounds[2*last] + vc.bounds[2*last+1]
 	}
 
 	// Horizontal pass over source rows y0..y1 into tmp (rw columns).
 	tmp := NewRGB(rw, y1-y0)
 	if needH {
-		hc := precomputeCoeffs(sw, w, f)
+		hc := precomputeCoeffs(sw, w, f, region.Min.X, region.Max.X)
 		parallelRows(y1-y0, func(a, b int) {
 			for y := a; y < b; y++ {
 				in := src.row(y0 + y)
 				o := tmp.row(y)
 				for xx := 0; xx < rw; xx++ {
-					X := region.Min.X + xx
-					xmin, n := hc.bounds[2*X], hc.bounds[2*X+1]
-					k := hc.k[X*hc.ksize : X*hc.ksize+n]
+					xmin, n := hc.bounds[2*xx], hc.bounds[2*xx+1]
+					k := hc.k[xx*hc.ksize : xx*hc.ksize+n]
 					p := in[3*xmin : 3*(xmin+n)]
 					s0, s1, s2 := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
 					for i, kv := range k {
@@ -277,9 +280,8 @@ func resizeRegion(src *RGB, w, h int, r Resample, region image.Rectangle) (*RGB,
 	parallelRows(rh, func(a, b int) {
 		acc := make([]int32, 3*rw)
 		for yy := a; yy < b; yy++ {
-			Y := region.Min.Y + yy
-			ymin, n := vc.bounds[2*Y], vc.bounds[2*Y+1]
-			k := vc.k[Y*vc.ksize : Y*vc.ksize+n]
+			ymin, n := vc.bounds[2*yy], vc.bounds[2*yy+1]
+			k := vc.k[yy*vc.ksize : yy*vc.ksize+n]
 			for i := range acc {
 				acc[i] = 1 << (precisionBits - 1)
 			}
