@@ -10,6 +10,7 @@ import (
 	classifycmd "github.com/clip-go/clip/pkg/cli/classify"
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	embedcmd "github.com/clip-go/clip/pkg/cli/embed"
+	modelscmd "github.com/clip-go/clip/pkg/cli/models"
 	onnxinfo "github.com/clip-go/clip/pkg/cli/onnx/info"
 	onnxrun "github.com/clip-go/clip/pkg/cli/onnx/run"
 	preprocesscmd "github.com/clip-go/clip/pkg/cli/preprocess"
@@ -69,19 +70,11 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 		embedcmd.NewCmdEmbed(f, nil),
 		notYet("tokenize TEXT...", "Show CLIP token ids for texts", 5),
 		preprocesscmd.NewCmdPreprocess(f, nil),
-		modelsGroup(),
+		modelscmd.NewCmdModels(f),
 		onnxGroup(f),
 		versioncmd.NewCmdVersion(f),
 	)
 	return cmd, st
-}
-
-func modelsGroup() *cobra.Command {
-	c := &cobra.Command{Use: "models <command>", Short: "List, download, verify and remove models"}
-	for _, v := range []string{"list", "pull NAME", "info NAME|DIR", "verify NAME", "rm NAME", "path NAME"} {
-		c.AddCommand(notYet(v, "", 7))
-	}
-	return c
 }
 
 func onnxGroup(f *cmdutil.Factory) *cobra.Command {
