@@ -144,7 +144,7 @@ func parseHFSize(raw json.RawMessage, what string) (hfSize, bool, error) {
 	}
 	var n int
 	if err := json.Unmarshal(raw, &n); err == nil {
-		return hfSize{shortest: n, height: n, width: n}, true, nil
+		return hfSize{shortest: n, height: n, width: n}, true, nil // which one applies depends on the field
 	}
 	var list []int
 	if err := json.Unmarshal(raw, &list); err == nil {
@@ -161,7 +161,7 @@ func parseHFSize(raw json.RawMessage, what string) (hfSize, bool, error) {
 		return hfSize{}, false, fmt.Errorf("%s: not an int, list or object: %s", what, raw)
 	}
 	if v, ok := m["shortest_edge"]; ok {
-		return hfSize{shortest: v, height: v, width: v}, true, nil
+		return hfSize{shortest: v}, true, nil
 	}
 	h, okh := m["height"]
 	w, okw := m["width"]
@@ -202,7 +202,10 @@ func ParseHFConfig(b []byte) (Config, error) {
 	if s, ok, err := parseHFSize(j.Size, "size"); err != nil {
 		return Config{}, err
 	} else if ok {
-		c.ShortestEdge, c.Height, c.Width = s.shortest, s.height, s.width
+		c.ShortestEdge, c.Height, c.Width = s.shortest, 0, 0
+		if s.shortest == 0 {
+			c.Height, c.Width = s.height, s.width
+		}
 	}
 	if j.Resample != nil {
 		c.Resample = Resample(*j.Resample)
@@ -218,6 +221,9 @@ func ParseHFConfig(b []byte) (Config, error) {
 		return Config{}, err
 	} else if ok {
 		c.CropHeight, c.CropWidth = s.height, s.width
+		if s.shortest != 0 && s.height == 0 {
+			c.CropHeight, c.CropWidth = s.shortest, s.shortest
+		}
 	}
 	if j.DoRescale != nil {
 		c.DoRescale = *j.DoRescale
