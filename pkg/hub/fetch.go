@@ -268,6 +268,20 @@ func (s *Store) attempt(ctx context.Context, op func(ctx context.Context, kick f
 // checked against the hub's digest and only then renamed into place. It
 // returns the file's sha256 and size.
 func (s *Store) downloadFile(ctx context.Context, rf *remoteFile, dest, repo, revision string) (string, int64, error) {
+	sum, size, resumed, err := s.downloadOnce(ctx, rf, dest, repo, revision)
+	var ce *ChecksumError
+	if err != nil && resumed && errors.As(err, &ce) {
+		// The bytes kept from an earlier run may belong to another version
+		// of the file; they are gone now, so one fresh download decides.
+		s.logf("%v; downloading %s again from the start", err, rf.Path)
+		sum, size, _, err = s.downloadOnce(ctx, rf, dest, repo, revision)
+	}
+	return sum, size, err
+}
+
+// downloadOnce is one download of rf; resumed reports whether bytes from
+// an earlier partial download were kept.
+func (s *Store) downloadOnce(ctx context.Context, rf *remoteFile, dest, repo, revision string) (sum string, size int64, resumed bool, err error) {
 	part := dest + ".part"
 	validatorPath := part + ".etag" // the GET's ETag, for If-Range on resume
 	var prog io.WriteCloser
@@ -279,7 +293,7 @@ func (s *Store) downloadFile(ctx context.Context, rf *remoteFile, dest, repo, re
 	// Go's client drops the Authorization header itself if this GET is
 	// redirected to another host.
 	client := s.client
-	err := s.retry(ctx, "GET "+rf.Path, func(ctx context.Context, kick func()) error {
+	err = s.retry(ctx, "GET "+rf.Path, func(ctx context.Context, kick func()) error {
 		offset := int64(0)
 		if st, err := os.Stat(part); err == nil {
 			offset = st.Size()
@@ -288,6 +302,7 @@ func (s *Store) downloadFile(ctx context.Context, rf *remoteFile, dest, repo, re
 			offset = 0 // longer than the file: not ours
 		}
 		if rf.Size >= 0 && offset == rf.Size && offset > 0 {
+			resumed = true
 			return nil // complete from an earlier run; the checksum decides
 		}
 		req, err := s.newRequest(ctx, http.MethodGet, rf.URL, rf.sendAuth)
@@ -317,6 +332,7 @@ func (s *Store) downloadFile(ctx context.Context, rf *remoteFile, dest, repo, re
 					Message: fmt.Sprintf("server answered Range bytes=%d- with Content-Range %q", offset, resp.Header.Get("Content-Range"))}
 			}
 			flags |= os.O_APPEND
+			resumed = true
 		case resp.StatusCode == http.StatusOK:
 			// A fresh download, or the server ignored our Range/If-Range.
 			flags |= os.O_TRUNC
@@ -358,11 +374,11 @@ func (s *Store) downloadFile(ctx context.Context, rf *remoteFile, dest, repo, re
 		return nil
 	})
 	if err != nil {
-		return "", 0, err
+		return "", 0, resumed, err
 	}
 	sum, gitSum, size, err := hashPart(ctx, part)
 	if err != nil {
-		return "", 0, err
+		return "", 0, resumed, err
 	}
 	var bad error
 	switch {
@@ -377,13 +393,13 @@ func (s *Store) downloadFile(ctx context.Context, rf *remoteFile, dest, repo, re
 		// Never keep bytes that failed the check, not even for a resume.
 		os.Remove(part)
 		os.Remove(validatorPath)
-		return "", 0, fmt.Errorf("download of %s from %s rejected: %w", rf.Path, repo, bad)
+		return "", 0, resumed, fmt.Errorf("download of %s from %s rejected: %w", rf.Path, repo, bad)
 	}
 	if err := os.Rename(part, dest); err != nil {
-		return "", 0, err
+		return "", 0, resumed, err
 	}
 	os.Remove(validatorPath)
-	return sum, size, nil
+	return sum, size, resumed, nil
 }
 
 // contentRangeStart parses "bytes START-END/TOTAL".

@@ -261,6 +261,28 @@ func TestResumeAfterCut(t *testing.T) {
 		assertResumed(t, srv, file, cut, size)
 		noPartFiles(t, root)
 	})
+	t.Run("stale partial file from another version", func(t *testing.T) {
+		srv := hubtest.New(false, repo)
+		defer srv.Close()
+		root := t.TempDir()
+		part := filepath.Join(root, "models", "test", "tiny-clip", "main", "onnx", "vision_model.onnx.part")
+		os.MkdirAll(filepath.Dir(part), 0o755)
+		os.WriteFile(part, generated(99, cut), 0o644)
+		lm, err := newTestStore(t, srv, storeConfig{root: root}).Resolve(context.Background(), "test/tiny-clip", FP32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertFilesMatch(t, lm, repo.Files)
+		var ranges []string
+		for _, r := range srv.Requests() {
+			if r.Kind == "cdn" && r.File == file && r.Method == "GET" {
+				ranges = append(ranges, r.Range)
+			}
+		}
+		if len(ranges) != 2 || ranges[0] != fmt.Sprintf("bytes=%d-", cut) || ranges[1] != "" {
+			t.Errorf("GET ranges %q: want a resume, then (after the checksum failed) a full download", ranges)
+		}
+	})
 	t.Run("server ignores Range", func(t *testing.T) {
 		srv := hubtest.New(false, repo)
 		defer srv.Close()
@@ -824,6 +846,50 @@ func TestCatalogueConsistent(t *testing.T) {
 					t.Error(err)
 				}
 			}
+		}
+	}
+}
+
+// tinyShapesDir is the fixtures engineer's tiny CLIP-shaped model
+// (testdata/models/tiny-shapes); the fake hub serves it as a repository.
+const tinyShapesDir = "../../testdata/models/tiny-shapes"
+
+func TestPullTinyShapesFixture(t *testing.T) {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(tinyShapesDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(tinyShapesDir, p)
+		b, err := os.ReadFile(p)
+		files[filepath.ToSlash(rel)] = b
+		return err
+	})
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("fixture %s: %v", tinyShapesDir, err)
+		}
+		t.Skipf("fixture %s not there yet (%v)", tinyShapesDir, err)
+	}
+	repo := &hubtest.Repo{ID: "fixtures/tiny-shapes", Commit: testCommit, Files: files}
+	srv := hubtest.New(true, repo)
+	defer srv.Close()
+	s := newTestStore(t, srv, storeConfig{})
+	lm, err := s.Resolve(context.Background(), "fixtures/tiny-shapes", FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lm.VisionPath == "" || lm.TextPath == "" {
+		t.Fatalf("no graphs resolved: %+v", lm)
+	}
+	assertFilesMatch(t, lm, files)
+	res, err := s.Verify(context.Background(), "fixtures/tiny-shapes", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Problem != "" {
+			t.Errorf("%s: %s", r.Path, r.Problem)
 		}
 	}
 }
