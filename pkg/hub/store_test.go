@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -890,6 +891,64 @@ func TestPullTinyShapesFixture(t *testing.T) {
 	for _, r := range res {
 		if r.Problem != "" {
 			t.Errorf("%s: %s", r.Path, r.Problem)
+		}
+	}
+}
+
+func TestRenamedRepoFollowsRelativeRedirect(t *testing.T) {
+	repo := newTestRepo("newowner/tiny-clip")
+	repo.RenamedFrom = "oldowner/tiny-clip"
+	repo.Gated = true
+	srv := hubtest.New(true, repo)
+	defer srv.Close()
+	srv.Token = "hf_rename"
+	s := newTestStore(t, srv, storeConfig{token: "hf_rename"})
+	lm, err := s.Resolve(context.Background(), "oldowner/tiny-clip", FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFilesMatch(t, lm, repo.Files)
+	redirected := 0
+	for _, r := range srv.Requests() {
+		if r.Kind == "resolve" && strings.HasPrefix(r.Path, "/oldowner/") {
+			redirected++
+		}
+		if r.Kind == "resolve" && strings.HasPrefix(r.Path, "/newowner/") && r.Authorization != "Bearer hf_rename" {
+			t.Errorf("token dropped on the relative redirect: %s %s", r.Method, r.Path)
+		}
+	}
+	if redirected == 0 {
+		t.Error("no request went to the old name")
+	}
+}
+
+// TestGitBlobID checks the git blob id used to verify small files against
+// git's own: well-known ids, and `git hash-object` when git is installed.
+func TestGitBlobID(t *testing.T) {
+	cases := map[string]string{
+		"":        "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", // git's empty blob
+		"hello\n": "ce013625030ba8dba906f756967f9e9ca394464a",
+	}
+	if git, err := exec.LookPath("git"); err == nil {
+		for _, content := range []string{`{"model_max_length": 77}`, string(generated(21, 5000))} {
+			cmd := exec.Command(git, "hash-object", "--stdin")
+			cmd.Stdin = strings.NewReader(content)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases[content] = strings.TrimSpace(string(out))
+		}
+	}
+	for content, want := range cases {
+		p := filepath.Join(t.TempDir(), "f")
+		os.WriteFile(p, []byte(content), 0o644)
+		_, got, _, err := hashPart(context.Background(), p)
+		if err != nil || got != want {
+			t.Errorf("git blob id of %d bytes: %s, want %s (%v)", len(content), got, want, err)
+		}
+		if hubtest.GitBlobSHA1([]byte(content)) != want {
+			t.Errorf("hubtest.GitBlobSHA1 disagrees with git for %d bytes", len(content))
 		}
 	}
 }

@@ -34,6 +34,9 @@ type Repo struct {
 	// ExtraListing adds names to the listing API's siblings only (to test
 	// that unsafe names are refused).
 	ExtraListing []string
+	// RenamedFrom is an old id; requests for it get a relative 307 to this
+	// repo, as the hub answers for renamed repositories.
+	RenamedFrom string
 }
 
 // Request is one request the server saw.
@@ -264,6 +267,10 @@ func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		kind = "resolve"
+		if to := s.renamed(parts[0] + "/" + parts[1]); to != "" {
+			http.Redirect(rec, r, "/"+to+"/resolve/"+parts[3]+"/"+parts[4], http.StatusTemporaryRedirect)
+			return
+		}
 		rev, _ := url.PathUnescape(parts[3])
 		file, _ = url.PathUnescape(parts[4])
 		out, handled := s.runFaults(rec, r, kind, file)
@@ -272,6 +279,21 @@ func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 		}
 		s.serveResolve(out, r, parts[0]+"/"+parts[1], rev, file)
 	}
+}
+
+// renamed returns the current id of a renamed repository, or "".
+func (s *Server) renamed(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.repos[id]; ok {
+		return ""
+	}
+	for _, r := range s.repos {
+		if r.RenamedFrom != "" && r.RenamedFrom == id {
+			return r.ID
+		}
+	}
+	return ""
 }
 
 func hubError(w http.ResponseWriter, status int, code, msg string) {
@@ -355,6 +377,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 	parts := strings.SplitN(rest, "/", 4)
 	if len(parts) != 4 || (parts[2] != "revision" && parts[2] != "tree") {
 		http.NotFound(w, r)
+		return
+	}
+	if to := s.renamed(parts[0] + "/" + parts[1]); to != "" {
+		http.Redirect(w, r, "/api/models/"+to+"/"+parts[2]+"/"+parts[3], http.StatusTemporaryRedirect)
 		return
 	}
 	rev, _ := url.PathUnescape(parts[3])
