@@ -235,24 +235,37 @@ func (t *Tokenizer) splitAdded(s string, tokens []string, fn func(section string
 		isAdded bool
 	}
 	var sections []section
+	// next[k] is where tokens[k] next occurs at or after pos (-1: never),
+	// so each token is searched for with strings.Index rather than tried
+	// at every byte.
+	next := make([]int, len(tokens))
+	for k, tok := range tokens {
+		next[k] = strings.Index(s, tok)
+	}
 	last := 0
-	for i := 0; i < len(s); {
-		match := ""
-		for _, tok := range tokens {
-			if len(tok) > len(match) && strings.HasPrefix(s[i:], tok) {
-				match = tok
+	for pos := 0; ; {
+		at, match := -1, ""
+		for k, tok := range tokens {
+			if next[k] >= 0 && next[k] < pos {
+				if i := strings.Index(s[pos:], tok); i >= 0 {
+					next[k] = pos + i
+				} else {
+					next[k] = -1
+				}
+			}
+			if n := next[k]; n >= 0 && (at < 0 || n < at || n == at && len(tok) > len(match)) {
+				at, match = n, tok
 			}
 		}
-		if match == "" {
-			i++
-			continue
+		if at < 0 {
+			break
 		}
-		if i > last {
-			sections = append(sections, section{s[last:i], false})
+		if at > last {
+			sections = append(sections, section{s[last:at], false})
 		}
 		sections = append(sections, section{match, true})
-		i += len(match)
-		last = i
+		pos = at + len(match)
+		last = pos
 	}
 	if last < len(s) {
 		sections = append(sections, section{s[last:], false})
