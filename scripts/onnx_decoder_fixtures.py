@@ -420,6 +420,12 @@ def bad_models():
     m.ir_version = 8
     m.opset_import.extend([helper.make_opsetid("", 13)])
     w("no_graph.onnx", m.SerializeToString(), "no graph")
+    # Cut exactly between the graph and opset_import (written last): every
+    # field is whole, but the model is incomplete.
+    m = dtype_model()
+    m.ClearField("opset_import")
+    cut = m.SerializeToString()
+    w("truncated_before_opset.onnx", cut, "no opset_import")
 
     def model_with(inits=(), nodes=None, name="bad"):
         x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
@@ -461,7 +467,8 @@ def bad_models():
     g.name = "g"
     node_bytes = bytes([0x22, 0x03]) + b"Neg" + bytes([0x18, 0x05])  # op_type then name as varint
     graph_bytes = bytes([0x0A, len(node_bytes)]) + node_bytes
-    model_bytes = bytes([0x08, 0x08, 0x3A, len(graph_bytes)]) + graph_bytes
+    opset = bytes([0x42, 0x02, 0x10, 0x0D])  # opset_import {version: 13}
+    model_bytes = bytes([0x08, 0x08, 0x3A, len(graph_bytes)]) + graph_bytes + opset
     w("wrong_wire_node.onnx", model_bytes, "wire type", "node[0]")
     # A length prefix claiming more bytes than remain.
     w("bad_length.onnx", bytes([0x08, 0x08, 0x3A, 0x7F, 0x0A, 0x00]), "truncated")

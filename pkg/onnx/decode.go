@@ -337,6 +337,14 @@ func (d *decoder) decodeModel(b []byte) (*Model, error) {
 		}
 		return nil, d.errf(nil, "model has no graph")
 	}
+	if m.IRVersion <= 0 {
+		return nil, d.errf(nil, "model has no ir_version (not an ONNX model, or truncated?)")
+	}
+	if m.IRVersion >= 3 && len(m.OpsetImports) == 0 {
+		// Required since IR version 3; exporters write it after the graph,
+		// so its absence usually means the file was cut short.
+		return nil, d.errf(nil, "model has no opset_import (truncated file?)")
+	}
 	at := (*loc)(nil).child("graph", -1, peekString(graphBytes, 2))
 	m.Graph, err = d.decodeGraph(graphBytes, at, 0)
 	if err != nil {

@@ -36,6 +36,7 @@ func modelWith(inits [][]byte, nodes [][]byte) []byte {
 		g = bytesField(g, 5, t)
 	}
 	m := varintField(nil, 1, 8)
+	m = bytesField(m, 8, varintField(nil, 2, 13))
 	return bytesField(m, 7, g)
 }
 
@@ -135,7 +136,7 @@ func TestDeepNestingRefused(t *testing.T) {
 		n = bytesField(n, 5, a)
 		g = bytesField(nil, 1, n)
 	}
-	_, err := Decode(bytesField(varintField(nil, 1, 8), 7, g))
+	_, err := Decode(bytesField(bytesField(varintField(nil, 1, 8), 8, varintField(nil, 2, 13)), 7, g))
 	if err == nil || !strings.Contains(err.Error(), "nested more than") {
 		t.Errorf("err = %v, want a nesting refusal", err)
 	}
