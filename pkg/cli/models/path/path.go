@@ -4,6 +4,7 @@ package path
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -11,7 +12,6 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/models/shared"
-	"github.com/clip-go/clip/pkg/hub"
 )
 
 // PathOptions are the arguments of one `clip models path`.
@@ -65,8 +65,12 @@ func pathRun(opts *PathOptions) error {
 	if err := shared.CheckRef(opts.Ref); err != nil {
 		return err
 	}
-	if lm, err := hub.OpenDir(opts.Ref, hub.FP32); err == nil {
-		fmt.Fprintln(opts.IO.Out, lm.Dir)
+	if st, err := os.Stat(opts.Ref); err == nil && st.IsDir() {
+		abs, err := filepath.Abs(opts.Ref)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(opts.IO.Out, abs)
 		return nil
 	}
 	found, err := store.Find(opts.Ref, opts.Revision)
