@@ -125,6 +125,10 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	case "jpeg":
 		markers := scanJPEGMarkers(b)
 		img = jpegToRGB(src, markers.adobe)
+		if exact, err := guard("jpeg", func() (*RGB, error) { return decodeJPEGLibjpeg(b) }); err == nil &&
+			exact.Rect == img.Rect {
+			img = exact
+		}
 		if !opt.NoEXIFRotate && markers.orientation > 1 {
 			img = orient(img, markers.orientation)
 		}
