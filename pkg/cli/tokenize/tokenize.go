@@ -19,6 +19,7 @@ import (
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/tokenizer"
 )
 
@@ -96,13 +97,15 @@ CLIPTokenizer (no ftfy or HTML unescaping, unlike OpenAI's Python code).`,
 	return cmd
 }
 
-// localModelDir accepts --model only as an existing local directory.
+// localModelDir accepts --model only as an existing local directory, in
+// the Hugging Face layout or immich's (tokenizer under textual/).
 func localModelDir(_ context.Context, model string) (string, error) {
 	st, err := os.Stat(model)
 	if err != nil || !st.IsDir() {
 		return "", cmdutil.UsageErrorf("--model %q: not a local directory (clip tokenize takes a model directory, or --vocab bpe_simple_vocab_16e6.txt.gz)", model)
 	}
-	return model, nil
+	files, _ := clip.FilesInDir(model, "") // a directory with only tokenizer files is fine here
+	return files.TokenizerDir, nil
 }
 
 // record is one output line.

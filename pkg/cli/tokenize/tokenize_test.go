@@ -220,3 +220,24 @@ func TestFlagsReachOptions(t *testing.T) {
 		t.Errorf("options = %+v", got)
 	}
 }
+
+// immich's layout keeps the tokenizer under textual/.
+func TestImmichLayout(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "textual"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tj := `{"added_tokens": [{"id": 2, "content": "<e>", "special": true, "normalized": false}],
+ "post_processor": {"type": "RobertaProcessing", "cls": ["<e>", 2], "sep": ["<e>", 2]},
+ "model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []}}`
+	if err := os.WriteFile(filepath.Join(dir, "textual", "tokenizer.json"), []byte(tj), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, "", "--model", dir, "--format", "jsonl", "ab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\"text\":\"ab\",\"ids\":[2,0,1,2]}\n"; out.String() != want {
+		t.Errorf("stdout %q, want %q", out, want)
+	}
+}
