@@ -170,14 +170,21 @@ func TestCorpusRealVocab(t *testing.T) {
 // length), loaded from tokenizer.json and from vocab.json + merges.txt.
 func TestCorpusTinyShapes(t *testing.T) {
 	goldenPath := filepath.Join(goldenDir, "ids-tiny-shapes.json")
-	if _, err := os.Stat(filepath.Join(tinyShapesDir, "tokenizer.json")); err != nil {
+	tj, err := os.ReadFile(filepath.Join(tinyShapesDir, TokenizerJSONFile))
+	if err != nil {
 		t.Skipf("no tiny-shapes model at %s (made by make fixtures)", tinyShapesDir)
 	}
 	if _, err := os.Stat(goldenPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("tiny-shapes model present but %s missing: run scripts/tokenizer_golden.sh", goldenPath)
+		}
 		t.Skipf("no %s (made by scripts/tokenizer_golden.sh)", goldenPath)
 	}
 	c, hash := readCorpus(t)
 	g := readGolden(t, "ids-tiny-shapes.json", hash, len(c.Texts))
+	if sum := sha256.Sum256(tj); hex.EncodeToString(sum[:]) != g.TokenizerJSONSHA256 {
+		t.Fatalf("%s was made from another tiny-shapes tokenizer.json: run scripts/tokenizer_golden.sh", goldenPath)
+	}
 	slow := t.TempDir()
 	for _, name := range []string{VocabJSONFile, MergesFile, tokenizerConfigFile, specialTokensFile, modelConfigFile} {
 		data, err := os.ReadFile(filepath.Join(tinyShapesDir, name))

@@ -146,7 +146,7 @@ func loadTokenizerJSON(path string, cfg dirConfig) (*Tokenizer, error) {
 			normalized = *a.Normalized
 		}
 		added = append(added, addedToken{content: a.Content, id: a.ID, normalized: normalized,
-			lstrip: a.LStrip, rstrip: a.RStrip, special: a.Special})
+			lstrip: a.LStrip, rstrip: a.RStrip})
 	}
 	t.setAdded(added)
 

@@ -373,8 +373,8 @@ func clipPipeline(vocab map[string]int, merges [][2]string, source string, cfg d
 		source:    source,
 	}
 	t.setAdded([]addedToken{
-		{content: bos, id: bosID, normalized: true, special: true},
-		{content: eos, id: eosID, normalized: false, special: true},
+		{content: bos, id: bosID, normalized: true},
+		{content: eos, id: eosID, normalized: false},
 	})
 	t.contextLen = cfg.maxLen
 	if t.contextLen == 0 {
@@ -395,7 +395,6 @@ const clipSplitPattern = `'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N
 // in normalized text (under their normalized spelling), the others in the
 // raw text.
 func (t *Tokenizer) setAdded(added []addedToken) {
-	t.added = added
 	t.addedIDs = make(map[string]int, 2*len(added))
 	t.rawAdded, t.normAdded = nil, nil
 	t.strip = nil

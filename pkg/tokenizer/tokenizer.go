@@ -17,7 +17,6 @@ type Tokenizer struct {
 	model      *bpeModel
 	normalize  []normalizer
 	preSteps   []preStep
-	added      []addedToken
 	addedIDs   map[string]int // added-token content (and normalized content) → id
 	rawAdded   []string       // added tokens matched in the raw text
 	normAdded  []string       // added tokens matched after normalization
@@ -37,7 +36,6 @@ type addedToken struct {
 	normalized bool // matched in normalized text rather than raw text
 	lstrip     bool
 	rstrip     bool
-	special    bool
 }
 
 // ContextLength is the model's maximum sequence length (77 for CLIP).
