@@ -94,6 +94,9 @@ func loadTokenizerJSON(path string, cfg dirConfig) (*Tokenizer, error) {
 	if err := json.Unmarshal(m.Vocab, &vocab); err != nil {
 		return nil, fmt.Errorf("%s: model.vocab: %w", path, err)
 	}
+	if err := checkIDs(path, vocab, len(vocab)+len(f.AddedTokens)); err != nil {
+		return nil, err
+	}
 	merges := make([][2]string, 0, len(m.Merges))
 	for i, raw := range m.Merges {
 		var s string
@@ -138,6 +141,9 @@ func loadTokenizerJSON(path string, cfg dirConfig) (*Tokenizer, error) {
 
 	var added []addedToken
 	for _, a := range f.AddedTokens {
+		if a.ID < 0 || a.ID > maxTokenID(len(vocab)+len(f.AddedTokens)) {
+			return nil, fmt.Errorf("%s: added token %q has id %d, outside the vocabulary", path, a.Content, a.ID)
+		}
 		if a.SingleWord {
 			return nil, unsupported(path, "added token %q with single_word", a.Content)
 		}

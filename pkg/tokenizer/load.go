@@ -310,6 +310,9 @@ func loadVocabMerges(vocabPath, mergesPath string, cfg dirConfig) (*Tokenizer, e
 	if err := json.Unmarshal(data, &vocab); err != nil {
 		return nil, fmt.Errorf("%s: %w", vocabPath, err)
 	}
+	if err := checkIDs(vocabPath, vocab, len(vocab)); err != nil {
+		return nil, err
+	}
 	data, err = os.ReadFile(mergesPath)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
@@ -426,4 +429,18 @@ func (t *Tokenizer) setAdded(added []addedToken) {
 			t.rawAdded = append(t.rawAdded, at.content)
 		}
 	}
+}
+
+// maxTokenID bounds ids for n tokens: ids may leave gaps, but an id far
+// past the token count would make the id → token table huge.
+func maxTokenID(n int) int { return 2*n + 1024 }
+
+// checkIDs rejects negative ids and ids absurdly larger than the vocabulary.
+func checkIDs(path string, vocab map[string]int, n int) error {
+	for tok, id := range vocab {
+		if id < 0 || id > maxTokenID(n) {
+			return fmt.Errorf("%s: token %q has id %d, outside 0..%d", path, tok, id, maxTokenID(n))
+		}
+	}
+	return nil
 }

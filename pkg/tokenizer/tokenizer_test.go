@@ -200,6 +200,10 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), TokenizerJSONFile) {
 		t.Errorf("truncated tokenizer.json: %v", err)
 	}
+	huge := writeFiles(t, map[string]string{TokenizerJSONFile: `{"model": {"type": "BPE", "vocab": {"a": 2000000000}, "merges": []}}`})
+	if _, err := Load(huge); err == nil || !strings.Contains(err.Error(), "outside") {
+		t.Errorf("id 2e9 in a one-token vocabulary: %v", err)
+	}
 	short := writeFiles(t, map[string]string{"v.txt": "header\na b\n"})
 	if _, err := LoadOpenAIVocab(filepath.Join(short, "v.txt")); err == nil || !strings.Contains(err.Error(), "48894") {
 		t.Errorf("short OpenAI vocabulary: %v", err)
