@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 	"os"
 
 	"golang.org/x/image/bmp"
@@ -109,10 +110,44 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if maxMP == 0 {
 		maxMP = DefaultMaxMegapixels
 	}
+	maxPixels := int64(math.MaxInt64)
+	if maxMP > 0 {
+		maxPixels = int64(maxMP * 1e6)
+	}
 	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; maxMP > 0 && mp > maxMP {
 		return nil, fmt.Errorf("%w: header says %dx%d (%.1f MP), over the %g MP limit (--max-megapixels)",
 			ErrTooLarge, cfg.Width, cfg.Height, mp, maxMP)
 	}
+	if ft.name == "jpeg" {
+		markers := scanJPEGMarkers(b)
+		// Our libjpeg-compatible decoder gives Pillow's exact pixels; Go's
+		// image/jpeg is the fallback for what ours does not handle (and
+		// the judge of files ours refuses).
+		img, err := guard("jpeg", func() (*RGB, error) { return decodeJPEGLibjpeg(b, maxPixels) })
+		if err != nil || img.Rect.Dx() != cfg.Width || img.Rect.Dy() != cfg.Height {
+			src, err := decodeStd(ft, b, cfg)
+			if err != nil {
+				return nil, err
+			}
+			img = jpegToRGB(src, markers.adobe)
+		}
+		if !opt.NoEXIFRotate && markers.orientation > 1 {
+			img = orient(img, markers.orientation)
+		}
+		return img, nil
+	}
+	src, err := decodeStd(ft, b, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if ft.name == "webp" {
+		return webpToRGB(src), nil
+	}
+	return ToRGB(src), nil
+}
+
+// decodeStd runs the standard-library / x/image decoder of a format.
+func decodeStd(ft *format, b []byte, cfg image.Config) (image.Image, error) {
 	src, err := guard(ft.name, func() (image.Image, error) { return ft.decode(bytes.NewReader(b)) })
 	if err != nil {
 		return nil, fmt.Errorf("corrupt or truncated %s: %w", ft.name, err)
@@ -120,24 +155,7 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if src.Bounds().Dx() != cfg.Width || src.Bounds().Dy() != cfg.Height {
 		return nil, fmt.Errorf("corrupt %s: header says %dx%d, data %dx%d", ft.name, cfg.Width, cfg.Height, src.Bounds().Dx(), src.Bounds().Dy())
 	}
-	var img *RGB
-	switch ft.name {
-	case "jpeg":
-		markers := scanJPEGMarkers(b)
-		img = jpegToRGB(src, markers.adobe)
-		if exact, err := guard("jpeg", func() (*RGB, error) { return decodeJPEGLibjpeg(b) }); err == nil &&
-			exact.Rect == img.Rect {
-			img = exact
-		}
-		if !opt.NoEXIFRotate && markers.orientation > 1 {
-			img = orient(img, markers.orientation)
-		}
-	case "webp":
-		img = webpToRGB(src)
-	default:
-		img = ToRGB(src)
-	}
-	return img, nil
+	return src, nil
 }
 
 // guard runs a third-party decoder, which is not guaranteed panic-free on

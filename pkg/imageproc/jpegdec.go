@@ -95,6 +95,7 @@ type jpegDecoder struct {
 	adobeXform    int
 	jfif          bool
 	frameSeen     bool
+	maxPixels     int64
 
 	// bit reader
 	acc      uint64
@@ -105,9 +106,9 @@ type jpegDecoder struct {
 }
 
 // decodeJPEGLibjpeg decodes b to RGB (or returns an error; callers fall
-// back to image/jpeg).
-func decodeJPEGLibjpeg(b []byte) (*RGB, error) {
-	d := &jpegDecoder{b: b, pos: 2}
+// back to image/jpeg). Frames over maxPixels are refused before allocating.
+func decodeJPEGLibjpeg(b []byte, maxPixels int64) (*RGB, error) {
+	d := &jpegDecoder{b: b, pos: 2, maxPixels: maxPixels}
 	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
 		return nil, errors.New("missing SOI")
 	}
@@ -208,6 +209,9 @@ func (d *jpegDecoder) readSOF(s []byte, progressive bool) error {
 	nc := int(s[5])
 	if d.width == 0 || d.height == 0 {
 		return errUnsupportedJPEG // DNL-defined height
+	}
+	if int64(d.width)*int64(d.height) > d.maxPixels {
+		return ErrTooLarge
 	}
 	if nc != 1 && nc != 3 && nc != 4 || len(s) < 6+3*nc {
 		return errUnsupportedJPEG
