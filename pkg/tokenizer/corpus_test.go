@@ -217,7 +217,10 @@ func TestCorpusTinyShapes(t *testing.T) {
 // configs, dir/slow vocab.json + merges.txt and the configs. (The real
 // files are 3.7 MB, too big to commit; transformers.js made the golden ids
 // from the same files written by scripts/tokenizer_files.py.)
-func writeCLIPHFDirs(gz, dir string) error {
+func writeCLIPHFDirs(gz, dir string) error { return writeCLIPHFDirsRegex(gz, dir, true) }
+
+// writeCLIPHFDirsRegex is writeCLIPHFDirs with ByteLevel's use_regex set.
+func writeCLIPHFDirsRegex(gz, dir string, useRegex bool) error {
 	tok, err := LoadOpenAIVocab(gz)
 	if err != nil {
 		return err
@@ -249,7 +252,7 @@ func writeCLIPHFDirs(gz, dir string) error {
 		}},
 		"pre_tokenizer": map[string]any{"type": "Sequence", "pretokenizers": []any{
 			map[string]any{"type": "Split", "pattern": map[string]any{"Regex": clipSplitPattern}, "behavior": "Removed", "invert": true},
-			map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+			map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": useRegex},
 		}},
 		"post_processor": map[string]any{"type": "RobertaProcessing", "sep": []any{clipEndOfText, eot},
 			"cls": []any{clipStartOfText, sot}, "trim_offsets": false, "add_prefix_space": false},

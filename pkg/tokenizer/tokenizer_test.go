@@ -63,8 +63,12 @@ func buildRealTokenizers(gz string) (map[string]*Tokenizer, error) {
 	if err := os.WriteFile(filepath.Join(gzDir, OpenAIVocabFile), data, 0o644); err != nil {
 		return nil, err
 	}
+	if err := writeCLIPHFDirsRegex(gz, filepath.Join(dir, "noregex"), false); err != nil {
+		return nil, err
+	}
 	out := map[string]*Tokenizer{}
-	for name, d := range map[string]string{"tokenizer.json": "fast", "vocab.json+merges.txt": "slow", "openai-gz": "gz"} {
+	for name, d := range map[string]string{"tokenizer.json": "fast", "vocab.json+merges.txt": "slow", "openai-gz": "gz",
+		"tokenizer.json use_regex=false": "noregex/fast"} {
 		tok, err := Load(filepath.Join(dir, d))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
@@ -76,6 +80,9 @@ func buildRealTokenizers(gz string) (map[string]*Tokenizer, error) {
 
 func TestReferenceVectors(t *testing.T) {
 	for name, tok := range realTokenizers(t) {
+		if strings.Contains(name, "use_regex") {
+			continue
+		}
 		for _, v := range referenceVectors {
 			if got := tok.Encode(v.text); !slices.Equal(got, v.ids) {
 				t.Errorf("%s: Encode(%q) = %v, want %v", name, v.text, got, v.ids)
@@ -318,6 +325,28 @@ func TestPatternSubset(t *testing.T) {
 	for _, bad := range []string{`a(b)`, `\s+(?!\S)`, `a+b`, `[a`, `\p{Nope}`, `a|`, `x?`} {
 		if _, err := compilePattern(bad); err == nil {
 			t.Errorf("compilePattern(%q) accepted a pattern outside the subset", bad)
+		}
+	}
+}
+
+// ByteLevel's use_regex (GPT-2's split, with JavaScript's \s) matters for
+// U+FEFF, which CLIP's split keeps inside punctuation runs. Expected ids
+// from transformers.js 4.3.2 on files from scripts/tokenizer_files.py
+// with and without --no-byte-level-regex.
+func TestByteLevelUseRegex(t *testing.T) {
+	toks := realTokenizers(t)
+	for _, c := range []struct {
+		tokenizer, text string
+		want            []int
+	}{
+		{"tokenizer.json", "a\ufeff!b", []int{49406, 320, 171, 119, 379, 256, 321, 49407}},
+		{"tokenizer.json", "\ufeff'", []int{49406, 171, 119, 379, 262, 49407}},
+		{"tokenizer.json use_regex=false", "a\ufeff!b", []int{49406, 320, 171, 119, 123, 256, 321, 49407}},
+		{"tokenizer.json use_regex=false", "\ufeff'", []int{49406, 171, 119, 123, 262, 49407}},
+		{"tokenizer.json use_regex=false", "x\ufeff\ufeff", []int{49406, 343, 171, 119, 123, 171, 119, 379, 49407}},
+	} {
+		if got := toks[c.tokenizer].Encode(c.text); !slices.Equal(got, c.want) {
+			t.Errorf("%s: Encode(%+q) = %v, want %v", c.tokenizer, c.text, got, c.want)
 		}
 	}
 }
