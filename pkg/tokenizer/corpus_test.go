@@ -165,6 +165,47 @@ func TestCorpusRealVocab(t *testing.T) {
 	}
 }
 
+// scriptFilesDir is where scripts/tokenizer_golden.sh leaves the Hugging
+// Face files transformers.js read for ids-real.json (git-ignored).
+const scriptFilesDir = "../../tmp/tokenizer/clip-vit-base-patch32"
+
+// TestCorpusRealVocabScriptFiles: the very files transformers.js read
+// (checked by hash), through both Hugging Face loading paths. Skipped
+// unless scripts/tokenizer_golden.sh has run in this work tree.
+func TestCorpusRealVocabScriptFiles(t *testing.T) {
+	tj, err := os.ReadFile(filepath.Join(scriptFilesDir, TokenizerJSONFile))
+	if err != nil {
+		t.Skipf("no %s (scripts/tokenizer_golden.sh writes it)", scriptFilesDir)
+	}
+	c, hash := readCorpus(t)
+	g := readGolden(t, "ids-real.json", hash, len(c.Texts))
+	if sum := sha256.Sum256(tj); hex.EncodeToString(sum[:]) != g.TokenizerJSONSHA256 {
+		t.Skipf("%s is not the tokenizer.json ids-real.json was made from", scriptFilesDir)
+	}
+	slow := t.TempDir()
+	for _, name := range []string{VocabJSONFile, MergesFile, tokenizerConfigFile, specialTokensFile} {
+		data, err := os.ReadFile(filepath.Join(scriptFilesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(slow, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []struct{ name, dir string }{{"tokenizer.json", scriptFilesDir}, {"vocab.json+merges.txt", slow}} {
+		t.Run(d.name, func(t *testing.T) {
+			tok, err := Load(d.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.PadID() != *g.PadTokenID || tok.ContextLength() != g.ModelMaxLength {
+				t.Errorf("PadID %d, ContextLength %d; transformers.js says %d, %d", tok.PadID(), tok.ContextLength(), *g.PadTokenID, g.ModelMaxLength)
+			}
+			compareCorpus(t, tok, c.Texts, g)
+		})
+	}
+}
+
 // TestCorpusTinyShapes: the same corpus through the tiny test model's own
 // tokenizer (a vocabulary of a few hundred merges, and its own context
 // length), loaded from tokenizer.json and from vocab.json + merges.txt.
