@@ -18,6 +18,9 @@ import (
 	"time"
 )
 
+// maxRetryAfter bounds how long a server's Retry-After can make us wait.
+const maxRetryAfter = 2 * time.Minute
+
 // errStalled is the cancel cause when no byte arrived for StallTimeout.
 var errStalled = errors.New("no data received within the stall timeout")
 
@@ -84,7 +87,7 @@ func (s *Store) headFile(ctx context.Context, repo, revision, file string) (*rem
 			}
 			r.Body.Close()
 			if retryableStatus(r.StatusCode) {
-				return &HTTPError{Status: r.StatusCode, URL: u, Repo: repo, File: file, Revision: revision}
+				return httpError(r, u, repo, revision, file)
 			}
 			resp = r
 			return nil
@@ -179,10 +182,15 @@ func isHex(s string, n int) bool {
 }
 
 func httpError(resp *http.Response, u, repo, revision, file string) *HTTPError {
-	return &HTTPError{
+	e := &HTTPError{
 		Status: resp.StatusCode, URL: u, Repo: repo, File: file, Revision: revision,
 		Code: resp.Header.Get("X-Error-Code"), Message: resp.Header.Get("X-Error-Message"),
 	}
+	// Retry-After in seconds (the HTTP-date form is not worth the code).
+	if n, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && n > 0 {
+		e.retryAfter = time.Duration(n) * time.Second
+	}
+	return e
 }
 
 func retryableStatus(code int) bool {
@@ -242,6 +250,10 @@ func (s *Store) retry(ctx context.Context, what string, op func(ctx context.Cont
 			wait = 30 * time.Second
 		}
 		wait += time.Duration(rand.Int64N(int64(wait/4) + 1))
+		var he *HTTPError
+		if errors.As(err, &he) && he.retryAfter > wait {
+			wait = min(he.retryAfter, maxRetryAfter)
+		}
 		s.logf("%s: %v; retrying in %s (attempt %d of %d)", what, err, wait.Round(time.Millisecond), attempt+1, s.maxAttempts)
 		select {
 		case <-ctx.Done():

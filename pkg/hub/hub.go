@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Variant is a numeric precision of the exported ONNX graphs.
@@ -164,6 +165,8 @@ type HTTPError struct {
 	Revision string
 	Code     string // the hub's X-Error-Code header, when sent
 	Message  string // the hub's X-Error-Message header, when sent
+
+	retryAfter time.Duration // the server's Retry-After, when sent
 }
 
 func (e *HTTPError) Error() string {

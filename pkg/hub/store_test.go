@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -631,6 +632,16 @@ func TestRetriesServerErrorsThenSucceeds(t *testing.T) {
 	srv.AddFault(hubtest.Status("resolve", "config.json", 503, 2))
 	srv.AddFault(hubtest.Status("cdn", "onnx/text_model.onnx", 500, 1))
 	srv.AddFault(hubtest.Status("api", "", 502, 1))
+	var limited atomic.Bool
+	srv.AddFault(func(w http.ResponseWriter, r *http.Request, kind, f string) (http.ResponseWriter, bool) {
+		if kind == "resolve" && f == "merges.txt" && r.Method == "GET" && limited.CompareAndSwap(false, true) {
+			// rate limited once, with a wait the client must honour
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return w, true
+		}
+		return w, false
+	})
 	lm, err := newTestStore(t, srv, storeConfig{}).Resolve(context.Background(), "test/tiny-clip", FP32)
 	if err != nil {
 		t.Fatal(err)
@@ -641,6 +652,18 @@ func TestRetriesServerErrorsThenSucceeds(t *testing.T) {
 	}
 	if n := srv.Count("GET", "cdn", "onnx/text_model.onnx"); n != 2 {
 		t.Errorf("text model GETs: %d, want 2", n)
+	}
+	var merges []hubtest.Request
+	for _, r := range srv.Requests() {
+		if r.Method == "GET" && r.File == "merges.txt" {
+			merges = append(merges, r)
+		}
+	}
+	if len(merges) != 2 || merges[0].Status != http.StatusTooManyRequests {
+		t.Fatalf("merges.txt GETs: %+v", merges)
+	}
+	if gap := merges[1].Time.Sub(merges[0].Time); gap < time.Second {
+		t.Errorf("retried %s after a 429 with Retry-After: 1", gap)
 	}
 }
 

@@ -50,7 +50,8 @@ type Request struct {
 	Kind          string // "resolve", "cdn", "api" or "other"
 	File          string // repo file path for resolve/cdn requests
 	Status        int
-	BodyBytes     int64 // body bytes written
+	BodyBytes     int64     // body bytes written
+	Time          time.Time // when the request arrived
 }
 
 // Fault sees every resolve, CDN and API request before the server does.
@@ -201,10 +202,10 @@ func (r *recorder) Flush() {
 	}
 }
 
-func (s *Server) log(r *http.Request, rec *recorder, kind, file string) {
+func (s *Server) log(r *http.Request, rec *recorder, kind, file string, arrived time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{
+	s.requests = append(s.requests, Request{Time: arrived,
 		Method: r.Method, Host: r.Host, Path: r.URL.EscapedPath(), Range: r.Header.Get("Range"),
 		IfRange: r.Header.Get("If-Range"), Authorization: r.Header.Get("Authorization"),
 		Kind: kind, File: file, Status: rec.status, BodyBytes: rec.n,
@@ -226,8 +227,8 @@ func (s *Server) runFaults(w http.ResponseWriter, r *http.Request, kind, file st
 
 func (s *Server) serveCDNOnly(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
-	kind, file := "other", ""
-	defer func() { s.log(r, rec, kind, file) }()
+	kind, file, arrived := "other", "", time.Now()
+	defer func() { s.log(r, rec, kind, file, arrived) }()
 	if strings.HasPrefix(r.URL.Path, "/cdn/") {
 		kind = "cdn"
 		file = s.blobName(strings.TrimPrefix(r.URL.Path, "/cdn/"))
@@ -245,8 +246,8 @@ func (s *Server) blobName(sum string) string {
 
 func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
-	kind, file := "other", ""
-	defer func() { s.log(r, rec, kind, file) }()
+	kind, file, arrived := "other", "", time.Now()
+	defer func() { s.log(r, rec, kind, file, arrived) }()
 	p := r.URL.EscapedPath()
 	switch {
 	case strings.HasPrefix(p, "/cdn/"):
