@@ -11,6 +11,8 @@ Run with Debian's /usr/bin/python3 (python3-pil, python3-skimage).
 
 import io
 import os
+import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -137,6 +139,28 @@ def main(out):
     base.save(path("image.bmp"))
     base.save(path("image.tiff"))
     base.save(path("image_lzw.tiff"), compression="tiff_lzw")
+
+    # --- libjpeg-turbo tools (Debian libjpeg-turbo-progs): restart markers,
+    # rarer chroma layouts, arithmetic coding (which clip does not decode).
+    if shutil.which("cjpeg") and shutil.which("jpegtran"):
+        ppm = io.BytesIO()
+        base.save(ppm, "PPM")
+
+        def tool(args, data, name):
+            out = subprocess.run(args, input=data, stdout=subprocess.PIPE, check=True).stdout
+            with open(path(name), "wb") as f:
+                f.write(out)
+
+        tool(["cjpeg", "-quality", "90", "-sample", "1x2,1x1,1x1"], ppm.getvalue(), "sampling_440.jpg")
+        tool(["cjpeg", "-quality", "90", "-sample", "4x1,1x1,1x1"], ppm.getvalue(), "sampling_411.jpg")
+        with open(path("baseline_422.jpg"), "rb") as f:
+            b422 = f.read()
+        tool(["jpegtran", "-restart", "3B"], b422, "restart_interval.jpg")
+        tool(["jpegtran", "-progressive", "-restart", "1"], b422, "progressive_restart.jpg")
+        tool(["jpegtran", "-arithmetic"], b422, "unsupported_arithmetic.jpg")
+    else:
+        print("cjpeg/jpegtran missing (apt-get install libjpeg-turbo-progs): "
+              "restart/sampling/arithmetic JPEGs not made", file=sys.stderr)
 
     # --- broken files -----------------------------------------------------
     buf = io.BytesIO()

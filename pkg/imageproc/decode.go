@@ -101,6 +101,13 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	}
 	cfg, err := guard(ft.name, func() (image.Config, error) { return ft.decodeConfig(bytes.NewReader(b)) })
 	if err != nil {
+		if ft.name == "jpeg" {
+			if sof := scanJPEGMarkers(b).sof; sof >= 0xC9 {
+				return nil, fmt.Errorf("arithmetic-coded JPEG (SOF%d) is not supported", sof-0xC0)
+			} else if sof == 0xC3 || sof >= 0xC5 {
+				return nil, fmt.Errorf("lossless or hierarchical JPEG (SOF%d) is not supported", sof-0xC0)
+			}
+		}
 		return nil, fmt.Errorf("invalid %s header: %w", ft.name, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {

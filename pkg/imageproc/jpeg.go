@@ -9,6 +9,7 @@ import (
 type jpegMarkers struct {
 	adobe       bool // an APP14 "Adobe" segment is present
 	orientation int  // EXIF orientation 1..8, 0 if absent
+	sof         byte // the frame marker (0xC0 baseline, 0xC2 progressive, ...)
 }
 
 // scanJPEGMarkers walks the marker segments before the first SOS, reading
@@ -39,6 +40,9 @@ func scanJPEGMarkers(b []byte) jpegMarkers {
 			return m
 		}
 		seg := b[i+4 : i+2+n]
+		if marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC && m.sof == 0 {
+			m.sof = marker
+		}
 		switch marker {
 		case 0xE1:
 			if !seenExif && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
