@@ -38,7 +38,7 @@ func benchInputs(s *Session, batch, seq, size int) map[string]*Tensor {
 			t.Float32[i] = float32(rng.NormFloat64())
 		}
 		for i := range t.Int64 {
-			t.Int64[i] = int64(rng.Intn(1000))
+			t.Int64[i] = int64(rng.Intn(100)) // inside every vocabulary
 			if strings.Contains(in.Name, "mask") {
 				t.Int64[i] = 1
 			}

@@ -70,6 +70,8 @@ type stepOp struct {
 	inTypes []hm.Type
 	outType hm.Type
 
+	err error // the last failure of Do, reported by machine.run
+
 	views []*graph.Tensor // per input position, re-pointed at every run
 	outs  []*graph.Tensor
 	dense []*tensor.Dense
@@ -127,6 +129,7 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: internal error: %v", op.step.Node, p)
 		}
+		op.err = err
 	}()
 	if len(vals) != len(op.present) {
 		return nil, fmt.Errorf("%s: got %d inputs, want %d", op.step.Node, len(vals), len(op.present))
@@ -254,6 +257,7 @@ type machine struct {
 	g      *gorgonia.ExprGraph
 	vm     gorgonia.VM
 	inputs map[string]*gorgonia.Node
+	ops    []*stepOp
 	// outputs: graph output → how to read it after a run
 	outs []outputRef
 }
@@ -302,6 +306,7 @@ func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Node, err)
 		}
+		m.ops = append(m.ops, op)
 		var children []*gorgonia.Node
 		for _, j := range op.present {
 			n, err := leaf(s.In[j])

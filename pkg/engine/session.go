@@ -21,8 +21,12 @@ import (
 
 // Options tune a Session.
 type Options struct {
-	// Threads bounds how many runs execute at once (0: every core).
+	// Threads bounds how many runs execute at once and how many cores
+	// the matrix kernels use (0: every core).
 	Threads int
+	// NoFusion runs the graph op by op, without the fused LayerNorm,
+	// QuickGELU and Linear steps (for checking fusion against it).
+	NoFusion bool
 }
 
 // Tensor is an input or output of a run: exactly one slice is set, chosen
@@ -39,6 +43,7 @@ type Session struct {
 	g     *graph.Graph
 	sem   chan struct{}
 	env   *ops.Env
+	opt   Options
 
 	mu     sync.Mutex
 	plans  map[string]*planEntry
@@ -46,9 +51,10 @@ type Session struct {
 }
 
 type planEntry struct {
-	once sync.Once
-	plan *graph.Plan
-	err  error
+	once  sync.Once
+	plan  *graph.Plan
+	err   error
+	fused map[string]int
 
 	mu   sync.Mutex
 	idle []*machine
@@ -88,7 +94,7 @@ func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, erro
 		threads = runtime.NumCPU()
 	}
 	env := &ops.Env{Pool: kernels.NewPool(threads)}
-	return &Session{model: m, g: g, sem: make(chan struct{}, threads), env: env, plans: map[string]*planEntry{}}, nil
+	return &Session{model: m, g: g, sem: make(chan struct{}, threads), env: env, opt: opt, plans: map[string]*planEntry{}}, nil
 }
 
 // Inputs describes the values Run needs: names, element types (int32 or
@@ -237,6 +243,9 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 	s.mu.Unlock()
 	e.once.Do(func() {
 		e.plan, e.err = s.g.Bind(ctx, shapes, nil, s.env.Eval)
+		if e.err == nil && !s.opt.NoFusion {
+			e.fused = e.plan.Fuse()
+		}
 	})
 	if e.err != nil {
 		return nil, e.err
@@ -283,6 +292,14 @@ func (m *machine) run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 			}
 		}
 		if err := m.vm.RunAll(); err != nil {
+			// Report the failing node's own error, not the TapeMachine's
+			// wrapping of it.
+			for _, op := range m.ops {
+				if op.err != nil {
+					err, op.err = op.err, nil
+					return nil, err
+				}
+			}
 			return nil, err
 		}
 	}
@@ -330,4 +347,17 @@ func copyData(dst, src *Tensor) {
 	case onnx.Int8:
 		copy(dst.Int8, src.Int8)
 	}
+}
+
+// fusionStats sums the fusions made in every bound plan.
+func (s *Session) fusionStats() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := map[string]int{}
+	for _, e := range s.plans {
+		for k, v := range e.fused {
+			r[k] += v
+		}
+	}
+	return r
 }

@@ -58,6 +58,7 @@ type Params struct {
 	Min, Max   float32 // Clip before opset 11
 	HasMinMax  bool
 	Value      *Tensor // ConstantOfShape fill value
+	Act        int     // OpLinear activation (ActNone, ActQuickGELU)
 }
 
 // Plan is a graph bound to concrete input shapes.

@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	gonumblas "gonum.org/v1/gonum/blas/gonum"
 
+	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -302,7 +303,7 @@ func argmax(p *graph.Params, x, o *graph.Tensor) error {
 	return nil
 }
 
-func softmax(p *graph.Params, x, o *graph.Tensor) error {
+func softmax(e *Env, p *graph.Params, x, o *graph.Tensor) error {
 	outer := graph.NumElements(x.Shape[:p.Axis])
 	n := x.Shape[p.Axis]
 	inner := graph.NumElements(x.Shape[p.Axis+1:])
@@ -310,6 +311,8 @@ func softmax(p *graph.Params, x, o *graph.Tensor) error {
 		n, inner = n*inner, 1
 	}
 	switch {
+	case isFloat(x.DType) && inner == 1:
+		return kernels.Softmax(e.pool(), o.Float32, x.Float32, outer, n)
 	case isFloat(x.DType):
 		softmaxT(x.Float32, o.Float32, outer, n, inner)
 	case x.DType == onnx.Double:
@@ -341,13 +344,23 @@ func softmaxT[T float32 | float64](x, o []T, outer, n, inner int) {
 	}
 }
 
-func layerNorm(p *graph.Params, in, out []*graph.Tensor) error {
+func layerNorm(e *Env, p *graph.Params, in, out []*graph.Tensor) error {
 	x, scale := in[0], in[1]
 	if !isFloat(x.DType) {
 		return fmt.Errorf("LayerNormalization of %s is not supported", graph.DTypeName(x.DType))
 	}
 	outer := graph.NumElements(x.Shape[:p.Axis])
 	norm := graph.NumElements(x.Shape[p.Axis:])
+	// The row kernel serves the common case: last axis, float32, affine
+	// parameters of the row's length, no Mean/InvStdDev outputs.
+	if x.DType == onnx.Float && p.Axis == len(x.Shape)-1 && len(out) == 1 && scale.Len() == norm &&
+		(len(in) < 3 || in[2] == nil || in[2].Len() == norm) {
+		var beta []float32
+		if len(in) > 2 && in[2] != nil {
+			beta = in[2].Float32
+		}
+		return kernels.LayerNorm(e.pool(), out[0].Float32, x.Float32, outer, norm, scale.Float32, beta, p.Eps)
+	}
 	tail := x.Shape[p.Axis:]
 	sc := expandTo(scale, tail)
 	var bias []float32

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -117,9 +118,9 @@ func eval(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
 	case "ArgMax":
 		return argmax(p, in[0], out[0])
 	case "Softmax":
-		return softmax(p, in[0], out[0])
+		return softmax(e, p, in[0], out[0])
 	case "LayerNormalization":
-		return layerNorm(p, in, out)
+		return layerNorm(e, p, in, out)
 	case "Gather":
 		return gather(p, in[0], in[1], out[0])
 	case "Slice":
@@ -163,6 +164,11 @@ func eval(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
 		return matmulInteger(in, out[0])
 	case "ConvInteger":
 		return convInteger(p, in, out[0])
+	case graph.OpLinear:
+		return e.linear(s, in, out[0])
+	case graph.OpQuickGELU:
+		kernels.QuickGELU(out[0].Float32, in[0].Float32)
+		return nil
 	case "Shape", "Constant":
 		return fmt.Errorf("%s is folded before the run", op)
 	}
@@ -431,17 +437,11 @@ func unary(op string, x, o *graph.Tensor) error {
 				d[i] = float32(math.Sqrt(float64(v)))
 			}
 		case "Exp":
-			for i, v := range s {
-				d[i] = float32(math.Exp(float64(v)))
-			}
+			kernels.Exp(d, s)
 		case "Erf":
-			for i, v := range s {
-				d[i] = float32(math.Erf(float64(v)))
-			}
+			kernels.Erf(d, s)
 		case "Sigmoid":
-			for i, v := range s {
-				d[i] = float32(1 / (1 + math.Exp(-float64(v))))
-			}
+			kernels.Sigmoid(d, s)
 		case "Tanh":
 			for i, v := range s {
 				d[i] = float32(math.Tanh(float64(v)))

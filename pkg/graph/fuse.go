@@ -1,0 +1,324 @@
+package graph
+
+import (
+	"math"
+
+	"github.com/clip-go/clip/pkg/onnx"
+)
+
+// Ops created by fusion. They are not ONNX operators, so no model can
+// name them; the "clip." prefix keeps them apart from ONNX's names.
+const (
+	// OpLinear is Y = Act(X·W + Bias) + Residual with X [..., K] and a
+	// constant W [K, N]. In: X, W, Bias (or nil), Residual (or nil).
+	OpLinear = "clip.Linear"
+	// OpQuickGELU is x·sigmoid(1.702·x). In: X.
+	OpQuickGELU = "clip.QuickGELU"
+)
+
+// Activations of OpLinear (Params.Act).
+const (
+	ActNone      = 0
+	ActQuickGELU = 1
+)
+
+// Fuse rewrites the plan's float32 steps into larger ones, in this order:
+// the decomposed LayerNorm pattern (ReduceMean, Sub, Pow, ReduceMean, Add,
+// Sqrt, Div, Mul, Add) into one LayerNormalization; x·sigmoid(1.702·x)
+// into OpQuickGELU; MatMul by a constant matrix, with the bias Add, a
+// following QuickGELU and a residual Add when present, into OpLinear.
+// Interior values used elsewhere (or graph outputs) block a fusion. Half-
+// precision steps are left alone: their per-op rounding is part of the
+// model's numerics. It returns how many fusions of each kind it made.
+func (p *Plan) Fuse() map[string]int {
+	f := &fuser{p: p, prod: map[*Value]*Step{}, cons: map[*Value][]*Step{}, removed: map[*Step]bool{}, replace: map[*Step]*Step{}}
+	f.index()
+	made := map[string]int{}
+	for _, s := range p.Steps {
+		if f.layerNorm(s) {
+			made["LayerNorm"]++
+		}
+	}
+	f.commit()
+	for _, s := range p.Steps {
+		if f.quickGELU(s) {
+			made["QuickGELU"]++
+		}
+	}
+	f.commit()
+	for _, s := range p.Steps {
+		if f.linear(s) {
+			made["Linear"]++
+		}
+	}
+	f.commit()
+	return made
+}
+
+type fuser struct {
+	p       *Plan
+	prod    map[*Value]*Step
+	cons    map[*Value][]*Step
+	outputs map[*Value]bool
+	removed map[*Step]bool
+	replace map[*Step]*Step // step → fused step taking its place
+}
+
+func (f *fuser) index() {
+	f.prod, f.cons, f.outputs = map[*Value]*Step{}, map[*Value][]*Step{}, map[*Value]bool{}
+	for _, s := range f.p.Steps {
+		for _, o := range s.Out {
+			f.prod[o] = s
+		}
+		for _, in := range s.In {
+			if in != nil {
+				f.cons[in] = append(f.cons[in], s)
+			}
+		}
+	}
+	for _, o := range f.p.Outputs {
+		f.outputs[o] = true
+	}
+}
+
+// commit applies the pending replacements and removals, then re-indexes.
+func (f *fuser) commit() {
+	var steps []*Step
+	for _, s := range f.p.Steps {
+		if r, ok := f.replace[s]; ok {
+			steps = append(steps, r)
+			continue
+		}
+		if !f.removed[s] {
+			steps = append(steps, s)
+		}
+	}
+	f.p.Steps = steps
+	f.removed, f.replace = map[*Step]bool{}, map[*Step]*Step{}
+	f.index()
+}
+
+// producer returns the live step of op producing v when v feeds exactly
+// uses steps and is not a graph output.
+func (f *fuser) producer(v *Value, op string, uses int) *Step {
+	if v == nil || f.outputs[v] || len(f.cons[v]) != uses {
+		return nil
+	}
+	s := f.prod[v]
+	if s == nil || f.removed[s] || f.replace[s] != nil || s.Node.Op != op {
+		return nil
+	}
+	return s
+}
+
+// only returns the single live consumer of v when it is of op.
+func (f *fuser) only(v *Value, op string) *Step {
+	if f.outputs[v] || len(f.cons[v]) != 1 {
+		return nil
+	}
+	s := f.cons[v][0]
+	if f.removed[s] || f.replace[s] != nil || s.Node.Op != op {
+		return nil
+	}
+	return s
+}
+
+func isF32(v *Value) bool { return v != nil && v.DType == onnx.Float }
+
+// scalar returns a constant's single float value.
+func scalar(v *Value) (float64, bool) {
+	if v == nil || v.Const == nil || v.Const.Len() != 1 || !isF32(v) {
+		return 0, false
+	}
+	return float64(v.Const.Float32[0]), true
+}
+
+// vector reports whether v is a constant float32 vector of n values.
+func vector(v *Value, n int) bool {
+	return v != nil && v.Const != nil && isF32(v) && len(v.Shape) == 1 && v.Shape[0] == n
+}
+
+// other returns the input of a binary step that is not v.
+func other(s *Step, v *Value) *Value {
+	if len(s.In) != 2 {
+		return nil
+	}
+	if s.In[0] == v {
+		return s.In[1]
+	}
+	if s.In[1] == v {
+		return s.In[0]
+	}
+	return nil
+}
+
+func lastAxis(s *Step, v *Value) bool {
+	r := len(v.Shape)
+	return r > 0 && len(s.P.Axes) == 1 && s.P.Axes[0] == r-1 && s.P.Keep && !s.P.Noop
+}
+
+func (f *fuser) layerNorm(ad *Step) bool {
+	if f.removed[ad] || f.replace[ad] != nil || ad.Node.Op != "Add" || len(ad.In) != 2 || !isF32(ad.Out[0]) {
+		return false
+	}
+	for bi := 0; bi < 2; bi++ {
+		beta, y := ad.In[bi], ad.In[1-bi]
+		ml := f.producer(y, "Mul", 1)
+		if ml == nil {
+			continue
+		}
+		for gi := 0; gi < 2; gi++ {
+			gamma, nrm := ml.In[gi], ml.In[1-gi]
+			dv := f.producer(nrm, "Div", 1)
+			if dv == nil {
+				continue
+			}
+			d, sqv := dv.In[0], dv.In[1]
+			sub := f.producer(d, "Sub", 2)
+			sq := f.producer(sqv, "Sqrt", 1)
+			if sub == nil || sq == nil {
+				continue
+			}
+			ae := f.producer(sq.In[0], "Add", 1)
+			if ae == nil {
+				continue
+			}
+			var m2 *Step
+			var eps float64
+			for ei := 0; ei < 2; ei++ {
+				if e, ok := scalar(ae.In[ei]); ok {
+					m2, eps = f.producer(ae.In[1-ei], "ReduceMean", 1), e
+				}
+			}
+			if m2 == nil {
+				continue
+			}
+			pw := f.producer(m2.In[0], "Pow", 1)
+			if pw == nil || pw.In[0] != d {
+				continue
+			}
+			if e, ok := scalar(pw.In[1]); !ok || e != 2 {
+				continue
+			}
+			x := sub.In[0]
+			m1 := f.producer(sub.In[1], "ReduceMean", 1)
+			if m1 == nil || m1.In[0] != x || !isF32(x) || !lastAxis(m1, x) || !lastAxis(m2, d) {
+				continue
+			}
+			// d must be used only by Pow and Div.
+			if c := f.cons[d]; !(len(c) == 2 && (c[0] == pw && c[1] == dv || c[0] == dv && c[1] == pw)) {
+				continue
+			}
+			n := x.Shape[len(x.Shape)-1]
+			if !vector(gamma, n) || !vector(beta, n) {
+				continue
+			}
+			fused := &Step{
+				Node: &Node{Name: ad.Node.Name + "/fused_LayerNorm", Op: "LayerNormalization"},
+				In:   []*Value{x, gamma, beta},
+				Out:  []*Value{ad.Out[0]},
+				P:    Params{Axis: len(x.Shape) - 1, Eps: float32(eps)},
+			}
+			for _, s := range []*Step{m1, sub, pw, m2, ae, sq, dv, ml} {
+				f.removed[s] = true
+			}
+			f.replace[ad] = fused
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fuser) quickGELU(m2 *Step) bool {
+	if f.removed[m2] || f.replace[m2] != nil || m2.Node.Op != "Mul" || len(m2.In) != 2 || !isF32(m2.Out[0]) {
+		return false
+	}
+	for si := 0; si < 2; si++ {
+		x, sv := m2.In[1-si], m2.In[si]
+		sg := f.producer(sv, "Sigmoid", 1)
+		if sg == nil {
+			continue
+		}
+		m1 := f.producer(sg.In[0], "Mul", 1)
+		if m1 == nil || other(m1, x) == nil || m1.In[0] == m1.In[1] {
+			continue
+		}
+		c, ok := scalar(other(m1, x))
+		if !ok || math.Abs(c-1.702) > 1e-6 || !isF32(x) || !sameShape(x.Shape, m2.Out[0].Shape) {
+			continue
+		}
+		f.removed[m1], f.removed[sg] = true, true
+		f.replace[m2] = &Step{
+			Node: &Node{Name: m2.Node.Name + "/fused_QuickGELU", Op: OpQuickGELU},
+			In:   []*Value{x},
+			Out:  []*Value{m2.Out[0]},
+		}
+		return true
+	}
+	return false
+}
+
+func (f *fuser) linear(mm *Step) bool {
+	if f.removed[mm] || f.replace[mm] != nil || mm.Node.Op != "MatMul" || len(mm.In) != 2 {
+		return false
+	}
+	x, w := mm.In[0], mm.In[1]
+	if !isF32(x) || !isF32(w) || w.Const == nil || len(w.Shape) != 2 || len(x.Shape) < 2 {
+		return false
+	}
+	k, n := w.Shape[0], w.Shape[1]
+	if x.Shape[len(x.Shape)-1] != k || k == 0 || n == 0 {
+		return false
+	}
+	fused := &Step{
+		Node: &Node{Name: mm.Node.Name + "/fused_Linear", Op: OpLinear},
+		In:   []*Value{x, w, nil, nil},
+		P:    Params{Act: ActNone},
+	}
+	last, out := mm, mm.Out[0]
+	absorbed := []*Step{}
+	if ad := f.only(out, "Add"); ad != nil {
+		if b := other(ad, out); vector(b, n) && sameShape(ad.Out[0].Shape, out.Shape) {
+			fused.In[2] = b
+			absorbed = append(absorbed, ad)
+			last, out = ad, ad.Out[0]
+		}
+	}
+	if g := f.only(out, OpQuickGELU); g != nil {
+		fused.P.Act = ActQuickGELU
+		absorbed = append(absorbed, g)
+		last, out = g, g.Out[0]
+	}
+	if ad := f.only(out, "Add"); ad != nil {
+		if r := other(ad, out); r != nil && r.Const == nil && isF32(r) && sameShape(r.Shape, out.Shape) && sameShape(ad.Out[0].Shape, out.Shape) {
+			fused.In[3] = r
+			absorbed = append(absorbed, ad)
+			last, out = ad, ad.Out[0]
+		}
+	}
+	fused.Out = []*Value{out}
+	if last == mm {
+		f.replace[mm] = fused
+		return true
+	}
+	f.removed[mm] = true
+	for _, s := range absorbed {
+		if s != last {
+			f.removed[s] = true
+		}
+	}
+	f.replace[last] = fused
+	return true
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
