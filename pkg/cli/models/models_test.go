@@ -58,7 +58,14 @@ type result struct {
 
 func (e *env) run(globals cmdutil.GlobalOptions, args ...string) result {
 	e.t.Helper()
+	return e.runTTY(false, globals, args...)
+}
+
+// runTTY runs with stderr claimed to be a terminal when tty.
+func (e *env) runTTY(tty bool, globals cmdutil.GlobalOptions, args ...string) result {
+	e.t.Helper()
 	ios, _, out, errOut := iostreams.Test()
+	ios.SetStderrTTY(tty)
 	f := &cmdutil.Factory{IOStreams: ios, Version: "test", Globals: &globals, Getenv: func(k string) string { return e.vars[k] }}
 	cmd := models.NewCmdModels(f)
 	cmd.SetArgs(args)
@@ -386,5 +393,34 @@ func TestInfoOfDirectory(t *testing.T) {
 		if f.Path == "visual/model.onnx" && f.SHA256 != hubtest.SHA256(vis) {
 			t.Errorf("sha256 of %s: %s", f.Path, f.SHA256)
 		}
+	}
+}
+
+func TestProgressOnlyOnTerminalAndNotQuiet(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tty   bool
+		quiet bool
+		bar   bool
+	}{
+		{"terminal", true, false, true},
+		{"terminal --quiet", true, true, false},
+		{"pipe", false, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo, _ := catalogueRepo(t)
+			e := newEnv(t, repo)
+			r := e.runTTY(tc.tty, cmdutil.GlobalOptions{Quiet: tc.quiet, Format: cmdutil.FormatJSON}, "pull", hub.DefaultModel)
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			drawn := strings.Contains(r.errOut, "onnx/vision_model.onnx")
+			if drawn != tc.bar {
+				t.Errorf("progress drawn %v, want %v; stderr %q", drawn, tc.bar, r.errOut)
+			}
+			if strings.Contains(r.out, "onnx/vision_model.onnx") && !strings.HasPrefix(strings.TrimSpace(r.out), "{") {
+				t.Errorf("progress leaked to stdout: %q", r.out)
+			}
+		})
 	}
 }
