@@ -895,14 +895,20 @@ func TestPullTinyShapesFixture(t *testing.T) {
 	srv := hubtest.New(true, repo)
 	defer srv.Close()
 	s := newTestStore(t, srv, storeConfig{})
-	lm, err := s.Resolve(context.Background(), "fixtures/tiny-shapes", FP32)
-	if err != nil {
-		t.Fatal(err)
+	for _, v := range AllVariants {
+		sfx := v.onnxSuffix()
+		if files["onnx/vision_model"+sfx+".onnx"] == nil && v != FP32 {
+			continue // the fixture does not ship this variant
+		}
+		lm, err := s.Resolve(context.Background(), "fixtures/tiny-shapes", v)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if lm.VisionPath == "" || lm.TextPath == "" {
+			t.Fatalf("%s: no graphs resolved: %+v", v, lm)
+		}
+		assertFilesMatch(t, lm, files)
 	}
-	if lm.VisionPath == "" || lm.TextPath == "" {
-		t.Fatalf("no graphs resolved: %+v", lm)
-	}
-	assertFilesMatch(t, lm, files)
 	res, err := s.Verify(context.Background(), "fixtures/tiny-shapes", "")
 	if err != nil {
 		t.Fatal(err)
