@@ -23,7 +23,9 @@ func threadCPUTime() time.Duration {
 // wall time, GFLOP/s over the thread's own CPU time ("GFLOP/s-cpu"): on a
 // machine shared with other work, that figure is the stable one for a
 // single-threaded kernel.
-func benchCPU(b *testing.B, flops float64, fn func()) {
+func benchCPU(b *testing.B, flops float64, fn func()) { benchCPUUnit(b, flops, "GFLOP/s", fn) }
+
+func benchCPUUnit(b *testing.B, flops float64, unit string, fn func()) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	fn()
@@ -33,8 +35,8 @@ func benchCPU(b *testing.B, flops float64, fn func()) {
 		fn()
 	}
 	cpu := threadCPUTime() - t0
-	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, unit)
 	if cpu > 0 {
-		b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, "GFLOP/s-cpu")
+		b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, unit+"-cpu")
 	}
 }

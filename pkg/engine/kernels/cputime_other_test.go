@@ -4,9 +4,11 @@ package kernels
 
 import "testing"
 
-func benchCPU(b *testing.B, flops float64, fn func()) {
+func benchCPU(b *testing.B, flops float64, fn func()) { benchCPUUnit(b, flops, "GFLOP/s", fn) }
+
+func benchCPUUnit(b *testing.B, flops float64, unit string, fn func()) {
 	for b.Loop() {
 		fn()
 	}
-	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, unit)
 }

@@ -18,7 +18,8 @@
 //	LayerNorm, Softmax   row kernels (last axis), parallel over rows.
 //	Exp, ExpF32, QuickGELU, GELU, Erf, Sigmoid   elementwise float32.
 //	Im2col, ConvGeom     Conv2D as im2col + Sgemm.
-//	GemmU8S8             uint8×int8→int32 GEMM with zero points (MatMulInteger).
+//	PackB8, GemmU8       uint8 × (u)int8 → int32 GEMM with zero points
+//	                     (MatMulInteger), exact int16 VPMADDWD kernel.
 //	BLAS, NewBLAS        gonum BLAS with our Sgemm, for gorgonia.Use.
 //	MeasureFMAPeak       register-only FMA loop: the machine's GFLOP/s per core.
 //

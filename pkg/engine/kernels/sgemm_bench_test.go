@@ -103,11 +103,45 @@ func BenchmarkMicroKernel(b *testing.B) {
 	a, bp, c := randSlice(rng, gemmKC*gemmMR), randSlice(rng, gemmKC*gemmNR), make([]float32, gemmMR*64)
 	kerns := map[string]microKernel{"generic": kernelGeneric}
 	if hasAVX2FMA {
-		kerns["avx2"] = kernelAVX2
+		kerns["avx2"] = activeKernel
 	}
 	for name, kern := range kerns {
 		b.Run(name, func(b *testing.B) {
 			benchCPU(b, 2*gemmKC*gemmMR*gemmNR, func() { kern(gemmKC, a, bp, c, 64, true) })
+		})
+	}
+}
+
+// BenchmarkGemmU8 times the MatMulInteger kernel on the ViT Linear shapes;
+// GOP/s counts a multiply-add as 2 operations, comparable with GFLOP/s.
+func BenchmarkGemmU8(b *testing.B) {
+	pool := NewPool(2)
+	defer pool.Close()
+	for _, s := range vitGemmShapes[:6] {
+		a := make([]uint8, s.m*s.k)
+		w := make([]byte, s.k*s.n)
+		for i := range a {
+			a[i] = uint8(i * 7)
+		}
+		for i := range w {
+			w[i] = byte(i * 13)
+		}
+		pb, err := PackB8(s.k, s.n, w, s.n, false, []int32{128})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := make([]int32, s.m*s.n)
+		ops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		b.Run(s.name+"/threads=2", func(b *testing.B) {
+			for b.Loop() {
+				if err := GemmU8(pool, s.m, a, s.k, 3, pb, c, s.n); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+		})
+		b.Run(s.name+"/threads=1", func(b *testing.B) {
+			benchCPUUnit(b, ops, "GOP/s", func() { _ = GemmU8(nil, s.m, a, s.k, 3, pb, c, s.n) })
 		})
 	}
 }

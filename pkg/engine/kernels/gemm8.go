@@ -1,0 +1,258 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Integer GEMM for ONNX MatMulInteger: C(int32) = Σₖ (A−a₀)(B−b₀) with A
+// uint8 activations (DynamicQuantizeLinear's output) and B uint8 or int8
+// weights. After the zero points are subtracted every operand fits int16
+// exactly (|v| ≤ 255), so the AVX2 kernel multiplies int16 pairs with
+// VPMADDWD into int32: no saturation anywhere — the trap of VPMADDUBSW,
+// whose int16 pair sums saturate at 2·255·127 > 32767 (the reason for
+// onnxruntime's reduce_range). Two int16 products per 32-bit lane per
+// instruction is twice the multiply-add rate of float32 FMA.
+const (
+	gemm8KC = 1024 // K block (a multiple of 2): B panel 16×1024×2 B = 32 KiB
+
+	// gemm8MaxK bounds K so Σ |(a−a₀)(b−b₀)| ≤ K·255² fits an int32.
+	gemm8MaxK = (1<<31 - 1) / (255 * 255)
+)
+
+// PackedB8 is a k×n MatMulInteger weight matrix with its zero points
+// subtracted, re-laid out as int16 pairs in the micro-kernel's order.
+type PackedB8 struct {
+	k, n int
+	// data holds K blocks of gemm8KC rows; block p0 holds ceil(n/NR)
+	// panels, each of ceil(kLen/2) pairs × NR columns × 2 int16.
+	data []int16
+}
+
+// K and N report the shape k×n of the packed operand.
+func (pb *PackedB8) K() int { return pb.k }
+func (pb *PackedB8) N() int { return pb.n }
+
+// PackB8 packs the k×n row-major byte matrix b (row stride ldb), read as
+// int8 when signed and uint8 otherwise, minus its zero point: zero holds
+// one value (per tensor) or n (per column), as ONNX's b_zero_point.
+func PackB8(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, error) {
+	if k < 1 || n < 1 {
+		return nil, fmt.Errorf("kernels: PackB8: empty %d×%d operand", k, n)
+	}
+	if k > gemm8MaxK {
+		return nil, fmt.Errorf("kernels: PackB8: K=%d over %d could overflow int32 sums", k, gemm8MaxK)
+	}
+	if ldb < n || len(b) < (k-1)*ldb+n {
+		return nil, fmt.Errorf("kernels: PackB8: %d values with ldb=%d too few for %d×%d", len(b), ldb, k, n)
+	}
+	if len(zero) != 1 && len(zero) != n {
+		return nil, fmt.Errorf("kernels: PackB8: %d zero points, want 1 or %d", len(zero), n)
+	}
+	nPanels := ceilDiv(n, gemmNR)
+	pb := &PackedB8{k: k, n: n}
+	size := 0
+	for p0 := 0; p0 < k; p0 += gemm8KC {
+		size += ceilDiv(min(gemm8KC, k-p0), 2) * 2 * nPanels * gemmNR
+	}
+	pb.data = make([]int16, size)
+	val := func(p, j int) int16 {
+		z := zero[0]
+		if len(zero) > 1 {
+			z = zero[j]
+		}
+		v := int32(b[p*ldb+j])
+		if signed {
+			v = int32(int8(b[p*ldb+j]))
+		}
+		return int16(v - z)
+	}
+	for p0 := 0; p0 < k; p0 += gemm8KC {
+		kLen := min(gemm8KC, k-p0)
+		blk := pb.block(p0)
+		pairs := ceilDiv(kLen, 2)
+		for q := range nPanels {
+			d := blk[q*pairs*2*gemmNR : (q+1)*pairs*2*gemmNR]
+			for p := range kLen {
+				for c := range min(gemmNR, n-q*gemmNR) {
+					d[(p/2*gemmNR+c)*2+p%2] = val(p0+p, q*gemmNR+c)
+				}
+			}
+		}
+	}
+	return pb, nil
+}
+
+// block returns the packed panels of rows [p0, p0+gemm8KC).
+func (pb *PackedB8) block(p0 int) []int16 {
+	stride := ceilDiv(pb.n, gemmNR) * gemmNR * 2 // int16 per row pair
+	kLen := min(gemm8KC, pb.k-p0)
+	off := p0 / 2 * stride
+	return pb.data[off : off+ceilDiv(kLen, 2)*stride]
+}
+
+// microKernel8 computes the MR×NR int32 tile C (=|+=) Σ pairs A·B from
+// kp packed pairs of k.
+type microKernel8 func(kp int, a, b []int16, c []int32, ldc int, accumulate bool)
+
+func kernel8Generic(kp int, a, b []int16, c []int32, ldc int, accumulate bool) {
+	var acc [gemmMR][gemmNR]int32
+	a = a[:kp*gemmMR*2]
+	b = b[:kp*gemmNR*2]
+	for p := range kp {
+		ap := a[p*gemmMR*2 : (p+1)*gemmMR*2]
+		bp := b[p*gemmNR*2 : (p+1)*gemmNR*2]
+		for r := range gemmMR {
+			a0, a1 := int32(ap[2*r]), int32(ap[2*r+1])
+			for j := range gemmNR {
+				acc[r][j] += a0*int32(bp[2*j]) + a1*int32(bp[2*j+1])
+			}
+		}
+	}
+	for r := range gemmMR {
+		dst := c[r*ldc : r*ldc+gemmNR]
+		if accumulate {
+			for j := range dst {
+				dst[j] += acc[r][j]
+			}
+		} else {
+			copy(dst, acc[r][:])
+		}
+	}
+}
+
+// GemmU8 computes C = Σₖ (A−aZero)·(B−b₀) (ONNX MatMulInteger) for an
+// m×k uint8 A (row stride lda) and a packed B, into the m×n int32 C (row
+// stride ldc).
+func GemmU8(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+	return gemmU8(p, activeKernel8, m, a, lda, aZero, pb, c, ldc)
+}
+
+func gemmU8(p *Pool, kern microKernel8, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+	if pb == nil {
+		return fmt.Errorf("kernels: GemmU8: nil weights")
+	}
+	n, k := pb.n, pb.k
+	if m < 0 || lda < k || ldc < n {
+		return fmt.Errorf("kernels: GemmU8: bad m=%d lda=%d (k=%d) ldc=%d (n=%d)", m, lda, k, ldc, n)
+	}
+	if m == 0 {
+		return nil
+	}
+	if len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n {
+		return fmt.Errorf("kernels: GemmU8: A has %d, C %d values: too few for %d×%d×%d", len(a), len(c), m, n, k)
+	}
+	g := &gemm8Run{m: m, a: a, lda: lda, aZero: int16(aZero), pb: pb, c: c, ldc: ldc, kern: kern}
+	threads := 1
+	if 2*m*n*k >= gemmParallelFlops {
+		threads = p.acquire()
+	}
+	if threads > 1 {
+		defer p.release()
+	}
+	g.threads = threads
+	g.bar.n = int32(threads)
+	bufs := gemm8Scratch.Get().(*[2][]int16)
+	defer gemm8Scratch.Put(bufs)
+	need := ceilDiv(m, gemmMR) * gemmMR * min(k+1, gemm8KC)
+	for i := range bufs {
+		if cap(bufs[i]) < need {
+			bufs[i] = make([]int16, need)
+		}
+		bufs[i] = bufs[i][:need]
+	}
+	g.apack = bufs
+	if threads == 1 {
+		g.work(0)
+	} else {
+		p.run(threads, g.work)
+	}
+	return nil
+}
+
+var gemm8Scratch = sync.Pool{New: func() any { return new([2][]int16) }}
+
+type gemm8Run struct {
+	m       int
+	a       []uint8
+	lda     int
+	aZero   int16
+	pb      *PackedB8
+	c       []int32
+	ldc     int
+	kern    microKernel8
+	threads int
+	bar     barrier
+	apack   *[2][]int16
+}
+
+// work is thread t's share; the same scheme as gemmRun.work: pack a share
+// of A per K block into alternating shared buffers, meet, multiply own
+// panels of C.
+func (g *gemm8Run) work(t int) {
+	T := g.threads
+	n, k := g.pb.n, g.pb.k
+	mPanels, nPanels := ceilDiv(g.m, gemmMR), ceilDiv(n, gemmNR)
+	mp0, mp1, np0, np1 := 0, mPanels, 0, nPanels
+	if splitAlongN(mPanels, nPanels, T) {
+		np0, np1 = nPanels*t/T, nPanels*(t+1)/T
+	} else {
+		mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
+	}
+	var edge [gemmMR * gemmNR]int32
+	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
+		kLen := min(gemm8KC, k-p0)
+		pairs := ceilDiv(kLen, 2)
+		apack := g.apack[step&1]
+		for q := mPanels * t / T; q < mPanels*(t+1)/T; q++ {
+			g.packA(apack[q*pairs*gemmMR*2:(q+1)*pairs*gemmMR*2], q*gemmMR, p0, kLen)
+		}
+		g.bar.wait()
+		bblk := g.pb.block(p0)
+		accumulate := p0 > 0
+		for ib := mp0; ib < mp1; ib += gemmMC / gemmMR {
+			ie := min(ib+gemmMC/gemmMR, mp1)
+			for jr := np0; jr < np1; jr++ {
+				bp := bblk[jr*pairs*gemmNR*2 : (jr+1)*pairs*gemmNR*2]
+				col := jr * gemmNR
+				cols := min(gemmNR, n-col)
+				for ir := ib; ir < ie; ir++ {
+					ap := apack[ir*pairs*gemmMR*2 : (ir+1)*pairs*gemmMR*2]
+					row := ir * gemmMR
+					rows := min(gemmMR, g.m-row)
+					if rows == gemmMR && cols == gemmNR {
+						g.kern(pairs, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate)
+						continue
+					}
+					g.kern(pairs, ap, bp, edge[:], gemmNR, false)
+					for r := range rows {
+						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
+						src := edge[r*gemmNR : r*gemmNR+cols]
+						if accumulate {
+							for j := range dst {
+								dst[j] += src[j]
+							}
+						} else {
+							copy(dst, src)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA writes rows [r0, r0+MR) of A[:, p0:p0+kLen] minus the zero point
+// as int16 pairs: d[(p/2·MR + r)·2 + p%2] (zero past m and past kLen).
+func (g *gemm8Run) packA(d []int16, r0, p0, kLen int) {
+	rows := min(gemmMR, g.m-r0)
+	if rows < gemmMR || kLen%2 == 1 {
+		clear(d)
+	}
+	for r := range rows {
+		src := g.a[(r0+r)*g.lda+p0 : (r0+r)*g.lda+p0+kLen]
+		for p, v := range src {
+			d[(p/2*gemmMR+r)*2+p%2] = int16(v) - g.aZero
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package kernels
+
+var activeKernel8 microKernel8 = kernel8Generic

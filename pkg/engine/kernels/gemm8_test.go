@@ -1,0 +1,94 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestGemmU8(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	kerns := map[string]microKernel8{"generic": kernel8Generic}
+	if hasAVX2FMA {
+		kerns["avx2"] = activeKernel8
+	}
+	rng := rand.New(rand.NewPCG(17, 1))
+	for name, kern := range kerns {
+		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}} {
+			m, n, k := s[0], s[1], s[2]
+			for _, signed := range []bool{false, true} {
+				for _, perColumn := range []bool{false, true} {
+					lda, ldb, ldc := k+1, n+2, n+3
+					a := make([]uint8, m*lda)
+					b := make([]byte, k*ldb)
+					for i := range a {
+						a[i] = uint8(rng.IntN(256))
+					}
+					for i := range b {
+						b[i] = byte(rng.IntN(256))
+					}
+					// Extreme values: all-255 A rows against ±128 B stress saturation.
+					for p := range k {
+						a[p] = 255
+						b[p*ldb] = 0x80
+					}
+					aZero := uint8(rng.IntN(256))
+					zero := []int32{int32(rng.IntN(256))}
+					if signed {
+						zero[0] -= 128
+					}
+					if perColumn {
+						zero = make([]int32, n)
+						for j := range zero {
+							zero[j] = int32(rng.IntN(256))
+							if signed {
+								zero[j] -= 128
+							}
+						}
+					}
+					pb, err := PackB8(k, n, b, ldb, signed, zero)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c := make([]int32, m*ldc)
+					for i := range c {
+						c[i] = -7
+					}
+					orig := append([]int32(nil), c...)
+					if err := gemmU8(pool, kern, m, a, lda, aZero, pb, c, ldc); err != nil {
+						t.Fatal(err)
+					}
+					for i := range m {
+						for j := range ldc {
+							if j >= n {
+								if c[i*ldc+j] != orig[i*ldc+j] {
+									t.Fatalf("padding of C written")
+								}
+								continue
+							}
+							z := zero[0]
+							if perColumn {
+								z = zero[j]
+							}
+							var want int64
+							for p := range k {
+								bv := int64(b[p*ldb+j])
+								if signed {
+									bv = int64(int8(b[p*ldb+j]))
+								}
+								want += (int64(a[i*lda+p]) - int64(aZero)) * (bv - int64(z))
+							}
+							if got := c[i*ldc+j]; int64(got) != want {
+								t.Fatalf("%s %s: C[%d,%d] = %d, want %d", name, fmt.Sprint(m, n, k, signed, perColumn), i, j, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if _, err := PackB8(2, 2, make([]byte, 4), 2, false, []int32{1, 2, 3}); err == nil {
+		t.Error("PackB8 accepted 3 zero points for 2 columns")
+	}
+}
