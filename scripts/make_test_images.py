@@ -110,6 +110,21 @@ def main(out):
     frames[0].save(path("animated.gif"), save_all=True, append_images=frames[1:],
                    duration=100, loop=0)
 
+    # GIF with a transparent index whose colour is not black: Pillow keeps
+    # the palette colour (Go's image/gif would turn it transparent black).
+    pal.save(path("transparent.gif"), transparency=3)
+
+    # First frame smaller than the logical screen: a Pillow-written 40x30
+    # GIF whose screen is patched to 60x50 and frame moved to (10, 12).
+    buf = io.BytesIO()
+    base.crop((0, 0, 40, 30)).quantize(colors=16, dither=Image.NONE).save(buf, "GIF")
+    g = bytearray(buf.getvalue())
+    g[6:10] = (60).to_bytes(2, "little") + (50).to_bytes(2, "little")
+    desc = g.index(b"\x2c", 13 + (3 << (g[10] & 7) if g[10] & 0x80 else 0))
+    g[desc + 1:desc + 5] = (10).to_bytes(2, "little") + (12).to_bytes(2, "little")
+    with open(path("offset_frame.gif"), "wb") as f:
+        f.write(bytes(g))
+
     base.save(path("progressive.jpg"), quality=90, progressive=True)
     base.save(path("baseline_444.jpg"), quality=90, subsampling=0)
     base.save(path("baseline_422.jpg"), quality=90, subsampling=1)

@@ -147,8 +147,11 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ft.name == "webp" {
+	switch ft.name {
+	case "webp":
 		return webpToRGB(src), nil
+	case "gif":
+		return gifToRGB(src, b, cfg), nil
 	}
 	return ToRGB(src), nil
 }
@@ -159,7 +162,9 @@ func decodeStd(ft *format, b []byte, cfg image.Config) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("corrupt or truncated %s: %w", ft.name, err)
 	}
-	if src.Bounds().Dx() != cfg.Width || src.Bounds().Dy() != cfg.Height {
+	// A GIF's first frame may be smaller than the logical screen (gifToRGB
+	// places it on a screen-sized canvas); other formats must agree.
+	if ft.name != "gif" && (src.Bounds().Dx() != cfg.Width || src.Bounds().Dy() != cfg.Height) {
 		return nil, fmt.Errorf("corrupt %s: header says %dx%d, data %dx%d", ft.name, cfg.Width, cfg.Height, src.Bounds().Dx(), src.Bounds().Dy())
 	}
 	return src, nil
