@@ -30,3 +30,5 @@
 // CPU support: the assembly runs when golang.org/x/sys/cpu reports AVX2
 // and FMA; other amd64 CPUs and other architectures use the Go versions.
 package kernels
+
+//go:generate go run ./internal/gen

@@ -10,7 +10,7 @@ var activeKernel8 = func() microKernel8 {
 // kernel8x16AVX2 is kernel8Generic in AVX2 assembly on raw pointers.
 //
 //go:noescape
-func kernel8x16AVX2(kp int, a, b *int16, c *int32, ldc int, accumulate bool)
+func kernel8x16AVX2(k int, a, b *int16, c *int32, ldc int, accumulate bool)
 
 func kernel8AVX2(kp int, a, b []int16, c []int32, ldc int, accumulate bool) {
 	_ = a[kp*gemmMR*2-1]

@@ -18,7 +18,7 @@ var activeKernel = func() microKernel {
 // c must address 6 rows of 16 floats at stride ldc.
 //
 //go:noescape
-func kernel6x16AVX2(kc int, a, b, c *float32, ldc int, accumulate bool)
+func kernel6x16AVX2(k int, a, b, c *float32, ldc int, accumulate bool)
 
 func kernelAVX2(kc int, a, b, c []float32, ldc int, accumulate bool) {
 	// Bounds are checked here once so the assembly can run unchecked.

@@ -1,0 +1,83 @@
+package kernels
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// Benchmarks of the row and elementwise kernels at ViT-B/32 batch-8 sizes
+// (400 tokens × 768 features; MLP hidden 400 × 3072; 8×12 heads of 50×64).
+
+func BenchmarkExp(b *testing.B) {
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), 400*3072)
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		Exp(y, x)
+	}
+}
+
+func BenchmarkQuickGELU(b *testing.B) {
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), 400*3072)
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		QuickGELU(y, x)
+	}
+}
+
+func BenchmarkLayerNorm(b *testing.B) {
+	pool := NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, g, bt := randSlice(rng, 400*768), randSlice(rng, 768), randSlice(rng, 768)
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		_ = LayerNorm(pool, y, x, 400, 768, g, bt, 1e-5)
+	}
+}
+
+func BenchmarkSoftmax(b *testing.B) {
+	pool := NewPool(2)
+	defer pool.Close()
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), 96*50*50)
+	y := make([]float32, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		_ = Softmax(pool, y, x, 96*50, 50)
+	}
+}
+
+func BenchmarkAttention(b *testing.B) {
+	pool := NewPool(2)
+	defer pool.Close()
+	const batch, seq, heads, dim = 8, 50, 12, 64
+	w := heads * dim
+	qkv := randSlice(rand.New(rand.NewPCG(1, 1)), batch*seq*3*w)
+	out := make([]float32, batch*seq*w)
+	s := AttentionShape{Batch: batch, Seq: seq, Heads: heads, HeadDim: dim, LdQ: 3 * w, LdK: 3 * w, LdV: 3 * w, LdOut: w}
+	flops := float64(batch*heads) * 2 * 2 * seq * seq * dim
+	for b.Loop() {
+		_ = Attention(pool, s, qkv, qkv[w:], qkv[2*w:], 0.125, nil, false, out)
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkLinear is the MLP's first Linear with its QuickGELU epilogue.
+func BenchmarkLinear(b *testing.B) {
+	pool := NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(1, 1))
+	const m, n, k = 400, 3072, 768
+	x, w, bias := randSlice(rng, m*k), randSlice(rng, n*k), randSlice(rng, n)
+	pb, err := PackB(true, k, n, w, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	y := make([]float32, m*n)
+	for b.Loop() {
+		_ = Linear(pool, m, x, k, pb, Epilogue{Bias: bias, Act: ActQuickGELU}, y, n)
+	}
+	b.ReportMetric(2*m*n*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
