@@ -137,6 +137,13 @@ def main(out):
         stored.save(path(f"exif_orientation_{o}.jpg"), quality=95, subsampling=0,
                     exif=exif_with_orientation(o))
 
+    # Orientation 6 in a PNG eXIf chunk and a WebP EXIF chunk (lossless, so
+    # the pixels are exact); exif_transpose honours both.
+    o6 = pic.transpose(STORE_FOR_ORIENTATION[6])
+    o6.save(path("exif_orientation_6.png"), exif=exif_with_orientation(6))
+    if features.check("webp"):
+        o6.save(path("exif_orientation_6.webp"), lossless=True, exif=exif_with_orientation(6))
+
     Image.new("RGB", (1, 1), (200, 30, 90)).save(path("tiny_1x1.png"))
     Image.new("RGB", (1, 1), (200, 30, 90)).save(path("tiny_1x1.jpg"), quality=90)
 

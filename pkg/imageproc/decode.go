@@ -25,9 +25,9 @@ const DefaultMaxMegapixels = 100
 
 // DecodeOptions control Decode.
 type DecodeOptions struct {
-	// NoEXIFRotate disables applying a JPEG's EXIF orientation (applied by
-	// default, as transformers.image_utils.load_image does with
-	// ImageOps.exif_transpose).
+	// NoEXIFRotate disables applying the EXIF orientation of JPEG, PNG
+	// (eXIf) and WebP files (applied by default, as
+	// transformers.image_utils.load_image does with ImageOps.exif_transpose).
 	NoEXIFRotate bool
 	// MaxMegapixels caps width×height from the header; 0 means
 	// DefaultMaxMegapixels, negative means no cap.
@@ -147,13 +147,25 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if err != nil {
 		return nil, err
 	}
+	var img *RGB
+	orientation := 0
 	switch ft.name {
 	case "webp":
-		return webpToRGB(src), nil
+		img, orientation = webpToRGB(src), webpOrientation(b)
 	case "gif":
-		return gifToRGB(src, b, cfg), nil
+		img = gifToRGB(src, b, cfg)
+	case "png":
+		img, orientation = ToRGB(src), pngOrientation(b)
+	default:
+		// TIFF orientation is left alone: Pillow 9.4 applies it while
+		// loading and exif_transpose then applies it a second time, a
+		// behaviour not worth copying.
+		img = ToRGB(src)
 	}
-	return ToRGB(src), nil
+	if !opt.NoEXIFRotate && orientation > 1 {
+		img = orient(img, orientation)
+	}
+	return img, nil
 }
 
 // decodeStd runs the standard-library / x/image decoder of a format.

@@ -330,3 +330,49 @@ func fancyH2V2(in []int32, out []uint8) {
 	out[2*n-2] = uint8((in[n-1]*3 + in[n-2] + 8) >> 4)
 	out[2*n-1] = uint8((in[n-1]*4 + 7) >> 4)
 }
+
+// pngOrientation reads the EXIF orientation of a PNG's eXIf chunk (what
+// Pillow's getexif() and so ImageOps.exif_transpose use); 0 if absent.
+func pngOrientation(b []byte) int {
+	p := 8
+	for p+12 <= len(b) {
+		n := int(binary.BigEndian.Uint32(b[p:]))
+		typ := string(b[p+4 : p+8])
+		if n < 0 || n > len(b)-p-12 {
+			return 0
+		}
+		if typ == "eXIf" {
+			return exifOrientation(trimExifPrefix(b[p+8 : p+8+n]))
+		}
+		if typ == "IEND" {
+			return 0
+		}
+		p += 12 + n
+	}
+	return 0
+}
+
+// webpOrientation reads the orientation from a WebP's EXIF chunk.
+func webpOrientation(b []byte) int {
+	p := 12
+	for p+8 <= len(b) {
+		n := int(binary.LittleEndian.Uint32(b[p+4:]))
+		if n < 0 || n > len(b)-p-8 {
+			return 0
+		}
+		if string(b[p:p+4]) == "EXIF" {
+			return exifOrientation(trimExifPrefix(b[p+8 : p+8+n]))
+		}
+		p += 8 + n + n&1
+	}
+	return 0
+}
+
+// trimExifPrefix drops the "Exif\0\0" header some writers put before the
+// TIFF structure (Pillow accepts both).
+func trimExifPrefix(b []byte) []byte {
+	if len(b) >= 6 && string(b[:6]) == "Exif\x00\x00" {
+		return b[6:]
+	}
+	return b
+}
