@@ -624,6 +624,46 @@ def npy_fixtures():
         json.dump(desc, f, indent=1)
 
 
+# ---------------------------------------------------------------- a real exporter's output
+
+def torch_model():
+    """A tiny CLIP-like block exported by torch.onnx (what Hugging Face
+    exports look like: Constant nodes, shape sub-graphs, symbolic dims)."""
+    try:
+        import torch
+    except ImportError:
+        print("torch not importable: skipping torch_tiny.onnx", file=sys.stderr)
+        return None
+    torch.manual_seed(0)
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.patch = torch.nn.Conv2d(3, 8, kernel_size=4, stride=4, bias=False)
+            self.ln = torch.nn.LayerNorm(8)
+            self.qkv = torch.nn.Linear(8, 24)
+            self.proj = torch.nn.Linear(8, 4)
+
+        def forward(self, pixel_values):
+            x = self.patch(pixel_values).flatten(2).transpose(1, 2)
+            x = self.ln(x)
+            q, k, v = self.qkv(x).reshape(x.shape[0], x.shape[1], 3, 8).unbind(2)
+            a = torch.softmax(q @ k.transpose(1, 2) / 8 ** 0.5, dim=-1)
+            y = self.proj((a @ v)[:, 0])
+            return y / y.norm(dim=-1, keepdim=True)
+
+    path = os.path.join(OUT, "torch_tiny.onnx")
+    torch.onnx.export(Block().eval(), torch.randn(1, 3, 8, 8), path, opset_version=14,
+                      input_names=["pixel_values"], output_names=["image_embeds"],
+                      dynamic_axes={"pixel_values": {0: "batch_size"}, "image_embeds": {0: "batch_size"}})
+    m = onnx.load(path)
+    m.producer_version = "torch " + torch.__version__  # pin what produced it
+    with open(path, "wb") as f:
+        f.write(m.SerializeToString())
+    return describe_model(m)
+
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     expected = {"generator": GENERATOR, "models": {}, "errors": {}, "tensors": {}}
@@ -640,6 +680,9 @@ def main():
     save(m, "sparse.onnx")
     expected["models"]["sparse.onnx"] = describe_model(m)
     expected["models"]["sparse.onnx"]["graph"]["sparse_initializers_dense"] = dense
+    tm = torch_model()
+    if tm is not None:
+        expected["models"]["torch_tiny.onnx"] = tm
     ext, bad_ext = external_models()
     expected["external"] = ext
     expected["errors"].update(bad_ext)

@@ -226,3 +226,35 @@ func TestRunFGetsOptions(t *testing.T) {
 		t.Errorf("options %+v", got)
 	}
 }
+
+// The operator histogram of a torch.onnx export equals the count of op
+// types onnx's Python API lists.
+func TestOpHistogramOfTorchExport(t *testing.T) {
+	path := filepath.Join(testdata, "torch_tiny.onnx")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%v (torch was not importable when the fixtures were made)", err)
+	}
+	out, _, err := run(t, "json", false, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, n := range expected(t, "torch_tiny.onnx").Graph.Nodes {
+		want[n.OpType]++
+	}
+	if len(s.Ops) != len(want) {
+		t.Errorf("ops %v, want %v", s.Ops, want)
+	}
+	for op, n := range want {
+		if s.Ops[op] != n {
+			t.Errorf("%s: %d, want %d", op, s.Ops[op], n)
+		}
+	}
+	if len(s.Inputs) != 1 || s.Inputs[0].Shape[0] != "batch_size" {
+		t.Errorf("inputs %+v, want pixel_values with symbolic batch_size", s.Inputs)
+	}
+}
