@@ -131,6 +131,9 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 		// image/jpeg is the fallback for what ours does not handle (and
 		// the judge of files ours refuses).
 		img, err := guard("jpeg", func() (*RGB, error) { return decodeJPEGLibjpeg(b, maxPixels) })
+		if errors.Is(err, errTooManyScans) {
+			return nil, err
+		}
 		if err != nil || img.Rect.Dx() != cfg.Width || img.Rect.Dy() != cfg.Height {
 			src, err := decodeStd(ft, b, cfg)
 			if err != nil {

@@ -432,3 +432,26 @@ func TestPreprocessBatch(t *testing.T) {
 		t.Fatal("wrong dst length accepted")
 	}
 }
+
+// A progressive JPEG with thousands of empty scans is refused quickly
+// instead of walking every block thousands of times.
+func TestTooManyScansRefused(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(imagesDir, "progressive.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eoi := bytes.LastIndex(b, []byte{0xFF, 0xD9})
+	sos := bytes.Index(b, []byte{0xFF, 0xDA})
+	// A DC-refinement scan of the luma component with no data: 1 bit/block.
+	empty := []byte{0xFF, 0xDA, 0x00, 0x08, 0x01, b[sos+5], 0x00, 0x00, 0x00, 0x01}
+	var bomb bytes.Buffer
+	bomb.Write(b[:eoi])
+	for i := 0; i < 2*maxScans; i++ {
+		bomb.Write(empty)
+	}
+	bomb.Write([]byte{0xFF, 0xD9})
+	_, err = DecodeReader(&bomb, "scans.jpg", DecodeOptions{})
+	if !errors.Is(err, errTooManyScans) || !strings.Contains(err.Error(), "scans.jpg") {
+		t.Fatalf("want errTooManyScans naming scans.jpg, got %v", err)
+	}
+}

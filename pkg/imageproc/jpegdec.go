@@ -2,6 +2,7 @@ package imageproc
 
 import (
 	"errors"
+	"fmt"
 	"image"
 )
 
@@ -14,6 +15,14 @@ import (
 // errUnsupportedJPEG and the caller falls back to image/jpeg.
 
 var errUnsupportedJPEG = errors.New("jpeg feature not handled by the libjpeg-compatible decoder")
+
+// maxScans bounds the work a tiny file can ask for: every scan walks all
+// blocks, so thousands of empty progressive scans over a large frame would
+// take minutes (libjpeg-turbo's TurboJPEG refuses more than 500 too).
+const maxScans = 500
+
+// errTooManyScans is final: the caller must not retry with image/jpeg.
+var errTooManyScans = fmt.Errorf("more than %d scans in a progressive JPEG (refused: decompression bomb)", maxScans)
 
 // zigzag[i] is the natural (row-major) index of the i-th coefficient in
 // zigzag order; entries past 63 guard against corrupt run lengths, as
@@ -103,6 +112,7 @@ type jpegDecoder struct {
 	hitMark  bool
 	eobrun   int32
 	sawScans bool
+	nscans   int
 }
 
 // decodeJPEGLibjpeg decodes b to RGB (or returns an error; callers fall
@@ -153,6 +163,9 @@ func decodeJPEGLibjpeg(b []byte, maxPixels int64) (*RGB, error) {
 			}
 			d.restart = int(seg[0])<<8 | int(seg[1])
 		case marker == 0xDA:
+			if d.nscans++; d.nscans > maxScans {
+				return nil, errTooManyScans
+			}
 			if err := d.readScan(seg); err != nil {
 				return nil, err
 			}
