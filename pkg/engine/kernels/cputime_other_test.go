@@ -12,3 +12,5 @@ func benchCPUUnit(b *testing.B, flops float64, unit string, fn func()) {
 	}
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, unit)
 }
+
+func benchParallel(b *testing.B, flops float64, fn func()) { benchCPU(b, flops, fn) }

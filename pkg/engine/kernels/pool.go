@@ -26,8 +26,9 @@ type Pool struct {
 	done    sync.WaitGroup
 	closed  atomic.Bool
 
-	// scratch holds packing buffers reused across calls; guarded by busy.
-	scratch gemmScratch
+	// scratch[t] holds thread t's packing buffers, reused across calls;
+	// guarded by busy.
+	scratch []gemmScratch
 }
 
 // NewPool starts a Pool of the given number of threads (including the
@@ -36,7 +37,7 @@ func NewPool(threads int) *Pool {
 	if threads < 1 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{threads: threads}
+	p := &Pool{threads: threads, scratch: make([]gemmScratch, threads)}
 	for t := 1; t < threads; t++ {
 		ch := make(chan func(int))
 		p.jobs = append(p.jobs, ch)

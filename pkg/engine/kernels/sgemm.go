@@ -13,7 +13,7 @@ import (
 //     (KC×NR×4 = 32 KiB) stays in L1 while the A micro-panels stream past.
 //   - gemmMC rows of packed A (MC×KC×4 = 144 KiB) stay in L2 while the
 //     micro-panels of B are swept.
-//   - gemmMChunk and gemmNC bound the shared packing buffers for very large
+//   - gemmMChunk and gemmNC bound the per-thread packing buffers for large
 //     operands; the ViT shapes (M ≤ 400, N ≤ 3072) fit in one chunk.
 const (
 	gemmMR     = 6
@@ -125,23 +125,16 @@ type gemmOperands struct {
 	ldc            int
 }
 
-// gemmScratch holds the double-buffered shared packing buffers.
+// gemmScratch holds one thread's packing buffers.
 type gemmScratch struct {
-	a [2][]float32
-	b [2][]float32
+	a, b []float32
 }
 
-func (s *gemmScratch) grow(aLen, bLen int) {
-	for i := range 2 {
-		if cap(s.a[i]) < aLen {
-			s.a[i] = make([]float32, aLen)
-		}
-		s.a[i] = s.a[i][:aLen]
-		if cap(s.b[i]) < bLen {
-			s.b[i] = make([]float32, bLen)
-		}
-		s.b[i] = s.b[i][:bLen]
+func growF32(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
 	}
+	return buf[:n]
 }
 
 // serialScratch serves calls that run without (or beside a busy) Pool.
@@ -162,54 +155,32 @@ func sgemm(p *Pool, kern microKernel, op gemmOperands) {
 	if 2*m*n*k >= gemmParallelFlops {
 		threads = p.acquire()
 	}
-	var scratch *gemmScratch
-	if threads > 1 {
-		defer p.release()
-		scratch = &p.scratch
-	} else {
-		scratch = serialScratch.Get().(*gemmScratch)
-		defer serialScratch.Put(scratch)
-	}
-	mChunk := min(m, gemmMChunk)
-	nChunk := n
-	if op.pb == nil {
-		nChunk = min(n, gemmNC)
-	}
-	kc := min(k, gemmKC)
-	bLen := 0
-	if op.pb == nil {
-		bLen = ceilDiv(nChunk, gemmNR) * gemmNR * kc
-	}
-	scratch.grow(ceilDiv(mChunk, gemmMR)*gemmMR*kc, bLen)
-
-	g := &gemmRun{op: op, kern: kern, threads: threads, scratch: scratch}
-	g.bar.n = int32(threads)
+	g := &gemmRun{op: op, kern: kern, threads: threads}
 	if threads == 1 {
-		g.work(0)
+		s := serialScratch.Get().(*gemmScratch)
+		g.work(0, s)
+		serialScratch.Put(s)
 		return
 	}
-	p.run(threads, g.work)
+	defer p.release()
+	p.run(threads, func(t int) { g.work(t, &p.scratch[t]) })
 }
 
 type gemmRun struct {
 	op      gemmOperands
 	kern    microKernel
 	threads int
-	scratch *gemmScratch
-	bar     barrier
 }
 
-// work is one thread's share of the whole product. All threads walk the
-// same sequence of (N chunk, M chunk, K block) steps; in each they first
-// pack their share of the A and B panels into the shared buffers, meet at
-// a barrier, then multiply their own rectangle of C. Buffers alternate
-// between steps, so the next step's packing cannot overwrite panels that a
-// slower thread is still reading (it would have to pass the barrier of the
-// step in between first).
-func (g *gemmRun) work(t int) {
+// work is thread t's share of the product: a fixed rectangle of C's
+// panels, for which it packs the A and B panels it needs into its own
+// buffers. Threads never wait for each other (no barrier), so one that the
+// OS deschedules delays only its own share; the price is that A (or B)
+// is packed once per thread, which costs under 1% of the multiply at the
+// ViT shapes.
+func (g *gemmRun) work(t int, s *gemmScratch) {
 	op := &g.op
 	T := g.threads
-	step := 0
 	nc := op.n
 	if op.pb == nil {
 		nc = gemmNC
@@ -228,30 +199,30 @@ func (g *gemmRun) work(t int) {
 			} else {
 				mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
 			}
+			if mp0 == mp1 || np0 == np1 {
+				continue
+			}
 			for p0 := 0; p0 < op.k; p0 += gemmKC {
 				kLen := min(gemmKC, op.k-p0)
-				buf := step & 1
-				step++
-				apack := g.scratch.a[buf]
-				lo, hi := mPanels*t/T, mPanels*(t+1)/T
-				packA(apack, op, i0, mLen, p0, kLen, lo, hi)
+				s.a = growF32(s.a, (mp1-mp0)*gemmMR*kLen)
+				packA(s.a, op, i0+mp0*gemmMR, min(mLen-mp0*gemmMR, (mp1-mp0)*gemmMR), p0, kLen, 0, mp1-mp0)
 				var bpack []float32
-				var bPanelBase int
+				bBase := 0
 				if op.pb != nil {
 					bpack = op.pb.block(p0)
-					bPanelBase = j0 / gemmNR
+					bBase = j0 / gemmNR
 				} else {
-					bpack = g.scratch.b[buf]
-					lo, hi := nPanels*t/T, nPanels*(t+1)/T
-					packB(bpack, op.b, op.ldb, op.transB, p0, kLen, j0, nLen, lo, hi)
+					s.b = growF32(s.b, (np1-np0)*gemmNR*kLen)
+					bpack = s.b
+					bBase = -np0
+					packB(bpack, op.b, op.ldb, op.transB, p0, kLen, j0+np0*gemmNR, min(nLen-np0*gemmNR, (np1-np0)*gemmNR), 0, np1-np0)
 				}
-				g.bar.wait()
 				if p0 == 0 && op.beta != 0 && op.beta != 1 {
 					scaleC(op.c, op.ldc, i0+mp0*gemmMR, min(i0+mp1*gemmMR, i0+mLen), j0+np0*gemmNR, min(j0+np1*gemmNR, j0+nLen), op.beta)
 				}
 				accumulate := p0 > 0 || op.beta != 0
 				last := p0+kLen == op.k
-				g.macro(apack, bpack, bPanelBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1, accumulate, last)
+				g.macro(s.a, -mp0, bpack, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1, accumulate, last)
 			}
 		}
 	}
@@ -269,7 +240,8 @@ func splitAlongN(mPanels, nPanels, T int) bool {
 // macro runs the micro-kernel over one thread's panels of a packed block.
 // On the last K block (last), the epilogue, if any, runs on each tile while
 // it is still in L1.
-func (g *gemmRun) macro(apack, bpack []float32, bPanelBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1 int, accumulate, last bool) {
+// Panel ir of A is apack's panel ir+aBase, panel jr of B bpack's jr+bBase.
+func (g *gemmRun) macro(apack []float32, aBase int, bpack []float32, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1 int, accumulate, last bool) {
 	op := &g.op
 	epi := op.epi
 	if !last {
@@ -280,11 +252,11 @@ func (g *gemmRun) macro(apack, bpack []float32, bPanelBase, kLen, i0, mLen, mp0,
 	for ib := mp0; ib < mp1; ib += mcPanels {
 		ie := min(ib+mcPanels, mp1)
 		for jr := np0; jr < np1; jr++ {
-			bp := bpack[(bPanelBase+jr)*kLen*gemmNR : (bPanelBase+jr+1)*kLen*gemmNR]
+			bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+1)*kLen*gemmNR]
 			col := j0 + jr*gemmNR
 			cols := min(gemmNR, j0+nLen-col)
 			for ir := ib; ir < ie; ir++ {
-				ap := apack[ir*kLen*gemmMR : (ir+1)*kLen*gemmMR]
+				ap := apack[(aBase+ir)*kLen*gemmMR : (aBase+ir+1)*kLen*gemmMR]
 				row := i0 + ir*gemmMR
 				rows := min(gemmMR, i0+mLen-row)
 				if rows == gemmMR && cols == gemmNR {

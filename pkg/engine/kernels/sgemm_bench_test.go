@@ -54,10 +54,7 @@ func BenchmarkSgemm(b *testing.B) {
 					benchCPU(b, flops, func() { Sgemm(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) })
 					return
 				}
-				for b.Loop() {
-					Sgemm(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
-				}
-				report(b)
+				benchParallel(b, flops, func() { Sgemm(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) })
 			})
 		}
 		pb, err := PackB(s.transB, s.k, s.n, bm, ldb)
@@ -65,10 +62,7 @@ func BenchmarkSgemm(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(s.name+"/ours-prepacked/threads=2", func(b *testing.B) {
-			for b.Loop() {
-				SgemmPacked(pool, s.transA, s.m, 1, a, lda, pb, 0, c, s.n)
-			}
-			report(b)
+			benchParallel(b, flops, func() { SgemmPacked(pool, s.transA, s.m, 1, a, lda, pb, 0, c, s.n) })
 		})
 		b.Run(s.name+"/ours-prepacked/threads=1", func(b *testing.B) {
 			benchCPU(b, flops, func() { SgemmPacked(nil, s.transA, s.m, 1, a, lda, pb, 0, c, s.n) })
