@@ -2,9 +2,11 @@ package ops
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/graph"
+	"github.com/clip-go/clip/pkg/onnx"
 )
 
 // Env is what kernels share across the steps of a session: the worker
@@ -16,6 +18,26 @@ type Env struct {
 	// packed caches weight matrices packed for the GEMM, keyed by the
 	// first element of their (constant, never written) data.
 	packed map[*float32]*kernels.PackedB
+	// packed8 caches constant MatMulInteger weights, keyed likewise.
+	packed8 map[*byte]*kernels.PackedB8
+}
+
+// packedB8 returns the constant k×n integer matrix b packed for GemmU8.
+func (e *Env) packedB8(b []byte, k, n int, signed bool, zero []int32) (*kernels.PackedB8, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if pb, ok := e.packed8[&b[0]]; ok && pb.K() == k && pb.N() == n {
+		return pb, nil
+	}
+	pb, err := kernels.PackB8(k, n, b, n, signed, zero)
+	if err != nil {
+		return nil, err
+	}
+	if e.packed8 == nil {
+		e.packed8 = map[*byte]*kernels.PackedB8{}
+	}
+	e.packed8[&b[0]] = pb
+	return pb, nil
 }
 
 // packedB returns the k×n constant w packed once for kernels.Linear.
@@ -88,4 +110,83 @@ func (e *Env) pool() *kernels.Pool {
 		return nil
 	}
 	return e.Pool
+}
+
+// matmulIntegerPacked runs MatMulInteger on the int8 GEMM when B is a
+// constant 2-D matrix and A's zero point is one value; ok is false when
+// the case is not covered (the exact float64 path then runs).
+func (e *Env) matmulIntegerPacked(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) (ok bool, err error) {
+	a, b := in[0], in[1]
+	if e == nil || s.In[1] == nil || s.In[1].Const == nil || len(b.Shape) != 2 || len(a.Shape) < 2 || a.DType != onnx.Uint8 {
+		return false, nil
+	}
+	k, n := b.Shape[0], b.Shape[1]
+	if k == 0 || n == 0 || a.Shape[len(a.Shape)-1] != k {
+		return false, nil
+	}
+	var aZero uint8
+	if len(in) > 2 && in[2] != nil {
+		if in[2].Len() != 1 || in[2].DType != onnx.Uint8 {
+			return false, nil
+		}
+		aZero = in[2].Uint8[0]
+	}
+	zero := []int32{0}
+	if len(in) > 3 && in[3] != nil {
+		z := in[3]
+		if z.Len() != 1 && z.Len() != n {
+			return false, nil
+		}
+		zero = make([]int32, z.Len())
+		for i := range zero {
+			zero[i] = int32(z.Float64At(i))
+		}
+	}
+	var bytes []byte
+	signed := false
+	switch b.DType {
+	case onnx.Uint8:
+		bytes = b.Uint8
+	case onnx.Int8:
+		bytes, signed = unsafe.Slice((*byte)(unsafe.Pointer(&b.Int8[0])), len(b.Int8)), true
+	default:
+		return false, nil
+	}
+	pb, err := e.packedB8(bytes, k, n, signed, zero)
+	if err != nil {
+		return false, nil // e.g. K too large for exact int32 sums
+	}
+	return true, kernels.GemmU8(e.pool(), a.Len()/k, a.Uint8, k, aZero, pb, o.Int32, n)
+}
+
+// packedConvB8 packs constant ConvInteger weights w [m, kk...] transposed
+// to a kk×m matrix, once per weight tensor.
+func (e *Env) packedConvB8(w *graph.Tensor, kk, m int, zero []int32) (*kernels.PackedB8, error) {
+	var src []byte
+	signed := w.DType == onnx.Int8
+	if signed {
+		src = unsafe.Slice((*byte)(unsafe.Pointer(&w.Int8[0])), len(w.Int8))
+	} else {
+		src = w.Uint8
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if pb, ok := e.packed8[&src[0]]; ok && pb.K() == kk && pb.N() == m {
+		return pb, nil
+	}
+	t := make([]byte, kk*m)
+	for i := 0; i < m; i++ {
+		for j := 0; j < kk; j++ {
+			t[j*m+i] = src[i*kk+j]
+		}
+	}
+	pb, err := kernels.PackB8(kk, m, t, m, signed, zero)
+	if err != nil {
+		return nil, err
+	}
+	if e.packed8 == nil {
+		e.packed8 = map[*byte]*kernels.PackedB8{}
+	}
+	e.packed8[&src[0]] = pb
+	return pb, nil
 }

@@ -161,9 +161,12 @@ func eval(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
 	case "DequantizeLinear":
 		return dequantize(p, in, out[0])
 	case "MatMulInteger":
+		if ok, err := e.matmulIntegerPacked(s, in, out[0]); ok || err != nil {
+			return err
+		}
 		return matmulInteger(in, out[0])
 	case "ConvInteger":
-		return convInteger(p, in, out[0])
+		return convInteger(e, s, in, out[0])
 	case graph.OpLinear:
 		return e.linear(s, in, out[0])
 	case graph.OpQuickGELU:
@@ -554,6 +557,11 @@ func cast(x, o *graph.Tensor) error {
 	case x.DType == onnx.Int64 && o.DType == onnx.Int32:
 		for i, v := range x.Int64 {
 			o.Int32[i] = int32(v)
+		}
+		return nil
+	case x.DType == onnx.Int32 && isFloat(o.DType):
+		for i, v := range x.Int32 {
+			o.Float32[i] = float32(v)
 		}
 		return nil
 	case x.DType == onnx.Int32 && o.DType == onnx.Int64:

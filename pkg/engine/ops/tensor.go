@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/clip-go/clip/pkg/engine/kernels"
+
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -162,12 +164,22 @@ func dynQuant(x *graph.Tensor, out []*graph.Tensor) error {
 		zp = saturate(roundEven(float64(0-lo/scale)), onnx.Uint8)
 	}
 	y := out[0].Uint8
-	for i, v := range x.Float32 {
-		if scale == 0 {
+	if scale == 0 {
+		for i := range y {
 			y[i] = uint8(zp)
-			continue
 		}
-		y[i] = uint8(saturate(roundEven(float64(v/scale))+zp, onnx.Uint8))
+	} else {
+		for i, v := range x.Float32 {
+			q := math.RoundToEven(float64(v/scale)) + zp
+			switch {
+			case q <= 0:
+				y[i] = 0
+			case q >= 255:
+				y[i] = 255
+			default:
+				y[i] = uint8(q)
+			}
+		}
 	}
 	out[1].Float32[0] = scale
 	out[2].Uint8[0] = uint8(zp)
@@ -302,10 +314,13 @@ func matmulInteger(in []*graph.Tensor, o *graph.Tensor) error {
 	return nil
 }
 
-func convInteger(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
+func convInteger(e *Env, s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error {
 	x, w := in[0], in[1]
-	g, err := geometry(p, x.Shape, w.Shape, o.Shape)
+	g, err := geometry(&s.P, x.Shape, w.Shape, o.Shape)
 	if err != nil {
+		return err
+	}
+	if ok, err := e.convIntegerPacked(s, &g, in, o); ok || err != nil {
 		return err
 	}
 	var xz, wz *graph.Tensor
@@ -346,4 +361,73 @@ func convInteger(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 		}
 	}
 	return nil
+}
+
+// convIntegerPacked runs ConvInteger as an int8 GEMM (one group, uint8
+// input with one zero point, constant weights): each output position's
+// receptive field becomes a row of A, the weights transposed become B.
+func (e *Env) convIntegerPacked(s *graph.Step, g *convGeom, in []*graph.Tensor, o *graph.Tensor) (bool, error) {
+	x, w := in[0], in[1]
+	if e == nil || g.group != 1 || x.DType != onnx.Uint8 || s.In[1].Const == nil || (w.DType != onnx.Uint8 && w.DType != onnx.Int8) {
+		return false, nil
+	}
+	var xz uint8
+	if len(in) > 2 && in[2] != nil {
+		if in[2].Len() != 1 || in[2].DType != onnx.Uint8 {
+			return false, nil
+		}
+		xz = in[2].Uint8[0]
+	}
+	zero := []int32{0}
+	if len(in) > 3 && in[3] != nil {
+		z := in[3]
+		if z.Len() != 1 && z.Len() != g.m {
+			return false, nil
+		}
+		zero = make([]int32, z.Len())
+		for i := range zero {
+			zero[i] = int32(z.Float64At(i))
+		}
+	}
+	kk := g.c * g.kh * g.kw
+	ohw := g.oh * g.ow
+	pb, err := e.packedConvB8(w, kk, g.m, zero)
+	if err != nil || pb == nil {
+		return false, nil
+	}
+	rows := make([]uint8, ohw*kk)
+	c := make([]int32, ohw*g.m)
+	for b := 0; b < g.n; b++ {
+		img := x.Uint8[b*g.c*g.h*g.w:]
+		for oy := 0; oy < g.oh; oy++ {
+			for ox := 0; ox < g.ow; ox++ {
+				row := rows[(oy*g.ow+ox)*kk:]
+				i := 0
+				for ci := 0; ci < g.c; ci++ {
+					for ky := 0; ky < g.kh; ky++ {
+						iy := oy*g.sh - g.pt + ky*g.dh
+						for kx := 0; kx < g.kw; kx++ {
+							ix := ox*g.sw - g.pl + kx*g.dw
+							if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
+								row[i] = xz // padding contributes zero after the zero point
+							} else {
+								row[i] = img[(ci*g.h+iy)*g.w+ix]
+							}
+							i++
+						}
+					}
+				}
+			}
+		}
+		if err := kernels.GemmU8(e.pool(), ohw, rows, kk, xz, pb, c, g.m); err != nil {
+			return true, err
+		}
+		dst := o.Int32[b*g.m*ohw:]
+		for p := 0; p < ohw; p++ {
+			for m := 0; m < g.m; m++ {
+				dst[m*ohw+p] = c[p*g.m+m]
+			}
+		}
+	}
+	return true, nil
 }
