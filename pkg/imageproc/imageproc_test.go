@@ -455,3 +455,21 @@ func TestTooManyScansRefused(t *testing.T) {
 		t.Fatalf("want errTooManyScans naming scans.jpg, got %v", err)
 	}
 }
+
+func TestPrepareBytes(t *testing.T) {
+	c := OpenAIConfig()
+	b, err := os.ReadFile(filepath.Join(imagesDir, "coffee.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, 3*224*224)
+	if err := c.PrepareBytes(b, "coffee.jpg", DecodeOptions{}, dst); err != nil {
+		t.Fatal(err)
+	}
+	if maxd, _ := pixelSpaceError(c, dst, mustNPY(t, "coffee.jpg.crop.npy").u8); maxd != 0 {
+		t.Errorf("coffee.jpg: %.3f/255 from Pillow+HF", maxd)
+	}
+	if err := c.PrepareBytes(b[:100], "cut.jpg", DecodeOptions{}, dst); err == nil || !strings.Contains(err.Error(), "cut.jpg") {
+		t.Errorf("truncated bytes: %v", err)
+	}
+}

@@ -174,3 +174,17 @@ func (c Config) PreprocessBatch(ctx context.Context, imgs []image.Image, dst []f
 	}
 	return nil
 }
+
+// PrepareBytes decodes an image file's bytes and writes the model input
+// (3×H×W, H×W = InputSize) into dst: what a classify pipeline's worker
+// does per file. Errors name the file.
+func (c Config) PrepareBytes(data []byte, name string, opt DecodeOptions, dst []float32) error {
+	img, err := DecodeBytes(data, opt)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if err := c.Preprocess(img, dst); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
