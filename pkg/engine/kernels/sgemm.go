@@ -105,10 +105,12 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	return nil
 }
 
-// microKernel computes the MR×NR tile C (=|+=) A·B from kc steps of packed
-// panels: a holds kc groups of MR values of A, b kc groups of NR values of
-// B. With accumulate false it stores the product without reading C.
-type microKernel func(kc int, a, b, c []float32, ldc int, accumulate bool)
+// microKernel computes the first rows rows (1..MR) of the MR×NR tile
+// C (=|+=) A·B from kc steps of packed panels: a holds kc groups of MR
+// values of A, b kc groups of NR values of B. With accumulate false it
+// stores the product without reading C. c must have room for MR rows
+// (rows < MR is only used with a scratch tile).
+type microKernel func(rows, kc int, a, b, c []float32, ldc int, accumulate bool)
 
 type gemmOperands struct {
 	transA, transB bool
@@ -260,13 +262,13 @@ func (g *gemmRun) macro(apack []float32, aBase int, bpack []float32, bBase, kLen
 				row := i0 + ir*gemmMR
 				rows := min(gemmMR, i0+mLen-row)
 				if rows == gemmMR && cols == gemmNR {
-					g.kern(kLen, ap, bp, op.c[row*op.ldc+col:], op.ldc, accumulate)
+					g.kern(gemmMR, kLen, ap, bp, op.c[row*op.ldc+col:], op.ldc, accumulate)
 					if epi != nil {
 						epi.apply(op.c, op.ldc, row, rows, col, cols)
 					}
 					continue
 				}
-				g.kern(kLen, ap, bp, edge[:], gemmNR, false)
+				g.kern(rows, kLen, ap, bp, edge[:], gemmNR, false)
 				for r := range rows {
 					dst := op.c[(row+r)*op.ldc+col : (row+r)*op.ldc+col+cols]
 					src := edge[r*gemmNR : r*gemmNR+cols]

@@ -101,7 +101,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 	}
 	for name, kern := range kerns {
 		b.Run(name, func(b *testing.B) {
-			benchCPU(b, 2*gemmKC*gemmMR*gemmNR, func() { kern(gemmKC, a, bp, c, 64, true) })
+			benchCPU(b, 2*gemmKC*gemmMR*gemmNR, func() { kern(gemmMR, gemmKC, a, bp, c, 64, true) })
 		})
 	}
 }

@@ -1,8 +1,9 @@
 package kernels
 
 // kernelGeneric is the portable micro-kernel: the reference for the
-// assembly one and the fallback on CPUs without AVX2+FMA.
-func kernelGeneric(kc int, a, b, c []float32, ldc int, accumulate bool) {
+// assembly one and the fallback on CPUs without AVX2+FMA. It always
+// computes all MR rows.
+func kernelGeneric(_, kc int, a, b, c []float32, ldc int, accumulate bool) {
 	var acc [gemmMR][gemmNR]float32
 	a = a[:kc*gemmMR]
 	b = b[:kc*gemmNR]
