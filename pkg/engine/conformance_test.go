@@ -80,7 +80,8 @@ func TestConformance(t *testing.T) {
 		}
 	}
 	for _, f := range failures {
-		t.Log("FAIL " + f)
+		// The "--- FAIL:" prefix is what `make conformance` keeps.
+		fmt.Println("--- FAIL: " + f)
 	}
 	line := fmt.Sprintf("conformance: %d passed, %d failed, %d skipped", passed, failed, skipped)
 	if full {

@@ -35,7 +35,10 @@ func tolerance(stem, output string) (tol float64, normalised bool) {
 		if embeds {
 			return 1e-2, true
 		}
-		return 5e-2, false // logits and hidden states in half precision
+		// Logits (cosine × logit_scale ≈ 100) and hidden states are
+		// float16 values: near 32 one ulp is 0.03, and a few ulps of
+		// difference in the last roundings are expected.
+		return 1e-1, false
 	case strings.Contains(stem, "_quantized"):
 		if embeds {
 			return 1e-3, true

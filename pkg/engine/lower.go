@@ -353,7 +353,3 @@ func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 	}
 	return m, nil
 }
-
-func gorgoniaLet(n interface{}, t *graph.Tensor) error {
-	return gorgonia.Let(n.(*gorgonia.Node), dense(t))
-}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 
+	"gorgonia.org/gorgonia"
+
 	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/engine/ops"
 	"github.com/clip-go/clip/pkg/graph"
@@ -287,7 +289,7 @@ func (m *machine) run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 	if m.vm != nil {
 		defer m.vm.Reset()
 		for name, n := range m.inputs {
-			if err := letInput(n, inputs[name]); err != nil {
+			if err := gorgonia.Let(n, dense(inputs[name])); err != nil {
 				return nil, fmt.Errorf("input %q: %w", name, err)
 			}
 		}
@@ -324,10 +326,6 @@ func (m *machine) run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 		out[ref.v.Name] = c
 	}
 	return out, nil
-}
-
-func letInput(n interface{}, t *Tensor) error {
-	return gorgoniaLet(n, t)
 }
 
 func copyData(dst, src *Tensor) {
