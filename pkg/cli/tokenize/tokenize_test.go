@@ -241,3 +241,45 @@ func TestImmichLayout(t *testing.T) {
 		t.Errorf("stdout %q, want %q", out, want)
 	}
 }
+
+// The committed tiny-shapes model through the command, against
+// transformers.js's ids for the same texts (testdata/golden/tokenizer).
+func TestTinyShapesModelDir(t *testing.T) {
+	const model = "../../../testdata/models/tiny-shapes"
+	if _, err := os.Stat(filepath.Join(model, "tokenizer.json")); err != nil {
+		t.Skipf("no %s (made by make fixtures)", model)
+	}
+	var corpus struct{ Texts []string }
+	var golden struct{ IDs [][]int }
+	for path, v := range map[string]any{
+		"../../../testdata/golden/tokenizer/corpus.json":          &corpus,
+		"../../../testdata/golden/tokenizer/ids-tiny-shapes.json": &golden,
+	} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Skipf("%v", err)
+		}
+		if err := json.Unmarshal(data, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	texts := corpus.Texts[:40]
+	for _, text := range texts {
+		if strings.ContainsAny(text, "\r\n") {
+			t.Fatalf("corpus text %q would not survive --stdin", text)
+		}
+	}
+	out, _, err := run(t, strings.Join(texts, "\n")+"\n", "--model", model, "--stdin", "--format", "jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := decodeJSONL(t, out.String())
+	if len(recs) != len(texts) {
+		t.Fatalf("%d records for %d texts", len(recs), len(texts))
+	}
+	for i, r := range recs {
+		if r.Text != texts[i] || !slices.Equal(r.IDs, golden.IDs[i]) {
+			t.Errorf("text %q: ids %v, transformers.js %v", texts[i], r.IDs, golden.IDs[i])
+		}
+	}
+}
