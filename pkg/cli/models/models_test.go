@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -420,6 +423,93 @@ func TestProgressOnlyOnTerminalAndNotQuiet(t *testing.T) {
 			}
 			if strings.Contains(r.out, "onnx/vision_model.onnx") && !strings.HasPrefix(strings.TrimSpace(r.out), "{") {
 				t.Errorf("progress leaked to stdout: %q", r.out)
+			}
+		})
+	}
+}
+
+// tinyShapes is the fixtures engineer's tiny CLIP in the HF layout; its
+// REFERENCE.md lists every graph's inputs and outputs as Python's onnx
+// read them (scripts/fixtures/make_reference_md.py).
+const tinyShapes = "../../../testdata/models/tiny-shapes"
+
+// referenceIO parses REFERENCE.md's "* inputs:"/"* outputs:" lines of the
+// section for graph (e.g. "onnx/vision_model.onnx") into "name dtype[dims]".
+func referenceIO(t *testing.T, graph string) (inputs, outputs []string) {
+	md := string(needFile(t, filepath.Join(tinyShapes, "REFERENCE.md")))
+	_, section, ok := strings.Cut(md, "### tiny-shapes/"+graph+" ")
+	if !ok {
+		t.Fatalf("REFERENCE.md has no section for %s", graph)
+	}
+	section, _, _ = strings.Cut(section, "\n### ")
+	item := regexp.MustCompile("`([^`]+)` (\\w+)\\[([^\\]]*)\\]")
+	for _, line := range strings.Split(section, "\n") {
+		var dst *[]string
+		switch {
+		case strings.HasPrefix(line, "* inputs:"):
+			dst = &inputs
+		case strings.HasPrefix(line, "* outputs:"):
+			dst = &outputs
+		default:
+			continue
+		}
+		for _, m := range item.FindAllStringSubmatch(line, -1) {
+			*dst = append(*dst, m[1]+" "+m[2]+"["+m[3]+"]")
+		}
+	}
+	return inputs, outputs
+}
+
+type ioValue struct {
+	Name, DType string
+	Shape       []any
+}
+
+func renderIO(vals []ioValue) []string {
+	var out []string
+	for _, val := range vals {
+		dims := make([]string, len(val.Shape))
+		for i, d := range val.Shape {
+			dims[i] = fmt.Sprint(d)
+		}
+		out = append(out, val.Name+" "+val.DType+"["+strings.Join(dims, ", ")+"]")
+	}
+	return out
+}
+
+func TestInfoTinyShapesMatchesReference(t *testing.T) {
+	needFile(t, filepath.Join(tinyShapes, "config.json"))
+	e := newEnv(t)
+	for _, v := range []string{"fp32", "fp16", "quantized"} {
+		t.Run(v, func(t *testing.T) {
+			r := e.run(cmdutil.GlobalOptions{Format: cmdutil.FormatJSON}, "info", tinyShapes, "--variant", v)
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			var inf struct {
+				Graphs []struct {
+					Role, Path, Error string
+					Inputs, Outputs   []ioValue
+				}
+			}
+			if err := json.Unmarshal([]byte(r.out), &inf); err != nil {
+				t.Fatal(err)
+			}
+			if len(inf.Graphs) != 2 {
+				t.Fatalf("%d graphs", len(inf.Graphs))
+			}
+			for _, g := range inf.Graphs {
+				if g.Error != "" {
+					t.Fatalf("%s: %s", g.Path, g.Error)
+				}
+				rel := "onnx/" + filepath.Base(g.Path)
+				wantIn, wantOut := referenceIO(t, rel)
+				if got := renderIO(g.Inputs); !slices.Equal(got, wantIn) {
+					t.Errorf("%s inputs %q, REFERENCE.md says %q", rel, got, wantIn)
+				}
+				if got := renderIO(g.Outputs); !slices.Equal(got, wantOut) {
+					t.Errorf("%s outputs %q, REFERENCE.md says %q", rel, got, wantOut)
+				}
 			}
 		})
 	}
