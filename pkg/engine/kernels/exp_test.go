@@ -112,3 +112,17 @@ func TestActivations(t *testing.T) {
 		}
 	}
 }
+
+func TestAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 1))
+	for _, n := range []int{0, 1, 31, 32, 33, 100} {
+		a, b := randSlice(rng, n), randSlice(rng, n)
+		got := append([]float32(nil), a...)
+		Add(got, b)
+		for i := range n {
+			if want := float64(a[i]) + float64(b[i]); math.Abs(float64(got[i])-want) > 1e-7*math.Abs(want)+1e-30 {
+				t.Fatalf("n=%d: Add[%d] = %g, want %g", n, i, got[i], want)
+			}
+		}
+	}
+}

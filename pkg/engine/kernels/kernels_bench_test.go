@@ -58,10 +58,12 @@ func BenchmarkAttention(b *testing.B) {
 	out := make([]float32, batch*seq*w)
 	s := AttentionShape{Batch: batch, Seq: seq, Heads: heads, HeadDim: dim, LdQ: 3 * w, LdK: 3 * w, LdV: 3 * w, LdOut: w}
 	flops := float64(batch*heads) * 2 * 2 * seq * seq * dim
-	for b.Loop() {
-		_ = Attention(pool, s, qkv, qkv[w:], qkv[2*w:], 0.125, nil, false, out)
-	}
-	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.Run("threads=2", func(b *testing.B) {
+		benchParallel(b, flops, func() { _ = Attention(pool, s, qkv, qkv[w:], qkv[2*w:], 0.125, nil, false, out) })
+	})
+	b.Run("threads=1", func(b *testing.B) {
+		benchCPU(b, flops, func() { _ = Attention(nil, s, qkv, qkv[w:], qkv[2*w:], 0.125, nil, false, out) })
+	})
 }
 
 // BenchmarkLinear is the MLP's first Linear with its QuickGELU epilogue.
@@ -76,8 +78,10 @@ func BenchmarkLinear(b *testing.B) {
 		b.Fatal(err)
 	}
 	y := make([]float32, m*n)
-	for b.Loop() {
-		_ = Linear(pool, m, x, k, pb, Epilogue{Bias: bias, Act: ActQuickGELU}, y, n)
-	}
-	b.ReportMetric(2*m*n*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.Run("threads=2", func(b *testing.B) {
+		benchParallel(b, 2*m*n*k, func() { _ = Linear(pool, m, x, k, pb, Epilogue{Bias: bias, Act: ActQuickGELU}, y, n) })
+	})
+	b.Run("threads=1", func(b *testing.B) {
+		benchCPU(b, 2*m*n*k, func() { _ = Linear(nil, m, x, k, pb, Epilogue{Bias: bias, Act: ActQuickGELU}, y, n) })
+	})
 }

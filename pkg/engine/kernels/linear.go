@@ -45,10 +45,7 @@ func (e *Epilogue) apply(c []float32, ldc, row, rows, col, cols int) {
 	for i := row; i < row+rows; i++ {
 		seg := c[i*ldc+col : i*ldc+col+cols]
 		if e.Bias != nil {
-			b := e.Bias[col : col+cols]
-			for j := range seg {
-				seg[j] += b[j]
-			}
+			Add(seg, e.Bias[col:col+cols])
 		}
 		switch e.Act {
 		case ActQuickGELU:
@@ -61,10 +58,7 @@ func (e *Epilogue) apply(c []float32, ldc, row, rows, col, cols int) {
 			}
 		}
 		if e.Residual != nil {
-			r := e.Residual[i*e.LdResidual+col : i*e.LdResidual+col+cols]
-			for j := range seg {
-				seg[j] += r[j]
-			}
+			Add(seg, e.Residual[i*e.LdResidual+col:i*e.LdResidual+col+cols])
 		}
 	}
 }
