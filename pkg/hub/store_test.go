@@ -32,9 +32,14 @@ func generated(seed uint64, n int) []byte {
 	return b
 }
 
-// testRepoFiles is a model in the HF layout, small but with graphs larger
-// than one read buffer so cuts land mid-file.
+// testRepoFiles is the model the fake hub serves: the tiny-shapes fixture
+// when it is there, else generated files in the same layout (graphs larger
+// than one read buffer, so cuts land mid-file).
 func testRepoFiles() map[string][]byte {
+	if files, err := loadDir(tinyShapesDir); err == nil {
+		files["README.md"] = []byte("# not a model file\n")
+		return files
+	}
 	return map[string][]byte{
 		"onnx/vision_model.onnx":           generated(1, 300_000),
 		"onnx/text_model.onnx":             generated(2, 200_000),
@@ -214,6 +219,7 @@ func TestCatalogueEntryPinnedRevision(t *testing.T) {
 		t.Errorf("%d requests for a complete cached model", n)
 	}
 	// A required file the hub lacks is an error naming it.
+	delete(repo.Files, "onnx/vision_model_fp16.onnx")
 	delete(repo.Files, "onnx/text_model_fp16.onnx")
 	_, err = s.Resolve(context.Background(), DefaultModel, FP16)
 	if err == nil || !strings.Contains(err.Error(), "onnx/vision_model_fp16.onnx") || !strings.Contains(err.Error(), "404") {
@@ -734,7 +740,10 @@ func TestImmichLayoutFromListing(t *testing.T) {
 
 func TestOpenDir(t *testing.T) {
 	hf := t.TempDir()
-	for p, b := range testRepoFiles() {
+	files := testRepoFiles()
+	delete(files, "onnx/vision_model_fp16.onnx") // a directory without the fp16 variant
+	delete(files, "onnx/text_model_fp16.onnx")
+	for p, b := range files {
 		os.MkdirAll(filepath.Join(hf, filepath.Dir(p)), 0o755)
 		os.WriteFile(filepath.Join(hf, p), b, 0o644)
 	}
@@ -753,7 +762,7 @@ func TestOpenDir(t *testing.T) {
 	if err := lm.ComputeSHA256(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	assertFilesMatch(t, lm, testRepoFiles())
+	assertFilesMatch(t, lm, files)
 	_, err = OpenDir(hf, FP16)
 	if err == nil || !strings.Contains(err.Error(), "variants present: fp32, quantized") {
 		t.Errorf("missing variant: %v", err)
@@ -874,17 +883,23 @@ func TestCatalogueConsistent(t *testing.T) {
 // (testdata/models/tiny-shapes); the fake hub serves it as a repository.
 const tinyShapesDir = "../../testdata/models/tiny-shapes"
 
-func TestPullTinyShapesFixture(t *testing.T) {
+// loadDir reads every file under dir, keyed by slash path.
+func loadDir(dir string) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	err := filepath.WalkDir(tinyShapesDir, func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(tinyShapesDir, p)
+		rel, _ := filepath.Rel(dir, p)
 		b, err := os.ReadFile(p)
 		files[filepath.ToSlash(rel)] = b
 		return err
 	})
+	return files, err
+}
+
+func TestPullTinyShapesFixture(t *testing.T) {
+	files, err := loadDir(tinyShapesDir)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("fixture %s: %v", tinyShapesDir, err)
