@@ -78,7 +78,7 @@ type stepOp struct {
 	ptrs  []any // data each dense was built over
 }
 
-func newStepOp(id int, s *graph.Step, env *ops.Env) (*stepOp, error) {
+func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan) (*stepOp, error) {
 	op := &stepOp{id: id, step: s, env: env, views: make([]*graph.Tensor, len(s.In))}
 	for i, v := range s.In {
 		if v == nil {
@@ -97,7 +97,7 @@ func newStepOp(id int, s *graph.Step, env *ops.Env) (*stepOp, error) {
 		if ops.Aliases(s.Node.Op) {
 			t = &graph.Tensor{DType: o.DType, Shape: o.Shape}
 		} else {
-			t = graph.NewTensor(o.DType, o.Shape)
+			t = bufs.take(o)
 		}
 		op.outs = append(op.outs, t)
 	}
@@ -301,11 +301,13 @@ func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 		}
 		return n, nil
 	}
+	bufs := newBufferPlan(p)
 	for i, s := range p.Steps {
-		op, err := newStepOp(i, s, env)
+		op, err := newStepOp(i, s, env, bufs)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Node, err)
 		}
+		bufs.release(i)
 		m.ops = append(m.ops, op)
 		var children []*gorgonia.Node
 		for _, j := range op.present {
@@ -352,4 +354,98 @@ func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 		m.vm = gorgonia.NewTapeMachine(m.g)
 	}
 	return m, nil
+}
+
+// bufferPlan hands out the output buffers of a machine's steps, reusing a
+// buffer once every value stored in it has been read for the last time
+// (values of reshape-like steps share their input's buffer, so a buffer
+// lives until the last use of any of them). Graph outputs are never
+// reused. This keeps a compiled graph's memory near its largest live set
+// instead of the sum of all its activations.
+type bufferPlan struct {
+	root    map[*graph.Value]*graph.Value // value → value owning its buffer
+	last    map[*graph.Value]int          // owning value → index of its last reading step
+	owned   map[*graph.Value]*graph.Tensor
+	free    map[string][]*graph.Tensor // by storage kind and length
+	byIndex map[int][]*graph.Value     // step index → owners whose life ends there
+}
+
+const forever = int(^uint(0) >> 1)
+
+func newBufferPlan(p *graph.Plan) *bufferPlan {
+	b := &bufferPlan{root: map[*graph.Value]*graph.Value{}, last: map[*graph.Value]int{},
+		owned: map[*graph.Value]*graph.Tensor{}, free: map[string][]*graph.Tensor{}, byIndex: map[int][]*graph.Value{}}
+	rootOf := func(v *graph.Value) *graph.Value {
+		if r, ok := b.root[v]; ok {
+			return r
+		}
+		return v
+	}
+	for i, s := range p.Steps {
+		for _, in := range s.In {
+			if in != nil {
+				r := rootOf(in)
+				if i > b.last[r] {
+					b.last[r] = i
+				}
+			}
+		}
+		for _, o := range s.Out {
+			if ops.Aliases(s.Node.Op) && s.In[0] != nil {
+				b.root[o] = rootOf(s.In[0])
+			} else {
+				b.root[o] = o
+				b.last[o] = i // a value nobody reads dies with its step
+			}
+		}
+	}
+	for _, o := range p.Outputs {
+		b.last[rootOf(o)] = forever
+	}
+	for r, i := range b.last {
+		if i != forever && b.root[r] == r {
+			b.byIndex[i] = append(b.byIndex[i], r)
+		}
+	}
+	return b
+}
+
+func storageKey(t *graph.Tensor) string {
+	switch t.DType {
+	case onnx.Float, onnx.Float16, onnx.BFloat16:
+		return fmt.Sprintf("f32:%d", len(t.Float32))
+	}
+	return fmt.Sprintf("%d:%d", t.DType, t.Len())
+}
+
+// take returns a buffer for output value o: a released one of the same
+// storage and length, or a new one.
+func (b *bufferPlan) take(o *graph.Value) *graph.Tensor {
+	var t *graph.Tensor
+	n := graph.NumElements(o.Shape)
+	key := fmt.Sprintf("%d:%d", o.DType, n)
+	if o.DType == onnx.Float || o.DType == onnx.Float16 || o.DType == onnx.BFloat16 {
+		key = fmt.Sprintf("f32:%d", n)
+	}
+	if list := b.free[key]; len(list) > 0 {
+		old := list[len(list)-1]
+		b.free[key] = list[:len(list)-1]
+		t = &graph.Tensor{DType: o.DType, Shape: o.Shape}
+		setData(t, old.Data())
+	} else {
+		t = graph.NewTensor(o.DType, o.Shape)
+	}
+	b.owned[o] = t
+	return t
+}
+
+// release frees the buffers whose last reader is step i.
+func (b *bufferPlan) release(i int) {
+	for _, r := range b.byIndex[i] {
+		if t, ok := b.owned[r]; ok {
+			k := storageKey(t)
+			b.free[k] = append(b.free[k], t)
+			delete(b.owned, r)
+		}
+	}
 }

@@ -72,7 +72,11 @@ func (e *Env) sgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, lda in
 		for i := 0; i < m; i++ {
 			row := c[i*ldc : i*ldc+n]
 			for j := range row {
-				row[j] *= beta
+				if beta == 0 {
+					row[j] = 0 // never read C when beta is 0, as BLAS
+				} else {
+					row[j] *= beta
+				}
 			}
 		}
 		return
