@@ -152,6 +152,35 @@ def preprocess(path_or_image, config=None, exif_transpose=True):
     return normalize_chw(resized_uint8(im, config), config)
 
 
+def open_clip_preprocess(path_or_image, size=224, mean=None, std=None, interpolation="bicubic"):
+    """open_clip's inference transform for resize_mode "shortest" (what
+    immich's preprocess_cfg.json describes), on Pillow + torch:
+    Resize(size) on the image in its own mode (torchvision: PIL resize to
+    shortest edge, long side int(size * long / short)), CenterCrop(size)
+    with round((H - size) / 2.0), then convert("RGB"), ToTensor (float32
+    x / 255) and Normalize ((x - mean) / std in float32). Returns [1,3,H,W].
+    Note the order: RGBA images are resized before alpha is dropped (Pillow
+    premultiplies alpha while resizing them)."""
+    import torch
+
+    mean = OPENAI_CLIP_CONFIG["image_mean"] if mean is None else mean
+    std = OPENAI_CLIP_CONFIG["image_std"] if std is None else std
+    im = load_image(path_or_image)
+    resample = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}[interpolation]
+    new_w, new_h = resize_output_size(im.width, im.height, ("shortest", size))
+    if (new_w, new_h) != im.size:
+        im = im.resize((new_w, new_h), resample)
+    if size > im.width or size > im.height:
+        raise ValueError("padding crops are not reproduced here")
+    top = int(round((im.height - size) / 2.0))
+    left = int(round((im.width - size) / 2.0))
+    im = im.crop((left, top, left + size, top + size)).convert("RGB")
+    t = torch.from_numpy(np.asarray(im, dtype=np.uint8).copy()).permute(2, 0, 1).float().div(255)
+    m = torch.tensor(mean, dtype=torch.float32)[:, None, None]
+    s = torch.tensor(std, dtype=torch.float32)[:, None, None]
+    return ((t - m) / s).unsqueeze(0).numpy()
+
+
 def main(argv):
     if len(argv) not in (3, 4):
         sys.stderr.write(__doc__)

@@ -94,6 +94,19 @@ def main():
     crop = ref.resized_uint8(ref.load_image(os.path.join(IMAGES, "rocket.jpg")).convert("RGB"), openai_cfg)
     np.save(os.path.join(OUT, "rocket.jpg.openai.crop.npy"), np.ascontiguousarray(crop.transpose(2, 0, 1)))
 
+    # open_clip / immich semantics (preprocess_cfg.json): torchvision-style
+    # crop rounding, ToTensor's float32 division, resize before RGB.
+    # (size 96 keeps the files small; the arithmetic is the same at 224)
+    for name in ("chelsea.jpg", "rocket.jpg", "horse_rgba.png", "rgba.png"):
+        np.save(os.path.join(OUT, name + ".openclip96.tensor.npy"),
+                ref.open_clip_preprocess(os.path.join(IMAGES, name), size=96))
+
+    # No resize, crop larger than the image: HF pads with zeros
+    # (ceil(margin/2) before), so the tensor holds -mean/std around it.
+    pad_cfg = dict(ref.OPENAI_CLIP_CONFIG, do_resize=False, crop_size={"height": 81, "width": 120})
+    crop = ref.resized_uint8(Image.open(os.path.join(IMAGES, "image.bmp")).convert("RGB"), pad_cfg)
+    np.save(os.path.join(OUT, "image.bmp.pad81x120.crop.npy"), np.ascontiguousarray(crop.transpose(2, 0, 1)))
+
     # The project's shared RGBA picture (not committed here): its crop, and
     # a digest of Pillow's full decoded RGB pixels.
     shared = os.path.join(ROOT, "..", "shared", "images", "CLIP.png")
@@ -108,7 +121,10 @@ def main():
 
     for srcname, sizes in RESIZES:
         rgb = Image.open(os.path.join(IMAGES, srcname)).convert("RGB")
-        for filt, resample in (("bicubic", Image.BICUBIC), ("bilinear", Image.BILINEAR)):
+        filters = [("bicubic", Image.BICUBIC), ("bilinear", Image.BILINEAR)]
+        if srcname == "image.bmp":  # the rarer filters HF configs may name
+            filters += [("lanczos", Image.LANCZOS), ("box", Image.BOX), ("hamming", Image.HAMMING)]
+        for filt, resample in filters:
             for w, h in sizes:
                 out = f"resize_{filt}_{srcname}_{w}x{h}.npy"
                 np.save(os.path.join(OUT, out), np.asarray(rgb.resize((w, h), resample), dtype=np.uint8))

@@ -125,9 +125,9 @@ func TestResizeBitExactWithPillow(t *testing.T) {
 	for _, r := range m.Resizes {
 		t.Run(r.File, func(t *testing.T) {
 			src := decodeRGB(t, r.Source)
-			f := Bicubic
-			if r.Filter == "bilinear" {
-				f = Bilinear
+			f, ok := map[string]Resample{"bicubic": Bicubic, "bilinear": Bilinear, "lanczos": Lanczos, "box": Box, "hamming": Hamming}[r.Filter]
+			if !ok {
+				t.Fatalf("filter %q", r.Filter)
 			}
 			got, err := Resize(src, r.Width, r.Height, f)
 			if err != nil {
@@ -471,5 +471,55 @@ func TestPrepareBytes(t *testing.T) {
 	}
 	if err := c.PrepareBytes(b[:100], "cut.jpg", DecodeOptions{}, dst); err == nil || !strings.Contains(err.Error(), "cut.jpg") {
 		t.Errorf("truncated bytes: %v", err)
+	}
+}
+
+// open_clip / immich semantics: torchvision crop rounding and ToTensor's
+// float32 division, compared bit for bit with torch (scripts/hf_clip_preprocess.py).
+func TestOpenCLIPConfigMatchesTorch(t *testing.T) {
+	c, err := ParseOpenCLIPConfig([]byte(`{"size": 96, "mean": [0.48145466, 0.4578275, 0.40821073],
+		"std": [0.26862954, 0.26130258, 0.27577711], "interpolation": "bicubic", "resize_mode": "shortest"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"chelsea.jpg", "rocket.jpg", "horse_rgba.png", "rgba.png"} {
+		img, err := Decode(filepath.Join(imagesDir, name), DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, 3*96*96)
+		if err := c.Preprocess(img, got); err != nil {
+			t.Fatal(err)
+		}
+		want := mustNPY(t, name+".openclip96.tensor.npy").f32
+		differ, maxAbs := 0, 0.0
+		for i := range got {
+			if got[i] != want[i] {
+				differ++
+				maxAbs = math.Max(maxAbs, math.Abs(float64(got[i]-want[i])))
+			}
+		}
+		t.Logf("%-16s vs open_clip (torch): %d/%d values differ, max |diff| %.4f (×std×255 ≈ %.2f/255)", name, differ, len(got), maxAbs, maxAbs*0.27*255)
+		// RGBA: open_clip resizes before dropping alpha (Pillow premultiplies
+		// then), we convert first as HF does; only that image may differ.
+		if !strings.Contains(name, "rgba") && differ != 0 {
+			t.Errorf("%s: %d values differ from open_clip's", name, differ)
+		}
+	}
+}
+
+// No resize and a crop larger than the image: HF zero-pads (ceil(margin/2)
+// before the image).
+func TestCenterCropPaddingMatchesHF(t *testing.T) {
+	c := OpenAIConfig()
+	c.DoResize = false
+	c.CropHeight, c.CropWidth = 81, 120
+	img := decodeRGB(t, "image.bmp")
+	got := make([]float32, 3*81*120)
+	if err := c.Preprocess(img, got); err != nil {
+		t.Fatal(err)
+	}
+	if maxd, _ := pixelSpaceError(c, got, mustNPY(t, "image.bmp.pad81x120.crop.npy").u8); maxd != 0 {
+		t.Errorf("padded crop differs from HF's: max %.3f/255", maxd)
 	}
 }
