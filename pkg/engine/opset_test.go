@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
@@ -195,5 +196,52 @@ func TestConcurrentRunsMatchONNX(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestHalfPrecisionInputsAndIDs checks the input coercions: float32 data
+// for a float16 input is rounded to half precision (1/3 → 0x3555 =
+// 0.333251953125), int32 ids feed an int64 input, and a float16 output
+// keeps its dtype.
+func TestHalfPrecisionInputsAndIDs(t *testing.T) {
+	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 13}}, Graph: &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{vinfo("h", onnx.Float16, 2), vinfo("ids", onnx.Int64, 2)},
+		Outputs: []*onnx.ValueInfo{
+			{Name: "f", ElemType: onnx.Float}, {Name: "h2", ElemType: onnx.Float16}, {Name: "ids2", ElemType: onnx.Int64},
+		},
+		Nodes: []*onnx.Node{
+			{Name: "widen", OpType: "Cast", Inputs: []string{"h"}, Outputs: []string{"f"}, Attributes: []*onnx.Attribute{attrInt("to", int64(onnx.Float))}},
+			{Name: "twice", OpType: "Add", Inputs: []string{"h", "h"}, Outputs: []string{"h2"}},
+			{Name: "neg", OpType: "Neg", Inputs: []string{"ids"}, Outputs: []string{"ids2"}},
+		},
+	}}
+	s, err := NewSession(context.Background(), m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	feeds := map[string]*Tensor{
+		"h":   {DType: onnx.Float, Shape: []int{2}, Float32: []float32{1.0 / 3, 70000}},
+		"ids": {DType: onnx.Int32, Shape: []int{2}, Int32: []int32{7, -3}},
+	}
+	out, err := s.Run(context.Background(), feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := out["f"]; f.DType != onnx.Float || f.Float32[0] != 0.333251953125 || !math.IsInf(float64(f.Float32[1]), 1) {
+		t.Errorf("f = %v %v, want float [0.333251953125 +Inf]", graph.DTypeName(f.DType), f.Float32)
+	}
+	// 2 × 0.333251953125 = 0.66650390625 is exact in half precision.
+	if h := out["h2"]; h.DType != onnx.Float16 || h.Float32[0] != 0.66650390625 {
+		t.Errorf("h2 = %v %v, want float16 0.66650390625", graph.DTypeName(h.DType), h.Float32)
+	}
+	if ids := out["ids2"]; ids.DType != onnx.Int64 || ids.Int64[0] != -7 || ids.Int64[1] != 3 {
+		t.Errorf("ids2 = %v %v, want int64 [-7 3]", graph.DTypeName(ids.DType), ids.Int64)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(context.Background(), feeds); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Run after Close: %v, want a closed-session error", err)
 	}
 }

@@ -109,17 +109,30 @@ func (s *Session) Outputs() []*onnx.ValueInfo { return s.g.Outputs }
 // Graph returns the optimised graph the session runs.
 func (s *Session) Graph() *graph.Graph { return s.g }
 
-// Close releases the model file when the session opened it.
+// Close waits for runs in progress, then releases the worker threads and,
+// when the session opened it, the model file (whose memory the weights
+// alias). Runs after Close fail.
 func (s *Session) Close() error {
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
 	s.closed = true
 	s.plans = map[string]*planEntry{}
 	s.mu.Unlock()
-	s.env.Pool.Close()
-	if s.owned && s.model != nil {
-		return s.model.Close()
+	for i := 0; i < cap(s.sem); i++ {
+		s.sem <- struct{}{} // every slot: no run is in progress
 	}
-	return nil
+	s.env.Pool.Close()
+	var err error
+	if s.owned && s.model != nil {
+		err = s.model.Close()
+	}
+	for i := 0; i < cap(s.sem); i++ {
+		<-s.sem // let runs waiting for a slot see that the session is closed
+	}
+	return err
 }
 
 // Run computes every graph output from inputs (one entry per graph
@@ -157,6 +170,12 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor) (map[strin
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.sem }()
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, errors.New("session is closed")
+	}
 	m, err := e.acquire(s.env)
 	if err != nil {
 		return nil, err
