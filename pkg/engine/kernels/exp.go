@@ -96,12 +96,15 @@ func QuickGELU(dst, src []float32) {
 // Sigmoid sets dst[i] = 1/(1+exp(−src[i])); dst may be src.
 func Sigmoid(dst, src []float32) {
 	dst = dst[:len(src)]
-	for i, x := range src {
-		dst[i] = -x
+	n := 0
+	if hasAVX2FMA {
+		n = len(src) &^ 7
+		if n > 0 {
+			sigmoidAVX2(&dst[0], &src[0], n)
+		}
 	}
-	Exp(dst, dst)
-	for i, e := range dst {
-		dst[i] = 1 / (1 + e)
+	for i := n; i < len(src); i++ {
+		dst[i] = 1 / (1 + ExpF32(-src[i]))
 	}
 }
 

@@ -119,3 +119,33 @@ qgloop:
 qgdone:
 	VZEROUPPER
 	RET
+
+// func sigmoidAVX2(dst, src *float32, n int)
+// dst = 1 / (1 + exp(-x)); n a multiple of 8.
+DATA sigmoidConsts<>+0(SB)/4, $0xbf800000 // -1
+GLOBL sigmoidConsts<>(SB), RODATA|NOPTR, $4
+
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   sgdone
+	LOADEXPCONSTS
+
+sgloop:
+	VMOVUPS (SI), Y0
+	VBROADCASTSS sigmoidConsts<>+0(SB), Y1
+	VMULPS Y1, Y0, Y0
+	EXP8
+	VADDPS Y13, Y0, Y0
+	VDIVPS Y0, Y13, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  sgloop
+
+sgdone:
+	VZEROUPPER
+	RET

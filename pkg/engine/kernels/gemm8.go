@@ -91,11 +91,12 @@ func (pb *PackedB8) block(p0 int) []int16 {
 	return pb.data[off : off+ceilDiv(kLen, 2)*stride]
 }
 
-// microKernel8 computes the MR×NR int32 tile C (=|+=) Σ pairs A·B from
-// kp packed pairs of k.
-type microKernel8 func(kp int, a, b []int16, c []int32, ldc int, accumulate bool)
+// microKernel8 computes the first rows rows of the MR×NR int32 tile
+// C (=|+=) Σ pairs A·B from kp packed pairs of k (see microKernel).
+type microKernel8 func(rows, kp int, a, b []int16, c []int32, ldc int, accumulate bool)
 
-func kernel8Generic(kp int, a, b []int16, c []int32, ldc int, accumulate bool) {
+// kernel8Generic is the portable reference; it always computes MR rows.
+func kernel8Generic(_, kp int, a, b []int16, c []int32, ldc int, accumulate bool) {
 	var acc [gemmMR][gemmNR]int32
 	a = a[:kp*gemmMR*2]
 	b = b[:kp*gemmNR*2]
@@ -221,10 +222,10 @@ func (g *gemm8Run) work(t int) {
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
 					if rows == gemmMR && cols == gemmNR {
-						g.kern(pairs, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate)
+						g.kern(gemmMR, pairs, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate)
 						continue
 					}
-					g.kern(pairs, ap, bp, edge[:], gemmNR, false)
+					g.kern(rows, pairs, ap, bp, edge[:], gemmNR, false)
 					for r := range rows {
 						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
 						src := edge[r*gemmNR : r*gemmNR+cols]

@@ -15,7 +15,7 @@ func TestGemmU8(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(17, 1))
 	for name, kern := range kerns {
-		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}} {
+		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {3, 20, 5}, {5, 33, 64}, {10, 17, 9}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}} {
 			m, n, k := s[0], s[1], s[2]
 			for _, signed := range []bool{false, true} {
 				for _, perColumn := range []bool{false, true} {

@@ -17,7 +17,7 @@ import (
 func main() {
 	files := map[string]string{
 		"sgemm_amd64.s":   sgemmKernels(),
-		"gemm8_amd64.s":   gemm8Kernel(),
+		"gemm8_amd64.s":   gemm8Kernels(),
 		"fmapeak_amd64.s": fmaPeak(),
 	}
 	for name, text := range files {
@@ -157,7 +157,7 @@ func sgemmKernel(a *asm, rows int) {
 	storeTile(a, rows, p(""), "VADDPS", "VMOVUPS")
 }
 
-func gemm8Kernel() string {
+func gemm8Kernels() string {
 	var a asm
 	a.l("%s", header)
 	a.l(`// func kernel8x16AVX2(k int, a, b *int16, c *int32, ldc int, accumulate bool)
@@ -167,18 +167,33 @@ func gemm8Kernel() string {
 // broadcast pair (a[r,k], a[r,k+1]); VPMADDWD forms
 // a[k]·b[k] + a[k+1]·b[k+1] per int32 lane (exact: |values| ≤ 255) into
 // Y3, added to the accumulators Y4..Y15 (row r in Y(4+2r), Y(5+2r)).
-TEXT ·kernel8x16AVX2(SB), NOSPLIT, $0-41`)
-	loadArgs(&a)
-	for r := 4; r < 16; r++ {
+//
+// kernel8rRx16AVX2 (R = 1..5) compute only the first R rows.`)
+	for rows := 6; rows >= 1; rows-- {
+		gemm8Kernel(&a, rows)
+	}
+	return a.String()
+}
+
+func gemm8Kernel(a *asm, rows int) {
+	p := func(label string) string { return fmt.Sprintf("%s8r%d", label, rows) }
+	a.l("")
+	if rows == 6 {
+		a.l("TEXT ·kernel8x16AVX2(SB), NOSPLIT, $0-41")
+	} else {
+		a.l("TEXT ·kernel8r%dx16AVX2(SB), NOSPLIT, $0-41", rows)
+	}
+	loadArgs(a)
+	for r := 4; r < 4+2*rows; r++ {
 		a.l("\tVPXOR Y%d, Y%d, Y%d", r, r, r)
 	}
 	a.l("\tTESTQ CX, CX")
-	a.l("\tJZ store")
+	a.l("\tJZ %s", p("store"))
 	a.l("")
-	a.l("loop:")
+	a.l("%s:", p("loop"))
 	a.l("\tVMOVDQU (DI), Y0")
 	a.l("\tVMOVDQU 32(DI), Y1")
-	for r := range 6 {
+	for r := range rows {
 		a.l("\tVPBROADCASTD %d(SI), Y2", 4*r)
 		a.l("\tVPMADDWD Y0, Y2, Y3")
 		a.l("\tVPADDD Y3, Y%d, Y%d", 4+2*r, 4+2*r)
@@ -188,10 +203,9 @@ TEXT ·kernel8x16AVX2(SB), NOSPLIT, $0-41`)
 	a.l("\tADDQ $24, SI")
 	a.l("\tADDQ $64, DI")
 	a.l("\tDECQ CX")
-	a.l("\tJNZ loop")
+	a.l("\tJNZ %s", p("loop"))
 	a.l("")
-	storeTile(&a, 6, "", "VPADDD", "VMOVDQU")
-	return a.String()
+	storeTile(a, rows, p(""), "VPADDD", "VMOVDQU")
 }
 
 func fmaPeak() string {
