@@ -1,0 +1,286 @@
+// Package bench implements `clip onnx bench`: time clip's engine on one
+// ONNX file with random inputs of a chosen batch size, and report time per
+// run and per item, throughput, load time, peak memory and achieved
+// GFLOP/s (the matrix FLOPs counted from the bound plan by CountFLOPs).
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/engine"
+	"github.com/clip-go/clip/pkg/engine/ops"
+)
+
+// BenchOptions are the inputs of `clip onnx bench`.
+type BenchOptions struct {
+	IO      *iostreams.IOStreams
+	Threads int
+	Format  string // table or json (jsonl is the same single object)
+
+	Model  string
+	Batch  int
+	Runs   int
+	Warmup int
+	Seq    int
+	Seed   int64
+	// Dims sets symbolic dimensions by name (name=value), before the
+	// batch/seq/image rules apply.
+	Dims []string
+	// SaveInputs, when set, is a directory that receives the random
+	// inputs as <name>.npy plus inputs.json, so another runtime (see
+	// scripts/bench/ort_bench.mjs) can time the very same inputs.
+	SaveInputs string
+}
+
+// Result is what one benchmark measured; its JSON form is the output of
+// --format json.
+type Result struct {
+	Model   string `json:"model"`
+	Batch   int    `json:"batch"`
+	Threads int    `json:"threads"`
+	Runs    int    `json:"runs"`
+	Warmup  int    `json:"warmup"`
+	// Inputs records the shapes the model ran on, by input name.
+	Inputs map[string][]int `json:"inputs"`
+
+	MedianMs       float64 `json:"median_ms"` // per run of Batch items
+	MinMs          float64 `json:"min_ms"`
+	MsPerItem      float64 `json:"ms_per_item"` // median_ms / batch
+	MinMsPerItem   float64 `json:"min_ms_per_item"`
+	ItemsPerSecond float64 `json:"items_per_second"`
+	// LoadMs is engine.Open (decode, graph checks, optimisation);
+	// FirstRunMs is the first run, which also binds shapes, fuses and
+	// lowers the graph for this batch size.
+	LoadMs     float64 `json:"load_ms"`
+	FirstRunMs float64 `json:"first_run_ms"`
+	// PeakRSSBytes is the process's peak resident set (VmHWM).
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
+	// GFLOPs is the counted matrix work per item; GFLOPsPerSecond is the
+	// rate achieved at the median run time.
+	GFLOPs          float64            `json:"gflops"`
+	GFLOPsPerSecond float64            `json:"gflops_per_second"`
+	GFLOPsByOp      map[string]float64 `json:"gflops_by_op"` // per item
+	// AllocsPerRun and BytesPerRun are Go heap allocations during the
+	// timed runs, averaged.
+	AllocsPerRun float64 `json:"allocs_per_run"`
+	BytesPerRun  float64 `json:"bytes_per_run"`
+}
+
+// NewCmdBench returns `clip onnx bench`. runF replaces benchRun in tests.
+func NewCmdBench(f *cmdutil.Factory, runF func(*BenchOptions) error) *cobra.Command {
+	opts := &BenchOptions{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "bench MODEL.onnx [--batch N] [--runs R] [--warmup W] [--seq L]",
+		Short: "Time clip's engine on an ONNX file with random inputs",
+		Long: `Time clip's engine on an ONNX file. Inputs are random, shaped from the
+graph's declared inputs: a symbolic first (batch) dimension becomes --batch,
+other symbolic dimensions --seq. Floats come from a seeded standard normal;
+integer token ids are small valid ids (the vocabulary size is read from the
+embedding table) starting with the start token and ending with the end
+token, the largest id, as CLIP's argmax pooling expects; inputs named like
+*mask* are all ones.
+
+After --warmup runs (the first also compiles the graph for the shapes),
+--runs timed runs follow. Reported: median and fastest time per run and per
+item, items/s, load time (engine.Open), peak RSS, the matrix work per item
+(2·M·N·K per MatMul/Gemm/Linear, 2·Cout·Cin/g·kh·kw·Hout·Wout per Conv,
+integer variants included) and the GFLOP/s achieved at the median.
+Use --threads to set the cores used and --format json for one JSON object.`,
+		Example: `  clip onnx bench onnx/vision_model.onnx --batch 8 --runs 10
+  clip onnx bench onnx/text_model.onnx --batch 8 --seq 77 --threads 2 --format json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Model = args[0]
+			opts.Threads = f.Threads()
+			switch f.Globals.Format {
+			case "", cmdutil.FormatTable:
+				opts.Format = cmdutil.FormatTable
+			case cmdutil.FormatJSON, cmdutil.FormatJSONL:
+				opts.Format = cmdutil.FormatJSON
+			default:
+				return cmdutil.UsageErrorf("--format %q: bench prints table or json", f.Globals.Format)
+			}
+			if opts.Batch < 1 || opts.Runs < 1 || opts.Warmup < 0 || opts.Seq < 1 {
+				return cmdutil.UsageErrorf("--batch, --runs and --seq must be at least 1 and --warmup at least 0")
+			}
+			if _, err := parseDims(opts.Dims); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return benchRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVarP(&opts.Batch, "batch", "b", 1, "items per run (the value of symbolic batch dimensions)")
+	fl.IntVarP(&opts.Runs, "runs", "n", 10, "timed runs")
+	fl.IntVar(&opts.Warmup, "warmup", 2, "untimed runs first (the first compiles the graph)")
+	fl.IntVar(&opts.Seq, "seq", 77, "value of other symbolic dimensions (sequence length)")
+	fl.Int64Var(&opts.Seed, "seed", 1, "seed of the random inputs")
+	fl.StringArrayVar(&opts.Dims, "dim", nil, "value of a symbolic dimension, as name=value (repeatable; overrides the rules above)")
+	fl.StringVar(&opts.SaveInputs, "save-inputs", "", "also write the random inputs to this directory (<name>.npy and inputs.json)")
+	return cmd
+}
+
+func benchRun(ctx context.Context, opts *BenchOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	r, err := Measure(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if opts.Format == cmdutil.FormatJSON {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	printTable(opts.IO, r)
+	return nil
+}
+
+// Measure loads the model, runs the warm-up and the timed runs and
+// returns what was measured. Errors carry cmdutil exit codes.
+func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
+	t0 := time.Now()
+	s, err := engine.Open(ctx, opts.Model, engine.Options{Threads: opts.Threads})
+	if err != nil {
+		return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	}
+	defer s.Close()
+	loadMs := msSince(t0)
+
+	dims, err := parseDims(opts.Dims)
+	if err != nil {
+		return nil, err
+	}
+	feeds, items, err := RandomInputs(s.Graph(), InputSpec{Batch: opts.Batch, Seq: opts.Seq, Seed: opts.Seed,
+		Dims: dims, ImageSize: imageSizeNear(opts.Model)})
+	if err != nil {
+		return nil, cmdutil.NewExitError(cmdutil.ExitUsage, fmt.Errorf("%s: %w", opts.Model, err))
+	}
+	if opts.SaveInputs != "" {
+		if err := saveInputs(opts.SaveInputs, feeds); err != nil {
+			return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+		}
+	}
+	if items != opts.Batch {
+		fmt.Fprintf(opts.IO.ErrOut, "%s: the batch dimension is fixed at %d; timing %d items per run, not --batch %d\n",
+			opts.Model, items, items, opts.Batch)
+	}
+	shapes := map[string][]int{}
+	for name, t := range feeds {
+		shapes[name] = t.Shape
+	}
+	// Count on the plan the engine runs: bound to these shapes, fused.
+	plan, err := s.Graph().Bind(ctx, shapes, nil, ops.Eval)
+	if err != nil {
+		return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("%s: %w", opts.Model, err))
+	}
+	plan.Fuse()
+	flops := CountFLOPs(plan)
+
+	run := func() (float64, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		t := time.Now()
+		if _, err := s.Run(ctx, feeds); err != nil {
+			return 0, cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("%s: %w", opts.Model, err))
+		}
+		return msSince(t), nil
+	}
+	var firstMs float64
+	for i := 0; i < max(opts.Warmup, 1); i++ {
+		ms, err := run()
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			firstMs = ms
+		}
+	}
+	// Without a requested warm-up, the compiling first run above is the
+	// only untimed one.
+	times := make([]float64, 0, opts.Runs)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < opts.Runs; i++ {
+		ms, err := run()
+		if err != nil {
+			return nil, err
+		}
+		times = append(times, ms)
+	}
+	runtime.ReadMemStats(&after)
+
+	slices.Sort(times)
+	med := median(times)
+	res := &Result{
+		Model:          opts.Model,
+		Batch:          items,
+		Threads:        opts.Threads,
+		Runs:           opts.Runs,
+		Warmup:         opts.Warmup,
+		Inputs:         shapes,
+		MedianMs:       med,
+		MinMs:          times[0],
+		MsPerItem:      med / float64(items),
+		MinMsPerItem:   times[0] / float64(items),
+		ItemsPerSecond: float64(items) * 1000 / med,
+		LoadMs:         loadMs,
+		FirstRunMs:     firstMs,
+		PeakRSSBytes:   PeakRSSBytes(),
+		GFLOPs:         flops.Total / float64(items) / 1e9,
+		GFLOPsByOp:     map[string]float64{},
+		AllocsPerRun:   float64(after.Mallocs-before.Mallocs) / float64(opts.Runs),
+		BytesPerRun:    float64(after.TotalAlloc-before.TotalAlloc) / float64(opts.Runs),
+	}
+	if med > 0 {
+		res.GFLOPsPerSecond = flops.Total / (med / 1000) / 1e9
+	}
+	for op, f := range flops.ByOp {
+		res.GFLOPsByOp[op] = f / float64(items) / 1e9
+	}
+	return res, nil
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Nanoseconds()) / 1e6 }
+
+// median of sorted values.
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+func printTable(io *iostreams.IOStreams, r *Result) {
+	w := io.Out
+	var ins []string
+	for name, sh := range r.Inputs {
+		ins = append(ins, fmt.Sprintf("%s%v", name, sh))
+	}
+	slices.Sort(ins)
+	fmt.Fprintf(w, "model       %s\n", r.Model)
+	fmt.Fprintf(w, "inputs      %s\n", strings.Join(ins, " "))
+	fmt.Fprintf(w, "setup       batch %d, %d threads, %d warm-up + %d timed runs\n", r.Batch, r.Threads, r.Warmup, r.Runs)
+	fmt.Fprintf(w, "load        %.0f ms (engine.Open); first run %.0f ms (compiles for these shapes)\n", r.LoadMs, r.FirstRunMs)
+	fmt.Fprintf(w, "per run     median %.2f ms, min %.2f ms\n", r.MedianMs, r.MinMs)
+	fmt.Fprintf(w, "per item    median %.2f ms, min %.2f ms; %.2f items/s\n", r.MsPerItem, r.MinMsPerItem, r.ItemsPerSecond)
+	fmt.Fprintf(w, "compute     %.3f GFLOP/item (matrix products), %.1f GFLOP/s at the median\n", r.GFLOPs, r.GFLOPsPerSecond)
+	fmt.Fprintf(w, "peak RSS    %.1f MiB\n", float64(r.PeakRSSBytes)/(1<<20))
+	fmt.Fprintf(w, "Go heap     %.0f allocations, %.2f MiB per run\n", r.AllocsPerRun, r.BytesPerRun/(1<<20))
+}

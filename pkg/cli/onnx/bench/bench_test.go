@@ -1,0 +1,299 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/engine/ops"
+	"github.com/clip-go/clip/pkg/graph"
+	"github.com/clip-go/clip/pkg/npy"
+	"github.com/clip-go/clip/pkg/onnx"
+)
+
+// tinyDir is the trained tiny CLIP made by scripts/fixtures (make fixtures).
+var tinyDir = filepath.Join("..", "..", "..", "..", "testdata", "models", "tiny-shapes")
+
+func needTiny(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(tinyDir, "onnx", "vision_model.onnx")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("tiny fixture missing (%v); run make fixtures", err)
+		}
+		t.Skipf("tiny fixture missing (%v); run make fixtures", err)
+	}
+}
+
+// tinyConfig is the part of the fixture's Hugging Face config.json that
+// fixes the models' matrix shapes.
+type tinyConfig struct {
+	ProjectionDim int `json:"projection_dim"`
+	TextConfig    struct {
+		Hidden       int `json:"hidden_size"`
+		Intermediate int `json:"intermediate_size"`
+		Layers       int `json:"num_hidden_layers"`
+		MaxPositions int `json:"max_position_embeddings"`
+		VocabSize    int `json:"vocab_size"`
+		BOS          int `json:"bos_token_id"`
+		EOS          int `json:"eos_token_id"`
+	} `json:"text_config"`
+	VisionConfig struct {
+		Hidden       int `json:"hidden_size"`
+		Intermediate int `json:"intermediate_size"`
+		Layers       int `json:"num_hidden_layers"`
+		ImageSize    int `json:"image_size"`
+		PatchSize    int `json:"patch_size"`
+		Channels     int `json:"num_channels"`
+	} `json:"vision_config"`
+}
+
+func readTinyConfig(t *testing.T) tinyConfig {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(tinyDir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c tinyConfig
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// encoderFLOPs is the textbook count of a pre-LN transformer encoder over
+// tokens positions: per layer the Q, K, V and output projections
+// (4·2·T·H·H), the MLP (2·2·T·H·I) and the two attention products
+// (2·2·T·T·H summed over heads).
+func encoderFLOPs(tokens, hidden, inter, layers int) float64 {
+	T, H, I := float64(tokens), float64(hidden), float64(inter)
+	return float64(layers) * (4*2*T*H*H + 2*2*T*H*I + 2*2*T*T*H)
+}
+
+func runBench(t *testing.T, args ...string) (*Result, error) {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{Format: "json", Threads: 1},
+		Getenv: func(string) string { return "" }}
+	cmd := NewCmdBench(f, nil)
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetContext(context.Background())
+	if err := cmd.Execute(); err != nil {
+		return nil, err
+	}
+	var r Result
+	dec := json.NewDecoder(out)
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s\nstderr: %s", err, out.String(), errOut.String())
+	}
+	if dec.More() {
+		t.Fatalf("more than one JSON value in the output")
+	}
+	return &r, nil
+}
+
+func near(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Max(math.Abs(a), math.Abs(b)) }
+
+// checkSane checks the relations between the reported fields that hold
+// whatever the machine's speed.
+func checkSane(t *testing.T, r *Result, batch, runs int) {
+	t.Helper()
+	if r.Batch != batch || r.Runs != runs || r.Threads != 1 {
+		t.Errorf("batch/runs/threads = %d/%d/%d, want %d/%d/1", r.Batch, r.Runs, r.Threads, batch, runs)
+	}
+	if !(r.MinMs > 0 && r.MinMs <= r.MedianMs) {
+		t.Errorf("min_ms %v, median_ms %v: want 0 < min <= median", r.MinMs, r.MedianMs)
+	}
+	if !near(r.MsPerItem, r.MedianMs/float64(batch), 1e-9) {
+		t.Errorf("ms_per_item %v, want median_ms/batch = %v", r.MsPerItem, r.MedianMs/float64(batch))
+	}
+	if !near(r.ItemsPerSecond, 1000/r.MsPerItem, 1e-9) {
+		t.Errorf("items_per_second %v, want 1000/ms_per_item = %v", r.ItemsPerSecond, 1000/r.MsPerItem)
+	}
+	if !near(r.GFLOPsPerSecond, r.GFLOPs*float64(batch)/(r.MedianMs/1000), 1e-9) {
+		t.Errorf("gflops_per_second %v, want gflops·batch/median = %v", r.GFLOPsPerSecond, r.GFLOPs*float64(batch)/(r.MedianMs/1000))
+	}
+	if r.LoadMs <= 0 || r.FirstRunMs <= 0 {
+		t.Errorf("load_ms %v, first_run_ms %v: want both > 0", r.LoadMs, r.FirstRunMs)
+	}
+	// Any Go process with a loaded model holds megabytes; far below
+	// that the figure would be in the wrong unit.
+	if r.PeakRSSBytes < 4<<20 || r.PeakRSSBytes > 64<<30 {
+		t.Errorf("peak_rss_bytes %d is not a plausible byte count", r.PeakRSSBytes)
+	}
+}
+
+func TestBenchJSONTinyVision(t *testing.T) {
+	needTiny(t)
+	c := readTinyConfig(t).VisionConfig
+	model := filepath.Join(tinyDir, "onnx", "vision_model.onnx")
+	r, err := runBench(t, model, "--batch", "2", "--runs", "3", "--warmup", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSane(t, r, 2, 3)
+	if r.Model != model {
+		t.Errorf("model %q, want %q", r.Model, model)
+	}
+	// The symbolic [batch, channels, height, width] input is sized from
+	// --batch, the patch Conv and config.json.
+	want := []int{2, c.Channels, c.ImageSize, c.ImageSize}
+	if got := r.Inputs["pixel_values"]; len(got) != 4 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] || got[3] != want[3] {
+		t.Errorf("pixel_values shape %v, want %v", got, want)
+	}
+	// Hand count from config.json: the patch Conv, the encoder over
+	// patches+CLS, the projection of the pooled token.
+	p := c.ImageSize / c.PatchSize
+	conv := 2 * float64(c.Hidden*c.Channels*c.PatchSize*c.PatchSize*p*p)
+	proj := 2 * float64(c.Hidden*readTinyConfig(t).ProjectionDim)
+	wantFLOPs := conv + encoderFLOPs(p*p+1, c.Hidden, c.Intermediate, c.Layers) + proj
+	if !near(r.GFLOPs*1e9, wantFLOPs, 1e-9) {
+		t.Errorf("gflops %v, hand count %v", r.GFLOPs, wantFLOPs/1e9)
+	}
+}
+
+func TestBenchJSONTinyTextIDs(t *testing.T) {
+	needTiny(t)
+	cfg := readTinyConfig(t)
+	c := cfg.TextConfig
+	model := filepath.Join(tinyDir, "onnx", "text_model.onnx")
+	dir := t.TempDir()
+	r, err := runBench(t, model, "--batch", "3", "--runs", "2", "--seq", "9", "--save-inputs", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSane(t, r, 3, 2)
+	wantFLOPs := encoderFLOPs(9, c.Hidden, c.Intermediate, c.Layers) + 2*float64(c.Hidden*cfg.ProjectionDim)
+	if !near(r.GFLOPs*1e9, wantFLOPs, 1e-9) {
+		t.Errorf("gflops %v, hand count %v", r.GFLOPs, wantFLOPs/1e9)
+	}
+	// The saved ids: every row starts with the tokenizer's start token and
+	// ends with its end token (the vocabulary's last id), ordinary ids
+	// between.
+	b, err := os.ReadFile(filepath.Join(dir, "inputs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index map[string]struct {
+		File  string `json:"file"`
+		Shape []int  `json:"shape"`
+	}
+	if err := json.Unmarshal(b, &index); err != nil {
+		t.Fatal(err)
+	}
+	a, err := npy.ReadFile(filepath.Join(dir, index["input_ids"].File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, ok := a.Data.([]int64)
+	if !ok || len(ids) != 3*9 {
+		t.Fatalf("input_ids: %T of %d values, want 27 int64", a.Data, a.Len())
+	}
+	for row := 0; row < 3; row++ {
+		r := ids[row*9 : row*9+9]
+		if r[0] != int64(c.BOS) || r[8] != int64(c.EOS) {
+			t.Errorf("row %d = %v: want start %d and end %d", row, r, c.BOS, c.EOS)
+		}
+		for _, id := range r[1:8] {
+			if id < 0 || id >= int64(c.BOS) {
+				t.Errorf("row %d = %v: ordinary id %d outside [0, %d)", row, r, id, c.BOS)
+			}
+		}
+	}
+}
+
+func TestBenchUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"m.onnx", "--batch", "0"},
+		{"m.onnx", "--runs", "0"},
+		{"m.onnx", "--dim", "height"},
+	} {
+		_, err := runBench(t, args...)
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+			t.Errorf("%v: exit code %d (%v), want %d", args, cmdutil.ExitCode(err), err, cmdutil.ExitUsage)
+		}
+	}
+	_, err := runBench(t, filepath.Join(t.TempDir(), "missing.onnx"))
+	var ee *cmdutil.ExitError
+	if !errors.As(err, &ee) || ee.Code != cmdutil.ExitRuntime {
+		t.Errorf("missing model: %v, want exit code %d", err, cmdutil.ExitRuntime)
+	}
+}
+
+// TestCountFLOPsHandCount binds a small graph (batched MatMul by a
+// constant, grouped strided Conv, Gemm with transA) and checks the count,
+// before and after fusion, against the products worked out by hand.
+func TestCountFLOPsHandCount(t *testing.T) {
+	f32 := func(name string, dims ...int64) *onnx.Tensor {
+		n := int64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		return &onnx.Tensor{Name: name, DataType: onnx.Float, Dims: dims, Float32: make([]float32, n)}
+	}
+	vi := func(name string, dims ...int64) *onnx.ValueInfo {
+		v := &onnx.ValueInfo{Name: name, Kind: "tensor", ElemType: onnx.Float}
+		for _, d := range dims {
+			v.Shape = append(v.Shape, onnx.Dim{Value: d})
+		}
+		return v
+	}
+	ints := func(name string, v ...int64) *onnx.Attribute {
+		return &onnx.Attribute{Name: name, Type: onnx.AttrInts, Ints: v}
+	}
+	m := &onnx.Model{
+		IRVersion:    8,
+		OpsetImports: []onnx.OpsetImport{{Domain: "", Version: 14}},
+		Graph: &onnx.Graph{
+			Initializers: []*onnx.Tensor{f32("B", 4, 5), f32("W", 4, 1, 3, 3), f32("G", 6, 7)},
+			Inputs:       []*onnx.ValueInfo{vi("A", 2, 3, 4), vi("X", 1, 2, 9, 9), vi("GA", 6, 3)},
+			Outputs:      []*onnx.ValueInfo{vi("Y", 2, 3, 5), vi("Z", 1, 4, 5, 5), vi("GY", 3, 7)},
+			Nodes: []*onnx.Node{
+				{Name: "mm", OpType: "MatMul", Inputs: []string{"A", "B"}, Outputs: []string{"Y"}},
+				{Name: "conv", OpType: "Conv", Inputs: []string{"X", "W"}, Outputs: []string{"Z"}, Attributes: []*onnx.Attribute{
+					{Name: "group", Type: onnx.AttrInt, I: 2}, ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), ints("kernel_shape", 3, 3)}},
+				{Name: "gemm", OpType: "Gemm", Inputs: []string{"GA", "G"}, Outputs: []string{"GY"}, Attributes: []*onnx.Attribute{
+					{Name: "transA", Type: onnx.AttrInt, I: 1}}},
+			},
+		},
+	}
+	// MatMul [2,3,4]·[4,5]: 2·3 rows × 5 columns × 4 multiply-adds.
+	const matmul = 2 * (2 * 3) * 5 * 4 // 240
+	// Conv: 2 input channels in 2 groups → 1 channel per group; 4 output
+	// channels; 3×3 kernel; (9+1+1−3)/2+1 = 5 → 5×5 outputs.
+	const conv = 2 * 4 * 1 * 3 * 3 * 5 * 5 // 1800
+	// Gemm: Aᵀ is [3,6], B [6,7] → [3,7] with K = 6.
+	const gemm = 2 * 3 * 7 * 6 // 252
+	g, err := graph.FromModel(m, ops.Supported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := g.Bind(context.Background(), map[string][]int{"A": {2, 3, 4}, "X": {1, 2, 9, 9}, "GA": {6, 3}}, nil, ops.Eval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(stage string, c FLOPCount) {
+		t.Helper()
+		if c.Total != matmul+conv+gemm {
+			t.Errorf("%s: total %v, want %d", stage, c.Total, matmul+conv+gemm)
+		}
+		if c.ByOp["Conv"] != conv || c.ByOp["Gemm"] != gemm || c.ByOp["MatMul"]+c.ByOp[graph.OpLinear] != matmul {
+			t.Errorf("%s: by op %v, want Conv %d, Gemm %d, MatMul/Linear %d", stage, c.ByOp, conv, gemm, matmul)
+		}
+	}
+	check("unfused", CountFLOPs(plan))
+	made := plan.Fuse()
+	c := CountFLOPs(plan)
+	check("fused", c)
+	if made["Linear"] > 0 && c.ByOp[graph.OpLinear] != matmul {
+		t.Errorf("fusion made a Linear step but it counts %v FLOPs, want %d", c.ByOp[graph.OpLinear], matmul)
+	}
+}
