@@ -578,18 +578,29 @@ func (d *jpegDecoder) decodeAC(c *jcomp, blk []int16, ss, se, al int) error {
 	}
 	h := d.ac[c.ta]
 	for k := ss; k <= se; k++ {
-		rs, err := d.huff(h)
-		if err != nil {
-			return err
+		// One refill per coefficient: >= 32 bits cover a code (<= 16 bits)
+		// and its value (<= 15 bits), so the hot path below never checks.
+		if d.nbits < 32 {
+			if err := d.fill(); err != nil {
+				return err
+			}
+		}
+		var rs uint8
+		if e := h.lookup[(d.acc>>uint(d.nbits-9))&511]; e != 0 {
+			d.nbits -= int(e >> 8)
+			rs = uint8(e)
+		} else {
+			var err error
+			if rs, err = d.huff(h); err != nil {
+				return err
+			}
 		}
 		r, s := int(rs>>4), int(rs&15)
 		if s != 0 {
 			k += r
-			v, err := d.receiveExtend(s)
-			if err != nil {
-				return err
-			}
-			blk[zigzag[min(k, 64+15)]] = int16(v << al)
+			d.nbits -= s
+			v := int32(d.acc>>uint(d.nbits)) & (1<<s - 1)
+			blk[zigzag[min(k, 64+15)]] = int16(extend(v, s) << al)
 		} else {
 			if r != 15 {
 				if d.progressive {
