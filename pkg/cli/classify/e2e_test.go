@@ -292,9 +292,9 @@ func TestClassifySummaryCacheShardsAndStdin(t *testing.T) {
 		Model struct {
 			Files []struct{ Path, SHA256 string }
 		} `json:"model"`
-		Counts    map[string]any `json:"counts"`
+		Counts    map[string]any              `json:"counts"`
 		TextCache struct{ Hits, Encoded int } `json:"text_cache"`
-		Threads   int            `json:"threads"`
+		Threads   int                         `json:"threads"`
 	}
 	read := func() {
 		b, err := os.ReadFile(sum)
