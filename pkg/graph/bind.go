@@ -59,6 +59,8 @@ type Params struct {
 	HasMinMax  bool
 	Value      *Tensor // ConstantOfShape fill value
 	Act        int     // OpLinear activation (ActNone, ActQuickGELU)
+	Heads      int     // OpAttention
+	Scale      float32 // OpAttention
 }
 
 // Plan is a graph bound to concrete input shapes.

@@ -14,6 +14,11 @@ const (
 	OpLinear = "clip.Linear"
 	// OpQuickGELU is x·sigmoid(1.702·x). In: X.
 	OpQuickGELU = "clip.QuickGELU"
+	// OpAttention is multi-head attention over Q, K, V of shape [B, S, E]
+	// (E = Params.Heads × head size): softmax(Q·Kᵀ·Params.Scale + mask)·V
+	// per head, output [B, S, E]. In: Q, K, V, mask ([S, S] or [B, S, S]
+	// values, or nil).
+	OpAttention = "clip.Attention"
 )
 
 // Activations of OpLinear (Params.Act).
@@ -25,7 +30,9 @@ const (
 // Fuse rewrites the plan's float32 steps into larger ones, in this order:
 // the decomposed LayerNorm pattern (ReduceMean, Sub, Pow, ReduceMean, Add,
 // Sqrt, Div, Mul, Add) into one LayerNormalization; x·sigmoid(1.702·x)
-// into OpQuickGELU; MatMul by a constant matrix, with the bias Add, a
+// into OpQuickGELU; the multi-head attention block exporters write as
+// Reshape/Transpose/MatMul/Softmax/MatMul/Transpose/Reshape (with one
+// optional additive mask) into OpAttention; MatMul by a constant matrix, with the bias Add, a
 // following QuickGELU and a residual Add when present, into OpLinear.
 // Interior values used elsewhere (or graph outputs) block a fusion. Half-
 // precision steps are left alone: their per-op rounding is part of the
@@ -49,6 +56,12 @@ func (p *Plan) Fuse() map[string]int {
 	for _, s := range p.Steps {
 		if f.linear(s) {
 			made["Linear"]++
+		}
+	}
+	f.commit()
+	for _, s := range p.Steps {
+		if f.attention(s) {
+			made["Attention"]++
 		}
 	}
 	f.commit()
@@ -319,6 +332,129 @@ func sameShape(a, b []int) bool {
 		if a[i] != b[i] {
 			return false
 		}
+	}
+	return true
+}
+
+func isPerm(p []int, want ...int) bool {
+	if len(p) != len(want) {
+		return false
+	}
+	for i := range p {
+		if p[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// heads undoes the head split of one attention operand: v3 [B·H, S, D]
+// must come from Reshape(Transpose₀₂₁₃(Reshape(x [B, S, H·D] → [B, S, H, D])))
+// and the chain's steps are returned with x.
+func (f *fuser) heads(v3 *Value, b, s, h, d int) (*Value, []*Step) {
+	r3 := f.producer(v3, "Reshape", 1)
+	if r3 == nil || !sameShape(v3.Shape, []int{b * h, s, d}) {
+		return nil, nil
+	}
+	tr := f.producer(r3.In[0], "Transpose", 1)
+	if tr == nil || !isPerm(tr.P.Perm, 0, 2, 1, 3) {
+		return nil, nil
+	}
+	r4 := f.producer(tr.In[0], "Reshape", 1)
+	if r4 == nil || !sameShape(r4.Out[0].Shape, []int{b, s, h, d}) || !isF32(r4.In[0]) || !sameShape(r4.In[0].Shape, []int{b, s, h * d}) {
+		return nil, nil
+	}
+	return r4.In[0], []*Step{r3, tr, r4}
+}
+
+func (f *fuser) attention(r9 *Step) bool {
+	if f.removed[r9] || f.replace[r9] != nil || r9.Node.Op != "Reshape" || len(r9.Out[0].Shape) != 3 || !isF32(r9.Out[0]) {
+		return false
+	}
+	b, s, e := r9.Out[0].Shape[0], r9.Out[0].Shape[1], r9.Out[0].Shape[2]
+	t4 := f.producer(r9.In[0], "Transpose", 1)
+	if t4 == nil || !isPerm(t4.P.Perm, 0, 2, 1, 3) {
+		return false
+	}
+	r8 := f.producer(t4.In[0], "Reshape", 1)
+	if r8 == nil || len(r8.Out[0].Shape) != 4 {
+		return false
+	}
+	h, d := r8.Out[0].Shape[1], r8.Out[0].Shape[3]
+	if !sameShape(r8.Out[0].Shape, []int{b, h, s, d}) || h*d != e {
+		return false
+	}
+	mm2 := f.producer(r8.In[0], "MatMul", 1)
+	if mm2 == nil || !sameShape(mm2.Out[0].Shape, []int{b * h, s, d}) {
+		return false
+	}
+	sm := f.producer(mm2.In[0], "Softmax", 1)
+	if sm == nil || sm.P.Axis != 2 || !sameShape(sm.Out[0].Shape, []int{b * h, s, s}) {
+		return false
+	}
+	chain := []*Step{t4, r8, mm2, sm}
+	scores := sm.In[0]
+	var mask *Value
+	// Optional mask: Reshape(Add(Reshape(scores → [B, H, S, S]), mask) → [B·H, S, S]).
+	if r7 := f.producer(scores, "Reshape", 1); r7 != nil {
+		add := f.producer(r7.In[0], "Add", 1)
+		if add == nil || !sameShape(add.Out[0].Shape, []int{b, h, s, s}) {
+			return false
+		}
+		var r6 *Step
+		for i := 0; i < 2; i++ {
+			if r := f.producer(add.In[i], "Reshape", 1); r != nil && sameShape(r.Out[0].Shape, []int{b, h, s, s}) {
+				r6, mask = r, add.In[1-i]
+			}
+		}
+		if r6 == nil || !isF32(mask) {
+			return false
+		}
+		ms := mask.Shape
+		switch {
+		case sameShape(ms, []int{s, s}), sameShape(ms, []int{1, 1, s, s}), sameShape(ms, []int{1, s, s}):
+		case sameShape(ms, []int{b, 1, s, s}):
+		default:
+			return false
+		}
+		chain = append(chain, r7, add, r6)
+		scores = r6.In[0]
+	}
+	mm1 := f.producer(scores, "MatMul", 1)
+	if mm1 == nil || !sameShape(mm1.Out[0].Shape, []int{b * h, s, s}) {
+		return false
+	}
+	kt := f.producer(mm1.In[1], "Transpose", 1)
+	if kt == nil || !isPerm(kt.P.Perm, 0, 2, 1) {
+		return false
+	}
+	chain = append(chain, mm1, kt)
+	scale := 1.0
+	q, qs := f.heads(mm1.In[0], b, s, h, d)
+	k, ks := f.heads(kt.In[0], b, s, h, d)
+	v, vs := f.heads(mm2.In[1], b, s, h, d)
+	if q == nil || k == nil || v == nil {
+		return false
+	}
+	chain = append(append(append(chain, qs...), ks...), vs...)
+	// The exporters scale Q before the product: Mul(q, const).
+	if mul := f.producer(q, "Mul", 1); mul != nil {
+		for i := 0; i < 2; i++ {
+			if c, ok := scalar(mul.In[i]); ok && isF32(mul.In[1-i]) && sameShape(mul.In[1-i].Shape, q.Shape) {
+				scale, q = c, mul.In[1-i]
+				chain = append(chain, mul)
+				break
+			}
+		}
+	}
+	for _, st := range chain {
+		f.removed[st] = true
+	}
+	f.replace[r9] = &Step{
+		Node: &Node{Name: r9.Node.Name + "/fused_Attention", Op: OpAttention},
+		In:   []*Value{q, k, v, mask},
+		Out:  []*Value{r9.Out[0]},
+		P:    Params{Heads: h, Scale: float32(scale)},
 	}
 	return true
 }

@@ -169,6 +169,16 @@ func eval(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
 		return convInteger(e, s, in, out[0])
 	case graph.OpLinear:
 		return e.linear(s, in, out[0])
+	case graph.OpAttention:
+		q := in[0]
+		b, sq, width := q.Shape[0], q.Shape[1], q.Shape[2]
+		sh := kernels.AttentionShape{Batch: b, Seq: sq, Heads: p.Heads, HeadDim: width / p.Heads,
+			LdQ: width, LdK: width, LdV: width, LdOut: width}
+		var mask []float32
+		if len(in) > 3 && in[3] != nil {
+			mask = in[3].Float32
+		}
+		return kernels.Attention(e.pool(), sh, q.Float32, in[1].Float32, in[2].Float32, p.Scale, mask, false, out[0].Float32)
 	case graph.OpQuickGELU:
 		kernels.QuickGELU(out[0].Float32, in[0].Float32)
 		return nil
