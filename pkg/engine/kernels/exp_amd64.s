@@ -149,3 +149,88 @@ sgloop:
 sgdone:
 	VZEROUPPER
 	RET
+
+// func expShiftSumAVX2(dst, src *float32, n int, shift float32) float32
+// dst[i] = exp(src[i] − shift) and returns the sum of the dst values
+// (8 lane partial sums, then reduced); n a multiple of 8. EXP8 takes every
+// register, so the partial sums live in a 32-byte local at 0(SP).
+TEXT ·expShiftSumAVX2(SB), NOSPLIT, $32-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VMOVUPS Y0, 0(SP)
+	SHRQ $3, CX
+	JZ   essreduce
+	LOADEXPCONSTS
+
+essloop:
+	VMOVUPS (SI), Y0
+	VBROADCASTSS shift+24(FP), Y1
+	VSUBPS Y1, Y0, Y0
+	EXP8
+	VMOVUPS Y0, (DI)
+	VADDPS 0(SP), Y0, Y0
+	VMOVUPS Y0, 0(SP)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  essloop
+
+essreduce:
+	VMOVUPS 0(SP), Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// func maxAVX2(x *float32, n int) float32
+// The largest of x[0:n]; n a positive multiple of 8.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	VMOVUPS (SI), Y0
+	ADDQ $32, SI
+	DECQ CX
+	JZ   maxreduce
+
+maxloop:
+	VMAXPS (SI), Y0, Y0
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  maxloop
+
+maxreduce:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VMAXPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+16(FP)
+	RET
+
+// func scaleAVX2(x *float32, n int, s float32)
+// x[i] *= s; n a multiple of 8.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS s+16(FP), Y1
+	SHRQ $3, CX
+	JZ   scdone
+
+scloop:
+	VMULPS (SI), Y1, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  scloop
+
+scdone:
+	VZEROUPPER
+	RET

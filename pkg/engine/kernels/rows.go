@@ -99,13 +99,34 @@ func Softmax(p *Pool, dst, src []float32, rows, cols int) error {
 }
 
 func softmaxRow(dst, src []float32) {
-	m := maxRow(src)
-	for i, x := range src {
-		dst[i] = x - m
+	dst = dst[:len(src)]
+	n := 0
+	if hasAVX2FMA {
+		n = len(src) &^ 7
 	}
-	Exp(dst, dst)
-	inv := 1 / sum32(dst)
-	for i := range dst {
+	if n == 0 {
+		m := maxRow(src)
+		for i, x := range src {
+			dst[i] = ExpF32(x - m)
+		}
+		inv := 1 / sum32(dst)
+		for i := range dst {
+			dst[i] *= inv
+		}
+		return
+	}
+	m := maxAVX2(&src[0], n)
+	for _, x := range src[n:] {
+		m = max(m, x)
+	}
+	sum := expShiftSumAVX2(&dst[0], &src[0], n, m)
+	for i := n; i < len(src); i++ {
+		dst[i] = ExpF32(src[i] - m)
+		sum += dst[i]
+	}
+	inv := 1 / sum
+	scaleAVX2(&dst[0], n, inv)
+	for i := n; i < len(dst); i++ {
 		dst[i] *= inv
 	}
 }

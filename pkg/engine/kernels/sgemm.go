@@ -400,7 +400,14 @@ func packBTransFull(d, b []float32, ldb, kLen int) {
 	for c := range rows {
 		rows[c] = b[c*ldb : c*ldb+kLen]
 	}
-	for p := range kLen {
+	start := 0
+	if blocks := kLen / 8; hasAVX2FMA && blocks > 0 {
+		_ = d[kLen*gemmNR-1]
+		transpose8AVX2(&d[0], gemmNR, &rows[0][0], ldb, blocks)
+		transpose8AVX2(&d[8], gemmNR, &rows[8][0], ldb, blocks)
+		start = blocks * 8
+	}
+	for p := start; p < kLen; p++ {
 		e := (*[gemmNR]float32)(d[p*gemmNR:])
 		for c := range gemmNR {
 			e[c] = rows[c][p]

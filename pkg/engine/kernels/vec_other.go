@@ -3,3 +3,7 @@
 package kernels
 
 func addAVX2(dst, src *float32, n int) { panic("kernels: no AVX2 on this architecture") }
+
+func transpose8AVX2(dst *float32, ldd int, src *float32, lds int, blocks int) {
+	panic("kernels: no AVX2 on this architecture")
+}
