@@ -152,13 +152,27 @@ func LayerNorm(p *Pool, dst, src []float32, rows, cols int, gamma, beta []float3
 
 func layerNormRow(dst, src, gamma, beta []float32, eps float32) {
 	n := float32(len(src))
-	mean := sum32(src) / n
 	// Two passes (mean, then squared deviations) avoid the cancellation of
 	// E[x²] − mean² on rows with a large mean.
-	variance := sumSqDev(src, mean) / n
+	var mean, variance float32
+	if v := len(src) &^ 31; hasAVX2FMA && v > 0 {
+		mean = (sumAVX2(&src[0], v) + sum32(src[v:])) / n
+		variance = (sumSqDevAVX2(&src[0], v, mean) + sumSqDev(src[v:], mean)) / n
+	} else {
+		mean = sum32(src) / n
+		variance = sumSqDev(src, mean) / n
+	}
 	rstd := float32(1 / math.Sqrt(float64(variance+eps)))
 	gamma = gamma[:len(src)]
 	dst = dst[:len(src)]
+	if v := len(src) &^ 7; hasAVX2FMA && beta != nil && v > 0 {
+		beta = beta[:len(src)]
+		normAffineAVX2(&dst[0], &src[0], &gamma[0], &beta[0], v, mean, rstd)
+		for i := v; i < len(src); i++ {
+			dst[i] = (src[i]-mean)*rstd*gamma[i] + beta[i]
+		}
+		return
+	}
 	if beta == nil {
 		for i, x := range src {
 			dst[i] = (x - mean) * rstd * gamma[i]

@@ -5,3 +5,12 @@ func addAVX2(dst, src *float32, n int)
 
 //go:noescape
 func transpose8AVX2(dst *float32, ldd int, src *float32, lds int, blocks int)
+
+//go:noescape
+func sumAVX2(x *float32, n int) float32
+
+//go:noescape
+func sumSqDevAVX2(x *float32, n int, mean float32) float32
+
+//go:noescape
+func normAffineAVX2(dst, src, gamma, beta *float32, n int, mean, rstd float32)

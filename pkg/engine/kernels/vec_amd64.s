@@ -112,3 +112,105 @@ trloop:
 trdone:
 	VZEROUPPER
 	RET
+
+// func sumAVX2(x *float32, n int) float32
+// Σ x[0:n] with 4×8 partial sums; n a multiple of 32.
+TEXT ·sumAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	SHRQ $5, CX
+	JZ   sumreduce
+
+sumloop:
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	VADDPS 64(SI), Y2, Y2
+	VADDPS 96(SI), Y3, Y3
+	ADDQ $128, SI
+	DECQ CX
+	JNZ  sumloop
+
+sumreduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+16(FP)
+	RET
+
+// func sumSqDevAVX2(x *float32, n int, mean float32) float32
+// Σ (x[i] − mean)² with 4×8 partial sums; n a multiple of 32.
+TEXT ·sumSqDevAVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS mean+16(FP), Y8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	SHRQ $5, CX
+	JZ   ssdreduce
+
+ssdloop:
+	VSUBPS (SI), Y8, Y4
+	VSUBPS 32(SI), Y8, Y5
+	VSUBPS 64(SI), Y8, Y6
+	VSUBPS 96(SI), Y8, Y7
+	VFMADD231PS Y4, Y4, Y0
+	VFMADD231PS Y5, Y5, Y1
+	VFMADD231PS Y6, Y6, Y2
+	VFMADD231PS Y7, Y7, Y3
+	ADDQ $128, SI
+	DECQ CX
+	JNZ  ssdloop
+
+ssdreduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func normAffineAVX2(dst, src, gamma, beta *float32, n int, mean, rstd float32)
+// dst[i] = (src[i] − mean)·rstd·gamma[i] + beta[i]; n a multiple of 8.
+TEXT ·normAffineAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ gamma+16(FP), R8
+	MOVQ beta+24(FP), R9
+	MOVQ n+32(FP), CX
+	VBROADCASTSS mean+40(FP), Y8
+	VBROADCASTSS rstd+44(FP), Y9
+	SHRQ $3, CX
+	JZ   nadone
+
+naloop:
+	VMOVUPS (SI), Y0
+	VSUBPS Y8, Y0, Y0
+	VMULPS Y9, Y0, Y0
+	VMOVUPS (R9), Y1
+	VFMADD231PS (R8), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ  naloop
+
+nadone:
+	VZEROUPPER
+	RET

@@ -7,3 +7,11 @@ func addAVX2(dst, src *float32, n int) { panic("kernels: no AVX2 on this archite
 func transpose8AVX2(dst *float32, ldd int, src *float32, lds int, blocks int) {
 	panic("kernels: no AVX2 on this architecture")
 }
+
+func sumAVX2(x *float32, n int) float32 { panic("kernels: no AVX2 on this architecture") }
+func sumSqDevAVX2(x *float32, n int, mean float32) float32 {
+	panic("kernels: no AVX2 on this architecture")
+}
+func normAffineAVX2(dst, src, gamma, beta *float32, n int, mean, rstd float32) {
+	panic("kernels: no AVX2 on this architecture")
+}
