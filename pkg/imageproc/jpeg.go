@@ -213,9 +213,16 @@ func clamp32(v int32) uint8 {
 // with libjpeg's tables. Context rows at the top/bottom edges are the edge
 // rows themselves, as libjpeg's main buffer controller provides them.
 func ycbcrFancy(s *image.YCbCr) *RGB {
+	dst := NewRGB(s.Rect.Dx(), s.Rect.Dy())
+	ycbcrFancyRows(s, dst, newYCCTables(), 0, s.Rect.Dy())
+	return dst
+}
+
+// ycbcrFancyRows converts output rows [y0, y1) of s into dst; a row reads
+// its own chroma row and at most one neighbour, so a band can be converted
+// as soon as the chroma row below it is decoded.
+func ycbcrFancyRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int) {
 	w, h := s.Rect.Dx(), s.Rect.Dy()
-	dst := NewRGB(w, h)
-	t := newYCCTables()
 	hs, vs := 1, 1
 	switch s.SubsampleRatio {
 	case image.YCbCrSubsampleRatio422:
@@ -235,7 +242,8 @@ func ycbcrFancy(s *image.YCbCr) *RGB {
 		r = max(0, min(r, ch-1))
 		return plane[r*s.CStride : r*s.CStride+cw]
 	}
-	parallelRows(h, func(a, e int) {
+	parallelRows(y1-y0, func(a, e int) {
+		a, e = a+y0, e+y0
 		cbV := make([]int32, cw) // vertically filtered (×4 when vs == 2)
 		crV := make([]int32, cw)
 		cbRow := make([]uint8, w+4)
@@ -289,7 +297,6 @@ func ycbcrFancy(s *image.YCbCr) *RGB {
 			t.convertRow(o, yrow, cbRow[:w], crRow[:w])
 		}
 	})
-	return dst
 }
 
 // fancyH2V1 is libjpeg's h2v1_fancy_upsample: 3/4 nearer + 1/4 further,

@@ -113,6 +113,7 @@ type jpegDecoder struct {
 	eobrun   int32
 	sawScans bool
 	nscans   int
+	streamed *RGB // set when a single interleaved baseline scan was converted on the fly
 }
 
 // decodeJPEGLibjpeg decodes b to RGB (or returns an error; callers fall
@@ -492,8 +493,15 @@ func (d *jpegDecoder) readScan(s []byte) error {
 		return d.decodeBlock(c, blk, ss, se, ah, al)
 	}
 
+	if d.streamed != nil {
+		return errUnsupportedJPEG // a scan after the streamed one: rare, leave it to image/jpeg
+	}
+	var st *jpegStream
+	if !d.progressive && ns == len(d.comps) {
+		st = d.newStream()
+	}
 	mcus := 0
-	if ns == 1 {
+	if ns == 1 && st == nil {
 		c := sc[0]
 		for by := 0; by < c.ch; by++ {
 			for bx := 0; bx < c.cw; bx++ {
@@ -520,6 +528,9 @@ func (d *jpegDecoder) readScan(s []byte) error {
 					for v := 0; v < c.v; v++ {
 						for h := 0; h < c.h; h++ {
 							if err := block(c, mx*c.h+h, my*c.v+v); err != nil {
+								if st != nil {
+									st.abort()
+								}
 								return err
 							}
 						}
@@ -527,7 +538,13 @@ func (d *jpegDecoder) readScan(s []byte) error {
 				}
 				mcus++
 			}
+			if st != nil {
+				st.rows <- my
+			}
 		}
+	}
+	if st != nil {
+		d.streamed = st.wait()
 	}
 	// Leave d.pos at the marker that ends the scan.
 	if d.hitMark {
@@ -702,26 +719,42 @@ func (d *jpegDecoder) refineAC(c *jcomp, blk []int16, ss, se, al int) error {
 	return nil
 }
 
-// finish runs the IDCT on every block and converts to RGB.
-func (d *jpegDecoder) finish() (*RGB, error) {
+// idctBlockRows runs the IDCT on block rows [by0, by1) of component ci.
+func (d *jpegDecoder) idctBlockRows(plane []uint8, ci, by0, by1 int) {
+	c := &d.comps[ci]
+	stride := c.bw * 8
+	q := &d.qt[c.tq]
+	for by := by0; by < min(by1, c.bh); by++ {
+		for bx := 0; bx < c.bw; bx++ {
+			blk := c.coefs[(by*c.bw+bx)*64 : (by*c.bw+bx)*64+64]
+			idctIslow(blk, q, plane[by*8*stride+bx*8:], stride)
+		}
+	}
+}
+
+func (d *jpegDecoder) allocPlanes() ([][]uint8, error) {
 	planes := make([][]uint8, len(d.comps))
-	for i := range d.comps {
-		c := &d.comps[i]
+	for i, c := range d.comps {
 		if !d.qtSet[c.tq] {
 			return nil, errors.New("undefined quantisation table")
 		}
-		stride := c.bw * 8
-		plane := make([]uint8, stride*c.bh*8)
-		q := &d.qt[c.tq]
-		parallelRows(c.bh, func(a, e int) {
-			for by := a; by < e; by++ {
-				for bx := 0; bx < c.bw; bx++ {
-					blk := c.coefs[(by*c.bw+bx)*64 : (by*c.bw+bx)*64+64]
-					idctIslow(blk, q, plane[by*8*stride+bx*8:], stride)
-				}
-			}
-		})
-		planes[i] = plane
+		planes[i] = make([]uint8, c.bw*8*c.bh*8)
+	}
+	return planes, nil
+}
+
+// finish runs the IDCT on every block and converts to RGB (unless the
+// single baseline scan was already streamed to RGB).
+func (d *jpegDecoder) finish() (*RGB, error) {
+	if d.streamed != nil {
+		return d.streamed, nil
+	}
+	planes, err := d.allocPlanes()
+	if err != nil {
+		return nil, err
+	}
+	for i := range d.comps {
+		parallelRows(d.comps[i].bh, func(a, e int) { d.idctBlockRows(planes[i], i, a, e) })
 	}
 	w, h := d.width, d.height
 	switch len(d.comps) {
@@ -945,4 +978,103 @@ func idctClamp(x int32) uint8 {
 		return 255
 	}
 	return uint8(x)
+}
+
+// jpegStream converts a single interleaved baseline scan while it is being
+// entropy-decoded: a worker runs the IDCT of each finished MCU row and the
+// colour conversion of the pixel rows whose chroma neighbours are ready, on
+// the second core, so only the Huffman decoding stays serial.
+type jpegStream struct {
+	rows chan int
+	done chan struct{}
+	out  *RGB
+}
+
+// newStream returns nil when the frame is not a plain gray or YCbCr image
+// (finish handles those after the scan).
+func (d *jpegDecoder) newStream() *jpegStream {
+	planes, err := d.allocPlanes()
+	if err != nil {
+		return nil
+	}
+	w, h := d.width, d.height
+	out := NewRGB(w, h)
+	var convert func(y0, y1 int)
+	switch len(d.comps) {
+	case 1:
+		st := d.comps[0].bw * 8
+		convert = func(y0, y1 int) {
+			for y := y0; y < y1; y++ {
+				o := out.row(y)
+				for x, v := range planes[0][y*st : y*st+w] {
+					o[3*x], o[3*x+1], o[3*x+2] = v, v, v
+				}
+			}
+		}
+	case 3:
+		yimg := d.ycbcrImage(planes)
+		if yimg == nil {
+			return nil
+		}
+		t := newYCCTables()
+		convert = func(y0, y1 int) { ycbcrFancyRows(yimg, out, t, y0, y1) }
+	default:
+		return nil
+	}
+	s := &jpegStream{rows: make(chan int, d.mcuy), done: make(chan struct{}), out: out}
+	go func() {
+		defer close(s.done)
+		converted := 0
+		for my := range s.rows {
+			// Index rather than copy d.comps: the decoder goroutine is
+			// updating each component's DC predictor meanwhile.
+			for ci := range d.comps {
+				v := d.comps[ci].v
+				d.idctBlockRows(planes[ci], ci, my*v, (my+1)*v)
+			}
+			// Rows before this MCU row may read one chroma row into it.
+			if limit := min(my*8*d.maxV, h); limit > converted {
+				convert(converted, limit)
+				converted = limit
+			}
+		}
+		if converted < h {
+			convert(converted, h)
+		}
+	}()
+	return s
+}
+
+func (s *jpegStream) wait() *RGB {
+	close(s.rows)
+	<-s.done
+	return s.out
+}
+
+func (s *jpegStream) abort() {
+	close(s.rows)
+	<-s.done
+}
+
+// ycbcrImage views 3 component planes as an image.YCbCr for fancy
+// upsampling, or nil when the layout is not one libjpeg's YCbCr path and
+// ycbcrFancy share (RGB transform, odd sampling).
+func (d *jpegDecoder) ycbcrImage(planes [][]uint8) *image.YCbCr {
+	c0, c1, c2 := d.comps[0], d.comps[1], d.comps[2]
+	if d.adobe && d.adobeXform == 0 || !d.adobe && !d.jfif && c0.id == 'R' && c1.id == 'G' && c2.id == 'B' {
+		return nil
+	}
+	if c1.h != 1 || c1.v != 1 || c2.h != 1 || c2.v != 1 {
+		return nil
+	}
+	ratio, ok := map[[2]int]image.YCbCrSubsampleRatio{
+		{1, 1}: image.YCbCrSubsampleRatio444, {2, 1}: image.YCbCrSubsampleRatio422,
+		{2, 2}: image.YCbCrSubsampleRatio420, {1, 2}: image.YCbCrSubsampleRatio440,
+		{4, 1}: image.YCbCrSubsampleRatio411, {4, 2}: image.YCbCrSubsampleRatio410,
+	}[[2]int{c0.h, c0.v}]
+	if !ok {
+		return nil
+	}
+	return &image.YCbCr{Y: planes[0], Cb: planes[1], Cr: planes[2], YStride: c0.bw * 8, CStride: c1.bw * 8,
+		SubsampleRatio: ratio, Rect: image.Rect(0, 0, d.width, d.height)}
 }
