@@ -544,7 +544,11 @@ func (d *jpegDecoder) readScan(s []byte) error {
 		}
 	}
 	if st != nil {
-		d.streamed = st.wait()
+		out, err := st.wait()
+		if err != nil {
+			return err
+		}
+		d.streamed = out
 	}
 	// Leave d.pos at the marker that ends the scan.
 	if d.hitMark {
@@ -985,9 +989,10 @@ func idctClamp(x int32) uint8 {
 // colour conversion of the pixel rows whose chroma neighbours are ready, on
 // the second core, so only the Huffman decoding stays serial.
 type jpegStream struct {
-	rows chan int
+	rows chan int // buffered for every MCU row, so sends never block
 	done chan struct{}
 	out  *RGB
+	err  error // a panic in the worker, which guard() cannot see
 }
 
 // newStream returns nil when the frame is not a plain gray or YCbCr image
@@ -1024,6 +1029,11 @@ func (d *jpegDecoder) newStream() *jpegStream {
 	s := &jpegStream{rows: make(chan int, d.mcuy), done: make(chan struct{}), out: out}
 	go func() {
 		defer close(s.done)
+		defer func() {
+			if p := recover(); p != nil {
+				s.err = fmt.Errorf("corrupt jpeg data (conversion panic: %v)", p)
+			}
+		}()
 		converted := 0
 		for my := range s.rows {
 			// Index rather than copy d.comps: the decoder goroutine is
@@ -1045,10 +1055,10 @@ func (d *jpegDecoder) newStream() *jpegStream {
 	return s
 }
 
-func (s *jpegStream) wait() *RGB {
+func (s *jpegStream) wait() (*RGB, error) {
 	close(s.rows)
 	<-s.done
-	return s.out
+	return s.out, s.err
 }
 
 func (s *jpegStream) abort() {
