@@ -155,7 +155,7 @@ func eval(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
 	case "Trilu":
 		return trilu(p, in, out[0])
 	case "DynamicQuantizeLinear":
-		return dynQuant(in[0], out)
+		return dynQuant(e, in[0], out)
 	case "QuantizeLinear":
 		return quantize(p, in, out[0])
 	case "DequantizeLinear":

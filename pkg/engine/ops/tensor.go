@@ -149,7 +149,7 @@ func saturate(v float64, dt onnx.DataType) float64 {
 	return math.Min(math.Max(v, lo), hi)
 }
 
-func dynQuant(x *graph.Tensor, out []*graph.Tensor) error {
+func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 	if !isFloat(x.DType) {
 		return fmt.Errorf("DynamicQuantizeLinear of %s", graph.DTypeName(x.DType))
 	}
@@ -164,25 +164,39 @@ func dynQuant(x *graph.Tensor, out []*graph.Tensor) error {
 		zp = saturate(roundEven(float64(0-lo/scale)), onnx.Uint8)
 	}
 	y := out[0].Uint8
+	out[1].Float32[0] = scale
+	out[2].Uint8[0] = uint8(zp)
 	if scale == 0 {
 		for i := range y {
 			y[i] = uint8(zp)
 		}
-	} else {
-		for i, v := range x.Float32 {
-			q := math.RoundToEven(float64(v/scale)) + zp
+		return nil
+	}
+	zpf := float32(zp)
+	e.pool().Parallel(len(y), 4096, func(lo, hi int) {
+		for i, v := range x.Float32[lo:hi] {
+			q := v / scale
+			var r float32
 			switch {
-			case q <= 0:
-				y[i] = 0
-			case q >= 255:
-				y[i] = 255
+			case q >= 512:
+				r = 255
+			case q <= -512 || q != q:
+				r = 0
 			default:
-				y[i] = uint8(q)
+				// Adding and removing 1.5·2²³ rounds |q| < 2²² to the
+				// nearest integer, ties to even, in float32 arithmetic.
+				r = (q+12582912)-12582912 + zpf
+			}
+			switch {
+			case r <= 0:
+				y[lo+i] = 0
+			case r >= 255:
+				y[lo+i] = 255
+			default:
+				y[lo+i] = uint8(r)
 			}
 		}
-	}
-	out[1].Float32[0] = scale
-	out[2].Uint8[0] = uint8(zp)
+	})
 	return nil
 }
 
