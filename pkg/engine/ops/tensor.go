@@ -185,7 +185,7 @@ func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 			default:
 				// Adding and removing 1.5·2²³ rounds |q| < 2²² to the
 				// nearest integer, ties to even, in float32 arithmetic.
-				r = (q+12582912)-12582912 + zpf
+				r = (q + 12582912) - 12582912 + zpf
 			}
 			switch {
 			case r <= 0:
