@@ -123,9 +123,16 @@ func preprocessRun(opts *PreprocessOptions) error {
 	}
 	quiet := opts.Factory != nil && opts.Factory.Globals != nil && opts.Factory.Globals.Quiet
 	if !quiet {
-		rw, rh := cfg.ResizedSize(b.Dx(), b.Dy())
-		fmt.Fprintf(opts.IO.ErrOut, "%s: %dx%d → resize %dx%d (%s) → crop %dx%d (%s rounding) → float32 [1,3,%d,%d] written to %s (config %s)\n",
-			opts.Image, b.Dx(), b.Dy(), rw, rh, cfg.Resample, w, h, cfg.CropRounding, h, w, opts.Out, cfg.Source)
+		steps := ""
+		if cfg.DoResize {
+			rw, rh := cfg.ResizedSize(b.Dx(), b.Dy())
+			steps += fmt.Sprintf(" → resize %dx%d (%s)", rw, rh, cfg.Resample)
+		}
+		if cfg.DoCenterCrop {
+			steps += fmt.Sprintf(" → crop %dx%d (%s rounding)", w, h, cfg.CropRounding)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s: %dx%d%s → float32 [1,3,%d,%d] written to %s (config %s)\n",
+			opts.Image, b.Dx(), b.Dy(), steps, h, w, opts.Out, cfg.Source)
 	}
 	return nil
 }
