@@ -117,3 +117,33 @@ func BenchmarkBenchModels(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkColdStart times what one `clip classify` pays before its first
+// result: Open (map the file, build and check the graph), the first Run at
+// batch 1 (bind shapes, fold constants, fuse, pack weights, build the
+// Gorgonia graph, compute) and Close, for each model under bench-models/.
+func BenchmarkColdStart(b *testing.B) {
+	dir := filepath.Join(projectRoot, "bench-models")
+	if d := os.Getenv("CLIP_BENCH_MODELS"); d != "" {
+		dir = d
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "onnx", "*_model*.onnx"))
+	if len(files) == 0 {
+		b.Skipf("no models under %s (make bench-models)", dir)
+	}
+	for _, f := range files {
+		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "/" + strings.TrimSuffix(filepath.Base(f), ".onnx")
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				s, err := Open(context.Background(), f, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.Run(context.Background(), benchInputs(s, 1, 77, imageSize(f))); err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+			}
+		})
+	}
+}

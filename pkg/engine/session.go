@@ -266,6 +266,7 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 		e.plan, e.err = s.g.Bind(ctx, shapes, nil, s.env.Eval)
 		if e.err == nil && !s.opt.NoFusion {
 			e.fused = e.plan.Fuse()
+			s.env.Prepack(e.plan, cap(s.sem))
 		}
 	})
 	if e.err != nil {

@@ -41,21 +41,56 @@ func (e *Env) packedB8(b []byte, k, n int, signed bool, zero []int32) (*kernels.
 }
 
 // packedB returns the k×n constant w packed once for kernels.Linear.
+// Packing runs outside the lock so that Prepack can pack in parallel.
 func (e *Env) packedB(w []float32, k, n int) (*kernels.PackedB, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if pb, ok := e.packed[&w[0]]; ok && pb.K() == k && pb.N() == n {
+	pb, ok := e.packed[&w[0]]
+	e.mu.Unlock()
+	if ok && pb.K() == k && pb.N() == n {
 		return pb, nil
 	}
 	pb, err := kernels.PackB(false, k, n, w, n)
 	if err != nil {
 		return nil, err
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.packed == nil {
 		e.packed = map[*float32]*kernels.PackedB{}
 	}
+	if old, ok := e.packed[&w[0]]; ok && old.K() == k && old.N() == n {
+		return old, nil // another goroutine packed it meanwhile
+	}
 	e.packed[&w[0]] = pb
 	return pb, nil
+}
+
+// Prepack packs the constant weights of a plan's Linear steps on threads
+// goroutines, so the first run does not pack them one by one. Failures
+// are left for the run to report.
+func (e *Env) Prepack(p *graph.Plan, threads int) {
+	var ws []*graph.Tensor
+	for _, s := range p.Steps {
+		if s.Node.Op == graph.OpLinear && s.In[1] != nil && s.In[1].Const != nil && len(s.In[1].Shape) == 2 && s.In[1].Const.Len() > 0 {
+			ws = append(ws, s.In[1].Const)
+		}
+	}
+	var wg sync.WaitGroup
+	next := make(chan *graph.Tensor)
+	for t := 0; t < max(threads, 1); t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range next {
+				e.packedB(w.Float32, w.Shape[0], w.Shape[1])
+			}
+		}()
+	}
+	for _, w := range ws {
+		next <- w
+	}
+	close(next)
+	wg.Wait()
 }
 
 // Eval is the package-level Eval running its matrix products on e's pool.
