@@ -2,8 +2,10 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
@@ -142,5 +144,51 @@ func TestRunUsageErrors(t *testing.T) {
 		if code := cmdutil.ExitCode(err); code != cmdutil.ExitUsage {
 			t.Errorf("%v: exit %d (%v), want %d", args, code, err, cmdutil.ExitUsage)
 		}
+	}
+}
+
+// TestRunFixtureRandom runs the tiny CLIP vision tower with --random and
+// checks every graph output was written with the declared dtype and the
+// bound shape.
+func TestRunFixtureRandom(t *testing.T) {
+	model := filepath.Join("..", "..", "..", "..", "testdata", "models", "tiny-shapes", "onnx", "vision_model.onnx")
+	if _, err := os.Stat(model); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("fixture missing: %v", err)
+		}
+		t.Skipf("fixture missing (make fixtures): %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(model)), "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Vision struct {
+			ImageSize int `json:"image_size"`
+		} `json:"vision_config"`
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	size := strconv.Itoa(cfg.Vision.ImageSize)
+	tmp := t.TempDir()
+	opts := &RunOptions{Model: model, Random: true, Seed: 1, OutputDir: tmp, Quiet: true,
+		Dims: []string{"batch_size=2", "num_channels=3", "height=" + size, "width=" + size}}
+	if err := runRun(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	emb, err := npy.ReadFile(filepath.Join(tmp, "image_embeds.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if emb.DType != npy.Float32 || len(emb.Shape) != 2 || emb.Shape[0] != 2 {
+		t.Errorf("image_embeds: %v %v, want float32 [2, dim]", emb.DType, emb.Shape)
+	}
+	hid, err := npy.ReadFile(filepath.Join(tmp, "last_hidden_state.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hid.DType != npy.Float32 || len(hid.Shape) != 3 || hid.Shape[0] != 2 {
+		t.Errorf("last_hidden_state: %v %v, want float32 [2, tokens, width]", hid.DType, hid.Shape)
 	}
 }
