@@ -1,7 +1,10 @@
-// Package ops holds the reference implementation of every ONNX operator
-// the engine runs: Eval computes one bound graph.Step from input tensors
-// into output tensors. The engine wraps these in Gorgonia ops; pkg/graph
-// uses them to fold constants.
+// Package ops computes one bound graph.Step: every ONNX operator the
+// engine supports (all element types the step can carry, numpy-style
+// broadcasting through strides instead of copies) and the fused steps of
+// graph.Plan.Fuse, with the heavy ones (GEMM, Linear, LayerNorm, Softmax,
+// attention, int8 GEMM, exp-based activations) delegated to
+// pkg/engine/kernels. The engine wraps Eval in Gorgonia ops; pkg/graph
+// calls it to fold constants.
 package ops
 
 import (

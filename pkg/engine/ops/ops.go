@@ -9,7 +9,7 @@ import (
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
-// Ops lists every operator Eval implements.
+// opList is every ONNX operator Eval implements.
 var opList = []string{
 	"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Erf", "Sigmoid", "Tanh", "Neg", "Abs", "Reciprocal",
 	"MatMul", "Gemm", "Conv", "ReduceMean", "ReduceSum", "ReduceL2", "ReduceMax", "Softmax", "LayerNormalization",
