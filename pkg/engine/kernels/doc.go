@@ -16,7 +16,8 @@
 //	MatMulBatched        batched/broadcast MatMul (ONNX MatMul on 3-D+).
 //	Attention            fused multi-head attention, optional mask and causal.
 //	LayerNorm, Softmax   row kernels (last axis), parallel over rows.
-//	Exp, ExpF32, QuickGELU, GELU, Erf, Sigmoid   elementwise float32.
+//	Exp, ExpF32, QuickGELU, GELU, Erf, Sigmoid, Add   elementwise float32;
+//	Elementwise          runs one of them in parallel chunks on a Pool.
 //	Im2col, ConvGeom     Conv2D as im2col + Sgemm.
 //	PackB8, GemmU8       uint8 × (u)int8 → int32 GEMM with zero points
 //	                     (MatMulInteger), exact int16 VPMADDWD kernel.

@@ -126,3 +126,25 @@ func TestAdd(t *testing.T) {
 		}
 	}
 }
+
+func TestElementwiseParallel(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	x := randSlice(rand.New(rand.NewPCG(21, 1)), 3*elementwiseChunk+5)
+	want := make([]float32, len(x))
+	QuickGELU(want, x)
+	got := make([]float32, len(x))
+	Elementwise(pool, QuickGELU, got, x)
+	for i := range x {
+		if got[i] != want[i] {
+			t.Fatalf("Elementwise(QuickGELU)[%d] = %g, one call gives %g", i, got[i], want[i])
+		}
+	}
+	orig := append([]float32(nil), x...)
+	Elementwise(pool, Exp, x, x) // in place
+	for i, v := range orig {
+		if d := ulpDiff(x[i], math.Exp(float64(v))); d > 2 {
+			t.Fatalf("Elementwise(Exp) in place [%d] = %g, %.1f ulp from exp(%g)", i, x[i], d, v)
+		}
+	}
+}

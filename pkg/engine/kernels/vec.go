@@ -14,3 +14,25 @@ func Add(dst, src []float32) {
 		dst[i] += src[i]
 	}
 }
+
+// elementwiseChunk is the smallest share of an Elementwise call given to
+// a thread: below it, waking a worker costs more than the work.
+const elementwiseChunk = 1 << 15
+
+// Elementwise applies an elementwise kernel such as Exp, QuickGELU,
+// Sigmoid, GELU or Erf (fn(dst, src), len(dst) ≥ len(src)) to src in
+// parallel chunks on p. dst may be src. Chunk boundaries are multiples of
+// 32 elements, so the vector code sees the same alignment as one call.
+func Elementwise(p *Pool, fn func(dst, src []float32), dst, src []float32) {
+	n := len(src)
+	dst = dst[:n]
+	if n < 2*elementwiseChunk || p.Threads() == 1 {
+		fn(dst, src)
+		return
+	}
+	blocks := ceilDiv(n, 32)
+	p.Parallel(blocks, elementwiseChunk/32, func(lo, hi int) {
+		a, b := lo*32, min(hi*32, n)
+		fn(dst[a:b], src[a:b])
+	})
+}
