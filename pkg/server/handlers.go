@@ -1,0 +1,318 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/clip-go/clip/pkg/clip"
+)
+
+// ClassifyResponse is the body of POST /v1/classify.
+type ClassifyResponse struct {
+	Schema  int           `json:"schema"`
+	Model   *ModelInfo    `json:"model"`
+	Results []clip.Record `json:"results"`
+}
+
+// EmbedRecord is one result of POST /v1/embed, with the fields of
+// `clip embed`'s jsonl records.
+type EmbedRecord struct {
+	Schema    int       `json:"schema"`
+	File      string    `json:"file,omitempty"`
+	Text      *string   `json:"text,omitempty"`
+	Embedding []float32 `json:"embedding,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// EmbedResponse is the body of POST /v1/embed.
+type EmbedResponse struct {
+	Schema  int           `json:"schema"`
+	Model   *ModelInfo    `json:"model"`
+	Results []EmbedRecord `json:"results"`
+}
+
+// begin is the common start of the API endpoints: the server must be
+// ready, a queue slot free (so a flood is refused before its bodies are
+// read), and the body is parsed under the size cap.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*loaded, *apiRequest, *lease, *apiError) {
+	st, e := s.available()
+	if e != nil {
+		return nil, nil, nil, e
+	}
+	if !s.slots.acquire(1) {
+		return nil, nil, nil, s.queueFull()
+	}
+	l := &lease{s: s.slots}
+	l.held.Store(1)
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	req, e := s.parseRequest(r)
+	if e != nil {
+		l.release()
+		return nil, nil, nil, e
+	}
+	if n := len(req.images); n > 1 {
+		if !s.slots.acquire(n - 1) {
+			l.release()
+			return nil, nil, nil, s.queueFull()
+		}
+		l.held.Store(int64(n))
+	}
+	return st, req, l, nil
+}
+
+// lease is a request's admission slots. Each image handed to the batcher
+// takes one slot along (freed when the batcher is done with it); the rest
+// are freed when the request ends.
+type lease struct {
+	s    *slots
+	held atomic.Int64
+}
+
+// transfer moves one slot to a job, returning the job's release func.
+func (l *lease) transfer() func() {
+	if l.held.Add(-1) < 0 {
+		l.held.Add(1)
+		return nil
+	}
+	return func() { l.s.release(1) }
+}
+
+func (l *lease) release() {
+	if n := l.held.Swap(0); n > 0 {
+		l.s.release(int(n))
+	}
+}
+
+func (s *Server) queueFull() *apiError {
+	return &apiError{Status: http.StatusTooManyRequests, Code: CodeQueueFull,
+		Message: fmt.Sprintf("the server is busy (%d images queued, --queue); retry later", s.cfg.Queue), RetryAfter: 1}
+}
+
+// finish maps the end of a request's context to its error response.
+func finish(ctx context.Context) *apiError {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return errorf(http.StatusGatewayTimeout, CodeTimeout, "the request took longer than the server's --timeout")
+	case ctx.Err() != nil:
+		// The client went away: nobody reads the answer.
+		return errorf(499, "client_closed", "client closed the request")
+	}
+	return nil
+}
+
+func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) *apiError {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	st, req, l, e := s.begin(w, r)
+	if e != nil {
+		return e
+	}
+	defer l.release()
+	switch {
+	case len(req.images) == 0:
+		return errorf(http.StatusBadRequest, CodeBadRequest, "no images: send image file parts, or JSON images [{\"url\"}|{\"base64\"}]")
+	case len(req.labels) == 0:
+		return errorf(http.StatusBadRequest, CodeBadRequest, "no labels: send labels (comma-separated or repeated)")
+	case len(req.texts) > 0:
+		return errorf(http.StatusBadRequest, CodeBadRequest, "texts are for /v1/embed")
+	}
+	labels := make([]clip.Label, len(req.labels))
+	for i, l := range req.labels {
+		labels[i] = clip.Label{Name: l}
+	}
+	if _, err := clip.Prompts(labels, req.templates); err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, err.Error())
+	}
+	// Labels encode (usually from the cache) while images download and decode.
+	var zs *clip.ZeroShot
+	var zsErr error
+	textDone := make(chan struct{})
+	go func() {
+		defer close(textDone)
+		zs, zsErr = st.classifiers.get(ctx, labels, req.templates)
+	}()
+	embs, errs, fatal := s.embedImages(ctx, st, l, req.images)
+	<-textDone
+	if e := finish(ctx); e != nil {
+		return e
+	}
+	if fatal != nil {
+		s.log.Error("inference failed", "error", fatal.Error())
+		return errorf(http.StatusInternalServerError, CodeInternal, "inference failed: "+fatal.Error())
+	}
+	if zsErr != nil {
+		s.log.Error("encoding labels failed", "error", zsErr.Error())
+		return errorf(http.StatusInternalServerError, CodeInternal, "encoding labels: "+zsErr.Error())
+	}
+	resp := ClassifyResponse{Schema: clip.SchemaVersion, Model: st.info, Results: make([]clip.Record, len(req.images))}
+	for i, in := range req.images {
+		if errs[i] != nil {
+			resp.Results[i] = clip.ErrorRecord(in.name, errs[i])
+			continue
+		}
+		scores, err := zs.Classify(embs[i])
+		if err != nil {
+			resp.Results[i] = clip.ErrorRecord(in.name, err)
+			continue
+		}
+		resp.Results[i] = clip.NewRecord(in.name, scores, req.topK, req.threshold)
+	}
+	s.countImages(errs)
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) *apiError {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	st, req, l, e := s.begin(w, r)
+	if e != nil {
+		return e
+	}
+	defer l.release()
+	switch {
+	case len(req.images) > 0 && len(req.texts) > 0:
+		return errorf(http.StatusBadRequest, CodeBadRequest, "give images or texts, not both")
+	case len(req.images) == 0 && len(req.texts) == 0:
+		return errorf(http.StatusBadRequest, CodeBadRequest, "nothing to embed: send images or texts")
+	case len(req.labels) > 0 || len(req.templates) > 0:
+		return errorf(http.StatusBadRequest, CodeBadRequest, "labels and templates are for /v1/classify")
+	}
+	resp := EmbedResponse{Schema: clip.SchemaVersion, Model: st.info}
+	if len(req.texts) > 0 {
+		embs, err := st.prompts.EncodeTexts(ctx, req.texts)
+		if e := finish(ctx); e != nil {
+			return e
+		}
+		if err != nil {
+			return errorf(http.StatusInternalServerError, CodeInternal, err.Error())
+		}
+		for i := range req.texts {
+			resp.Results = append(resp.Results, EmbedRecord{Schema: clip.SchemaVersion, Text: &req.texts[i], Embedding: embs[i]})
+		}
+		s.metrics.texts.Add(float64(len(req.texts)))
+		writeJSON(w, http.StatusOK, resp)
+		return nil
+	}
+	embs, errs, fatal := s.embedImages(ctx, st, l, req.images)
+	if e := finish(ctx); e != nil {
+		return e
+	}
+	if fatal != nil {
+		return errorf(http.StatusInternalServerError, CodeInternal, "inference failed: "+fatal.Error())
+	}
+	for i, in := range req.images {
+		rec := EmbedRecord{Schema: clip.SchemaVersion, File: in.name}
+		if errs[i] != nil {
+			rec.Error = errs[i].Error()
+		} else {
+			rec.Embedding = embs[i]
+		}
+		resp.Results = append(resp.Results, rec)
+	}
+	s.countImages(errs)
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) countImages(errs []error) {
+	for _, err := range errs {
+		if err != nil {
+			s.metrics.images.WithLabelValues("error").Inc()
+		} else {
+			s.metrics.images.WithLabelValues("ok").Inc()
+		}
+	}
+}
+
+// inferenceError marks a failure of the model, not of one image.
+type inferenceError struct{ err error }
+
+func (e inferenceError) Error() string { return e.err.Error() }
+
+// embedImages fetches, decodes and embeds a request's images: decoding runs
+// in parallel (bounded by the decode semaphore), inference through the
+// shared batcher. errs[i] is a bad image (an error record); fatal is an
+// inference failure.
+func (s *Server) embedImages(ctx context.Context, st *loaded, l *lease, images []imageInput) (embs [][]float32, errs []error, fatal error) {
+	embs = make([][]float32, len(images))
+	errs = make([]error, len(images))
+	h, w := st.model.InputSize()
+	var wg sync.WaitGroup
+	var fatalOnce sync.Once
+	for i := range images {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			emb, err := s.embedOne(ctx, st, l, &images[i], 3*h*w)
+			var ie inferenceError
+			if errors.As(err, &ie) {
+				fatalOnce.Do(func() { fatal = ie.err })
+				return
+			}
+			embs[i], errs[i] = emb, err
+		}()
+	}
+	wg.Wait()
+	return embs, errs, fatal
+}
+
+func (s *Server) embedOne(ctx context.Context, st *loaded, l *lease, in *imageInput, size int) ([]float32, error) {
+	if in.err != nil {
+		return nil, in.err
+	}
+	data := in.data
+	if in.url != "" {
+		var err error
+		if data, err = s.fetcher.get(ctx, in.url); err != nil {
+			return nil, cleanFetchError(err)
+		}
+	}
+	pixels := make([]float32, size)
+	select {
+	case s.decode <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	err := st.model.PrepareImage(data, in.name, pixels)
+	<-s.decode
+	if err != nil {
+		return nil, err
+	}
+	job := &imageJob{ctx: ctx, pixels: pixels, done: make(chan jobResult, 1), release: l.transfer()}
+	if err := st.batch.submit(job); err != nil {
+		if job.release != nil {
+			job.release()
+		}
+		return nil, err
+	}
+	select {
+	case res := <-job.done:
+		if res.err != nil && ctx.Err() == nil {
+			return nil, inferenceError{res.err}
+		}
+		return res.emb, res.err
+	case <-ctx.Done():
+		// The batcher frees the job's slot when it reaches it.
+		return nil, ctx.Err()
+	}
+}
+
+// cleanFetchError keeps the useful part of a URL download error: the
+// refusal of an internal address, or the cause, without Go's wrapping.
+func cleanFetchError(err error) error {
+	var be *blockedError
+	if errors.As(err, &be) {
+		return be
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "Get ") {
+		return fmt.Errorf("fetching the URL: %s", msg[i+2:])
+	}
+	return fmt.Errorf("fetching the URL: %s", msg)
+}
