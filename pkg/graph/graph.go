@@ -127,6 +127,9 @@ func FromModel(m *onnx.Model, supported OpSupported) (*Graph, error) {
 		if supported != nil && !supported(n.Op) {
 			return nil, fmt.Errorf("%s: operator %s is not supported", n, n.Op)
 		}
+		if err := checkNodeTypes(n); err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
 		g.Nodes = append(g.Nodes, n)
 	}
 	if err := g.sortAndCheck(); err != nil {
@@ -305,4 +308,21 @@ func (g *Graph) OpHistogram() string {
 		fmt.Fprintf(&b, "%s×%d", k, c[k])
 	}
 	return b.String()
+}
+
+// checkNodeTypes reports, at load time, element types a node's attributes
+// ask for that cannot be represented (Cast to string, a Constant holding
+// uint16, ...).
+func checkNodeTypes(n *Node) error {
+	if n.Op == "Cast" {
+		if to := onnx.DataType(n.Int("to", 0)); !Supported(to) {
+			return fmt.Errorf("Cast to %s is not supported", DTypeName(to))
+		}
+	}
+	for _, name := range []string{"value"} {
+		if a, ok := n.Attrs[name]; ok && a.T != nil && !Supported(a.T.DataType) {
+			return fmt.Errorf("attribute %s has unsupported element type %s", name, DTypeName(a.T.DataType))
+		}
+	}
+	return nil
 }

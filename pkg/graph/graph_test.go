@@ -73,6 +73,18 @@ func TestUnsupportedOpAndDomainAreErrors(t *testing.T) {
 	}
 }
 
+func TestUnsupportedCastTargetFailsAtLoad(t *testing.T) {
+	g := &onnx.Graph{
+		Inputs:  []*onnx.ValueInfo{vi("x", onnx.Float, 2)},
+		Outputs: []*onnx.ValueInfo{vi("y", onnx.String, 2)},
+		Nodes:   []*onnx.Node{node("tostr", "Cast", []string{"x"}, []string{"y"}, &onnx.Attribute{Name: "to", Type: onnx.AttrInt, I: int64(onnx.String)})},
+	}
+	_, err := FromModel(model(13, g), nil)
+	if err == nil || !strings.Contains(err.Error(), `"tostr"`) || !strings.Contains(err.Error(), "string") {
+		t.Fatalf("got %v, want a load-time error naming node tostr and type string", err)
+	}
+}
+
 func TestIdentityAndDeadNodesAreRemoved(t *testing.T) {
 	g := &onnx.Graph{
 		Inputs:  []*onnx.ValueInfo{vi("x", onnx.Float, 2)},
