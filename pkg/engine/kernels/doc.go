@@ -21,6 +21,7 @@
 //	Im2col, ConvGeom     Conv2D as im2col + Sgemm.
 //	PackB8, GemmU8       uint8 × (u)int8 → int32 GEMM with zero points
 //	                     (MatMulInteger), exact int16 VPMADDWD kernel.
+//	MinMax, QuantizeU8   the float → uint8 steps of DynamicQuantizeLinear.
 //	BLAS, NewBLAS        gonum BLAS with our Sgemm, for gorgonia.Use.
 //	MeasureFMAPeak       register-only FMA loop: the machine's GFLOP/s per core.
 //

@@ -85,3 +85,17 @@ func BenchmarkLinear(b *testing.B) {
 		benchCPU(b, 2*m*n*k, func() { _ = Linear(nil, m, x, k, pb, Epilogue{Bias: bias, Act: ActQuickGELU}, y, n) })
 	})
 }
+
+// BenchmarkQuantizeU8 is DynamicQuantizeLinear's work on an MLP
+// activation (min/max, then quantize).
+func BenchmarkQuantizeU8(b *testing.B) {
+	pool := NewPool(2)
+	defer pool.Close()
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), 400*3072)
+	y := make([]uint8, len(x))
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		lo, hi := MinMax(x)
+		_ = QuantizeU8(pool, y, x, (max(hi, 0)-min(lo, 0))/255, 128)
+	}
+}

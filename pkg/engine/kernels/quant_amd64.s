@@ -1,0 +1,77 @@
+#include "textflag.h"
+
+DATA quantConsts<>+0(SB)/4, $0x437f0000 // 255
+GLOBL quantConsts<>(SB), RODATA|NOPTR, $4
+
+// func quantizeU8AVX2(dst *uint8, src *float32, n int, scale, zero float32)
+// dst[i] = clamp(roundEven(src[i]/scale) + zero, 0, 255), NaN → 0;
+// n a multiple of 8.
+TEXT ·quantizeU8AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Y8
+	VBROADCASTSS zero+28(FP), Y9
+	VXORPS Y10, Y10, Y10
+	VBROADCASTSS quantConsts<>+0(SB), Y11
+	SHRQ $3, CX
+	JZ   qdone
+
+qloop:
+	VMOVUPS (SI), Y0
+	VDIVPS Y8, Y0, Y0
+	VROUNDPS $0, Y0, Y0
+	VADDPS Y9, Y0, Y0
+	VMAXPS Y10, Y0, Y0 // NaN (first operand) gives the second: 0
+	VMINPS Y11, Y0, Y0
+	VCVTPS2DQ Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VPACKUSWB X0, X0, X0
+	MOVQ X0, (DI)
+	ADDQ $32, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNZ  qloop
+
+qdone:
+	VZEROUPPER
+	RET
+
+// func minMaxAVX2(x *float32, n int) (lo, hi float32)
+// n a positive multiple of 8.
+TEXT ·minMaxAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	VMOVUPS (SI), Y0
+	VMOVAPS Y0, Y1
+	ADDQ $32, SI
+	DECQ CX
+	JZ   mmreduce
+
+mmloop:
+	VMOVUPS (SI), Y2
+	VMINPS Y2, Y0, Y0
+	VMAXPS Y2, Y1, Y1
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  mmloop
+
+mmreduce:
+	VEXTRACTF128 $1, Y0, X2
+	VMINPS X2, X0, X0
+	VPERMILPS $0x4E, X0, X2
+	VMINPS X2, X0, X0
+	VPERMILPS $0xB1, X0, X2
+	VMINPS X2, X0, X0
+	VEXTRACTF128 $1, Y1, X2
+	VMAXPS X2, X1, X1
+	VPERMILPS $0x4E, X1, X2
+	VMAXPS X2, X1, X1
+	VPERMILPS $0xB1, X1, X2
+	VMAXPS X2, X1, X1
+	VZEROUPPER
+	MOVSS X0, lo+16(FP)
+	MOVSS X1, hi+20(FP)
+	RET

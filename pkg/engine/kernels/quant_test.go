@@ -1,0 +1,58 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestQuantizeU8(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(22, 1))
+	x := randSlice(rng, 3*elementwiseChunk+13)
+	for i := range x {
+		x[i] *= 5
+	}
+	const scale = float32(0.03)
+	// Exact ties (k + 0.5)·scale must round to even; also extremes.
+	for i, v := range []float32{0.5, 1.5, 2.5, -0.5, -1.5, 1000, -1000, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		x[i] = v * scale
+		x[len(x)-1-i] = v * scale
+	}
+	const zero = 117
+	y := make([]uint8, len(x))
+	if err := QuantizeU8(pool, y, x, scale, zero); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range x {
+		// Reference in float64 on the float32 quotient, as ONNX specifies
+		// (x / y_scale computed in the input type).
+		q := float64(v / scale)
+		want := 0.0
+		if !math.IsNaN(q) {
+			want = math.Min(math.Max(math.RoundToEven(q)+zero, 0), 255)
+		}
+		if float64(y[i]) != want {
+			t.Fatalf("QuantizeU8(%g/%g) = %d, want %g", v, scale, y[i], want)
+		}
+	}
+	if err := QuantizeU8(nil, y, x, 0, 0); err == nil {
+		t.Error("QuantizeU8 accepted scale 0")
+	}
+}
+
+func TestMinMax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 1))
+	for _, n := range []int{1, 7, 8, 9, 100, 1001} {
+		x := randSlice(rng, n)
+		lo, hi := MinMax(x)
+		wlo, whi := math.Inf(1), math.Inf(-1)
+		for _, v := range x {
+			wlo, whi = math.Min(wlo, float64(v)), math.Max(whi, float64(v))
+		}
+		if float64(lo) != wlo || float64(hi) != whi {
+			t.Fatalf("n=%d: MinMax = %g, %g, want %g, %g", n, lo, hi, wlo, whi)
+		}
+	}
+}
