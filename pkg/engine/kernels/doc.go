@@ -21,7 +21,8 @@
 //	Im2col, ConvGeom     Conv2D as im2col + Sgemm.
 //	PackB8, GemmU8       uint8 × (u)int8 → int32 GEMM with zero points
 //	                     (MatMulInteger), exact int16 VPMADDWD kernel.
-//	MinMax, QuantizeU8   the float → uint8 steps of DynamicQuantizeLinear.
+//	MinMax, QuantizeU8   the float → uint8 steps of DynamicQuantizeLinear;
+//	DequantizeI32        int32 GEMM result → float32 (scales, bias).
 //	BLAS, NewBLAS        gonum BLAS with our Sgemm, for gorgonia.Use.
 //	MeasureFMAPeak       register-only FMA loop: the machine's GFLOP/s per core.
 //

@@ -61,3 +61,59 @@ func quantizeU8(dst []uint8, src []float32, scale, zero float32) {
 		}
 	}
 }
+
+// DequantizeI32 turns the rows×cols int32 result of GemmU8 into float32:
+// dst[i,j] = float(src[i,j])·scale·colScale[j] + bias[j], the
+// Cast → Mul(a_scale·b_scale) → Add(bias) tail of a dynamically quantized
+// MatMul. colScale (per-column weight scales) and bias have cols values
+// or are nil (1 and 0). Rows run in parallel on p.
+func DequantizeI32(p *Pool, dst []float32, src []int32, rows, cols int, scale float32, colScale, bias []float32) error {
+	if rows < 0 || cols < 1 || len(dst) < rows*cols || len(src) < rows*cols {
+		return fmt.Errorf("kernels: DequantizeI32: %d×%d with dst %d, src %d values", rows, cols, len(dst), len(src))
+	}
+	if (colScale != nil && len(colScale) != cols) || (bias != nil && len(bias) != cols) {
+		return fmt.Errorf("kernels: DequantizeI32: colScale/bias have %d/%d values, want %d", len(colScale), len(bias), cols)
+	}
+	if (colScale == nil) != (bias == nil) {
+		// The vector row routine reads both; give it neutral ones (this
+		// mixed case allocates; the two common ones do not).
+		ones, zeros := make([]float32, cols), make([]float32, cols)
+		for j := range ones {
+			ones[j] = 1
+		}
+		if colScale == nil {
+			colScale = ones
+		}
+		if bias == nil {
+			bias = zeros
+		}
+	}
+	p.Parallel(rows, rowsPerChunk(cols), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			d, s := dst[r*cols:(r+1)*cols], src[r*cols:(r+1)*cols]
+			n := 0
+			if colScale == nil {
+				if hasAVX2FMA {
+					n = cols &^ 7
+					if n > 0 {
+						dequantScaleAVX2(&d[0], &s[0], n, scale)
+					}
+				}
+				for j := n; j < cols; j++ {
+					d[j] = float32(s[j]) * scale
+				}
+				continue
+			}
+			if hasAVX2FMA {
+				n = cols &^ 7
+				if n > 0 {
+					dequantRowAVX2(&d[0], &s[0], &colScale[0], &bias[0], n, scale)
+				}
+			}
+			for j := n; j < cols; j++ {
+				d[j] = float32(s[j])*scale*colScale[j] + bias[j]
+			}
+		}
+	})
+	return nil
+}

@@ -75,3 +75,56 @@ mmreduce:
 	MOVSS X0, lo+16(FP)
 	MOVSS X1, hi+20(FP)
 	RET
+
+// func dequantRowAVX2(dst *float32, src *int32, scale *float32, bias *float32, n int, s float32)
+// dst[j] = float(src[j])·s·scale[j] + bias[j]; n a multiple of 8. scale
+// and bias are per column.
+TEXT ·dequantRowAVX2(SB), NOSPLIT, $0-44
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ scale+16(FP), R8
+	MOVQ bias+24(FP), R9
+	MOVQ n+32(FP), CX
+	VBROADCASTSS s+40(FP), Y8
+	SHRQ $3, CX
+	JZ   dqdone
+
+dqloop:
+	VCVTDQ2PS (SI), Y0
+	VMULPS Y8, Y0, Y0
+	VMULPS (R8), Y0, Y0
+	VADDPS (R9), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ  dqloop
+
+dqdone:
+	VZEROUPPER
+	RET
+
+// func dequantScaleAVX2(dst *float32, src *int32, n int, s float32)
+// dst[j] = float(src[j])·s; n a multiple of 8.
+TEXT ·dequantScaleAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y8
+	SHRQ $3, CX
+	JZ   dsdone
+
+dsloop:
+	VCVTDQ2PS (SI), Y0
+	VMULPS Y8, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  dsloop
+
+dsdone:
+	VZEROUPPER
+	RET

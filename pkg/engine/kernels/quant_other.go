@@ -7,3 +7,11 @@ func quantizeU8AVX2(dst *uint8, src *float32, n int, scale, zero float32) {
 }
 
 func minMaxAVX2(x *float32, n int) (lo, hi float32) { panic("kernels: no AVX2 on this architecture") }
+
+func dequantRowAVX2(dst *float32, src *int32, scale *float32, bias *float32, n int, s float32) {
+	panic("kernels: no AVX2 on this architecture")
+}
+
+func dequantScaleAVX2(dst *float32, src *int32, n int, s float32) {
+	panic("kernels: no AVX2 on this architecture")
+}

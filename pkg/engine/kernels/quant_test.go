@@ -56,3 +56,36 @@ func TestMinMax(t *testing.T) {
 		}
 	}
 }
+
+func TestDequantizeI32(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	rng := rand.New(rand.NewPCG(24, 1))
+	for _, shape := range [][2]int{{1, 1}, {3, 17}, {400, 768}} {
+		rows, cols := shape[0], shape[1]
+		src := make([]int32, rows*cols)
+		for i := range src {
+			src[i] = int32(rng.IntN(1<<24)) - 1<<23
+		}
+		colScale, bias := randSlice(rng, cols), randSlice(rng, cols)
+		for _, withCol := range []bool{false, true} {
+			cs, b := colScale, bias
+			if !withCol {
+				cs, b = nil, nil
+			}
+			dst := make([]float32, rows*cols)
+			if err := DequantizeI32(pool, dst, src, rows, cols, 0.001, cs, b); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range src {
+				want := float64(v) * float64(float32(0.001))
+				if cs != nil {
+					want = want*float64(cs[i%cols]) + float64(b[i%cols])
+				}
+				if d := math.Abs(float64(dst[i]) - want); d > 4e-7*(math.Abs(want)+math.Abs(float64(v)*0.001)) {
+					t.Fatalf("%d×%d: dst[%d] = %g, want %g", rows, cols, i, dst[i], want)
+				}
+			}
+		}
+	}
+}
