@@ -1,6 +1,7 @@
 package imageproc
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -322,6 +323,18 @@ func (d *jpegDecoder) readDQT(s []byte) error {
 // the end of the data) it feeds zeros, as libjpeg does; reaching the end
 // of the file inside entropy data is an error (Pillow: "truncated").
 func (d *jpegDecoder) fill() error {
+	// Fast path: take whole bytes at once when the next 8 hold no 0xFF
+	// (no stuffing, no marker), which is most of the entropy data.
+	if !d.hitMark && d.pos+8 <= len(d.b) {
+		chunk := binary.BigEndian.Uint64(d.b[d.pos:])
+		if x := ^chunk; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+			n := (64 - d.nbits) / 8
+			d.acc = d.acc<<(8*uint(n)) | chunk>>(64-8*uint(n))
+			d.pos += n
+			d.nbits += 8 * n
+			return nil
+		}
+	}
 	for d.nbits <= 56 {
 		if d.hitMark {
 			d.acc <<= 8
