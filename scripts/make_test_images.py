@@ -12,8 +12,10 @@ Run with Debian's /usr/bin/python3 (python3-pil, python3-skimage).
 import io
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 from PIL import Image, features
@@ -33,6 +35,22 @@ def fit(im, limit=512):
         return im
     s = limit / max(im.size)
     return im.resize((round(im.width * s), round(im.height * s)), Image.BICUBIC)
+
+
+def write_png16(filename, arr, color_type):
+    """Writes a 16-bit PNG from a uint16 array (Pillow cannot write 16-bit
+    colour PNGs): color_type 2 = RGB, 6 = RGBA, 4 = gray + alpha."""
+    h, w = arr.shape[:2]
+    raw = b"".join(b"\x00" + arr[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    with open(filename, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(raw, 9)))
+        f.write(chunk(b"IEND", b""))
 
 
 def exif_with_orientation(o):
@@ -85,6 +103,16 @@ def main(out):
     g16 = (np.asarray(gray).astype(np.uint32) * 257 // 4).astype(np.uint16)
     g16[:, :8] = np.arange(8, dtype=np.uint16)[None, :] * 37  # some < 256
     Image.fromarray(g16, "I;16").save(path("gray16.png"))
+
+    Image.fromarray(g16, "I;16").save(path("gray16.tiff"))
+
+    # 16-bit colour PNGs: Pillow keeps the high byte of each sample.
+    wide = arr.astype(np.uint16) * 257 + np.arange(arr.shape[1], dtype=np.uint16)[None, :, None]
+    write_png16(path("rgb16.png"), wide, 2)
+    a16 = (np.arange(arr.shape[1], dtype=np.uint32)[None, :] * 65535 // (arr.shape[1] - 1)).astype(np.uint16)
+    a16 = np.broadcast_to(a16, arr.shape[:2])
+    write_png16(path("rgba16.png"), np.dstack([wide, a16]), 6)
+    write_png16(path("la16.png"), np.dstack([wide[:, :, 1], a16]), 4)
 
     base.convert("CMYK").save(path("cmyk.jpg"), quality=90)
 
@@ -159,6 +187,7 @@ def main(out):
         print("Pillow has no WebP support: WebP test images not made", file=sys.stderr)
 
     base.save(path("image.bmp"))
+    base.quantize(colors=200, dither=Image.NONE).save(path("palette.bmp"))
     base.save(path("image.tiff"))
     base.save(path("image_lzw.tiff"), compression="tiff_lzw")
 
