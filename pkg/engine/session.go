@@ -266,7 +266,11 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 		e.plan, e.err = s.g.Bind(ctx, shapes, nil, s.env.Eval)
 		if e.err == nil && !s.opt.NoFusion {
 			e.fused = e.plan.Fuse()
-			s.env.Prepack(e.plan, cap(s.sem))
+			var release func([]float32)
+			if s.owned {
+				release = newPageReleaser(s.model.Path)
+			}
+			s.env.Prepack(e.plan, cap(s.sem), release)
 		}
 	})
 	if e.err != nil {

@@ -66,9 +66,10 @@ func (e *Env) packedB(w []float32, k, n int) (*kernels.PackedB, error) {
 }
 
 // Prepack packs the constant weights of a plan's Linear steps on threads
-// goroutines, so the first run does not pack them one by one. Failures
-// are left for the run to report.
-func (e *Env) Prepack(p *graph.Plan, threads int) {
+// goroutines, so the first run does not pack them one by one, calling
+// packed (when not nil) with each weight's original data, which the
+// engine no longer reads. Failures are left for the run to report.
+func (e *Env) Prepack(p *graph.Plan, threads int, packed func(w []float32)) {
 	var ws []*graph.Tensor
 	for _, s := range p.Steps {
 		if s.Node.Op == graph.OpLinear && s.In[1] != nil && s.In[1].Const != nil && len(s.In[1].Shape) == 2 && s.In[1].Const.Len() > 0 {
@@ -82,7 +83,9 @@ func (e *Env) Prepack(p *graph.Plan, threads int) {
 		go func() {
 			defer wg.Done()
 			for w := range next {
-				e.packedB(w.Float32, w.Shape[0], w.Shape[1])
+				if _, err := e.packedB(w.Float32, w.Shape[0], w.Shape[1]); err == nil && packed != nil {
+					packed(w.Float32)
+				}
 			}
 		}()
 	}
