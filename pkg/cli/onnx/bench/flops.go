@@ -13,8 +13,8 @@ import (
 // and have no agreed count).
 type FLOPCount struct {
 	Total float64
-	// ByOp splits Total by operator type (MatMul, Gemm, clip.Linear, Conv,
-	// MatMulInteger, ConvInteger).
+	// ByOp splits Total by operator type (MatMul, Gemm, clip.Linear,
+	// clip.Attention, Conv, MatMulInteger, ConvInteger).
 	ByOp map[string]float64
 }
 
@@ -35,7 +35,9 @@ func (c FLOPCount) Ops() []string {
 //	  2 · (elements of the output) · K, K the contracted dimension;
 //	Gemm: 2·M·N·K with K from A's shape and transA;
 //	Conv, ConvInteger: 2 · (Cin/group · kh · kw) per output element,
-//	  i.e. 2·Cout·(Cin/g)·kh·kw·Hout·Wout per image (any spatial rank).
+//	  i.e. 2·Cout·(Cin/g)·kh·kw·Hout·Wout per image (any spatial rank);
+//	clip.Attention (Q [B,S,E], K [B,T,E]): its two products Q·Kᵀ and
+//	  P·V, 2·B·S·T·E each, summed over heads.
 //
 // Steps whose shapes are missing are skipped rather than guessed.
 func CountFLOPs(p *graph.Plan) FLOPCount {
@@ -62,6 +64,12 @@ func stepFLOPs(s *graph.Step) float64 {
 			return 0
 		}
 		return 2 * out * float64(a[len(a)-1])
+	case graph.OpAttention:
+		k := w // In: Q, K, V, mask
+		if len(a) != 3 || len(k) != 3 {
+			return 0
+		}
+		return 2 * 2 * float64(a[0]) * float64(a[1]) * float64(k[1]) * float64(a[2])
 	case "Gemm":
 		if len(a) != 2 {
 			return 0

@@ -93,15 +93,26 @@ func parseDims(kvs []string) (map[string]int, error) {
 	return dims, nil
 }
 
-// convChannels is the input channel count of the first Conv reading
-// input directly: its weights are [Cout, Cin/group, ...].
+// convChannels is the input channel count of the first Conv (or
+// ConvInteger) fed by input, directly or through single-input steps such
+// as DynamicQuantizeLinear or Cast: its weights are [Cout, Cin/group, ...].
 func convChannels(g *graph.Graph, input string) int {
+	derived := map[string]bool{input: true}
 	for _, n := range g.Nodes {
-		if (n.Op != "Conv" && n.Op != "ConvInteger") || len(n.Inputs) < 2 || n.Inputs[0] != input {
+		if len(n.Inputs) == 0 || !derived[n.Inputs[0]] {
 			continue
 		}
-		if w := g.Consts[n.Inputs[1]]; w != nil && len(w.Shape) >= 2 {
-			return w.Shape[1] * int(max(n.Int("group", 1), 1))
+		if n.Op == "Conv" || n.Op == "ConvInteger" {
+			if len(n.Inputs) < 2 {
+				return 0
+			}
+			if w := g.Consts[n.Inputs[1]]; w != nil && len(w.Shape) >= 2 {
+				return w.Shape[1] * int(max(n.Int("group", 1), 1))
+			}
+			return 0
+		}
+		for _, o := range n.Outputs {
+			derived[o] = true
 		}
 	}
 	return 0

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# `make bench`: every speed comparison of issue 10 in ONE run on this machine,
+# written to BENCHMARKS.md (regenerated here, never edited by hand):
+#
+#   - the float32 FMA peak (AVX2 as the kernels use, and AVX-512 if present),
+#   - short Go micro-benchmarks (Sgemm on the ViT-B/32 shapes),
+#   - `clip onnx bench` vs onnxruntime-node (scripts/bench/ort_bench.mjs) on the
+#     same files and inputs: ViT-B/32 vision and text at batch 1 and 8, and the
+#     quantized vision file,
+#   - `clip classify` end to end on 32 images vs transformers.js' pipeline
+#     (scripts/bench/tjs_classify.mjs), and a cold one-image `clip classify`,
+#   - tokenizer tokens/s vs transformers.js, 12 MP JPEG decode+preprocess vs Pillow.
+#
+# A missing piece (no bench-models/, no node_modules, no Python) becomes a line
+# in BENCHMARKS.md, not a failure. Tunables (environment): BENCH_MODEL_DIR
+# (default bench-models/clip-vit-base-patch32-random), BENCH_THREADS (2),
+# BENCH_ROUNDS (3: each comparison alternates ours/theirs this many times),
+# BENCH_RUNS_B1 (10), BENCH_RUNS_B8 (4), BENCH_OUT (BENCHMARKS.md),
+# BENCH_WORK (tmp/bench). About 10-15 minutes on 2 shared cores.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+GO=${GO:-go}
+PY=${PY:-/usr/bin/python3}
+NODE=${NODE:-node}
+MODEL_DIR=${BENCH_MODEL_DIR:-bench-models/clip-vit-base-patch32-random}
+THREADS=${BENCH_THREADS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
+RUNS_B1=${BENCH_RUNS_B1:-10}
+RUNS_B8=${BENCH_RUNS_B8:-4}
+OUT=${BENCH_OUT:-BENCHMARKS.md}
+WORK=${BENCH_WORK:-tmp/bench}
+RES=$WORK/results
+LABELS=cat,dog,car,person
+
+rm -rf "$RES" && mkdir -p "$RES/onnx" "$WORK"
+LOG=$WORK/log.txt
+: >"$LOG"
+started=$(date +%s)
+say() { echo "bench: $*" | tee -a "$LOG" >&2; }
+# note records a missing or failed piece for BENCHMARKS.md.
+note() { echo "$*" >>"$RES/notes.txt"; say "NOTE: $*"; }
+have_node() { command -v "$NODE" >/dev/null && [ -d scripts/reference/node_modules/onnxruntime-node ]; }
+have_py() { "$PY" -c 'import PIL' >/dev/null 2>&1; }
+
+{
+  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+  echo "cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+  echo "cores=$(nproc 2>/dev/null)"
+  echo "cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | tr ' ' '\n' | grep -xE 'avx2|fma|avx512f|avx512_vnni|avx_vnni' | tr '\n' ' ')"
+  echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo 2>/dev/null)"
+  echo "go=$($GO version 2>/dev/null | cut -d' ' -f3-)"
+  echo "node=$($NODE --version 2>/dev/null)"
+  if [ -f scripts/reference/node_modules/onnxruntime-node/package.json ]; then
+    echo "ort=$(sed -nE 's/^ *"version": *"([^"]+)".*/\1/p' scripts/reference/node_modules/onnxruntime-node/package.json | head -1)"
+    echo "tjs=$(sed -nE 's/^ *"version": *"([^"]+)".*/\1/p' scripts/reference/node_modules/@huggingface/transformers/package.json | head -1)"
+  fi
+  echo "commit=$(git rev-parse --short=12 HEAD 2>/dev/null)$(git diff --quiet HEAD -- pkg cmd 2>/dev/null || echo '+dirty')"
+  echo "threads=$THREADS"
+  echo "rounds=$ROUNDS"
+  echo "model_dir=$MODEL_DIR"
+} >"$RES/env.txt"
+say "$(tr '\n' ' ' <"$RES/env.txt")"
+
+say "building clip and benchtool"
+if ! CGO_ENABLED=0 $GO build -o "$WORK/clip" ./cmd/clip 2>>"$LOG"; then
+  note "\`go build ./cmd/clip\` failed: no clip classify or clip onnx bench numbers (see $LOG)"
+fi
+if ! CGO_ENABLED=0 $GO build -o "$WORK/benchtool" ./scripts/bench/benchtool 2>>"$LOG"; then
+  note "building scripts/bench/benchtool failed: no FMA peak, no report (see $LOG)"
+  exit 1
+fi
+# `clip onnx bench` once the verb is registered; benchtool runs the very same
+# command in-process until then.
+if [ -x "$WORK/clip" ] && "$WORK/clip" onnx bench --help 2>/dev/null | grep -q -- '--batch'; then
+  BENCH=("$WORK/clip" onnx bench)
+  echo "bench_cmd=clip onnx bench" >>"$RES/env.txt"
+else
+  BENCH=("$WORK/benchtool" bench)
+  echo "bench_cmd=benchtool bench (clip onnx bench not registered in this build)" >>"$RES/env.txt"
+fi
+
+# --- machine peak ---------------------------------------------------------
+say "FMA peak"
+"$WORK/benchtool" fma-peak --seconds 1 >"$RES/fma.json" 2>>"$LOG" || note "FMA peak not measured (no AVX2+FMA?)"
+
+# --- Go micro-benchmarks ----------------------------------------------------
+say "Sgemm on the ViT shapes"
+$GO test -run '^$' -bench 'BenchmarkSgemm/.*/ours/threads=2$' -benchtime 10x -count 3 ./pkg/engine/kernels/ \
+  >"$RES/sgemm.txt" 2>>"$LOG" || note "kernels Sgemm benchmark failed (see $LOG)"
+
+# --- ONNX models: clip onnx bench vs onnxruntime-node -------------------------
+# onnx_pair NAME FILE BATCH RUNS: ROUNDS alternations of ours and ORT on the
+# same saved inputs.
+onnx_pair() {
+  local name=$1 file=$2 batch=$3 runs=$4 warm=2 r
+  [ "$batch" -gt 1 ] && warm=1
+  for r in $(seq 1 "$ROUNDS"); do
+    local in=$WORK/inputs/$name
+    if ! "${BENCH[@]}" "$file" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" \
+      --format json --save-inputs "$in" >"$RES/onnx/$name.ours.$r.json" 2>>"$LOG"; then
+      rm -f "$RES/onnx/$name.ours.$r.json"
+      note "clip onnx bench failed on $file batch $batch (see $LOG)"
+      return
+    fi
+    if have_node; then
+      "$NODE" scripts/bench/ort_bench.mjs "$file" --inputs "$in" --threads "$THREADS" --runs "$runs" --warmup "$warm" \
+        >"$RES/onnx/$name.ort.$r.json" 2>>"$LOG" || { rm -f "$RES/onnx/$name.ort.$r.json"; note "ort_bench failed on $file batch $batch (see $LOG)"; }
+    fi
+  done
+}
+if ! have_node; then
+  note "no onnxruntime-node (scripts/reference/node_modules; \`cd scripts/reference && ONNXRUNTIME_NODE_INSTALL=skip npm ci\`): no reference numbers"
+fi
+ONNX=$MODEL_DIR/onnx
+if [ -f "$ONNX/vision_model.onnx" ]; then
+  echo "file_bytes.vision=$(stat -c %s "$ONNX/vision_model.onnx")" >>"$RES/env.txt"
+  echo "file_bytes.text=$(stat -c %s "$ONNX/text_model.onnx" 2>/dev/null || echo 0)" >>"$RES/env.txt"
+  for b in 1 8; do
+    runs=$RUNS_B1; [ "$b" -gt 1 ] && runs=$RUNS_B8
+    say "vision batch $b"
+    onnx_pair "vision_b$b" "$ONNX/vision_model.onnx" "$b" "$runs"
+    say "text batch $b"
+    [ -f "$ONNX/text_model.onnx" ] && onnx_pair "text_b$b" "$ONNX/text_model.onnx" "$b" "$runs"
+  done
+  if [ -f "$ONNX/vision_model_quantized.onnx" ]; then
+    for b in 1 8; do
+      runs=$RUNS_B1; [ "$b" -gt 1 ] && runs=$RUNS_B8
+      say "quantized vision batch $b"
+      onnx_pair "vision_quantized_b$b" "$ONNX/vision_model_quantized.onnx" "$b" "$runs"
+    done
+  else
+    note "no $ONNX/vision_model_quantized.onnx (\`$PY scripts/fixtures/make_bench_models.py --quantize\`): no int8 numbers"
+  fi
+else
+  note "no $ONNX/vision_model.onnx (run \`make bench-models\`): no ViT-B/32 numbers; the tiny fixture stands in"
+  onnx_pair "tiny_vision_b8" testdata/models/tiny-shapes/onnx/vision_model.onnx 8 20
+  onnx_pair "tiny_text_b8" testdata/models/tiny-shapes/onnx/text_model.onnx 8 20
+fi
+
+# --- end to end: clip classify vs transformers.js ------------------------------
+IMAGES=$WORK/images
+if have_py; then
+  "$PY" scripts/bench/make_images.py "$IMAGES" 32 2>>"$LOG" || note "make_images.py failed (see $LOG)"
+else
+  note "no Python with Pillow at $PY: no end-to-end images, no Pillow comparison"
+fi
+if [ -f "$MODEL_DIR/onnx/model.onnx" ] && [ -f "$IMAGES/img000.jpg" ] && [ -x "$WORK/clip" ]; then
+  # Cold: one image, nothing cached, a fresh process; wall time and peak RSS.
+  for r in $(seq 1 "$ROUNDS"); do
+    say "cold clip classify (round $r)"
+    /usr/bin/time -f '%e %M' -o "$RES/classify_cold.$r.time" "$WORK/clip" --model "$MODEL_DIR" --threads "$THREADS" -q \
+      classify "$IMAGES/img000.jpg" --labels "$LABELS" --no-cache --format json >/dev/null 2>>"$LOG" ||
+      { rm -f "$RES/classify_cold.$r.time"; note "cold clip classify failed (see $LOG)"; }
+  done
+  for r in $(seq 1 "$ROUNDS"); do
+    say "clip classify 32 images (round $r)"
+    /usr/bin/time -f '%e %M' -o "$RES/classify_32.$r.time" "$WORK/clip" --model "$MODEL_DIR" --threads "$THREADS" -q \
+      classify "$IMAGES" --labels "$LABELS" --no-cache --batch-size 8 --format json \
+      --summary "$RES/classify_32.$r.summary.json" >/dev/null 2>>"$LOG" ||
+      { rm -f "$RES/classify_32.$r.time"; note "clip classify on 32 images failed (see $LOG)"; }
+    if have_node; then
+      say "transformers.js 32 images (round $r)"
+      "$NODE" scripts/bench/tjs_classify.mjs --model "$MODEL_DIR" --labels "$LABELS" --batch 8 --threads "$THREADS" \
+        --runs 1 "$IMAGES"/*.jpg >"$RES/tjs.$r.json" 2>>"$LOG" || { rm -f "$RES/tjs.$r.json"; note "tjs_classify failed (see $LOG)"; }
+    fi
+  done
+else
+  note "end-to-end classify skipped: needs $MODEL_DIR/onnx/model.onnx, the 32 images and a clip build"
+fi
+
+# --- tokenizer: Go vs transformers.js -------------------------------------------
+if [ -f "$MODEL_DIR/tokenizer.json" ] && [ -f testdata/golden/tokenizer/corpus.json ]; then
+  say "tokenizer"
+  $GO test -run '^$' -bench 'BenchmarkEncode(Corpus|1MB)$' -benchtime 3x -count 3 ./pkg/tokenizer/ \
+    >"$RES/tokenizer_go.txt" 2>>"$LOG" || note "tokenizer Go benchmark failed (see $LOG)"
+  if have_node; then
+    "$NODE" scripts/reference/tokenize_bench.mjs --corpus testdata/golden/tokenizer/corpus.json --model "$MODEL_DIR" \
+      >"$RES/tokenizer_js.json" 2>>"$LOG" || note "tokenize_bench.mjs failed (see $LOG)"
+  fi
+else
+  note "tokenizer comparison skipped: needs $MODEL_DIR/tokenizer.json and testdata/golden/tokenizer/corpus.json"
+fi
+
+# --- 12 MP JPEG decode + preprocess: Go vs Pillow --------------------------------
+say "12 MP JPEG decode+preprocess"
+JPEG=$PWD/$WORK/clip-bench-12mp.jpg
+CLIP_BENCH_JPEG=$JPEG $GO test -run '^$' -bench 'BenchmarkDecodePreprocess12MP$' -benchtime 3x -count 3 ./pkg/imageproc/ \
+  >"$RES/imageproc_go.txt" 2>>"$LOG" || note "imageproc benchmark failed (see $LOG)"
+if have_py && [ -f scripts/bench_pillow.py ] && [ -f "$JPEG" ]; then
+  "$PY" scripts/bench_pillow.py --jpeg "$JPEG" -n 5 >"$RES/pillow.txt" 2>>"$LOG" || note "bench_pillow.py failed (see $LOG)"
+else
+  note "Pillow comparison skipped (needs $PY with Pillow, scripts/bench_pillow.py and the 12 MP JPEG)"
+fi
+
+echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" >>"$RES/env.txt"
+echo "elapsed_s=$(($(date +%s) - started))" >>"$RES/env.txt"
+say "writing $OUT"
+"$WORK/benchtool" report --dir "$RES" --out "$OUT" || { say "report failed"; exit 1; }
+say "done in $(($(date +%s) - started)) s"
