@@ -245,3 +245,48 @@ func TestHalfPrecisionInputsAndIDs(t *testing.T) {
 		t.Errorf("Run after Close: %v, want a closed-session error", err)
 	}
 }
+
+// TestAbsurdShapesAndBadIndicesAreErrors: an Expand to 2⁴⁰ elements fails
+// when binding, and an out-of-range Gather index fails the run with an
+// error naming the node, never a panic.
+func TestAbsurdShapesAndBadIndicesAreErrors(t *testing.T) {
+	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 13}}, Graph: &onnx.Graph{
+		Inputs:       []*onnx.ValueInfo{vinfo("x", onnx.Float, 1)},
+		Outputs:      []*onnx.ValueInfo{{Name: "y", ElemType: onnx.Float}},
+		Initializers: []*onnx.Tensor{ints("big", 1<<20, 1<<20)},
+		Nodes:        []*onnx.Node{{Name: "huge", OpType: "Expand", Inputs: []string{"x", "big"}, Outputs: []string{"y"}}},
+	}}
+	s, err := NewSession(context.Background(), m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Run(context.Background(), map[string]*Tensor{"x": {DType: onnx.Float, Shape: []int{1}, Float32: []float32{1}}})
+	if err == nil || !strings.Contains(err.Error(), `"huge"`) || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("Expand to 2^40 elements: %v, want a too-large error naming node huge", err)
+	}
+	s.Close()
+
+	m = &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 13}}, Graph: &onnx.Graph{
+		Inputs:       []*onnx.ValueInfo{vinfo("ids", onnx.Int64, 2)},
+		Outputs:      []*onnx.ValueInfo{{Name: "y", ElemType: onnx.Float}},
+		Initializers: []*onnx.Tensor{{Name: "table", DataType: onnx.Float, Dims: []int64{3, 2}, Float32: []float32{1, 2, 3, 4, 5, 6}}},
+		Nodes:        []*onnx.Node{{Name: "embed", OpType: "Gather", Inputs: []string{"table", "ids"}, Outputs: []string{"y"}}},
+	}}
+	s, err = NewSession(context.Background(), m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, err := s.Run(context.Background(), map[string]*Tensor{"ids": {DType: onnx.Int64, Shape: []int{2}, Int64: []int64{-1, 0}}})
+	if err != nil || out["y"].Float32[0] != 5 || out["y"].Float32[3] != 2 {
+		t.Fatalf("Gather with a negative index: %v %v, want rows [5 6] [1 2]", out, err)
+	}
+	_, err = s.Run(context.Background(), map[string]*Tensor{"ids": {DType: onnx.Int64, Shape: []int{2}, Int64: []int64{3, 0}}})
+	if err == nil || !strings.Contains(err.Error(), `"embed"`) || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("Gather index 3 of 3 rows: %v, want an out-of-range error naming node embed", err)
+	}
+	// The session stays usable after a failed run.
+	if _, err := s.Run(context.Background(), map[string]*Tensor{"ids": {DType: onnx.Int64, Shape: []int{2}, Int64: []int64{1, 2}}}); err != nil {
+		t.Errorf("run after a failed run: %v", err)
+	}
+}
