@@ -206,7 +206,7 @@ func (g *gemmRun) work(t int, s *gemmScratch) {
 			}
 			for p0 := 0; p0 < op.k; p0 += gemmKC {
 				kLen := min(gemmKC, op.k-p0)
-				s.a = growF32(s.a, (mp1-mp0)*gemmMR*kLen)
+				s.a = growF32(s.a, (mp1-mp0)*gemmMR*kLen+packSlack)
 				packA(s.a, op, i0+mp0*gemmMR, min(mLen-mp0*gemmMR, (mp1-mp0)*gemmMR), p0, kLen, 0, mp1-mp0)
 				var bpack []float32
 				bBase := 0
@@ -306,6 +306,10 @@ func scaleC(c []float32, ldc, r0, r1, c0, c1 int, beta float32) {
 	}
 }
 
+// packSlack is the number of floats a packed-A buffer needs past its last
+// panel: packA6AVX2's final store spills 2 floats (rounded up to 8).
+const packSlack = 8
+
 // packA copies micro-panels [lo,hi) of op(A)[i0:i0+mLen, p0:p0+kLen],
 // scaled by alpha, into dst: panel q holds, for each p, the MR values of
 // rows i0+q*MR.. (zero past mLen).
@@ -318,13 +322,23 @@ func packA(dst []float32, op *gemmOperands, i0, mLen, p0, kLen, lo, hi int) {
 		if !op.transA {
 			if rows == gemmMR {
 				base := (i0+r0)*lda + p0
+				start := 0
+				if blocks := kLen / 8; hasAVX2FMA && blocks > 0 {
+					// Bounds: the 6 rows over kLen columns, and the 2
+					// floats the assembly writes past the panel (see
+					// packSlack).
+					_ = a[base+5*lda+kLen-1]
+					_ = dst[(q+1)*kLen*gemmMR+packSlack-1]
+					packA6AVX2(&d[0], &a[base], lda, blocks, alpha)
+					start = blocks * 8
+				}
 				a0 := a[base : base+kLen]
 				a1 := a[base+lda : base+lda+kLen]
 				a2 := a[base+2*lda : base+2*lda+kLen]
 				a3 := a[base+3*lda : base+3*lda+kLen]
 				a4 := a[base+4*lda : base+4*lda+kLen]
 				a5 := a[base+5*lda : base+5*lda+kLen]
-				for p := range kLen {
+				for p := start; p < kLen; p++ {
 					e := d[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
 					e[0] = alpha * a0[p]
 					e[1] = alpha * a1[p]

@@ -14,3 +14,6 @@ func sumSqDevAVX2(x *float32, n int, mean float32) float32
 
 //go:noescape
 func normAffineAVX2(dst, src, gamma, beta *float32, n int, mean, rstd float32)
+
+//go:noescape
+func packA6AVX2(dst *float32, a *float32, lda int, blocks int, alpha float32)

@@ -214,3 +214,85 @@ naloop:
 nadone:
 	VZEROUPPER
 	RET
+
+// func packA6AVX2(dst *float32, a *float32, lda int, blocks int, alpha float32)
+// Packs 6 rows of A (from a, row stride lda) over 8·blocks columns into
+// dst[p·6 + r] = alpha·a[r·lda + p]: an 8×8 transpose per 8 columns (rows
+// 6 and 7 repeat row 5) whose 8-float results are stored at a stride of 6
+// floats, each store's last two lanes overwritten by the next one. The
+// last store runs 2 floats past the panel, which the caller must allow.
+TEXT ·packA6AVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	SHLQ $2, R9
+	MOVQ blocks+24(FP), CX
+	VBROADCASTSS alpha+32(FP), Y15
+	TESTQ CX, CX
+	JZ   padone
+	LEAQ (R9)(R9*2), R10 // 3·lda
+
+paloop:
+	MOVQ SI, AX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(R9*1), Y1
+	VMOVUPS (AX)(R9*2), Y2
+	VMOVUPS (AX)(R10*1), Y3
+	LEAQ (AX)(R9*4), AX
+	VMOVUPS (AX), Y4
+	VMOVUPS (AX)(R9*1), Y5
+	VMOVAPS Y5, Y6
+	VMOVAPS Y5, Y7
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y7
+
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y7, Y13, Y6
+	VSHUFPS $0xEE, Y7, Y13, Y7
+
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y0
+
+	VMULPS Y15, Y8, Y8
+	VMULPS Y15, Y9, Y9
+	VMULPS Y15, Y10, Y10
+	VMULPS Y15, Y11, Y11
+	VMULPS Y15, Y12, Y12
+	VMULPS Y15, Y13, Y13
+	VMULPS Y15, Y14, Y14
+	VMULPS Y15, Y0, Y0
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 24(DI)
+	VMOVUPS Y10, 48(DI)
+	VMOVUPS Y11, 72(DI)
+	VMOVUPS Y12, 96(DI)
+	VMOVUPS Y13, 120(DI)
+	VMOVUPS Y14, 144(DI)
+	VMOVUPS Y0, 168(DI)
+
+	ADDQ $192, DI
+	ADDQ $32, SI
+	DECQ CX
+	JNZ  paloop
+
+padone:
+	VZEROUPPER
+	RET

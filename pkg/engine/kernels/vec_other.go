@@ -15,3 +15,7 @@ func sumSqDevAVX2(x *float32, n int, mean float32) float32 {
 func normAffineAVX2(dst, src, gamma, beta *float32, n int, mean, rstd float32) {
 	panic("kernels: no AVX2 on this architecture")
 }
+
+func packA6AVX2(dst *float32, a *float32, lda int, blocks int, alpha float32) {
+	panic("kernels: no AVX2 on this architecture")
+}
