@@ -1,7 +1,26 @@
-// Package engine runs ONNX models: it lowers a bound graph.Plan to a
-// Gorgonia expression graph whose nodes compute with pkg/engine/ops, runs
-// it with a TapeMachine, and caches one compiled graph per distinct set of
-// input shapes, each used by one goroutine at a time.
+// Package engine runs ONNX models in pure Go: Open or NewSession checks a
+// model (pkg/graph), and each Run binds the input shapes, folds the
+// exporters' shape arithmetic into constants, fuses the transformer
+// blocks (LayerNorm, QuickGELU, Linear with bias/activation/residual,
+// multi-head attention), and lowers the remaining steps to a Gorgonia
+// ExprGraph whose nodes are custom ops computing with pkg/engine/ops and
+// the AVX2 kernels; a TapeMachine runs it. One compiled graph is kept per
+// distinct set of input shapes, in a pool so that no Gorgonia graph ever
+// runs in two goroutines at once; its buffers are planned once (outputs
+// reuse dead values' memory) and reused by every run.
+//
+// Numerics: float16 and bfloat16 weights are widened to float32 once;
+// values the graph types as float16 are rounded to float16 after every
+// step, as a half-precision computation stores them, so _fp16 exports
+// match onnxruntime to ~1e-3 on normalised embeddings. Integer ids,
+// bool masks and the int8 quantized ops (DynamicQuantizeLinear,
+// MatMulInteger, ConvInteger with exact int32 sums) are computed exactly.
+//
+// Gorgonia's own ops are not used: ONNX's broadcasting, integer and bool
+// tensors and half-precision rounding need semantics they do not have,
+// and they allocate their results on every run; every node is one of our
+// ops owning its output buffer, so gorgonia.Use (which only reroutes
+// Gorgonia's BLAS-backed ops) has nothing to accelerate here.
 package engine
 
 import (
