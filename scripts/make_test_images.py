@@ -224,6 +224,17 @@ def main(out):
     png = buf.getvalue()
     with open(path("broken_truncated.png"), "wb") as f:
         f.write(png[: len(png) // 2])
+    # Damaged but terminated: the entropy data stops early and an EOI
+    # follows. libjpeg warns, fills gray, and Pillow returns the image.
+    with open(path("chelsea.jpg"), "rb") as f:
+        whole = f.read()
+    with open(path("damaged_baseline.jpg"), "wb") as f:
+        f.write(whole[: len(whole) * 2 // 3] + b"\xff\xd9")
+    buf = io.BytesIO()
+    src("chelsea.png").save(buf, "JPEG", quality=90, progressive=True)
+    whole = buf.getvalue()
+    with open(path("damaged_progressive.jpg"), "wb") as f:
+        f.write(whole[: len(whole) * 3 // 5] + b"\xff\xd9")
     open(path("broken_empty.jpg"), "wb").close()
     with open(path("broken_text.jpg"), "w") as f:
         f.write("this is a text file, not a JPEG\n")

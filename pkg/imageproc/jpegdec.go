@@ -111,6 +111,11 @@ type jpegDecoder struct {
 	acc      uint64
 	nbits    int
 	hitMark  bool
+	// padBits counts the zero bits fed after a marker ended the data;
+	// once the decoder reads into them the data is insufficient and, as in
+	// libjpeg, the rest of the segment's MCUs are left untouched (gray).
+	padBits      int
+	insufficient bool
 	eobrun   int32
 	sawScans bool
 	nscans   int
@@ -339,6 +344,7 @@ func (d *jpegDecoder) fill() error {
 		if d.hitMark {
 			d.acc <<= 8
 			d.nbits += 8
+			d.padBits += 8
 			continue
 		}
 		if d.pos >= len(d.b) {
@@ -437,6 +443,7 @@ func (d *jpegDecoder) receiveExtend(t int) (int32, error) {
 // restartSync consumes an RSTn marker after a restart interval.
 func (d *jpegDecoder) restartSync() error {
 	d.acc, d.nbits, d.hitMark, d.eobrun = 0, 0, false, 0
+	d.padBits, d.insufficient = 0, false
 	for i := range d.comps {
 		d.comps[i].dcPred = 0
 	}
@@ -491,6 +498,7 @@ func (d *jpegDecoder) readScan(s []byte) error {
 		return errors.New("bad progressive parameters")
 	}
 	d.acc, d.nbits, d.hitMark, d.eobrun = 0, 0, false, 0
+	d.padBits, d.insufficient = 0, false
 	for _, c := range sc {
 		c.dcPred = 0
 		if ss == 0 && ah == 0 && d.dc[c.td] == nil || se > 0 && (ss > 0 || !d.progressive) && d.ac[c.ta] == nil {
@@ -499,7 +507,7 @@ func (d *jpegDecoder) readScan(s []byte) error {
 	}
 
 	block := func(c *jcomp, bx, by int) error {
-		if bx >= c.bw || by >= c.bh {
+		if bx >= c.bw || by >= c.bh || d.insufficient {
 			return nil
 		}
 		blk := c.coefs[(by*c.bw+bx)*64 : (by*c.bw+bx)*64+64]
@@ -526,6 +534,7 @@ func (d *jpegDecoder) readScan(s []byte) error {
 				if err := block(c, bx, by); err != nil {
 					return err
 				}
+				d.insufficient = d.insufficient || d.nbits < d.padBits
 				mcus++
 			}
 		}
@@ -549,6 +558,7 @@ func (d *jpegDecoder) readScan(s []byte) error {
 						}
 					}
 				}
+				d.insufficient = d.insufficient || d.nbits < d.padBits
 				mcus++
 			}
 			if st != nil {
