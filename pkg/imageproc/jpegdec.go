@@ -108,18 +108,18 @@ type jpegDecoder struct {
 	maxPixels     int64
 
 	// bit reader
-	acc      uint64
-	nbits    int
-	hitMark  bool
+	acc     uint64
+	nbits   int
+	hitMark bool
 	// padBits counts the zero bits fed after a marker ended the data;
 	// once the decoder reads into them the data is insufficient and, as in
 	// libjpeg, the rest of the segment's MCUs are left untouched (gray).
 	padBits      int
 	insufficient bool
-	eobrun   int32
-	sawScans bool
-	nscans   int
-	streamed *RGB // set when a single interleaved baseline scan was converted on the fly
+	eobrun       int32
+	sawScans     bool
+	nscans       int
+	streamed     *RGB // set when a single interleaved baseline scan was converted on the fly
 }
 
 // decodeJPEGLibjpeg decodes b to RGB (or returns an error; callers fall
