@@ -59,6 +59,7 @@ def main():
         "zlib": features.version("zlib"),
         "webp": features.version("webp"),
         "numpy": np.__version__,
+        "torch": __import__("torch").__version__,  # open_clip tensors
         "config": ref.OPENAI_CLIP_CONFIG,
         "images": {},
         "resizes": [],
