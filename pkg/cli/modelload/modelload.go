@@ -53,6 +53,19 @@ func NewStore(f *cmdutil.Factory) (*hub.Store, error) {
 	return hub.NewStore(opts)
 }
 
+// Resolve finds ref (a catalogue name, repo id or directory; "" is
+// DefaultModel) on disk, downloading it first when allowed.
+func Resolve(ctx context.Context, f *cmdutil.Factory, ref string, variant hub.Variant) (*hub.LocalModel, error) {
+	store, err := NewStore(f)
+	if err != nil {
+		return nil, err
+	}
+	if ref == "" {
+		ref = DefaultModel
+	}
+	return store.Resolve(ctx, ref, variant)
+}
+
 // Open resolves f.Globals.Model (or DefaultModel) and loads it.
 func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) {
 	variant, err := hub.ParseVariant(opt.Variant)
@@ -76,7 +89,7 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 		Vision:       local.VisionPath,
 		Text:         local.TextPath,
 		Combined:     local.CombinedPath,
-		TokenizerDir: tokenizerDir(local),
+		TokenizerDir: TokenizerDir(local),
 	}
 	cm, err := clip.Load(ctx, files, clip.Options{Threads: f.Threads()})
 	if err != nil {
@@ -94,7 +107,8 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 	return &Model{Model: cm, Local: local, Store: store, decode: opt.Decode}, nil
 }
 
-func tokenizerDir(l *hub.LocalModel) string {
+// TokenizerDir is the directory holding a model's tokenizer files.
+func TokenizerDir(l *hub.LocalModel) string {
 	for _, p := range []string{l.TokenizerPath, l.VocabPath} {
 		if p != "" {
 			return filepath.Dir(p)

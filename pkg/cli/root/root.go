@@ -14,6 +14,7 @@ import (
 	onnxinfo "github.com/clip-go/clip/pkg/cli/onnx/info"
 	onnxrun "github.com/clip-go/clip/pkg/cli/onnx/run"
 	preprocesscmd "github.com/clip-go/clip/pkg/cli/preprocess"
+	tokenizecmd "github.com/clip-go/clip/pkg/cli/tokenize"
 	versioncmd "github.com/clip-go/clip/pkg/cli/version"
 )
 
@@ -68,7 +69,7 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 	cmd.AddCommand(
 		classifycmd.NewCmdClassify(f, nil),
 		embedcmd.NewCmdEmbed(f, nil),
-		notYet("tokenize TEXT...", "Show CLIP token ids for texts", 5),
+		tokenizecmd.NewCmdTokenize(f, nil),
 		preprocesscmd.NewCmdPreprocess(f, nil),
 		modelscmd.NewCmdModels(f),
 		onnxGroup(f),

@@ -19,7 +19,9 @@ import (
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/cli/modelload"
 	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/hub"
 	"github.com/clip-go/clip/pkg/tokenizer"
 )
 
@@ -46,7 +48,17 @@ type TokenizeOptions struct {
 // NewCmdTokenize returns `clip tokenize`. runF replaces tokenizeRun in
 // tests that only check flag handling.
 func NewCmdTokenize(f *cmdutil.Factory, runF func(*TokenizeOptions) error) *cobra.Command {
-	opts := &TokenizeOptions{IO: f.IOStreams, Factory: f, ResolveModelDir: localModelDir}
+	opts := &TokenizeOptions{IO: f.IOStreams, Factory: f}
+	opts.ResolveModelDir = func(ctx context.Context, model string) (string, error) {
+		if st, err := os.Stat(model); err == nil && st.IsDir() {
+			return localModelDir(ctx, model)
+		}
+		local, err := modelload.Resolve(ctx, f, model, hub.FP32)
+		if err != nil {
+			return "", err
+		}
+		return modelload.TokenizerDir(local), nil
+	}
 	cmd := &cobra.Command{
 		Use:   "tokenize [TEXT...]",
 		Short: "Show the CLIP token ids of texts",

@@ -185,7 +185,6 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--vocab", "x.gz"}, "no texts"},
 		{[]string{"--vocab", "x.gz", "--stdin", "a cat"}, "not both"},
 		{[]string{"--vocab", "x.gz", "--model", "m", "a cat"}, "give one"},
-		{[]string{"--model", notDir, "a cat"}, "not a local directory"},
 		{[]string{"--vocab", notDir, "a cat"}, "--vocab"},
 		{[]string{"--vocab", "x.gz", "--format", "xml", "a"}, "--format"},
 	} {
@@ -193,6 +192,14 @@ func TestUsageErrors(t *testing.T) {
 		if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: err = %v (exit %d), want a usage error mentioning %q", c.args, err, cmdutil.ExitCode(err), c.want)
 		}
+	}
+}
+
+func TestMissingModelDirIsAModelError(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "missing")
+	_, _, err := run(t, "", "--model", notDir, "a cat")
+	if cmdutil.ExitCode(err) != cmdutil.ExitRuntime || !strings.Contains(err.Error(), notDir) {
+		t.Errorf("err = %v (exit %d), want a model error (exit 4) naming %s", err, cmdutil.ExitCode(err), notDir)
 	}
 }
 
