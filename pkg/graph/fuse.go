@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/clip-go/clip/pkg/onnx"
@@ -32,13 +33,13 @@ const (
 // Sqrt, Div, Mul, Add) into one LayerNormalization; x·sigmoid(1.702·x)
 // into OpQuickGELU; the multi-head attention block exporters write as
 // Reshape/Transpose/MatMul/Softmax/MatMul/Transpose/Reshape (with one
-// optional additive mask) into OpAttention; MatMul by a constant matrix, with the bias Add, a
+// optional additive masks) into OpAttention; MatMul by a constant matrix, with the bias Add, a
 // following QuickGELU and a residual Add when present, into OpLinear.
 // Interior values used elsewhere (or graph outputs) block a fusion. Half-
 // precision steps are left alone: their per-op rounding is part of the
 // model's numerics. It returns how many fusions of each kind it made.
 func (p *Plan) Fuse() map[string]int {
-	f := &fuser{p: p, prod: map[*Value]*Step{}, cons: map[*Value][]*Step{}, removed: map[*Step]bool{}, replace: map[*Step]*Step{}}
+	f := &fuser{p: p, prod: map[*Value]*Step{}, cons: map[*Value][]*Step{}, removed: map[*Step]bool{}, replace: map[*Step]*Step{}, before: map[*Step][]*Step{}}
 	f.index()
 	made := map[string]int{}
 	for _, s := range p.Steps {
@@ -74,7 +75,8 @@ type fuser struct {
 	cons    map[*Value][]*Step
 	outputs map[*Value]bool
 	removed map[*Step]bool
-	replace map[*Step]*Step // step → fused step taking its place
+	replace map[*Step]*Step   // step → fused step taking its place
+	before  map[*Step][]*Step // new steps to run just before a replacement
 }
 
 func (f *fuser) index() {
@@ -99,7 +101,7 @@ func (f *fuser) commit() {
 	var steps []*Step
 	for _, s := range f.p.Steps {
 		if r, ok := f.replace[s]; ok {
-			steps = append(steps, r)
+			steps = append(append(steps, f.before[s]...), r)
 			continue
 		}
 		if !f.removed[s] {
@@ -107,7 +109,7 @@ func (f *fuser) commit() {
 		}
 	}
 	f.p.Steps = steps
-	f.removed, f.replace = map[*Step]bool{}, map[*Step]*Step{}
+	f.removed, f.replace, f.before = map[*Step]bool{}, map[*Step]*Step{}, map[*Step][]*Step{}
 	f.index()
 }
 
@@ -394,14 +396,20 @@ func (f *fuser) attention(r9 *Step) bool {
 	}
 	chain := []*Step{t4, r8, mm2, sm}
 	scores := sm.In[0]
-	var mask *Value
-	// Optional mask: Reshape(Add(Reshape(scores → [B, H, S, S]), mask) → [B·H, S, S]).
-	if r7 := f.producer(scores, "Reshape", 1); r7 != nil {
+	// Optional additive masks, each applied as
+	// Reshape(Add(Reshape(scores → [B, H, S, S]), mask) → [B·H, S, S]).
+	var masks []*Value
+	for {
+		r7 := f.producer(scores, "Reshape", 1)
+		if r7 == nil {
+			break
+		}
 		add := f.producer(r7.In[0], "Add", 1)
 		if add == nil || !sameShape(add.Out[0].Shape, []int{b, h, s, s}) {
 			return false
 		}
 		var r6 *Step
+		var mask *Value
 		for i := 0; i < 2; i++ {
 			if r := f.producer(add.In[i], "Reshape", 1); r != nil && sameShape(r.Out[0].Shape, []int{b, h, s, s}) {
 				r6, mask = r, add.In[1-i]
@@ -417,8 +425,37 @@ func (f *fuser) attention(r9 *Step) bool {
 		default:
 			return false
 		}
+		masks = append(masks, mask)
 		chain = append(chain, r7, add, r6)
 		scores = r6.In[0]
+	}
+	var mask *Value
+	var maskSteps []*Step
+	switch len(masks) {
+	case 0:
+	case 1:
+		mask = masks[0]
+	default:
+		// Several masks (causal and padding) are summed once into one;
+		// they hold 0 or a huge negative, so the sum masks exactly what
+		// the separate additions did.
+		mask = masks[0]
+		for i, m := range masks[1:] {
+			shape, err := Broadcast(mask.Shape, m.Shape)
+			if err != nil {
+				return false
+			}
+			sum := &Value{Name: fmt.Sprintf("%s/fused_mask_%d", r9.Node.Name, i), DType: onnx.Float, Shape: shape}
+			maskSteps = append(maskSteps, &Step{
+				Node: &Node{Name: sum.Name, Op: "Add"},
+				In:   []*Value{mask, m},
+				Out:  []*Value{sum},
+			})
+			mask = sum
+		}
+		if !sameShape(mask.Shape, []int{b, 1, s, s}) && !sameShape(mask.Shape, []int{1, 1, s, s}) {
+			return false
+		}
 	}
 	mm1 := f.producer(scores, "MatMul", 1)
 	if mm1 == nil || !sameShape(mm1.Out[0].Shape, []int{b * h, s, s}) {
@@ -450,6 +487,7 @@ func (f *fuser) attention(r9 *Step) bool {
 	for _, st := range chain {
 		f.removed[st] = true
 	}
+	f.before[r9] = maskSteps
 	f.replace[r9] = &Step{
 		Node: &Node{Name: r9.Node.Name + "/fused_Attention", Op: OpAttention},
 		In:   []*Value{q, k, v, mask},
