@@ -7,7 +7,7 @@
 // (reported as a warning: a different CPU can take another onnxruntime kernel path).
 // Zero-shot files must agree on every top-1 label and on every probability within
 // 1e-4. The tool versions recorded in meta.json must match. Exit 1 on any failure.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy } from './ort_npy.mjs';
 
@@ -36,6 +36,7 @@ function closeArrays(a, b, rtol, atol) {
 
 function compareOrt(golden, fresh) {
   for (const model of readdirSync(golden).sort()) {
+    if (!statSync(join(golden, model)).isDirectory()) continue; // README.md
     for (const stem of readdirSync(join(golden, model)).sort()) {
       const gdir = join(golden, model, stem);
       const fdir = join(fresh, model, stem);

@@ -8,7 +8,7 @@
 //
 // usage: node scripts/reference/ort_run.mjs [--golden DIR] [--root PROJECT_ROOT] [--out DIR]
 import * as ort from 'onnxruntime-node';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNpy, writeNpy } from './ort_npy.mjs';
@@ -36,6 +36,7 @@ function caseDirs() {
   const dirs = [];
   for (const model of readdirSync(golden).sort()) {
     const mdir = join(golden, model);
+    if (!statSync(mdir).isDirectory()) continue; // README.md
     for (const stem of readdirSync(mdir).sort()) {
       if (existsSync(join(mdir, stem, 'inputs', 'cases.json'))) dirs.push([model, stem]);
     }
