@@ -213,7 +213,8 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 			return
 		}
 		srv.SetModel(m, info, disk)
-		log.Info("ready", "model", m.Describe(), "input_size", fmt.Sprintf("%d×%d", info.InputSize[0], info.InputSize[1]),
+		h, w := m.InputSize()
+		log.Info("ready", "model", m.Describe(), "input_size", fmt.Sprintf("%d×%d", h, w),
 			"prompt_cache", diskPath(disk), "max_batch", cfg.MaxBatch, "queue", cfg.Queue)
 		loadErr <- nil
 		if opts.OnReady != nil {
