@@ -153,16 +153,20 @@ func gemmU8(p *Pool, kern microKernel8, m int, a []uint8, lda int, aZero uint8, 
 	}
 	g.threads = threads
 	g.bar.n = int32(threads)
-	bufs := gemm8Scratch.Get().(*[2][]int16)
-	defer gemm8Scratch.Put(bufs)
+	sc := gemm8Scratch.Get().(*gemm8Buffers)
+	defer gemm8Scratch.Put(sc)
 	need := ceilDiv(m, gemmMR) * gemmMR * min(k+1, gemm8KC)
-	for i := range bufs {
-		if cap(bufs[i]) < need {
-			bufs[i] = make([]int16, need)
+	for i := range sc.a {
+		if cap(sc.a[i]) < need {
+			sc.a[i] = make([]int16, need)
 		}
-		bufs[i] = bufs[i][:need]
+		sc.a[i] = sc.a[i][:need]
 	}
-	g.apack = bufs
+	if len(sc.edge) < threads {
+		sc.edge = make([][gemmMR * gemmNR]int32, threads)
+	}
+	g.apack = &sc.a
+	g.edges = sc.edge
 	if threads == 1 {
 		g.work(0)
 	} else {
@@ -171,7 +175,14 @@ func gemmU8(p *Pool, kern microKernel8, m int, a []uint8, lda int, aZero uint8, 
 	return nil
 }
 
-var gemm8Scratch = sync.Pool{New: func() any { return new([2][]int16) }}
+// gemm8Buffers are the shared double-buffered packed A and the threads'
+// staging tiles, recycled across calls.
+type gemm8Buffers struct {
+	a    [2][]int16
+	edge [][gemmMR * gemmNR]int32
+}
+
+var gemm8Scratch = sync.Pool{New: func() any { return new(gemm8Buffers) }}
 
 type gemm8Run struct {
 	m       int
@@ -185,6 +196,7 @@ type gemm8Run struct {
 	threads int
 	bar     barrier
 	apack   *[2][]int16
+	edges   [][gemmMR * gemmNR]int32
 }
 
 // work is thread t's share; the same scheme as gemmRun.work: pack a share
@@ -200,7 +212,7 @@ func (g *gemm8Run) work(t int) {
 	} else {
 		mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
 	}
-	var edge [gemmMR * gemmNR]int32
+	edge := g.edges[t][:]
 	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
 		kLen := min(gemm8KC, k-p0)
 		pairs := ceilDiv(kLen, 2)
@@ -225,7 +237,7 @@ func (g *gemm8Run) work(t int) {
 						g.kern(gemmMR, pairs, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate)
 						continue
 					}
-					g.kern(rows, pairs, ap, bp, edge[:], gemmNR, false)
+					g.kern(rows, pairs, ap, bp, edge, gemmNR, false)
 					for r := range rows {
 						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
 						src := edge[r*gemmNR : r*gemmNR+cols]

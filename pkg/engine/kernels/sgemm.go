@@ -121,15 +121,18 @@ type gemmOperands struct {
 	b              []float32
 	ldb            int
 	pb             *PackedB
-	epi            *Epilogue // applied to each finished tile of C; nil: none
+	epi            Epilogue // applied to finished blocks of C when hasEpi
+	hasEpi         bool
 	beta           float32
 	c              []float32
 	ldc            int
 }
 
-// gemmScratch holds one thread's packing buffers.
+// gemmScratch holds one thread's packing buffers and its staging tile
+// for partial tiles (kept here so no call allocates).
 type gemmScratch struct {
 	a, b []float32
+	edge [gemmMR * gemmNR]float32
 }
 
 func growF32(buf []float32, n int) []float32 {
@@ -157,14 +160,17 @@ func sgemm(p *Pool, kern microKernel, op gemmOperands) {
 	if 2*m*n*k >= gemmParallelFlops {
 		threads = p.acquire()
 	}
-	g := &gemmRun{op: op, kern: kern, threads: threads}
 	if threads == 1 {
+		// A distinct value from the parallel path's, so that it stays on
+		// the stack (the closure below makes that one escape).
+		g := gemmRun{op: op, kern: kern, threads: 1}
 		s := serialScratch.Get().(*gemmScratch)
 		g.work(0, s)
 		serialScratch.Put(s)
 		return
 	}
 	defer p.release()
+	g := &gemmRun{op: op, kern: kern, threads: threads}
 	p.run(threads, func(t int) { g.work(t, &p.scratch[t]) })
 }
 
@@ -224,7 +230,7 @@ func (g *gemmRun) work(t int, s *gemmScratch) {
 				}
 				accumulate := p0 > 0 || op.beta != 0
 				last := p0+kLen == op.k
-				g.macro(s.a, -mp0, bpack, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1, accumulate, last)
+				g.macro(s, -mp0, bpack, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1, accumulate, last)
 			}
 		}
 	}
@@ -244,14 +250,15 @@ func splitAlongN(mPanels, nPanels, T int) bool {
 // MC rows × the thread's columns as soon as it is finished, while it is
 // still in L2; long rows keep the vector activation code efficient (per
 // 16-column tile it cost ~10%).
-// Panel ir of A is apack's panel ir+aBase, panel jr of B bpack's jr+bBase.
-func (g *gemmRun) macro(apack []float32, aBase int, bpack []float32, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1 int, accumulate, last bool) {
+// Panel ir of A is s.a's panel ir+aBase, panel jr of B bpack's jr+bBase.
+func (g *gemmRun) macro(s *gemmScratch, aBase int, bpack []float32, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1 int, accumulate, last bool) {
 	op := &g.op
-	epi := op.epi
-	if !last {
-		epi = nil
+	var epi *Epilogue
+	if last && op.hasEpi {
+		epi = &op.epi
 	}
-	var edge [gemmMR * gemmNR]float32
+	apack := s.a
+	edge := s.edge[:]
 	mcPanels := gemmMC / gemmMR
 	for ib := mp0; ib < mp1; ib += mcPanels {
 		ie := min(ib+mcPanels, mp1)
@@ -267,7 +274,7 @@ func (g *gemmRun) macro(apack []float32, aBase int, bpack []float32, bBase, kLen
 					g.kern(gemmMR, kLen, ap, bp, op.c[row*op.ldc+col:], op.ldc, accumulate)
 					continue
 				}
-				g.kern(rows, kLen, ap, bp, edge[:], gemmNR, false)
+				g.kern(rows, kLen, ap, bp, edge, gemmNR, false)
 				for r := range rows {
 					dst := op.c[(row+r)*op.ldc+col : (row+r)*op.ldc+col+cols]
 					src := edge[r*gemmNR : r*gemmNR+cols]
