@@ -28,8 +28,9 @@ func fixtureModels(t *testing.T) []string {
 
 // TestFusionMatchesUnfused runs every fixture model with and without the
 // fusion passes (LayerNorm, QuickGELU, Linear, Attention) and requires the
-// same outputs within 1e-5 (relative to the output's scale), and that the
-// float32 towers did get fused.
+// same outputs within 1e-5 (relative to the output's scale; 4 half-
+// precision ulps for the _fp16 files), and that the float32 towers did get
+// fused.
 func TestFusionMatchesUnfused(t *testing.T) {
 	for _, f := range fixtureModels(t) {
 		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "/" + filepath.Base(f)
@@ -63,7 +64,14 @@ func TestFusionMatchesUnfused(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if d > 1e-5*math.Max(scale, 1) {
+				tol := 1e-5
+				if strings.Contains(filepath.Base(f), "_fp16") {
+					// The fused steps round to half precision once where
+					// the op-by-op graph rounded after every op: allow 4
+					// half-precision ulps (4·2⁻¹⁰) of the output's scale.
+					tol = 4.0 / 1024
+				}
+				if d > tol*math.Max(scale, 1) {
 					t.Errorf("%s: fused differs from unfused by %g (scale %g)", o.Name, d, scale)
 				}
 			}

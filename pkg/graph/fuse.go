@@ -35,9 +35,12 @@ const (
 // Reshape/Transpose/MatMul/Softmax/MatMul/Transpose/Reshape (with one
 // optional additive masks) into OpAttention; MatMul by a constant matrix, with the bias Add, a
 // following QuickGELU and a residual Add when present, into OpLinear.
-// Interior values used elsewhere (or graph outputs) block a fusion. Half-
-// precision steps are left alone: their per-op rounding is part of the
-// model's numerics. It returns how many fusions of each kind it made.
+// Interior values used elsewhere (or graph outputs) block a fusion.
+// Float16 chains fuse too: the fused step then rounds to half precision
+// once, at its output, where the op-by-op graph rounded after every op
+// (which brings the _fp16 exports closer to onnxruntime, whose fused
+// kernels also compute in float32 inside). It returns how many fusions of
+// each kind it made.
 func (p *Plan) Fuse() map[string]int {
 	f := &fuser{p: p, prod: map[*Value]*Step{}, cons: map[*Value][]*Step{}, removed: map[*Step]bool{}, replace: map[*Step]*Step{}, before: map[*Step][]*Step{}}
 	f.index()
@@ -138,7 +141,8 @@ func (f *fuser) only(v *Value, op string) *Step {
 	return s
 }
 
-func isF32(v *Value) bool { return v != nil && v.DType == onnx.Float }
+// isF32 reports whether v is held as float32: float, or float16 widened.
+func isF32(v *Value) bool { return v != nil && (v.DType == onnx.Float || v.DType == onnx.Float16) }
 
 // scalar returns a constant's single float value.
 func scalar(v *Value) (float64, bool) {
@@ -259,7 +263,11 @@ func (f *fuser) quickGELU(m2 *Step) bool {
 			continue
 		}
 		c, ok := scalar(other(m1, x))
-		if !ok || math.Abs(c-1.702) > 1e-6 || !isF32(x) || !sameShape(x.Shape, m2.Out[0].Shape) {
+		tol := 1e-6
+		if x != nil && x.DType == onnx.Float16 {
+			tol = 1e-3 // 1.702 stored as a half is 1.7021484375
+		}
+		if !ok || math.Abs(c-1.702) > tol || !isF32(x) || !sameShape(x.Shape, m2.Out[0].Shape) {
 			continue
 		}
 		f.removed[m1], f.removed[sg] = true, true
@@ -445,7 +453,7 @@ func (f *fuser) attention(r9 *Step) bool {
 			if err != nil {
 				return false
 			}
-			sum := &Value{Name: fmt.Sprintf("%s/fused_mask_%d", r9.Node.Name, i), DType: onnx.Float, Shape: shape}
+			sum := &Value{Name: fmt.Sprintf("%s/fused_mask_%d", r9.Node.Name, i), DType: mask.DType, Shape: shape}
 			maskSteps = append(maskSteps, &Step{
 				Node: &Node{Name: sum.Name, Op: "Add"},
 				In:   []*Value{mask, m},
