@@ -20,7 +20,8 @@
 //	Elementwise          runs one of them in parallel chunks on a Pool.
 //	Im2col, ConvGeom     Conv2D as im2col + Sgemm.
 //	PackB8, GemmU8       uint8 × (u)int8 → int32 GEMM with zero points
-//	                     (MatMulInteger), exact int16 VPMADDWD kernel.
+//	                     (MatMulInteger), exact int16 VPMADDWD kernel (AVX-VNNI
+//	                     VPDPWSSD where the CPU has it).
 //	MinMax, QuantizeU8   the float → uint8 steps of DynamicQuantizeLinear;
 //	DequantizeI32        int32 GEMM result → float32 (scales, bias).
 //	BLAS, NewBLAS        gonum BLAS with our Sgemm, for gorgonia.Use.

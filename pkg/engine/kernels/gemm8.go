@@ -12,7 +12,8 @@ import (
 // VPMADDWD into int32: no saturation anywhere — the trap of VPMADDUBSW,
 // whose int16 pair sums saturate at 2·255·127 > 32767 (the reason for
 // onnxruntime's reduce_range). Two int16 products per 32-bit lane per
-// instruction is twice the multiply-add rate of float32 FMA.
+// instruction is twice the multiply-add rate of float32 FMA. CPUs with
+// AVX-VNNI fuse the multiply-add and the accumulation (VPDPWSSD).
 const (
 	gemm8KC = 1024 // K block (a multiple of 2): B panel 16×1024×2 B = 32 KiB
 

@@ -10,8 +10,8 @@ func TestGemmU8(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
 	kerns := map[string]microKernel8{"generic": kernel8Generic}
-	if hasAVX2FMA {
-		kerns["avx2"] = activeKernel8
+	for name, k := range simdKernels8() {
+		kerns[name] = k
 	}
 	rng := rand.New(rand.NewPCG(17, 1))
 	for name, kern := range kerns {

@@ -170,17 +170,41 @@ func gemm8Kernels() string {
 //
 // kernel8rRx16AVX2 (R = 1..5) compute only the first R rows.`)
 	for rows := 6; rows >= 1; rows-- {
-		gemm8Kernel(&a, rows)
+		gemm8Kernel(&a, rows, false)
+	}
+	a.l("")
+	a.l(`// kernel8vRx16VNNI are the same kernels with AVX-VNNI's VPDPWSSD, which
+// multiplies the int16 pairs and accumulates in one instruction. Go's
+// assembler only knows its EVEX (AVX-512) form, so the VEX form is
+// emitted as bytes (see vpdpwssd in internal/gen).`)
+	for rows := 6; rows >= 1; rows-- {
+		gemm8Kernel(&a, rows, true)
 	}
 	return a.String()
 }
 
-func gemm8Kernel(a *asm, rows int) {
+// vpdpwssd returns the VEX.256 encoding of VPDPWSSD ymm(dst), ymm(src1),
+// ymm(src2) (dst += Σ pairs src1·src2), as a Go assembler BYTE line.
+func vpdpwssd(dst, src1, src2 int) string {
+	inv := func(b int) int { return (^b) & 1 }
+	b1 := inv(dst>>3)<<7 | 1<<6 | inv(src2>>3)<<5 | 0x02
+	b2 := ((^src1)&0xF)<<3 | 1<<2 | 0x01
+	modrm := 0xC0 | (dst&7)<<3 | (src2 & 7)
+	return fmt.Sprintf("\tBYTE $0xC4; BYTE $0x%02X; BYTE $0x%02X; BYTE $0x52; BYTE $0x%02X // VPDPWSSD Y%d, Y%d, Y%d", b1, b2, modrm, src2, src1, dst)
+}
+
+func gemm8Kernel(a *asm, rows int, vnni bool) {
 	p := func(label string) string { return fmt.Sprintf("%s8r%d", label, rows) }
+	if vnni {
+		p = func(label string) string { return fmt.Sprintf("%s8v%d", label, rows) }
+	}
 	a.l("")
-	if rows == 6 {
+	switch {
+	case vnni:
+		a.l("TEXT ·kernel8v%dx16VNNI(SB), NOSPLIT, $0-41", rows)
+	case rows == 6:
 		a.l("TEXT ·kernel8x16AVX2(SB), NOSPLIT, $0-41")
-	} else {
+	default:
 		a.l("TEXT ·kernel8r%dx16AVX2(SB), NOSPLIT, $0-41", rows)
 	}
 	loadArgs(a)
@@ -195,6 +219,11 @@ func gemm8Kernel(a *asm, rows int) {
 	a.l("\tVMOVDQU 32(DI), Y1")
 	for r := range rows {
 		a.l("\tVPBROADCASTD %d(SI), Y2", 4*r)
+		if vnni {
+			a.l("%s", vpdpwssd(4+2*r, 2, 0))
+			a.l("%s", vpdpwssd(5+2*r, 2, 1))
+			continue
+		}
 		a.l("\tVPMADDWD Y0, Y2, Y3")
 		a.l("\tVPADDD Y3, Y%d, Y%d", 4+2*r, 4+2*r)
 		a.l("\tVPMADDWD Y1, Y2, Y3")
