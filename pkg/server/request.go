@@ -194,6 +194,9 @@ func (s *Server) parseMultipart(body io.Reader, boundary string) (*apiRequest, *
 			}
 		case "template", "templates":
 			req.templates = append(req.templates, val)
+			if len(req.templates) > s.cfg.MaxTemplates {
+				return nil, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("more than %d templates in one request", s.cfg.MaxTemplates))
+			}
 		case "text", "texts":
 			req.texts = append(req.texts, val)
 		case "top_k":

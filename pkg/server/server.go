@@ -132,7 +132,7 @@ func (s *Server) SetModel(m Model, info ModelInfo, disk *clip.TextCache) {
 		info:        &info,
 		batch:       newBatcher(m, &s.engine, s.cfg.MaxBatch, s.cfg.BatchWait, s.cfg.Queue, s.metrics),
 		prompts:     prompts,
-		classifiers: &classifiers{prompts: prompts, scale: m.LogitScale(), m: map[string]*clip.ZeroShot{}, max: 256},
+		classifiers: &classifiers{prompts: prompts, scale: m.LogitScale(), m: map[string]*clip.ZeroShot{}, maxLabels: 20000},
 	}
 	s.state.Store(st)
 }

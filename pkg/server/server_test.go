@@ -161,9 +161,8 @@ func (ts *testServer) stillServes(t *testing.T) {
 	if len(c.Results) != 1 || c.Results[0].Label != "red" {
 		t.Fatalf("server no longer classifies: %+v", c.Results)
 	}
-	if n := ts.slots.used.Load(); n != 0 {
-		t.Fatalf("%d queue slots still held after the requests ended", n)
-	}
+	// Slots are freed just after the response is written: poll briefly.
+	waitFor(t, func() bool { return ts.slots.used.Load() == 0 }, "every queue slot to be released")
 }
 
 func TestClassifyMultipart(t *testing.T) {
@@ -770,5 +769,67 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after draining")
+	}
+}
+
+// TestConcurrentRequestsWithDifferentLabels: images of requests with
+// different label sets share inference batches, and each request still
+// gets its own labels' answer.
+func TestConcurrentRequestsWithDifferentLabels(t *testing.T) {
+	ts := newTestServer(t, Config{MaxBatch: 4, BatchWait: 20 * time.Millisecond}, &fakeModel{})
+	cases := []struct {
+		c      color.RGBA
+		labels string
+		want   string
+	}{
+		{red, "red,green", "red"}, {green, "blue,green", "green"}, {blue, "blue,red", "blue"},
+		{red, "green,blue,red", "red"}, {green, "green", "green"}, {blue, "red,green,blue", "blue"},
+	}
+	var wg sync.WaitGroup
+	for round := 0; round < 3; round++ {
+		for i, tc := range cases {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ct, body := multipartBody(t, part{name: "image", filename: fmt.Sprint(i, ".png"), value: string(solidPNG(tc.c, 2, 2))},
+					part{name: "labels", value: tc.labels})
+				r := ts.do(t, http.MethodPost, "/v1/classify", ct, body)
+				var c ClassifyResponse
+				if r.status != 200 || json.Unmarshal(r.body, &c) != nil || c.Results[0].Label != tc.want {
+					t.Errorf("case %d: %d %s, want %s", i, r.status, r.body, tc.want)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if b, _ := ts.model.stats(); len(b) >= 18 {
+		t.Errorf("18 concurrent images ran in %d batches: no batching across requests", len(b))
+	}
+	ts.stillServes(t)
+}
+
+// TestManyNewPromptsAreChunked: a request with many new texts is encoded
+// in chunks (so image batches can run between them), all correct.
+func TestManyNewPromptsAreChunked(t *testing.T) {
+	ts := newTestServer(t, Config{MaxLabels: 500}, &fakeModel{})
+	texts := make([]string, 200)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("red thing number %d", i)
+	}
+	r := ts.postJSON(t, "/v1/embed", map[string]any{"texts": texts})
+	var e EmbedResponse
+	if r.status != 200 || json.Unmarshal(r.body, &e) != nil || len(e.Results) != 200 {
+		t.Fatalf("embed 200 texts: %d %.300s", r.status, r.body)
+	}
+	for i, rec := range e.Results {
+		if *rec.Text != texts[i] || rec.Embedding[0] != 1 {
+			t.Fatalf("text %d: %+v", i, rec)
+		}
+	}
+	ts.model.mu.Lock()
+	calls := ts.model.textCalls
+	ts.model.mu.Unlock()
+	if calls != (200+promptChunk-1)/promptChunk {
+		t.Errorf("%d text encoder calls for 200 prompts, want %d chunks of %d", calls, (200+promptChunk-1)/promptChunk, promptChunk)
 	}
 }

@@ -36,20 +36,41 @@ func newPromptCache(enc clip.TextEncoder, disk *clip.TextCache, engine *sync.Mut
 func (p *promptCache) EncodeTexts(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	missing := p.lookup(texts, out)
-	if len(missing) == 0 {
-		p.m.promptHits.Add(float64(len(texts)))
-		return out, nil
+	p.m.promptHits.Add(float64(len(texts) - len(missing)))
+	// Encode in chunks, taking the engine lock per chunk, so a request with
+	// thousands of new prompts does not hold up other requests' images.
+	for start := 0; start < len(missing); start += promptChunk {
+		chunk := missing[start:min(start+promptChunk, len(missing))]
+		if err := p.encodeChunk(ctx, texts, chunk, out); err != nil {
+			return nil, err
+		}
 	}
+	return out, nil
+}
+
+// promptChunk is how many new prompts are encoded per engine lock.
+const promptChunk = 64
+
+func (p *promptCache) encodeChunk(ctx context.Context, texts []string, idx []int, out [][]float32) error {
 	p.engine.Lock()
 	defer p.engine.Unlock()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	// Another request may have encoded them while this one waited for the lock.
-	missing = p.lookup(texts, out)
-	p.m.promptHits.Add(float64(len(texts) - len(missing)))
+	// Another request may have encoded some while this one waited.
+	var missing []int
+	p.mu.Lock()
+	for _, i := range idx {
+		if e, ok := p.mem[texts[i]]; ok {
+			out[i] = e
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	p.mu.Unlock()
+	p.m.promptHits.Add(float64(len(idx) - len(missing)))
 	if len(missing) == 0 {
-		return out, nil
+		return nil
 	}
 	todo := make([]string, len(missing))
 	for k, i := range missing {
@@ -62,11 +83,11 @@ func (p *promptCache) EncodeTexts(ctx context.Context, texts []string) ([][]floa
 	}
 	embs, err := enc.EncodeTexts(ctx, todo)
 	if err != nil && embs == nil {
-		return nil, fmt.Errorf("encoding prompts: %w", err)
+		return fmt.Errorf("encoding prompts: %w", err)
 	}
 	// A disk write error still returns the embeddings; serving goes on.
 	if len(embs) != len(todo) {
-		return nil, fmt.Errorf("text encoder returned %d embeddings for %d prompts", len(embs), len(todo))
+		return fmt.Errorf("text encoder returned %d embeddings for %d prompts", len(embs), len(todo))
 	}
 	p.m.promptMiss.Add(float64(len(todo)))
 	p.mu.Lock()
@@ -77,7 +98,7 @@ func (p *promptCache) EncodeTexts(ctx context.Context, texts []string) ([][]floa
 		}
 	}
 	p.mu.Unlock()
-	return out, nil
+	return nil
 }
 
 // lookup fills out from memory and returns the indices still missing.
@@ -111,7 +132,10 @@ type classifiers struct {
 	scale   float64
 	mu      sync.Mutex
 	m       map[string]*clip.ZeroShot
-	max     int
+	// maxLabels bounds the labels held over all cached classifiers (each
+	// label is one embedding).
+	maxLabels int
+	labels    int
 }
 
 func (c *classifiers) get(ctx context.Context, labels []clip.Label, templates []string) (*clip.ZeroShot, error) {
@@ -137,10 +161,14 @@ func (c *classifiers) get(ctx context.Context, labels []clip.Label, templates []
 		return nil, err
 	}
 	c.mu.Lock()
-	if len(c.m) >= c.max {
+	if c.labels+len(labels) > c.maxLabels {
 		// Crude but bounded: forget everything; the prompt cache still
 		// answers, so rebuilding costs only the averaging.
 		clear(c.m)
+		c.labels = 0
+	}
+	if _, dup := c.m[k]; !dup {
+		c.labels += len(labels)
 	}
 	c.m[k] = zs
 	c.mu.Unlock()
