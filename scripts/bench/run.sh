@@ -47,6 +47,7 @@ have_py() { "$PY" -c 'import PIL' >/dev/null 2>&1; }
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
   echo "cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+  echo "cpu_id=family $(grep -m1 'cpu family' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | tr -d ' '), model $(grep -m1 -E '^model[[:space:]]+:' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | tr -d ' ')"
   echo "cores=$(nproc 2>/dev/null)"
   echo "cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | tr ' ' '\n' | grep -xE 'avx2|fma|avx512f|avx512_vnni|avx_vnni' | tr '\n' ' ')"
   echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo 2>/dev/null)"

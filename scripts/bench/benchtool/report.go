@@ -113,7 +113,7 @@ func (r *report) header() {
 		"each comparison alternates ours and the reference %s time(s) on the same inputs and quotes medians.\n\n",
 		e["loadavg_start"], e["loadavg_end"], e["cores"], e["rounds"])
 	r.p("| machine | |\n|---|---|\n")
-	r.p("| CPU | %s (%s cores; flags: %s) |\n", e["cpu"], e["cores"], e["cpu_flags"])
+	r.p("| CPU | %s, %s (%s cores; flags: %s) |\n", e["cpu"], e["cpu_id"], e["cores"], e["cpu_flags"])
 	r.p("| memory | %s |\n", e["mem"])
 	r.p("| Go | %s |\n", e["go"])
 	r.p("| node | %s |\n", orDash(e["node"]))
@@ -522,10 +522,36 @@ func (r *report) footer() {
 		}
 		r.p("\n")
 	}
+	r.perRound()
 	r.p("## How to reproduce\n\n")
 	r.p("```\nmake bench-models   # once: random-weight ViT-B/32 (add --quantize via scripts/fixtures/make_bench_models.py for int8)\n" +
 		"make bench          # runs scripts/bench/run.sh and rewrites this file\n```\n\n")
 	r.p("Single measurements: `clip onnx bench MODEL.onnx --batch 8 --threads 2 --runs 10 --format json`; " +
 		"`node scripts/bench/ort_bench.mjs MODEL.onnx --inputs DIR` on the inputs saved by `--save-inputs DIR`; " +
 		"`node scripts/bench/tjs_classify.mjs --model DIR --labels a,b IMAGE...`.\n")
+}
+
+// perRound lists each round's median ms/item, so the noise of the run can
+// be judged.
+func (r *report) perRound() {
+	var lines []string
+	for _, row := range onnxRows {
+		s := r.onnxSummary(row.name)
+		if s == nil {
+			continue
+		}
+		list := func(xs []onnxResult) string {
+			var parts []string
+			for _, x := range xs {
+				parts = append(parts, fmt.Sprintf("%.1f", x.MedianMs/float64(max(x.Batch, 1))))
+			}
+			return orDash(strings.Join(parts, ", "))
+		}
+		lines = append(lines, fmt.Sprintf("| %s | %d | %s | %s |", row.label, s.batch, list(s.ours), list(s.ort)))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	r.p("## Per-round medians (ms/item), in run order\n\n| model | batch | ours | onnxruntime |\n|---|---:|---|---|\n")
+	r.p("%s\n\n", strings.Join(lines, "\n"))
 }
