@@ -52,7 +52,7 @@ func fileMappings(path string) []fileMapping {
 // weights, so a later read just faults the page back in from the file.
 // This keeps a session's resident memory near one copy of the weights
 // instead of two.
-func newPageReleaser(modelPath string) func(w []float32) {
+func newPageReleaser(modelPath string) func(b []byte) {
 	if modelPath == "" {
 		return nil
 	}
@@ -68,12 +68,12 @@ func newPageReleaser(modelPath string) func(w []float32) {
 		return nil
 	}
 	page := uintptr(os.Getpagesize())
-	return func(w []float32) {
-		if len(w) == 0 {
+	return func(b []byte) {
+		if len(b) == 0 {
 			return
 		}
-		lo := uintptr(unsafe.Pointer(&w[0]))
-		hi := lo + uintptr(len(w))*4
+		lo := uintptr(unsafe.Pointer(&b[0]))
+		hi := lo + uintptr(len(b))
 		inside := false
 		for _, m := range maps {
 			if lo >= m.start && hi <= m.end {

@@ -285,7 +285,7 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 		e.plan, e.err = s.g.Bind(ctx, shapes, nil, s.env.Eval)
 		if e.err == nil && !s.opt.NoFusion {
 			e.fused = e.plan.Fuse()
-			var release func([]float32)
+			var release func([]byte)
 			if s.owned {
 				release = newPageReleaser(s.model.Path)
 			}

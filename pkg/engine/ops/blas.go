@@ -22,22 +22,62 @@ type Env struct {
 	packed8 map[*byte]*kernels.PackedB8
 }
 
-// packedB8 returns the constant k×n integer matrix b packed for GemmU8.
+// packedB8 returns the constant k×n integer matrix b packed for GemmU8
+// (packing outside the lock, like packedB).
 func (e *Env) packedB8(b []byte, k, n int, signed bool, zero []int32) (*kernels.PackedB8, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if pb, ok := e.packed8[&b[0]]; ok && pb.K() == k && pb.N() == n {
+	pb, ok := e.packed8[&b[0]]
+	e.mu.Unlock()
+	if ok && pb.K() == k && pb.N() == n {
 		return pb, nil
 	}
 	pb, err := kernels.PackB8(k, n, b, n, signed, zero)
 	if err != nil {
 		return nil, err
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.packed8 == nil {
 		e.packed8 = map[*byte]*kernels.PackedB8{}
 	}
+	if old, ok := e.packed8[&b[0]]; ok && old.K() == k && old.N() == n {
+		return old, nil
+	}
 	e.packed8[&b[0]] = pb
 	return pb, nil
+}
+
+// constB8 returns the bytes, signedness and zero points of a MatMulInteger
+// step's constant 2-D B operand, or ok false when B is not one.
+func constB8(s *graph.Step) (b []byte, signed bool, zero []int32, ok bool) {
+	if len(s.In) < 2 || s.In[1] == nil || s.In[1].Const == nil || len(s.In[1].Shape) != 2 {
+		return nil, false, nil, false
+	}
+	w := s.In[1].Const
+	n := w.Shape[1]
+	if w.Len() == 0 {
+		return nil, false, nil, false
+	}
+	switch w.DType {
+	case onnx.Uint8:
+		b = w.Uint8
+	case onnx.Int8:
+		b, signed = unsafe.Slice((*byte)(unsafe.Pointer(&w.Int8[0])), len(w.Int8)), true
+	default:
+		return nil, false, nil, false
+	}
+	zero = []int32{0}
+	if len(s.In) > 3 && s.In[3] != nil {
+		z := s.In[3].Const
+		if z == nil || (z.Len() != 1 && z.Len() != n) {
+			return nil, false, nil, false
+		}
+		zero = make([]int32, z.Len())
+		for i := range zero {
+			zero[i] = int32(z.Float64At(i))
+		}
+	}
+	return b, signed, zero, true
 }
 
 // packedB returns the k×n constant w packed once for kernels.Linear.
@@ -65,32 +105,52 @@ func (e *Env) packedB(w []float32, k, n int) (*kernels.PackedB, error) {
 	return pb, nil
 }
 
-// Prepack packs the constant weights of a plan's Linear steps on threads
-// goroutines, so the first run does not pack them one by one, calling
-// packed (when not nil) with each weight's original data, which the
-// engine no longer reads. Failures are left for the run to report.
-func (e *Env) Prepack(p *graph.Plan, threads int, packed func(w []float32)) {
-	var ws []*graph.Tensor
+// Prepack packs the constant weights of a plan's Linear and
+// MatMulInteger steps on threads goroutines, so the first run does not
+// pack them one by one, and calls packed (when not nil) with each packed
+// weight's original bytes, which the engine no longer reads. Failures are
+// left for the run to report.
+func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
+	var jobs []func() []byte
 	for _, s := range p.Steps {
-		if s.Node.Op == graph.OpLinear && s.In[1] != nil && s.In[1].Const != nil && len(s.In[1].Shape) == 2 && s.In[1].Const.Len() > 0 {
-			ws = append(ws, s.In[1].Const)
+		switch {
+		case s.Node.Op == graph.OpLinear && s.In[1] != nil && s.In[1].Const != nil && len(s.In[1].Shape) == 2 && s.In[1].Const.Len() > 0:
+			w := s.In[1].Const
+			jobs = append(jobs, func() []byte {
+				if _, err := e.packedB(w.Float32, w.Shape[0], w.Shape[1]); err != nil {
+					return nil
+				}
+				return unsafe.Slice((*byte)(unsafe.Pointer(&w.Float32[0])), 4*len(w.Float32))
+			})
+		case s.Node.Op == "MatMulInteger":
+			b, signed, zero, ok := constB8(s)
+			if !ok {
+				continue
+			}
+			k, n := s.In[1].Shape[0], s.In[1].Shape[1]
+			jobs = append(jobs, func() []byte {
+				if _, err := e.packedB8(b, k, n, signed, zero); err != nil {
+					return nil
+				}
+				return b
+			})
 		}
 	}
 	var wg sync.WaitGroup
-	next := make(chan *graph.Tensor)
+	next := make(chan func() []byte)
 	for t := 0; t < max(threads, 1); t++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for w := range next {
-				if _, err := e.packedB(w.Float32, w.Shape[0], w.Shape[1]); err == nil && packed != nil {
-					packed(w.Float32)
+			for job := range next {
+				if b := job(); b != nil && packed != nil {
+					packed(b)
 				}
 			}
 		}()
 	}
-	for _, w := range ws {
-		next <- w
+	for _, j := range jobs {
+		next <- j
 	}
 	close(next)
 	wg.Wait()
@@ -173,25 +233,8 @@ func (e *Env) matmulIntegerPacked(s *graph.Step, in []*graph.Tensor, o *graph.Te
 		}
 		aZero = in[2].Uint8[0]
 	}
-	zero := []int32{0}
-	if len(in) > 3 && in[3] != nil {
-		z := in[3]
-		if z.Len() != 1 && z.Len() != n {
-			return false, nil
-		}
-		zero = make([]int32, z.Len())
-		for i := range zero {
-			zero[i] = int32(z.Float64At(i))
-		}
-	}
-	var bytes []byte
-	signed := false
-	switch b.DType {
-	case onnx.Uint8:
-		bytes = b.Uint8
-	case onnx.Int8:
-		bytes, signed = unsafe.Slice((*byte)(unsafe.Pointer(&b.Int8[0])), len(b.Int8)), true
-	default:
+	bytes, signed, zero, ok := constB8(s)
+	if !ok {
 		return false, nil
 	}
 	pb, err := e.packedB8(bytes, k, n, signed, zero)

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/clip-go/clip/pkg/engine/kernels"
 
@@ -153,11 +154,7 @@ func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 	if !isFloat(x.DType) {
 		return fmt.Errorf("DynamicQuantizeLinear of %s", graph.DTypeName(x.DType))
 	}
-	lo, hi := float32(0), float32(0)
-	for _, v := range x.Float32 {
-		lo = min(lo, v)
-		hi = max(hi, v)
-	}
+	lo, hi := rangeOf(e.pool(), x.Float32)
 	scale := (hi - lo) / 255
 	zp := 0.0
 	if scale != 0 {
@@ -198,6 +195,27 @@ func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 		}
 	})
 	return nil
+}
+
+// rangeOf returns min(0, xs...) and max(0, xs...), the range
+// DynamicQuantizeLinear maps to [0, 255], over the pool's threads.
+func rangeOf(p *kernels.Pool, xs []float32) (lo, hi float32) {
+	var mu sync.Mutex
+	p.Parallel(len(xs), 16384, func(a, b int) {
+		var l, h float32
+		for _, v := range xs[a:b] {
+			if v < l {
+				l = v
+			}
+			if v > h {
+				h = v
+			}
+		}
+		mu.Lock()
+		lo, hi = min(lo, l), max(hi, h)
+		mu.Unlock()
+	})
+	return lo, hi
 }
 
 // perAxis returns, for element i of a tensor of shape sh, the index into
