@@ -87,7 +87,7 @@ func Linear(p *Pool, m int, x []float32, ldx int, w *PackedB, ep Epilogue, y []f
 	if ep.Act < ActNone || ep.Act > ActReLU {
 		return fmt.Errorf("kernels: Linear: unknown activation %v", ep.Act)
 	}
-	sgemm(p, activeKernel, gemmOperands{m: m, n: w.n, k: w.k, alpha: 1, a: x, lda: ldx, pb: w, epi: ep, hasEpi: true, c: y, ldc: ldy})
+	sgemm(p, activeKernels, gemmOperands{m: m, n: w.n, k: w.k, alpha: 1, a: x, lda: ldx, pb: w, epi: ep, hasEpi: true, c: y, ldc: ldy})
 	return nil
 }
 

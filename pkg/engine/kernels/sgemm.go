@@ -40,7 +40,7 @@ func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32
 	if err := checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
 		panic(err.Error())
 	}
-	sgemm(p, activeKernel, gemmOperands{
+	sgemm(p, activeKernels, gemmOperands{
 		transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
 	})
@@ -57,7 +57,7 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 	if err := checkGemm(transA, false, m, n, k, a, lda, nil, n, c, ldc); err != nil {
 		panic(err.Error())
 	}
-	sgemm(p, activeKernel, gemmOperands{
+	sgemm(p, activeKernels, gemmOperands{
 		transA: transA, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc,
 	})
@@ -112,6 +112,14 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 // (rows < MR is only used with a scratch tile).
 type microKernel func(rows, kc int, a, b, c []float32, ldc int, accumulate bool)
 
+// gemmKernels is the set of micro-kernels a GEMM runs with: one covers an
+// MR×NR tile; two, when non-nil, an MR×2NR tile from two consecutive
+// packed panels (b holds both, the second kc·NR values after the first;
+// c has room for MR rows of 2·NR), for CPUs with twice-as-wide vectors.
+type gemmKernels struct {
+	one, two microKernel
+}
+
 type gemmOperands struct {
 	transA, transB bool
 	m, n, k        int
@@ -132,7 +140,7 @@ type gemmOperands struct {
 // for partial tiles (kept here so no call allocates).
 type gemmScratch struct {
 	a, b []float32
-	edge [gemmMR * gemmNR]float32
+	edge [gemmMR * 2 * gemmNR]float32
 }
 
 func growF32(buf []float32, n int) []float32 {
@@ -147,7 +155,7 @@ var serialScratch = sync.Pool{New: func() any { return new(gemmScratch) }}
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-func sgemm(p *Pool, kern microKernel, op gemmOperands) {
+func sgemm(p *Pool, kern gemmKernels, op gemmOperands) {
 	m, n, k := op.m, op.n, op.k
 	if m == 0 || n == 0 {
 		return
@@ -176,7 +184,7 @@ func sgemm(p *Pool, kern microKernel, op gemmOperands) {
 
 type gemmRun struct {
 	op      gemmOperands
-	kern    microKernel
+	kern    gemmKernels
 	threads int
 }
 
@@ -257,40 +265,54 @@ func (g *gemmRun) macro(s *gemmScratch, aBase int, bpack []float32, bBase, kLen,
 	if last && op.hasEpi {
 		epi = &op.epi
 	}
-	apack := s.a
-	edge := s.edge[:]
 	mcPanels := gemmMC / gemmMR
 	for ib := mp0; ib < mp1; ib += mcPanels {
 		ie := min(ib+mcPanels, mp1)
-		for jr := np0; jr < np1; jr++ {
-			bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+1)*kLen*gemmNR]
+		for jr := np0; jr < np1; {
 			col := j0 + jr*gemmNR
-			cols := min(gemmNR, j0+nLen-col)
-			for ir := ib; ir < ie; ir++ {
-				ap := apack[(aBase+ir)*kLen*gemmMR : (aBase+ir+1)*kLen*gemmMR]
-				row := i0 + ir*gemmMR
-				rows := min(gemmMR, i0+mLen-row)
-				if rows == gemmMR && cols == gemmNR {
-					g.kern(gemmMR, kLen, ap, bp, op.c[row*op.ldc+col:], op.ldc, accumulate)
-					continue
-				}
-				g.kern(rows, kLen, ap, bp, edge, gemmNR, false)
-				for r := range rows {
-					dst := op.c[(row+r)*op.ldc+col : (row+r)*op.ldc+col+cols]
-					src := edge[r*gemmNR : r*gemmNR+cols]
-					if accumulate {
-						for j := range dst {
-							dst[j] += src[j]
-						}
-					} else {
-						copy(dst, src)
-					}
-				}
+			if g.kern.two != nil && jr+1 < np1 && col+2*gemmNR <= j0+nLen {
+				// Two full panels side by side: the wide kernel.
+				bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+2)*kLen*gemmNR]
+				g.panels(g.kern.two, s, aBase, bp, kLen, i0, mLen, ib, ie, col, 2*gemmNR, 2*gemmNR, accumulate)
+				jr += 2
+				continue
 			}
+			bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+1)*kLen*gemmNR]
+			g.panels(g.kern.one, s, aBase, bp, kLen, i0, mLen, ib, ie, col, gemmNR, min(gemmNR, j0+nLen-col), accumulate)
+			jr++
 		}
 		if epi != nil {
 			r0, c0 := i0+ib*gemmMR, j0+np0*gemmNR
 			epi.apply(op.c, op.ldc, r0, min(i0+ie*gemmMR, i0+mLen)-r0, c0, min(j0+np1*gemmNR, j0+nLen)-c0)
+		}
+	}
+}
+
+// panels runs kern over A panels [ib, ie) against one B micro-panel (or
+// two, for the wide kernel) whose tile has width columns, cols of them
+// inside C from column col. Partial tiles go through the staging tile.
+func (g *gemmRun) panels(kern microKernel, s *gemmScratch, aBase int, bp []float32, kLen, i0, mLen, ib, ie, col, width, cols int, accumulate bool) {
+	op := &g.op
+	edge := s.edge[:]
+	for ir := ib; ir < ie; ir++ {
+		ap := s.a[(aBase+ir)*kLen*gemmMR : (aBase+ir+1)*kLen*gemmMR]
+		row := i0 + ir*gemmMR
+		rows := min(gemmMR, i0+mLen-row)
+		if rows == gemmMR && cols == width {
+			kern(gemmMR, kLen, ap, bp, op.c[row*op.ldc+col:], op.ldc, accumulate)
+			continue
+		}
+		kern(rows, kLen, ap, bp, edge, width, false)
+		for r := range rows {
+			dst := op.c[(row+r)*op.ldc+col : (row+r)*op.ldc+col+cols]
+			src := edge[r*width : r*width+cols]
+			if accumulate {
+				for j := range dst {
+					dst[j] += src[j]
+				}
+			} else {
+				copy(dst, src)
+			}
 		}
 	}
 }

@@ -6,13 +6,63 @@ import "golang.org/x/sys/cpu"
 // with the OS saving ymm state (x/sys/cpu folds OSXSAVE into HasAVX).
 var hasAVX2FMA = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// activeKernel is the micro-kernel Sgemm uses on this CPU.
-var activeKernel = func() microKernel {
-	if hasAVX2FMA {
-		return kernelAVX2
+// hasAVX512 reports AVX-512F with the OS saving zmm state.
+var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F
+
+// activeKernels are the micro-kernels Sgemm uses on this CPU.
+var activeKernels = func() gemmKernels {
+	switch {
+	case hasAVX512:
+		return gemmKernels{one: kernelAVX2, two: kernelAVX512}
+	case hasAVX2FMA:
+		return gemmKernels{one: kernelAVX2}
 	}
-	return kernelGeneric
+	return gemmKernels{one: kernelGeneric}
 }()
+
+// simdGemmKernels lists the assembly kernel sets this CPU can run (tests
+// check each against the reference).
+func simdGemmKernels() map[string]gemmKernels {
+	m := map[string]gemmKernels{}
+	if hasAVX2FMA {
+		m["avx2"] = gemmKernels{one: kernelAVX2}
+	}
+	if hasAVX512 {
+		m["avx512"] = gemmKernels{one: kernelAVX2, two: kernelAVX512}
+	}
+	return m
+}
+
+//go:noescape
+func kernel6x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel5x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel4x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel3x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel2x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel1x32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+var kernels512ByRows = [gemmMR + 1]func(k int, a, b, c *float32, ldc int, accumulate bool){
+	nil, kernel1x32AVX512, kernel2x32AVX512, kernel3x32AVX512, kernel4x32AVX512, kernel5x32AVX512, kernel6x32AVX512,
+}
+
+// kernelAVX512 is the wide micro-kernel (gemmKernels.two): rows×32 from
+// two consecutive packed panels.
+func kernelAVX512(rows, kc int, a, b, c []float32, ldc int, accumulate bool) {
+	_ = a[kc*gemmMR-1]
+	_ = b[2*kc*gemmNR-1]
+	_ = c[(rows-1)*ldc+2*gemmNR-1]
+	kernels512ByRows[rows](kc, &a[0], &b[0], &c[0], ldc, accumulate)
+}
 
 // kernelRx16AVX2 are kernelGeneric in AVX2+FMA assembly on raw pointers,
 // computing the first R rows of the tile; c must address R rows of 16

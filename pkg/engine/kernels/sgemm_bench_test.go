@@ -97,7 +97,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 	a, bp, c := randSlice(rng, gemmKC*gemmMR), randSlice(rng, gemmKC*gemmNR), make([]float32, gemmMR*64)
 	kerns := map[string]microKernel{"generic": kernelGeneric}
 	if hasAVX2FMA {
-		kerns["avx2"] = activeKernel
+		kerns["avx2"] = activeKernels.one
 	}
 	for name, kern := range kerns {
 		b.Run(name, func(b *testing.B) {

@@ -2,8 +2,10 @@
 
 package kernels
 
-// activeKernel is the micro-kernel Sgemm uses on this CPU.
-var activeKernel microKernel = kernelGeneric
+// activeKernels are the micro-kernels Sgemm uses on this CPU.
+var activeKernels = gemmKernels{one: kernelGeneric}
+
+func simdGemmKernels() map[string]gemmKernels { return nil }
 
 // hasAVX2FMA reports whether the assembly kernels can run.
 const hasAVX2FMA = false

@@ -133,10 +133,11 @@ func gemmCases() []gemmCase {
 }
 
 func TestSgemm(t *testing.T) {
-	kernelsUnderTest := map[string]microKernel{"generic": kernelGeneric}
-	if hasAVX2FMA {
-		kernelsUnderTest["avx2"] = activeKernel
-	} else {
+	kernelsUnderTest := map[string]gemmKernels{"generic": {one: kernelGeneric}}
+	for name, k := range simdGemmKernels() {
+		kernelsUnderTest[name] = k
+	}
+	if len(kernelsUnderTest) == 1 {
 		t.Log("CPU lacks AVX2+FMA: only the generic micro-kernel is tested")
 	}
 	pool := NewPool(3) // an odd thread count exercises uneven splits

@@ -106,7 +106,106 @@ func sgemmKernels() string {
 	for rows := 6; rows >= 1; rows-- {
 		sgemmKernel(&a, rows)
 	}
+	a.l("")
+	a.l(`// func kernelRx32AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+//
+// The AVX-512 kernels compute an R×32 tile from two consecutive packed
+// 16-column B panels (the second starts k·16 floats after the first), so
+// the packed layout is the same as for the AVX2 kernels: one 16-float row
+// of a panel is exactly one zmm register. Z4..Z15 hold the tile (row r in
+// Z(4+2r) for panel 0, Z(5+2r) for panel 1), Z0/Z1 the rows of the two
+// panels, Z2/Z3 the broadcasts of A.`)
+	for rows := 6; rows >= 1; rows-- {
+		sgemmKernel512(&a, rows)
+	}
 	return a.String()
+}
+
+// sgemmStep512 is one k step of the AVX-512 kernel: A at ao(SI), panel 0
+// at bo(DI), panel 1 at bo(DI)(R11).
+func sgemmStep512(a *asm, rows, ao, bo int) {
+	a.l("\tVMOVUPS %d(DI), Z0", bo)
+	a.l("\tVMOVUPS %d(DI)(R11*1), Z1", bo)
+	for r := range rows {
+		z := 2 + r%2
+		a.l("\tVBROADCASTSS %d(SI), Z%d", ao+4*r, z)
+		a.l("\tVFMADD231PS Z0, Z%d, Z%d", z, 4+2*r)
+		a.l("\tVFMADD231PS Z1, Z%d, Z%d", z, 5+2*r)
+	}
+}
+
+func sgemmKernel512(a *asm, rows int) {
+	p := func(label string) string { return fmt.Sprintf("%s%dz", label, rows) }
+	a.l("")
+	a.l("TEXT ·kernel%dx32AVX512(SB), NOSPLIT, $0-41", rows)
+	loadArgs(a)
+	a.l("\tMOVQ CX, R11")
+	a.l("\tSHLQ $6, R11 // bytes from panel 0 to panel 1: k·16·4")
+	a.l("\tMOVQ DX, R10")
+	for r := range rows {
+		a.l("\tPREFETCHT0 (R10)")
+		a.l("\tPREFETCHT0 64(R10)")
+		a.l("\tPREFETCHT0 124(R10)")
+		if r < rows-1 {
+			a.l("\tADDQ R8, R10")
+		}
+	}
+	for r := 4; r < 4+2*rows; r++ {
+		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	a.l("")
+	a.l("\tMOVQ CX, R9")
+	a.l("\tSHRQ $2, R9")
+	a.l("\tANDQ $3, CX")
+	a.l("\tTESTQ R9, R9")
+	a.l("\tJZ %s", p("tail"))
+	a.l("")
+	a.l("%s:", p("loop4_"))
+	for u := range 4 {
+		sgemmStep512(a, rows, 24*u, 64*u)
+	}
+	a.l("\tADDQ $96, SI")
+	a.l("\tADDQ $256, DI")
+	a.l("\tDECQ R9")
+	a.l("\tJNZ %s", p("loop4_"))
+	a.l("")
+	a.l("%s:", p("tail"))
+	a.l("\tTESTQ CX, CX")
+	a.l("\tJZ %s", p("store"))
+	a.l("")
+	a.l("%s:", p("loop1_"))
+	sgemmStep512(a, rows, 0, 0)
+	a.l("\tADDQ $24, SI")
+	a.l("\tADDQ $64, DI")
+	a.l("\tDECQ CX")
+	a.l("\tJNZ %s", p("loop1_"))
+	a.l("")
+	a.l("%s:", p("store"))
+	a.l("\tMOVBLZX accumulate+40(FP), AX")
+	a.l("\tTESTQ AX, AX")
+	a.l("\tJZ %s", p("overwrite"))
+	for r := range rows {
+		a.l("\tVADDPS (DX), Z%d, Z%d", 4+2*r, 4+2*r)
+		a.l("\tVMOVUPS Z%d, (DX)", 4+2*r)
+		a.l("\tVADDPS 64(DX), Z%d, Z%d", 5+2*r, 5+2*r)
+		a.l("\tVMOVUPS Z%d, 64(DX)", 5+2*r)
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
+	a.l("")
+	a.l("%s:", p("overwrite"))
+	for r := range rows {
+		a.l("\tVMOVUPS Z%d, (DX)", 4+2*r)
+		a.l("\tVMOVUPS Z%d, 64(DX)", 5+2*r)
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
 }
 
 func sgemmKernel(a *asm, rows int) {
