@@ -204,11 +204,15 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	loadErr := make(chan error, 1)
+	type loadResult struct {
+		m   *modelload.Model
+		err error
+	}
+	loaded := make(chan loadResult, 1)
 	go func() {
 		m, info, disk, err := load(ctx, opts)
 		if err != nil {
-			loadErr <- err
+			loaded <- loadResult{err: err}
 			cancel()
 			return
 		}
@@ -216,14 +220,18 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		h, w := m.InputSize()
 		log.Info("ready", "model", m.Describe(), "input_size", fmt.Sprintf("%d×%d", h, w),
 			"prompt_cache", diskPath(disk), "max_batch", cfg.MaxBatch, "queue", cfg.Queue)
-		loadErr <- nil
+		loaded <- loadResult{m: m}
 		if opts.OnReady != nil {
 			opts.OnReady(ln.Addr(), srv)
 		}
 	}()
 	serveErr := srv.Serve(ctx, httpSrv, func() error { return httpSrv.Serve(ln) })
-	lerr := <-loadErr
-	if lerr != nil {
+	lr := <-loaded
+	if lr.m != nil {
+		// Serve has drained the requests and stopped the batcher.
+		lr.m.Close()
+	}
+	if lerr := lr.err; lerr != nil {
 		if errors.Is(lerr, context.Canceled) {
 			return nil // stopped while loading
 		}
