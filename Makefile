@@ -30,13 +30,25 @@ bench:
 conformance:
 	CLIP_CONFORMANCE=1 $(GO) test -count=1 -run Conformance -v ./pkg/engine/ | grep -E '^(conformance:|--- FAIL)'
 
-# Regenerate everything under testdata/ from scripts/ (slow: trains a tiny CLIP).
-fixtures:
-	bash scripts/fixtures/all.sh
+# Regenerate everything under testdata/ (and pkg/*/testdata) from scripts/:
+# trains the tiny CLIP, exports it, runs onnxruntime-node and transformers.js
+# for the goldens, makes the test images, Pillow goldens and tokenizer goldens.
+# Installs its Debian and npm needs; about 10 minutes on 2 cores.
+FIXTURE_DEBS := python3-torch python3-onnx python3-pil python3-numpy python3-skimage libjpeg-turbo-progs libonnx-testdata
 
-# Full-size random-weight models for benchmarks (hundreds of MB, git-ignored).
+fixtures:
+	@missing=""; for p in $(FIXTURE_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	bash scripts/fixtures/all.sh
+	$(PY) scripts/onnx_decoder_fixtures.py
+	$(PY) scripts/make_test_images.py
+	$(PY) scripts/preprocess_golden.py
+	bash scripts/tokenizer_golden.sh
+
+# Full-size random-weight CLIP ViT-B/32 for benchmarks (1.5 GB, git-ignored);
+# ARCH=ViT-B/16 or ViT-L/14 for the others.
 bench-models:
-	$(PY) scripts/fixtures/make_bench_models.py --out bench-models
+	bash scripts/fixtures/all.sh bench $(if $(ARCH),--arch $(ARCH))
 
 clean:
 	rm -f clip
