@@ -5,3 +5,8 @@ package kernels
 //
 //go:noescape
 func fmaPeakLoop(iters int)
+
+// fmaPeakLoop512 is fmaPeakLoop on zmm registers (16 lanes); AVX-512F only.
+//
+//go:noescape
+func fmaPeakLoop512(iters int)

@@ -3,3 +3,7 @@
 package kernels
 
 func fmaPeakLoop(iters int) {}
+
+func fmaPeakLoop512(iters int) {}
+
+const hasAVX512 = false

@@ -21,5 +21,9 @@ func TestMeasureFMAPeak(t *testing.T) {
 	if !(g > 0) || math.IsInf(g, 0) || g > 2000 {
 		t.Fatalf("MeasureFMAPeak = %g GFLOP/s per core, implausible", g)
 	}
-	t.Logf("FMA peak: %.1f GFLOP/s per core", g)
+	g2 := MeasureFMAPeakAVX2(20 * time.Millisecond)
+	if !(g2 > 0) || g2 > 2000 {
+		t.Fatalf("MeasureFMAPeakAVX2 = %g GFLOP/s per core, implausible", g2)
+	}
+	t.Logf("FMA peak: %.1f GFLOP/s per core (ymm: %.1f)", g, g2)
 }

@@ -87,7 +87,14 @@ func BenchmarkFMAPeak(b *testing.B) {
 		b.Skip("no AVX2+FMA")
 	}
 	const iters = 1 << 16
-	benchCPU(b, iters*fmaPeakFlopsPerIter, func() { fmaPeakLoop(iters) })
+	b.Run("ymm", func(b *testing.B) {
+		benchCPU(b, iters*fmaPeakFlopsPerIter, func() { fmaPeakLoop(iters) })
+	})
+	if hasAVX512 {
+		b.Run("zmm", func(b *testing.B) {
+			benchCPU(b, 2*iters*fmaPeakFlopsPerIter, func() { fmaPeakLoop512(iters) })
+		})
+	}
 }
 
 // BenchmarkMicroKernel runs the 6×16 micro-kernel on L1-resident panels:

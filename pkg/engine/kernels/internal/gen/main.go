@@ -364,5 +364,30 @@ TEXT ·fmaPeakLoop(SB), NOSPLIT, $0-8
 	a.l("done:")
 	a.l("\tVZEROUPPER")
 	a.l("\tRET")
+	a.l("")
+	a.l(`// func fmaPeakLoop512(iters int)
+//
+// The same loop on zmm registers (AVX-512F): the peak of the AVX-512 GEMM
+// kernels.
+TEXT ·fmaPeakLoop512(SB), NOSPLIT, $0-8
+	MOVQ iters+0(FP), CX`)
+	for r := range 14 {
+		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	a.l("\tTESTQ CX, CX")
+	a.l("\tJZ done512")
+	a.l("")
+	a.l("loop512:")
+	for range 2 {
+		for r := range 12 {
+			a.l("\tVFMADD231PS Z12, Z13, Z%d", r)
+		}
+	}
+	a.l("\tDECQ CX")
+	a.l("\tJNZ loop512")
+	a.l("")
+	a.l("done512:")
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
 	return a.String()
 }
