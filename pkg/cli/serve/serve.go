@@ -263,6 +263,15 @@ func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.Mod
 		ID: m.Local.ID, Name: m.Local.Name, Variant: string(m.Local.Variant), Revision: m.Local.Revision,
 		Commit: m.Local.Commit, Files: m.Local.Files, Preprocess: m.Preprocess, Tokenizer: m.Tokenizer.Source(),
 	}
+	// Run the image batch sizes the server uses most (1 and --max-batch) once,
+	// so the engine's compiled graphs exist before /readyz says ready.
+	h, w := m.InputSize()
+	for _, n := range []int{1, opts.MaxBatch} {
+		if _, err := m.EncodeImages(ctx, make([]float32, n*3*h*w), n); err != nil {
+			m.Close()
+			return nil, info, nil, fmt.Errorf("warming up at batch %d: %w", n, err)
+		}
+	}
 	var disk *clip.TextCache
 	if !opts.NoCache {
 		if disk, err = clip.OpenTextCache(m.TextCacheDir(), m.CacheKey()); err != nil {

@@ -285,7 +285,7 @@ func TestClassifyParity(t *testing.T) {
 // the real decoder, are error records in a 200 response.
 func TestServeRealModelLimits(t *testing.T) {
 	model := tinyModel(t)
-	r := startServe(t, model, func(o *ServeOptions) { o.MaxMegapixels = 0.15 })
+	r := startServe(t, model, func(o *ServeOptions) { o.MaxMegapixels, o.LogFormat = 0.15, "json" })
 	img := func(n string) string { return filepath.Join(repoRoot, "testdata", "images", n) }
 	got := postFiles(t, r.url, []string{img("wide_4000x50.jpg"), img("broken_truncated.png"), img("broken_text.jpg"), img("chelsea.jpg")},
 		map[string][]string{"labels": {"red circle,blue square"}})
@@ -308,7 +308,15 @@ func TestServeRealModelLimits(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serveRun did not stop")
 	}
-	if !strings.Contains(r.stderr.String(), "stopped") {
-		t.Errorf("no stop in the log:\n%s", r.stderr)
+	var msgs []string
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("--log-format json wrote a non-JSON line: %q", l)
+		}
+		msgs = append(msgs, fmt.Sprint(rec["msg"]))
+	}
+	if got := strings.Join(msgs, ","); !strings.HasPrefix(got, "listening,ready,request") || !strings.HasSuffix(got, "stopped") {
+		t.Errorf("log messages %s", got)
 	}
 }
