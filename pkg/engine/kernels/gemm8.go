@@ -96,6 +96,12 @@ func (pb *PackedB8) block(p0 int) []int16 {
 // C (=|+=) Σ pairs A·B from kp packed pairs of k (see microKernel).
 type microKernel8 func(rows, kp int, a, b []int16, c []int32, ldc int, accumulate bool)
 
+// gemm8Kernels pairs a one-panel kernel with an optional two-panel one
+// (rows×32 from consecutive panels), as gemmKernels does for float32.
+type gemm8Kernels struct {
+	one, two microKernel8
+}
+
 // kernel8Generic is the portable reference; it always computes MR rows.
 func kernel8Generic(_, kp int, a, b []int16, c []int32, ldc int, accumulate bool) {
 	var acc [gemmMR][gemmNR]int32
@@ -127,10 +133,10 @@ func kernel8Generic(_, kp int, a, b []int16, c []int32, ldc int, accumulate bool
 // m×k uint8 A (row stride lda) and a packed B, into the m×n int32 C (row
 // stride ldc).
 func GemmU8(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
-	return gemmU8(p, activeKernel8, m, a, lda, aZero, pb, c, ldc)
+	return gemmU8(p, activeKernels8, m, a, lda, aZero, pb, c, ldc)
 }
 
-func gemmU8(p *Pool, kern microKernel8, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+func gemmU8(p *Pool, kern gemm8Kernels, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	if pb == nil {
 		return fmt.Errorf("kernels: GemmU8: nil weights")
 	}
@@ -164,7 +170,7 @@ func gemmU8(p *Pool, kern microKernel8, m int, a []uint8, lda int, aZero uint8, 
 		sc.a[i] = sc.a[i][:need]
 	}
 	if len(sc.edge) < threads {
-		sc.edge = make([][gemmMR * gemmNR]int32, threads)
+		sc.edge = make([][gemmMR * 2 * gemmNR]int32, threads)
 	}
 	g.apack = &sc.a
 	g.edges = sc.edge
@@ -180,7 +186,7 @@ func gemmU8(p *Pool, kern microKernel8, m int, a []uint8, lda int, aZero uint8, 
 // staging tiles, recycled across calls.
 type gemm8Buffers struct {
 	a    [2][]int16
-	edge [][gemmMR * gemmNR]int32
+	edge [][gemmMR * 2 * gemmNR]int32
 }
 
 var gemm8Scratch = sync.Pool{New: func() any { return new(gemm8Buffers) }}
@@ -193,11 +199,11 @@ type gemm8Run struct {
 	pb      *PackedB8
 	c       []int32
 	ldc     int
-	kern    microKernel8
+	kern    gemm8Kernels
 	threads int
 	bar     barrier
 	apack   *[2][]int16
-	edges   [][gemmMR * gemmNR]int32
+	edges   [][gemmMR * 2 * gemmNR]int32
 }
 
 // work is thread t's share; the same scheme as gemmRun.work: pack a share
@@ -226,22 +232,26 @@ func (g *gemm8Run) work(t int) {
 		accumulate := p0 > 0
 		for ib := mp0; ib < mp1; ib += gemmMC / gemmMR {
 			ie := min(ib+gemmMC/gemmMR, mp1)
-			for jr := np0; jr < np1; jr++ {
-				bp := bblk[jr*pairs*gemmNR*2 : (jr+1)*pairs*gemmNR*2]
+			for jr := np0; jr < np1; {
 				col := jr * gemmNR
-				cols := min(gemmNR, n-col)
+				kern, width := g.kern.one, gemmNR
+				if g.kern.two != nil && jr+1 < np1 && col+2*gemmNR <= n {
+					kern, width = g.kern.two, 2*gemmNR
+				}
+				bp := bblk[jr*pairs*gemmNR*2 : (jr+width/gemmNR)*pairs*gemmNR*2]
+				cols := min(width, n-col)
 				for ir := ib; ir < ie; ir++ {
 					ap := apack[ir*pairs*gemmMR*2 : (ir+1)*pairs*gemmMR*2]
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
-					if rows == gemmMR && cols == gemmNR {
-						g.kern(gemmMR, pairs, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate)
+					if rows == gemmMR && cols == width {
+						kern(gemmMR, pairs, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate)
 						continue
 					}
-					g.kern(rows, pairs, ap, bp, edge, gemmNR, false)
+					kern(rows, pairs, ap, bp, edge, width, false)
 					for r := range rows {
 						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
-						src := edge[r*gemmNR : r*gemmNR+cols]
+						src := edge[r*width : r*width+cols]
 						if accumulate {
 							for j := range dst {
 								dst[j] += src[j]
@@ -251,6 +261,7 @@ func (g *gemm8Run) work(t int) {
 						}
 					}
 				}
+				jr += width / gemmNR
 			}
 		}
 	}

@@ -6,15 +6,53 @@ import "golang.org/x/sys/cpu"
 // and later), which fuses the int16 multiply-add and the accumulation.
 var hasAVXVNNI = hasAVX2FMA && cpu.X86.HasAVXVNNI
 
-var activeKernel8 = func() microKernel8 {
+// hasAVX512VNNI reports VPDPWSSD on zmm registers.
+var hasAVX512VNNI = hasAVX512 && cpu.X86.HasAVX512VNNI
+
+var activeKernels8 = func() gemm8Kernels {
+	one := microKernel8(kernel8Generic)
 	switch {
 	case hasAVXVNNI:
-		return kernel8VNNI
+		one = kernel8VNNI
 	case hasAVX2FMA:
-		return kernel8AVX2
+		one = kernel8AVX2
 	}
-	return kernel8Generic
+	k := gemm8Kernels{one: one}
+	if hasAVX512VNNI {
+		k.two = kernel8VNNI512
+	}
+	return k
 }()
+
+//go:noescape
+func kernel8w6x32VNNI512(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8w5x32VNNI512(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8w4x32VNNI512(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8w3x32VNNI512(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8w2x32VNNI512(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8w1x32VNNI512(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+var kernels8VNNI512ByRows = [gemmMR + 1]func(k int, a, b *int16, c *int32, ldc int, accumulate bool){
+	nil, kernel8w1x32VNNI512, kernel8w2x32VNNI512, kernel8w3x32VNNI512, kernel8w4x32VNNI512, kernel8w5x32VNNI512, kernel8w6x32VNNI512,
+}
+
+// kernel8VNNI512 is the two-panel (rows×32) int8 kernel.
+func kernel8VNNI512(rows, kp int, a, b []int16, c []int32, ldc int, accumulate bool) {
+	_ = a[kp*gemmMR*2-1]
+	_ = b[2*kp*gemmNR*2-1]
+	_ = c[(rows-1)*ldc+2*gemmNR-1]
+	kernels8VNNI512ByRows[rows](kp, &a[0], &b[0], &c[0], ldc, accumulate)
+}
 
 // kernel8x16AVX2 is kernel8Generic in AVX2 assembly on raw pointers;
 // kernel8rRx16AVX2 compute its first R rows only.
@@ -79,13 +117,16 @@ func kernel8AVX2(rows, kp int, a, b []int16, c []int32, ldc int, accumulate bool
 
 // simdKernels8 lists the assembly int8 kernels this CPU can run (tests
 // check each against the Go reference).
-func simdKernels8() map[string]microKernel8 {
-	m := map[string]microKernel8{}
+func simdKernels8() map[string]gemm8Kernels {
+	m := map[string]gemm8Kernels{}
 	if hasAVX2FMA {
-		m["avx2"] = kernel8AVX2
+		m["avx2"] = gemm8Kernels{one: kernel8AVX2}
 	}
 	if hasAVXVNNI {
-		m["vnni"] = kernel8VNNI
+		m["vnni"] = gemm8Kernels{one: kernel8VNNI}
+	}
+	if hasAVX512VNNI {
+		m["vnni512"] = gemm8Kernels{one: kernel8AVX2, two: kernel8VNNI512}
 	}
 	return m
 }

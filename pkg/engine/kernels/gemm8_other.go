@@ -2,6 +2,6 @@
 
 package kernels
 
-var activeKernel8 microKernel8 = kernel8Generic
+var activeKernels8 = gemm8Kernels{one: kernel8Generic}
 
-func simdKernels8() map[string]microKernel8 { return nil }
+func simdKernels8() map[string]gemm8Kernels { return nil }

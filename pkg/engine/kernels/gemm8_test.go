@@ -9,7 +9,7 @@ import (
 func TestGemmU8(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
-	kerns := map[string]microKernel8{"generic": kernel8Generic}
+	kerns := map[string]gemm8Kernels{"generic": {one: kernel8Generic}}
 	for name, k := range simdKernels8() {
 		kerns[name] = k
 	}

@@ -279,7 +279,68 @@ func gemm8Kernels() string {
 	for rows := 6; rows >= 1; rows-- {
 		gemm8Kernel(&a, rows, true)
 	}
+	a.l("")
+	a.l(`// kernel8wRx32VNNI512 compute an R×32 int32 tile from two consecutive
+// packed panels (the second k·64 bytes after the first) with AVX-512
+// VNNI's VPDPWSSD on zmm: one 16-column row of pairs of a panel is one zmm.`)
+	for rows := 6; rows >= 1; rows-- {
+		gemm8Kernel512(&a, rows)
+	}
 	return a.String()
+}
+
+func gemm8Kernel512(a *asm, rows int) {
+	p := func(label string) string { return fmt.Sprintf("%s8w%d", label, rows) }
+	a.l("")
+	a.l("TEXT ·kernel8w%dx32VNNI512(SB), NOSPLIT, $0-41", rows)
+	loadArgs(a)
+	a.l("\tMOVQ CX, R11")
+	a.l("\tSHLQ $6, R11 // bytes from panel 0 to panel 1: k pairs × 16 × 2 × 2")
+	for r := 4; r < 4+2*rows; r++ {
+		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	a.l("\tTESTQ CX, CX")
+	a.l("\tJZ %s", p("store"))
+	a.l("")
+	a.l("%s:", p("loop"))
+	a.l("\tVMOVDQU32 (DI), Z0")
+	a.l("\tVMOVDQU32 (DI)(R11*1), Z1")
+	for r := range rows {
+		a.l("\tVPBROADCASTD %d(SI), Z2", 4*r)
+		a.l("\tVPDPWSSD Z0, Z2, Z%d", 4+2*r)
+		a.l("\tVPDPWSSD Z1, Z2, Z%d", 5+2*r)
+	}
+	a.l("\tADDQ $24, SI")
+	a.l("\tADDQ $64, DI")
+	a.l("\tDECQ CX")
+	a.l("\tJNZ %s", p("loop"))
+	a.l("")
+	a.l("%s:", p("store"))
+	a.l("\tMOVBLZX accumulate+40(FP), AX")
+	a.l("\tTESTQ AX, AX")
+	a.l("\tJZ %s", p("overwrite"))
+	for r := range rows {
+		a.l("\tVPADDD (DX), Z%d, Z%d", 4+2*r, 4+2*r)
+		a.l("\tVMOVDQU32 Z%d, (DX)", 4+2*r)
+		a.l("\tVPADDD 64(DX), Z%d, Z%d", 5+2*r, 5+2*r)
+		a.l("\tVMOVDQU32 Z%d, 64(DX)", 5+2*r)
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
+	a.l("")
+	a.l("%s:", p("overwrite"))
+	for r := range rows {
+		a.l("\tVMOVDQU32 Z%d, (DX)", 4+2*r)
+		a.l("\tVMOVDQU32 Z%d, 64(DX)", 5+2*r)
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
 }
 
 // vpdpwssd returns the VEX.256 encoding of VPDPWSSD ymm(dst), ymm(src1),
