@@ -15,6 +15,13 @@ const (
 	OpLinear = "clip.Linear"
 	// OpQuickGELU is x·sigmoid(1.702·x). In: X.
 	OpQuickGELU = "clip.QuickGELU"
+	// OpQLinear is OpLinear on dynamically quantized activations, the
+	// MatMulInteger → Cast → Mul(scale) chain of int8 exports with the
+	// same epilogue: Y = Act(float(Xq·Wq)·(XScale·WScale) + Bias) +
+	// Residual, computed in that order in float32. In: Xq (uint8), Wq
+	// (constant), Xq's zero point, Wq's zero point (constant or nil),
+	// XScale (one value), WScale (one or N values), Bias, Residual.
+	OpQLinear = "clip.QLinear"
 	// OpAttention is multi-head attention over Q, K, V of shape [B, S, E]
 	// (E = Params.Heads × head size): softmax(Q·Kᵀ·Params.Scale + mask)·V
 	// per head, output [B, S, E]. In: Q, K, V, mask ([S, S] or [B, S, S]
@@ -60,6 +67,12 @@ func (p *Plan) Fuse() map[string]int {
 	for _, s := range p.Steps {
 		if f.linear(s) {
 			made["Linear"]++
+		}
+	}
+	f.commit()
+	for _, s := range p.Steps {
+		if f.qlinear(s) {
+			made["QLinear"]++
 		}
 	}
 	f.commit()
@@ -298,11 +311,21 @@ func (f *fuser) linear(mm *Step) bool {
 		In:   []*Value{x, w, nil, nil},
 		P:    Params{Act: ActNone},
 	}
-	last, out := mm, mm.Out[0]
-	absorbed := []*Step{}
+	last, out, absorbed := f.epilogue(fused, mm, 2, n)
+	f.place(fused, mm, last, out, absorbed)
+	return true
+}
+
+// epilogue absorbs into fused what follows first's output: an Add of a
+// constant bias of n values (stored at In[at]), a QuickGELU, and an Add
+// of a residual of the output's shape (stored at In[at+1]). It returns the
+// last absorbed step, the fused step's output and the absorbed steps.
+func (f *fuser) epilogue(fused, first *Step, at, n int) (*Step, *Value, []*Step) {
+	last, out := first, first.Out[0]
+	var absorbed []*Step
 	if ad := f.only(out, "Add"); ad != nil {
-		if b := other(ad, out); vector(b, n) && sameShape(ad.Out[0].Shape, out.Shape) {
-			fused.In[2] = b
+		if b := other(ad, out); vector(b, n) && b.DType == out.DType && sameShape(ad.Out[0].Shape, out.Shape) {
+			fused.In[at] = b
 			absorbed = append(absorbed, ad)
 			last, out = ad, ad.Out[0]
 		}
@@ -313,24 +336,83 @@ func (f *fuser) linear(mm *Step) bool {
 		last, out = g, g.Out[0]
 	}
 	if ad := f.only(out, "Add"); ad != nil {
-		if r := other(ad, out); r != nil && r.Const == nil && isF32(r) && sameShape(r.Shape, out.Shape) && sameShape(ad.Out[0].Shape, out.Shape) {
-			fused.In[3] = r
+		if r := other(ad, out); r != nil && r.Const == nil && r.DType == out.DType && sameShape(r.Shape, out.Shape) && sameShape(ad.Out[0].Shape, out.Shape) {
+			fused.In[at+1] = r
 			absorbed = append(absorbed, ad)
 			last, out = ad, ad.Out[0]
 		}
 	}
+	return last, out, absorbed
+}
+
+// place puts fused where last was, removing first and the absorbed steps.
+func (f *fuser) place(fused, first, last *Step, out *Value, absorbed []*Step) {
 	fused.Out = []*Value{out}
-	if last == mm {
-		f.replace[mm] = fused
-		return true
+	if last != first {
+		f.removed[first] = true
 	}
-	f.removed[mm] = true
 	for _, s := range absorbed {
 		if s != last {
 			f.removed[s] = true
 		}
 	}
 	f.replace[last] = fused
+}
+
+// qlinear fuses MatMulInteger(Xq, Wq) → Cast(float) → Mul(·, Mul(XScale,
+// WScale)) and the Linear epilogue into OpQLinear.
+func (f *fuser) qlinear(mm *Step) bool {
+	if f.removed[mm] || f.replace[mm] != nil || mm.Node.Op != "MatMulInteger" || len(mm.In) < 2 {
+		return false
+	}
+	x, w := mm.In[0], mm.In[1]
+	if x.DType != onnx.Uint8 || w.Const == nil || len(w.Shape) != 2 || len(x.Shape) < 2 || (w.DType != onnx.Uint8 && w.DType != onnx.Int8) {
+		return false
+	}
+	var xz, wz *Value
+	if len(mm.In) > 2 {
+		xz = mm.In[2]
+	}
+	if len(mm.In) > 3 {
+		wz = mm.In[3]
+	}
+	if (xz != nil && (xz.DType != onnx.Uint8 || NumElements(xz.Shape) != 1)) || (wz != nil && wz.Const == nil) {
+		return false
+	}
+	n := w.Shape[1]
+	cast := f.only(mm.Out[0], "Cast")
+	if cast == nil || cast.P.To != onnx.Float {
+		return false
+	}
+	mul := f.only(cast.Out[0], "Mul")
+	if mul == nil || !sameShape(mul.Out[0].Shape, cast.Out[0].Shape) {
+		return false
+	}
+	scales := other(mul, cast.Out[0])
+	sm := f.producer(scales, "Mul", 1)
+	if sm == nil || len(sm.In) != 2 {
+		return false
+	}
+	xs, ws := sm.In[0], sm.In[1]
+	if xs == nil || ws == nil || !isF32(xs) || !isF32(ws) || xs.DType != onnx.Float || ws.DType != onnx.Float {
+		return false
+	}
+	if NumElements(xs.Shape) != 1 {
+		xs, ws = ws, xs
+	}
+	if NumElements(xs.Shape) != 1 || ws.Const == nil || (NumElements(ws.Shape) != 1 && NumElements(ws.Shape) != n) || !sameShape(scales.Shape, []int{n}) && NumElements(scales.Shape) != 1 {
+		return false
+	}
+	fused := &Step{
+		Node: &Node{Name: mm.Node.Name + "/fused_QLinear", Op: OpQLinear},
+		In:   []*Value{x, w, xz, wz, xs, ws, nil, nil},
+	}
+	last, out, absorbed := f.epilogue(fused, mul, 6, n)
+	f.removed[cast], f.removed[sm] = true, true
+	if last != mul {
+		f.removed[mul] = true
+	}
+	f.place(fused, mm, last, out, absorbed)
 	return true
 }
 

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"sync"
 	"unsafe"
 
@@ -122,7 +123,7 @@ func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
 				}
 				return unsafe.Slice((*byte)(unsafe.Pointer(&w.Float32[0])), 4*len(w.Float32))
 			})
-		case s.Node.Op == "MatMulInteger":
+		case s.Node.Op == "MatMulInteger" || s.Node.Op == graph.OpQLinear:
 			b, signed, zero, ok := constB8(s)
 			if !ok {
 				continue
@@ -274,4 +275,80 @@ func (e *Env) packedConvB8(w *graph.Tensor, kk, m int, zero []int32) (*kernels.P
 	}
 	e.packed8[&src[0]] = pb
 	return pb, nil
+}
+
+// int32Scratch recycles the int32 products of qlinear between runs.
+var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
+
+// qlinear runs a fused graph.OpQLinear step: the int8 GEMM, then per
+// element float(c)·(xScale·wScale[j]) + bias[j], the activation and the
+// residual, in the float32 order of the unfused graph.
+func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error {
+	a, w := in[0], in[1]
+	k, n := w.Shape[0], w.Shape[1]
+	m := a.Len() / k
+	var aZero uint8
+	if in[2] != nil {
+		aZero = in[2].Uint8[0]
+	}
+	bytes, signed, zero, ok := constB8(s)
+	if !ok {
+		return fmt.Errorf("QLinear weights are not a constant int8 matrix")
+	}
+	if e == nil {
+		e = &Env{}
+	}
+	pb, err := e.packedB8(bytes, k, n, signed, zero)
+	if err != nil {
+		return err
+	}
+	buf := int32Scratch.Get().(*[]int32)
+	defer int32Scratch.Put(buf)
+	if cap(*buf) < m*n {
+		*buf = make([]int32, m*n)
+	}
+	c := (*buf)[:m*n]
+	if err := kernels.GemmU8(e.pool(), m, a.Uint8, k, aZero, pb, c, n); err != nil {
+		return err
+	}
+	xs := in[4].Float32[0]
+	scales := make([]float32, n)
+	for j := range scales {
+		ws := in[5].Float32[0]
+		if len(in[5].Float32) == n {
+			ws = in[5].Float32[j]
+		}
+		scales[j] = xs * ws
+	}
+	var bias, res []float32
+	if in[6] != nil {
+		bias = in[6].Float32
+	}
+	if in[7] != nil {
+		res = in[7].Float32
+	}
+	y := o.Float32
+	e.pool().Parallel(m, max(1, 16384/max(n, 1)), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row, ci := y[i*n:(i+1)*n], c[i*n:(i+1)*n]
+			for j := range row {
+				row[j] = float32(ci[j]) * scales[j]
+			}
+			if bias != nil {
+				for j := range row {
+					row[j] += bias[j]
+				}
+			}
+			if s.P.Act == graph.ActQuickGELU {
+				kernels.QuickGELU(row, row)
+			}
+			if res != nil {
+				r := res[i*n : (i+1)*n]
+				for j := range row {
+					row[j] += r[j]
+				}
+			}
+		}
+	})
+	return nil
 }

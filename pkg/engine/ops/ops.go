@@ -169,6 +169,8 @@ func eval(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
 		return convInteger(e, s, in, out[0])
 	case graph.OpLinear:
 		return e.linear(s, in, out[0])
+	case graph.OpQLinear:
+		return e.qlinear(s, in, out[0])
 	case graph.OpAttention:
 		q := in[0]
 		b, sq, width := q.Shape[0], q.Shape[1], q.Shape[2]
