@@ -5,8 +5,8 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// BLAS is gonum's pure-Go BLAS with Sgemm replaced by the packed AVX2
-// kernel of this package. It satisfies gonum's blas.Float32, Float64,
+// BLAS is gonum's pure-Go BLAS with Sgemm replaced by the packed SIMD
+// Sgemm of this package. It satisfies gonum's blas.Float32, Float64,
 // Complex64 and Complex128 interfaces, so gorgonia.Use(kernels.NewBLAS(p))
 // makes Gorgonia's float32 matrix products (including the transposed and
 // strided ones it passes, e.g. Q·Kᵀ) run here.

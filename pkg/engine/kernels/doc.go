@@ -1,7 +1,7 @@
 // Package kernels holds the float32 (and int8) compute kernels of the
 // engine: explicit loops in the ggml/llama.cpp manner, each with a
-// portable Go version beside its AVX2+FMA assembly, a test against a
-// float64 reference and a benchmark.
+// portable Go version beside its SIMD assembly, a test against an
+// independent reference (float64 or exact integer) and a benchmark.
 //
 // The API, for pkg/engine:
 //
@@ -12,7 +12,8 @@
 //	Sgemm                C = alpha·op(A)·op(B) + beta·C, row-major, any
 //	                     transpose/stride; beta = 0 never reads C.
 //	PackB, SgemmPacked   pack a weight matrix once, multiply many times.
-//	Linear               Y = Act(X·W + bias) + residual, epilogue fused per tile.
+//	Linear               Y = Act(X·W + bias) + residual, epilogue applied per
+//	                     cache block while the product is in L2.
 //	MatMulBatched        batched/broadcast MatMul (ONNX MatMul on 3-D+).
 //	Attention            fused multi-head attention, optional mask and causal.
 //	LayerNorm, Softmax   row kernels (last axis), parallel over rows.
@@ -31,8 +32,12 @@
 // naming the kernel and the mismatch; Sgemm and SgemmPacked panic on
 // inconsistent arguments, like BLAS.
 //
-// CPU support: the assembly runs when golang.org/x/sys/cpu reports AVX2
-// and FMA; other amd64 CPUs and other architectures use the Go versions.
+// CPU support, chosen at start-up from golang.org/x/sys/cpu: AVX2+FMA
+// assembly for the hot kernels (GELU and Erf are plain Go); where AVX-512F is present, Sgemm adds a
+// 6×32 zmm micro-kernel (the packed layouts do not change, so PackB
+// results are valid either way), and the int8 GEMM uses AVX-VNNI /
+// AVX-512 VNNI when present. Other CPUs and architectures run the Go
+// versions. MeasureFMAPeak measures the vector width Sgemm uses.
 package kernels
 
 //go:generate go run ./internal/gen

@@ -8,7 +8,8 @@ import (
 // Register and cache blocking of the packed GEMM (BLIS-style).
 //
 //   - gemmMR×gemmNR is the micro-tile held in registers: 6 rows × 16 columns
-//     = 12 ymm accumulators, 2 ymm for a row of B, 1-2 for broadcasts of A.
+//     = 12 ymm accumulators, 2 ymm for a row of B, 1-2 for broadcasts of A
+//     (the AVX-512 kernel takes two adjacent panels: 6×32 in 12 zmm).
 //   - gemmKC is the depth of one packed block: a packed B micro-panel
 //     (KC×NR×4 = 32 KiB) stays in L1 while the A micro-panels stream past.
 //   - gemmMC rows of packed A (MC×KC×4 = 144 KiB) stay in L2 while the
