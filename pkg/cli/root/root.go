@@ -14,6 +14,7 @@ import (
 	onnxinfo "github.com/clip-go/clip/pkg/cli/onnx/info"
 	onnxrun "github.com/clip-go/clip/pkg/cli/onnx/run"
 	preprocesscmd "github.com/clip-go/clip/pkg/cli/preprocess"
+	servecmd "github.com/clip-go/clip/pkg/cli/serve"
 	tokenizecmd "github.com/clip-go/clip/pkg/cli/tokenize"
 	versioncmd "github.com/clip-go/clip/pkg/cli/version"
 )
@@ -72,6 +73,7 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 		tokenizecmd.NewCmdTokenize(f, nil),
 		preprocesscmd.NewCmdPreprocess(f, nil),
 		modelscmd.NewCmdModels(f),
+		servecmd.NewCmdServe(f, nil),
 		onnxGroup(f),
 		versioncmd.NewCmdVersion(f),
 	)
