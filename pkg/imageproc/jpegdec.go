@@ -84,6 +84,7 @@ type jcomp struct {
 	bw, bh       int // blocks per line / column, padded to whole MCUs
 	cw, ch       int // blocks actually covering the component (non-interleaved scans)
 	coefs        []int16
+	ring         int // > 0: coefs holds only this many block rows, reused (streaming)
 	dcPred       int32
 	td, ta       int
 }
@@ -258,9 +259,33 @@ func (d *jpegDecoder) readSOF(s []byte, progressive bool) error {
 		if int64(c.bw)*int64(c.bh)*64 > 1<<31 {
 			return errors.New("image too large")
 		}
-		c.coefs = make([]int16, c.bw*c.bh*64)
 	}
 	return nil
+}
+
+// block returns the 64 coefficients of block (bx, by) of c.
+func (c *jcomp) block(bx, by int) []int16 {
+	if c.ring > 0 {
+		by %= c.ring
+	}
+	i := (by*c.bw + bx) * 64
+	return c.coefs[i : i+64]
+}
+
+// allocCoefs allocates coefficient storage at the first scan: the whole
+// image, or (streaming) a ring of ringMCURows MCU rows.
+func (d *jpegDecoder) allocCoefs(ringMCURows int) {
+	for i := range d.comps {
+		c := &d.comps[i]
+		if c.coefs != nil {
+			continue
+		}
+		rows := c.bh
+		if ringMCURows > 0 && ringMCURows*c.v < c.bh {
+			rows, c.ring = ringMCURows*c.v, ringMCURows*c.v
+		}
+		c.coefs = make([]int16, c.bw*rows*64)
+	}
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -510,8 +535,7 @@ func (d *jpegDecoder) readScan(s []byte) error {
 		if bx >= c.bw || by >= c.bh || d.insufficient {
 			return nil
 		}
-		blk := c.coefs[(by*c.bw+bx)*64 : (by*c.bw+bx)*64+64]
-		return d.decodeBlock(c, blk, ss, se, ah, al)
+		return d.decodeBlock(c, c.block(bx, by), ss, se, ah, al)
 	}
 
 	if d.streamed != nil {
@@ -519,7 +543,12 @@ func (d *jpegDecoder) readScan(s []byte) error {
 	}
 	var st *jpegStream
 	if !d.progressive && ns == len(d.comps) {
-		st = d.newStream()
+		st = d.newStream(d.comps[0].coefs == nil)
+	}
+	if st != nil && st.ring {
+		d.allocCoefs(streamRingRows)
+	} else {
+		d.allocCoefs(0)
 	}
 	mcus := 0
 	if ns == 1 && st == nil {
@@ -540,6 +569,18 @@ func (d *jpegDecoder) readScan(s []byte) error {
 		}
 	} else {
 		for my := 0; my < d.mcuy; my++ {
+			if st != nil && st.ring {
+				// Wait for the worker to free a ring slot (or to have died).
+				select {
+				case <-st.free:
+				case <-st.done:
+					_, err := st.wait()
+					if err == nil {
+						err = errors.New("jpeg stream worker stopped")
+					}
+					return err
+				}
+			}
 			for mx := 0; mx < d.mcux; mx++ {
 				if d.restart > 0 && mcus > 0 && mcus%d.restart == 0 {
 					if err := d.restartSync(); err != nil {
@@ -753,8 +794,7 @@ func (d *jpegDecoder) idctBlockRows(plane []uint8, ci, by0, by1 int) {
 	q := &d.qt[c.tq]
 	for by := by0; by < min(by1, c.bh); by++ {
 		for bx := 0; bx < c.bw; bx++ {
-			blk := c.coefs[(by*c.bw+bx)*64 : (by*c.bw+bx)*64+64]
-			idctIslow(blk, q, plane[by*8*stride+bx*8:], stride)
+			idctIslow(c.block(bx, by), q, plane[by*8*stride+bx*8:], stride)
 		}
 	}
 }
@@ -1013,14 +1053,21 @@ func idctClamp(x int32) uint8 {
 // the second core, so only the Huffman decoding stays serial.
 type jpegStream struct {
 	rows chan int // buffered for every MCU row, so sends never block
+	free chan struct{}
+	ring bool // coefficients live in a ring of streamRingRows MCU rows
 	done chan struct{}
 	out  *RGB
 	err  error // a panic in the worker, which guard() cannot see
 }
 
+// streamRingRows is how many MCU rows of coefficients the streaming decoder
+// keeps: the decoder may run that far ahead of the IDCT worker.
+const streamRingRows = 32
+
 // newStream returns nil when the frame is not a plain gray or YCbCr image
-// (finish handles those after the scan).
-func (d *jpegDecoder) newStream() *jpegStream {
+// (finish handles those after the scan). ring: the coefficients are not
+// allocated yet, so a small ring of MCU rows can replace the whole image's.
+func (d *jpegDecoder) newStream(ring bool) *jpegStream {
 	planes, err := d.allocPlanes()
 	if err != nil {
 		return nil
@@ -1049,7 +1096,11 @@ func (d *jpegDecoder) newStream() *jpegStream {
 	default:
 		return nil
 	}
-	s := &jpegStream{rows: make(chan int, d.mcuy), done: make(chan struct{}), out: out}
+	s := &jpegStream{rows: make(chan int, d.mcuy), done: make(chan struct{}), out: out, ring: ring,
+		free: make(chan struct{}, streamRingRows)}
+	for i := 0; i < streamRingRows; i++ {
+		s.free <- struct{}{}
+	}
 	go func() {
 		defer close(s.done)
 		defer func() {
@@ -1062,8 +1113,18 @@ func (d *jpegDecoder) newStream() *jpegStream {
 			// Index rather than copy d.comps: the decoder goroutine is
 			// updating each component's DC predictor meanwhile.
 			for ci := range d.comps {
-				v := d.comps[ci].v
-				d.idctBlockRows(planes[ci], ci, my*v, (my+1)*v)
+				c := &d.comps[ci]
+				d.idctBlockRows(planes[ci], ci, my*c.v, (my+1)*c.v)
+				if c.ring > 0 {
+					// Sequential decoding writes only non-zero AC
+					// coefficients: clear the slot before it is reused.
+					for by := my * c.v; by < (my+1)*c.v; by++ {
+						clear(c.coefs[(by%c.ring)*c.bw*64 : (by%c.ring+1)*c.bw*64])
+					}
+				}
+			}
+			if s.ring {
+				s.free <- struct{}{}
 			}
 			// Rows before this MCU row may read one chroma row into it.
 			if limit := min(my*8*d.maxV, h); limit > converted {
