@@ -539,3 +539,40 @@ func TestCenterCropPaddingMatchesHF(t *testing.T) {
 		t.Errorf("padded crop differs from HF's: max %.3f/255", maxd)
 	}
 }
+
+// The streaming decoder reuses a ring of coefficient rows; with rings of 1
+// and 2 MCU rows every test JPEG exercises slot reuse and must still give
+// Pillow's pixels.
+func TestJPEGRingReuseMatchesPillow(t *testing.T) {
+	m := loadManifest(t)
+	n := 0
+	for name, e := range m.Images {
+		if !strings.HasSuffix(name, ".jpg") || e.Error != "" || unsupported[name] != "" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(imagesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ring := range []int{1, 2} {
+			img, err := decodeJPEGRing(b, 1e9, ring)
+			if err != nil {
+				t.Fatalf("%s ring %d: %v", name, ring, err)
+			}
+			if o := scanJPEGMarkers(b).orientation; o > 1 {
+				img = orient(img, o)
+			}
+			if e.Decoded {
+				if _, _, d := diffStats(img.Pix, mustNPY(t, name+".decoded.npy").u8); d != 0 {
+					t.Errorf("%s ring %d: %d bytes differ from Pillow", name, ring, d)
+				}
+			} else if want, err := DecodeBytes(b, DecodeOptions{}); err != nil || !bytes.Equal(want.Pix, img.Pix) {
+				t.Errorf("%s ring %d: differs from the default decode (%v)", name, ring, err)
+			}
+			n++
+		}
+	}
+	if n < 40 {
+		t.Errorf("only %d decodes", n)
+	}
+}

@@ -107,6 +107,7 @@ type jpegDecoder struct {
 	jfif          bool
 	frameSeen     bool
 	maxPixels     int64
+	ringRows      int // MCU rows of coefficients kept when streaming
 
 	// bit reader
 	acc     uint64
@@ -126,7 +127,13 @@ type jpegDecoder struct {
 // decodeJPEGLibjpeg decodes b to RGB (or returns an error; callers fall
 // back to image/jpeg). Frames over maxPixels are refused before allocating.
 func decodeJPEGLibjpeg(b []byte, maxPixels int64) (*RGB, error) {
-	d := &jpegDecoder{b: b, pos: 2, maxPixels: maxPixels}
+	return decodeJPEGRing(b, maxPixels, streamRingRows)
+}
+
+// decodeJPEGRing is decodeJPEGLibjpeg with the streaming ring size chosen
+// (tests use tiny rings so small images exercise slot reuse).
+func decodeJPEGRing(b []byte, maxPixels int64, ringRows int) (*RGB, error) {
+	d := &jpegDecoder{b: b, pos: 2, maxPixels: maxPixels, ringRows: ringRows}
 	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
 		return nil, errors.New("missing SOI")
 	}
@@ -546,7 +553,7 @@ func (d *jpegDecoder) readScan(s []byte) error {
 		st = d.newStream(d.comps[0].coefs == nil)
 	}
 	if st != nil && st.ring {
-		d.allocCoefs(streamRingRows)
+		d.allocCoefs(d.ringRows)
 	} else {
 		d.allocCoefs(0)
 	}
@@ -1097,8 +1104,8 @@ func (d *jpegDecoder) newStream(ring bool) *jpegStream {
 		return nil
 	}
 	s := &jpegStream{rows: make(chan int, d.mcuy), done: make(chan struct{}), out: out, ring: ring,
-		free: make(chan struct{}, streamRingRows)}
-	for i := 0; i < streamRingRows; i++ {
+		free: make(chan struct{}, d.ringRows)}
+	for i := 0; i < d.ringRows; i++ {
 		s.free <- struct{}{}
 	}
 	go func() {
