@@ -34,6 +34,23 @@ var smokeTests = []string{
 	"test_quantizelinear", "test_dequantizelinear", "test_convinteger_with_padding", "test_flatten_axis3", "test_shape",
 }
 
+// knownFailures are the node tests of listed ops that do not pass, each
+// with the reason (also listed in README.md). Any other failure fails
+// `make conformance`.
+var knownFailures = map[string]string{
+	"test_cast_FLOAT_to_STRING":                "string tensors are not supported",
+	"test_cast_STRING_to_FLOAT":                "string tensors are not supported",
+	"test_castlike_FLOAT_to_STRING_expanded":   "string tensors are not supported",
+	"test_castlike_STRING_to_FLOAT_expanded":   "string tensors are not supported",
+	"test_cast_FLOAT_to_BFLOAT16":              "onnx 1.12's data truncates to bfloat16; we round to nearest even as onnxruntime and later ONNX releases do",
+	"test_castlike_BFLOAT16_to_FLOAT_expanded": "test data gives input 'like' shape [1] where the model declares rank 2; we reject the mismatch",
+	"test_castlike_FLOAT_to_BFLOAT16_expanded": "test data gives input 'like' shape [1] where the model declares rank 2; we reject the mismatch",
+	"test_identity_opt":                        "optional types are not tensors",
+	"test_identity_sequence":                   "sequence types are not tensors",
+	"test_pow_types_float32_uint32":            "uint32 tensors are not supported",
+	"test_pow_types_float32_uint64":            "uint64 tensors are not supported",
+}
+
 type caseResult struct {
 	name    string
 	skipped bool
@@ -66,7 +83,7 @@ func TestConformance(t *testing.T) {
 	}
 	sort.Strings(names)
 	var passed, failed, skipped int
-	var failures []string
+	var failures, unexpected []string
 	for _, name := range names {
 		r := runNodeTest(filepath.Join(nodeTestDir, name))
 		switch {
@@ -75,6 +92,9 @@ func TestConformance(t *testing.T) {
 		case r.err != nil:
 			failed++
 			failures = append(failures, fmt.Sprintf("%s: %v", name, r.err))
+			if _, known := knownFailures[name]; !known {
+				unexpected = append(unexpected, name)
+			}
 		default:
 			passed++
 		}
@@ -92,6 +112,9 @@ func TestConformance(t *testing.T) {
 	fmt.Println(line)
 	if !full && failed > 0 {
 		t.Errorf("%d smoke conformance tests failed", failed)
+	}
+	if full && len(unexpected) > 0 {
+		t.Errorf("%d conformance tests failed that are not documented known failures: %s", len(unexpected), strings.Join(unexpected, ", "))
 	}
 	if full && os.Getenv("CLIP_CONFORMANCE_STRICT") == "1" && failed > 0 {
 		t.Errorf("%d conformance tests failed", failed)

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestBinaryEndToEnd builds the real static binary and runs it the way a
+// user does: --version, a classification on the tiny fixture with one
+// broken input (exit 3, the other records still written), and a usage error.
+func TestBinaryEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	model, _ := filepath.Abs("../../testdata/models/tiny-shapes")
+	if _, err := os.Stat(filepath.Join(model, "onnx", "vision_model.onnx")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tiny-shapes fixture missing")
+		}
+		t.Skip("tiny-shapes fixture missing; run make fixtures")
+	}
+	bin := filepath.Join(t.TempDir(), "clip")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=9.9.9 -X main.commit=feedface0000", "-o", bin, "../../cmd/clip")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if runtime.GOOS == "linux" {
+		f, err := elf.Open(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				t.Error("binary has a dynamic loader: not static")
+			}
+		}
+		f.Close()
+	}
+	home := t.TempDir()
+	clip := func(stdin string, args ...string) (int, string, string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = []string{"CLIP_HOME=" + home, "HOME=" + home, "PATH=/usr/bin:/bin"}
+		cmd.Stdin = strings.NewReader(stdin)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String(), errOut.String()
+	}
+	if code, out, _ := clip("", "--version"); code != 0 || !strings.Contains(out, "9.9.9") || !strings.Contains(out, "feedface0000") || !strings.Contains(out, runtime.Version()) {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+	broken := filepath.Join(t.TempDir(), "broken.png")
+	os.WriteFile(broken, []byte("not a png"), 0o644)
+	good, _ := filepath.Abs("../../testdata/shapes/red-circle-1.png")
+	code, out, errOut := clip("", "classify", "--model", model, "--offline", "--labels", "red circle,blue square", good, broken)
+	if code != 3 {
+		t.Fatalf("classify with a broken file: exit %d, want 3\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 jsonl records (stdout is not a terminal), got:\n%s", out)
+	}
+	var first, second map[string]any
+	json.Unmarshal([]byte(lines[0]), &first)
+	json.Unmarshal([]byte(lines[1]), &second)
+	if first["label"] != "red circle" || second["error"] == nil || !strings.Contains(errOut, broken) {
+		t.Errorf("records %v / %v; stderr %q", first, second, errOut)
+	}
+	if code, _, errOut := clip("", "classify", "--labels", "a"); code != 2 || !strings.Contains(errOut, "no images") {
+		t.Errorf("no images: exit %d, %q", code, errOut)
+	}
+}
