@@ -271,6 +271,23 @@ func (g *gemm8Run) work(t int) {
 // as int16 pairs: d[(p/2·MR + r)·2 + p%2] (zero past m and past kLen).
 func (g *gemm8Run) packA(d []int16, r0, p0, kLen int) {
 	rows := min(gemmMR, g.m-r0)
+	if rows == gemmMR && kLen%2 == 0 {
+		// The common full panel, without the index arithmetic below.
+		var src [gemmMR][]uint8
+		for r := range src {
+			src[r] = g.a[(r0+r)*g.lda+p0 : (r0+r)*g.lda+p0+kLen]
+		}
+		z := g.aZero
+		for pp := range kLen / 2 {
+			e := (*[gemmMR * 2]int16)(d[pp*gemmMR*2:])
+			for r := range gemmMR {
+				pair := (*[2]uint8)(src[r][2*pp:])
+				e[2*r] = int16(pair[0]) - z
+				e[2*r+1] = int16(pair[1]) - z
+			}
+		}
+		return
+	}
 	if rows < gemmMR || kLen%2 == 1 {
 		clear(d)
 	}
