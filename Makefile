@@ -30,7 +30,7 @@ bench:
 # ONNX's per-operator test suite (Debian's libonnx-testdata) against our engine.
 # Fails on any failure not listed (with its reason) in knownFailures and README.md.
 conformance:
-	set -o pipefail; CLIP_CONFORMANCE=1 $(GO) test -count=1 -run Conformance -v ./pkg/engine/ | grep -E '^(conformance:|--- FAIL|FAIL|ok)'
+	set -o pipefail; CLIP_CONFORMANCE=1 $(GO) test -count=1 -run Conformance -v ./pkg/engine/ | grep -E '^(conformance:|known failure:|--- FAIL|FAIL|ok)'
 
 # Regenerate everything under testdata/ (and pkg/*/testdata) from scripts/:
 # trains the tiny CLIP, exports it, runs onnxruntime-node and transformers.js
