@@ -21,18 +21,19 @@ import (
 // Combined is the single model.onnx used when a split file is missing and
 // read for the trained logit scale.
 type Files struct {
-	Dir          string // model directory: tokenizer, preprocessing and config files
-	Vision       string
-	Text         string
-	Combined     string
-	TokenizerDir string // defaults to Dir (immich keeps it under textual/)
+	Dir           string // model directory: tokenizer, preprocessing and config files
+	Vision        string
+	Text          string
+	Combined      string
+	TokenizerDir  string // defaults to Dir (immich keeps it under textual/)
+	PreprocessDir string // defaults to Dir (immich keeps preprocess_cfg.json under visual/)
 }
 
 // FilesInDir finds the parts of a model directory in the Hugging Face
 // layout (onnx/vision_model.onnx…) or immich's (visual/model.onnx…), for
 // the variant suffix ("", "_fp16", "_quantized").
 func FilesInDir(dir, suffix string) (Files, error) {
-	f := Files{Dir: dir, TokenizerDir: dir}
+	f := Files{Dir: dir, TokenizerDir: dir, PreprocessDir: dir}
 	exists := func(p string) string {
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return p
@@ -47,6 +48,9 @@ func FilesInDir(dir, suffix string) (Files, error) {
 		f.Text = exists(filepath.Join(dir, "textual", "model.onnx"))
 		if exists(filepath.Join(dir, "textual", "tokenizer.json")) != "" {
 			f.TokenizerDir = filepath.Join(dir, "textual")
+		}
+		if exists(filepath.Join(dir, "visual", "preprocess_cfg.json")) != "" {
+			f.PreprocessDir = filepath.Join(dir, "visual")
 		}
 	}
 	if (f.Vision == "" || f.Text == "") && f.Combined == "" {
@@ -99,11 +103,14 @@ func Load(ctx context.Context, files Files, opt Options) (*Model, error) {
 	if files.TokenizerDir == "" {
 		files.TokenizerDir = files.Dir
 	}
+	if files.PreprocessDir == "" {
+		files.PreprocessDir = files.Dir
+	}
 	var err error
 	if m.Tokenizer, err = tokenizer.Load(files.TokenizerDir); err != nil {
 		return nil, err
 	}
-	if m.Preprocess, err = imageproc.LoadConfig(files.Dir); err != nil {
+	if m.Preprocess, err = imageproc.LoadConfig(files.PreprocessDir); err != nil {
 		return nil, err
 	}
 	eopt := engine.Options{Threads: opt.Threads}

@@ -353,3 +353,63 @@ func TestClassifySummaryCacheShardsAndStdin(t *testing.T) {
 		t.Errorf("stdin lists: exit %d/%d\n%s\n%s", nl.code, nul.code, nl.stdout, nul.stdout)
 	}
 }
+
+// TestClassifyImmichLayout lays the tiny model out as immich ships OpenCLIP
+// exports (visual/model.onnx + preprocess_cfg.json, textual/model.onnx +
+// tokenizer files) and expects the same results as the Hugging Face layout.
+func TestClassifyImmichLayout(t *testing.T) {
+	model := tinyModel(t)
+	dir := t.TempDir()
+	cp := func(src, dst string) {
+		b, err := os.ReadFile(filepath.Join(model, src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, dst)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp("onnx/vision_model.onnx", "visual/model.onnx")
+	cp("onnx/text_model.onnx", "textual/model.onnx")
+	for _, f := range []string{"tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"} {
+		cp(f, "textual/"+f)
+	}
+	cp("config.json", "config.json")
+	// open_clip's preprocess_cfg.json for the same recipe (OpenAI mean/std,
+	// bicubic, shortest-side resize to 32 then a 32×32 crop).
+	cfg := `{"size": [32, 32], "mode": "RGB", "mean": [0.48145466, 0.4578275, 0.40821073],
+	  "std": [0.26862954, 0.26130258, 0.27577711], "interpolation": "bicubic", "resize_mode": "shortest", "fill_color": 0}`
+	if err := os.WriteFile(filepath.Join(dir, "visual", "preprocess_cfg.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	imgs := shapeImages(t)[:6]
+	args := func(m string) []string {
+		// Split exports carry no logit scale: give both runs the same default.
+		return append([]string{"classify", "--model", m, "--offline", "--labels", labels, "-q", "--no-cache"}, imgs...)
+	}
+	hfDir := filepath.Join(t.TempDir(), "hf")
+	for _, f := range []string{"onnx/vision_model.onnx", "onnx/text_model.onnx", "tokenizer.json", "vocab.json", "merges.txt",
+		"tokenizer_config.json", "special_tokens_map.json", "config.json", "preprocessor_config.json"} {
+		b, _ := os.ReadFile(filepath.Join(model, f))
+		os.MkdirAll(filepath.Dir(filepath.Join(hfDir, f)), 0o755)
+		os.WriteFile(filepath.Join(hfDir, f), b, 0o644)
+	}
+	hf := run(t, t.TempDir(), "", args(hfDir)...)
+	im := run(t, t.TempDir(), "", args(dir)...)
+	if hf.code != 0 || im.code != 0 {
+		t.Fatalf("exit hf %d (%s), immich %d (%s)", hf.code, hf.stderr, im.code, im.stderr)
+	}
+	a, b := records(t, hf.stdout), records(t, im.stdout)
+	for i := range a {
+		for j := range a[i].Labels {
+			// The crops round differently (torchvision vs HF) only on odd
+			// margins; these 96×80 → 38×32 → 32 crops agree.
+			if d := a[i].Labels[j].Probability - b[i].Labels[j].Probability; d > 1e-6 || d < -1e-6 || a[i].Labels[j].Label != b[i].Labels[j].Label {
+				t.Errorf("%s: hf %+v, immich %+v", a[i].File, a[i].Labels[j], b[i].Labels[j])
+			}
+		}
+	}
+}

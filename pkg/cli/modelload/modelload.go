@@ -91,15 +91,13 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 		Combined:     local.CombinedPath,
 		TokenizerDir: TokenizerDir(local),
 	}
+	if local.PreprocessorPath != "" {
+		// immich keeps preprocess_cfg.json beside the visual model.
+		files.PreprocessDir = filepath.Dir(local.PreprocessorPath)
+	}
 	cm, err := clip.Load(ctx, files, clip.Options{Threads: f.Threads()})
 	if err != nil {
 		return nil, err
-	}
-	if local.PreprocessorPath != "" && filepath.Dir(local.PreprocessorPath) != local.Dir {
-		// immich keeps preprocess_cfg.json beside the visual model.
-		if c, err := imageproc.LoadConfig(filepath.Dir(local.PreprocessorPath)); err == nil {
-			cm.Preprocess = c
-		}
 	}
 	if opt.Crop != nil {
 		cm.Preprocess.CropRounding = *opt.Crop
