@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -56,14 +57,33 @@ func NewStore(f *cmdutil.Factory) (*hub.Store, error) {
 // Resolve finds ref (a catalogue name, repo id or directory; "" is
 // DefaultModel) on disk, downloading it first when allowed.
 func Resolve(ctx context.Context, f *cmdutil.Factory, ref string, variant hub.Variant) (*hub.LocalModel, error) {
-	store, err := NewStore(f)
-	if err != nil {
-		return nil, err
-	}
 	if ref == "" {
 		ref = DefaultModel
 	}
-	return store.Resolve(ctx, ref, variant)
+	local, _, err := resolveAnnounced(ctx, f, ref, variant)
+	return local, err
+}
+
+// resolveAnnounced resolves ref, first looking in the cache alone so that a
+// download on first use is announced on stderr before it starts.
+func resolveAnnounced(ctx context.Context, f *cmdutil.Factory, ref string, variant hub.Variant) (*hub.LocalModel, *hub.Store, error) {
+	store, err := NewStore(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !store.Offline() && !f.Globals.Quiet {
+		probe, err := hub.NewStore(hub.StoreOptions{Offline: true, Getenv: f.Getenv})
+		if err == nil {
+			if local, err := probe.Resolve(ctx, ref, variant); err == nil {
+				return local, store, nil
+			} else if nie := (*hub.NotInstalledError)(nil); errors.As(err, &nie) {
+				fmt.Fprintf(f.IOStreams.ErrOut, "clip: model %s (%s) is not in the cache %s yet: downloading it from %s (once; later runs work offline)\n",
+					ref, variant, store.Root(), store.Endpoint())
+			}
+		}
+	}
+	local, err := store.Resolve(ctx, ref, variant)
+	return local, store, err
 }
 
 // Open resolves f.Globals.Model (or DefaultModel) and loads it.
@@ -72,15 +92,11 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("--variant: %v", err)
 	}
-	store, err := NewStore(f)
-	if err != nil {
-		return nil, err
-	}
 	ref := f.Globals.Model
 	if ref == "" {
 		ref = DefaultModel
 	}
-	local, err := store.Resolve(ctx, ref, variant)
+	local, store, err := resolveAnnounced(ctx, f, ref, variant)
 	if err != nil {
 		return nil, err
 	}
