@@ -259,8 +259,9 @@ type openCLIPConfig struct {
 // "interpolation": "bicubic"|"bilinear", "resize_mode": "shortest"|"squash"}.
 // Crops round as torchvision does and rescaling divides by 255 in float32
 // (ToTensor). Resizing is done after conversion to RGB, as for HF models;
-// open_clip resizes RGBA images before converting, so images with alpha can
-// differ slightly from open_clip.
+// open_clip resizes RGBA images before dropping alpha (Pillow premultiplies
+// then), so where pixels are transparent the two differ, a lot when the
+// colour under the transparency is not black (see the tests).
 func ParseOpenCLIPConfig(b []byte) (Config, error) {
 	var j openCLIPConfig
 	if err := json.Unmarshal(b, &j); err != nil {

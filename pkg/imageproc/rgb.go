@@ -17,9 +17,11 @@
 // fancy chroma upsampling, libjpeg's colour tables; Go's image/jpeg is only
 // a fallback, within 4/255), lossy WebP through libwebp's upsampling and
 // YUV formulas on top of x/image/webp, the rest through the standard
-// decoders. EXIF orientation is applied to JPEGs (as transformers'
-// load_image does with ImageOps.exif_transpose); arithmetic-coded and
-// lossless JPEGs are refused with a clear error.
+// decoders. EXIF orientation is applied to JPEG, PNG (eXIf) and WebP files
+// (as transformers' load_image does with ImageOps.exif_transpose);
+// arithmetic-coded and lossless JPEGs are refused with a clear error, and
+// damaged progressive JPEGs whose later scans are missing differ slightly
+// (libjpeg's block smoothing is not reproduced).
 package imageproc
 
 import (
