@@ -183,6 +183,12 @@ def main(out):
         base.save(path("lossless.webp"), lossless=True)
         base.save(path("lossy.webp"), quality=80, method=4)
         Image.fromarray(rgba, "RGBA").save(path("rgba_lossless.webp"), lossless=True, exact=True)
+        # Animated WebP (first frame counts), lossless and lossy.
+        flipped = base.transpose(Image.FLIP_LEFT_RIGHT)
+        base.save(path("animated_lossless.webp"), save_all=True, append_images=[flipped],
+                  duration=100, lossless=True)
+        base.save(path("animated_lossy.webp"), save_all=True, append_images=[flipped],
+                  duration=100, quality=80)
     else:
         print("Pillow has no WebP support: WebP test images not made", file=sys.stderr)
 

@@ -146,6 +146,11 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 		}
 		return img, nil
 	}
+	if ft.name == "webp" {
+		if frame, canvas, off, ok := webpFirstFrame(b); ok {
+			return decodeWebPAnimation(frame, canvas, off, opt, b)
+		}
+	}
 	src, err := decodeStd(ft, b, cfg)
 	if err != nil {
 		return nil, err
@@ -169,6 +174,26 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 		img = orient(img, orientation)
 	}
 	return img, nil
+}
+
+// decodeWebPAnimation renders the first frame of an animated WebP as
+// libwebp's WebPAnimDecoder does for Pillow: a transparent-black canvas
+// with the frame decoded into it at its offset, then alpha dropped.
+func decodeWebPAnimation(frame []byte, canvas, off image.Point, opt DecodeOptions, whole []byte) (*RGB, error) {
+	src, err := guard("webp", func() (image.Image, error) { return webp.Decode(bytes.NewReader(frame)) })
+	if err != nil {
+		return nil, fmt.Errorf("corrupt animated webp (first frame): %w", err)
+	}
+	fr := webpToRGB(src)
+	dst := NewRGB(canvas.X, canvas.Y)
+	r := image.Rectangle{off, off.Add(fr.Rect.Size())}.Intersect(dst.Rect)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(dst.row(y)[3*r.Min.X:3*r.Max.X], fr.row(y - off.Y)[3*(r.Min.X-off.X):3*(r.Max.X-off.X)])
+	}
+	if o := webpOrientation(whole); !opt.NoEXIFRotate && o > 1 {
+		dst = orient(dst, o)
+	}
+	return dst, nil
 }
 
 // decodeStd runs the standard-library / x/image decoder of a format.

@@ -1,6 +1,10 @@
 package imageproc
 
-import "image"
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+)
 
 // webpToRGB converts what x/image/webp returns into the pixels libwebp gives
 // Pillow. Lossless (VP8L) images are exact RGBA. Lossy (VP8) images are
@@ -88,4 +92,47 @@ func upsampleWebPRow(near, far []uint8, out []int32) {
 	if w&1 == 0 {
 		out[w-1] = (3*int32(near[last]) + int32(far[last]) + 2) >> 2
 	}
+}
+
+// webpFirstFrame extracts the first frame of an animated WebP (VP8X with
+// ANMF chunks, which x/image/webp does not read) as a standalone WebP, with
+// the canvas size and the frame's offset. ok is false for still images.
+func webpFirstFrame(b []byte) (frame []byte, canvas, offset image.Point, ok bool) {
+	if len(b) < 30 || string(b[12:16]) != "VP8X" || b[20]&0x02 == 0 { // animation flag
+		return nil, canvas, offset, false
+	}
+	u24 := func(p []byte) int { return int(p[0]) | int(p[1])<<8 | int(p[2])<<16 }
+	canvas = image.Point{u24(b[24:]) + 1, u24(b[27:]) + 1}
+	p := 12
+	for p+8 <= len(b) {
+		n := int(binary.LittleEndian.Uint32(b[p+4:]))
+		if n < 0 || n > len(b)-p-8 {
+			return nil, canvas, offset, false
+		}
+		if string(b[p:p+4]) == "ANMF" && n >= 16 {
+			d := b[p+8 : p+8+n]
+			offset = image.Point{2 * u24(d[0:]), 2 * u24(d[3:])}
+			w, h := u24(d[6:])+1, u24(d[9:])+1
+			sub := d[16:]
+			var body bytes.Buffer
+			if bytes.Contains(sub[:min(len(sub), 8)], []byte("ALPH")) {
+				// VP8 + ALPH needs a VP8X header saying "alpha".
+				x := make([]byte, 18)
+				copy(x, "VP8X")
+				binary.LittleEndian.PutUint32(x[4:], 10)
+				x[8] = 0x10
+				x[12], x[13], x[14] = byte(w-1), byte((w-1)>>8), byte((w-1)>>16)
+				x[15], x[16], x[17] = byte(h-1), byte((h-1)>>8), byte((h-1)>>16)
+				body.Write(x)
+			}
+			body.Write(sub)
+			out := make([]byte, 12, 12+body.Len())
+			copy(out, "RIFF")
+			binary.LittleEndian.PutUint32(out[4:], uint32(4+body.Len()))
+			copy(out[8:], "WEBP")
+			return append(out, body.Bytes()...), canvas, offset, true
+		}
+		p += 8 + n + n&1
+	}
+	return nil, canvas, offset, false
 }
