@@ -180,6 +180,15 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 // libwebp's WebPAnimDecoder does for Pillow: a transparent-black canvas
 // with the frame decoded into it at its offset, then alpha dropped.
 func decodeWebPAnimation(frame []byte, canvas, off image.Point, opt DecodeOptions, whole []byte) (*RGB, error) {
+	// The frame's own header is not covered by the canvas size the
+	// megapixel cap checked: a frame larger than its canvas is corrupt.
+	fc, err := guard("webp", func() (image.Config, error) { return webp.DecodeConfig(bytes.NewReader(frame)) })
+	if err != nil {
+		return nil, fmt.Errorf("corrupt animated webp (first frame): %w", err)
+	}
+	if fc.Width > canvas.X || fc.Height > canvas.Y {
+		return nil, fmt.Errorf("corrupt animated webp: first frame %dx%d larger than the %dx%d canvas", fc.Width, fc.Height, canvas.X, canvas.Y)
+	}
 	src, err := guard("webp", func() (image.Image, error) { return webp.Decode(bytes.NewReader(frame)) })
 	if err != nil {
 		return nil, fmt.Errorf("corrupt animated webp (first frame): %w", err)
