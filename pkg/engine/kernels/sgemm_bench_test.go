@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -28,11 +29,19 @@ var vitGemmShapes = []struct {
 }
 
 // BenchmarkSgemm reports GFLOP/s of our Sgemm (2 threads and 1) and of
-// gonum's on the ViT shapes. `go test -bench Sgemm -count 5` and take
-// medians; the ratio to BenchmarkFMAPeak gives % of machine peak.
+// gonum's on the ViT shapes, and "%peak": wall GFLOP/s over threads ×
+// MeasureFMAPeak (the vector width Sgemm uses), measured once up front.
+// Run `go test -bench Sgemm -count 5` on a quiet machine and take medians.
 func BenchmarkSgemm(b *testing.B) {
 	pool := NewPool(2)
 	defer pool.Close()
+	peak := MeasureFMAPeak(200 * time.Millisecond)
+	b.Logf("FMA peak %.1f GFLOP/s per core", peak)
+	reportPeak := func(b *testing.B, flops float64, threads int) {
+		if peak > 0 {
+			b.ReportMetric(100*flops*float64(b.N)/b.Elapsed().Seconds()/1e9/(float64(threads)*peak), "%peak")
+		}
+	}
 	for _, s := range vitGemmShapes {
 		rng := rand.New(rand.NewPCG(1, 1))
 		lda, ldb := s.k, s.n
@@ -52,9 +61,10 @@ func BenchmarkSgemm(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/ours/threads=%d", s.name, threads), func(b *testing.B) {
 				if threads == 1 {
 					benchCPU(b, flops, func() { Sgemm(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) })
-					return
+				} else {
+					benchParallel(b, flops, func() { Sgemm(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) })
 				}
-				benchParallel(b, flops, func() { Sgemm(p, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) })
+				reportPeak(b, flops, threads)
 			})
 		}
 		pb, err := PackB(s.transB, s.k, s.n, bm, ldb)
@@ -63,9 +73,11 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 		b.Run(s.name+"/ours-prepacked/threads=2", func(b *testing.B) {
 			benchParallel(b, flops, func() { SgemmPacked(pool, s.transA, s.m, 1, a, lda, pb, 0, c, s.n) })
+			reportPeak(b, flops, 2)
 		})
 		b.Run(s.name+"/ours-prepacked/threads=1", func(b *testing.B) {
 			benchCPU(b, flops, func() { SgemmPacked(nil, s.transA, s.m, 1, a, lda, pb, 0, c, s.n) })
+			reportPeak(b, flops, 1)
 		})
 		b.Run(s.name+"/gonum", func(b *testing.B) {
 			tb := blas.NoTrans
