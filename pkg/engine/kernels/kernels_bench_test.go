@@ -99,3 +99,24 @@ func BenchmarkQuantizeU8(b *testing.B) {
 		_ = QuantizeU8(pool, y, x, (max(hi, 0)-min(lo, 0))/255, 128)
 	}
 }
+
+// BenchmarkPackB is the load-time cost of packing one MLP weight
+// (768×3072), plain (ONNX MatMul [K,N]) and transposed (Gemm transB).
+func BenchmarkPackB(b *testing.B) {
+	w := randSlice(rand.New(rand.NewPCG(1, 1)), 768*3072)
+	b.SetBytes(int64(4 * len(w)))
+	b.Run("KxN", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := PackB(false, 768, 3072, w, 3072); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("NxK", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := PackB(true, 768, 3072, w, 768); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -407,6 +407,27 @@ func packA(dst []float32, op *gemmOperands, i0, mLen, p0, kLen, lo, hi int) {
 // dst: panel q holds, for each p, the NR values of columns j0+q*NR.. (zero
 // past nLen).
 func packB(dst []float32, b []float32, ldb int, transB bool, p0, kLen, j0, nLen, lo, hi int) {
+	if !transB {
+		// Row by row: each row of B is read once, contiguously, and
+		// scattered 16 floats at a time into the panels (reading panel by
+		// panel instead strides through B a row at a time: TLB-bound).
+		full := min(hi, lo+(nLen-lo*gemmNR)/gemmNR) // panels with 16 columns
+		for p := range kLen {
+			row := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nLen]
+			for q := lo; q < full; q++ {
+				copy(dst[(q*kLen+p)*gemmNR:(q*kLen+p+1)*gemmNR], row[q*gemmNR:(q+1)*gemmNR])
+			}
+		}
+		if full < hi { // the last, partial panel
+			d := dst[full*kLen*gemmNR : (full+1)*kLen*gemmNR]
+			clear(d)
+			cols := nLen - full*gemmNR
+			for p := range kLen {
+				copy(d[p*gemmNR:p*gemmNR+cols], b[(p0+p)*ldb+j0+full*gemmNR:(p0+p)*ldb+j0+nLen])
+			}
+		}
+		return
+	}
 	for q := lo; q < hi; q++ {
 		d := dst[q*kLen*gemmNR : (q+1)*kLen*gemmNR]
 		c0 := q * gemmNR
