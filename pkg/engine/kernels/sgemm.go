@@ -11,7 +11,9 @@ import (
 //     = 12 ymm accumulators, 2 ymm for a row of B, 1-2 for broadcasts of A
 //     (the AVX-512 kernel takes two adjacent panels: 6×32 in 12 zmm).
 //   - gemmKC is the depth of one packed block: a packed B micro-panel
-//     (KC×NR×4 = 32 KiB) stays in L1 while the A micro-panels stream past.
+//     (KC×NR×4 = 32 KiB) stays in L1 while the A micro-panels stream past
+//     (the AVX-512 kernel's pair, 64 KiB, is re-read from L2; KC = 256 and
+//     384 measured no faster on the ViT shapes).
 //   - gemmMC rows of packed A (MC×KC×4 = 144 KiB) stay in L2 while the
 //     micro-panels of B are swept.
 //   - gemmMChunk and gemmNC bound the per-thread packing buffers for large
