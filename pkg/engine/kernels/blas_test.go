@@ -39,11 +39,24 @@ func TestBLASSgemmMatchesReference(t *testing.T) {
 	b.Sgemm(blas.Transpose('x'), blas.NoTrans, 1, 1, 1, 1, []float32{1}, 1, []float32{1}, 1, 0, []float32{0}, 1)
 }
 
+// countingBLAS counts the Sgemm calls reaching our BLAS.
+type countingBLAS struct {
+	*BLAS
+	sgemmCalls int
+}
+
+func (c *countingBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, cm []float32, ldc int) {
+	c.sgemmCalls++
+	c.BLAS.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc)
+}
+
 // TestGorgoniaUsesBLAS runs a transposed product through a Gorgonia graph
-// with our BLAS installed, against the float64 triple loop.
+// with our BLAS installed: the product must reach our Sgemm and match the
+// float64 triple loop.
 func TestGorgoniaUsesBLAS(t *testing.T) {
 	prev := gorgonia.WhichBLAS()
-	gorgonia.Use(NewBLAS(nil))
+	counting := &countingBLAS{BLAS: NewBLAS(nil)}
+	gorgonia.Use(counting)
 	defer gorgonia.Use(prev)
 	const m, n, k = 5, 7, 19
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -56,6 +69,9 @@ func TestGorgoniaUsesBLAS(t *testing.T) {
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
+	}
+	if counting.sgemmCalls == 0 {
+		t.Fatal("Gorgonia's MatMul did not call the installed BLAS's Sgemm")
 	}
 	got := prod.Value().Data().([]float32)
 	want, mag := refGemm(false, true, m, n, k, 1, av, k, bv, k, 0, nil, n)
