@@ -6,4 +6,3 @@ func fmaPeakLoop(iters int) {}
 
 func fmaPeakLoop512(iters int) {}
 
-const hasAVX512 = false

@@ -9,3 +9,6 @@ func simdGemmKernels() map[string]gemmKernels { return nil }
 
 // hasAVX2FMA reports whether the assembly kernels can run.
 const hasAVX2FMA = false
+
+// hasAVX512 reports whether the AVX-512 kernels can run.
+const hasAVX512 = false
