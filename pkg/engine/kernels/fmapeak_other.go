@@ -5,4 +5,3 @@ package kernels
 func fmaPeakLoop(iters int) {}
 
 func fmaPeakLoop512(iters int) {}
-
