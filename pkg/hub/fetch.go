@@ -220,6 +220,12 @@ func retryable(parent context.Context, err error) bool {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true
 	}
+	// A host that does not resolve (no network, a typo in HF_ENDPOINT)
+	// will not resolve on the next try either: fail now with the reason.
+	var de *net.DNSError
+	if errors.As(err, &de) && de.IsNotFound {
+		return false
+	}
 	var oe *net.OpError
 	if errors.As(err, &oe) {
 		return true // connection refused or reset, broken pipe

@@ -5,14 +5,19 @@ package preprocess
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/cli/modelload"
+	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/hub"
 	"github.com/clip-go/clip/pkg/imageproc"
 	"github.com/clip-go/clip/pkg/npy"
 )
@@ -54,7 +59,7 @@ Pillow's bicubic/bilinear, bit for bit.`,
 				opts.ModelDir = f.Globals.Model
 			}
 			if opts.ModelDir == "" {
-				return cmdutil.UsageErrorf("--model DIR is required (a local model directory with preprocessor_config.json)")
+				return cmdutil.UsageErrorf("--model is required (a model directory, catalogue name or Hugging Face repo id)")
 			}
 			if opts.Out == "" {
 				return cmdutil.UsageErrorf("--out is required (a .npy path, or - for stdout)")
@@ -70,6 +75,11 @@ Pillow's bicubic/bilinear, bit for bit.`,
 			if runF != nil {
 				return runF(opts)
 			}
+			dir, err := preprocessDir(cmd.Context(), f, opts.ModelDir)
+			if err != nil {
+				return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+			}
+			opts.ModelDir = dir
 			return preprocessRun(opts)
 		},
 	}
@@ -79,6 +89,26 @@ Pillow's bicubic/bilinear, bit for bit.`,
 	fl.StringVar(&opts.CropRounding, "crop-rounding", "", "center-crop rounding: hf ((H-crop)//2) or openai (round, as torchvision); default: the config's (hf for preprocessor_config.json)")
 	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", imageproc.DefaultMaxMegapixels, "refuse images whose header claims more pixels than this (millions)")
 	return cmd
+}
+
+// preprocessDir finds the directory holding a model's preprocessing
+// config: a local directory as given (or its visual/ for immich's layout),
+// else the catalogue name or repo id resolved through the model store.
+func preprocessDir(ctx context.Context, f *cmdutil.Factory, model string) (string, error) {
+	if st, err := os.Stat(model); err == nil && st.IsDir() {
+		if files, err := clip.FilesInDir(model, ""); err == nil {
+			return files.PreprocessDir, nil
+		}
+		return model, nil
+	}
+	local, err := modelload.Resolve(ctx, f, model, hub.FP32)
+	if err != nil {
+		return "", err
+	}
+	if local.PreprocessorPath != "" {
+		return filepath.Dir(local.PreprocessorPath), nil
+	}
+	return local.Dir, nil
 }
 
 func preprocessRun(opts *PreprocessOptions) error {
