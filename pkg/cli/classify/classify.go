@@ -72,10 +72,7 @@ type ClassifyOptions struct {
 	Variant       string
 	NoCache       bool
 	BatchSize     int
-	Recursive     bool
-	Include       []string
-	Exclude       []string
-	NullSep       bool
+	Inputs        inputs.Flags
 	Shard         string
 	NoExifRotate  bool
 	MaxMegapixels float64
@@ -124,10 +121,7 @@ Output is one record per image, in input order.`,
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the text-embedding cache")
 	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
-	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "descend into sub-directories")
-	fl.StringSliceVar(&opts.Include, "include", nil, "only files matching these globs (default: image extensions)")
-	fl.StringSliceVar(&opts.Exclude, "exclude", nil, "skip files matching these globs")
-	fl.BoolVarP(&opts.NullSep, "null", "0", false, `"-" reads NUL-separated paths (find -print0)`)
+	opts.Inputs.Register(fl)
 	fl.StringVar(&opts.Shard, "shard", "", "process only shard K of N (K/N, 0-based, stable by path: e.g. $JOB_COMPLETION_INDEX/8)")
 	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
 	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
@@ -229,10 +223,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	quiet := opts.Factory.Globals.Quiet
 	start := time.Now()
 
-	in, err := inputs.Expand(ctx, opts.Args, inputs.Options{
-		Recursive: opts.Recursive, Include: opts.Include, Exclude: opts.Exclude,
-		NulSep: opts.NullSep, Stdin: ios.In,
-	})
+	in, err := inputs.Expand(ctx, opts.Args, opts.Inputs.Options(ios.In))
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}

@@ -36,8 +36,8 @@ func TestClassifyFlags(t *testing.T) {
 		"templates": strings.Join(o.Templates, "|") == "x {}|y {}" && o.TemplateSet == "imagenet7",
 		"topk":      o.TopK == 2 && o.Threshold == 0.4 && o.MinScore == 0.2 && o.MaxErrors == 3,
 		"checks":    strings.Join(o.Expect, "|") == "cat|dog" && len(o.FailIf) == 2,
-		"misc":      o.Summary == "s.json" && o.Variant == "quantized" && o.NoCache && o.BatchSize == 16 && o.Recursive,
-		"walk":      o.NullSep && o.Shard == "1/4" && o.NoExifRotate && o.MaxMegapixels == 12 && o.Include[0] == "*.png" && o.Exclude[0] == "tmp*",
+		"misc":      o.Summary == "s.json" && o.Variant == "quantized" && o.NoCache && o.BatchSize == 16 && o.Inputs.Recursive,
+		"walk":      o.Inputs.NullSep && o.Shard == "1/4" && o.NoExifRotate && o.MaxMegapixels == 12 && o.Inputs.Include[0] == "*.png" && o.Inputs.Exclude[0] == "tmp*",
 	}
 	for name, ok := range checks {
 		if !ok {

@@ -22,7 +22,7 @@ type recordWriter interface {
 func newRecordWriter(format string, w io.Writer, labels []string) recordWriter {
 	switch format {
 	case cmdutil.FormatJSON:
-		return &jsonArrayWriter{w: w}
+		return &jsonArrayWriter{cmdutil.JSONArrayWriter{W: w}}
 	case cmdutil.FormatCSV:
 		return &csvWriter{w: csv.NewWriter(w), labels: labels}
 	case cmdutil.FormatTable:
@@ -36,34 +36,10 @@ type jsonlWriter struct{ enc *json.Encoder }
 func (j *jsonlWriter) Write(r clip.Record) error { return j.enc.Encode(r) }
 func (j *jsonlWriter) Close() error              { return nil }
 
-// jsonArrayWriter streams one JSON array, one record per line inside it.
-type jsonArrayWriter struct {
-	w io.Writer
-	n int
-}
+// jsonArrayWriter is `--format json`: one array of records.
+type jsonArrayWriter struct{ cmdutil.JSONArrayWriter }
 
-func (j *jsonArrayWriter) Write(r clip.Record) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	sep := ",\n"
-	if j.n == 0 {
-		sep = "[\n"
-	}
-	j.n++
-	_, err = fmt.Fprintf(j.w, "%s%s", sep, b)
-	return err
-}
-
-func (j *jsonArrayWriter) Close() error {
-	if j.n == 0 {
-		_, err := io.WriteString(j.w, "[]\n")
-		return err
-	}
-	_, err := io.WriteString(j.w, "\n]\n")
-	return err
-}
+func (j *jsonArrayWriter) Write(r clip.Record) error { return j.JSONArrayWriter.Write(r) }
 
 // csvWriter has fixed columns: file, label, probability, one probability
 // column per label in the order given, error.

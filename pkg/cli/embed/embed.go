@@ -38,10 +38,7 @@ type EmbedOptions struct {
 	Variant       string
 	BatchSize     int
 	MaxErrors     int
-	Recursive     bool
-	Include       []string
-	Exclude       []string
-	NullSep       bool
+	Inputs        inputs.Flags
 	NoExifRotate  bool
 	MaxMegapixels float64
 }
@@ -74,10 +71,7 @@ for texts. With --out FILE.npy the embeddings go to one float32 [N, dim] matrix
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
 	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
-	fl.BoolVarP(&opts.Recursive, "recursive", "r", false, "descend into sub-directories")
-	fl.StringSliceVar(&opts.Include, "include", nil, "only files matching these globs (default: image extensions)")
-	fl.StringSliceVar(&opts.Exclude, "exclude", nil, "skip files matching these globs")
-	fl.BoolVarP(&opts.NullSep, "null", "0", false, `"-" reads NUL-separated paths`)
+	opts.Inputs.Register(fl)
 	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
 	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
 	return cmd
@@ -114,8 +108,7 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	}
 	var in []inputs.Input
 	if !isText {
-		in, err = inputs.Expand(ctx, opts.Args, inputs.Options{Recursive: opts.Recursive, Include: opts.Include,
-			Exclude: opts.Exclude, NulSep: opts.NullSep, Stdin: opts.IO.In})
+		in, err = inputs.Expand(ctx, opts.Args, opts.Inputs.Options(opts.IO.In))
 		if err != nil {
 			return cmdutil.UsageErrorf("%v", err)
 		}
@@ -226,12 +219,12 @@ type writer struct {
 	format   string
 	w        io.Writer
 	rowsOnly bool
-	n        int
+	array    cmdutil.JSONArrayWriter
 	csv      *csv.Writer
 }
 
 func newWriter(format string, w io.Writer, rowsOnly bool) *writer {
-	return &writer{format: format, w: w, rowsOnly: rowsOnly}
+	return &writer{format: format, w: w, rowsOnly: rowsOnly, array: cmdutil.JSONArrayWriter{W: w}}
 }
 
 func (w *writer) write(it item, row int) error {
@@ -268,17 +261,7 @@ func (w *writer) write(it item, row int) error {
 		w.csv.Flush()
 		return w.csv.Error()
 	case cmdutil.FormatJSON:
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		sep := ",\n"
-		if w.n == 0 {
-			sep = "[\n"
-		}
-		w.n++
-		_, err = fmt.Fprintf(w.w, "%s%s", sep, b)
-		return err
+		return w.array.Write(rec)
 	case cmdutil.FormatTable:
 		if it.err != nil {
 			_, err := fmt.Fprintf(w.w, "%s\tERROR %v\n", it.name, it.err)
@@ -301,12 +284,7 @@ func (w *writer) write(it item, row int) error {
 
 func (w *writer) close() error {
 	if w.format == cmdutil.FormatJSON {
-		if w.n == 0 {
-			_, err := io.WriteString(w.w, "[]\n")
-			return err
-		}
-		_, err := io.WriteString(w.w, "\n]\n")
-		return err
+		return w.array.Close()
 	}
 	return nil
 }
