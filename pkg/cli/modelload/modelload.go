@@ -40,11 +40,17 @@ type Model struct {
 }
 
 // NewStore returns the model store configured from the factory: cache root
-// and endpoint from the environment, offline mode, progress bars on a
-// terminal, notes on stderr unless --quiet.
-func NewStore(f *cmdutil.Factory) (*hub.Store, error) {
-	opts := hub.StoreOptions{Offline: f.Offline(), Getenv: f.Getenv}
+// and endpoint from the environment, --offline/HF_HUB_OFFLINE (or offline
+// when cacheOnly, for verbs that must only look at the cache), progress bars
+// when stderr is a terminal and --quiet is not set, notes (retries, lock
+// waits) on stderr unless --quiet.
+func NewStore(f *cmdutil.Factory, cacheOnly bool) (*hub.Store, error) {
 	ios := f.IOStreams
+	opts := hub.StoreOptions{
+		Offline:   cacheOnly || f.Offline(),
+		Getenv:    f.Getenv,
+		UserAgent: "clip/" + f.Version,
+	}
 	if !f.Globals.Quiet {
 		opts.Logf = func(format string, args ...any) { fmt.Fprintf(ios.ErrOut, "clip: "+format+"\n", args...) }
 		if ios.ProgressEnabled() {
@@ -67,7 +73,7 @@ func Resolve(ctx context.Context, f *cmdutil.Factory, ref string, variant hub.Va
 // resolveAnnounced resolves ref, first looking in the cache alone so that a
 // download on first use is announced on stderr before it starts.
 func resolveAnnounced(ctx context.Context, f *cmdutil.Factory, ref string, variant hub.Variant) (*hub.LocalModel, *hub.Store, error) {
-	store, err := NewStore(f)
+	store, err := NewStore(f, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,28 +9,13 @@ import (
 	"io"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/cli/modelload"
 	"github.com/clip-go/clip/pkg/hub"
 )
 
-// NewStore returns the model store for f: cache root and endpoint from the
-// environment, --offline/HF_HUB_OFFLINE (or offline when forceOffline, for
-// verbs that must only look at the cache), progress bars when stderr is a
-// terminal and --quiet is not set, notes (retries, lock waits) on stderr
-// unless --quiet.
+// NewStore is modelload.NewStore: the store every clip command uses.
 func NewStore(f *cmdutil.Factory, forceOffline bool) (*hub.Store, error) {
-	ios := f.IOStreams
-	opts := hub.StoreOptions{
-		Offline:   forceOffline || f.Offline(),
-		Getenv:    f.Getenv,
-		UserAgent: "clip/" + f.Version,
-	}
-	if !f.Globals.Quiet {
-		opts.Logf = func(format string, args ...any) { fmt.Fprintf(ios.ErrOut, "clip: "+format+"\n", args...) }
-		if ios.ProgressEnabled() {
-			opts.Progress = hub.TerminalProgress(ios.ErrOut)
-		}
-	}
-	return hub.NewStore(opts)
+	return modelload.NewStore(f, forceOffline)
 }
 
 // CheckRef turns a malformed model reference into a usage error (exit 2).
