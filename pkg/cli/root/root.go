@@ -3,7 +3,6 @@
 package root
 
 import (
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	embedcmd "github.com/clip-go/clip/pkg/cli/embed"
 	modelscmd "github.com/clip-go/clip/pkg/cli/models"
+	onnxbench "github.com/clip-go/clip/pkg/cli/onnx/bench"
 	onnxinfo "github.com/clip-go/clip/pkg/cli/onnx/info"
 	onnxrun "github.com/clip-go/clip/pkg/cli/onnx/run"
 	preprocesscmd "github.com/clip-go/clip/pkg/cli/preprocess"
@@ -85,19 +85,7 @@ func onnxGroup(f *cmdutil.Factory) *cobra.Command {
 	c.AddCommand(
 		onnxinfo.NewCmdInfo(f, nil),
 		onnxrun.NewCmdRun(f, nil),
-		notYet("bench MODEL.onnx", "Time the engine on random inputs", 10),
+		onnxbench.NewCmdBench(f, nil),
 	)
 	return c
-}
-
-// notYet is a placeholder for a verb whose issue has not landed: it exits 2.
-func notYet(use, short string, issue int) *cobra.Command {
-	return &cobra.Command{
-		Use:                use,
-		Short:              short,
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdutil.NewExitError(cmdutil.ExitUsage, fmt.Errorf("%s: not yet implemented (issue %d)", cmd.CommandPath(), issue))
-		},
-	}
 }
