@@ -3,7 +3,6 @@
 package root
 
 import (
-
 	"github.com/spf13/cobra"
 
 	classifycmd "github.com/clip-go/clip/pkg/cli/classify"
