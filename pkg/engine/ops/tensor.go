@@ -169,31 +169,34 @@ func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 		}
 		return nil
 	}
+	if !math.IsInf(float64(scale), 0) && scale == scale {
+		// QuantizeU8 is the loop below (x/scale, round half to even,
+		// + zp, clamp to [0, 255], NaN → 0), vectorised.
+		return kernels.QuantizeU8(e.pool(), y, x.Float32, scale, uint8(zp))
+	}
 	zpf := float32(zp)
-	e.pool().Parallel(len(y), 4096, func(lo, hi int) {
-		for i, v := range x.Float32[lo:hi] {
-			q := v / scale
-			var r float32
-			switch {
-			case q >= 512:
-				r = 255
-			case q <= -512 || q != q:
-				r = 0
-			default:
-				// Adding and removing 1.5·2²³ rounds |q| < 2²² to the
-				// nearest integer, ties to even, in float32 arithmetic.
-				r = (q + 12582912) - 12582912 + zpf
-			}
-			switch {
-			case r <= 0:
-				y[lo+i] = 0
-			case r >= 255:
-				y[lo+i] = 255
-			default:
-				y[lo+i] = uint8(r)
-			}
+	for i, v := range x.Float32 {
+		q := v / scale
+		var r float32
+		switch {
+		case q >= 512:
+			r = 255
+		case q <= -512 || q != q:
+			r = 0
+		default:
+			// Adding and removing 1.5·2²³ rounds |q| < 2²² to the
+			// nearest integer, ties to even, in float32 arithmetic.
+			r = (q + 12582912) - 12582912 + zpf
 		}
-	})
+		switch {
+		case r <= 0:
+			y[i] = 0
+		case r >= 255:
+			y[i] = 255
+		default:
+			y[i] = uint8(r)
+		}
+	}
 	return nil
 }
 
@@ -203,12 +206,19 @@ func rangeOf(p *kernels.Pool, xs []float32) (lo, hi float32) {
 	var mu sync.Mutex
 	p.Parallel(len(xs), 16384, func(a, b int) {
 		var l, h float32
-		for _, v := range xs[a:b] {
-			if v < l {
-				l = v
-			}
-			if v > h {
-				h = v
+		if b > a {
+			l, h = kernels.MinMax(xs[a:b])
+			l, h = min(l, 0), max(h, 0)
+		}
+		if l != l || h != h { // a NaN reached the scalar tail: skip NaNs as below
+			l, h = 0, 0
+			for _, v := range xs[a:b] {
+				if v < l {
+					l = v
+				}
+				if v > h {
+					h = v
+				}
 			}
 		}
 		mu.Lock()
