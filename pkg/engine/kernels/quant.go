@@ -117,3 +117,28 @@ func DequantizeI32(p *Pool, dst []float32, src []int32, rows, cols int, scale fl
 	})
 	return nil
 }
+
+// DequantizeRow sets dst[j] = float(src[j])·colScale[j] + bias[j] for
+// j < len(src), rounding after the product and after the sum (no FMA), as
+// the unfused Cast → Mul → Add does. colScale and bias need len(src)
+// values; bias nil adds nothing.
+func DequantizeRow(dst []float32, src []int32, colScale, bias []float32) {
+	n := len(src)
+	dst, colScale = dst[:n], colScale[:n]
+	k := 0
+	if hasAVX2FMA && bias != nil {
+		bias = bias[:n]
+		k = n &^ 7
+		if k > 0 {
+			// ·1 is exact, so this is float(src)·colScale + bias.
+			dequantRowAVX2(&dst[0], &src[0], &colScale[0], &bias[0], k, 1)
+		}
+	}
+	for j := k; j < n; j++ {
+		v := float32(src[j]) * colScale[j]
+		if bias != nil {
+			v += bias[j]
+		}
+		dst[j] = v
+	}
+}

@@ -89,3 +89,30 @@ func TestDequantizeI32(t *testing.T) {
 		}
 	}
 }
+
+// TestDequantizeRow checks the vector path against the two float32
+// roundings of Cast → Mul → Add, bit for bit.
+func TestDequantizeRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 1))
+	for _, n := range []int{1, 7, 8, 33, 768} {
+		src := make([]int32, n)
+		for i := range src {
+			src[i] = int32(rng.IntN(1<<24)) - 1<<23
+		}
+		colScale, bias := randSlice(rng, n), randSlice(rng, n)
+		for _, b := range [][]float32{nil, bias} {
+			dst := make([]float32, n)
+			DequantizeRow(dst, src, colScale, b)
+			for j, v := range src {
+				prod := float32(v) * colScale[j]
+				want := prod
+				if b != nil {
+					want = prod + b[j]
+				}
+				if dst[j] != want {
+					t.Fatalf("n=%d bias=%v: dst[%d] = %g, want %g", n, b != nil, j, dst[j], want)
+				}
+			}
+		}
+	}
+}

@@ -330,23 +330,13 @@ func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error 
 	y := o.Float32
 	e.pool().Parallel(m, max(1, 16384/max(n, 1)), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			row, ci := y[i*n:(i+1)*n], c[i*n:(i+1)*n]
-			for j := range row {
-				row[j] = float32(ci[j]) * scales[j]
-			}
-			if bias != nil {
-				for j := range row {
-					row[j] += bias[j]
-				}
-			}
+			row := y[i*n : (i+1)*n]
+			kernels.DequantizeRow(row, c[i*n:(i+1)*n], scales, bias)
 			if s.P.Act == graph.ActQuickGELU {
 				kernels.QuickGELU(row, row)
 			}
 			if res != nil {
-				r := res[i*n : (i+1)*n]
-				for j := range row {
-					row[j] += r[j]
-				}
+				kernels.Add(row, res[i*n:(i+1)*n])
 			}
 		}
 	})
