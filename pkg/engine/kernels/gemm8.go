@@ -28,6 +28,14 @@ type PackedB8 struct {
 	// data holds K blocks of gemm8KC rows; block p0 holds ceil(n/NR)
 	// panels, each of ceil(kLen/2) pairs × NR columns × 2 int16.
 	data []int16
+
+	// q, colSum and dc are the uint8×int8 layout instead of data when the
+	// CPU has AVX-512 VNNI (see gemm8q.go): q the int8 panels, colSum
+	// their per-block column sums, dc the per-column zero correction,
+	// both padded to a multiple of 32 columns.
+	q      []int8
+	colSum []int32
+	dc     []int32
 }
 
 // K and N report the shape k×n of the packed operand.
@@ -38,6 +46,11 @@ func (pb *PackedB8) N() int { return pb.n }
 // int8 when signed and uint8 otherwise, minus its zero point: zero holds
 // one value (per tensor) or n (per column), as ONNX's b_zero_point.
 func PackB8(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, error) {
+	return packB8(k, n, b, ldb, signed, zero, useQuad8)
+}
+
+// packB8 is PackB8 into the quad layout (quad) or the int16 one.
+func packB8(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool) (*PackedB8, error) {
 	if k < 1 || n < 1 {
 		return nil, fmt.Errorf("kernels: PackB8: empty %d×%d operand", k, n)
 	}
@@ -50,8 +63,12 @@ func PackB8(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, 
 	if len(zero) != 1 && len(zero) != n {
 		return nil, fmt.Errorf("kernels: PackB8: %d zero points, want 1 or %d", len(zero), n)
 	}
-	nPanels := ceilDiv(n, gemmNR)
 	pb := &PackedB8{k: k, n: n}
+	if quad {
+		packB8Quad(pb, b, ldb, signed, zero)
+		return pb, nil
+	}
+	nPanels := ceilDiv(n, gemmNR)
 	size := 0
 	for p0 := 0; p0 < k; p0 += gemm8KC {
 		size += ceilDiv(min(gemm8KC, k-p0), 2) * 2 * nPanels * gemmNR
@@ -149,6 +166,9 @@ func gemmU8(p *Pool, kern gemm8Kernels, m int, a []uint8, lda int, aZero uint8, 
 	}
 	if len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n {
 		return fmt.Errorf("kernels: GemmU8: A has %d, C %d values: too few for %d×%d×%d", len(a), len(c), m, n, k)
+	}
+	if pb.q != nil {
+		return gemmU8Quad(p, m, a, lda, aZero, pb, c, ldc)
 	}
 	g := &gemm8Run{m: m, a: a, lda: lda, aZero: int16(aZero), pb: pb, c: c, ldc: ldc, kern: kern}
 	threads := 1

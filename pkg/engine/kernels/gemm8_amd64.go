@@ -9,6 +9,31 @@ var hasAVXVNNI = hasAVX2FMA && cpu.X86.HasAVXVNNI
 // hasAVX512VNNI reports VPDPWSSD on zmm registers.
 var hasAVX512VNNI = hasAVX512 && cpu.X86.HasAVX512VNNI
 
+// useQuad8 selects the uint8×int8 VPDPBUSD layout for PackB8.
+var useQuad8 = hasAVX512VNNI
+
+//go:noescape
+func kernelQ6x32VNNI512(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ5x32VNNI512(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ4x32VNNI512(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ3x32VNNI512(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ2x32VNNI512(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ1x32VNNI512(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+var kernelsQByRows = [gemmMR + 1]func(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32){
+	nil, kernelQ1x32VNNI512, kernelQ2x32VNNI512, kernelQ3x32VNNI512, kernelQ4x32VNNI512, kernelQ5x32VNNI512, kernelQ6x32VNNI512,
+}
+
 var activeKernels8 = func() gemm8Kernels {
 	one := microKernel8(kernel8Generic)
 	switch {

@@ -13,6 +13,11 @@ func TestGemmU8(t *testing.T) {
 	for name, k := range simdKernels8() {
 		kerns[name] = k
 	}
+	// "u8s8" is the VPDPBUSD path on the quad layout (GemmU8 dispatches
+	// on the layout; the kernels field is unused).
+	if hasAVX512VNNI {
+		kerns["u8s8"] = gemm8Kernels{}
+	}
 	rng := rand.New(rand.NewPCG(17, 1))
 	for name, kern := range kerns {
 		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {3, 20, 5}, {5, 33, 64}, {10, 17, 9}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}} {
@@ -47,7 +52,7 @@ func TestGemmU8(t *testing.T) {
 							}
 						}
 					}
-					pb, err := PackB8(k, n, b, ldb, signed, zero)
+					pb, err := packB8(k, n, b, ldb, signed, zero, name == "u8s8")
 					if err != nil {
 						t.Fatal(err)
 					}

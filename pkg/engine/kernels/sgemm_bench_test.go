@@ -139,22 +139,28 @@ func BenchmarkGemmU8(b *testing.B) {
 		for i := range w {
 			w[i] = byte(i * 13)
 		}
-		pb, err := PackB8(s.k, s.n, w, s.n, false, []int32{128})
-		if err != nil {
-			b.Fatal(err)
-		}
 		c := make([]int32, s.m*s.n)
 		ops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
-		b.Run(s.name+"/threads=2", func(b *testing.B) {
-			for b.Loop() {
-				if err := GemmU8(pool, s.m, a, s.k, 3, pb, c, s.n); err != nil {
-					b.Fatal(err)
-				}
+		// int16: the VPMADDWD/VPDPWSSD layout; u8s8: VPDPBUSD (AVX-512 VNNI).
+		for _, layout := range []string{"int16", "u8s8"} {
+			if layout == "u8s8" && !useQuad8 {
+				continue
 			}
-			b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
-		})
-		b.Run(s.name+"/threads=1", func(b *testing.B) {
-			benchCPUUnit(b, ops, "GOP/s", func() { _ = GemmU8(nil, s.m, a, s.k, 3, pb, c, s.n) })
-		})
+			pb, err := packB8(s.k, s.n, w, s.n, false, []int32{128}, layout == "u8s8")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(s.name+"/"+layout+"/threads=2", func(b *testing.B) {
+				for b.Loop() {
+					if err := GemmU8(pool, s.m, a, s.k, 3, pb, c, s.n); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+			})
+			b.Run(s.name+"/"+layout+"/threads=1", func(b *testing.B) {
+				benchCPUUnit(b, ops, "GOP/s", func() { _ = GemmU8(nil, s.m, a, s.k, 3, pb, c, s.n) })
+			})
+		}
 	}
 }

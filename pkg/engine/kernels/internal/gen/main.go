@@ -286,7 +286,92 @@ func gemm8Kernels() string {
 	for rows := 6; rows >= 1; rows-- {
 		gemm8Kernel512(&a, rows)
 	}
+	a.l("")
+	a.l(`// func kernelQ6x32VNNI512(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+//
+// kernelQRx32VNNI512 compute an R×32 int32 tile with AVX-512 VNNI's
+// VPDPBUSD, which multiplies 4 uint8 of A by 4 int8 of B and adds the 4
+// products into an int32 lane exactly (no intermediate saturation): twice
+// the products per instruction of the int16 VPDPWSSD kernels. k counts
+// quads of the K dimension; A holds R rows × 4 bytes per quad (24 bytes,
+// raw uint8), B two consecutive panels of 16 columns × 4 bytes per quad
+// (the second k·64 bytes after the first), int8. Before storing, row r
+// gets rs[r]·dc[j] + cc[j] added per column j: the zero-point correction
+// (see gemmU8Quad).`)
+	for rows := 6; rows >= 1; rows-- {
+		gemmQKernel512(&a, rows)
+	}
 	return a.String()
+}
+
+func gemmQKernel512(a *asm, rows int) {
+	p := func(label string) string { return fmt.Sprintf("%sQ%d", label, rows) }
+	a.l("")
+	a.l("TEXT ·kernelQ%dx32VNNI512(SB), NOSPLIT, $0-72", rows)
+	loadArgs(a)
+	a.l("\tMOVQ CX, R11")
+	a.l("\tSHLQ $6, R11 // bytes from panel 0 to panel 1: k quads × 16 × 4")
+	for r := 4; r < 4+2*rows; r++ {
+		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	a.l("\tTESTQ CX, CX")
+	a.l("\tJZ %s", p("fix"))
+	a.l("")
+	a.l("%s:", p("loop"))
+	a.l("\tVMOVDQU32 (DI), Z0")
+	a.l("\tVMOVDQU32 (DI)(R11*1), Z1")
+	for r := range rows {
+		a.l("\tVPBROADCASTD %d(SI), Z2", 4*r)
+		a.l("\tVPDPBUSD Z0, Z2, Z%d", 4+2*r)
+		a.l("\tVPDPBUSD Z1, Z2, Z%d", 5+2*r)
+	}
+	a.l("\tADDQ $24, SI // 6 rows × 4 bytes")
+	a.l("\tADDQ $64, DI")
+	a.l("\tDECQ CX")
+	a.l("\tJNZ %s", p("loop"))
+	a.l("")
+	a.l("%s:", p("fix"))
+	a.l("\tMOVQ rs+48(FP), R9")
+	a.l("\tMOVQ dc+56(FP), R10")
+	a.l("\tMOVQ cc+64(FP), R12")
+	a.l("\tVMOVDQU32 (R10), Z0")
+	a.l("\tVMOVDQU32 64(R10), Z1")
+	a.l("\tVMOVDQU32 (R12), Z2")
+	a.l("\tVMOVDQU32 64(R12), Z3")
+	for r := range rows {
+		a.l("\tVPBROADCASTD %d(R9), Z16", 4*r)
+		a.l("\tVPMULLD Z0, Z16, Z17")
+		a.l("\tVPMULLD Z1, Z16, Z18")
+		a.l("\tVPADDD Z17, Z%d, Z%d", 4+2*r, 4+2*r)
+		a.l("\tVPADDD Z18, Z%d, Z%d", 5+2*r, 5+2*r)
+		a.l("\tVPADDD Z2, Z%d, Z%d", 4+2*r, 4+2*r)
+		a.l("\tVPADDD Z3, Z%d, Z%d", 5+2*r, 5+2*r)
+	}
+	a.l("\tMOVBLZX accumulate+40(FP), AX")
+	a.l("\tTESTQ AX, AX")
+	a.l("\tJZ %s", p("overwrite"))
+	for r := range rows {
+		a.l("\tVPADDD (DX), Z%d, Z%d", 4+2*r, 4+2*r)
+		a.l("\tVMOVDQU32 Z%d, (DX)", 4+2*r)
+		a.l("\tVPADDD 64(DX), Z%d, Z%d", 5+2*r, 5+2*r)
+		a.l("\tVMOVDQU32 Z%d, 64(DX)", 5+2*r)
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
+	a.l("")
+	a.l("%s:", p("overwrite"))
+	for r := range rows {
+		a.l("\tVMOVDQU32 Z%d, (DX)", 4+2*r)
+		a.l("\tVMOVDQU32 Z%d, 64(DX)", 5+2*r)
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
 }
 
 func gemm8Kernel512(a *asm, rows int) {

@@ -1,0 +1,265 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"sync"
+)
+
+// The uint8×int8 ("quad") layout of PackedB8, used when the CPU has
+// AVX-512 VNNI: VPDPBUSD multiplies 4 uint8 by 4 int8 and sums them into
+// int32 exactly, twice the products per instruction of the int16 path.
+// Its operands must be raw uint8 (A) and int8 (B), so the zero points
+// are not subtracted before the product but corrected after it. With
+// B' = b (int8 weights) or b−128 (uint8 weights), always an int8, and
+// d_j = b−b₀−B' per column (−b₀ or 128−b₀):
+//
+//	Σₖ (a−a₀)(b−b₀) = Σₖ a·B' + d_j·Σₖ a − a₀·(Σₖ B' + d_j·K)
+//
+// per K block: the kernel adds rowSum(a)·d_j + cc_j to its tile, with
+// cc_j = −a₀·(colSum_j(B') + d_j·kLen). Every term is an exact int32 (or
+// wraps modulo 2³² to the exact, int32-sized, total).
+
+// gemmQW is the width of the quad kernel's tile: two 16-column panels.
+const gemmQW = 2 * gemmNR
+
+// packB8Quad fills pb's quad layout from b: per K block of gemm8KC rows,
+// ceil(n/32)·2 panels of 16 columns, each ceil(kLen/4) quads × 16 columns
+// × 4 int8 (zero past n and past kLen), plus the block's column sums and
+// the per-column d.
+func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
+	k, n := pb.k, pb.n
+	nPad := ceilDiv(n, gemmQW) * gemmQW
+	pb.dc = make([]int32, nPad)
+	for j := range n {
+		z := zero[0]
+		if len(zero) > 1 {
+			z = zero[j]
+		}
+		if signed {
+			pb.dc[j] = -z
+		} else {
+			pb.dc[j] = 128 - z
+		}
+	}
+	nBlocks := ceilDiv(k, gemm8KC)
+	pb.colSum = make([]int32, nBlocks*nPad)
+	size := 0
+	for p0 := 0; p0 < k; p0 += gemm8KC {
+		size += ceilDiv(min(gemm8KC, k-p0), 4) * 4 * nPad
+	}
+	pb.q = make([]int8, size)
+	for blk, p0 := 0, 0; p0 < k; blk, p0 = blk+1, p0+gemm8KC {
+		kLen := min(gemm8KC, k-p0)
+		quads := ceilDiv(kLen, 4)
+		d := pb.blockQ(p0)
+		cs := pb.colSum[blk*nPad : (blk+1)*nPad]
+		for p := range kLen {
+			row := b[(p0+p)*ldb : (p0+p)*ldb+n]
+			for j, v := range row {
+				x := int8(v)
+				if !signed {
+					x = int8(int(v) - 128)
+				}
+				d[(j/gemmNR)*quads*gemmNR*4+(p/4*gemmNR+j%gemmNR)*4+p%4] = x
+				cs[j] += int32(x)
+			}
+		}
+	}
+}
+
+// blockQ returns the quad-layout panels of rows [p0, p0+gemm8KC).
+func (pb *PackedB8) blockQ(p0 int) []int8 {
+	nPad := len(pb.dc)
+	kLen := min(gemm8KC, pb.k-p0)
+	return pb.q[p0*nPad : p0*nPad+ceilDiv(kLen, 4)*4*nPad]
+}
+
+// gemmQBuffers are gemmU8Quad's shared double-buffered packed A and row
+// sums, the per-block column corrections and the threads' staging tiles,
+// recycled across calls.
+type gemmQBuffers struct {
+	a    [2][]uint8
+	rs   [2][]int32
+	cc   []int32
+	edge [][gemmMR * gemmQW]int32
+}
+
+var gemmQScratch = sync.Pool{New: func() any { return new(gemmQBuffers) }}
+
+type gemmQRun struct {
+	m       int
+	a       []uint8
+	lda     int
+	pb      *PackedB8
+	c       []int32
+	ldc     int
+	threads int
+	bar     barrier
+	buf     *gemmQBuffers
+}
+
+// gemmU8Quad is GemmU8 on the quad layout.
+func gemmU8Quad(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+	n, k := pb.n, pb.k
+	nPad := len(pb.dc)
+	g := &gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc}
+	threads := 1
+	if 2*m*n*k >= gemmParallelFlops {
+		threads = p.acquire()
+	}
+	if threads > 1 {
+		defer p.release()
+	}
+	g.threads = threads
+	g.bar.n = int32(threads)
+	sc := gemmQScratch.Get().(*gemmQBuffers)
+	defer gemmQScratch.Put(sc)
+	mRows := ceilDiv(m, gemmMR) * gemmMR
+	need := mRows * ceilDiv(min(k, gemm8KC), 4) * 4
+	for i := range sc.a {
+		if cap(sc.a[i]) < need {
+			sc.a[i] = make([]uint8, need)
+		}
+		sc.a[i] = sc.a[i][:need]
+		if cap(sc.rs[i]) < mRows {
+			sc.rs[i] = make([]int32, mRows)
+		}
+		sc.rs[i] = sc.rs[i][:mRows]
+	}
+	nBlocks := ceilDiv(k, gemm8KC)
+	if cap(sc.cc) < nBlocks*nPad {
+		sc.cc = make([]int32, nBlocks*nPad)
+	}
+	sc.cc = sc.cc[:nBlocks*nPad]
+	a0 := int32(aZero)
+	for blk := range nBlocks {
+		kLen := int32(min(gemm8KC, k-blk*gemm8KC))
+		cs, cc := pb.colSum[blk*nPad:(blk+1)*nPad], sc.cc[blk*nPad:(blk+1)*nPad]
+		for j, d := range pb.dc {
+			cc[j] = -a0 * (cs[j] + d*kLen)
+		}
+	}
+	if len(sc.edge) < threads {
+		sc.edge = make([][gemmMR * gemmQW]int32, threads)
+	}
+	g.buf = sc
+	if threads == 1 {
+		g.work(0)
+	} else {
+		p.run(threads, g.work)
+	}
+	return nil
+}
+
+// work is thread t's share, the scheme of gemm8Run.work: pack a share of
+// A (and its row sums) per K block into alternating shared buffers, meet,
+// multiply own 32-column tiles of C.
+func (g *gemmQRun) work(t int) {
+	T := g.threads
+	n, k := g.pb.n, g.pb.k
+	nPad := len(g.pb.dc)
+	mPanels, nTiles := ceilDiv(g.m, gemmMR), nPad/gemmQW
+	mp0, mp1, np0, np1 := 0, mPanels, 0, nTiles
+	if splitAlongN(mPanels, nTiles, T) {
+		np0, np1 = nTiles*t/T, nTiles*(t+1)/T
+	} else {
+		mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
+	}
+	edge := g.buf.edge[t][:]
+	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
+		kLen := min(gemm8KC, k-p0)
+		quads := ceilDiv(kLen, 4)
+		apack, rs := g.buf.a[step&1], g.buf.rs[step&1]
+		for q := mPanels * t / T; q < mPanels*(t+1)/T; q++ {
+			g.packA(apack[q*quads*gemmMR*4:(q+1)*quads*gemmMR*4], rs[q*gemmMR:(q+1)*gemmMR], q*gemmMR, p0, kLen)
+		}
+		g.bar.wait()
+		bblk := g.pb.blockQ(p0)
+		cc := g.buf.cc[step*nPad : (step+1)*nPad]
+		accumulate := p0 > 0
+		for ib := mp0; ib < mp1; ib += gemmMC / gemmMR {
+			ie := min(ib+gemmMC/gemmMR, mp1)
+			for jt := np0; jt < np1; jt++ {
+				col := jt * gemmQW
+				bp := bblk[jt*quads*gemmQW*4 : (jt+1)*quads*gemmQW*4]
+				cols := min(gemmQW, n-col)
+				for ir := ib; ir < ie; ir++ {
+					ap := apack[ir*quads*gemmMR*4 : (ir+1)*quads*gemmMR*4]
+					row := ir * gemmMR
+					rows := min(gemmMR, g.m-row)
+					if rows == gemmMR && cols == gemmQW {
+						kernelQ(rows, quads, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate, rs[row:row+rows], g.pb.dc[col:], cc[col:])
+						continue
+					}
+					kernelQ(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+rows], g.pb.dc[col:], cc[col:])
+					for r := range rows {
+						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
+						src := edge[r*gemmQW : r*gemmQW+cols]
+						if accumulate {
+							for j := range dst {
+								dst[j] += src[j]
+							}
+						} else {
+							copy(dst, src)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA writes rows [r0, r0+MR) of A[:, p0:p0+kLen] as quads,
+// d[(p/4·MR + r)·4 + p%4] (zero past m and past kLen), and their sums
+// into rs.
+func (g *gemmQRun) packA(d []uint8, rs []int32, r0, p0, kLen int) {
+	rows := min(gemmMR, g.m-r0)
+	if rows < gemmMR || kLen%4 != 0 {
+		clear(d)
+	}
+	clear(rs)
+	full := kLen &^ 3
+	for r := range rows {
+		src := g.a[(r0+r)*g.lda+p0 : (r0+r)*g.lda+p0+kLen]
+		rs[r] = sumBytes(src)
+		for pq := range full / 4 {
+			*(*[4]byte)(d[(pq*gemmMR+r)*4:]) = *(*[4]byte)(src[4*pq:])
+		}
+		for p := full; p < kLen; p++ {
+			d[(p/4*gemmMR+r)*4+p%4] = src[p]
+		}
+	}
+}
+
+// sumBytes returns Σ b, eight bytes at a time in 16-bit lanes.
+func sumBytes(b []uint8) int32 {
+	var total uint64
+	const lo = 0x00FF00FF00FF00FF
+	for len(b) >= 8 {
+		// 128 words add at most 128·2·255 < 2¹⁶ to a lane.
+		words := min(len(b)/8, 128)
+		var acc uint64
+		for i := range words {
+			x := binary.LittleEndian.Uint64(b[8*i:])
+			acc += x&lo + (x>>8)&lo
+		}
+		total += acc&0xFFFF + (acc>>16)&0xFFFF + (acc>>32)&0xFFFF + acc>>48
+		b = b[8*words:]
+	}
+	for _, v := range b {
+		total += uint64(v)
+	}
+	return int32(total)
+}
+
+// kernelQ runs the quad kernel for the first rows rows of a 6×32 tile
+// (see kernelQ6x32VNNI512).
+func kernelQ(rows, kq int, a []uint8, b []int8, c []int32, ldc int, accumulate bool, rs, dc, cc []int32) {
+	_ = a[kq*gemmMR*4-1]
+	_ = b[kq*gemmQW*4-1]
+	_ = c[(rows-1)*ldc+gemmQW-1]
+	_ = rs[rows-1]
+	_ = dc[gemmQW-1]
+	_ = cc[gemmQW-1]
+	kernelsQByRows[rows](kq, &a[0], &b[0], &c[0], ldc, accumulate, &rs[0], &dc[0], &cc[0])
+}
