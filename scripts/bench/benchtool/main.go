@@ -1,5 +1,5 @@
 // Command benchtool is the Go side of scripts/bench/run.sh: it measures
-// the machine's FMA peak (the kernels' AVX2 loop, and an AVX-512 one), runs
+// the machine's FMA peak (the kernels' register-only loops), runs
 // `clip onnx bench` in-process when the clip binary at hand lacks that verb,
 // and writes BENCHMARKS.md from run.sh's result files. It is not part of
 // the clip CLI.
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/cpu"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/onnx/bench"
@@ -40,38 +41,19 @@ func main() {
 
 // fmaPeak is the JSON printed by fma-peak.
 type fmaPeak struct {
-	// PerCore is one core alone; AllCores sums every core measured at
-	// once (what a multi-threaded kernel can reach).
+	// PerCore and AllCores are kernels.MeasureFMAPeak: FMAs of the vector
+	// width the Sgemm kernels use on this CPU (zmm with AVX-512F, else
+	// ymm), on one core alone and summed over every core measured at once
+	// — the ceiling our GEMM efficiency is quoted against.
 	PerCoreGFLOPs  float64   `json:"per_core_gflops"`
 	AllCoresGFLOPs float64   `json:"all_cores_gflops"`
-	Cores          int       `json:"cores"`
 	EachCore       []float64 `json:"each_core_gflops"`
-	Seconds        float64   `json:"seconds"`
-	// The same with 512-bit FMAs where the CPU has AVX-512F (0 otherwise):
-	// the kernels use 256-bit AVX2, onnxruntime's MLAS may use 512-bit.
-	PerCoreAVX512GFLOPs  float64 `json:"per_core_avx512_gflops"`
-	AllCoresAVX512GFLOPs float64 `json:"all_cores_avx512_gflops"`
-}
-
-// measureZMMPeak is kernels.MeasureFMAPeak with 512-bit FMAs: the best
-// GFLOP/s over short slices of d on the calling goroutine's core.
-func measureZMMPeak(d time.Duration) float64 {
-	if !hasAVX512 {
-		return 0
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	const iters = 1 << 15
-	zmmLoop(iters)
-	best := 0.0
-	for start := time.Now(); time.Since(start) < d; {
-		t0 := time.Now()
-		zmmLoop(iters)
-		if g := iters * zmmFlopsPerIter / time.Since(t0).Seconds() / 1e9; g > best {
-			best = g
-		}
-	}
-	return best
+	Width          string    `json:"vector_width"`
+	// The same with 256-bit AVX2 FMAs (kernels.MeasureFMAPeakAVX2).
+	PerCoreAVX2GFLOPs  float64 `json:"per_core_avx2_gflops"`
+	AllCoresAVX2GFLOPs float64 `json:"all_cores_avx2_gflops"`
+	Cores              int     `json:"cores"`
+	Seconds            float64 `json:"seconds"`
 }
 
 // onEveryCore runs measure on every core at once and returns the sum and
@@ -99,19 +81,23 @@ func newCmdFMAPeak() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fma-peak",
 		Short: "Measure the float32 FMA peak (GFLOP/s) of one core and of all cores at once, as JSON",
-		Args:  cobra.NoArgs,
+		Long: `Measure the float32 FMA peak with the kernels' register-only loops: at the
+vector width Sgemm uses on this CPU (kernels.MeasureFMAPeak) and at 256-bit
+AVX2 width (kernels.MeasureFMAPeakAVX2), on one core and on every core at once.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d := time.Duration(seconds * float64(time.Second))
-			r := fmaPeak{Cores: runtime.NumCPU(), Seconds: seconds}
+			r := fmaPeak{Cores: runtime.NumCPU(), Seconds: seconds, Width: "ymm (AVX2)"}
+			if cpu.X86.HasAVX512F {
+				r.Width = "zmm (AVX-512F)"
+			}
 			r.PerCoreGFLOPs = kernels.MeasureFMAPeak(d)
-			r.AllCoresGFLOPs, r.EachCore = onEveryCore(r.Cores, func() float64 { return kernels.MeasureFMAPeak(d) })
-			if hasAVX512 {
-				r.PerCoreAVX512GFLOPs = measureZMMPeak(d)
-				r.AllCoresAVX512GFLOPs, _ = onEveryCore(r.Cores, func() float64 { return measureZMMPeak(d) })
-			}
 			if r.PerCoreGFLOPs == 0 {
-				return fmt.Errorf("fma-peak: this CPU has no AVX2+FMA (or not amd64): no peak measured")
+				return fmt.Errorf("fma-peak: this CPU has no AVX2+FMA (or is not amd64): no peak measured")
 			}
+			r.AllCoresGFLOPs, r.EachCore = onEveryCore(r.Cores, func() float64 { return kernels.MeasureFMAPeak(d) })
+			r.PerCoreAVX2GFLOPs = kernels.MeasureFMAPeakAVX2(d)
+			r.AllCoresAVX2GFLOPs, _ = onEveryCore(r.Cores, func() float64 { return kernels.MeasureFMAPeakAVX2(d) })
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
 		},
 	}

@@ -139,20 +139,15 @@ func (r *report) peak() {
 		r.p("Not measured.\n\n")
 		return
 	}
-	r.p("A register-only loop of independent FMAs (`kernels.MeasureFMAPeak`, 256-bit AVX2 as our kernels use; " +
-		"and the same with 512-bit AVX-512 FMAs), on one core and on every core at once:\n\n")
+	r.p("Register-only loops of independent FMAs from the kernels package, on one core and on every core at once: " +
+		"`kernels.MeasureFMAPeak` uses the vector width our Sgemm uses on this CPU, `kernels.MeasureFMAPeakAVX2` 256-bit ymm.\n\n")
 	r.p("| loop | 1 core GFLOP/s | all %d cores GFLOP/s |\n|---|---:|---:|\n", r.fma.Cores)
-	r.p("| AVX2 (ymm) | %.1f | %.1f |\n", r.fma.PerCoreGFLOPs, r.fma.AllCoresGFLOPs)
-	if r.fma.AllCoresAVX512GFLOPs > 0 {
-		r.p("| AVX-512 (zmm) | %.1f | %.1f |\n", r.fma.PerCoreAVX512GFLOPs, r.fma.AllCoresAVX512GFLOPs)
+	r.p("| MeasureFMAPeak, %s | %.1f | %.1f |\n", r.fma.Width, r.fma.PerCoreGFLOPs, r.fma.AllCoresGFLOPs)
+	if r.fma.AllCoresAVX2GFLOPs > 0 {
+		r.p("| MeasureFMAPeakAVX2, ymm | %.1f | %.1f |\n", r.fma.PerCoreAVX2GFLOPs, r.fma.AllCoresAVX2GFLOPs)
 	}
-	r.p("\n\"%% of peak\" below is of the all-core **AVX2** figure, the ceiling of our 256-bit kernels.")
-	if r.fma.AllCoresAVX512GFLOPs > 1.3*r.fma.AllCoresGFLOPs {
-		r.p(" This CPU executes 512-bit FMAs at full width (%.1f× the AVX2 rate), which onnxruntime's MLAS kernels can use: "+
-			"its GFLOP/s may exceed our AVX2 peak, and the machine's true float32 ceiling is the AVX-512 figure.",
-			r.fma.AllCoresAVX512GFLOPs/r.fma.AllCoresGFLOPs)
-	}
-	r.p("\n\n")
+	r.p("\n\"%% of peak\" below is of the all-core MeasureFMAPeak figure (%.0f GFLOP/s), the ceiling of our kernels and, "+
+		"on this CPU, the same one onnxruntime's MLAS kernels face.\n\n", r.fma.AllCoresGFLOPs)
 }
 
 func (r *report) pct(gflops float64) string {

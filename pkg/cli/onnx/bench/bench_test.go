@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
@@ -89,6 +91,11 @@ func runBench(t *testing.T, args ...string) (*Result, error) {
 	if err := cmd.Execute(); err != nil {
 		return nil, err
 	}
+	// A warning means CountFLOPs misses a fused step's work: keep it in
+	// step with pkg/graph's fusions.
+	if strings.Contains(errOut.String(), "warning") {
+		t.Errorf("stderr: %s", errOut.String())
+	}
 	var r Result
 	dec := json.NewDecoder(out)
 	if err := dec.Decode(&r); err != nil {
@@ -131,32 +138,43 @@ func checkSane(t *testing.T, r *Result, batch, runs int) {
 	}
 }
 
+// TestBenchJSONTinyVision benches the fp32 and the int8 (dynamically
+// quantized) vision tower: same matrix work, counted by hand from
+// config.json, whatever steps fusion made of them.
 func TestBenchJSONTinyVision(t *testing.T) {
 	needTiny(t)
-	c := readTinyConfig(t).VisionConfig
-	model := filepath.Join(tinyDir, "onnx", "vision_model.onnx")
-	r, err := runBench(t, model, "--batch", "2", "--runs", "3", "--warmup", "1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSane(t, r, 2, 3)
-	if r.Model != model {
-		t.Errorf("model %q, want %q", r.Model, model)
-	}
-	// The symbolic [batch, channels, height, width] input is sized from
-	// --batch, the patch Conv and config.json.
-	want := []int{2, c.Channels, c.ImageSize, c.ImageSize}
-	if got := r.Inputs["pixel_values"]; len(got) != 4 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] || got[3] != want[3] {
-		t.Errorf("pixel_values shape %v, want %v", got, want)
-	}
+	cfg := readTinyConfig(t)
+	c := cfg.VisionConfig
 	// Hand count from config.json: the patch Conv, the encoder over
 	// patches+CLS, the projection of the pooled token.
 	p := c.ImageSize / c.PatchSize
 	conv := 2 * float64(c.Hidden*c.Channels*c.PatchSize*c.PatchSize*p*p)
-	proj := 2 * float64(c.Hidden*readTinyConfig(t).ProjectionDim)
+	proj := 2 * float64(c.Hidden*cfg.ProjectionDim)
 	wantFLOPs := conv + encoderFLOPs(p*p+1, c.Hidden, c.Intermediate, c.Layers) + proj
-	if !near(r.GFLOPs*1e9, wantFLOPs, 1e-9) {
-		t.Errorf("gflops %v, hand count %v", r.GFLOPs, wantFLOPs/1e9)
+	for _, file := range []string{"vision_model.onnx", "vision_model_quantized.onnx"} {
+		t.Run(file, func(t *testing.T) {
+			model := filepath.Join(tinyDir, "onnx", file)
+			if _, err := os.Stat(model); err != nil && file != "vision_model.onnx" && os.Getenv("CI") != "true" {
+				t.Skip(err)
+			}
+			r, err := runBench(t, model, "--batch", "2", "--runs", "3", "--warmup", "1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSane(t, r, 2, 3)
+			if r.Model != model {
+				t.Errorf("model %q, want %q", r.Model, model)
+			}
+			// The symbolic [batch, channels, height, width] input is sized
+			// from --batch, the patch Conv and config.json.
+			want := []int{2, c.Channels, c.ImageSize, c.ImageSize}
+			if got := r.Inputs["pixel_values"]; !slices.Equal(got, want) {
+				t.Errorf("pixel_values shape %v, want %v", got, want)
+			}
+			if !near(r.GFLOPs*1e9, wantFLOPs, 1e-9) {
+				t.Errorf("gflops %v (by op %v), hand count %v", r.GFLOPs, r.GFLOPsByOp, wantFLOPs/1e9)
+			}
+		})
 	}
 }
 

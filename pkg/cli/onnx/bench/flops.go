@@ -14,7 +14,7 @@ import (
 type FLOPCount struct {
 	Total float64
 	// ByOp splits Total by operator type (MatMul, Gemm, clip.Linear,
-	// clip.Attention, Conv, MatMulInteger, ConvInteger).
+	// clip.QLinear, clip.Attention, Conv, MatMulInteger, ConvInteger).
 	ByOp map[string]float64
 }
 
@@ -31,7 +31,7 @@ func (c FLOPCount) Ops() []string {
 // CountFLOPs counts the FLOPs of every step of a bound plan (fused or
 // not, so fusion never changes the count):
 //
-//	MatMul, MatMulInteger, clip.Linear: 2·M·N·K per product, i.e.
+//	MatMul, MatMulInteger, clip.Linear, clip.QLinear: 2·M·N·K per product, i.e.
 //	  2 · (elements of the output) · K, K the contracted dimension;
 //	Gemm: 2·M·N·K with K from A's shape and transA;
 //	Conv, ConvInteger: 2 · (Cin/group · kh · kw) per output element,
@@ -58,7 +58,7 @@ func stepFLOPs(s *graph.Step) float64 {
 	out := float64(graph.NumElements(s.Out[0].Shape))
 	a, w := s.In[0].Shape, s.In[1].Shape
 	switch s.Node.Op {
-	case "MatMul", "MatMulInteger", graph.OpLinear:
+	case "MatMul", "MatMulInteger", graph.OpLinear, graph.OpQLinear:
 		// A is [..., M, K] or [K]: K is its last dimension either way.
 		if len(a) == 0 {
 			return 0
