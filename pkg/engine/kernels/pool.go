@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Pool is a fixed set of persistent worker goroutines that the parallel
@@ -22,8 +23,8 @@ import (
 type Pool struct {
 	threads int
 	busy    sync.Mutex
-	jobs    []chan func(thread int)
-	done    sync.WaitGroup
+	workers []*poolWorker
+	pending atomic.Int32 // workers still running the current call's fn
 	closed  atomic.Bool
 
 	// scratch[t] holds thread t's packing buffers, reused across calls;
@@ -39,16 +40,74 @@ func NewPool(threads int) *Pool {
 	}
 	p := &Pool{threads: threads, scratch: make([]gemmScratch, threads)}
 	for t := 1; t < threads; t++ {
-		ch := make(chan func(int))
-		p.jobs = append(p.jobs, ch)
-		go func(thread int) {
-			for job := range ch {
-				job(thread)
-				p.done.Done()
-			}
-		}(t)
+		w := &poolWorker{wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, w)
+		go w.loop(p, t)
 	}
 	return p
+}
+
+// poolSpin is how long an idle worker keeps polling for its next job
+// before it parks. A model run calls the kernels back to back with a few
+// microseconds of single-threaded dispatch between them; waking a parked
+// goroutine costs tens of microseconds (futex, scheduler), which at batch
+// 1 left the second core idle for a quarter of the run.
+const poolSpin = 50 * time.Microsecond
+
+// poolWorker is one persistent worker: job is its pending work (nil when
+// none), sleeping is set while it is parked on wake.
+type poolWorker struct {
+	job      atomic.Pointer[func(int)]
+	sleeping atomic.Bool
+	wake     chan struct{} // capacity 1: a token never blocks the sender
+}
+
+func (w *poolWorker) loop(p *Pool, thread int) {
+	for {
+		fn := w.next(p)
+		if fn == nil {
+			return // closed
+		}
+		(*fn)(thread)
+		p.pending.Add(-1)
+	}
+}
+
+// next polls for a job for poolSpin, then parks until woken. It returns
+// nil when the pool is closed.
+func (w *poolWorker) next(p *Pool) *func(int) {
+	start := time.Now()
+	for spins := 1; ; spins++ {
+		if w.job.Load() != nil {
+			return w.job.Swap(nil)
+		}
+		if p.closed.Load() {
+			return nil
+		}
+		if spins%128 != 0 || time.Since(start) < poolSpin {
+			continue
+		}
+		// Announce the nap, then look again: a dispatcher that stored its
+		// job before seeing sleeping set is caught by this second look,
+		// and one that sees it set sends a token.
+		w.sleeping.Store(true)
+		if w.job.Load() == nil && !p.closed.Load() {
+			<-w.wake
+		}
+		w.sleeping.Store(false)
+		start = time.Now()
+	}
+}
+
+// give hands fn to the worker, waking it if it is parked.
+func (w *poolWorker) give(fn *func(int)) {
+	w.job.Store(fn)
+	if w.sleeping.Load() {
+		select {
+		case w.wake <- struct{}{}:
+		default: // a token is already there
+		}
+	}
 }
 
 // Threads reports how many goroutines (including the caller) a call on p
@@ -67,10 +126,13 @@ func (p *Pool) Close() {
 		return
 	}
 	p.busy.Lock()
-	for _, ch := range p.jobs {
-		close(ch)
+	for _, w := range p.workers {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
-	p.jobs = nil
+	p.workers = nil
 	p.busy.Unlock()
 }
 
@@ -84,7 +146,7 @@ func (p *Pool) acquire() int {
 	if !p.busy.TryLock() {
 		return 1
 	}
-	if len(p.jobs) == 0 { // closed between the check and the lock
+	if len(p.workers) == 0 { // closed between the check and the lock
 		p.busy.Unlock()
 		return 1
 	}
@@ -101,12 +163,18 @@ func (p *Pool) run(threads int, fn func(thread int)) {
 		fn(0)
 		return
 	}
-	p.done.Add(threads - 1)
+	p.pending.Store(int32(threads - 1))
 	for t := 1; t < threads; t++ {
-		p.jobs[t-1] <- fn
+		p.workers[t-1].give(&fn)
 	}
 	fn(0)
-	p.done.Wait()
+	// The workers' shares are as long as ours: wait for them by polling,
+	// yielding now and then in case one was descheduled.
+	for spins := 0; p.pending.Load() != 0; spins++ {
+		if spins > 200 {
+			runtime.Gosched()
+		}
+	}
 }
 
 // Parallel splits the range [0, n) into at most p.Threads() contiguous
