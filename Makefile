@@ -9,7 +9,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 PY        ?= /usr/bin/python3
 BENCHTIME ?= 5x
 
-.PHONY: build test vet lint bench conformance fixtures bench-models clean
+.PHONY: build test vet lint bench bench-go conformance fixtures bench-models clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o clip ./cmd/clip
@@ -23,8 +23,16 @@ vet:
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# Benchmarks: Go benchmarks plus the reference runtimes, in one run on this machine.
+# Speed against the references, in one run on this machine: clip onnx bench vs
+# onnxruntime-node, clip classify vs transformers.js, Sgemm vs the FMA peak,
+# tokenizer vs transformers.js, decode+preprocess vs Pillow. Rewrites
+# BENCHMARKS.md. Needs `make bench-models` once (else it says what it skipped).
 bench:
+	bash scripts/bench/run.sh
+
+# Every Go micro-benchmark (kernels, engine, tokenizer, imageproc, onnx load,
+# serve load), without the references.
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./pkg/...
 
 # ONNX's per-operator test suite (Debian's libonnx-testdata) against our engine.
