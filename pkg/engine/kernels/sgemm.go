@@ -213,7 +213,7 @@ func (g *gemmRun) work(t int, s *gemmScratch) {
 			// Split C's panels: along N when that balances at least as
 			// well as along M (each thread then reuses A from L2).
 			mp0, mp1, np0, np1 := 0, mPanels, 0, nPanels
-			if splitAlongN(mPanels, nPanels, T) {
+			if (op.pb == nil || mPanels < gemmSplitMPanels*T) && splitAlongN(mPanels, nPanels, T) {
 				np0, np1 = nPanels*t/T, nPanels*(t+1)/T
 			} else {
 				mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
@@ -246,6 +246,13 @@ func (g *gemmRun) work(t int, s *gemmScratch) {
 		}
 	}
 }
+
+// gemmSplitMPanels is the number of A panels per thread from which a
+// product with pre-packed B is split along M even when an N split would
+// balance better: then no thread packs A rows another one packs too
+// (along N every thread packs all of A, ~5% of a batch-8 Linear), and
+// the imbalance of at most one panel is small.
+const gemmSplitMPanels = 24
 
 // splitAlongN reports whether T threads should divide nPanels (rather than
 // mPanels) between them: true when it leaves no more work on the busiest
