@@ -82,11 +82,17 @@ func quickGELUScalar(x float32) float32 {
 func QuickGELU(dst, src []float32) {
 	dst = dst[:len(src)]
 	n := 0
-	if hasAVX2FMA {
-		n = len(src) &^ 7
+	if hasAVX512 {
+		// Bit-identical to the AVX2 code, twice the lanes.
+		n = len(src) &^ 15
 		if n > 0 {
-			quickGELUAVX2(&dst[0], &src[0], n)
+			quickGELUAVX512(&dst[0], &src[0], n)
 		}
+	}
+	if hasAVX2FMA && len(src)-n >= 8 {
+		m := (len(src) - n) &^ 7
+		quickGELUAVX2(&dst[n], &src[n], m)
+		n += m
 	}
 	for i := n; i < len(src); i++ {
 		dst[i] = quickGELUScalar(src[i])

@@ -17,3 +17,6 @@ func maxAVX2(x *float32, n int) float32
 
 //go:noescape
 func scaleAVX2(x *float32, n int, s float32)
+
+//go:noescape
+func quickGELUAVX512(dst, src *float32, n int)

@@ -148,3 +148,25 @@ func TestElementwiseParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickGELUWidths checks that the AVX-512 QuickGELU gives the AVX2
+// code's bits, special values included.
+func TestQuickGELUWidths(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(26, 1))
+	x := randSlice(rng, 1024)
+	for i := range x {
+		x[i] *= 40
+	}
+	copy(x, []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-30, -60, 60, 52.2, -51.4, 88, -88, 200, -200, 1, -1})
+	y512, y256 := make([]float32, len(x)), make([]float32, len(x))
+	quickGELUAVX512(&y512[0], &x[0], len(x))
+	quickGELUAVX2(&y256[0], &x[0], len(x))
+	for i := range x {
+		if math.Float32bits(y512[i]) != math.Float32bits(y256[i]) {
+			t.Fatalf("QuickGELU(%g): AVX-512 %g, AVX2 %g", x[i], y512[i], y256[i])
+		}
+	}
+}

@@ -15,7 +15,7 @@ func TestGemmU8(t *testing.T) {
 	}
 	// "u8s8" is the VPDPBUSD path on the quad layout (GemmU8 dispatches
 	// on the layout; the kernels field is unused).
-	if hasAVX512VNNI {
+	if useQuad8 {
 		kerns["u8s8"] = gemm8Kernels{}
 	}
 	rng := rand.New(rand.NewPCG(17, 1))
