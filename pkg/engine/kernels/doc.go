@@ -21,10 +21,13 @@
 //	Elementwise          runs one of them in parallel chunks on a Pool.
 //	Im2col, ConvGeom     Conv2D as im2col + Sgemm.
 //	PackB8, GemmU8       uint8 × (u)int8 → int32 GEMM with zero points
-//	                     (MatMulInteger), exact int16 VPMADDWD kernel (AVX-VNNI
-//	                     VPDPWSSD where the CPU has it).
+//	                     (MatMulInteger): with AVX-512 VNNI, VPDPBUSD on raw
+//	                     uint8 × int8 with the zero points corrected after
+//	                     the product (gemm8q.go); otherwise the exact int16
+//	                     VPMADDWD kernel (AVX-VNNI VPDPWSSD where present).
 //	MinMax, QuantizeU8   the float → uint8 steps of DynamicQuantizeLinear;
-//	DequantizeI32        int32 GEMM result → float32 (scales, bias).
+//	DequantizeI32,       int32 GEMM result → float32 (scales, bias);
+//	DequantizeRow        one row in the unfused Cast → Mul → Add order.
 //	BLAS, NewBLAS        gonum BLAS with our Sgemm, for gorgonia.Use.
 //	MeasureFMAPeak       register-only FMA loop: the machine's GFLOP/s per core.
 //
@@ -35,8 +38,9 @@
 // CPU support, chosen at start-up from golang.org/x/sys/cpu: AVX2+FMA
 // assembly for the hot kernels (GELU and Erf are plain Go); where AVX-512F is present, Sgemm adds a
 // 6×32 zmm micro-kernel (the packed layouts do not change, so PackB
-// results are valid either way), and the int8 GEMM uses AVX-VNNI /
-// AVX-512 VNNI when present. Other CPUs and architectures run the Go
+// results are valid either way) and QuickGELU runs on zmm, and the int8
+// GEMM uses AVX-VNNI / AVX-512 VNNI when present (PackB8 picks its
+// layout for the CPU it runs on). Other CPUs and architectures run the Go
 // versions. MeasureFMAPeak measures the vector width Sgemm uses.
 package kernels
 
