@@ -124,6 +124,8 @@ type microKernel func(rows, kc int, a, b, c []float32, ldc int, accumulate bool)
 // c has room for MR rows of 2·NR), for CPUs with twice-as-wide vectors.
 type gemmKernels struct {
 	one, two microKernel
+	// three, when set, computes MR×48 from three consecutive panels.
+	three microKernel
 }
 
 type gemmOperands struct {
@@ -146,7 +148,7 @@ type gemmOperands struct {
 // for partial tiles (kept here so no call allocates).
 type gemmScratch struct {
 	a, b []float32
-	edge [gemmMR * 2 * gemmNR]float32
+	edge [gemmMR * 3 * gemmNR]float32
 }
 
 func growF32(buf []float32, n int) []float32 {
@@ -283,6 +285,13 @@ func (g *gemmRun) macro(s *gemmScratch, aBase int, bpack []float32, bBase, kLen,
 		ie := min(ib+mcPanels, mp1)
 		for jr := np0; jr < np1; {
 			col := j0 + jr*gemmNR
+			if g.kern.three != nil && jr+2 < np1 && col+3*gemmNR <= j0+nLen {
+				// Three full panels side by side: the widest kernel.
+				bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+3)*kLen*gemmNR]
+				g.panels(g.kern.three, s, aBase, bp, kLen, i0, mLen, ib, ie, col, 3*gemmNR, 3*gemmNR, accumulate)
+				jr += 3
+				continue
+			}
 			if g.kern.two != nil && jr+1 < np1 && col+2*gemmNR <= j0+nLen {
 				// Two full panels side by side: the wide kernel.
 				bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+2)*kLen*gemmNR]

@@ -13,7 +13,7 @@ var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F
 var activeKernels = func() gemmKernels {
 	switch {
 	case hasAVX512:
-		return gemmKernels{one: kernelAVX2, two: kernelAVX512}
+		return gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3}
 	case hasAVX2FMA:
 		return gemmKernels{one: kernelAVX2}
 	}
@@ -29,6 +29,7 @@ func simdGemmKernels() map[string]gemmKernels {
 	}
 	if hasAVX512 {
 		m["avx512"] = gemmKernels{one: kernelAVX2, two: kernelAVX512}
+		m["avx512x3"] = gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3}
 	}
 	return m
 }
@@ -96,4 +97,35 @@ func kernelAVX2(rows, kc int, a, b, c []float32, ldc int, accumulate bool) {
 	_ = b[kc*gemmNR-1]
 	_ = c[(rows-1)*ldc+gemmNR-1]
 	kernelsByRows[rows](kc, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+//go:noescape
+func kernel6x48AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel5x48AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel4x48AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel3x48AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel2x48AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel1x48AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+var kernels512x3ByRows = [gemmMR + 1]func(k int, a, b, c *float32, ldc int, accumulate bool){
+	nil, kernel1x48AVX512, kernel2x48AVX512, kernel3x48AVX512, kernel4x48AVX512, kernel5x48AVX512, kernel6x48AVX512,
+}
+
+// kernelAVX512x3 is the widest micro-kernel (gemmKernels.three): rows×48
+// from three consecutive packed panels.
+func kernelAVX512x3(rows, kc int, a, b, c []float32, ldc int, accumulate bool) {
+	_ = a[kc*gemmMR-1]
+	_ = b[3*kc*gemmNR-1]
+	_ = c[(rows-1)*ldc+3*gemmNR-1]
+	kernels512x3ByRows[rows](kc, &a[0], &b[0], &c[0], ldc, accumulate)
 }

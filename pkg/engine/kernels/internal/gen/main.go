@@ -118,7 +118,112 @@ func sgemmKernels() string {
 	for rows := 6; rows >= 1; rows-- {
 		sgemmKernel512(&a, rows)
 	}
+	a.l("")
+	a.l(`// func kernelRx48AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+//
+// The three-panel AVX-512 kernels compute an R×48 tile from three
+// consecutive packed panels (k·16 floats apart): Z4..Z21 hold the tile
+// (row r in Z(4+3r)..Z(6+3r)), Z0..Z2 the rows of the panels, Z3/Z22 the
+// broadcasts of A. 18 FMAs per 3 + 6 loads, against 12 per 2 + 6 for the
+// R×32 kernels: more of the load ports and FMA latency go to work.`)
+	for rows := 6; rows >= 1; rows-- {
+		sgemmKernel512x3(&a, rows)
+	}
 	return a.String()
+}
+
+// sgemmStep512x3 is one k step of the three-panel AVX-512 kernel: A at
+// ao(SI), panels at bo(DI), bo(DI)(R11), bo(DI)(R11*2).
+func sgemmStep512x3(a *asm, rows, ao, bo int) {
+	a.l("\tVMOVUPS %d(DI), Z0", bo)
+	a.l("\tVMOVUPS %d(DI)(R11*1), Z1", bo)
+	a.l("\tVMOVUPS %d(DI)(R11*2), Z2", bo)
+	for r := range rows {
+		z := 3
+		if r%2 == 1 {
+			z = 22
+		}
+		a.l("\tVBROADCASTSS %d(SI), Z%d", ao+4*r, z)
+		a.l("\tVFMADD231PS Z0, Z%d, Z%d", z, 4+3*r)
+		a.l("\tVFMADD231PS Z1, Z%d, Z%d", z, 5+3*r)
+		a.l("\tVFMADD231PS Z2, Z%d, Z%d", z, 6+3*r)
+	}
+}
+
+func sgemmKernel512x3(a *asm, rows int) {
+	p := func(label string) string { return fmt.Sprintf("%s%dt", label, rows) }
+	a.l("")
+	a.l("TEXT ·kernel%dx48AVX512(SB), NOSPLIT, $0-41", rows)
+	loadArgs(a)
+	a.l("\tMOVQ CX, R11")
+	a.l("\tSHLQ $6, R11 // bytes from one panel to the next: k·16·4")
+	a.l("\tMOVQ DX, R10")
+	for r := range rows {
+		a.l("\tPREFETCHT0 (R10)")
+		a.l("\tPREFETCHT0 64(R10)")
+		a.l("\tPREFETCHT0 128(R10)")
+		a.l("\tPREFETCHT0 188(R10)")
+		if r < rows-1 {
+			a.l("\tADDQ R8, R10")
+		}
+	}
+	for r := 4; r < 4+3*rows; r++ {
+		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	a.l("")
+	a.l("\tMOVQ CX, R9")
+	a.l("\tSHRQ $2, R9")
+	a.l("\tANDQ $3, CX")
+	a.l("\tTESTQ R9, R9")
+	a.l("\tJZ %s", p("tail"))
+	a.l("")
+	a.l("%s:", p("loop4_"))
+	for u := range 4 {
+		sgemmStep512x3(a, rows, 24*u, 64*u)
+	}
+	a.l("\tADDQ $96, SI")
+	a.l("\tADDQ $256, DI")
+	a.l("\tDECQ R9")
+	a.l("\tJNZ %s", p("loop4_"))
+	a.l("")
+	a.l("%s:", p("tail"))
+	a.l("\tTESTQ CX, CX")
+	a.l("\tJZ %s", p("store"))
+	a.l("")
+	a.l("%s:", p("loop1_"))
+	sgemmStep512x3(a, rows, 0, 0)
+	a.l("\tADDQ $24, SI")
+	a.l("\tADDQ $64, DI")
+	a.l("\tDECQ CX")
+	a.l("\tJNZ %s", p("loop1_"))
+	a.l("")
+	a.l("%s:", p("store"))
+	a.l("\tMOVBLZX accumulate+40(FP), AX")
+	a.l("\tTESTQ AX, AX")
+	a.l("\tJZ %s", p("overwrite"))
+	for r := range rows {
+		for c := range 3 {
+			a.l("\tVADDPS %d(DX), Z%d, Z%d", 64*c, 4+3*r+c, 4+3*r+c)
+			a.l("\tVMOVUPS Z%d, %d(DX)", 4+3*r+c, 64*c)
+		}
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
+	a.l("")
+	a.l("%s:", p("overwrite"))
+	for r := range rows {
+		for c := range 3 {
+			a.l("\tVMOVUPS Z%d, %d(DX)", 4+3*r+c, 64*c)
+		}
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
 }
 
 // sgemmStep512 is one k step of the AVX-512 kernel: A at ao(SI), panel 0
