@@ -37,7 +37,7 @@
 //
 // CPU support, chosen at start-up from golang.org/x/sys/cpu: AVX2+FMA
 // assembly for the hot kernels (GELU and Erf are plain Go); where AVX-512F is present, Sgemm adds a
-// 6×32 and a 6×48 zmm micro-kernel (the packed layouts do not change, so PackB
+// 6×32, 6×48 and 6×64 zmm micro-kernels (the packed layouts do not change, so PackB
 // results are valid either way) and QuickGELU runs on zmm, and the int8
 // GEMM uses AVX-VNNI / AVX-512 VNNI when present (PackB8 picks its
 // layout for the CPU it runs on). Other CPUs and architectures run the Go

@@ -124,8 +124,9 @@ type microKernel func(rows, kc int, a, b, c []float32, ldc int, accumulate bool)
 // c has room for MR rows of 2·NR), for CPUs with twice-as-wide vectors.
 type gemmKernels struct {
 	one, two microKernel
-	// three, when set, computes MR×48 from three consecutive panels.
-	three microKernel
+	// three and four, when set, compute MR×48 and MR×64 from three and
+	// four consecutive panels.
+	three, four microKernel
 }
 
 type gemmOperands struct {
@@ -148,7 +149,7 @@ type gemmOperands struct {
 // for partial tiles (kept here so no call allocates).
 type gemmScratch struct {
 	a, b []float32
-	edge [gemmMR * 3 * gemmNR]float32
+	edge [gemmMR * 4 * gemmNR]float32
 }
 
 func growF32(buf []float32, n int) []float32 {
@@ -285,6 +286,12 @@ func (g *gemmRun) macro(s *gemmScratch, aBase int, bpack []float32, bBase, kLen,
 		ie := min(ib+mcPanels, mp1)
 		for jr := np0; jr < np1; {
 			col := j0 + jr*gemmNR
+			if g.kern.four != nil && jr+3 < np1 && col+4*gemmNR <= j0+nLen {
+				bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+4)*kLen*gemmNR]
+				g.panels(g.kern.four, s, aBase, bp, kLen, i0, mLen, ib, ie, col, 4*gemmNR, 4*gemmNR, accumulate)
+				jr += 4
+				continue
+			}
 			if g.kern.three != nil && jr+2 < np1 && col+3*gemmNR <= j0+nLen {
 				// Three full panels side by side: the widest kernel.
 				bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+3)*kLen*gemmNR]

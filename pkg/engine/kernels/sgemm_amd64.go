@@ -13,7 +13,7 @@ var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F
 var activeKernels = func() gemmKernels {
 	switch {
 	case hasAVX512:
-		return gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3}
+		return gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3, four: kernelAVX512x4}
 	case hasAVX2FMA:
 		return gemmKernels{one: kernelAVX2}
 	}
@@ -30,6 +30,7 @@ func simdGemmKernels() map[string]gemmKernels {
 	if hasAVX512 {
 		m["avx512"] = gemmKernels{one: kernelAVX2, two: kernelAVX512}
 		m["avx512x3"] = gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3}
+		m["avx512x4"] = gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3, four: kernelAVX512x4}
 	}
 	return m
 }
@@ -128,4 +129,34 @@ func kernelAVX512x3(rows, kc int, a, b, c []float32, ldc int, accumulate bool) {
 	_ = b[3*kc*gemmNR-1]
 	_ = c[(rows-1)*ldc+3*gemmNR-1]
 	kernels512x3ByRows[rows](kc, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+//go:noescape
+func kernel6x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel5x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel4x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel3x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel2x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel1x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+var kernels512x4ByRows = [gemmMR + 1]func(k int, a, b, c *float32, ldc int, accumulate bool){
+	nil, kernel1x64AVX512, kernel2x64AVX512, kernel3x64AVX512, kernel4x64AVX512, kernel5x64AVX512, kernel6x64AVX512,
+}
+
+// kernelAVX512x4 is the four-panel micro-kernel (gemmKernels.four).
+func kernelAVX512x4(rows, kc int, a, b, c []float32, ldc int, accumulate bool) {
+	_ = a[kc*gemmMR-1]
+	_ = b[4*kc*gemmNR-1]
+	_ = c[(rows-1)*ldc+4*gemmNR-1]
+	kernels512x4ByRows[rows](kc, &a[0], &b[0], &c[0], ldc, accumulate)
 }

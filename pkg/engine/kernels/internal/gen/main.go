@@ -129,7 +129,108 @@ func sgemmKernels() string {
 	for rows := 6; rows >= 1; rows-- {
 		sgemmKernel512x3(&a, rows)
 	}
+	a.l("")
+	a.l(`// func kernelRx64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+//
+// The four-panel kernels: R×64 from four consecutive packed panels, the
+// tile in Z4..Z27 (row r in Z(4+4r)..Z(7+4r)), Z0..Z3 the panel rows,
+// Z28/Z29 the broadcasts of A.`)
+	for rows := 6; rows >= 1; rows-- {
+		sgemmKernel512x4(&a, rows)
+	}
 	return a.String()
+}
+
+// sgemmStep512x4 is one k step of the four-panel AVX-512 kernel: panel q
+// at bo(DI) + q·R11 (R12 = 3·R11).
+func sgemmStep512x4(a *asm, rows, ao, bo int) {
+	a.l("\tVMOVUPS %d(DI), Z0", bo)
+	a.l("\tVMOVUPS %d(DI)(R11*1), Z1", bo)
+	a.l("\tVMOVUPS %d(DI)(R11*2), Z2", bo)
+	a.l("\tVMOVUPS %d(DI)(R12*1), Z3", bo)
+	for r := range rows {
+		z := 28 + r%2
+		a.l("\tVBROADCASTSS %d(SI), Z%d", ao+4*r, z)
+		for q := range 4 {
+			a.l("\tVFMADD231PS Z%d, Z%d, Z%d", q, z, 4+4*r+q)
+		}
+	}
+}
+
+func sgemmKernel512x4(a *asm, rows int) {
+	p := func(label string) string { return fmt.Sprintf("%s%dq", label, rows) }
+	a.l("")
+	a.l("TEXT ·kernel%dx64AVX512(SB), NOSPLIT, $0-41", rows)
+	loadArgs(a)
+	a.l("\tMOVQ CX, R11")
+	a.l("\tSHLQ $6, R11 // bytes from one panel to the next: k·16·4")
+	a.l("\tLEAQ (R11)(R11*2), R12")
+	a.l("\tMOVQ DX, R10")
+	for r := range rows {
+		for _, off := range []int{0, 64, 128, 192, 252} {
+			a.l("\tPREFETCHT0 %d(R10)", off)
+		}
+		if r < rows-1 {
+			a.l("\tADDQ R8, R10")
+		}
+	}
+	for r := 4; r < 4+4*rows; r++ {
+		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
+	}
+	a.l("")
+	a.l("\tMOVQ CX, R9")
+	a.l("\tSHRQ $2, R9")
+	a.l("\tANDQ $3, CX")
+	a.l("\tTESTQ R9, R9")
+	a.l("\tJZ %s", p("tail"))
+	a.l("")
+	a.l("%s:", p("loop4_"))
+	for u := range 4 {
+		sgemmStep512x4(a, rows, 24*u, 64*u)
+	}
+	a.l("\tADDQ $96, SI")
+	a.l("\tADDQ $256, DI")
+	a.l("\tDECQ R9")
+	a.l("\tJNZ %s", p("loop4_"))
+	a.l("")
+	a.l("%s:", p("tail"))
+	a.l("\tTESTQ CX, CX")
+	a.l("\tJZ %s", p("store"))
+	a.l("")
+	a.l("%s:", p("loop1_"))
+	sgemmStep512x4(a, rows, 0, 0)
+	a.l("\tADDQ $24, SI")
+	a.l("\tADDQ $64, DI")
+	a.l("\tDECQ CX")
+	a.l("\tJNZ %s", p("loop1_"))
+	a.l("")
+	a.l("%s:", p("store"))
+	a.l("\tMOVBLZX accumulate+40(FP), AX")
+	a.l("\tTESTQ AX, AX")
+	a.l("\tJZ %s", p("overwrite"))
+	for r := range rows {
+		for c := range 4 {
+			a.l("\tVADDPS %d(DX), Z%d, Z%d", 64*c, 4+4*r+c, 4+4*r+c)
+			a.l("\tVMOVUPS Z%d, %d(DX)", 4+4*r+c, 64*c)
+		}
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
+	a.l("")
+	a.l("%s:", p("overwrite"))
+	for r := range rows {
+		for c := range 4 {
+			a.l("\tVMOVUPS Z%d, %d(DX)", 4+4*r+c, 64*c)
+		}
+		if r < rows-1 {
+			a.l("\tADDQ R8, DX")
+		}
+	}
+	a.l("\tVZEROUPPER")
+	a.l("\tRET")
 }
 
 // sgemmStep512x3 is one k step of the three-panel AVX-512 kernel: A at
