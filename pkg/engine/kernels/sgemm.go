@@ -285,30 +285,23 @@ func (g *gemmRun) macro(s *gemmScratch, aBase int, bpack []float32, bBase, kLen,
 	for ib := mp0; ib < mp1; ib += mcPanels {
 		ie := min(ib+mcPanels, mp1)
 		for jr := np0; jr < np1; {
+			// The widest kernel the remaining panels allow; a partial last
+			// panel (zero-padded in every packed layout) goes through the
+			// staging tile with it rather than falling to the 16-wide
+			// AVX2 kernel (attention's 50 keys: 48 + 2 columns).
 			col := j0 + jr*gemmNR
-			if g.kern.four != nil && jr+3 < np1 && col+4*gemmNR <= j0+nLen {
-				bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+4)*kLen*gemmNR]
-				g.panels(g.kern.four, s, aBase, bp, kLen, i0, mLen, ib, ie, col, 4*gemmNR, 4*gemmNR, accumulate)
-				jr += 4
-				continue
+			kern, panels := g.kern.one, 1
+			switch {
+			case g.kern.four != nil && jr+3 < np1:
+				kern, panels = g.kern.four, 4
+			case g.kern.three != nil && jr+2 < np1:
+				kern, panels = g.kern.three, 3
+			case g.kern.two != nil && jr+1 < np1:
+				kern, panels = g.kern.two, 2
 			}
-			if g.kern.three != nil && jr+2 < np1 && col+3*gemmNR <= j0+nLen {
-				// Three full panels side by side: the widest kernel.
-				bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+3)*kLen*gemmNR]
-				g.panels(g.kern.three, s, aBase, bp, kLen, i0, mLen, ib, ie, col, 3*gemmNR, 3*gemmNR, accumulate)
-				jr += 3
-				continue
-			}
-			if g.kern.two != nil && jr+1 < np1 && col+2*gemmNR <= j0+nLen {
-				// Two full panels side by side: the wide kernel.
-				bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+2)*kLen*gemmNR]
-				g.panels(g.kern.two, s, aBase, bp, kLen, i0, mLen, ib, ie, col, 2*gemmNR, 2*gemmNR, accumulate)
-				jr += 2
-				continue
-			}
-			bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+1)*kLen*gemmNR]
-			g.panels(g.kern.one, s, aBase, bp, kLen, i0, mLen, ib, ie, col, gemmNR, min(gemmNR, j0+nLen-col), accumulate)
-			jr++
+			bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+panels)*kLen*gemmNR]
+			g.panels(kern, s, aBase, bp, kLen, i0, mLen, ib, ie, col, panels*gemmNR, min(panels*gemmNR, j0+nLen-col), accumulate)
+			jr += panels
 		}
 		if epi != nil {
 			r0, c0 := i0+ib*gemmMR, j0+np0*gemmNR
