@@ -8,6 +8,8 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/spf13/cobra"
+
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 )
 
@@ -135,4 +137,15 @@ func ExitCode(err error) int {
 		return se.Code
 	}
 	return ExitRuntime
+}
+
+// ExactlyOne is a cobra Args check for verbs taking one operand, named
+// what ("NAME", "NAME or DIR"); anything else is a usage error.
+func ExactlyOne(what string) func(cmd *cobra.Command, args []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return UsageErrorf("%s takes exactly one %s, got %d", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
 }

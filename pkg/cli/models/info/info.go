@@ -18,6 +18,7 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/models/shared"
+	onnxinfo "github.com/clip-go/clip/pkg/cli/onnx/info"
 	"github.com/clip-go/clip/pkg/hub"
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -46,12 +47,7 @@ vision and text graphs. Nothing is downloaded; a catalogue model that is not
 in the cache is described from the catalogue.`,
 		Example: `  clip models info clip-vit-base-patch32
   clip models info ./my-export --variant quantized --format json`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.UsageErrorf("clip models info takes exactly one NAME or DIR, got %d", len(args))
-			}
-			return nil
-		},
+		Args: cmdutil.ExactlyOne("NAME or DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ref = args[0]
 			opts.Context = cmd.Context()
@@ -109,11 +105,8 @@ type Graph struct {
 }
 
 // Value is a graph input or output.
-type Value struct {
-	Name  string `json:"name"`
-	DType string `json:"dtype"`
-	Shape []any  `json:"shape"` // ints, symbolic names, or null for unknown
-}
+// Value is a graph input or output, as `clip onnx info` shows it.
+type Value = onnxinfo.Value
 
 func infoRun(opts *InfoOptions) error {
 	ctx := opts.Context
@@ -258,10 +251,10 @@ func writeTable(io *iostreams.IOStreams, inf *Info) error {
 		}
 		w = tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 		for _, v := range g.Inputs {
-			fmt.Fprintf(w, "  input\t%s\t%s\t%s\n", v.Name, v.DType, shapeString(v.Shape))
+			fmt.Fprintf(w, "  input\t%s\t%s\t%s\n", v.Name, v.DType, onnxinfo.ShapeString(v.Shape))
 		}
 		for _, v := range g.Outputs {
-			fmt.Fprintf(w, "  output\t%s\t%s\t%s\n", v.Name, v.DType, shapeString(v.Shape))
+			fmt.Fprintf(w, "  output\t%s\t%s\t%s\n", v.Name, v.DType, onnxinfo.ShapeString(v.Shape))
 		}
 		if err := w.Flush(); err != nil {
 			return err
@@ -351,47 +344,11 @@ func describeGraph(role, path string) Graph {
 	}
 	for _, vi := range m.Graph.Inputs {
 		if !inits[vi.Name] { // older exporters list initializers as inputs too
-			g.Inputs = append(g.Inputs, value(vi))
+			g.Inputs = append(g.Inputs, onnxinfo.ValueOf(vi))
 		}
 	}
 	for _, vi := range m.Graph.Outputs {
-		g.Outputs = append(g.Outputs, value(vi))
+		g.Outputs = append(g.Outputs, onnxinfo.ValueOf(vi))
 	}
 	return g
-}
-
-func value(vi *onnx.ValueInfo) Value {
-	v := Value{Name: vi.Name, DType: vi.ElemType.String()}
-	if vi.Kind != "" && vi.Kind != "tensor" {
-		v.DType = vi.Kind
-	}
-	if vi.Shape != nil {
-		v.Shape = []any{}
-		for _, d := range vi.Shape {
-			switch {
-			case d.Value >= 0:
-				v.Shape = append(v.Shape, d.Value)
-			case d.Param != "":
-				v.Shape = append(v.Shape, d.Param)
-			default:
-				v.Shape = append(v.Shape, nil)
-			}
-		}
-	}
-	return v
-}
-
-func shapeString(shape []any) string {
-	if shape == nil {
-		return "unknown"
-	}
-	parts := make([]string, len(shape))
-	for i, d := range shape {
-		if d == nil {
-			parts[i] = "?"
-		} else {
-			parts[i] = fmt.Sprint(d)
-		}
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
 }

@@ -44,12 +44,7 @@ repositories; HF_ENDPOINT selects a mirror.`,
 		Example: `  clip models pull clip-vit-base-patch32
   clip models pull clip-vit-large-patch14 --variant quantized
   clip models pull Xenova/clip-vit-base-patch16@main`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.UsageErrorf("clip models pull takes exactly one NAME, got %d", len(args))
-			}
-			return nil
-		},
+		Args: cmdutil.ExactlyOne("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ref = args[0]
 			opts.Context = cmd.Context()

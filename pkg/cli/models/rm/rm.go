@@ -32,12 +32,7 @@ func NewCmdRm(f *cmdutil.Factory, runF func(*RmOptions) error) *cobra.Command {
 or only one when NAME carries @revision or --revision is given. A
 download of the same model running in another clip is waited for.`,
 		Example: `  clip models rm clip-vit-large-patch14`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.UsageErrorf("clip models rm takes exactly one NAME, got %d", len(args))
-			}
-			return nil
-		},
+		Args:    cmdutil.ExactlyOne("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ref = args[0]
 			opts.Context = cmd.Context()

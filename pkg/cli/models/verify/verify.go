@@ -37,12 +37,7 @@ Every cached revision of the repository is checked unless NAME carries
 @revision or --revision is given. Exits with status 4 if any file is
 missing or differs, naming it.`,
 		Example: `  clip models verify clip-vit-base-patch32`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.UsageErrorf("clip models verify takes exactly one NAME, got %d", len(args))
-			}
-			return nil
-		},
+		Args:    cmdutil.ExactlyOne("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Ref = args[0]
 			opts.Context = cmd.Context()

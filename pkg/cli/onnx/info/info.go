@@ -162,10 +162,10 @@ func Summarize(m *onnx.Model) *Summary {
 		if inits[vi.Name] {
 			continue // an initializer's optional override, not a model input
 		}
-		s.Inputs = append(s.Inputs, value(vi))
+		s.Inputs = append(s.Inputs, ValueOf(vi))
 	}
 	for _, vi := range g.Outputs {
-		s.Outputs = append(s.Outputs, value(vi))
+		s.Outputs = append(s.Outputs, ValueOf(vi))
 	}
 	countGraph(s, g)
 	return s
@@ -200,7 +200,9 @@ func countGraph(s *Summary, g *onnx.Graph) {
 	}
 }
 
-func value(vi *onnx.ValueInfo) Value {
+// ValueOf describes a graph input or output: dtype, and shape with
+// symbolic dimensions by name and unknown ones as null.
+func ValueOf(vi *onnx.ValueInfo) Value {
 	v := Value{Name: vi.Name, DType: vi.ElemType.String()}
 	if vi.Kind != "" && vi.Kind != "tensor" {
 		v.DType = vi.Kind
@@ -221,7 +223,8 @@ func value(vi *onnx.ValueInfo) Value {
 	return v
 }
 
-func shapeString(shape []any) string {
+// ShapeString renders a Value's shape for tables: [batch, 3, 224, 224].
+func ShapeString(shape []any) string {
 	if shape == nil {
 		return "unknown"
 	}
@@ -282,14 +285,14 @@ func writeTable(out io.Writer, s *Summary) error {
 		if i == 0 {
 			label = "Inputs"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", label, v.Name, v.DType, shapeString(v.Shape))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", label, v.Name, v.DType, ShapeString(v.Shape))
 	}
 	for i, v := range s.Outputs {
 		label := ""
 		if i == 0 {
 			label = "Outputs"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", label, v.Name, v.DType, shapeString(v.Shape))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", label, v.Name, v.DType, ShapeString(v.Shape))
 	}
 	var by []string
 	for dt, n := range s.ParametersBy {
