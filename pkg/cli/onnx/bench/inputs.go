@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	onnxrun "github.com/clip-go/clip/pkg/cli/onnx/run"
 	"github.com/clip-go/clip/pkg/engine"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/npy"
@@ -270,32 +271,7 @@ func saveInputs(dir string, feeds map[string]*engine.Tensor) error {
 	for name, t := range feeds {
 		file := fmt.Sprintf("input_%d.npy", i)
 		i++
-		shape := make([]int64, len(t.Shape))
-		for j, d := range t.Shape {
-			shape[j] = int64(d)
-		}
-		var data any
-		switch t.DType {
-		case onnx.Float:
-			data = t.Float32
-		case onnx.Float16:
-			h := make([]uint16, len(t.Float32))
-			for j, f := range t.Float32 {
-				h[j] = onnx.Float32ToFloat16(f)
-			}
-			data = h
-		case onnx.Double:
-			data = t.Float64
-		case onnx.Int64:
-			data = t.Int64
-		case onnx.Int32:
-			data = t.Int32
-		case onnx.Bool:
-			data = t.Bool
-		default:
-			return fmt.Errorf("--save-inputs: input %q: cannot write %s as .npy", name, graph.DTypeName(t.DType))
-		}
-		a, err := npy.New(shape, data)
+		a, err := onnxrun.ToArray(t)
 		if err != nil {
 			return fmt.Errorf("--save-inputs: input %q: %w", name, err)
 		}

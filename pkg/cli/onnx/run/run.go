@@ -134,7 +134,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	for _, o := range s.Outputs() {
 		t := out[o.Name]
 		path := filepath.Join(opts.OutputDir, safeName(o.Name)+".npy")
-		a, err := toArray(t)
+		a, err := ToArray(t)
 		if err != nil {
 			return cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("output %q: %w", o.Name, err))
 		}
@@ -271,7 +271,9 @@ func randomInput(in *onnx.ValueInfo, dims map[string]int, rng *rand.Rand) (*engi
 	return t, nil
 }
 
-func toArray(t *engine.Tensor) (*npy.Array, error) {
+// ToArray converts an engine tensor to a .npy array with the same element
+// type (float16 values, held widened, are narrowed back to half bits).
+func ToArray(t *engine.Tensor) (*npy.Array, error) {
 	shape := make([]int64, len(t.Shape))
 	for i, d := range t.Shape {
 		shape[i] = int64(d)

@@ -37,7 +37,7 @@ func pbToNpy(t *testing.T, pb, out string) *graph.Tensor {
 		t.Fatal(err)
 	}
 	if out != "" {
-		a, err := toArray(gt)
+		a, err := ToArray(gt)
 		if err != nil {
 			t.Fatal(err)
 		}
