@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
@@ -75,7 +76,42 @@ type stepOp struct {
 	views []*graph.Tensor // per input position, re-pointed at every run
 	outs  []*graph.Tensor
 	dense []*tensor.Dense
-	ptrs  []any // data each dense was built over
+	ptrs  []dataRef // data each dense was built over
+
+	// inRefs remembers, per present input, the Gorgonia data each view was
+	// last pointed at: Dense.Data boxes a new slice header on every call,
+	// and across runs the planned buffers never move, so Do only rebuilds a
+	// view when its input's backing array changed.
+	inRefs []dataRef
+}
+
+// dataRef identifies a backing array by its first element and length,
+// comparable without boxing the slice into an interface.
+type dataRef struct {
+	ptr uintptr
+	n   int
+}
+
+// tensorRef returns the dataRef of t's typed slice.
+func tensorRef(t *graph.Tensor) dataRef {
+	var p unsafe.Pointer
+	switch t.DType {
+	case onnx.Float, onnx.Float16, onnx.BFloat16:
+		p = unsafe.Pointer(unsafe.SliceData(t.Float32))
+	case onnx.Double:
+		p = unsafe.Pointer(unsafe.SliceData(t.Float64))
+	case onnx.Int64:
+		p = unsafe.Pointer(unsafe.SliceData(t.Int64))
+	case onnx.Int32:
+		p = unsafe.Pointer(unsafe.SliceData(t.Int32))
+	case onnx.Bool:
+		p = unsafe.Pointer(unsafe.SliceData(t.Bool))
+	case onnx.Uint8:
+		p = unsafe.Pointer(unsafe.SliceData(t.Uint8))
+	case onnx.Int8:
+		p = unsafe.Pointer(unsafe.SliceData(t.Int8))
+	}
+	return dataRef{ptr: uintptr(p), n: t.Len()}
 }
 
 func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan) (*stepOp, error) {
@@ -102,7 +138,8 @@ func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan) (*stepOp, 
 		op.outs = append(op.outs, t)
 	}
 	op.dense = make([]*tensor.Dense, len(op.outs))
-	op.ptrs = make([]any, len(op.outs))
+	op.ptrs = make([]dataRef, len(op.outs))
+	op.inRefs = make([]dataRef, len(op.present))
 	t, err := gtype(s.Out[0])
 	if err != nil {
 		return nil, fmt.Errorf("output %q: %w", s.Out[0].Name, err)
@@ -142,9 +179,15 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		view := op.views[op.present[j]]
 		if t.DataSize() == 0 || view.Len() == 0 && graph.NumElements(view.Shape) == 0 {
 			*view = *graph.NewTensor(view.DType, view.Shape)
+			op.inRefs[j] = dataRef{}
 			continue
 		}
+		ref := dataRef{ptr: t.Uintptr(), n: t.DataSize()}
+		if ref.ptr != 0 && ref == op.inRefs[j] {
+			continue // same backing array as the last run: view still points at it
+		}
 		setData(view, t.Data())
+		op.inRefs[j] = ref
 	}
 	if err := op.env.Eval(op.step, op.views, op.outs); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.step.Node, err)
@@ -156,10 +199,10 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 // wrapper only when the buffer changed (aliasing ops).
 func (op *stepOp) output(i int) *tensor.Dense {
 	t := op.outs[i]
-	d := t.Data()
-	if op.dense[i] == nil || !sameData(op.ptrs[i], d) {
+	ref := tensorRef(t)
+	if op.dense[i] == nil || ref != op.ptrs[i] {
 		op.dense[i] = dense(t)
-		op.ptrs[i] = d
+		op.ptrs[i] = ref
 	}
 	return op.dense[i]
 }
@@ -203,33 +246,6 @@ func (op *outputOp) Hashcode() uint32 {
 	return h.Sum32()
 }
 func (op *outputOp) String() string { return fmt.Sprintf("%s output %d", op.parent.step.Node, op.i) }
-
-func sameData(a, b any) bool {
-	switch x := a.(type) {
-	case []float32:
-		y, ok := b.([]float32)
-		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
-	case []float64:
-		y, ok := b.([]float64)
-		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
-	case []int64:
-		y, ok := b.([]int64)
-		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
-	case []int32:
-		y, ok := b.([]int32)
-		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
-	case []bool:
-		y, ok := b.([]bool)
-		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
-	case []uint8:
-		y, ok := b.([]uint8)
-		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
-	case []int8:
-		y, ok := b.([]int8)
-		return ok && len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
-	}
-	return false
-}
 
 // setData points t at data (a typed slice from a Gorgonia tensor).
 func setData(t *graph.Tensor, data any) {
