@@ -67,7 +67,7 @@ type stepOp struct {
 	id      int
 	step    *graph.Step
 	env     *ops.Env
-	present []int // positions of the non-omitted inputs in step.In
+	present []int // positions in step.In of the inputs that are Gorgonia children (not omitted, not bound constants)
 	inTypes []hm.Type
 	outType hm.Type
 
@@ -116,8 +116,24 @@ func tensorRef(t *graph.Tensor) dataRef {
 
 func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan) (*stepOp, error) {
 	op := &stepOp{id: id, step: s, env: env, views: make([]*graph.Tensor, len(s.In))}
+	// Constant inputs (weights) are bound to the op once instead of being
+	// Gorgonia leaves: the TapeMachine would load every leaf into its
+	// registers on every run (an allocation per leaf per run) only to hand
+	// back the same tensor. A step whose inputs are all constant keeps them
+	// as leaves, so every op has at least one child.
+	bindConsts := false
+	for _, v := range s.In {
+		if v != nil && v.Const == nil {
+			bindConsts = true
+			break
+		}
+	}
 	for i, v := range s.In {
 		if v == nil {
+			continue
+		}
+		if bindConsts && v.Const != nil {
+			op.views[i] = v.Const
 			continue
 		}
 		op.present = append(op.present, i)
