@@ -102,14 +102,20 @@ type gemmQRun struct {
 func gemmU8Quad(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	n, k := pb.n, pb.k
 	nPad := len(pb.dc)
-	g := &gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc}
 	threads := 1
 	if 2*m*n*k >= gemmParallelFlops {
 		threads = p.acquire()
 	}
+	// The parallel call's descriptor lives in the Pool (guarded by its
+	// reservation) so that handing it to the workers allocates nothing.
+	var local gemmQRun
+	g := &local
 	if threads > 1 {
 		defer p.release()
+		g = &p.gemmQ
+		defer func() { *g = gemmQRun{} }()
 	}
+	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc}
 	g.threads = threads
 	g.bar.n = int32(threads)
 	sc := gemmQScratch.Get().(*gemmQBuffers)
@@ -146,10 +152,13 @@ func gemmU8Quad(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c
 	if threads == 1 {
 		g.work(0)
 	} else {
-		p.run(threads, g.work)
+		p.run(threads, p.gemmQTask)
 	}
 	return nil
 }
+
+// gemmQShare runs thread t's share of the Pool's current gemmU8Quad call.
+func (p *Pool) gemmQShare(t int) { p.gemmQ.work(t) }
 
 // work is thread t's share, the scheme of gemm8Run.work: pack a share of
 // A (and its row sums) per K block into alternating shared buffers, meet,

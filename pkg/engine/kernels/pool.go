@@ -30,6 +30,25 @@ type Pool struct {
 	// scratch[t] holds thread t's packing buffers, reused across calls;
 	// guarded by busy.
 	scratch []gemmScratch
+
+	// The state of the call holding busy, kept here rather than in
+	// per-call closures and descriptors so that a parallel kernel call
+	// allocates nothing: job is what the workers run (they are handed
+	// &job); parallelTask and gemmTask are method values bound once by
+	// NewPool over the par, gemm and gemmQ descriptors.
+	job          func(thread int)
+	par          parallelCall
+	parallelTask func(thread int)
+	gemm         gemmRun
+	gemmTask     func(thread int)
+	gemmQ        gemmQRun
+	gemmQTask    func(thread int)
+}
+
+// parallelCall is one Parallel call's split of [0, n) over threads.
+type parallelCall struct {
+	n, threads int
+	fn         func(lo, hi int)
 }
 
 // NewPool starts a Pool of the given number of threads (including the
@@ -39,6 +58,9 @@ func NewPool(threads int) *Pool {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	p := &Pool{threads: threads, scratch: make([]gemmScratch, threads)}
+	p.parallelTask = p.parallelShare
+	p.gemmTask = p.gemmShare
+	p.gemmQTask = p.gemmQShare
 	for t := 1; t < threads; t++ {
 		w := &poolWorker{wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)
@@ -163,9 +185,10 @@ func (p *Pool) run(threads int, fn func(thread int)) {
 		fn(0)
 		return
 	}
+	p.job = fn
 	p.pending.Store(int32(threads - 1))
 	for t := 1; t < threads; t++ {
-		p.workers[t-1].give(&fn)
+		p.workers[t-1].give(&p.job)
 	}
 	fn(0)
 	// The workers' shares are as long as ours: wait for them by polling,
@@ -175,6 +198,7 @@ func (p *Pool) run(threads int, fn func(thread int)) {
 			runtime.Gosched()
 		}
 	}
+	p.job = nil
 }
 
 // Parallel splits the range [0, n) into at most p.Threads() contiguous
@@ -201,12 +225,18 @@ func (p *Pool) Parallel(n, minChunk int, fn func(lo, hi int)) {
 	if want < threads {
 		threads = want
 	}
-	p.run(threads, func(t int) {
-		lo, hi := n*t/threads, n*(t+1)/threads
-		if lo < hi {
-			fn(lo, hi)
-		}
-	})
+	p.par = parallelCall{n: n, threads: threads, fn: fn}
+	p.run(threads, p.parallelTask)
+	p.par = parallelCall{}
+}
+
+// parallelShare runs thread t's chunk of the current Parallel call.
+func (p *Pool) parallelShare(t int) {
+	c := &p.par
+	lo, hi := c.n*t/c.threads, c.n*(t+1)/c.threads
+	if lo < hi {
+		c.fn(lo, hi)
+	}
 }
 
 // barrier is a reusable spinning barrier for a fixed number of goroutines.

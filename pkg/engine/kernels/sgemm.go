@@ -178,8 +178,7 @@ func sgemm(p *Pool, kern gemmKernels, op gemmOperands) {
 		threads = p.acquire()
 	}
 	if threads == 1 {
-		// A distinct value from the parallel path's, so that it stays on
-		// the stack (the closure below makes that one escape).
+		// On the stack: the parallel path's descriptor lives in the Pool.
 		g := gemmRun{op: op, kern: kern, threads: 1}
 		s := serialScratch.Get().(*gemmScratch)
 		g.work(0, s)
@@ -187,9 +186,13 @@ func sgemm(p *Pool, kern gemmKernels, op gemmOperands) {
 		return
 	}
 	defer p.release()
-	g := &gemmRun{op: op, kern: kern, threads: threads}
-	p.run(threads, func(t int) { g.work(t, &p.scratch[t]) })
+	p.gemm = gemmRun{op: op, kern: kern, threads: threads}
+	p.run(threads, p.gemmTask)
+	p.gemm = gemmRun{}
 }
+
+// gemmShare runs thread t's share of the Pool's current sgemm call.
+func (p *Pool) gemmShare(t int) { p.gemm.work(t, &p.scratch[t]) }
 
 type gemmRun struct {
 	op      gemmOperands
