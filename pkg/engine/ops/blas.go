@@ -25,14 +25,16 @@ type Env struct {
 
 // packedB8 returns the constant k×n integer matrix b packed for GemmU8
 // (packing outside the lock, like packedB).
-func (e *Env) packedB8(b []byte, k, n int, signed bool, zero []int32) (*kernels.PackedB8, error) {
+// The zero points are read from s (see constB8) only when packing, so a
+// run that finds b packed allocates nothing.
+func (e *Env) packedB8(b []byte, k, n int, signed bool, s *graph.Step) (*kernels.PackedB8, error) {
 	e.mu.Lock()
 	pb, ok := e.packed8[&b[0]]
 	e.mu.Unlock()
 	if ok && pb.K() == k && pb.N() == n {
 		return pb, nil
 	}
-	pb, err := kernels.PackB8(k, n, b, n, signed, zero)
+	pb, err := kernels.PackB8(k, n, b, n, signed, zeroPoints(s))
 	if err != nil {
 		return nil, err
 	}
@@ -48,16 +50,17 @@ func (e *Env) packedB8(b []byte, k, n int, signed bool, zero []int32) (*kernels.
 	return pb, nil
 }
 
-// constB8 returns the bytes, signedness and zero points of a MatMulInteger
-// step's constant 2-D B operand, or ok false when B is not one.
-func constB8(s *graph.Step) (b []byte, signed bool, zero []int32, ok bool) {
+// constB8 returns the bytes and signedness of a MatMulInteger step's
+// constant 2-D B operand, or ok false when B is not one or its zero point
+// is not a constant scalar or per-column vector (see zeroPoints).
+func constB8(s *graph.Step) (b []byte, signed bool, ok bool) {
 	if len(s.In) < 2 || s.In[1] == nil || s.In[1].Const == nil || len(s.In[1].Shape) != 2 {
-		return nil, false, nil, false
+		return nil, false, false
 	}
 	w := s.In[1].Const
 	n := w.Shape[1]
 	if w.Len() == 0 {
-		return nil, false, nil, false
+		return nil, false, false
 	}
 	switch w.DType {
 	case onnx.Uint8:
@@ -65,20 +68,27 @@ func constB8(s *graph.Step) (b []byte, signed bool, zero []int32, ok bool) {
 	case onnx.Int8:
 		b, signed = unsafe.Slice((*byte)(unsafe.Pointer(&w.Int8[0])), len(w.Int8)), true
 	default:
-		return nil, false, nil, false
+		return nil, false, false
 	}
-	zero = []int32{0}
 	if len(s.In) > 3 && s.In[3] != nil {
-		z := s.In[3].Const
-		if z == nil || (z.Len() != 1 && z.Len() != n) {
-			return nil, false, nil, false
-		}
-		zero = make([]int32, z.Len())
-		for i := range zero {
-			zero[i] = int32(z.Float64At(i))
+		if z := s.In[3].Const; z == nil || (z.Len() != 1 && z.Len() != n) {
+			return nil, false, false
 		}
 	}
-	return b, signed, zero, true
+	return b, signed, true
+}
+
+// zeroPoints returns the zero points of B of a step accepted by constB8.
+func zeroPoints(s *graph.Step) []int32 {
+	if len(s.In) <= 3 || s.In[3] == nil {
+		return []int32{0}
+	}
+	z := s.In[3].Const
+	zero := make([]int32, z.Len())
+	for i := range zero {
+		zero[i] = int32(z.Float64At(i))
+	}
+	return zero
 }
 
 // packedB returns the k×n constant w packed once for kernels.Linear.
@@ -124,13 +134,13 @@ func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
 				return unsafe.Slice((*byte)(unsafe.Pointer(&w.Float32[0])), 4*len(w.Float32))
 			})
 		case s.Node.Op == "MatMulInteger" || s.Node.Op == graph.OpQLinear:
-			b, signed, zero, ok := constB8(s)
+			b, signed, ok := constB8(s)
 			if !ok {
 				continue
 			}
 			k, n := s.In[1].Shape[0], s.In[1].Shape[1]
 			jobs = append(jobs, func() []byte {
-				if _, err := e.packedB8(b, k, n, signed, zero); err != nil {
+				if _, err := e.packedB8(b, k, n, signed, s); err != nil {
 					return nil
 				}
 				return b
@@ -234,11 +244,11 @@ func (e *Env) matmulIntegerPacked(s *graph.Step, in []*graph.Tensor, o *graph.Te
 		}
 		aZero = in[2].Uint8[0]
 	}
-	bytes, signed, zero, ok := constB8(s)
+	bytes, signed, ok := constB8(s)
 	if !ok {
 		return false, nil
 	}
-	pb, err := e.packedB8(bytes, k, n, signed, zero)
+	pb, err := e.packedB8(bytes, k, n, signed, s)
 	if err != nil {
 		return false, nil // e.g. K too large for exact int32 sums
 	}
@@ -280,6 +290,9 @@ func (e *Env) packedConvB8(w *graph.Tensor, kk, m int, zero []int32) (*kernels.P
 // int32Scratch recycles the int32 products of qlinear between runs.
 var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
 
+// float32Scratch recycles qlinear's per-column scales between runs.
+var float32Scratch = sync.Pool{New: func() any { return new([]float32) }}
+
 // qlinear runs a fused graph.OpQLinear step: the int8 GEMM, then per
 // element float(c)·(xScale·wScale[j]) + bias[j], the activation and the
 // residual, in the float32 order of the unfused graph.
@@ -291,14 +304,14 @@ func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error 
 	if in[2] != nil {
 		aZero = in[2].Uint8[0]
 	}
-	bytes, signed, zero, ok := constB8(s)
+	bytes, signed, ok := constB8(s)
 	if !ok {
 		return fmt.Errorf("QLinear weights are not a constant int8 matrix")
 	}
 	if e == nil {
 		e = &Env{}
 	}
-	pb, err := e.packedB8(bytes, k, n, signed, zero)
+	pb, err := e.packedB8(bytes, k, n, signed, s)
 	if err != nil {
 		return err
 	}
@@ -312,7 +325,12 @@ func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error 
 		return err
 	}
 	xs := in[4].Float32[0]
-	scales := make([]float32, n)
+	sbuf := float32Scratch.Get().(*[]float32)
+	defer float32Scratch.Put(sbuf)
+	if cap(*sbuf) < n {
+		*sbuf = make([]float32, n)
+	}
+	scales := (*sbuf)[:n]
 	for j := range scales {
 		ws := in[5].Float32[0]
 		if len(in[5].Float32) == n {

@@ -203,7 +203,13 @@ func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 // rangeOf returns min(0, xs...) and max(0, xs...), the range
 // DynamicQuantizeLinear maps to [0, 255], over the pool's threads.
 func rangeOf(p *kernels.Pool, xs []float32) (lo, hi float32) {
-	var mu sync.Mutex
+	// One shared record rather than three captured variables: the closure
+	// escapes into the Pool, and each captured variable would be its own
+	// heap allocation.
+	var r struct {
+		mu     sync.Mutex
+		lo, hi float32
+	}
 	p.Parallel(len(xs), 16384, func(a, b int) {
 		var l, h float32
 		if b > a {
@@ -221,11 +227,11 @@ func rangeOf(p *kernels.Pool, xs []float32) (lo, hi float32) {
 				}
 			}
 		}
-		mu.Lock()
-		lo, hi = min(lo, l), max(hi, h)
-		mu.Unlock()
+		r.mu.Lock()
+		r.lo, r.hi = min(r.lo, l), max(r.hi, h)
+		r.mu.Unlock()
 	})
-	return lo, hi
+	return r.lo, r.hi
 }
 
 // perAxis returns, for element i of a tensor of shape sh, the index into
