@@ -62,7 +62,8 @@ func dense(t *graph.Tensor) *tensor.Dense {
 // stepOp is a Gorgonia Op computing one graph.Step with ops.Eval. It owns
 // its output buffers, allocated once per compiled graph and reused by
 // every run. A step with several outputs is one stepOp (producing output
-// 0) followed by one outputOp per further output.
+// 0) followed by one outputOp per further output that some step needs as
+// a Gorgonia child.
 type stepOp struct {
 	id      int
 	step    *graph.Step
@@ -114,7 +115,9 @@ func tensorRef(t *graph.Tensor) dataRef {
 	return dataRef{ptr: uintptr(p), n: t.Len()}
 }
 
-func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan) (*stepOp, error) {
+// bound, when not nil, returns the tensor to hold for an input that is
+// not to be a Gorgonia child (see lower), or nil.
+func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan, bound func(v *graph.Value) *graph.Tensor) (*stepOp, error) {
 	op := &stepOp{id: id, step: s, env: env, views: make([]*graph.Tensor, len(s.In))}
 	// Constant inputs (weights) are bound to the op once instead of being
 	// Gorgonia leaves: the TapeMachine would load every leaf into its
@@ -135,6 +138,12 @@ func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan) (*stepOp, 
 		if bindConsts && v.Const != nil {
 			op.views[i] = v.Const
 			continue
+		}
+		if bound != nil {
+			if t := bound(v); t != nil {
+				op.views[i] = t
+				continue
+			}
 		}
 		op.present = append(op.present, i)
 		t, err := gtype(v)
@@ -318,6 +327,21 @@ func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 		if n, ok := nodes[v]; ok {
 			return n, nil
 		}
+		if pr, ok := producer[v]; ok {
+			// Output k ≥ 1 of a multi-output step, first needed as a
+			// child: expose it through an outputOp.
+			t, err := gtype(v)
+			if err != nil {
+				return nil, err
+			}
+			oo := &outputOp{parent: pr.op, i: pr.i, inType: pr.op.outType, typ: t}
+			on, err := gorgonia.ApplyOp(oo, nodes[pr.op.step.Out[0]])
+			if err != nil {
+				return nil, fmt.Errorf("output %d: %w", pr.i, err)
+			}
+			nodes[v] = on
+			return on, nil
+		}
 		dt, err := gdtype(v.DType)
 		if err != nil {
 			return nil, fmt.Errorf("value %q: %w", v.Name, err)
@@ -334,8 +358,27 @@ func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 		return n, nil
 	}
 	bufs := newBufferPlan(p)
+	// A step reading output k ≥ 1 of a multi-output step (the scale and
+	// zero point of DynamicQuantizeLinear) together with that step's
+	// output 0 holds the former directly: the output 0 edge already orders
+	// the two, and an outputOp would cost a TapeMachine instruction and
+	// its allocations per run.
+	var cur *graph.Step
+	bound := func(v *graph.Value) *graph.Tensor {
+		pr, ok := producer[v]
+		if !ok || pr.i == 0 {
+			return nil
+		}
+		for _, u := range cur.In {
+			if u == pr.op.step.Out[0] {
+				return pr.op.outs[pr.i]
+			}
+		}
+		return nil
+	}
 	for i, s := range p.Steps {
-		op, err := newStepOp(i, s, env, bufs)
+		cur = s
+		op, err := newStepOp(i, s, env, bufs, bound)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Node, err)
 		}
@@ -359,16 +402,10 @@ func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 			i  int
 		}{op, 0}
 		for k := 1; k < len(s.Out); k++ {
-			t, err := gtype(s.Out[k])
-			if err != nil {
+			if _, err := gtype(s.Out[k]); err != nil {
 				return nil, fmt.Errorf("%s: %w", s.Node, err)
 			}
-			oo := &outputOp{parent: op, i: k, inType: op.outType, typ: t}
-			on, err := gorgonia.ApplyOp(oo, n)
-			if err != nil {
-				return nil, fmt.Errorf("%s: output %d: %w", s.Node, k, err)
-			}
-			nodes[s.Out[k]] = on
+			// Its outputOp is made by leaf when a step needs it as a child.
 			producer[s.Out[k]] = struct {
 				op *stepOp
 				i  int
