@@ -332,7 +332,13 @@ func (m *machine) run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 	if m.vm != nil {
 		defer m.vm.Reset()
 		for name, n := range m.inputs {
-			if err := gorgonia.Let(n, dense(inputs[name])); err != nil {
+			in := inputs[name]
+			b, ok := m.inDense[name]
+			if ref := tensorRef(in); !ok || ref != b.ref || ref.n == 0 {
+				b = boundInput{d: dense(in), ref: ref}
+				m.inDense[name] = b
+			}
+			if err := gorgonia.Let(n, b.d); err != nil {
 				return nil, fmt.Errorf("input %q: %w", name, err)
 			}
 		}
