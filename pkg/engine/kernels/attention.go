@@ -51,26 +51,50 @@ func Attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask
 	default:
 		return fmt.Errorf("kernels: Attention: mask has %d values, want %d or %d", len(mask), ss, s.Batch*ss)
 	}
-	p.Parallel(s.Batch*s.Heads, 1, func(lo, hi int) {
-		buf := attnScratch.Get().(*[]float32)
-		if cap(*buf) < ss {
-			*buf = make([]float32, ss)
-		}
-		scores := (*buf)[:ss]
-		for u := lo; u < hi; u++ {
-			b, h := u/s.Heads, u%s.Heads
-			var m []float32
-			if mask != nil {
-				m = mask
-				if maskPerBatch {
-					m = mask[b*ss : (b+1)*ss]
-				}
-			}
-			attentionHead(s, b, h, q, k, v, scale, m, causal, scores, out)
-		}
-		attnScratch.Put(buf)
-	})
+	c := attentionCall{s: s, q: q, k: k, v: v, out: out, mask: mask, scale: scale, causal: causal, maskPerBatch: maskPerBatch}
+	n := s.Batch * s.Heads
+	threads := p.beginSplit(n, 1)
+	if threads <= 1 {
+		c.heads(0, n)
+		return nil
+	}
+	defer p.release()
+	p.attn = c
+	p.split(threads, n, p.attnFn)
+	p.attn = attentionCall{}
 	return nil
+}
+
+// attentionCall holds one Attention call's arguments; a parallel call's
+// lives in the Pool so that splitting it allocates nothing.
+type attentionCall struct {
+	s                    AttentionShape
+	q, k, v, out, mask   []float32
+	scale                float32
+	causal, maskPerBatch bool
+}
+
+// heads computes heads [lo, hi) of the batch×heads of the call.
+func (c *attentionCall) heads(lo, hi int) {
+	s := c.s
+	ss := s.Seq * s.Seq
+	buf := attnScratch.Get().(*[]float32)
+	if cap(*buf) < ss {
+		*buf = make([]float32, ss)
+	}
+	scores := (*buf)[:ss]
+	for u := lo; u < hi; u++ {
+		b, h := u/s.Heads, u%s.Heads
+		var m []float32
+		if c.mask != nil {
+			m = c.mask
+			if c.maskPerBatch {
+				m = c.mask[b*ss : (b+1)*ss]
+			}
+		}
+		attentionHead(s, b, h, c.q, c.k, c.v, c.scale, m, c.causal, scores, c.out)
+	}
+	attnScratch.Put(buf)
 }
 
 // attnScratch recycles the Seq×Seq score matrices of Attention.

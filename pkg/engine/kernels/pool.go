@@ -43,6 +43,10 @@ type Pool struct {
 	gemmTask     func(thread int)
 	gemmQ        gemmQRun
 	gemmQTask    func(thread int)
+	layerNorm    layerNormCall
+	layerNormFn  func(lo, hi int)
+	attn         attentionCall
+	attnFn       func(lo, hi int)
 }
 
 // parallelCall is one Parallel call's split of [0, n) over threads.
@@ -61,6 +65,8 @@ func NewPool(threads int) *Pool {
 	p.parallelTask = p.parallelShare
 	p.gemmTask = p.gemmShare
 	p.gemmQTask = p.gemmQShare
+	p.layerNormFn = p.layerNorm.rows
+	p.attnFn = p.attn.heads
 	for t := 1; t < threads; t++ {
 		w := &poolWorker{wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)
@@ -205,26 +211,44 @@ func (p *Pool) run(threads int, fn func(thread int)) {
 // chunks of at least minChunk items and runs fn on each, in parallel when
 // the pool is free. It returns when every chunk is done.
 func (p *Pool) Parallel(n, minChunk int, fn func(lo, hi int)) {
-	if n <= 0 {
+	threads := p.beginSplit(n, minChunk)
+	if threads <= 1 {
+		if n > 0 {
+			fn(0, n)
+		}
 		return
+	}
+	defer p.release()
+	p.split(threads, n, fn)
+}
+
+// beginSplit is the first half of Parallel for kernels that keep their
+// arguments in the Pool instead of a closure: it returns how many threads
+// to split [0, n) over in chunks of at least minChunk, having reserved the
+// Pool (to be released by the caller) when that is more than 1. A kernel
+// may write its Pool-held arguments only after a reservation.
+func (p *Pool) beginSplit(n, minChunk int) int {
+	if n <= 0 {
+		return 0
 	}
 	if minChunk < 1 {
 		minChunk = 1
 	}
 	want := n / minChunk
 	if want <= 1 {
-		fn(0, n)
-		return
+		return 1
 	}
 	threads := p.acquire()
 	if threads == 1 {
-		fn(0, n)
-		return
+		return 1
 	}
-	defer p.release()
-	if want < threads {
-		threads = want
-	}
+	return min(threads, want)
+}
+
+// split runs fn over [0, n) in threads contiguous chunks on the reserved
+// Pool. fn should be a value that outlives the call (a method value bound
+// once), or it is allocated like any escaping closure.
+func (p *Pool) split(threads, n int, fn func(lo, hi int)) {
 	p.par = parallelCall{n: n, threads: threads, fn: fn}
 	p.run(threads, p.parallelTask)
 	p.par = parallelCall{}

@@ -142,12 +142,32 @@ func LayerNorm(p *Pool, dst, src []float32, rows, cols int, gamma, beta []float3
 	if len(gamma) != cols || (beta != nil && len(beta) != cols) {
 		return fmt.Errorf("kernels: LayerNorm: gamma/beta have %d/%d values, want %d", len(gamma), len(beta), cols)
 	}
-	p.Parallel(rows, rowsPerChunk(cols), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			layerNormRow(dst[r*cols:(r+1)*cols], src[r*cols:(r+1)*cols], gamma, beta, eps)
-		}
-	})
+	c := layerNormCall{dst: dst, src: src, gamma: gamma, beta: beta, cols: cols, eps: eps}
+	threads := p.beginSplit(rows, rowsPerChunk(cols))
+	if threads <= 1 {
+		c.rows(0, rows)
+		return nil
+	}
+	defer p.release()
+	p.layerNorm = c
+	p.split(threads, rows, p.layerNormFn)
+	p.layerNorm = layerNormCall{}
 	return nil
+}
+
+// layerNormCall holds one LayerNorm call's arguments; a parallel call's
+// lives in the Pool so that splitting it allocates nothing.
+type layerNormCall struct {
+	dst, src, gamma, beta []float32
+	cols                  int
+	eps                   float32
+}
+
+func (c *layerNormCall) rows(lo, hi int) {
+	cols := c.cols
+	for r := lo; r < hi; r++ {
+		layerNormRow(c.dst[r*cols:(r+1)*cols], c.src[r*cols:(r+1)*cols], c.gamma, c.beta, c.eps)
+	}
 }
 
 func layerNormRow(dst, src, gamma, beta []float32, eps float32) {
