@@ -47,6 +47,12 @@ type Pool struct {
 	layerNormFn  func(lo, hi int)
 	attn         attentionCall
 	attnFn       func(lo, hi int)
+	quantize     quantizeCall
+	quantizeFn   func(lo, hi int)
+	rangeOf      rangeCall
+	rangeFn      func(lo, hi int)
+	dequant      dequantCall
+	dequantFn    func(lo, hi int)
 }
 
 // parallelCall is one Parallel call's split of [0, n) over threads.
@@ -67,6 +73,9 @@ func NewPool(threads int) *Pool {
 	p.gemmQTask = p.gemmQShare
 	p.layerNormFn = p.layerNorm.rows
 	p.attnFn = p.attn.heads
+	p.quantizeFn = p.quantize.blocks
+	p.rangeFn = p.rangeOf.chunk
+	p.dequantFn = p.dequant.rows
 	for t := 1; t < threads; t++ {
 		w := &poolWorker{wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // MinMax returns the smallest and largest values of x (NaNs are skipped
@@ -32,13 +33,121 @@ func QuantizeU8(p *Pool, dst []uint8, src []float32, scale float32, zero uint8) 
 	if !(scale > 0) || math.IsInf(float64(scale), 0) {
 		return fmt.Errorf("kernels: QuantizeU8: scale %g is not a positive finite number", scale)
 	}
-	n := len(src)
-	blocks := ceilDiv(n, 32)
-	p.Parallel(blocks, elementwiseChunk/32, func(lo, hi int) {
-		a, b := lo*32, min(hi*32, n)
-		quantizeU8(dst[a:b], src[a:b], scale, float32(zero))
-	})
+	c := quantizeCall{dst: dst, src: src, scale: scale, zero: float32(zero)}
+	blocks := ceilDiv(len(src), 32)
+	threads := p.beginSplit(blocks, elementwiseChunk/32)
+	if threads <= 1 {
+		c.blocks(0, blocks)
+		return nil
+	}
+	defer p.release()
+	p.quantize = c
+	p.split(threads, blocks, p.quantizeFn)
+	p.quantize = quantizeCall{}
 	return nil
+}
+
+// quantizeCall holds one QuantizeU8 call's arguments (in the Pool for a
+// parallel call, so that splitting it allocates nothing).
+type quantizeCall struct {
+	dst         []uint8
+	src         []float32
+	scale, zero float32
+}
+
+// blocks quantizes the 32-value blocks [lo, hi).
+func (c *quantizeCall) blocks(lo, hi int) {
+	a, b := lo*32, min(hi*32, len(c.src))
+	quantizeU8(c.dst[a:b], c.src[a:b], c.scale, c.zero)
+}
+
+// RangeWithZero returns min(0, x...) and max(0, x...) skipping NaNs (the
+// range DynamicQuantizeLinear maps to [0, 255]), in parallel chunks on p.
+func RangeWithZero(p *Pool, x []float32) (lo, hi float32) {
+	threads := p.beginSplit(len(x), 16384)
+	if threads <= 1 {
+		c := rangeCall{x: x}
+		c.chunk(0, len(x))
+		return c.lo, c.hi
+	}
+	defer p.release()
+	c := &p.rangeOf
+	c.x, c.lo, c.hi = x, 0, 0
+	p.split(threads, len(x), p.rangeFn)
+	lo, hi = c.lo, c.hi
+	c.x = nil
+	return lo, hi
+}
+
+// rangeCall is one RangeWithZero call: its input and the range so far.
+type rangeCall struct {
+	x      []float32
+	mu     sync.Mutex
+	lo, hi float32
+}
+
+func (c *rangeCall) chunk(a, b int) {
+	var l, h float32
+	if b > a {
+		l, h = MinMax(c.x[a:b])
+		l, h = min(l, 0), max(h, 0)
+	}
+	if l != l || h != h { // a NaN reached the scalar tail: skip NaNs
+		l, h = 0, 0
+		for _, v := range c.x[a:b] {
+			if v < l {
+				l = v
+			}
+			if v > h {
+				h = v
+			}
+		}
+	}
+	c.mu.Lock()
+	c.lo, c.hi = min(c.lo, l), max(c.hi, h)
+	c.mu.Unlock()
+}
+
+// DequantizeRows is the epilogue of an int8 Linear over the rows×cols
+// int32 product c: y = float(c)·colScale[j] + bias[j] per row (see
+// DequantizeRow), then QuickGELU when quickGELU, then + res (rows×cols,
+// may be nil), in parallel chunks of rows on p.
+func DequantizeRows(p *Pool, y []float32, c []int32, rows, cols int, colScale, bias []float32, quickGELU bool, res []float32) {
+	d := dequantCall{y: y, c: c, cols: cols, colScale: colScale, bias: bias, quickGELU: quickGELU, res: res}
+	threads := p.beginSplit(rows, max(1, 16384/max(cols, 1)))
+	if threads <= 1 {
+		if rows > 0 {
+			d.rows(0, rows)
+		}
+		return
+	}
+	defer p.release()
+	p.dequant = d
+	p.split(threads, rows, p.dequantFn)
+	p.dequant = dequantCall{}
+}
+
+// dequantCall holds one DequantizeRows call's arguments.
+type dequantCall struct {
+	y                   []float32
+	c                   []int32
+	cols                int
+	colScale, bias, res []float32
+	quickGELU           bool
+}
+
+func (d *dequantCall) rows(lo, hi int) {
+	n := d.cols
+	for i := lo; i < hi; i++ {
+		row := d.y[i*n : (i+1)*n]
+		DequantizeRow(row, d.c[i*n:(i+1)*n], d.colScale, d.bias)
+		if d.quickGELU {
+			QuickGELU(row, row)
+		}
+		if d.res != nil {
+			Add(row, d.res[i*n:(i+1)*n])
+		}
+	}
 }
 
 func quantizeU8(dst []uint8, src []float32, scale, zero float32) {

@@ -345,18 +345,6 @@ func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error 
 	if in[7] != nil {
 		res = in[7].Float32
 	}
-	y := o.Float32
-	e.pool().Parallel(m, max(1, 16384/max(n, 1)), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := y[i*n : (i+1)*n]
-			kernels.DequantizeRow(row, c[i*n:(i+1)*n], scales, bias)
-			if s.P.Act == graph.ActQuickGELU {
-				kernels.QuickGELU(row, row)
-			}
-			if res != nil {
-				kernels.Add(row, res[i*n:(i+1)*n])
-			}
-		}
-	})
+	kernels.DequantizeRows(e.pool(), o.Float32, c, m, n, scales, bias, s.P.Act == graph.ActQuickGELU, res)
 	return nil
 }

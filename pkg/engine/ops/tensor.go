@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/clip-go/clip/pkg/engine/kernels"
 
@@ -203,35 +202,7 @@ func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 // rangeOf returns min(0, xs...) and max(0, xs...), the range
 // DynamicQuantizeLinear maps to [0, 255], over the pool's threads.
 func rangeOf(p *kernels.Pool, xs []float32) (lo, hi float32) {
-	// One shared record rather than three captured variables: the closure
-	// escapes into the Pool, and each captured variable would be its own
-	// heap allocation.
-	var r struct {
-		mu     sync.Mutex
-		lo, hi float32
-	}
-	p.Parallel(len(xs), 16384, func(a, b int) {
-		var l, h float32
-		if b > a {
-			l, h = kernels.MinMax(xs[a:b])
-			l, h = min(l, 0), max(h, 0)
-		}
-		if l != l || h != h { // a NaN reached the scalar tail: skip NaNs as below
-			l, h = 0, 0
-			for _, v := range xs[a:b] {
-				if v < l {
-					l = v
-				}
-				if v > h {
-					h = v
-				}
-			}
-		}
-		r.mu.Lock()
-		r.lo, r.hi = min(r.lo, l), max(r.hi, h)
-		r.mu.Unlock()
-	})
-	return r.lo, r.hi
+	return kernels.RangeWithZero(p, xs)
 }
 
 // perAxis returns, for element i of a tensor of shape sh, the index into
