@@ -290,8 +290,12 @@ func (e *Env) packedConvB8(w *graph.Tensor, kk, m int, zero []int32) (*kernels.P
 // int32Scratch recycles the int32 products of qlinear between runs.
 var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
 
-// float32Scratch recycles qlinear's per-column scales between runs.
+// float32Scratch recycles qlinear's per-column scales and Conv's im2col
+// matrix between runs.
 var float32Scratch = sync.Pool{New: func() any { return new([]float32) }}
+
+// uint8Scratch recycles ConvInteger's im2col rows between runs.
+var uint8Scratch = sync.Pool{New: func() any { return new([]uint8) }}
 
 // qlinear runs a fused graph.OpQLinear step: the int8 GEMM, then per
 // element float(c)·(xScale·wScale[j]) + bias[j], the activation and the

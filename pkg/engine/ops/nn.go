@@ -188,7 +188,13 @@ func conv(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 	kk := g.cg * g.kh * g.kw
 	ohw := g.oh * g.ow
 	mg := g.m / g.group
-	col := make([]float32, kk*ohw)
+	// im2col writes every element of col, so a recycled buffer serves.
+	colBuf := float32Scratch.Get().(*[]float32)
+	defer float32Scratch.Put(colBuf)
+	if cap(*colBuf) < kk*ohw {
+		*colBuf = make([]float32, kk*ohw)
+	}
+	col := (*colBuf)[:kk*ohw]
 	for b := 0; b < g.n; b++ {
 		img := x.Float32[b*g.c*g.h*g.w:]
 		for gr := 0; gr < g.group; gr++ {

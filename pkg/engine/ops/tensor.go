@@ -414,8 +414,20 @@ func (e *Env) convIntegerPacked(s *graph.Step, g *convGeom, in []*graph.Tensor, 
 	if err != nil || pb == nil {
 		return false, nil
 	}
-	rows := make([]uint8, ohw*kk)
-	c := make([]int32, ohw*g.m)
+	// Every element of rows is written below and GemmU8 overwrites c, so
+	// recycled buffers serve.
+	rowsBuf := uint8Scratch.Get().(*[]uint8)
+	defer uint8Scratch.Put(rowsBuf)
+	if cap(*rowsBuf) < ohw*kk {
+		*rowsBuf = make([]uint8, ohw*kk)
+	}
+	rows := (*rowsBuf)[:ohw*kk]
+	cBuf := int32Scratch.Get().(*[]int32)
+	defer int32Scratch.Put(cBuf)
+	if cap(*cBuf) < ohw*g.m {
+		*cBuf = make([]int32, ohw*g.m)
+	}
+	c := (*cBuf)[:ohw*g.m]
 	for b := 0; b < g.n; b++ {
 		img := x.Uint8[b*g.c*g.h*g.w:]
 		for oy := 0; oy < g.oh; oy++ {
