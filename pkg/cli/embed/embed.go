@@ -4,7 +4,6 @@
 package embed
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -202,15 +201,11 @@ func readLines(path string) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
-			out = append(out, s)
-		}
+	lines, err := inputs.ReadLines(f)
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
 	}
-	return out, sc.Err()
+	return lines, err
 }
 
 // writer streams items; with rowsOnly (--out) records carry the .npy row

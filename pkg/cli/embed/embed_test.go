@@ -163,3 +163,17 @@ func TestEmbedNpyAndErrors(t *testing.T) {
 		t.Errorf("nothing to embed: exit %d, want 2", code)
 	}
 }
+
+func TestEmbedTextsFile(t *testing.T) {
+	model := tinyModel(t)
+	p := filepath.Join(t.TempDir(), "texts.txt")
+	os.WriteFile(p, []byte("  a photo of a red circle. \r\n\n   \na photo of a blue square.\n"), 0o644)
+	code, out, errOut := run(t, "embed", "--model", model, "--offline", "-q", "--texts-file", p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	recs := decode(t, out)
+	if len(recs) != 2 || recs[0].Text != "a photo of a red circle." || recs[1].Text != "a photo of a blue square." || len(recs[0].Embedding) != 32 {
+		t.Errorf("records %+v", recs)
+	}
+}

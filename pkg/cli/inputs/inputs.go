@@ -187,6 +187,10 @@ func HasImageExtension(name string) bool {
 	return false
 }
 
+// ReadLines reads a newline-separated list, dropping a trailing "\r" and
+// skipping blank lines.
+func ReadLines(r io.Reader) ([]string, error) { return readList(r, false) }
+
 func readList(r io.Reader, nul bool) ([]string, error) {
 	if r == nil {
 		return nil, errors.New("no standard input")
