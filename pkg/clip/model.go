@@ -270,7 +270,7 @@ func (m *Model) EncodeImages(ctx context.Context, pixels []float32, n int) ([][]
 		ids := m.Tokenizer.Encode("")
 		addText(in, m.vision, [][]int{ids}, m.Tokenizer.PadID())
 	}
-	out, err := m.vision.sess.Run(ctx, in)
+	out, err := m.vision.sess.Run(ctx, in, m.vision.imageOut)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.fileOf(m.vision), err)
 	}
@@ -305,7 +305,7 @@ func (m *Model) EncodeTexts(ctx context.Context, texts []string) ([][]float32, e
 			h, w := m.InputSize()
 			in[m.text.pixels] = &engine.Tensor{DType: onnx.Float, Shape: []int{1, 3, h, w}, Float32: make([]float32, 3*h*w)}
 		}
-		res, err := m.text.sess.Run(ctx, in)
+		res, err := m.text.sess.Run(ctx, in, m.text.textOut)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.fileOf(m.text), err)
 		}

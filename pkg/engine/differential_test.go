@@ -124,6 +124,18 @@ func TestDifferentialONNXRuntime(t *testing.T) {
 							t.Errorf("case %s output %s: %v", c, o.Name, err)
 						}
 					}
+					// Asking for this output alone returns it alone, with
+					// the same values.
+					one, err := s.Run(context.Background(), feeds, o.Name)
+					if err != nil {
+						t.Fatalf("case %s, output %s alone: %v", c, o.Name, err)
+					}
+					if len(one) != 1 || one[o.Name] == nil {
+						t.Fatalf("case %s, output %s alone: got %d outputs", c, o.Name, len(one))
+					}
+					if d, err := maxAbsDiff(one[o.Name], want, norm); err != nil || d > tol {
+						t.Errorf("case %s output %s alone: max abs diff %.3g (%v), limit %g", c, o.Name, d, err, tol)
+					}
 				}
 			}
 		})

@@ -155,6 +155,10 @@ func TestBadRunInputsAreErrors(t *testing.T) {
 			t.Errorf("case %d: no error", i)
 		}
 	}
+	good := map[string]*Tensor{"x": {DType: onnx.Float, Shape: []int{2, 3}, Float32: make([]float32, 6)}}
+	if _, err := s.Run(context.Background(), good, "y", "z"); err == nil || !strings.Contains(err.Error(), `"z"`) {
+		t.Errorf("asking for an output the model lacks: err = %v, want one naming \"z\"", err)
+	}
 }
 
 // TestConcurrentRunsMatchONNX runs one session from many goroutines and
