@@ -36,6 +36,11 @@ type PackedB8 struct {
 	q      []int8
 	colSum []int32
 	dc     []int32
+
+	// toInt16 derives data from the quad layout, once, when a Pool whose
+	// level lacks AVX-512 VNNI multiplies by a quad-packed B (weights are
+	// packed at load with PackB8, for the CPU; see int16Layout).
+	toInt16 sync.Once
 }
 
 // K and N report the shape k×n of the packed operand.
@@ -44,9 +49,55 @@ func (pb *PackedB8) N() int { return pb.n }
 
 // PackB8 packs the k×n row-major byte matrix b (row stride ldb), read as
 // int8 when signed and uint8 otherwise, minus its zero point: zero holds
-// one value (per tensor) or n (per column), as ONNX's b_zero_point.
+// one value (per tensor) or n (per column), as ONNX's b_zero_point. The
+// layout is the one this CPU's best int8 kernel reads; a Pool limited to
+// a lower level converts it once on first use (Pool.PackB8 packs for the
+// Pool's level directly).
 func PackB8(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, error) {
 	return packB8(k, n, b, ldb, signed, zero, useQuad8)
+}
+
+// PackB8 is the package's PackB8 into the layout p's level reads (a nil
+// Pool: the CPU's, as PackB8).
+func (p *Pool) PackB8(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, error) {
+	return packB8(k, n, b, ldb, signed, zero, p.level().quad8)
+}
+
+// int16Size is the number of int16 in the int16 layout of a k×n B.
+func int16Size(k, n int) int {
+	size := 0
+	for p0 := 0; p0 < k; p0 += gemm8KC {
+		size += ceilDiv(min(gemm8KC, k-p0), 2) * 2 * ceilDiv(n, gemmNR) * gemmNR
+	}
+	return size
+}
+
+// int16Layout returns pb with its int16 layout filled: as packed, or
+// derived once from the quad layout, whose int8 B' plus the column's d
+// is b−b₀ exactly (see gemm8q.go).
+func (pb *PackedB8) int16Layout() *PackedB8 {
+	if pb.q == nil {
+		return pb // packed in the int16 layout
+	}
+	pb.toInt16.Do(pb.quadToInt16)
+	return pb
+}
+
+func (pb *PackedB8) quadToInt16() {
+	pb.data = make([]int16, int16Size(pb.k, pb.n))
+	for p0 := 0; p0 < pb.k; p0 += gemm8KC {
+		kLen := min(gemm8KC, pb.k-p0)
+		quads, pairs := ceilDiv(kLen, 4), ceilDiv(kLen, 2)
+		src, dst := pb.blockQ(p0), pb.block(p0)
+		for j := range pb.n {
+			d, c := pb.dc[j], j%gemmNR
+			qp := src[j/gemmNR*quads*gemmNR*4:]
+			dp := dst[j/gemmNR*pairs*gemmNR*2:]
+			for p := range kLen {
+				dp[(p/2*gemmNR+c)*2+p%2] = int16(int32(qp[(p/4*gemmNR+c)*4+p%4]) + d)
+			}
+		}
+	}
 }
 
 // packB8 is PackB8 into the quad layout (quad) or the int16 one.
@@ -69,11 +120,7 @@ func packB8(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool) (
 		return pb, nil
 	}
 	nPanels := ceilDiv(n, gemmNR)
-	size := 0
-	for p0 := 0; p0 < k; p0 += gemm8KC {
-		size += ceilDiv(min(gemm8KC, k-p0), 2) * 2 * nPanels * gemmNR
-	}
-	pb.data = make([]int16, size)
+	pb.data = make([]int16, int16Size(k, n))
 	val := func(p, j int) int16 {
 		z := zero[0]
 		if len(zero) > 1 {
@@ -148,12 +195,15 @@ func kernel8Generic(_, kp int, a, b []int16, c []int32, ldc int, accumulate bool
 
 // GemmU8 computes C = Σₖ (A−aZero)·(B−b₀) (ONNX MatMulInteger) for an
 // m×k uint8 A (row stride lda) and a packed B, into the m×n int32 C (row
-// stride ldc).
+// stride ldc), with the kernels of p's level.
 func GemmU8(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
-	return gemmU8(p, activeKernels8, m, a, lda, aZero, pb, c, ldc)
+	lv := p.level()
+	return gemmU8(p, lv.gemm8, lv.quad8, m, a, lda, aZero, pb, c, ldc)
 }
 
-func gemmU8(p *Pool, kern gemm8Kernels, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+// gemmU8 is GemmU8 with the int16-layout kernels kern, and the quad
+// kernel allowed when quad.
+func gemmU8(p *Pool, kern gemm8Kernels, quad bool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	if pb == nil {
 		return fmt.Errorf("kernels: GemmU8: nil weights")
 	}
@@ -167,9 +217,10 @@ func gemmU8(p *Pool, kern gemm8Kernels, m int, a []uint8, lda int, aZero uint8, 
 	if len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n {
 		return fmt.Errorf("kernels: GemmU8: A has %d, C %d values: too few for %d×%d×%d", len(a), len(c), m, n, k)
 	}
-	if pb.q != nil {
+	if pb.q != nil && quad {
 		return gemmU8Quad(p, m, a, lda, aZero, pb, c, ldc)
 	}
+	pb = pb.int16Layout()
 	g := &gemm8Run{m: m, a: a, lda: lda, aZero: int16(aZero), pb: pb, c: c, ldc: ldc, kern: kern}
 	threads := 1
 	if 2*m*n*k >= gemmParallelFlops {

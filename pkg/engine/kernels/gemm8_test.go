@@ -9,14 +9,25 @@ import (
 func TestGemmU8(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
-	kerns := map[string]gemm8Kernels{"generic": {one: kernel8Generic}}
-	for name, k := range simdKernels8() {
-		kerns[name] = k
+	// Each case: the int16-layout kernels, the layout B is packed in
+	// (quad: uint8×int8 for VPDPBUSD) and whether the quad kernel may run.
+	type case8 struct {
+		kern              gemm8Kernels
+		packQuad, runQuad bool
 	}
-	// "u8s8" is the VPDPBUSD path on the quad layout (GemmU8 dispatches
-	// on the layout; the kernels field is unused).
+	kerns := map[string]case8{"generic": {kern: gemm8Kernels{one: kernel8Generic}}}
+	for name, k := range simdKernels8() {
+		kerns[name] = case8{kern: k}
+		if useQuad8 {
+			// A quad-packed B (PackB8 on this CPU) multiplied by a Pool
+			// whose level lacks AVX-512 VNNI: converted to int16 once.
+			kerns[name+"/from-quad"] = case8{kern: k, packQuad: true}
+		}
+	}
+	// "u8s8" is the VPDPBUSD path on the quad layout (the int16 kernels
+	// are unused).
 	if useQuad8 {
-		kerns["u8s8"] = gemm8Kernels{}
+		kerns["u8s8"] = case8{packQuad: true, runQuad: true}
 	}
 	rng := rand.New(rand.NewPCG(17, 1))
 	for name, kern := range kerns {
@@ -52,7 +63,7 @@ func TestGemmU8(t *testing.T) {
 							}
 						}
 					}
-					pb, err := packB8(k, n, b, ldb, signed, zero, name == "u8s8")
+					pb, err := packB8(k, n, b, ldb, signed, zero, kern.packQuad)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -61,7 +72,7 @@ func TestGemmU8(t *testing.T) {
 						c[i] = -7
 					}
 					orig := append([]int32(nil), c...)
-					if err := gemmU8(pool, kern, m, a, lda, aZero, pb, c, ldc); err != nil {
+					if err := gemmU8(pool, kern.kern, kern.runQuad, m, a, lda, aZero, pb, c, ldc); err != nil {
 						t.Fatal(err)
 					}
 					for i := range m {

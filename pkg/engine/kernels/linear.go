@@ -40,16 +40,17 @@ type Epilogue struct {
 	LdResidual int
 }
 
-// apply runs the epilogue on the rows×cols tile of c at (row, col).
-func (e *Epilogue) apply(c []float32, ldc, row, rows, col, cols int) {
+// apply runs the epilogue on the rows×cols tile of c at (row, col) with
+// the vector routines of level lv.
+func (e *Epilogue) apply(lv *isaKernels, c []float32, ldc, row, rows, col, cols int) {
 	for i := row; i < row+rows; i++ {
 		seg := c[i*ldc+col : i*ldc+col+cols]
 		if e.Bias != nil {
-			Add(seg, e.Bias[col:col+cols])
+			lv.add(seg, e.Bias[col:col+cols])
 		}
 		switch e.Act {
 		case ActQuickGELU:
-			QuickGELU(seg, seg)
+			lv.quickGELU(seg, seg)
 		case ActGELU:
 			GELU(seg, seg)
 		case ActReLU:
@@ -58,7 +59,7 @@ func (e *Epilogue) apply(c []float32, ldc, row, rows, col, cols int) {
 			}
 		}
 		if e.Residual != nil {
-			Add(seg, e.Residual[i*e.LdResidual+col:i*e.LdResidual+col+cols])
+			lv.add(seg, e.Residual[i*e.LdResidual+col:i*e.LdResidual+col+cols])
 		}
 	}
 }
@@ -87,7 +88,7 @@ func Linear(p *Pool, m int, x []float32, ldx int, w *PackedB, ep Epilogue, y []f
 	if ep.Act < ActNone || ep.Act > ActReLU {
 		return fmt.Errorf("kernels: Linear: unknown activation %v", ep.Act)
 	}
-	sgemm(p, activeKernels, gemmOperands{m: m, n: w.n, k: w.k, alpha: 1, a: x, lda: ldx, pb: w, epi: ep, hasEpi: true, c: y, ldc: ldy})
+	sgemm(p, p.level().gemm, gemmOperands{m: m, n: w.n, k: w.k, alpha: 1, a: x, lda: ldx, pb: w, epi: ep, hasEpi: true, c: y, ldc: ldy})
 	return nil
 }
 

@@ -6,9 +6,22 @@ import (
 	"testing"
 )
 
+// TestLinear checks Linear on a Pool of every instruction-set level this
+// CPU supports (the epilogue's QuickGELU and Add run at the Pool's level).
 func TestLinear(t *testing.T) {
-	pool := NewPool(2)
-	defer pool.Close()
+	for _, isa := range SupportedISAs() {
+		t.Run(isa.String(), func(t *testing.T) {
+			pool, err := NewPoolWith(2, WithISA(isa))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			testLinear(t, pool)
+		})
+	}
+}
+
+func testLinear(t *testing.T, pool *Pool) {
 	rng := rand.New(rand.NewPCG(13, 1))
 	acts := map[Activation]func(float64) float64{
 		ActNone:      func(v float64) float64 { return v },

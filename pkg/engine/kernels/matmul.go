@@ -46,7 +46,7 @@ func MatMulBatched(p *Pool, batch int, transA, transB bool, m, n, k int, a []flo
 	}
 	p.Parallel(batch, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			one(i, nil)
+			one(i, p.Serial()) // one thread, p's instruction-set level
 		}
 	})
 	return nil

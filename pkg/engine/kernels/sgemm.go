@@ -46,7 +46,7 @@ func Sgemm(p *Pool, transA, transB bool, m, n, k int, alpha float32, a []float32
 	if err := checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
 		panic(err.Error())
 	}
-	sgemm(p, activeKernels, gemmOperands{
+	sgemm(p, p.level().gemm, gemmOperands{
 		transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
 	})
@@ -63,7 +63,7 @@ func SgemmPacked(p *Pool, transA bool, m int, alpha float32, a []float32, lda in
 	if err := checkGemm(transA, false, m, n, k, a, lda, nil, n, c, ldc); err != nil {
 		panic(err.Error())
 	}
-	sgemm(p, activeKernels, gemmOperands{
+	sgemm(p, p.level().gemm, gemmOperands{
 		transA: transA, m: m, n: n, k: k, alpha: alpha,
 		a: a, lda: lda, pb: pb, beta: beta, c: c, ldc: ldc,
 	})
@@ -179,14 +179,14 @@ func sgemm(p *Pool, kern gemmKernels, op gemmOperands) {
 	}
 	if threads == 1 {
 		// On the stack: the parallel path's descriptor lives in the Pool.
-		g := gemmRun{op: op, kern: kern, threads: 1}
+		g := gemmRun{op: op, kern: kern, vec: p.level(), threads: 1}
 		s := serialScratch.Get().(*gemmScratch)
 		g.work(0, s)
 		serialScratch.Put(s)
 		return
 	}
 	defer p.release()
-	p.gemm = gemmRun{op: op, kern: kern, threads: threads}
+	p.gemm = gemmRun{op: op, kern: kern, vec: p.level(), threads: threads}
 	p.run(threads, p.gemmTask)
 	p.gemm = gemmRun{}
 }
@@ -195,8 +195,10 @@ func sgemm(p *Pool, kern gemmKernels, op gemmOperands) {
 func (p *Pool) gemmShare(t int) { p.gemm.work(t, &p.scratch[t]) }
 
 type gemmRun struct {
-	op      gemmOperands
-	kern    gemmKernels
+	op   gemmOperands
+	kern gemmKernels
+	// vec supplies the epilogue's vector routines at the Pool's level.
+	vec     *isaKernels
 	threads int
 }
 
@@ -308,7 +310,7 @@ func (g *gemmRun) macro(s *gemmScratch, aBase int, bpack []float32, bBase, kLen,
 		}
 		if epi != nil {
 			r0, c0 := i0+ib*gemmMR, j0+np0*gemmNR
-			epi.apply(op.c, op.ldc, r0, min(i0+ie*gemmMR, i0+mLen)-r0, c0, min(j0+np1*gemmNR, j0+nLen)-c0)
+			epi.apply(g.vec, op.c, op.ldc, r0, min(i0+ie*gemmMR, i0+mLen)-r0, c0, min(j0+np1*gemmNR, j0+nLen)-c0)
 		}
 	}
 }
