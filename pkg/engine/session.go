@@ -49,6 +49,10 @@ type Options struct {
 	// NoFusion runs the graph op by op, without the fused LayerNorm,
 	// QuickGELU and Linear steps (for checking fusion against it).
 	NoFusion bool
+	// ISA limits the kernels to an instruction-set level (zero: all
+	// this CPU has); a level the CPU lacks fails NewSession. For
+	// benchmarking the code older CPUs run (clip onnx bench --isa).
+	ISA kernels.ISA
 }
 
 // Tensor is an input or output of a run: exactly one slice is set, chosen
@@ -115,7 +119,11 @@ func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, erro
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	env := &ops.Env{Pool: kernels.NewPool(threads)}
+	pool, err := kernels.NewPoolWith(threads, kernels.WithISA(opt.ISA))
+	if err != nil {
+		return nil, err
+	}
+	env := &ops.Env{Pool: pool}
 	return &Session{model: m, g: g, sem: make(chan struct{}, threads), env: env, opt: opt, plans: map[string]*planEntry{}}, nil
 }
 

@@ -22,6 +22,12 @@ import (
 // there is nothing to cancel: callers check their context between kernels.
 type Pool struct {
 	threads int
+	// isa is the level the kernels run at (resolved, see ISA.Resolve),
+	// kern its kernels; serial is a one-thread Pool with the same level
+	// (itself when threads is 1), see Serial.
+	isa     ISA
+	kern    *isaKernels
+	serial  *Pool
 	busy    sync.Mutex
 	workers []*poolWorker
 	pending atomic.Int32 // workers still running the current call's fn
@@ -62,12 +68,35 @@ type parallelCall struct {
 }
 
 // NewPool starts a Pool of the given number of threads (including the
-// caller). threads < 1 means runtime.GOMAXPROCS(0).
+// caller) whose kernels use everything this CPU offers (ISANative).
+// threads < 1 means runtime.GOMAXPROCS(0).
 func NewPool(threads int) *Pool {
+	return newPool(threads, ISANative)
+}
+
+// NewPoolWith is NewPool with options, such as WithISA to limit the
+// instruction set of every kernel run by the Pool. It fails, starting
+// nothing, when an option is invalid on this CPU.
+func NewPoolWith(threads int, opts ...PoolOption) (*Pool, error) {
+	var cfg poolConfig
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	return newPool(threads, cfg.isa), nil
+}
+
+func newPool(threads int, isa ISA) *Pool {
 	if threads < 1 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{threads: threads, scratch: make([]gemmScratch, threads)}
+	p := &Pool{threads: threads, isa: isa.Resolve(), kern: &isaTable[isa], scratch: make([]gemmScratch, threads)}
+	p.serial = p
+	if threads > 1 {
+		p.serial = &Pool{threads: 1, isa: p.isa, kern: p.kern}
+		p.serial.serial = p.serial
+	}
 	p.parallelTask = p.parallelShare
 	p.gemmTask = p.gemmShare
 	p.gemmQTask = p.gemmQShare
