@@ -42,6 +42,24 @@
 // GEMM uses AVX-VNNI / AVX-512 VNNI when present (PackB8 picks its
 // layout for the CPU it runs on). Other CPUs and architectures run the Go
 // versions. MeasureFMAPeak measures the vector width Sgemm uses.
+//
+// Instruction-set levels (isa.go): a Pool can be limited to a level so a
+// machine runs the code an older CPU would, e.g. the AVX2-only path on an
+// AVX-512 machine: NewPoolWith(threads, WithISA(ISAAVX2)) (NewPool(threads)
+// is ISANative, everything the CPU has; a level the CPU lacks is an error
+// there, not a crash). Levels: ISAGeneric (Go micro-kernels and epilogue),
+// ISAAVX2 (6×16 ymm Sgemm, VPMADDWD int8, ymm QuickGELU), ISAAVX2VNNI (plus
+// AVX-VNNI VPDPWSSD), ISAAVX512 (zmm Sgemm and QuickGELU, VPDPBUSD int8).
+// Sgemm, SgemmPacked, Linear (with its epilogue), MatMulBatched and GemmU8
+// take the level of the Pool they are given; a kernel that runs products
+// inside one parallel share passes p.Serial() rather than nil to keep it.
+// PackB8 packs for the CPU's best int8 kernel; a Pool whose level cannot
+// read that layout converts it once on first use (Pool.PackB8 packs for
+// the Pool's level directly). Not yet limited by the level: the packing
+// helpers of Sgemm (AVX2 data movement), and the kernels that take no
+// Pool or call package-level functions (LayerNorm, Softmax, Attention's
+// Sgemm(nil, …), DequantizeRows' QuickGELU, Exp, Sigmoid, QuantizeU8),
+// which run at the native level.
 package kernels
 
 //go:generate go run ./internal/gen
