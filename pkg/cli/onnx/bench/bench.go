@@ -19,6 +19,7 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/engine"
+	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/engine/ops"
 )
 
@@ -41,6 +42,9 @@ type BenchOptions struct {
 	// inputs as <name>.npy plus inputs.json, so another runtime (see
 	// scripts/bench/ort_bench.mjs) can time the very same inputs.
 	SaveInputs string
+	// ISA limits the engine's kernels to an instruction-set level by name
+	// (--isa: native, generic, avx2, avx2vnni, avx512; "" is native).
+	ISA string
 }
 
 // Result is what one benchmark measured; its JSON form is the output of
@@ -51,6 +55,9 @@ type Result struct {
 	Threads int    `json:"threads"`
 	Runs    int    `json:"runs"`
 	Warmup  int    `json:"warmup"`
+	// ISA is the instruction-set level the kernels ran at (--isa,
+	// resolved: "native" becomes this CPU's best level).
+	ISA string `json:"isa"`
 	// Inputs records the shapes the model ran on, by input name.
 	Inputs map[string][]int `json:"inputs"`
 
@@ -96,7 +103,15 @@ After --warmup runs (the first also compiles the graph for the shapes),
 item, items/s, load time (engine.Open), peak RSS, the matrix work per item
 (2·M·N·K per MatMul/Gemm/Linear, 2·Cout·Cin/g·kh·kw·Hout·Wout per Conv,
 integer variants included) and the GFLOP/s achieved at the median.
-Use --threads to set the cores used and --format json for one JSON object.`,
+Use --threads to set the cores used and --format json for one JSON object.
+
+--isa LEVEL limits the kernels to an instruction-set level, to time on this
+machine the code an older CPU runs: generic (portable Go), avx2 (AVX2+FMA,
+what an AVX2-only machine runs), avx2vnni (plus AVX-VNNI int8), avx512, or
+native (the default: everything this CPU has). The level run is reported
+("kernels" in the table, "isa" in json); a level this CPU lacks is a usage
+error. Kernels that take no worker pool (LayerNorm, Softmax, attention's
+small products) still run at the native level.`,
 		Example: `  clip onnx bench onnx/vision_model.onnx --batch 8 --runs 10
   clip onnx bench onnx/text_model.onnx --batch 8 --seq 77 --threads 2 --format json`,
 		Args: cobra.ExactArgs(1),
@@ -117,6 +132,9 @@ Use --threads to set the cores used and --format json for one JSON object.`,
 			if _, err := parseDims(opts.Dims); err != nil {
 				return err
 			}
+			if _, err := parseISA(opts.ISA); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -131,6 +149,10 @@ Use --threads to set the cores used and --format json for one JSON object.`,
 	fl.Int64Var(&opts.Seed, "seed", 1, "seed of the random inputs")
 	fl.StringArrayVar(&opts.Dims, "dim", nil, "value of a symbolic dimension, as name=value (repeatable; overrides the rules above)")
 	fl.StringVar(&opts.SaveInputs, "save-inputs", "", "also write the random inputs to this directory (<name>.npy and inputs.json)")
+	fl.StringVar(&opts.ISA, "isa", "native", "instruction-set level of the kernels: native, generic, avx2, avx2vnni, avx512")
+	// For benchmarking only: documented in the long help, kept out of
+	// the flag list.
+	_ = fl.MarkHidden("isa")
 	return cmd
 }
 
@@ -154,8 +176,12 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 // Measure loads the model, runs the warm-up and the timed runs and
 // returns what was measured. Errors carry cmdutil exit codes.
 func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
+	isa, err := parseISA(opts.ISA)
+	if err != nil {
+		return nil, err
+	}
 	t0 := time.Now()
-	s, err := engine.Open(ctx, opts.Model, engine.Options{Threads: opts.Threads})
+	s, err := engine.Open(ctx, opts.Model, engine.Options{Threads: opts.Threads, ISA: isa})
 	if err != nil {
 		return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
@@ -240,6 +266,7 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 		Threads:        opts.Threads,
 		Runs:           opts.Runs,
 		Warmup:         opts.Warmup,
+		ISA:            isa.Resolve().String(),
 		Inputs:         shapes,
 		MedianMs:       med,
 		MinMs:          times[0],
@@ -263,6 +290,19 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 	return res, nil
 }
 
+// parseISA reads --isa: a known level this CPU supports, else a usage
+// error.
+func parseISA(name string) (kernels.ISA, error) {
+	isa, err := kernels.ParseISA(name)
+	if err != nil {
+		return 0, cmdutil.UsageErrorf("--isa %q: unknown level (want native, generic, avx2, avx2vnni or avx512)", name)
+	}
+	if !isa.Supported() {
+		return 0, cmdutil.UsageErrorf("--isa %s: this CPU lacks it (supported: %v)", isa, kernels.SupportedISAs())
+	}
+	return isa, nil
+}
+
 func msSince(t time.Time) float64 { return float64(time.Since(t).Nanoseconds()) / 1e6 }
 
 // median of sorted values.
@@ -284,6 +324,7 @@ func printTable(io *iostreams.IOStreams, r *Result) {
 	fmt.Fprintf(w, "model       %s\n", r.Model)
 	fmt.Fprintf(w, "inputs      %s\n", strings.Join(ins, " "))
 	fmt.Fprintf(w, "setup       batch %d, %d threads, %d warm-up + %d timed runs\n", r.Batch, r.Threads, r.Warmup, r.Runs)
+	fmt.Fprintf(w, "kernels     %s\n", r.ISA)
 	fmt.Fprintf(w, "load        %.0f ms (engine.Open); first run %.0f ms (compiles for these shapes)\n", r.LoadMs, r.FirstRunMs)
 	fmt.Fprintf(w, "per run     median %.2f ms, min %.2f ms\n", r.MedianMs, r.MinMs)
 	fmt.Fprintf(w, "per item    median %.2f ms, min %.2f ms; %.2f items/s\n", r.MsPerItem, r.MinMsPerItem, r.ItemsPerSecond)

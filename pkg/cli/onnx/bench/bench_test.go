@@ -14,6 +14,7 @@ import (
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/engine/ops"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/npy"
@@ -162,6 +163,22 @@ func TestBenchJSONTinyVision(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkSane(t, r, 2, 3)
+			if r.ISA != kernels.ISANative.Resolve().String() {
+				t.Errorf("isa %q, want the native level %q", r.ISA, kernels.ISANative.Resolve())
+			}
+			// Every lower level runs the same model and reports itself.
+			for _, isa := range kernels.SupportedISAs() {
+				if isa == kernels.ISANative.Resolve() {
+					continue
+				}
+				r, err := runBench(t, model, "--batch", "2", "--runs", "1", "--warmup", "0", "--isa", isa.String())
+				if err != nil {
+					t.Fatalf("--isa %v: %v", isa, err)
+				}
+				if r.ISA != isa.String() || !near(r.GFLOPs*1e9, wantFLOPs, 1e-9) {
+					t.Errorf("--isa %v: reported isa %q, %v GFLOP", isa, r.ISA, r.GFLOPs)
+				}
+			}
 			if r.Model != model {
 				t.Errorf("model %q, want %q", r.Model, model)
 			}
@@ -233,10 +250,18 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"m.onnx", "--batch", "0"},
 		{"m.onnx", "--runs", "0"},
 		{"m.onnx", "--dim", "height"},
+		{"m.onnx", "--isa", "sse9"},
 	} {
 		_, err := runBench(t, args...)
 		if cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 			t.Errorf("%v: exit code %d (%v), want %d", args, cmdutil.ExitCode(err), err, cmdutil.ExitUsage)
+		}
+	}
+	for i := kernels.ISANative; i <= kernels.ISAAVX512; i++ {
+		if !i.Supported() {
+			if _, err := runBench(t, "m.onnx", "--isa", i.String()); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+				t.Errorf("--isa %v (not on this CPU): exit code %d (%v), want %d", i, cmdutil.ExitCode(err), err, cmdutil.ExitUsage)
+			}
 		}
 	}
 	_, err := runBench(t, filepath.Join(t.TempDir(), "missing.onnx"))
