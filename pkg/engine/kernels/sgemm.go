@@ -25,7 +25,7 @@ const (
 	gemmMR     = 6
 	gemmNR     = 16
 	gemmKC     = 512
-	gemmMC     = 144
+	gemmMC     = 300
 	gemmMChunk = 1020
 	gemmNC     = 4096
 
@@ -258,6 +258,14 @@ func (g *gemmRun) work(t int, s *gemmScratch) {
 	}
 }
 
+// mcBlockPanels splits a thread's panels of A into blocks of at most
+// gemmMC rows of equal size (±1 panel): 34 panels make one block of 34,
+// not 24 + 10, so B is swept once rather than twice.
+func mcBlockPanels(panels int) int {
+	maxPanels := gemmMC / gemmMR
+	return max(1, ceilDiv(panels, ceilDiv(panels, maxPanels)))
+}
+
 // gemmSplitMPanels is the number of A panels per thread from which a
 // product with pre-packed B is split along M even when an N split would
 // balance better: then no thread packs A rows another one packs too
@@ -286,7 +294,7 @@ func (g *gemmRun) macro(s *gemmScratch, aBase int, bpack []float32, bBase, kLen,
 	if last && op.hasEpi {
 		epi = &op.epi
 	}
-	mcPanels := gemmMC / gemmMR
+	mcPanels := mcBlockPanels(mp1 - mp0)
 	for ib := mp0; ib < mp1; ib += mcPanels {
 		ie := min(ib+mcPanels, mp1)
 		for jr := np0; jr < np1; {
