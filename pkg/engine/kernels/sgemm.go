@@ -14,11 +14,12 @@ import (
 //     (KC×NR×4 = 32 KiB) stays in L1 while the A micro-panels stream past
 //     (the AVX-512 kernel's pair, 64 KiB, is re-read from L2; KC = 256 and
 //     384 measured no faster on the ViT shapes).
-//   - gemmMC rows of packed A (MC×KC×4 = 288 KiB) stay in L2 while the
-//     micro-panels of B are swept. 144 rather than 72 halves how often a
-//     weight panel is re-read (from L3 or memory): 77-token text at batch
-//     1 then takes one sweep instead of two, ~7% faster (batch 8 about
-//     2%); L2 is 1 MiB per core here.
+//   - up to gemmMC rows of packed A (MC×KC×4 = 600 KiB) stay in L2 while
+//     the micro-panels of B are swept; a thread's rows are cut into equal
+//     blocks (mcBlockPanels). Each sweep re-reads the weight panels from
+//     L3 or memory, so fewer sweeps win: a thread's 200 rows at batch 8
+//     take one sweep (with 144-row blocks two, 3-4% slower), 77-token
+//     text at batch 1 one; L2 is 1 MiB per core here.
 //   - gemmMChunk and gemmNC bound the per-thread packing buffers for large
 //     operands; the ViT shapes (M ≤ 400, N ≤ 3072) fit in one chunk.
 const (
