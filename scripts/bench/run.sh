@@ -7,6 +7,10 @@
 #   - `clip onnx bench` vs onnxruntime-node (scripts/bench/ort_bench.mjs) on the
 #     same files and inputs: ViT-B/32 vision and text at batch 1 and 8, and the
 #     quantized vision file,
+#   - the AVX2-only path (what an AVX2 machine runs): `clip onnx bench --isa
+#     avx2` on ViT-B/32 vision fp32 batch 1 and 8 and int8 batch 8, in the same
+#     rounds as the default-level and onnxruntime runs, and Sgemm's AVX2 kernels
+#     on the ViT shapes (skipped when AVX2 is already this CPU's best level),
 #   - `clip classify` end to end on 32 images vs transformers.js' pipeline
 #     (scripts/bench/tjs_classify.mjs), and a cold one-image `clip classify`,
 #   - tokenizer tokens/s vs transformers.js, 12 MP JPEG decode+preprocess vs Pillow.
@@ -82,20 +86,37 @@ else
   echo "bench_cmd=benchtool bench (clip onnx bench not registered in this build)" >>"$RES/env.txt"
 fi
 
+# The AVX2-only path is timed beside the default one when this CPU has more
+# than AVX2 (AVX-512F or AVX-VNNI); on an AVX2-only machine the default rows
+# already are that path.
+LOW_ISA=
+if grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | grep -qwE 'avx512f|avx_vnni'; then
+  if grep -m1 '^flags' /proc/cpuinfo | grep -qw avx2; then
+    LOW_ISA=avx2
+    SGEMM_LOW_ISA='(-avx2)?'  # sub-benchmarks ours-avx2, ours-prepacked-avx2
+  fi
+else
+  note "AVX2-only path not timed separately: AVX2 is this CPU's best level, so the default rows are that path"
+fi
+echo "low_isa=$LOW_ISA" >>"$RES/env.txt"
+
 # --- machine peak ---------------------------------------------------------
 say "FMA peak"
 "$WORK/benchtool" fma-peak --seconds 1 >"$RES/fma.json" 2>>"$LOG" || note "FMA peak not measured (no AVX2+FMA?)"
 
 # --- Go micro-benchmarks ----------------------------------------------------
 say "Sgemm on the ViT shapes"
-$GO test -run '^$' -bench 'BenchmarkSgemm/.*/ours/threads=2$' -benchtime 10x -count 3 ./pkg/engine/kernels/ \
+# ours-avx2: the same Sgemm on a Pool limited to AVX2 (run when this CPU has
+# more; see LOW_ISA above).
+$GO test -run '^$' -bench "BenchmarkSgemm/.*/^ours(-prepacked)?${SGEMM_LOW_ISA:-}\$/threads=2\$" -benchtime 10x -count 3 ./pkg/engine/kernels/ \
   >"$RES/sgemm.txt" 2>>"$LOG" || note "kernels Sgemm benchmark failed (see $LOG)"
 
 # --- ONNX models: clip onnx bench vs onnxruntime-node -------------------------
-# onnx_pair NAME FILE BATCH RUNS: ROUNDS alternations of ours and ORT on the
-# same saved inputs.
+# onnx_pair NAME FILE BATCH RUNS [ISA]: ROUNDS alternations of ours and ORT on
+# the same saved inputs; with ISA, each round also times ours at that
+# instruction-set level (`--isa`, NAME.ISA.R.json) between the two.
 onnx_pair() {
-  local name=$1 file=$2 batch=$3 runs=$4 warm=2 r
+  local name=$1 file=$2 batch=$3 runs=$4 isa=${5:-} warm=2 r
   [ "$batch" -gt 1 ] && warm=1
   for r in $(seq 1 "$ROUNDS"); do
     local in=$WORK/inputs/$name
@@ -104,6 +125,12 @@ onnx_pair() {
       rm -f "$RES/onnx/$name.ours.$r.json"
       note "clip onnx bench failed on $file batch $batch (see $LOG)"
       return
+    fi
+    if [ -n "$isa" ] && ! "${BENCH[@]}" "$file" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" \
+      --format json --isa "$isa" >"$RES/onnx/$name.$isa.$r.json" 2>>"$LOG"; then
+      rm -f "$RES/onnx/$name.$isa.$r.json"
+      note "clip onnx bench --isa $isa failed on $file batch $batch (see $LOG)"
+      isa=
     fi
     if have_node; then
       "$NODE" scripts/bench/ort_bench.mjs "$file" --inputs "$in" --threads "$THREADS" --runs "$runs" --warmup "$warm" \
@@ -121,7 +148,7 @@ if [ -f "$ONNX/vision_model.onnx" ]; then
   for b in 1 8; do
     runs=$RUNS_B1; [ "$b" -gt 1 ] && runs=$RUNS_B8
     say "vision batch $b"
-    onnx_pair "vision_b$b" "$ONNX/vision_model.onnx" "$b" "$runs"
+    onnx_pair "vision_b$b" "$ONNX/vision_model.onnx" "$b" "$runs" "$LOW_ISA"
     say "text batch $b"
     [ -f "$ONNX/text_model.onnx" ] && onnx_pair "text_b$b" "$ONNX/text_model.onnx" "$b" "$runs"
   done
@@ -129,7 +156,8 @@ if [ -f "$ONNX/vision_model.onnx" ]; then
     for b in 1 8; do
       runs=$RUNS_B1; [ "$b" -gt 1 ] && runs=$RUNS_B8
       say "quantized vision batch $b"
-      onnx_pair "vision_quantized_b$b" "$ONNX/vision_model_quantized.onnx" "$b" "$runs"
+      low=; [ "$b" -gt 1 ] && low=$LOW_ISA
+      onnx_pair "vision_quantized_b$b" "$ONNX/vision_model_quantized.onnx" "$b" "$runs" "$low"
     done
   else
     note "no $ONNX/vision_model_quantized.onnx (\`$PY scripts/fixtures/make_bench_models.py --quantize\`): no int8 numbers"

@@ -31,12 +31,28 @@ var vitGemmShapes = []struct {
 // BenchmarkSgemm reports GFLOP/s of our Sgemm (2 threads and 1) and of
 // gonum's on the ViT shapes, and "%peak": wall GFLOP/s over threads ×
 // MeasureFMAPeak (the vector width Sgemm uses), measured once up front.
+// ours-LEVEL is the same on a Pool limited to each lower instruction-set
+// level this CPU supports (ours-avx2: what an AVX2-only machine runs; its
+// "%peak" is of MeasureFMAPeakAVX2, the ymm peak).
 // Run `go test -bench Sgemm -count 5` on a quiet machine and take medians.
 func BenchmarkSgemm(b *testing.B) {
 	pool := NewPool(2)
 	defer pool.Close()
 	peak := MeasureFMAPeak(200 * time.Millisecond)
 	b.Logf("FMA peak %.1f GFLOP/s per core", peak)
+	peakYMM := MeasureFMAPeakAVX2(200 * time.Millisecond)
+	var levels []*Pool // Pools of the lower levels, for ours-LEVEL
+	for _, isa := range SupportedISAs() {
+		// avx2vnni's float32 kernels are avx2's.
+		if isa != pool.ISA() && isa != ISAAVX2VNNI {
+			p, err := NewPoolWith(2, WithISA(isa))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			levels = append(levels, p)
+		}
+	}
 	reportPeak := func(b *testing.B, flops float64, threads int) {
 		if peak > 0 {
 			b.ReportMetric(100*flops*float64(b.N)/b.Elapsed().Seconds()/1e9/(float64(threads)*peak), "%peak")
@@ -79,6 +95,20 @@ func BenchmarkSgemm(b *testing.B) {
 			benchCPU(b, flops, func() { SgemmPacked(nil, s.transA, s.m, 1, a, lda, pb, 0, c, s.n) })
 			reportPeak(b, flops, 1)
 		})
+		for _, lp := range levels {
+			b.Run(fmt.Sprintf("%s/ours-%v/threads=2", s.name, lp.ISA()), func(b *testing.B) {
+				benchParallel(b, flops, func() { Sgemm(lp, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) })
+				if peakYMM > 0 {
+					b.ReportMetric(100*flops*float64(b.N)/b.Elapsed().Seconds()/1e9/(2*peakYMM), "%peak")
+				}
+			})
+			b.Run(fmt.Sprintf("%s/ours-prepacked-%v/threads=2", s.name, lp.ISA()), func(b *testing.B) {
+				benchParallel(b, flops, func() { SgemmPacked(lp, s.transA, s.m, 1, a, lda, pb, 0, c, s.n) })
+				if peakYMM > 0 {
+					b.ReportMetric(100*flops*float64(b.N)/b.Elapsed().Seconds()/1e9/(2*peakYMM), "%peak")
+				}
+			})
+		}
 		b.Run(s.name+"/gonum", func(b *testing.B) {
 			tb := blas.NoTrans
 			if s.transB {
