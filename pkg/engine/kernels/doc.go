@@ -40,8 +40,12 @@
 // 6×32, 6×48 and 6×64 zmm micro-kernels (the packed layouts do not change, so PackB
 // results are valid either way) and QuickGELU runs on zmm, and the int8
 // GEMM uses AVX-VNNI / AVX-512 VNNI when present (PackB8 picks its
-// layout for the CPU it runs on). Other CPUs and architectures run the Go
-// versions. MeasureFMAPeak measures the vector width Sgemm uses.
+// layout for the CPU it runs on). On arm64 (every AArch64 CPU has
+// Advanced SIMD, so nothing is detected) Sgemm runs a NEON 6×16
+// micro-kernel on the same packed layouts; the other arm64 kernels, and
+// every kernel on other architectures and on x86 without AVX2+FMA, are the
+// Go versions. MeasureFMAPeak measures the vector width Sgemm uses (it
+// returns 0 where it has no assembly loop, arm64 included).
 //
 // Instruction-set levels (isa.go): a Pool can be limited to a level so a
 // machine runs the code an older CPU would, e.g. the AVX2-only path on an
