@@ -32,6 +32,10 @@ type Pool struct {
 	workers []*poolWorker
 	pending atomic.Int32 // workers still running the current call's fn
 	closed  atomic.Bool
+	// waiting is set while the caller of run is parked on done, which
+	// the last worker to finish sends a token on.
+	waiting atomic.Bool
+	done    chan struct{} // capacity 1
 
 	// scratch[t] holds thread t's packing buffers, reused across calls;
 	// guarded by busy.
@@ -91,7 +95,7 @@ func newPool(threads int, isa ISA) *Pool {
 	if threads < 1 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{threads: threads, isa: isa.Resolve(), kern: &isaTable[isa], scratch: make([]gemmScratch, threads)}
+	p := &Pool{threads: threads, isa: isa.Resolve(), kern: &isaTable[isa], scratch: make([]gemmScratch, threads), done: make(chan struct{}, 1)}
 	p.serial = p
 	if threads > 1 {
 		p.serial = &Pool{threads: 1, isa: p.isa, kern: p.kern}
@@ -135,7 +139,12 @@ func (w *poolWorker) loop(p *Pool, thread int) {
 			return // closed
 		}
 		(*fn)(thread)
-		p.pending.Add(-1)
+		if p.pending.Add(-1) == 0 && p.waiting.Load() {
+			select {
+			case p.done <- struct{}{}:
+			default: // a token is already there
+			}
+		}
 	}
 }
 
@@ -235,12 +244,25 @@ func (p *Pool) run(threads int, fn func(thread int)) {
 		p.workers[t-1].give(&p.job)
 	}
 	fn(0)
-	// The workers' shares are as long as ours: wait for them by polling,
-	// yielding now and then in case one was descheduled.
-	for spins := 0; p.pending.Load() != 0; spins++ {
-		if spins > 200 {
-			runtime.Gosched()
+	// The workers' shares are as long as ours: wait for them by polling
+	// for poolSpin, then park. A worker the OS descheduled (another
+	// process wants the core) can take milliseconds; polling, or yielding
+	// in a loop, for that long would burn the very core it needs.
+	start := time.Now()
+	for spins := 1; p.pending.Load() != 0; spins++ {
+		if spins%128 != 0 || time.Since(start) < poolSpin {
+			continue
 		}
+		// Announce the nap, then look again: a worker that finished
+		// before seeing waiting set is caught by this second look, and
+		// one that sees it set sends a token. A token left over from an
+		// earlier call only makes this loop look once more.
+		p.waiting.Store(true)
+		if p.pending.Load() != 0 {
+			<-p.done
+		}
+		p.waiting.Store(false)
+		start = time.Now()
 	}
 	p.job = nil
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
+	"time"
 	"testing"
 )
 
@@ -45,5 +47,34 @@ func TestPoolConcurrentCallers(t *testing.T) {
 	Sgemm(pool, false, false, m, n, k, 1, a, k, b, n, 0, c, n) // closed: runs serially
 	if math.Abs(float64(c[0])-want[0]) > 4*float64(k)*1.2e-7*mag[0] {
 		t.Fatal("wrong product on a closed Pool")
+	}
+}
+
+// TestPoolWaitsForSlowWorker runs Parallel calls whose worker share takes
+// far longer than the caller's poll (poolSpin), as when the OS deschedules
+// a worker, and short ones in between: the caller must park, be woken by
+// the last worker, and still see every share done before it returns.
+func TestPoolWaitsForSlowWorker(t *testing.T) {
+	pool := NewPool(3)
+	defer pool.Close()
+	for round := range 20 {
+		var done [3]atomic.Bool
+		delay := time.Duration(0)
+		if round%2 == 0 {
+			delay = 2 * time.Millisecond // > poolSpin: the caller parks
+		}
+		pool.Parallel(3, 1, func(lo, hi int) {
+			if lo > 0 {
+				time.Sleep(delay)
+			}
+			for i := lo; i < hi; i++ {
+				done[i].Store(true)
+			}
+		})
+		for i := range done {
+			if !done[i].Load() {
+				t.Fatalf("round %d: Parallel returned before share %d finished", round, i)
+			}
+		}
 	}
 }
