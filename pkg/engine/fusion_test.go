@@ -3,10 +3,14 @@ package engine
 import (
 	"context"
 	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clip-go/clip/pkg/graph"
+	"github.com/clip-go/clip/pkg/onnx"
 )
 
 // fixtureModels lists the committed fixture ONNX files.
@@ -27,10 +31,10 @@ func fixtureModels(t *testing.T) []string {
 }
 
 // TestFusionMatchesUnfused runs every fixture model with and without the
-// fusion passes (LayerNorm, QuickGELU, Linear, Attention) and requires the
-// same outputs within 1e-5 (relative to the output's scale; 4 half-
-// precision ulps for the _fp16 files), and that the float32 towers did get
-// fused.
+// fusion passes (LayerNorm, QuickGELU, Linear, Attention, QKV projections,
+// patch embedding) and requires the same outputs within 1e-5 (relative to
+// the output's scale; 4 half-precision ulps for the _fp16 files), and
+// that the towers did get fused.
 func TestFusionMatchesUnfused(t *testing.T) {
 	for _, f := range fixtureModels(t) {
 		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "/" + filepath.Base(f)
@@ -82,6 +86,276 @@ func TestFusionMatchesUnfused(t *testing.T) {
 				if (stats["LayerNorm"] == 0 && !native) || stats["Linear"] == 0 || stats["Attention"] == 0 {
 					t.Errorf("float32 tower missed a LayerNorm, Linear or Attention fusion: %v", stats)
 				}
+			}
+			// Every attention of the CLIP towers reads one fused Q, K, V
+			// projection, and the vision towers embed patches in one step.
+			base := filepath.Base(f)
+			if stats["Attention"] > 0 && stats["QKVLinear"]+stats["QKVQLinear"] != stats["Attention"] {
+				t.Errorf("%d attentions but %d fused QKV projections: %v", stats["Attention"], stats["QKVLinear"]+stats["QKVQLinear"], stats)
+			}
+			if strings.Contains(base, "_quantized") && stats["QKVLinear"] != 0 {
+				t.Errorf("quantized model fused float QKV projections: %v", stats)
+			}
+			if !strings.HasPrefix(base, "text_model") && !strings.Contains(base, "_quantized") && stats["PatchEmbed"] != 1 {
+				t.Errorf("patch embedding not fused: %v", stats)
+			}
+		})
+	}
+}
+
+// floats returns a float32 initializer of the given dims filled with
+// seeded values in [-1, 1).
+func floats(rng *rand.Rand, name string, dims ...int64) *onnx.Tensor {
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	t := &onnx.Tensor{Name: name, DataType: onnx.Float, Dims: dims, Float32: make([]float32, n)}
+	for i := range t.Float32 {
+		t.Float32[i] = float32(rng.Float64()*2 - 1)
+	}
+	return t
+}
+
+// compareFusion runs m with and without fusion on feeds, requires the
+// same outputs within 1e-5 of their scale, and returns the fusion counts
+// and the fused plan.
+func compareFusion(t *testing.T, m *onnx.Model, feeds map[string]*Tensor) (map[string]int, *graph.Plan) {
+	t.Helper()
+	ctx := context.Background()
+	fused, err := NewSession(ctx, m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fused.Close()
+	plain, err := NewSession(ctx, m, Options{NoFusion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	a, err := fused.Run(ctx, feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := plain.Run(ctx, feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range fused.Outputs() {
+		scale := 0.0
+		for i := 0; i < b[o.Name].Len(); i++ {
+			scale = math.Max(scale, math.Abs(b[o.Name].Float64At(i)))
+		}
+		d, err := maxAbsDiff(a[o.Name], b[o.Name], false)
+		if err != nil {
+			t.Fatalf("%s: %v", o.Name, err)
+		}
+		if d > 1e-5*math.Max(scale, 1) {
+			t.Errorf("%s: fused differs from unfused by %g (scale %g)", o.Name, d, scale)
+		}
+	}
+	var plan *graph.Plan
+	for _, e := range fused.plans {
+		plan = e.plan
+	}
+	return fused.fusionStats(), plan
+}
+
+// attentionOpts vary the self-attention block of attentionModel.
+type attentionOpts struct {
+	noKBias     bool // K's projection has no bias Add
+	mask        bool // an additive [B, 1, S, S] mask input
+	vIsOutput   bool // V's projection is also a graph output
+	qOtherInput bool // Q's projection reads a second input
+}
+
+// attentionModel is one multi-head self-attention block written the way
+// torch.onnx.export writes Hugging Face CLIP's: three MatMul(+Add)
+// projections of x, Q scaled by a Mul, each split into heads by
+// Reshape → Transpose(0,2,1,3) → Reshape, Q·Kᵀ, optional additive mask
+// (Reshape → Add → Reshape), Softmax, ·V and the heads merged back.
+func attentionModel(o attentionOpts) *onnx.Model {
+	const b, s, h, d = 2, 5, 2, 4
+	const e = h * d
+	rng := rand.New(rand.NewSource(7))
+	scale := &onnx.Tensor{Name: "scale", DataType: onnx.Float, Float32: []float32{0.5}}
+	inits := []*onnx.Tensor{
+		floats(rng, "Wq", e, e), floats(rng, "Wk", e, e), floats(rng, "Wv", e, e),
+		floats(rng, "bq", e), floats(rng, "bk", e), floats(rng, "bv", e), scale,
+		ints("heads4", b, s, h, d), ints("heads3", b*h, s, d), ints("scores4", b, h, s, s),
+		ints("scores3", b*h, s, s), ints("merged4", b, h, s, d), ints("merged", b, s, e),
+	}
+	inputs := []*onnx.ValueInfo{vinfo("x", onnx.Float, b, s, e)}
+	outputs := []*onnx.ValueInfo{vinfo("y", onnx.Float, b, s, e)}
+	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
+	}
+	var nodes []*onnx.Node
+	proj := func(p, src string, bias bool) string {
+		nodes = append(nodes, nd("MatMul", []string{src, "W" + p}, p+"0"))
+		if !bias {
+			return p + "0"
+		}
+		nodes = append(nodes, nd("Add", []string{p + "0", "b" + p}, p+"1"))
+		return p + "1"
+	}
+	split := func(v, p string) string {
+		nodes = append(nodes,
+			nd("Reshape", []string{v, "heads4"}, p+"r4"),
+			nd("Transpose", []string{p + "r4"}, p+"t", attrInts("perm", 0, 2, 1, 3)),
+			nd("Reshape", []string{p + "t", "heads3"}, p+"3"))
+		return p + "3"
+	}
+	qsrc := "x"
+	if o.qOtherInput {
+		qsrc = "x2"
+		inputs = append(inputs, vinfo("x2", onnx.Float, b, s, e))
+	}
+	q := proj("q", qsrc, true)
+	nodes = append(nodes, nd("Mul", []string{q, "scale"}, "qs"))
+	k := proj("k", "x", !o.noKBias)
+	v := proj("v", "x", true)
+	if o.vIsOutput {
+		outputs = append(outputs, vinfo(v, onnx.Float, b, s, e))
+	}
+	q3, k3, v3 := split("qs", "q"), split(k, "k"), split(v, "v")
+	nodes = append(nodes,
+		nd("Transpose", []string{k3}, "kT", attrInts("perm", 0, 2, 1)),
+		nd("MatMul", []string{q3, "kT"}, "scores"))
+	scores := "scores"
+	if o.mask {
+		inputs = append(inputs, vinfo("mask", onnx.Float, b, 1, s, s))
+		nodes = append(nodes,
+			nd("Reshape", []string{"scores", "scores4"}, "s4"),
+			nd("Add", []string{"s4", "mask"}, "s4m"),
+			nd("Reshape", []string{"s4m", "scores3"}, "masked"))
+		scores = "masked"
+	}
+	nodes = append(nodes,
+		nd("Softmax", []string{scores}, "p", attrInt("axis", -1)),
+		nd("MatMul", []string{"p", v3}, "o3"),
+		nd("Reshape", []string{"o3", "merged4"}, "o4"),
+		nd("Transpose", []string{"o4"}, "ot", attrInts("perm", 0, 2, 1, 3)),
+		nd("Reshape", []string{"ot", "merged"}, "y"))
+	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
+		Inputs: inputs, Outputs: outputs, Initializers: inits, Nodes: nodes,
+	}}
+}
+
+// randomFeeds fills every input of m with seeded values in [-1, 1).
+func randomFeeds(m *onnx.Model) map[string]*Tensor {
+	rng := rand.New(rand.NewSource(3))
+	feeds := map[string]*Tensor{}
+	for _, in := range m.Graph.Inputs {
+		var sh []int
+		for _, d := range in.Shape {
+			sh = append(sh, int(d.Value))
+		}
+		t := graph.NewTensor(onnx.Float, sh)
+		for i := range t.Float32 {
+			t.Float32[i] = float32(rng.Float64()*2 - 1)
+		}
+		feeds[in.Name] = t
+	}
+	return feeds
+}
+
+// TestQKVFusionMatchesUnfused checks the Q, K, V projection fusion on
+// synthetic attention blocks: where it applies, the plan is one Linear of
+// triple width feeding a packed attention and the outputs equal the
+// unfused graph's; where a projection reads another input or its output
+// is needed elsewhere, it does not apply.
+func TestQKVFusionMatchesUnfused(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		opts  attentionOpts
+		fuses bool
+	}{
+		{"biases and mask", attentionOpts{mask: true}, true},
+		{"K without bias", attentionOpts{noKBias: true}, true},
+		{"V also an output", attentionOpts{vIsOutput: true}, false},
+		{"Q from another input", attentionOpts{qOtherInput: true, mask: true}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := attentionModel(c.opts)
+			stats, plan := compareFusion(t, m, randomFeeds(m))
+			if stats["Attention"] != 1 {
+				t.Fatalf("the attention block was not fused: %v", stats)
+			}
+			if got := stats["QKVLinear"] == 1; got != c.fuses {
+				t.Fatalf("QKV fusion made: %v, want %v (%v)", got, c.fuses, stats)
+			}
+			if !c.fuses {
+				return
+			}
+			var ops []string
+			for _, s := range plan.Steps {
+				ops = append(ops, s.Node.Op)
+			}
+			if len(ops) != 2 || ops[0] != graph.OpLinear || ops[1] != graph.OpAttention {
+				t.Fatalf("fused plan runs %v, want [%s %s]", ops, graph.OpLinear, graph.OpAttention)
+			}
+			lin, att := plan.Steps[0], plan.Steps[1]
+			if graph.NumLinearParts(lin) != 3 || !sameShape(lin.Out[0].Shape, []int{2, 5, 24}) {
+				t.Errorf("QKV Linear has %d parts and output %v, want 3 and [2 5 24]", graph.NumLinearParts(lin), lin.Out[0].Shape)
+			}
+			if att.In[0] != lin.Out[0] || att.In[1] != nil || att.In[2] != nil {
+				t.Errorf("attention does not read the packed QKV output: %v", att.In)
+			}
+		})
+	}
+}
+
+// patchModel is a patch-embedding Conv (kernel kh×kw, stride sh×sw,
+// pads) on x [2, 2, 7, 9], flattened and transposed to tokens, as
+// Hugging Face's ViT embeddings export it.
+func patchModel(kh, kw, sh, sw int64, pad int64, bias bool) *onnx.Model {
+	const b, c, h, w, m = 2, 2, 7, 9, 5
+	rng := rand.New(rand.NewSource(11))
+	oh, ow := (h+2*pad-kh)/sh+1, (w+2*pad-kw)/sw+1
+	inits := []*onnx.Tensor{floats(rng, "W", m, c, kh, kw), ints("flat", b, m, -1)}
+	convIn := []string{"x", "W"}
+	if bias {
+		inits = append(inits, floats(rng, "B", m))
+		convIn = append(convIn, "B")
+	}
+	nodes := []*onnx.Node{
+		{Name: "conv", OpType: "Conv", Inputs: convIn, Outputs: []string{"c"}, Attributes: []*onnx.Attribute{
+			attrInts("kernel_shape", kh, kw), attrInts("strides", sh, sw), attrInts("pads", pad, pad, pad, pad)}},
+		{Name: "flatten", OpType: "Reshape", Inputs: []string{"c", "flat"}, Outputs: []string{"f"}},
+		{Name: "tokens", OpType: "Transpose", Inputs: []string{"f"}, Outputs: []string{"y"}, Attributes: []*onnx.Attribute{attrInts("perm", 0, 2, 1)}},
+	}
+	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
+		Inputs:       []*onnx.ValueInfo{vinfo("x", onnx.Float, b, c, h, w)},
+		Outputs:      []*onnx.ValueInfo{vinfo("y", onnx.Float, b, int(oh*ow), m)},
+		Initializers: inits, Nodes: nodes,
+	}}
+}
+
+// TestPatchEmbedFusionMatchesUnfused checks the patch-embedding fusion on
+// synthetic Conv → Reshape → Transpose chains: with non-square patches
+// that leave pixels over (7×9 in 2×3 patches), with and without a bias,
+// it replaces the three steps and matches the unfused graph; overlapping
+// or padded convolutions are left alone.
+func TestPatchEmbedFusionMatchesUnfused(t *testing.T) {
+	for _, c := range []struct {
+		name                string
+		kh, kw, sh, sw, pad int64
+		bias, fuses         bool
+	}{
+		{"2x3 patches with bias", 2, 3, 2, 3, 0, true, true},
+		{"3x3 patches without bias", 3, 3, 3, 3, 0, false, true},
+		{"overlapping", 3, 3, 2, 2, 0, true, false},
+		{"padded", 2, 3, 2, 3, 1, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := patchModel(c.kh, c.kw, c.sh, c.sw, c.pad, c.bias)
+			stats, plan := compareFusion(t, m, randomFeeds(m))
+			if got := stats["PatchEmbed"] == 1; got != c.fuses {
+				t.Fatalf("PatchEmbed fusion made: %v, want %v (%v)", got, c.fuses, stats)
+			}
+			if c.fuses && (len(plan.Steps) != 1 || plan.Steps[0].Node.Op != graph.OpPatchEmbed) {
+				t.Fatalf("fused plan has %d steps, want one %s", len(plan.Steps), graph.OpPatchEmbed)
 			}
 		})
 	}

@@ -74,10 +74,11 @@ type stepOp struct {
 
 	err error // the last failure of Do, reported by machine.run
 
-	views []*graph.Tensor // per input position, re-pointed at every run
-	outs  []*graph.Tensor
-	dense []*tensor.Dense
-	ptrs  []dataRef // data each dense was built over
+	views   []*graph.Tensor // per input position, re-pointed at every run
+	outs    []*graph.Tensor
+	scratch []float32 // working memory while the step runs (ops.ScratchSize)
+	dense   []*tensor.Dense
+	ptrs    []dataRef // data each dense was built over
 
 	// inRefs remembers, per present input, the Gorgonia data each view was
 	// last pointed at: Dense.Data boxes a new slice header on every call,
@@ -162,6 +163,9 @@ func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan, bound func
 		}
 		op.outs = append(op.outs, t)
 	}
+	if n := ops.ScratchSize(s); n > 0 {
+		op.scratch = bufs.scratch(n) // after the outputs: it must not be one of them
+	}
 	op.dense = make([]*tensor.Dense, len(op.outs))
 	op.ptrs = make([]dataRef, len(op.outs))
 	op.inRefs = make([]dataRef, len(op.present))
@@ -214,7 +218,7 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		setData(view, t.Data())
 		op.inRefs[j] = ref
 	}
-	if err := op.env.Eval(op.step, op.views, op.outs); err != nil {
+	if err := op.env.EvalScratch(op.step, op.views, op.outs, op.scratch); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.step.Node, err)
 	}
 	return op.output(0), nil
@@ -515,6 +519,21 @@ func (b *bufferPlan) take(o *graph.Value) *graph.Tensor {
 	}
 	b.owned[o] = t
 	return t
+}
+
+// scratch returns n float32 values of working memory for the step being
+// lowered: a free buffer of that length, or a new one. It stays free for
+// later steps' outputs: the step's own outputs are already taken, no
+// live value holds a free buffer, and a later step writes it only after
+// this step has run (in this run, and in the next its values are dead).
+func (b *bufferPlan) scratch(n int) []float32 {
+	key := fmt.Sprintf("f32:%d", n)
+	if list := b.free[key]; len(list) > 0 {
+		return list[len(list)-1].Float32
+	}
+	t := graph.NewTensor(onnx.Float, []int{n})
+	b.free[key] = append(b.free[key], t)
+	return t.Float32
 }
 
 // release frees the buffers whose last reader is step i.

@@ -25,7 +25,9 @@ const (
 	// OpAttention is multi-head attention over Q, K, V of shape [B, S, E]
 	// (E = Params.Heads × head size): softmax(Q·Kᵀ·Params.Scale + mask)·V
 	// per head, output [B, S, E]. In: Q, K, V, mask ([S, S] or [B, S, S]
-	// values, or nil).
+	// values, or nil). In its packed form In is QKV, nil, nil, mask: QKV
+	// [B, S, 3·E] holds Q, K and V side by side in each row (the output
+	// of a fused QKV projection, see qkv).
 	OpAttention = "clip.Attention"
 )
 
@@ -41,7 +43,11 @@ const (
 // into OpQuickGELU; the multi-head attention block exporters write as
 // Reshape/Transpose/MatMul/Softmax/MatMul/Transpose/Reshape (with one
 // optional additive masks) into OpAttention; MatMul by a constant matrix, with the bias Add, a
-// following QuickGELU and a residual Add when present, into OpLinear.
+// following QuickGELU and a residual Add when present, into OpLinear (and
+// the int8 MatMulInteger chains into OpQLinear); then the three Q, K, V
+// projections of each attention into one OpLinear/OpQLinear with their
+// weights side by side (see qkv); and a ViT's patch-embedding Conv with
+// its Reshape and Transpose into OpPatchEmbed.
 // Interior values used elsewhere (or graph outputs) block a fusion.
 // Float16 chains fuse too: the fused step then rounds to half precision
 // once, at its output, where the op-by-op graph rounded after every op
@@ -79,6 +85,18 @@ func (p *Plan) Fuse() map[string]int {
 	for _, s := range p.Steps {
 		if f.attention(s) {
 			made["Attention"]++
+		}
+	}
+	f.commit()
+	for _, s := range p.Steps {
+		if kind := f.qkv(s); kind != "" {
+			made[kind]++
+		}
+	}
+	f.commit()
+	for _, s := range p.Steps {
+		if f.patchEmbed(s) {
+			made["PatchEmbed"]++
 		}
 	}
 	f.commit()

@@ -17,10 +17,23 @@ type Env struct {
 
 	mu sync.Mutex
 	// packed caches weight matrices packed for the GEMM, keyed by the
-	// first element of their (constant, never written) data.
-	packed map[*float32]*kernels.PackedB
+	// first element of their (constant, never written) data and whether
+	// they are packed transposed.
+	packed map[packKey]*kernels.PackedB
 	// packed8 caches constant MatMulInteger weights, keyed likewise.
 	packed8 map[*byte]*kernels.PackedB8
+	// cat and cat8 cache the concatenated weights of multi-part Linear
+	// and QLinear steps (fused Q, K, V projections), keyed by the first
+	// part's first element.
+	cat  map[*float32]*catLinear
+	cat8 map[*byte]*catQLinear
+}
+
+// packKey identifies a packed float32 weight: its data and whether the
+// GEMM reads it transposed (a Conv's [M, K] weights) or as stored.
+type packKey struct {
+	w     *float32
+	trans bool
 }
 
 // packedB8 returns the constant k×n integer matrix b packed for GemmU8
@@ -91,29 +104,41 @@ func zeroPoints(s *graph.Step) []int32 {
 	return zero
 }
 
-// packedB returns the k×n constant w packed once for kernels.Linear.
+// packedB returns the constant w packed once for kernels.Linear as a k×n
+// operand: w holds the k×n matrix, or its n×k transpose when trans.
 // Packing runs outside the lock so that Prepack can pack in parallel.
-func (e *Env) packedB(w []float32, k, n int) (*kernels.PackedB, error) {
+func (e *Env) packedB(trans bool, w []float32, k, n int) (*kernels.PackedB, error) {
+	key := packKey{w: &w[0], trans: trans}
 	e.mu.Lock()
-	pb, ok := e.packed[&w[0]]
+	pb, ok := e.packed[key]
 	e.mu.Unlock()
 	if ok && pb.K() == k && pb.N() == n {
 		return pb, nil
 	}
-	pb, err := kernels.PackB(false, k, n, w, n)
+	ld := n
+	if trans {
+		ld = k
+	}
+	pb, err := kernels.PackB(trans, k, n, w, ld)
 	if err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.packed == nil {
-		e.packed = map[*float32]*kernels.PackedB{}
+		e.packed = map[packKey]*kernels.PackedB{}
 	}
-	if old, ok := e.packed[&w[0]]; ok && old.K() == k && old.N() == n {
+	if old, ok := e.packed[key]; ok && old.K() == k && old.N() == n {
 		return old, nil // another goroutine packed it meanwhile
 	}
-	e.packed[&w[0]] = pb
+	e.packed[key] = pb
 	return pb, nil
+}
+
+// float32Bytes returns the bytes of a float32 weight, for Prepack's
+// release callback.
+func float32Bytes(w []float32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), 4*len(w))
 }
 
 // Prepack packs the constant weights of a plan's Linear and
@@ -122,16 +147,50 @@ func (e *Env) packedB(w []float32, k, n int) (*kernels.PackedB, error) {
 // weight's original bytes, which the engine no longer reads. Failures are
 // left for the run to report.
 func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
-	var jobs []func() []byte
+	// A job packs one step's weights and returns the original bytes it
+	// made dead (nil on failure).
+	var jobs []func() [][]byte
 	for _, s := range p.Steps {
 		switch {
-		case s.Node.Op == graph.OpLinear && s.In[1] != nil && s.In[1].Const != nil && len(s.In[1].Shape) == 2 && s.In[1].Const.Len() > 0:
-			w := s.In[1].Const
-			jobs = append(jobs, func() []byte {
-				if _, err := e.packedB(w.Float32, w.Shape[0], w.Shape[1]); err != nil {
+		case s.Node.Op == graph.OpLinear && graph.NumLinearParts(s) > 1:
+			jobs = append(jobs, func() [][]byte {
+				if _, err := e.catLinear(s); err != nil {
 					return nil
 				}
-				return unsafe.Slice((*byte)(unsafe.Pointer(&w.Float32[0])), 4*len(w.Float32))
+				var dead [][]byte
+				for i := range graph.NumLinearParts(s) {
+					dead = append(dead, float32Bytes(graph.LinearPartAt(s, i).W.Const.Float32))
+				}
+				return dead
+			})
+		case s.Node.Op == graph.OpLinear && s.In[1] != nil && s.In[1].Const != nil && len(s.In[1].Shape) == 2 && s.In[1].Const.Len() > 0:
+			w := s.In[1].Const
+			jobs = append(jobs, func() [][]byte {
+				if _, err := e.packedB(false, w.Float32, w.Shape[0], w.Shape[1]); err != nil {
+					return nil
+				}
+				return [][]byte{float32Bytes(w.Float32)}
+			})
+		case s.Node.Op == graph.OpPatchEmbed && s.In[1] != nil && s.In[1].Const != nil && len(s.In[1].Shape) == 4 && s.In[1].Const.Len() > 0:
+			w := s.In[1].Const
+			jobs = append(jobs, func() [][]byte {
+				m := w.Shape[0]
+				if _, err := e.packedB(true, w.Float32, w.Len()/m, m); err != nil {
+					return nil
+				}
+				return [][]byte{float32Bytes(w.Float32)}
+			})
+		case s.Node.Op == graph.OpQLinear && graph.NumQLinearParts(s) > 1:
+			jobs = append(jobs, func() [][]byte {
+				if _, err := e.catQLinear(s); err != nil {
+					return nil
+				}
+				var dead [][]byte
+				for i := range graph.NumQLinearParts(s) {
+					b, _, _ := weightBytes(graph.QLinearPartAt(s, i).W.Const)
+					dead = append(dead, b)
+				}
+				return dead
 			})
 		case s.Node.Op == "MatMulInteger" || s.Node.Op == graph.OpQLinear:
 			b, signed, ok := constB8(s)
@@ -139,23 +198,25 @@ func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
 				continue
 			}
 			k, n := s.In[1].Shape[0], s.In[1].Shape[1]
-			jobs = append(jobs, func() []byte {
+			jobs = append(jobs, func() [][]byte {
 				if _, err := e.packedB8(b, k, n, signed, s); err != nil {
 					return nil
 				}
-				return b
+				return [][]byte{b}
 			})
 		}
 	}
 	var wg sync.WaitGroup
-	next := make(chan func() []byte)
+	next := make(chan func() [][]byte)
 	for t := 0; t < max(threads, 1); t++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for job := range next {
-				if b := job(); b != nil && packed != nil {
-					packed(b)
+				for _, b := range job() {
+					if packed != nil {
+						packed(b)
+					}
 				}
 			}
 		}()
@@ -169,7 +230,13 @@ func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
 
 // Eval is the package-level Eval running its matrix products on e's pool.
 func (e *Env) Eval(s *graph.Step, in, out []*graph.Tensor) error {
-	return evalEnv(e, s, in, out)
+	return evalEnv(e, s, in, out, nil)
+}
+
+// EvalScratch is Eval with the step's working memory given: scratch holds
+// ScratchSize(s) values (or is nil), which the step may overwrite.
+func (e *Env) EvalScratch(s *graph.Step, in, out []*graph.Tensor, scratch []float32) error {
+	return evalEnv(e, s, in, out, scratch)
 }
 
 // sgemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices.
@@ -196,18 +263,30 @@ func (e *Env) sgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, lda in
 // linear runs a fused graph.OpLinear step.
 func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error {
 	x, w := in[0], in[1]
-	k, n := w.Shape[0], w.Shape[1]
-	m := x.Len() / k
 	if e == nil {
 		e = &Env{}
 	}
-	pb, err := e.packedB(w.Float32, k, n)
-	if err != nil {
-		return err
-	}
 	ep := kernels.Epilogue{}
-	if len(in) > 2 && in[2] != nil {
-		ep.Bias = in[2].Float32
+	var pb *kernels.PackedB
+	if graph.NumLinearParts(s) > 1 {
+		c, err := e.catLinear(s)
+		if err != nil {
+			return err
+		}
+		pb, ep.Bias = c.pb, c.bias
+	} else {
+		var err error
+		if pb, err = e.packedB(false, w.Float32, w.Shape[0], w.Shape[1]); err != nil {
+			return err
+		}
+		if len(in) > 2 && in[2] != nil {
+			ep.Bias = in[2].Float32
+		}
+	}
+	k, n := pb.K(), pb.N()
+	m := x.Len() / k
+	if x.Len() != m*k || o.Len() != m*n {
+		return fmt.Errorf("Linear: input %v and output %v do not fit a %d×%d weight", x.Shape, o.Shape, k, n)
 	}
 	if s.P.Act == graph.ActQuickGELU {
 		ep.Act = kernels.ActQuickGELU
@@ -301,23 +380,41 @@ var uint8Scratch = sync.Pool{New: func() any { return new([]uint8) }}
 // element float(c)·(xScale·wScale[j]) + bias[j], the activation and the
 // residual, in the float32 order of the unfused graph.
 func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error {
-	a, w := in[0], in[1]
-	k, n := w.Shape[0], w.Shape[1]
-	m := a.Len() / k
+	a := in[0]
 	var aZero uint8
 	if in[2] != nil {
 		aZero = in[2].Uint8[0]
 	}
-	bytes, signed, ok := constB8(s)
-	if !ok {
-		return fmt.Errorf("QLinear weights are not a constant int8 matrix")
-	}
 	if e == nil {
 		e = &Env{}
 	}
-	pb, err := e.packedB8(bytes, k, n, signed, s)
-	if err != nil {
-		return err
+	var pb *kernels.PackedB8
+	// wScale and bias are per column, or wScale one value and bias nil.
+	var wScale, bias []float32
+	if graph.NumQLinearParts(s) > 1 {
+		c, err := e.catQLinear(s)
+		if err != nil {
+			return err
+		}
+		pb, wScale, bias = c.pb, c.wScale, c.bias
+	} else {
+		bytes, signed, ok := constB8(s)
+		if !ok {
+			return fmt.Errorf("QLinear weights are not a constant int8 matrix")
+		}
+		var err error
+		if pb, err = e.packedB8(bytes, in[1].Shape[0], in[1].Shape[1], signed, s); err != nil {
+			return err
+		}
+		wScale = in[5].Float32
+		if in[6] != nil {
+			bias = in[6].Float32
+		}
+	}
+	k, n := pb.K(), pb.N()
+	m := a.Len() / k
+	if a.Len() != m*k || o.Len() != m*n {
+		return fmt.Errorf("QLinear: input %v and output %v do not fit a %d×%d weight", a.Shape, o.Shape, k, n)
 	}
 	buf := int32Scratch.Get().(*[]int32)
 	defer int32Scratch.Put(buf)
@@ -336,16 +433,13 @@ func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error 
 	}
 	scales := (*sbuf)[:n]
 	for j := range scales {
-		ws := in[5].Float32[0]
-		if len(in[5].Float32) == n {
-			ws = in[5].Float32[j]
+		ws := wScale[0]
+		if len(wScale) == n {
+			ws = wScale[j]
 		}
 		scales[j] = xs * ws
 	}
-	var bias, res []float32
-	if in[6] != nil {
-		bias = in[6].Float32
-	}
+	var res []float32
 	if in[7] != nil {
 		res = in[7].Float32
 	}

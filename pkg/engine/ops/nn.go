@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	gonumblas "gonum.org/v1/gonum/blas/gonum"
@@ -414,4 +415,119 @@ func expandTo(t *graph.Tensor, sh []int) []float32 {
 	o := graph.NewTensor(onnx.Float, sh)
 	stridedCopy(o, t, sh, bstrides(t.Shape, sh), 0)
 	return o.Float32
+}
+
+// attention runs a fused graph.OpAttention step: Q, K, V as three
+// [B, S, E] tensors, or in the packed form (K and V nil) side by side in
+// the rows of one [B, S, 3·E] tensor, read in place with a row stride of
+// 3·E.
+func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
+	if len(o.Shape) != 3 || p.Heads < 1 || o.Shape[2]%p.Heads != 0 {
+		return fmt.Errorf("Attention: output %v does not split into %d heads", o.Shape, p.Heads)
+	}
+	b, seq, width := o.Shape[0], o.Shape[1], o.Shape[2]
+	sh := kernels.AttentionShape{Batch: b, Seq: seq, Heads: p.Heads, HeadDim: width / p.Heads,
+		LdQ: width, LdK: width, LdV: width, LdOut: width}
+	q := in[0].Float32
+	var k, v []float32
+	if in[1] == nil && in[2] == nil {
+		if !sameInts(in[0].Shape, []int{b, seq, 3 * width}) {
+			return fmt.Errorf("Attention: packed QKV %v, want [%d %d %d]", in[0].Shape, b, seq, 3*width)
+		}
+		sh.LdQ, sh.LdK, sh.LdV = 3*width, 3*width, 3*width
+		k, v = q[width:], q[2*width:]
+	} else {
+		k, v = in[1].Float32, in[2].Float32
+	}
+	var mask []float32
+	if len(in) > 3 && in[3] != nil {
+		mask = in[3].Float32
+	}
+	return kernels.Attention(e.pool(), sh, q, k, v, p.Scale, mask, false, o.Float32)
+}
+
+func sameInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// patchScratch recycles PatchEmbed's patch matrix between runs when the
+// caller gives no scratch memory.
+var patchScratch = sync.Pool{New: func() any { return new([]float32) }}
+
+// patchMatrixSize is the number of values of PatchEmbed's patch matrix
+// for input x and weights w shapes (0 when they do not fit).
+func patchMatrixSize(x, w []int) int {
+	if len(x) != 4 || len(w) != 4 || w[2] < 1 || w[3] < 1 {
+		return 0
+	}
+	return x[0] * (x[2] / w[2]) * (x[3] / w[3]) * x[1] * w[2] * w[3]
+}
+
+// patchEmbed runs a fused graph.OpPatchEmbed step: it copies every
+// KH×KW patch of every image into one row of a [B·OH·OW, C·KH·KW]
+// matrix (the image's pixels in the Conv weight's (c, ky, kx) order) and
+// multiplies it by the weights, packed transposed once, in one GEMM that
+// writes the tokens [B, OH·OW, M] directly, bias in its epilogue;
+// scratch, when it holds the whole patch matrix, is used for it.
+func (e *Env) patchEmbed(in []*graph.Tensor, o *graph.Tensor, scratch []float32) error {
+	x, w := in[0], in[1]
+	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] || w.Len() == 0 {
+		return fmt.Errorf("PatchEmbed: input %v and weights %v do not match", x.Shape, w.Shape)
+	}
+	b, c, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	m, kh, kw := w.Shape[0], w.Shape[2], w.Shape[3]
+	oh, ow := h/kh, wd/kw
+	k, rows := c*kh*kw, b*oh*ow
+	if o.Len() != rows*m {
+		return fmt.Errorf("PatchEmbed: output %v, want %d×%d values", o.Shape, rows, m)
+	}
+	if rows == 0 {
+		return nil
+	}
+	if e == nil {
+		e = &Env{}
+	}
+	pb, err := e.packedB(true, w.Float32, k, m)
+	if err != nil {
+		return err
+	}
+	a := scratch
+	if len(a) < rows*k {
+		buf := patchScratch.Get().(*[]float32)
+		defer patchScratch.Put(buf)
+		if cap(*buf) < rows*k {
+			*buf = make([]float32, rows*k)
+		}
+		a = *buf
+	}
+	a = a[:rows*k]
+	// Read the image row by row; each pixel row of a patch lands at
+	// (c·KH+ky)·KW in its patch's row of a.
+	img := x.Float32
+	for bi := range b {
+		for ci := range c {
+			for oy := range oh {
+				for ky := range kh {
+					src := img[((bi*c+ci)*h+oy*kh+ky)*wd:]
+					dst := a[(bi*oh+oy)*ow*k+(ci*kh+ky)*kw:]
+					for ox := range ow {
+						copy(dst[ox*k:ox*k+kw], src[ox*kw:ox*kw+kw])
+					}
+				}
+			}
+		}
+	}
+	ep := kernels.Epilogue{}
+	if len(in) > 2 && in[2] != nil {
+		ep.Bias = in[2].Float32
+	}
+	return kernels.Linear(e.pool(), rows, a, k, pb, ep, o.Float32, m)
 }

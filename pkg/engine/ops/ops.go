@@ -47,11 +47,21 @@ func Aliases(op string) bool {
 // shapes (unless Aliases(op)). Outputs typed float16 are rounded to
 // float16 precision, as a half-precision computation would store them.
 func Eval(s *graph.Step, in, out []*graph.Tensor) error {
-	return evalEnv(nil, s, in, out)
+	return evalEnv(nil, s, in, out, nil)
 }
 
-func evalEnv(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
-	if err := eval(e, s, in, out); err != nil {
+// ScratchSize returns how many float32 values of working memory step s
+// needs while it runs (0: none), for a caller that plans memory to pass
+// to Env.EvalScratch; Eval finds such memory itself.
+func ScratchSize(s *graph.Step) int {
+	if s.Node.Op == graph.OpPatchEmbed {
+		return patchMatrixSize(s.In[0].Shape, s.In[1].Shape)
+	}
+	return 0
+}
+
+func evalEnv(e *Env, s *graph.Step, in, out []*graph.Tensor, scratch []float32) error {
+	if err := eval(e, s, in, out, scratch); err != nil {
 		return err
 	}
 	for _, o := range out {
@@ -79,7 +89,7 @@ func roundBF16(x float32) float32 {
 	return math.Float32frombits(b &^ 0xffff)
 }
 
-func eval(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
+func eval(e *Env, s *graph.Step, in, out []*graph.Tensor, scratch []float32) error {
 	p := &s.P
 	switch op := s.Node.Op; op {
 	case "Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten":
@@ -172,15 +182,9 @@ func eval(e *Env, s *graph.Step, in, out []*graph.Tensor) error {
 	case graph.OpQLinear:
 		return e.qlinear(s, in, out[0])
 	case graph.OpAttention:
-		q := in[0]
-		b, sq, width := q.Shape[0], q.Shape[1], q.Shape[2]
-		sh := kernels.AttentionShape{Batch: b, Seq: sq, Heads: p.Heads, HeadDim: width / p.Heads,
-			LdQ: width, LdK: width, LdV: width, LdOut: width}
-		var mask []float32
-		if len(in) > 3 && in[3] != nil {
-			mask = in[3].Float32
-		}
-		return kernels.Attention(e.pool(), sh, q.Float32, in[1].Float32, in[2].Float32, p.Scale, mask, false, out[0].Float32)
+		return attention(e, p, in, out[0])
+	case graph.OpPatchEmbed:
+		return e.patchEmbed(in, out[0], scratch)
 	case graph.OpQuickGELU:
 		kernels.QuickGELU(out[0].Float32, in[0].Float32)
 		return nil
