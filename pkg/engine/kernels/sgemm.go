@@ -128,7 +128,14 @@ type gemmKernels struct {
 	// three and four, when set, compute MR×48 and MR×64 from three and
 	// four consecutive panels.
 	three, four microKernel
+	// fourDirectA, when set, is four for a full MR-row tile that reads A
+	// in place (row-major, stride lda) rather than from a packed panel.
+	fourDirectA directAKernel
 }
+
+// directAKernel computes the MR×4NR tile C (=|+=) A·B from kc steps of
+// four packed B panels and MR rows of A, lda apart, read where they lie.
+type directAKernel func(kc int, a []float32, lda int, b, c []float32, ldc int, accumulate bool)
 
 type gemmOperands struct {
 	transA, transB bool
@@ -233,10 +240,23 @@ func (g *gemmRun) work(t int, s *gemmScratch) {
 			if mp0 == mp1 || np0 == np1 {
 				continue
 			}
+			// With pre-packed B the widest kernel can read full panels of
+			// A in place: then only a partial last panel is packed.
+			direct := g.kern.fourDirectA != nil && op.pb != nil && !op.transA && op.alpha == 1 &&
+				nLen%(4*gemmNR) == 0 && (np1-np0)%4 == 0
 			for p0 := 0; p0 < op.k; p0 += gemmKC {
 				kLen := min(gemmKC, op.k-p0)
 				s.a = growF32(s.a, (mp1-mp0)*gemmMR*kLen+packSlack)
-				packA(s.a, op, i0+mp0*gemmMR, min(mLen-mp0*gemmMR, (mp1-mp0)*gemmMR), p0, kLen, 0, mp1-mp0)
+				packFrom := 0
+				if direct {
+					packFrom = mp1 - mp0
+					if mp1*gemmMR > mLen {
+						packFrom-- // the partial last panel
+					}
+				}
+				if packFrom < mp1-mp0 {
+					packA(s.a, op, i0+mp0*gemmMR, min(mLen-mp0*gemmMR, (mp1-mp0)*gemmMR), p0, kLen, packFrom, mp1-mp0)
+				}
 				var bpack []float32
 				bBase := 0
 				if op.pb != nil {
@@ -253,7 +273,11 @@ func (g *gemmRun) work(t int, s *gemmScratch) {
 				}
 				accumulate := p0 > 0 || op.beta != 0
 				last := p0+kLen == op.k
-				g.macro(s, -mp0, bpack, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1, accumulate, last)
+				aDirect := -1
+				if direct {
+					aDirect = p0
+				}
+				g.macro(s, -mp0, aDirect, bpack, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1, accumulate, last)
 			}
 		}
 	}
@@ -288,8 +312,10 @@ func splitAlongN(mPanels, nPanels, T int) bool {
 // MC rows × the thread's columns as soon as it is finished, while it is
 // still in L2; long rows keep the vector activation code efficient (per
 // 16-column tile it cost ~10%).
-// Panel ir of A is s.a's panel ir+aBase, panel jr of B bpack's jr+bBase.
-func (g *gemmRun) macro(s *gemmScratch, aBase int, bpack []float32, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1 int, accumulate, last bool) {
+// Panel ir of A is s.a's panel ir+aBase, panel jr of B bpack's jr+bBase;
+// aDirect ≥ 0 says full panels of A are read in place from column aDirect
+// of op.a instead (only the partial last one was packed).
+func (g *gemmRun) macro(s *gemmScratch, aBase, aDirect int, bpack []float32, bBase, kLen, i0, mLen, mp0, mp1, j0, nLen, np0, np1 int, accumulate, last bool) {
 	op := &g.op
 	var epi *Epilogue
 	if last && op.hasEpi {
@@ -314,7 +340,11 @@ func (g *gemmRun) macro(s *gemmScratch, aBase int, bpack []float32, bBase, kLen,
 				kern, panels = g.kern.two, 2
 			}
 			bp := bpack[(bBase+jr)*kLen*gemmNR : (bBase+jr+panels)*kLen*gemmNR]
-			g.panels(kern, s, aBase, bp, kLen, i0, mLen, ib, ie, col, panels*gemmNR, min(panels*gemmNR, j0+nLen-col), accumulate)
+			if aDirect >= 0 && panels == 4 {
+				g.panelsDirectA(kern, s, aBase, aDirect, bp, kLen, i0, mLen, ib, ie, col, accumulate)
+			} else {
+				g.panels(kern, s, aBase, bp, kLen, i0, mLen, ib, ie, col, panels*gemmNR, min(panels*gemmNR, j0+nLen-col), accumulate)
+			}
 			jr += panels
 		}
 		if epi != nil {
@@ -350,6 +380,22 @@ func (g *gemmRun) panels(kern microKernel, s *gemmScratch, aBase int, bp []float
 				copy(dst, src)
 			}
 		}
+	}
+}
+
+// panelsDirectA is panels for the four-panel kernel when full panels of A
+// are read in place from column p0 of op.a (the tile is always 64 columns
+// wide inside C); the partial last panel, packed, goes through kern.
+func (g *gemmRun) panelsDirectA(kern microKernel, s *gemmScratch, aBase, p0 int, bp []float32, kLen, i0, mLen, ib, ie, col int, accumulate bool) {
+	op := &g.op
+	direct := g.kern.fourDirectA
+	for ir := ib; ir < ie; ir++ {
+		row := i0 + ir*gemmMR
+		if row+gemmMR <= i0+mLen {
+			direct(kLen, op.a[row*op.lda+p0:], op.lda, bp, op.c[row*op.ldc+col:], op.ldc, accumulate)
+			continue
+		}
+		g.panels(kern, s, aBase, bp, kLen, i0, mLen, ir, ir+1, col, 4*gemmNR, 4*gemmNR, accumulate)
 	}
 }
 

@@ -13,7 +13,7 @@ var hasAVX512 = hasAVX2FMA && cpu.X86.HasAVX512F
 var activeKernels = func() gemmKernels {
 	switch {
 	case hasAVX512:
-		return gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3, four: kernelAVX512x4}
+		return gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3, four: kernelAVX512x4, fourDirectA: kernelAVX512x4DirectA}
 	case hasAVX2FMA:
 		return gemmKernels{one: kernelAVX2}
 	}
@@ -31,6 +31,7 @@ func simdGemmKernels() map[string]gemmKernels {
 		m["avx512"] = gemmKernels{one: kernelAVX2, two: kernelAVX512}
 		m["avx512x3"] = gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3}
 		m["avx512x4"] = gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3, four: kernelAVX512x4}
+		m["avx512x4directA"] = gemmKernels{one: kernelAVX2, two: kernelAVX512, three: kernelAVX512x3, four: kernelAVX512x4, fourDirectA: kernelAVX512x4DirectA}
 	}
 	return m
 }
@@ -159,4 +160,16 @@ func kernelAVX512x4(rows, kc int, a, b, c []float32, ldc int, accumulate bool) {
 	_ = b[4*kc*gemmNR-1]
 	_ = c[(rows-1)*ldc+4*gemmNR-1]
 	kernels512x4ByRows[rows](kc, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+//go:noescape
+func kernel6x64AVX512DirectA(k int, a *float32, lda int, b, c *float32, ldc int, accumulate bool)
+
+// kernelAVX512x4DirectA is kernelAVX512x4 for a full 6-row tile reading
+// A in place (gemmKernels.fourDirectA).
+func kernelAVX512x4DirectA(kc int, a []float32, lda int, b, c []float32, ldc int, accumulate bool) {
+	_ = a[5*lda+kc-1]
+	_ = b[4*kc*gemmNR-1]
+	_ = c[5*ldc+4*gemmNR-1]
+	kernel6x64AVX512DirectA(kc, &a[0], lda, &b[0], &c[0], ldc, accumulate)
 }
