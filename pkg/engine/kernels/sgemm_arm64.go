@@ -14,6 +14,9 @@ func simdGemmKernels() map[string]gemmKernels {
 	return map[string]gemmKernels{"neon": {one: kernelNEON}}
 }
 
+// hasNEON reports whether the NEON kernels can run: always on arm64.
+const hasNEON = true
+
 // hasAVX2FMA reports whether the AVX2 assembly kernels can run: never on arm64.
 const hasAVX2FMA = false
 

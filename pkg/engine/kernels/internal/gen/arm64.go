@@ -143,3 +143,252 @@ func sgemmKernelsNEON() string {
 	}
 	return a.String()
 }
+
+// Encodings of the Advanced SIMD single-precision instructions the Go
+// assembler lacks, on 4 lanes (Q=1). Each returns a WORD line with the
+// instruction in its comment; sameFP covers the "three same" group
+// (Vd = op(Vn, Vm)), miscFP the "two-register miscellaneous" one
+// (Vd = op(Vn)).
+var sameFP = map[string]int{
+	"FADD":  0x4E20D400,
+	"FSUB":  0x4EA0D400,
+	"FMUL":  0x6E20DC00,
+	"FDIV":  0x6E20FC00,
+	"FMAX":  0x4E20F400,
+	"FMIN":  0x4EA0F400,
+	"FMLA":  0x4E20CC00, // Vd += Vn·Vm
+	"FMLS":  0x4EA0CC00, // Vd −= Vn·Vm
+	"FCMEQ": 0x4E20E400,
+	"FCMGT": 0x6EA0E400, // Vd = Vn > Vm ? ones : 0
+	"BIC":   0x4E601C00, // Vd = Vn &^ Vm (bitwise, 16B)
+}
+
+var miscFP = map[string]int{
+	"FCVTNS": 0x4E21A800, // to int32, rounding to nearest, ties to even
+	"SCVTF":  0x4E21D800, // int32 to float32
+	"FNEG":   0x6EA0F800,
+}
+
+func same(op string, d, n, m int) string {
+	base, ok := sameFP[op]
+	if !ok || d|n|m < 0 || d > 31 || n > 31 || m > 31 {
+		panic(fmt.Sprintf("same(%s, %d, %d, %d): unknown op or register", op, d, n, m))
+	}
+	arr := "4S"
+	if op == "BIC" {
+		arr = "16B"
+	}
+	return fmt.Sprintf("\tWORD $0x%08X // %s V%d.%s, V%d.%s, V%d.%s", base|m<<16|n<<5|d, op, d, arr, n, arr, m, arr)
+}
+
+func misc(op string, d, n int) string {
+	base, ok := miscFP[op]
+	if !ok || d|n < 0 || d > 31 || n > 31 {
+		panic(fmt.Sprintf("misc(%s, %d, %d): unknown op or register", op, d, n))
+	}
+	return fmt.Sprintf("\tWORD $0x%08X // %s V%d.4S, V%d.4S", base|n<<5|d, op, d, n)
+}
+
+// sshr returns SSHR Vd.4S, Vn.4S, #shift (arithmetic shift right).
+func sshr(d, n, shift int) string {
+	if shift < 1 || shift > 32 {
+		panic(fmt.Sprintf("sshr: shift %d out of range", shift))
+	}
+	return fmt.Sprintf("\tWORD $0x%08X // SSHR V%d.4S, V%d.4S, #%d", 0x4F000400|(64-shift)<<16|n<<5|d, d, n, shift)
+}
+
+// fmaPeakNEON is the text of fmapeak_arm64.s.
+func fmaPeakNEON() string {
+	var a asm
+	a.l("%s", header)
+	a.l(`// func fmaPeakLoop(iters int)
+//
+// 24 independent accumulator chains (V0..V23) cover FMLA latency (4
+// cycles) × throughput (up to 4 per cycle on Apple M1) ; V24, V25 are the
+// constant multiplicands. Each iteration issues 48 FMLAs on 4 lanes (the
+// 384 flops of fmaPeakFlopsPerIter, as the amd64 loop) and touches no
+// memory.
+TEXT ·fmaPeakLoop(SB), NOSPLIT, $0-8
+	MOVD iters+0(FP), R0`)
+	for r := range 26 {
+		a.l("\tVEOR V%d.B16, V%d.B16, V%d.B16", r, r, r)
+	}
+	a.l("\tCBZ R0, done")
+	a.l("")
+	a.l("loop:")
+	for range 2 {
+		for r := range 24 {
+			a.l("\tVFMLA V24.S4, V25.S4, V%d.S4", r)
+		}
+	}
+	a.l("\tSUB $1, R0, R0")
+	a.l("\tCBNZ R0, loop")
+	a.l("")
+	a.l("done:")
+	a.l("\tRET")
+	return a.String()
+}
+
+// Registers of the exp kernels: the constants stay in V16..V29 for the
+// whole loop (loadExpConsts); exp4 works in V0..V7.
+const (
+	vLog2e, vLn2Hi, vLn2Lo, vHi, vLo = 16, 17, 18, 19, 20
+	vC0                              = 21 // c0..c5 in V21..V26
+	vOne, vBias, vInf, vNegQG        = 27, 28, 29, 30
+)
+
+// loadExpConsts broadcasts the constants of exp.go's algorithm (and
+// QuickGELU's −1.702) into their registers through R5.
+func loadExpConsts(a *asm) {
+	consts := []struct {
+		reg  int
+		bits uint32
+		what string
+	}{
+		{vLog2e, 0x3fb8aa3b, "log2(e)"},
+		{vLn2Hi, 0x3f318000, "ln2 high part (exact in 9 bits)"},
+		{vLn2Lo, 0xb95e8083, "ln2 low part"},
+		{vHi, 0x42b17217, "88.72283: above, exp overflows to +Inf"},
+		{vLo, 0xc2aeac4f, "-87.33654: below, exp flushes to 0"},
+		{vC0, 0x39506967, "c0 (Cephes expf polynomial)"},
+		{vC0 + 1, 0x3ab743ce, "c1"},
+		{vC0 + 2, 0x3c088908, "c2"},
+		{vC0 + 3, 0x3d2aa9c1, "c3"},
+		{vC0 + 4, 0x3e2aaaaa, "c4"},
+		{vC0 + 5, 0x3f000000, "c5 = 0.5"},
+		{vOne, 0x3f800000, "1"},
+		{vBias, 0x0000007f, "exponent bias 127 (int32)"},
+		{vInf, 0x7f800000, "+Inf"},
+		{vNegQG, 0xbfd9db23, "-1.702 (QuickGELU)"},
+	}
+	for _, c := range consts {
+		a.l("\tMOVW $0x%08x, R5 // %s", c.bits, c.what)
+		a.l("\tVDUP R5, V%d.S4", c.reg)
+	}
+}
+
+// exp4 sets V0 = exp(V0) on 4 lanes, as exp.go's algorithm: clamp, n =
+// round(x·log2 e) (ties to even), r = x − n·ln2 in two fused steps,
+// exp(r) ≈ 1 + r + r²·P(r), scaled by 2^⌊n/2⌋·2^(n−⌊n/2⌋); x > 88.72283
+// gives +Inf, x < −87.33654 gives 0, NaN gives NaN. Uses V1..V7.
+func exp4(a *asm) {
+	a.l("%s", same("FMIN", 1, 0, vHi))
+	a.l("%s", same("FMAX", 1, 1, vLo))
+	a.l("%s", same("FMUL", 2, 1, vLog2e))
+	a.l("%s", misc("FCVTNS", 3, 2)) // n as int32
+	a.l("%s", misc("SCVTF", 2, 3))  // n as float32
+	a.l("%s", same("FMLS", 1, 2, vLn2Hi))
+	a.l("%s", same("FMLS", 1, 2, vLn2Lo)) // r
+	// Horner: p = ((((c0·r + c1)·r + c2)·r + c3)·r + c4)·r + c5, each step
+	// accumulating onto a copy of the next coefficient.
+	a.l("\tVMOV V%d.B16, V4.B16", vC0)
+	for i := 1; i <= 5; i++ {
+		acc := 4 + i%2
+		prev := 4 + (i-1)%2
+		a.l("\tVMOV V%d.B16, V%d.B16", vC0+i, acc)
+		a.l("%s", same("FMLA", acc, prev, 1))
+	}
+	// p is in V5. y = p·r² + r + 1.
+	a.l("%s", same("FMUL", 6, 1, 1))
+	a.l("%s", same("FMLA", 1, 5, 6))
+	a.l("%s", same("FADD", 1, 1, vOne))
+	// 2^h·2^(n−h), h = n>>1 (arithmetic), as exponent fields.
+	a.l("%s", sshr(4, 3, 1))
+	a.l("\tVSUB V4.S4, V3.S4, V5.S4")
+	a.l("\tVADD V%d.S4, V4.S4, V4.S4", vBias)
+	a.l("\tVADD V%d.S4, V5.S4, V5.S4", vBias)
+	a.l("\tVSHL $23, V4.S4, V4.S4")
+	a.l("\tVSHL $23, V5.S4, V5.S4")
+	a.l("%s", same("FMUL", 1, 1, 4))
+	a.l("%s", same("FMUL", 1, 1, 5))
+	// Out-of-range and NaN lanes (comparisons with NaN are false).
+	a.l("%s", same("FCMGT", 6, 0, vHi))
+	a.l("\tVBIT V6.B16, V%d.B16, V1.B16 // +Inf where x > hi", vInf)
+	a.l("%s", same("FCMGT", 6, vLo, 0))
+	a.l("%s", same("BIC", 1, 1, 6)) // 0 where x < lo
+	a.l("%s", same("FCMEQ", 7, 0, 0))
+	a.l("\tVBIT V7.B16, V1.B16, V0.B16 // y where x is not NaN, else x")
+}
+
+// expLoop writes one kernel (dst, src *float32, n int) over 4 lanes at a
+// time: body turns x in V0 into the result in V0 (x may be reloaded from
+// V8, which holds it).
+func expLoop(a *asm, name, doc, label string, body func()) {
+	a.l("")
+	a.l("%s", doc)
+	a.l("TEXT ·%s(SB), NOSPLIT, $0-24", name)
+	a.l("\tMOVD dst+0(FP), R0")
+	a.l("\tMOVD src+8(FP), R1")
+	a.l("\tMOVD n+16(FP), R2")
+	a.l("\tLSR $2, R2, R2")
+	a.l("\tCBZ R2, %sdone", label)
+	loadExpConsts(a)
+	a.l("")
+	a.l("%sloop:", label)
+	a.l("\tVLD1.P 16(R1), [V8.S4]")
+	body()
+	a.l("\tVST1.P [V0.S4], 16(R0)")
+	a.l("\tSUB $1, R2, R2")
+	a.l("\tCBNZ R2, %sloop", label)
+	a.l("")
+	a.l("%sdone:", label)
+	a.l("\tRET")
+}
+
+// expNEON is the text of exp_arm64.s.
+func expNEON() string {
+	var a asm
+	a.l("%s", header)
+	a.l(`// The float32 exp of exp.go on NEON, 4 lanes per step: the constants
+// live in V16..V30, one exp uses V0..V7 (see exp4 in internal/gen). Vector
+// float instructions the Go assembler lacks are WORDs with the instruction
+// in their comment.`)
+	expLoop(&a, "expNEON", `// func expNEON(dst, src *float32, n int)
+// dst = exp(src); n a multiple of 4.`, "exp", func() {
+		a.l("\tVMOV V8.B16, V0.B16")
+		exp4(&a)
+	})
+	expLoop(&a, "quickGELUNEON", `// func quickGELUNEON(dst, src *float32, n int)
+// dst = x·sigmoid(1.702·x) = x / (1 + exp(−1.702·x)); n a multiple of 4.`, "qg", func() {
+		a.l("%s", same("FMUL", 0, 8, vNegQG))
+		exp4(&a)
+		a.l("%s", same("FADD", 0, 0, vOne))
+		a.l("%s", same("FDIV", 0, 8, 0))
+	})
+	expLoop(&a, "sigmoidNEON", `// func sigmoidNEON(dst, src *float32, n int)
+// dst = 1 / (1 + exp(−x)); n a multiple of 4.`, "sg", func() {
+		a.l("%s", misc("FNEG", 0, 8))
+		exp4(&a)
+		a.l("%s", same("FADD", 0, 0, vOne))
+		a.l("%s", same("FDIV", 0, vOne, 0))
+	})
+	return a.String()
+}
+
+// addNEON is the text of vec_arm64.s.
+func addNEON() string {
+	var a asm
+	a.l("%s", header)
+	a.l(`// func addNEON(dst, src *float32, n int)
+// dst += src, 16 floats per step; n a multiple of 16.
+TEXT ·addNEON(SB), NOSPLIT, $0-24
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	LSR $4, R2, R2
+	CBZ R2, done
+
+loop:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V4.S4, V5.S4, V6.S4, V7.S4]`)
+	for q := range 4 {
+		a.l("%s", same("FADD", 4+q, 4+q, q))
+	}
+	a.l(`	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R0)
+	SUB $1, R2, R2
+	CBNZ R2, loop
+
+done:
+	RET`)
+	return a.String()
+}

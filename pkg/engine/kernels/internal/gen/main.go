@@ -21,6 +21,9 @@ func main() {
 		"gemm8_amd64.s":   gemm8Kernels(),
 		"fmapeak_amd64.s": fmaPeak(),
 		"sgemm_arm64.s":   sgemmKernelsNEON(),
+		"fmapeak_arm64.s": fmaPeakNEON(),
+		"exp_arm64.s":     expNEON(),
+		"vec_arm64.s":     addNEON(),
 	}
 	for name, text := range files {
 		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
