@@ -9,3 +9,16 @@ func expNEON(dst, src *float32, n int)       { panic("kernels: no NEON on this a
 func quickGELUNEON(dst, src *float32, n int) { panic("kernels: no NEON on this architecture") }
 func sigmoidNEON(dst, src *float32, n int)   { panic("kernels: no NEON on this architecture") }
 func addNEON(dst, src *float32, n int)       { panic("kernels: no NEON on this architecture") }
+
+func maxNEON(x *float32, n int) float32      { panic("kernels: no NEON on this architecture") }
+func scaleNEON(x *float32, n int, s float32) { panic("kernels: no NEON on this architecture") }
+func expShiftSumNEON(dst, src *float32, n int, shift float32) float32 {
+	panic("kernels: no NEON on this architecture")
+}
+func sumNEON(x *float32, n int) float32 { panic("kernels: no NEON on this architecture") }
+func sumSqDevNEON(x *float32, n int, mean float32) float32 {
+	panic("kernels: no NEON on this architecture")
+}
+func normAffineNEON(dst, src, gamma, beta *float32, n int, mean, rstd float32) {
+	panic("kernels: no NEON on this architecture")
+}

@@ -161,12 +161,23 @@ var sameFP = map[string]int{
 	"FCMEQ": 0x4E20E400,
 	"FCMGT": 0x6EA0E400, // Vd = Vn > Vm ? ones : 0
 	"BIC":   0x4E601C00, // Vd = Vn &^ Vm (bitwise, 16B)
+	"FADDP": 0x6E20D400, // pairwise: Vd = [n0+n1, n2+n3, m0+m1, m2+m3]
 }
 
 var miscFP = map[string]int{
 	"FCVTNS": 0x4E21A800, // to int32, rounding to nearest, ties to even
 	"SCVTF":  0x4E21D800, // int32 to float32
 	"FNEG":   0x6EA0F800,
+}
+
+// reduceAdd returns FADDP Sd, Vn.2S (the sum of lanes 0 and 1 of Vn into
+// the scalar Sd) and reduceMax FMAXV Sd, Vn.4S (the largest lane).
+func reduceAdd(d, n int) string {
+	return fmt.Sprintf("\tWORD $0x%08X // FADDP S%d, V%d.2S", 0x7E30D800|n<<5|d, d, n)
+}
+
+func reduceMax(d, n int) string {
+	return fmt.Sprintf("\tWORD $0x%08X // FMAXV S%d, V%d.4S", 0x6E30F800|n<<5|d, d, n)
 }
 
 func same(op string, d, n, m int) string {
@@ -389,6 +400,181 @@ loop:
 	CBNZ R2, loop
 
 done:
+	RET`)
+	return a.String()
+}
+
+// sumLanes reduces V0..V3 (4 lanes each) to their total in F0.
+func sumLanes(a *asm) {
+	a.l("%s", same("FADD", 0, 0, 1))
+	a.l("%s", same("FADD", 2, 2, 3))
+	a.l("%s", same("FADD", 0, 0, 2))
+	a.l("%s", same("FADDP", 0, 0, 0))
+	a.l("%s", reduceAdd(0, 0))
+}
+
+// rowsNEON is the text of rows_arm64.s: the vector steps of Softmax and
+// LayerNorm (rows.go), as the AVX2 ones in exp_amd64.s and vec_amd64.s.
+func rowsNEON() string {
+	var a asm
+	a.l("%s", header)
+	a.l(`// The row kernels of Softmax and LayerNorm on NEON. Vector float
+// instructions the Go assembler lacks are WORDs with the instruction in
+// their comment.
+
+// func maxNEON(x *float32, n int) float32
+// The largest of x[0:n] (NaN if any is NaN); n a positive multiple of 4.
+TEXT ·maxNEON(SB), NOSPLIT, $0-20
+	MOVD x+0(FP), R0
+	MOVD n+8(FP), R1
+	LSR $2, R1, R1
+	VLD1.P 16(R0), [V0.S4]
+	SUB $1, R1, R1
+	CBZ R1, maxreduce
+
+maxloop:
+	VLD1.P 16(R0), [V1.S4]`)
+	a.l("%s", same("FMAX", 0, 0, 1))
+	a.l(`	SUB $1, R1, R1
+	CBNZ R1, maxloop
+
+maxreduce:`)
+	a.l("%s", reduceMax(0, 0))
+	a.l(`	FMOVS F0, ret+16(FP)
+	RET
+
+// func scaleNEON(x *float32, n int, s float32)
+// x[i] *= s; n a multiple of 4.
+TEXT ·scaleNEON(SB), NOSPLIT, $0-20
+	MOVD x+0(FP), R0
+	MOVD n+8(FP), R1
+	FMOVS s+16(FP), F1
+	VDUP V1.S[0], V1.S4
+	LSR $2, R1, R1
+	CBZ R1, scdone
+
+scloop:
+	VLD1 (R0), [V0.S4]`)
+	a.l("%s", same("FMUL", 0, 0, 1))
+	a.l(`	VST1.P [V0.S4], 16(R0)
+	SUB $1, R1, R1
+	CBNZ R1, scloop
+
+scdone:
+	RET
+
+// func expShiftSumNEON(dst, src *float32, n int, shift float32) float32
+// dst[i] = exp(src[i] − shift) and returns the sum of the dst values (4
+// lane partial sums in V10, then reduced); n a multiple of 4. The exp
+// constants live in V16..V30, one exp uses V0..V7 (exp4).
+TEXT ·expShiftSumNEON(SB), NOSPLIT, $0-36
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	FMOVS shift+24(FP), F9
+	VDUP V9.S[0], V9.S4
+	VEOR V10.B16, V10.B16, V10.B16
+	LSR $2, R2, R2
+	CBZ R2, essreduce`)
+	loadExpConsts(&a)
+	a.l("")
+	a.l("essloop:")
+	a.l("\tVLD1.P 16(R1), [V8.S4]")
+	a.l("%s", same("FSUB", 0, 8, 9))
+	exp4(&a)
+	a.l("\tVST1.P [V0.S4], 16(R0)")
+	a.l("%s", same("FADD", 10, 10, 0))
+	a.l(`	SUB $1, R2, R2
+	CBNZ R2, essloop
+
+essreduce:`)
+	a.l("%s", same("FADDP", 10, 10, 10))
+	a.l("%s", reduceAdd(0, 10))
+	a.l(`	FMOVS F0, ret+32(FP)
+	RET
+
+// func sumNEON(x *float32, n int) float32
+// Σ x[0:n] with 4×4 partial sums; n a multiple of 16.
+TEXT ·sumNEON(SB), NOSPLIT, $0-20
+	MOVD x+0(FP), R0
+	MOVD n+8(FP), R1
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	LSR $4, R1, R1
+	CBZ R1, sumreduce
+
+sumloop:
+	VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]`)
+	for q := range 4 {
+		a.l("%s", same("FADD", q, q, 4+q))
+	}
+	a.l(`	SUB $1, R1, R1
+	CBNZ R1, sumloop
+
+sumreduce:`)
+	sumLanes(&a)
+	a.l(`	FMOVS F0, ret+16(FP)
+	RET
+
+// func sumSqDevNEON(x *float32, n int, mean float32) float32
+// Σ (x[i] − mean)² with 4×4 partial sums; n a multiple of 16.
+TEXT ·sumSqDevNEON(SB), NOSPLIT, $0-28
+	MOVD x+0(FP), R0
+	MOVD n+8(FP), R1
+	FMOVS mean+16(FP), F8
+	VDUP V8.S[0], V8.S4
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	LSR $4, R1, R1
+	CBZ R1, ssdreduce
+
+ssdloop:
+	VLD1.P 64(R0), [V4.S4, V5.S4, V6.S4, V7.S4]`)
+	for q := range 4 {
+		a.l("%s", same("FSUB", 4+q, 4+q, 8))
+	}
+	for q := range 4 {
+		a.l("%s", same("FMLA", q, 4+q, 4+q))
+	}
+	a.l(`	SUB $1, R1, R1
+	CBNZ R1, ssdloop
+
+ssdreduce:`)
+	sumLanes(&a)
+	a.l(`	FMOVS F0, ret+24(FP)
+	RET
+
+// func normAffineNEON(dst, src, gamma, beta *float32, n int, mean, rstd float32)
+// dst[i] = (src[i] − mean)·rstd·gamma[i] + beta[i]; n a multiple of 4.
+TEXT ·normAffineNEON(SB), NOSPLIT, $0-48
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD gamma+16(FP), R2
+	MOVD beta+24(FP), R3
+	MOVD n+32(FP), R4
+	FMOVS mean+40(FP), F8
+	VDUP V8.S[0], V8.S4
+	FMOVS rstd+44(FP), F9
+	VDUP V9.S[0], V9.S4
+	LSR $2, R4, R4
+	CBZ R4, nadone
+
+naloop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R2), [V1.S4]
+	VLD1.P 16(R3), [V2.S4]`)
+	a.l("%s", same("FSUB", 0, 0, 8))
+	a.l("%s", same("FMUL", 0, 0, 9))
+	a.l("%s", same("FMLA", 2, 0, 1))
+	a.l(`	VST1.P [V2.S4], 16(R0)
+	SUB $1, R4, R4
+	CBNZ R4, naloop
+
+nadone:
 	RET`)
 	return a.String()
 }

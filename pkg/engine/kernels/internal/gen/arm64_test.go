@@ -33,6 +33,9 @@ func TestNEONEncodings(t *testing.T) {
 		{misc("FNEG", 0, 8), "6EA0F900"},
 		{sshr(4, 3, 1), "4F3F0464"},
 		{sshr(9, 30, 31), "4F2107C9"},
+		{same("FADDP", 3, 1, 2), "6E22D423"},
+		{reduceAdd(5, 7), "7E30D8E5"},
+		{reduceMax(9, 30), "6E30FBC9"},
 	} {
 		if !strings.HasPrefix(strings.TrimSpace(tc.line), "WORD $0x"+tc.want+" ") {
 			t.Errorf("%q: want WORD $0x%s", tc.line, tc.want)

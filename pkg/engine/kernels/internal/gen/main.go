@@ -24,6 +24,7 @@ func main() {
 		"fmapeak_arm64.s": fmaPeakNEON(),
 		"exp_arm64.s":     expNEON(),
 		"vec_arm64.s":     addNEON(),
+		"rows_arm64.s":    rowsNEON(),
 	}
 	for name, text := range files {
 		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
