@@ -51,7 +51,7 @@ func Attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask
 	default:
 		return fmt.Errorf("kernels: Attention: mask has %d values, want %d or %d", len(mask), ss, s.Batch*ss)
 	}
-	c := attentionCall{s: s, q: q, k: k, v: v, out: out, mask: mask, scale: scale, causal: causal, maskPerBatch: maskPerBatch}
+	c := attentionCall{s: s, serial: p.Serial(), q: q, k: k, v: v, out: out, mask: mask, scale: scale, causal: causal, maskPerBatch: maskPerBatch}
 	n := s.Batch * s.Heads
 	threads := p.beginSplit(n, 1)
 	if threads <= 1 {
@@ -69,6 +69,7 @@ func Attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask
 // lives in the Pool so that splitting it allocates nothing.
 type attentionCall struct {
 	s                    AttentionShape
+	serial               *Pool // p.Serial(): each head's products run on one thread at p's level
 	q, k, v, out, mask   []float32
 	scale                float32
 	causal, maskPerBatch bool
@@ -92,7 +93,7 @@ func (c *attentionCall) heads(lo, hi int) {
 				m = c.mask[b*ss : (b+1)*ss]
 			}
 		}
-		attentionHead(s, b, h, c.q, c.k, c.v, c.scale, m, c.causal, scores, c.out)
+		attentionHead(c.serial, s, b, h, c.q, c.k, c.v, c.scale, m, c.causal, scores, c.out)
 	}
 	attnScratch.Put(buf)
 }
@@ -100,13 +101,13 @@ func (c *attentionCall) heads(lo, hi int) {
 // attnScratch recycles the Seq×Seq score matrices of Attention.
 var attnScratch = sync.Pool{New: func() any { return new([]float32) }}
 
-func attentionHead(s AttentionShape, b, h int, q, k, v []float32, scale float32, mask []float32, causal bool, scores, out []float32) {
+func attentionHead(serial *Pool, s AttentionShape, b, h int, q, k, v []float32, scale float32, mask []float32, causal bool, scores, out []float32) {
 	S, D := s.Seq, s.HeadDim
 	qh := q[b*S*s.LdQ+h*D:]
 	kh := k[b*S*s.LdK+h*D:]
 	vh := v[b*S*s.LdV+h*D:]
 	oh := out[b*S*s.LdOut+h*D:]
-	Sgemm(nil, false, true, S, S, D, scale, qh, s.LdQ, kh, s.LdK, 0, scores, S)
+	Sgemm(serial, false, true, S, S, D, scale, qh, s.LdQ, kh, s.LdK, 0, scores, S)
 	negInf := float32(math.Inf(-1))
 	for i := range S {
 		row := scores[i*S : (i+1)*S]
@@ -126,5 +127,5 @@ func attentionHead(s AttentionShape, b, h int, q, k, v []float32, scale float32,
 		softmaxRow(row[:n], row[:n])
 		clear(row[n:])
 	}
-	Sgemm(nil, false, false, S, D, S, 1, scores, S, vh, s.LdV, 0, oh, s.LdOut)
+	Sgemm(serial, false, false, S, D, S, 1, scores, S, vh, s.LdV, 0, oh, s.LdOut)
 }

@@ -52,8 +52,16 @@ func refAttention(s AttentionShape, q, k, v []float32, scale float64, mask []flo
 }
 
 func TestAttention(t *testing.T) {
-	pool := NewPool(2)
-	defer pool.Close()
+	// Every instruction-set level this CPU has, single and multi-threaded.
+	pools := []*Pool{nil}
+	for _, isa := range SupportedISAs() {
+		p, err := NewPoolWith(2, WithISA(isa))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		pools = append(pools, p, p.Serial())
+	}
 	rng := rand.New(rand.NewPCG(14, 1))
 	for _, tc := range []struct {
 		batch, seq, heads, dim int
@@ -65,6 +73,14 @@ func TestAttention(t *testing.T) {
 		{2, 13, 2, 8, "shared", true},
 		{3, 9, 2, 5, "perbatch", false},
 		{1, 77, 2, 64, "", true},
+		// Head widths that are multiples of 16 take attentionHeadPacked:
+		// fewer than 6 or 16 tokens, partial blocks, masks with causal,
+		// and a head wider than the staging tile.
+		{2, 7, 2, 16, "perbatch", false},
+		{1, 6, 1, 64, "", true},
+		{2, 12, 2, 32, "shared", true},
+		{2, 17, 1, 128, "perbatch", true},
+		{1, 50, 12, 64, "", false},
 	} {
 		w := tc.heads * tc.dim
 		// Q, K and V as column slices of one fused [rows, 3w+1] buffer.
@@ -81,7 +97,7 @@ func TestAttention(t *testing.T) {
 		}
 		scale := 1 / math.Sqrt(float64(tc.dim))
 		want := refAttention(s, qkv, qkv[w:], qkv[2*w:], scale, mask, tc.causal)
-		for _, p := range []*Pool{nil, pool} {
+		for _, p := range pools {
 			out := make([]float32, tc.batch*tc.seq*(w+2))
 			if err := Attention(p, s, qkv, qkv[w:], qkv[2*w:], float32(scale), mask, tc.causal, out); err != nil {
 				t.Fatal(err)
