@@ -215,7 +215,7 @@ func fmaPeakNEON() string {
 	a.l(`// func fmaPeakLoop(iters int)
 //
 // 24 independent accumulator chains (V0..V23) cover FMLA latency (4
-// cycles) × throughput (up to 4 per cycle on Apple M1) ; V24, V25 are the
+// cycles) × throughput (up to 4 per cycle on Apple M1); V24, V25 are the
 // constant multiplicands. Each iteration issues 48 FMLAs on 4 lanes (the
 // 384 flops of fmaPeakFlopsPerIter, as the amd64 loop) and touches no
 // memory.
