@@ -54,16 +54,15 @@
 // there, not a crash). Levels: ISAGeneric (Go micro-kernels and epilogue),
 // ISAAVX2 (6×16 ymm Sgemm, VPMADDWD int8, ymm QuickGELU), ISAAVX2VNNI (plus
 // AVX-VNNI VPDPWSSD), ISAAVX512 (zmm Sgemm and QuickGELU, VPDPBUSD int8).
-// Sgemm, SgemmPacked, Linear (with its epilogue), MatMulBatched and GemmU8
-// take the level of the Pool they are given; a kernel that runs products
-// inside one parallel share passes p.Serial() rather than nil to keep it.
-// PackB8 packs for the CPU's best int8 kernel; a Pool whose level cannot
-// read that layout converts it once on first use (Pool.PackB8 packs for
-// the Pool's level directly). Not yet limited by the level: the packing
-// helpers of Sgemm (AVX2 data movement), and the kernels that take no
-// Pool or call package-level functions (LayerNorm, Softmax, Attention's
-// Sgemm(nil, …), DequantizeRows' QuickGELU, Exp, Sigmoid, QuantizeU8),
-// which run at the native level.
+// Sgemm, SgemmPacked, Linear (with its epilogue), MatMulBatched, Attention's
+// products and GemmU8 take the level of the Pool they are given; a kernel
+// that runs products inside one parallel share passes p.Serial() rather
+// than nil to keep it. PackB8 packs for the CPU's best int8 kernel; a Pool
+// whose level cannot read that layout converts it once on first use
+// (Pool.PackB8 packs for the Pool's level directly). Not limited by the
+// level: the packing helpers of Sgemm (AVX2 data movement) and the row
+// and elementwise kernels (LayerNorm, Softmax, DequantizeRows' QuickGELU,
+// Exp, Sigmoid, QuantizeU8), which run at the native level.
 package kernels
 
 //go:generate go run ./internal/gen

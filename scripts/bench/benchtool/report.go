@@ -462,9 +462,9 @@ func (r *report) avx2Path() {
 	r.p("## AVX2-only path (what an AVX2 machine runs)\n\n")
 	r.p("This CPU has more than AVX2, so the table above runs our %s kernels. Here the same files and inputs also run with "+
 		"`clip onnx bench --isa avx2`: every GEMM (float32 and int8) and the Linear epilogue limited to AVX2+FMA "+
-		"(6×16 ymm Sgemm micro-kernel, int16 VPMADDWD int8 kernel without VNNI, ymm QuickGELU), the code an AVX2-only "+
-		"machine such as the CI one runs. LayerNorm, Softmax and attention's small products take no Pool and stay at the "+
-		"default level (they were AVX2 code already, except the int8 epilogue's QuickGELU). Each round times default, AVX2, "+
+		"and attention's products (6×16 ymm Sgemm micro-kernel, int16 VPMADDWD int8 kernel without VNNI, ymm QuickGELU), "+
+		"the code an AVX2-only machine such as the CI one runs. LayerNorm, Softmax and the int8 epilogue's dequantize+QuickGELU "+
+		"stay at the default level (AVX2 code already, except that QuickGELU, which uses zmm). Each round times default, AVX2, "+
 		"then onnxruntime; medians over %s rounds. **onnxruntime always uses its best kernels for this CPU (AVX-512 here)**: "+
 		"its row is not what onnxruntime would do on an AVX2 machine. %% of peak is of the all-core FMA peak of the "+
 		"vector width the row's kernels use: ymm (MeasureFMAPeakAVX2, %s GFLOP/s) for AVX2, %s (MeasureFMAPeak, %s GFLOP/s) "+

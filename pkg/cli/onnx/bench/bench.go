@@ -110,8 +110,9 @@ machine the code an older CPU runs: generic (portable Go), avx2 (AVX2+FMA,
 what an AVX2-only machine runs), avx2vnni (plus AVX-VNNI int8), avx512, or
 native (the default: everything this CPU has). The level run is reported
 ("kernels" in the table, "isa" in json); a level this CPU lacks is a usage
-error. Kernels that take no worker pool (LayerNorm, Softmax, attention's
-small products) still run at the native level.`,
+error. It limits the matrix products (Linear with its epilogue, MatMul,
+attention, the int8 GEMM); the row and elementwise kernels (LayerNorm,
+Softmax, the int8 epilogue's QuickGELU) still run at the native level.`,
 		Example: `  clip onnx bench onnx/vision_model.onnx --batch 8 --runs 10
   clip onnx bench onnx/text_model.onnx --batch 8 --seq 77 --threads 2 --format json`,
 		Args: cobra.ExactArgs(1),
