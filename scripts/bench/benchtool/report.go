@@ -460,16 +460,20 @@ func (r *report) avx2Path() {
 		defISA = lines[0].s.ours[0].ISA
 	}
 	r.p("## AVX2-only path (what an AVX2 machine runs)\n\n")
+	ortISA := "its best for this CPU"
+	if strings.Contains(" "+r.env["cpu_flags"]+" ", " avx512f ") {
+		ortISA = "AVX-512 here"
+	}
 	r.p("This CPU has more than AVX2, so the table above runs our %s kernels. Here the same files and inputs also run with "+
-		"`clip onnx bench --isa avx2`: every GEMM (float32 and int8) and the Linear epilogue limited to AVX2+FMA "+
-		"and attention's products (6×16 ymm Sgemm micro-kernel, int16 VPMADDWD int8 kernel without VNNI, ymm QuickGELU), "+
+		"`clip onnx bench --isa avx2`: every matrix product (Linear with its epilogue, attention, the float32 and int8 GEMMs) "+
+		"limited to AVX2+FMA (6×16 ymm Sgemm micro-kernel, int16 VPMADDWD int8 kernel without VNNI, ymm QuickGELU), "+
 		"the code an AVX2-only machine such as the CI one runs. LayerNorm, Softmax and the int8 epilogue's dequantize+QuickGELU "+
-		"stay at the default level (AVX2 code already, except that QuickGELU, which uses zmm). Each round times default, AVX2, "+
-		"then onnxruntime; medians over %s rounds. **onnxruntime always uses its best kernels for this CPU (AVX-512 here)**: "+
+		"stay at the default level (AVX2 code already, except that QuickGELU, which uses zmm where present). Each round times "+
+		"default, AVX2, then onnxruntime; medians over %s rounds. **onnxruntime always uses its best kernels for this CPU (%s)**: "+
 		"its row is not what onnxruntime would do on an AVX2 machine. %% of peak is of the all-core FMA peak of the "+
 		"vector width the row's kernels use: ymm (MeasureFMAPeakAVX2, %s GFLOP/s) for AVX2, %s (MeasureFMAPeak, %s GFLOP/s) "+
 		"for the default and for onnxruntime; int8 rows have none.\n\n",
-		orDash(defISA), r.env["rounds"], num(r.fma.AllCoresAVX2GFLOPs, "%.0f"), orDash(r.fma.Width), num(r.fma.AllCoresGFLOPs, "%.0f"))
+		orDash(defISA), r.env["rounds"], ortISA, num(r.fma.AllCoresAVX2GFLOPs, "%.0f"), orDash(r.fma.Width), num(r.fma.AllCoresGFLOPs, "%.0f"))
 	r.p("| model | batch | run | kernels | ms/item | GFLOP/s | %% of peak | onnxruntime ms/item ÷ this | peak RSS | per-round ms/item |\n")
 	r.p("|---|---:|---|---|---:|---:|---:|---:|---:|---|\n")
 	for _, l := range lines {
@@ -502,11 +506,14 @@ func (r *report) avx2Path() {
 			num(l.lowMs, "%.1f"), num(gf(l.lowMs), "%.1f"), pct(gf(l.lowMs), true), ratio(s.ortMs, l.lowMs, "**%.2f×**"), mib(lowRSS), rounds(l.low))
 		r.p("| | | ours, default | %s | %s | %s | %s | %s | %s | %s |\n", orDash(defISA),
 			num(s.oursMs, "%.1f"), num(gf(s.oursMs), "%.1f"), pct(gf(s.oursMs), false), ratio(s.ortMs, s.oursMs, "%.2f×"), mib(s.oursRSS), rounds(s.ours))
-		r.p("| | | onnxruntime | its own (AVX-512 here) | %s | %s | %s | 1 | %s | %s |\n",
+		r.p("| | | onnxruntime | its own (%s) | %s | %s | %s | 1 | %s | %s |\n", ortISA,
 			num(s.ortMs, "%.1f"), num(gf(s.ortMs), "%.1f"), pct(gf(s.ortMs), false), mib(s.ortRSS), rounds(s.ort))
 	}
-	r.p("\nThe int8 file's weights are packed at load for this CPU's best kernel (AVX-512 VNNI's uint8×int8 layout); the AVX2 " +
-		"run converts them once to the int16 layout (in its warm-up), so its peak RSS includes both layouts.\n\n")
+	if strings.Contains(" "+r.env["cpu_flags"]+" ", " avx512_vnni ") {
+		r.p("\nThe int8 file's weights are packed at load for this CPU's best kernel (AVX-512 VNNI's uint8×int8 layout); the AVX2 " +
+			"run converts them once to the int16 layout (in its warm-up), so its peak RSS includes both layouts.\n")
+	}
+	r.p("\n")
 }
 
 type timeFile struct{ wallS, rssKB float64 }
