@@ -21,7 +21,7 @@ func TestISAKernelChoice(t *testing.T) {
 			if isa == ISAAVX2VNNI {
 				want8 = kernel8VNNI
 			}
-			if fn(lv.gemm.one) != fn(kernelAVX2) || lv.gemm.two != nil || lv.gemm.three != nil || lv.gemm.four != nil {
+			if fn(lv.gemm.one) != fn(kernelAVX2) || lv.gemm.two != nil || lv.gemm.three != nil || lv.gemm.four != nil || lv.gemm.fourDirectA != nil {
 				t.Errorf("%v: float32 GEMM uses more than the 6×16 ymm kernel", isa)
 			}
 			if fn(lv.gemm8.one) != fn(want8) || lv.gemm8.two != nil || lv.quad8 {
