@@ -370,10 +370,11 @@ func (e *Env) packedConvB8(w *graph.Tensor, kk, m int, zero []int32) (*kernels.P
 var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
 
 // float32Scratch recycles qlinear's per-column scales and Conv's im2col
-// matrix between runs.
+// matrix between runs, and the concatenated weights of buildCatLinear.
 var float32Scratch = sync.Pool{New: func() any { return new([]float32) }}
 
-// uint8Scratch recycles ConvInteger's im2col rows between runs.
+// uint8Scratch recycles ConvInteger's im2col rows between runs, and the
+// concatenated weights of buildCatQLinear.
 var uint8Scratch = sync.Pool{New: func() any { return new([]uint8) }}
 
 // qlinear runs a fused graph.OpQLinear step: the int8 GEMM, then per
