@@ -113,7 +113,7 @@ func (c *rangeCall) chunk(a, b int) {
 // DequantizeRow), then QuickGELU when quickGELU, then + res (rows×cols,
 // may be nil), in parallel chunks of rows on p.
 func DequantizeRows(p *Pool, y []float32, c []int32, rows, cols int, colScale, bias []float32, quickGELU bool, res []float32) {
-	d := dequantCall{y: y, c: c, cols: cols, colScale: colScale, bias: bias, quickGELU: quickGELU, res: res}
+	d := dequantCall{lv: p.level(), y: y, c: c, cols: cols, colScale: colScale, bias: bias, quickGELU: quickGELU, res: res}
 	threads := p.beginSplit(rows, max(1, 16384/max(cols, 1)))
 	if threads <= 1 {
 		if rows > 0 {
@@ -129,6 +129,7 @@ func DequantizeRows(p *Pool, y []float32, c []int32, rows, cols int, colScale, b
 
 // dequantCall holds one DequantizeRows call's arguments.
 type dequantCall struct {
+	lv                  *isaKernels // the Pool's level
 	y                   []float32
 	c                   []int32
 	cols                int
@@ -142,10 +143,10 @@ func (d *dequantCall) rows(lo, hi int) {
 		row := d.y[i*n : (i+1)*n]
 		DequantizeRow(row, d.c[i*n:(i+1)*n], d.colScale, d.bias)
 		if d.quickGELU {
-			QuickGELU(row, row)
+			d.lv.quickGELU(row, row)
 		}
 		if d.res != nil {
-			Add(row, d.res[i*n:(i+1)*n])
+			d.lv.add(row, d.res[i*n:(i+1)*n])
 		}
 	}
 }
