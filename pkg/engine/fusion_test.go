@@ -167,6 +167,25 @@ type attentionOpts struct {
 	mask        bool // an additive [B, 1, S, S] mask input
 	vIsOutput   bool // V's projection is also a graph output
 	qOtherInput bool // Q's projection reads a second input
+	vResidual   bool // V's projection adds x (a residual, fused into its Linear)
+	// quantized writes the projections as an int8 export does: one
+	// DynamicQuantizeLinear of x, then MatMulInteger → Cast → Mul(scale)
+	// → Add(bias) per projection, with int8 weights, Q's zero point and
+	// scale per tensor and K's and V's per column.
+	quantized bool
+}
+
+// int8s returns an int8 initializer of the given dims with seeded values.
+func int8s(rng *rand.Rand, name string, dims ...int64) *onnx.Tensor {
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	t := &onnx.Tensor{Name: name, DataType: onnx.Int8, Dims: dims, Int8: make([]int8, n)}
+	for i := range t.Int8 {
+		t.Int8[i] = int8(rng.Intn(255) - 127)
+	}
+	return t
 }
 
 // attentionModel is one multi-head self-attention block written the way
@@ -191,8 +210,28 @@ func attentionModel(o attentionOpts) *onnx.Model {
 		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
 	}
 	var nodes []*onnx.Node
+	if o.quantized {
+		inits = append(inits, int8s(rng, "Qq", e, e), int8s(rng, "Qk", e, e), int8s(rng, "Qv", e, e),
+			int8s(rng, "zq"), int8s(rng, "zk", e), int8s(rng, "zv", e),
+			&onnx.Tensor{Name: "sq", DataType: onnx.Float, Float32: []float32{0.01}})
+		sk, sv := floats(rng, "sk", e), floats(rng, "sv", e)
+		for i := range sk.Float32 {
+			sk.Float32[i], sv.Float32[i] = 0.02+0.01*sk.Float32[i], 0.02+0.01*sv.Float32[i]
+		}
+		inits = append(inits, sk, sv)
+		nodes = append(nodes, &onnx.Node{Name: "quantize_x", OpType: "DynamicQuantizeLinear",
+			Inputs: []string{"x"}, Outputs: []string{"xq", "xs", "xz"}})
+	}
 	proj := func(p, src string, bias bool) string {
-		nodes = append(nodes, nd("MatMul", []string{src, "W" + p}, p+"0"))
+		if o.quantized {
+			nodes = append(nodes,
+				nd("MatMulInteger", []string{src + "q", "Q" + p, src + "z", "z" + p}, p+"i"),
+				nd("Cast", []string{p + "i"}, p+"f", attrInt("to", int64(onnx.Float))),
+				nd("Mul", []string{src + "s", "s" + p}, p+"scale"),
+				nd("Mul", []string{p + "f", p + "scale"}, p+"0"))
+		} else {
+			nodes = append(nodes, nd("MatMul", []string{src, "W" + p}, p+"0"))
+		}
 		if !bias {
 			return p + "0"
 		}
@@ -215,6 +254,10 @@ func attentionModel(o attentionOpts) *onnx.Model {
 	nodes = append(nodes, nd("Mul", []string{q, "scale"}, "qs"))
 	k := proj("k", "x", !o.noKBias)
 	v := proj("v", "x", true)
+	if o.vResidual {
+		nodes = append(nodes, nd("Add", []string{v, "x"}, "vres"))
+		v = "vres"
+	}
 	if o.vIsOutput {
 		outputs = append(outputs, vinfo(v, onnx.Float, b, s, e))
 	}
@@ -263,8 +306,8 @@ func randomFeeds(m *onnx.Model) map[string]*Tensor {
 // TestQKVFusionMatchesUnfused checks the Q, K, V projection fusion on
 // synthetic attention blocks: where it applies, the plan is one Linear of
 // triple width feeding a packed attention and the outputs equal the
-// unfused graph's; where a projection reads another input or its output
-// is needed elsewhere, it does not apply.
+// unfused graph's; where a projection reads another input, adds a
+// residual or its output is needed elsewhere, it does not apply.
 func TestQKVFusionMatchesUnfused(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -275,6 +318,8 @@ func TestQKVFusionMatchesUnfused(t *testing.T) {
 		{"K without bias", attentionOpts{noKBias: true}, true},
 		{"V also an output", attentionOpts{vIsOutput: true}, false},
 		{"Q from another input", attentionOpts{qOtherInput: true, mask: true}, false},
+		{"V with a residual", attentionOpts{vResidual: true}, false},
+		{"int8, K without bias", attentionOpts{quantized: true, noKBias: true, mask: true}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := attentionModel(c.opts)
@@ -282,8 +327,12 @@ func TestQKVFusionMatchesUnfused(t *testing.T) {
 			if stats["Attention"] != 1 {
 				t.Fatalf("the attention block was not fused: %v", stats)
 			}
-			if got := stats["QKVLinear"] == 1; got != c.fuses {
-				t.Fatalf("QKV fusion made: %v, want %v (%v)", got, c.fuses, stats)
+			kind, linear, parts := "QKVLinear", graph.OpLinear, graph.NumLinearParts
+			if c.opts.quantized {
+				kind, linear, parts = "QKVQLinear", graph.OpQLinear, graph.NumQLinearParts
+			}
+			if got := stats[kind] == 1; got != c.fuses {
+				t.Fatalf("%s fusion made: %v, want %v (%v)", kind, got, c.fuses, stats)
 			}
 			if !c.fuses {
 				return
@@ -292,12 +341,15 @@ func TestQKVFusionMatchesUnfused(t *testing.T) {
 			for _, s := range plan.Steps {
 				ops = append(ops, s.Node.Op)
 			}
-			if len(ops) != 2 || ops[0] != graph.OpLinear || ops[1] != graph.OpAttention {
-				t.Fatalf("fused plan runs %v, want [%s %s]", ops, graph.OpLinear, graph.OpAttention)
+			if c.opts.quantized {
+				ops = ops[1:] // DynamicQuantizeLinear
 			}
-			lin, att := plan.Steps[0], plan.Steps[1]
-			if graph.NumLinearParts(lin) != 3 || !sameShape(lin.Out[0].Shape, []int{2, 5, 24}) {
-				t.Errorf("QKV Linear has %d parts and output %v, want 3 and [2 5 24]", graph.NumLinearParts(lin), lin.Out[0].Shape)
+			if len(ops) != 2 || ops[0] != linear || ops[1] != graph.OpAttention {
+				t.Fatalf("fused plan runs %v, want [%s %s]", ops, linear, graph.OpAttention)
+			}
+			lin, att := plan.Steps[len(plan.Steps)-2], plan.Steps[len(plan.Steps)-1]
+			if parts(lin) != 3 || !sameShape(lin.Out[0].Shape, []int{2, 5, 24}) {
+				t.Errorf("QKV projection has %d parts and output %v, want 3 and [2 5 24]", parts(lin), lin.Out[0].Shape)
 			}
 			if att.In[0] != lin.Out[0] || att.In[1] != nil || att.In[2] != nil {
 				t.Errorf("attention does not read the packed QKV output: %v", att.In)
