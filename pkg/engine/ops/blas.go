@@ -141,7 +141,8 @@ func float32Bytes(w []float32) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), 4*len(w))
 }
 
-// Prepack packs the constant weights of a plan's Linear and
+// Prepack packs the constant weights of a plan's Linear (the
+// concatenation of a multi-part one), QLinear (likewise), PatchEmbed and
 // MatMulInteger steps on threads goroutines, so the first run does not
 // pack them one by one, and calls packed (when not nil) with each packed
 // weight's original bytes, which the engine no longer reads. Failures are
