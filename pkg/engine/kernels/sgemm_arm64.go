@@ -2,8 +2,8 @@ package kernels
 
 // On arm64 Sgemm runs the NEON micro-kernel: Advanced SIMD is part of every
 // AArch64 CPU Go supports (the runtime itself relies on it), so there is
-// nothing to detect. The x86 feature flags stay false so the shared code
-// takes its portable paths for packing and the row kernels.
+// nothing to detect. The x86 feature flags stay false (packing runs its Go
+// loops); hasNEON marks where the shared code may call a NEON form.
 
 // activeKernels are the micro-kernels Sgemm uses on this CPU.
 var activeKernels = gemmKernels{one: kernelNEON}
