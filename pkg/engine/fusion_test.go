@@ -412,3 +412,57 @@ func TestPatchEmbedFusionMatchesUnfused(t *testing.T) {
 		})
 	}
 }
+
+// normModel is a LayerNormalization (over the last axis, or the last two)
+// of x [2, 5, 8] feeding a MatMul+Add, optionally also a graph output.
+func normModel(lastAxis, normIsOutput bool) *onnx.Model {
+	rng := rand.New(rand.NewSource(5))
+	axis := int64(-1)
+	scale := floats(rng, "gamma", 8)
+	beta := floats(rng, "beta", 8)
+	if !lastAxis {
+		axis = -2
+		scale, beta = floats(rng, "gamma", 5, 8), floats(rng, "beta", 5, 8)
+	}
+	outputs := []*onnx.ValueInfo{vinfo("y", onnx.Float, 2, 5, 6)}
+	if normIsOutput {
+		outputs = append(outputs, vinfo("n", onnx.Float, 2, 5, 8))
+	}
+	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 17}}, Graph: &onnx.Graph{
+		Inputs:       []*onnx.ValueInfo{vinfo("x", onnx.Float, 2, 5, 8)},
+		Outputs:      outputs,
+		Initializers: []*onnx.Tensor{scale, beta, floats(rng, "W", 8, 6), floats(rng, "b", 6)},
+		Nodes: []*onnx.Node{
+			{Name: "norm", OpType: "LayerNormalization", Inputs: []string{"x", "gamma", "beta"}, Outputs: []string{"n"},
+				Attributes: []*onnx.Attribute{attrInt("axis", axis), {Name: "epsilon", Type: onnx.AttrFloat, F: 1e-3}}},
+			{Name: "proj", OpType: "MatMul", Inputs: []string{"n", "W"}, Outputs: []string{"p"}},
+			{Name: "bias", OpType: "Add", Inputs: []string{"p", "b"}, Outputs: []string{"y"}},
+		},
+	}}
+}
+
+// TestNormLinearFusionMatchesUnfused checks that a last-axis LayerNorm
+// read only by a Linear becomes that Linear's prologue (one step, same
+// outputs as the unfused graph), and that one whose output is needed
+// elsewhere, or that normalises more than the last axis, stays a step.
+func TestNormLinearFusionMatchesUnfused(t *testing.T) {
+	for _, c := range []struct {
+		name                 string
+		lastAxis, out, fuses bool
+	}{
+		{"last axis", true, false, true},
+		{"output also read", true, true, false},
+		{"last two axes", false, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := normModel(c.lastAxis, c.out)
+			stats, plan := compareFusion(t, m, randomFeeds(m))
+			if got := stats["NormLinear"] == 1; got != c.fuses {
+				t.Fatalf("NormLinear fusion made: %v, want %v (%v)", got, c.fuses, stats)
+			}
+			if c.fuses && (len(plan.Steps) != 1 || plan.Steps[0].Node.Op != graph.OpLinear || plan.Steps[0].In[0] != plan.Inputs[0]) {
+				t.Fatalf("fused plan has %d steps, want one %s reading x", len(plan.Steps), graph.OpLinear)
+			}
+		})
+	}
+}

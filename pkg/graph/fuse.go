@@ -10,8 +10,11 @@ import (
 // Ops created by fusion. They are not ONNX operators, so no model can
 // name them; the "clip." prefix keeps them apart from ONNX's names.
 const (
-	// OpLinear is Y = Act(X·W + Bias) + Residual with X [..., K] and a
-	// constant W [K, N]. In: X, W, Bias (or nil), Residual (or nil).
+	// OpLinear is Y = Act(X̂·W + Bias) + Residual with X [..., K] and a
+	// constant W [K, N], where X̂ is X, or LayerNorm(X) over its last axis
+	// with NormScale, NormBias and Params.Eps when NormScale is set (see
+	// normLinear). In: X, W, Bias (or nil), Residual (or nil), NormScale
+	// (or nil), NormBias (or nil), then further weights (see LinearPart).
 	OpLinear = "clip.Linear"
 	// OpQuickGELU is x·sigmoid(1.702·x). In: X.
 	OpQuickGELU = "clip.QuickGELU"
@@ -47,7 +50,8 @@ const (
 // the int8 MatMulInteger chains into OpQLinear); then the three Q, K, V
 // projections of each attention into one OpLinear/OpQLinear with their
 // weights side by side (see qkv); and a ViT's patch-embedding Conv with
-// its Reshape and Transpose into OpPatchEmbed.
+// its Reshape and Transpose into OpPatchEmbed; last, a LayerNorm whose
+// only reader is an OpLinear into that step (see normLinear).
 // Interior values used elsewhere (or graph outputs) block a fusion.
 // Float16 chains fuse too: the fused step then rounds to half precision
 // once, at its output, where the op-by-op graph rounded after every op
@@ -97,6 +101,12 @@ func (p *Plan) Fuse() map[string]int {
 	for _, s := range p.Steps {
 		if f.patchEmbed(s) {
 			made["PatchEmbed"]++
+		}
+	}
+	f.commit()
+	for _, s := range p.Steps {
+		if f.normLinear(s) {
+			made["NormLinear"]++
 		}
 	}
 	f.commit()
@@ -326,9 +336,10 @@ func (f *fuser) linear(mm *Step) bool {
 	}
 	fused := &Step{
 		Node: &Node{Name: mm.Node.Name + "/fused_Linear", Op: OpLinear},
-		In:   []*Value{x, w, nil, nil},
+		In:   make([]*Value, linearInputs), // X, W, then optional inputs
 		P:    Params{Act: ActNone},
 	}
+	fused.In[0], fused.In[1] = x, w
 	last, out, absorbed := f.epilogue(fused, mm, 2, n)
 	f.place(fused, mm, last, out, absorbed)
 	return true

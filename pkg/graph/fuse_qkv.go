@@ -9,17 +9,23 @@ package graph
 //
 // Layout of the further parts in Step.In, after the step's usual inputs:
 //
-//	OpLinear:  X, W, Bias, Residual, then (W, Bias) per further part;
+//	OpLinear:  X, W, Bias, Residual, NormScale, NormBias, then (W, Bias)
+//	           per further part;
 //	OpQLinear: Xq, Wq, XZero, WZero, XScale, WScale, Bias, Residual, then
 //	           (Wq, WZero, WScale, Bias) per further part.
 //
 // A step with several parts has no residual and no activation.
 const (
-	linearInputs   = 4
+	linearInputs   = 6
 	linearPartIn   = 2
 	qlinearInputs  = 8
 	qlinearPartIn  = 4
 	attentionParts = 3 // Q, K, V
+
+	linearResidual  = 3 // positions in OpLinear's In
+	linearNormScale = 4
+	linearNormBias  = 5
+	qlinearResidual = 7 // position in OpQLinear's In
 )
 
 // LinearPart is one weight of an OpLinear step with its bias (or nil).
@@ -97,9 +103,9 @@ func (f *fuser) qkv(at *Step) string {
 	}
 	first := proj[0]
 	op, x := first.Node.Op, first.In[0]
-	base := linearInputs
+	base, residual := linearInputs, linearResidual
 	if op == OpQLinear {
-		base = qlinearInputs
+		base, residual = qlinearInputs, qlinearResidual
 	}
 	q := first.Out[0]
 	if x == nil || len(q.Shape) < 1 || len(x.Shape) < 1 {
@@ -110,7 +116,8 @@ func (f *fuser) qkv(at *Step) string {
 	for _, p := range proj {
 		o := p.Out[0]
 		w := p.In[1]
-		if p.Node.Op != op || len(p.In) != base || p.In[0] != x || p.In[base-1] != nil || p.P.Act != ActNone ||
+		if p.Node.Op != op || len(p.In) != base || p.In[0] != x || p.In[residual] != nil || p.P.Act != ActNone ||
+			op == OpLinear && p.In[linearNormScale] != nil ||
 			o.DType != q.DType || w == nil || w.Const == nil || len(w.Shape) != 2 || w.Shape[0] != k ||
 			w.DType != first.In[1].DType || len(o.Shape) != len(q.Shape) || !sameShape(o.Shape[:len(o.Shape)-1], q.Shape[:len(q.Shape)-1]) ||
 			o.Shape[len(o.Shape)-1] != w.Shape[1] {

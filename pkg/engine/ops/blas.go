@@ -261,11 +261,45 @@ func (e *Env) sgemm(ta, tb bool, m, n, k int, alpha float32, a []float32, lda in
 	kernels.Sgemm(e.pool(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// linear runs a fused graph.OpLinear step.
-func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error {
+// Positions of an OpLinear step's LayerNorm prologue parameters in In.
+const (
+	linearNormScale = 4
+	linearNormBias  = 5
+)
+
+// hasNorm reports whether an OpLinear step normalises X first.
+func hasNorm(s *graph.Step) bool {
+	return len(s.In) > linearNormScale && s.In[linearNormScale] != nil
+}
+
+// linear runs a fused graph.OpLinear step; scratch, when it holds X's
+// size, receives the normalised X of a step with a LayerNorm prologue.
+func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor, scratch []float32) error {
 	x, w := in[0], in[1]
 	if e == nil {
 		e = &Env{}
+	}
+	xd := x.Float32
+	if hasNorm(s) {
+		k := x.Shape[len(x.Shape)-1]
+		if len(scratch) < len(xd) {
+			buf := float32Scratch.Get().(*[]float32)
+			defer float32Scratch.Put(buf)
+			if cap(*buf) < len(xd) {
+				*buf = make([]float32, len(xd))
+			}
+			scratch = *buf
+		}
+		var beta []float32
+		if in[linearNormBias] != nil {
+			beta = in[linearNormBias].Float32
+		}
+		// The kernel and arguments of the LayerNormalization step this
+		// prologue replaces (ops.layerNorm's float32 last-axis case).
+		if err := kernels.LayerNorm(e.pool(), scratch[:len(xd)], xd, len(xd)/k, k, in[linearNormScale].Float32, beta, s.P.Eps); err != nil {
+			return err
+		}
+		xd = scratch[:len(xd)]
 	}
 	ep := kernels.Epilogue{}
 	var pb *kernels.PackedB
@@ -285,8 +319,8 @@ func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error {
 		}
 	}
 	k, n := pb.K(), pb.N()
-	m := x.Len() / k
-	if x.Len() != m*k || o.Len() != m*n {
+	m := len(xd) / k
+	if len(xd) != m*k || o.Len() != m*n {
 		return fmt.Errorf("Linear: input %v and output %v do not fit a %d×%d weight", x.Shape, o.Shape, k, n)
 	}
 	if s.P.Act == graph.ActQuickGELU {
@@ -295,7 +329,7 @@ func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error {
 	if len(in) > 3 && in[3] != nil {
 		ep.Residual, ep.LdResidual = in[3].Float32, n
 	}
-	return kernels.Linear(e.pool(), m, x.Float32, k, pb, ep, o.Float32, n)
+	return kernels.Linear(e.pool(), m, xd, k, pb, ep, o.Float32, n)
 }
 
 func (e *Env) pool() *kernels.Pool {

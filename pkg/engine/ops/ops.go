@@ -54,8 +54,11 @@ func Eval(s *graph.Step, in, out []*graph.Tensor) error {
 // needs while it runs (0: none), for a caller that plans memory to pass
 // to Env.EvalScratch; Eval finds such memory itself.
 func ScratchSize(s *graph.Step) int {
-	if s.Node.Op == graph.OpPatchEmbed {
+	switch {
+	case s.Node.Op == graph.OpPatchEmbed:
 		return patchMatrixSize(s.In[0].Shape, s.In[1].Shape)
+	case s.Node.Op == graph.OpLinear && hasNorm(s):
+		return graph.NumElements(s.In[0].Shape) // the normalised X
 	}
 	return 0
 }
@@ -178,7 +181,7 @@ func eval(e *Env, s *graph.Step, in, out []*graph.Tensor, scratch []float32) err
 	case "ConvInteger":
 		return convInteger(e, s, in, out[0])
 	case graph.OpLinear:
-		return e.linear(s, in, out[0])
+		return e.linear(s, in, out[0], scratch)
 	case graph.OpQLinear:
 		return e.qlinear(s, in, out[0])
 	case graph.OpAttention:
