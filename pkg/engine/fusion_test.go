@@ -99,6 +99,11 @@ func TestFusionMatchesUnfused(t *testing.T) {
 			if !strings.HasPrefix(base, "text_model") && !strings.Contains(base, "_quantized") && stats["PatchEmbed"] != 1 {
 				t.Errorf("patch embedding not fused: %v", stats)
 			}
+			// float32 towers: the two LayerNorms of every block become
+			// prologues of the Linear after them.
+			if !strings.Contains(base, "_quantized") && !strings.Contains(base, "_fp16") && stats["NormLinear"] < 2*stats["Attention"] {
+				t.Errorf("%d attentions but only %d LayerNorms folded into Linears: %v", stats["Attention"], stats["NormLinear"], stats)
+			}
 		})
 	}
 }
