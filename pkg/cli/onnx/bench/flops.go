@@ -52,11 +52,23 @@ func CountFLOPs(p *graph.Plan) FLOPCount {
 }
 
 func stepFLOPs(s *graph.Step) float64 {
-	if len(s.Out) == 0 || s.Out[0] == nil || len(s.In) < 2 || s.In[0] == nil || s.In[1] == nil {
+	if len(s.Out) == 0 || s.Out[0] == nil || len(s.In) < 2 || s.In[0] == nil {
 		return 0
 	}
 	out := float64(graph.NumElements(s.Out[0].Shape))
-	a, w := s.In[0].Shape, s.In[1].Shape
+	a := s.In[0].Shape
+	if s.Node.Op == graph.OpAttention && s.In[1] == nil {
+		// Packed form: In[0] is QKV [B, S, 3E], the output [B, S, E].
+		o := s.Out[0].Shape
+		if len(o) != 3 {
+			return 0
+		}
+		return 2 * 2 * float64(o[0]) * float64(o[1]) * float64(o[1]) * float64(o[2])
+	}
+	if s.In[1] == nil {
+		return 0
+	}
+	w := s.In[1].Shape
 	switch s.Node.Op {
 	case "MatMul", "MatMulInteger", graph.OpLinear, graph.OpQLinear:
 		// A is [..., M, K] or [K]: K is its last dimension either way.
@@ -79,7 +91,7 @@ func stepFLOPs(s *graph.Step) float64 {
 			k = a[0]
 		}
 		return 2 * out * float64(k)
-	case "Conv", "ConvInteger":
+	case "Conv", "ConvInteger", graph.OpPatchEmbed:
 		// W is [Cout, Cin/group, k1, k2, ...]: each output element is a
 		// dot product over everything but W's first dimension.
 		if len(w) < 2 {
