@@ -47,7 +47,7 @@ func (e *Env) packedB8(b []byte, k, n int, signed bool, s *graph.Step) (*kernels
 	if ok && pb.K() == k && pb.N() == n {
 		return pb, nil
 	}
-	pb, err := kernels.PackB8(k, n, b, n, signed, zeroPoints(s))
+	pb, err := e.Pool.PackB8(k, n, b, n, signed, zeroPoints(s))
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +390,7 @@ func (e *Env) packedConvB8(w *graph.Tensor, kk, m int, zero []int32) (*kernels.P
 			t[j*m+i] = src[i*kk+j]
 		}
 	}
-	pb, err := kernels.PackB8(kk, m, t, m, signed, zero)
+	pb, err := e.Pool.PackB8(kk, m, t, m, signed, zero)
 	if err != nil {
 		return nil, err
 	}

@@ -156,7 +156,7 @@ func (e *Env) catQLinear(s *graph.Step) (*catQLinear, error) {
 	if ok && c.matches(s) {
 		return c, nil
 	}
-	c, err := buildCatQLinear(s)
+	c, err := buildCatQLinear(e.Pool, s)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func perColumn(v *graph.Value, n int, what string, part int) ([]float64, error) 
 
 // buildCatQLinear concatenates the parts' k×nᵢ int8 weights, their zero
 // points, scales and biases column-wise and packs the weights.
-func buildCatQLinear(s *graph.Step) (*catQLinear, error) {
+func buildCatQLinear(pool *kernels.Pool, s *graph.Step) (*catQLinear, error) {
 	np := graph.NumQLinearParts(s)
 	k, n := 0, 0
 	signed := false
@@ -268,7 +268,7 @@ func buildCatQLinear(s *graph.Step) (*catQLinear, error) {
 		c.parts = append(c.parts, &src[0])
 		col += ni
 	}
-	pb, err := kernels.PackB8(k, n, w, n, signed, zero)
+	pb, err := pool.PackB8(k, n, w, n, signed, zero)
 	if err != nil {
 		return nil, err
 	}
