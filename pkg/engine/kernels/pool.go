@@ -124,6 +124,16 @@ func newPool(threads int, isa ISA) *Pool {
 // 1 left the second core idle for a quarter of the run.
 const poolSpin = 50 * time.Microsecond
 
+// poolWaitSpin is how long the caller of a parallel kernel polls for its
+// workers to finish before it parks. It must exceed the latency of waking
+// a parked worker (tens of microseconds, more on a VM): a worker that
+// started late would otherwise finish after the caller parked, and the
+// call would pay a second wake-up. With 50 µs, ViT-B/32 vision at batch 1
+// (many short products) ran 34 instead of 26 ms; 200 µs and 1 ms both
+// restore it, and with another process busy on one of the two cores 200
+// µs was the faster (60 vs 72 ms, the old yield loop 78 ms).
+const poolWaitSpin = 200 * time.Microsecond
+
 // poolWorker is one persistent worker: job is its pending work (nil when
 // none), sleeping is set while it is parked on wake.
 type poolWorker struct {
@@ -245,12 +255,12 @@ func (p *Pool) run(threads int, fn func(thread int)) {
 	}
 	fn(0)
 	// The workers' shares are as long as ours: wait for them by polling
-	// for poolSpin, then park. A worker the OS descheduled (another
+	// for poolWaitSpin, then park. A worker the OS descheduled (another
 	// process wants the core) can take milliseconds; polling, or yielding
 	// in a loop, for that long would burn the very core it needs.
 	start := time.Now()
 	for spins := 1; p.pending.Load() != 0; spins++ {
-		if spins%128 != 0 || time.Since(start) < poolSpin {
+		if spins%128 != 0 || time.Since(start) < poolWaitSpin {
 			continue
 		}
 		// Announce the nap, then look again: a worker that finished
