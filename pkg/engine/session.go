@@ -1,10 +1,12 @@
 // Package engine runs ONNX models in pure Go: Open or NewSession checks a
 // model (pkg/graph), and each Run binds the input shapes, folds the
 // exporters' shape arithmetic into constants, fuses the transformer
-// blocks (LayerNorm, QuickGELU, Linear with bias/activation/residual,
-// multi-head attention), and lowers the remaining steps to a Gorgonia
-// ExprGraph whose nodes are custom ops computing with pkg/engine/ops and
-// the AVX2 kernels; a TapeMachine runs it. One compiled graph is kept per
+// blocks (pkg/graph's Fuse: LayerNorm, QuickGELU, Linear with
+// bias/activation/residual and a LayerNorm prologue, the Q/K/V
+// projections as one Linear, multi-head attention, a ViT's patch
+// embedding, the int8 MatMulInteger chains), and lowers the remaining
+// steps to a Gorgonia ExprGraph whose nodes are custom ops computing with
+// pkg/engine/ops and pkg/engine/kernels; a TapeMachine runs it. One compiled graph is kept per
 // distinct set of input shapes, in a pool so that no Gorgonia graph ever
 // runs in two goroutines at once; its buffers are planned once (outputs
 // reuse dead values' memory) and reused by every run.
@@ -46,8 +48,8 @@ type Options struct {
 	// Threads bounds how many runs execute at once and how many cores
 	// the matrix kernels use (0: every core).
 	Threads int
-	// NoFusion runs the graph op by op, without the fused LayerNorm,
-	// QuickGELU and Linear steps (for checking fusion against it).
+	// NoFusion runs the graph op by op, without pkg/graph's fused steps
+	// (for checking fusion against it).
 	NoFusion bool
 	// ISA limits the kernels to an instruction-set level (zero: all
 	// this CPU has); a level the CPU lacks fails NewSession. For
