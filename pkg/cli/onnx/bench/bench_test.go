@@ -182,6 +182,18 @@ func TestBenchJSONTinyVision(t *testing.T) {
 			if r.Model != model {
 				t.Errorf("model %q, want %q", r.Model, model)
 			}
+			// Asking only for the embeddings, as clip classify does (the
+			// engine's differential test checks what such a run returns).
+			one, err := runBench(t, model, "--batch", "2", "--runs", "1", "--warmup", "0", "--output", "image_embeds")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(one.Outputs, []string{"image_embeds"}) {
+				t.Errorf("--output image_embeds: reported outputs %v", one.Outputs)
+			}
+			if _, err := runBench(t, model, "--runs", "1", "--output", "no_such_output"); err == nil || !strings.Contains(err.Error(), "no_such_output") {
+				t.Errorf("--output no_such_output: %v, want an error naming it", err)
+			}
 			// The symbolic [batch, channels, height, width] input is sized
 			// from --batch, the patch Conv and config.json.
 			want := []int{2, c.Channels, c.ImageSize, c.ImageSize}
