@@ -42,10 +42,12 @@
 // GEMM uses AVX-VNNI / AVX-512 VNNI when present (PackB8 picks its
 // layout for the CPU it runs on). On arm64 (every AArch64 CPU has
 // Advanced SIMD, so nothing is detected) Sgemm runs a NEON 6×16
-// micro-kernel on the same packed layouts; the other arm64 kernels, and
-// every kernel on other architectures and on x86 without AVX2+FMA, are the
-// Go versions. MeasureFMAPeak measures the vector width Sgemm uses (it
-// returns 0 where it has no assembly loop, arm64 included).
+// micro-kernel on the same packed layouts, and Exp, QuickGELU, Sigmoid,
+// Add and the Softmax and LayerNorm rows have NEON forms (*_arm64.s, from
+// internal/gen); GELU, Erf, packing and the int8 GEMM are Go there. Other
+// architectures, and x86 without AVX2+FMA, run the Go versions.
+// MeasureFMAPeak measures the vector width Sgemm uses (0 where it has no
+// assembly loop).
 //
 // Instruction-set levels (isa.go): a Pool can be limited to a level so a
 // machine runs the code an older CPU would, e.g. the AVX2-only path on an

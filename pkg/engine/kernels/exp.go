@@ -68,6 +68,12 @@ func Exp(dst, src []float32) {
 			expAVX2(&dst[0], &src[0], n)
 		}
 	}
+	if hasNEON {
+		n = len(src) &^ 3
+		if n > 0 {
+			expNEON(&dst[0], &src[0], n)
+		}
+	}
 	for i := n; i < len(src); i++ {
 		dst[i] = ExpF32(src[i])
 	}
@@ -94,6 +100,10 @@ func QuickGELU(dst, src []float32) {
 		quickGELUAVX2(&dst[n], &src[n], m)
 		n += m
 	}
+	if hasNEON && len(src) >= 4 {
+		n = len(src) &^ 3
+		quickGELUNEON(&dst[0], &src[0], n)
+	}
 	for i := n; i < len(src); i++ {
 		dst[i] = quickGELUScalar(src[i])
 	}
@@ -107,6 +117,12 @@ func Sigmoid(dst, src []float32) {
 		n = len(src) &^ 7
 		if n > 0 {
 			sigmoidAVX2(&dst[0], &src[0], n)
+		}
+	}
+	if hasNEON {
+		n = len(src) &^ 3
+		if n > 0 {
+			sigmoidNEON(&dst[0], &src[0], n)
 		}
 	}
 	for i := n; i < len(src); i++ {

@@ -18,6 +18,9 @@ const fmaPeakFlopsPerIter = 24 * 8 * 2
 // always measures ymm. It returns 0 on CPUs without AVX2+FMA. Run it on a
 // quiet machine; other load lowers the figure.
 func MeasureFMAPeak(d time.Duration) (gflopsPerCore float64) {
+	if hasNEON {
+		return measureFMA(d, fmaPeakLoop, fmaPeakFlopsPerIter)
+	}
 	if hasAVX512 {
 		return measureFMA(d, fmaPeakLoop512, 2*fmaPeakFlopsPerIter)
 	}

@@ -104,6 +104,9 @@ func softmaxRow(dst, src []float32) {
 	if hasAVX2FMA {
 		n = len(src) &^ 7
 	}
+	if hasNEON {
+		n = len(src) &^ 3
+	}
 	if n == 0 {
 		m := maxRow(src)
 		for i, x := range src {
@@ -115,17 +118,30 @@ func softmaxRow(dst, src []float32) {
 		}
 		return
 	}
-	m := maxAVX2(&src[0], n)
+	var m, sum float32
+	if hasNEON {
+		m = maxNEON(&src[0], n)
+	} else {
+		m = maxAVX2(&src[0], n)
+	}
 	for _, x := range src[n:] {
 		m = max(m, x)
 	}
-	sum := expShiftSumAVX2(&dst[0], &src[0], n, m)
+	if hasNEON {
+		sum = expShiftSumNEON(&dst[0], &src[0], n, m)
+	} else {
+		sum = expShiftSumAVX2(&dst[0], &src[0], n, m)
+	}
 	for i := n; i < len(src); i++ {
 		dst[i] = ExpF32(src[i] - m)
 		sum += dst[i]
 	}
 	inv := 1 / sum
-	scaleAVX2(&dst[0], n, inv)
+	if hasNEON {
+		scaleNEON(&dst[0], n, inv)
+	} else {
+		scaleAVX2(&dst[0], n, inv)
+	}
 	for i := n; i < len(dst); i++ {
 		dst[i] *= inv
 	}
@@ -178,6 +194,9 @@ func layerNormRow(dst, src, gamma, beta []float32, eps float32) {
 	if v := len(src) &^ 31; hasAVX2FMA && v > 0 {
 		mean = (sumAVX2(&src[0], v) + sum32(src[v:])) / n
 		variance = (sumSqDevAVX2(&src[0], v, mean) + sumSqDev(src[v:], mean)) / n
+	} else if v := len(src) &^ 15; hasNEON && v > 0 {
+		mean = (sumNEON(&src[0], v) + sum32(src[v:])) / n
+		variance = (sumSqDevNEON(&src[0], v, mean) + sumSqDev(src[v:], mean)) / n
 	} else {
 		mean = sum32(src) / n
 		variance = sumSqDev(src, mean) / n
@@ -185,9 +204,13 @@ func layerNormRow(dst, src, gamma, beta []float32, eps float32) {
 	rstd := float32(1 / math.Sqrt(float64(variance+eps)))
 	gamma = gamma[:len(src)]
 	dst = dst[:len(src)]
-	if v := len(src) &^ 7; hasAVX2FMA && beta != nil && v > 0 {
+	if v := len(src) &^ 7; (hasAVX2FMA || hasNEON) && beta != nil && v > 0 {
 		beta = beta[:len(src)]
-		normAffineAVX2(&dst[0], &src[0], &gamma[0], &beta[0], v, mean, rstd)
+		if hasNEON {
+			normAffineNEON(&dst[0], &src[0], &gamma[0], &beta[0], v, mean, rstd)
+		} else {
+			normAffineAVX2(&dst[0], &src[0], &gamma[0], &beta[0], v, mean, rstd)
+		}
 		for i := v; i < len(src); i++ {
 			dst[i] = (src[i]-mean)*rstd*gamma[i] + beta[i]
 		}

@@ -10,6 +10,12 @@ func Add(dst, src []float32) {
 			addAVX2(&dst[0], &src[0], n)
 		}
 	}
+	if hasNEON {
+		n = len(src) &^ 15
+		if n > 0 {
+			addNEON(&dst[0], &src[0], n)
+		}
+	}
 	for i := n; i < len(src); i++ {
 		dst[i] += src[i]
 	}
