@@ -153,7 +153,10 @@ func precomputeCoeffs(inSize, outSize int, f filter, from, to int) coeffs {
 	c := coeffs{ksize: ksize, bounds: make([]int, 2*n), k: make([]int32, n*ksize)}
 	w := make([]float64, ksize)
 	for xx := from; xx < to; xx++ {
-		center := (float64(xx) + 0.5) * scale
+		// float64() rounds the product here: arm64's compiler would
+		// otherwise fuse it into the subtractions below (FMSUB), which
+		// moves a box filter's edges by an ulp and changes whole pixels.
+		center := float64((float64(xx) + 0.5) * scale)
 		ss := 1.0 / filterscale
 		// C's (int) cast truncates toward zero, as Go's conversion does.
 		xmin := int(center - support + 0.5)
