@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/npy"
 	"github.com/clip-go/clip/pkg/onnx"
@@ -65,81 +66,91 @@ func TestDifferentialONNXRuntime(t *testing.T) {
 		t.Skip(msg)
 	}
 	sort.Strings(specs)
-	for _, specPath := range specs {
-		stemDir := filepath.Dir(filepath.Dir(specPath))
-		stem := filepath.Base(stemDir)
-		modelDir := filepath.Base(filepath.Dir(stemDir))
-		t.Run(modelDir+"/"+stem, func(t *testing.T) {
-			b, err := os.ReadFile(specPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var spec goldenSpec
-			if err := json.Unmarshal(b, &spec); err != nil {
-				t.Fatalf("%s: %v", specPath, err)
-			}
-			s, err := Open(context.Background(), filepath.Join(projectRoot, spec.Model), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			var cases []string
-			for c := range spec.Cases {
-				cases = append(cases, c)
-			}
-			sort.Strings(cases)
-			for _, c := range cases {
-				feeds := map[string]*Tensor{}
-				for name := range spec.Cases[c].Inputs {
-					tt, err := readNpyTensor(filepath.Join(stemDir, "inputs", c+"."+name+".npy"))
-					if err != nil {
-						t.Fatal(err)
-					}
-					feeds[name] = tt
-				}
-				got, err := s.Run(context.Background(), feeds)
-				if err != nil {
-					t.Fatalf("case %s: %v", c, err)
-				}
-				for _, o := range s.Outputs() {
-					wantPath := filepath.Join(stemDir, "outputs", c+"."+o.Name+".npy")
-					want, err := readNpyTensor(wantPath)
-					if err != nil {
-						if os.IsNotExist(err) && os.Getenv("CI") != "true" {
-							t.Skipf("golden output %s missing (run scripts/reference/ort_run.mjs)", wantPath)
-						}
-						t.Fatal(err)
-					}
-					tol, norm := tolerance(stem, o.Name)
-					d, err := maxAbsDiff(got[o.Name], want, norm)
-					if err != nil {
-						t.Fatalf("case %s output %s: %v", c, o.Name, err)
-					}
-					t.Logf("%s/%s case %s output %s: max abs diff %.3g (normalised=%v, limit %g)", modelDir, stem, c, o.Name, d, norm, tol)
-					if d > tol {
-						t.Errorf("case %s output %s: max abs diff %.3g > %g", c, o.Name, d, tol)
-					}
-					if strings.HasPrefix(o.Name, "logits") {
-						if err := sameArgMax(got[o.Name], want); err != nil {
-							t.Errorf("case %s output %s: %v", c, o.Name, err)
-						}
-					}
-					// Asking for this output alone returns it alone, with
-					// the same values.
-					one, err := s.Run(context.Background(), feeds, o.Name)
-					if err != nil {
-						t.Fatalf("case %s, output %s alone: %v", c, o.Name, err)
-					}
-					if len(one) != 1 || one[o.Name] == nil {
-						t.Fatalf("case %s, output %s alone: got %d outputs", c, o.Name, len(one))
-					}
-					if d, err := maxAbsDiff(one[o.Name], want, norm); err != nil || d > tol {
-						t.Errorf("case %s output %s alone: max abs diff %.3g (%v), limit %g", c, o.Name, d, err, tol)
-					}
-				}
-			}
-		})
+	// Every instruction-set level this CPU has runs the same comparison:
+	// an AVX2-only machine runs the avx2 kernels, other architectures the
+	// generic ones.
+	for _, isa := range kernels.SupportedISAs() {
+		for _, specPath := range specs {
+			differentialCase(t, isa, specPath)
+		}
 	}
+}
+
+// differentialCase checks one golden spec at instruction-set level isa.
+func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
+	stemDir := filepath.Dir(filepath.Dir(specPath))
+	stem := filepath.Base(stemDir)
+	modelDir := filepath.Base(filepath.Dir(stemDir))
+	t.Run(isa.String()+"/"+modelDir+"/"+stem, func(t *testing.T) {
+		b, err := os.ReadFile(specPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var spec goldenSpec
+		if err := json.Unmarshal(b, &spec); err != nil {
+			t.Fatalf("%s: %v", specPath, err)
+		}
+		s, err := Open(context.Background(), filepath.Join(projectRoot, spec.Model), Options{ISA: isa})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var cases []string
+		for c := range spec.Cases {
+			cases = append(cases, c)
+		}
+		sort.Strings(cases)
+		for _, c := range cases {
+			feeds := map[string]*Tensor{}
+			for name := range spec.Cases[c].Inputs {
+				tt, err := readNpyTensor(filepath.Join(stemDir, "inputs", c+"."+name+".npy"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				feeds[name] = tt
+			}
+			got, err := s.Run(context.Background(), feeds)
+			if err != nil {
+				t.Fatalf("case %s: %v", c, err)
+			}
+			for _, o := range s.Outputs() {
+				wantPath := filepath.Join(stemDir, "outputs", c+"."+o.Name+".npy")
+				want, err := readNpyTensor(wantPath)
+				if err != nil {
+					if os.IsNotExist(err) && os.Getenv("CI") != "true" {
+						t.Skipf("golden output %s missing (run scripts/reference/ort_run.mjs)", wantPath)
+					}
+					t.Fatal(err)
+				}
+				tol, norm := tolerance(stem, o.Name)
+				d, err := maxAbsDiff(got[o.Name], want, norm)
+				if err != nil {
+					t.Fatalf("case %s output %s: %v", c, o.Name, err)
+				}
+				t.Logf("%s/%s case %s output %s: max abs diff %.3g (normalised=%v, limit %g)", modelDir, stem, c, o.Name, d, norm, tol)
+				if d > tol {
+					t.Errorf("case %s output %s: max abs diff %.3g > %g", c, o.Name, d, tol)
+				}
+				if strings.HasPrefix(o.Name, "logits") {
+					if err := sameArgMax(got[o.Name], want); err != nil {
+						t.Errorf("case %s output %s: %v", c, o.Name, err)
+					}
+				}
+				// Asking for this output alone returns it alone, with
+				// the same values.
+				one, err := s.Run(context.Background(), feeds, o.Name)
+				if err != nil {
+					t.Fatalf("case %s, output %s alone: %v", c, o.Name, err)
+				}
+				if len(one) != 1 || one[o.Name] == nil {
+					t.Fatalf("case %s, output %s alone: got %d outputs", c, o.Name, len(one))
+				}
+				if d, err := maxAbsDiff(one[o.Name], want, norm); err != nil || d > tol {
+					t.Errorf("case %s output %s alone: max abs diff %.3g (%v), limit %g", c, o.Name, d, err, tol)
+				}
+			}
+		}
+	})
 }
 
 func readNpyTensor(path string) (*Tensor, error) {
