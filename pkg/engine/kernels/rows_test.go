@@ -10,7 +10,8 @@ func TestSoftmax(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
 	rng := rand.New(rand.NewPCG(11, 1))
-	for _, shape := range [][2]int{{1, 1}, {3, 7}, {50, 50}, {400, 77}, {2, 1000}, {1024, 64}} {
+	// Every tail length past a multiple of 8 (the vector width).
+	for _, shape := range [][2]int{{1, 1}, {3, 7}, {5, 9}, {4, 10}, {3, 11}, {3, 12}, {3, 13}, {3, 14}, {4, 15}, {50, 50}, {400, 77}, {2, 1000}, {1024, 64}} {
 		rows, cols := shape[0], shape[1]
 		src := randSlice(rng, rows*cols)
 		for i := range src {
@@ -41,14 +42,26 @@ func TestSoftmax(t *testing.T) {
 			}
 		}
 	}
-	// A masked (−Inf) entry gets exactly zero weight.
-	row := []float32{1, float32(math.Inf(-1)), 2}
-	if err := Softmax(nil, row, row, 1, 3); err != nil {
-		t.Fatal(err)
+	// A masked (−Inf) entry gets exactly zero weight, in the vector part
+	// of a row and in its tail.
+	for _, n := range []int{3, 11} {
+		row := make([]float32, n)
+		for j := range row {
+			row[j] = float32(j % 3)
+		}
+		row[1], row[n-2] = float32(math.Inf(-1)), float32(math.Inf(-1))
+		if err := Softmax(nil, row, row, 1, n); err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for _, x := range row {
+			sum += float64(x)
+		}
+		if row[1] != 0 || row[n-2] != 0 || math.Abs(sum-1) > 1e-6 {
+			t.Errorf("softmax with −Inf over %d values = %v", n, row)
+		}
 	}
-	if row[1] != 0 || math.Abs(float64(row[0]+row[2])-1) > 1e-6 {
-		t.Errorf("softmax with −Inf = %v", row)
-	}
+	row := make([]float32, 3)
 	if err := Softmax(nil, row, row, 2, 3); err == nil {
 		t.Error("Softmax accepted a short slice")
 	}
