@@ -42,9 +42,11 @@
 // GEMM uses AVX-VNNI / AVX-512 VNNI when present (PackB8 picks its
 // layout for the CPU it runs on). On arm64 (every AArch64 CPU has
 // Advanced SIMD, so nothing is detected) Sgemm runs a NEON 6×16
-// micro-kernel on the same packed layouts, and Exp, QuickGELU, Sigmoid,
-// Add and the Softmax and LayerNorm rows have NEON forms (*_arm64.s, from
-// internal/gen); GELU, Erf, packing and the int8 GEMM are Go there. Other
+// micro-kernel on the same packed layouts, the int8 GEMM a NEON 6×16
+// SMLAL-by-element micro-kernel on PackedB8's int16 layout, and Exp,
+// QuickGELU, Sigmoid, Add and the Softmax and LayerNorm rows have NEON
+// forms (*_arm64.s, from internal/gen); GELU, Erf and packing (the int8
+// GEMM's too) are Go there. Other
 // architectures, and x86 without AVX2+FMA, run the Go versions.
 // MeasureFMAPeak measures the vector width Sgemm uses (0 where it has no
 // assembly loop).

@@ -578,3 +578,153 @@ nadone:
 	RET`)
 	return a.String()
 }
+
+// smlalElem returns the encoding of SMLAL Vd.4S, Vn.4H, Vm.H[idx] (high
+// false: Vd += the low 4 int16 of Vn times lane idx of Vm, widened to
+// int32) or SMLAL2 Vd.4S, Vn.8H, Vm.H[idx] (high: the upper 4 int16 of
+// Vn), as a Go assembler WORD line: the Go arm64 assembler has neither.
+//
+// Layout (Advanced SIMD vector × indexed element, long, signed,
+// size=01): 0 Q 0 01111 01 L M Rm[3:0] 0010 H 0 Rn Rd with Q the "2"
+// (upper half) form, lane = H:L:M and Vm = Rm, so only V0..V15 can hold
+// the element operand.
+func smlalElem(d, n, m, idx int, high bool) string {
+	if d < 0 || d > 31 || n < 0 || n > 31 || m < 0 || m > 15 || idx < 0 || idx > 7 {
+		panic(fmt.Sprintf("smlalElem(%d, %d, %d, %d): operand out of range", d, n, m, idx))
+	}
+	h, l, mb := idx>>2, idx>>1&1, idx&1
+	word := 0x0F402000 | l<<21 | mb<<20 | m<<16 | h<<11 | n<<5 | d
+	op, arr := "SMLAL", "4H"
+	if high {
+		word |= 1 << 30
+		op, arr = "SMLAL2", "8H"
+	}
+	return fmt.Sprintf("\tWORD $0x%08X // %s V%d.4S, V%d.%s, V%d.H[%d]", word, op, d, n, arr, m, idx)
+}
+
+// hregs returns the register list "[Vlo.H8, ..., Vhi.H8]".
+func hregs(lo, hi int) string {
+	s := "["
+	for r := lo; r <= hi; r++ {
+		if r > lo {
+			s += ", "
+		}
+		s += fmt.Sprintf("V%d.H8", r)
+	}
+	return s + "]"
+}
+
+// neon8Step is one pair step (two k) over the first rows rows of the int8
+// tile: B's 16 columns de-interleaved by LD2 into V3 (k even, columns
+// 0..7), V4 (k odd, 0..7), V5 and V6 (the same for columns 8..15); the
+// step's 12 int16 of A (row r's pair at lanes 2r, 2r+1) start at lane
+// first of the V0, V1, V2 sequence (first is 0 or 12: two steps' A, 24
+// int16, are loaded together).
+func neon8Step(a *asm, rows, first int) {
+	a.l("\tVLD2.P 32(R2), [V3.H8, V4.H8]")
+	a.l("\tVLD2.P 32(R2), [V5.H8, V6.H8]")
+	for r := range rows {
+		for kk := range 2 {
+			i := first + 2*r + kk
+			m, idx := i/8, i%8
+			for q := range 4 {
+				// Columns 4q..4q+3: the low (q even) or high half of V3
+				// (k even) / V4 (k odd) for q < 2, of V5 / V6 past.
+				src := 3 + 2*(q/2) + kk
+				a.l("%s", smlalElem(8+4*r+q, src, m, idx, q%2 == 1))
+			}
+		}
+	}
+}
+
+func gemm8KernelNEON(a *asm, rows int) {
+	p := func(label string) string { return fmt.Sprintf("%s%d", label, rows) }
+	a.l("")
+	a.l("TEXT ·kernel8n%dx16NEON(SB), NOSPLIT, $0-41", rows)
+	a.l("\tMOVD k+0(FP), R0")
+	a.l("\tMOVD a+8(FP), R1")
+	a.l("\tMOVD b+16(FP), R2")
+	a.l("\tMOVD c+24(FP), R3")
+	a.l("\tMOVD ldc+32(FP), R4")
+	a.l("\tLSL $2, R4 // row stride of C in bytes")
+	a.l("\tMOVBU accumulate+40(FP), R5")
+	a.l("\tCBZ R5, %s", p("zero"))
+	a.l("")
+	a.l("\t// Accumulate: the tile starts from C (integer sums: the order")
+	a.l("\t// cannot change them).")
+	a.l("\tMOVD R3, R6")
+	for r := range rows {
+		a.l("\tVLD1.P (R6)(R4), %s", vregs(8+4*r, 11+4*r))
+	}
+	a.l("\tB %s", p("ready"))
+	a.l("")
+	a.l("%s:", p("zero"))
+	for r := 8; r < 8+4*rows; r++ {
+		a.l("\tVEOR V%d.B16, V%d.B16, V%d.B16", r, r, r)
+	}
+	a.l("")
+	a.l("%s:", p("ready"))
+	a.l("\tLSR $1, R0, R7 // blocks of 2 pair steps")
+	a.l("\tCBZ R7, %s", p("tail"))
+	a.l("")
+	a.l("%s:", p("loop"))
+	a.l("\tVLD1.P 48(R1), %s", hregs(0, 2))
+	neon8Step(a, rows, 0)
+	neon8Step(a, rows, 12)
+	a.l("\tSUB $1, R7, R7")
+	a.l("\tCBNZ R7, %s", p("loop"))
+	a.l("")
+	a.l("%s:", p("tail"))
+	a.l("\tTBZ $0, R0, %s", p("store"))
+	a.l("\t// The last pair step's 12 int16 of A: 8 + 4, reading nothing past")
+	a.l("\t// the panel.")
+	a.l("\tVLD1.P 16(R1), [V0.H8]")
+	a.l("\tFMOVD (R1), F1")
+	neon8Step(a, rows, 0)
+	a.l("")
+	a.l("%s:", p("store"))
+	for r := range rows {
+		if r < rows-1 {
+			a.l("\tVST1.P %s, (R3)(R4)", vregs(8+4*r, 11+4*r))
+		} else {
+			a.l("\tVST1 %s, (R3)", vregs(8+4*r, 11+4*r))
+		}
+	}
+	a.l("\tRET")
+}
+
+// gemm8KernelsNEON is the text of gemm8_arm64.s.
+func gemm8KernelsNEON() string {
+	var a asm
+	a.l("%s", header)
+	a.l(`// func kernel8n6x16NEON(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+//
+// The int8 GEMM micro-kernel on the int16 pair layout of PackedB8 (see
+// gemm8.go): k pair steps, each adding a0·b[j][0] + a1·b[j][1] for the
+// 6 rows of A and the 16 columns of B into exact int32 sums (|v| ≤ 255
+// after the zero points, so a product fits 17 bits and K ≤ gemm8MaxK
+// keeps every sum in range).
+//
+// Register plan: V8..V31 hold the 6×16 int32 tile (row r in
+// V(8+4r)..V(11+4r), four columns each); LD2 splits a step's 16 B pairs
+// into its even-k values (V3: columns 0..7, V5: 8..15) and odd-k values
+// (V4, V6); V0..V2 hold the 24 int16 of A of two consecutive pair steps,
+// used lane by lane with SMLAL / SMLAL2 by element (int16 × int16 widened
+// to int32 and added: 4 multiply-adds each, on every AArch64 CPU). The
+// element operand of the 16-bit by-element form must be one of V0..V15,
+// hence A in V0..V2.
+//
+// The dot-product extension (SDOT, ARMv8.2) multiplies int8 × int8
+// only, and A−a₀ and B−b₀ range over −255..255, so it cannot read this
+// layout.
+//
+// SMLAL by element is not in the Go assembler's vocabulary and is spelled
+// as a WORD with the instruction in its comment.
+//
+// kernel8nRx16NEON (R = 1..5) compute only the first R rows of the tile,
+// for the last, partial panel of A, and touch no other row of C.`)
+	for rows := 6; rows >= 1; rows-- {
+		gemm8KernelNEON(&a, rows)
+	}
+	return a.String()
+}

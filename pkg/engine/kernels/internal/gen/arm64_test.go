@@ -36,6 +36,13 @@ func TestNEONEncodings(t *testing.T) {
 		{same("FADDP", 3, 1, 2), "6E22D423"},
 		{reduceAdd(5, 7), "7E30D8E5"},
 		{reduceMax(9, 30), "6E30FBC9"},
+		{smlalElem(8, 3, 0, 0, false), "0F402068"},   // smlal v8.4s, v3.4h, v0.h[0]
+		{smlalElem(9, 3, 0, 1, true), "4F502069"},    // smlal2 v9.4s, v3.8h, v0.h[1]
+		{smlalElem(31, 6, 15, 7, false), "0F7F28DF"}, // smlal v31.4s, v6.4h, v15.h[7]
+		{smlalElem(20, 4, 2, 5, true), "4F522894"},   // smlal2 v20.4s, v4.8h, v2.h[5]
+		{smlalElem(13, 5, 1, 2, false), "0F6120AD"},  // smlal v13.4s, v5.4h, v1.h[2]
+		{smlalElem(27, 6, 1, 4, true), "4F4128DB"},   // smlal2 v27.4s, v6.8h, v1.h[4]
+		{smlalElem(18, 4, 2, 3, false), "0F722092"},  // smlal v18.4s, v4.4h, v2.h[3]
 	} {
 		if !strings.HasPrefix(strings.TrimSpace(tc.line), "WORD $0x"+tc.want+" ") {
 			t.Errorf("%q: want WORD $0x%s", tc.line, tc.want)

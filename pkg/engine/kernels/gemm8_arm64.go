@@ -1,0 +1,65 @@
+package kernels
+
+// On arm64 the int8 GEMM runs the NEON micro-kernel on PackedB8's int16
+// pair layout: SMLAL / SMLAL2 by element (int16 × int16 widened into int32
+// accumulators) are Advanced SIMD, present on every AArch64 CPU, so there
+// is nothing to detect. The dot-product extension (SDOT) multiplies int8
+// only, too narrow for A−a₀ and B−b₀ (−255..255), so it is not used.
+
+// activeKernels8 are the int8 micro-kernels GemmU8 uses on this CPU.
+var activeKernels8 = gemm8Kernels{one: kernel8NEON}
+
+// simdKernels8 lists the assembly int8 kernels this CPU can run (tests
+// check each against the exact integer reference).
+func simdKernels8() map[string]gemm8Kernels {
+	return map[string]gemm8Kernels{"neon": {one: kernel8NEON}}
+}
+
+// useQuad8 is false: the uint8×int8 layout needs AVX-512 VNNI.
+const useQuad8 = false
+
+var kernelsQByRows [gemmMR + 1]func(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+// kernel8nRx16NEON are kernel8Generic in NEON assembly on raw pointers,
+// computing the first R rows of the tile and touching no other row; c
+// must address R rows of 16 int32 at stride ldc, k ≥ 1 pair steps.
+//
+//go:noescape
+func kernel8n6x16NEON(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8n5x16NEON(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8n4x16NEON(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8n3x16NEON(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8n2x16NEON(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel8n1x16NEON(k int, a, b *int16, c *int32, ldc int, accumulate bool)
+
+var kernels8NEONByRows = [gemmMR + 1]func(k int, a, b *int16, c *int32, ldc int, accumulate bool){
+	nil, kernel8n1x16NEON, kernel8n2x16NEON, kernel8n3x16NEON, kernel8n4x16NEON, kernel8n5x16NEON, kernel8n6x16NEON,
+}
+
+// kernel8NEON is the arm64 int8 micro-kernel (gemm8Kernels.one): the
+// first rows rows of the 6×16 tile from kp packed pairs of k.
+func kernel8NEON(rows, kp int, a, b []int16, c []int32, ldc int, accumulate bool) {
+	// Bounds are checked here once so the assembly can run unchecked.
+	_ = c[(rows-1)*ldc+gemmNR-1]
+	if kp == 0 { // an empty product: &a[0] would not exist
+		if !accumulate {
+			for r := range rows {
+				clear(c[r*ldc : r*ldc+gemmNR])
+			}
+		}
+		return
+	}
+	_ = a[kp*gemmMR*2-1]
+	_ = b[kp*gemmNR*2-1]
+	kernels8NEONByRows[rows](kp, &a[0], &b[0], &c[0], ldc, accumulate)
+}
