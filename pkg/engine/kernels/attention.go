@@ -107,25 +107,55 @@ func attentionHead(serial *Pool, s AttentionShape, b, h int, q, k, v []float32, 
 	kh := k[b*S*s.LdK+h*D:]
 	vh := v[b*S*s.LdV+h*D:]
 	oh := out[b*S*s.LdOut+h*D:]
-	Sgemm(serial, false, true, S, S, D, scale, qh, s.LdQ, kh, s.LdK, 0, scores, S)
+	// Under a causal mask, queries before row r1 see only keys before r1:
+	// in blocks of queries (whole 6-row panels), each block is multiplied
+	// with the keys up to its last query alone. causalBlocks blocks skip
+	// (blocks-1)/(2·blocks) of both products.
+	block := S
+	if causal && S >= 2*causalBlocks*gemmMR {
+		block = ceilDiv(ceilDiv(S, causalBlocks), gemmMR) * gemmMR
+	}
+	for r0 := 0; r0 < S; r0 += block {
+		r1 := min(r0+block, S)
+		keys := S
+		if causal {
+			keys = r1
+		}
+		attentionRows(serial, s, qh[r0*s.LdQ:], kh, vh, scale, mask, causal, r0, r1, keys, scores, oh[r0*s.LdOut:])
+	}
+}
+
+// causalBlocks is how many blocks of queries a causal attention runs in
+// (see attentionHead). On the text tower's shape (77 tokens, heads of
+// 64) 2 blocks ran 10% faster than 1; 3 and 4 were slower than 2, the
+// saving eaten by smaller products.
+const causalBlocks = 2
+
+// attentionRows computes output rows [r0, r1) of one head from the first
+// keys keys and values: scores (S×S, row stride S) receives rows r0.. of
+// the probabilities.
+func attentionRows(serial *Pool, s AttentionShape, qh, kh, vh []float32, scale float32, mask []float32, causal bool, r0, r1, keys int, scores, oh []float32) {
+	S, D := s.Seq, s.HeadDim
+	rows := r1 - r0
+	Sgemm(serial, false, true, rows, keys, D, scale, qh, s.LdQ, kh, s.LdK, 0, scores[r0*S:], S)
 	negInf := float32(math.Inf(-1))
-	for i := range S {
-		row := scores[i*S : (i+1)*S]
+	for i := r0; i < r1; i++ {
+		row := scores[i*S : i*S+keys]
 		if mask != nil {
-			mr := mask[i*S : (i+1)*S]
+			mr := mask[i*S : i*S+keys]
 			for j := range row {
 				row[j] += mr[j]
 			}
 		}
-		n := S
+		n := keys
 		if causal {
 			n = i + 1
-			for j := n; j < S; j++ {
+			for j := n; j < keys; j++ {
 				row[j] = negInf
 			}
 		}
 		softmaxRow(row[:n], row[:n])
 		clear(row[n:])
 	}
-	Sgemm(serial, false, false, S, D, S, 1, scores, S, vh, s.LdV, 0, oh, s.LdOut)
+	Sgemm(serial, false, false, rows, D, keys, 1, scores[r0*S:], S, vh, s.LdV, 0, oh, s.LdOut)
 }

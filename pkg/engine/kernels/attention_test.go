@@ -80,6 +80,7 @@ func TestAttention(t *testing.T) {
 		{1, 6, 1, 64, "", true},
 		{2, 12, 2, 32, "shared", true},
 		{2, 17, 1, 128, "perbatch", true},
+		{2, 25, 2, 16, "perbatch", true}, // long enough for the causal split
 		{1, 50, 12, 64, "", false},
 	} {
 		w := tc.heads * tc.dim

@@ -66,6 +66,19 @@ func BenchmarkAttention(b *testing.B) {
 	})
 }
 
+// BenchmarkAttentionCausal is the CLIP text tower's attention: 77 tokens,
+// 8 heads of 64, causal, batch 8.
+func BenchmarkAttentionCausal(b *testing.B) {
+	const batch, seq, heads, dim = 8, 77, 8, 64
+	w := heads * dim
+	qkv := randSlice(rand.New(rand.NewPCG(1, 1)), batch*seq*3*w)
+	out := make([]float32, batch*seq*w)
+	s := AttentionShape{Batch: batch, Seq: seq, Heads: heads, HeadDim: dim, LdQ: 3 * w, LdK: 3 * w, LdV: 3 * w, LdOut: w}
+	// The work a dense attention does; the causal one skips part of it.
+	flops := float64(batch*heads) * 2 * 2 * seq * seq * dim
+	benchCPU(b, flops, func() { _ = Attention(nil, s, qkv, qkv[w:], qkv[2*w:], 0.125, nil, true, out) })
+}
+
 // BenchmarkLinear is the MLP's first Linear with its QuickGELU epilogue.
 func BenchmarkLinear(b *testing.B) {
 	pool := NewPool(2)
