@@ -1,24 +1,58 @@
 package kernels
 
-// On arm64 the int8 GEMM runs the NEON micro-kernel on PackedB8's int16
-// pair layout: SMLAL / SMLAL2 by element (int16 × int16 widened into int32
-// accumulators) are Advanced SIMD, present on every AArch64 CPU, so there
-// is nothing to detect. The dot-product extension (SDOT) multiplies int8
-// only, too narrow for A−a₀ and B−b₀ (−255..255), so it is not used.
+import "golang.org/x/sys/cpu"
 
-// activeKernels8 are the int8 micro-kernels GemmU8 uses on this CPU.
+// On arm64 the int8 GEMM runs NEON micro-kernels. On the int16 pair layout
+// of PackedB8: SMLAL / SMLAL2 by element (int16 × int16 widened into int32
+// accumulators), Advanced SIMD present on every AArch64 CPU, so it is the
+// kernel that always works. CPUs with the dot-product extension (ARMv8.2
+// DotProd: Cortex-A76 / Neoverse N1, Apple M1 and later) instead read the
+// uint8×int8 quad layout with UDOT, 16 multiply-adds per instruction
+// against SMLAL's 4: PackB8 picks that layout there (useQuad8), and a
+// Pool limited to ISAGeneric converts it to int16 pairs once, as on amd64.
+// SDOT/UDOT multiply 8-bit operands only, too narrow for A−a₀ and B−b₀
+// (−255..255), which is why the int16 layout keeps SMLAL.
+
+// hasDotProd reports the dot-product extension's UDOT/SDOT.
+var hasDotProd = cpu.ARM64.HasASIMDDP
+
+// activeKernels8 are the int16-layout int8 micro-kernels GemmU8 uses on
+// this CPU.
 var activeKernels8 = gemm8Kernels{one: kernel8NEON}
 
-// simdKernels8 lists the assembly int8 kernels this CPU can run (tests
-// check each against the exact integer reference).
+// simdKernels8 lists the assembly int16-layout int8 kernels this CPU can
+// run (tests check each against the exact integer reference).
 func simdKernels8() map[string]gemm8Kernels {
 	return map[string]gemm8Kernels{"neon": {one: kernel8NEON}}
 }
 
-// useQuad8 is false: the uint8×int8 layout needs AVX-512 VNNI.
-const useQuad8 = false
+// useQuad8 selects the uint8×int8 layout (and the UDOT kernel) for PackB8.
+var useQuad8 = hasDotProd
 
-var kernelsQByRows [gemmMR + 1]func(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+// kernelQRx32DOT are the quad kernel (see kernelQ) with UDOT, computing
+// the first R rows of the 6×32 tile.
+//
+//go:noescape
+func kernelQ6x32DOT(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ5x32DOT(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ4x32DOT(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ3x32DOT(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ2x32DOT(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+//go:noescape
+func kernelQ1x32DOT(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+var kernelsQByRows = [gemmMR + 1]func(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32){
+	nil, kernelQ1x32DOT, kernelQ2x32DOT, kernelQ3x32DOT, kernelQ4x32DOT, kernelQ5x32DOT, kernelQ6x32DOT,
+}
 
 // kernel8nRx16NEON are kernel8Generic in NEON assembly on raw pointers,
 // computing the first R rows of the tile and touching no other row; c

@@ -714,9 +714,9 @@ func gemm8KernelsNEON() string {
 // element operand of the 16-bit by-element form must be one of V0..V15,
 // hence A in V0..V2.
 //
-// The dot-product extension (SDOT, ARMv8.2) multiplies int8 × int8
+// The dot-product extension (UDOT, ARMv8.2) multiplies 8-bit operands
 // only, and A−a₀ and B−b₀ range over −255..255, so it cannot read this
-// layout.
+// layout; it reads the quad layout instead (kernelQRx32DOT below).
 //
 // SMLAL by element is not in the Go assembler's vocabulary and is spelled
 // as a WORD with the instruction in its comment.
@@ -726,5 +726,162 @@ func gemm8KernelsNEON() string {
 	for rows := 6; rows >= 1; rows-- {
 		gemm8KernelNEON(&a, rows)
 	}
+	a.l("")
+	a.l(`// func kernelQ6x32DOT(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+//
+// The quad-layout kernel (see gemm8q.go) for CPUs with the dot-product
+// extension: k quad steps of raw uint8 A (row r's 4 bytes at S lane r of
+// a step's 24) against B' (int8) in two 16-column panels, into the 6×32
+// int32 tile, then + rs[r]·dc[j] + cc[j], the zero-point terms. UDOT
+// multiplies uint8 by uint8, so each B' byte is flipped to B'+128 (XOR
+// 0x80) as it is loaded and the extra 128·Σa = 128·rs[r] is taken back
+// with the correction: + rs[r]·(dc[j] − 128). Every step is exact modulo
+// 2³², and the total fits an int32.
+//
+// The 6×32 tile needs 48 registers, so the two 16-column halves run one
+// after the other over the same A (V8..V31 the 6×16 half tile, V3..V6 a
+// step's B quads, V0..V2 two steps' A, V7 the 0x80 bytes). UDOT and MLA
+// are spelled as WORDs with the instruction in the comment.
+//
+// kernelQRx32DOT (R = 1..5) compute only the first R rows of the tile.`)
+	for rows := 6; rows >= 1; rows-- {
+		gemm8DotKernel(&a, rows)
+	}
 	return a.String()
+}
+
+// udotElem returns the encoding of UDOT Vd.4S, Vn.16B, Vm.4B[idx]
+// (dot-product extension: lane i of Vd += the 4 uint8 of lane i of Vn
+// times the 4 uint8 of lane idx of Vm, summed) as a Go assembler WORD line.
+//
+// Layout (Advanced SIMD vector × indexed element, U=1, size=10, Q=1):
+// 0 1 1 01111 10 L M Rm[3:0] 1110 H 0 Rn Rd, lane = H:L and Vm = M:Rm.
+func udotElem(d, n, m, idx int) string {
+	if d < 0 || d > 31 || n < 0 || n > 31 || m < 0 || m > 31 || idx < 0 || idx > 3 {
+		panic(fmt.Sprintf("udotElem(%d, %d, %d, %d): operand out of range", d, n, m, idx))
+	}
+	l, h := idx&1, idx>>1
+	word := 0x6F80E000 | l<<21 | (m>>4)<<20 | (m&15)<<16 | h<<11 | n<<5 | d
+	return fmt.Sprintf("\tWORD $0x%08X // UDOT V%d.4S, V%d.16B, V%d.4B[%d]", word, d, n, m, idx)
+}
+
+// mlaVec returns the encoding of MLA Vd.4S, Vn.4S, Vm.4S (Vd += Vn·Vm,
+// int32 lanes, modulo 2³²) as a Go assembler WORD line.
+func mlaVec(d, n, m int) string {
+	if d|n|m < 0 || d > 31 || n > 31 || m > 31 {
+		panic(fmt.Sprintf("mlaVec(%d, %d, %d): register out of range", d, n, m))
+	}
+	return fmt.Sprintf("\tWORD $0x%08X // MLA V%d.4S, V%d.4S, V%d.4S", 0x4EA09400|m<<16|n<<5|d, d, n, m)
+}
+
+// dotStep is one quad step (four k) over the first rows rows of a 6×16
+// half tile: the 16 columns' quads of B' into V3..V6 (column group q in
+// V(3+q)), flipped to B'+128 (uint8) by V7's 0x80 bytes; the step's 6
+// quads of A (row r's at S lane r) start at lane first of the V0, V1, V2
+// sequence (first is 0 or 6: two steps' A, 48 bytes, are loaded together).
+func dotStep(a *asm, rows, first int) {
+	a.l("\tVLD1.P 64(R2), [V3.B16, V4.B16, V5.B16, V6.B16]")
+	for q := range 4 {
+		a.l("\tVEOR V7.B16, V%d.B16, V%d.B16", 3+q, 3+q)
+	}
+	for r := range rows {
+		i := first + r
+		for q := range 4 {
+			a.l("%s", udotElem(8+4*r+q, 3+q, i/4, i%4))
+		}
+	}
+}
+
+// gemm8DotHalf is one 16-column half of the quad kernel's 6×32 tile: C's
+// half at R13, B's panel at R2 (left past it), A at R1, k quads in R0;
+// dc and cc at R9, R10 (advanced past the half's 16), rs at R8.
+func gemm8DotHalf(a *asm, rows, half int) {
+	p := func(label string) string { return fmt.Sprintf("%s%d_%d", label, rows, half) }
+	a.l("\tCBZ R5, %s", p("zero"))
+	a.l("\tMOVD R13, R6")
+	for r := range rows {
+		a.l("\tVLD1.P (R6)(R4), %s", vregs(8+4*r, 11+4*r))
+	}
+	a.l("\tB %s", p("ready"))
+	a.l("")
+	a.l("%s:", p("zero"))
+	for r := 8; r < 8+4*rows; r++ {
+		a.l("\tVEOR V%d.B16, V%d.B16, V%d.B16", r, r, r)
+	}
+	a.l("")
+	a.l("%s:", p("ready"))
+	a.l("\tMOVD R1, R11")
+	a.l("\tLSR $1, R0, R7 // blocks of 2 quad steps")
+	a.l("\tCBZ R7, %s", p("tail"))
+	a.l("")
+	a.l("%s:", p("loop"))
+	a.l("\tVLD1.P 48(R11), [V0.B16, V1.B16, V2.B16]")
+	dotStep(a, rows, 0)
+	dotStep(a, rows, 6)
+	a.l("\tSUB $1, R7, R7")
+	a.l("\tCBNZ R7, %s", p("loop"))
+	a.l("")
+	a.l("%s:", p("tail"))
+	a.l("\tTBZ $0, R0, %s", p("fix"))
+	a.l("\t// The last quad step's 24 bytes of A: 16 + 8, reading nothing past")
+	a.l("\t// the panel.")
+	a.l("\tVLD1.P 16(R11), [V0.B16]")
+	a.l("\tFMOVD (R11), F1")
+	dotStep(a, rows, 0)
+	a.l("")
+	a.l("%s:", p("fix"))
+	a.l("\t// The zero-point terms: + rs[r]·(dc[j] − 128) + cc[j] (the 128")
+	a.l("\t// takes back the flip of B').")
+	a.l("\tMOVD $128, R12")
+	a.l("\tVDUP R12, V2.S4")
+	a.l("\tVLD1.P 64(R9), [V3.S4, V4.S4, V5.S4, V6.S4]")
+	for q := range 4 {
+		a.l("\tVSUB V2.S4, V%d.S4, V%d.S4", 3+q, 3+q)
+	}
+	a.l("\tMOVD R8, R12")
+	for r := range rows {
+		a.l("\tVLD1R.P 4(R12), [V0.S4]")
+		for q := range 4 {
+			a.l("%s", mlaVec(8+4*r+q, 3+q, 0))
+		}
+	}
+	a.l("\tVLD1.P 64(R10), [V3.S4, V4.S4, V5.S4, V6.S4]")
+	for r := range rows {
+		for q := range 4 {
+			a.l("\tVADD V%d.S4, V%d.S4, V%d.S4", 3+q, 8+4*r+q, 8+4*r+q)
+		}
+	}
+	a.l("\tMOVD R13, R6")
+	for r := range rows {
+		if r < rows-1 {
+			a.l("\tVST1.P %s, (R6)(R4)", vregs(8+4*r, 11+4*r))
+		} else {
+			a.l("\tVST1 %s, (R6)", vregs(8+4*r, 11+4*r))
+		}
+	}
+}
+
+func gemm8DotKernel(a *asm, rows int) {
+	a.l("")
+	a.l("TEXT ·kernelQ%dx32DOT(SB), NOSPLIT, $0-72", rows)
+	a.l("\tMOVD k+0(FP), R0")
+	a.l("\tMOVD a+8(FP), R1")
+	a.l("\tMOVD b+16(FP), R2")
+	a.l("\tMOVD c+24(FP), R13")
+	a.l("\tMOVD ldc+32(FP), R4")
+	a.l("\tLSL $2, R4 // row stride of C in bytes")
+	a.l("\tMOVBU accumulate+40(FP), R5")
+	a.l("\tMOVD rs+48(FP), R8")
+	a.l("\tMOVD dc+56(FP), R9")
+	a.l("\tMOVD cc+64(FP), R10")
+	a.l("\tVMOVI $128, V7.B16 // 0x80 bytes: B' XOR 0x80 = B'+128, a uint8")
+	for half := range 2 {
+		a.l("")
+		a.l("\t// Columns %d..%d.", 16*half, 16*half+15)
+		if half == 1 {
+			a.l("\tADD $64, R13")
+		}
+		gemm8DotHalf(a, rows, half)
+	}
+	a.l("\tRET")
 }
