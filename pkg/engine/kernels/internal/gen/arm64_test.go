@@ -43,6 +43,12 @@ func TestNEONEncodings(t *testing.T) {
 		{smlalElem(13, 5, 1, 2, false), "0F6120AD"},  // smlal v13.4s, v5.4h, v1.h[2]
 		{smlalElem(27, 6, 1, 4, true), "4F4128DB"},   // smlal2 v27.4s, v6.8h, v1.h[4]
 		{smlalElem(18, 4, 2, 3, false), "0F722092"},  // smlal v18.4s, v4.4h, v2.h[3]
+		{udotElem(8, 3, 0, 0), "6F80E068"},           // udot v8.4s, v3.16b, v0.4b[0] (-march=armv8.2-a+dotprod)
+		{udotElem(31, 6, 2, 3), "6FA2E8DF"},          // udot v31.4s, v6.16b, v2.4b[3]
+		{udotElem(13, 4, 1, 1), "6FA1E08D"},          // udot v13.4s, v4.16b, v1.4b[1]
+		{udotElem(20, 5, 0, 2), "6F80E8B4"},          // udot v20.4s, v5.16b, v0.4b[2]
+		{mlaVec(8, 3, 0), "4EA09468"},                // mla v8.4s, v3.4s, v0.4s
+		{mlaVec(31, 6, 0), "4EA094DF"},               // mla v31.4s, v6.4s, v0.4s
 	} {
 		if !strings.HasPrefix(strings.TrimSpace(tc.line), "WORD $0x"+tc.want+" ") {
 			t.Errorf("%q: want WORD $0x%s", tc.line, tc.want)
