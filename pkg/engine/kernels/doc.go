@@ -43,7 +43,9 @@
 // layout for the CPU it runs on). On arm64 (every AArch64 CPU has
 // Advanced SIMD, so nothing is detected) Sgemm runs a NEON 6×16
 // micro-kernel on the same packed layouts, the int8 GEMM a NEON 6×16
-// SMLAL-by-element micro-kernel on PackedB8's int16 layout, and Exp,
+// SMLAL-by-element micro-kernel on PackedB8's int16 layout, or, where the
+// dot-product extension is present (x/sys/cpu's ARM64.HasASIMDDP), a
+// 6×32 UDOT kernel on the quad layout, which PackB8 then picks; Exp,
 // QuickGELU, Sigmoid, Add and the Softmax and LayerNorm rows have NEON
 // forms (*_arm64.s, from internal/gen); GELU, Erf and packing (the int8
 // GEMM's too) are Go there. Other
