@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"gorgonia.org/gorgonia"
+
+	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
@@ -53,5 +56,14 @@ func TestBuffersAreReused(t *testing.T) {
 	}
 	if len(distinct) > 3 {
 		t.Errorf("10 chained steps use %d buffers, want at most 3", len(distinct))
+	}
+}
+
+// TestGorgoniaBLASIsOurs: importing the engine installs the kernels' BLAS
+// as Gorgonia's (the kernels package tests that Gorgonia's products then
+// reach its Sgemm).
+func TestGorgoniaBLASIsOurs(t *testing.T) {
+	if _, ok := gorgonia.WhichBLAS().(*kernels.BLAS); !ok {
+		t.Fatalf("gorgonia.WhichBLAS() = %T, want *kernels.BLAS", gorgonia.WhichBLAS())
 	}
 }

@@ -21,8 +21,9 @@
 // Gorgonia's own ops are not used: ONNX's broadcasting, integer and bool
 // tensors and half-precision rounding need semantics they do not have,
 // and they allocate their results on every run; every node is one of our
-// ops owning its output buffer, so gorgonia.Use (which only reroutes
-// Gorgonia's BLAS-backed ops) has nothing to accelerate here.
+// ops owning its output buffer and calling pkg/engine/kernels directly.
+// The package still installs the kernels' BLAS with gorgonia.Use (see
+// init), so any Gorgonia built-in product gets the same Sgemm.
 package engine
 
 import (
@@ -42,6 +43,12 @@ import (
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/onnx"
 )
+
+// init makes Gorgonia's (and package tensor's) BLAS the kernels' one:
+// gonum's implementation with our packed SIMD Sgemm, single-threaded
+// because a Pool belongs to one Session. Our own ops do not go through
+// it; Gorgonia's MatMul and the like would.
+func init() { gorgonia.Use(kernels.NewBLAS(nil)) }
 
 // Options tune a Session.
 type Options struct {
