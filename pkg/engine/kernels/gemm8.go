@@ -30,7 +30,8 @@ type PackedB8 struct {
 	data []int16
 
 	// q, colSum and dc are the uint8×int8 layout instead of data when the
-	// CPU has AVX-512 VNNI (see gemm8q.go): q the int8 panels, colSum
+	// CPU has AVX-512 VNNI or arm64's dot-product extension (see
+	// gemm8q.go): q the int8 panels, colSum
 	// their per-block column sums, dc the per-column zero correction,
 	// both padded to a multiple of 32 columns.
 	q      []int8

@@ -6,8 +6,9 @@ import (
 )
 
 // The uint8×int8 ("quad") layout of PackedB8, used when the CPU has
-// AVX-512 VNNI: VPDPBUSD multiplies 4 uint8 by 4 int8 and sums them into
-// int32 exactly, twice the products per instruction of the int16 path.
+// AVX-512 VNNI (VPDPBUSD multiplies 4 uint8 by 4 int8 and sums them into
+// int32 exactly, twice the products per instruction of the int16 path) or,
+// on arm64, the dot-product extension (UDOT, see gemm8_arm64.go).
 // Its operands must be raw uint8 (A) and int8 (B), so the zero points
 // are not subtracted before the product but corrected after it. With
 // B' = b (int8 weights) or b−128 (uint8 weights), always an int8, and

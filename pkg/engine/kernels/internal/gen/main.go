@@ -1,6 +1,6 @@
 // Command gen writes the unrolled Go assembly of package kernels: the
 // float32 and int16 GEMM micro-kernels and the FMA peak loop (amd64), and
-// the NEON float32 GEMM micro-kernels (arm64, in arm64.go), whose bodies
+// the NEON float32 and int8 GEMM micro-kernels (arm64, in arm64.go), whose bodies
 // are long runs of identical blocks that are clearer to generate than to
 // maintain by hand. Run it with `go generate ./pkg/engine/kernels`; the
 // generated files are committed so builds do not need it.
@@ -21,6 +21,7 @@ func main() {
 		"gemm8_amd64.s":   gemm8Kernels(),
 		"fmapeak_amd64.s": fmaPeak(),
 		"sgemm_arm64.s":   sgemmKernelsNEON(),
+		"gemm8_arm64.s":   gemm8KernelsNEON(),
 		"fmapeak_arm64.s": fmaPeakNEON(),
 		"exp_arm64.s":     expNEON(),
 		"vec_arm64.s":     addNEON(),
