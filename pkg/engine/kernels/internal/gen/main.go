@@ -231,28 +231,36 @@ func sgemmKernel512x4DirectA(a *asm) {
 	a.l("\tDECQ CX")
 	a.l("\tJNZ loop1_d")
 	a.l("")
-	a.l("stored:")
-	a.l("\tMOVBLZX accumulate+48(FP), AX")
+	storeZTile(a, 6, 4, 48, "stored", "overwrited")
+}
+
+// storeZTile ends a zmm kernel: it stores the rows×(16·panels) tile held
+// in Z4.. (row r's panel c in Z(4+panels·r+c)) to C at DX (row stride R8
+// bytes), adding to C first when the accumulate argument (at accOff in
+// the frame) is set; store and overwrite are the two paths' labels.
+func storeZTile(a *asm, rows, panels, accOff int, store, overwrite string) {
+	a.l("%s:", store)
+	a.l("\tMOVBLZX accumulate+%d(FP), AX", accOff)
 	a.l("\tTESTQ AX, AX")
-	a.l("\tJZ overwrited")
-	for r := range 6 {
-		for c := range 4 {
-			a.l("\tVADDPS %d(DX), Z%d, Z%d", 64*c, 4+4*r+c, 4+4*r+c)
-			a.l("\tVMOVUPS Z%d, %d(DX)", 4+4*r+c, 64*c)
+	a.l("\tJZ %s", overwrite)
+	for r := range rows {
+		for c := range panels {
+			a.l("\tVADDPS %d(DX), Z%d, Z%d", 64*c, 4+panels*r+c, 4+panels*r+c)
+			a.l("\tVMOVUPS Z%d, %d(DX)", 4+panels*r+c, 64*c)
 		}
-		if r < 5 {
+		if r < rows-1 {
 			a.l("\tADDQ R8, DX")
 		}
 	}
 	a.l("\tVZEROUPPER")
 	a.l("\tRET")
 	a.l("")
-	a.l("overwrited:")
-	for r := range 6 {
-		for c := range 4 {
-			a.l("\tVMOVUPS Z%d, %d(DX)", 4+4*r+c, 64*c)
+	a.l("%s:", overwrite)
+	for r := range rows {
+		for c := range panels {
+			a.l("\tVMOVUPS Z%d, %d(DX)", 4+panels*r+c, 64*c)
 		}
-		if r < 5 {
+		if r < rows-1 {
 			a.l("\tADDQ R8, DX")
 		}
 	}
@@ -323,33 +331,7 @@ func sgemmKernel512x4(a *asm, rows int) {
 	a.l("\tDECQ CX")
 	a.l("\tJNZ %s", p("loop1_"))
 	a.l("")
-	a.l("%s:", p("store"))
-	a.l("\tMOVBLZX accumulate+40(FP), AX")
-	a.l("\tTESTQ AX, AX")
-	a.l("\tJZ %s", p("overwrite"))
-	for r := range rows {
-		for c := range 4 {
-			a.l("\tVADDPS %d(DX), Z%d, Z%d", 64*c, 4+4*r+c, 4+4*r+c)
-			a.l("\tVMOVUPS Z%d, %d(DX)", 4+4*r+c, 64*c)
-		}
-		if r < rows-1 {
-			a.l("\tADDQ R8, DX")
-		}
-	}
-	a.l("\tVZEROUPPER")
-	a.l("\tRET")
-	a.l("")
-	a.l("%s:", p("overwrite"))
-	for r := range rows {
-		for c := range 4 {
-			a.l("\tVMOVUPS Z%d, %d(DX)", 4+4*r+c, 64*c)
-		}
-		if r < rows-1 {
-			a.l("\tADDQ R8, DX")
-		}
-	}
-	a.l("\tVZEROUPPER")
-	a.l("\tRET")
+	storeZTile(a, rows, 4, 40, p("store"), p("overwrite"))
 }
 
 // sgemmStep512x3 is one k step of the three-panel AVX-512 kernel: A at
@@ -417,33 +399,7 @@ func sgemmKernel512x3(a *asm, rows int) {
 	a.l("\tDECQ CX")
 	a.l("\tJNZ %s", p("loop1_"))
 	a.l("")
-	a.l("%s:", p("store"))
-	a.l("\tMOVBLZX accumulate+40(FP), AX")
-	a.l("\tTESTQ AX, AX")
-	a.l("\tJZ %s", p("overwrite"))
-	for r := range rows {
-		for c := range 3 {
-			a.l("\tVADDPS %d(DX), Z%d, Z%d", 64*c, 4+3*r+c, 4+3*r+c)
-			a.l("\tVMOVUPS Z%d, %d(DX)", 4+3*r+c, 64*c)
-		}
-		if r < rows-1 {
-			a.l("\tADDQ R8, DX")
-		}
-	}
-	a.l("\tVZEROUPPER")
-	a.l("\tRET")
-	a.l("")
-	a.l("%s:", p("overwrite"))
-	for r := range rows {
-		for c := range 3 {
-			a.l("\tVMOVUPS Z%d, %d(DX)", 4+3*r+c, 64*c)
-		}
-		if r < rows-1 {
-			a.l("\tADDQ R8, DX")
-		}
-	}
-	a.l("\tVZEROUPPER")
-	a.l("\tRET")
+	storeZTile(a, rows, 3, 40, p("store"), p("overwrite"))
 }
 
 // sgemmStep512 is one k step of the AVX-512 kernel: A at ao(SI), panel 0
