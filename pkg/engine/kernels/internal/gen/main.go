@@ -85,6 +85,46 @@ func loadArgs(a *asm) {
 	a.l("\tSHLQ $2, R8")
 }
 
+// kLoop emits the k loop of a float32 micro-kernel (k in CX): four steps
+// per iteration, step(0..3), then the k mod 4 remaining steps one at a
+// time with step(0); advance(n) moves the operand pointers past n steps.
+// Labels come from p; the loop falls through, and jumps to p("store")
+// when there is no remainder.
+func kLoop(a *asm, p func(string) string, step func(u int), advance func(steps int)) {
+	a.l("\tMOVQ CX, R9")
+	a.l("\tSHRQ $2, R9")
+	a.l("\tANDQ $3, CX")
+	a.l("\tTESTQ R9, R9")
+	a.l("\tJZ %s", p("tail"))
+	a.l("")
+	a.l("%s:", p("loop4_"))
+	for u := range 4 {
+		step(u)
+	}
+	advance(4)
+	a.l("\tDECQ R9")
+	a.l("\tJNZ %s", p("loop4_"))
+	a.l("")
+	a.l("%s:", p("tail"))
+	a.l("\tTESTQ CX, CX")
+	a.l("\tJZ %s", p("store"))
+	a.l("")
+	a.l("%s:", p("loop1_"))
+	step(0)
+	advance(1)
+	a.l("\tDECQ CX")
+	a.l("\tJNZ %s", p("loop1_"))
+}
+
+// packedAdvance moves packed A (6 floats a step, SI) and packed B (16 a
+// step per panel, DI) past steps k steps.
+func packedAdvance(a *asm) func(steps int) {
+	return func(steps int) {
+		a.l("\tADDQ $%d, SI", 24*steps)
+		a.l("\tADDQ $%d, DI", 64*steps)
+	}
+}
+
 // sgemmStep is one k step of the float32 kernel over the first rows rows
 // of the tile: A at ao(SI), B at bo(DI).
 func sgemmStep(a *asm, rows, ao, bo int) {
@@ -203,33 +243,12 @@ func sgemmKernel512x4DirectA(a *asm) {
 		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
 	a.l("")
-	a.l("\tMOVQ CX, R9")
-	a.l("\tSHRQ $2, R9")
-	a.l("\tANDQ $3, CX")
-	a.l("\tTESTQ R9, R9")
-	a.l("\tJZ taild")
-	a.l("")
-	a.l("loop4_d:")
-	for u := range 4 {
-		sgemmStep512x4DirectA(a, 4*u, 64*u)
-	}
-	a.l("\tADDQ $16, SI")
-	a.l("\tADDQ $16, R13")
-	a.l("\tADDQ $256, DI")
-	a.l("\tDECQ R9")
-	a.l("\tJNZ loop4_d")
-	a.l("")
-	a.l("taild:")
-	a.l("\tTESTQ CX, CX")
-	a.l("\tJZ stored")
-	a.l("")
-	a.l("loop1_d:")
-	sgemmStep512x4DirectA(a, 0, 0)
-	a.l("\tADDQ $4, SI")
-	a.l("\tADDQ $4, R13")
-	a.l("\tADDQ $64, DI")
-	a.l("\tDECQ CX")
-	a.l("\tJNZ loop1_d")
+	p := func(label string) string { return label + "d" }
+	kLoop(a, p, func(u int) { sgemmStep512x4DirectA(a, 4*u, 64*u) }, func(steps int) {
+		a.l("\tADDQ $%d, SI", 4*steps)
+		a.l("\tADDQ $%d, R13", 4*steps)
+		a.l("\tADDQ $%d, DI", 64*steps)
+	})
 	a.l("")
 	storeZTile(a, 6, 4, 48, "stored", "overwrited")
 }
@@ -305,31 +324,7 @@ func sgemmKernel512x4(a *asm, rows int) {
 		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
 	a.l("")
-	a.l("\tMOVQ CX, R9")
-	a.l("\tSHRQ $2, R9")
-	a.l("\tANDQ $3, CX")
-	a.l("\tTESTQ R9, R9")
-	a.l("\tJZ %s", p("tail"))
-	a.l("")
-	a.l("%s:", p("loop4_"))
-	for u := range 4 {
-		sgemmStep512x4(a, rows, 24*u, 64*u)
-	}
-	a.l("\tADDQ $96, SI")
-	a.l("\tADDQ $256, DI")
-	a.l("\tDECQ R9")
-	a.l("\tJNZ %s", p("loop4_"))
-	a.l("")
-	a.l("%s:", p("tail"))
-	a.l("\tTESTQ CX, CX")
-	a.l("\tJZ %s", p("store"))
-	a.l("")
-	a.l("%s:", p("loop1_"))
-	sgemmStep512x4(a, rows, 0, 0)
-	a.l("\tADDQ $24, SI")
-	a.l("\tADDQ $64, DI")
-	a.l("\tDECQ CX")
-	a.l("\tJNZ %s", p("loop1_"))
+	kLoop(a, p, func(u int) { sgemmStep512x4(a, rows, 24*u, 64*u) }, packedAdvance(a))
 	a.l("")
 	storeZTile(a, rows, 4, 40, p("store"), p("overwrite"))
 }
@@ -373,31 +368,7 @@ func sgemmKernel512x3(a *asm, rows int) {
 		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
 	a.l("")
-	a.l("\tMOVQ CX, R9")
-	a.l("\tSHRQ $2, R9")
-	a.l("\tANDQ $3, CX")
-	a.l("\tTESTQ R9, R9")
-	a.l("\tJZ %s", p("tail"))
-	a.l("")
-	a.l("%s:", p("loop4_"))
-	for u := range 4 {
-		sgemmStep512x3(a, rows, 24*u, 64*u)
-	}
-	a.l("\tADDQ $96, SI")
-	a.l("\tADDQ $256, DI")
-	a.l("\tDECQ R9")
-	a.l("\tJNZ %s", p("loop4_"))
-	a.l("")
-	a.l("%s:", p("tail"))
-	a.l("\tTESTQ CX, CX")
-	a.l("\tJZ %s", p("store"))
-	a.l("")
-	a.l("%s:", p("loop1_"))
-	sgemmStep512x3(a, rows, 0, 0)
-	a.l("\tADDQ $24, SI")
-	a.l("\tADDQ $64, DI")
-	a.l("\tDECQ CX")
-	a.l("\tJNZ %s", p("loop1_"))
+	kLoop(a, p, func(u int) { sgemmStep512x3(a, rows, 24*u, 64*u) }, packedAdvance(a))
 	a.l("")
 	storeZTile(a, rows, 3, 40, p("store"), p("overwrite"))
 }
@@ -435,31 +406,7 @@ func sgemmKernel512(a *asm, rows int) {
 		a.l("\tVPXORD Z%d, Z%d, Z%d", r, r, r)
 	}
 	a.l("")
-	a.l("\tMOVQ CX, R9")
-	a.l("\tSHRQ $2, R9")
-	a.l("\tANDQ $3, CX")
-	a.l("\tTESTQ R9, R9")
-	a.l("\tJZ %s", p("tail"))
-	a.l("")
-	a.l("%s:", p("loop4_"))
-	for u := range 4 {
-		sgemmStep512(a, rows, 24*u, 64*u)
-	}
-	a.l("\tADDQ $96, SI")
-	a.l("\tADDQ $256, DI")
-	a.l("\tDECQ R9")
-	a.l("\tJNZ %s", p("loop4_"))
-	a.l("")
-	a.l("%s:", p("tail"))
-	a.l("\tTESTQ CX, CX")
-	a.l("\tJZ %s", p("store"))
-	a.l("")
-	a.l("%s:", p("loop1_"))
-	sgemmStep512(a, rows, 0, 0)
-	a.l("\tADDQ $24, SI")
-	a.l("\tADDQ $64, DI")
-	a.l("\tDECQ CX")
-	a.l("\tJNZ %s", p("loop1_"))
+	kLoop(a, p, func(u int) { sgemmStep512(a, rows, 24*u, 64*u) }, packedAdvance(a))
 	a.l("")
 	a.l("%s:", p("store"))
 	a.l("\tMOVBLZX accumulate+40(FP), AX")
@@ -508,31 +455,7 @@ func sgemmKernel(a *asm, rows int) {
 		a.l("\tVXORPS Y%d, Y%d, Y%d", r, r, r)
 	}
 	a.l("")
-	a.l("\tMOVQ CX, R9")
-	a.l("\tSHRQ $2, R9")
-	a.l("\tANDQ $3, CX")
-	a.l("\tTESTQ R9, R9")
-	a.l("\tJZ %s", p("tail"))
-	a.l("")
-	a.l("%s:", p("loop4_"))
-	for u := range 4 {
-		sgemmStep(a, rows, 24*u, 64*u)
-	}
-	a.l("\tADDQ $96, SI")
-	a.l("\tADDQ $256, DI")
-	a.l("\tDECQ R9")
-	a.l("\tJNZ %s", p("loop4_"))
-	a.l("")
-	a.l("%s:", p("tail"))
-	a.l("\tTESTQ CX, CX")
-	a.l("\tJZ %s", p("store"))
-	a.l("")
-	a.l("%s:", p("loop1_"))
-	sgemmStep(a, rows, 0, 0)
-	a.l("\tADDQ $24, SI")
-	a.l("\tADDQ $64, DI")
-	a.l("\tDECQ CX")
-	a.l("\tJNZ %s", p("loop1_"))
+	kLoop(a, p, func(u int) { sgemmStep(a, rows, 24*u, 64*u) }, packedAdvance(a))
 	a.l("")
 	storeTile(a, rows, p(""), "VADDPS", "VMOVUPS")
 }
