@@ -304,10 +304,11 @@ func compare(got, want *graph.Tensor) error {
 			}
 			continue
 		}
+		// Written so that a NaN difference (got NaN, want a number) fails.
 		d := math.Abs(a - b)
-		if d > atol+rtol*math.Abs(b) {
+		if !(d <= atol+rtol*math.Abs(b)) {
 			bad++
-			if d > worst {
+			if d > worst || math.IsNaN(d) {
 				worst = d
 			}
 			if first < 0 {
