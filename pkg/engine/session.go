@@ -117,7 +117,7 @@ func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	g, err := graph.FromModel(m, ops.Supported)
+	g, err := graph.FromModel(m, ops.Registry())
 	if err != nil {
 		return nil, err
 	}
