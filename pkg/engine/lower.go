@@ -33,6 +33,10 @@ func gdtype(dt onnx.DataType) (tensor.Dtype, error) {
 		return tensor.Uint8, nil
 	case onnx.Int8:
 		return tensor.Int8, nil
+	case onnx.Uint32:
+		return tensor.Uint32, nil
+	case onnx.Uint64:
+		return tensor.Uint64, nil
 	}
 	return tensor.Dtype{}, fmt.Errorf("element type %s has no Gorgonia equivalent", graph.DTypeName(dt))
 }
@@ -112,6 +116,10 @@ func tensorRef(t *graph.Tensor) dataRef {
 		p = unsafe.Pointer(unsafe.SliceData(t.Uint8))
 	case onnx.Int8:
 		p = unsafe.Pointer(unsafe.SliceData(t.Int8))
+	case onnx.Uint32:
+		p = unsafe.Pointer(unsafe.SliceData(t.Uint32))
+	case onnx.Uint64:
+		p = unsafe.Pointer(unsafe.SliceData(t.Uint64))
 	}
 	return dataRef{ptr: uintptr(p), n: t.Len()}
 }
@@ -293,6 +301,10 @@ func setData(t *graph.Tensor, data any) {
 		t.Uint8 = d
 	case []int8:
 		t.Int8 = d
+	case []uint32:
+		t.Uint32 = d
+	case []uint64:
+		t.Uint64 = d
 	}
 }
 

@@ -441,6 +441,10 @@ func copyData(dst, src *Tensor) {
 		copy(dst.Uint8, src.Uint8)
 	case onnx.Int8:
 		copy(dst.Int8, src.Int8)
+	case onnx.Uint32:
+		copy(dst.Uint32, src.Uint32)
+	case onnx.Uint64:
+		copy(dst.Uint64, src.Uint64)
 	}
 }
 

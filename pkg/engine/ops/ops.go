@@ -114,7 +114,7 @@ func not(x, o *graph.Tensor) error {
 }
 
 type num interface {
-	~float32 | ~float64 | ~int64 | ~int32 | ~uint8 | ~int8
+	~float32 | ~float64 | ~int64 | ~int32 | ~uint8 | ~int8 | ~uint32 | ~uint64
 }
 
 func arith(op string, a, b, o *graph.Tensor) error {
@@ -135,6 +135,10 @@ func arith(op string, a, b, o *graph.Tensor) error {
 		arithT(op, o.Uint8, a.Uint8, b.Uint8, o.Shape, as, bs)
 	case onnx.Int8:
 		arithT(op, o.Int8, a.Int8, b.Int8, o.Shape, as, bs)
+	case onnx.Uint32:
+		arithT(op, o.Uint32, a.Uint32, b.Uint32, o.Shape, as, bs)
+	case onnx.Uint64:
+		arithT(op, o.Uint64, a.Uint64, b.Uint64, o.Shape, as, bs)
 	default:
 		return fmt.Errorf("%s of %s is not supported", op, graph.DTypeName(o.DType))
 	}
@@ -227,6 +231,16 @@ func setF(t *graph.Tensor) func(i int, v float64) {
 		return func(i int, v float64) { t.Uint8[i] = uint8(int64(v)) }
 	case onnx.Int8:
 		return func(i int, v float64) { t.Int8[i] = int8(int64(v)) }
+	case onnx.Uint32:
+		return func(i int, v float64) { t.Uint32[i] = uint32(int64(v)) }
+	case onnx.Uint64:
+		return func(i int, v float64) {
+			if v < 0 {
+				t.Uint64[i] = uint64(int64(v)) // wraps like a C cast, as for the other integer types
+			} else {
+				t.Uint64[i] = uint64(v)
+			}
+		}
 	}
 	return func(int, float64) {}
 }
@@ -297,6 +311,10 @@ func compare(op string, a, b, o *graph.Tensor) error {
 		cmpT(op, o.Bool, a.Uint8, b.Uint8, o.Shape, as, bs)
 	case onnx.Int8:
 		cmpT(op, o.Bool, a.Int8, b.Int8, o.Shape, as, bs)
+	case onnx.Uint32:
+		cmpT(op, o.Bool, a.Uint32, b.Uint32, o.Shape, as, bs)
+	case onnx.Uint64:
+		cmpT(op, o.Bool, a.Uint64, b.Uint64, o.Shape, as, bs)
 	default:
 		return fmt.Errorf("%s of %s", op, graph.DTypeName(a.DType))
 	}
@@ -346,6 +364,10 @@ func where(c, x, y, o *graph.Tensor) error {
 		whereT(o.Uint8, c.Bool, x.Uint8, y.Uint8, o.Shape, st)
 	case onnx.Int8:
 		whereT(o.Int8, c.Bool, x.Int8, y.Int8, o.Shape, st)
+	case onnx.Uint32:
+		whereT(o.Uint32, c.Bool, x.Uint32, y.Uint32, o.Shape, st)
+	case onnx.Uint64:
+		whereT(o.Uint64, c.Bool, x.Uint64, y.Uint64, o.Shape, st)
 	}
 	return nil
 }
@@ -408,7 +430,7 @@ func unary(op string, x, o *graph.Tensor) error {
 		"Reciprocal": func(v float64) float64 { return 1 / v },
 	}[op]
 	switch x.DType {
-	case onnx.Double, onnx.Int64, onnx.Int32, onnx.Int8, onnx.Uint8:
+	case onnx.Double, onnx.Int64, onnx.Int32, onnx.Int8, onnx.Uint8, onnx.Uint32, onnx.Uint64:
 	default:
 		return fmt.Errorf("%s of %s", op, graph.DTypeName(x.DType))
 	}

@@ -30,6 +30,10 @@ func sign(x, o *graph.Tensor) error {
 		signT(o.Int8, x.Int8)
 	case onnx.Uint8:
 		signT(o.Uint8, x.Uint8)
+	case onnx.Uint32:
+		signT(o.Uint32, x.Uint32)
+	case onnx.Uint64:
+		signT(o.Uint64, x.Uint64)
 	default:
 		return fmt.Errorf("Sign of %s", graph.DTypeName(x.DType))
 	}
