@@ -64,7 +64,7 @@ func dense(t *graph.Tensor) *tensor.Dense {
 	return tensor.New(tensor.WithShape(gshape(t.Shape)...), tensor.WithBacking(t.Data()))
 }
 
-// stepOp is a Gorgonia Op computing one graph.Step with ops.Eval. It owns
+// stepOp is a Gorgonia Op computing one graph.Step with its ops kernel. It owns
 // its output buffers, allocated once per compiled graph and reused by
 // every run. A step with several outputs is one stepOp (producing output
 // 0) followed by one outputOp per further output that some step needs as
@@ -72,7 +72,7 @@ func dense(t *graph.Tensor) *tensor.Dense {
 type stepOp struct {
 	id      int
 	step    *graph.Step
-	env     *ops.Env
+	kernel  ops.Kernel
 	present []int // positions in step.In of the inputs that are Gorgonia children (not omitted, not bound constants)
 	inTypes []hm.Type
 	outType hm.Type
@@ -129,7 +129,11 @@ func tensorRef(t *graph.Tensor) dataRef {
 // bound, when not nil, returns the tensor to hold for an input that is
 // not to be a Gorgonia child (see lower), or nil.
 func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan, bound func(v *graph.Value) *graph.Tensor) (*stepOp, error) {
-	op := &stepOp{id: id, step: s, env: env, views: make([]*graph.Tensor, len(s.In))}
+	kernel, err := env.Prepare(s)
+	if err != nil {
+		return nil, err
+	}
+	op := &stepOp{id: id, step: s, kernel: kernel, views: make([]*graph.Tensor, len(s.In))}
 	// Constant inputs (weights) are bound to the op once instead of being
 	// Gorgonia leaves: the TapeMachine would load every leaf into its
 	// registers on every run (an allocation per leaf per run) only to hand
@@ -231,7 +235,7 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		setData(view, t.Data())
 		op.inRefs[j] = ref
 	}
-	if err := op.env.EvalScratch(op.step, op.views, op.outs, op.scratch); err != nil {
+	if err := op.kernel(op.views, op.outs, op.scratch); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.step.Node, err)
 	}
 	return op.output(0), nil

@@ -82,16 +82,39 @@ func Eval(s *graph.Step, in, out []*graph.Tensor) error {
 }
 
 func evalEnv(e *Env, s *graph.Step, in, out []*graph.Tensor, scratch []float32) error {
+	k, err := e.Prepare(s)
+	if err != nil {
+		return err
+	}
+	return k(in, out, scratch)
+}
+
+// Kernel computes one step (see Eval); scratch is as for EvalScratch.
+type Kernel func(in, out []*graph.Tensor, scratch []float32) error
+
+// Prepare returns step s's kernel bound to e and s, for a caller that
+// evaluates s on every run (the engine's compiled graphs): each call is
+// EvalScratch without looking the operator up again.
+func (e *Env) Prepare(s *graph.Step) (Kernel, error) {
 	d := defs[s.Node.Op]
 	switch {
 	case d == nil:
-		return fmt.Errorf("operator %s is not implemented", s.Node.Op)
+		return nil, fmt.Errorf("operator %s is not implemented", s.Node.Op)
 	case d.eval == nil:
-		return fmt.Errorf("%s is folded before the run", s.Node.Op)
+		return nil, fmt.Errorf("%s is folded before the run", s.Node.Op)
 	}
-	if err := d.eval(call{e: e, s: s, in: in, out: out, scratch: scratch}); err != nil {
-		return err
-	}
+	return func(in, out []*graph.Tensor, scratch []float32) error {
+		if err := d.eval(call{e: e, s: s, in: in, out: out, scratch: scratch}); err != nil {
+			return err
+		}
+		roundHalf(out)
+		return nil
+	}, nil
+}
+
+// roundHalf rounds the outputs typed float16 or bfloat16 to their
+// precision, as a half-precision computation stores them.
+func roundHalf(out []*graph.Tensor) {
 	for _, o := range out {
 		if o == nil {
 			continue
@@ -105,7 +128,6 @@ func evalEnv(e *Env, s *graph.Step, in, out []*graph.Tensor, scratch []float32) 
 			}
 		}
 	}
-	return nil
 }
 
 func roundBF16(x float32) float32 {
