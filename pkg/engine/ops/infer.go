@@ -98,3 +98,14 @@ func setOut(s *graph.Step, i int, dt onnx.DataType, shape []int) {
 }
 
 func cp(s []int) []int { return append([]int{}, s...) }
+
+// withX adapts the shape inference of an operator reading input 0 (x),
+// as nearly all do: it checks that x and an output are there first.
+func withX(infer func(s *graph.Step, x *graph.Value, opset int64) error) func(*graph.Step, int64) error {
+	return func(s *graph.Step, opset int64) error {
+		if err := need(s, 1); err != nil {
+			return err
+		}
+		return infer(s, s.In[0], opset)
+	}
+}

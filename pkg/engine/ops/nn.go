@@ -23,9 +23,9 @@ func init() {
 			eval: func(c call) error { return gemm(c.e, &c.s.P, c.in, c.out[0]) }},
 		def{OpDef: graph.OpDef{Op: "Conv", Infer: inferConv, FLOPs: convFLOPs},
 			eval: func(c call) error { return conv(c.e, &c.s.P, c.in, c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "ArgMax", Infer: inferArgMax},
+		def{OpDef: graph.OpDef{Op: "ArgMax", Infer: withX(inferArgMax)},
 			eval: func(c call) error { return argmax(&c.s.P, c.in[0], c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "Softmax", Infer: inferSoftmax},
+		def{OpDef: graph.OpDef{Op: "Softmax", Infer: withX(inferSoftmax)},
 			eval: func(c call) error { return softmax(c.e, &c.s.P, c.in[0], c.out[0]) }},
 		def{OpDef: graph.OpDef{Op: "LayerNormalization", Infer: inferLayerNorm},
 			eval: func(c call) error { return layerNorm(c.e, &c.s.P, c.in, c.out) }},
@@ -38,7 +38,7 @@ func init() {
 			eval: func(c call) error { kernels.QuickGELU(c.out[0].Float32, c.in[0].Float32); return nil }},
 	)
 	for _, op := range []string{"ReduceMean", "ReduceSum", "ReduceL2", "ReduceMax"} {
-		define(def{OpDef: graph.OpDef{Op: op, Infer: inferReduce},
+		define(def{OpDef: graph.OpDef{Op: op, Infer: withX(inferReduce)},
 			eval: func(c call) error { return reduce(op, &c.s.P, c.in[0], c.out[0]) }})
 	}
 }
@@ -109,11 +109,8 @@ func inferConv(s *graph.Step, _ int64) error {
 	return nil
 }
 
-func inferReduce(s *graph.Step, opset int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	n, x := s.Node, s.In[0]
+func inferReduce(s *graph.Step, x *graph.Value, opset int64) error {
+	n := s.Node
 	r := len(x.Shape)
 	from := int64(18)
 	if n.Op == "ReduceSum" {
@@ -142,11 +139,8 @@ func inferReduce(s *graph.Step, opset int64) error {
 	return nil
 }
 
-func inferArgMax(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	n, x := s.Node, s.In[0]
+func inferArgMax(s *graph.Step, x *graph.Value, _ int64) error {
+	n := s.Node
 	a, err := normAxis(int(n.Int("axis", 0)), len(x.Shape))
 	if err != nil {
 		return err
@@ -158,21 +152,18 @@ func inferArgMax(s *graph.Step, _ int64) error {
 	return nil
 }
 
-func inferSoftmax(s *graph.Step, opset int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
+func inferSoftmax(s *graph.Step, x *graph.Value, opset int64) error {
 	dflt := int64(-1)
 	if opset < 13 {
 		dflt = 1
 		s.P.WholeAxis = true
 	}
-	a, err := normAxis(int(s.Node.Int("axis", dflt)), len(s.In[0].Shape))
+	a, err := normAxis(int(s.Node.Int("axis", dflt)), len(x.Shape))
 	if err != nil {
 		return err
 	}
 	s.P.Axis = a
-	setOut(s, 0, s.In[0].DType, cp(s.In[0].Shape))
+	setOut(s, 0, x.DType, cp(x.Shape))
 	return nil
 }
 

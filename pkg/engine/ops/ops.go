@@ -26,7 +26,7 @@ func init() {
 		def{OpDef: graph.OpDef{Op: "Not", Infer: inferSame}, eval: func(c call) error { return not(c.in[0], c.out[0]) }},
 		def{OpDef: graph.OpDef{Op: "Clip", Infer: inferClip}, eval: func(c call) error { return clip(c.s, c.in, c.out[0]) }},
 		def{OpDef: graph.OpDef{Op: "Where", Infer: inferWhere}, eval: func(c call) error { return where(c.in[0], c.in[1], c.in[2], c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "Cast", Check: checkCast, Infer: inferCast}, eval: func(c call) error { return cast(c.in[0], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Cast", Check: checkCast, Infer: withX(inferCast)}, eval: func(c call) error { return cast(c.in[0], c.out[0]) }},
 	)
 }
 
@@ -88,12 +88,9 @@ func checkCast(n *graph.Node) error {
 	return nil
 }
 
-func inferCast(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
+func inferCast(s *graph.Step, x *graph.Value, _ int64) error {
 	s.P.To = onnx.DataType(s.Node.Int("to", 0))
-	setOut(s, 0, s.P.To, cp(s.In[0].Shape))
+	setOut(s, 0, s.P.To, cp(x.Shape))
 	return nil
 }
 

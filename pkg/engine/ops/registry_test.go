@@ -9,28 +9,6 @@ import (
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
-// vi declares a value; dims are ints or symbolic names.
-func vi(name string, dt onnx.DataType, dims ...any) *onnx.ValueInfo {
-	v := &onnx.ValueInfo{Name: name, ElemType: dt, Shape: []onnx.Dim{}}
-	for _, d := range dims {
-		switch x := d.(type) {
-		case int:
-			v.Shape = append(v.Shape, onnx.Dim{Value: int64(x)})
-		case string:
-			v.Shape = append(v.Shape, onnx.Dim{Value: -1, Param: x})
-		}
-	}
-	return v
-}
-
-func node(name, op string, in, out []string, attrs ...*onnx.Attribute) *onnx.Node {
-	return &onnx.Node{Name: name, OpType: op, Inputs: in, Outputs: out, Attributes: attrs}
-}
-
-func model(opset int64, g *onnx.Graph) *onnx.Model {
-	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: opset}}, Graph: g}
-}
-
 // TestEveryOpIsComplete checks the definitions against each other: every
 // ONNX operator infers its shapes, every operator but the two always
 // folded while binding has a kernel, and the fused ones are defined too.
@@ -58,11 +36,11 @@ func TestEveryOpIsComplete(t *testing.T) {
 
 func TestUnsupportedCastTargetFailsAtLoad(t *testing.T) {
 	g := &onnx.Graph{
-		Inputs:  []*onnx.ValueInfo{vi("x", onnx.Float, 2)},
-		Outputs: []*onnx.ValueInfo{vi("y", onnx.String, 2)},
-		Nodes:   []*onnx.Node{node("tostr", "Cast", []string{"x"}, []string{"y"}, &onnx.Attribute{Name: "to", Type: onnx.AttrInt, I: int64(onnx.String)})},
+		Inputs:  []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Shape: []onnx.Dim{{Value: 2}}}},
+		Outputs: []*onnx.ValueInfo{{Name: "y", ElemType: onnx.String, Shape: []onnx.Dim{{Value: 2}}}},
+		Nodes:   []*onnx.Node{{Name: "tostr", OpType: "Cast", Inputs: []string{"x"}, Outputs: []string{"y"}, Attributes: []*onnx.Attribute{{Name: "to", Type: onnx.AttrInt, I: int64(onnx.String)}}}},
 	}
-	_, err := graph.FromModel(model(13, g), Registry())
+	_, err := graph.FromModel(&onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 13}}, Graph: g}, Registry())
 	if err == nil || !strings.Contains(err.Error(), `"tostr"`) || !strings.Contains(err.Error(), "string") {
 		t.Fatalf("got %v, want a load-time error naming node tostr and type string", err)
 	}
@@ -77,18 +55,18 @@ func TestShapeSubgraphFoldsAfterBinding(t *testing.T) {
 	}
 	scalar := &onnx.Tensor{Name: "zero", DataType: onnx.Int64, Int64: []int64{0}}
 	g := &onnx.Graph{
-		Inputs:       []*onnx.ValueInfo{vi("x", onnx.Float, "batch", 4, 6)},
-		Outputs:      []*onnx.ValueInfo{vi("y", onnx.Float, "batch", 24)},
+		Inputs:       []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Shape: []onnx.Dim{{Value: -1, Param: "batch"}, {Value: 4}, {Value: 6}}}},
+		Outputs:      []*onnx.ValueInfo{{Name: "y", ElemType: onnx.Float, Shape: []onnx.Dim{{Value: -1, Param: "batch"}, {Value: 24}}}},
 		Initializers: []*onnx.Tensor{scalar, i64("axes0", 0), i64("rest", 24)},
 		Nodes: []*onnx.Node{
-			node("shape", "Shape", []string{"x"}, []string{"s"}),
-			node("gather", "Gather", []string{"s", "zero"}, []string{"b"}),
-			node("unsq", "Unsqueeze", []string{"b", "axes0"}, []string{"b1"}),
-			node("concat", "Concat", []string{"b1", "rest"}, []string{"target"}, &onnx.Attribute{Name: "axis", Type: onnx.AttrInt, I: 0}),
-			node("reshape", "Reshape", []string{"x", "target"}, []string{"y"}),
+			{Name: "shape", OpType: "Shape", Inputs: []string{"x"}, Outputs: []string{"s"}},
+			{Name: "gather", OpType: "Gather", Inputs: []string{"s", "zero"}, Outputs: []string{"b"}},
+			{Name: "unsq", OpType: "Unsqueeze", Inputs: []string{"b", "axes0"}, Outputs: []string{"b1"}},
+			{Name: "concat", OpType: "Concat", Inputs: []string{"b1", "rest"}, Outputs: []string{"target"}, Attributes: []*onnx.Attribute{{Name: "axis", Type: onnx.AttrInt, I: 0}}},
+			{Name: "reshape", OpType: "Reshape", Inputs: []string{"x", "target"}, Outputs: []string{"y"}},
 		},
 	}
-	gr, err := graph.FromModel(model(13, g), Registry())
+	gr, err := graph.FromModel(&onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 13}}, Graph: g}, Registry())
 	if err != nil {
 		t.Fatal(err)
 	}

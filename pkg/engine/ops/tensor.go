@@ -13,31 +13,31 @@ import (
 // Shape and layout operators, constants, and the int8 quantization ops.
 func init() {
 	define(
-		def{OpDef: graph.OpDef{Op: "Reshape", Infer: inferReshape, Aliases: true}, eval: evalAlias},
-		def{OpDef: graph.OpDef{Op: "Squeeze", Infer: inferSqueeze, Aliases: true}, eval: evalAlias},
-		def{OpDef: graph.OpDef{Op: "Unsqueeze", Infer: inferUnsqueeze, Aliases: true}, eval: evalAlias},
-		def{OpDef: graph.OpDef{Op: "Flatten", Infer: inferFlatten, Aliases: true}, eval: evalAlias},
-		def{OpDef: graph.OpDef{Op: "Shape", Infer: inferShape}},
+		def{OpDef: graph.OpDef{Op: "Reshape", Infer: withX(inferReshape), Aliases: true}, eval: evalAlias},
+		def{OpDef: graph.OpDef{Op: "Squeeze", Infer: withX(inferSqueeze), Aliases: true}, eval: evalAlias},
+		def{OpDef: graph.OpDef{Op: "Unsqueeze", Infer: withX(inferUnsqueeze), Aliases: true}, eval: evalAlias},
+		def{OpDef: graph.OpDef{Op: "Flatten", Infer: withX(inferFlatten), Aliases: true}, eval: evalAlias},
+		def{OpDef: graph.OpDef{Op: "Shape", Infer: withX(inferShape)}},
 		def{OpDef: graph.OpDef{Op: "Constant", Infer: inferConstant}},
 		def{OpDef: graph.OpDef{Op: "Gather", Infer: inferGather},
 			eval: func(c call) error { return gather(&c.s.P, c.in[0], c.in[1], c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "Slice", Infer: inferSlice},
+		def{OpDef: graph.OpDef{Op: "Slice", Infer: withX(inferSlice)},
 			eval: func(c call) error { return slice(&c.s.P, c.in[0], c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "Transpose", Infer: inferTranspose},
+		def{OpDef: graph.OpDef{Op: "Transpose", Infer: withX(inferTranspose)},
 			eval: func(c call) error { return transpose(&c.s.P, c.in[0], c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "Expand", Infer: inferExpand},
+		def{OpDef: graph.OpDef{Op: "Expand", Infer: withX(inferExpand)},
 			eval: func(c call) error { return expand(c.in[0], c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "Concat", Infer: inferConcat},
+		def{OpDef: graph.OpDef{Op: "Concat", Infer: withX(inferConcat)},
 			eval: func(c call) error { return concat(&c.s.P, c.in, c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "Split", Infer: inferSplit},
+		def{OpDef: graph.OpDef{Op: "Split", Infer: withX(inferSplit)},
 			eval: func(c call) error { return split(&c.s.P, c.in[0], c.out) }},
 		def{OpDef: graph.OpDef{Op: "Range", Infer: inferRange},
 			eval: func(c call) error { return rangeOp(c.in, c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "ConstantOfShape", Infer: inferConstantOfShape},
+		def{OpDef: graph.OpDef{Op: "ConstantOfShape", Infer: withX(inferConstantOfShape)},
 			eval: func(c call) error { return fill(c.out[0], c.s.P.Value) }},
-		def{OpDef: graph.OpDef{Op: "Trilu", Infer: inferTrilu},
+		def{OpDef: graph.OpDef{Op: "Trilu", Infer: withX(inferTrilu)},
 			eval: func(c call) error { return trilu(&c.s.P, c.in, c.out[0]) }},
-		def{OpDef: graph.OpDef{Op: "DynamicQuantizeLinear", Infer: inferDynQuant},
+		def{OpDef: graph.OpDef{Op: "DynamicQuantizeLinear", Infer: withX(inferDynQuant)},
 			eval: func(c call) error { return dynQuant(c.e, c.in[0], c.out) }},
 		def{OpDef: graph.OpDef{Op: "QuantizeLinear", Infer: inferQuant},
 			eval: func(c call) error { return quantize(&c.s.P, c.in, c.out[0]) }},
@@ -66,10 +66,7 @@ func inferInt32(infer func(*graph.Step, int64) error) func(*graph.Step, int64) e
 	}
 }
 
-func inferShape(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
+func inferShape(s *graph.Step, _ *graph.Value, _ int64) error {
 	t := shapeTensor(s)
 	setOut(s, 0, onnx.Int64, t.Shape)
 	s.Out[0].Const = t // only the input's shape is needed: always known
@@ -109,10 +106,7 @@ func inferRange(s *graph.Step, _ int64) error {
 	return nil
 }
 
-func inferConstantOfShape(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
+func inferConstantOfShape(s *graph.Step, _ *graph.Value, _ int64) error {
 	sh, _, err := constInts(s, 0)
 	if err != nil {
 		return err
@@ -150,11 +144,7 @@ func inferGather(s *graph.Step, _ int64) error {
 	return nil
 }
 
-func inferConcat(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	x := s.In[0]
+func inferConcat(s *graph.Step, x *graph.Value, _ int64) error {
 	r := len(x.Shape)
 	a, err := normAxis(int(s.Node.Int("axis", 0)), r)
 	if err != nil {
@@ -181,11 +171,8 @@ func inferConcat(s *graph.Step, _ int64) error {
 	return nil
 }
 
-func inferSplit(s *graph.Step, opset int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	n, x := s.Node, s.In[0]
+func inferSplit(s *graph.Step, x *graph.Value, opset int64) error {
+	n := s.Node
 	a, err := normAxis(int(n.Int("axis", 0)), len(x.Shape))
 	if err != nil {
 		return err
@@ -250,10 +237,7 @@ func inferSplit(s *graph.Step, opset int64) error {
 	return nil
 }
 
-func inferReshape(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
+func inferReshape(s *graph.Step, x *graph.Value, _ int64) error {
 	target, _, err := constInts(s, 1)
 	if err != nil {
 		return err
@@ -261,19 +245,15 @@ func inferReshape(s *graph.Step, _ int64) error {
 	if target == nil {
 		return fmt.Errorf("shape input is missing")
 	}
-	sh, err := reshapeShape(s.In[0].Shape, target, s.Node.Int("allowzero", 0) != 0)
+	sh, err := reshapeShape(x.Shape, target, s.Node.Int("allowzero", 0) != 0)
 	if err != nil {
 		return err
 	}
-	setOut(s, 0, s.In[0].DType, sh)
+	setOut(s, 0, x.DType, sh)
 	return nil
 }
 
-func inferTranspose(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	x := s.In[0]
+func inferTranspose(s *graph.Step, x *graph.Value, _ int64) error {
 	r := len(x.Shape)
 	perm := toInts(s.Node.Ints("perm"))
 	if len(perm) == 0 {
@@ -299,11 +279,7 @@ func inferTranspose(s *graph.Step, _ int64) error {
 	return nil
 }
 
-func inferSqueeze(s *graph.Step, opset int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	x := s.In[0]
+func inferSqueeze(s *graph.Step, x *graph.Value, opset int64) error {
 	axes, has, err := axesParam(s, opset, 13)
 	if err != nil {
 		return err
@@ -337,11 +313,7 @@ func inferSqueeze(s *graph.Step, opset int64) error {
 	return nil
 }
 
-func inferUnsqueeze(s *graph.Step, opset int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	x := s.In[0]
+func inferUnsqueeze(s *graph.Step, x *graph.Value, opset int64) error {
 	axes, has, err := axesParam(s, opset, 13)
 	if err != nil {
 		return err
@@ -368,11 +340,7 @@ func inferUnsqueeze(s *graph.Step, opset int64) error {
 	return nil
 }
 
-func inferFlatten(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	x := s.In[0]
+func inferFlatten(s *graph.Step, x *graph.Value, _ int64) error {
 	r := len(x.Shape)
 	a := int(s.Node.Int("axis", 1))
 	if a < 0 {
@@ -385,27 +353,20 @@ func inferFlatten(s *graph.Step, _ int64) error {
 	return nil
 }
 
-func inferExpand(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
+func inferExpand(s *graph.Step, x *graph.Value, _ int64) error {
 	target, _, err := constInts(s, 1)
 	if err != nil {
 		return err
 	}
-	sh, err := graph.Broadcast(s.In[0].Shape, target)
+	sh, err := graph.Broadcast(x.Shape, target)
 	if err != nil {
 		return err
 	}
-	setOut(s, 0, s.In[0].DType, sh)
+	setOut(s, 0, x.DType, sh)
 	return nil
 }
 
-func inferTrilu(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	x := s.In[0]
+func inferTrilu(s *graph.Step, x *graph.Value, _ int64) error {
 	if len(x.Shape) < 2 {
 		return fmt.Errorf("needs rank ≥ 2, got %v", x.Shape)
 	}
@@ -414,11 +375,8 @@ func inferTrilu(s *graph.Step, _ int64) error {
 	return nil
 }
 
-func inferDynQuant(s *graph.Step, _ int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	setOut(s, 0, onnx.Uint8, cp(s.In[0].Shape))
+func inferDynQuant(s *graph.Step, x *graph.Value, _ int64) error {
+	setOut(s, 0, onnx.Uint8, cp(x.Shape))
 	setOut(s, 1, onnx.Float, []int{})
 	setOut(s, 2, onnx.Uint8, []int{})
 	return nil
@@ -455,11 +413,8 @@ func inferQuant(s *graph.Step, _ int64) error {
 	return nil
 }
 
-func inferSlice(s *graph.Step, opset int64) error {
-	if err := need(s, 1); err != nil {
-		return err
-	}
-	n, x := s.Node, s.In[0]
+func inferSlice(s *graph.Step, x *graph.Value, opset int64) error {
+	n := s.Node
 	r := len(x.Shape)
 	var starts, ends, axes, steps []int
 	if opset < 10 {
