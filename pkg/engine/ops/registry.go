@@ -42,8 +42,7 @@ var (
 )
 
 func define(ds ...def) {
-	for _, d := range ds {
-
+	for _, d := range ds { // d is a fresh variable per iteration: &d differs
 		registry.Register(&d.OpDef)
 		defs[d.Op] = &d
 	}
