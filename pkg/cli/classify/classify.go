@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
@@ -263,15 +262,9 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	}
 	textDur := time.Since(tText)
 
-	out := newRecordWriter(v.format, ios.Out, v.names)
 	t := &tally{perLabel: map[string]int{}}
-	var bar *progressbar.ProgressBar
-	if ios.ProgressEnabled() && !quiet && len(in) > 1 {
-		bar = progressbar.NewOptions(len(in), progressbar.OptionSetWriter(ios.ErrOut),
-			progressbar.OptionSetDescription("classifying"), progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"),
-			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
-	}
+	bar := newProgress(ios, len(in), quiet)
+	out := newRecordWriter(v.format, bar.Guard(ios, ios.Out), v.names, fileNames(in), opts.Threshold > 0)
 	fetch := &inputs.Fetcher{MaxBytes: opts.URLMaxBytes, Timeout: opts.URLTimeout}
 	prepare := func(ctx context.Context, i int, dst []float32) error {
 		if in[i].Err != nil {
@@ -287,19 +280,16 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	threads := opts.Factory.Threads()
 	runErr := clip.EmbedImages(ctx, len(in), prepare, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: threads},
 		func(r clip.Result) error {
-			if bar != nil {
-				_ = bar.Add(1)
-			}
 			rec := classifyResult(in[r.Index].Name, r, zs, opts, t)
 			if rec.Error != "" && !quiet {
-				fmt.Fprintf(ios.ErrOut, "clip: %s: %s\n", rec.File, rec.Error)
+				bar.Printf("clip: %s: %s\n", rec.File, rec.Error)
 			}
-			return out.Write(rec)
+			err := out.Write(rec)
+			bar.Add()
+			return err
 		})
 	imagesDur := time.Since(tImages)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Done()
 	if err := out.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
