@@ -218,5 +218,5 @@ func TestClassifyOnATerminal(t *testing.T) {
 			t.Errorf("stdout file has %d records, want 71", n)
 		}
 	})
-	
+
 }
