@@ -136,6 +136,7 @@ type validated struct {
 	names     []string
 	templates []string
 	shard     inputs.Shard
+	warnings  []string // promptWarnings, for stderr and the summary
 }
 
 func validate(opts *ClassifyOptions) (*validated, error) {
@@ -242,6 +243,12 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	}
 	defer model.Close()
 	loadDur := time.Since(start)
+	v.warnings = promptWarnings(v.labels, v.templates, tokenizerOf(model))
+	for _, w := range v.warnings {
+		if !quiet {
+			fmt.Fprintf(ios.ErrOut, "clip: warning: %s\n", w)
+		}
+	}
 
 	tText := time.Now()
 	var enc clip.TextEncoder = model
@@ -417,7 +424,8 @@ func writeSummaryFile(ctx context.Context, opts *ClassifyOptions, v *validated, 
 		},
 		"model":     prov,
 		"labels":    v.names,
-		"templates": v.templates,
+		"templates": templatesUsed(v.templates),
+		"warnings":  append([]string{}, v.warnings...),
 		"threads":   threads, "batch_size": opts.BatchSize,
 		"counts": map[string]any{
 			"images": t.images, "classified": t.images - t.errors, "errors": t.errors,
