@@ -26,39 +26,63 @@ func TestMain(m *testing.M) {
 }
 
 // readmeCommand is one shell command line from a fenced block of README.md
-// (continuation lines joined).
+// (continuation lines joined), with the output the README shows for it:
+// the plain block right after a one-command block, when that block holds
+// no command.
 type readmeCommand struct {
-	line int
-	text string
+	line   int
+	text   string
+	output *string
 }
 
-// readmeCommands returns the command lines of README.md's fenced code
-// blocks, but json ones.
-func readmeCommands(t *testing.T) []readmeCommand {
+// readmeBlock is one fenced block: its language and lines.
+type readmeBlock struct {
+	lang  string
+	line  int // of the first line inside
+	lines []string
+	next  bool // the next block follows with only blank lines between
+}
+
+func readmeBlocks(t *testing.T) []readmeBlock {
 	t.Helper()
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []readmeCommand
+	var blocks []readmeBlock
+	var cur *readmeBlock
 	sc := bufio.NewScanner(bytes.NewReader(b))
-	inBlock, skip, n := false, false, 0
-	var cur *readmeCommand
+	n, gapOnlyBlank := 0, false
 	for sc.Scan() {
 		n++
 		l := sc.Text()
-		if strings.HasPrefix(l, "```") {
-			inBlock = !inBlock
-			skip = inBlock && strings.TrimPrefix(l, "```") != "" && strings.TrimPrefix(l, "```") != "sh"
-			continue
+		switch {
+		case strings.HasPrefix(l, "```") && cur == nil:
+			if len(blocks) > 0 && gapOnlyBlank {
+				blocks[len(blocks)-1].next = true
+			}
+			cur = &readmeBlock{lang: strings.TrimPrefix(l, "```"), line: n + 1}
+		case strings.HasPrefix(l, "```"):
+			blocks = append(blocks, *cur)
+			cur, gapOnlyBlank = nil, true
+		case cur != nil:
+			cur.lines = append(cur.lines, l)
+		case strings.TrimSpace(l) != "":
+			gapOnlyBlank = false
 		}
-		if !inBlock || skip {
-			continue
-		}
+	}
+	return blocks
+}
+
+// commandsOf joins a block's continuation lines into commands.
+func commandsOf(b readmeBlock) []readmeCommand {
+	var out []readmeCommand
+	var cur *readmeCommand
+	for i, l := range b.lines {
 		if cur != nil {
 			cur.text += " " + strings.TrimSpace(l)
 		} else if strings.TrimSpace(l) != "" {
-			cur = &readmeCommand{line: n, text: l}
+			cur = &readmeCommand{line: b.line + i, text: l}
 		}
 		if cur != nil && strings.HasSuffix(cur.text, `\`) {
 			cur.text = strings.TrimSuffix(cur.text, `\`)
@@ -68,6 +92,33 @@ func readmeCommands(t *testing.T) []readmeCommand {
 			out = append(out, *cur)
 			cur = nil
 		}
+	}
+	return out
+}
+
+// readmeCommands returns the command lines of README.md's sh and plain
+// fenced blocks.
+func readmeCommands(t *testing.T) []readmeCommand {
+	t.Helper()
+	blocks := readmeBlocks(t)
+	var out []readmeCommand
+	for i, b := range blocks {
+		if b.lang != "" && b.lang != "sh" {
+			continue
+		}
+		cmds := commandsOf(b)
+		if len(cmds) == 1 && b.lang == "sh" && b.next && i+1 < len(blocks) && blocks[i+1].lang == "" {
+			shown := blocks[i+1]
+			isOutput := true
+			for _, c := range commandsOf(shown) {
+				isOutput = isOutput && len(clipArgs(c.text)) == 0
+			}
+			if isOutput {
+				text := strings.Join(shown.lines, "\n") + "\n"
+				cmds[0].output = &text
+			}
+		}
+		out = append(out, cmds...)
 	}
 	return out
 }
@@ -205,8 +256,14 @@ func TestREADMECommands(t *testing.T) {
 			sh := exec.CommandContext(ctx, "bash", "-c", "set -o pipefail; make() { [ \"$1\" = build ]; }; "+c.text)
 			sh.Dir = work
 			sh.Env = []string{"PATH=" + work + ":/usr/bin:/bin", "HOME=" + home, "CLIP_HOME=" + home, "HF_HUB_OFFLINE=1"}
-			out, err := sh.CombinedOutput()
+			var stdout, stderr bytes.Buffer
+			sh.Stdout, sh.Stderr = &stdout, &stderr
+			err := sh.Run()
 			cancel()
+			out := stdout.String() + stderr.String()
+			if c.output != nil && stdout.String() != *c.output {
+				t.Errorf("README.md:%d: %s\nprints\n%s\nbut the README shows\n%s", c.line, c.text, stdout.String(), *c.output)
+			}
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {
 				code = ee.ExitCode()
