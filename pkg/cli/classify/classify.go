@@ -26,7 +26,7 @@ import (
 )
 
 // ExitInterrupted is the exit code after Ctrl-C (128 + SIGINT, as shells do).
-const ExitInterrupted = 130
+const ExitInterrupted = cmdutil.ExitInterrupted
 
 // Model is what classify needs from a loaded CLIP model.
 type Model interface {

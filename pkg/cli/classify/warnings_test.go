@@ -2,6 +2,7 @@ package classify_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -92,5 +93,24 @@ func TestClassifySummaryKeysSnakeCase(t *testing.T) {
 	walk("", v)
 	if !strings.Contains(string(b), `"resample": "bicubic"`) {
 		t.Errorf("preprocess resample not by name:\n%s", b)
+	}
+}
+
+// TestClassifyThresholdKeepsTheRanking: below --threshold the JSON record
+// says "unknown" and still ranks every label; the table names the best.
+func TestClassifyThresholdKeepsTheRanking(t *testing.T) {
+	model := tinyModel(t)
+	img := filepath.Join(repoRoot, "testdata", "shapes", "blue-square-1.png")
+	args := []string{"classify", img, "--model", model, "--offline", "-q", "--labels", "red circle,green square,purple triangle,orange cross", "--threshold", "0.99"}
+	r := run(t, t.TempDir(), "", append(args, "--format", "jsonl")...)
+	recs := records(t, r.stdout)
+	if r.code != 0 || len(recs) != 1 || recs[0].Label != "unknown" || len(recs[0].Labels) != 4 || recs[0].Labels[0].Label == "unknown" {
+		t.Fatalf("exit %d, records %+v", r.code, recs)
+	}
+	best := recs[0].Labels[0]
+	r = run(t, t.TempDir(), "", append(args, "--format", "table")...)
+	want := fmt.Sprintf("unknown (best: %s)", best.Label)
+	if r.code != 0 || !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, fmt.Sprintf("%.3f", best.Probability)) {
+		t.Errorf("table lacks %q %.3f:\n%s", want, best.Probability, r.stdout)
 	}
 }

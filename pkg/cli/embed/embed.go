@@ -180,7 +180,7 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	}
 	switch {
 	case runErr != nil && ctx.Err() != nil:
-		return cmdutil.NewExitError(130, errors.New("interrupted"))
+		return cmdutil.NewExitError(cmdutil.ExitInterrupted, errors.New("interrupted"))
 	case runErr != nil:
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, runErr)
 	case nerr > opts.MaxErrors:
