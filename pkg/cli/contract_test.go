@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -122,5 +124,28 @@ func TestCompletionOffersValues(t *testing.T) {
 				t.Errorf("%v: exit %d, want %q among\n%s", c.args, code, w, out)
 			}
 		}
+	}
+}
+
+// TestCompletionOffersInstalledModels: `models rm` completes the models in
+// the cache (by catalogue name, else repo id), not file names.
+func TestCompletionOffersInstalledModels(t *testing.T) {
+	home := t.TempDir()
+	for dir, manifest := range map[string]string{
+		"models/acme/clip-small/main":                `{"repo":"acme/clip-small","revision":"main","files":[]}`,
+		"models/Xenova/clip-vit-base-patch16/abc123": `{"repo":"Xenova/clip-vit-base-patch16","revision":"abc123","name":"clip-vit-base-patch16","files":[]}`,
+	} {
+		p := filepath.Join(home, filepath.FromSlash(dir))
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p, "manifest.json"), []byte(manifest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, _ := runEnv(t, map[string]string{"CLIP_HOME": home}, "__complete", "models", "rm", "")
+	want := "acme/clip-small\nclip-vit-base-patch16\n:4\n"
+	if code != 0 || !strings.HasPrefix(out, want) {
+		t.Errorf("models rm completion: exit %d,\n%s\nwant\n%s", code, out, want)
 	}
 }
