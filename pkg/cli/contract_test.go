@@ -32,12 +32,16 @@ func TestUnknownVerbOfAGroupExits2(t *testing.T) {
 		{[]string{"completion", "ksh"}, `unknown command "ksh" for "clip completion"`},
 		{[]string{"cache", "lst"}, `did you mean list?`},
 		{[]string{"onnx", "inf"}, `did you mean info?`},
+		{[]string{"help", "modles"}, `unknown help topic "modles"`},
 	}
 	for _, c := range cases {
 		code, out, errOut := run(t, c.args...)
 		if code != cmdutil.ExitUsage || out != "" || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", c.args, code, out, errOut, c.want)
 		}
+	}
+	if code, out, _ := run(t, "help", "models", "rm"); code != 0 || !strings.Contains(out, "clip models rm NAME") {
+		t.Errorf("clip help models rm: exit %d, %q", code, out)
 	}
 	// A group alone still shows its help.
 	if code, out, _ := run(t, "models"); code != 0 || !strings.Contains(out, "Available Commands") {

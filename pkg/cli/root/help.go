@@ -62,6 +62,16 @@ func finishTree(root *cobra.Command) {
 		defaultHelp(c, args)
 		fmt.Fprint(c.OutOrStdout(), cmdutil.HelpFooter(c))
 	})
+	if help, _, err := root.Find([]string{"help"}); err == nil && help != root {
+		help.RunE = func(c *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return cmdutil.UsageErrorf("unknown help topic %q (see 'clip --help')", strings.Join(args, " "))
+			}
+			target.InitDefaultHelpFlag()
+			return target.Help()
+		}
+	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		path := strings.TrimPrefix(strings.TrimPrefix(c.CommandPath(), root.Name()), " ")
