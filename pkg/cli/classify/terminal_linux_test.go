@@ -119,7 +119,7 @@ func TestClassifyOnATerminal(t *testing.T) {
 		}
 	}
 	const cols = 160
-	classify := func(stdout, stderr *os.File) int {
+	classifyOn := func(stdout, stderr *os.File) int {
 		ios := iostreams.FromFiles(os.Stdin, stdout, stderr)
 		f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(k string) string {
 			if k == "CLIP_HOME" {
@@ -139,9 +139,15 @@ func TestClassifyOnATerminal(t *testing.T) {
 		}
 	}
 
-	t.Run("stdout and stderr on the terminal", func(t *testing.T) {
+	// screenAfter classifies with stderr on a terminal, and stdout there
+	// too unless given, and returns the terminal's final lines: the bar was
+	// drawn and left no trace.
+	screenAfter := func(t *testing.T, stdout *os.File) []string {
 		tty, screen := openPTY(t, cols, 40)
-		code := classify(tty, tty)
+		if stdout == nil {
+			stdout = tty
+		}
+		code := classifyOn(stdout, tty)
 		tty.Close()
 		raw := <-screen
 		lines := render(raw, cols)
@@ -152,6 +158,11 @@ func TestClassifyOnATerminal(t *testing.T) {
 			t.Fatalf("no progress bar was drawn on the terminal:\n%q", raw)
 		}
 		noBar(lines)
+		return lines
+	}
+
+	t.Run("stdout and stderr on the terminal", func(t *testing.T) {
+		lines := screenAfter(t, nil)
 		header := -1
 		for i, l := range lines {
 			if strings.HasPrefix(l, "FILE ") {
@@ -187,23 +198,12 @@ func TestClassifyOnATerminal(t *testing.T) {
 	})
 
 	t.Run("stdout redirected", func(t *testing.T) {
-		tty, screen := openPTY(t, cols, 40)
 		out, err := os.Create(filepath.Join(t.TempDir(), "out.jsonl"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer out.Close()
-		code := classify(out, tty)
-		tty.Close()
-		raw := <-screen
-		lines := render(raw, cols)
-		if code != 0 {
-			t.Fatalf("exit %d:\n%s", code, strings.Join(lines, "\n"))
-		}
-		if !bytes.Contains(raw, []byte("classifying")) {
-			t.Fatalf("no progress bar was drawn on the terminal:\n%q", raw)
-		}
-		noBar(lines)
+		lines := screenAfter(t, out)
 		var kept []string
 		for _, l := range lines {
 			if l != "" {
