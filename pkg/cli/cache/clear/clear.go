@@ -39,11 +39,7 @@ encodes its prompts again and caches them anew. Models are not touched
 }
 
 func clearRun(opts *ClearOptions) error {
-	dir, err := shared.Dir(opts.Factory)
-	if err != nil {
-		return err
-	}
-	files, err := shared.Files(dir)
+	dir, files, err := shared.List(opts.Factory)
 	if err != nil {
 		return err
 	}

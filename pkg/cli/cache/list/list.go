@@ -47,11 +47,7 @@ func listRun(opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	dir, err := shared.Dir(opts.Factory)
-	if err != nil {
-		return err
-	}
-	files, err := shared.Files(dir)
+	dir, files, err := shared.List(opts.Factory)
 	if err != nil {
 		return err
 	}

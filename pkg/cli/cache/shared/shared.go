@@ -25,6 +25,16 @@ func Dir(f *cmdutil.Factory) (string, error) {
 	return modelload.TextCacheDir(store), nil
 }
 
+// List returns the cache directory of f's model store and its files.
+func List(f *cmdutil.Factory) (string, []File, error) {
+	dir, err := Dir(f)
+	if err != nil {
+		return "", nil, err
+	}
+	files, err := Files(dir)
+	return dir, files, err
+}
+
 // File is one model's cache file.
 type File struct {
 	Model    string    `json:"model_key"`
