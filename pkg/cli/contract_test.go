@@ -115,6 +115,7 @@ func TestCompletionOffersValues(t *testing.T) {
 		{[]string{"__complete", "classify", "--templates", ""}, []string{"imagenet80", "imagenet7", "none"}},
 		{[]string{"__complete", "classify", "--model", ""}, []string{"clip-vit-base-patch32", "clip-vit-large-patch14"}},
 		{[]string{"__complete", "models", "pull", ""}, []string{"clip-vit-base-patch16"}},
+		{[]string{"__complete", "classify", "--model", "./"}, []string{":16"}}, // directories (ShellCompDirectiveFilterDirs)
 	}
 	for _, c := range cases {
 		code, out, _ := run(t, c.args...)

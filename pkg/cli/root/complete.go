@@ -26,9 +26,13 @@ func addCompletions(root *cobra.Command, f *cmdutil.Factory) {
 		variants[i] = string(v)
 	}
 	_ = root.RegisterFlagCompletionFunc("format", fixed(cmdutil.FormatTable, cmdutil.FormatJSON, cmdutil.FormatJSONL, cmdutil.FormatCSV))
-	_ = root.RegisterFlagCompletionFunc("model", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		// Local directories are models too: let the shell add them.
-		return modelNames(f, true), cobra.ShellCompDirectiveFilterDirs
+	_ = root.RegisterFlagCompletionFunc("model", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		// A local directory is a model too: once the word looks like a
+		// path, the shell completes directories.
+		if strings.HasPrefix(toComplete, ".") || strings.HasPrefix(toComplete, "/") || strings.HasPrefix(toComplete, "~") {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		}
+		return modelNames(f, true), cobra.ShellCompDirectiveNoFileComp
 	})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
