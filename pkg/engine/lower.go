@@ -72,7 +72,8 @@ type stepOp struct {
 	inTypes []hm.Type
 	outType hm.Type
 
-	err error // the last failure of Do, reported by machine.run
+	err error       // the last failure of Do, reported by machine.run
+	run *runContext // the machine's current run: Do stops when it is cancelled
 
 	views   []*graph.Tensor // per input position, re-pointed at every run
 	outs    []*graph.Tensor
@@ -197,6 +198,9 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		}
 		op.err = err
 	}()
+	if err := op.run.err(); err != nil {
+		return nil, err
+	}
 	if len(vals) != len(op.present) {
 		return nil, fmt.Errorf("%s: got %d inputs, want %d", op.step.Node, len(vals), len(op.present))
 	}
@@ -307,6 +311,7 @@ type machine struct {
 	// last one (a server or benchmark loop) rebuilds nothing.
 	inDense map[string]boundInput
 	ops     []*stepOp
+	runCtx  runContext // read by every step through stepOp.run
 	// outputs: graph output → how to read it after a run
 	outs []outputRef
 }
@@ -396,6 +401,7 @@ func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 			return nil, fmt.Errorf("%s: %w", s.Node, err)
 		}
 		bufs.release(i)
+		op.run = &m.runCtx
 		m.ops = append(m.ops, op)
 		var children []*gorgonia.Node
 		for _, j := range op.present {
