@@ -14,7 +14,8 @@ const DefaultModel = "clip-vit-base-patch32"
 // Every repo, revision and file name here was read from the repository's
 // public file listing on huggingface.co (see the Source field); nothing is
 // guessed. Sizes are the rounded figures those listings display: they are
-// for `clip models list` only and never used to check a download.
+// for `clip models list`, and twice a variant's size bounds what the hub
+// may announce for any one of its files (never an exact check).
 type Entry struct {
 	Name        string // short name users type
 	Repo        string // hub repo id

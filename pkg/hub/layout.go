@@ -19,6 +19,33 @@ func (s *Store) lockPath(t target) string {
 	return filepath.Join(s.root, "locks", filepath.FromSlash(t.Repo), revisionDir(t.Revision)+".lock")
 }
 
+// adoptLegacyDir moves the cache directory an earlier version gave rev
+// ("/" written "--") to revisionDir's name, so models pulled before stay
+// usable. The manifest names the revision a directory holds, and the
+// directory moves only to where that revision belongs: the one legacy
+// name feature--x held either feature/x or feature--x.
+func (s *Store) adoptLegacyDir(repo, rev string) {
+	name := legacyRevisionDir(rev)
+	if !strings.Contains(name, "--") {
+		return // the same name in both schemes, holding its own revision
+	}
+	legacy := filepath.Join(s.repoDir(repo), name)
+	m, err := readManifest(legacy)
+	if err != nil || m == nil || m.Revision == "" {
+		return
+	}
+	dest := filepath.Join(s.repoDir(repo), revisionDir(m.Revision))
+	if dest == legacy {
+		return
+	}
+	if _, err := os.Lstat(dest); err == nil {
+		return
+	}
+	if err := os.Rename(legacy, dest); err == nil {
+		s.logf("moved the cached %s@%s from %s to %s", repo, m.Revision, legacy, dest)
+	}
+}
+
 // fillPaths sets the role paths of lm from the files present in lm.Dir.
 func fillPaths(lm *LocalModel) {
 	at := func(p string) string {

@@ -92,10 +92,14 @@ func (s *Store) ensure(ctx context.Context, t target, variant Variant) (*LocalMo
 			return nil, fmt.Errorf("%s has no %s variant (available: %s)", t.Entry.Name, variant, joinVariants(t.Entry.VariantList()))
 		}
 	}
+	s.adoptLegacyDir(t.Repo, t.Revision)
 	dir := s.modelDir(t)
 	m, err := readManifest(dir)
 	if err != nil {
 		return nil, err
+	}
+	if m != nil && m.Revision != "" && m.Revision != t.Revision {
+		return nil, fmt.Errorf("the cache directory %s holds %s at revision %q, not %q; remove it with `clip models rm %s@%s`", dir, m.Repo, m.Revision, t.Revision, m.Repo, m.Revision)
 	}
 	if missing := s.missing(dir, m, t, variant); len(missing) == 0 {
 		return s.localModel(dir, m, t, variant)
@@ -240,7 +244,7 @@ func (s *Store) pull(ctx context.Context, dir string, m *Manifest, t target, var
 		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 			return nil, err
 		}
-		sum, size, err := s.downloadFile(ctx, rf, dest, t.Repo, rev)
+		sum, size, err := s.downloadFile(ctx, rf, dest, t.Repo, rev, s.maxFileSizeFor(t, variant))
 		if err != nil {
 			return nil, err
 		}
@@ -258,6 +262,19 @@ func (s *Store) pull(ctx context.Context, dir string, m *Manifest, t target, var
 		return nil, err
 	}
 	return m, nil
+}
+
+// maxFileSizeFor bounds one file of t: MaxFileSize, and for a catalogued
+// model twice its variant's listed size (graphs and all: no single file
+// can be larger, whatever the rounding of the listed figure).
+func (s *Store) maxFileSizeFor(t target, variant Variant) int64 {
+	limit := s.maxFileSize
+	if t.Entry != nil {
+		if total := t.Entry.Variants[variant]; total > 0 && 2*total < limit {
+			limit = 2 * total
+		}
+	}
+	return limit
 }
 
 func contains(list []string, s string) bool {

@@ -46,6 +46,9 @@ type StoreOptions struct {
 	// StallTimeout aborts (and retries) a request that receives nothing
 	// for this long (default 60s).
 	StallTimeout time.Duration
+	// MaxFileSize refuses a file the hub announces as larger, and stops
+	// reading one that grows past it (default DefaultMaxFileSize).
+	MaxFileSize int64
 }
 
 // Store is the model cache and the way to fill it.
@@ -61,6 +64,7 @@ type Store struct {
 	maxAttempts  int
 	backoff      time.Duration
 	stallTimeout time.Duration
+	maxFileSize  int64
 }
 
 // NewStore applies the defaults and checks the root can be determined.
@@ -117,6 +121,7 @@ func NewStore(opts StoreOptions) (*Store, error) {
 		root: root, endpoint: endpoint, token: strings.TrimSpace(token), offline: offline,
 		client: opts.HTTPClient, progress: opts.Progress, logfFn: opts.Logf, userAgent: opts.UserAgent,
 		maxAttempts: opts.MaxAttempts, backoff: opts.RetryBackoff, stallTimeout: opts.StallTimeout,
+		maxFileSize: opts.MaxFileSize,
 	}
 	if s.client == nil {
 		s.client = http.DefaultClient
@@ -132,6 +137,9 @@ func NewStore(opts StoreOptions) (*Store, error) {
 	}
 	if s.stallTimeout <= 0 {
 		s.stallTimeout = 60 * time.Second
+	}
+	if s.maxFileSize <= 0 {
+		s.maxFileSize = DefaultMaxFileSize
 	}
 	return s, nil
 }
