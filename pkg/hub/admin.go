@@ -96,6 +96,9 @@ func (s *Store) installedFor(ref, revision string) (target, []Installed, error) 
 // Find returns the cached revisions of ref (see installedFor); an error
 // naming the pull command when there are none.
 func (s *Store) Find(ref, revision string) ([]Installed, error) {
+	if dir, ok := looksLikeDir(ref); ok {
+		return s.findDir(dir)
+	}
 	t, found, err := s.installedFor(ref, revision)
 	if err != nil {
 		return nil, err
@@ -108,6 +111,43 @@ func (s *Store) Find(ref, revision string) ([]Installed, error) {
 		return found[i].Manifest.Revision == t.Revision && found[j].Manifest.Revision != t.Revision
 	})
 	return found, nil
+}
+
+// findDir returns the cached revision stored in dir: a directory inside
+// the cache (as `clip models path` prints it) names that revision; any
+// other directory is the user's own, which the cache does not manage.
+func (s *Store) findDir(dir string) ([]Installed, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	all, err := s.Installed()
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range all {
+		d := in.Dir
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			d = real
+		}
+		if d == abs {
+			return []Installed{in}, nil
+		}
+	}
+	return nil, &NotCachedDirError{Dir: dir, Root: s.root}
+}
+
+// NotCachedDirError says a directory given where a cached model is
+// expected is not one: the cache keeps no record (digests, lock) of it.
+type NotCachedDirError struct {
+	Dir, Root string
+}
+
+func (e *NotCachedDirError) Error() string {
+	return fmt.Sprintf("%s is not a model in the cache %s: only cached models (see `clip models list`) can be verified or removed this way; a directory you manage is yours to check or delete", e.Dir, e.Root)
 }
 
 // Remove deletes the cached revisions ref names and returns their

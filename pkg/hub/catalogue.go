@@ -135,6 +135,19 @@ func LookupCatalogue(name string) (Entry, bool) {
 	return Entry{}, false
 }
 
+// DownloadSize is the approximate download size of variant of the
+// catalogued model ref names (its listing's rounded figures), or -1 when
+// ref is not in the catalogue or lacks the variant.
+func DownloadSize(ref string, variant Variant) int64 {
+	base, _, _ := strings.Cut(ref, "@")
+	if e, ok := LookupCatalogue(base); ok {
+		if n, ok := e.Variants[variantOrDefault(variant)]; ok {
+			return n
+		}
+	}
+	return -1
+}
+
 // VariantList returns the entry's variants in display order.
 func (e Entry) VariantList() []Variant {
 	var out []Variant

@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -265,10 +266,14 @@ func retryable(parent context.Context, err error) bool {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true
 	}
-	// A host that does not resolve (no network, a typo in HF_ENDPOINT)
-	// will not resolve on the next try either: fail now with the reason.
+	// A host that does not resolve (no network, a typo in HF_ENDPOINT),
+	// a port nothing listens on, a network with no route: the next try
+	// meets the same, so fail now with the reason.
 	var de *net.DNSError
 	if errors.As(err, &de) && de.IsNotFound {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) {
 		return false
 	}
 	var oe *net.OpError

@@ -7,7 +7,9 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,13 +118,15 @@ func (m *LocalModel) ComputeSHA256(ctx context.Context) error {
 	return nil
 }
 
-// NotInstalledError says a model is not in the cache and may not be
-// downloaded (offline); it names the command that fetches it.
+// NotInstalledError says a model is not in the cache (and, for a command
+// that would download it, that offline mode forbids it); it names the
+// command that fetches it.
 type NotInstalledError struct {
 	Ref     string
 	Variant Variant
 	Root    string
 	Missing []string // files absent from the cache, when known
+	Offline bool     // the user forbade the network (--offline, HF_HUB_OFFLINE)
 }
 
 func (e *NotInstalledError) Error() string {
@@ -130,8 +134,15 @@ func (e *NotInstalledError) Error() string {
 	if e.Variant != "" && e.Variant != FP32 {
 		pull += " --variant " + string(e.Variant)
 	}
-	msg := fmt.Sprintf("model %s (%s) is not in the model cache %s and offline mode forbids downloading it; run `%s` while online",
+	msg := fmt.Sprintf("model %s (%s) is not in the model cache %s; `%s` fetches it",
 		e.Ref, variantOrDefault(e.Variant), e.Root, pull)
+	if e.Variant == "" {
+		msg = fmt.Sprintf("model %s is not in the model cache %s (see `clip models list`); `%s` fetches it", e.Ref, e.Root, pull)
+	}
+	if e.Offline {
+		msg = fmt.Sprintf("model %s (%s) is not in the model cache %s and offline mode forbids downloading it; run `%s` while online",
+			e.Ref, variantOrDefault(e.Variant), e.Root, pull)
+	}
 	if len(e.Missing) > 0 {
 		msg += " (missing: " + strings.Join(e.Missing, ", ") + ")"
 	}
@@ -143,6 +154,47 @@ func variantOrDefault(v Variant) Variant {
 		return FP32
 	}
 	return v
+}
+
+// NetworkError says the hub could not be reached (no network, a host
+// that does not resolve, a refused or timed-out connection) while a model
+// was being fetched; its message says what to do instead.
+type NetworkError struct {
+	Ref      string // the model, as the user named it
+	Endpoint string
+	Root     string // the model cache
+	Err      error
+}
+
+func (e *NetworkError) Error() string {
+	return fmt.Sprintf("cannot download model %s: %s is unreachable (%s). Without network access: "+
+		"give a model directory with --model DIR; set HF_ENDPOINT to a hub mirror you can reach; "+
+		"or run `clip models pull %s` on a connected machine, copy its model cache to %s, and use --offline",
+		e.Ref, e.Endpoint, networkCause(e.Err), e.Ref, e.Root)
+}
+
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// networkCause is the innermost useful part of a transport error: the DNS
+// or dial failure without the URL and method around it.
+func networkCause(err error) string {
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		return de.Error()
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Error()
+	}
+	return err.Error()
+}
+
+// isNetworkError reports whether err means the hub was not reached (as
+// opposed to an answer from it, a checksum failure or a cancellation).
+func isNetworkError(err error) bool {
+	var de *net.DNSError
+	var oe *net.OpError
+	return errors.As(err, &de) || errors.As(err, &oe) || errors.Is(err, errStalled)
 }
 
 // ChecksumError says a file's content does not match its expected digest.

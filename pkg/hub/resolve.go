@@ -103,8 +103,8 @@ func (s *Store) ensure(ctx context.Context, t target, variant Variant) (*LocalMo
 	}
 	if missing := s.missing(dir, m, t, variant); len(missing) == 0 {
 		return s.localModel(dir, m, t, variant)
-	} else if s.offline {
-		return nil, &NotInstalledError{Ref: t.Ref, Variant: variant, Root: s.root, Missing: missing}
+	} else if s.Offline() {
+		return nil, &NotInstalledError{Ref: t.Ref, Variant: variant, Root: s.root, Missing: missing, Offline: s.offline}
 	}
 
 	lock, err := acquireLock(ctx, s.lockPath(t), func() {
@@ -122,6 +122,9 @@ func (s *Store) ensure(ctx context.Context, t target, variant Variant) (*LocalMo
 		return s.localModel(dir, m, t, variant)
 	}
 	if m, err = s.pull(ctx, dir, m, t, variant); err != nil {
+		if ctx.Err() == nil && isNetworkError(err) {
+			return nil, &NetworkError{Ref: t.Ref, Endpoint: s.endpoint, Root: s.root, Err: err}
+		}
 		return nil, err
 	}
 	return s.localModel(dir, m, t, variant)

@@ -25,6 +25,10 @@ type StoreOptions struct {
 	Token string
 	// Offline forbids every network access ($HF_HUB_OFFLINE=1 also does).
 	Offline bool
+	// CacheOnly forbids the network too, for commands that only look at
+	// the cache (models info, path, rm, verify); unlike Offline, messages
+	// do not blame offline mode for a model that is not there.
+	CacheOnly bool
 	// HTTPClient is used for every request; default http.DefaultClient.
 	HTTPClient *http.Client
 	// Progress, when set, is called as each file download starts, with the
@@ -56,7 +60,8 @@ type Store struct {
 	root         string
 	endpoint     string
 	token        string
-	offline      bool
+	offline      bool // the user's --offline or HF_HUB_OFFLINE
+	cacheOnly    bool
 	client       *http.Client
 	progress     func(file string, size, done int64) io.WriteCloser
 	logfFn       func(format string, args ...any)
@@ -118,7 +123,7 @@ func NewStore(opts StoreOptions) (*Store, error) {
 		offline = true
 	}
 	s := &Store{
-		root: root, endpoint: endpoint, token: strings.TrimSpace(token), offline: offline,
+		root: root, endpoint: endpoint, token: strings.TrimSpace(token), offline: offline, cacheOnly: opts.CacheOnly,
 		client: opts.HTTPClient, progress: opts.Progress, logfFn: opts.Logf, userAgent: opts.UserAgent,
 		maxAttempts: opts.MaxAttempts, backoff: opts.RetryBackoff, stallTimeout: opts.StallTimeout,
 		maxFileSize: opts.MaxFileSize,
@@ -151,7 +156,7 @@ func (s *Store) Root() string { return s.root }
 func (s *Store) Endpoint() string { return s.endpoint }
 
 // Offline reports whether the network is forbidden.
-func (s *Store) Offline() bool { return s.offline }
+func (s *Store) Offline() bool { return s.offline || s.cacheOnly }
 
 func (s *Store) logf(format string, args ...any) {
 	if s.logfFn != nil {

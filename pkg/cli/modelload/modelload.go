@@ -47,7 +47,8 @@ type Model struct {
 func NewStore(f *cmdutil.Factory, cacheOnly bool) (*hub.Store, error) {
 	ios := f.IOStreams
 	opts := hub.StoreOptions{
-		Offline:   cacheOnly || f.Offline(),
+		Offline:   f.Offline(),
+		CacheOnly: cacheOnly,
 		Getenv:    f.Getenv,
 		UserAgent: "clip/" + f.Version,
 	}
@@ -83,8 +84,12 @@ func resolveAnnounced(ctx context.Context, f *cmdutil.Factory, ref string, varia
 			if local, err := probe.Resolve(ctx, ref, variant); err == nil {
 				return local, store, nil
 			} else if nie := (*hub.NotInstalledError)(nil); errors.As(err, &nie) {
+				what := string(variant)
+				if n := hub.DownloadSize(ref, variant); n > 0 {
+					what += fmt.Sprintf(", about %d MB", (n+500_000)/1_000_000)
+				}
 				fmt.Fprintf(f.IOStreams.ErrOut, "clip: model %s (%s) is not in the cache %s yet: downloading it from %s (once; later runs work offline)\n",
-					ref, variant, store.Root(), store.Endpoint())
+					ref, what, store.Root(), store.Endpoint())
 			}
 		}
 	}
