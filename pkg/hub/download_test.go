@@ -214,3 +214,36 @@ func TestRevisionsKeptApart(t *testing.T) {
 		t.Error("feature--x resolves offline to feature/x's files")
 	}
 }
+
+// TestResolvePartThenWhole: resolving the tokenizer part fetches only the
+// tokenizer files; resolving the whole model later fetches the rest and
+// not those again.
+func TestResolvePartThenWhole(t *testing.T) {
+	repo := newTestRepo("test/tiny-clip")
+	srv := hubtest.New(false, repo)
+	defer srv.Close()
+	s := newTestStore(t, srv, storeConfig{})
+	lm, err := s.ResolvePart(context.Background(), "test/tiny-clip", FP32, TokenizerFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lm.TokenizerPath == "" || lm.VisionPath != "" || lm.PreprocessorPath != "" {
+		t.Errorf("tokenizer part: tokenizer %q, vision %q, preprocessor %q", lm.TokenizerPath, lm.VisionPath, lm.PreprocessorPath)
+	}
+	for _, r := range srv.Requests() {
+		if r.Kind != "api" && !TokenizerFiles.wants(r.File) {
+			t.Errorf("tokenizer part requested %s %s", r.Method, r.File)
+		}
+	}
+	full, err := s.Resolve(context.Background(), "test/tiny-clip", FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFilesMatch(t, full, repo.Files)
+	if full.VisionPath == "" || full.TextPath == "" {
+		t.Error("the whole model lacks its graphs")
+	}
+	if n := srv.Count("GET", "resolve", "tokenizer.json"); n != 1 {
+		t.Errorf("tokenizer.json fetched %d times, want once", n)
+	}
+}

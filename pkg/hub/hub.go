@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -52,6 +53,44 @@ func (v Variant) onnxSuffix() string {
 		return "_quantized"
 	}
 	return ""
+}
+
+// Part selects the files of a model a command needs, so that tokenizing
+// or preprocessing does not download hundreds of megabytes of graphs.
+type Part int
+
+const (
+	AllFiles          Part = iota // graphs and support files: what loading the model needs
+	TokenizerFiles                // tokenizer.json, vocab.json, merges.txt, their configs and config.json
+	PreprocessorFiles             // preprocessor_config.json, or immich's visual/preprocess_cfg.json
+)
+
+// wants reports whether file (a layout's path) belongs to the part.
+func (p Part) wants(file string) bool {
+	base := path.Base(file)
+	switch p {
+	case TokenizerFiles:
+		return strings.HasPrefix(base, "tokenizer") || base == "vocab.json" || base == "merges.txt" ||
+			base == "special_tokens_map.json" || base == "config.json"
+	case PreprocessorFiles:
+		return base == "preprocessor_config.json" || base == "preprocess_cfg.json"
+	}
+	return true
+}
+
+// filesOf narrows a layout's file set to the part: only AllFiles
+// requires the graphs; a part's support files stay optional (a 404 is
+// recorded as absent, and the command says what it lacks).
+func (p Part) filesOf(required, optional []string) (req, opt []string) {
+	if p == AllFiles {
+		return required, optional
+	}
+	for _, f := range optional {
+		if p.wants(f) {
+			opt = append(opt, f)
+		}
+	}
+	return nil, opt
 }
 
 // Layout is how a model directory arranges its files.

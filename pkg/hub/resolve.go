@@ -56,6 +56,13 @@ func parseTarget(ref, revision string) (target, error) {
 // "" means DefaultModel. A cached model is returned without touching the
 // network.
 func (s *Store) Resolve(ctx context.Context, ref string, variant Variant) (*LocalModel, error) {
+	return s.ResolvePart(ctx, ref, variant, AllFiles)
+}
+
+// ResolvePart is Resolve for the files part names: only they are
+// downloaded, and the LocalModel's paths are set for those present. A
+// later Resolve of the whole model fetches the rest.
+func (s *Store) ResolvePart(ctx context.Context, ref string, variant Variant, part Part) (*LocalModel, error) {
 	if variant == "" {
 		variant = FP32
 	}
@@ -69,7 +76,7 @@ func (s *Store) Resolve(ctx context.Context, ref string, variant Variant) (*Loca
 	if err != nil {
 		return nil, err
 	}
-	return s.ensure(ctx, t, variant)
+	return s.ensure(ctx, t, variant, part)
 }
 
 // Pull is Resolve for hub models only, with an optional revision that
@@ -82,11 +89,11 @@ func (s *Store) Pull(ctx context.Context, ref, revision string, variant Variant)
 	if err != nil {
 		return nil, err
 	}
-	return s.ensure(ctx, t, variant)
+	return s.ensure(ctx, t, variant, AllFiles)
 }
 
 // ensure returns the cached model, pulling it first when incomplete.
-func (s *Store) ensure(ctx context.Context, t target, variant Variant) (*LocalModel, error) {
+func (s *Store) ensure(ctx context.Context, t target, variant Variant, part Part) (*LocalModel, error) {
 	if t.Entry != nil {
 		if _, ok := t.Entry.Variants[variant]; !ok {
 			return nil, fmt.Errorf("%s has no %s variant (available: %s)", t.Entry.Name, variant, joinVariants(t.Entry.VariantList()))
@@ -101,7 +108,7 @@ func (s *Store) ensure(ctx context.Context, t target, variant Variant) (*LocalMo
 	if m != nil && m.Revision != "" && m.Revision != t.Revision {
 		return nil, fmt.Errorf("the cache directory %s holds %s at revision %q, not %q; remove it with `clip models rm %s@%s`", dir, m.Repo, m.Revision, t.Revision, m.Repo, m.Revision)
 	}
-	if missing := s.missing(dir, m, t, variant); len(missing) == 0 {
+	if missing := s.missing(dir, m, variant, part); len(missing) == 0 {
 		return s.localModel(dir, m, t, variant)
 	} else if s.Offline() {
 		return nil, &NotInstalledError{Ref: t.Ref, Variant: variant, Root: s.root, Missing: missing, Offline: s.offline}
@@ -118,10 +125,10 @@ func (s *Store) ensure(ctx context.Context, t target, variant Variant) (*LocalMo
 	if m, err = readManifest(dir); err != nil {
 		return nil, err
 	}
-	if len(s.missing(dir, m, t, variant)) == 0 {
+	if len(s.missing(dir, m, variant, part)) == 0 {
 		return s.localModel(dir, m, t, variant)
 	}
-	if m, err = s.pull(ctx, dir, m, t, variant); err != nil {
+	if m, err = s.pull(ctx, dir, m, t, variant, part); err != nil {
 		if ctx.Err() == nil && isNetworkError(err) {
 			return nil, &NetworkError{Ref: t.Ref, Endpoint: s.endpoint, Root: s.root, Err: err}
 		}
@@ -130,9 +137,9 @@ func (s *Store) ensure(ctx context.Context, t target, variant Variant) (*LocalMo
 	return s.localModel(dir, m, t, variant)
 }
 
-// missing lists what the cache lacks for variant; nil means complete.
-// It stats files but never hashes them.
-func (s *Store) missing(dir string, m *Manifest, t target, variant Variant) []string {
+// missing lists what the cache lacks of part of variant; nil means
+// complete. It stats files but never hashes them.
+func (s *Store) missing(dir string, m *Manifest, variant Variant, part Part) []string {
 	if m == nil {
 		return []string{manifestName}
 	}
@@ -140,6 +147,7 @@ func (s *Store) missing(dir string, m *Manifest, t target, variant Variant) []st
 	if err != nil {
 		return []string{err.Error()}
 	}
+	required, optional = part.filesOf(required, optional)
 	var out []string
 	for _, p := range required {
 		f, ok := m.file(p)
@@ -167,7 +175,7 @@ func fileHasSize(p string, size int64) bool {
 // pull downloads what variant needs into dir, recording each verified
 // file in the manifest as it lands. Files are fetched at one commit: the
 // manifest's if it has one, else the listing's, else the first HEAD's.
-func (s *Store) pull(ctx context.Context, dir string, m *Manifest, t target, variant Variant) (*Manifest, error) {
+func (s *Store) pull(ctx context.Context, dir string, m *Manifest, t target, variant Variant, part Part) (*Manifest, error) {
 	if m == nil {
 		m = &Manifest{Repo: t.Repo, Revision: t.Revision}
 		if t.Entry != nil {
@@ -206,6 +214,7 @@ func (s *Store) pull(ctx context.Context, dir string, m *Manifest, t target, var
 			m.markAbsent(a)
 		}
 	}
+	required, optional = part.filesOf(required, optional)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating model directory: %w", err)
 	}
