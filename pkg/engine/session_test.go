@@ -31,12 +31,13 @@ func (c *cancelAfterCtx) Err() error {
 func (c *cancelAfterCtx) Done() <-chan struct{}       { return nil }
 func (c *cancelAfterCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
 
-// negChain is a session over x → Neg → … → Neg (steps times).
-func negChain(t *testing.T, steps int) *Session {
+// negChain is a session over x → Neg → … → Neg (steps times), x and
+// every value a vector of n floats; the output is v<steps>.
+func negChain(t *testing.T, steps, n int) *Session {
 	t.Helper()
 	g := &onnx.Graph{
-		Inputs:  []*onnx.ValueInfo{vinfo("x", onnx.Float, 4)},
-		Outputs: []*onnx.ValueInfo{vinfo(fmt.Sprintf("v%d", steps), onnx.Float, 4)},
+		Inputs:  []*onnx.ValueInfo{vinfo("x", onnx.Float, n)},
+		Outputs: []*onnx.ValueInfo{vinfo(fmt.Sprintf("v%d", steps), onnx.Float, n)},
 	}
 	prev := "x"
 	for i := 1; i <= steps; i++ {
@@ -58,7 +59,7 @@ func negChain(t *testing.T, steps int) *Session {
 // run with the same shape and a live context must still work (the bound
 // plan, or its failure, is shared by every run of the shape).
 func TestCancelledFirstRunDoesNotPoisonShape(t *testing.T) {
-	s := negChain(t, 3)
+	s := negChain(t, 3, 4)
 	x := &Tensor{DType: onnx.Float, Shape: []int{4}, Float32: []float32{1, 2, 3, 4}}
 	// Run's own check passes; the next Err (binding's) says cancelled.
 	first := &cancelAfterCtx{Context: context.Background(), n: 1}
@@ -80,7 +81,7 @@ func TestCancelledFirstRunDoesNotPoisonShape(t *testing.T) {
 // started (the plan is already bound) stops the run between steps with
 // context.Canceled rather than computing every step.
 func TestRunStopsWhenCancelledMidRun(t *testing.T) {
-	s := negChain(t, 20)
+	s := negChain(t, 20, 4)
 	x := &Tensor{DType: onnx.Float, Shape: []int{4}, Float32: []float32{1, 2, 3, 4}}
 	if _, err := s.Run(context.Background(), map[string]*Tensor{"x": x}); err != nil {
 		t.Fatal(err) // binds the plan

@@ -2,7 +2,6 @@ package tokenize
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,20 +30,7 @@ func TestDefaultModelFetchesOnlyTokenizerFiles(t *testing.T) {
 		}
 		files[f] = b
 	}
-	var corpus struct{ Texts []string }
-	var golden struct{ IDs [][]int }
-	for path, v := range map[string]any{
-		"../../../testdata/golden/tokenizer/corpus.json":          &corpus,
-		"../../../testdata/golden/tokenizer/ids-tiny-shapes.json": &golden,
-	} {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Skipf("%v", err)
-		}
-		if err := json.Unmarshal(data, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	corpus, golden := tinyShapesGolden(t)
 	e, _ := hub.LookupCatalogue(hub.DefaultModel)
 	srv := hubtest.New(false, &hubtest.Repo{ID: e.Repo, Commit: e.Revision, Files: files})
 	defer srv.Close()

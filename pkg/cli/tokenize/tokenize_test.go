@@ -257,13 +257,10 @@ func TestImmichLayout(t *testing.T) {
 
 // The committed tiny-shapes model through the command, against
 // transformers.js's ids for the same texts (testdata/golden/tokenizer).
-func TestTinyShapesModelDir(t *testing.T) {
-	const model = "../../../testdata/models/tiny-shapes"
-	if _, err := os.Stat(filepath.Join(model, "tokenizer.json")); err != nil {
-		t.Skipf("no %s (made by make fixtures)", model)
-	}
-	var corpus struct{ Texts []string }
-	var golden struct{ IDs [][]int }
+// tinyShapesGolden is the tokenizer corpus and transformers.js's ids for it
+// under the tiny-shapes tokenizer.
+func tinyShapesGolden(t *testing.T) (corpus struct{ Texts []string }, golden struct{ IDs [][]int }) {
+	t.Helper()
 	for path, v := range map[string]any{
 		"../../../testdata/golden/tokenizer/corpus.json":          &corpus,
 		"../../../testdata/golden/tokenizer/ids-tiny-shapes.json": &golden,
@@ -276,6 +273,15 @@ func TestTinyShapesModelDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return corpus, golden
+}
+
+func TestTinyShapesModelDir(t *testing.T) {
+	const model = "../../../testdata/models/tiny-shapes"
+	if _, err := os.Stat(filepath.Join(model, "tokenizer.json")); err != nil {
+		t.Skipf("no %s (made by make fixtures)", model)
+	}
+	corpus, golden := tinyShapesGolden(t)
 	texts := corpus.Texts[:40]
 	for _, text := range texts {
 		if strings.ContainsAny(text, "\r\n") {
