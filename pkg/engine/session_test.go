@@ -33,7 +33,7 @@ func (c *cancelAfterCtx) Deadline() (time.Time, bool) { return time.Time{}, fals
 
 // negChain is a session over x → Neg → … → Neg (steps times), x and
 // every value a vector of n floats; the output is v<steps>.
-func negChain(t *testing.T, steps, n int) *Session {
+func negChain(t testing.TB, steps, n int) *Session {
 	t.Helper()
 	g := &onnx.Graph{
 		Inputs:  []*onnx.ValueInfo{vinfo("x", onnx.Float, n)},
@@ -101,5 +101,28 @@ func TestRunStopsWhenCancelledMidRun(t *testing.T) {
 	}
 	if got := out["v20"].Float32[3]; got != 4 {
 		t.Fatalf("v20[3] = %v after a cancelled run, want 4", got)
+	}
+}
+
+// BenchmarkRunCancellableCtx runs 200 tiny steps under a cancellable
+// context: the worst case for the per-step cancellation check (each step
+// computes 16 floats, so the check is as large as it ever gets relative
+// to the work).
+func BenchmarkRunCancellableCtx(b *testing.B) {
+	s := negChain(b, 200, 16)
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	x := &Tensor{DType: onnx.Float, Shape: []int{16}, Float32: make([]float32, 16)}
+	in := map[string]*Tensor{"x": x}
+	if _, err := s.Run(ctx, in); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.Run(ctx, in); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
