@@ -67,8 +67,9 @@ else vocab.json + merges.txt, else bpe_simple_vocab_16e6.txt.gz in the model
 directory) and print one record per text: start-of-text, the tokens,
 end-of-text, cut to the model's context length (end-of-text kept last).
 
---model may also be a catalogue name or a Hugging Face repo id (default: ` + modelload.DefaultModel + `);
-only the tokenizer files are downloaded, not the ONNX graphs.
+--model is a model directory, a catalogue name or a Hugging Face repo id
+(default: ` + modelload.DefaultModel + `); only the tokenizer files are
+downloaded, not the ONNX graphs.
 
 --vocab uses OpenAI's bpe_simple_vocab_16e6.txt.gz directly (padding id 0,
 as OpenAI's clip.tokenize). The ids match transformers.js and Hugging Face's
