@@ -24,6 +24,14 @@
 // ops owning its output buffer and calling pkg/engine/kernels directly.
 // The package still installs the kernels' BLAS with gorgonia.Use (see
 // init), so any Gorgonia built-in product gets the same Sgemm.
+//
+// The executor contract: the memory plan hands a step's outputs buffers
+// whose values were last read by steps with a lower plan index, so the
+// steps must run one after the other in plan order. Gorgonia's
+// TapeMachine does so (a stable topological sort of nodes added in plan
+// order) but does not promise it; every step checks it (see tape in
+// lower.go), and a run out of order fails naming the step instead of
+// computing with overwritten buffers.
 package engine
 
 import (
@@ -117,7 +125,7 @@ func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	g, err := graph.FromModel(m, ops.Supported)
+	g, err := graph.FromModel(m, ops.Registry())
 	if err != nil {
 		return nil, err
 	}
@@ -374,26 +382,13 @@ func (e *planEntry) release(m *machine, ok bool) {
 	e.mu.Unlock()
 }
 
-// runContext carries the context of the run a machine is executing to its
-// steps, which check it before computing: a cancelled run (Ctrl-C, a
-// request's timeout) stops after the step in progress instead of finishing
-// a long batch. ctx.Err is a mutex-guarded load, noise beside a step.
-type runContext struct{ ctx context.Context }
-
-func (r *runContext) err() error {
-	if r == nil || r.ctx == nil {
-		return nil
-	}
-	return r.ctx.Err()
-}
-
 // run executes the machine once and copies out the outputs named in want
 // (all of them when want is empty). It returns ctx's error when ctx is
 // cancelled before the last step.
 func (m *machine) run(ctx context.Context, inputs map[string]*Tensor, want []string) (map[string]*Tensor, error) {
-	m.runCtx.ctx = ctx
-	defer func() { m.runCtx.ctx = nil }()
 	if m.vm != nil {
+		m.vm.ctx = ctx
+		defer func() { m.vm.ctx = nil }()
 		defer m.vm.Reset()
 		for name, n := range m.inputs {
 			in := inputs[name]
@@ -460,6 +455,10 @@ func copyData(dst, src *Tensor) {
 		copy(dst.Uint8, src.Uint8)
 	case onnx.Int8:
 		copy(dst.Int8, src.Int8)
+	case onnx.Uint32:
+		copy(dst.Uint32, src.Uint32)
+	case onnx.Uint64:
+		copy(dst.Uint64, src.Uint64)
 	}
 }
 
