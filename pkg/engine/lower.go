@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"hash"
 	"hash/fnv"
@@ -211,6 +212,9 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		}
 		op.err = err
 	}()
+	if err := op.tape.cancelled(); err != nil {
+		return nil, err
+	}
 	if err := op.tape.enter(op.id); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.step.Node, err)
 	}
@@ -477,6 +481,19 @@ type tape struct {
 	vm    gorgonia.VM
 	steps int
 	next  atomic.Int64 // plan index of the step expected next in this run
+	// ctx is the current run's context, checked before each step so that
+	// a cancelled run (Ctrl-C, a request's timeout) stops after the step
+	// in progress instead of finishing a long batch; ctx.Err is a
+	// mutex-guarded load, noise beside a step.
+	ctx context.Context
+}
+
+// cancelled returns the current run's context error, if any.
+func (t *tape) cancelled() error {
+	if t == nil || t.ctx == nil {
+		return nil
+	}
+	return t.ctx.Err()
 }
 
 // RunAll runs every step once, in plan order, or fails.

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -16,22 +15,7 @@ import (
 // must hold two ping-pong buffers plus the output's, not ten, and still
 // compute (−1)¹⁰·x = x.
 func TestBuffersAreReused(t *testing.T) {
-	g := &onnx.Graph{
-		Inputs:  []*onnx.ValueInfo{vinfo("x", onnx.Float, 1000)},
-		Outputs: []*onnx.ValueInfo{vinfo("v10", onnx.Float, 1000)},
-	}
-	prev := "x"
-	for i := 1; i <= 10; i++ {
-		out := fmt.Sprintf("v%d", i)
-		g.Nodes = append(g.Nodes, &onnx.Node{Name: fmt.Sprintf("neg%d", i), OpType: "Neg", Inputs: []string{prev}, Outputs: []string{out}})
-		prev = out
-	}
-	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 13}}, Graph: g}
-	s, err := NewSession(context.Background(), m, Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := negChain(t, 10, 1000)
 	x := &Tensor{DType: onnx.Float, Shape: []int{1000}, Float32: make([]float32, 1000)}
 	for i := range x.Float32 {
 		x.Float32[i] = float32(i)

@@ -234,7 +234,7 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor, outputs ..
 	if err != nil {
 		return nil, err
 	}
-	out, err := m.run(given, outputs)
+	out, err := m.run(ctx, given, outputs)
 	e.release(m, err == nil)
 	return out, err
 }
@@ -334,7 +334,10 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 	}
 	s.mu.Unlock()
 	e.once.Do(func() {
-		e.plan, e.err = s.g.Bind(ctx, shapes, nil, s.env.Eval)
+		// The plan outlives this run and is shared with every later run of
+		// these shapes: a caller's cancellation or deadline must not become
+		// the cached outcome (a timed-out request would poison the shape).
+		e.plan, e.err = s.g.Bind(context.WithoutCancel(ctx), shapes, nil, s.env.Eval)
 		if e.err == nil && !s.opt.NoFusion {
 			e.fused = e.plan.Fuse()
 			var release func([]byte)
@@ -380,9 +383,12 @@ func (e *planEntry) release(m *machine, ok bool) {
 }
 
 // run executes the machine once and copies out the outputs named in want
-// (all of them when want is empty).
-func (m *machine) run(inputs map[string]*Tensor, want []string) (map[string]*Tensor, error) {
+// (all of them when want is empty). It returns ctx's error when ctx is
+// cancelled before the last step.
+func (m *machine) run(ctx context.Context, inputs map[string]*Tensor, want []string) (map[string]*Tensor, error) {
 	if m.vm != nil {
+		m.vm.ctx = ctx
+		defer func() { m.vm.ctx = nil }()
 		defer m.vm.Reset()
 		for name, n := range m.inputs {
 			in := inputs[name]

@@ -255,6 +255,9 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	var cache *clip.TextCache
 	if !opts.NoCache {
 		if cache, err = clip.OpenTextCache(model.TextCacheDir(), model.CacheKey()); err == nil {
+			if !quiet {
+				cache.OnWriteError = func(err error) { fmt.Fprintf(ios.ErrOut, "clip: warning: text cache not saved: %v\n", err) }
+			}
 			enc = cache.Wrap(model)
 		} else if !quiet {
 			fmt.Fprintf(ios.ErrOut, "clip: warning: text cache unavailable: %v\n", err)
