@@ -258,7 +258,8 @@ func (m *Model) LogitScale() float64 { return m.logitScale }
 func (m *Model) InputSize() (h, w int) { return m.Preprocess.InputSize() }
 
 // EncodeImages embeds n preprocessed images (float32 NCHW, n×3×H×W) and
-// returns one L2-normalised embedding per image.
+// returns one L2-normalised embedding per image. A failure of the engine is
+// a *ModelError naming the ONNX file.
 func (m *Model) EncodeImages(ctx context.Context, pixels []float32, n int) ([][]float32, error) {
 	h, w := m.InputSize()
 	if n <= 0 || len(pixels) != n*3*h*w {
@@ -272,9 +273,10 @@ func (m *Model) EncodeImages(ctx context.Context, pixels []float32, n int) ([][]
 	}
 	out, err := m.vision.sess.Run(ctx, in, m.vision.imageOut)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", m.fileOf(m.vision), err)
+		return nil, asModelError(m.fileOf(m.vision), err)
 	}
-	return splitRows(out[m.vision.imageOut], n, m.vision.imageOut)
+	rows, err := splitRows(out[m.vision.imageOut], n, m.vision.imageOut)
+	return rows, asModelError(m.fileOf(m.vision), err)
 }
 
 // EncodeTexts embeds texts (already prompts) and returns L2-normalised
@@ -307,11 +309,11 @@ func (m *Model) EncodeTexts(ctx context.Context, texts []string) ([][]float32, e
 		}
 		res, err := m.text.sess.Run(ctx, in, m.text.textOut)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.fileOf(m.text), err)
+			return nil, asModelError(m.fileOf(m.text), err)
 		}
 		rows, err := splitRows(res[m.text.textOut], len(batch), m.text.textOut)
 		if err != nil {
-			return nil, err
+			return nil, asModelError(m.fileOf(m.text), err)
 		}
 		for j, i := range order[start:end] {
 			out[i] = rows[j]

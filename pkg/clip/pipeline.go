@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-// ImageEncoder embeds batches of preprocessed images (float32 NCHW).
+// ImageEncoder embeds batches of preprocessed images (float32 NCHW). An
+// error from EncodeImages is a failure of the model (see ModelError), not of
+// the images in the batch.
 type ImageEncoder interface {
 	InputSize() (h, w int)
 	EncodeImages(ctx context.Context, pixels []float32, n int) ([][]float32, error)
@@ -41,7 +43,9 @@ type PipelineOptions struct {
 // images are held in memory, whatever n is. A failed input is a Result
 // with Err set and processing goes on. When ctx is cancelled, the results
 // already finished are emitted (in order, skipping unfinished ones) and
-// ctx's error is returned.
+// ctx's error is returned. When inference fails, the results already
+// finished are emitted the same way and the failure is returned as a
+// *ModelError: it is the model's fault, not the inputs'.
 //
 // The work runs in four stages joined by channels: dispatch (input indices,
 // bounded by the in-flight budget), prepare (Workers goroutines reading,
@@ -56,6 +60,7 @@ func EmbedImages(ctx context.Context, n int, prepare PrepareFunc, enc ImageEncod
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	p := newPipeline(ctx, n, enc, opt)
+	p.cancel = cancel
 
 	var wg sync.WaitGroup
 	wg.Add(3)
@@ -79,6 +84,9 @@ func EmbedImages(ctx context.Context, n int, prepare PrepareFunc, enc ImageEncod
 	if err := emitFinished(pending, emit); err != nil {
 		return err
 	}
+	if p.modelErr != nil {
+		return p.modelErr
+	}
 	if err := parent.Err(); err != nil {
 		return err
 	}
@@ -101,17 +109,22 @@ func (opt PipelineOptions) withDefaults() PipelineOptions {
 // pipeline is the state EmbedImages' stages share: the channels between
 // them and the pool of per-image pixel buffers.
 type pipeline struct {
-	ctx  context.Context
-	n    int
-	enc  ImageEncoder
-	opt  PipelineOptions
-	size int // floats per preprocessed image
+	ctx    context.Context
+	cancel context.CancelFunc
+	n      int
+	enc    ImageEncoder
+	opt    PipelineOptions
+	size   int // floats per preprocessed image
 
 	inflight chan struct{} // one token per input between dispatch and emit
 	jobs     chan int      // dispatch → prepare
 	ready    chan prepared // prepare → batch
 	done     chan Result   // batch → emit
 	bufs     sync.Pool
+
+	// modelErr is the inference failure that stopped the pipeline; written
+	// by the batch stage before it cancels ctx, read after it has exited.
+	modelErr error
 }
 
 // prepared is one input after the prepare stage.
@@ -261,6 +274,16 @@ func (b *batcher) flush() bool {
 	t0 := time.Now()
 	embs, err := b.p.enc.EncodeImages(b.p.ctx, b.pixels[:len(b.batch)*size], len(b.batch))
 	share := time.Since(t0) / time.Duration(len(b.batch))
+	if err == nil && len(embs) != len(b.batch) {
+		err = fmt.Errorf("image encoder returned %d embeddings for %d images", len(embs), len(b.batch))
+	}
+	if err != nil && b.p.ctx.Err() == nil {
+		if err = asModelError("", err); !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			b.p.modelErr = err
+			b.p.cancel()
+			return false
+		}
+	}
 	for j, q := range b.batch {
 		r := Result{Index: q.i, Err: err, Prepare: q.dur, Infer: share, BatchSize: len(b.batch)}
 		if err == nil {
