@@ -509,6 +509,7 @@ func OpenDir(dir string, variant Variant) (*LocalModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	required = combinedFallback(abs, lm.Layout, variant, required)
 	var missing []string
 	for _, p := range required {
 		if !fileExists(filepath.Join(abs, filepath.FromSlash(p))) {
