@@ -21,3 +21,17 @@ func combinedFallback(dir string, l Layout, v Variant, required []string) []stri
 	}
 	return required
 }
+
+// variantPresent reports whether dir holds the ONNX files of variant v.
+func variantPresent(dir string, l Layout, v Variant) bool {
+	required, _, err := layoutFiles(l, v)
+	if err != nil {
+		return false
+	}
+	for _, p := range combinedFallback(dir, l, v, required) {
+		if !fileExists(filepath.Join(dir, filepath.FromSlash(p))) {
+			return false
+		}
+	}
+	return true
+}

@@ -519,8 +519,7 @@ func OpenDir(dir string, variant Variant) (*LocalModel, error) {
 	if len(missing) > 0 {
 		var present []string
 		for _, v := range AllVariants {
-			r, _, err := layoutFiles(lm.Layout, v)
-			if err == nil && fileExists(filepath.Join(abs, filepath.FromSlash(r[0]))) && fileExists(filepath.Join(abs, filepath.FromSlash(r[1]))) {
+			if variantPresent(abs, lm.Layout, v) {
 				present = append(present, string(v))
 			}
 		}
