@@ -65,3 +65,19 @@ func RuntimeFailure(t testing.TB) string {
 	}
 	return dir
 }
+
+// TinyShapesFiles returns the contents of tiny-shapes' split fp32 export and
+// support files by path, as a hub repository would serve them.
+func TinyShapesFiles(t testing.TB) map[string][]byte {
+	t.Helper()
+	tiny := TinyShapes(t)
+	files := map[string][]byte{}
+	for _, f := range append([]string{"onnx/vision_model.onnx", "onnx/text_model.onnx"}, supportFiles...) {
+		b, err := os.ReadFile(filepath.Join(tiny, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f] = b
+	}
+	return files
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"image"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,15 +20,7 @@ import (
 func TestOpenByRepoIDAndDirectory(t *testing.T) {
 	ctx := context.Background()
 	dir := testmodels.TinyShapes(t)
-	files := map[string][]byte{}
-	for _, f := range []string{"onnx/vision_model.onnx", "onnx/text_model.onnx", "tokenizer.json", "vocab.json", "merges.txt",
-		"tokenizer_config.json", "special_tokens_map.json", "config.json", "preprocessor_config.json"} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[f] = b
-	}
+	files := testmodels.TinyShapesFiles(t)
 	srv := hubtest.New(false, &hubtest.Repo{ID: "clip-go/tiny-shapes", Commit: strings.Repeat("ab", 20), Files: files})
 	defer srv.Close()
 	store, err := hub.NewStore(hub.StoreOptions{Root: t.TempDir(), Endpoint: srv.URL(), Getenv: func(string) string { return "" }})

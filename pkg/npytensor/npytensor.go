@@ -67,29 +67,18 @@ func ToArray(t *graph.Tensor) (*npy.Array, error) {
 	for i, d := range t.Shape {
 		shape[i] = int64(d)
 	}
-	var data any
+	data := t.Data()
 	switch t.DType {
-	case onnx.Float:
-		data = t.Float32
 	case onnx.Float16:
 		h := make([]uint16, len(t.Float32))
 		for i, f := range t.Float32 {
 			h[i] = onnx.Float32ToFloat16(f)
 		}
 		data = h
-	case onnx.Double:
-		data = t.Float64
-	case onnx.Int64:
-		data = t.Int64
-	case onnx.Int32:
-		data = t.Int32
-	case onnx.Uint8:
-		data = t.Uint8
-	case onnx.Int8:
-		data = t.Int8
-	case onnx.Bool:
-		data = t.Bool
-	default:
+	case onnx.BFloat16:
+		data = nil // no .npy dtype
+	}
+	if data == nil {
 		return nil, fmt.Errorf("cannot write %s as .npy", graph.DTypeName(t.DType))
 	}
 	return npy.New(shape, data)
