@@ -28,13 +28,16 @@ type TextCache struct {
 
 const textCacheMagic = "CLIPTXT1"
 
+// TextCacheExt ends the name of each model's cache file in the cache directory.
+const TextCacheExt = ".bin"
+
 // OpenTextCache loads (or starts) the cache file for the model identified
 // by modelKey (a hash of the model's files) under dir.
 func OpenTextCache(dir, modelKey string) (*TextCache, error) {
 	if modelKey == "" {
 		return nil, errors.New("text cache: empty model key")
 	}
-	c := &TextCache{path: filepath.Join(dir, modelKey+".bin"), m: map[string][]float32{}}
+	c := &TextCache{path: filepath.Join(dir, modelKey+TextCacheExt), m: map[string][]float32{}}
 	f, err := os.Open(c.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil

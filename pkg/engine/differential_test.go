@@ -127,7 +127,7 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 					t.Fatalf("case %s output %s: %v", c, o.Name, err)
 				}
 				t.Logf("%s/%s case %s output %s: max abs diff %.3g (normalised=%v, limit %g)", modelDir, stem, c, o.Name, d, norm, tol)
-				if d > tol {
+				if !within(d, tol) {
 					t.Errorf("case %s output %s: max abs diff %.3g > %g", c, o.Name, d, tol)
 				}
 				if strings.HasPrefix(o.Name, "logits") {
@@ -144,7 +144,7 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 				if len(one) != 1 || one[o.Name] == nil {
 					t.Fatalf("case %s, output %s alone: got %d outputs", c, o.Name, len(one))
 				}
-				if d, err := maxAbsDiff(one[o.Name], want, norm); err != nil || d > tol {
+				if d, err := maxAbsDiff(one[o.Name], want, norm); err != nil || !within(d, tol) {
 					t.Errorf("case %s output %s alone: max abs diff %.3g (%v), limit %g", c, o.Name, d, err, tol)
 				}
 			}
@@ -152,8 +152,14 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 	})
 }
 
+// within reports whether a difference from maxAbsDiff is at most tol. It
+// is false for NaN, which maxAbsDiff returns when any compared element is
+// NaN: `d > tol` would be false for NaN and let a NaN output pass.
+func within(d, tol float64) bool { return d <= tol }
+
 // maxAbsDiff compares two tensors; with normalised, each last-axis row is
-// first scaled to unit L2 norm (how CLIP uses its embeddings).
+// first scaled to unit L2 norm (how CLIP uses its embeddings). A NaN in
+// either tensor makes the result NaN (see within).
 func maxAbsDiff(got, want *Tensor, normalised bool) (float64, error) {
 	if got == nil {
 		return 0, fmt.Errorf("output missing")

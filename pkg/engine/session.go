@@ -24,6 +24,14 @@
 // ops owning its output buffer and calling pkg/engine/kernels directly.
 // The package still installs the kernels' BLAS with gorgonia.Use (see
 // init), so any Gorgonia built-in product gets the same Sgemm.
+//
+// The executor contract: the memory plan hands a step's outputs buffers
+// whose values were last read by steps with a lower plan index, so the
+// steps must run one after the other in plan order. Gorgonia's
+// TapeMachine does so (a stable topological sort of nodes added in plan
+// order) but does not promise it; every step checks it (see tape in
+// lower.go), and a run out of order fails naming the step instead of
+// computing with overwritten buffers.
 package engine
 
 import (
@@ -117,7 +125,7 @@ func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	g, err := graph.FromModel(m, ops.Supported)
+	g, err := graph.FromModel(m, ops.Registry())
 	if err != nil {
 		return nil, err
 	}
@@ -441,6 +449,10 @@ func copyData(dst, src *Tensor) {
 		copy(dst.Uint8, src.Uint8)
 	case onnx.Int8:
 		copy(dst.Int8, src.Int8)
+	case onnx.Uint32:
+		copy(dst.Uint32, src.Uint32)
+	case onnx.Uint64:
+		copy(dst.Uint64, src.Uint64)
 	}
 }
 

@@ -157,7 +157,10 @@ func (m *Model) CacheKey() string {
 }
 
 // TextCacheDir is where prompt embeddings persist, inside the store's root.
-func (m *Model) TextCacheDir() string { return filepath.Join(m.Store.Root(), "text-cache") }
+func (m *Model) TextCacheDir() string { return TextCacheDir(m.Store) }
+
+// TextCacheDir is the text-embedding cache directory of a model store.
+func TextCacheDir(s *hub.Store) string { return filepath.Join(s.Root(), "text-cache") }
 
 // Provenance describes the model for summaries: id, revision, every file
 // with its sha256 (hashing local files once), and the preprocessing.

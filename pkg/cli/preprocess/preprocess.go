@@ -69,6 +69,9 @@ Pillow's bicubic/bilinear, bit for bit.`,
 					return cmdutil.UsageErrorf("--crop-rounding: %v", err)
 				}
 			}
+			if format := f.Globals.Format; format != "" && format != cmdutil.FormatTable && opts.Out == "-" {
+				return cmdutil.UsageErrorf("--format %s and --out - both want stdout: give --out a file", format)
+			}
 			if opts.MaxMegapixels < 0 {
 				return cmdutil.UsageErrorf("--max-megapixels must be positive, not %g", opts.MaxMegapixels)
 			}
@@ -151,18 +154,32 @@ func preprocessRun(opts *PreprocessOptions) error {
 		}
 		return err
 	}
-	quiet := opts.Factory != nil && opts.Factory.Globals != nil && opts.Factory.Globals.Quiet
-	if !quiet {
-		steps := ""
-		if cfg.DoResize {
-			rw, rh := cfg.ResizedSize(b.Dx(), b.Dy())
-			steps += fmt.Sprintf(" → resize %dx%d (%s)", rw, rh, cfg.Resample)
-		}
-		if cfg.DoCenterCrop {
-			steps += fmt.Sprintf(" → crop %dx%d (%s rounding)", w, h, cfg.CropRounding)
+	var globals cmdutil.GlobalOptions
+	if opts.Factory != nil && opts.Factory.Globals != nil {
+		globals = *opts.Factory.Globals
+	}
+	steps := []string{}
+	if cfg.DoResize {
+		rw, rh := cfg.ResizedSize(b.Dx(), b.Dy())
+		steps = append(steps, fmt.Sprintf("resize %dx%d (%s)", rw, rh, cfg.Resample))
+	}
+	if cfg.DoCenterCrop {
+		steps = append(steps, fmt.Sprintf("crop %dx%d (%s rounding)", w, h, cfg.CropRounding))
+	}
+	if format := globals.Format; format != "" && format != cmdutil.FormatTable {
+		return cmdutil.WriteFields(opts.IO.Out, format, []cmdutil.Field{
+			{Key: "image", Value: opts.Image}, {Key: "width", Value: b.Dx()}, {Key: "height", Value: b.Dy()},
+			{Key: "steps", Value: steps}, {Key: "shape", Value: []int{1, 3, h, w}}, {Key: "dtype", Value: "float32"},
+			{Key: "out", Value: opts.Out}, {Key: "config", Value: cfg.Source},
+		})
+	}
+	if !globals.Quiet {
+		arrow := ""
+		for _, s := range steps {
+			arrow += " → " + s
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "%s: %dx%d%s → float32 [1,3,%d,%d] written to %s (config %s)\n",
-			opts.Image, b.Dx(), b.Dy(), steps, h, w, opts.Out, cfg.Source)
+			opts.Image, b.Dx(), b.Dy(), arrow, h, w, opts.Out, cfg.Source)
 	}
 	return nil
 }

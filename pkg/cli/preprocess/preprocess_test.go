@@ -196,3 +196,33 @@ func TestRunFReceivesOptions(t *testing.T) {
 		t.Errorf("options %+v", *got)
 	}
 }
+
+// TestFormatJSON: --format json describes the tensor written on stdout;
+// with --out - both would want stdout, a usage error.
+func TestFormatJSON(t *testing.T) {
+	formatRun := func(args ...string) (*bytes.Buffer, *bytes.Buffer, error) {
+		ios, _, out, errOut := iostreams.Test()
+		f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
+		root := &cobra.Command{Use: "clip", SilenceErrors: true, SilenceUsage: true}
+		root.PersistentFlags().StringVarP(&f.Globals.Model, "model", "m", "", "")
+		root.PersistentFlags().StringVar(&f.Globals.Format, "format", "", "")
+		root.AddCommand(NewCmdPreprocess(f, nil))
+		root.SetArgs(append([]string{"preprocess"}, args...))
+		err := root.Execute()
+		return out, errOut, err
+	}
+	dir := modelDir(t)
+	img := filepath.Join(images, "horse_rgba.png")
+	npyPath := filepath.Join(t.TempDir(), "x.npy")
+	out, errOut, err := formatRun(img, "--model", dir, "--out", npyPath, "--format", "jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"image":"` + img + `","width":`
+	if !strings.HasPrefix(out.String(), want) || !strings.Contains(out.String(), `"shape":[1,3,224,224],"dtype":"float32","out":"`+npyPath+`"`) || errOut.Len() != 0 {
+		t.Errorf("stdout %q (want %q…), stderr %q", out, want, errOut)
+	}
+	if _, _, err := formatRun(img, "--model", dir, "--out", "-", "--format", "json"); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+		t.Errorf("--format json --out -: %v, want a usage error", err)
+	}
+}

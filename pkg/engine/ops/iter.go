@@ -133,6 +133,10 @@ func stridedCopy(dst, src *graph.Tensor, sh, srcStrides []int, base int) {
 		scopy(dst.Uint8, src.Uint8, sh, srcStrides, base)
 	case onnx.Int8:
 		scopy(dst.Int8, src.Int8, sh, srcStrides, base)
+	case onnx.Uint32:
+		scopy(dst.Uint32, src.Uint32, sh, srcStrides, base)
+	case onnx.Uint64:
+		scopy(dst.Uint64, src.Uint64, sh, srcStrides, base)
 	}
 }
 
@@ -168,11 +172,15 @@ func copyRange(dst *graph.Tensor, di int, src *graph.Tensor, si, n int) {
 		copy(dst.Uint8[di:di+n], src.Uint8[si:si+n])
 	case onnx.Int8:
 		copy(dst.Int8[di:di+n], src.Int8[si:si+n])
+	case onnx.Uint32:
+		copy(dst.Uint32[di:di+n], src.Uint32[si:si+n])
+	case onnx.Uint64:
+		copy(dst.Uint64[di:di+n], src.Uint64[si:si+n])
 	}
 }
 
 // alias makes dst share src's data (reshape-like ops).
 func alias(dst, src *graph.Tensor) {
 	dst.Float32, dst.Float64, dst.Int64, dst.Int32 = src.Float32, src.Float64, src.Int64, src.Int32
-	dst.Bool, dst.Uint8, dst.Int8 = src.Bool, src.Uint8, src.Int8
+	dst.Bool, dst.Uint8, dst.Int8, dst.Uint32, dst.Uint64 = src.Bool, src.Uint8, src.Int8, src.Uint32, src.Uint64
 }
