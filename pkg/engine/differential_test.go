@@ -13,8 +13,7 @@ import (
 
 	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/graph"
-	"github.com/clip-go/clip/pkg/npy"
-	"github.com/clip-go/clip/pkg/onnx"
+	"github.com/clip-go/clip/pkg/npytensor"
 )
 
 // projectRoot is the repository root relative to this package.
@@ -103,7 +102,7 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 		for _, c := range cases {
 			feeds := map[string]*Tensor{}
 			for name := range spec.Cases[c].Inputs {
-				tt, err := readNpyTensor(filepath.Join(stemDir, "inputs", c+"."+name+".npy"))
+				tt, err := npytensor.ReadFile(filepath.Join(stemDir, "inputs", c+"."+name+".npy"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -115,7 +114,7 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 			}
 			for _, o := range s.Outputs() {
 				wantPath := filepath.Join(stemDir, "outputs", c+"."+o.Name+".npy")
-				want, err := readNpyTensor(wantPath)
+				want, err := npytensor.ReadFile(wantPath)
 				if err != nil {
 					if os.IsNotExist(err) && os.Getenv("CI") != "true" {
 						t.Skipf("golden output %s missing (run scripts/reference/ort_run.mjs)", wantPath)
@@ -151,38 +150,6 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 			}
 		}
 	})
-}
-
-func readNpyTensor(path string) (*Tensor, error) {
-	a, err := npy.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	sh := make([]int, len(a.Shape))
-	for i, d := range a.Shape {
-		sh[i] = int(d)
-	}
-	t := &Tensor{Shape: sh}
-	switch d := a.Data.(type) {
-	case []float32:
-		t.DType, t.Float32 = onnx.Float, d
-	case []uint16:
-		t.DType, t.Float32 = onnx.Float16, make([]float32, len(d))
-		for i, h := range d {
-			t.Float32[i] = onnx.Float16ToFloat32(h)
-		}
-	case []int64:
-		t.DType, t.Int64 = onnx.Int64, d
-	case []int32:
-		t.DType, t.Int32 = onnx.Int32, d
-	case []bool:
-		t.DType, t.Bool = onnx.Bool, d
-	case []uint8:
-		t.DType, t.Uint8 = onnx.Uint8, d
-	default:
-		return nil, fmt.Errorf("%s: unsupported dtype %v", path, a.DType)
-	}
-	return t, nil
 }
 
 // within reports whether a difference from maxAbsDiff is at most tol. It

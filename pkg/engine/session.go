@@ -433,33 +433,10 @@ func (m *machine) run(ctx context.Context, inputs map[string]*Tensor, want []str
 		if c.Len() != src.Len() {
 			return nil, fmt.Errorf("output %q: %d elements for shape %v", ref.v.Name, src.Len(), ref.v.Shape)
 		}
-		copyData(c, src)
+		graph.CopyRange(c, 0, src, 0, src.Len())
 		out[ref.v.Name] = c
 	}
 	return out, nil
-}
-
-func copyData(dst, src *Tensor) {
-	switch dst.DType {
-	case onnx.Float, onnx.Float16, onnx.BFloat16:
-		copy(dst.Float32, src.Float32)
-	case onnx.Double:
-		copy(dst.Float64, src.Float64)
-	case onnx.Int64:
-		copy(dst.Int64, src.Int64)
-	case onnx.Int32:
-		copy(dst.Int32, src.Int32)
-	case onnx.Bool:
-		copy(dst.Bool, src.Bool)
-	case onnx.Uint8:
-		copy(dst.Uint8, src.Uint8)
-	case onnx.Int8:
-		copy(dst.Int8, src.Int8)
-	case onnx.Uint32:
-		copy(dst.Uint32, src.Uint32)
-	case onnx.Uint64:
-		copy(dst.Uint64, src.Uint64)
-	}
 }
 
 // fusionStats sums the fusions made in every bound plan.

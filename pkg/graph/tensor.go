@@ -175,6 +175,30 @@ func (t *Tensor) Ints() ([]int, error) {
 	return nil, fmt.Errorf("want an int64 or int32 tensor, got %s", DTypeName(t.DType))
 }
 
+// CopyRange copies n elements from src[si:] to dst[di:] (same dtype).
+func CopyRange(dst *Tensor, di int, src *Tensor, si, n int) {
+	switch dst.DType {
+	case onnx.Float, onnx.Float16, onnx.BFloat16:
+		copy(dst.Float32[di:di+n], src.Float32[si:si+n])
+	case onnx.Double:
+		copy(dst.Float64[di:di+n], src.Float64[si:si+n])
+	case onnx.Int64:
+		copy(dst.Int64[di:di+n], src.Int64[si:si+n])
+	case onnx.Int32:
+		copy(dst.Int32[di:di+n], src.Int32[si:si+n])
+	case onnx.Bool:
+		copy(dst.Bool[di:di+n], src.Bool[si:si+n])
+	case onnx.Uint8:
+		copy(dst.Uint8[di:di+n], src.Uint8[si:si+n])
+	case onnx.Int8:
+		copy(dst.Int8[di:di+n], src.Int8[si:si+n])
+	case onnx.Uint32:
+		copy(dst.Uint32[di:di+n], src.Uint32[si:si+n])
+	case onnx.Uint64:
+		copy(dst.Uint64[di:di+n], src.Uint64[si:si+n])
+	}
+}
+
 // Float64At returns element i widened to float64 (any numeric dtype).
 func (t *Tensor) Float64At(i int) float64 {
 	switch t.DType {

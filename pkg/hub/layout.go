@@ -108,6 +108,7 @@ func OpenDir(dir string, variant Variant) (*LocalModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	required = combinedFallback(abs, lm.Layout, variant, required)
 	var missing []string
 	for _, p := range required {
 		if !fileExists(filepath.Join(abs, filepath.FromSlash(p))) {
@@ -117,8 +118,7 @@ func OpenDir(dir string, variant Variant) (*LocalModel, error) {
 	if len(missing) > 0 {
 		var present []string
 		for _, v := range AllVariants {
-			r, _, err := layoutFiles(lm.Layout, v)
-			if err == nil && fileExists(filepath.Join(abs, filepath.FromSlash(r[0]))) && fileExists(filepath.Join(abs, filepath.FromSlash(r[1]))) {
+			if variantPresent(abs, lm.Layout, v) {
 				present = append(present, string(v))
 			}
 		}

@@ -774,6 +774,11 @@ func TestOpenDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertFilesMatch(t, lm, files)
+	// The combined export alone is a usable variant (pkg/clip splits it).
+	if lm, err := OpenDir(hf, FP16); err != nil || lm.CombinedPath == "" || lm.VisionPath != "" {
+		t.Errorf("fp16 with only onnx/model_fp16.onnx: %+v %v", lm, err)
+	}
+	os.Remove(filepath.Join(hf, "onnx", "model_fp16.onnx"))
 	_, err = OpenDir(hf, FP16)
 	if err == nil || !strings.Contains(err.Error(), "variants present: fp32, quantized") {
 		t.Errorf("missing variant: %v", err)

@@ -124,18 +124,7 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 	if err != nil {
 		return nil, err
 	}
-	files := clip.Files{
-		Dir:          local.Dir,
-		Vision:       local.VisionPath,
-		Text:         local.TextPath,
-		Combined:     local.CombinedPath,
-		TokenizerDir: TokenizerDir(local),
-	}
-	if local.PreprocessorPath != "" {
-		// immich keeps preprocess_cfg.json beside the visual model.
-		files.PreprocessDir = filepath.Dir(local.PreprocessorPath)
-	}
-	cm, err := clip.Load(ctx, files, clip.Options{Threads: f.Threads()})
+	cm, err := clip.Load(ctx, clip.FilesFor(local), clip.Options{Threads: f.Threads()})
 	if err != nil {
 		return nil, err
 	}
@@ -146,14 +135,7 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 }
 
 // TokenizerDir is the directory holding a model's tokenizer files.
-func TokenizerDir(l *hub.LocalModel) string {
-	for _, p := range []string{l.TokenizerPath, l.VocabPath} {
-		if p != "" {
-			return filepath.Dir(p)
-		}
-	}
-	return l.Dir
-}
+func TokenizerDir(l *hub.LocalModel) string { return clip.FilesFor(l).TokenizerDir }
 
 // PrepareImage decodes an image file's bytes and writes the model's input
 // tensor into dst. Errors name the file.

@@ -506,7 +506,7 @@ func cast(x, o *graph.Tensor) error {
 		copy(o.Float32, x.Float32) // rounding to half precision happens in Eval
 		return nil
 	case x.DType == o.DType:
-		copyRange(o, 0, x, 0, x.Len())
+		graph.CopyRange(o, 0, x, 0, x.Len())
 		return nil
 	case x.DType == onnx.Int64 && o.DType == onnx.Int32:
 		for i, v := range x.Int64 {

@@ -638,7 +638,7 @@ func gather(p *graph.Params, x, idx, o *graph.Tensor) error {
 			if id < 0 || id >= dim {
 				return fmt.Errorf("Gather index %d out of range for axis of size %d", ids[j], dim)
 			}
-			copyRange(o, (a*k+j)*inner, x, (a*dim+id)*inner, inner)
+			graph.CopyRange(o, (a*k+j)*inner, x, (a*dim+id)*inner, inner)
 		}
 	}
 	return nil
@@ -658,7 +658,7 @@ func concat(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 		}
 		chunk := t.Shape[p.Axis] * inner
 		for a := 0; a < outer; a++ {
-			copyRange(o, a*row+off, t, a*chunk, chunk)
+			graph.CopyRange(o, a*row+off, t, a*chunk, chunk)
 		}
 		off += chunk
 	}
@@ -674,7 +674,7 @@ func split(p *graph.Params, x *graph.Tensor, out []*graph.Tensor) error {
 		chunk := p.Split[i] * inner
 		if o != nil {
 			for a := 0; a < outer; a++ {
-				copyRange(o, a*chunk, x, a*row+off, chunk)
+				graph.CopyRange(o, a*chunk, x, a*row+off, chunk)
 			}
 		}
 		off += chunk
@@ -713,7 +713,7 @@ func rangeOp(in []*graph.Tensor, o *graph.Tensor) error {
 func fill(o, v *graph.Tensor) error {
 	n := o.Len()
 	for i := 0; i < n; i++ {
-		copyRange(o, i, v, 0, 1)
+		graph.CopyRange(o, i, v, 0, 1)
 	}
 	return nil
 }
@@ -732,7 +732,7 @@ func trilu(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 	rows, cols := x.Shape[r-2], x.Shape[r-1]
 	mats := graph.NumElements(x.Shape[:r-2])
 	zero := graph.NewTensor(x.DType, []int{1})
-	copyRange(o, 0, x, 0, x.Len())
+	graph.CopyRange(o, 0, x, 0, x.Len())
 	for m := 0; m < mats; m++ {
 		for i := 0; i < rows; i++ {
 			for j := 0; j < cols; j++ {
@@ -741,7 +741,7 @@ func trilu(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 					keep = j-i <= k
 				}
 				if !keep {
-					copyRange(o, (m*rows+i)*cols+j, zero, 0, 1)
+					graph.CopyRange(o, (m*rows+i)*cols+j, zero, 0, 1)
 				}
 			}
 		}
