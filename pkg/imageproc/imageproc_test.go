@@ -555,7 +555,7 @@ func TestJPEGRingReuseMatchesPillow(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, ring := range []int{1, 2} {
-			img, err := decodeJPEGRing(b, 1e9, ring)
+			img, err := decodeJPEGRing(b, 1e9, ring, 1)
 			if err != nil {
 				t.Fatalf("%s ring %d: %v", name, ring, err)
 			}

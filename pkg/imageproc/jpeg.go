@@ -214,14 +214,15 @@ func clamp32(v int32) uint8 {
 // rows themselves, as libjpeg's main buffer controller provides them.
 func ycbcrFancy(s *image.YCbCr) *RGB {
 	dst := NewRGB(s.Rect.Dx(), s.Rect.Dy())
-	ycbcrFancyRows(s, dst, newYCCTables(), 0, s.Rect.Dy())
+	ycbcrUpsampleRows(s, dst, newYCCTables(), 0, s.Rect.Dy(), false)
 	return dst
 }
 
-// ycbcrFancyRows converts output rows [y0, y1) of s into dst; a row reads
+// ycbcrUpsampleRows converts output rows [y0, y1) of s into dst; a row reads
 // its own chroma row and at most one neighbour, so a band can be converted
-// as soon as the chroma row below it is decoded.
-func ycbcrFancyRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int) {
+// as soon as the chroma row below it is decoded. box replicates chroma
+// instead (libjpeg-turbo's choice when blocks decode to single pixels).
+func ycbcrUpsampleRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int, box bool) {
 	w, h := s.Rect.Dx(), s.Rect.Dy()
 	hs, vs := 1, 1
 	switch s.SubsampleRatio {
@@ -252,7 +253,7 @@ func ycbcrFancyRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int) {
 			yrow := s.Y[y*s.YStride : y*s.YStride+w]
 			o := dst.row(y)
 			// Vertical step.
-			fancyV := vs == 2 && hs <= 2
+			fancyV := vs == 2 && hs <= 2 && !box
 			if fancyV {
 				cy := y / 2
 				near, far := crow(s.Cb, cy), crow(s.Cb, cy-1)
@@ -276,7 +277,7 @@ func ycbcrFancyRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int) {
 			case hs == 2 && fancyV: // h2v2
 				fancyH2V2(cbV, cbRow[:2*cw])
 				fancyH2V2(crV, crRow[:2*cw])
-			case hs == 2: // h2v1
+			case hs == 2 && !box: // h2v1
 				fancyH2V1(cbV, cbRow[:2*cw])
 				fancyH2V1(crV, crRow[:2*cw])
 			case hs == 1 && fancyV: // h1v2

@@ -67,8 +67,32 @@ func (d *jpegDecoder) readSOF(s []byte, progressive bool) error {
 			return errors.New("image too large")
 		}
 	}
+	d.scaleComponents()
 	return nil
 }
+
+// scaleComponents sets each component's IDCT output size for a 1/scale
+// decode as libjpeg-turbo's jpeg_core_output_dimensions does: 8/scale for
+// the most-sampled components, and subsampled chroma scaled up by a larger
+// IDCT rather than by upsampling wherever its sampling ratio allows (so
+// 4:2:0 at 1/2 decodes chroma with the full 8x8 IDCT and needs no
+// upsampling at all).
+func (d *jpegDecoder) scaleComponents() {
+	m := d.minSS()
+	for i := range d.comps {
+		c := &d.comps[i]
+		ss := m
+		for ss < 8 && (d.maxH*m)%(c.h*ss*2) == 0 && (d.maxV*m)%(c.v*ss*2) == 0 {
+			ss *= 2
+		}
+		c.ss = ss
+	}
+	d.ow, d.oh = ceilDiv(d.width, d.scale), ceilDiv(d.height, d.scale)
+}
+
+// minSS is libjpeg's min_DCT_scaled_size: the pixels per block side of the
+// most-sampled components.
+func (d *jpegDecoder) minSS() int { return 8 / d.scale }
 
 // block returns the 64 coefficients of block (bx, by) of c.
 func (c *jcomp) block(bx, by int) []int16 {

@@ -30,12 +30,12 @@ func (d *jpegDecoder) newStream(ring bool) *jpegStream {
 	if err != nil {
 		return nil
 	}
-	w, h := d.width, d.height
+	w, h := d.ow, d.oh
 	out := NewRGB(w, h)
 	var convert func(y0, y1 int)
 	switch len(d.comps) {
 	case 1:
-		st := d.comps[0].bw * 8
+		st := d.comps[0].bw * d.comps[0].ss
 		convert = func(y0, y1 int) {
 			for y := y0; y < y1; y++ {
 				o := out.row(y)
@@ -45,12 +45,12 @@ func (d *jpegDecoder) newStream(ring bool) *jpegStream {
 			}
 		}
 	case 3:
-		yimg := d.ycbcrImage(planes)
+		yimg, box := d.ycbcrImage(planes)
 		if yimg == nil {
 			return nil
 		}
 		t := newYCCTables()
-		convert = func(y0, y1 int) { ycbcrFancyRows(yimg, out, t, y0, y1) }
+		convert = func(y0, y1 int) { ycbcrUpsampleRows(yimg, out, t, y0, y1, box) }
 	default:
 		return nil
 	}
@@ -85,7 +85,7 @@ func (d *jpegDecoder) newStream(ring bool) *jpegStream {
 				s.free <- struct{}{}
 			}
 			// Rows before this MCU row may read one chroma row into it.
-			if limit := min(my*8*d.maxV, h); limit > converted {
+			if limit := min(my*d.maxV*d.minSS(), h); limit > converted {
 				convert(converted, limit)
 				converted = limit
 			}
@@ -108,25 +108,39 @@ func (s *jpegStream) abort() {
 	<-s.done
 }
 
-// ycbcrImage views 3 component planes as an image.YCbCr for fancy
-// upsampling, or nil when the layout is not one libjpeg's YCbCr path and
-// ycbcrFancy share (RGB transform, odd sampling).
-func (d *jpegDecoder) ycbcrImage(planes [][]uint8) *image.YCbCr {
+// ycbcrImage views 3 component planes as an image.YCbCr for upsampling,
+// or nil when the layout is not one libjpeg's YCbCr path and
+// ycbcrUpsampleRows share (RGB transform, odd sampling). The subsampling
+// is libjpeg's upsampler's: a chroma component whose IDCT already scaled
+// it up (reduced decoding) needs less, or none. box: libjpeg-turbo
+// replicates instead of fancy upsampling when blocks decode to 1 pixel.
+func (d *jpegDecoder) ycbcrImage(planes [][]uint8) (y *image.YCbCr, box bool) {
 	c0, c1, c2 := d.comps[0], d.comps[1], d.comps[2]
-	if d.adobe && d.adobeXform == 0 || !d.adobe && !d.jfif && c0.id == 'R' && c1.id == 'G' && c2.id == 'B' {
-		return nil
+	if d.rgbTransform() {
+		return nil, false
 	}
-	if c1.h != 1 || c1.v != 1 || c2.h != 1 || c2.v != 1 {
-		return nil
+	if c1.h != 1 || c1.v != 1 || c2.h != 1 || c2.v != 1 || c1.ss != c2.ss {
+		return nil, false
+	}
+	// Each chroma sample covers hs×vs output pixels (c0 has the largest
+	// sampling factors here, so its blocks decode to minSS pixels).
+	if c0.h*c0.ss%c1.ss != 0 || c0.v*c0.ss%c1.ss != 0 {
+		return nil, false
 	}
 	ratio, ok := map[[2]int]image.YCbCrSubsampleRatio{
 		{1, 1}: image.YCbCrSubsampleRatio444, {2, 1}: image.YCbCrSubsampleRatio422,
 		{2, 2}: image.YCbCrSubsampleRatio420, {1, 2}: image.YCbCrSubsampleRatio440,
 		{4, 1}: image.YCbCrSubsampleRatio411, {4, 2}: image.YCbCrSubsampleRatio410,
-	}[[2]int{c0.h, c0.v}]
+	}[[2]int{c0.h * c0.ss / c1.ss, c0.v * c0.ss / c1.ss}]
 	if !ok {
-		return nil
+		return nil, false
 	}
-	return &image.YCbCr{Y: planes[0], Cb: planes[1], Cr: planes[2], YStride: c0.bw * 8, CStride: c1.bw * 8,
-		SubsampleRatio: ratio, Rect: image.Rect(0, 0, d.width, d.height)}
+	return &image.YCbCr{Y: planes[0], Cb: planes[1], Cr: planes[2], YStride: c0.bw * c0.ss, CStride: c1.bw * c1.ss,
+		SubsampleRatio: ratio, Rect: image.Rect(0, 0, d.ow, d.oh)}, d.minSS() == 1
+}
+
+// rgbTransform reports a 3-component frame stored as RGB, not YCbCr.
+func (d *jpegDecoder) rgbTransform() bool {
+	c0, c1, c2 := d.comps[0], d.comps[1], d.comps[2]
+	return d.adobe && d.adobeXform == 0 || !d.adobe && !d.jfif && c0.id == 'R' && c1.id == 'G' && c2.id == 'B'
 }

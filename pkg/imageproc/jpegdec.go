@@ -35,6 +35,7 @@ type jcomp struct {
 	cw, ch       int // blocks actually covering the component (non-interleaved scans)
 	coefs        []int16
 	ring         int // > 0: coefs holds only this many block rows, reused (streaming)
+	ss           int // IDCT output size of a block: 8, or 4/2/1 when decoding reduced
 	dcPred       int32
 	td, ta       int
 }
@@ -44,6 +45,8 @@ type jpegDecoder struct {
 	pos int
 
 	width, height int
+	scale         int // 1, or 2/4/8: decode at 1/scale in the DCT domain
+	ow, oh        int // output size: ceil(width/scale) × ceil(height/scale)
 	progressive   bool
 	comps         []jcomp
 	maxH, maxV    int
@@ -77,13 +80,23 @@ type jpegDecoder struct {
 // decodeJPEGLibjpeg decodes b to RGB (or returns an error; callers fall
 // back to image/jpeg). Frames over maxPixels are refused before allocating.
 func decodeJPEGLibjpeg(b []byte, maxPixels int64) (*RGB, error) {
-	return decodeJPEGRing(b, maxPixels, streamRingRows)
+	return decodeJPEGRing(b, maxPixels, streamRingRows, 1)
 }
 
-// decodeJPEGRing is decodeJPEGLibjpeg with the streaming ring size chosen
+// decodeJPEGScaled decodes b at 1/scale (1, 2, 4 or 8) as libjpeg-turbo
+// does with scale_num/scale_denom = 1/scale: reduced IDCTs, no full-size
+// pixels ever made; the result is ceil(width/scale) × ceil(height/scale).
+func decodeJPEGScaled(b []byte, maxPixels int64, scale int) (*RGB, error) {
+	return decodeJPEGRing(b, maxPixels, streamRingRows, scale)
+}
+
+// decodeJPEGRing is decodeJPEGScaled with the streaming ring size chosen
 // (tests use tiny rings so small images exercise slot reuse).
-func decodeJPEGRing(b []byte, maxPixels int64, ringRows int) (*RGB, error) {
-	d := &jpegDecoder{b: b, pos: 2, maxPixels: maxPixels, ringRows: ringRows}
+func decodeJPEGRing(b []byte, maxPixels int64, ringRows, scale int) (*RGB, error) {
+	if scale != 1 && scale != 2 && scale != 4 && scale != 8 {
+		return nil, fmt.Errorf("jpeg decode scale 1/%d (want 1, 2, 4 or 8)", scale)
+	}
+	d := &jpegDecoder{b: b, pos: 2, maxPixels: maxPixels, ringRows: ringRows, scale: scale}
 	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
 		return nil, errors.New("missing SOI")
 	}
@@ -158,7 +171,7 @@ func (d *jpegDecoder) allocPlanes() ([][]uint8, error) {
 		if !d.qtSet[c.tq] {
 			return nil, errors.New("undefined quantisation table")
 		}
-		planes[i] = make([]uint8, c.bw*8*c.bh*8)
+		planes[i] = make([]uint8, c.bw*c.ss*c.bh*c.ss)
 	}
 	return planes, nil
 }
@@ -176,20 +189,19 @@ func (d *jpegDecoder) finish() (*RGB, error) {
 	for i := range d.comps {
 		parallelRows(d.comps[i].bh, func(a, e int) { d.idctBlockRows(planes[i], i, a, e) })
 	}
-	w, h := d.width, d.height
+	w, h := d.ow, d.oh
 	switch len(d.comps) {
 	case 1:
-		g := &image.Gray{Pix: planes[0], Stride: d.comps[0].bw * 8, Rect: image.Rect(0, 0, w, h)}
+		g := &image.Gray{Pix: planes[0], Stride: d.comps[0].bw * d.comps[0].ss, Rect: image.Rect(0, 0, w, h)}
 		return ToRGB(g), nil
 	case 3:
 		c0, c1, c2 := d.comps[0], d.comps[1], d.comps[2]
-		rgb := d.adobe && d.adobeXform == 0 || !d.adobe && !d.jfif && c0.id == 'R' && c1.id == 'G' && c2.id == 'B'
-		if rgb {
+		if d.rgbTransform() {
 			if c0.h != c1.h || c0.h != c2.h || c0.v != c1.v || c0.v != c2.v {
 				return nil, errUnsupportedJPEG
 			}
 			out := NewRGB(w, h)
-			st := c0.bw * 8
+			st := c0.bw * c0.ss
 			for y := 0; y < h; y++ {
 				o := out.row(y)
 				for x := 0; x < w; x++ {
@@ -198,29 +210,13 @@ func (d *jpegDecoder) finish() (*RGB, error) {
 			}
 			return out, nil
 		}
-		if c1.h != 1 || c1.v != 1 || c2.h != 1 || c2.v != 1 {
+		y, box := d.ycbcrImage(planes)
+		if y == nil {
 			return nil, errUnsupportedJPEG
 		}
-		var ratio image.YCbCrSubsampleRatio
-		switch [2]int{c0.h, c0.v} {
-		case [2]int{1, 1}:
-			ratio = image.YCbCrSubsampleRatio444
-		case [2]int{2, 1}:
-			ratio = image.YCbCrSubsampleRatio422
-		case [2]int{2, 2}:
-			ratio = image.YCbCrSubsampleRatio420
-		case [2]int{1, 2}:
-			ratio = image.YCbCrSubsampleRatio440
-		case [2]int{4, 1}:
-			ratio = image.YCbCrSubsampleRatio411
-		case [2]int{4, 2}:
-			ratio = image.YCbCrSubsampleRatio410
-		default:
-			return nil, errUnsupportedJPEG
-		}
-		y := &image.YCbCr{Y: planes[0], Cb: planes[1], Cr: planes[2], YStride: c0.bw * 8, CStride: c1.bw * 8,
-			SubsampleRatio: ratio, Rect: image.Rect(0, 0, w, h)}
-		return ycbcrFancy(y), nil
+		out := NewRGB(w, h)
+		ycbcrUpsampleRows(y, out, newYCCTables(), 0, h, box)
+		return out, nil
 	case 4:
 		for _, c := range d.comps {
 			if c.h != d.comps[0].h || c.v != d.comps[0].v {
@@ -236,8 +232,8 @@ func (d *jpegDecoder) finish() (*RGB, error) {
 // (Adobe transform 2) through libjpeg's ycck→cmyk, then Pillow's inverted
 // "CMYK;I" reading when an Adobe marker is present, then cmyk2rgb.
 func (d *jpegDecoder) cmyk(planes [][]uint8) *RGB {
-	w, h := d.width, d.height
-	st := d.comps[0].bw * 8
+	w, h := d.ow, d.oh
+	st := d.comps[0].bw * d.comps[0].ss
 	m := image.NewCMYK(image.Rect(0, 0, w, h))
 	t := newYCCTables()
 	for y := 0; y < h; y++ {
