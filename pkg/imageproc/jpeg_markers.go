@@ -140,7 +140,7 @@ func (d *jpegDecoder) readDHT(s []byte) error {
 			return errors.New("bad DHT")
 		}
 		vals := append([]uint8(nil), s[17:17+total]...)
-		h, err := buildHuff(counts, vals)
+		h, err := buildHuff(counts, vals, class == 0)
 		if err != nil {
 			return err
 		}
