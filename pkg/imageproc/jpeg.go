@@ -189,12 +189,14 @@ func newYCCTables() *yccTables {
 }
 
 func (t *yccTables) convertRow(o, y, cb, cr []uint8) {
-	for x := range y {
-		yy := int32(y[x])
+	cb, cr = cb[:len(y)], cr[:len(y)]
+	for x, v := range y {
+		yy := int32(v)
 		b, r := cb[x], cr[x]
-		o[3*x] = clamp32(yy + t.crR[r])
-		o[3*x+1] = clamp32(yy + (t.cbG[b]+t.crG[r])>>16)
-		o[3*x+2] = clamp32(yy + t.cbB[b])
+		p := o[3*x : 3*x+3 : 3*x+3]
+		p[0] = clamp32(yy + t.crR[r])
+		p[1] = clamp32(yy + (t.cbG[b]+t.crG[r])>>16)
+		p[2] = clamp32(yy + t.cbB[b])
 	}
 }
 

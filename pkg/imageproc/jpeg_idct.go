@@ -26,7 +26,8 @@ func (d *jpegDecoder) idctBlockRows(plane []uint8, ci, by0, by1 int) {
 // idctIslow is libjpeg's jpeg_idct_islow (jidctint.c): dequantise, 2-D
 // integer IDCT with 13-bit constants, 2 extra bits between passes, then
 // +128 and clamp. out receives 8 rows of 8 at the given stride.
-func idctIslow(in []int16, q *[64]int32, out []uint8, stride int) {
+func idctIslow(coefs []int16, q *[64]int32, out []uint8, stride int) {
+	in := (*[64]int16)(coefs)
 	const (
 		constBits = 13
 		pass1Bits = 2
@@ -189,7 +190,8 @@ func descale(x int64, n uint) int32 { return int32((x + 1<<(n-1)) >> n) }
 
 // idct4x4 is jpeg_idct_4x4: 4x4 pixels from an 8x8 block (column 4 and
 // row 4 of the coefficients do not contribute).
-func idct4x4(in []int16, q *[64]int32, out []uint8, stride int) {
+func idct4x4(coefs []int16, q *[64]int32, out []uint8, stride int) {
+	in := (*[64]int16)(coefs)
 	var ws [8 * 4]int32
 	for col := 0; col < 8; col++ {
 		if col == 4 {
@@ -245,7 +247,8 @@ func idct4x4(in []int16, q *[64]int32, out []uint8, stride int) {
 
 // idct2x2 is jpeg_idct_2x2: 2x2 pixels from an 8x8 block (only the DC and
 // the odd coefficients 1, 3, 5, 7 of each direction contribute).
-func idct2x2(in []int16, q *[64]int32, out []uint8, stride int) {
+func idct2x2(coefs []int16, q *[64]int32, out []uint8, stride int) {
+	in := (*[64]int16)(coefs)
 	var ws [8 * 2]int32
 	for col := 0; col < 8; col++ {
 		if col == 2 || col == 4 || col == 6 {
