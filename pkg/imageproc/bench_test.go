@@ -122,6 +122,7 @@ func BenchmarkPreprocess12MP(b *testing.B) {
 	c := OpenAIConfig()
 	dst := make([]float32, 3*224*224)
 	b.ResetTimer()
+	defer reportCPU(b, processCPU(b))
 	for i := 0; i < b.N; i++ {
 		if err := c.Preprocess(img, dst); err != nil {
 			b.Fatal(err)
