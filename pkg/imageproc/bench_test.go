@@ -106,6 +106,7 @@ func BenchmarkDecodePreprocess12MPReduced(b *testing.B) {
 func BenchmarkDecode12MP(b *testing.B) {
 	data := make12MPJPEG(b)
 	b.ResetTimer()
+	defer reportCPU(b, processCPU(b))
 	for i := 0; i < b.N; i++ {
 		if _, err := DecodeBytes(data, DecodeOptions{}); err != nil {
 			b.Fatal(err)
