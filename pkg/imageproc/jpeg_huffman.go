@@ -223,10 +223,7 @@ func (d *jpegDecoder) receiveExtend(t int) (int32, error) {
 }
 
 func (d *jpegDecoder) decodeBlock(c *jcomp, blk []int16, ss, se, ah, al int) error {
-	if !d.progressive {
-		return d.decodeSequential(c, (*[64]int16)(blk))
-	}
-	if ss == 0 { // DC
+	if ss == 0 { // DC (and for sequential, the whole block)
 		if ah == 0 {
 			diff, err := d.dcDiff(d.dc[c.td])
 			if err != nil {
@@ -234,6 +231,9 @@ func (d *jpegDecoder) decodeBlock(c *jcomp, blk []int16, ss, se, ah, al int) err
 			}
 			c.dcPred += diff
 			blk[0] = int16(c.dcPred << al)
+			if !d.progressive {
+				return d.decodeAC(c, blk, 1, 63, 0)
+			}
 		} else {
 			b, err := d.bit()
 			if err != nil {
@@ -267,49 +267,6 @@ func (d *jpegDecoder) dcDiff(h *huffTable) (int32, error) {
 		return 0, err
 	}
 	return d.receiveExtend(int(t))
-}
-
-// decodeSequential decodes a baseline block, the hot loop of a photo: the
-// DC difference and the AC coefficients through the fastAC tables, the bit
-// accumulator in locals (d.acc/d.nbits are updated around fill and the
-// general path).
-func (d *jpegDecoder) decodeSequential(c *jcomp, blk *[64]int16) error {
-	diff, err := d.dcDiff(d.dc[c.td])
-	if err != nil {
-		return err
-	}
-	c.dcPred += diff
-	acc, nbits := d.acc, d.nbits
-	blk[0] = int16(c.dcPred)
-	h := d.ac[c.ta]
-	for k := 1; k <= 63; k++ {
-		if nbits < 32 {
-			if acc, nbits, d.pos = refill(d.b, d.pos, acc, nbits); nbits < 32 {
-				d.acc, d.nbits = acc, nbits
-				if err := d.fill(); err != nil {
-					return err
-				}
-				acc, nbits = d.acc, d.nbits
-			}
-		}
-		if f := h.fastAC[(acc>>uint(nbits-fastACBits))&(1<<fastACBits-1)]; f != 0 {
-			k += int(f>>8) & 15
-			nbits -= int(f & 255)
-			blk[zigzag[k&127]&63] = int16(f >> 16)
-			continue
-		}
-		d.acc, d.nbits = acc, nbits
-		end, err := d.decodeACSlow(h, blk, &k, 0)
-		if err != nil {
-			return err
-		}
-		acc, nbits = d.acc, d.nbits
-		if end {
-			break
-		}
-	}
-	d.acc, d.nbits = acc, nbits
-	return nil
 }
 
 func (d *jpegDecoder) decodeAC(c *jcomp, blkSlice []int16, ss, se, al int) error {
