@@ -280,10 +280,11 @@ func (d *jpegDecoder) decodeAC(c *jcomp, blkSlice []int16, ss, se, al int) error
 	// goes back to d around fill and the general path.
 	acc, nbits := d.acc, d.nbits
 	for k := ss; k <= se; k++ {
-		// One refill per coefficient: >= 32 bits cover a code (<= 16 bits)
-		// and its value (<= 15 bits), so neither path below checks.
-		if nbits < 32 {
-			if acc, nbits, d.pos = refill(d.b, d.pos, acc, nbits); nbits < 32 {
+		// The fast path needs fastACBits of lookahead, the general one 32
+		// (a code of <= 16 bits and its value of <= 15): refill (8 bytes at
+		// a time) only when the fast path runs short.
+		if nbits < fastACBits {
+			if acc, nbits, d.pos = refill(d.b, d.pos, acc, nbits); nbits < fastACBits {
 				d.acc, d.nbits = acc, nbits
 				if err := d.fill(); err != nil {
 					return err
@@ -298,6 +299,11 @@ func (d *jpegDecoder) decodeAC(c *jcomp, blkSlice []int16, ss, se, al int) error
 			continue
 		}
 		d.acc, d.nbits = acc, nbits
+		if d.nbits < 32 {
+			if err := d.fill(); err != nil {
+				return err
+			}
+		}
 		end, err := d.decodeACSlow(h, blk, &k, al)
 		if err != nil {
 			return err
