@@ -1,7 +1,6 @@
 package imageproc
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,24 +26,9 @@ type draftManifest struct {
 
 func loadDraftManifest(t *testing.T) draftManifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(draftGoldenDir, "MANIFEST.json"))
-	if err != nil {
-		t.Fatalf("draft golden manifest missing (run scripts/jpeg_draft_golden.py): %v", err)
-	}
 	var m draftManifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	readManifest(t, draftGoldenDir, "scripts/jpeg_draft_golden.py", &m)
 	return m
-}
-
-func mustDraftNPY(t *testing.T, name string) *npyArray {
-	t.Helper()
-	a, err := readNPY(filepath.Join(draftGoldenDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }
 
 // The reduced decode (reduced IDCTs, chroma scaled by the IDCT or by
@@ -67,7 +51,7 @@ func TestJPEGScaledDecodeMatchesPillowDraft(t *testing.T) {
 			if o := scanJPEGMarkers(b).orientation; o > 1 {
 				img = orient(img, o)
 			}
-			want := mustDraftNPY(t, name)
+			want := mustNPYIn(t, draftGoldenDir, name)
 			if img.Rect.Dy() != want.shape[0] || img.Rect.Dx() != want.shape[1] {
 				t.Fatalf("%s: %dx%d, Pillow %dx%d", name, img.Rect.Dx(), img.Rect.Dy(), want.shape[1], want.shape[0])
 			}
@@ -100,7 +84,7 @@ func TestDraftPreprocessMatchesPillow(t *testing.T) {
 		if err := c.Preprocess(img, got); err != nil {
 			t.Fatal(err)
 		}
-		if maxd, mean := pixelSpaceError(c, got, mustDraftNPY(t, name).u8); maxd > 1e-3 {
+		if maxd, mean := pixelSpaceError(c, got, mustNPYIn(t, draftGoldenDir, name).u8); maxd > 1e-3 {
 			t.Errorf("%s (1/%d): max %.3f/255, mean %.4f/255 from Pillow draft + CLIPImageProcessor", name, e.Scale, maxd, mean)
 		}
 	}
