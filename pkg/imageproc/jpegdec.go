@@ -10,7 +10,11 @@ import (
 // libjpeg-turbo (what Pillow uses): Huffman baseline and progressive,
 // libjpeg's "islow" integer IDCT, then the fancy upsampling and colour
 // tables of jpeg.go. Go's image/jpeg uses a different IDCT, which moves
-// pixels by up to 3 levels. Anything this decoder does not handle
+// pixels by up to 3 levels. It also decodes at 1/2, 1/4 or 1/8 scale as
+// libjpeg-turbo does for Pillow's Image.draft (decodeJPEGScaled): the
+// reduced IDCTs of jidctred.c, chroma scaled up by its IDCT where the
+// sampling allows, libjpeg-turbo's upsampling rules for that scale.
+// Anything this decoder does not handle
 // (arithmetic coding, 12-bit, lossless, unusual sampling) returns
 // errUnsupportedJPEG and the caller falls back to image/jpeg.
 //
