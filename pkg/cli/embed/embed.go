@@ -40,6 +40,7 @@ type EmbedOptions struct {
 	Inputs        inputs.Flags
 	NoExifRotate  bool
 	MaxMegapixels float64
+	ExactDecode   bool
 }
 
 // NewCmdEmbed returns `clip embed`; runF replaces embedRun in flag tests.
@@ -75,6 +76,7 @@ lists each input's row. CSV has one column per dimension (e0, e1, …).`,
 	opts.Inputs.Register(fl)
 	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
 	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
+	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
 	return cmd
 }
 
@@ -118,7 +120,8 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 		}
 	}
 	model, err := modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant,
-		Decode: imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels}})
+		Decode:      imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels},
+		ExactDecode: opts.ExactDecode})
 	if err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
