@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -259,10 +260,7 @@ func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.Mod
 		m.Close()
 		return nil, info, nil, err
 	}
-	info = server.ModelInfo{
-		ID: m.Local.ID, Name: m.Local.Name, Variant: string(m.Local.Variant), Revision: m.Local.Revision,
-		Commit: m.Local.Commit, Files: m.Local.Files, Preprocess: m.Preprocess, Tokenizer: m.Tokenizer.Source(),
-	}
+	info = publicInfo(m)
 	// Run the image batch sizes the server uses most (1 and --max-batch) once,
 	// so the engine's compiled graphs exist before /readyz says ready.
 	h, w := m.InputSize()
@@ -280,6 +278,31 @@ func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.Mod
 		}
 	}
 	return m, info, disk, nil
+}
+
+// publicInfo describes the model to clients without the server's file
+// system: a local directory's model is named by the directory's base name,
+// and files by their path inside the model directory.
+func publicInfo(m *modelload.Model) server.ModelInfo {
+	id := m.Local.ID
+	if filepath.IsAbs(id) || id == m.Local.Dir {
+		id = filepath.Base(m.Local.Dir)
+	}
+	inDir := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		if rel, err := filepath.Rel(m.Local.Dir, p); err == nil && filepath.IsLocal(rel) {
+			return filepath.ToSlash(rel)
+		}
+		return filepath.Base(p)
+	}
+	pre := m.Preprocess
+	pre.Source = inDir(pre.Source)
+	return server.ModelInfo{
+		ID: id, Name: m.Local.Name, Variant: string(m.Local.Variant), Revision: m.Local.Revision,
+		Commit: m.Local.Commit, Files: m.Local.Files, Preprocess: pre, Tokenizer: inDir(m.Tokenizer.Source()),
+	}
 }
 
 func modelName(f *cmdutil.Factory) string {

@@ -320,3 +320,40 @@ func TestServeRealModelLimits(t *testing.T) {
 		t.Errorf("log messages %s", got)
 	}
 }
+
+// TestServeHidesServerPaths: responses name a local model by its
+// directory's base name and its files relative to it, never by the
+// server's absolute paths (issue 15).
+func TestServeHidesServerPaths(t *testing.T) {
+	model := tinyModel(t)
+	r := startServe(t, model, nil)
+	resp, err := http.Get(r.url + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	models, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var c struct {
+		Models []struct {
+			ID         string         `json:"id"`
+			Tokenizer  string         `json:"tokenizer"`
+			Preprocess map[string]any `json:"preprocess"`
+		} `json:"models"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(models, &c) != nil || len(c.Models) != 1 {
+		t.Fatalf("/v1/models: %d %s", resp.StatusCode, models)
+	}
+	m := c.Models[0]
+	if m.ID != "tiny-shapes" || m.Tokenizer != "tokenizer.json" || m.Preprocess["Source"] != "preprocessor_config.json" {
+		t.Errorf("/v1/models: id %q, tokenizer %q, preprocess source %v; want tiny-shapes, tokenizer.json, preprocessor_config.json",
+			m.ID, m.Tokenizer, m.Preprocess["Source"])
+	}
+	got := postFiles(t, r.url, []string{filepath.Join(repoRoot, "testdata", "images", "chelsea.jpg")},
+		map[string][]string{"labels": {"red circle,blue square"}})
+	classified, _ := json.Marshal(got)
+	for what, body := range map[string][]byte{"/v1/models": models, "/v1/classify": classified} {
+		if bytes.Contains(body, []byte(model)) || bytes.Contains(body, []byte(filepath.Dir(model))) {
+			t.Errorf("%s shows the server's model path %s: %s", what, model, body)
+		}
+	}
+}
