@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -96,6 +97,7 @@ type Server struct {
 	metrics  *metrics
 	state    atomic.Pointer[loaded]
 	shutting atomic.Bool
+	inFlight atomic.Int64 // requests inside a handler, for the shutdown drain
 	slots    *slots
 	fetcher  *urlFetcher
 	engine   sync.Mutex    // one inference at a time, image or text
@@ -178,9 +180,16 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 	}
 }
 
-// Serve runs srv until ctx is cancelled, then drains: readiness fails at
-// once, in-flight requests get up to ShutdownGrace to finish, and the
-// batcher stops last.
+// ErrGraceExpired is returned by Serve when requests were still running
+// when ShutdownGrace ran out: they were cut off.
+var ErrGraceExpired = errors.New("--shutdown-grace ran out")
+
+// Serve runs srv until ctx is cancelled, then drains: readiness and new
+// API requests get 503 at once (the listener stays open, so load balancers
+// see the 503 rather than a refused connection), in-flight requests get up
+// to ShutdownGrace to finish, then the listener closes and the batcher
+// stops. Requests still running when the grace runs out make Serve return
+// ErrGraceExpired.
 func (s *Server) Serve(ctx context.Context, srv *http.Server, serve func() error) error {
 	errc := make(chan error, 1)
 	go func() { errc <- serve() }()
@@ -192,13 +201,27 @@ func (s *Server) Serve(ctx context.Context, srv *http.Server, serve func() error
 	case <-ctx.Done():
 	}
 	s.BeginShutdown()
-	s.log.Info("shutting down: draining in-flight requests", "grace", s.cfg.ShutdownGrace.String())
+	srv.SetKeepAlivesEnabled(false)
+	s.log.Info("shutting down: draining in-flight requests", "grace", s.cfg.ShutdownGrace.String(), "in_flight", s.inFlight.Load())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
+	// In-flight requests are counted by wrap; a new one arriving now only
+	// gets its 503, so the count can only fall to zero and stay there.
+	tick := time.NewTicker(10 * time.Millisecond)
+	for s.inFlight.Load() > 0 && sctx.Err() == nil {
+		select {
+		case <-tick.C:
+		case <-sctx.Done():
+		}
+	}
+	tick.Stop()
 	err := srv.Shutdown(sctx)
 	s.Close()
 	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		n := s.inFlight.Load()
+		_ = srv.Close()
+		s.log.Warn("shutdown grace ran out: cutting off requests still running", "in_flight", n)
+		return fmt.Errorf("%w with %d requests still running (cut off)", ErrGraceExpired, n)
 	}
 	if err := <-errc; err != nil && err != http.ErrServerClosed {
 		return err
@@ -263,6 +286,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
 		w := &statusWriter{ResponseWriter: rw}
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)

@@ -76,7 +76,9 @@ beyond the queue the server answers 429 with Retry-After. URL images are
 fetched over http(s) only and never from loopback, private, link-local or
 multicast addresses unless --allow-private-urls. With --token (or
 $CLIP_SERVE_TOKEN) /v1/* and /metrics need "Authorization: Bearer TOKEN".
-SIGTERM or SIGINT drains in-flight requests and exits.`,
+SIGTERM or SIGINT drains: /readyz and new requests get 503 while in-flight
+requests get up to --shutdown-grace to finish; the exit is 0, or 130 when
+the grace ran out with requests still running.`,
 		Example: `  clip serve --model clip-vit-base-patch32
   CLIP_SERVE_TOKEN=s3cret clip serve --addr 0.0.0.0:8080 --log-format json
   curl -F image=@cat.jpg -F labels=cat,dog http://127.0.0.1:8080/v1/classify`,
@@ -237,6 +239,10 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 			return nil // stopped while loading
 		}
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("loading the model: %w", lerr))
+	}
+	if errors.Is(serveErr, server.ErrGraceExpired) {
+		// Stopping was asked for; what failed is that requests were cut off.
+		return cmdutil.NewExitError(cmdutil.ExitInterrupted, serveErr)
 	}
 	if serveErr != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, serveErr)
