@@ -31,6 +31,9 @@ type Config struct {
 	MaxBatch      int           // images per inference batch (8)
 	BatchWait     time.Duration // how long a batch waits for more images after its first (5ms)
 	Queue         int           // images admitted at once, decoding, queued or in inference (64); beyond: 429
+	Uploads       int           // request bodies being received at once (2×Queue); beyond: 429
+	MinUploadRate int64         // bytes/s a body must average after UploadGrace (16 KiB/s; <0: none); slower: 408
+	UploadGrace   time.Duration // time a body may take before MinUploadRate applies (5s)
 	MaxImages     int           // images per request (Queue, at most); beyond: 413
 	MaxBody       int64         // request body bytes (20 MB); beyond: 413
 	MaxLabels     int           // labels (or texts) per request (1000)
@@ -59,6 +62,7 @@ func (c *Config) defaults() {
 	}
 	def(&c.MaxBatch, 8)
 	def(&c.Queue, 64)
+	def(&c.Uploads, 2*c.Queue)
 	def(&c.MaxImages, c.Queue)
 	c.MaxImages = min(c.MaxImages, c.Queue)
 	def(&c.MaxLabels, 1000)
@@ -67,6 +71,11 @@ func (c *Config) defaults() {
 	if c.MaxBody <= 0 {
 		c.MaxBody = 20 << 20
 	}
+	if c.MinUploadRate == 0 {
+		c.MinUploadRate = 16 << 10
+	}
+	c.MinUploadRate = max(c.MinUploadRate, 0)
+	defDur(&c.UploadGrace, 5*time.Second)
 	defDur(&c.BatchWait, 5*time.Millisecond)
 	defDur(&c.Timeout, 30*time.Second)
 	defDur(&c.URLTimeout, 10*time.Second)
@@ -98,7 +107,8 @@ type Server struct {
 	state    atomic.Pointer[loaded]
 	shutting atomic.Bool
 	inFlight atomic.Int64 // requests inside a handler, for the shutdown drain
-	slots    *slots
+	slots    *slots       // images in the server (Queue)
+	uploads  *slots       // bodies being received (Uploads)
 	fetcher  *urlFetcher
 	engine   sync.Mutex    // one inference at a time, image or text
 	decode   chan struct{} // bounds concurrent image decoding
@@ -111,7 +121,8 @@ func New(cfg Config) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(),
 		decode: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
-	s.slots = &slots{max: int64(cfg.Queue), m: s.metrics}
+	s.slots = &slots{max: int64(cfg.Queue), gauge: s.metrics.queueDepth}
+	s.uploads = &slots{max: int64(cfg.Uploads), gauge: s.metrics.uploads}
 	s.fetcher = newURLFetcher(cfg.AllowPrivate, cfg.URLTimeout, cfg.MaxBody)
 	s.promHTTP = s.metrics.handler()
 	s.handler = s.routes()
@@ -166,14 +177,15 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // HTTPServer returns an http.Server for addr with timeouts against slow
 // clients (slowloris): headers within ReadHeader, the whole request within
-// Timeout, the response within Timeout plus a margin for writing errors.
+// Timeout (API bodies also at MinUploadRate, see uploadReader), the
+// response within Timeout plus a margin for writing errors and lingering.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.ReadHeader,
 		ReadTimeout:       s.cfg.Timeout,
-		WriteTimeout:      s.cfg.Timeout + 10*time.Second,
+		WriteTimeout:      s.cfg.Timeout + lingerTime + 10*time.Second,
 		IdleTimeout:       s.cfg.Idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -289,6 +301,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		s.inFlight.Add(1)
 		defer s.inFlight.Add(-1)
 		w := &statusWriter{ResponseWriter: rw}
+		body := r.Body // before any handler wraps it, for lingering
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
 		var apiErr *apiError
@@ -313,7 +326,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}()
 		if apiErr != nil && w.status == 0 {
-			writeError(w, apiErr)
+			if r.ContentLength != 0 && apiErr.Status != http.StatusRequestTimeout && r.Context().Err() == nil {
+				linger(w, body, apiErr)
+			} else {
+				writeError(w, apiErr)
+			}
 		}
 		status := w.status
 		if status == 0 {

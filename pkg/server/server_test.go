@@ -708,9 +708,9 @@ func TestClientDisconnectsMidUpload(t *testing.T) {
 	}
 	fmt.Fprintf(conn, "POST /v1/classify HTTP/1.1\r\nHost: test\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", ct, len(body))
 	_, _ = conn.Write(body[:len(body)/3])
-	waitFor(t, func() bool { return ts.slots.used.Load() == 1 }, "the upload to be admitted")
+	waitFor(t, func() bool { return ts.uploads.used.Load() == 1 }, "the upload to be admitted")
 	conn.Close()
-	waitFor(t, func() bool { return ts.slots.used.Load() == 0 }, "the aborted upload's slot to be released")
+	waitFor(t, func() bool { return ts.uploads.used.Load() == 0 }, "the aborted upload's slot to be released")
 	ts.stillServes(t)
 	waitFor(t, func() bool {
 		return strings.Contains(ts.logs.String(), `"status":400`) || strings.Contains(ts.logs.String(), `"status":499`)

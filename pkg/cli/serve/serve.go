@@ -44,6 +44,8 @@ type ServeOptions struct {
 	Timeout       time.Duration
 	URLTimeout    time.Duration
 	Queue         int
+	MaxUploads    int
+	MinUploadRate string
 	Token         string
 	AllowPrivate  bool
 	LogFormat     string
@@ -109,6 +111,8 @@ the grace ran out with requests still running.`,
 	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "per-request time limit, upload included")
 	fl.DurationVar(&opts.URLTimeout, "url-timeout", 10*time.Second, "time limit per URL image download")
 	fl.IntVar(&opts.Queue, "queue", 64, "images in the server at once (decoding, queued, in inference); more get 429")
+	fl.IntVar(&opts.MaxUploads, "max-uploads", 0, "request bodies received at once (default: 2 × --queue); more get 429")
+	fl.StringVar(&opts.MinUploadRate, "min-upload-rate", "16KiB", "bytes/s a request body must average after its first 5s (0: no minimum); slower get 408")
 	fl.StringVar(&opts.Token, "token", "", "require this bearer token on /v1/* and /metrics (default $"+TokenEnv+")")
 	fl.BoolVar(&opts.AllowPrivate, "allow-private-urls", false, "allow URL images on loopback, private and link-local addresses")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "access log format on stderr: text|json")
@@ -149,7 +153,15 @@ func (opts *ServeOptions) config() (server.Config, error) {
 	if err != nil {
 		return cfg, cmdutil.UsageErrorf("--max-body: %v", err)
 	}
+	rate := int64(-1) // no minimum
+	if r := strings.TrimSpace(opts.MinUploadRate); r != "0" && r != "" {
+		if rate, err = ParseSize(r); err != nil {
+			return cfg, cmdutil.UsageErrorf("--min-upload-rate: %v", err)
+		}
+	}
 	switch {
+	case opts.MaxUploads < 0:
+		return cfg, cmdutil.UsageErrorf("--max-uploads must be at least 1")
 	case opts.MaxBatch < 1 || opts.MaxBatch > 256:
 		return cfg, cmdutil.UsageErrorf("--max-batch must be between 1 and 256")
 	case opts.BatchWait < 0 || opts.BatchWait > time.Second:
@@ -172,6 +184,7 @@ func (opts *ServeOptions) config() (server.Config, error) {
 	}
 	return server.Config{
 		MaxBatch: opts.MaxBatch, BatchWait: opts.BatchWait, Queue: opts.Queue, MaxImages: opts.MaxImages,
+		Uploads: opts.MaxUploads, MinUploadRate: rate,
 		MaxBody: body, MaxLabels: opts.MaxLabels, Timeout: opts.Timeout, URLTimeout: opts.URLTimeout,
 		Token: opts.Token, AllowPrivate: opts.AllowPrivate, ShutdownGrace: opts.ShutdownGrace,
 	}, nil

@@ -1,0 +1,158 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawPost opens a connection and sends a POST /v1/classify's headers.
+func rawPost(t *testing.T, ts *testServer, header string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", ts.ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /v1/classify HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n%s\r\n", header)
+	return conn
+}
+
+// readResponse reads one HTTP response from conn (at most 10s).
+func readResponse(t *testing.T, conn net.Conn) response {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+// trickle sends one byte every 20ms until stop is closed or a write fails
+// (at most 500 bytes).
+func trickle(conn net.Conn, stop chan struct{}) {
+	for i := 0; i < 500; i++ {
+		select {
+		case <-stop:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+		if _, err := conn.Write([]byte(" ")); err != nil {
+			return
+		}
+	}
+}
+
+// TestSlowUploadsDoNotStarve: clients sending their bodies a byte at a
+// time hold no queue slot (they used to take one each until --timeout, so
+// everyone else got 429), and are cut off with 408 once below the minimum
+// upload rate.
+func TestSlowUploadsDoNotStarve(t *testing.T) {
+	ts := newTestServer(t, Config{Queue: 2, MinUploadRate: 1000, UploadGrace: 300 * time.Millisecond}, &fakeModel{})
+	stop := make(chan struct{})
+	defer close(stop)
+	var slow []net.Conn
+	for i := 0; i < 2; i++ {
+		conn := rawPost(t, ts, "Content-Length: 100000\r\n")
+		_, _ = conn.Write([]byte(`{"labels":`))
+		go trickle(conn, stop)
+		slow = append(slow, conn)
+	}
+	waitFor(t, func() bool { return ts.uploads.used.Load() == 2 }, "both slow uploads to be receiving")
+	if c := ts.classifyColours(t).classify(t); c.Results[0].Label != "red" {
+		t.Fatalf("a normal request beside slow uploads: %+v", c.Results)
+	}
+	for i, conn := range slow {
+		r := readResponse(t, conn)
+		if r.status != http.StatusRequestTimeout || r.errorCode() != CodeUploadTimeout {
+			t.Errorf("slow upload %d: %d %s, want 408 %s", i, r.status, r.body, CodeUploadTimeout)
+		}
+	}
+	waitFor(t, func() bool { return ts.uploads.used.Load() == 0 }, "the upload slots to be released")
+	ts.stillServes(t)
+}
+
+// TestUploadBudget: bodies being received beyond --max-uploads get 429.
+func TestUploadBudget(t *testing.T) {
+	ts := newTestServer(t, Config{Uploads: 1, MinUploadRate: -1}, &fakeModel{})
+	conn := rawPost(t, ts, "Content-Length: 1000\r\n")
+	_, _ = conn.Write([]byte(`{"labels":`))
+	waitFor(t, func() bool { return ts.uploads.used.Load() == 1 }, "the upload to be receiving")
+	r := ts.classifyColours(t)
+	if r.status != http.StatusTooManyRequests || r.errorCode() != CodeQueueFull || !strings.Contains(string(r.body), "--max-uploads") {
+		t.Fatalf("an upload beyond --max-uploads 1: %d %s", r.status, r.body)
+	}
+	conn.Close()
+	waitFor(t, func() bool { return ts.uploads.used.Load() == 0 }, "the upload slot to be released")
+	ts.stillServes(t)
+}
+
+// TestDeclaredBodyOverMaxBody: a Content-Length over --max-body is refused
+// with 413 before any of the body is sent (it used to wait for --timeout,
+// then answer 400).
+func TestDeclaredBodyOverMaxBody(t *testing.T) {
+	ts := newTestServer(t, Config{MaxBody: 1 << 20}, &fakeModel{})
+	conn := rawPost(t, ts, "Content-Length: 1000000000000\r\n")
+	r := readResponse(t, conn)
+	if r.status != http.StatusRequestEntityTooLarge || r.errorCode() != CodeTooLarge || !strings.Contains(string(r.body), "Content-Length") {
+		t.Fatalf("Content-Length 10^12: %d %s", r.status, r.body)
+	}
+	ts.stillServes(t)
+}
+
+// TestTooLargeReachesClientsThatKeepSending: a client that sends its
+// whole body before reading (as Python's urllib and requests do) gets the
+// 413, not a connection reset: the server drains the rest of the body
+// before closing (lingering close). The body is larger than the kernel's
+// socket buffers, so a server closing at once would reset the connection.
+func TestTooLargeReachesClientsThatKeepSending(t *testing.T) {
+	ts := newTestServer(t, Config{MaxBody: 1 << 20}, &fakeModel{})
+	const size = 24 << 20
+	chunk := []byte(strings.Repeat("a", 64<<10))
+	for _, chunked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
+			header := fmt.Sprintf("Content-Length: %d\r\n", size+12)
+			if chunked {
+				header = "Transfer-Encoding: chunked\r\n"
+			}
+			conn := rawPost(t, ts, header)
+			_ = conn.SetWriteDeadline(time.Now().Add(20 * time.Second))
+			w := bufio.NewWriter(conn)
+			var err error
+			if chunked {
+				_, err = w.WriteString("c\r\n{\"labels\":[\"\r\n")
+			} else {
+				_, err = w.WriteString(`{"labels":["`)
+			}
+			for sent := 0; sent < size && err == nil; sent += len(chunk) {
+				if chunked {
+					_, err = fmt.Fprintf(w, "%x\r\n%s\r\n", len(chunk), chunk)
+				} else {
+					_, err = w.Write(chunk)
+				}
+			}
+			if err == nil && chunked {
+				_, err = w.WriteString("0\r\n\r\n")
+			}
+			if err == nil {
+				err = w.Flush()
+			}
+			if err != nil {
+				t.Fatalf("sending the %d-byte body: %v (the server closed without draining)", size, err)
+			}
+			r := readResponse(t, conn)
+			if r.status != http.StatusRequestEntityTooLarge || r.errorCode() != CodeTooLarge {
+				t.Fatalf("body over --max-body: %d %s", r.status, r.body)
+			}
+		})
+	}
+	ts.stillServes(t)
+}
