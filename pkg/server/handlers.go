@@ -302,14 +302,23 @@ func (s *Server) embedOne(ctx context.Context, st *loaded, l *lease, in *imageIn
 			return nil, cleanFetchError(err)
 		}
 	}
-	pixels := make([]float32, size)
+	// Decoding takes a decoder (CPU) and its estimated memory: a few huge
+	// images must not be decoded at once just because cores are free.
+	cost, err := s.decodeMB.acquire(ctx, decodeCost(data))
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case s.decode <- struct{}{}:
 	case <-ctx.Done():
+		s.decodeMB.release(cost)
 		return nil, ctx.Err()
 	}
-	err := st.model.PrepareImage(data, in.name, pixels)
+	pixels := make([]float32, size)
+	err = st.model.PrepareImage(data, in.name, pixels)
 	<-s.decode
+	s.decodeMB.release(cost)
+	in.data = nil // the file is no longer needed while the image waits for inference
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,8 @@ type Config struct {
 	MinUploadRate int64         // bytes/s a body must average after UploadGrace (16 KiB/s; <0: none); slower: 408
 	UploadGrace   time.Duration // time a body may take before MinUploadRate applies (5s)
 	MaxImages     int           // images per request (Queue, at most); beyond: 413
+	Decoders      int           // images decoded at once (GOMAXPROCS)
+	DecodeMemory  int64         // estimated bytes of the images being decoded at once (1 GiB); more wait
 	MaxBody       int64         // request body bytes (20 MB); beyond: 413
 	MaxLabels     int           // labels (or texts) per request (1000)
 	MaxTemplates  int           // templates per request (100)
@@ -63,6 +65,10 @@ func (c *Config) defaults() {
 	def(&c.MaxBatch, 8)
 	def(&c.Queue, 64)
 	def(&c.Uploads, 2*c.Queue)
+	def(&c.Decoders, max(1, runtime.GOMAXPROCS(0)))
+	if c.DecodeMemory <= 0 {
+		c.DecodeMemory = 1 << 30
+	}
 	def(&c.MaxImages, c.Queue)
 	c.MaxImages = min(c.MaxImages, c.Queue)
 	def(&c.MaxLabels, 1000)
@@ -111,7 +117,8 @@ type Server struct {
 	uploads  *slots       // bodies being received (Uploads)
 	fetcher  *urlFetcher
 	engine   sync.Mutex    // one inference at a time, image or text
-	decode   chan struct{} // bounds concurrent image decoding
+	decode   chan struct{} // bounds concurrent image decoding (Decoders)
+	decodeMB *memBudget    // bounds their memory (DecodeMemory)
 	handler  http.Handler
 	promHTTP http.Handler
 }
@@ -120,7 +127,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(),
-		decode: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+		decode: make(chan struct{}, cfg.Decoders), decodeMB: &memBudget{size: cfg.DecodeMemory}}
 	s.slots = &slots{max: int64(cfg.Queue), gauge: s.metrics.queueDepth}
 	s.uploads = &slots{max: int64(cfg.Uploads), gauge: s.metrics.uploads}
 	s.fetcher = newURLFetcher(cfg.AllowPrivate, cfg.URLTimeout, cfg.MaxBody)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -155,4 +156,63 @@ func TestTooLargeReachesClientsThatKeepSending(t *testing.T) {
 		})
 	}
 	ts.stillServes(t)
+}
+
+// TestDecodeMemoryBudget: images are decoded at once only as far as their
+// estimated memory (width × height × bytes per pixel, from the header)
+// fits the budget, however many decoders are free.
+func TestDecodeMemoryBudget(t *testing.T) {
+	m := &fakeModel{prepared: make(chan struct{}, 8), prepareGate: make(chan struct{})}
+	// A 1000×1000 RGBA PNG costs 7 MB (4 bytes decoded + 3 RGB per pixel):
+	// two do not fit in 10 MB.
+	ts := newTestServer(t, Config{Decoders: 4, DecodeMemory: 10e6}, m)
+	big := solidPNG(red, 1000, 1000)
+	if got := decodeCost(big); got != 7e6 {
+		t.Fatalf("decodeCost of a 1000×1000 RGBA PNG = %d, want 7000000", got)
+	}
+	ct, body := multipartBody(t, part{name: "image", filename: "a.png", value: string(big)},
+		part{name: "image", filename: "b.png", value: string(big)}, part{name: "labels", value: "red,blue"})
+	got := make(chan response, 1)
+	go func() { got <- ts.do(t, http.MethodPost, "/v1/classify", ct, body) }()
+	<-m.prepared
+	waitFor(t, func() bool { return ts.decodeMB.waiters() == 1 }, "the second big image to wait for memory")
+	if n := len(m.prepared); n != 0 {
+		t.Fatalf("%d more images decoding beside a 7 MB one in a 10 MB budget", n)
+	}
+	close(m.prepareGate)
+	c := (<-got).classify(t)
+	for _, r := range c.Results {
+		if r.Label != "red" {
+			t.Errorf("%s: %+v", r.File, r)
+		}
+	}
+	if ts.decodeMB.used != 0 {
+		t.Errorf("%d bytes of the decode budget still held", ts.decodeMB.used)
+	}
+	ts.stillServes(t)
+}
+
+// TestMemBudgetCancel: a decode that gives up waiting leaves the budget as
+// it was, and one larger than the whole budget runs alone.
+func TestMemBudgetCancel(t *testing.T) {
+	b := &memBudget{size: 100}
+	got, err := b.acquire(context.Background(), 1000)
+	if err != nil || got != 100 {
+		t.Fatalf("acquire over the budget: %d %v, want all 100", got, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := b.acquire(ctx, 10); done <- err }()
+	waitFor(t, func() bool { return b.waiters() == 1 }, "the second acquire to wait")
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("a cancelled wait acquired memory")
+	}
+	b.release(got)
+	if b.used != 0 || b.waiters() != 0 {
+		t.Fatalf("after release: used %d, %d waiting", b.used, b.waiters())
+	}
+	if n, err := b.acquire(context.Background(), 60); err != nil || n != 60 {
+		t.Fatalf("acquire 60 of a free 100: %d %v", n, err)
+	}
 }

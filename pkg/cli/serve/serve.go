@@ -39,6 +39,7 @@ type ServeOptions struct {
 	BatchWait     time.Duration
 	MaxBody       string
 	MaxMegapixels float64
+	DecodeMemory  string
 	MaxLabels     int
 	MaxImages     int
 	Timeout       time.Duration
@@ -106,6 +107,7 @@ the grace ran out with requests still running.`,
 	fl.DurationVar(&opts.BatchWait, "batch-wait", 5*time.Millisecond, "how long a batch waits for more images")
 	fl.StringVar(&opts.MaxBody, "max-body", "20MB", "request body size limit (B, KB, MB, GB; KiB, MiB, GiB)")
 	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 50, "refuse images larger than this (from the header, before decoding)")
+	fl.StringVar(&opts.DecodeMemory, "decode-memory", "1GiB", "estimated memory of the images decoded at once (from their headers); more wait")
 	fl.IntVar(&opts.MaxLabels, "max-labels", 1000, "labels (or texts) per request")
 	fl.IntVar(&opts.MaxImages, "max-images", 0, "images per request (default: --queue)")
 	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "per-request time limit, upload included")
@@ -153,6 +155,10 @@ func (opts *ServeOptions) config() (server.Config, error) {
 	if err != nil {
 		return cfg, cmdutil.UsageErrorf("--max-body: %v", err)
 	}
+	decodeMem, err := ParseSize(opts.DecodeMemory)
+	if err != nil {
+		return cfg, cmdutil.UsageErrorf("--decode-memory: %v", err)
+	}
 	rate := int64(-1) // no minimum
 	if r := strings.TrimSpace(opts.MinUploadRate); r != "0" && r != "" {
 		if rate, err = ParseSize(r); err != nil {
@@ -184,7 +190,7 @@ func (opts *ServeOptions) config() (server.Config, error) {
 	}
 	return server.Config{
 		MaxBatch: opts.MaxBatch, BatchWait: opts.BatchWait, Queue: opts.Queue, MaxImages: opts.MaxImages,
-		Uploads: opts.MaxUploads, MinUploadRate: rate,
+		Uploads: opts.MaxUploads, MinUploadRate: rate, DecodeMemory: decodeMem,
 		MaxBody: body, MaxLabels: opts.MaxLabels, Timeout: opts.Timeout, URLTimeout: opts.URLTimeout,
 		Token: opts.Token, AllowPrivate: opts.AllowPrivate, ShutdownGrace: opts.ShutdownGrace,
 	}, nil

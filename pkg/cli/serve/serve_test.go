@@ -36,7 +36,7 @@ func TestServeFlags(t *testing.T) {
 	var got *ServeOptions
 	cmd := NewCmdServe(f, func(o *ServeOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--addr", "0.0.0.0:9000", "--max-batch", "16", "--batch-wait", "2ms", "--max-body", "5MiB",
-		"--queue", "32", "--allow-private-urls", "--log-format", "json", "--timeout", "5s", "--max-uploads", "40", "--min-upload-rate", "1MB"})
+		"--queue", "32", "--allow-private-urls", "--log-format", "json", "--timeout", "5s", "--max-uploads", "40", "--min-upload-rate", "1MB", "--decode-memory", "2GB"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestServeFlags(t *testing.T) {
 		t.Fatalf("options: %+v", got)
 	}
 	cfg, err := got.config()
-	if err != nil || cfg.MaxBody != 5<<20 || cfg.Token != "from-env" || cfg.MaxLabels != 1000 || cfg.Uploads != 40 || cfg.MinUploadRate != 1e6 {
+	if err != nil || cfg.MaxBody != 5<<20 || cfg.Token != "from-env" || cfg.MaxLabels != 1000 || cfg.Uploads != 40 || cfg.MinUploadRate != 1e6 || cfg.DecodeMemory != 2e9 {
 		t.Fatalf("config: %+v %v", cfg, err)
 	}
 	cmd = NewCmdServe(f, func(o *ServeOptions) error { got = o; return nil })
@@ -62,7 +62,7 @@ func TestServeFlags(t *testing.T) {
 		got.MaxLabels != 1000 || got.Timeout != 30*time.Second || got.Queue != 64 || got.LogFormat != "text" {
 		t.Fatalf("defaults: %+v", got)
 	}
-	if cfg, err := got.config(); err != nil || cfg.MinUploadRate != 16<<10 || cfg.Uploads != 0 {
+	if cfg, err := got.config(); err != nil || cfg.MinUploadRate != 16<<10 || cfg.Uploads != 0 || cfg.DecodeMemory != 1<<30 {
 		t.Fatalf("default upload limits: %+v %v", cfg, err)
 	}
 	got.MinUploadRate = "0"
@@ -75,7 +75,7 @@ func TestServeFlagErrorsAreUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"--max-body", "lots"}, {"--max-body", "5XB"}, {"--max-batch", "0"}, {"--queue", "0"},
 		{"--log-format", "xml"}, {"--addr", "nohostport"}, {"--max-megapixels", "0"}, {"--max-images", "100"},
-		{"--max-uploads", "-1"}, {"--min-upload-rate", "fast"},
+		{"--max-uploads", "-1"}, {"--min-upload-rate", "fast"}, {"--decode-memory", "0"},
 	} {
 		f, _, _ := testFactory(nil)
 		cmd := NewCmdServe(f, nil)
