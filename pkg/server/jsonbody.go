@@ -364,15 +364,25 @@ func (d *jsonStream) base64(where string) ([]byte, error) {
 	return data, nil
 }
 
-// readAllSized reads r to its end into a buffer sized for at most size
-// bytes at once (no growing copies); the result is copied to its own
-// size when it came out much smaller, so the excess is not kept alive.
+// readAllSized reads r to its end into a buffer of size bytes, grown only
+// if r holds more (bytes.Buffer would double it when the last read nears
+// the end); the result is copied to its own size when it came out much
+// smaller, so the excess is not kept alive.
 func readAllSized(r io.Reader, size int64) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, max(512, size)))
-	if _, err := buf.ReadFrom(r); err != nil {
-		return nil, err
+	b := make([]byte, 0, max(512, size))
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	b := buf.Bytes()
 	if cap(b)-len(b) > 64<<10 && cap(b) > 2*len(b) {
 		b = bytes.Clone(b)
 	}
