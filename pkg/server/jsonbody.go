@@ -178,18 +178,26 @@ func (d *jsonStream) object(what string, member func(key string) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		c, err = d.next()
-		if err != nil {
+		if more, err := d.more('}', what); !more || err != nil {
 			return err
 		}
-		switch c {
-		case ',':
-		case '}':
-			return nil
-		default:
-			return syntaxErrorf("%s: want ',' or '}', found %q", what, c)
-		}
 	}
+}
+
+// more reads what follows a member or element: true after a comma, false
+// at the closing bracket.
+func (d *jsonStream) more(closing byte, what string) (bool, error) {
+	c, err := d.next()
+	if err != nil {
+		return false, err
+	}
+	switch c {
+	case ',':
+		return true, nil
+	case closing:
+		return false, nil
+	}
+	return false, syntaxErrorf("%s: want ',' or %q, found %q", what, closing, c)
 }
 
 // isNull consumes a null literal if one is next.
@@ -276,15 +284,8 @@ func (s *Server) parseImages(d *jsonStream, req *apiRequest) error {
 			return err
 		}
 		req.images = append(req.images, in)
-		if c, err = d.next(); err != nil {
+		if more, err := d.more(']', "images"); !more || err != nil {
 			return err
-		}
-		switch c {
-		case ',':
-		case ']':
-			return nil
-		default:
-			return syntaxErrorf("images: want ',' or ']', found %q", c)
 		}
 	}
 }

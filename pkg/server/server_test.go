@@ -739,20 +739,29 @@ func TestSlowClientHeaders(t *testing.T) {
 	ts.stillServes(t)
 }
 
-// TestGracefulShutdown cancels the serving context while a request is in
-// inference; the request still gets its answer and Serve returns cleanly.
-func TestGracefulShutdown(t *testing.T) {
-	m := &fakeModel{gate: make(chan struct{}), entered: make(chan struct{}, 4)}
-	s := New(Config{ShutdownGrace: 5 * time.Second})
-	s.SetModel(m, ModelInfo{ID: "fake"}, nil)
+// serveLoopback runs s.Serve on 127.0.0.1 as clip serve does; cancel
+// starts the shutdown, served gets Serve's result.
+func serveLoopback(t *testing.T, s *Server) (net.Listener, context.CancelFunc, chan error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := s.HTTPServer("")
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, srv, func() error { return srv.Serve(ln) }) }()
+	return ln, cancel, served
+}
+
+// TestGracefulShutdown cancels the serving context while a request is in
+// inference; the request still gets its answer and Serve returns cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	m := &fakeModel{gate: make(chan struct{}), entered: make(chan struct{}, 4)}
+	s := New(Config{ShutdownGrace: 5 * time.Second})
+	s.SetModel(m, ModelInfo{ID: "fake"}, nil)
+	ln, cancel, served := serveLoopback(t, s)
 	ts := &testServer{Server: s, model: m, ts: &httptest.Server{URL: "http://" + ln.Addr().String()}}
 	got := make(chan response, 1)
 	go func() { got <- ts.classifyColours(t) }()
@@ -791,14 +800,7 @@ func TestGracefulShutdown(t *testing.T) {
 func TestShutdownGraceExpires(t *testing.T) {
 	s := New(Config{ShutdownGrace: 100 * time.Millisecond})
 	s.SetModel(&fakeModel{}, ModelInfo{ID: "fake"}, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := s.HTTPServer("")
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, srv, func() error { return srv.Serve(ln) }) }()
+	ln, cancel, served := serveLoopback(t, s)
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
