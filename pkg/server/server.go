@@ -308,7 +308,8 @@ func (s *Server) wrap(rt route) http.Handler {
 		s.inFlight.Add(1)
 		defer s.inFlight.Add(-1)
 		w := &statusWriter{ResponseWriter: rw}
-		body := r.Body // before any handler wraps it, for lingering
+		body := &watchedBody{ReadCloser: r.Body} // before any handler wraps it, for lingering
+		r.Body = body
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
 		var apiErr *apiError
@@ -333,10 +334,16 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}()
 		if apiErr != nil && w.status == 0 {
-			if r.ContentLength != 0 && apiErr.Status != http.StatusRequestTimeout && r.Context().Err() == nil {
-				linger(w, body, apiErr)
-			} else {
+			switch {
+			case r.ContentLength == 0 || r.Context().Err() != nil:
 				writeError(w, apiErr)
+			case apiErr.Status == http.StatusRequestTimeout || !body.mayBeSending(r):
+				// What is left of the body will not come (soon): the
+				// connection cannot carry another request.
+				w.Header().Set("Connection", "close")
+				writeError(w, apiErr)
+			default:
+				linger(w, body, apiErr)
 			}
 		}
 		status := w.status

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -76,4 +77,22 @@ func linger(w http.ResponseWriter, body io.Reader, e *apiError) {
 	_ = rc.Flush()
 	_ = rc.SetReadDeadline(time.Now().Add(lingerTime))
 	_, _ = io.CopyN(io.Discard, body, lingerBytes)
+}
+
+// watchedBody notes whether a handler started reading the request body.
+type watchedBody struct {
+	io.ReadCloser
+	read bool
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	b.read = true
+	return b.ReadCloser.Read(p)
+}
+
+// mayBeSending reports whether the client may still be sending its body:
+// unless it waits for "100 Continue" (which only a read of the body
+// sends), it sends it unasked.
+func (b *watchedBody) mayBeSending(r *http.Request) bool {
+	return b.read || !strings.EqualFold(r.Header.Get("Expect"), "100-continue")
 }

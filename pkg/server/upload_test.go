@@ -216,3 +216,20 @@ func TestMemBudgetCancel(t *testing.T) {
 		t.Fatalf("acquire 60 of a free 100: %d %v", n, err)
 	}
 }
+
+// TestTooLargeWithExpectContinue: a client that waits for "100 Continue"
+// (curl, for large bodies) gets the 413 instead, and the connection
+// closes: nothing is sent, so nothing is drained.
+func TestTooLargeWithExpectContinue(t *testing.T) {
+	ts := newTestServer(t, Config{MaxBody: 1 << 20}, &fakeModel{})
+	conn := rawPost(t, ts, "Content-Length: 1000000000000\r\nExpect: 100-continue\r\n")
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	b, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("the connection stayed open after the 413: %v", err)
+	}
+	if !strings.HasPrefix(string(b), "HTTP/1.1 413 ") || !strings.Contains(string(b), CodeTooLarge) {
+		t.Fatalf("Expect: 100-continue over --max-body got %q", b)
+	}
+	ts.stillServes(t)
+}
