@@ -75,7 +75,9 @@ concurrent requests are batched into one inference (--max-batch, --batch-wait),
 and label prompts are embedded once and cached (memory and disk).
 
 Requests are limited in body size, labels, images, time and queue length;
-beyond the queue the server answers 429 with Retry-After. URL images are
+beyond the queue (or --max-uploads bodies being received) the server answers
+429 with Retry-After. A body slower than --min-upload-rate gets 408; a
+request takes its queue slots only once its body has arrived. URL images are
 fetched over http(s) only and never from loopback, private, link-local or
 multicast addresses unless --allow-private-urls. With --token (or
 $CLIP_SERVE_TOKEN) /v1/* and /metrics need "Authorization: Bearer TOKEN".
