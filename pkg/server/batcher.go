@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // errStopped is returned to jobs still queued when the batcher stops.
@@ -160,14 +162,14 @@ func (b *batcher) drain() {
 	}
 }
 
-// slots is the admission control: a fixed number of images may be in the
-// server at once (admitted, decoding, queued or in inference). A request
-// that does not fit is refused with 429 at once rather than queued without
+// slots is an admission control: a fixed number of units (images in the
+// server, or bodies being received) may be in use at once. A request that
+// does not fit is refused with 429 at once rather than queued without
 // bound.
 type slots struct {
-	max  int64
-	used atomic.Int64
-	m    *metrics
+	max   int64
+	used  atomic.Int64
+	gauge prometheus.Gauge
 }
 
 // acquire reserves n slots, or none.
@@ -178,7 +180,7 @@ func (s *slots) acquire(n int) bool {
 			return false
 		}
 		if s.used.CompareAndSwap(cur, cur+int64(n)) {
-			s.m.queueDepth.Add(float64(n))
+			s.gauge.Add(float64(n))
 			return true
 		}
 	}
@@ -186,5 +188,5 @@ func (s *slots) acquire(n int) bool {
 
 func (s *slots) release(n int) {
 	s.used.Add(-int64(n))
-	s.m.queueDepth.Sub(float64(n))
+	s.gauge.Sub(float64(n))
 }

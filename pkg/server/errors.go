@@ -19,6 +19,7 @@ const (
 	CodeNotReady         = "not_ready"
 	CodeShuttingDown     = "shutting_down"
 	CodeTimeout          = "timeout"
+	CodeUploadTimeout    = "upload_timeout"
 	CodeInternal         = "internal"
 )
 

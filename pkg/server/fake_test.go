@@ -26,12 +26,20 @@ type fakeModel struct {
 	gate       chan struct{} // when set, EncodeImages waits for a value per call
 	entered    chan struct{} // when set, EncodeImages signals entry
 	failImages error
+	// When set, PrepareImage signals entry on prepared and waits on
+	// prepareGate.
+	prepared    chan struct{}
+	prepareGate chan struct{}
 }
 
 func (f *fakeModel) InputSize() (int, int) { return 4, 4 }
 func (f *fakeModel) LogitScale() float64   { return 100 }
 
 func (f *fakeModel) PrepareImage(data []byte, name string, dst []float32) error {
+	if f.prepared != nil {
+		f.prepared <- struct{}{}
+		<-f.prepareGate
+	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)

@@ -16,25 +16,70 @@ import (
 
 // blockedPrefixes are address ranges a URL image may not be fetched from
 // unless private URLs are allowed: besides what netip classifies as
-// loopback, private, link-local, multicast and unspecified, the shared
-// (CGNAT), benchmarking, reserved, "this network" and NAT64 ranges, which
-// also reach inside a deployment.
+// loopback, private, link-local, multicast and unspecified, the IANA
+// special-purpose ranges that are not globally reachable (shared CGNAT,
+// benchmarking, documentation, reserved, "this network", deprecated
+// site-local, discard-only, ORCHID, SRv6 SIDs), which may reach inside a
+// deployment or are never a real image host.
 var blockedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"),
 	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("192.88.99.0/24"), // 6to4 relay anycast (deprecated)
 	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"),
-	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated): stacks route them as IPv4
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // SIIT IPv4-translated
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64: translated by a site's own gateway
+	netip.MustParsePrefix("100::/64"),        // discard-only
+	netip.MustParsePrefix("2001::/23"),       // IETF protocol assignments (Teredo, ORCHID, benchmarking…)
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("3fff::/20"),       // documentation
+	netip.MustParsePrefix("5f00::/16"),       // SRv6 SIDs
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
+}
+
+// Transition ranges that carry an IPv4 address inside an IPv6 one: the
+// packet ends up at that IPv4 address, so it is judged as one.
+var (
+	nat64WellKnown = netip.MustParsePrefix("64:ff9b::/96") // RFC 6052: IPv4 in the low 32 bits
+	sixToFour      = netip.MustParsePrefix("2002::/16")    // RFC 3056: IPv4 in bits 16–47
+)
+
+// embeddedIPv4 returns the IPv4 address an IPv6 transition address
+// (IPv4-mapped, NAT64 well-known prefix, 6to4) delivers to.
+func embeddedIPv4(addr netip.Addr) (netip.Addr, bool) {
+	if addr.Is4In6() {
+		return addr.Unmap(), true
+	}
+	b := addr.As16()
+	switch {
+	case nat64WellKnown.Contains(addr):
+		return netip.AddrFrom4([4]byte(b[12:16])), true
+	case sixToFour.Contains(addr):
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
 }
 
 // blockedReason says why addr may not be dialled, or "" if it may.
 func blockedReason(addr netip.Addr) string {
-	addr = addr.Unmap()
-	switch {
-	case !addr.IsValid():
+	if !addr.IsValid() {
 		return "an invalid address"
+	}
+	if v4, ok := embeddedIPv4(addr); ok {
+		if r := blockedReason(v4); r != "" {
+			if addr.Is4In6() {
+				return r
+			}
+			return r + " inside an IPv6 transition address (" + v4.String() + ")"
+		}
+		return ""
+	}
+	switch {
 	case addr.IsLoopback():
 		return "a loopback address"
 	case addr.IsPrivate():

@@ -15,14 +15,34 @@ func TestBlockedAddresses(t *testing.T) {
 		"10.1.2.3": true, "172.16.0.1": true, "192.168.1.1": true, "fd00::1": true,
 		"169.254.169.254": true, "fe80::1": true, "224.0.0.1": true, "ff02::1": true,
 		"0.0.0.0": true, "::": true, "100.64.0.1": true, "198.18.0.1": true, "240.0.0.1": true,
-		"64:ff9b::a00:1": true,
-		// Public addresses (RFC 5737/3849 documentation ranges are public in
-		// netip's eyes, which is what matters here) pass.
+		"255.255.255.255": true, "192.0.2.1": true, "198.51.100.7": true, "203.0.113.9": true,
+		"192.88.99.1": true,
+		// IPv4-compatible (deprecated ::/96) and SIIT-translated addresses,
+		// whatever IPv4 address they carry.
+		"::127.0.0.1": true, "::7f00:1": true, "::10.0.0.1": true, "::8.8.8.8": true, "::ffff:0:8.8.8.8": true,
+		// Transition addresses carrying an internal IPv4 address.
+		"::ffff:10.0.0.1": true, "::ffff:169.254.169.254": true, "64:ff9b::127.0.0.1": true, "64:ff9b::a00:1": true,
+		"64:ff9b::a9fe:a9fe": true, "2002:7f00:1::1": true, "2002:a00:1::": true, "2002:c0a8:101::": true,
+		// Local-use NAT64, Teredo, ORCHID, benchmarking, discard-only,
+		// documentation, site-local, SRv6.
+		"64:ff9b:1::808:808": true, "2001:0:4136:e378:8000:63bf:3fff:fdd2": true, "2001:20::1": true,
+		"2001:2::1": true, "100::1": true, "2001:db8::1": true, "3fff::1": true, "fec0::1": true, "5f00::1": true,
+		// Public addresses pass, also inside a transition address.
 		"8.8.8.8": false, "93.184.216.34": false, "2001:4860:4860::8888": false, "1.1.1.1": false,
+		"::ffff:8.8.8.8": false, "64:ff9b::808:808": false, "2002:808:808::1": false, "2606:4700::1111": false,
 	} {
 		r := blockedReason(netip.MustParseAddr(addr))
 		if (r != "") != blocked {
 			t.Errorf("%s: reason %q, want blocked=%v", addr, r, blocked)
+		}
+	}
+	if r := blockedReason(netip.MustParseAddr("64:ff9b::127.0.0.1")); !strings.Contains(r, "loopback") || !strings.Contains(r, "127.0.0.1") {
+		t.Errorf("NAT64 of a loopback address: reason %q, want it to name loopback and 127.0.0.1", r)
+	}
+	// The dial guard refuses before connecting (no packet leaves).
+	for _, a := range []string{"[::127.0.0.1]:80", "[::ffff:0:7f00:1]:80", "[2002:7f00:1::1]:443"} {
+		if err := guardControl("tcp6", a, nil); err == nil {
+			t.Errorf("guardControl(%s) allowed the dial", a)
 		}
 	}
 }

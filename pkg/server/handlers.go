@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/clip-go/clip/pkg/clip"
 )
@@ -37,32 +39,59 @@ type EmbedResponse struct {
 }
 
 // begin is the common start of the API endpoints: the server must be
-// ready, a queue slot free (so a flood is refused before its bodies are
-// read), and the body is parsed under the size cap.
+// ready, the body is received under the upload limits (size, rate, and
+// a budget of bodies in progress), and only then does the request take
+// its queue slots, one per image: a slow upload holds no queue slot.
 func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*loaded, *apiRequest, *lease, *apiError) {
 	st, e := s.available()
 	if e != nil {
 		return nil, nil, nil, e
 	}
-	if !s.slots.acquire(1) {
+	if r.ContentLength > s.cfg.MaxBody {
+		return nil, nil, nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge,
+			fmt.Sprintf("Content-Length %d is over the %d-byte limit (--max-body)", r.ContentLength, s.cfg.MaxBody))
+	}
+	req, e := s.receive(w, r)
+	if e != nil {
+		return nil, nil, nil, e
+	}
+	n := max(1, len(req.images))
+	if !s.slots.acquire(n) {
 		return nil, nil, nil, s.queueFull()
 	}
 	l := &lease{s: s.slots}
-	l.held.Store(1)
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-	req, e := s.parseRequest(r)
-	if e != nil {
-		l.release()
-		return nil, nil, nil, e
-	}
-	if n := len(req.images); n > 1 {
-		if !s.slots.acquire(n - 1) {
-			l.release()
-			return nil, nil, nil, s.queueFull()
-		}
-		l.held.Store(int64(n))
-	}
+	l.held.Store(int64(n))
 	return st, req, l, nil
+}
+
+// receive reads and parses the body, holding an upload slot meanwhile.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request) (*apiRequest, *apiError) {
+	if !s.uploads.acquire(1) {
+		return nil, &apiError{Status: http.StatusTooManyRequests, Code: CodeQueueFull,
+			Message: fmt.Sprintf("the server is busy (%d uploads in progress, --max-uploads); retry later", s.cfg.Uploads), RetryAfter: 1}
+	}
+	defer s.uploads.release(1)
+	start := time.Now()
+	up := &uploadReader{body: r.Body, rc: http.NewResponseController(w), start: start,
+		grace: s.cfg.UploadGrace, rate: s.cfg.MinUploadRate, deadline: start.Add(s.cfg.Timeout)}
+	r.Body = http.MaxBytesReader(w, up, s.cfg.MaxBody)
+	left := func() int64 {
+		if r.ContentLength < 0 {
+			return -1
+		}
+		return max(0, r.ContentLength-up.n)
+	}
+	req, e := s.parseRequest(r, left)
+	if e != nil {
+		return nil, e
+	}
+	// What follows a multipart body's closing boundary is read here, under
+	// the upload limits, rather than by the server after the response.
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		return nil, s.bodyError(err, "reading the request body")
+	}
+	up.done()
+	return req, nil
 }
 
 // lease is a request's admission slots. Each image handed to the batcher
@@ -273,14 +302,23 @@ func (s *Server) embedOne(ctx context.Context, st *loaded, l *lease, in *imageIn
 			return nil, cleanFetchError(err)
 		}
 	}
-	pixels := make([]float32, size)
+	// Decoding takes a decoder (CPU) and its estimated memory: a few huge
+	// images must not be decoded at once just because cores are free.
+	cost, err := s.decodeMB.acquire(ctx, decodeCost(data))
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case s.decode <- struct{}{}:
 	case <-ctx.Done():
+		s.decodeMB.release(cost)
 		return nil, ctx.Err()
 	}
-	err := st.model.PrepareImage(data, in.name, pixels)
+	pixels := make([]float32, size)
+	err = st.model.PrepareImage(data, in.name, pixels)
 	<-s.decode
+	s.decodeMB.release(cost)
+	in.data = nil // the file is no longer needed while the image waits for inference
 	if err != nil {
 		return nil, err
 	}

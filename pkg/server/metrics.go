@@ -19,6 +19,7 @@ type metrics struct {
 	texts      prometheus.Counter
 	errors     *prometheus.CounterVec // code (API error code)
 	queueDepth prometheus.Gauge
+	uploads    prometheus.Gauge
 	batchSize  prometheus.Histogram
 	inference  prometheus.Histogram
 	promptHits prometheus.Counter
@@ -46,6 +47,9 @@ func newMetrics() *metrics {
 	m.queueDepth = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "clip_queue_depth", Help: "Images admitted and not yet finished (bounded by --queue).",
 	})
+	m.uploads = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "clip_uploads_in_progress", Help: "Request bodies being received (bounded by --max-uploads).",
+	})
 	m.batchSize = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "clip_batch_size", Help: "Images per inference batch.",
 		Buckets: []float64{1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64},
@@ -60,7 +64,7 @@ func newMetrics() *metrics {
 	m.promptMiss = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "clip_prompt_cache_misses_total", Help: "Prompts run through the text encoder.",
 	})
-	m.reg.MustRegister(m.requests, m.latency, m.images, m.texts, m.errors, m.queueDepth,
+	m.reg.MustRegister(m.requests, m.latency, m.images, m.texts, m.errors, m.queueDepth, m.uploads,
 		m.batchSize, m.inference, m.promptHits, m.promptMiss,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -32,120 +30,57 @@ type apiRequest struct {
 	threshold float64
 }
 
-// jsonRequest is the JSON body of /v1/classify and /v1/embed.
-type jsonRequest struct {
-	Images []struct {
-		URL    string `json:"url"`
-		Base64 string `json:"base64"`
-		Name   string `json:"name"`
-	} `json:"images"`
-	Texts     []string `json:"texts"`
-	Labels    []string `json:"labels"`
-	Templates []string `json:"templates"`
-	TopK      *int     `json:"top_k"`
-	Threshold *float64 `json:"threshold"`
-}
-
 const maxFieldBytes = 64 << 10 // a multipart text field (labels, template…)
 
 // parseRequest reads a JSON or multipart body (already capped by
-// http.MaxBytesReader). The limits on counts are checked here, as soon as
-// they are exceeded, rather than after reading everything.
-func (s *Server) parseRequest(r *http.Request) (*apiRequest, *apiError) {
+// http.MaxBytesReader and the upload limits). The limits on counts are
+// checked here, as soon as they are exceeded, rather than after reading
+// everything. left is the number of body bytes not yet read, -1 if unknown.
+func (s *Server) parseRequest(r *http.Request, left func() int64) (*apiRequest, *apiError) {
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil {
 		return nil, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type must be application/json or multipart/form-data")
 	}
 	var req *apiRequest
-	var apiErr *apiError
 	switch mt {
 	case "application/json":
-		req, apiErr = s.parseJSON(r.Body)
+		req, err = s.parseJSON(&jsonStream{r: bufio.NewReaderSize(r.Body, 32<<10), left: left})
+		if err != nil {
+			return nil, s.bodyError(err, "malformed JSON body")
+		}
 	case "multipart/form-data":
-		req, apiErr = s.parseMultipart(r.Body, params["boundary"])
+		var apiErr *apiError
+		if req, apiErr = s.parseMultipart(r.Body, params["boundary"], left); apiErr != nil {
+			return nil, apiErr
+		}
 	default:
 		return nil, errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, fmt.Sprintf("Content-Type %q is not supported: use application/json or multipart/form-data", mt))
-	}
-	if apiErr != nil {
-		return nil, apiErr
 	}
 	return req, s.checkCounts(req)
 }
 
-// bodyError maps a body read error: over the cap is 413, else 400.
-func bodyError(err error, what string, limit int64) *apiError {
+// bodyError maps a failure to read a request: over the body cap is 413, a
+// body arriving too slowly (or past --timeout) 408, else 400.
+func (s *Server) bodyError(err error, what string) *apiError {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body is over the %d-byte limit (--max-body)", limit))
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &mbe):
+		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body is over the %d-byte limit (--max-body)", s.cfg.MaxBody))
+	case isTimeout(err):
+		return errorf(http.StatusRequestTimeout, CodeUploadTimeout, fmt.Sprintf(
+			"the request body did not arrive in time (at least %d bytes/s after %s, --min-upload-rate; all within --timeout %s)",
+			s.cfg.MinUploadRate, s.cfg.UploadGrace, s.cfg.Timeout))
+	case errors.Is(err, errJSONSyntax):
+		return errorf(http.StatusBadRequest, CodeBadRequest, err.Error())
 	}
 	return errorf(http.StatusBadRequest, CodeBadRequest, what+": "+err.Error())
 }
 
-func (s *Server) parseJSON(body io.Reader) (*apiRequest, *apiError) {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	var j jsonRequest
-	if err := dec.Decode(&j); err != nil {
-		return nil, bodyError(err, "malformed JSON body", s.cfg.MaxBody)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		if err != nil {
-			return nil, bodyError(err, "malformed JSON body", s.cfg.MaxBody)
-		}
-		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "malformed JSON body: more than one value")
-	}
-	req := &apiRequest{texts: j.Texts, labels: j.Labels, templates: j.Templates}
-	if j.TopK != nil {
-		req.topK = *j.TopK
-	}
-	if j.Threshold != nil {
-		req.threshold = *j.Threshold
-	}
-	for i, im := range j.Images {
-		in := imageInput{name: im.Name}
-		switch {
-		case im.URL != "" && im.Base64 != "":
-			return nil, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("images[%d]: give url or base64, not both", i))
-		case im.URL != "":
-			in.url = im.URL
-			if in.name == "" {
-				in.name = im.URL
-			}
-		case im.Base64 != "":
-			in.data, in.err = decodeBase64(im.Base64)
-		default:
-			return nil, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("images[%d]: give url or base64", i))
-		}
-		if in.name == "" {
-			in.name = fmt.Sprintf("images[%d]", i)
-		}
-		req.images = append(req.images, in)
-	}
-	return req, nil
-}
-
-// decodeBase64 takes standard or URL-safe base64, padded or not, with an
-// optional data: URL prefix.
-func decodeBase64(s string) ([]byte, error) {
-	if strings.HasPrefix(s, "data:") {
-		if i := strings.Index(s, ","); i >= 0 {
-			s = s[i+1:]
-		}
-	}
-	s = strings.TrimRight(strings.TrimSpace(s), "=")
-	enc := base64.RawStdEncoding
-	if strings.ContainsAny(s, "-_") {
-		enc = base64.RawURLEncoding
-	}
-	b, err := enc.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("invalid base64: %v", err)
-	}
-	return b, nil
-}
-
-func (s *Server) parseMultipart(body io.Reader, boundary string) (*apiRequest, *apiError) {
+func (s *Server) parseMultipart(body io.Reader, boundary string, left func() int64) (*apiRequest, *apiError) {
 	if boundary == "" {
 		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart/form-data without a boundary")
 	}
@@ -158,20 +93,25 @@ func (s *Server) parseMultipart(body io.Reader, boundary string) (*apiRequest, *
 			break
 		}
 		if err != nil {
-			return nil, bodyError(err, "malformed multipart body", s.cfg.MaxBody)
+			return nil, s.bodyError(err, "malformed multipart body")
 		}
 		name := part.FormName()
 		if name == "image" {
-			// The body cap bounds this read.
-			var buf bytes.Buffer
-			if _, err := io.Copy(&buf, part); err != nil {
-				return nil, bodyError(err, "malformed multipart body", s.cfg.MaxBody)
+			// The body cap bounds this read, and the bytes left in the body
+			// the image's size.
+			size := int64(64 << 10)
+			if n := left(); n >= 0 {
+				size = n + 4096
+			}
+			data, err := readAllSized(part, size)
+			if err != nil {
+				return nil, s.bodyError(err, "malformed multipart body")
 			}
 			fn := part.FileName()
 			if fn == "" {
 				fn = fmt.Sprintf("image[%d]", len(req.images))
 			}
-			req.images = append(req.images, imageInput{name: fn, data: buf.Bytes()})
+			req.images = append(req.images, imageInput{name: fn, data: data})
 			if len(req.images) > s.cfg.MaxImages {
 				return nil, tooManyImages(s.cfg.MaxImages)
 			}
@@ -179,7 +119,7 @@ func (s *Server) parseMultipart(body io.Reader, boundary string) (*apiRequest, *
 		}
 		v, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
 		if err != nil {
-			return nil, bodyError(err, "malformed multipart body", s.cfg.MaxBody)
+			return nil, s.bodyError(err, "malformed multipart body")
 		}
 		if len(v) > maxFieldBytes {
 			return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("form field %q is over %d bytes", name, maxFieldBytes))

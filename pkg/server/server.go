@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -30,7 +31,12 @@ type Config struct {
 	MaxBatch      int           // images per inference batch (8)
 	BatchWait     time.Duration // how long a batch waits for more images after its first (5ms)
 	Queue         int           // images admitted at once, decoding, queued or in inference (64); beyond: 429
+	Uploads       int           // request bodies being received at once (2×Queue); beyond: 429
+	MinUploadRate int64         // bytes/s a body must average after UploadGrace (16 KiB/s; <0: none); slower: 408
+	UploadGrace   time.Duration // time a body may take before MinUploadRate applies (5s)
 	MaxImages     int           // images per request (Queue, at most); beyond: 413
+	Decoders      int           // images decoded at once (GOMAXPROCS)
+	DecodeMemory  int64         // estimated bytes of the images being decoded at once (1 GiB); more wait
 	MaxBody       int64         // request body bytes (20 MB); beyond: 413
 	MaxLabels     int           // labels (or texts) per request (1000)
 	MaxTemplates  int           // templates per request (100)
@@ -58,6 +64,11 @@ func (c *Config) defaults() {
 	}
 	def(&c.MaxBatch, 8)
 	def(&c.Queue, 64)
+	def(&c.Uploads, 2*c.Queue)
+	def(&c.Decoders, max(1, runtime.GOMAXPROCS(0)))
+	if c.DecodeMemory <= 0 {
+		c.DecodeMemory = 1 << 30
+	}
 	def(&c.MaxImages, c.Queue)
 	c.MaxImages = min(c.MaxImages, c.Queue)
 	def(&c.MaxLabels, 1000)
@@ -66,6 +77,11 @@ func (c *Config) defaults() {
 	if c.MaxBody <= 0 {
 		c.MaxBody = 20 << 20
 	}
+	if c.MinUploadRate == 0 {
+		c.MinUploadRate = 16 << 10
+	}
+	c.MinUploadRate = max(c.MinUploadRate, 0)
+	defDur(&c.UploadGrace, 5*time.Second)
 	defDur(&c.BatchWait, 5*time.Millisecond)
 	defDur(&c.Timeout, 30*time.Second)
 	defDur(&c.URLTimeout, 10*time.Second)
@@ -96,10 +112,13 @@ type Server struct {
 	metrics  *metrics
 	state    atomic.Pointer[loaded]
 	shutting atomic.Bool
-	slots    *slots
+	inFlight atomic.Int64 // requests inside a handler, for the shutdown drain
+	slots    *slots       // images in the server (Queue)
+	uploads  *slots       // bodies being received (Uploads)
 	fetcher  *urlFetcher
 	engine   sync.Mutex    // one inference at a time, image or text
-	decode   chan struct{} // bounds concurrent image decoding
+	decode   chan struct{} // bounds concurrent image decoding (Decoders)
+	decodeMB *memBudget    // bounds their memory (DecodeMemory)
 	handler  http.Handler
 	promHTTP http.Handler
 }
@@ -108,8 +127,9 @@ type Server struct {
 func New(cfg Config) *Server {
 	cfg.defaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(),
-		decode: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
-	s.slots = &slots{max: int64(cfg.Queue), m: s.metrics}
+		decode: make(chan struct{}, cfg.Decoders), decodeMB: &memBudget{size: cfg.DecodeMemory}}
+	s.slots = &slots{max: int64(cfg.Queue), gauge: s.metrics.queueDepth}
+	s.uploads = &slots{max: int64(cfg.Uploads), gauge: s.metrics.uploads}
 	s.fetcher = newURLFetcher(cfg.AllowPrivate, cfg.URLTimeout, cfg.MaxBody)
 	s.promHTTP = s.metrics.handler()
 	s.handler = s.routes()
@@ -164,23 +184,31 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // HTTPServer returns an http.Server for addr with timeouts against slow
 // clients (slowloris): headers within ReadHeader, the whole request within
-// Timeout, the response within Timeout plus a margin for writing errors.
+// Timeout (API bodies also at MinUploadRate, see uploadReader), the
+// response within Timeout plus a margin for writing errors and lingering.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.ReadHeader,
 		ReadTimeout:       s.cfg.Timeout,
-		WriteTimeout:      s.cfg.Timeout + 10*time.Second,
+		WriteTimeout:      s.cfg.Timeout + lingerTime + 10*time.Second,
 		IdleTimeout:       s.cfg.Idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 }
 
-// Serve runs srv until ctx is cancelled, then drains: readiness fails at
-// once, in-flight requests get up to ShutdownGrace to finish, and the
-// batcher stops last.
+// ErrGraceExpired is returned by Serve when requests were still running
+// when ShutdownGrace ran out: they were cut off.
+var ErrGraceExpired = errors.New("--shutdown-grace ran out")
+
+// Serve runs srv until ctx is cancelled, then drains: readiness and new
+// API requests get 503 at once (the listener stays open, so load balancers
+// see the 503 rather than a refused connection), in-flight requests get up
+// to ShutdownGrace to finish, then the listener closes and the batcher
+// stops. Requests still running when the grace runs out make Serve return
+// ErrGraceExpired.
 func (s *Server) Serve(ctx context.Context, srv *http.Server, serve func() error) error {
 	errc := make(chan error, 1)
 	go func() { errc <- serve() }()
@@ -192,13 +220,27 @@ func (s *Server) Serve(ctx context.Context, srv *http.Server, serve func() error
 	case <-ctx.Done():
 	}
 	s.BeginShutdown()
-	s.log.Info("shutting down: draining in-flight requests", "grace", s.cfg.ShutdownGrace.String())
+	srv.SetKeepAlivesEnabled(false)
+	s.log.Info("shutting down: draining in-flight requests", "grace", s.cfg.ShutdownGrace.String(), "in_flight", s.inFlight.Load())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
+	// In-flight requests are counted by wrap; a new one arriving now only
+	// gets its 503, so the count can only fall to zero and stay there.
+	tick := time.NewTicker(10 * time.Millisecond)
+	for s.inFlight.Load() > 0 && sctx.Err() == nil {
+		select {
+		case <-tick.C:
+		case <-sctx.Done():
+		}
+	}
+	tick.Stop()
 	err := srv.Shutdown(sctx)
 	s.Close()
 	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		n := s.inFlight.Load()
+		_ = srv.Close()
+		s.log.Warn("shutdown grace ran out: cutting off requests still running", "in_flight", n)
+		return fmt.Errorf("%w with %d requests still running (cut off)", ErrGraceExpired, n)
 	}
 	if err := <-errc; err != nil && err != http.ErrServerClosed {
 		return err
@@ -263,7 +305,11 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
 		w := &statusWriter{ResponseWriter: rw}
+		body := &watchedBody{ReadCloser: r.Body} // before any handler wraps it, for lingering
+		r.Body = body
 		id := newRequestID()
 		w.Header().Set("X-Request-Id", id)
 		var apiErr *apiError
@@ -288,7 +334,17 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}()
 		if apiErr != nil && w.status == 0 {
-			writeError(w, apiErr)
+			switch {
+			case r.ContentLength == 0 || r.Context().Err() != nil:
+				writeError(w, apiErr)
+			case apiErr.Status == http.StatusRequestTimeout || !body.mayBeSending(r):
+				// What is left of the body will not come (soon): the
+				// connection cannot carry another request.
+				w.Header().Set("Connection", "close")
+				writeError(w, apiErr)
+			default:
+				linger(w, body, apiErr)
+			}
 		}
 		status := w.status
 		if status == 0 {

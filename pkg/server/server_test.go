@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -707,9 +708,9 @@ func TestClientDisconnectsMidUpload(t *testing.T) {
 	}
 	fmt.Fprintf(conn, "POST /v1/classify HTTP/1.1\r\nHost: test\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", ct, len(body))
 	_, _ = conn.Write(body[:len(body)/3])
-	waitFor(t, func() bool { return ts.slots.used.Load() == 1 }, "the upload to be admitted")
+	waitFor(t, func() bool { return ts.uploads.used.Load() == 1 }, "the upload to be admitted")
 	conn.Close()
-	waitFor(t, func() bool { return ts.slots.used.Load() == 0 }, "the aborted upload's slot to be released")
+	waitFor(t, func() bool { return ts.uploads.used.Load() == 0 }, "the aborted upload's slot to be released")
 	ts.stillServes(t)
 	waitFor(t, func() bool {
 		return strings.Contains(ts.logs.String(), `"status":400`) || strings.Contains(ts.logs.String(), `"status":499`)
@@ -738,26 +739,47 @@ func TestSlowClientHeaders(t *testing.T) {
 	ts.stillServes(t)
 }
 
-// TestGracefulShutdown cancels the serving context while a request is in
-// inference; the request still gets its answer and Serve returns cleanly.
-func TestGracefulShutdown(t *testing.T) {
-	m := &fakeModel{gate: make(chan struct{}), entered: make(chan struct{}, 4)}
-	s := New(Config{ShutdownGrace: 5 * time.Second})
-	s.SetModel(m, ModelInfo{ID: "fake"}, nil)
+// serveLoopback runs s.Serve on 127.0.0.1 as clip serve does; cancel
+// starts the shutdown, served gets Serve's result.
+func serveLoopback(t *testing.T, s *Server) (net.Listener, context.CancelFunc, chan error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := s.HTTPServer("")
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, srv, func() error { return srv.Serve(ln) }) }()
+	return ln, cancel, served
+}
+
+// TestGracefulShutdown cancels the serving context while a request is in
+// inference; the request still gets its answer and Serve returns cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	m := &fakeModel{gate: make(chan struct{}), entered: make(chan struct{}, 4)}
+	s := New(Config{ShutdownGrace: 5 * time.Second})
+	s.SetModel(m, ModelInfo{ID: "fake"}, nil)
+	ln, cancel, served := serveLoopback(t, s)
 	ts := &testServer{Server: s, model: m, ts: &httptest.Server{URL: "http://" + ln.Addr().String()}}
 	got := make(chan response, 1)
 	go func() { got <- ts.classifyColours(t) }()
 	<-m.entered
 	cancel()
 	waitFor(t, func() bool { return !s.Ready() }, "readiness to drop")
+	// While the request drains, new connections are still answered: 503
+	// on /readyz and the API (load balancers see "not ready", not a
+	// refused connection), 200 on /healthz.
+	if r := ts.do(t, http.MethodGet, "/readyz", "", nil); r.status != 503 || r.errorCode() != CodeShuttingDown {
+		t.Fatalf("readyz during the drain: %d %s", r.status, r.body)
+	}
+	if r := ts.classifyColours(t); r.status != 503 || r.errorCode() != CodeShuttingDown {
+		t.Fatalf("classify during the drain: %d %s", r.status, r.body)
+	}
+	if r := ts.do(t, http.MethodGet, "/healthz", "", nil); r.status != 200 {
+		t.Fatalf("healthz during the drain: %d %s", r.status, r.body)
+	}
 	close(m.gate)
 	if r := <-got; r.status != 200 {
 		t.Fatalf("in-flight request during shutdown: %d %s", r.status, r.body)
@@ -769,6 +791,35 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after draining")
+	}
+}
+
+// TestShutdownGraceExpires: a request still running when ShutdownGrace
+// runs out (here an upload that stalls) is cut off, and Serve says so
+// (clip serve exits 130, not 4).
+func TestShutdownGraceExpires(t *testing.T) {
+	s := New(Config{ShutdownGrace: 100 * time.Millisecond})
+	s.SetModel(&fakeModel{}, ModelInfo{ID: "fake"}, nil)
+	ln, cancel, served := serveLoopback(t, s)
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/classify HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"labels\":")
+	waitFor(t, func() bool { return s.inFlight.Load() == 1 }, "the upload to reach the handler")
+	cancel()
+	select {
+	case err := <-served:
+		if !errors.Is(err, ErrGraceExpired) || !strings.Contains(err.Error(), "1 requests") {
+			t.Fatalf("Serve after the grace ran out: %v, want ErrGraceExpired naming 1 request", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after the grace ran out")
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if b, _ := io.ReadAll(conn); strings.HasPrefix(string(b), "HTTP/1.1 200") {
+		t.Errorf("the upload cut off by shutdown got %q", b)
 	}
 }
 

@@ -15,11 +15,12 @@ import (
 
 // Exit codes, part of the command contract (README "Exit codes").
 const (
-	ExitOK          = 0 // success
-	ExitCheckFailed = 1 // a check asked for failed (--expect, --fail-if, --min-score)
-	ExitUsage       = 2 // usage or configuration error
-	ExitInputErrors = 3 // more inputs could not be read than --max-errors allows
-	ExitRuntime     = 4 // model or runtime error
+	ExitOK          = 0   // success
+	ExitCheckFailed = 1   // a check asked for failed (--expect, --fail-if, --min-score)
+	ExitUsage       = 2   // usage or configuration error
+	ExitInputErrors = 3   // more inputs could not be read than --max-errors allows
+	ExitRuntime     = 4   // model or runtime error
+	ExitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM; 128 + SIGINT, as shells do) before the work finished
 )
 
 // Output formats accepted by --format.

@@ -16,9 +16,6 @@ const (
 	annotationEnv       = "clip/env"
 )
 
-// ExitInterrupted is the exit code after Ctrl-C (128 + SIGINT, as shells do).
-const ExitInterrupted = 130
-
 // exitMeaning is the README's "Exit codes" table.
 var exitMeaning = map[int]string{
 	ExitOK:          "success",

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -38,11 +39,14 @@ type ServeOptions struct {
 	BatchWait     time.Duration
 	MaxBody       string
 	MaxMegapixels float64
+	DecodeMemory  string
 	MaxLabels     int
 	MaxImages     int
 	Timeout       time.Duration
 	URLTimeout    time.Duration
 	Queue         int
+	MaxUploads    int
+	MinUploadRate string
 	Token         string
 	AllowPrivate  bool
 	LogFormat     string
@@ -72,11 +76,15 @@ concurrent requests are batched into one inference (--max-batch, --batch-wait),
 and label prompts are embedded once and cached (memory and disk).
 
 Requests are limited in body size, labels, images, time and queue length;
-beyond the queue the server answers 429 with Retry-After. URL images are
+beyond the queue (or --max-uploads bodies being received) the server answers
+429 with Retry-After. A body slower than --min-upload-rate gets 408; a
+request takes its queue slots only once its body has arrived. URL images are
 fetched over http(s) only and never from loopback, private, link-local or
 multicast addresses unless --allow-private-urls. With --token (or
 $CLIP_SERVE_TOKEN) /v1/* and /metrics need "Authorization: Bearer TOKEN".
-SIGTERM or SIGINT drains in-flight requests and exits.`,
+SIGTERM or SIGINT drains: /readyz and new requests get 503 while in-flight
+requests get up to --shutdown-grace to finish; the exit is 0, or 130 when
+the grace ran out with requests still running.`,
 		Example: `  clip serve --model clip-vit-base-patch32
   CLIP_SERVE_TOKEN=s3cret clip serve --addr 0.0.0.0:8080 --log-format json
   curl -F image=@cat.jpg -F labels=cat,dog http://127.0.0.1:8080/v1/classify`,
@@ -102,11 +110,14 @@ SIGTERM or SIGINT drains in-flight requests and exits.`,
 	fl.DurationVar(&opts.BatchWait, "batch-wait", 5*time.Millisecond, "how long a batch waits for more images")
 	fl.StringVar(&opts.MaxBody, "max-body", "20MB", "request body size limit (B, KB, MB, GB; KiB, MiB, GiB)")
 	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 50, "refuse images larger than this (from the header, before decoding)")
+	fl.StringVar(&opts.DecodeMemory, "decode-memory", "1GiB", "estimated memory of the images decoded at once (from their headers); more wait")
 	fl.IntVar(&opts.MaxLabels, "max-labels", 1000, "labels (or texts) per request")
 	fl.IntVar(&opts.MaxImages, "max-images", 0, "images per request (default: --queue)")
 	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "per-request time limit, upload included")
 	fl.DurationVar(&opts.URLTimeout, "url-timeout", 10*time.Second, "time limit per URL image download")
 	fl.IntVar(&opts.Queue, "queue", 64, "images in the server at once (decoding, queued, in inference); more get 429")
+	fl.IntVar(&opts.MaxUploads, "max-uploads", 0, "request bodies received at once (default: 2 × --queue); more get 429")
+	fl.StringVar(&opts.MinUploadRate, "min-upload-rate", "16KiB", "bytes/s a request body must average after its first 5s (0: no minimum); slower get 408")
 	fl.StringVar(&opts.Token, "token", "", "require this bearer token on /v1/* and /metrics (default $"+TokenEnv+")")
 	fl.BoolVar(&opts.AllowPrivate, "allow-private-urls", false, "allow URL images on loopback, private and link-local addresses")
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "access log format on stderr: text|json")
@@ -148,7 +159,19 @@ func (opts *ServeOptions) config() (server.Config, error) {
 	if err != nil {
 		return cfg, cmdutil.UsageErrorf("--max-body: %v", err)
 	}
+	decodeMem, err := ParseSize(opts.DecodeMemory)
+	if err != nil {
+		return cfg, cmdutil.UsageErrorf("--decode-memory: %v", err)
+	}
+	rate := int64(-1) // no minimum
+	if r := strings.TrimSpace(opts.MinUploadRate); r != "0" && r != "" {
+		if rate, err = ParseSize(r); err != nil {
+			return cfg, cmdutil.UsageErrorf("--min-upload-rate: %v", err)
+		}
+	}
 	switch {
+	case opts.MaxUploads < 0:
+		return cfg, cmdutil.UsageErrorf("--max-uploads must be at least 1")
 	case opts.MaxBatch < 1 || opts.MaxBatch > 256:
 		return cfg, cmdutil.UsageErrorf("--max-batch must be between 1 and 256")
 	case opts.BatchWait < 0 || opts.BatchWait > time.Second:
@@ -171,6 +194,7 @@ func (opts *ServeOptions) config() (server.Config, error) {
 	}
 	return server.Config{
 		MaxBatch: opts.MaxBatch, BatchWait: opts.BatchWait, Queue: opts.Queue, MaxImages: opts.MaxImages,
+		Uploads: opts.MaxUploads, MinUploadRate: rate, DecodeMemory: decodeMem,
 		MaxBody: body, MaxLabels: opts.MaxLabels, Timeout: opts.Timeout, URLTimeout: opts.URLTimeout,
 		Token: opts.Token, AllowPrivate: opts.AllowPrivate, ShutdownGrace: opts.ShutdownGrace,
 	}, nil
@@ -239,6 +263,10 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 		}
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("loading the model: %w", lerr))
 	}
+	if errors.Is(serveErr, server.ErrGraceExpired) {
+		// Stopping was asked for; what failed is that requests were cut off.
+		return cmdutil.NewExitError(cmdutil.ExitInterrupted, serveErr)
+	}
 	if serveErr != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, serveErr)
 	}
@@ -262,10 +290,7 @@ func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.Mod
 		m.Close()
 		return nil, info, nil, err
 	}
-	info = server.ModelInfo{
-		ID: m.Local.ID, Name: m.Local.Name, Variant: string(m.Local.Variant), Revision: m.Local.Revision,
-		Commit: m.Local.Commit, Files: m.Local.Files, Preprocess: m.Preprocess, Decode: m.DecodeMode(), Tokenizer: m.Tokenizer.Source(),
-	}
+	info = publicInfo(m)
 	// Run the image batch sizes the server uses most (1 and --max-batch) once,
 	// so the engine's compiled graphs exist before /readyz says ready.
 	h, w := m.InputSize()
@@ -283,6 +308,31 @@ func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.Mod
 		}
 	}
 	return m, info, disk, nil
+}
+
+// publicInfo describes the model to clients without the server's file
+// system: a local directory's model is named by the directory's base name,
+// and files by their path inside the model directory.
+func publicInfo(m *modelload.Model) server.ModelInfo {
+	id := m.Local.ID
+	if filepath.IsAbs(id) || id == m.Local.Dir {
+		id = filepath.Base(m.Local.Dir)
+	}
+	inDir := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		if rel, err := filepath.Rel(m.Local.Dir, p); err == nil && filepath.IsLocal(rel) {
+			return filepath.ToSlash(rel)
+		}
+		return filepath.Base(p)
+	}
+	pre := m.Preprocess
+	pre.Source = inDir(pre.Source)
+	return server.ModelInfo{
+		ID: id, Name: m.Local.Name, Variant: string(m.Local.Variant), Revision: m.Local.Revision,
+		Commit: m.Local.Commit, Files: m.Local.Files, Preprocess: pre, Decode: m.DecodeMode(), Tokenizer: inDir(m.Tokenizer.Source()),
+	}
 }
 
 func modelName(f *cmdutil.Factory) string {

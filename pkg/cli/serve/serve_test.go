@@ -36,7 +36,7 @@ func TestServeFlags(t *testing.T) {
 	var got *ServeOptions
 	cmd := NewCmdServe(f, func(o *ServeOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--addr", "0.0.0.0:9000", "--max-batch", "16", "--batch-wait", "2ms", "--max-body", "5MiB",
-		"--queue", "32", "--allow-private-urls", "--log-format", "json", "--timeout", "5s"})
+		"--queue", "32", "--allow-private-urls", "--log-format", "json", "--timeout", "5s", "--max-uploads", "40", "--min-upload-rate", "1MB", "--decode-memory", "2GB"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestServeFlags(t *testing.T) {
 		t.Fatalf("options: %+v", got)
 	}
 	cfg, err := got.config()
-	if err != nil || cfg.MaxBody != 5<<20 || cfg.Token != "from-env" || cfg.MaxLabels != 1000 {
+	if err != nil || cfg.MaxBody != 5<<20 || cfg.Token != "from-env" || cfg.MaxLabels != 1000 || cfg.Uploads != 40 || cfg.MinUploadRate != 1e6 || cfg.DecodeMemory != 2e9 {
 		t.Fatalf("config: %+v %v", cfg, err)
 	}
 	cmd = NewCmdServe(f, func(o *ServeOptions) error { got = o; return nil })
@@ -62,12 +62,20 @@ func TestServeFlags(t *testing.T) {
 		got.MaxLabels != 1000 || got.Timeout != 30*time.Second || got.Queue != 64 || got.LogFormat != "text" {
 		t.Fatalf("defaults: %+v", got)
 	}
+	if cfg, err := got.config(); err != nil || cfg.MinUploadRate != 16<<10 || cfg.Uploads != 0 || cfg.DecodeMemory != 1<<30 {
+		t.Fatalf("default upload limits: %+v %v", cfg, err)
+	}
+	got.MinUploadRate = "0"
+	if cfg, err := got.config(); err != nil || cfg.MinUploadRate >= 0 {
+		t.Fatalf("--min-upload-rate 0 (no minimum): %+v %v", cfg, err)
+	}
 }
 
 func TestServeFlagErrorsAreUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"--max-body", "lots"}, {"--max-body", "5XB"}, {"--max-batch", "0"}, {"--queue", "0"},
 		{"--log-format", "xml"}, {"--addr", "nohostport"}, {"--max-megapixels", "0"}, {"--max-images", "100"},
+		{"--max-uploads", "-1"}, {"--min-upload-rate", "fast"}, {"--decode-memory", "0"},
 	} {
 		f, _, _ := testFactory(nil)
 		cmd := NewCmdServe(f, nil)
@@ -318,5 +326,42 @@ func TestServeRealModelLimits(t *testing.T) {
 	}
 	if got := strings.Join(msgs, ","); !strings.HasPrefix(got, "listening,ready,request") || !strings.HasSuffix(got, "stopped") {
 		t.Errorf("log messages %s", got)
+	}
+}
+
+// TestServeHidesServerPaths: responses name a local model by its
+// directory's base name and its files relative to it, never by the
+// server's absolute paths (issue 15).
+func TestServeHidesServerPaths(t *testing.T) {
+	model := tinyModel(t)
+	r := startServe(t, model, nil)
+	resp, err := http.Get(r.url + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	models, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var c struct {
+		Models []struct {
+			ID         string         `json:"id"`
+			Tokenizer  string         `json:"tokenizer"`
+			Preprocess map[string]any `json:"preprocess"`
+		} `json:"models"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(models, &c) != nil || len(c.Models) != 1 {
+		t.Fatalf("/v1/models: %d %s", resp.StatusCode, models)
+	}
+	m := c.Models[0]
+	if m.ID != "tiny-shapes" || m.Tokenizer != "tokenizer.json" || m.Preprocess["Source"] != "preprocessor_config.json" {
+		t.Errorf("/v1/models: id %q, tokenizer %q, preprocess source %v; want tiny-shapes, tokenizer.json, preprocessor_config.json",
+			m.ID, m.Tokenizer, m.Preprocess["Source"])
+	}
+	got := postFiles(t, r.url, []string{filepath.Join(repoRoot, "testdata", "images", "chelsea.jpg")},
+		map[string][]string{"labels": {"red circle,blue square"}})
+	classified, _ := json.Marshal(got)
+	for what, body := range map[string][]byte{"/v1/models": models, "/v1/classify": classified} {
+		if bytes.Contains(body, []byte(model)) || bytes.Contains(body, []byte(filepath.Dir(model))) {
+			t.Errorf("%s shows the server's model path %s: %s", what, model, body)
+		}
 	}
 }
