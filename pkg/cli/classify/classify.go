@@ -19,11 +19,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
-	"github.com/clip-go/clip/pkg/cli/inputs"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/modelload"
 	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/imageproc"
+	"github.com/clip-go/clip/pkg/inputs"
 )
 
 // ExitInterrupted is the exit code after Ctrl-C (128 + SIGINT, as shells do).
@@ -72,7 +72,7 @@ type ClassifyOptions struct {
 	Variant       string
 	NoCache       bool
 	BatchSize     int
-	Inputs        inputs.Flags
+	Inputs        cmdutil.InputFlags
 	Shard         string
 	NoExifRotate  bool
 	MaxMegapixels float64

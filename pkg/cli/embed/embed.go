@@ -17,11 +17,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
-	"github.com/clip-go/clip/pkg/cli/inputs"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/modelload"
 	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/imageproc"
+	"github.com/clip-go/clip/pkg/inputs"
 	"github.com/clip-go/clip/pkg/npy"
 )
 
@@ -37,7 +37,7 @@ type EmbedOptions struct {
 	Variant       string
 	BatchSize     int
 	MaxErrors     int
-	Inputs        inputs.Flags
+	Inputs        cmdutil.InputFlags
 	NoExifRotate  bool
 	MaxMegapixels float64
 }

@@ -1,6 +1,7 @@
-// Package inputs turns the image arguments of clip commands (files, globs,
-// directories, "-" for a path list on stdin, http(s) URLs) into an ordered
-// list of inputs, and opens them with limits.
+// Package inputs turns image arguments (files, globs, directories, "-" for
+// a path list on stdin, http(s) URLs) into an ordered list of inputs, and
+// opens them with limits. It is a library below both the command line
+// (pkg/cli, which binds its flags) and the server.
 package inputs
 
 import (
@@ -20,8 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/spf13/pflag"
 )
 
 // Input is one image to process. Err is set when the argument could not be
@@ -396,26 +395,4 @@ func (f *Fetcher) Open(ctx context.Context, in Input) ([]byte, error) {
 		return nil, fmt.Errorf("image is over the %d-byte limit", limit)
 	}
 	return b, nil
-}
-
-// Flags are the command-line flags that choose inputs, shared by the
-// commands that take images.
-type Flags struct {
-	Recursive bool
-	Include   []string
-	Exclude   []string
-	NullSep   bool
-}
-
-// Register adds -r, --include, --exclude and -0 to fs.
-func (f *Flags) Register(fs *pflag.FlagSet) {
-	fs.BoolVarP(&f.Recursive, "recursive", "r", false, "descend into sub-directories")
-	fs.StringSliceVar(&f.Include, "include", nil, "only files matching these globs (default: image extensions)")
-	fs.StringSliceVar(&f.Exclude, "exclude", nil, "skip files matching these globs")
-	fs.BoolVarP(&f.NullSep, "null", "0", false, `"-" reads NUL-separated paths (find -print0)`)
-}
-
-// Options are the expansion options these flags give, reading "-" from stdin.
-func (f *Flags) Options(stdin io.Reader) Options {
-	return Options{Recursive: f.Recursive, Include: f.Include, Exclude: f.Exclude, NulSep: f.NullSep, Stdin: stdin}
 }
