@@ -89,15 +89,9 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if len(b) == 0 {
 		return nil, errors.New("empty file (0 bytes)")
 	}
-	var ft *format
-	for i := range formats {
-		if formats[i].magic(b) {
-			ft = &formats[i]
-			break
-		}
-	}
+	ft := sniffFormat(b)
 	if ft == nil {
-		return nil, errors.New("not a supported image (want JPEG, PNG, GIF, BMP, TIFF or WebP)")
+		return nil, errNotImage
 	}
 	cfg, err := guard(ft.name, func() (image.Config, error) { return ft.decodeConfig(bytes.NewReader(b)) })
 	if err != nil {
@@ -110,8 +104,8 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 		}
 		return nil, fmt.Errorf("invalid %s header: %w", ft.name, err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("invalid %s header: size %dx%d", ft.name, cfg.Width, cfg.Height)
+	if err := checkPixels(ft.name, cfg, opt); err != nil {
+		return nil, err
 	}
 	maxMP := opt.MaxMegapixels
 	if maxMP == 0 {
@@ -120,10 +114,6 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	maxPixels := int64(math.MaxInt64)
 	if maxMP > 0 {
 		maxPixels = int64(maxMP * 1e6)
-	}
-	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; maxMP > 0 && mp > maxMP {
-		return nil, fmt.Errorf("%w: header says %dx%d (%.1f MP), over the %g MP limit (--max-megapixels)",
-			ErrTooLarge, cfg.Width, cfg.Height, mp, maxMP)
 	}
 	if ft.name == "jpeg" {
 		markers := scanJPEGMarkers(b)
