@@ -62,20 +62,40 @@ var formats = []format{
 // Decode reads an image file and returns it as *RGB, converted as Pillow's
 // convert("RGB") would, with EXIF orientation applied (see DecodeOptions).
 // Errors name the file.
+//
+// Only a regular file is opened (a FIFO would block the open, a device
+// never end), and one larger than opt.MaxFileBytes is refused unread.
 func Decode(path string, opt DecodeOptions) (image.Image, error) {
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err // *PathError already names the file
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, st.Mode().Type())
+	}
+	if max := opt.MaxFileBytes(); max > 0 && st.Size() > max {
+		return nil, fmt.Errorf("%s: %w: file is %d bytes, more than any image under the megapixel limit (%d)", path, ErrTooLarge, st.Size(), max)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	return DecodeReader(f, path, opt)
 }
 
-// DecodeReader is Decode for an open stream; name is used in errors.
+// DecodeReader is Decode for an open stream; name is used in errors. It
+// reads at most opt.MaxFileBytes.
 func DecodeReader(r io.Reader, name string, opt DecodeOptions) (image.Image, error) {
+	if max := opt.MaxFileBytes(); max > 0 {
+		r = io.LimitReader(r, max+1)
+	}
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading: %w", name, err)
+	}
+	if max := opt.MaxFileBytes(); max > 0 && int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: %w: more than %d bytes, more than any image under the megapixel limit", name, ErrTooLarge, max)
 	}
 	img, err := DecodeBytes(b, opt)
 	if err != nil {

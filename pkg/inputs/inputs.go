@@ -146,6 +146,18 @@ func expandOne(ctx context.Context, a string, opt Options) []Input {
 	return []Input{checked(a)}
 }
 
+// AllFailed reports whether no input can be read: a non-empty list whose
+// every argument failed to resolve. Commands then report the errors
+// without loading (or downloading) a model.
+func AllFailed(in []Input) bool {
+	for _, i := range in {
+		if i.Err == nil {
+			return false
+		}
+	}
+	return len(in) > 0
+}
+
 // checked is the input for a named file, with Err set when it is not a
 // readable regular file. Opening cannot block: FIFOs are refused first.
 func checked(path string) Input {

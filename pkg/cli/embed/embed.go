@@ -4,13 +4,13 @@
 package embed
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -90,7 +90,7 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	}
 	texts := opts.Texts
 	if opts.TextsFile != "" {
-		more, err := readLines(opts.TextsFile)
+		more, err := readLines(ctx, opts.TextsFile)
 		if err != nil {
 			return cmdutil.UsageErrorf("--texts-file: %v", err)
 		}
@@ -105,19 +105,29 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	case opts.BatchSize < 1:
 		return cmdutil.UsageErrorf("--batch-size must be at least 1")
 	}
+	if err := cmdutil.CheckOutputFile("--out", opts.Out); err != nil {
+		return err
+	}
+	dec := imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels}
 	var in []inputs.Input
 	if !isText {
-		in, err = inputs.Expand(ctx, opts.Args, opts.Inputs.Options(opts.IO.In))
-		if err != nil {
+		inOpts := opts.Inputs.Options(opts.IO.In)
+		inOpts.Offline = opts.Factory.Offline()
+		in, err = inputs.Expand(ctx, opts.Args, inOpts)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return cmdutil.NewExitError(130, errors.New("interrupted"))
+		case err != nil:
 			return cmdutil.UsageErrorf("%v", err)
 		}
 	}
-	model, err := modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant,
-		Decode: imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels}})
-	if err != nil {
-		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	var model *modelload.Model
+	if !inputs.AllFailed(in) { // else the errors are reported without a model
+		if model, err = modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant, Decode: dec}); err != nil {
+			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+		}
+		defer model.Close()
 	}
-	defer model.Close()
 
 	w := newWriter(format, opts.IO.Out, opts.Out != "")
 	var matrix []float32
@@ -150,12 +160,15 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 				break
 			}
 		}
-	} else {
-		fetch := &inputs.Fetcher{}
-		runErr = clip.EmbedImages(ctx, len(in), func(ctx context.Context, i int, dst []float32) error {
-			if in[i].Err != nil {
-				return in[i].Err
+	} else if model == nil {
+		for _, i := range in {
+			if runErr = emit(item{key: "file", name: i.Name, err: i.Err}); runErr != nil {
+				break
 			}
+		}
+	} else {
+		fetch := inputs.NewImageFetcher(dec)
+		runErr = clip.EmbedImages(ctx, len(in), func(ctx context.Context, i int, dst []float32) error {
 			data, err := fetch.Open(ctx, in[i])
 			if err != nil {
 				return err
@@ -195,13 +208,14 @@ func writeNpy(path string, data []float32, rows, dim int) error {
 	return npy.WriteFile(path, a)
 }
 
-func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
+// readLines reads --texts-file: a regular file (not a FIFO or device, which
+// could block or never end) of at most 64 MiB.
+func readLines(ctx context.Context, path string) ([]string, error) {
+	b, err := inputs.ReadFile(ctx, path, 64<<20, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	lines, err := inputs.ReadLines(f)
+	lines, err := inputs.ReadLines(bytes.NewReader(bytes.TrimPrefix(b, []byte("\uFEFF"))))
 	for i := range lines {
 		lines[i] = strings.TrimSpace(lines[i])
 	}

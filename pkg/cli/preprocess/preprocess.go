@@ -64,6 +64,9 @@ Pillow's bicubic/bilinear, bit for bit.`,
 			if opts.Out == "" {
 				return cmdutil.UsageErrorf("--out is required (a .npy path, or - for stdout)")
 			}
+			if err := cmdutil.CheckOutputFile("--out", opts.Out); err != nil {
+				return err
+			}
 			if opts.CropRounding != "" {
 				if _, err := imageproc.ParseCropRounding(opts.CropRounding); err != nil {
 					return cmdutil.UsageErrorf("--crop-rounding: %v", err)
