@@ -71,7 +71,7 @@ func Decode(path string, opt DecodeOptions) (image.Image, error) {
 		return nil, err // *PathError already names the file
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, st.Mode().Type())
+		return nil, fmt.Errorf("%s: not a regular file (a pipe, device or socket)", path)
 	}
 	if max := opt.MaxFileBytes(); max > 0 && st.Size() > max {
 		return nil, fmt.Errorf("%s: %w: file is %d bytes, more than any image under the megapixel limit (%d)", path, ErrTooLarge, st.Size(), max)

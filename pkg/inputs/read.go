@@ -69,20 +69,18 @@ func checkRegular(path string) error {
 }
 
 func notRegular(m fs.FileMode) error {
-	kind := "special file"
+	kind := "a special file"
 	switch {
 	case m&fs.ModeNamedPipe != 0:
-		kind = "named pipe (FIFO)"
+		kind = "a named pipe (FIFO)"
 	case m&fs.ModeSocket != 0:
-		kind = "socket"
+		kind = "a socket"
 	case m&fs.ModeCharDevice != 0:
-		kind = "character device"
+		kind = "a character device"
 	case m&fs.ModeDevice != 0:
-		kind = "block device"
-	case m&fs.ModeIrregular != 0:
-		kind = "irregular file"
+		kind = "a block device"
 	}
-	return fmt.Errorf("not a regular file (%s)", kind)
+	return fmt.Errorf("not a regular file: %s", kind)
 }
 
 // readCapped reads r to its end: at most limit bytes (0: no limit), the

@@ -92,7 +92,8 @@ func NewCmdClassify(f *cmdutil.Factory, runF func(*ClassifyOptions) error) *cobr
 similarity) between the image and prompt embeddings.
 
 Inputs are image files, directories (-r to recurse), globs (quoted globs and
-** are expanded by clip), http(s) URLs, or "-" for a list of paths on stdin.
+** are expanded by clip), http(s) URLs, or "-" for stdin: image data (one
+image named "-") or a list of paths.
 Output is one record per image, in input order.`,
 		Example: `  clip classify ./photos/*.jpg --labels cat,dog,zebra
   clip classify shots/ -r --labels-file labels.txt --format json | jq '.[] | select(.label=="dog")'
