@@ -253,8 +253,16 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 		return reportUnreadable(ctx, opts, v, in)
 	}
 
+	// Ctrl-C before the images: the summary still says so.
+	interruptedEarly := func(model Model, loadDur, textDur time.Duration) error {
+		t := &tally{queued: len(in), perLabel: map[string]int{}, interrupted: true}
+		return finish(ctx, opts, v, t, ctx.Err(), model, nil, loadDur, textDur, 0, opts.Factory.Threads())
+	}
 	model, err := opts.Open(ctx, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return interruptedEarly(nil, time.Since(start), 0)
+		}
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 	defer model.Close()
@@ -273,7 +281,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	zs, err := clip.NewZeroShot(ctx, enc, v.labels, v.templates, model.LogitScale())
 	if err != nil {
 		if ctx.Err() != nil {
-			return cmdutil.NewExitError(ExitInterrupted, ctx.Err())
+			return interruptedEarly(model, loadDur, time.Since(tText))
 		}
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("encoding labels: %w", err))
 	}
