@@ -13,39 +13,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/clip-go/clip/pkg/imageproc"
+	"github.com/clip-go/clip/pkg/inputs/inputstest"
 )
-
-// within runs fn and fails the test if it has not returned after a generous
-// bound: the failure this guards against is blocking forever, not slowness.
-func within(t *testing.T, what string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); fn() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s blocked", what)
-	}
-}
-
-func mkfifo(t *testing.T, path string) {
-	t.Helper()
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
-	// If the code under test opens the FIFO for reading and blocks, a
-	// writer opened at cleanup lets it go so the test binary can end.
-	t.Cleanup(func() {
-		if f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			f.Close()
-		}
-	})
-}
 
 // pngHeader is a PNG signature and IHDR chunk declaring w×h RGBA pixels.
 func pngHeader(w, h uint32) []byte {
@@ -68,8 +41,8 @@ func pngHeader(w, h uint32) []byte {
 func TestExpandNonRegularFiles(t *testing.T) {
 	root := tree(t, "a.jpg", "sub/b.png")
 	j := func(p string) string { return filepath.Join(root, p) }
-	mkfifo(t, j("fifo.jpg"))
-	mkfifo(t, j("notes.fifo")) // not named like an image: not considered
+	inputstest.Mkfifo(t, j("fifo.jpg"))
+	inputstest.Mkfifo(t, j("notes.fifo")) // not named like an image: not considered
 	if err := os.Symlink("/dev/zero", j("zero.png")); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +50,7 @@ func TestExpandNonRegularFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var in []Input
-	within(t, "Expand", func() {
+	inputstest.NoHang(t, "Expand", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		var err error
@@ -124,13 +97,13 @@ func TestReadFileRefusesEndlessAndHugeInputs(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	fifo := filepath.Join(dir, "b.jpg")
-	mkfifo(t, fifo)
+	inputstest.Mkfifo(t, fifo)
 	zero := filepath.Join(dir, "zero.jpg")
 	os.Symlink("/dev/zero", zero)
 	dec := imageproc.DecodeOptions{}
 	f := NewImageFetcher(dec)
 	for _, p := range []string{fifo, zero} {
-		within(t, "ReadFile("+p+")", func() {
+		inputstest.NoHang(t, "ReadFile("+p+")", func() {
 			if _, err := f.Open(ctx, Input{Name: p}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 				t.Errorf("%s: err = %v, want a refusal", p, err)
 			}
@@ -214,7 +187,7 @@ func TestStdinReadIsCancellable(t *testing.T) {
 	defer w.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	within(t, "Expand on a silent stdin", func() {
+	inputstest.NoHang(t, "Expand on a silent stdin", func() {
 		if _, err := Expand(ctx, []string{"-"}, Options{Stdin: r}); !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want context.Canceled", err)
 		}

@@ -14,14 +14,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/clip-go/clip/pkg/cli"
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/hub/hubtest"
+	"github.com/clip-go/clip/pkg/inputs/inputstest"
 )
 
 // runCtx is run with a caller's context, environment and stdout.
@@ -35,31 +34,6 @@ func runCtx(ctx context.Context, env map[string]string, out *bytes.Buffer, stdou
 		Getenv: func(k string) string { return env[k] }}
 	code := cli.Run(ctx, f, args)
 	return result{code, o.String(), errOut.String()}
-}
-
-// bounded fails the test if fn blocks: what is guarded against is a read
-// that never returns, not slowness.
-func bounded(t *testing.T, what string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); fn() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s blocked", what)
-	}
-}
-
-func mkfifo(t *testing.T, path string) {
-	t.Helper()
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
-	t.Cleanup(func() { // let a reader that wrongly opened it go
-		if f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			f.Close()
-		}
-	})
 }
 
 // cancelAfterFirst is a stdout that "presses Ctrl-C" once the first
@@ -248,10 +222,10 @@ func TestClassifyNonRegularInputs(t *testing.T) {
 	img, _ := os.ReadFile(shapeImages(t)[0])
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.png"), img, 0o644)
-	mkfifo(t, filepath.Join(dir, "b.jpg"))
+	inputstest.Mkfifo(t, filepath.Join(dir, "b.jpg"))
 	os.Symlink("/dev/zero", filepath.Join(dir, "c.png"))
 	var r result
-	bounded(t, "classify", func() {
+	inputstest.NoHang(t, "classify", func() {
 		r = run(t, t.TempDir(), "", "classify", "--model", model, "-q", "--labels", labels, dir, filepath.Join(dir, "b.jpg"))
 	})
 	recs := records(t, r.stdout)
@@ -264,9 +238,9 @@ func TestClassifyNonRegularInputs(t *testing.T) {
 		}
 	}
 	labelsFIFO := filepath.Join(t.TempDir(), "labels.txt")
-	mkfifo(t, labelsFIFO)
+	inputstest.Mkfifo(t, labelsFIFO)
 	for _, lf := range []string{labelsFIFO, "/dev/zero"} {
-		bounded(t, "--labels-file "+lf, func() {
+		inputstest.NoHang(t, "--labels-file "+lf, func() {
 			r = run(t, t.TempDir(), "", "classify", "--model", model, "--labels-file", lf, filepath.Join(dir, "a.png"))
 		})
 		if r.code != cmdutil.ExitUsage || !strings.Contains(r.stderr, lf) || !strings.Contains(r.stderr, "not a regular file") {
