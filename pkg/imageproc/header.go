@@ -55,17 +55,15 @@ func sniffFormat(b []byte) *format {
 }
 
 // CheckHeader looks at the first bytes of an image file and refuses it
-// early: when it is not a supported format, or when its header declares
-// more pixels than the megapixel cap. A header that does not fit in prefix
-// is not an error here: Decode judges the whole file. Callers use it to
-// avoid reading a huge body (a sparse file declaring 60000×60000) at all.
+// early when its header declares more pixels than the megapixel cap.
+// Anything it cannot judge from prefix (a format it does not know, a
+// header longer than prefix) is not an error here: Decode judges the whole
+// file. Callers use it to avoid reading a huge body (a sparse file
+// declaring 60000×60000) at all.
 func CheckHeader(prefix []byte, opt DecodeOptions) error {
-	if len(prefix) == 0 {
-		return nil
-	}
 	ft := sniffFormat(prefix)
 	if ft == nil {
-		return errNotImage
+		return nil
 	}
 	cfg, err := guard(ft.name, func() (image.Config, error) { return ft.decodeConfig(bytes.NewReader(prefix)) })
 	if err != nil {
