@@ -158,6 +158,8 @@ func TestOutputPathsCheckedFirst(t *testing.T) {
 		"--out":               {"embed", "--model", noModel, "--out", bad + ".npy", img},
 		"--out text":          {"embed", "--model", noModel, "--out", bad + ".npy", "--text", "a cat"},
 		"--out preprocess":    {"preprocess", img, "--model", noModel, "--out", bad + ".npy"},
+		"--output-dir":        {"onnx", "run", noModel, "--random", "--output-dir", filepath.Join(img, "out")},
+		"--save-inputs":       {"onnx", "bench", noModel, "--save-inputs", filepath.Join(img, "in")},
 	}
 	for name, args := range cases {
 		// Offline, so that a regression cannot reach for a hub.

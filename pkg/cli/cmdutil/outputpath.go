@@ -52,3 +52,16 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// CheckOutputDir makes the directory an output flag names (as the flag
+// promises) before any work, and checks that it can be written: a usage
+// error naming the flag otherwise.
+func CheckOutputDir(flag, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return UsageErrorf("%s %s: %v", flag, dir, unwrapPath(err))
+	}
+	return CheckOutputFile(flag, filepath.Join(dir, ".clip-write-check"))
+}
