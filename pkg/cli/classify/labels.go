@@ -53,6 +53,11 @@ func parseLabelFlags(values []string) ([]clip.Label, error) {
 // /dev/zero would block or never end). A UTF-8 byte order mark, which some
 // Windows editors write, is dropped so it does not join the first label.
 func readLabelsFile(path string) ([]clip.Label, error) {
+	if path == "-" {
+		// Standard input carries images or their paths; labels come
+		// from a file.
+		return nil, fmt.Errorf(`labels file "-": standard input is for images (or their paths); give a file`)
+	}
 	b, err := inputs.ReadFile(context.Background(), path, maxLabelsFileBytes, nil)
 	if err != nil {
 		return nil, fmt.Errorf("labels file %s: %w", path, err)

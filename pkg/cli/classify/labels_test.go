@@ -100,3 +100,9 @@ func TestLabelsFileBOM(t *testing.T) {
 		}
 	}
 }
+
+func TestLabelsFileNotStdin(t *testing.T) {
+	if _, err := readLabelsFile("-"); err == nil || !strings.Contains(err.Error(), "standard input") {
+		t.Errorf(`--labels-file -: %v, want a refusal that says why`, err)
+	}
+}
