@@ -202,12 +202,13 @@ func TestHiddenFilesSkippedUnlessNamed(t *testing.T) {
 		opt  Options
 		want string
 	}{
-		"dir":           {[]string{root}, Options{Recursive: true}, "a.jpg sub/c.jpg"},
-		"glob":          {[]string{j("*.png")}, Options{}, ""},
-		"doublestar":    {[]string{j("**/*.jpg")}, Options{}, "a.jpg sub/c.jpg"},
-		"named":         {[]string{j(".x.png")}, Options{}, ".x.png"},
-		"dot glob":      {[]string{j(".*.png")}, Options{}, ".x.png"},
-		"hidden as dir": {[]string{j(".cache")}, Options{}, ".cache/b.jpg"},
+		"dir":            {[]string{root}, Options{Recursive: true}, "a.jpg sub/c.jpg"},
+		"glob":           {[]string{j("*.png")}, Options{}, ""},
+		"doublestar":     {[]string{j("**/*.jpg")}, Options{}, "a.jpg sub/c.jpg"},
+		"dot doublestar": {[]string{j(".cache/**/*.jpg")}, Options{}, ".cache/b.jpg"},
+		"named":          {[]string{j(".x.png")}, Options{}, ".x.png"},
+		"dot glob":       {[]string{j(".*.png")}, Options{}, ".x.png"},
+		"hidden as dir":  {[]string{j(".cache")}, Options{}, ".cache/b.jpg"},
 	}
 	for name, c := range cases {
 		in, err := Expand(context.Background(), c.args, c.opt)
@@ -224,6 +225,17 @@ func TestHiddenFilesSkippedUnlessNamed(t *testing.T) {
 		if g := strings.Join(got, " "); g != c.want {
 			t.Errorf("%s: got %q, want %q", name, g, c.want)
 		}
+	}
+}
+
+// TestDotSlashDoublestar: "./**/*.png" (a common way to write it) matches
+// below the current directory.
+func TestDotSlashDoublestar(t *testing.T) {
+	root := tree(t, "a.png", "sub/b.png")
+	t.Chdir(root)
+	m, err := Glob("./**/*.png")
+	if err != nil || strings.Join(m, " ") != "a.png "+filepath.Join("sub", "b.png") {
+		t.Errorf("Glob(./**/*.png) = %q, %v", m, err)
 	}
 }
 

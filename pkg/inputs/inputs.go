@@ -369,20 +369,25 @@ func Glob(pattern string) ([]string, error) {
 	if _, err := matchPath(slashed, ""); err != nil {
 		return nil, fmt.Errorf("bad pattern: %w", err)
 	}
+	// Hidden entries are walked only when the pattern names one (".cache/**").
+	namesHidden := false
+	for _, seg := range segs {
+		namesHidden = namesHidden || isHidden(seg)
+	}
 	var out []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}
-		if p != root && isHidden(d.Name()) && !strings.Contains(slashed, "/.") && !strings.HasPrefix(slashed, ".") {
+		if p != root && isHidden(d.Name()) && !namesHidden {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
 			return nil
 		}
 		candidate := filepath.ToSlash(p)
-		if root == "." && !strings.HasPrefix(slashed, "./") {
-			candidate = strings.TrimPrefix(candidate, "./")
+		if root == "." && strings.HasPrefix(slashed, "./") && candidate != "." {
+			candidate = "./" + candidate // WalkDir(".") yields "a.png", the pattern says "./"
 		}
 		if ok, _ := matchPath(slashed, candidate); ok && !d.IsDir() {
 			out = append(out, p)
