@@ -74,39 +74,50 @@ func Expand(ctx context.Context, args []string, opt Options) ([]Input, error) {
 				return nil, errors.New(`"-" given twice`)
 			}
 			seenStdin = true
-			if opt.Stdin == nil {
-				return nil, errors.New("reading paths from stdin: no standard input")
+			in, err := expandStdin(ctx, opt)
+			if err != nil {
+				return nil, err
 			}
-			stdin := bufio.NewReaderSize(opt.Stdin, 64<<10)
-			var head []byte
-			if err := runCtx(ctx, func() error {
-				var err error
-				head, err = stdin.Peek(16)
-				if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {
-					err = nil
-				}
-				return err
-			}); err != nil {
-				return nil, fmt.Errorf("reading stdin: %w", err)
-			}
-			if imageproc.Sniff(head) != "" {
-				out = append(out, Input{Name: StdinName, stdin: stdin})
-				continue
-			}
-			var names []string
-			if err := runCtx(ctx, func() error {
-				var err error
-				names, err = readList(stdin, opt.NulSep)
-				return err
-			}); err != nil {
-				return nil, fmt.Errorf("reading paths from stdin: %w", err)
-			}
-			for _, n := range names {
-				out = append(out, expandOne(ctx, n, opt)...)
-			}
+			out = append(out, in...)
 		default:
 			out = append(out, expandOne(ctx, a, opt)...)
 		}
+	}
+	return out, nil
+}
+
+// expandStdin is "-": one image when stdin starts with an image's magic
+// bytes (`cat img.png | clip classify -`), else a list of paths.
+func expandStdin(ctx context.Context, opt Options) ([]Input, error) {
+	if opt.Stdin == nil {
+		return nil, errors.New("reading paths from stdin: no standard input")
+	}
+	stdin := bufio.NewReaderSize(opt.Stdin, 64<<10)
+	var head []byte
+	if err := runCtx(ctx, func() error {
+		var err error
+		head, err = stdin.Peek(16)
+		if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {
+			err = nil
+		}
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("reading stdin: %w", err)
+	}
+	if imageproc.Sniff(head) != "" {
+		return []Input{{Name: StdinName, stdin: stdin}}, nil
+	}
+	var names []string
+	if err := runCtx(ctx, func() error {
+		var err error
+		names, err = readList(stdin, opt.NulSep)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("reading paths from stdin: %w", err)
+	}
+	var out []Input
+	for _, n := range names {
+		out = append(out, expandOne(ctx, n, opt)...)
 	}
 	return out, nil
 }
