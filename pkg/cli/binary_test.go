@@ -4,14 +4,45 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+)
+
+// builtBinary builds the static binary once per test run (version 9.9.9,
+// commit feedface0000) and returns its path.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "clip-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "clip")
+		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=9.9.9 -X main.commit=feedface0000", "-o", binPath, "../../cmd/clip")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
 )
 
 // TestBinaryEndToEnd builds the real static binary and runs it the way a
@@ -28,12 +59,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 		}
 		t.Skip("tiny-shapes fixture missing; run make fixtures")
 	}
-	bin := filepath.Join(t.TempDir(), "clip")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=9.9.9 -X main.commit=feedface0000", "-o", bin, "../../cmd/clip")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	if runtime.GOOS == "linux" {
 		f, err := elf.Open(bin)
 		if err != nil {

@@ -110,3 +110,21 @@ func TestOfflineFromEnv(t *testing.T) {
 		t.Error("--offline not honoured")
 	}
 }
+
+func TestVersionHonoursFormat(t *testing.T) {
+	code, out, _ := run(t, "version", "--format", "jsonl")
+	want := `{"version":"1.2.3","commit":"abcdef012345","go":"` + runtime.Version() + `","os":"` + runtime.GOOS + `","arch":"` + runtime.GOARCH + `"}` + "\n"
+	if code != 0 || out != want {
+		t.Errorf("version --format jsonl: exit %d\n got %q\nwant %q", code, out, want)
+	}
+	if code, out, _ := run(t, "version", "--format", "json"); code != 0 || !strings.HasPrefix(out, "{\n  \"version\": \"1.2.3\",\n") {
+		t.Errorf("version --format json: exit %d, %q", code, out)
+	}
+	if code, out, _ := run(t, "version", "--format", "csv"); code != 0 || !strings.HasPrefix(out, "version,commit,go,os,arch\n1.2.3,abcdef012345,") {
+		t.Errorf("version --format csv: exit %d, %q", code, out)
+	}
+	// Piped without --format it stays one line.
+	if code, out, _ := run(t, "version"); code != 0 || !strings.HasPrefix(out, "clip 1.2.3 (commit abcdef012345") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}

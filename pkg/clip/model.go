@@ -80,6 +80,9 @@ type Model struct {
 	logitScale   float64
 	vision, text *encoder
 	textBatch    int
+	// closeCombined releases the combined export both towers' sessions
+	// read, when they come from one.
+	closeCombined func() error
 }
 
 // encoder is one ONNX session and the names of the tensors CLIP needs.
@@ -91,7 +94,6 @@ type encoder struct {
 	mask     string        // optional attention_mask input
 	imageOut string
 	textOut  string
-	combined bool
 }
 
 // Load opens a model's encoders, tokenizer and preprocessing.
@@ -116,7 +118,7 @@ func Load(ctx context.Context, files Files, opt Options) (*Model, error) {
 	eopt := engine.Options{Threads: opt.Threads}
 	var wg sync.WaitGroup
 	var verr, terr, cerr error
-	var comb *encoder
+	var vision, text *encoder
 	open := func(path string, dst **encoder, errp *error) {
 		defer wg.Done()
 		*dst, *errp = openEncoder(ctx, path, eopt)
@@ -131,29 +133,33 @@ func Load(ctx context.Context, files Files, opt Options) (*Model, error) {
 	}
 	if files.Combined != "" && (files.Vision == "" || files.Text == "") {
 		wg.Add(1)
-		go open(files.Combined, &comb, &cerr)
+		go func() {
+			defer wg.Done()
+			vision, text, m.closeCombined, cerr = openTowers(ctx, files.Combined, files.Vision == "", files.Text == "", eopt)
+		}()
 	}
 	wg.Wait()
+	if vision != nil {
+		m.vision = vision
+	}
+	if text != nil {
+		m.text = text
+	}
 	if err := errors.Join(verr, terr, cerr); err != nil {
 		m.Close()
-		if comb != nil {
-			comb.sess.Close()
-		}
 		return nil, err
 	}
-	if m.vision == nil {
-		m.vision = comb
-	}
-	if m.text == nil {
-		m.text = comb
+	if m.vision == nil || m.text == nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: no CLIP ONNX files for both image and text", files.Dir)
 	}
 	if m.vision.pixels == "" || m.vision.imageOut == "" {
 		m.Close()
-		return nil, fmt.Errorf("%s: no image input/output (want pixel_values → image_embeds)", files.Vision)
+		return nil, fmt.Errorf("%s: no image input/output (want pixel_values → image_embeds)", m.fileOf(m.vision))
 	}
 	if m.text.ids == "" || m.text.textOut == "" {
 		m.Close()
-		return nil, fmt.Errorf("%s: no text input/output (want input_ids → text_embeds)", files.Text)
+		return nil, fmt.Errorf("%s: no text input/output (want input_ids → text_embeds)", m.fileOf(m.text))
 	}
 	m.logitScale = opt.LogitScale
 	if m.logitScale == 0 {
@@ -195,6 +201,12 @@ func openEncoder(ctx context.Context, path string, opt engine.Options) (*encoder
 	if err != nil {
 		return nil, err
 	}
+	return newEncoder(path, sess)
+}
+
+// newEncoder finds the tensors CLIP needs among sess's inputs and outputs;
+// it closes sess when they are unusable.
+func newEncoder(path string, sess *engine.Session) (*encoder, error) {
 	e := &encoder{sess: sess}
 	for _, in := range sess.Inputs() {
 		switch {
@@ -220,9 +232,8 @@ func openEncoder(ctx context.Context, path string, opt engine.Options) (*encoder
 			e.textOut = o.Name
 		}
 	}
-	e.combined = e.pixels != "" && e.ids != ""
 	// immich/open_clip exports name their single output "embedding".
-	if !e.combined && len(outs) > 0 {
+	if len(outs) > 0 {
 		fallback := outs[0].Name
 		for _, o := range outs {
 			if o.Name == "embedding" || o.Name == "embeddings" {
@@ -248,6 +259,9 @@ func (m *Model) Close() error {
 	if m.text != nil && m.text != m.vision {
 		errs = append(errs, m.text.sess.Close())
 	}
+	if m.closeCombined != nil {
+		errs = append(errs, m.closeCombined())
+	}
 	return errors.Join(errs...)
 }
 
@@ -258,23 +272,20 @@ func (m *Model) LogitScale() float64 { return m.logitScale }
 func (m *Model) InputSize() (h, w int) { return m.Preprocess.InputSize() }
 
 // EncodeImages embeds n preprocessed images (float32 NCHW, n×3×H×W) and
-// returns one L2-normalised embedding per image.
+// returns one L2-normalised embedding per image. A failure of the engine is
+// a *ModelError naming the ONNX file.
 func (m *Model) EncodeImages(ctx context.Context, pixels []float32, n int) ([][]float32, error) {
 	h, w := m.InputSize()
 	if n <= 0 || len(pixels) != n*3*h*w {
 		return nil, fmt.Errorf("EncodeImages: %d values for %d images of 3×%d×%d", len(pixels), n, h, w)
 	}
 	in := map[string]*engine.Tensor{m.vision.pixels: {DType: onnx.Float, Shape: []int{n, 3, h, w}, Float32: pixels}}
-	if m.vision.combined {
-		// The combined export wants text too: one short prompt, discarded.
-		ids := m.Tokenizer.Encode("")
-		addText(in, m.vision, [][]int{ids}, m.Tokenizer.PadID())
-	}
 	out, err := m.vision.sess.Run(ctx, in, m.vision.imageOut)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", m.fileOf(m.vision), err)
+		return nil, asModelError(m.fileOf(m.vision), err)
 	}
-	return splitRows(out[m.vision.imageOut], n, m.vision.imageOut)
+	rows, err := splitRows(out[m.vision.imageOut], n, m.vision.imageOut)
+	return rows, asModelError(m.fileOf(m.vision), err)
 }
 
 // EncodeTexts embeds texts (already prompts) and returns L2-normalised
@@ -301,17 +312,13 @@ func (m *Model) EncodeTexts(ctx context.Context, texts []string) ([][]float32, e
 		}
 		in := map[string]*engine.Tensor{}
 		addText(in, m.text, batch, m.Tokenizer.PadID())
-		if m.text.combined {
-			h, w := m.InputSize()
-			in[m.text.pixels] = &engine.Tensor{DType: onnx.Float, Shape: []int{1, 3, h, w}, Float32: make([]float32, 3*h*w)}
-		}
 		res, err := m.text.sess.Run(ctx, in, m.text.textOut)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.fileOf(m.text), err)
+			return nil, asModelError(m.fileOf(m.text), err)
 		}
 		rows, err := splitRows(res[m.text.textOut], len(batch), m.text.textOut)
 		if err != nil {
-			return nil, err
+			return nil, asModelError(m.fileOf(m.text), err)
 		}
 		for j, i := range order[start:end] {
 			out[i] = rows[j]

@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-// ImageEncoder embeds batches of preprocessed images (float32 NCHW).
+// ImageEncoder embeds batches of preprocessed images (float32 NCHW). An
+// error from EncodeImages is a failure of the model (see ModelError), not of
+// the images in the batch.
 type ImageEncoder interface {
 	InputSize() (h, w int)
 	EncodeImages(ctx context.Context, pixels []float32, n int) ([][]float32, error)
@@ -41,182 +43,34 @@ type PipelineOptions struct {
 // images are held in memory, whatever n is. A failed input is a Result
 // with Err set and processing goes on. When ctx is cancelled, the results
 // already finished are emitted (in order, skipping unfinished ones) and
-// ctx's error is returned.
+// ctx's error is returned. When inference fails, the results already
+// finished are emitted the same way and the failure is returned as a
+// *ModelError: it is the model's fault, not the inputs'.
+//
+// The work runs in four stages joined by channels: dispatch (input indices,
+// bounded by the in-flight budget), prepare (Workers goroutines reading,
+// decoding and preprocessing), batch (greedy batches, one inference at a
+// time) and emit (reordering into input order, on the caller's goroutine).
 func EmbedImages(ctx context.Context, n int, prepare PrepareFunc, enc ImageEncoder, opt PipelineOptions, emit func(Result) error) error {
-	if opt.BatchSize <= 0 {
-		opt.BatchSize = 8
-	}
-	if opt.Workers <= 0 {
-		opt.Workers = 2
-	}
-	if opt.Linger <= 0 {
-		opt.Linger = 5 * time.Millisecond
-	}
+	opt = opt.withDefaults()
 	if n == 0 {
 		return nil
 	}
-	h, w := enc.InputSize()
-	size := 3 * h * w
 	parent := ctx
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	p := newPipeline(ctx, n, enc, opt)
+	p.cancel = cancel
 
-	type prepared struct {
-		i   int
-		buf []float32
-		err error
-		dur time.Duration
-	}
-	inflight := make(chan struct{}, 2*opt.BatchSize+opt.Workers)
-	jobs := make(chan int)
-	ready := make(chan prepared, cap(inflight))
-	done := make(chan Result, cap(inflight))
-	bufs := sync.Pool{New: func() any { return make([]float32, size) }}
 	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); p.dispatch() }()
+	go func() { defer wg.Done(); p.prepareAll(prepare) }()
+	go func() { defer wg.Done(); p.batchAndInfer() }()
 
-	wg.Add(1)
-	go func() { // dispatcher: bounded by the in-flight budget
-		defer wg.Done()
-		defer close(jobs)
-		for i := 0; i < n; i++ {
-			select {
-			case inflight <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	var workers sync.WaitGroup
-	for k := 0; k < opt.Workers; k++ {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for i := range jobs {
-				buf := bufs.Get().([]float32)
-				t0 := time.Now()
-				err := safePrepare(ctx, prepare, i, buf)
-				select {
-				case ready <- prepared{i, buf, err, time.Since(t0)}:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	wg.Add(1)
-	go func() { workers.Wait(); close(ready); wg.Done() }()
-
-	wg.Add(1)
-	go func() { // batcher: greedy batches, inference one at a time
-		defer wg.Done()
-		defer close(done)
-		pixels := make([]float32, opt.BatchSize*size)
-		var batch []prepared
-		send := func(r Result) bool {
-			select {
-			case done <- r:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		flush := func() bool {
-			if len(batch) == 0 {
-				return true
-			}
-			for j, p := range batch {
-				copy(pixels[j*size:], p.buf)
-				bufs.Put(p.buf)
-			}
-			t0 := time.Now()
-			embs, err := enc.EncodeImages(ctx, pixels[:len(batch)*size], len(batch))
-			share := time.Since(t0) / time.Duration(len(batch))
-			for j, p := range batch {
-				r := Result{Index: p.i, Err: err, Prepare: p.dur, Infer: share, BatchSize: len(batch)}
-				if err == nil {
-					r.Embedding = embs[j]
-				}
-				if !send(r) {
-					return false
-				}
-			}
-			batch = batch[:0]
-			return true
-		}
-		add := func(p prepared) bool {
-			if p.err != nil {
-				bufs.Put(p.buf)
-				return send(Result{Index: p.i, Err: p.err, Prepare: p.dur})
-			}
-			batch = append(batch, p)
-			if len(batch) == opt.BatchSize {
-				return flush()
-			}
-			return true
-		}
-		for p := range ready {
-			if !add(p) {
-				return
-			}
-			// Take what else is ready; linger briefly for a fuller batch.
-			timer := time.NewTimer(opt.Linger)
-		more:
-			for len(batch) > 0 && len(batch) < opt.BatchSize {
-				select {
-				case q, ok := <-ready:
-					if !ok {
-						break more
-					}
-					if !add(q) {
-						timer.Stop()
-						return
-					}
-				case <-timer.C:
-					break more
-				}
-			}
-			timer.Stop()
-			if !flush() {
-				return
-			}
-		}
-		flush()
-	}()
-
-	// Emit in input order.
-	pending := map[int]Result{}
-	next := 0
-	var emitErr error
-	cancelled := false
-	for next < n && emitErr == nil && !cancelled {
-		select {
-		case r, ok := <-done:
-			if !ok {
-				cancelled = true // the batcher stopped early: ctx was cancelled
-				break
-			}
-			pending[r.Index] = r
-			for emitErr == nil {
-				r, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
-				next++
-				<-inflight
-				emitErr = emit(r)
-			}
-		case <-ctx.Done():
-			cancelled = true
-		}
-	}
+	pending, next, emitErr := p.emitInOrder(emit)
 	cancel()
-	for r := range done { // drain so every goroutine can exit
+	for r := range p.done { // drain so every goroutine can exit
 		pending[r.Index] = r
 	}
 	wg.Wait()
@@ -227,6 +81,256 @@ func EmbedImages(ctx context.Context, n int, prepare PrepareFunc, enc ImageEncod
 		return nil
 	}
 	// Cut short: emit what finished, in order, then report why.
+	if err := emitFinished(pending, emit); err != nil {
+		return err
+	}
+	if p.modelErr != nil {
+		return p.modelErr
+	}
+	if err := parent.Err(); err != nil {
+		return err
+	}
+	return context.Canceled
+}
+
+func (opt PipelineOptions) withDefaults() PipelineOptions {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 8
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 2
+	}
+	if opt.Linger <= 0 {
+		opt.Linger = 5 * time.Millisecond
+	}
+	return opt
+}
+
+// pipeline is the state EmbedImages' stages share: the channels between
+// them and the pool of per-image pixel buffers.
+type pipeline struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	n      int
+	enc    ImageEncoder
+	opt    PipelineOptions
+	size   int // floats per preprocessed image
+
+	inflight chan struct{} // one token per input between dispatch and emit
+	jobs     chan int      // dispatch → prepare
+	ready    chan prepared // prepare → batch
+	done     chan Result   // batch → emit
+	bufs     sync.Pool
+
+	// modelErr is the inference failure that stopped the pipeline; written
+	// by the batch stage before it cancels ctx, read after it has exited.
+	modelErr error
+}
+
+// prepared is one input after the prepare stage.
+type prepared struct {
+	i   int
+	buf []float32
+	err error
+	dur time.Duration
+}
+
+func newPipeline(ctx context.Context, n int, enc ImageEncoder, opt PipelineOptions) *pipeline {
+	h, w := enc.InputSize()
+	size := 3 * h * w
+	budget := 2*opt.BatchSize + opt.Workers
+	return &pipeline{
+		ctx: ctx, n: n, enc: enc, opt: opt, size: size,
+		inflight: make(chan struct{}, budget),
+		jobs:     make(chan int),
+		ready:    make(chan prepared, budget),
+		done:     make(chan Result, budget),
+		bufs:     sync.Pool{New: func() any { return make([]float32, size) }},
+	}
+}
+
+// dispatch hands out input indices in order, each once the in-flight
+// budget has room for it.
+func (p *pipeline) dispatch() {
+	defer close(p.jobs)
+	for i := 0; i < p.n; i++ {
+		select {
+		case p.inflight <- struct{}{}:
+		case <-p.ctx.Done():
+			return
+		}
+		select {
+		case p.jobs <- i:
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// prepareAll runs opt.Workers goroutines that read, decode and preprocess
+// inputs into pooled buffers; it closes ready when they are all done.
+func (p *pipeline) prepareAll(prepare PrepareFunc) {
+	defer close(p.ready)
+	var workers sync.WaitGroup
+	for k := 0; k < p.opt.Workers; k++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for i := range p.jobs {
+				buf := p.bufs.Get().([]float32)
+				t0 := time.Now()
+				err := safePrepare(p.ctx, prepare, i, buf)
+				select {
+				case p.ready <- prepared{i, buf, err, time.Since(t0)}:
+				case <-p.ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	workers.Wait()
+}
+
+// batchAndInfer gathers prepared images into greedy batches (whatever is
+// ready, lingering briefly for a fuller batch), runs one inference at a
+// time and sends every input's Result to done; failed inputs skip
+// inference. It closes done when ready is drained or ctx is cancelled.
+func (p *pipeline) batchAndInfer() {
+	defer close(p.done)
+	b := &batcher{p: p, pixels: make([]float32, p.opt.BatchSize*p.size)}
+	for q := range p.ready {
+		if !b.add(q) {
+			return
+		}
+		if !b.gather() || !b.flush() {
+			return
+		}
+	}
+	b.flush()
+}
+
+// batcher is the batch stage's current batch and its pixel tensor.
+type batcher struct {
+	p      *pipeline
+	pixels []float32
+	batch  []prepared
+}
+
+// send passes a result on; false when the pipeline was cancelled.
+func (b *batcher) send(r Result) bool {
+	select {
+	case b.p.done <- r:
+		return true
+	case <-b.p.ctx.Done():
+		return false
+	}
+}
+
+// add takes one prepared input: a failure goes straight on, a success joins
+// the batch, which runs when full.
+func (b *batcher) add(q prepared) bool {
+	if q.err != nil {
+		b.p.bufs.Put(q.buf)
+		return b.send(Result{Index: q.i, Err: q.err, Prepare: q.dur})
+	}
+	b.batch = append(b.batch, q)
+	if len(b.batch) == b.p.opt.BatchSize {
+		return b.flush()
+	}
+	return true
+}
+
+// gather takes what else is ready, lingering up to opt.Linger for a fuller
+// batch.
+func (b *batcher) gather() bool {
+	timer := time.NewTimer(b.p.opt.Linger)
+	defer timer.Stop()
+	for len(b.batch) > 0 && len(b.batch) < b.p.opt.BatchSize {
+		select {
+		case q, ok := <-b.p.ready:
+			if !ok {
+				return true
+			}
+			if !b.add(q) {
+				return false
+			}
+		case <-timer.C:
+			return true
+		}
+	}
+	return true
+}
+
+// flush runs inference on the batch and sends its results.
+func (b *batcher) flush() bool {
+	if len(b.batch) == 0 {
+		return true
+	}
+	size := b.p.size
+	for j, q := range b.batch {
+		copy(b.pixels[j*size:], q.buf)
+		b.p.bufs.Put(q.buf)
+	}
+	t0 := time.Now()
+	embs, err := b.p.enc.EncodeImages(b.p.ctx, b.pixels[:len(b.batch)*size], len(b.batch))
+	share := time.Since(t0) / time.Duration(len(b.batch))
+	if err == nil && len(embs) != len(b.batch) {
+		err = fmt.Errorf("image encoder returned %d embeddings for %d images", len(embs), len(b.batch))
+	}
+	if err != nil && b.p.ctx.Err() == nil {
+		if err = asModelError("", err); !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			b.p.modelErr = err
+			b.p.cancel()
+			return false
+		}
+	}
+	for j, q := range b.batch {
+		r := Result{Index: q.i, Err: err, Prepare: q.dur, Infer: share, BatchSize: len(b.batch)}
+		if err == nil {
+			r.Embedding = embs[j]
+		}
+		if !b.send(r) {
+			return false
+		}
+	}
+	b.batch = b.batch[:0]
+	return true
+}
+
+// emitInOrder calls emit for results in input order as they arrive, until
+// all n are emitted, emit fails or the pipeline is cancelled. It returns
+// the results received but not yet emitted and the next index due.
+func (p *pipeline) emitInOrder(emit func(Result) error) (pending map[int]Result, next int, err error) {
+	pending = map[int]Result{}
+	for next < p.n {
+		select {
+		case r, ok := <-p.done:
+			if !ok {
+				return pending, next, nil // the batch stage stopped early: ctx was cancelled
+			}
+			pending[r.Index] = r
+			for {
+				r, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				next++
+				<-p.inflight
+				if err := emit(r); err != nil {
+					return pending, next, err
+				}
+			}
+		case <-p.ctx.Done():
+			return pending, next, nil
+		}
+	}
+	return pending, next, nil
+}
+
+// emitFinished emits, in input order, the results that finished before the
+// pipeline was cut short (not those that failed because it was).
+func emitFinished(pending map[int]Result, emit func(Result) error) error {
 	idx := make([]int, 0, len(pending))
 	for i, r := range pending {
 		if r.Err == nil || !errors.Is(r.Err, context.Canceled) {
@@ -239,10 +343,7 @@ func EmbedImages(ctx context.Context, n int, prepare PrepareFunc, enc ImageEncod
 			return err
 		}
 	}
-	if err := parent.Err(); err != nil {
-		return err
-	}
-	return context.Canceled
+	return nil
 }
 
 func safePrepare(ctx context.Context, prepare PrepareFunc, i int, buf []float32) (err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -161,5 +162,48 @@ func TestEmbedImagesPanicInPrepareIsAnError(t *testing.T) {
 	})
 	if err != nil || errs != 1 {
 		t.Errorf("err %v, %d error results; want nil and 1", err, errs)
+	}
+}
+
+// failingEncoder fails every inference after the first ok batches.
+type failingEncoder struct {
+	sumEncoder
+	ok    int
+	calls atomic.Int32
+}
+
+func (e *failingEncoder) EncodeImages(ctx context.Context, px []float32, n int) ([][]float32, error) {
+	if int(e.calls.Add(1)) > e.ok {
+		return nil, errors.New("Expand: shape [1099511627776] is too large")
+	}
+	return e.sumEncoder.EncodeImages(ctx, px, n)
+}
+
+// An inference failure is the model's, not the images': the pipeline stops
+// and returns it as a *ModelError instead of one error result per image.
+func TestEmbedImagesInferenceFailureIsModelError(t *testing.T) {
+	prepare := func(_ context.Context, i int, dst []float32) error {
+		if i == 1 {
+			return errors.New("corrupt image")
+		}
+		return nil
+	}
+	enc := &failingEncoder{ok: 1}
+	var emitted []Result
+	err := EmbedImages(context.Background(), 40, prepare, enc, PipelineOptions{BatchSize: 4, Workers: 1}, func(r Result) error {
+		emitted = append(emitted, r)
+		return nil
+	})
+	var me *ModelError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("EmbedImages = %v, want a *ModelError with the engine's message", err)
+	}
+	if len(emitted) >= 40 {
+		t.Fatalf("emitted %d results after the model failed, want the pipeline stopped", len(emitted))
+	}
+	for _, r := range emitted {
+		if r.Err != nil && r.Index != 1 {
+			t.Errorf("input %d got the model's error as its own: %v", r.Index, r.Err)
+		}
 	}
 }

@@ -24,17 +24,32 @@ type TextCache struct {
 	m    map[string][]float32
 	// Hits and Misses count lookups since the cache was opened.
 	Hits, Misses int
+	// OnWriteError, when set, hears of the first failed append (a full
+	// disk, a directory made read-only meanwhile). After it the cache
+	// answers from memory and writes nothing more: a cache is never worth
+	// failing a classification for.
+	OnWriteError func(error)
+	writeErr     error
 }
 
 const textCacheMagic = "CLIPTXT1"
 
+// TextCacheExt ends the name of each model's cache file in the cache directory.
+const TextCacheExt = ".bin"
+
 // OpenTextCache loads (or starts) the cache file for the model identified
-// by modelKey (a hash of the model's files) under dir.
+// by modelKey (a hash of the model's files) under dir. A cache that could
+// not be written (dir not creatable, read-only) is an error here, so that
+// callers warn once and run without it rather than fail at the first
+// append.
 func OpenTextCache(dir, modelKey string) (*TextCache, error) {
 	if modelKey == "" {
 		return nil, errors.New("text cache: empty model key")
 	}
-	c := &TextCache{path: filepath.Join(dir, modelKey+".bin"), m: map[string][]float32{}}
+	c := &TextCache{path: filepath.Join(dir, modelKey+TextCacheExt), m: map[string][]float32{}}
+	if err := checkWritable(dir, c.path); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(c.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
@@ -65,6 +80,25 @@ func OpenTextCache(dir, modelKey string) (*TextCache, error) {
 		c.m[prompt] = emb
 	}
 	return c, nil
+}
+
+// checkWritable creates dir and makes sure path can be appended to (or
+// created there), leaving nothing behind.
+func checkWritable(dir, path string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("text cache: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		f, err = os.CreateTemp(dir, ".probe-*")
+		if err == nil {
+			defer os.Remove(f.Name())
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("text cache %s: not writable: %w", path, err)
+	}
+	return f.Close()
 }
 
 // Path is the cache file.
@@ -159,12 +193,13 @@ func (ce cachedEncoder) EncodeTexts(ctx context.Context, texts []string) ([][]fl
 	for j, i := range missingAt {
 		out[i] = embs[j]
 	}
-	return out, c.store(missing, embs)
+	c.store(missing, embs)
+	return out, nil
 }
 
-// store appends new records in one write, so concurrent clip processes
-// (O_APPEND) never interleave parts of records.
-func (c *TextCache) store(prompts []string, embs [][]float32) error {
+// store remembers new embeddings and appends them to the file; the first
+// failed append is reported to OnWriteError and ends the appends.
+func (c *TextCache) store(prompts []string, embs [][]float32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var buf []byte
@@ -172,6 +207,20 @@ func (c *TextCache) store(prompts []string, embs [][]float32) error {
 		c.m[p] = append([]float32(nil), embs[i]...)
 		buf = appendTextRecord(buf, p, embs[i])
 	}
+	if c.writeErr != nil {
+		return
+	}
+	if err := c.appendRecords(buf); err != nil {
+		c.writeErr = err
+		if c.OnWriteError != nil {
+			c.OnWriteError(err)
+		}
+	}
+}
+
+// appendRecords writes records in one write, so concurrent clip processes
+// (O_APPEND) never interleave parts of records.
+func (c *TextCache) appendRecords(buf []byte) error {
 	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
 		return fmt.Errorf("text cache: %w", err)
 	}

@@ -13,8 +13,7 @@ import (
 
 	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/graph"
-	"github.com/clip-go/clip/pkg/npy"
-	"github.com/clip-go/clip/pkg/onnx"
+	"github.com/clip-go/clip/pkg/npytensor"
 )
 
 // projectRoot is the repository root relative to this package.
@@ -103,7 +102,7 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 		for _, c := range cases {
 			feeds := map[string]*Tensor{}
 			for name := range spec.Cases[c].Inputs {
-				tt, err := readNpyTensor(filepath.Join(stemDir, "inputs", c+"."+name+".npy"))
+				tt, err := npytensor.ReadFile(filepath.Join(stemDir, "inputs", c+"."+name+".npy"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -115,7 +114,7 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 			}
 			for _, o := range s.Outputs() {
 				wantPath := filepath.Join(stemDir, "outputs", c+"."+o.Name+".npy")
-				want, err := readNpyTensor(wantPath)
+				want, err := npytensor.ReadFile(wantPath)
 				if err != nil {
 					if os.IsNotExist(err) && os.Getenv("CI") != "true" {
 						t.Skipf("golden output %s missing (run scripts/reference/ort_run.mjs)", wantPath)
@@ -128,7 +127,7 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 					t.Fatalf("case %s output %s: %v", c, o.Name, err)
 				}
 				t.Logf("%s/%s case %s output %s: max abs diff %.3g (normalised=%v, limit %g)", modelDir, stem, c, o.Name, d, norm, tol)
-				if d > tol {
+				if !within(d, tol) {
 					t.Errorf("case %s output %s: max abs diff %.3g > %g", c, o.Name, d, tol)
 				}
 				if strings.HasPrefix(o.Name, "logits") {
@@ -145,7 +144,7 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 				if len(one) != 1 || one[o.Name] == nil {
 					t.Fatalf("case %s, output %s alone: got %d outputs", c, o.Name, len(one))
 				}
-				if d, err := maxAbsDiff(one[o.Name], want, norm); err != nil || d > tol {
+				if d, err := maxAbsDiff(one[o.Name], want, norm); err != nil || !within(d, tol) {
 					t.Errorf("case %s output %s alone: max abs diff %.3g (%v), limit %g", c, o.Name, d, err, tol)
 				}
 			}
@@ -153,40 +152,14 @@ func differentialCase(t *testing.T, isa kernels.ISA, specPath string) {
 	})
 }
 
-func readNpyTensor(path string) (*Tensor, error) {
-	a, err := npy.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	sh := make([]int, len(a.Shape))
-	for i, d := range a.Shape {
-		sh[i] = int(d)
-	}
-	t := &Tensor{Shape: sh}
-	switch d := a.Data.(type) {
-	case []float32:
-		t.DType, t.Float32 = onnx.Float, d
-	case []uint16:
-		t.DType, t.Float32 = onnx.Float16, make([]float32, len(d))
-		for i, h := range d {
-			t.Float32[i] = onnx.Float16ToFloat32(h)
-		}
-	case []int64:
-		t.DType, t.Int64 = onnx.Int64, d
-	case []int32:
-		t.DType, t.Int32 = onnx.Int32, d
-	case []bool:
-		t.DType, t.Bool = onnx.Bool, d
-	case []uint8:
-		t.DType, t.Uint8 = onnx.Uint8, d
-	default:
-		return nil, fmt.Errorf("%s: unsupported dtype %v", path, a.DType)
-	}
-	return t, nil
-}
+// within reports whether a difference from maxAbsDiff is at most tol. It
+// is false for NaN, which maxAbsDiff returns when any compared element is
+// NaN: `d > tol` would be false for NaN and let a NaN output pass.
+func within(d, tol float64) bool { return d <= tol }
 
 // maxAbsDiff compares two tensors; with normalised, each last-axis row is
-// first scaled to unit L2 norm (how CLIP uses its embeddings).
+// first scaled to unit L2 norm (how CLIP uses its embeddings). A NaN in
+// either tensor makes the result NaN (see within).
 func maxAbsDiff(got, want *Tensor, normalised bool) (float64, error) {
 	if got == nil {
 		return 0, fmt.Errorf("output missing")

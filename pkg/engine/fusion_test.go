@@ -75,7 +75,7 @@ func TestFusionMatchesUnfused(t *testing.T) {
 					// half-precision ulps (4·2⁻¹⁰) of the output's scale.
 					tol = 4.0 / 1024
 				}
-				if d > tol*math.Max(scale, 1) {
+				if !within(d, tol*math.Max(scale, 1)) {
 					t.Errorf("%s: fused differs from unfused by %g (scale %g)", o.Name, d, scale)
 				}
 			}
@@ -155,7 +155,7 @@ func compareFusion(t *testing.T, m *onnx.Model, feeds map[string]*Tensor) (map[s
 		if err != nil {
 			t.Fatalf("%s: %v", o.Name, err)
 		}
-		if d > 1e-5*math.Max(scale, 1) {
+		if !within(d, 1e-5*math.Max(scale, 1)) {
 			t.Errorf("%s: fused differs from unfused by %g (scale %g)", o.Name, d, scale)
 		}
 	}

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/chewxy/hm"
@@ -33,6 +35,10 @@ func gdtype(dt onnx.DataType) (tensor.Dtype, error) {
 		return tensor.Uint8, nil
 	case onnx.Int8:
 		return tensor.Int8, nil
+	case onnx.Uint32:
+		return tensor.Uint32, nil
+	case onnx.Uint64:
+		return tensor.Uint64, nil
 	}
 	return tensor.Dtype{}, fmt.Errorf("element type %s has no Gorgonia equivalent", graph.DTypeName(dt))
 }
@@ -59,7 +65,7 @@ func dense(t *graph.Tensor) *tensor.Dense {
 	return tensor.New(tensor.WithShape(gshape(t.Shape)...), tensor.WithBacking(t.Data()))
 }
 
-// stepOp is a Gorgonia Op computing one graph.Step with ops.Eval. It owns
+// stepOp is a Gorgonia Op computing one graph.Step with its ops kernel. It owns
 // its output buffers, allocated once per compiled graph and reused by
 // every run. A step with several outputs is one stepOp (producing output
 // 0) followed by one outputOp per further output that some step needs as
@@ -67,12 +73,13 @@ func dense(t *graph.Tensor) *tensor.Dense {
 type stepOp struct {
 	id      int
 	step    *graph.Step
-	env     *ops.Env
+	kernel  ops.Kernel
 	present []int // positions in step.In of the inputs that are Gorgonia children (not omitted, not bound constants)
 	inTypes []hm.Type
 	outType hm.Type
 
-	err error // the last failure of Do, reported by machine.run
+	err  error // the last failure of Do, reported by machine.run
+	tape *tape // checks that steps run in plan order (id is the plan index)
 
 	views   []*graph.Tensor // per input position, re-pointed at every run
 	outs    []*graph.Tensor
@@ -112,6 +119,10 @@ func tensorRef(t *graph.Tensor) dataRef {
 		p = unsafe.Pointer(unsafe.SliceData(t.Uint8))
 	case onnx.Int8:
 		p = unsafe.Pointer(unsafe.SliceData(t.Int8))
+	case onnx.Uint32:
+		p = unsafe.Pointer(unsafe.SliceData(t.Uint32))
+	case onnx.Uint64:
+		p = unsafe.Pointer(unsafe.SliceData(t.Uint64))
 	}
 	return dataRef{ptr: uintptr(p), n: t.Len()}
 }
@@ -119,7 +130,11 @@ func tensorRef(t *graph.Tensor) dataRef {
 // bound, when not nil, returns the tensor to hold for an input that is
 // not to be a Gorgonia child (see lower), or nil.
 func newStepOp(id int, s *graph.Step, env *ops.Env, bufs *bufferPlan, bound func(v *graph.Value) *graph.Tensor) (*stepOp, error) {
-	op := &stepOp{id: id, step: s, env: env, views: make([]*graph.Tensor, len(s.In))}
+	kernel, err := env.Prepare(s)
+	if err != nil {
+		return nil, err
+	}
+	op := &stepOp{id: id, step: s, kernel: kernel, views: make([]*graph.Tensor, len(s.In))}
 	// Constant inputs (weights) are bound to the op once instead of being
 	// Gorgonia leaves: the TapeMachine would load every leaf into its
 	// registers on every run (an allocation per leaf per run) only to hand
@@ -197,6 +212,12 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		}
 		op.err = err
 	}()
+	if err := op.tape.cancelled(); err != nil {
+		return nil, err
+	}
+	if err := op.tape.enter(op.id); err != nil {
+		return nil, fmt.Errorf("%s: %w", op.step.Node, err)
+	}
 	if len(vals) != len(op.present) {
 		return nil, fmt.Errorf("%s: got %d inputs, want %d", op.step.Node, len(vals), len(op.present))
 	}
@@ -218,7 +239,7 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		setData(view, t.Data())
 		op.inRefs[j] = ref
 	}
-	if err := op.env.EvalScratch(op.step, op.views, op.outs, op.scratch); err != nil {
+	if err := op.kernel(op.views, op.outs, op.scratch); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.step.Node, err)
 	}
 	return op.output(0), nil
@@ -293,6 +314,10 @@ func setData(t *graph.Tensor, data any) {
 		t.Uint8 = d
 	case []int8:
 		t.Int8 = d
+	case []uint32:
+		t.Uint32 = d
+	case []uint64:
+		t.Uint64 = d
 	}
 }
 
@@ -300,7 +325,7 @@ func setData(t *graph.Tensor, data any) {
 // It must be used by one goroutine at a time.
 type machine struct {
 	g      *gorgonia.ExprGraph
-	vm     gorgonia.VM
+	vm     *tape // nil when every value is known before the run
 	inputs map[string]*gorgonia.Node
 	// inDense caches, per input name, the Gorgonia value last bound to it
 	// and the data it wraps, so that a run given the same buffers as the
@@ -433,9 +458,66 @@ func lower(p *graph.Plan, env *ops.Env) (_ *machine, err error) {
 		m.outs = append(m.outs, ref)
 	}
 	if len(p.Steps) > 0 {
-		m.vm = gorgonia.NewTapeMachine(m.g)
+		m.vm = &tape{vm: gorgonia.NewTapeMachine(m.g), steps: len(m.ops)}
+		for _, op := range m.ops {
+			op.tape = m.vm
+		}
 	}
 	return m, nil
+}
+
+// tape is the TapeMachine with the executor contract the memory plan
+// relies on made explicit: the steps run one after the other in plan
+// order, once each per run. The buffer plan hands a buffer to step j's
+// outputs once every value stored in it was last read by a step before
+// j, which is only safe if those steps have run before j. Gorgonia's
+// TapeMachine runs its instructions in the order of a stable topological
+// sort of the ExprGraph, which is plan order because lower adds the nodes
+// in plan order; nothing in Gorgonia promises it, so each step checks it
+// (an atomic compare-and-swap per step, against ≈ 1.5 µs of Gorgonia
+// dispatch) and a run fails, naming the step, rather than compute with
+// overwritten buffers.
+type tape struct {
+	vm    gorgonia.VM
+	steps int
+	next  atomic.Int64 // plan index of the step expected next in this run
+	// ctx is the current run's context, checked before each step so that
+	// a cancelled run (Ctrl-C, a request's timeout) stops after the step
+	// in progress instead of finishing a long batch; ctx.Err is a
+	// mutex-guarded load, noise beside a step.
+	ctx context.Context
+}
+
+// cancelled returns the current run's context error, if any.
+func (t *tape) cancelled() error {
+	if t == nil || t.ctx == nil {
+		return nil
+	}
+	return t.ctx.Err()
+}
+
+// RunAll runs every step once, in plan order, or fails.
+func (t *tape) RunAll() error {
+	t.next.Store(0)
+	if err := t.vm.RunAll(); err != nil {
+		return err
+	}
+	if ran := t.next.Load(); ran != int64(t.steps) {
+		return fmt.Errorf("the TapeMachine ran %d of the plan's %d steps", ran, t.steps)
+	}
+	return nil
+}
+
+// Reset clears the TapeMachine's registers after a run.
+func (t *tape) Reset() { t.vm.Reset() }
+
+// enter records that step id starts, failing unless it is the next one in
+// plan order.
+func (t *tape) enter(id int) error {
+	if !t.next.CompareAndSwap(int64(id), int64(id)+1) {
+		return fmt.Errorf("step %d of the plan ran when step %d was due: the memory plan reuses buffers by plan index and needs steps to run in plan order", id, t.next.Load())
+	}
+	return nil
 }
 
 // bufferPlan hands out the output buffers of a machine's steps, reusing a

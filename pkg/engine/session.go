@@ -24,6 +24,14 @@
 // ops owning its output buffer and calling pkg/engine/kernels directly.
 // The package still installs the kernels' BLAS with gorgonia.Use (see
 // init), so any Gorgonia built-in product gets the same Sgemm.
+//
+// The executor contract: the memory plan hands a step's outputs buffers
+// whose values were last read by steps with a lower plan index, so the
+// steps must run one after the other in plan order. Gorgonia's
+// TapeMachine does so (a stable topological sort of nodes added in plan
+// order) but does not promise it; every step checks it (see tape in
+// lower.go), and a run out of order fails naming the step instead of
+// computing with overwritten buffers.
 package engine
 
 import (
@@ -117,7 +125,7 @@ func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	g, err := graph.FromModel(m, ops.Supported)
+	g, err := graph.FromModel(m, ops.Registry())
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +234,7 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor, outputs ..
 	if err != nil {
 		return nil, err
 	}
-	out, err := m.run(given, outputs)
+	out, err := m.run(ctx, given, outputs)
 	e.release(m, err == nil)
 	return out, err
 }
@@ -326,7 +334,10 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 	}
 	s.mu.Unlock()
 	e.once.Do(func() {
-		e.plan, e.err = s.g.Bind(ctx, shapes, nil, s.env.Eval)
+		// The plan outlives this run and is shared with every later run of
+		// these shapes: a caller's cancellation or deadline must not become
+		// the cached outcome (a timed-out request would poison the shape).
+		e.plan, e.err = s.g.Bind(context.WithoutCancel(ctx), shapes, nil, s.env.Eval)
 		if e.err == nil && !s.opt.NoFusion {
 			e.fused = e.plan.Fuse()
 			var release func([]byte)
@@ -372,9 +383,12 @@ func (e *planEntry) release(m *machine, ok bool) {
 }
 
 // run executes the machine once and copies out the outputs named in want
-// (all of them when want is empty).
-func (m *machine) run(inputs map[string]*Tensor, want []string) (map[string]*Tensor, error) {
+// (all of them when want is empty). It returns ctx's error when ctx is
+// cancelled before the last step.
+func (m *machine) run(ctx context.Context, inputs map[string]*Tensor, want []string) (map[string]*Tensor, error) {
 	if m.vm != nil {
+		m.vm.ctx = ctx
+		defer func() { m.vm.ctx = nil }()
 		defer m.vm.Reset()
 		for name, n := range m.inputs {
 			in := inputs[name]
@@ -419,29 +433,10 @@ func (m *machine) run(inputs map[string]*Tensor, want []string) (map[string]*Ten
 		if c.Len() != src.Len() {
 			return nil, fmt.Errorf("output %q: %d elements for shape %v", ref.v.Name, src.Len(), ref.v.Shape)
 		}
-		copyData(c, src)
+		graph.CopyRange(c, 0, src, 0, src.Len())
 		out[ref.v.Name] = c
 	}
 	return out, nil
-}
-
-func copyData(dst, src *Tensor) {
-	switch dst.DType {
-	case onnx.Float, onnx.Float16, onnx.BFloat16:
-		copy(dst.Float32, src.Float32)
-	case onnx.Double:
-		copy(dst.Float64, src.Float64)
-	case onnx.Int64:
-		copy(dst.Int64, src.Int64)
-	case onnx.Int32:
-		copy(dst.Int32, src.Int32)
-	case onnx.Bool:
-		copy(dst.Bool, src.Bool)
-	case onnx.Uint8:
-		copy(dst.Uint8, src.Uint8)
-	case onnx.Int8:
-		copy(dst.Int8, src.Int8)
-	}
 }
 
 // fusionStats sums the fusions made in every bound plan.

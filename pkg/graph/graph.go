@@ -4,6 +4,12 @@
 // and, once the input shapes of a run are known, binds every value to a
 // concrete shape and dtype while folding the shape arithmetic exporters
 // emit into constants. The engine lowers the resulting Plan.
+//
+// The package knows no operator by itself: each one is an OpDef (load-time
+// checks, shape inference, aliasing, scratch memory, FLOPs) in a Registry
+// given to FromModel. pkg/engine/ops defines every operator the engine
+// runs, each next to its kernel; adding an operator is one definition
+// there.
 package graph
 
 import (
@@ -83,19 +89,19 @@ type Graph struct {
 	Nodes []*Node
 	// Consts are the initializers, float16 already widened.
 	Consts map[string]*Tensor
+	// Ops defines the operators the nodes may use.
+	Ops *Registry
 }
 
-// OpSupported answers whether an op type can be executed.
-type OpSupported func(op string) bool
-
-// FromModel converts and validates m's main graph. supported decides which
-// op types are accepted; any other op is an error naming the node.
-func FromModel(m *onnx.Model, supported OpSupported) (*Graph, error) {
+// FromModel converts and validates m's main graph. ops defines the
+// operators accepted; any other op is an error naming the node. A nil ops
+// accepts every operator (Bind then fails on the first one).
+func FromModel(m *onnx.Model, ops *Registry) (*Graph, error) {
 	if m == nil || m.Graph == nil {
 		return nil, fmt.Errorf("model has no graph")
 	}
 	og := m.Graph
-	g := &Graph{Opset: m.Opset(""), Consts: map[string]*Tensor{}}
+	g := &Graph{Opset: m.Opset(""), Consts: map[string]*Tensor{}, Ops: ops}
 	if g.Opset == 0 {
 		g.Opset = 1 // IR without opset_import; treat as the earliest set
 	}
@@ -124,10 +130,11 @@ func FromModel(m *onnx.Model, supported OpSupported) (*Graph, error) {
 		if on.Domain != "" && on.Domain != "ai.onnx" {
 			return nil, fmt.Errorf("%s: operator domain %q is not supported", n, on.Domain)
 		}
-		if supported != nil && !supported(n.Op) {
+		d := ops.Lookup(n.Op)
+		if ops != nil && d == nil {
 			return nil, fmt.Errorf("%s: operator %s is not supported", n, n.Op)
 		}
-		if err := checkNodeTypes(n); err != nil {
+		if err := checkNodeTypes(n, d); err != nil {
 			return nil, fmt.Errorf("%s: %w", n, err)
 		}
 		g.Nodes = append(g.Nodes, n)
@@ -311,12 +318,12 @@ func (g *Graph) OpHistogram() string {
 }
 
 // checkNodeTypes reports, at load time, element types a node's attributes
-// ask for that cannot be represented (Cast to string, a Constant holding
-// uint16, ...).
-func checkNodeTypes(n *Node) error {
-	if n.Op == "Cast" {
-		if to := onnx.DataType(n.Int("to", 0)); !Supported(to) {
-			return fmt.Errorf("Cast to %s is not supported", DTypeName(to))
+// ask for that cannot be represented (a Constant holding a string, and
+// whatever d's Check refuses, such as Cast to string).
+func checkNodeTypes(n *Node, d *OpDef) error {
+	if d != nil && d.Check != nil {
+		if err := d.Check(n); err != nil {
+			return err
 		}
 	}
 	for _, name := range []string{"value"} {

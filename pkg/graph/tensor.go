@@ -12,7 +12,7 @@ import (
 //
 //	Float, Float16, BFloat16 → Float32 (half-precision values are held widened)
 //	Double → Float64, Int64 → Int64, Int32 → Int32, Bool → Bool,
-//	Uint8 → Uint8, Int8 → Int8.
+//	Uint8 → Uint8, Int8 → Int8, Uint32 → Uint32, Uint64 → Uint64.
 //
 // A 0-d tensor (scalar) has an empty Shape and one element.
 type Tensor struct {
@@ -25,12 +25,15 @@ type Tensor struct {
 	Bool    []bool
 	Uint8   []uint8
 	Int8    []int8
+	Uint32  []uint32
+	Uint64  []uint64
 }
 
 // Supported reports whether dt has an in-memory representation here.
 func Supported(dt onnx.DataType) bool {
 	switch dt {
-	case onnx.Float, onnx.Float16, onnx.BFloat16, onnx.Double, onnx.Int64, onnx.Int32, onnx.Bool, onnx.Uint8, onnx.Int8:
+	case onnx.Float, onnx.Float16, onnx.BFloat16, onnx.Double, onnx.Int64, onnx.Int32, onnx.Bool, onnx.Uint8, onnx.Int8,
+		onnx.Uint32, onnx.Uint64:
 		return true
 	}
 	return false
@@ -79,6 +82,10 @@ func NewTensor(dt onnx.DataType, shape []int) *Tensor {
 		t.Uint8 = make([]uint8, n)
 	case onnx.Int8:
 		t.Int8 = make([]int8, n)
+	case onnx.Uint32:
+		t.Uint32 = make([]uint32, n)
+	case onnx.Uint64:
+		t.Uint64 = make([]uint64, n)
 	}
 	return t
 }
@@ -100,6 +107,10 @@ func (t *Tensor) Len() int {
 		return len(t.Uint8)
 	case onnx.Int8:
 		return len(t.Int8)
+	case onnx.Uint32:
+		return len(t.Uint32)
+	case onnx.Uint64:
+		return len(t.Uint64)
 	}
 	return 0
 }
@@ -121,6 +132,10 @@ func (t *Tensor) Data() any {
 		return t.Uint8
 	case onnx.Int8:
 		return t.Int8
+	case onnx.Uint32:
+		return t.Uint32
+	case onnx.Uint64:
+		return t.Uint64
 	}
 	return nil
 }
@@ -160,6 +175,30 @@ func (t *Tensor) Ints() ([]int, error) {
 	return nil, fmt.Errorf("want an int64 or int32 tensor, got %s", DTypeName(t.DType))
 }
 
+// CopyRange copies n elements from src[si:] to dst[di:] (same dtype).
+func CopyRange(dst *Tensor, di int, src *Tensor, si, n int) {
+	switch dst.DType {
+	case onnx.Float, onnx.Float16, onnx.BFloat16:
+		copy(dst.Float32[di:di+n], src.Float32[si:si+n])
+	case onnx.Double:
+		copy(dst.Float64[di:di+n], src.Float64[si:si+n])
+	case onnx.Int64:
+		copy(dst.Int64[di:di+n], src.Int64[si:si+n])
+	case onnx.Int32:
+		copy(dst.Int32[di:di+n], src.Int32[si:si+n])
+	case onnx.Bool:
+		copy(dst.Bool[di:di+n], src.Bool[si:si+n])
+	case onnx.Uint8:
+		copy(dst.Uint8[di:di+n], src.Uint8[si:si+n])
+	case onnx.Int8:
+		copy(dst.Int8[di:di+n], src.Int8[si:si+n])
+	case onnx.Uint32:
+		copy(dst.Uint32[di:di+n], src.Uint32[si:si+n])
+	case onnx.Uint64:
+		copy(dst.Uint64[di:di+n], src.Uint64[si:si+n])
+	}
+}
+
 // Float64At returns element i widened to float64 (any numeric dtype).
 func (t *Tensor) Float64At(i int) float64 {
 	switch t.DType {
@@ -180,6 +219,10 @@ func (t *Tensor) Float64At(i int) float64 {
 		return float64(t.Uint8[i])
 	case onnx.Int8:
 		return float64(t.Int8[i])
+	case onnx.Uint32:
+		return float64(t.Uint32[i])
+	case onnx.Uint64:
+		return float64(t.Uint64[i])
 	}
 	return math.NaN()
 }
@@ -226,6 +269,10 @@ func FromONNX(ot *onnx.Tensor) (*Tensor, error) {
 		t.Uint8 = ot.Uint8
 	case onnx.Int8:
 		t.Int8 = ot.Int8
+	case onnx.Uint32:
+		t.Uint32 = ot.Uint32
+	case onnx.Uint64:
+		t.Uint64 = ot.Uint64
 	default:
 		return nil, fmt.Errorf("tensor %q: element type %s is not supported", ot.Name, DTypeName(ot.DataType))
 	}

@@ -14,7 +14,8 @@ const DefaultModel = "clip-vit-base-patch32"
 // Every repo, revision and file name here was read from the repository's
 // public file listing on huggingface.co (see the Source field); nothing is
 // guessed. Sizes are the rounded figures those listings display: they are
-// for `clip models list` only and never used to check a download.
+// for `clip models list`, and twice a variant's size bounds what the hub
+// may announce for any one of its files (never an exact check).
 type Entry struct {
 	Name        string // short name users type
 	Repo        string // hub repo id
@@ -132,6 +133,19 @@ func LookupCatalogue(name string) (Entry, bool) {
 		}
 	}
 	return Entry{}, false
+}
+
+// DownloadSize is the approximate download size of variant of the
+// catalogued model ref names (its listing's rounded figures), or -1 when
+// ref is not in the catalogue or lacks the variant.
+func DownloadSize(ref string, variant Variant) int64 {
+	base, _, _ := strings.Cut(ref, "@")
+	if e, ok := LookupCatalogue(base); ok {
+		if n, ok := e.Variants[variantOrDefault(variant)]; ok {
+			return n
+		}
+	}
+	return -1
 }
 
 // VariantList returns the entry's variants in display order.

@@ -11,10 +11,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -23,6 +25,32 @@ const maxRetryAfter = 2 * time.Minute
 
 // errStalled is the cancel cause when no byte arrived for StallTimeout.
 var errStalled = errors.New("no data received within the stall timeout")
+
+// DefaultMaxFileSize bounds the size a hub may announce for one file of a
+// model not in the catalogue: the largest CLIP graphs (ViT-bigG in fp32)
+// are under 11 GB, so 16 GiB leaves room and still refuses a runaway
+// announcement before a byte is written.
+const DefaultMaxFileSize = 16 << 30
+
+// permanentError marks a failure that another attempt cannot fix (a
+// redirect to a scheme we do not speak, a malformed answer, a file that
+// cannot be verified): retry gives up at once.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+func permanent(format string, args ...any) error {
+	return &permanentError{fmt.Errorf(format, args...)}
+}
+
+// httpScheme refuses URLs (redirect targets) that are not http or https.
+func httpScheme(u *url.URL, file string) error {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return permanent("%s: the hub redirected to %q, which is not an http(s) URL; refusing it", file, u.Redacted())
+	}
+	return nil
+}
 
 // remoteFile is what a HEAD on a resolve URL told us about one file.
 type remoteFile struct {
@@ -107,6 +135,9 @@ func (s *Store) headFile(ctx context.Context, repo, revision, file string) (*rem
 			}
 			base, _ := url.Parse(u)
 			next := base.ResolveReference(target)
+			if err := httpScheme(next, file); err != nil {
+				return nil, err
+			}
 			if target.Host == "" {
 				u = next.String() // same host: a renamed repo; keep going with the token
 				continue
@@ -151,6 +182,15 @@ func metadataFrom(resp *http.Response, repo, revision, file string) (*remoteFile
 	case linked == "" && isHex(etag, 40):
 		// A file kept in git itself: the ETag is its git blob id.
 		rf.GitSHA1 = strings.ToLower(etag)
+	}
+	if rf.SHA256 == "" && rf.GitSHA1 == "" {
+		// huggingface_hub refuses a file without an ETag; a file we cannot
+		// verify could be anything, and the manifest would call it good.
+		what := "no ETag or X-Linked-Etag"
+		if etag != "" {
+			what = fmt.Sprintf("ETag %q, which is neither a sha256 nor a git blob id", etag)
+		}
+		return nil, permanent("%s: the hub sent %s, so the file cannot be verified; refusing it (a mirror set with HF_ENDPOINT must pass the hub's ETag headers through)", file, what)
 	}
 	sizeHeader := resp.Header.Get("X-Linked-Size")
 	if sizeHeader == "" && resp.StatusCode < 300 {
@@ -209,7 +249,13 @@ func retryable(parent context.Context, err error) bool {
 		return retryableStatus(he.Status)
 	}
 	var ce *ChecksumError
-	if errors.As(err, &ce) {
+	var pe *permanentError
+	if errors.As(err, &ce) || errors.As(err, &pe) {
+		return false
+	}
+	// A malformed answer (status line, header) will be malformed again.
+	var tpe textproto.ProtocolError
+	if errors.As(err, &tpe) || strings.Contains(err.Error(), "malformed HTTP") {
 		return false
 	}
 	if errors.Is(err, errStalled) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
@@ -220,10 +266,14 @@ func retryable(parent context.Context, err error) bool {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true
 	}
-	// A host that does not resolve (no network, a typo in HF_ENDPOINT)
-	// will not resolve on the next try either: fail now with the reason.
+	// A host that does not resolve (no network, a typo in HF_ENDPOINT),
+	// a port nothing listens on, a network with no route: the next try
+	// meets the same, so fail now with the reason.
 	var de *net.DNSError
 	if errors.As(err, &de) && de.IsNotFound {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) {
 		return false
 	}
 	var oe *net.OpError
@@ -284,22 +334,29 @@ func (s *Store) attempt(ctx context.Context, op func(ctx context.Context, kick f
 // downloadFile fetches rf into dest: bytes stream into dest+".part",
 // resuming an earlier partial download with Range; the complete file is
 // checked against the hub's digest and only then renamed into place. It
-// returns the file's sha256 and size.
-func (s *Store) downloadFile(ctx context.Context, rf *remoteFile, dest, repo, revision string) (string, int64, error) {
-	sum, size, resumed, err := s.downloadOnce(ctx, rf, dest, repo, revision)
+// returns the file's sha256 and size. maxSize bounds what the hub may
+// announce, and what is read when it announces nothing.
+func (s *Store) downloadFile(ctx context.Context, rf *remoteFile, dest, repo, revision string, maxSize int64) (string, int64, error) {
+	if rf.Size > maxSize {
+		// Nothing of it can be kept: a .part from an earlier attempt goes too.
+		os.Remove(dest + ".part")
+		os.Remove(dest + ".part.etag")
+		return "", 0, permanent("%s: the hub announces %d bytes, more than the %d bytes a file of this model can plausibly hold; refusing it", rf.Path, rf.Size, maxSize)
+	}
+	sum, size, resumed, err := s.downloadOnce(ctx, rf, dest, repo, revision, maxSize)
 	var ce *ChecksumError
 	if err != nil && resumed && errors.As(err, &ce) {
 		// The bytes kept from an earlier run may belong to another version
 		// of the file; they are gone now, so one fresh download decides.
 		s.logf("%v; downloading %s again from the start", err, rf.Path)
-		sum, size, _, err = s.downloadOnce(ctx, rf, dest, repo, revision)
+		sum, size, _, err = s.downloadOnce(ctx, rf, dest, repo, revision, maxSize)
 	}
 	return sum, size, err
 }
 
 // downloadOnce is one download of rf; resumed reports whether bytes from
 // an earlier partial download were kept.
-func (s *Store) downloadOnce(ctx context.Context, rf *remoteFile, dest, repo, revision string) (sum string, size int64, resumed bool, err error) {
+func (s *Store) downloadOnce(ctx context.Context, rf *remoteFile, dest, repo, revision string, maxSize int64) (sum string, size int64, resumed bool, err error) {
 	part := dest + ".part"
 	validatorPath := part + ".etag" // the GET's ETag, for If-Range on resume
 	var prog io.WriteCloser
@@ -309,8 +366,28 @@ func (s *Store) downloadOnce(ctx context.Context, rf *remoteFile, dest, repo, re
 		}
 	}()
 	// Go's client drops the Authorization header itself if this GET is
-	// redirected to another host.
-	client := s.client
+	// redirected to another host; redirects to other schemes are refused
+	// for good rather than retried.
+	client := *s.client
+	checkRedirect := client.CheckRedirect
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := httpScheme(req.URL, rf.Path); err != nil {
+			return err
+		}
+		if checkRedirect != nil {
+			return checkRedirect(req, via)
+		}
+		if len(via) >= 10 {
+			return permanent("%s: more than 10 redirects", rf.Path)
+		}
+		return nil
+	}
+	// Read at most one byte more than the file may hold: that byte proves
+	// the hub sent too much, and nothing beyond it reaches the disk.
+	expected := maxSize
+	if rf.Size >= 0 {
+		expected = rf.Size
+	}
 	err = s.retry(ctx, "GET "+rf.Path, func(ctx context.Context, kick func()) error {
 		offset := int64(0)
 		if st, err := os.Stat(part); err == nil {
@@ -377,12 +454,20 @@ func (s *Store) downloadOnce(ctx context.Context, rf *remoteFile, dest, repo, re
 		if prog != nil {
 			w = io.MultiWriter(f, prog)
 		}
-		_, copyErr := io.Copy(w, &kickReader{r: resp.Body, kick: kick})
+		n, copyErr := io.Copy(w, io.LimitReader(&kickReader{r: resp.Body, kick: kick}, expected-offset+1))
 		if err := f.Close(); copyErr == nil {
 			copyErr = err
 		}
 		if copyErr != nil {
 			return copyErr
+		}
+		if offset+n > expected {
+			os.Remove(part)
+			os.Remove(validatorPath)
+			if rf.Size >= 0 {
+				return permanent("%s: the hub sent more than the %d bytes it announced; refusing it", rf.Path, rf.Size)
+			}
+			return permanent("%s: the hub sent more than %d bytes (the most a file of this model can plausibly hold); refusing it", rf.Path, maxSize)
 		}
 		if rf.Size >= 0 {
 			if st, err := os.Stat(part); err == nil && st.Size() < rf.Size {

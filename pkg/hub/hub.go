@@ -7,8 +7,11 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -50,6 +53,44 @@ func (v Variant) onnxSuffix() string {
 		return "_quantized"
 	}
 	return ""
+}
+
+// Part selects the files of a model a command needs, so that tokenizing
+// or preprocessing does not download hundreds of megabytes of graphs.
+type Part int
+
+const (
+	AllFiles          Part = iota // graphs and support files: what loading the model needs
+	TokenizerFiles                // tokenizer.json, vocab.json, merges.txt, their configs and config.json
+	PreprocessorFiles             // preprocessor_config.json, or immich's visual/preprocess_cfg.json
+)
+
+// wants reports whether file (a layout's path) belongs to the part.
+func (p Part) wants(file string) bool {
+	base := path.Base(file)
+	switch p {
+	case TokenizerFiles:
+		return strings.HasPrefix(base, "tokenizer") || base == "vocab.json" || base == "merges.txt" ||
+			base == "special_tokens_map.json" || base == "config.json"
+	case PreprocessorFiles:
+		return base == "preprocessor_config.json" || base == "preprocess_cfg.json"
+	}
+	return true
+}
+
+// filesOf narrows a layout's file set to the part: only AllFiles
+// requires the graphs; a part's support files stay optional (a 404 is
+// recorded as absent, and the command says what it lacks).
+func (p Part) filesOf(required, optional []string) (req, opt []string) {
+	if p == AllFiles {
+		return required, optional
+	}
+	for _, f := range optional {
+		if p.wants(f) {
+			opt = append(opt, f)
+		}
+	}
+	return nil, opt
 }
 
 // Layout is how a model directory arranges its files.
@@ -116,13 +157,15 @@ func (m *LocalModel) ComputeSHA256(ctx context.Context) error {
 	return nil
 }
 
-// NotInstalledError says a model is not in the cache and may not be
-// downloaded (offline); it names the command that fetches it.
+// NotInstalledError says a model is not in the cache (and, for a command
+// that would download it, that offline mode forbids it); it names the
+// command that fetches it.
 type NotInstalledError struct {
 	Ref     string
 	Variant Variant
 	Root    string
 	Missing []string // files absent from the cache, when known
+	Offline bool     // the user forbade the network (--offline, HF_HUB_OFFLINE)
 }
 
 func (e *NotInstalledError) Error() string {
@@ -130,8 +173,15 @@ func (e *NotInstalledError) Error() string {
 	if e.Variant != "" && e.Variant != FP32 {
 		pull += " --variant " + string(e.Variant)
 	}
-	msg := fmt.Sprintf("model %s (%s) is not in the model cache %s and offline mode forbids downloading it; run `%s` while online",
+	msg := fmt.Sprintf("model %s (%s) is not in the model cache %s; `%s` fetches it",
 		e.Ref, variantOrDefault(e.Variant), e.Root, pull)
+	if e.Variant == "" {
+		msg = fmt.Sprintf("model %s is not in the model cache %s (see `clip models list`); `%s` fetches it", e.Ref, e.Root, pull)
+	}
+	if e.Offline {
+		msg = fmt.Sprintf("model %s (%s) is not in the model cache %s and offline mode forbids downloading it; run `%s` while online",
+			e.Ref, variantOrDefault(e.Variant), e.Root, pull)
+	}
 	if len(e.Missing) > 0 {
 		msg += " (missing: " + strings.Join(e.Missing, ", ") + ")"
 	}
@@ -143,6 +193,47 @@ func variantOrDefault(v Variant) Variant {
 		return FP32
 	}
 	return v
+}
+
+// NetworkError says the hub could not be reached (no network, a host
+// that does not resolve, a refused or timed-out connection) while a model
+// was being fetched; its message says what to do instead.
+type NetworkError struct {
+	Ref      string // the model, as the user named it
+	Endpoint string
+	Root     string // the model cache
+	Err      error
+}
+
+func (e *NetworkError) Error() string {
+	return fmt.Sprintf("cannot download model %s: %s is unreachable (%s). Without network access: "+
+		"give a model directory with --model DIR; set HF_ENDPOINT to a hub mirror you can reach; "+
+		"or run `clip models pull %s` on a connected machine, copy its model cache to %s, and use --offline",
+		e.Ref, e.Endpoint, networkCause(e.Err), e.Ref, e.Root)
+}
+
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// networkCause is the innermost useful part of a transport error: the DNS
+// or dial failure without the URL and method around it.
+func networkCause(err error) string {
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		return de.Error()
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Error()
+	}
+	return err.Error()
+}
+
+// isNetworkError reports whether err means the hub was not reached (as
+// opposed to an answer from it, a checksum failure or a cancellation).
+func isNetworkError(err error) bool {
+	var de *net.DNSError
+	var oe *net.OpError
+	return errors.As(err, &de) || errors.As(err, &oe) || errors.Is(err, errStalled)
 }
 
 // ChecksumError says a file's content does not match its expected digest.

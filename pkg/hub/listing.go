@@ -19,8 +19,10 @@ type repoListing struct {
 
 // listRepo asks GET /api/models/{repo}/revision/{revision} for the
 // revision's commit and file names; if the answer carries no siblings it
-// falls back to /api/models/{repo}/tree/{revision}?recursive=1. Every name
-// is checked with SafeRepoPath: one unsafe name fails the listing.
+// falls back to /api/models/{repo}/tree/{revision}?recursive=1. Names
+// that SafeRepoPath refuses are left out with a note: clip only ever
+// fetches the layout's fixed file names, so an odd name it does not need
+// must not stop the pull (and can never become a path on disk).
 func (s *Store) listRepo(ctx context.Context, repo, revision string) (*repoListing, error) {
 	u := s.endpoint + "/api/models/" + repo + "/revision/" + url.PathEscape(revision)
 	var info struct {
@@ -52,11 +54,15 @@ func (s *Store) listRepo(ctx context.Context, repo, revision string) (*repoListi
 			}
 		}
 	}
+	safe := l.Files[:0]
 	for _, f := range l.Files {
 		if err := SafeRepoPath(f); err != nil {
-			return nil, fmt.Errorf("listing of %s at %q: %w", repo, revision, err)
+			s.logf("listing of %s at %q: ignoring a file clip does not need: %v", repo, revision, err)
+			continue
 		}
+		safe = append(safe, f)
 	}
+	l.Files = safe
 	sort.Strings(l.Files)
 	return l, nil
 }

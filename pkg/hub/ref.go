@@ -51,8 +51,14 @@ func validateRevision(rev string) error {
 }
 
 // revisionDir is the cache directory name of a revision: "/" cannot be a
-// path element, so refs/pr/1 is stored as refs--pr--1.
-func revisionDir(rev string) string { return strings.ReplaceAll(rev, "/", "--") }
+// path element, so it is written %2F as in the resolve URL (refs/pr/1 →
+// refs%2Fpr%2F1). "%" is not allowed in a revision, so two revisions never
+// share a directory; a revision without "/" is its own name.
+func revisionDir(rev string) string { return strings.ReplaceAll(rev, "/", "%2F") }
+
+// legacyRevisionDir is the name earlier versions gave a revision's cache
+// directory ("/" → "--"): feature/x and feature--x shared it.
+func legacyRevisionDir(rev string) string { return strings.ReplaceAll(rev, "/", "--") }
 
 // SafeRepoPath checks a file name taken from a hub listing (or a manifest)
 // before it becomes a path on disk: relative, slash-separated, no "..",

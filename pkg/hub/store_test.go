@@ -459,20 +459,31 @@ func TestOffline(t *testing.T) {
 	}
 }
 
-func TestPathTraversalRefused(t *testing.T) {
+// TestOddListingNamesIgnored: a listing that also names files clip does
+// not need, with names that must never become paths (traversal, absolute,
+// backslashes, drive letters), does not stop the pull; those names are
+// never requested and nothing lands outside the model directory.
+func TestOddListingNamesIgnored(t *testing.T) {
 	for _, evil := range []string{"../../../evil.onnx", "onnx/../../evil.onnx", "/etc/evil", `onnx\..\evil.onnx`, "C:/evil"} {
 		t.Run(evil, func(t *testing.T) {
 			repo := newTestRepo("test/tiny-clip")
 			repo.ExtraListing = []string{evil}
 			srv := hubtest.New(false, repo)
 			defer srv.Close()
-			s := newTestStore(t, srv, storeConfig{})
-			_, err := s.Resolve(context.Background(), "test/tiny-clip", FP32)
-			if err == nil || !strings.Contains(err.Error(), "unsafe file name") {
-				t.Fatalf("got %v, want an unsafe file name error", err)
+			root := t.TempDir()
+			s := newTestStore(t, srv, storeConfig{root: filepath.Join(root, "cache")})
+			lm, err := s.Resolve(context.Background(), "test/tiny-clip", FP32)
+			if err != nil {
+				t.Fatalf("a listing with %q besides the model's files: %v", evil, err)
 			}
-			if n := srv.Count("HEAD", "resolve", "") + srv.Count("GET", "resolve", ""); n != 0 {
-				t.Errorf("%d file requests after an unsafe listing", n)
+			assertFilesMatch(t, lm, repo.Files)
+			for _, r := range srv.Requests() {
+				if strings.Contains(r.Path, "evil") {
+					t.Errorf("requested %s %s", r.Method, r.Path)
+				}
+			}
+			if m, _ := filepath.Glob(filepath.Join(root, "*evil*")); len(m) > 0 {
+				t.Errorf("files outside the cache: %v", m)
 			}
 		})
 	}
@@ -763,6 +774,11 @@ func TestOpenDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertFilesMatch(t, lm, files)
+	// The combined export alone is a usable variant (pkg/clip splits it).
+	if lm, err := OpenDir(hf, FP16); err != nil || lm.CombinedPath == "" || lm.VisionPath != "" {
+		t.Errorf("fp16 with only onnx/model_fp16.onnx: %+v %v", lm, err)
+	}
+	os.Remove(filepath.Join(hf, "onnx", "model_fp16.onnx"))
 	_, err = OpenDir(hf, FP16)
 	if err == nil || !strings.Contains(err.Error(), "variants present: fp32, quantized") {
 		t.Errorf("missing variant: %v", err)

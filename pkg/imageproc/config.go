@@ -34,6 +34,12 @@ func ParseCropRounding(s string) (CropRounding, error) {
 	return CropHF, fmt.Errorf("unknown crop rounding %q (want hf or openai)", s)
 }
 
+// MarshalText writes the rounding by name in JSON (summaries, /v1/models).
+func (c CropRounding) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// MarshalText writes the filter by name in JSON (summaries, /v1/models).
+func (r Resample) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 func (c CropRounding) String() string {
 	if c == CropOpenAI {
 		return "openai"
@@ -46,30 +52,30 @@ type Config struct {
 	// DoResize enables resizing: ShortestEdge > 0 scales the shorter side to
 	// it (longer side int(size*long/short), truncated, as HF and torchvision
 	// do); otherwise the image is resized to exactly Height×Width.
-	DoResize     bool
-	ShortestEdge int
-	Height       int
-	Width        int
-	Resample     Resample
+	DoResize     bool     `json:"do_resize"`
+	ShortestEdge int      `json:"shortest_edge"`
+	Height       int      `json:"height"`
+	Width        int      `json:"width"`
+	Resample     Resample `json:"resample"`
 
-	DoCenterCrop bool
-	CropHeight   int
-	CropWidth    int
-	CropRounding CropRounding
+	DoCenterCrop bool         `json:"do_center_crop"`
+	CropHeight   int          `json:"crop_height"`
+	CropWidth    int          `json:"crop_width"`
+	CropRounding CropRounding `json:"crop_rounding"`
 
 	// DoRescale multiplies by RescaleFactor (HF: in float64, then cast to
 	// float32). RescaleDivisor > 0 instead divides in float32, as
 	// torchvision's ToTensor does (open_clip configs).
-	DoRescale      bool
-	RescaleFactor  float64
-	RescaleDivisor float32
+	DoRescale      bool    `json:"do_rescale"`
+	RescaleFactor  float64 `json:"rescale_factor"`
+	RescaleDivisor float32 `json:"rescale_divisor"`
 
-	DoNormalize bool
-	Mean        [3]float32
-	Std         [3]float32
+	DoNormalize bool       `json:"do_normalize"`
+	Mean        [3]float32 `json:"mean"`
+	Std         [3]float32 `json:"std"`
 
 	// Source names the file the config came from ("" for built-in).
-	Source string
+	Source string `json:"source"`
 }
 
 // OpenAIConfig is the preprocessor_config.json of openai/clip-vit-base-patch32

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
@@ -27,7 +26,7 @@ import (
 )
 
 // ExitInterrupted is the exit code after Ctrl-C (128 + SIGINT, as shells do).
-const ExitInterrupted = 130
+const ExitInterrupted = cmdutil.ExitInterrupted
 
 // Model is what classify needs from a loaded CLIP model.
 type Model interface {
@@ -138,6 +137,7 @@ type validated struct {
 	names     []string
 	templates []string
 	shard     inputs.Shard
+	warnings  []string // promptWarnings, for stderr and the summary
 }
 
 func validate(opts *ClassifyOptions) (*validated, error) {
@@ -267,12 +267,21 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	}
 	defer model.Close()
 	loadDur := time.Since(start)
+	v.warnings = promptWarnings(v.labels, v.templates, tokenizerOf(model))
+	for _, w := range v.warnings {
+		if !quiet {
+			fmt.Fprintf(ios.ErrOut, "clip: warning: %s\n", w)
+		}
+	}
 
 	tText := time.Now()
 	var enc clip.TextEncoder = model
 	var cache *clip.TextCache
 	if !opts.NoCache {
 		if cache, err = clip.OpenTextCache(model.TextCacheDir(), model.CacheKey()); err == nil {
+			if !quiet {
+				cache.OnWriteError = func(err error) { fmt.Fprintf(ios.ErrOut, "clip: warning: text cache not saved: %v\n", err) }
+			}
 			enc = cache.Wrap(model)
 		} else if !quiet {
 			fmt.Fprintf(ios.ErrOut, "clip: warning: text cache unavailable: %v\n", err)
@@ -287,15 +296,9 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	}
 	textDur := time.Since(tText)
 
-	out := newRecordWriter(v.format, ios.Out, v.names)
 	t := &tally{queued: len(in), perLabel: map[string]int{}}
-	var bar *progressbar.ProgressBar
-	if ios.ProgressEnabled() && !quiet && len(in) > 1 {
-		bar = progressbar.NewOptions(len(in), progressbar.OptionSetWriter(ios.ErrOut),
-			progressbar.OptionSetDescription("classifying"), progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"),
-			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
-	}
+	bar := newProgress(ios, len(in), quiet)
+	out := newRecordWriter(v.format, bar.Guard(ios, ios.Out), v.names, fileNames(in), opts.Threshold > 0)
 	fetch := inputs.NewImageFetcher(decodeOptions(opts))
 	fetch.MaxBytes, fetch.Timeout = opts.URLMaxBytes, opts.URLTimeout
 	prepare := func(ctx context.Context, i int, dst []float32) error {
@@ -309,19 +312,16 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	threads := opts.Factory.Threads()
 	runErr := clip.EmbedImages(ctx, len(in), prepare, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: threads},
 		func(r clip.Result) error {
-			if bar != nil {
-				_ = bar.Add(1)
-			}
 			rec := classifyResult(in[r.Index].Name, r, zs, opts, t)
 			if rec.Error != "" && !quiet {
-				fmt.Fprintf(ios.ErrOut, "clip: %s: %s\n", rec.File, rec.Error)
+				bar.Printf("clip: %s: %s\n", rec.File, rec.Error)
 			}
-			return out.Write(rec)
+			err := out.Write(rec)
+			bar.Add()
+			return err
 		})
 	imagesDur := time.Since(tImages)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Done()
 	if err := out.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -359,7 +359,7 @@ func finish(ctx context.Context, opts *ClassifyOptions, v *validated, t *tally, 
 // reportUnreadable writes one error record per input and exits as a run
 // with only unreadable inputs does, without a model.
 func reportUnreadable(ctx context.Context, opts *ClassifyOptions, v *validated, in []inputs.Input) error {
-	out := newRecordWriter(v.format, opts.IO.Out, v.names)
+	out := newRecordWriter(v.format, opts.IO.Out, v.names, fileNames(in), opts.Threshold > 0)
 	t := &tally{queued: len(in), perLabel: map[string]int{}}
 	var runErr error
 	for _, i := range in {
@@ -492,7 +492,8 @@ func writeSummaryFile(ctx context.Context, opts *ClassifyOptions, v *validated, 
 		},
 		"model":     prov,
 		"labels":    v.names,
-		"templates": v.templates,
+		"templates": templatesUsed(v.templates),
+		"warnings":  append([]string{}, v.warnings...),
 		"threads":   threads, "batch_size": opts.BatchSize,
 		"interrupted": t.interrupted,
 		"counts": map[string]any{

@@ -7,10 +7,14 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/rivo/uniseg"
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/inputs"
 )
 
 // recordWriter streams records in one output format.
@@ -19,14 +23,14 @@ type recordWriter interface {
 	Close() error
 }
 
-func newRecordWriter(format string, w io.Writer, labels []string) recordWriter {
+func newRecordWriter(format string, w io.Writer, labels, files []string, threshold bool) recordWriter {
 	switch format {
 	case cmdutil.FormatJSON:
 		return &jsonArrayWriter{cmdutil.JSONArrayWriter{W: w}}
 	case cmdutil.FormatCSV:
 		return &csvWriter{w: csv.NewWriter(w), labels: labels}
 	case cmdutil.FormatTable:
-		return &tableWriter{w: w}
+		return newTableWriter(w, labels, files, threshold)
 	}
 	return &jsonlWriter{enc: json.NewEncoder(w)}
 }
@@ -91,22 +95,53 @@ func (c *csvWriter) Close() error {
 
 func formatProb(p float64) string { return strconv.FormatFloat(p, 'f', 6, 64) }
 
-// tableWriter aligns columns for people; it flushes every few rows so a
-// long run shows progress and holds little in memory.
+// tableWriter writes one column layout for the whole table, fixed before
+// the first row from what is known up front (the input names and the
+// labels), so rows stream out at once and never change widths. Widths are
+// display columns: CJK and emoji take two.
 type tableWriter struct {
-	w    io.Writer
-	tw   *tabwriter.Writer
-	rows int
+	w                     io.Writer
+	fileWidth, labelWidth int
+	header                bool
 }
 
+// maxFileColumn caps the FILE column; longer names keep their end.
+const maxFileColumn = 60
+
+func newTableWriter(w io.Writer, labels, files []string, threshold bool) *tableWriter {
+	t := &tableWriter{w: w, fileWidth: len("FILE"), labelWidth: len("LABEL")}
+	for _, f := range files {
+		t.fileWidth = max(t.fileWidth, uniseg.StringWidth(f))
+	}
+	t.fileWidth = min(t.fileWidth, maxFileColumn)
+	longest := 0
+	for _, l := range labels {
+		longest = max(longest, uniseg.StringWidth(l))
+	}
+	t.labelWidth = max(t.labelWidth, longest)
+	if threshold {
+		t.labelWidth = max(t.labelWidth, uniseg.StringWidth(unknownBest(""))+longest)
+	}
+	return t
+}
+
+// unknownBest is the LABEL cell of an image below --threshold: the best
+// label stays visible.
+func unknownBest(best string) string { return clip.UnknownLabel + " (best: " + best + ")" }
+
 func (t *tableWriter) Write(r clip.Record) error {
-	if t.tw == nil {
-		t.tw = tabwriter.NewWriter(t.w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(t.tw, "FILE\tLABEL\tPROB\tRUNNERS-UP")
+	var b strings.Builder
+	if !t.header {
+		t.header = true
+		t.row(&b, "FILE", "LABEL", "PROB", "RUNNERS-UP")
 	}
 	if r.Error != "" {
-		fmt.Fprintf(t.tw, "%s\t%s\t\t%s\n", r.File, "ERROR", r.Error)
+		t.row(&b, r.File, "ERROR", "", r.Error)
 	} else {
+		label := r.Label
+		if label == clip.UnknownLabel && len(r.Labels) > 0 && r.Labels[0].Label != clip.UnknownLabel {
+			label = unknownBest(r.Labels[0].Label)
+		}
 		var rest []string
 		for i, s := range r.Labels {
 			if i == 0 || i > 3 {
@@ -114,18 +149,126 @@ func (t *tableWriter) Write(r clip.Record) error {
 			}
 			rest = append(rest, fmt.Sprintf("%s %.3f", s.Label, s.Probability))
 		}
-		fmt.Fprintf(t.tw, "%s\t%s\t%.3f\t%s\n", r.File, r.Label, *r.Probability, strings.Join(rest, ", "))
+		t.row(&b, r.File, label, fmt.Sprintf("%.3f", *r.Probability), strings.Join(rest, ", "))
 	}
-	t.rows++
-	if t.rows%64 == 0 {
-		return t.tw.Flush()
-	}
-	return nil
+	_, err := io.WriteString(t.w, b.String())
+	return err
 }
 
-func (t *tableWriter) Close() error {
-	if t.tw == nil {
-		return nil
+func (t *tableWriter) row(b *strings.Builder, file, label, prob, rest string) {
+	line := pad(truncateLeft(file, t.fileWidth), t.fileWidth) + "  " + pad(label, t.labelWidth) + "  " + pad(prob, 5) + "  " + rest
+	b.WriteString(strings.TrimRight(line, " "))
+	b.WriteByte('\n')
+}
+
+func (t *tableWriter) Close() error { return nil }
+
+// pad fills s with spaces to width display columns.
+func pad(s string, width int) string {
+	if n := width - uniseg.StringWidth(s); n > 0 {
+		return s + strings.Repeat(" ", n)
 	}
-	return t.tw.Flush()
+	return s
+}
+
+// truncateLeft shortens s to width display columns, keeping its end (a
+// file's name) after an ellipsis.
+func truncateLeft(s string, width int) string {
+	if uniseg.StringWidth(s) <= width {
+		return s
+	}
+	var clusters []string
+	for g := uniseg.NewGraphemes(s); g.Next(); {
+		clusters = append(clusters, g.Str())
+	}
+	w, i := 1, len(clusters) // 1 for the ellipsis
+	for i > 0 && w+uniseg.StringWidth(clusters[i-1]) <= width {
+		i--
+		w += uniseg.StringWidth(clusters[i])
+	}
+	return "…" + strings.Join(clusters[i:], "")
+}
+
+// fileNames are the inputs' names, for the table's layout.
+func fileNames(in []inputs.Input) []string {
+	names := make([]string, len(in))
+	for i, x := range in {
+		names[i] = x.Name
+	}
+	return names
+}
+
+// progress draws a progress bar on stderr (a terminal) and owns its line:
+// the bar is cleared before any other line reaches the terminal (an error
+// line on stderr, a row on stdout when stdout is the same terminal) and
+// redrawn after, and cleared for good by Done. A nil *progress does
+// nothing but print.
+type progress struct {
+	bar    *progressbar.ProgressBar
+	errOut io.Writer
+	shown  bool
+}
+
+func newProgress(ios *iostreams.IOStreams, n int, quiet bool) *progress {
+	p := &progress{errOut: ios.ErrOut}
+	if !ios.ProgressEnabled() || quiet || n < 2 {
+		return p
+	}
+	// Fit the terminal: a bar that wraps cannot be erased with \r.
+	const rest = 48 // description, percentage, counts, rate and times
+	p.bar = progressbar.NewOptions(n, progressbar.OptionSetWriter(ios.ErrOut),
+		progressbar.OptionSetDescription("classifying"), progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"),
+		progressbar.OptionSetWidth(max(ios.TerminalWidth()-rest, 10)),
+		progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(0))
+	return p
+}
+
+// clear erases the bar, if it is on screen.
+func (p *progress) clear() {
+	if p.bar != nil && p.shown {
+		_ = p.bar.Clear()
+		p.shown = false
+	}
+}
+
+// Add counts one image and redraws the bar.
+func (p *progress) Add() {
+	if p.bar != nil {
+		_ = p.bar.Add(1)
+		p.shown = !p.bar.IsFinished()
+	}
+}
+
+// Printf writes a line on stderr, on a line of its own.
+func (p *progress) Printf(format string, a ...any) {
+	p.clear()
+	fmt.Fprintf(p.errOut, format, a...)
+}
+
+// Done erases the bar for good.
+func (p *progress) Done() {
+	if p.bar != nil {
+		p.clear()
+		_ = p.bar.Exit()
+	}
+}
+
+// Guard returns w (stdout) wrapped so that writing to it first clears the
+// bar, when stdout and the bar share the terminal.
+func (p *progress) Guard(ios *iostreams.IOStreams, w io.Writer) io.Writer {
+	if p.bar == nil || !ios.SharesTerminal() {
+		return w
+	}
+	return guardedWriter{p, w}
+}
+
+type guardedWriter struct {
+	p *progress
+	w io.Writer
+}
+
+func (g guardedWriter) Write(b []byte) (int, error) {
+	g.p.clear()
+	return g.w.Write(b)
 }

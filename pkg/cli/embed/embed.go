@@ -46,14 +46,16 @@ type EmbedOptions struct {
 func NewCmdEmbed(f *cmdutil.Factory, runF func(*EmbedOptions) error) *cobra.Command {
 	opts := &EmbedOptions{IO: f.IOStreams, Factory: f}
 	cmd := &cobra.Command{
-		Use:   "embed [IMAGE|DIR|GLOB|URL|-]... | --text TEXT...",
+		Use:   "embed [IMAGE|DIR|GLOB|URL|-]... | --text TEXT [TEXT]...",
 		Short: "Write L2-normalised image or text embeddings",
 		Long: `Write CLIP embeddings, L2-normalised, one record per input in input order:
 {"schema":1,"file":…,"embedding":[…]} for images, {"schema":1,"text":…,"embedding":[…]}
-for texts. With --out FILE.npy the embeddings go to one float32 [N, dim] matrix
-(rows in input order, failed inputs left out) and stdout lists each input's row.`,
+for texts. With --text (or --texts-file) the operands are texts too, after
+the --text values. With --out FILE.npy the embeddings go to one float32
+[N, dim] matrix (rows in input order, failed inputs left out) and stdout
+lists each input's row. CSV has one column per dimension (e0, e1, …).`,
 		Example: `  clip embed photos/*.jpg > photos.jsonl
-  clip embed --text "a dog" --text "a cat" --format json
+  clip embed --text "a dog" "a cat" --format json
   clip embed photos/ -r --out photos.npy > rows.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
@@ -64,7 +66,7 @@ for texts. With --out FILE.npy the embeddings go to one float32 [N, dim] matrix
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVar(&opts.Texts, "text", nil, "embed this text (repeatable) instead of images")
+	fl.StringArrayVar(&opts.Texts, "text", nil, "embed this text (repeatable; the operands are then texts too) instead of images")
 	fl.StringVar(&opts.TextsFile, "texts-file", "", "embed each line of this file as a text")
 	fl.StringVarP(&opts.Out, "out", "o", "", "write the embeddings as one .npy float32 matrix to this file")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
@@ -97,9 +99,12 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 		texts = append(texts, more...)
 	}
 	isText := len(texts) > 0
+	if isText {
+		// `--text "a cat" "a dog"`: with --text, operands are texts too.
+		texts = append(texts, opts.Args...)
+		opts.Args = nil
+	}
 	switch {
-	case isText && len(opts.Args) > 0:
-		return cmdutil.UsageErrorf("give images or --text, not both")
 	case !isText && len(opts.Args) == 0:
 		return cmdutil.UsageErrorf("nothing to embed: give images, or --text TEXT")
 	case opts.BatchSize < 1:
@@ -188,7 +193,7 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	}
 	switch {
 	case runErr != nil && ctx.Err() != nil:
-		return cmdutil.NewExitError(130, errors.New("interrupted"))
+		return cmdutil.NewExitError(cmdutil.ExitInterrupted, errors.New("interrupted"))
 	case runErr != nil:
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, runErr)
 	case nerr > opts.MaxErrors:
@@ -230,45 +235,45 @@ type writer struct {
 	rowsOnly bool
 	array    cmdutil.JSONArrayWriter
 	csv      *csv.Writer
+	// pending holds CSV rows written before the first embedding told the
+	// header how many dimension columns there are.
+	pending [][]string
+	dim     int
 }
 
 func newWriter(format string, w io.Writer, rowsOnly bool) *writer {
 	return &writer{format: format, w: w, rowsOnly: rowsOnly, array: cmdutil.JSONArrayWriter{W: w}}
 }
 
+// record is one output record, fields in the order classify's records
+// use: schema, what was embedded, then the result.
+type record struct {
+	Schema    int       `json:"schema"`
+	File      *string   `json:"file,omitempty"`
+	Text      *string   `json:"text,omitempty"`
+	Row       *int      `json:"row,omitempty"`
+	Embedding []float32 `json:"embedding,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
 func (w *writer) write(it item, row int) error {
-	rec := map[string]any{"schema": clip.SchemaVersion, it.key: it.name}
+	rec := record{Schema: clip.SchemaVersion}
+	if it.key == "text" {
+		rec.Text = &it.name
+	} else {
+		rec.File = &it.name
+	}
 	switch {
 	case it.err != nil:
-		rec["error"] = it.err.Error()
+		rec.Error = it.err.Error()
 	case w.rowsOnly:
-		rec["row"] = row
+		rec.Row = &row
 	default:
-		rec["embedding"] = it.emb
+		rec.Embedding = it.emb
 	}
 	switch w.format {
 	case cmdutil.FormatCSV:
-		if w.csv == nil {
-			w.csv = csv.NewWriter(w.w)
-			_ = w.csv.Write([]string{it.key, "row", "error", "embedding"})
-		}
-		var embs []string
-		for _, v := range it.emb {
-			if !w.rowsOnly {
-				embs = append(embs, strconv.FormatFloat(float64(v), 'g', -1, 32))
-			}
-		}
-		r := ""
-		if row >= 0 {
-			r = strconv.Itoa(row)
-		}
-		errs := ""
-		if it.err != nil {
-			errs = it.err.Error()
-		}
-		_ = w.csv.Write([]string{it.name, r, errs, strings.Join(embs, " ")})
-		w.csv.Flush()
-		return w.csv.Error()
+		return w.writeCSV(it, row)
 	case cmdutil.FormatJSON:
 		return w.array.Write(rec)
 	case cmdutil.FormatTable:
@@ -291,9 +296,66 @@ func (w *writer) write(it item, row int) error {
 	return err
 }
 
+// writeCSV writes columns file (or text), row, error, then one column per
+// dimension (e0, e1, …) unless rowsOnly.
+func (w *writer) writeCSV(it item, row int) error {
+	r := ""
+	if row >= 0 {
+		r = strconv.Itoa(row)
+	}
+	errs := ""
+	if it.err != nil {
+		errs = it.err.Error()
+	}
+	cells := []string{it.name, r, errs}
+	if it.err != nil && !w.rowsOnly {
+		cells = append(cells, make([]string, w.dim)...) // padded once dim is known
+	}
+	if w.csv == nil {
+		if it.err != nil && !w.rowsOnly {
+			w.pending = append(w.pending, cells)
+			return nil
+		}
+		w.header(it.key, len(it.emb))
+	}
+	if !w.rowsOnly {
+		for _, v := range it.emb {
+			cells = append(cells, strconv.FormatFloat(float64(v), 'g', -1, 32))
+		}
+	}
+	_ = w.csv.Write(cells)
+	w.csv.Flush()
+	return w.csv.Error()
+}
+
+// header starts the CSV with dim dimension columns and the rows that
+// waited for it.
+func (w *writer) header(key string, dim int) {
+	w.csv = csv.NewWriter(w.w)
+	head := []string{key, "row", "error"}
+	if !w.rowsOnly {
+		for i := 0; i < dim; i++ {
+			head = append(head, "e"+strconv.Itoa(i))
+		}
+	}
+	w.dim = dim
+	_ = w.csv.Write(head)
+	for _, p := range w.pending {
+		_ = w.csv.Write(append(p, make([]string, dim)...))
+	}
+	w.pending = nil
+}
+
 func (w *writer) close() error {
-	if w.format == cmdutil.FormatJSON {
+	switch w.format {
+	case cmdutil.FormatJSON:
 		return w.array.Close()
+	case cmdutil.FormatCSV:
+		if w.csv == nil {
+			w.header("file", 0)
+		}
+		w.csv.Flush()
+		return w.csv.Error()
 	}
 	return nil
 }

@@ -156,9 +156,6 @@ func TestEmbedNpyAndErrors(t *testing.T) {
 			t.Fatalf("npy row 0 differs from the jsonl embedding at %d", i)
 		}
 	}
-	if code, _, _ := run(t, "embed", "--model", model, "--text", "a", good[0]); code != cmdutil.ExitUsage {
-		t.Errorf("images and --text together: exit %d, want 2", code)
-	}
 	if code, _, _ := run(t, "embed", "--model", model); code != cmdutil.ExitUsage {
 		t.Errorf("nothing to embed: exit %d, want 2", code)
 	}

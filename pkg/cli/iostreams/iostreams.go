@@ -21,20 +21,35 @@ type IOStreams struct {
 	stdoutTTY bool
 	stderrTTY bool
 	noColor   bool
+	// sameTerminal: stdout and stderr are one terminal, so a line drawn
+	// on stderr (a progress bar) shares the screen with stdout's rows.
+	sameTerminal bool
+	errFile      *os.File
 }
 
 // System returns the process's standard streams.
-func System() *IOStreams {
+func System() *IOStreams { return FromFiles(os.Stdin, os.Stdout, os.Stderr) }
+
+// FromFiles returns streams on open files, with terminal detection: the
+// process's own (System), or a pseudo-terminal in tests.
+func FromFiles(in, out, errOut *os.File) *IOStreams {
 	_, noColor := os.LookupEnv("NO_COLOR")
-	return &IOStreams{
-		In:        os.Stdin,
-		Out:       os.Stdout,
-		ErrOut:    os.Stderr,
-		stdinTTY:  isTerminal(os.Stdin),
-		stdoutTTY: isTerminal(os.Stdout),
-		stderrTTY: isTerminal(os.Stderr),
+	s := &IOStreams{
+		In:        in,
+		Out:       out,
+		ErrOut:    errOut,
+		stdinTTY:  isTerminal(in),
+		stdoutTTY: isTerminal(out),
+		stderrTTY: isTerminal(errOut),
 		noColor:   noColor || os.Getenv("TERM") == "dumb",
+		errFile:   errOut,
 	}
+	if s.stdoutTTY && s.stderrTTY {
+		a, errA := out.Stat()
+		b, errB := errOut.Stat()
+		s.sameTerminal = errA == nil && errB == nil && os.SameFile(a, b)
+	}
+	return s
 }
 
 // Test returns streams backed by buffers, none of them a terminal.
@@ -53,6 +68,20 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 
 // IsStderrTTY reports whether standard error is a terminal.
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// SharesTerminal reports whether stdout and stderr are the same terminal.
+func (s *IOStreams) SharesTerminal() bool { return s.sameTerminal }
+
+// TerminalWidth is the width in columns of the terminal on stderr (80 when
+// it is not a terminal or does not say).
+func (s *IOStreams) TerminalWidth() int {
+	if s.errFile != nil && s.stderrTTY {
+		if w, _, err := term.GetSize(int(s.errFile.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	return 80
+}
 
 // SetStdinTTY overrides terminal detection (tests).
 func (s *IOStreams) SetStdinTTY(v bool) { s.stdinTTY = v }

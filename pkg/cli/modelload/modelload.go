@@ -47,7 +47,8 @@ type Model struct {
 func NewStore(f *cmdutil.Factory, cacheOnly bool) (*hub.Store, error) {
 	ios := f.IOStreams
 	opts := hub.StoreOptions{
-		Offline:   cacheOnly || f.Offline(),
+		Offline:   f.Offline(),
+		CacheOnly: cacheOnly,
 		Getenv:    f.Getenv,
 		UserAgent: "clip/" + f.Version,
 	}
@@ -63,16 +64,22 @@ func NewStore(f *cmdutil.Factory, cacheOnly bool) (*hub.Store, error) {
 // Resolve finds ref (a catalogue name, repo id or directory; "" is
 // DefaultModel) on disk, downloading it first when allowed.
 func Resolve(ctx context.Context, f *cmdutil.Factory, ref string, variant hub.Variant) (*hub.LocalModel, error) {
+	return ResolvePart(ctx, f, ref, variant, hub.AllFiles)
+}
+
+// ResolvePart is Resolve for the files one command needs (the tokenizer's,
+// the preprocessing config): only those are downloaded.
+func ResolvePart(ctx context.Context, f *cmdutil.Factory, ref string, variant hub.Variant, part hub.Part) (*hub.LocalModel, error) {
 	if ref == "" {
 		ref = DefaultModel
 	}
-	local, _, err := resolveAnnounced(ctx, f, ref, variant)
+	local, _, err := resolveAnnounced(ctx, f, ref, variant, part)
 	return local, err
 }
 
 // resolveAnnounced resolves ref, first looking in the cache alone so that a
 // download on first use is announced on stderr before it starts.
-func resolveAnnounced(ctx context.Context, f *cmdutil.Factory, ref string, variant hub.Variant) (*hub.LocalModel, *hub.Store, error) {
+func resolveAnnounced(ctx context.Context, f *cmdutil.Factory, ref string, variant hub.Variant, part hub.Part) (*hub.LocalModel, *hub.Store, error) {
 	store, err := NewStore(f, false)
 	if err != nil {
 		return nil, nil, err
@@ -80,15 +87,26 @@ func resolveAnnounced(ctx context.Context, f *cmdutil.Factory, ref string, varia
 	if !store.Offline() && !f.Globals.Quiet {
 		probe, err := hub.NewStore(hub.StoreOptions{Offline: true, Getenv: f.Getenv})
 		if err == nil {
-			if local, err := probe.Resolve(ctx, ref, variant); err == nil {
+			if local, err := probe.ResolvePart(ctx, ref, variant, part); err == nil {
 				return local, store, nil
 			} else if nie := (*hub.NotInstalledError)(nil); errors.As(err, &nie) {
-				fmt.Fprintf(f.IOStreams.ErrOut, "clip: model %s (%s) is not in the cache %s yet: downloading it from %s (once; later runs work offline)\n",
-					ref, variant, store.Root(), store.Endpoint())
+				what, files := string(variant), "it"
+				switch part {
+				case hub.TokenizerFiles:
+					files = "its tokenizer files"
+				case hub.PreprocessorFiles:
+					files = "its preprocessing config"
+				default:
+					if n := hub.DownloadSize(ref, variant); n > 0 {
+						what += fmt.Sprintf(", about %d MB", (n+500_000)/1_000_000)
+					}
+				}
+				fmt.Fprintf(f.IOStreams.ErrOut, "clip: model %s (%s) is not in the cache %s yet: downloading %s from %s (once; later runs work offline)\n",
+					ref, what, store.Root(), files, store.Endpoint())
 			}
 		}
 	}
-	local, err := store.Resolve(ctx, ref, variant)
+	local, err := store.ResolvePart(ctx, ref, variant, part)
 	return local, store, err
 }
 
@@ -102,22 +120,11 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 	if ref == "" {
 		ref = DefaultModel
 	}
-	local, store, err := resolveAnnounced(ctx, f, ref, variant)
+	local, store, err := resolveAnnounced(ctx, f, ref, variant, hub.AllFiles)
 	if err != nil {
 		return nil, err
 	}
-	files := clip.Files{
-		Dir:          local.Dir,
-		Vision:       local.VisionPath,
-		Text:         local.TextPath,
-		Combined:     local.CombinedPath,
-		TokenizerDir: TokenizerDir(local),
-	}
-	if local.PreprocessorPath != "" {
-		// immich keeps preprocess_cfg.json beside the visual model.
-		files.PreprocessDir = filepath.Dir(local.PreprocessorPath)
-	}
-	cm, err := clip.Load(ctx, files, clip.Options{Threads: f.Threads()})
+	cm, err := clip.Load(ctx, clip.FilesFor(local), clip.Options{Threads: f.Threads()})
 	if err != nil {
 		return nil, err
 	}
@@ -128,14 +135,7 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 }
 
 // TokenizerDir is the directory holding a model's tokenizer files.
-func TokenizerDir(l *hub.LocalModel) string {
-	for _, p := range []string{l.TokenizerPath, l.VocabPath} {
-		if p != "" {
-			return filepath.Dir(p)
-		}
-	}
-	return l.Dir
-}
+func TokenizerDir(l *hub.LocalModel) string { return clip.FilesFor(l).TokenizerDir }
 
 // PrepareImage decodes an image file's bytes and writes the model's input
 // tensor into dst. Errors name the file.
@@ -175,7 +175,10 @@ func (m *Model) CacheKey() string {
 }
 
 // TextCacheDir is where prompt embeddings persist, inside the store's root.
-func (m *Model) TextCacheDir() string { return filepath.Join(m.Store.Root(), "text-cache") }
+func (m *Model) TextCacheDir() string { return TextCacheDir(m.Store) }
+
+// TextCacheDir is the text-embedding cache directory of a model store.
+func TextCacheDir(s *hub.Store) string { return filepath.Join(s.Root(), "text-cache") }
 
 // Provenance describes the model for summaries: id, revision, every file
 // with its sha256 (hashing local files once), and the preprocessing.

@@ -514,3 +514,50 @@ func TestInfoTinyShapesMatchesReference(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyAndRmTakeCacheDirectories: `models verify DIR` and `models rm
+// DIR` work on the directory `models path` prints; a directory outside
+// the cache is a usage error that says so, not "not … an existing
+// directory"; rm of a model that is not installed says so without
+// blaming offline mode.
+func TestVerifyAndRmTakeCacheDirectories(t *testing.T) {
+	repo, _ := catalogueRepo(t)
+	e := newEnv(t, repo)
+	if r := e.run(cmdutil.GlobalOptions{}, "pull", hub.DefaultModel); r.err != nil {
+		t.Fatalf("pull: %v", r.err)
+	}
+	r := e.run(cmdutil.GlobalOptions{}, "path", hub.DefaultModel)
+	dir := strings.TrimSpace(r.out)
+	if r.err != nil || dir == "" {
+		t.Fatalf("path: %v %q", r.err, r.out)
+	}
+
+	r = e.run(cmdutil.GlobalOptions{Format: cmdutil.FormatTable}, "verify", dir)
+	if r.err != nil || !strings.Contains(r.out, "tokenizer.json") {
+		t.Errorf("verify %s: %v\n%s", dir, r.err, r.out)
+	}
+	own := t.TempDir()
+	for _, verb := range []string{"verify", "rm"} {
+		r = e.run(cmdutil.GlobalOptions{}, verb, own)
+		if cmdutil.ExitCode(r.err) != cmdutil.ExitUsage || r.err == nil || strings.Contains(r.err.Error(), "existing directory") ||
+			!strings.Contains(r.err.Error(), "not a model in the cache") {
+			t.Errorf("%s of a directory outside the cache: exit %d, %v", verb, cmdutil.ExitCode(r.err), r.err)
+		}
+	}
+	if _, err := os.Stat(own); err != nil {
+		t.Errorf("rm touched a directory outside the cache: %v", err)
+	}
+
+	r = e.run(cmdutil.GlobalOptions{}, "rm", dir)
+	if r.err != nil || !strings.Contains(r.out, dir) {
+		t.Errorf("rm %s: %v %q", dir, r.err, r.out)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("rm %s left it", dir)
+	}
+
+	r = e.run(cmdutil.GlobalOptions{}, "rm", "clip-vit-large-patch14")
+	if r.err == nil || strings.Contains(r.err.Error(), "offline") || !strings.Contains(r.err.Error(), "not in the model cache") {
+		t.Errorf("rm of a model that is not installed: %v", r.err)
+	}
+}

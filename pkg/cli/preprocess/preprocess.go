@@ -28,7 +28,7 @@ type PreprocessOptions struct {
 	Factory *cmdutil.Factory
 
 	Image         string
-	ModelDir      string // from the global --model (a local directory for now)
+	ModelDir      string // from the global --model; the default model when not given
 	Out           string // .npy path, "-" for stdout
 	NoExifRotate  bool
 	CropRounding  string // "", "hf" or "openai"; "" keeps the config's own
@@ -40,11 +40,13 @@ type PreprocessOptions struct {
 func NewCmdPreprocess(f *cmdutil.Factory, runF func(*PreprocessOptions) error) *cobra.Command {
 	opts := &PreprocessOptions{IO: f.IOStreams, Factory: f}
 	cmd := &cobra.Command{
-		Use:   "preprocess IMAGE --model DIR --out X.npy",
+		Use:   "preprocess IMAGE [--model DIR] --out X.npy",
 		Short: "Write the exact input tensor the model sees (.npy)",
 		Long: `Decode IMAGE and preprocess it with the model's own recipe
 (preprocessor_config.json or preprocess_cfg.json in the model directory),
-writing the float32 [1,3,H,W] tensor the vision model receives.
+writing the float32 [1,3,H,W] tensor the vision model receives. --model is
+a directory, a catalogue name or a Hugging Face repo id (default:
+` + modelload.DefaultModel + `); only the preprocessing config is downloaded.
 
 Decoding follows Pillow: convert("RGB") drops alpha (transparent pixels keep
 their stored colour), grayscale becomes R=G=B, 16-bit gray is clipped at 255.
@@ -59,7 +61,7 @@ Pillow's bicubic/bilinear, bit for bit.`,
 				opts.ModelDir = f.Globals.Model
 			}
 			if opts.ModelDir == "" {
-				return cmdutil.UsageErrorf("--model is required (a model directory, catalogue name or Hugging Face repo id)")
+				opts.ModelDir = modelload.DefaultModel
 			}
 			if opts.Out == "" {
 				return cmdutil.UsageErrorf("--out is required (a .npy path, or - for stdout)")
@@ -71,6 +73,9 @@ Pillow's bicubic/bilinear, bit for bit.`,
 				if _, err := imageproc.ParseCropRounding(opts.CropRounding); err != nil {
 					return cmdutil.UsageErrorf("--crop-rounding: %v", err)
 				}
+			}
+			if format := f.Globals.Format; format != "" && format != cmdutil.FormatTable && opts.Out == "-" {
+				return cmdutil.UsageErrorf("--format %s and --out - both want stdout: give --out a file", format)
 			}
 			if opts.MaxMegapixels < 0 {
 				return cmdutil.UsageErrorf("--max-megapixels must be positive, not %g", opts.MaxMegapixels)
@@ -104,7 +109,7 @@ func preprocessDir(ctx context.Context, f *cmdutil.Factory, model string) (strin
 		}
 		return model, nil
 	}
-	local, err := modelload.Resolve(ctx, f, model, hub.FP32)
+	local, err := modelload.ResolvePart(ctx, f, model, hub.FP32, hub.PreprocessorFiles)
 	if err != nil {
 		return "", err
 	}
@@ -154,18 +159,32 @@ func preprocessRun(opts *PreprocessOptions) error {
 		}
 		return err
 	}
-	quiet := opts.Factory != nil && opts.Factory.Globals != nil && opts.Factory.Globals.Quiet
-	if !quiet {
-		steps := ""
-		if cfg.DoResize {
-			rw, rh := cfg.ResizedSize(b.Dx(), b.Dy())
-			steps += fmt.Sprintf(" → resize %dx%d (%s)", rw, rh, cfg.Resample)
-		}
-		if cfg.DoCenterCrop {
-			steps += fmt.Sprintf(" → crop %dx%d (%s rounding)", w, h, cfg.CropRounding)
+	var globals cmdutil.GlobalOptions
+	if opts.Factory != nil && opts.Factory.Globals != nil {
+		globals = *opts.Factory.Globals
+	}
+	steps := []string{}
+	if cfg.DoResize {
+		rw, rh := cfg.ResizedSize(b.Dx(), b.Dy())
+		steps = append(steps, fmt.Sprintf("resize %dx%d (%s)", rw, rh, cfg.Resample))
+	}
+	if cfg.DoCenterCrop {
+		steps = append(steps, fmt.Sprintf("crop %dx%d (%s rounding)", w, h, cfg.CropRounding))
+	}
+	if format := globals.Format; format != "" && format != cmdutil.FormatTable {
+		return cmdutil.WriteFields(opts.IO.Out, format, []cmdutil.Field{
+			{Key: "image", Value: opts.Image}, {Key: "width", Value: b.Dx()}, {Key: "height", Value: b.Dy()},
+			{Key: "steps", Value: steps}, {Key: "shape", Value: []int{1, 3, h, w}}, {Key: "dtype", Value: "float32"},
+			{Key: "out", Value: opts.Out}, {Key: "config", Value: cfg.Source},
+		})
+	}
+	if !globals.Quiet {
+		arrow := ""
+		for _, s := range steps {
+			arrow += " → " + s
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "%s: %dx%d%s → float32 [1,3,%d,%d] written to %s (config %s)\n",
-			opts.Image, b.Dx(), b.Dy(), steps, h, w, opts.Out, cfg.Source)
+			opts.Image, b.Dx(), b.Dy(), arrow, h, w, opts.Out, cfg.Source)
 	}
 	return nil
 }

@@ -43,8 +43,15 @@ func modelDir(t *testing.T) string {
 // the global --model flag, as the root command does.
 func run(t *testing.T, args ...string) (stdout, stderr *bytes.Buffer, err error) {
 	t.Helper()
+	return runEnv(t, map[string]string{"HF_HUB_OFFLINE": "1"}, args...)
+}
+
+// runEnv is run with the environment env (never the network unless env
+// points HF_ENDPOINT at a local fake hub).
+func runEnv(t *testing.T, env map[string]string, args ...string) (stdout, stderr *bytes.Buffer, err error) {
+	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
-	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
+	f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(k string) string { return env[k] }}
 	root := &cobra.Command{Use: "clip", SilenceErrors: true, SilenceUsage: true}
 	root.PersistentFlags().StringVarP(&f.Globals.Model, "model", "m", "", "")
 	root.PersistentFlags().BoolVarP(&f.Globals.Quiet, "quiet", "q", false, "")
@@ -158,7 +165,6 @@ func TestErrorsAndExitCodes(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"no model", []string{filepath.Join(images, "chelsea.jpg"), "--out", out}, cmdutil.ExitUsage, "--model"},
 		{"no out", []string{filepath.Join(images, "chelsea.jpg"), "--model", dir}, cmdutil.ExitUsage, "--out"},
 		{"bad rounding", []string{filepath.Join(images, "chelsea.jpg"), "--model", dir, "--out", out, "--crop-rounding", "up"}, cmdutil.ExitUsage, "crop rounding"},
 		{"no config", []string{filepath.Join(images, "chelsea.jpg"), "--model", t.TempDir(), "--out", out}, cmdutil.ExitUsage, "preprocessor_config.json"},
@@ -194,5 +200,35 @@ func TestRunFReceivesOptions(t *testing.T) {
 	}
 	if got.Image != "a.png" || got.ModelDir != "m" || got.Out != "o.npy" || !got.NoExifRotate || got.CropRounding != "openai" || got.MaxMegapixels != 5 {
 		t.Errorf("options %+v", *got)
+	}
+}
+
+// TestFormatJSON: --format json describes the tensor written on stdout;
+// with --out - both would want stdout, a usage error.
+func TestFormatJSON(t *testing.T) {
+	formatRun := func(args ...string) (*bytes.Buffer, *bytes.Buffer, error) {
+		ios, _, out, errOut := iostreams.Test()
+		f := &cmdutil.Factory{IOStreams: ios, Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
+		root := &cobra.Command{Use: "clip", SilenceErrors: true, SilenceUsage: true}
+		root.PersistentFlags().StringVarP(&f.Globals.Model, "model", "m", "", "")
+		root.PersistentFlags().StringVar(&f.Globals.Format, "format", "", "")
+		root.AddCommand(NewCmdPreprocess(f, nil))
+		root.SetArgs(append([]string{"preprocess"}, args...))
+		err := root.Execute()
+		return out, errOut, err
+	}
+	dir := modelDir(t)
+	img := filepath.Join(images, "horse_rgba.png")
+	npyPath := filepath.Join(t.TempDir(), "x.npy")
+	out, errOut, err := formatRun(img, "--model", dir, "--out", npyPath, "--format", "jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"image":"` + img + `","width":`
+	if !strings.HasPrefix(out.String(), want) || !strings.Contains(out.String(), `"shape":[1,3,224,224],"dtype":"float32","out":"`+npyPath+`"`) || errOut.Len() != 0 {
+		t.Errorf("stdout %q (want %q…), stderr %q", out, want, errOut)
+	}
+	if _, _, err := formatRun(img, "--model", dir, "--out", "-", "--format", "json"); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+		t.Errorf("--format json --out -: %v, want a usage error", err)
 	}
 }

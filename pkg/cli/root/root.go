@@ -5,6 +5,7 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	cachecmd "github.com/clip-go/clip/pkg/cli/cache"
 	classifycmd "github.com/clip-go/clip/pkg/cli/classify"
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	embedcmd "github.com/clip-go/clip/pkg/cli/embed"
@@ -47,7 +48,7 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 			if f.Globals.Threads < 0 {
 				return cmdutil.UsageErrorf("--threads must be 0 (all cores) or more, not %d", f.Globals.Threads)
 			}
-			return nil
+			return checkModelFlag(f.Globals.Model)
 		},
 	}
 	cmd.SetOut(f.IOStreams.Out)
@@ -75,7 +76,12 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 		servecmd.NewCmdServe(f, nil),
 		onnxGroup(f),
 		versioncmd.NewCmdVersion(f),
+		cachecmd.NewCmdCache(f),
 	)
+	cmd.InitDefaultCompletionCmd()
+	cmd.InitDefaultHelpCmd()
+	finishTree(cmd)
+	addCompletions(cmd, f)
 	return cmd, st
 }
 

@@ -53,7 +53,7 @@ func NewCmdTokenize(f *cmdutil.Factory, runF func(*TokenizeOptions) error) *cobr
 		if st, err := os.Stat(model); err == nil && st.IsDir() {
 			return localModelDir(ctx, model)
 		}
-		local, err := modelload.Resolve(ctx, f, model, hub.FP32)
+		local, err := modelload.ResolvePart(ctx, f, model, hub.FP32, hub.TokenizerFiles)
 		if err != nil {
 			return "", err
 		}
@@ -66,6 +66,10 @@ func NewCmdTokenize(f *cmdutil.Factory, runF func(*TokenizeOptions) error) *cobr
 else vocab.json + merges.txt, else bpe_simple_vocab_16e6.txt.gz in the model
 directory) and print one record per text: start-of-text, the tokens,
 end-of-text, cut to the model's context length (end-of-text kept last).
+
+--model is a model directory, a catalogue name or a Hugging Face repo id
+(default: ` + modelload.DefaultModel + `); only the tokenizer files are
+downloaded, not the ONNX graphs.
 
 --vocab uses OpenAI's bpe_simple_vocab_16e6.txt.gz directly (padding id 0,
 as OpenAI's clip.tokenize). The ids match transformers.js and Hugging Face's
@@ -88,7 +92,7 @@ CLIPTokenizer (no ftfy or HTML unescaping, unlike OpenAI's Python code).`,
 				return cmdutil.UsageErrorf("--model and --vocab both name a tokenizer: give one")
 			}
 			if opts.Model == "" && opts.Vocab == "" {
-				return cmdutil.UsageErrorf("no tokenizer: pass --model DIR (a model directory with tokenizer.json, vocab.json + merges.txt, or bpe_simple_vocab_16e6.txt.gz) or --vocab bpe_simple_vocab_16e6.txt.gz")
+				opts.Model = modelload.DefaultModel
 			}
 			format, err := f.OutputFormat()
 			if err != nil {

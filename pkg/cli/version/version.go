@@ -20,10 +20,22 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print clip's version, commit and Go version",
-		Args:  cobra.NoArgs,
+		Long: `Print clip's version, commit, Go version and platform: one line, or with
+--format json|jsonl|csv one record (version, commit, go, os, arch).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintln(f.IOStreams.Out, Line(f))
-			return err
+			// One line unless a format is asked for: `clip version | cat`
+			// stays readable.
+			switch format := f.Globals.Format; format {
+			case "", cmdutil.FormatTable:
+				_, err := fmt.Fprintln(f.IOStreams.Out, Line(f))
+				return err
+			default:
+				return cmdutil.WriteFields(f.IOStreams.Out, format, []cmdutil.Field{
+					{Key: "version", Value: f.Version}, {Key: "commit", Value: f.Commit},
+					{Key: "go", Value: runtime.Version()}, {Key: "os", Value: runtime.GOOS}, {Key: "arch", Value: runtime.GOARCH},
+				})
+			}
 		},
 	}
 }

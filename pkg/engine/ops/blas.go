@@ -10,6 +10,25 @@ import (
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
+// The fused matrix products of pkg/graph.
+func init() {
+	define(
+		def{OpDef: graph.OpDef{Op: graph.OpLinear, Scratch: linearScratch, FLOPs: matmulFLOPs},
+			eval: func(c call) error { return c.e.linear(c.s, c.in, c.out[0], c.scratch) }},
+		def{OpDef: graph.OpDef{Op: graph.OpQLinear, FLOPs: matmulFLOPs},
+			eval: func(c call) error { return c.e.qlinear(c.s, c.in, c.out[0]) }},
+	)
+}
+
+// linearScratch is the size of the normalised X of an OpLinear step with
+// a LayerNorm prologue.
+func linearScratch(s *graph.Step) int {
+	if hasNorm(s) {
+		return graph.NumElements(s.In[0].Shape)
+	}
+	return 0
+}
+
 // Env is what kernels share across the steps of a session: the worker
 // pool the packed GEMM splits its work over.
 type Env struct {

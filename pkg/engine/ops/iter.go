@@ -133,6 +133,10 @@ func stridedCopy(dst, src *graph.Tensor, sh, srcStrides []int, base int) {
 		scopy(dst.Uint8, src.Uint8, sh, srcStrides, base)
 	case onnx.Int8:
 		scopy(dst.Int8, src.Int8, sh, srcStrides, base)
+	case onnx.Uint32:
+		scopy(dst.Uint32, src.Uint32, sh, srcStrides, base)
+	case onnx.Uint64:
+		scopy(dst.Uint64, src.Uint64, sh, srcStrides, base)
 	}
 }
 
@@ -151,28 +155,8 @@ func scopy[T any](dst, src []T, sh, srcStrides []int, base int) {
 	})
 }
 
-// copyRange copies n elements from src[si:] to dst[di:] (same dtype).
-func copyRange(dst *graph.Tensor, di int, src *graph.Tensor, si, n int) {
-	switch dst.DType {
-	case onnx.Float, onnx.Float16, onnx.BFloat16:
-		copy(dst.Float32[di:di+n], src.Float32[si:si+n])
-	case onnx.Double:
-		copy(dst.Float64[di:di+n], src.Float64[si:si+n])
-	case onnx.Int64:
-		copy(dst.Int64[di:di+n], src.Int64[si:si+n])
-	case onnx.Int32:
-		copy(dst.Int32[di:di+n], src.Int32[si:si+n])
-	case onnx.Bool:
-		copy(dst.Bool[di:di+n], src.Bool[si:si+n])
-	case onnx.Uint8:
-		copy(dst.Uint8[di:di+n], src.Uint8[si:si+n])
-	case onnx.Int8:
-		copy(dst.Int8[di:di+n], src.Int8[si:si+n])
-	}
-}
-
 // alias makes dst share src's data (reshape-like ops).
 func alias(dst, src *graph.Tensor) {
 	dst.Float32, dst.Float64, dst.Int64, dst.Int32 = src.Float32, src.Float64, src.Int64, src.Int32
-	dst.Bool, dst.Uint8, dst.Int8 = src.Bool, src.Uint8, src.Int8
+	dst.Bool, dst.Uint8, dst.Int8, dst.Uint32, dst.Uint64 = src.Bool, src.Uint8, src.Int8, src.Uint32, src.Uint64
 }

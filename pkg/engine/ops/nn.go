@@ -13,6 +13,370 @@ import (
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
+// Matrix products, convolutions, reductions and normalisations, and the
+// fused attention, patch embedding and QuickGELU steps of pkg/graph.
+func init() {
+	define(
+		def{OpDef: graph.OpDef{Op: "MatMul", Infer: inferMatMul, FLOPs: matmulFLOPs},
+			eval: func(c call) error { return matmul(c.e, c.in[0], c.in[1], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Gemm", Infer: inferGemm, FLOPs: gemmFLOPs},
+			eval: func(c call) error { return gemm(c.e, &c.s.P, c.in, c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Conv", Infer: inferConv, FLOPs: convFLOPs},
+			eval: func(c call) error { return conv(c.e, &c.s.P, c.in, c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "ArgMax", Infer: withX(inferArgMax)},
+			eval: func(c call) error { return argmax(&c.s.P, c.in[0], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Softmax", Infer: withX(inferSoftmax)},
+			eval: func(c call) error { return softmax(c.e, &c.s.P, c.in[0], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "LayerNormalization", Infer: inferLayerNorm},
+			eval: func(c call) error { return layerNorm(c.e, &c.s.P, c.in, c.out) }},
+		def{OpDef: graph.OpDef{Op: graph.OpAttention, FLOPs: attentionFLOPs},
+			eval: func(c call) error { return attention(c.e, &c.s.P, c.in, c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: graph.OpPatchEmbed, FLOPs: convFLOPs,
+			Scratch: func(s *graph.Step) int { return patchMatrixSize(s.In[0].Shape, s.In[1].Shape) }},
+			eval: func(c call) error { return c.e.patchEmbed(c.in, c.out[0], c.scratch) }},
+		def{OpDef: graph.OpDef{Op: graph.OpQuickGELU},
+			eval: func(c call) error { kernels.QuickGELU(c.out[0].Float32, c.in[0].Float32); return nil }},
+	)
+	for _, op := range []string{"ReduceMean", "ReduceSum", "ReduceL2", "ReduceMax"} {
+		define(def{OpDef: graph.OpDef{Op: op, Infer: withX(inferReduce)},
+			eval: func(c call) error { return reduce(op, &c.s.P, c.in[0], c.out[0]) }})
+	}
+}
+
+func inferMatMul(s *graph.Step, _ int64) error {
+	if err := need(s, 2); err != nil {
+		return err
+	}
+	sh, err := matmulShape(s.In[0].Shape, s.In[1].Shape)
+	if err != nil {
+		return err
+	}
+	setOut(s, 0, s.In[0].DType, sh)
+	return nil
+}
+
+func inferGemm(s *graph.Step, _ int64) error {
+	if err := need(s, 2); err != nil {
+		return err
+	}
+	n := s.Node
+	a, b := s.In[0].Shape, s.In[1].Shape
+	if len(a) != 2 || len(b) != 2 {
+		return fmt.Errorf("Gemm needs 2-D A and B, got %v and %v", a, b)
+	}
+	s.P.TransA, s.P.TransB = n.Int("transA", 0) != 0, n.Int("transB", 0) != 0
+	s.P.Alpha, s.P.Beta = n.Float("alpha", 1), n.Float("beta", 1)
+	m, k := a[0], a[1]
+	if s.P.TransA {
+		m, k = k, m
+	}
+	k2, nn := b[0], b[1]
+	if s.P.TransB {
+		k2, nn = nn, k2
+	}
+	if k != k2 {
+		return fmt.Errorf("Gemm inner dimensions differ: %v and %v", a, b)
+	}
+	if len(s.In) > 2 && s.In[2] != nil {
+		if _, err := graph.Broadcast(s.In[2].Shape, []int{m, nn}); err != nil {
+			return fmt.Errorf("C: %w", err)
+		}
+	}
+	setOut(s, 0, s.In[0].DType, []int{m, nn})
+	return nil
+}
+
+func inferConv(s *graph.Step, _ int64) error {
+	if err := need(s, 2); err != nil {
+		return err
+	}
+	if err := convParams(s); err != nil {
+		return err
+	}
+	x := s.In[0]
+	sh := []int{x.Shape[0], s.In[1].Shape[0]}
+	nd := len(s.P.Kernel)
+	for i := 0; i < nd; i++ {
+		in := x.Shape[2+i] + s.P.Pads[i] + s.P.Pads[nd+i]
+		ek := s.P.Dilations[i]*(s.P.Kernel[i]-1) + 1
+		o := (in-ek)/s.P.Strides[i] + 1
+		if in < ek {
+			o = 0
+		}
+		sh = append(sh, o)
+	}
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
+func inferReduce(s *graph.Step, x *graph.Value, opset int64) error {
+	n := s.Node
+	r := len(x.Shape)
+	from := int64(18)
+	if n.Op == "ReduceSum" {
+		from = 13
+	}
+	axes, has, err := axesParam(s, opset, from)
+	if err != nil {
+		return err
+	}
+	s.P.Keep = n.Int("keepdims", 1) != 0
+	if !has || len(axes) == 0 {
+		if n.Int("noop_with_empty_axes", 0) != 0 {
+			s.P.Noop = true
+			setOut(s, 0, x.DType, cp(x.Shape))
+			return nil
+		}
+		axes = make([]int, r)
+		for i := range axes {
+			axes[i] = i
+		}
+	}
+	if s.P.Axes, err = normAxes(axes, r); err != nil {
+		return err
+	}
+	setOut(s, 0, x.DType, reducedShape(x.Shape, s.P.Axes, s.P.Keep))
+	return nil
+}
+
+func inferArgMax(s *graph.Step, x *graph.Value, _ int64) error {
+	n := s.Node
+	a, err := normAxis(int(n.Int("axis", 0)), len(x.Shape))
+	if err != nil {
+		return err
+	}
+	s.P.Axis, s.P.Axes = a, []int{a}
+	s.P.Keep = n.Int("keepdims", 1) != 0
+	s.P.SelectLast = n.Int("select_last_index", 0) != 0
+	setOut(s, 0, onnx.Int64, reducedShape(x.Shape, s.P.Axes, s.P.Keep))
+	return nil
+}
+
+func inferSoftmax(s *graph.Step, x *graph.Value, opset int64) error {
+	dflt := int64(-1)
+	if opset < 13 {
+		dflt = 1
+		s.P.WholeAxis = true
+	}
+	a, err := normAxis(int(s.Node.Int("axis", dflt)), len(x.Shape))
+	if err != nil {
+		return err
+	}
+	s.P.Axis = a
+	setOut(s, 0, x.DType, cp(x.Shape))
+	return nil
+}
+
+func inferLayerNorm(s *graph.Step, _ int64) error {
+	if err := need(s, 2); err != nil {
+		return err
+	}
+	n, x := s.Node, s.In[0]
+	r := len(x.Shape)
+	a, err := normAxis(int(n.Int("axis", -1)), r)
+	if err != nil {
+		return err
+	}
+	s.P.Axis, s.P.Eps = a, n.Float("epsilon", 1e-5)
+	setOut(s, 0, x.DType, cp(x.Shape))
+	st := cp(x.Shape)
+	for i := a; i < r; i++ {
+		st[i] = 1
+	}
+	stash := onnx.DataType(n.Int("stash_type", 1))
+	setOut(s, 1, stash, st)
+	setOut(s, 2, stash, cp(st))
+	return nil
+}
+
+func convParams(s *graph.Step) error {
+	n, x, w := s.Node, s.In[0], s.In[1]
+	if len(x.Shape) < 3 || len(w.Shape) != len(x.Shape) {
+		return fmt.Errorf("input %v and weights %v need matching rank ≥ 3", x.Shape, w.Shape)
+	}
+	nd := len(x.Shape) - 2
+	s.P.Group = int(n.Int("group", 1))
+	if s.P.Group <= 0 || x.Shape[1] != w.Shape[1]*s.P.Group || w.Shape[0]%s.P.Group != 0 {
+		return fmt.Errorf("channels of input %v, weights %v and group %d do not agree", x.Shape, w.Shape, s.P.Group)
+	}
+	s.P.Kernel = cp(w.Shape[2:])
+	if ks := n.Ints("kernel_shape"); ks != nil {
+		if len(ks) != nd {
+			return fmt.Errorf("kernel_shape %v does not match rank", ks)
+		}
+		for i, k := range ks {
+			if int(k) != s.P.Kernel[i] {
+				return fmt.Errorf("kernel_shape %v disagrees with weights %v", ks, w.Shape)
+			}
+		}
+	}
+	ones := func() []int {
+		r := make([]int, nd)
+		for i := range r {
+			r[i] = 1
+		}
+		return r
+	}
+	s.P.Strides, s.P.Dilations = ones(), ones()
+	if v := n.Ints("strides"); v != nil {
+		s.P.Strides = toInts(v)
+	}
+	if v := n.Ints("dilations"); v != nil {
+		s.P.Dilations = toInts(v)
+	}
+	s.P.Pads = make([]int, 2*nd)
+	if v := n.Ints("pads"); v != nil {
+		s.P.Pads = toInts(v)
+	}
+	if len(s.P.Strides) != nd || len(s.P.Dilations) != nd || len(s.P.Pads) != 2*nd {
+		return fmt.Errorf("strides, dilations or pads do not match %d spatial dims", nd)
+	}
+	for i := 0; i < nd; i++ {
+		if s.P.Strides[i] <= 0 || s.P.Dilations[i] <= 0 || s.P.Pads[i] < 0 || s.P.Pads[nd+i] < 0 {
+			return fmt.Errorf("bad strides %v, dilations %v or pads %v", s.P.Strides, s.P.Dilations, s.P.Pads)
+		}
+	}
+	switch ap := n.Str("auto_pad", "NOTSET"); ap {
+	case "NOTSET", "":
+	case "VALID":
+		for i := range s.P.Pads {
+			s.P.Pads[i] = 0
+		}
+	case "SAME_UPPER", "SAME_LOWER":
+		for i := 0; i < nd; i++ {
+			in := x.Shape[2+i]
+			out := (in + s.P.Strides[i] - 1) / s.P.Strides[i]
+			total := (out-1)*s.P.Strides[i] + s.P.Dilations[i]*(s.P.Kernel[i]-1) + 1 - in
+			if total < 0 {
+				total = 0
+			}
+			if ap == "SAME_UPPER" {
+				s.P.Pads[i], s.P.Pads[nd+i] = total/2, total-total/2
+			} else {
+				s.P.Pads[i], s.P.Pads[nd+i] = total-total/2, total/2
+			}
+		}
+	default:
+		return fmt.Errorf("unknown auto_pad %q", ap)
+	}
+	return nil
+}
+
+func reducedShape(sh []int, axes []int, keep bool) []int {
+	out := []int{}
+	j := 0
+	for i, d := range sh {
+		if j < len(axes) && axes[j] == i {
+			j++
+			if keep {
+				out = append(out, 1)
+			}
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func matmulShape(a, b []int) ([]int, error) {
+	if len(a) == 0 || len(b) == 0 {
+		return nil, fmt.Errorf("MatMul of a scalar")
+	}
+	aa, bb := a, b
+	if len(a) == 1 {
+		aa = []int{1, a[0]}
+	}
+	if len(b) == 1 {
+		bb = []int{b[0], 1}
+	}
+	if aa[len(aa)-1] != bb[len(bb)-2] {
+		return nil, fmt.Errorf("MatMul inner dimensions differ: %v and %v", a, b)
+	}
+	batch, err := graph.Broadcast(aa[:len(aa)-2], bb[:len(bb)-2])
+	if err != nil {
+		return nil, err
+	}
+	out := append(batch, aa[len(aa)-2], bb[len(bb)-1])
+	if len(a) == 1 {
+		out = append(out[:len(out)-2], out[len(out)-1])
+	}
+	if len(b) == 1 {
+		out = out[:len(out)-1]
+	}
+	return out, nil
+}
+
+// flopOperands returns what the FLOP counts read: the number of output
+// elements and the shapes of inputs 0 and 1 (w nil when input 1 is
+// omitted); ok is false when the step lacks them.
+func flopOperands(s *graph.Step) (out float64, a, w []int, ok bool) {
+	if len(s.Out) == 0 || s.Out[0] == nil || len(s.In) < 2 || s.In[0] == nil {
+		return 0, nil, nil, false
+	}
+	if s.In[1] != nil {
+		w = s.In[1].Shape
+	}
+	return float64(graph.NumElements(s.Out[0].Shape)), s.In[0].Shape, w, true
+}
+
+// matmulFLOPs counts 2·M·N·K per product, i.e. 2 · (elements of the
+// output) · K, K the contracted dimension: A is [..., M, K] or [K], so K
+// is its last dimension either way (MatMul, MatMulInteger, and OpLinear
+// and OpQLinear, whose In[0] is X [..., K]).
+func matmulFLOPs(s *graph.Step) float64 {
+	out, a, w, ok := flopOperands(s)
+	if !ok || w == nil || len(a) == 0 {
+		return 0
+	}
+	return 2 * out * float64(a[len(a)-1])
+}
+
+// gemmFLOPs counts 2·M·N·K with K from A's shape and transA.
+func gemmFLOPs(s *graph.Step) float64 {
+	out, a, w, ok := flopOperands(s)
+	if !ok || w == nil || len(a) != 2 {
+		return 0
+	}
+	k := a[1]
+	if s.P.TransA {
+		k = a[0]
+	}
+	return 2 * out * float64(k)
+}
+
+// convFLOPs counts 2 · (Cin/group · k1 · k2 ...) per output element: W is
+// [Cout, Cin/group, k1, k2, ...], and each output element is a dot
+// product over everything but W's first dimension (Conv, ConvInteger,
+// OpPatchEmbed).
+func convFLOPs(s *graph.Step) float64 {
+	out, _, w, ok := flopOperands(s)
+	if !ok || len(w) < 2 {
+		return 0
+	}
+	return 2 * out * float64(graph.NumElements(w[1:]))
+}
+
+// attentionFLOPs counts OpAttention's two products Q·Kᵀ and P·V, 2·B·S·T·E
+// each summed over heads (Q [B, S, E], K [B, T, E]; in the packed form
+// In[0] is QKV [B, S, 3E] and T = S).
+func attentionFLOPs(s *graph.Step) float64 {
+	_, a, k, ok := flopOperands(s)
+	if !ok {
+		return 0
+	}
+	if k == nil {
+		o := s.Out[0].Shape
+		if len(o) != 3 {
+			return 0
+		}
+		return 2 * 2 * float64(o[0]) * float64(o[1]) * float64(o[1]) * float64(o[2])
+	}
+	if len(a) != 3 || len(k) != 3 {
+		return 0
+	}
+	return 2 * 2 * float64(a[0]) * float64(a[1]) * float64(k[1]) * float64(a[2])
+}
+
 func dgemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	if m == 0 || n == 0 || k == 0 {
 		for i := range c[:m*ldc] {
@@ -218,7 +582,7 @@ func conv(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 
 func reduce(op string, p *graph.Params, x, o *graph.Tensor) error {
 	if p.Noop {
-		copyRange(o, 0, x, 0, x.Len())
+		graph.CopyRange(o, 0, x, 0, x.Len())
 		return nil
 	}
 	kshape := make([]int, len(x.Shape))

@@ -9,196 +9,109 @@ import (
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
-// opList is every ONNX operator Eval implements.
-var opList = []string{
-	"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Erf", "Sigmoid", "Tanh", "Neg", "Abs", "Reciprocal",
-	"MatMul", "Gemm", "Conv", "ReduceMean", "ReduceSum", "ReduceL2", "ReduceMax", "Softmax", "LayerNormalization",
-	"Gather", "Slice", "Concat", "Split", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Expand",
-	"Where", "Equal", "Less", "Greater", "Not", "Cast", "Shape", "Range", "ConstantOfShape", "Constant",
-	"Identity", "ArgMax", "Trilu", "Clip",
-	"DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear", "MatMulInteger", "ConvInteger",
-}
-
-// Supported reports whether op is implemented.
-func Supported(op string) bool {
-	for _, o := range opList {
-		if o == op {
-			return true
-		}
+// Elementwise operators.
+func init() {
+	for _, op := range []string{"Sqrt", "Exp", "Erf", "Sigmoid", "Tanh", "Neg", "Abs", "Reciprocal"} {
+		define(def{OpDef: graph.OpDef{Op: op, Infer: inferSame}, eval: func(c call) error { return unary(op, c.in[0], c.out[0]) }})
 	}
-	return false
-}
-
-// List returns the implemented operators.
-func List() []string { return append([]string{}, opList...) }
-
-// Aliases reports whether op's output shares its first input's data
-// (reshape-like ops); such outputs need no buffer of their own.
-func Aliases(op string) bool {
-	switch op {
-	case "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity":
-		return true
+	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
+		define(def{OpDef: graph.OpDef{Op: op, Infer: inferBroadcast}, eval: func(c call) error { return arith(op, c.in[0], c.in[1], c.out[0]) }})
 	}
-	return false
-}
-
-// Eval computes step s: in holds the input tensors (nil for omitted
-// optional inputs), out the output tensors, allocated with the bound
-// shapes (unless Aliases(op)). Outputs typed float16 are rounded to
-// float16 precision, as a half-precision computation would store them.
-func Eval(s *graph.Step, in, out []*graph.Tensor) error {
-	return evalEnv(nil, s, in, out, nil)
-}
-
-// ScratchSize returns how many float32 values of working memory step s
-// needs while it runs (0: none), for a caller that plans memory to pass
-// to Env.EvalScratch; Eval finds such memory itself.
-func ScratchSize(s *graph.Step) int {
-	switch {
-	case s.Node.Op == graph.OpPatchEmbed:
-		return patchMatrixSize(s.In[0].Shape, s.In[1].Shape)
-	case s.Node.Op == graph.OpLinear && hasNorm(s):
-		return graph.NumElements(s.In[0].Shape) // the normalised X
+	for _, op := range []string{"Equal", "Less", "Greater"} {
+		define(def{OpDef: graph.OpDef{Op: op, Infer: inferCompare}, eval: func(c call) error { return compare(op, c.in[0], c.in[1], c.out[0]) }})
 	}
-	return 0
+	define(
+		def{OpDef: graph.OpDef{Op: "Identity", Infer: inferSame, Aliases: true}, eval: evalAlias},
+		def{OpDef: graph.OpDef{Op: "Pow", Infer: inferBroadcast}, eval: func(c call) error { return pow(c.in[0], c.in[1], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Not", Infer: inferSame}, eval: func(c call) error { return not(c.in[0], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Clip", Infer: inferClip}, eval: func(c call) error { return clip(c.s, c.in, c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Where", Infer: inferWhere}, eval: func(c call) error { return where(c.in[0], c.in[1], c.in[2], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Cast", Check: checkCast, Infer: withX(inferCast)}, eval: func(c call) error { return cast(c.in[0], c.out[0]) }},
+	)
 }
 
-func evalEnv(e *Env, s *graph.Step, in, out []*graph.Tensor, scratch []float32) error {
-	if err := eval(e, s, in, out, scratch); err != nil {
+// inferSame gives output 0 input 0's dtype and shape.
+func inferSame(s *graph.Step, _ int64) error {
+	if err := need(s, 1); err != nil {
 		return err
 	}
-	for _, o := range out {
-		if o == nil {
-			continue
-		}
-		switch o.DType {
-		case onnx.Float16:
-			graph.RoundFloat16(o.Float32)
-		case onnx.BFloat16:
-			for i, x := range o.Float32 {
-				o.Float32[i] = roundBF16(x)
-			}
-		}
+	setOut(s, 0, s.In[0].DType, cp(s.In[0].Shape))
+	return nil
+}
+
+// inferBroadcast types a binary op's output like input 0, with the
+// inputs' broadcast shape.
+func inferBroadcast(s *graph.Step, _ int64) error {
+	if err := need(s, 2); err != nil {
+		return err
+	}
+	sh, err := graph.Broadcast(s.In[0].Shape, s.In[1].Shape)
+	if err != nil {
+		return err
+	}
+	setOut(s, 0, s.In[0].DType, sh)
+	return nil
+}
+
+func inferCompare(s *graph.Step, opset int64) error {
+	if err := inferBroadcast(s, opset); err != nil {
+		return err
+	}
+	s.Out[0].DType = onnx.Bool
+	return nil
+}
+
+func inferClip(s *graph.Step, opset int64) error {
+	if opset < 11 {
+		s.P.HasMinMax = true
+		s.P.Min, s.P.Max = s.Node.Float("min", -3.4028234663852886e38), s.Node.Float("max", 3.4028234663852886e38)
+	}
+	return inferSame(s, opset)
+}
+
+func inferWhere(s *graph.Step, _ int64) error {
+	if err := need(s, 3); err != nil {
+		return err
+	}
+	sh, err := graph.Broadcast(s.In[0].Shape, s.In[1].Shape, s.In[2].Shape)
+	if err != nil {
+		return err
+	}
+	setOut(s, 0, s.In[1].DType, sh)
+	return nil
+}
+
+func checkCast(n *graph.Node) error {
+	if to := onnx.DataType(n.Int("to", 0)); !graph.Supported(to) {
+		return fmt.Errorf("Cast to %s is not supported", graph.DTypeName(to))
 	}
 	return nil
 }
 
-func roundBF16(x float32) float32 {
-	b := math.Float32bits(x)
-	if x != x {
-		return x
-	}
-	b += 0x7fff + (b>>16)&1
-	return math.Float32frombits(b &^ 0xffff)
+func inferCast(s *graph.Step, x *graph.Value, _ int64) error {
+	s.P.To = onnx.DataType(s.Node.Int("to", 0))
+	setOut(s, 0, s.P.To, cp(x.Shape))
+	return nil
 }
 
-func eval(e *Env, s *graph.Step, in, out []*graph.Tensor, scratch []float32) error {
-	p := &s.P
-	switch op := s.Node.Op; op {
-	case "Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten":
-		alias(out[0], in[0])
-		return nil
-	case "Add", "Sub", "Mul", "Div":
-		return arith(op, in[0], in[1], out[0])
-	case "Pow":
-		return pow(in[0], in[1], out[0])
-	case "Equal", "Less", "Greater":
-		return compare(op, in[0], in[1], out[0])
-	case "Where":
-		return where(in[0], in[1], in[2], out[0])
-	case "Sqrt", "Exp", "Erf", "Sigmoid", "Tanh", "Neg", "Abs", "Reciprocal":
-		return unary(op, in[0], out[0])
-	case "Not":
-		if in[0].DType != onnx.Bool {
-			return fmt.Errorf("Not needs bool, got %s", graph.DTypeName(in[0].DType))
-		}
-		for i, v := range in[0].Bool {
-			out[0].Bool[i] = !v
-		}
-		return nil
-	case "Clip":
-		return clip(s, in, out[0])
-	case "Cast":
-		return cast(in[0], out[0])
-	case "MatMul":
-		return matmul(e, in[0], in[1], out[0])
-	case "Gemm":
-		return gemm(e, p, in, out[0])
-	case "Conv":
-		return conv(e, p, in, out[0])
-	case "ReduceMean", "ReduceSum", "ReduceL2", "ReduceMax":
-		return reduce(op, p, in[0], out[0])
-	case "ArgMax":
-		return argmax(p, in[0], out[0])
-	case "Softmax":
-		return softmax(e, p, in[0], out[0])
-	case "LayerNormalization":
-		return layerNorm(e, p, in, out)
-	case "Gather":
-		return gather(p, in[0], in[1], out[0])
-	case "Slice":
-		st := contiguous(in[0].Shape)
-		base := 0
-		src := make([]int, len(st))
-		for d := range st {
-			base += p.Starts[d] * st[d]
-			src[d] = st[d] * p.Steps[d]
-		}
-		stridedCopy(out[0], in[0], out[0].Shape, src, base)
-		return nil
-	case "Transpose":
-		st := contiguous(in[0].Shape)
-		src := make([]int, len(st))
-		for i, q := range p.Perm {
-			src[i] = st[q]
-		}
-		stridedCopy(out[0], in[0], out[0].Shape, src, 0)
-		return nil
-	case "Expand":
-		stridedCopy(out[0], in[0], out[0].Shape, bstrides(in[0].Shape, out[0].Shape), 0)
-		return nil
-	case "Concat":
-		return concat(p, in, out[0])
-	case "Split":
-		return split(p, in[0], out)
-	case "Range":
-		return rangeOp(in, out[0])
-	case "ConstantOfShape":
-		return fill(out[0], p.Value)
-	case "Trilu":
-		return trilu(p, in, out[0])
-	case "DynamicQuantizeLinear":
-		return dynQuant(e, in[0], out)
-	case "QuantizeLinear":
-		return quantize(p, in, out[0])
-	case "DequantizeLinear":
-		return dequantize(p, in, out[0])
-	case "MatMulInteger":
-		if ok, err := e.matmulIntegerPacked(s, in, out[0]); ok || err != nil {
-			return err
-		}
-		return matmulInteger(in, out[0])
-	case "ConvInteger":
-		return convInteger(e, s, in, out[0])
-	case graph.OpLinear:
-		return e.linear(s, in, out[0], scratch)
-	case graph.OpQLinear:
-		return e.qlinear(s, in, out[0])
-	case graph.OpAttention:
-		return attention(e, p, in, out[0])
-	case graph.OpPatchEmbed:
-		return e.patchEmbed(in, out[0], scratch)
-	case graph.OpQuickGELU:
-		kernels.QuickGELU(out[0].Float32, in[0].Float32)
-		return nil
-	case "Shape", "Constant":
-		return fmt.Errorf("%s is folded before the run", op)
+// evalAlias points output 0 at input 0's data (reshape-like ops).
+func evalAlias(c call) error {
+	alias(c.out[0], c.in[0])
+	return nil
+}
+
+func not(x, o *graph.Tensor) error {
+	if x.DType != onnx.Bool {
+		return fmt.Errorf("Not needs bool, got %s", graph.DTypeName(x.DType))
 	}
-	return fmt.Errorf("operator %s is not implemented", s.Node.Op)
+	for i, v := range x.Bool {
+		o.Bool[i] = !v
+	}
+	return nil
 }
 
 type num interface {
-	~float32 | ~float64 | ~int64 | ~int32 | ~uint8 | ~int8
+	~float32 | ~float64 | ~int64 | ~int32 | ~uint8 | ~int8 | ~uint32 | ~uint64
 }
 
 func arith(op string, a, b, o *graph.Tensor) error {
@@ -219,6 +132,10 @@ func arith(op string, a, b, o *graph.Tensor) error {
 		arithT(op, o.Uint8, a.Uint8, b.Uint8, o.Shape, as, bs)
 	case onnx.Int8:
 		arithT(op, o.Int8, a.Int8, b.Int8, o.Shape, as, bs)
+	case onnx.Uint32:
+		arithT(op, o.Uint32, a.Uint32, b.Uint32, o.Shape, as, bs)
+	case onnx.Uint64:
+		arithT(op, o.Uint64, a.Uint64, b.Uint64, o.Shape, as, bs)
 	default:
 		return fmt.Errorf("%s of %s is not supported", op, graph.DTypeName(o.DType))
 	}
@@ -311,6 +228,16 @@ func setF(t *graph.Tensor) func(i int, v float64) {
 		return func(i int, v float64) { t.Uint8[i] = uint8(int64(v)) }
 	case onnx.Int8:
 		return func(i int, v float64) { t.Int8[i] = int8(int64(v)) }
+	case onnx.Uint32:
+		return func(i int, v float64) { t.Uint32[i] = uint32(int64(v)) }
+	case onnx.Uint64:
+		return func(i int, v float64) {
+			if v < 0 {
+				t.Uint64[i] = uint64(int64(v)) // wraps like a C cast, as for the other integer types
+			} else {
+				t.Uint64[i] = uint64(v)
+			}
+		}
 	}
 	return func(int, float64) {}
 }
@@ -381,6 +308,10 @@ func compare(op string, a, b, o *graph.Tensor) error {
 		cmpT(op, o.Bool, a.Uint8, b.Uint8, o.Shape, as, bs)
 	case onnx.Int8:
 		cmpT(op, o.Bool, a.Int8, b.Int8, o.Shape, as, bs)
+	case onnx.Uint32:
+		cmpT(op, o.Bool, a.Uint32, b.Uint32, o.Shape, as, bs)
+	case onnx.Uint64:
+		cmpT(op, o.Bool, a.Uint64, b.Uint64, o.Shape, as, bs)
 	default:
 		return fmt.Errorf("%s of %s", op, graph.DTypeName(a.DType))
 	}
@@ -430,6 +361,10 @@ func where(c, x, y, o *graph.Tensor) error {
 		whereT(o.Uint8, c.Bool, x.Uint8, y.Uint8, o.Shape, st)
 	case onnx.Int8:
 		whereT(o.Int8, c.Bool, x.Int8, y.Int8, o.Shape, st)
+	case onnx.Uint32:
+		whereT(o.Uint32, c.Bool, x.Uint32, y.Uint32, o.Shape, st)
+	case onnx.Uint64:
+		whereT(o.Uint64, c.Bool, x.Uint64, y.Uint64, o.Shape, st)
 	}
 	return nil
 }
@@ -492,7 +427,7 @@ func unary(op string, x, o *graph.Tensor) error {
 		"Reciprocal": func(v float64) float64 { return 1 / v },
 	}[op]
 	switch x.DType {
-	case onnx.Double, onnx.Int64, onnx.Int32, onnx.Int8, onnx.Uint8:
+	case onnx.Double, onnx.Int64, onnx.Int32, onnx.Int8, onnx.Uint8, onnx.Uint32, onnx.Uint64:
 	default:
 		return fmt.Errorf("%s of %s", op, graph.DTypeName(x.DType))
 	}
@@ -571,7 +506,7 @@ func cast(x, o *graph.Tensor) error {
 		copy(o.Float32, x.Float32) // rounding to half precision happens in Eval
 		return nil
 	case x.DType == o.DType:
-		copyRange(o, 0, x, 0, x.Len())
+		graph.CopyRange(o, 0, x, 0, x.Len())
 		return nil
 	case x.DType == onnx.Int64 && o.DType == onnx.Int32:
 		for i, v := range x.Int64 {

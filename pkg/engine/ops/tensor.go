@@ -10,6 +10,617 @@ import (
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
+// Shape and layout operators, constants, and the int8 quantization ops.
+func init() {
+	define(
+		def{OpDef: graph.OpDef{Op: "Reshape", Infer: withX(inferReshape), Aliases: true}, eval: evalAlias},
+		def{OpDef: graph.OpDef{Op: "Squeeze", Infer: withX(inferSqueeze), Aliases: true}, eval: evalAlias},
+		def{OpDef: graph.OpDef{Op: "Unsqueeze", Infer: withX(inferUnsqueeze), Aliases: true}, eval: evalAlias},
+		def{OpDef: graph.OpDef{Op: "Flatten", Infer: withX(inferFlatten), Aliases: true}, eval: evalAlias},
+		def{OpDef: graph.OpDef{Op: "Shape", Infer: withX(inferShape)}},
+		def{OpDef: graph.OpDef{Op: "Constant", Infer: inferConstant}},
+		def{OpDef: graph.OpDef{Op: "Gather", Infer: inferGather},
+			eval: func(c call) error { return gather(&c.s.P, c.in[0], c.in[1], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Slice", Infer: withX(inferSlice)},
+			eval: func(c call) error { return slice(&c.s.P, c.in[0], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Transpose", Infer: withX(inferTranspose)},
+			eval: func(c call) error { return transpose(&c.s.P, c.in[0], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Expand", Infer: withX(inferExpand)},
+			eval: func(c call) error { return expand(c.in[0], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Concat", Infer: withX(inferConcat)},
+			eval: func(c call) error { return concat(&c.s.P, c.in, c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Split", Infer: withX(inferSplit)},
+			eval: func(c call) error { return split(&c.s.P, c.in[0], c.out) }},
+		def{OpDef: graph.OpDef{Op: "Range", Infer: inferRange},
+			eval: func(c call) error { return rangeOp(c.in, c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "ConstantOfShape", Infer: withX(inferConstantOfShape)},
+			eval: func(c call) error { return fill(c.out[0], c.s.P.Value) }},
+		def{OpDef: graph.OpDef{Op: "Trilu", Infer: withX(inferTrilu)},
+			eval: func(c call) error { return trilu(&c.s.P, c.in, c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "DynamicQuantizeLinear", Infer: withX(inferDynQuant)},
+			eval: func(c call) error { return dynQuant(c.e, c.in[0], c.out) }},
+		def{OpDef: graph.OpDef{Op: "QuantizeLinear", Infer: inferQuant},
+			eval: func(c call) error { return quantize(&c.s.P, c.in, c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "DequantizeLinear", Infer: inferQuant},
+			eval: func(c call) error { return dequantize(&c.s.P, c.in, c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "MatMulInteger", Infer: inferInt32(inferMatMul), FLOPs: matmulFLOPs},
+			eval: func(c call) error {
+				if ok, err := c.e.matmulIntegerPacked(c.s, c.in, c.out[0]); ok || err != nil {
+					return err
+				}
+				return matmulInteger(c.in, c.out[0])
+			}},
+		def{OpDef: graph.OpDef{Op: "ConvInteger", Infer: inferInt32(inferConv), FLOPs: convFLOPs},
+			eval: func(c call) error { return convInteger(c.e, c.s, c.in, c.out[0]) }},
+	)
+}
+
+// inferInt32 is infer with output 0 typed int32 (the integer products).
+func inferInt32(infer func(*graph.Step, int64) error) func(*graph.Step, int64) error {
+	return func(s *graph.Step, opset int64) error {
+		if err := infer(s, opset); err != nil {
+			return err
+		}
+		s.Out[0].DType = onnx.Int32
+		return nil
+	}
+}
+
+func inferShape(s *graph.Step, _ *graph.Value, _ int64) error {
+	t := shapeTensor(s)
+	setOut(s, 0, onnx.Int64, t.Shape)
+	s.Out[0].Const = t // only the input's shape is needed: always known
+	return nil
+}
+
+func inferConstant(s *graph.Step, _ int64) error {
+	t, err := constantAttr(s.Node)
+	if err != nil {
+		return err
+	}
+	setOut(s, 0, t.DType, t.Shape)
+	if len(s.Out) > 0 {
+		s.Out[0].Const = t
+	}
+	return nil
+}
+
+func inferRange(s *graph.Step, _ int64) error {
+	if err := need(s, 3); err != nil {
+		return err
+	}
+	for i := 0; i < 3; i++ {
+		if s.In[i].Const == nil {
+			return fmt.Errorf("input %d must be known before the run", i)
+		}
+	}
+	st, lim, d := s.In[0].Const.Float64At(0), s.In[1].Const.Float64At(0), s.In[2].Const.Float64At(0)
+	if d == 0 {
+		return fmt.Errorf("delta is zero")
+	}
+	cnt := int(ceil((lim - st) / d))
+	if cnt < 0 {
+		cnt = 0
+	}
+	setOut(s, 0, s.In[0].DType, []int{cnt})
+	return nil
+}
+
+func inferConstantOfShape(s *graph.Step, _ *graph.Value, _ int64) error {
+	sh, _, err := constInts(s, 0)
+	if err != nil {
+		return err
+	}
+	val := &graph.Tensor{DType: onnx.Float, Shape: []int{1}, Float32: []float32{0}}
+	if a, ok := s.Node.Attrs["value"]; ok && a.T != nil {
+		if val, err = graph.FromONNX(a.T); err != nil {
+			return err
+		}
+		if val.Len() != 1 {
+			return fmt.Errorf("value must hold one element")
+		}
+	}
+	s.P.Value, s.P.Shape = val, sh
+	setOut(s, 0, val.DType, cp(sh))
+	return nil
+}
+
+func inferGather(s *graph.Step, _ int64) error {
+	if err := need(s, 2); err != nil {
+		return err
+	}
+	x := s.In[0]
+	r := len(x.Shape)
+	a, err := normAxis(int(s.Node.Int("axis", 0)), r)
+	if err != nil {
+		return err
+	}
+	if r == 0 {
+		return fmt.Errorf("cannot gather from a scalar")
+	}
+	s.P.Axis = a
+	sh := append(append(cp(x.Shape[:a]), s.In[1].Shape...), x.Shape[a+1:]...)
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
+func inferConcat(s *graph.Step, x *graph.Value, _ int64) error {
+	r := len(x.Shape)
+	a, err := normAxis(int(s.Node.Int("axis", 0)), r)
+	if err != nil {
+		return err
+	}
+	s.P.Axis = a
+	sh := cp(x.Shape)
+	sh[a] = 0
+	for i, v := range s.In {
+		if v == nil {
+			continue
+		}
+		if len(v.Shape) != r {
+			return fmt.Errorf("input %d has rank %d, want %d", i, len(v.Shape), r)
+		}
+		for j := range sh {
+			if j != a && v.Shape[j] != x.Shape[j] {
+				return fmt.Errorf("input %d shape %v does not match %v outside axis %d", i, v.Shape, x.Shape, a)
+			}
+		}
+		sh[a] += v.Shape[a]
+	}
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
+func inferSplit(s *graph.Step, x *graph.Value, opset int64) error {
+	n := s.Node
+	a, err := normAxis(int(n.Int("axis", 0)), len(x.Shape))
+	if err != nil {
+		return err
+	}
+	s.P.Axis = a
+	var parts []int
+	if opset >= 13 {
+		parts, _, err = constInts(s, 1)
+		if err != nil {
+			return err
+		}
+	} else if n.Has("split") {
+		parts = toInts(n.Ints("split"))
+	}
+	dim := x.Shape[a]
+	if parts == nil {
+		k := len(s.Out)
+		if n.Has("num_outputs") {
+			k = int(n.Int("num_outputs", 0))
+			if k <= 0 {
+				return fmt.Errorf("num_outputs must be positive")
+			}
+			chunk := (dim + k - 1) / k
+			for i := 0; i < k; i++ {
+				c := chunk
+				if rest := dim - i*chunk; rest < chunk {
+					c = rest
+				}
+				if c < 0 {
+					c = 0
+				}
+				parts = append(parts, c)
+			}
+		} else {
+			if dim%k != 0 {
+				return fmt.Errorf("dimension %d is not divisible into %d outputs", dim, k)
+			}
+			for i := 0; i < k; i++ {
+				parts = append(parts, dim/k)
+			}
+		}
+	}
+	if len(parts) != len(s.Out) {
+		return fmt.Errorf("split has %d parts for %d outputs", len(parts), len(s.Out))
+	}
+	sum := 0
+	for _, c := range parts {
+		if c < 0 {
+			return fmt.Errorf("negative split %v", parts)
+		}
+		sum += c
+	}
+	if sum != dim {
+		return fmt.Errorf("split %v does not add up to dimension %d", parts, dim)
+	}
+	s.P.Split = parts
+	for i, c := range parts {
+		sh := cp(x.Shape)
+		sh[a] = c
+		setOut(s, i, x.DType, sh)
+	}
+	return nil
+}
+
+func inferReshape(s *graph.Step, x *graph.Value, _ int64) error {
+	target, _, err := constInts(s, 1)
+	if err != nil {
+		return err
+	}
+	if target == nil {
+		return fmt.Errorf("shape input is missing")
+	}
+	sh, err := reshapeShape(x.Shape, target, s.Node.Int("allowzero", 0) != 0)
+	if err != nil {
+		return err
+	}
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
+func inferTranspose(s *graph.Step, x *graph.Value, _ int64) error {
+	r := len(x.Shape)
+	perm := toInts(s.Node.Ints("perm"))
+	if len(perm) == 0 {
+		perm = nil
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, i)
+		}
+	}
+	if len(perm) != r {
+		return fmt.Errorf("perm %v does not match rank %d", perm, r)
+	}
+	seen := make([]bool, r)
+	sh := make([]int, r)
+	for i, p := range perm {
+		if p < 0 || p >= r || seen[p] {
+			return fmt.Errorf("bad perm %v", perm)
+		}
+		seen[p] = true
+		sh[i] = x.Shape[p]
+	}
+	s.P.Perm = perm
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
+func inferSqueeze(s *graph.Step, x *graph.Value, opset int64) error {
+	axes, has, err := axesParam(s, opset, 13)
+	if err != nil {
+		return err
+	}
+	if !has {
+		for i, d := range x.Shape {
+			if d == 1 {
+				axes = append(axes, i)
+			}
+		}
+	}
+	if s.P.Axes, err = normAxes(axes, len(x.Shape)); err != nil {
+		return err
+	}
+	var sh []int
+	j := 0
+	for i, d := range x.Shape {
+		if j < len(s.P.Axes) && s.P.Axes[j] == i {
+			if d != 1 {
+				return fmt.Errorf("cannot squeeze axis %d of size %d", i, d)
+			}
+			j++
+			continue
+		}
+		sh = append(sh, d)
+	}
+	if sh == nil {
+		sh = []int{}
+	}
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
+func inferUnsqueeze(s *graph.Step, x *graph.Value, opset int64) error {
+	axes, has, err := axesParam(s, opset, 13)
+	if err != nil {
+		return err
+	}
+	if !has {
+		return fmt.Errorf("axes are missing")
+	}
+	or := len(x.Shape) + len(axes)
+	if s.P.Axes, err = normAxes(axes, or); err != nil {
+		return err
+	}
+	sh := make([]int, 0, or)
+	j, k := 0, 0
+	for i := 0; i < or; i++ {
+		if j < len(s.P.Axes) && s.P.Axes[j] == i {
+			sh = append(sh, 1)
+			j++
+		} else {
+			sh = append(sh, x.Shape[k])
+			k++
+		}
+	}
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
+func inferFlatten(s *graph.Step, x *graph.Value, _ int64) error {
+	r := len(x.Shape)
+	a := int(s.Node.Int("axis", 1))
+	if a < 0 {
+		a += r
+	}
+	if a < 0 || a > r {
+		return fmt.Errorf("axis %d out of range for rank %d", s.Node.Int("axis", 1), r)
+	}
+	setOut(s, 0, x.DType, []int{graph.NumElements(x.Shape[:a]), graph.NumElements(x.Shape[a:])})
+	return nil
+}
+
+func inferExpand(s *graph.Step, x *graph.Value, _ int64) error {
+	target, _, err := constInts(s, 1)
+	if err != nil {
+		return err
+	}
+	sh, err := graph.Broadcast(x.Shape, target)
+	if err != nil {
+		return err
+	}
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
+func inferTrilu(s *graph.Step, x *graph.Value, _ int64) error {
+	if len(x.Shape) < 2 {
+		return fmt.Errorf("needs rank ≥ 2, got %v", x.Shape)
+	}
+	s.P.Upper = s.Node.Int("upper", 1) != 0
+	setOut(s, 0, x.DType, cp(x.Shape))
+	return nil
+}
+
+func inferDynQuant(s *graph.Step, x *graph.Value, _ int64) error {
+	setOut(s, 0, onnx.Uint8, cp(x.Shape))
+	setOut(s, 1, onnx.Float, []int{})
+	setOut(s, 2, onnx.Uint8, []int{})
+	return nil
+}
+
+// inferQuant serves QuantizeLinear and DequantizeLinear.
+func inferQuant(s *graph.Step, _ int64) error {
+	if err := need(s, 2); err != nil {
+		return err
+	}
+	x := s.In[0]
+	a := int(s.Node.Int("axis", 1))
+	if len(s.In[1].Shape) == 1 && graph.NumElements(s.In[1].Shape) > 1 {
+		var err error
+		if a, err = normAxis(a, len(x.Shape)); err != nil {
+			return err
+		}
+		if x.Shape[a] != s.In[1].Shape[0] {
+			return fmt.Errorf("per-axis scale of length %d does not match axis %d of %v", s.In[1].Shape[0], a, x.Shape)
+		}
+	} else {
+		a = -1 // per-tensor
+	}
+	s.P.Axis = a
+	if s.Node.Op == "QuantizeLinear" {
+		dt := onnx.Uint8
+		if len(s.In) > 2 && s.In[2] != nil {
+			dt = s.In[2].DType
+		}
+		setOut(s, 0, dt, cp(x.Shape))
+	} else {
+		setOut(s, 0, s.In[1].DType, cp(x.Shape))
+	}
+	return nil
+}
+
+func inferSlice(s *graph.Step, x *graph.Value, opset int64) error {
+	n := s.Node
+	r := len(x.Shape)
+	var starts, ends, axes, steps []int
+	if opset < 10 {
+		starts, ends, axes = toInts(n.Ints("starts")), toInts(n.Ints("ends")), toInts(n.Ints("axes"))
+	} else {
+		var err error
+		if starts, _, err = constInts(s, 1); err != nil {
+			return err
+		}
+		if ends, _, err = constInts(s, 2); err != nil {
+			return err
+		}
+		if axes, _, err = constInts(s, 3); err != nil {
+			return err
+		}
+		if steps, _, err = constInts(s, 4); err != nil {
+			return err
+		}
+	}
+	if len(starts) != len(ends) {
+		return fmt.Errorf("starts %v and ends %v differ in length", starts, ends)
+	}
+	if axes == nil {
+		for i := range starts {
+			axes = append(axes, i)
+		}
+	}
+	if steps == nil {
+		for range starts {
+			steps = append(steps, 1)
+		}
+	}
+	if len(axes) != len(starts) || len(steps) != len(starts) {
+		return fmt.Errorf("starts, ends, axes and steps differ in length")
+	}
+	s.P.Starts = make([]int, r)
+	s.P.Steps = make([]int, r)
+	sh := cp(x.Shape)
+	for i := range s.P.Steps {
+		s.P.Steps[i] = 1
+	}
+	seen := map[int]bool{}
+	for i, a := range axes {
+		ax, err := normAxis(a, r)
+		if err != nil {
+			return err
+		}
+		if seen[ax] {
+			return fmt.Errorf("axis %d repeated", a)
+		}
+		seen[ax] = true
+		dim, st, en, step := x.Shape[ax], starts[i], ends[i], steps[i]
+		if step == 0 {
+			return fmt.Errorf("step is zero")
+		}
+		if st < 0 {
+			st += dim
+		}
+		if en < 0 {
+			en += dim
+		}
+		var cnt int
+		if step > 0 {
+			st, en = clamp(st, 0, dim), clamp(en, 0, dim)
+			cnt = (en - st + step - 1) / step
+		} else {
+			st, en = clamp(st, 0, dim-1), clamp(en, -1, dim-1)
+			cnt = (st - en + (-step) - 1) / (-step)
+		}
+		if cnt < 0 {
+			cnt = 0
+		}
+		s.P.Starts[ax], s.P.Steps[ax], sh[ax] = st, step, cnt
+	}
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
+func shapeTensor(s *graph.Step) *graph.Tensor {
+	sh := s.In[0].Shape
+	r := len(sh)
+	start, end := int(s.Node.Int("start", 0)), int(s.Node.Int("end", int64(r)))
+	start, end = clampAxis(start, r), clampAxis(end, r)
+	t := &graph.Tensor{DType: onnx.Int64, Shape: []int{0}}
+	for i := start; i < end; i++ {
+		t.Int64 = append(t.Int64, int64(sh[i]))
+	}
+	if t.Int64 == nil {
+		t.Int64 = []int64{}
+	}
+	t.Shape[0] = len(t.Int64)
+	return t
+}
+
+func clampAxis(a, r int) int {
+	if a < 0 {
+		a += r
+	}
+	if a < 0 {
+		return 0
+	}
+	if a > r {
+		return r
+	}
+	return a
+}
+
+func constantAttr(n *graph.Node) (*graph.Tensor, error) {
+	if a, ok := n.Attrs["value"]; ok && a.T != nil {
+		return graph.FromONNX(a.T)
+	}
+	if a, ok := n.Attrs["value_float"]; ok {
+		return &graph.Tensor{DType: onnx.Float, Shape: []int{}, Float32: []float32{a.F}}, nil
+	}
+	if a, ok := n.Attrs["value_floats"]; ok {
+		return &graph.Tensor{DType: onnx.Float, Shape: []int{len(a.Floats)}, Float32: append([]float32{}, a.Floats...)}, nil
+	}
+	if a, ok := n.Attrs["value_int"]; ok {
+		return &graph.Tensor{DType: onnx.Int64, Shape: []int{}, Int64: []int64{a.I}}, nil
+	}
+	if a, ok := n.Attrs["value_ints"]; ok {
+		return &graph.Tensor{DType: onnx.Int64, Shape: []int{len(a.Ints)}, Int64: append([]int64{}, a.Ints...)}, nil
+	}
+	return nil, fmt.Errorf("no supported value attribute")
+}
+
+func ceil(x float64) float64 {
+	i := float64(int64(x))
+	if i < x {
+		return i + 1
+	}
+	return i
+}
+
+func reshapeShape(in []int, target []int, allowZero bool) ([]int, error) {
+	out := make([]int, len(target))
+	infer := -1
+	prod := 1
+	for i, d := range target {
+		switch {
+		case d == -1:
+			if infer >= 0 {
+				return nil, fmt.Errorf("shape %v has two -1 dimensions", target)
+			}
+			infer = i
+			continue
+		case d == 0 && !allowZero:
+			if i >= len(in) {
+				return nil, fmt.Errorf("shape %v copies dimension %d that %v lacks", target, i, in)
+			}
+			d = in[i]
+		case d < -1:
+			return nil, fmt.Errorf("bad dimension %d in shape %v", d, target)
+		}
+		out[i] = d
+		prod *= d
+	}
+	total := graph.NumElements(in)
+	if infer >= 0 {
+		if prod == 0 || total%prod != 0 {
+			return nil, fmt.Errorf("cannot reshape %v to %v", in, target)
+		}
+		out[infer] = total / prod
+	} else if prod != total {
+		return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v", in, total, target)
+	}
+	return out, nil
+}
+
+func clamp(v, lo, hi int) int {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}
+
+func slice(p *graph.Params, x, o *graph.Tensor) error {
+	st := contiguous(x.Shape)
+	base := 0
+	src := make([]int, len(st))
+	for d := range st {
+		base += p.Starts[d] * st[d]
+		src[d] = st[d] * p.Steps[d]
+	}
+	stridedCopy(o, x, o.Shape, src, base)
+	return nil
+}
+
+func transpose(p *graph.Params, x, o *graph.Tensor) error {
+	st := contiguous(x.Shape)
+	src := make([]int, len(st))
+	for i, q := range p.Perm {
+		src[i] = st[q]
+	}
+	stridedCopy(o, x, o.Shape, src, 0)
+	return nil
+}
+
+func expand(x, o *graph.Tensor) error {
+	stridedCopy(o, x, o.Shape, bstrides(x.Shape, o.Shape), 0)
+	return nil
+}
+
 func gather(p *graph.Params, x, idx, o *graph.Tensor) error {
 	ids, err := idx.Ints()
 	if err != nil {
@@ -27,7 +638,7 @@ func gather(p *graph.Params, x, idx, o *graph.Tensor) error {
 			if id < 0 || id >= dim {
 				return fmt.Errorf("Gather index %d out of range for axis of size %d", ids[j], dim)
 			}
-			copyRange(o, (a*k+j)*inner, x, (a*dim+id)*inner, inner)
+			graph.CopyRange(o, (a*k+j)*inner, x, (a*dim+id)*inner, inner)
 		}
 	}
 	return nil
@@ -47,7 +658,7 @@ func concat(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 		}
 		chunk := t.Shape[p.Axis] * inner
 		for a := 0; a < outer; a++ {
-			copyRange(o, a*row+off, t, a*chunk, chunk)
+			graph.CopyRange(o, a*row+off, t, a*chunk, chunk)
 		}
 		off += chunk
 	}
@@ -63,7 +674,7 @@ func split(p *graph.Params, x *graph.Tensor, out []*graph.Tensor) error {
 		chunk := p.Split[i] * inner
 		if o != nil {
 			for a := 0; a < outer; a++ {
-				copyRange(o, a*chunk, x, a*row+off, chunk)
+				graph.CopyRange(o, a*chunk, x, a*row+off, chunk)
 			}
 		}
 		off += chunk
@@ -102,7 +713,7 @@ func rangeOp(in []*graph.Tensor, o *graph.Tensor) error {
 func fill(o, v *graph.Tensor) error {
 	n := o.Len()
 	for i := 0; i < n; i++ {
-		copyRange(o, i, v, 0, 1)
+		graph.CopyRange(o, i, v, 0, 1)
 	}
 	return nil
 }
@@ -121,7 +732,7 @@ func trilu(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 	rows, cols := x.Shape[r-2], x.Shape[r-1]
 	mats := graph.NumElements(x.Shape[:r-2])
 	zero := graph.NewTensor(x.DType, []int{1})
-	copyRange(o, 0, x, 0, x.Len())
+	graph.CopyRange(o, 0, x, 0, x.Len())
 	for m := 0; m < mats; m++ {
 		for i := 0; i < rows; i++ {
 			for j := 0; j < cols; j++ {
@@ -130,7 +741,7 @@ func trilu(p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 					keep = j-i <= k
 				}
 				if !keep {
-					copyRange(o, (m*rows+i)*cols+j, zero, 0, 1)
+					graph.CopyRange(o, (m*rows+i)*cols+j, zero, 0, 1)
 				}
 			}
 		}

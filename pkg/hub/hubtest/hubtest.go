@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ type Repo struct {
 	// RenamedFrom is an old id; requests for it get a relative 307 to this
 	// repo, as the hub answers for renamed repositories.
 	RenamedFrom string
+	// Branches are further revision names serving what "main" serves.
+	Branches []string
 }
 
 // Request is one request the server saw.
@@ -188,6 +191,9 @@ type recorder struct {
 }
 
 func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+
+// Unwrap lets http.ResponseController reach the connection (Malformed).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = 200
@@ -319,7 +325,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, id, rev string) 
 		hubError(w, http.StatusUnauthorized, "GatedRepo", "Access to this model is restricted")
 		return nil, false
 	}
-	if rev != "main" && rev != repo.Commit {
+	if rev != "main" && rev != repo.Commit && !slices.Contains(repo.Branches, rev) {
 		hubError(w, http.StatusNotFound, "RevisionNotFound", "Invalid rev id: "+rev)
 		return nil, false
 	}
@@ -476,6 +482,81 @@ func Delay(kind, file string, d time.Duration, times int) Fault {
 		}
 		return w, false
 	}
+}
+
+// Header rewrites the headers of every answer to method requests of kind
+// for file: set replaces values ("" deletes the header).
+func Header(method, kind, file string, set map[string]string) Fault {
+	return func(w http.ResponseWriter, r *http.Request, k, f string) (http.ResponseWriter, bool) {
+		if k != kind || f != file || r.Method != method {
+			return w, false
+		}
+		return &headerWriter{ResponseWriter: w, set: set}, false
+	}
+}
+
+// Endless answers every GET of kind for file with 200 and n zero bytes,
+// without a Content-Length (as a hub that streams past the size it
+// announced); the writes stop when the client hangs up.
+func Endless(kind, file string, n int64) Fault {
+	return func(w http.ResponseWriter, r *http.Request, k, f string) (http.ResponseWriter, bool) {
+		if k != kind || f != file || r.Method != http.MethodGet {
+			return w, false
+		}
+		w.WriteHeader(http.StatusOK)
+		chunk := make([]byte, 64<<10)
+		for sent := int64(0); sent < n; sent += int64(len(chunk)) {
+			if _, err := w.Write(chunk); err != nil {
+				break
+			}
+		}
+		return w, true
+	}
+}
+
+// Malformed answers every request of kind for file with a response whose
+// header block is not HTTP, then closes the connection.
+func Malformed(kind, file string) Fault {
+	return func(w http.ResponseWriter, r *http.Request, k, f string) (http.ResponseWriter, bool) {
+		if k != kind || f != file {
+			return w, false
+		}
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return w, true
+		}
+		buf.WriteString("HTTP/1.1 200 OK\r\nthis is not a header line\r\n\r\n")
+		buf.Flush()
+		conn.Close()
+		return w, true
+	}
+}
+
+type headerWriter struct {
+	http.ResponseWriter
+	set  map[string]string
+	done bool
+}
+
+func (h *headerWriter) rewrite() {
+	if h.done {
+		return
+	}
+	h.done = true
+	for k, v := range h.set {
+		if v == "" {
+			h.Header().Del(k)
+		} else {
+			h.Header().Set(k, v)
+		}
+	}
+}
+
+func (h *headerWriter) WriteHeader(code int) { h.rewrite(); h.ResponseWriter.WriteHeader(code) }
+func (h *headerWriter) Write(b []byte) (int, error) {
+	h.rewrite()
+	return h.ResponseWriter.Write(b)
 }
 
 // counter returns a func that reports true for the first n calls (always

@@ -275,7 +275,7 @@ func (r *report) onnx() {
 	r.p("## ONNX models: `clip onnx bench` vs onnxruntime-node\n\n")
 	r.p("Same file, same random inputs (written by `clip onnx bench --save-inputs`, read by `scripts/bench/ort_bench.mjs`), " +
 		"same warm-up and number of timed runs. **speed ratio** = onnxruntime's ms/item ÷ ours: above 1 we are faster. " +
-		"GFLOP/item counts the matrix products of the bound plan (`bench.CountFLOPs`; integer multiply-adds for int8); GFLOP/s is at the median time. " +
+		"GFLOP/item counts the matrix products of the bound plan (`graph.Plan.FLOPs`, from each operator's definition; integer multiply-adds for int8); GFLOP/s is at the median time. " +
 		"Load: our `engine.Open` vs onnxruntime's session creation (our first run additionally compiles for the shapes). " +
 		"Peak RSS is each process's whole peak. The **best** columns use each side's fastest single run, " +
 		"which other jobs on the machine disturb least.\n\n")

@@ -18,7 +18,6 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/models/shared"
-	onnxinfo "github.com/clip-go/clip/pkg/cli/onnx/info"
 	"github.com/clip-go/clip/pkg/hub"
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -104,9 +103,8 @@ type Graph struct {
 	Error   string  `json:"error,omitempty"`
 }
 
-// Value is a graph input or output.
 // Value is a graph input or output, as `clip onnx info` shows it.
-type Value = onnxinfo.Value
+type Value = onnx.ValueSummary
 
 func infoRun(opts *InfoOptions) error {
 	ctx := opts.Context
@@ -251,10 +249,10 @@ func writeTable(io *iostreams.IOStreams, inf *Info) error {
 		}
 		w = tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 		for _, v := range g.Inputs {
-			fmt.Fprintf(w, "  input\t%s\t%s\t%s\n", v.Name, v.DType, onnxinfo.ShapeString(v.Shape))
+			fmt.Fprintf(w, "  input\t%s\t%s\t%s\n", v.Name, v.DType, onnx.ShapeString(v.Shape))
 		}
 		for _, v := range g.Outputs {
-			fmt.Fprintf(w, "  output\t%s\t%s\t%s\n", v.Name, v.DType, onnxinfo.ShapeString(v.Shape))
+			fmt.Fprintf(w, "  output\t%s\t%s\t%s\n", v.Name, v.DType, onnx.ShapeString(v.Shape))
 		}
 		if err := w.Flush(); err != nil {
 			return err
@@ -344,11 +342,11 @@ func describeGraph(role, path string) Graph {
 	}
 	for _, vi := range m.Graph.Inputs {
 		if !inits[vi.Name] { // older exporters list initializers as inputs too
-			g.Inputs = append(g.Inputs, onnxinfo.ValueOf(vi))
+			g.Inputs = append(g.Inputs, onnx.SummarizeValue(vi))
 		}
 	}
 	for _, vi := range m.Graph.Outputs {
-		g.Outputs = append(g.Outputs, onnxinfo.ValueOf(vi))
+		g.Outputs = append(g.Outputs, onnx.SummarizeValue(vi))
 	}
 	return g
 }

@@ -29,7 +29,8 @@ func NewCmdRm(f *cmdutil.Factory, runF func(*RmOptions) error) *cobra.Command {
 		Use:   "rm NAME",
 		Short: "Remove a model from the cache",
 		Long: `Delete a model's cached files: every cached revision of the repository,
-or only one when NAME carries @revision or --revision is given. A
+or only one when NAME carries @revision or --revision is given, or the
+cache directory NAME is (as ` + "`clip models path`" + ` prints it). A
 download of the same model running in another clip is waited for.`,
 		Example: `  clip models rm clip-vit-large-patch14`,
 		Args:    cmdutil.ExactlyOne("NAME"),
@@ -62,5 +63,5 @@ func rmRun(opts *RmOptions) error {
 	for _, d := range removed {
 		fmt.Fprintf(opts.IO.Out, "removed %s\n", d)
 	}
-	return err
+	return shared.FindError(err)
 }

@@ -5,6 +5,7 @@ package shared
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -24,6 +25,16 @@ func CheckRef(ref string) error {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	return nil
+}
+
+// FindError makes a directory outside the cache, given where a cached
+// model is expected, a usage error (exit 2); other errors pass unchanged.
+func FindError(err error) error {
+	var nc *hub.NotCachedDirError
+	if errors.As(err, &nc) {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	return err
 }
 
 // ParseVariant is hub.ParseVariant with a usage error.

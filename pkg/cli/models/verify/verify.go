@@ -34,7 +34,8 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*VerifyOptions) error) *cobra.Co
 		Long: `Read every file of a cached model and compare its size and sha256 with
 what was recorded when it was pulled (the digests the hub published).
 Every cached revision of the repository is checked unless NAME carries
-@revision or --revision is given. Exits with status 4 if any file is
+@revision or --revision is given, or NAME is one revision's cache
+directory (as ` + "`clip models path`" + ` prints it). Exits with status 4 if any file is
 missing or differs, naming it.`,
 		Example: `  clip models verify clip-vit-base-patch32`,
 		Args:    cmdutil.ExactlyOne("NAME"),
@@ -79,7 +80,7 @@ func verifyRun(opts *VerifyOptions) error {
 	}
 	results, err := store.Verify(ctx, opts.Ref, opts.Revision)
 	if err != nil {
-		return err
+		return shared.FindError(err)
 	}
 	rows := make([]Row, len(results))
 	var bad []string

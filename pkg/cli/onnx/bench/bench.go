@@ -1,7 +1,7 @@
 // Package bench implements `clip onnx bench`: time clip's engine on one
 // ONNX file with random inputs of a chosen batch size, and report time per
 // run and per item, throughput, load time, peak memory and achieved
-// GFLOP/s (the matrix FLOPs counted from the bound plan by CountFLOPs).
+// GFLOP/s (the matrix FLOPs counted from the bound plan by graph.Plan.FLOPs).
 package bench
 
 import (
@@ -230,9 +230,9 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 	if err != nil {
 		return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("%s: %w", opts.Model, err))
 	}
-	flops := CountFLOPs(plan)
+	flops := plan.FLOPs()
 	plan.Fuse()
-	if fused := CountFLOPs(plan); math.Abs(fused.Total-flops.Total) > 1e-6*flops.Total {
+	if fused := plan.FLOPs(); math.Abs(fused.Total-flops.Total) > 1e-6*flops.Total {
 		fmt.Fprintf(opts.IO.ErrOut, "%s: warning: the fused plan counts %.4g FLOPs, the unfused one %.4g; a fused step's work is not counted\n",
 			opts.Model, fused.Total, flops.Total)
 	}

@@ -10,10 +10,10 @@ import (
 	"strings"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
-	onnxrun "github.com/clip-go/clip/pkg/cli/onnx/run"
 	"github.com/clip-go/clip/pkg/engine"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/npy"
+	"github.com/clip-go/clip/pkg/npytensor"
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
@@ -271,7 +271,7 @@ func saveInputs(dir string, feeds map[string]*engine.Tensor) error {
 	for name, t := range feeds {
 		file := fmt.Sprintf("input_%d.npy", i)
 		i++
-		a, err := onnxrun.ToArray(t)
+		a, err := npytensor.ToArray(t)
 		if err != nil {
 			return fmt.Errorf("--save-inputs: input %q: %w", name, err)
 		}

@@ -88,14 +88,8 @@ type Opset struct {
 	Version int64  `json:"version"`
 }
 
-// Value is a graph input or output. Shape holds numbers for known dims,
-// strings for symbolic ones and null for unknown ones; it is null when
-// the shape itself is unknown.
-type Value struct {
-	Name  string `json:"name"`
-	DType string `json:"dtype"`
-	Shape []any  `json:"shape"`
-}
+// Value is a graph input or output.
+type Value = onnx.ValueSummary
 
 func infoRun(opts *InfoOptions) error {
 	format := cmdutil.FormatJSON
@@ -162,10 +156,10 @@ func Summarize(m *onnx.Model) *Summary {
 		if inits[vi.Name] {
 			continue // an initializer's optional override, not a model input
 		}
-		s.Inputs = append(s.Inputs, ValueOf(vi))
+		s.Inputs = append(s.Inputs, onnx.SummarizeValue(vi))
 	}
 	for _, vi := range g.Outputs {
-		s.Outputs = append(s.Outputs, ValueOf(vi))
+		s.Outputs = append(s.Outputs, onnx.SummarizeValue(vi))
 	}
 	countGraph(s, g)
 	return s
@@ -198,45 +192,6 @@ func countGraph(s *Summary, g *onnx.Graph) {
 			}
 		}
 	}
-}
-
-// ValueOf describes a graph input or output: dtype, and shape with
-// symbolic dimensions by name and unknown ones as null.
-func ValueOf(vi *onnx.ValueInfo) Value {
-	v := Value{Name: vi.Name, DType: vi.ElemType.String()}
-	if vi.Kind != "" && vi.Kind != "tensor" {
-		v.DType = vi.Kind
-	}
-	if vi.Shape != nil {
-		v.Shape = []any{}
-		for _, d := range vi.Shape {
-			switch {
-			case d.Value >= 0:
-				v.Shape = append(v.Shape, d.Value)
-			case d.Param != "":
-				v.Shape = append(v.Shape, d.Param)
-			default:
-				v.Shape = append(v.Shape, nil)
-			}
-		}
-	}
-	return v
-}
-
-// ShapeString renders a Value's shape for tables: [batch, 3, 224, 224].
-func ShapeString(shape []any) string {
-	if shape == nil {
-		return "unknown"
-	}
-	parts := make([]string, len(shape))
-	for i, d := range shape {
-		if d == nil {
-			parts[i] = "?"
-		} else {
-			parts[i] = fmt.Sprint(d)
-		}
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 func humanBytes(n int64) string {
@@ -285,14 +240,14 @@ func writeTable(out io.Writer, s *Summary) error {
 		if i == 0 {
 			label = "Inputs"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", label, v.Name, v.DType, ShapeString(v.Shape))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", label, v.Name, v.DType, onnx.ShapeString(v.Shape))
 	}
 	for i, v := range s.Outputs {
 		label := ""
 		if i == 0 {
 			label = "Outputs"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", label, v.Name, v.DType, ShapeString(v.Shape))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", label, v.Name, v.DType, onnx.ShapeString(v.Shape))
 	}
 	var by []string
 	for dt, n := range s.ParametersBy {

@@ -18,6 +18,7 @@ import (
 	"github.com/clip-go/clip/pkg/engine"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/npy"
+	"github.com/clip-go/clip/pkg/npytensor"
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
@@ -106,7 +107,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	for _, in := range s.Inputs() {
 		known[in.Name] = true
 		if file, ok := given[in.Name]; ok {
-			t, err := readInput(file)
+			t, err := npytensor.ReadFile(file)
 			if err != nil {
 				return cmdutil.NewExitError(cmdutil.ExitInputErrors, fmt.Errorf("--input %s: %w", in.Name, err))
 			}
@@ -137,7 +138,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	for _, o := range s.Outputs() {
 		t := out[o.Name]
 		path := filepath.Join(opts.OutputDir, safeName(o.Name)+".npy")
-		a, err := ToArray(t)
+		a, err := npytensor.ToArray(t)
 		if err != nil {
 			return cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("output %q: %w", o.Name, err))
 		}
@@ -171,42 +172,6 @@ func describe(in *onnx.ValueInfo) string {
 		}
 	}
 	return graph.DTypeName(in.ElemType) + "[" + strings.Join(ds, ",") + "]"
-}
-
-func readInput(path string) (*engine.Tensor, error) {
-	a, err := npy.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	shape := make([]int, len(a.Shape))
-	for i, d := range a.Shape {
-		shape[i] = int(d)
-	}
-	t := &engine.Tensor{Shape: shape}
-	switch d := a.Data.(type) {
-	case []float32:
-		t.DType, t.Float32 = onnx.Float, d
-	case []float64:
-		t.DType, t.Float64 = onnx.Double, d
-	case []uint16:
-		t.DType, t.Float32 = onnx.Float16, make([]float32, len(d))
-		for i, h := range d {
-			t.Float32[i] = onnx.Float16ToFloat32(h)
-		}
-	case []int64:
-		t.DType, t.Int64 = onnx.Int64, d
-	case []int32:
-		t.DType, t.Int32 = onnx.Int32, d
-	case []uint8:
-		t.DType, t.Uint8 = onnx.Uint8, d
-	case []int8:
-		t.DType, t.Int8 = onnx.Int8, d
-	case []bool:
-		t.DType, t.Bool = onnx.Bool, d
-	default:
-		return nil, fmt.Errorf("%s: unsupported dtype %v", path, a.DType)
-	}
-	return t, nil
 }
 
 func randomInput(in *onnx.ValueInfo, dims map[string]int, rng *rand.Rand) (*engine.Tensor, error) {
@@ -272,39 +237,4 @@ func randomInput(in *onnx.ValueInfo, dims map[string]int, rng *rand.Rand) (*engi
 		return nil, fmt.Errorf("input %q: cannot make random %s values", in.Name, graph.DTypeName(in.ElemType))
 	}
 	return t, nil
-}
-
-// ToArray converts an engine tensor to a .npy array with the same element
-// type (float16 values, held widened, are narrowed back to half bits).
-func ToArray(t *engine.Tensor) (*npy.Array, error) {
-	shape := make([]int64, len(t.Shape))
-	for i, d := range t.Shape {
-		shape[i] = int64(d)
-	}
-	var data any
-	switch t.DType {
-	case onnx.Float:
-		data = t.Float32
-	case onnx.Float16:
-		h := make([]uint16, len(t.Float32))
-		for i, f := range t.Float32 {
-			h[i] = onnx.Float32ToFloat16(f)
-		}
-		data = h
-	case onnx.Double:
-		data = t.Float64
-	case onnx.Int64:
-		data = t.Int64
-	case onnx.Int32:
-		data = t.Int32
-	case onnx.Uint8:
-		data = t.Uint8
-	case onnx.Int8:
-		data = t.Int8
-	case onnx.Bool:
-		data = t.Bool
-	default:
-		return nil, fmt.Errorf("cannot write %s as .npy", graph.DTypeName(t.DType))
-	}
-	return npy.New(shape, data)
 }

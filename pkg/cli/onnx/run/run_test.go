@@ -12,6 +12,7 @@ import (
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/npy"
+	"github.com/clip-go/clip/pkg/npytensor"
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
@@ -37,7 +38,7 @@ func pbToNpy(t *testing.T, pb, out string) *graph.Tensor {
 		t.Fatal(err)
 	}
 	if out != "" {
-		a, err := ToArray(gt)
+		a, err := npytensor.ToArray(gt)
 		if err != nil {
 			t.Fatal(err)
 		}
