@@ -128,7 +128,17 @@ func (m *Model) NewClassifier(ctx context.Context, labels []string, templates ..
 }
 
 // DecodeImageFile reads and decodes an image file (JPEG, PNG, GIF, WebP,
-// BMP, TIFF…) as the clip command does, EXIF orientation applied.
+// BMP, TIFF…) at full size, EXIF orientation applied: the pixels plain
+// Pillow gives (the clip command's --exact-decode).
 func DecodeImageFile(path string) (image.Image, error) {
 	return imageproc.Decode(path, imageproc.DecodeOptions{})
+}
+
+// DecodeImageFile reads and decodes an image file as the clip command does
+// by default: a large JPEG is decoded directly at 1/2, 1/4 or 1/8 of its
+// size when the model's resize allows it (Pillow's Image.draft), which is
+// several times faster on photos and changes the model's input by about
+// 0.2/255 on average. Use the package-level DecodeImageFile for full size.
+func (m *Model) DecodeImageFile(path string) (image.Image, error) {
+	return imageproc.Decode(path, imageproc.DecodeOptions{DraftSize: m.Preprocess.DraftSize()})
 }

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // benchJPEGPath is where the 12 MP benchmark JPEG is written, so that
 // scripts/bench_pillow.py times Pillow on the very same file
-// (override with CLIP_BENCH_JPEG).
+// (override with CLIP_BENCH_JPEG; an existing file there is read instead,
+// e.g. a photo from scripts/make_phone_jpegs.py).
 func benchJPEGPath() string {
 	if p := os.Getenv("CLIP_BENCH_JPEG"); p != "" {
 		return p
@@ -24,6 +26,11 @@ func benchJPEGPath() string {
 // (smooth colour fields plus texture) at quality 90, 4:2:0.
 func make12MPJPEG(b *testing.B) []byte {
 	b.Helper()
+	if p := os.Getenv("CLIP_BENCH_JPEG"); p != "" {
+		if data, err := os.ReadFile(p); err == nil {
+			return data
+		}
+	}
 	const w, h = 4000, 3000
 	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 	for y := 0; y < h; y++ {
@@ -49,6 +56,12 @@ func make12MPJPEG(b *testing.B) []byte {
 	return buf.Bytes()
 }
 
+// reportCPU adds cpu-ms/op, the process's CPU time per iteration of the
+// timed loop (all threads), beside the wall-clock ns/op.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(processCPU(b)-start)/1e6/float64(b.N), "cpu-ms/op")
+}
+
 // BenchmarkDecodePreprocess12MP is the whole per-image path of
 // `clip classify` for a phone photo: JPEG decode, Pillow-exact conversion,
 // resize to shortest edge 224, crop, normalise. Compare with
@@ -59,6 +72,7 @@ func BenchmarkDecodePreprocess12MP(b *testing.B) {
 	dst := make([]float32, 3*224*224)
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
+	defer reportCPU(b, processCPU(b))
 	for i := 0; i < b.N; i++ {
 		img, err := DecodeBytes(data, DecodeOptions{})
 		if err != nil {
@@ -70,10 +84,29 @@ func BenchmarkDecodePreprocess12MP(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodePreprocess12MPReduced is the default path: the JPEG is
+// decoded at 1/4 in the DCT domain (Pillow's draft), then preprocessed.
+// Compare with scripts/bench_pillow.py's draft timing.
+func BenchmarkDecodePreprocess12MPReduced(b *testing.B) {
+	data := make12MPJPEG(b)
+	c := OpenAIConfig()
+	opt := DecodeOptions{DraftSize: c.DraftSize()}
+	dst := make([]float32, 3*224*224)
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	defer reportCPU(b, processCPU(b))
+	for i := 0; i < b.N; i++ {
+		if err := c.PrepareBytes(data, "bench.jpg", opt, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkDecode12MP is the decode + RGB conversion part alone.
 func BenchmarkDecode12MP(b *testing.B) {
 	data := make12MPJPEG(b)
 	b.ResetTimer()
+	defer reportCPU(b, processCPU(b))
 	for i := 0; i < b.N; i++ {
 		if _, err := DecodeBytes(data, DecodeOptions{}); err != nil {
 			b.Fatal(err)
@@ -90,6 +123,7 @@ func BenchmarkPreprocess12MP(b *testing.B) {
 	c := OpenAIConfig()
 	dst := make([]float32, 3*224*224)
 	b.ResetTimer()
+	defer reportCPU(b, processCPU(b))
 	for i := 0; i < b.N; i++ {
 		if err := c.Preprocess(img, dst); err != nil {
 			b.Fatal(err)

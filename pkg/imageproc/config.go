@@ -380,3 +380,19 @@ func (c Config) OutputSize(imgW, imgH int) (h, w int) {
 	w, h = c.ResizedSize(imgW, imgH)
 	return h, w
 }
+
+// DraftSize is the DecodeOptions.DraftSize that reduced-size JPEG decoding
+// uses with this recipe: twice the resize target (Pillow's
+// im.draft("RGB", (2S, 2S)) for shortest edge S), so the reduced image is
+// still at least twice the size the resize makes of it. 0 (decode every
+// pixel) when the recipe does not resize: the crop would see another image.
+func (c Config) DraftSize() int {
+	switch {
+	case !c.DoResize:
+		return 0
+	case c.ShortestEdge > 0:
+		return 2 * c.ShortestEdge
+	default:
+		return 2 * max(c.Height, c.Width)
+	}
+}

@@ -32,6 +32,26 @@ type DecodeOptions struct {
 	// MaxMegapixels caps width×height from the header; 0 means
 	// DefaultMaxMegapixels, negative means no cap.
 	MaxMegapixels float64
+	// DraftSize > 0 lets a JPEG decode at 1/2, 1/4 or 1/8 of its size in
+	// the DCT domain when both sides stay at least DraftSize, exactly as
+	// Pillow's Image.draft("RGB", (DraftSize, DraftSize)) does (see
+	// Config.DraftSize). 0 decodes every pixel.
+	DraftSize int
+}
+
+// draftScale is the reduction Pillow's JpegImageFile.draft picks for a
+// requested size: the largest of 8, 4, 2 not above min(w/size, h/size).
+func draftScale(w, h, size int) int {
+	if size <= 0 {
+		return 1
+	}
+	s := min(w/size, h/size)
+	for _, n := range []int{8, 4, 2} {
+		if s >= n {
+			return n
+		}
+	}
+	return 1
 }
 
 // ErrTooLarge is wrapped by errors for images over the megapixel cap.
@@ -140,11 +160,14 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 		// Our libjpeg-compatible decoder gives Pillow's exact pixels; Go's
 		// image/jpeg is the fallback for what ours does not handle (and
 		// the judge of files ours refuses).
-		img, err := guard("jpeg", func() (*RGB, error) { return decodeJPEGLibjpeg(b, maxPixels) })
+		// A reduced decode that ours cannot do falls back to image/jpeg at
+		// full size (rare files: arithmetic coding, odd sampling).
+		scale := draftScale(cfg.Width, cfg.Height, opt.DraftSize)
+		img, err := guard("jpeg", func() (*RGB, error) { return decodeJPEGScaled(b, maxPixels, scale) })
 		if errors.Is(err, errTooManyScans) {
 			return nil, err
 		}
-		if err != nil || img.Rect.Dx() != cfg.Width || img.Rect.Dy() != cfg.Height {
+		if err != nil || img.Rect.Dx() != ceilDiv(cfg.Width, scale) || img.Rect.Dy() != ceilDiv(cfg.Height, scale) {
 			src, err := decodeStd(ft, b, cfg)
 			if err != nil {
 				return nil, err

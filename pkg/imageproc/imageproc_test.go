@@ -46,16 +46,23 @@ type manifest struct {
 	} `json:"shared_CLIP.png"`
 }
 
-func loadManifest(t *testing.T) manifest {
+// readManifest reads dir's MANIFEST.json into m; script names the
+// generator to run when it is missing.
+func readManifest(t *testing.T, dir, script string, m any) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(goldenDir, "MANIFEST.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
 	if err != nil {
-		t.Fatalf("golden manifest missing (run scripts/preprocess_golden.py): %v", err)
+		t.Fatalf("golden manifest missing (run %s): %v", script, err)
 	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(b, m); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func loadManifest(t *testing.T) manifest {
+	t.Helper()
+	var m manifest
+	readManifest(t, goldenDir, "scripts/preprocess_golden.py", &m)
 	if len(m.Images) < 30 || len(m.Resizes) < 10 {
 		t.Fatalf("manifest lists only %d images and %d resizes", len(m.Images), len(m.Resizes))
 	}
@@ -64,7 +71,12 @@ func loadManifest(t *testing.T) manifest {
 
 func mustNPY(t *testing.T, name string) *npyArray {
 	t.Helper()
-	a, err := readNPY(filepath.Join(goldenDir, name))
+	return mustNPYIn(t, goldenDir, name)
+}
+
+func mustNPYIn(t *testing.T, dir, name string) *npyArray {
+	t.Helper()
+	a, err := readNPY(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +567,7 @@ func TestJPEGRingReuseMatchesPillow(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, ring := range []int{1, 2} {
-			img, err := decodeJPEGRing(b, 1e9, ring)
+			img, err := decodeJPEGRing(b, 1e9, ring, 1)
 			if err != nil {
 				t.Fatalf("%s ring %d: %v", name, ring, err)
 			}

@@ -171,7 +171,13 @@ func jpegToRGB(src image.Image, adobe bool) *RGB {
 // libjpeg's jdcolor.c tables (SCALEBITS 16), built once per conversion.
 type yccTables struct {
 	crR, cbB, crG, cbG [256]int32
+	// limit[v+limitOffset] is v clamped to 0..255 (libjpeg's range_limit):
+	// a lookup instead of two branches per sample.
+	limit [1024]uint8
 }
+
+// limitOffset centres yccTables.limit: converted values lie in -227..482.
+const limitOffset = 384
 
 func newYCCTables() *yccTables {
 	const scale = 16
@@ -185,17 +191,25 @@ func newYCCTables() *yccTables {
 		t.crG[i] = -fix(0.71414) * x
 		t.cbG[i] = -fix(0.34414)*x + half
 	}
+	for i := range t.limit {
+		t.limit[i] = clamp32(int32(i - limitOffset))
+	}
 	return t
 }
 
 func (t *yccTables) convertRow(o, y, cb, cr []uint8) {
-	for x := range y {
-		yy := int32(y[x])
-		b, r := cb[x], cr[x]
-		o[3*x] = clamp32(yy + t.crR[r])
-		o[3*x+1] = clamp32(yy + (t.cbG[b]+t.crG[r])>>16)
-		o[3*x+2] = clamp32(yy + t.cbB[b])
+	cb, cr = cb[:len(y)], cr[:len(y)]
+	for x, v := range y {
+		t.convertPixel(o[3*x:3*x+3:3*x+3], v, cb[x], cr[x])
 	}
+}
+
+// convertPixel is jdcolor.c's ycc_rgb_convert of one pixel into p[0:3].
+func (t *yccTables) convertPixel(p []uint8, y, cb, cr uint8) {
+	yy := int32(y) + limitOffset
+	p[0] = t.limit[(yy+t.crR[cr])&1023]
+	p[1] = t.limit[(yy+(t.cbG[cb]+t.crG[cr])>>16)&1023]
+	p[2] = t.limit[(yy+t.cbB[cb])&1023]
 }
 
 func clamp32(v int32) uint8 {
@@ -214,14 +228,15 @@ func clamp32(v int32) uint8 {
 // rows themselves, as libjpeg's main buffer controller provides them.
 func ycbcrFancy(s *image.YCbCr) *RGB {
 	dst := NewRGB(s.Rect.Dx(), s.Rect.Dy())
-	ycbcrFancyRows(s, dst, newYCCTables(), 0, s.Rect.Dy())
+	ycbcrUpsampleRows(s, dst, newYCCTables(), 0, s.Rect.Dy(), false)
 	return dst
 }
 
-// ycbcrFancyRows converts output rows [y0, y1) of s into dst; a row reads
+// ycbcrUpsampleRows converts output rows [y0, y1) of s into dst; a row reads
 // its own chroma row and at most one neighbour, so a band can be converted
-// as soon as the chroma row below it is decoded.
-func ycbcrFancyRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int) {
+// as soon as the chroma row below it is decoded. box replicates chroma
+// instead (libjpeg-turbo's choice when blocks decode to single pixels).
+func ycbcrUpsampleRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int, box bool) {
 	w, h := s.Rect.Dx(), s.Rect.Dy()
 	hs, vs := 1, 1
 	switch s.SubsampleRatio {
@@ -251,8 +266,13 @@ func ycbcrFancyRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int) {
 		for y := a; y < e; y++ {
 			yrow := s.Y[y*s.YStride : y*s.YStride+w]
 			o := dst.row(y)
+			fancyV := vs == 2 && hs <= 2 && !box
+			if hs == 1 && !fancyV { // chroma at full width and no vertical filter
+				cy := y / vs
+				t.convertRow(o, yrow, crow(s.Cb, cy)[:w], crow(s.Cr, cy)[:w])
+				continue
+			}
 			// Vertical step.
-			fancyV := vs == 2 && hs <= 2
 			if fancyV {
 				cy := y / 2
 				near, far := crow(s.Cb, cy), crow(s.Cb, cy-1)
@@ -273,12 +293,12 @@ func ycbcrFancyRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int) {
 			}
 			// Horizontal step.
 			switch {
-			case hs == 2 && fancyV: // h2v2
-				fancyH2V2(cbV, cbRow[:2*cw])
-				fancyH2V2(crV, crRow[:2*cw])
-			case hs == 2: // h2v1
-				fancyH2V1(cbV, cbRow[:2*cw])
-				fancyH2V1(crV, crRow[:2*cw])
+			case hs == 2 && fancyV: // h2v2: /16 overall, biases 8 and 7
+				t.convertFancyH2(o, yrow, cbV, crV, 4, 8, 7)
+				continue
+			case hs == 2 && !box: // h2v1: biases 1 and 2
+				t.convertFancyH2(o, yrow, cbV, crV, 2, 1, 2)
+				continue
 			case hs == 1 && fancyV: // h1v2
 				bias := int32(1)
 				if y%2 == 1 {
@@ -288,7 +308,7 @@ func ycbcrFancyRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int) {
 					cbRow[i] = uint8((cbV[i] + bias) >> 2)
 					crRow[i] = uint8((crV[i] + bias) >> 2)
 				}
-			default: // 4:4:4 or replicated (4:1:1, 4:1:0, 4:4:0 is h1v2 above)
+			default: // replicated (4:1:1, 4:1:0; box at 1/8 scale)
 				for x := 0; x < w; x++ {
 					cbRow[x] = uint8(cbV[min(x/hs, cw-1)])
 					crRow[x] = uint8(crV[min(x/hs, cw-1)])
@@ -299,43 +319,30 @@ func ycbcrFancyRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int) {
 	})
 }
 
-// fancyH2V1 is libjpeg's h2v1_fancy_upsample: 3/4 nearer + 1/4 further,
-// with alternating rounding biases 1 and 2.
-func fancyH2V1(in []int32, out []uint8) {
-	n := len(in)
-	if n == 1 {
-		out[0], out[1] = uint8(in[0]), uint8(in[0])
-		return
+// convertFancyH2 is libjpeg's horizontal fancy upsampling fused with the
+// colour conversion of one output row: each chroma sample in (vertically
+// filtered already for h2v2) gives two pixels, 3/4 of itself and 1/4 of its
+// left (even pixel) or right (odd pixel) neighbour, the edges using
+// themselves; rounding (x + bias) >> shift: h2v1_fancy_upsample with shift
+// 2, biases 1 and 2; h2v2_fancy_upsample on 3:1 column sums with shift 4,
+// biases 8 and 7.
+func (t *yccTables) convertFancyH2(o, y []uint8, cbIn, crIn []int32, shift uint, bias0, bias1 int32) {
+	n := len(cbIn)
+	crIn = crIn[:n]
+	w := len(y)
+	for i := 0; i < n; i++ {
+		l, r := max(i-1, 0), min(i+1, n-1)
+		cb3, cr3 := 3*cbIn[i], 3*crIn[i]
+		x := 2 * i
+		if x >= w {
+			break
+		}
+		t.convertPixel(o[3*x:3*x+3:3*x+3], y[x], uint8((cb3+cbIn[l]+bias0)>>shift), uint8((cr3+crIn[l]+bias0)>>shift))
+		if x+1 >= w {
+			break
+		}
+		t.convertPixel(o[3*x+3:3*x+6:3*x+6], y[x+1], uint8((cb3+cbIn[r]+bias1)>>shift), uint8((cr3+crIn[r]+bias1)>>shift))
 	}
-	out[0] = uint8(in[0])
-	out[1] = uint8((in[0]*3 + in[1] + 2) >> 2)
-	for i := 1; i < n-1; i++ {
-		v := in[i] * 3
-		out[2*i] = uint8((v + in[i-1] + 1) >> 2)
-		out[2*i+1] = uint8((v + in[i+1] + 2) >> 2)
-	}
-	out[2*n-2] = uint8((in[n-1]*3 + in[n-2] + 1) >> 2)
-	out[2*n-1] = uint8(in[n-1])
-}
-
-// fancyH2V2 is the horizontal half of libjpeg's h2v2_fancy_upsample on
-// column sums already weighted 3:1 vertically (so /16 overall, biases 8
-// and 7).
-func fancyH2V2(in []int32, out []uint8) {
-	n := len(in)
-	if n == 1 {
-		out[0] = uint8((in[0]*4 + 8) >> 4)
-		out[1] = uint8((in[0]*4 + 7) >> 4)
-		return
-	}
-	out[0] = uint8((in[0]*4 + 8) >> 4)
-	out[1] = uint8((in[0]*3 + in[1] + 7) >> 4)
-	for i := 1; i < n-1; i++ {
-		out[2*i] = uint8((in[i]*3 + in[i-1] + 8) >> 4)
-		out[2*i+1] = uint8((in[i]*3 + in[i+1] + 7) >> 4)
-	}
-	out[2*n-2] = uint8((in[n-1]*3 + in[n-2] + 8) >> 4)
-	out[2*n-1] = uint8((in[n-1]*4 + 7) >> 4)
 }
 
 // pngOrientation reads the EXIF orientation of a PNG's eXIf chunk (what

@@ -259,10 +259,26 @@ func resizeRegion(src *RGB, w, h int, r Resample, region image.Rectangle) (*RGB,
 					k := hc.k[xx*hc.ksize : xx*hc.ksize+n]
 					p := in[3*xmin : 3*(xmin+n)]
 					s0, s1, s2 := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
-					for i, kv := range k {
-						s0 += int32(p[3*i]) * kv
-						s1 += int32(p[3*i+1]) * kv
-						s2 += int32(p[3*i+2]) * kv
+					// Four, then two taps per step: integer sums are exact
+					// in any order.
+					for len(k) >= 4 && len(p) >= 12 {
+						k0, k1, k2, k3 := k[0], k[1], k[2], k[3]
+						s0 += int32(p[0])*k0 + int32(p[3])*k1 + int32(p[6])*k2 + int32(p[9])*k3
+						s1 += int32(p[1])*k0 + int32(p[4])*k1 + int32(p[7])*k2 + int32(p[10])*k3
+						s2 += int32(p[2])*k0 + int32(p[5])*k1 + int32(p[8])*k2 + int32(p[11])*k3
+						k, p = k[4:], p[12:]
+					}
+					for len(k) >= 2 && len(p) >= 6 {
+						k0, k1 := k[0], k[1]
+						s0 += int32(p[0])*k0 + int32(p[3])*k1
+						s1 += int32(p[1])*k0 + int32(p[4])*k1
+						s2 += int32(p[2])*k0 + int32(p[5])*k1
+						k, p = k[2:], p[6:]
+					}
+					if len(k) == 1 && len(p) >= 3 {
+						s0 += int32(p[0]) * k[0]
+						s1 += int32(p[1]) * k[0]
+						s2 += int32(p[2]) * k[0]
 					}
 					o[3*xx], o[3*xx+1], o[3*xx+2] = clip8(s0), clip8(s1), clip8(s2)
 				}

@@ -33,5 +33,6 @@ type ModelInfo struct {
 	LogitScale float64 `json:"logit_scale"`
 	InputSize  [2]int  `json:"input_size"`
 	Preprocess any     `json:"preprocess,omitempty"`
+	Decode     string  `json:"decode,omitempty"` // JPEG decoding: "reduced" (Pillow's draft) or "exact"
 	Tokenizer  any     `json:"tokenizer,omitempty"`
 }

@@ -215,7 +215,7 @@ fi
 # --- 12 MP JPEG decode + preprocess: Go vs Pillow --------------------------------
 say "12 MP JPEG decode+preprocess"
 JPEG=$PWD/$WORK/clip-bench-12mp.jpg
-CLIP_BENCH_JPEG=$JPEG $GO test -run '^$' -bench 'BenchmarkDecodePreprocess12MP$' -benchtime 3x -count 3 ./pkg/imageproc/ \
+CLIP_BENCH_JPEG=$JPEG $GO test -run '^$' -bench 'BenchmarkDecodePreprocess12MP(Reduced)?$' -benchtime 3x -count 3 ./pkg/imageproc/ \
   >"$RES/imageproc_go.txt" 2>>"$LOG" || note "imageproc benchmark failed (see $LOG)"
 if have_py && [ -f scripts/bench_pillow.py ] && [ -f "$JPEG" ]; then
   "$PY" scripts/bench_pillow.py --jpeg "$JPEG" -n 5 >"$RES/pillow.txt" 2>>"$LOG" || note "bench_pillow.py failed (see $LOG)"

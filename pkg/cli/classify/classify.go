@@ -75,6 +75,7 @@ type ClassifyOptions struct {
 	Shard         string
 	NoExifRotate  bool
 	MaxMegapixels float64
+	ExactDecode   bool
 	URLTimeout    time.Duration
 	URLMaxBytes   int64
 }
@@ -125,6 +126,7 @@ Output is one record per image, in input order.`,
 	fl.StringVar(&opts.Shard, "shard", "", "process only shard K of N (K/N, 0-based, stable by path: e.g. $JOB_COMPLETION_INDEX/8)")
 	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
 	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
+	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
 	fl.DurationVar(&opts.URLTimeout, "url-timeout", 30*time.Second, "time limit per URL download")
 	fl.Int64Var(&opts.URLMaxBytes, "url-max-bytes", 50<<20, "size limit per URL download")
 	return cmd
@@ -461,8 +463,9 @@ func round(d time.Duration) time.Duration {
 // openModel loads --model with this command's decoding limits.
 func openModel(ctx context.Context, opts *ClassifyOptions) (Model, error) {
 	return modelload.Open(ctx, opts.Factory, modelload.Options{
-		Variant: opts.Variant,
-		Decode:  decodeOptions(opts),
+		Variant:     opts.Variant,
+		Decode:      decodeOptions(opts),
+		ExactDecode: opts.ExactDecode,
 	})
 }
 

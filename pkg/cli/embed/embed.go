@@ -40,6 +40,7 @@ type EmbedOptions struct {
 	Inputs        cmdutil.InputFlags
 	NoExifRotate  bool
 	MaxMegapixels float64
+	ExactDecode   bool
 }
 
 // NewCmdEmbed returns `clip embed`; runF replaces embedRun in flag tests.
@@ -75,6 +76,7 @@ lists each input's row. CSV has one column per dimension (e0, e1, …).`,
 	opts.Inputs.Register(fl)
 	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
 	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
+	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
 	return cmd
 }
 
@@ -128,7 +130,7 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	}
 	var model *modelload.Model
 	if !inputs.AllFailed(in) { // else the errors are reported without a model
-		if model, err = modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant, Decode: dec}); err != nil {
+		if model, err = modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant, Decode: dec, ExactDecode: opts.ExactDecode}); err != nil {
 			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 		}
 		defer model.Close()

@@ -33,6 +33,7 @@ type PreprocessOptions struct {
 	NoExifRotate  bool
 	CropRounding  string // "", "hf" or "openai"; "" keeps the config's own
 	MaxMegapixels float64
+	ExactDecode   bool
 }
 
 // NewCmdPreprocess returns `clip preprocess`. runF replaces preprocessRun in
@@ -51,7 +52,10 @@ a directory, a catalogue name or a Hugging Face repo id (default:
 Decoding follows Pillow: convert("RGB") drops alpha (transparent pixels keep
 their stored colour), grayscale becomes R=G=B, 16-bit gray is clipped at 255.
 A JPEG's EXIF orientation is applied unless --no-exif-rotate. Resizing is
-Pillow's bicubic/bilinear, bit for bit.`,
+Pillow's bicubic/bilinear, bit for bit. A JPEG at least twice the resize
+target (S) on both sides is first decoded at 1/2, 1/4 or 1/8 scale in the
+DCT domain, exactly as Pillow's im.draft("RGB", (2S, 2S)) does;
+--exact-decode decodes every pixel, as plain Pillow.`,
 		Example: `  clip preprocess cat.jpg --model ./clip-vit-base-patch32 --out cat.npy
   python3 -c "import numpy; print(numpy.load('cat.npy').shape)"`,
 		Args: cobra.ExactArgs(1),
@@ -96,6 +100,7 @@ Pillow's bicubic/bilinear, bit for bit.`,
 	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore the EXIF orientation of JPEGs")
 	fl.StringVar(&opts.CropRounding, "crop-rounding", "", "center-crop rounding: hf ((H-crop)//2) or openai (round, as torchvision); default: the config's (hf for preprocessor_config.json)")
 	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", imageproc.DefaultMaxMegapixels, "refuse images whose header claims more pixels than this (millions)")
+	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
 	return cmd
 }
 
@@ -127,10 +132,14 @@ func preprocessRun(opts *PreprocessOptions) error {
 	if opts.CropRounding != "" {
 		cfg.CropRounding, _ = imageproc.ParseCropRounding(opts.CropRounding)
 	}
-	img, err := imageproc.Decode(opts.Image, imageproc.DecodeOptions{
+	dopt := imageproc.DecodeOptions{
 		NoEXIFRotate:  opts.NoExifRotate,
 		MaxMegapixels: opts.MaxMegapixels,
-	})
+	}
+	if !opts.ExactDecode {
+		dopt.DraftSize = cfg.DraftSize()
+	}
+	img, err := imageproc.Decode(opts.Image, dopt)
 	if err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitInputErrors, err)
 	}

@@ -48,6 +48,7 @@ type ServeOptions struct {
 	LogFormat     string
 	NoCache       bool
 	NoExifRotate  bool
+	ExactDecode   bool
 	ShutdownGrace time.Duration
 
 	// OnReady, when set, is called with the listening address once the
@@ -111,6 +112,7 @@ SIGTERM or SIGINT drains in-flight requests and exits.`,
 	fl.StringVar(&opts.LogFormat, "log-format", "text", "access log format on stderr: text|json")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the on-disk prompt-embedding cache")
 	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
+	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
 	fl.DurationVar(&opts.ShutdownGrace, "shutdown-grace", 30*time.Second, "time in-flight requests get to finish on SIGTERM/SIGINT")
 	return cmd
 }
@@ -249,8 +251,9 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.ModelInfo, *clip.TextCache, error) {
 	var info server.ModelInfo
 	m, err := modelload.Open(ctx, opts.Factory, modelload.Options{
-		Variant: opts.Variant,
-		Decode:  imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels},
+		Variant:     opts.Variant,
+		Decode:      imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels},
+		ExactDecode: opts.ExactDecode,
 	})
 	if err != nil {
 		return nil, info, nil, err
@@ -261,7 +264,7 @@ func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.Mod
 	}
 	info = server.ModelInfo{
 		ID: m.Local.ID, Name: m.Local.Name, Variant: string(m.Local.Variant), Revision: m.Local.Revision,
-		Commit: m.Local.Commit, Files: m.Local.Files, Preprocess: m.Preprocess, Tokenizer: m.Tokenizer.Source(),
+		Commit: m.Local.Commit, Files: m.Local.Files, Preprocess: m.Preprocess, Decode: m.DecodeMode(), Tokenizer: m.Tokenizer.Source(),
 	}
 	// Run the image batch sizes the server uses most (1 and --max-batch) once,
 	// so the engine's compiled graphs exist before /readyz says ready.
