@@ -11,7 +11,9 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // builtBinary builds the static binary once per test run (version 9.9.9,
@@ -108,5 +110,47 @@ func TestBinaryEndToEnd(t *testing.T) {
 	}
 	if code, _, errOut := clip("", "classify", "--labels", "a"); code != 2 || !strings.Contains(errOut, "no images") {
 		t.Errorf("no images: exit %d, %q", code, errOut)
+	}
+	signalsInterrupt(t, bin, home, model)
+}
+
+// signalsInterrupt: SIGINT and SIGTERM end a run blocked reading "-" from
+// a stdin nobody writes to with exit 130, not a hang or a kill.
+func signalsInterrupt(t *testing.T, bin, home, model string) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "classify", "--model", model, "--offline", "--labels", "a,b", "-")
+		cmd.Env = []string{"CLIP_HOME=" + home, "HOME=" + home, "PATH=/usr/bin:/bin"}
+		cmd.Stdin = r
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		// Time to install the signal handler; without one the signal kills
+		// the process and the exit status below says so.
+		time.Sleep(time.Second)
+		cmd.Process.Signal(sig)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != 130 || !strings.Contains(errOut.String(), "interrupted") {
+				t.Errorf("%v while reading stdin: exit %d (%v), stderr %q; want 130", sig, code, err, errOut.String())
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Errorf("%v while reading stdin: still running after 30 s", sig)
+		}
+		w.Close()
 	}
 }

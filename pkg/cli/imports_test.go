@@ -117,10 +117,7 @@ func declaresNewCmd(t *testing.T, dir string, files []string) bool {
 
 // knownViolations are being removed by work in progress; an entry that no
 // longer occurs fails the test, so the list only shrinks.
-var knownViolations = map[string]string{
-	// pkg/cli/inputs moves to a library package below cli and server (issue 21 item 2).
-	"pkg/server imports pkg/cli/inputs": "URL/path input expansion moves below cli and server",
-}
+var knownViolations = map[string]string{}
 
 func TestImportsRunOneWay(t *testing.T) {
 	pkgs := modulePackages(t, filepath.Join("..", ".."))

@@ -82,20 +82,40 @@ var formats = []format{
 // Decode reads an image file and returns it as *RGB, converted as Pillow's
 // convert("RGB") would, with EXIF orientation applied (see DecodeOptions).
 // Errors name the file.
+//
+// Only a regular file is opened (a FIFO would block the open, a device
+// never end), and one larger than opt.MaxFileBytes is refused unread.
 func Decode(path string, opt DecodeOptions) (image.Image, error) {
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err // *PathError already names the file
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (a pipe, device or socket)", path)
+	}
+	if max := opt.MaxFileBytes(); max > 0 && st.Size() > max {
+		return nil, fmt.Errorf("%s: %w: file is %d bytes, more than any image under the megapixel limit (%d)", path, ErrTooLarge, st.Size(), max)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	return DecodeReader(f, path, opt)
 }
 
-// DecodeReader is Decode for an open stream; name is used in errors.
+// DecodeReader is Decode for an open stream; name is used in errors. It
+// reads at most opt.MaxFileBytes.
 func DecodeReader(r io.Reader, name string, opt DecodeOptions) (image.Image, error) {
+	if max := opt.MaxFileBytes(); max > 0 {
+		r = io.LimitReader(r, max+1)
+	}
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading: %w", name, err)
+	}
+	if max := opt.MaxFileBytes(); max > 0 && int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: %w: more than %d bytes, more than any image under the megapixel limit", name, ErrTooLarge, max)
 	}
 	img, err := DecodeBytes(b, opt)
 	if err != nil {
@@ -109,15 +129,9 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if len(b) == 0 {
 		return nil, errors.New("empty file (0 bytes)")
 	}
-	var ft *format
-	for i := range formats {
-		if formats[i].magic(b) {
-			ft = &formats[i]
-			break
-		}
-	}
+	ft := sniffFormat(b)
 	if ft == nil {
-		return nil, errors.New("not a supported image (want JPEG, PNG, GIF, BMP, TIFF or WebP)")
+		return nil, errNotImage
 	}
 	cfg, err := guard(ft.name, func() (image.Config, error) { return ft.decodeConfig(bytes.NewReader(b)) })
 	if err != nil {
@@ -130,8 +144,8 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 		}
 		return nil, fmt.Errorf("invalid %s header: %w", ft.name, err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("invalid %s header: size %dx%d", ft.name, cfg.Width, cfg.Height)
+	if err := checkPixels(ft.name, cfg, opt); err != nil {
+		return nil, err
 	}
 	maxMP := opt.MaxMegapixels
 	if maxMP == 0 {
@@ -140,10 +154,6 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	maxPixels := int64(math.MaxInt64)
 	if maxMP > 0 {
 		maxPixels = int64(maxMP * 1e6)
-	}
-	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; maxMP > 0 && mp > maxMP {
-		return nil, fmt.Errorf("%w: header says %dx%d (%.1f MP), over the %g MP limit (--max-megapixels)",
-			ErrTooLarge, cfg.Width, cfg.Height, mp, maxMP)
 	}
 	if ft.name == "jpeg" {
 		markers := scanJPEGMarkers(b)

@@ -13,8 +13,15 @@ type mapping struct {
 	mapped bool
 }
 
-// openMapping maps path read-only (copy-on-write).
+// openMapping maps path read-only (copy-on-write). The type is checked
+// before the open too: opening a FIFO (say, external data pointing at one)
+// blocks until a writer comes, which may be never.
 func openMapping(path string) (mapping, error) {
+	if st, err := os.Stat(path); err != nil {
+		return mapping{}, err
+	} else if !st.Mode().IsRegular() {
+		return mapping{}, fmt.Errorf("%s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return mapping{}, err

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/clip-go/clip/pkg/cli/inputs"
+	"github.com/clip-go/clip/pkg/inputs"
 )
 
 // blockedPrefixes are address ranges a URL image may not be fetched from

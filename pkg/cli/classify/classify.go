@@ -18,11 +18,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
-	"github.com/clip-go/clip/pkg/cli/inputs"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/modelload"
 	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/imageproc"
+	"github.com/clip-go/clip/pkg/inputs"
 )
 
 // ExitInterrupted is the exit code after Ctrl-C (128 + SIGINT, as shells do).
@@ -71,7 +71,7 @@ type ClassifyOptions struct {
 	Variant       string
 	NoCache       bool
 	BatchSize     int
-	Inputs        inputs.Flags
+	Inputs        cmdutil.InputFlags
 	Shard         string
 	NoExifRotate  bool
 	MaxMegapixels float64
@@ -92,7 +92,8 @@ func NewCmdClassify(f *cmdutil.Factory, runF func(*ClassifyOptions) error) *cobr
 similarity) between the image and prompt embeddings.
 
 Inputs are image files, directories (-r to recurse), globs (quoted globs and
-** are expanded by clip), http(s) URLs, or "-" for a list of paths on stdin.
+** are expanded by clip), http(s) URLs, or "-" for stdin: image data (one
+image named "-") or a list of paths.
 Output is one record per image, in input order.`,
 		Example: `  clip classify ./photos/*.jpg --labels cat,dog,zebra
   clip classify shots/ -r --labels-file labels.txt --format json | jq '.[] | select(.label=="dog")'
@@ -205,13 +206,18 @@ func validate(opts *ClassifyOptions) (*validated, error) {
 	if len(opts.Args) == 0 {
 		return nil, cmdutil.UsageErrorf("no images given (files, directories, globs, URLs, or - for a list on stdin)")
 	}
+	if err := cmdutil.CheckOutputFile("--summary", opts.Summary); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
 // tally collects what the summary reports.
 type tally struct {
+	queued                       int // inputs given (after --shard), processed or not
 	images, errors, failedChecks int
 	perLabel                     map[string]int
+	interrupted                  bool
 	prepare, infer               time.Duration
 	firstFailures                []string
 }
@@ -225,8 +231,13 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	quiet := opts.Factory.Globals.Quiet
 	start := time.Now()
 
-	in, err := inputs.Expand(ctx, opts.Args, opts.Inputs.Options(ios.In))
+	inOpts := opts.Inputs.Options(ios.In)
+	inOpts.Offline = opts.Factory.Offline()
+	in, err := inputs.Expand(ctx, opts.Args, inOpts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return cmdutil.NewExitError(ExitInterrupted, errors.New("interrupted"))
+		}
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	if v.shard.N > 1 {
@@ -238,9 +249,22 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 		}
 		in = kept
 	}
+	if inputs.AllFailed(in) {
+		// Nothing can be classified: say why without loading (or
+		// downloading) a model.
+		return reportUnreadable(ctx, opts, v, in)
+	}
 
+	// Ctrl-C before the images: the summary still says so.
+	interruptedEarly := func(model Model, loadDur, textDur time.Duration) error {
+		t := &tally{queued: len(in), perLabel: map[string]int{}, interrupted: true}
+		return finish(ctx, opts, v, t, ctx.Err(), model, nil, loadDur, textDur, 0, opts.Factory.Threads())
+	}
 	model, err := opts.Open(ctx, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return interruptedEarly(nil, time.Since(start), 0)
+		}
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 	defer model.Close()
@@ -268,20 +292,18 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	zs, err := clip.NewZeroShot(ctx, enc, v.labels, v.templates, model.LogitScale())
 	if err != nil {
 		if ctx.Err() != nil {
-			return cmdutil.NewExitError(ExitInterrupted, ctx.Err())
+			return interruptedEarly(model, loadDur, time.Since(tText))
 		}
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("encoding labels: %w", err))
 	}
 	textDur := time.Since(tText)
 
-	t := &tally{perLabel: map[string]int{}}
+	t := &tally{queued: len(in), perLabel: map[string]int{}}
 	bar := newProgress(ios, len(in), quiet)
 	out := newRecordWriter(v.format, bar.Guard(ios, ios.Out), v.names, fileNames(in), opts.Threshold > 0)
-	fetch := &inputs.Fetcher{MaxBytes: opts.URLMaxBytes, Timeout: opts.URLTimeout}
+	fetch := inputs.NewImageFetcher(decodeOptions(opts))
+	fetch.MaxBytes, fetch.Timeout = opts.URLMaxBytes, opts.URLTimeout
 	prepare := func(ctx context.Context, i int, dst []float32) error {
-		if in[i].Err != nil {
-			return in[i].Err
-		}
 		data, err := fetch.Open(ctx, in[i])
 		if err != nil {
 			return err
@@ -306,11 +328,20 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 		runErr = err
 	}
 
-	if !quiet {
-		printSummary(ios.ErrOut, t, v.names, loadDur, textDur, imagesDur, cache)
+	t.interrupted = runErr != nil && ctx.Err() != nil
+	return finish(ctx, opts, v, t, runErr, model, cache, loadDur, textDur, imagesDur, threads)
+}
+
+// finish prints and writes the summaries (after Ctrl-C too, marked
+// interrupted) and maps the outcome to the exit code.
+func finish(ctx context.Context, opts *ClassifyOptions, v *validated, t *tally, runErr error, model Model, cache *clip.TextCache, loadDur, textDur, imagesDur time.Duration, threads int) error {
+	if !opts.Factory.Globals.Quiet {
+		printSummary(opts.IO.ErrOut, t, v.names, loadDur, textDur, imagesDur, cache)
 	}
 	if opts.Summary != "" {
-		if err := writeSummaryFile(ctx, opts, v, t, model, cache, loadDur, textDur, imagesDur, threads); err != nil {
+		// After Ctrl-C the summary is still written: its provenance must
+		// not fail on the cancelled context.
+		if err := writeSummaryFile(context.WithoutCancel(ctx), opts, v, t, model, cache, loadDur, textDur, imagesDur, threads); err != nil {
 			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 		}
 	}
@@ -320,11 +351,32 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	case runErr != nil:
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, runErr)
 	case t.errors > opts.MaxErrors:
-		return cmdutil.NewExitError(cmdutil.ExitInputErrors, fmt.Errorf("%d of %d inputs could not be classified (--max-errors %d)", t.errors, t.images, opts.MaxErrors))
+		return cmdutil.NewExitError(cmdutil.ExitInputErrors, fmt.Errorf("%d of %d inputs could not be classified (--max-errors %d)", t.errors, t.queued, opts.MaxErrors))
 	case t.failedChecks > 0:
 		return cmdutil.NewExitError(cmdutil.ExitCheckFailed, fmt.Errorf("%d of %d images failed the check: %s", t.failedChecks, t.images, strings.Join(t.firstFailures, "; ")))
 	}
 	return nil
+}
+
+// reportUnreadable writes one error record per input and exits as a run
+// with only unreadable inputs does, without a model.
+func reportUnreadable(ctx context.Context, opts *ClassifyOptions, v *validated, in []inputs.Input) error {
+	out := newRecordWriter(v.format, opts.IO.Out, v.names, fileNames(in), opts.Threshold > 0)
+	t := &tally{queued: len(in), perLabel: map[string]int{}}
+	var runErr error
+	for _, i := range in {
+		rec := classifyResult(i.Name, clip.Result{Err: i.Err}, nil, opts, t)
+		if !opts.Factory.Globals.Quiet {
+			fmt.Fprintf(opts.IO.ErrOut, "clip: %s: %s\n", rec.File, rec.Error)
+		}
+		if runErr = out.Write(rec); runErr != nil {
+			break
+		}
+	}
+	if err := out.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return finish(ctx, opts, v, t, runErr, nil, nil, 0, 0, 0, opts.Factory.Threads())
 }
 
 // classifyResult turns a pipeline result into a record and applies the checks.
@@ -372,16 +424,22 @@ func contains(list []string, s string) bool {
 
 func printSummary(w io.Writer, t *tally, labels []string, load, text, images time.Duration, cache *clip.TextCache) {
 	ok := t.images - t.errors
-	fmt.Fprintf(w, "classified %d of %d images", ok, t.images)
-	if t.errors > 0 {
+	fmt.Fprintf(w, "classified %d of %d images", ok, t.queued)
+	switch {
+	case t.interrupted && t.errors > 0:
+		fmt.Fprintf(w, " (interrupted; %d errors)", t.errors)
+	case t.interrupted:
+		fmt.Fprint(w, " (interrupted)")
+	case t.errors > 0:
 		fmt.Fprintf(w, " (%d errors)", t.errors)
 	}
 	fmt.Fprintf(w, " in %s: load %s, text %s", round(load+text+images), round(load), round(text))
 	if cache != nil {
 		fmt.Fprintf(w, " (%d prompts cached, %d encoded)", cache.Hits, cache.Misses)
 	}
-	if t.images > 0 && images > 0 {
-		fmt.Fprintf(w, ", %.1f ms/image, %.1f images/s", float64(images.Microseconds())/1000/float64(t.images), float64(t.images)/images.Seconds())
+	if ok > 0 && images > 0 {
+		// Per classified image: errors (often instant) would inflate the rate.
+		fmt.Fprintf(w, ", %.1f ms/image, %.1f images/s", float64(images.Microseconds())/1000/float64(ok), float64(ok)/images.Seconds())
 	}
 	fmt.Fprintln(w)
 	var parts []string
@@ -406,15 +464,22 @@ func round(d time.Duration) time.Duration {
 func openModel(ctx context.Context, opts *ClassifyOptions) (Model, error) {
 	return modelload.Open(ctx, opts.Factory, modelload.Options{
 		Variant:     opts.Variant,
-		Decode:      imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels},
+		Decode:      decodeOptions(opts),
 		ExactDecode: opts.ExactDecode,
 	})
 }
 
+func decodeOptions(opts *ClassifyOptions) imageproc.DecodeOptions {
+	return imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels}
+}
+
 func writeSummaryFile(ctx context.Context, opts *ClassifyOptions, v *validated, t *tally, model Model, cache *clip.TextCache, load, text, images time.Duration, threads int) error {
-	prov, err := model.Provenance(ctx)
-	if err != nil {
-		return fmt.Errorf("--summary: %w", err)
+	var prov any
+	if model != nil {
+		var err error
+		if prov, err = model.Provenance(ctx); err != nil {
+			return fmt.Errorf("--summary: %w", err)
+		}
 	}
 	perLabel := map[string]int{}
 	for k, n := range t.perLabel {
@@ -433,15 +498,16 @@ func writeSummaryFile(ctx context.Context, opts *ClassifyOptions, v *validated, 
 		"templates": templatesUsed(v.templates),
 		"warnings":  append([]string{}, v.warnings...),
 		"threads":   threads, "batch_size": opts.BatchSize,
+		"interrupted": t.interrupted,
 		"counts": map[string]any{
-			"images": t.images, "classified": t.images - t.errors, "errors": t.errors,
+			"inputs": t.queued, "images": t.images, "classified": t.images - t.errors, "errors": t.errors,
 			"failed_checks": t.failedChecks, "per_label": perLabel,
 		},
 		"checks": map[string]any{"expect": opts.Expect, "fail_if": opts.FailIf, "min_score": opts.MinScore, "max_errors": opts.MaxErrors},
 		"timing": map[string]any{
 			"load_ms": ms(load), "text_ms": ms(text), "images_ms": ms(images),
-			"per_image_ms":      perImage(images, t.images),
-			"images_per_second": perSecond(images, t.images),
+			"per_image_ms":      perImage(images, t.images-t.errors),
+			"images_per_second": perSecond(images, t.images-t.errors),
 		},
 	}
 	if cache != nil {
@@ -467,7 +533,7 @@ func perImage(d time.Duration, n int) float64 {
 }
 
 func perSecond(d time.Duration, n int) float64 {
-	if d <= 0 {
+	if d <= 0 || n == 0 {
 		return 0
 	}
 	return float64(n) / d.Seconds()

@@ -111,7 +111,7 @@ func TestClassifyFlagBehaviour(t *testing.T) {
 		w.Write(body)
 	}))
 	defer srv.Close()
-	capped := run(t, home, "", append(append([]string{}, base...), "--url-max-bytes", "100", srv.URL+"/x.png")...)
+	capped := run(t, home, "", "classify", "--model", model, "-q", "--labels", labels, "--url-max-bytes", "100", srv.URL+"/x.png")
 	if capped.code != 3 || !strings.Contains(records(t, capped.stdout)[0].Error, "limit") {
 		t.Errorf("--url-max-bytes: exit %d, %s", capped.code, capped.stdout)
 	}

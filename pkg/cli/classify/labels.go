@@ -3,17 +3,24 @@ package classify
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/inputs"
 )
+
+// maxLabelsFileBytes bounds a labels file: thousands of labels with
+// prompts fit in far less.
+const maxLabelsFileBytes = 16 << 20
+
+const utf8BOM = "\uFEFF"
 
 // parseLabelFlags splits each --labels value as one CSV record, so a label
 // holding a comma can be quoted: --labels '"red, white and blue",green'.
@@ -41,11 +48,21 @@ func parseLabelFlags(values []string) ([]clip.Label, error) {
 // by content) holding a list of labels or a mapping label → prompts (a
 // string or a list), else plain text with one label per line ('#'
 // comments and blank lines skipped).
+//
+// The file must be a regular file of at most maxLabelsFileBytes (a FIFO or
+// /dev/zero would block or never end). A UTF-8 byte order mark, which some
+// Windows editors write, is dropped so it does not join the first label.
 func readLabelsFile(path string) ([]clip.Label, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("labels file: %w", err)
+	if path == "-" {
+		// Standard input carries images or their paths; labels come
+		// from a file.
+		return nil, fmt.Errorf(`labels file "-": standard input is for images (or their paths); give a file`)
 	}
+	b, err := inputs.ReadFile(context.Background(), path, maxLabelsFileBytes, nil)
+	if err != nil {
+		return nil, fmt.Errorf("labels file %s: %w", path, err)
+	}
+	b = bytes.TrimPrefix(b, []byte(utf8BOM))
 	ext := strings.ToLower(filepath.Ext(path))
 	trimmed := bytes.TrimSpace(b)
 	switch {
@@ -54,7 +71,7 @@ func readLabelsFile(path string) ([]clip.Label, error) {
 		if err := json.Unmarshal(b, &v); err != nil {
 			return nil, fmt.Errorf("labels file %s: invalid JSON: %v", path, err)
 		}
-		return labelsFromValue(path, v)
+		return labelsFromValue(path, b, v)
 	case ext == ".yaml" || ext == ".yml":
 		var node yaml.Node
 		if err := yaml.Unmarshal(b, &node); err != nil {
@@ -99,7 +116,7 @@ func isText(s string) bool {
 
 // labelsFromValue handles decoded JSON: ["a","b"] or {"a": ["p1","p2"], "b": "p3"}.
 // JSON objects lose key order in Go maps, so order comes from the raw tokens.
-func labelsFromValue(path string, v any) ([]clip.Label, error) {
+func labelsFromValue(path string, b []byte, v any) ([]clip.Label, error) {
 	switch t := v.(type) {
 	case []any:
 		var out []clip.Label
@@ -115,7 +132,6 @@ func labelsFromValue(path string, v any) ([]clip.Label, error) {
 		}
 		return out, nil
 	case map[string]any:
-		b, _ := os.ReadFile(path)
 		keys, err := jsonKeyOrder(b)
 		if err != nil {
 			return nil, fmt.Errorf("labels file %s: %v", path, err)

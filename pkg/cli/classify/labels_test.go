@@ -77,3 +77,32 @@ func TestReadLabelsFile(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestLabelsFileBOM: a UTF-8 byte order mark (Windows editors write one)
+// must not become part of the first label.
+func TestLabelsFileBOM(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"l.txt":  "cat\ndog\n",
+		"l.json": `["cat", "dog"]`,
+		"m.json": `{"cat": null, "dog": null}`,
+		"l.yaml": "- cat\n- dog\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte("\uFEFF"+body), 0o644)
+		got, err := readLabelsFile(p)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(got) != 2 || got[0].Name != "cat" || got[1].Name != "dog" {
+			t.Errorf("%s: labels %q, want cat, dog", name, got)
+		}
+	}
+}
+
+func TestLabelsFileNotStdin(t *testing.T) {
+	if _, err := readLabelsFile("-"); err == nil || !strings.Contains(err.Error(), "standard input") {
+		t.Errorf(`--labels-file -: %v, want a refusal that says why`, err)
+	}
+}

@@ -35,7 +35,7 @@ func TestClassifyURLInputs(t *testing.T) {
 	}))
 	defer srv.Close()
 	home := t.TempDir()
-	r := run(t, home, "", "classify", "--model", model, "--offline", "-q", "--labels", labels,
+	r := run(t, home, "", "classify", "--model", model, "-q", "--labels", labels,
 		img, srv.URL+"/a.png", srv.URL+"/page", srv.URL+"/missing.png")
 	if r.code != cmdutil.ExitInputErrors {
 		t.Fatalf("exit %d, want 3 (two bad URLs): %s", r.code, r.stderr)

@@ -12,9 +12,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
-	"github.com/clip-go/clip/pkg/cli/inputs"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/inputs"
 )
 
 // recordWriter streams records in one output format.

@@ -4,24 +4,24 @@
 package embed
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
-	"github.com/clip-go/clip/pkg/cli/inputs"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/modelload"
 	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/imageproc"
+	"github.com/clip-go/clip/pkg/inputs"
 	"github.com/clip-go/clip/pkg/npy"
 )
 
@@ -37,7 +37,7 @@ type EmbedOptions struct {
 	Variant       string
 	BatchSize     int
 	MaxErrors     int
-	Inputs        inputs.Flags
+	Inputs        cmdutil.InputFlags
 	NoExifRotate  bool
 	MaxMegapixels float64
 	ExactDecode   bool
@@ -94,7 +94,7 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	}
 	texts := opts.Texts
 	if opts.TextsFile != "" {
-		more, err := readLines(opts.TextsFile)
+		more, err := readLines(ctx, opts.TextsFile)
 		if err != nil {
 			return cmdutil.UsageErrorf("--texts-file: %v", err)
 		}
@@ -112,20 +112,29 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	case opts.BatchSize < 1:
 		return cmdutil.UsageErrorf("--batch-size must be at least 1")
 	}
+	if err := cmdutil.CheckOutputFile("--out", opts.Out); err != nil {
+		return err
+	}
+	dec := imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels}
 	var in []inputs.Input
 	if !isText {
-		in, err = inputs.Expand(ctx, opts.Args, opts.Inputs.Options(opts.IO.In))
-		if err != nil {
+		inOpts := opts.Inputs.Options(opts.IO.In)
+		inOpts.Offline = opts.Factory.Offline()
+		in, err = inputs.Expand(ctx, opts.Args, inOpts)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return cmdutil.NewExitError(130, errors.New("interrupted"))
+		case err != nil:
 			return cmdutil.UsageErrorf("%v", err)
 		}
 	}
-	model, err := modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant,
-		Decode:      imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels},
-		ExactDecode: opts.ExactDecode})
-	if err != nil {
-		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	var model *modelload.Model
+	if !inputs.AllFailed(in) { // else the errors are reported without a model
+		if model, err = modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant, Decode: dec, ExactDecode: opts.ExactDecode}); err != nil {
+			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+		}
+		defer model.Close()
 	}
-	defer model.Close()
 
 	w := newWriter(format, opts.IO.Out, opts.Out != "")
 	var matrix []float32
@@ -158,12 +167,15 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 				break
 			}
 		}
-	} else {
-		fetch := &inputs.Fetcher{}
-		runErr = clip.EmbedImages(ctx, len(in), func(ctx context.Context, i int, dst []float32) error {
-			if in[i].Err != nil {
-				return in[i].Err
+	} else if model == nil {
+		for _, i := range in {
+			if runErr = emit(item{key: "file", name: i.Name, err: i.Err}); runErr != nil {
+				break
 			}
+		}
+	} else {
+		fetch := inputs.NewImageFetcher(dec)
+		runErr = clip.EmbedImages(ctx, len(in), func(ctx context.Context, i int, dst []float32) error {
 			data, err := fetch.Open(ctx, in[i])
 			if err != nil {
 				return err
@@ -203,13 +215,14 @@ func writeNpy(path string, data []float32, rows, dim int) error {
 	return npy.WriteFile(path, a)
 }
 
-func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
+// readLines reads --texts-file: a regular file (not a FIFO or device, which
+// could block or never end) of at most 64 MiB.
+func readLines(ctx context.Context, path string) ([]string, error) {
+	b, err := inputs.ReadFile(ctx, path, 64<<20, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	lines, err := inputs.ReadLines(f)
+	lines, err := inputs.ReadLines(bytes.NewReader(bytes.TrimPrefix(b, []byte("\uFEFF"))))
 	for i := range lines {
 		lines[i] = strings.TrimSpace(lines[i])
 	}

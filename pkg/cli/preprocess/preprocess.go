@@ -70,6 +70,9 @@ DCT domain, exactly as Pillow's im.draft("RGB", (2S, 2S)) does;
 			if opts.Out == "" {
 				return cmdutil.UsageErrorf("--out is required (a .npy path, or - for stdout)")
 			}
+			if err := cmdutil.CheckOutputFile("--out", opts.Out); err != nil {
+				return err
+			}
 			if opts.CropRounding != "" {
 				if _, err := imageproc.ParseCropRounding(opts.CropRounding); err != nil {
 					return cmdutil.UsageErrorf("--crop-rounding: %v", err)

@@ -170,6 +170,9 @@ func benchRun(ctx context.Context, opts *BenchOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if err := cmdutil.CheckOutputDir("--save-inputs", opts.SaveInputs); err != nil {
+		return err
+	}
 	r, err := Measure(ctx, opts)
 	if err != nil {
 		return err

@@ -76,6 +76,9 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if err := cmdutil.CheckOutputDir("--output-dir", opts.OutputDir); err != nil {
+		return err
+	}
 	given := map[string]string{}
 	for _, kv := range opts.Inputs {
 		name, file, ok := strings.Cut(kv, "=")

@@ -1,6 +1,7 @@
-// Package inputs turns the image arguments of clip commands (files, globs,
-// directories, "-" for a path list on stdin, http(s) URLs) into an ordered
-// list of inputs, and opens them with limits.
+// Package inputs turns image arguments (files, globs, directories, "-" for
+// a path list on stdin, http(s) URLs) into an ordered list of inputs, and
+// opens them with limits. It is a library below both the command line
+// (pkg/cli, which binds its flags) and the server.
 package inputs
 
 import (
@@ -21,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
+	"github.com/clip-go/clip/pkg/imageproc"
 )
 
 // Input is one image to process. Err is set when the argument could not be
@@ -31,7 +32,11 @@ type Input struct {
 	Name  string // file path or URL, as the user will see it in the output
 	IsURL bool
 	Err   error
+	stdin io.Reader // image data on stdin ("-"), read by Fetcher.Open
 }
+
+// StdinName is the name of an image read from standard input.
+const StdinName = "-"
 
 // DefaultExtensions are the image file extensions taken from directories.
 var DefaultExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
@@ -43,10 +48,19 @@ type Options struct {
 	Exclude   []string // globs excluded (checked after Include)
 	NulSep    bool     // "-" reads NUL-separated paths instead of lines
 	Stdin     io.Reader
+	Offline   bool // URLs become error records instead of being fetched
 }
 
+// errOffline is the error of a URL input when the network may not be used.
+var errOffline = errors.New("not fetched: offline mode (--offline or HF_HUB_OFFLINE=1) never touches the network")
+
 // Expand resolves args in order. Directory walks and glob matches are
-// sorted, so the result is deterministic.
+// sorted, so the result is deterministic; they skip hidden (dot) files and
+// directories, which are taken only when named. A given path is checked
+// (it exists, is a regular file, can be opened) so that a bad one becomes
+// an error record before any model is loaded. "-" is standard input: image
+// data (told by its magic bytes) is one image named "-", anything else a
+// list of paths. Reading standard input stops when ctx is cancelled.
 func Expand(ctx context.Context, args []string, opt Options) ([]Input, error) {
 	var out []Input
 	seenStdin := false
@@ -60,13 +74,11 @@ func Expand(ctx context.Context, args []string, opt Options) ([]Input, error) {
 				return nil, errors.New(`"-" given twice`)
 			}
 			seenStdin = true
-			names, err := readList(opt.Stdin, opt.NulSep)
+			in, err := expandStdin(ctx, opt)
 			if err != nil {
-				return nil, fmt.Errorf("reading paths from stdin: %w", err)
+				return nil, err
 			}
-			for _, n := range names {
-				out = append(out, expandOne(ctx, n, opt)...)
-			}
+			out = append(out, in...)
 		default:
 			out = append(out, expandOne(ctx, a, opt)...)
 		}
@@ -74,8 +86,47 @@ func Expand(ctx context.Context, args []string, opt Options) ([]Input, error) {
 	return out, nil
 }
 
+// expandStdin is "-": one image when stdin starts with an image's magic
+// bytes (`cat img.png | clip classify -`), else a list of paths.
+func expandStdin(ctx context.Context, opt Options) ([]Input, error) {
+	if opt.Stdin == nil {
+		return nil, errors.New("reading paths from stdin: no standard input")
+	}
+	stdin := bufio.NewReaderSize(opt.Stdin, 64<<10)
+	var head []byte
+	if err := runCtx(ctx, func() error {
+		var err error
+		head, err = stdin.Peek(16)
+		if errors.Is(err, io.EOF) || errors.Is(err, bufio.ErrBufferFull) {
+			err = nil
+		}
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("reading stdin: %w", err)
+	}
+	if imageproc.Sniff(head) != "" {
+		return []Input{{Name: StdinName, stdin: stdin}}, nil
+	}
+	var names []string
+	if err := runCtx(ctx, func() error {
+		var err error
+		names, err = readList(stdin, opt.NulSep)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("reading paths from stdin: %w", err)
+	}
+	var out []Input
+	for _, n := range names {
+		out = append(out, expandOne(ctx, n, opt)...)
+	}
+	return out, nil
+}
+
 func expandOne(ctx context.Context, a string, opt Options) []Input {
 	if isURL(a) {
+		if opt.Offline {
+			return []Input{{Name: a, IsURL: true, Err: errOffline}}
+		}
 		return []Input{{Name: a, IsURL: true}}
 	}
 	if hasMeta(a) {
@@ -92,23 +143,65 @@ func expandOne(ctx context.Context, a string, opt Options) []Input {
 				out = append(out, walkDir(ctx, m, opt)...)
 				continue
 			}
-			out = append(out, Input{Name: m})
+			out = append(out, checked(m))
 		}
 		return out
 	}
-	st, err := os.Stat(a)
-	if err != nil {
-		return []Input{{Name: a, Err: cleanPathError(err)}}
-	}
-	if st.IsDir() {
+	if st, err := os.Stat(a); err == nil && st.IsDir() {
 		in := walkDir(ctx, a, opt)
 		if len(in) == 0 {
 			return []Input{{Name: a, Err: errors.New("directory has no matching images (use -r for sub-directories, --include for other extensions)")}}
 		}
 		return in
 	}
-	return []Input{{Name: a}}
+	return []Input{checked(a)}
 }
+
+// AllFailed reports whether no input can be read: a non-empty list whose
+// every argument failed to resolve. Commands then report the errors
+// without loading (or downloading) a model.
+func AllFailed(in []Input) bool {
+	for _, i := range in {
+		if i.Err == nil {
+			return false
+		}
+	}
+	return len(in) > 0
+}
+
+// checked is the input for a named file, with Err set when it is not a
+// readable regular file. Opening cannot block: FIFOs are refused first.
+func checked(path string) Input {
+	if err := checkRegular(path); err != nil {
+		return Input{Name: path, Err: err}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Input{Name: path, Err: cleanPathError(err)}
+	}
+	f.Close()
+	return Input{Name: path}
+}
+
+// runCtx runs a read that may block (standard input from a terminal or a
+// stalled pipe) and returns when it ends or ctx is cancelled, whichever is
+// first. On cancellation the read is abandoned: it holds only the stream,
+// which the exiting process closes.
+func runCtx(ctx context.Context, read func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- read() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func isHidden(name string) bool { return len(name) > 1 && name[0] == '.' && name != ".." }
 
 func cleanPathError(err error) error {
 	var pe *fs.PathError
@@ -131,6 +224,12 @@ func walkDir(ctx context.Context, root string, opt Options) []Input {
 			}
 			return nil
 		}
+		if p != root && isHidden(d.Name()) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		if d.IsDir() {
 			if p != root && !opt.Recursive {
 				return fs.SkipDir
@@ -138,8 +237,22 @@ func walkDir(ctx context.Context, root string, opt Options) []Input {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, p)
-		if Selected(rel, opt.Include, opt.Exclude) {
+		if !Selected(rel, opt.Include, opt.Exclude) {
+			return nil
+		}
+		switch {
+		case d.Type().IsRegular():
 			out = append(out, Input{Name: p})
+		case d.Type()&fs.ModeSymlink != 0:
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				return nil // not followed, as WalkDir does not
+			}
+			out = append(out, checked(p))
+		default:
+			// A FIFO would block the read forever, a device never end:
+			// an error record says why the file named like an image
+			// was not read.
+			out = append(out, Input{Name: p, Err: notRegular(d.Type())})
 		}
 		return nil
 	})
@@ -238,6 +351,15 @@ func Glob(pattern string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bad pattern: %w", err)
 		}
+		if !isHidden(filepath.Base(pattern)) {
+			kept := m[:0]
+			for _, p := range m {
+				if !isHidden(filepath.Base(p)) {
+					kept = append(kept, p)
+				}
+			}
+			m = kept
+		}
 		sort.Strings(m)
 		return m, nil
 	}
@@ -258,14 +380,25 @@ func Glob(pattern string) ([]string, error) {
 	if _, err := matchPath(slashed, ""); err != nil {
 		return nil, fmt.Errorf("bad pattern: %w", err)
 	}
+	// Hidden entries are walked only when the pattern names one (".cache/**").
+	namesHidden := false
+	for _, seg := range segs {
+		namesHidden = namesHidden || isHidden(seg)
+	}
 	var out []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}
+		if p != root && isHidden(d.Name()) && !namesHidden {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		candidate := filepath.ToSlash(p)
-		if root == "." && !strings.HasPrefix(slashed, "./") {
-			candidate = strings.TrimPrefix(candidate, "./")
+		if root == "." && strings.HasPrefix(slashed, "./") && candidate != "." {
+			candidate = "./" + candidate // WalkDir(".") yields "a.png", the pattern says "./"
 		}
 		if ok, _ := matchPath(slashed, candidate); ok && !d.IsDir() {
 			out = append(out, p)
@@ -343,17 +476,35 @@ func (s Shard) Keeps(name string) bool {
 	return h.Sum64()%uint64(s.N) == uint64(s.K)
 }
 
-// Fetcher downloads URL inputs with a timeout, a size cap and a content-type check.
+// Fetcher reads inputs with limits: URLs with a timeout, a size cap and a
+// content-type check; files and image data on stdin with ReadFile's checks.
 type Fetcher struct {
 	Client   *http.Client
-	MaxBytes int64
+	MaxBytes int64 // URL body limit (default 50 MiB)
 	Timeout  time.Duration
+	// MaxFileBytes caps files and stdin (0: no limit); CheckHeader, if
+	// set, sees their first bytes before the rest is read.
+	MaxFileBytes int64
+	CheckHeader  func(prefix []byte) error
 }
 
-// Open returns the bytes of an input: a file's contents or a URL's body.
+// Open returns the bytes of an input: a file's contents, stdin's image
+// data or a URL's body.
 func (f *Fetcher) Open(ctx context.Context, in Input) ([]byte, error) {
+	if in.Err != nil {
+		return nil, in.Err
+	}
+	if in.stdin != nil {
+		var b []byte
+		err := runCtx(ctx, func() error {
+			var err error
+			b, err = readCapped(ctx, in.stdin, 0, f.MaxFileBytes, f.CheckHeader)
+			return err
+		})
+		return b, err
+	}
 	if !in.IsURL {
-		return os.ReadFile(in.Name)
+		return ReadFile(ctx, in.Name, f.MaxFileBytes, f.CheckHeader)
 	}
 	timeout := f.Timeout
 	if timeout == 0 {
@@ -396,26 +547,4 @@ func (f *Fetcher) Open(ctx context.Context, in Input) ([]byte, error) {
 		return nil, fmt.Errorf("image is over the %d-byte limit", limit)
 	}
 	return b, nil
-}
-
-// Flags are the command-line flags that choose inputs, shared by the
-// commands that take images.
-type Flags struct {
-	Recursive bool
-	Include   []string
-	Exclude   []string
-	NullSep   bool
-}
-
-// Register adds -r, --include, --exclude and -0 to fs.
-func (f *Flags) Register(fs *pflag.FlagSet) {
-	fs.BoolVarP(&f.Recursive, "recursive", "r", false, "descend into sub-directories")
-	fs.StringSliceVar(&f.Include, "include", nil, "only files matching these globs (default: image extensions)")
-	fs.StringSliceVar(&f.Exclude, "exclude", nil, "skip files matching these globs")
-	fs.BoolVarP(&f.NullSep, "null", "0", false, `"-" reads NUL-separated paths (find -print0)`)
-}
-
-// Options are the expansion options these flags give, reading "-" from stdin.
-func (f *Flags) Options(stdin io.Reader) Options {
-	return Options{Recursive: f.Recursive, Include: f.Include, Exclude: f.Exclude, NulSep: f.NullSep, Stdin: stdin}
 }
