@@ -352,9 +352,9 @@ func TestServeHidesServerPaths(t *testing.T) {
 		t.Fatalf("/v1/models: %d %s", resp.StatusCode, models)
 	}
 	m := c.Models[0]
-	if m.ID != "tiny-shapes" || m.Tokenizer != "tokenizer.json" || m.Preprocess["Source"] != "preprocessor_config.json" {
+	if m.ID != "tiny-shapes" || m.Tokenizer != "tokenizer.json" || m.Preprocess["source"] != "preprocessor_config.json" {
 		t.Errorf("/v1/models: id %q, tokenizer %q, preprocess source %v; want tiny-shapes, tokenizer.json, preprocessor_config.json",
-			m.ID, m.Tokenizer, m.Preprocess["Source"])
+			m.ID, m.Tokenizer, m.Preprocess["source"])
 	}
 	got := postFiles(t, r.url, []string{filepath.Join(repoRoot, "testdata", "images", "chelsea.jpg")},
 		map[string][]string{"labels": {"red circle,blue square"}})
