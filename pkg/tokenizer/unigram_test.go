@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -144,4 +145,194 @@ func (t *Tokenizer) unigramScore(ids []int) float64 {
 		}
 	}
 	return total
+}
+
+// rewriteTokenizerJSON edits the fixture's tokenizer.json in dir.
+func rewriteTokenizerJSON(t *testing.T, dir string, edit func(map[string]any)) {
+	t.Helper()
+	path := filepath.Join(dir, TokenizerJSONFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	edit(doc)
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnigramLengths: the context length and padding come from
+// tokenizer_config.json's model_max_length and pad_token, and
+// tokenizer.json's truncation and padding override them (SigLIP pads to
+// 64 with the pad id); truncation keeps </s> last.
+func TestUnigramLengths(t *testing.T) {
+	corpus, corpusHash := readCorpus(t)
+	dir, tjHash := unigramModelDir(t, "unk")
+	spm := readUnigramGolden(t, "ids-spm-unk.json.gz", corpusHash, tjHash, len(corpus.Texts))
+	long := -1
+	for i, ids := range spm.IDs {
+		if len(ids) > 80 {
+			long = i
+			break
+		}
+	}
+	if long < 0 {
+		t.Fatal("no corpus text longer than 80 ids")
+	}
+	want := spm.IDs[long]
+
+	tok, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ContextLength() != 64 || tok.PadID() != 1 || tok.PadLength() != 0 || tok.EOT() != 1 || tok.SOT() != -1 {
+		t.Errorf("from tokenizer_config.json: context %d, pad id %d, pad length %d, eot %d, sot %d; want 64, 1 (</s>), 0, 1, -1",
+			tok.ContextLength(), tok.PadID(), tok.PadLength(), tok.EOT(), tok.SOT())
+	}
+	if got := tok.Encode(corpus.Texts[long]); !slices.Equal(got, append(slices.Clone(want[:63]), 1)) {
+		t.Errorf("Encode truncated to 64:\n got %v\nwant %v + [1]", got, want[:63])
+	}
+
+	rewriteTokenizerJSON(t, dir, func(doc map[string]any) {
+		doc["truncation"] = map[string]any{"direction": "Right", "max_length": 8, "strategy": "LongestFirst", "stride": 0}
+		doc["padding"] = map[string]any{"strategy": map[string]any{"Fixed": 16}, "direction": "Right",
+			"pad_id": 0, "pad_type_id": 0, "pad_token": "<pad>"}
+	})
+	tok, err = Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ContextLength() != 8 || tok.PadID() != 0 || tok.PadLength() != 16 {
+		t.Errorf("from tokenizer.json: context %d, pad id %d, pad length %d; want 8, 0, 16",
+			tok.ContextLength(), tok.PadID(), tok.PadLength())
+	}
+	ids, mask := tok.EncodeBatch([]string{corpus.Texts[long], ""}, tok.PadLength())
+	wantRow := append(slices.Clone(want[:7]), 1, 0, 0, 0, 0, 0, 0, 0, 0)
+	if !slices.Equal(ids[0], wantRow) || !slices.Equal(ids[1], []int{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}) {
+		t.Errorf("EncodeBatch padded to 16:\n got %v\n     %v\nwant %v\n     [1 0 …]", ids[0], ids[1], wantRow)
+	}
+	if mask[0][7] != 1 || mask[0][8] != 0 || mask[1][0] != 1 || mask[1][1] != 0 {
+		t.Errorf("attention mask %v %v", mask[0], mask[1])
+	}
+}
+
+// TestUnigramBadFiles: a malformed Unigram tokenizer.json is one error
+// naming the file, never a panic.
+func TestUnigramBadFiles(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(doc map[string]any)
+		want string
+	}{
+		{"charsmap not base64", func(doc map[string]any) {
+			doc["normalizer"].(map[string]any)["normalizers"].([]any)[0].(map[string]any)["precompiled_charsmap"] = "!!"
+		}, "not base64"},
+		{"charsmap truncated", func(doc map[string]any) {
+			doc["normalizer"].(map[string]any)["normalizers"].([]any)[0].(map[string]any)["precompiled_charsmap"] = "AAEAAAAA"
+		}, "does not fit"},
+		{"vocab entry not a pair", func(doc map[string]any) {
+			doc["model"].(map[string]any)["vocab"].([]any)[5] = "x"
+		}, "model.vocab[5]"},
+		{"unk_id outside", func(doc map[string]any) { doc["model"].(map[string]any)["unk_id"] = 5000 }, "unk_id 5000"},
+		{"no unk_id", func(doc map[string]any) { delete(doc["model"].(map[string]any), "unk_id") }, "without unk_id"},
+		{"prepend first", func(doc map[string]any) {
+			doc["pre_tokenizer"].(map[string]any)["prepend_scheme"] = "first"
+		}, `prepend_scheme "first"`},
+		{"pad_id outside", func(doc map[string]any) {
+			doc["padding"] = map[string]any{"strategy": "BatchLongest", "pad_id": -3}
+		}, "pad_id -3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir, _ := unigramModelDir(t, "unk")
+			rewriteTokenizerJSON(t, dir, c.edit)
+			_, err := Load(dir)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), TokenizerJSONFile) {
+				t.Errorf("Load: %v; want an error naming %s and saying %q", err, TokenizerJSONFile, c.want)
+			}
+		})
+	}
+}
+
+// TestUnigramComponents checks the SentencePiece conversion's pieces on
+// hand-worked inputs.
+func TestUnigramComponents(t *testing.T) {
+	run, ok := parseCharRun(" {2,}")
+	if !ok {
+		t.Fatal(`parseCharRun(" {2,}") not recognised`)
+	}
+	if got := run.replacer("▁")("  a  b c   d "); got != "▁a▁b c▁d " {
+		t.Errorf(`Replace " {2,}" → "▁": got %q`, got)
+	}
+	for _, re := range []string{`\s+`, ` {2}`, `a{0,}`, `ab{2,}`} {
+		if _, ok := parseCharRun(re); ok {
+			t.Errorf("parseCharRun(%q) accepted", re)
+		}
+	}
+	var pieces []string
+	metaspaceStep("▁", true, true)("hello  big world", func(s string) { pieces = append(pieces, s) })
+	if want := []string{"▁hello", "▁", "▁big", "▁world"}; !slices.Equal(pieces, want) {
+		t.Errorf("Metaspace split: got %q, want %q", pieces, want)
+	}
+	pieces = nil
+	metaspaceStep("▁", false, false)("a b", func(s string) { pieces = append(pieces, s) })
+	if want := []string{"a▁b"}; !slices.Equal(pieces, want) {
+		t.Errorf("Metaspace never/no split: got %q, want %q", pieces, want)
+	}
+	pieces = nil
+	whitespaceSplitStep("\u3000a\tb \u00a0c\u2028", func(s string) { pieces = append(pieces, s) })
+	if want := []string{"a", "b", "c"}; !slices.Equal(pieces, want) {
+		t.Errorf("WhitespaceSplit: got %q, want %q", pieces, want)
+	}
+}
+
+// FuzzUnigramEncode: any text, valid UTF-8 or not, encodes without
+// panicking to ids inside the vocabulary, ending in </s>.
+func FuzzUnigramEncode(f *testing.F) {
+	for _, s := range []string{"", " ", "a\xffb", "\xe2\x96", "👨\u200d👩", "ＡＢＣ  x", "\x00\x01", "<0x41>"} {
+		f.Add(s)
+	}
+	dir, _ := unigramModelDir(f, "bytefallback")
+	tok, err := Load(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ids := tok.EncodeAll(s)
+		if len(ids) == 0 || ids[len(ids)-1] != 1 {
+			t.Fatalf("%q: %v does not end in </s>", s, ids)
+		}
+		for _, id := range ids {
+			if id < 0 || id >= tok.VocabSize() {
+				t.Fatalf("%q: id %d outside the vocabulary", s, id)
+			}
+		}
+	})
+}
+
+func BenchmarkUnigramEncodeCorpus(b *testing.B) {
+	corpus, _ := readCorpus(b)
+	dir, _ := unigramModelDir(b, "bytefallback")
+	tok, err := Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tokens := 0
+	for _, text := range corpus.Texts {
+		tokens += len(tok.EncodeAll(text))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, text := range corpus.Texts {
+			tok.EncodeAll(text)
+		}
+	}
+	b.ReportMetric(float64(tokens)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
