@@ -336,3 +336,26 @@ func BenchmarkUnigramEncodeCorpus(b *testing.B) {
 	}
 	b.ReportMetric(float64(tokens)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// TestUnigramAddedTokens: special tokens written in the text are matched
+// as added tokens, as transformers.js and the tokenizers library do
+// (SentencePiece itself reads them as plain text); each section between
+// them gets its own "▁" prefix. Expected ids from transformers.js 4.3.2 on
+// the "unk" fixture.
+func TestUnigramAddedTokens(t *testing.T) {
+	dir, _ := unigramModelDir(t, "unk")
+	tok, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string][]int{
+		"a </s> b":          {3, 157, 1, 3, 220, 1},
+		"x<pad>y":           {3, 389, 0, 3, 379, 1},
+		"<unk>":             {2, 1},
+		"  hello   world  ": {3, 523, 126, 1},
+	} {
+		if got := tok.EncodeAll(text); !slices.Equal(got, want) {
+			t.Errorf("%q: got %v, want %v", text, got, want)
+		}
+	}
+}
