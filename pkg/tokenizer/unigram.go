@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"math"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -32,6 +33,7 @@ func newUnigramModel(pieces []string, scores []float64, unk int, byteFallback bo
 		minScore = min(minScore, scores[id])
 		m.trie.insert(p, int32(id))
 	}
+	m.trie.freeze()
 	m.unkScore = minScore - unkPenalty
 	if byteFallback {
 		ids := make([]int, 256)
@@ -120,29 +122,76 @@ func (m *unigramModel) appendWord(out []int, word string) []int {
 }
 
 // pieceTrie finds every piece that is a prefix of a string. Node 0 is the
-// root; edges are kept in one map keyed by (node, byte).
+// root. While building, edges live in a map keyed by (node, byte); freeze
+// turns them into per-node sorted label lists, which prefix search scans
+// without hashing.
 type pieceTrie struct {
-	next map[uint64]int32 // node<<8 | byte → child node
-	ids  []int32          // node → piece id, -1 if no piece ends there
+	building map[uint64]int32 // node<<8 | byte → child node, until freeze
+	ids      []int32          // node → piece id, -1 if no piece ends there
+	first    []int32          // node → index of its first edge in labels/children; first[n+1] ends it
+	labels   []byte
+	children []int32
 }
 
 func newPieceTrie() pieceTrie {
-	return pieceTrie{next: make(map[uint64]int32), ids: []int32{-1}}
+	return pieceTrie{building: make(map[uint64]int32), ids: []int32{-1}}
 }
 
 func (t *pieceTrie) insert(piece string, id int32) {
 	node := int32(0)
 	for i := 0; i < len(piece); i++ {
 		k := uint64(node)<<8 | uint64(piece[i])
-		child, ok := t.next[k]
+		child, ok := t.building[k]
 		if !ok {
 			child = int32(len(t.ids))
 			t.ids = append(t.ids, -1)
-			t.next[k] = child
+			t.building[k] = child
 		}
 		node = child
 	}
 	t.ids[node] = id // a repeated piece keeps its last id, as the vocabulary maps do
+}
+
+// freeze lays the edges out by node, each node's sorted by label.
+func (t *pieceTrie) freeze() {
+	count := make([]int32, len(t.ids)+1)
+	for k := range t.building {
+		count[k>>8+1]++
+	}
+	t.first = make([]int32, len(t.ids)+1)
+	for n := 1; n <= len(t.ids); n++ {
+		t.first[n] = t.first[n-1] + count[n]
+	}
+	t.labels = make([]byte, len(t.building))
+	t.children = make([]int32, len(t.building))
+	fill := slices.Clone(t.first[:len(t.ids)])
+	for b := 0; b < 256; b++ { // labels in order, so each node's list comes out sorted
+		for n := range t.ids {
+			if child, ok := t.building[uint64(n)<<8|uint64(b)]; ok {
+				t.labels[fill[n]], t.children[fill[n]] = byte(b), child
+				fill[n]++
+			}
+		}
+	}
+	t.building = nil
+}
+
+func (t *pieceTrie) child(node int32, b byte) (int32, bool) {
+	lo, end := t.first[node], t.first[node+1]
+	for hi := end; hi-lo > 8; { // narrow to the first label ≥ b
+		mid := int32(uint32(lo+hi) >> 1)
+		if t.labels[mid] < b {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	for ; lo < end; lo++ {
+		if l := t.labels[lo]; l >= b {
+			return t.children[lo], l == b
+		}
+	}
+	return 0, false
 }
 
 func (t *pieceTrie) lookup(piece string) (int32, bool) {
@@ -160,7 +209,7 @@ func (t *pieceTrie) lookup(piece string) (int32, bool) {
 func (t *pieceTrie) prefixes(s string, fn func(n int, id int32)) {
 	node := int32(0)
 	for i := 0; i < len(s); i++ {
-		child, ok := t.next[uint64(node)<<8|uint64(s[i])]
+		child, ok := t.child(node, s[i])
 		if !ok {
 			return
 		}
