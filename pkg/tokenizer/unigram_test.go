@@ -359,3 +359,17 @@ func TestUnigramAddedTokens(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPrecompiledCharsmap: a corrupt charsmap is an error or normalizes
+// without panicking, never reading outside its bytes.
+func FuzzPrecompiledCharsmap(f *testing.F) {
+	f.Add([]byte{4, 0, 0, 0, 0, 1, 0, 0, 'a', 0}, "abc")
+	f.Add([]byte{8, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x61, 0x01, 0, 0, 'x', 0}, "a\xff")
+	f.Fuzz(func(t *testing.T, data []byte, text string) {
+		cm, err := parsePrecompiledCharsmap(data)
+		if err != nil {
+			return
+		}
+		_ = cm.normalize(text)
+	})
+}
