@@ -65,9 +65,15 @@ func (m *unigramModel) appendWord(out []int, word string) []int {
 	if word == "" {
 		return out
 	}
-	best := make([]bestPath, len(word)+1)
+	var stack [64]bestPath // most words fit: no allocation
+	best := stack[:0]
+	if len(word)+1 > len(stack) {
+		best = make([]bestPath, 0, len(word)+1)
+	}
+	best = best[:len(word)+1]
+	best[0] = bestPath{}
 	for i := 1; i <= len(word); i++ {
-		best[i].start = -1
+		best[i] = bestPath{start: -1}
 	}
 	for pos := 0; pos < len(word); {
 		_, charLen := utf8.DecodeRuneInString(word[pos:])
@@ -94,7 +100,8 @@ func (m *unigramModel) appendWord(out []int, word string) []int {
 	}
 	// Backtrack into a reversed list of (id, start, end), fusing unknowns.
 	type piece struct{ id, start, end int }
-	var rev []piece
+	var revStack [32]piece
+	rev := revStack[:0]
 	for end := len(word); end > 0; {
 		b := best[end]
 		if b.start < 0 {
