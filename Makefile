@@ -44,7 +44,7 @@ conformance:
 # trains the tiny CLIP, exports it, runs onnxruntime-node and transformers.js
 # for the goldens, makes the test images, Pillow goldens and tokenizer goldens.
 # Installs its Debian and npm needs; about 10 minutes on 2 cores.
-FIXTURE_DEBS := python3-torch python3-onnx python3-pil python3-numpy python3-skimage libjpeg-turbo-progs libonnx-testdata
+FIXTURE_DEBS := python3-torch python3-onnx python3-pil python3-numpy python3-skimage python3-sentencepiece libjpeg-turbo-progs libonnx-testdata
 
 fixtures:
 	@missing=""; for p in $(FIXTURE_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -55,6 +55,7 @@ fixtures:
 	$(PY) scripts/preprocess_golden.py
 	$(PY) scripts/jpeg_draft_golden.py
 	bash scripts/tokenizer_golden.sh
+	bash scripts/unigram_golden.sh
 
 # Full-size random-weight CLIP ViT-B/32 for benchmarks (1.5 GB, git-ignored);
 # ARCH=ViT-B/16 or ViT-L/14 for the others.

@@ -18,6 +18,13 @@ type hfFile struct {
 		Normalized *bool  `json:"normalized"`
 		Special    bool   `json:"special"`
 	} `json:"added_tokens"`
+	Truncation *struct {
+		MaxLength int `json:"max_length"`
+	} `json:"truncation"`
+	Padding *struct {
+		Strategy json.RawMessage `json:"strategy"`
+		PadID    *int            `json:"pad_id"`
+	} `json:"padding"`
 	Normalizer    json.RawMessage `json:"normalizer"`
 	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
 	PostProcessor json.RawMessage `json:"post_processor"`
@@ -32,6 +39,7 @@ type hfFile struct {
 		Dropout                 *float64          `json:"dropout"`
 		ByteFallback            bool              `json:"byte_fallback"`
 		IgnoreMerges            bool              `json:"ignore_merges"`
+		UnkID                   *int              `json:"unk_id"` // Unigram
 	} `json:"model"`
 }
 
@@ -52,6 +60,12 @@ type hfComponent struct {
 	UseRegex       *bool   `json:"use_regex"`
 	StripLeft      *bool   `json:"strip_left"`
 	StripRight     *bool   `json:"strip_right"`
+	// Precompiled
+	PrecompiledCharsmap *string `json:"precompiled_charsmap"`
+	// Metaspace
+	Replacement   *string `json:"replacement"`
+	PrependScheme *string `json:"prepend_scheme"`
+	Split         *bool   `json:"split"`
 	// RobertaProcessing / BertProcessing
 	CLS []json.RawMessage `json:"cls"`
 	SEP []json.RawMessage `json:"sep"`
@@ -74,6 +88,9 @@ func loadTokenizerJSON(path string, cfg dirConfig) (*Tokenizer, error) {
 	m := &f.Model
 	if m.Type == "" && len(m.Merges) > 0 {
 		m.Type = "BPE" // old files leave the type out
+	}
+	if m.Type == "Unigram" {
+		return loadUnigramJSON(path, &f, cfg)
 	}
 	if m.Type != "BPE" {
 		return nil, unsupported(path, "model type %q (only BPE is implemented)", m.Type)
@@ -138,7 +155,14 @@ func loadTokenizerJSON(path string, cfg dirConfig) (*Tokenizer, error) {
 	}
 	t.model = newBPEModel(vocab, merges, suffix, unk, byteLevel)
 	t.model.ignoreMerges = m.IgnoreMerges
+	return finishHFTokenizer(t, &f, path, cfg)
+}
 
+// finishHFTokenizer installs what every tokenizer.json model shares: added
+// tokens, the post-processor's special ids, context length and padding.
+func finishHFTokenizer(t *Tokenizer, f *hfFile, path string, cfg dirConfig) (*Tokenizer, error) {
+	var err error
+	vocab := t.model.vocab
 	var added []addedToken
 	for _, a := range f.AddedTokens {
 		if a.ID < 0 || a.ID > maxTokenID(len(vocab)+len(f.AddedTokens)) {
@@ -170,8 +194,26 @@ func loadTokenizerJSON(path string, cfg dirConfig) (*Tokenizer, error) {
 		t.eot = id
 	}
 	t.contextLen = cfg.maxLen
+	if f.Truncation != nil && f.Truncation.MaxLength > 0 {
+		t.contextLen = f.Truncation.MaxLength
+	}
 	if t.contextLen == 0 {
 		t.contextLen = defaultContextLength
+	}
+	if f.Padding != nil {
+		var fixed struct {
+			Fixed int `json:"Fixed"`
+		}
+		if json.Unmarshal(f.Padding.Strategy, &fixed) == nil && fixed.Fixed > 0 {
+			t.padTo = fixed.Fixed
+		}
+		if id := f.Padding.PadID; id != nil {
+			if *id < 0 || *id >= len(t.model.tokens) {
+				return nil, fmt.Errorf("%s: padding.pad_id %d is outside the vocabulary", path, *id)
+			}
+			t.padID = *id
+			return t, nil
+		}
 	}
 	switch {
 	case cfg.hasPad:
@@ -223,6 +265,8 @@ func parseNormalizer(raw json.RawMessage, path string) ([]normalizer, error) {
 		return []normalizer{normalizeNFKD}, nil
 	case "Lowercase":
 		return []normalizer{lowercase}, nil
+	case "Precompiled":
+		return parsePrecompiled(c, path)
 	case "Strip":
 		left := c.StripLeft == nil || *c.StripLeft
 		right := c.StripRight == nil || *c.StripRight
@@ -252,6 +296,9 @@ func parseNormalizer(raw json.RawMessage, path string) ([]normalizer, error) {
 		}
 		if *c.Pattern.Regex == `\s+` && content == " " {
 			return []normalizer{collapseWhitespace}, nil
+		}
+		if run, ok := parseCharRun(*c.Pattern.Regex); ok {
+			return []normalizer{run.replacer(content)}, nil
 		}
 		p, err := compilePattern(*c.Pattern.Regex)
 		if err != nil {
@@ -285,6 +332,11 @@ func parsePreTokenizer(raw json.RawMessage, path string) ([]preStep, bool, error
 			byteLevel = bl
 		}
 		return steps, byteLevel, nil
+	case "Metaspace":
+		step, err := parseMetaspace(c, path)
+		return []preStep{step}, false, err
+	case "WhitespaceSplit":
+		return []preStep{whitespaceSplitStep}, false, nil
 	case "ByteLevel":
 		useRegex := c.UseRegex == nil || *c.UseRegex
 		return []preStep{byteLevelStep(c.AddPrefixSpace, useRegex)}, true, nil

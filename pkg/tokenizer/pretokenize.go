@@ -153,3 +153,41 @@ func contractionLen(s string) int {
 	}
 	return 0
 }
+
+// metaspaceStep is the Metaspace pre-tokenizer: spaces become the
+// replacement ("▁"), one is put in front unless the piece starts with one
+// (prepend), and with split each "▁" starts a new piece.
+func metaspaceStep(replacement string, prepend, split bool) preStep {
+	return func(s string, emit func(string)) {
+		s = strings.ReplaceAll(s, " ", replacement)
+		if prepend && !strings.HasPrefix(s, replacement) {
+			s = replacement + s
+		}
+		if !split {
+			emit(s)
+			return
+		}
+		start := 0
+		for from := 0; from < len(s); {
+			i := strings.Index(s[from:], replacement)
+			if i < 0 {
+				break
+			}
+			if at := from + i; at > start {
+				emit(s[start:at])
+				start = at
+			}
+			from += i + len(replacement)
+		}
+		emit(s[start:])
+	}
+}
+
+// whitespaceSplitStep is the WhitespaceSplit pre-tokenizer: pieces are
+// the runs of non-whitespace (Unicode White_Space, as Rust's
+// char::is_whitespace).
+func whitespaceSplitStep(s string, emit func(string)) {
+	for _, f := range strings.FieldsFunc(s, isWhiteSpace) {
+		emit(f)
+	}
+}

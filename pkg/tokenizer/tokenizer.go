@@ -14,7 +14,8 @@ import (
 
 // Tokenizer encodes text into token ids for one model.
 type Tokenizer struct {
-	model      *bpeModel
+	model      *bpeModel     // for Unigram tokenizers only the vocabulary (vocab, tokens)
+	unigram    *unigramModel // set for Unigram tokenizers: encodes the words
 	normalize  []normalizer
 	preSteps   []preStep
 	addedIDs   map[string]int // added-token content (and normalized content) → id
@@ -26,6 +27,7 @@ type Tokenizer struct {
 	sot, eot   int
 	contextLen int
 	padID      int
+	padTo      int    // fixed padding length the file asks for, 0 if none
 	source     string // file the tokenizer was read from, for messages
 }
 
@@ -44,6 +46,11 @@ func (t *Tokenizer) ContextLength() int { return t.contextLen }
 // PadID is the id used to pad sequences: the model's pad token for Hugging
 // Face tokenizers (<|endoftext|> for CLIP), 0 for OpenAI's vocabulary.
 func (t *Tokenizer) PadID() int { return t.padID }
+
+// PadLength is the fixed length tokenizer.json's padding asks for
+// (strategy Fixed, e.g. 64 for SigLIP, whose text tower pools the last
+// position), 0 when it asks for none.
+func (t *Tokenizer) PadLength() int { return t.padTo }
 
 // SOT is the start-of-text id, -1 if the tokenizer adds none.
 func (t *Tokenizer) SOT() int { return t.sot }
@@ -179,7 +186,11 @@ func (t *Tokenizer) appendContent(out []int, text string, limit int) []int {
 				return keepGoing
 			}
 			t.preTokenize(sub, func(word string) bool {
-				out = t.model.appendWord(out, word)
+				if t.unigram != nil {
+					out = t.unigram.appendWord(out, word)
+				} else {
+					out = t.model.appendWord(out, word)
+				}
 				keepGoing = !full()
 				return keepGoing
 			})

@@ -173,9 +173,9 @@ func writeFiles(t *testing.T, files map[string]string) string {
 
 func TestUnsupportedTokenizers(t *testing.T) {
 	cases := map[string]map[string]string{
-		"wordpiece model": {TokenizerJSONFile: `{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`},
-		"unigram model":   {TokenizerJSONFile: `{"model": {"type": "Unigram", "vocab": [["a", 0.0]]}}`},
-		"metaspace": {TokenizerJSONFile: `{"pre_tokenizer": {"type": "Metaspace"},
+		"wordpiece model":        {TokenizerJSONFile: `{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`},
+		"unigram without unk_id": {TokenizerJSONFile: `{"model": {"type": "Unigram", "vocab": [["a", 0.0]]}}`},
+		"metaspace prepend first": {TokenizerJSONFile: `{"pre_tokenizer": {"type": "Metaspace", "prepend_scheme": "first"},
 			"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`},
 		"lookahead regex": {TokenizerJSONFile: `{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\s+(?!\\S)"}, "behavior": "Isolated"},
 			"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`},

@@ -13,7 +13,8 @@
 #     on the ViT shapes (skipped when AVX2 is already this CPU's best level),
 #   - `clip classify` end to end on 32 images vs transformers.js' pipeline
 #     (scripts/bench/tjs_classify.mjs), and a cold one-image `clip classify`,
-#   - tokenizer tokens/s vs transformers.js, 12 MP JPEG decode+preprocess vs Pillow.
+#   - tokenizer tokens/s vs transformers.js (CLIP's BPE, and a SentencePiece Unigram
+#     fixture), 12 MP JPEG decode+preprocess vs Pillow.
 #
 # A missing piece (no bench-models/, no node_modules, no Python) becomes a line
 # in BENCHMARKS.md, not a failure. Tunables (environment): BENCH_MODEL_DIR
@@ -210,6 +211,22 @@ if [ -f "$MODEL_DIR/tokenizer.json" ] && [ -f testdata/golden/tokenizer/corpus.j
   fi
 else
   note "tokenizer comparison skipped: needs $MODEL_DIR/tokenizer.json and testdata/golden/tokenizer/corpus.json"
+fi
+
+# --- Unigram tokenizer (SentencePiece fixture): Go vs transformers.js -----------
+UNIGRAM_FIXTURE=pkg/tokenizer/testdata/unigram/bytefallback
+if [ -f "$UNIGRAM_FIXTURE.tokenizer.json.gz" ]; then
+  say "unigram tokenizer"
+  UNIGRAM_DIR=$WORK/unigram-bytefallback
+  mkdir -p "$UNIGRAM_DIR"
+  gzip -dc "$UNIGRAM_FIXTURE.tokenizer.json.gz" >"$UNIGRAM_DIR/tokenizer.json"
+  cp "$UNIGRAM_FIXTURE.tokenizer_config.json" "$UNIGRAM_DIR/tokenizer_config.json"
+  $GO test -run '^$' -bench 'BenchmarkUnigramEncodeCorpus$' -benchtime 5x -count 3 ./pkg/tokenizer/ \
+    >"$RES/unigram_go.txt" 2>>"$LOG" || note "Unigram tokenizer Go benchmark failed (see $LOG)"
+  if have_node; then
+    "$NODE" scripts/reference/tokenize_bench.mjs --corpus testdata/golden/tokenizer/corpus.json --model "$UNIGRAM_DIR" --mb1 0 \
+      >"$RES/unigram_js.json" 2>>"$LOG" || note "tokenize_bench.mjs (Unigram) failed (see $LOG)"
+  fi
 fi
 
 # --- 12 MP JPEG decode + preprocess: Go vs Pillow --------------------------------

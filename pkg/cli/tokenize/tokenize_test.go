@@ -211,7 +211,7 @@ func TestMissingModelDirIsAModelError(t *testing.T) {
 
 func TestUnsupportedTokenizerIsARuntimeError(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), []byte(`{"model": {"type": "Unigram", "vocab": []}}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), []byte(`{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := run(t, "", "--model", dir, "a cat")

@@ -85,6 +85,7 @@ func buildReport(dir string) (string, error) {
 	r.sgemm()
 	r.classify()
 	r.tokenizer()
+	r.unigram()
 	r.imageproc()
 	r.footer()
 	return r.b.String(), nil
@@ -631,6 +632,29 @@ func (r *report) tokenizer() {
 	r.p("| input | clip tokens/s | transformers.js tokens/s | clip ÷ transformers.js |\n|---|---:|---:|---:|\n")
 	r.p("| corpus (short texts) | %s | %s | %s |\n", num(gc, "%.0f"), num(jc, "%.0f"), ratio(gc, jc, "%.2f×"))
 	r.p("| ~1 MB string | %s | %s | %s |\n\n", num(g1, "%.0f"), num(j1, "%.0f"), ratio(g1, j1, "%.2f×"))
+}
+
+// unigram compares time per pass over the corpus: the two emit different
+// token counts where transformers.js ignores byte fallback.
+func (r *report) unigram() {
+	r.p("## Unigram (SentencePiece) tokenizer vs transformers.js\n\n")
+	goRes := goBench(filepath.Join(r.dir, "unigram_go.txt"))
+	js := readJSONs[struct {
+		PassSeconds float64 `json:"corpus_pass_seconds"`
+	}](filepath.Join(r.dir, "unigram_js.json"))
+	if len(goRes) == 0 && len(js) == 0 {
+		r.p("Not measured.\n\n")
+		return
+	}
+	goMs := med(goRes["BenchmarkUnigramEncodeCorpus"]["ns/op"]) / 1e6
+	var jsMs float64
+	if len(js) > 0 {
+		jsMs = js[0].PassSeconds * 1e3
+	}
+	r.p("The byte-fallback SentencePiece fixture's tokenizer.json (`pkg/tokenizer/testdata/unigram`) on the same corpus; " +
+		"pkg/tokenizer's `BenchmarkUnigramEncodeCorpus` vs `scripts/reference/tokenize_bench.mjs`.\n\n")
+	r.p("| | clip | transformers.js | clip ÷ transformers.js |\n|---|---:|---:|---:|\n")
+	r.p("| ms per corpus pass | %s | %s | %s |\n\n", num(goMs, "%.1f"), num(jsMs, "%.1f"), ratio(goMs, jsMs, "%.2f× the time"))
 }
 
 var (
