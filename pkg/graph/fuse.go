@@ -18,6 +18,8 @@ const (
 	OpLinear = "clip.Linear"
 	// OpQuickGELU is x·sigmoid(1.702·x). In: X.
 	OpQuickGELU = "clip.QuickGELU"
+	// OpGELU is x/2·(1+erf(x/√2)), the exact GELU (torch's nn.GELU). In: X.
+	OpGELU = "clip.GELU"
 	// OpQLinear is OpLinear on dynamically quantized activations, the
 	// MatMulInteger → Cast → Mul(scale) chain of int8 exports with the
 	// same epilogue: Y = Act(float(Xq·Wq)·(XScale·WScale) + Bias) +
@@ -38,14 +40,19 @@ const (
 const (
 	ActNone      = 0
 	ActQuickGELU = 1
+	ActGELU      = 2
 )
 
-// Fuse rewrites the plan's float32 steps into larger ones, in this order:
-// the decomposed LayerNorm pattern (ReduceMean, Sub, Pow, ReduceMean, Add,
+// Fuse rewrites the plan's float32 steps into larger ones, in this order,
+// after canonicalising what exporters write differently (see canon.go:
+// float→float Casts dropped, Transpose chains composed): the decomposed
+// LayerNorm pattern (ReduceMean, Sub, Pow, ReduceMean, Add,
 // Sqrt, Div, Mul, Add) into one LayerNormalization; x·sigmoid(1.702·x)
-// into OpQuickGELU; the multi-head attention block exporters write as
-// Reshape/Transpose/MatMul/Softmax/MatMul/Transpose/Reshape (with one
-// optional additive masks) into OpAttention; MatMul by a constant matrix, with the bias Add, a
+// into OpQuickGELU and the erf GELU into OpGELU; the multi-head attention
+// block exporters write as Reshape/Transpose/MatMul/Softmax/MatMul/
+// Transpose/Reshape (with optional additive masks; 3-D or 4-D head views,
+// or nn.MultiheadAttention's sequence-first ones, see fuse_attn.go) into
+// OpAttention; MatMul by a constant matrix, with the bias Add, a
 // following QuickGELU and a residual Add when present, into OpLinear (and
 // the int8 MatMulInteger chains into OpQLinear); then the three Q, K, V
 // projections of each attention into one OpLinear/OpQLinear with their
@@ -63,6 +70,18 @@ func (p *Plan) Fuse() map[string]int {
 	f.index()
 	made := map[string]int{}
 	for _, s := range p.Steps {
+		if f.noopCast(s) {
+			made["NoopCast"]++
+		}
+	}
+	f.commit()
+	for _, s := range p.Steps {
+		if f.composeTranspose(s) {
+			made["Transpose"]++
+		}
+	}
+	f.commit()
+	for _, s := range p.Steps {
 		if f.layerNorm(s) {
 			made["LayerNorm"]++
 		}
@@ -71,6 +90,9 @@ func (p *Plan) Fuse() map[string]int {
 	for _, s := range p.Steps {
 		if f.quickGELU(s) {
 			made["QuickGELU"]++
+		}
+		if f.gelu(s) {
+			made["GELU"]++
 		}
 	}
 	f.commit()
@@ -87,7 +109,7 @@ func (p *Plan) Fuse() map[string]int {
 	}
 	f.commit()
 	for _, s := range p.Steps {
-		if f.attention(s) {
+		if f.attention(s) || f.attention4D(s) || f.attentionSeqFirst(s) {
 			made["Attention"]++
 		}
 	}
@@ -95,6 +117,8 @@ func (p *Plan) Fuse() map[string]int {
 	for _, s := range p.Steps {
 		if kind := f.qkv(s); kind != "" {
 			made[kind]++
+		} else if f.packedQKV(s) {
+			made["QKVLinear"]++
 		}
 	}
 	f.commit()
@@ -363,10 +387,25 @@ func (f *fuser) epilogue(fused, first *Step, at, n int) (*Step, *Value, []*Step)
 		fused.P.Act = ActQuickGELU
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]
+	} else if g := f.only(out, OpGELU); g != nil && fused.Node.Op == OpLinear {
+		fused.P.Act = ActGELU
+		absorbed = append(absorbed, g)
+		last, out = g, g.Out[0]
 	}
-	if ad := f.only(out, "Add"); ad != nil {
-		if r := other(ad, out); r != nil && r.Const == nil && r.DType == out.DType && sameShape(r.Shape, out.Shape) && sameShape(ad.Out[0].Shape, out.Shape) {
+	// The residual may be added under another shape of the same rows
+	// (nn.MultiheadAttention's output projection runs on [S·B, E] and is
+	// viewed back as [S, B, E] before the residual): the Reshape only
+	// renames the data, so the fused step writes the Add's output.
+	res, view := out, (*Step)(nil)
+	if rs := f.only(out, "Reshape"); rs != nil && len(rs.Out[0].Shape) > 0 && rs.Out[0].Shape[len(rs.Out[0].Shape)-1] == n {
+		res, view = rs.Out[0], rs
+	}
+	if ad := f.only(res, "Add"); ad != nil {
+		if r := other(ad, res); r != nil && r.Const == nil && r.DType == res.DType && sameShape(r.Shape, res.Shape) && sameShape(ad.Out[0].Shape, res.Shape) {
 			fused.In[at+1] = r
+			if view != nil {
+				absorbed = append(absorbed, view)
+			}
 			absorbed = append(absorbed, ad)
 			last, out = ad, ad.Out[0]
 		}
