@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"math"
+	"math/rand"
+	"path/filepath"
+	"testing"
+
+	"github.com/clip-go/clip/pkg/graph"
+	"github.com/clip-go/clip/pkg/onnx"
+)
+
+// TestExporterPatternsFuseEveryBlock opens the tiny towers written as
+// other exporters write them (scripts/fixtures/make_exporter_patterns.py:
+// Hugging Face's 4-D eager attention, OpenCLIP's nn.MultiheadAttention
+// with erf GELU and opset 17 LayerNormalization, torch 2's SDPA
+// decomposition) and requires every block fused as our own export's
+// blocks are (attention, one Q/K/V Linear, both LayerNorms as Linear
+// prologues, the activation in fc1's epilogue, the patch embedding), no
+// unfused matrix product, softmax or activation left in the plan, and the
+// fused outputs equal to the op-by-op ones within 1e-5 of their scale.
+// TestDifferentialONNXRuntime compares the same files with onnxruntime.
+func TestExporterPatternsFuseEveryBlock(t *testing.T) {
+	const blocks = 2
+	for _, c := range []struct {
+		file string
+		act  string // the fc1 activation's fusion
+	}{
+		{"hf4d_vision_model.onnx", "QuickGELU"},
+		{"openclip_vision_model.onnx", "GELU"},
+		{"sdpa_vision_model.onnx", "QuickGELU"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			path := filepath.Join(projectRoot, "testdata", "models", "exporter-patterns", "onnx", c.file)
+			m, err := onnx.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewSource(5))
+			x := graph.NewTensor(onnx.Float, []int{2, 3, 32, 32})
+			for i := range x.Float32 {
+				x.Float32[i] = float32(rng.NormFloat64())
+			}
+			stats, plan := compareFusion(t, m, map[string]*Tensor{"pixel_values": x})
+			t.Logf("fusions: %v", stats)
+			want := map[string]int{"Attention": blocks, "QKVLinear": blocks, "PatchEmbed": 1, c.act: blocks}
+			for k, n := range want {
+				if stats[k] != n {
+					t.Errorf("%s fusions: %d, want %d (%v)", k, stats[k], n, stats)
+				}
+			}
+			if stats["NormLinear"] < 2*blocks {
+				t.Errorf("%d LayerNorms folded into Linears, want ≥ %d: %v", stats["NormLinear"], 2*blocks, stats)
+			}
+			for _, s := range plan.Steps {
+				switch s.Node.Op {
+				case "MatMul", "Gemm", "Softmax", "Erf", "Sigmoid", "Cast", "Div", "Mul", "Slice", "ReduceMean":
+					t.Errorf("unfused %s step %s left in the plan", s.Node.Op, s.Node.Name)
+				}
+			}
+		})
+	}
+}
+
+// sdpaModel is one attention written as torch ≥ 2.0 exports
+// scaled_dot_product_attention(q, k, v, is_causal=True) on [B, H, S, D]
+// views of separate projections: K's head split and the symbolic's own
+// transpose of K's last two axes as two Transposes, q and kᵀ each
+// multiplied by √scale, and the causal mask built from the shapes with
+// Trilu, Equal and Where (folded when the plan is bound).
+func sdpaModel() *onnx.Model {
+	const b, s, h, d = 2, 5, 2, 4
+	const e = h * d
+	rng := rand.New(rand.NewSource(11))
+	root := float32(math.Sqrt(1 / math.Sqrt(d)))
+	inits := []*onnx.Tensor{
+		floats(rng, "Wq", e, e), floats(rng, "Wk", e, e), floats(rng, "Wv", e, e),
+		floats(rng, "bq", e), floats(rng, "bk", e), floats(rng, "bv", e),
+		{Name: "root", DataType: onnx.Float, Dims: []int64{1}, Float32: []float32{root}},
+		{Name: "one", DataType: onnx.Float, Dims: []int64{1}, Float32: []float32{1}},
+		{Name: "zero", DataType: onnx.Float, Dims: []int64{1}, Float32: []float32{0}},
+		{Name: "ninf", DataType: onnx.Float, Dims: []int64{1}, Float32: []float32{float32(math.Inf(-1))}},
+		ints("heads4", b, s, h, d), ints("merged", b, s, e), ints("ss", s, s),
+	}
+	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
+	}
+	var nodes []*onnx.Node
+	for _, p := range []string{"q", "k", "v"} {
+		nodes = append(nodes,
+			nd("MatMul", []string{"x", "W" + p}, p+"0"),
+			nd("Add", []string{p + "0", "b" + p}, p+"1"),
+			nd("Reshape", []string{p + "1", "heads4"}, p+"r"),
+			nd("Transpose", []string{p + "r"}, p+"4", attrInts("perm", 0, 2, 1, 3)))
+	}
+	nodes = append(nodes,
+		nd("Expand", []string{"one", "ss"}, "ones"),
+		nd("Trilu", []string{"ones"}, "lower", attrInt("upper", 0)),
+		nd("Equal", []string{"lower", "zero"}, "hidden"),
+		nd("Where", []string{"hidden", "ninf", "zero"}, "mask"),
+		nd("Transpose", []string{"k4"}, "kt", attrInts("perm", 0, 1, 3, 2)),
+		nd("Mul", []string{"q4", "root"}, "qs"),
+		nd("Mul", []string{"kt", "root"}, "ks"),
+		nd("MatMul", []string{"qs", "ks"}, "scores"),
+		nd("Add", []string{"scores", "mask"}, "masked"),
+		nd("Softmax", []string{"masked"}, "p", attrInt("axis", -1)),
+		nd("MatMul", []string{"p", "v4"}, "o4"),
+		nd("Transpose", []string{"o4"}, "ot", attrInts("perm", 0, 2, 1, 3)),
+		nd("Reshape", []string{"ot", "merged"}, "y"))
+	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{vinfo("x", onnx.Float, b, s, e)}, Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, b, s, e)},
+		Initializers: inits, Nodes: nodes,
+	}}
+}
+
+// TestSDPADecompositionFuses checks the torch 2 SDPA form that the tiny
+// tower does not hold (torch 1.13's exporter composes the two transposes
+// and writes no mask there): the Transposes compose, the two √scale
+// factors and the folded -inf causal mask go into one packed attention.
+func TestSDPADecompositionFuses(t *testing.T) {
+	m := sdpaModel()
+	stats, plan := compareFusion(t, m, randomFeeds(m))
+	if stats["Attention"] != 1 || stats["QKVLinear"] != 1 || stats["Transpose"] != 1 {
+		t.Errorf("fusions %v, want one attention, one QKV Linear and one composed Transpose", stats)
+	}
+	if len(plan.Steps) != 2 {
+		for _, s := range plan.Steps {
+			t.Logf("step %s (%s)", s.Node.Name, s.Node.Op)
+		}
+		t.Errorf("%d steps, want the QKV Linear and the attention", len(plan.Steps))
+	}
+}
+
+// geluModel is Linear → GELU → Linear + residual with the GELU written
+// as form: "div" x·0.5·(1+erf(x/√2)) the way torch 1.13 writes nn.GELU,
+// "mulhalf" (0.5·x)·(1+erf(x·(1/√2))), and with a Gemm (transB=1) as the
+// second Linear as torch writes a 2-D nn.Linear.
+func geluModel(form string) *onnx.Model {
+	const rows, k, n = 6, 8, 16
+	rng := rand.New(rand.NewSource(13))
+	f1 := func(name string, v float32) *onnx.Tensor {
+		return &onnx.Tensor{Name: name, DataType: onnx.Float, Float32: []float32{v}}
+	}
+	inits := []*onnx.Tensor{floats(rng, "W1", k, n), floats(rng, "b1", n), floats(rng, "W2t", k, n), floats(rng, "b2", k),
+		f1("sqrt2", float32(math.Sqrt2)), f1("rsqrt2", float32(1/math.Sqrt2)), f1("one", 1), f1("half", 0.5)}
+	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
+	}
+	nodes := []*onnx.Node{nd("MatMul", []string{"x", "W1"}, "h0"), nd("Add", []string{"b1", "h0"}, "h")}
+	switch form {
+	case "div":
+		nodes = append(nodes, nd("Div", []string{"h", "sqrt2"}, "u"), nd("Erf", []string{"u"}, "e"),
+			nd("Add", []string{"e", "one"}, "e1"), nd("Mul", []string{"h", "e1"}, "g0"), nd("Mul", []string{"g0", "half"}, "g"))
+	case "mulhalf":
+		nodes = append(nodes, nd("Mul", []string{"rsqrt2", "h"}, "u"), nd("Erf", []string{"u"}, "e"),
+			nd("Add", []string{"one", "e"}, "e1"), nd("Mul", []string{"half", "h"}, "g0"), nd("Mul", []string{"e1", "g0"}, "g"))
+	}
+	nodes = append(nodes,
+		nd("Gemm", []string{"g", "W2t", "b2"}, "y0", attrInt("transB", 1)),
+		nd("Add", []string{"y0", "x"}, "y"))
+	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{vinfo("x", onnx.Float, rows, k)}, Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, rows, k)},
+		Initializers: inits, Nodes: nodes,
+	}}
+}
+
+// TestGELUAndGemmFuse checks that both ways of writing the erf GELU fuse
+// into fc1's epilogue and that the Gemm with a transposed constant B
+// becomes a Linear that also takes the residual: two steps in all.
+func TestGELUAndGemmFuse(t *testing.T) {
+	for _, form := range []string{"div", "mulhalf"} {
+		t.Run(form, func(t *testing.T) {
+			m := geluModel(form)
+			stats, plan := compareFusion(t, m, randomFeeds(m))
+			if stats["GELU"] != 1 || stats["Linear"] != 2 {
+				t.Errorf("fusions %v, want one GELU and two Linears", stats)
+			}
+			if len(plan.Steps) != 2 || plan.Steps[0].P.Act != 2 || plan.Steps[1].In[3] == nil {
+				for _, s := range plan.Steps {
+					t.Logf("step %s (%s) act %d", s.Node.Name, s.Node.Op, s.P.Act)
+				}
+				t.Errorf("want Linear with the GELU epilogue, then Linear with the residual")
+			}
+		})
+	}
+}
