@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"context"
 	"math"
 	"math/rand"
 	"path/filepath"
 	"testing"
 
+	"github.com/clip-go/clip/pkg/engine/ops"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -51,6 +53,28 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 			}
 			if stats["NormLinear"] < 2*blocks {
 				t.Errorf("%d LayerNorms folded into Linears, want ≥ %d: %v", stats["NormLinear"], 2*blocks, stats)
+			}
+			// The plan report (clip onnx info --plan) sees the blocks fused;
+			// on the unfused plan it counts the attentions run op by op.
+			rep := plan.Report()
+			if len(rep.Blocks) != blocks || rep.UnfusedAttentions != 0 {
+				t.Errorf("report: %d blocks, %d unfused attentions; want %d, 0", len(rep.Blocks), rep.UnfusedAttentions, blocks)
+			}
+			for _, b := range rep.Blocks {
+				if !b.Complete {
+					t.Errorf("report: block %d not fully fused: %v", b.Index, b.Missing)
+				}
+			}
+			g, err := graph.FromModel(m, ops.Registry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := g.Bind(context.Background(), map[string][]int{"pixel_values": x.Shape}, nil, ops.Eval)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep := plain.Report(); len(rep.Blocks) != 0 || rep.UnfusedAttentions != blocks {
+				t.Errorf("unfused plan's report: %d blocks, %d unfused attentions; want 0, %d", len(rep.Blocks), rep.UnfusedAttentions, blocks)
 			}
 			for _, s := range plan.Steps {
 				switch s.Node.Op {
