@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/clip-go/clip/pkg/engine/ops"
@@ -15,8 +16,8 @@ import (
 // TestExporterPatternsFuseEveryBlock opens the tiny towers written as
 // other exporters write them (scripts/fixtures/make_exporter_patterns.py:
 // Hugging Face's 4-D eager attention, OpenCLIP's nn.MultiheadAttention
-// with erf GELU and opset 17 LayerNormalization, torch 2's SDPA
-// decomposition) and requires every block fused as our own export's
+// with erf GELU and opset 17 LayerNormalization, vision and text with
+// its causal mask, torch 2's SDPA decomposition) and requires every block fused as our own export's
 // blocks are (attention, one Q/K/V Linear, both LayerNorms as Linear
 // prologues, the activation in fc1's epilogue, the patch embedding), no
 // unfused matrix product, softmax or activation left in the plan, and the
@@ -31,6 +32,7 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 		{"hf4d_vision_model.onnx", "QuickGELU"},
 		{"openclip_vision_model.onnx", "GELU"},
 		{"sdpa_vision_model.onnx", "QuickGELU"},
+		{"openclip_text_model.onnx", "GELU"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			path := filepath.Join(projectRoot, "testdata", "models", "exporter-patterns", "onnx", c.file)
@@ -39,13 +41,21 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 				t.Fatal(err)
 			}
 			rng := rand.New(rand.NewSource(5))
-			x := graph.NewTensor(onnx.Float, []int{2, 3, 32, 32})
+			input, x := "pixel_values", graph.NewTensor(onnx.Float, []int{2, 3, 32, 32})
 			for i := range x.Float32 {
 				x.Float32[i] = float32(rng.NormFloat64())
 			}
-			stats, plan := compareFusion(t, m, map[string]*Tensor{"pixel_values": x})
-			t.Logf("fusions: %v", stats)
 			want := map[string]int{"Attention": blocks, "QKVLinear": blocks, "PatchEmbed": 1, c.act: blocks}
+			if strings.Contains(c.file, "text") {
+				// 16 token ids of a 200-word vocabulary, under the causal mask.
+				input, x = "input_ids", graph.NewTensor(onnx.Int64, []int{2, 16})
+				for i := range x.Int64 {
+					x.Int64[i] = rng.Int63n(200)
+				}
+				delete(want, "PatchEmbed")
+			}
+			stats, plan := compareFusion(t, m, map[string]*Tensor{input: x})
+			t.Logf("fusions: %v", stats)
 			for k, n := range want {
 				if stats[k] != n {
 					t.Errorf("%s fusions: %d, want %d (%v)", k, stats[k], n, stats)
@@ -69,7 +79,7 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plain, err := g.Bind(context.Background(), map[string][]int{"pixel_values": x.Shape}, nil, ops.Eval)
+			plain, err := g.Bind(context.Background(), map[string][]int{input: x.Shape}, nil, ops.Eval)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -206,5 +216,37 @@ func TestGELUAndGemmFuse(t *testing.T) {
 				t.Errorf("want Linear with the GELU epilogue, then Linear with the residual")
 			}
 		})
+	}
+}
+
+// TestCanonicalPassesKeepValues runs the canonicalisations where nothing
+// fuses after them: a composed Transpose and a dropped float→float Cast
+// run as plain steps and give the op-by-op values; a Cast that is a graph
+// output stays.
+func TestCanonicalPassesKeepValues(t *testing.T) {
+	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
+	}
+	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
+		Inputs:  []*onnx.ValueInfo{vinfo("x", onnx.Float, 2, 3, 4)},
+		Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, 4, 2, 3), vinfo("z", onnx.Float, 2, 3, 4)},
+		Nodes: []*onnx.Node{
+			nd("Transpose", []string{"x"}, "t1", attrInts("perm", 0, 2, 1)),
+			nd("Transpose", []string{"t1"}, "t2", attrInts("perm", 1, 0, 2)),
+			nd("Cast", []string{"t2"}, "c", attrInt("to", int64(onnx.Float))),
+			nd("Add", []string{"c", "c"}, "y"),
+			nd("Cast", []string{"x"}, "z", attrInt("to", int64(onnx.Float))),
+		},
+	}}
+	stats, plan := compareFusion(t, m, randomFeeds(m))
+	if stats["Transpose"] != 1 || stats["NoopCast"] != 1 {
+		t.Errorf("fusions %v, want one composed Transpose and one dropped Cast", stats)
+	}
+	var ops []string
+	for _, s := range plan.Steps {
+		ops = append(ops, s.Node.Op)
+	}
+	if len(ops) != 3 {
+		t.Errorf("steps %v, want Transpose, Add and the output's Cast", ops)
 	}
 }
