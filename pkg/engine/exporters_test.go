@@ -83,6 +83,11 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Fusing keeps the work counted (the sequence-first attention
+			// counts B·S², not S·B²).
+			if f, u := plan.FLOPs().Total, plain.FLOPs().Total; math.Abs(f-u) > 1e-9*u {
+				t.Errorf("fused plan counts %g FLOPs, unfused %g", f, u)
+			}
 			if rep := plain.Report(); len(rep.Blocks) != 0 || rep.UnfusedAttentions != blocks {
 				t.Errorf("unfused plan's report: %d blocks, %d unfused attentions; want 0, %d", len(rep.Blocks), rep.UnfusedAttentions, blocks)
 			}

@@ -359,24 +359,29 @@ func convFLOPs(s *graph.Step) float64 {
 }
 
 // attentionFLOPs counts OpAttention's two products Q·Kᵀ and P·V, 2·B·S·T·E
-// each summed over heads (Q [B, S, E], K [B, T, E]; in the packed form
-// In[0] is QKV [B, S, 3E] and T = S).
+// each summed over heads (Q [B, S, E], K [B, T, E], or [S, B, E] and
+// [T, B, E] sequence-first; in the packed form In[0] is QKV [B, S, 3E]
+// and T = S).
 func attentionFLOPs(s *graph.Step) float64 {
 	_, a, k, ok := flopOperands(s)
 	if !ok {
 		return 0
+	}
+	bi, si := 0, 1 // batch and sequence axes
+	if s.P.SeqFirst {
+		bi, si = 1, 0
 	}
 	if k == nil {
 		o := s.Out[0].Shape
 		if len(o) != 3 {
 			return 0
 		}
-		return 2 * 2 * float64(o[0]) * float64(o[1]) * float64(o[1]) * float64(o[2])
+		return 2 * 2 * float64(o[bi]) * float64(o[si]) * float64(o[si]) * float64(o[2])
 	}
 	if len(a) != 3 || len(k) != 3 {
 		return 0
 	}
-	return 2 * 2 * float64(a[0]) * float64(a[1]) * float64(k[1]) * float64(a[2])
+	return 2 * 2 * float64(a[bi]) * float64(a[si]) * float64(k[si]) * float64(a[2])
 }
 
 func dgemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
