@@ -172,7 +172,9 @@ func TestSDPADecompositionFuses(t *testing.T) {
 
 // geluModel is Linear → GELU → Linear + residual with the GELU written
 // as form: "div" x·0.5·(1+erf(x/√2)) the way torch 1.13 writes nn.GELU,
-// "mulhalf" (0.5·x)·(1+erf(x·(1/√2))), and with a Gemm (transB=1) as the
+// "mulhalf" (0.5·x)·(1+erf(x·(1/√2))), the tanh GELU as torch's symbolic
+// ("tanh-torch") and as transformers' NewGELUActivation ("tanh-hf")
+// write it; and with a Gemm (transB=1) as the
 // second Linear as torch writes a 2-D nn.Linear.
 func geluModel(form string) *onnx.Model {
 	const rows, k, n = 6, 8, 16
@@ -181,7 +183,8 @@ func geluModel(form string) *onnx.Model {
 		return &onnx.Tensor{Name: name, DataType: onnx.Float, Float32: []float32{v}}
 	}
 	inits := []*onnx.Tensor{floats(rng, "W1", k, n), floats(rng, "b1", n), floats(rng, "W2t", k, n), floats(rng, "b2", k),
-		f1("sqrt2", float32(math.Sqrt2)), f1("rsqrt2", float32(1/math.Sqrt2)), f1("one", 1), f1("half", 0.5)}
+		f1("sqrt2", float32(math.Sqrt2)), f1("rsqrt2", float32(1/math.Sqrt2)), f1("one", 1), f1("half", 0.5),
+		f1("three", 3), f1("kappa", 0.044715), f1("beta", float32(math.Sqrt(2/math.Pi)))}
 	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
 		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
 	}
@@ -193,6 +196,15 @@ func geluModel(form string) *onnx.Model {
 	case "mulhalf":
 		nodes = append(nodes, nd("Mul", []string{"rsqrt2", "h"}, "u"), nd("Erf", []string{"u"}, "e"),
 			nd("Add", []string{"one", "e"}, "e1"), nd("Mul", []string{"half", "h"}, "g0"), nd("Mul", []string{"e1", "g0"}, "g"))
+	case "tanh-torch": // torch's gelu(approximate="tanh") symbolic
+		nodes = append(nodes, nd("Mul", []string{"h", "h"}, "h2"), nd("Mul", []string{"h", "h2"}, "h3"),
+			nd("Mul", []string{"kappa", "h3"}, "k3"), nd("Add", []string{"h", "k3"}, "in"), nd("Mul", []string{"beta", "in"}, "u"),
+			nd("Tanh", []string{"u"}, "e"), nd("Add", []string{"one", "e"}, "e1"), nd("Mul", []string{"h", "e1"}, "g0"),
+			nd("Mul", []string{"half", "g0"}, "g"))
+	case "tanh-hf": // transformers' NewGELUActivation
+		nodes = append(nodes, nd("Mul", []string{"h", "half"}, "g0"), nd("Pow", []string{"h", "three"}, "h3"),
+			nd("Mul", []string{"h3", "kappa"}, "k3"), nd("Add", []string{"h", "k3"}, "in"), nd("Mul", []string{"in", "beta"}, "u"),
+			nd("Tanh", []string{"u"}, "e"), nd("Add", []string{"e", "one"}, "e1"), nd("Mul", []string{"g0", "e1"}, "g"))
 	}
 	nodes = append(nodes,
 		nd("Gemm", []string{"g", "W2t", "b2"}, "y0", attrInt("transB", 1)),
@@ -203,18 +215,22 @@ func geluModel(form string) *onnx.Model {
 	}}
 }
 
-// TestGELUAndGemmFuse checks that both ways of writing the erf GELU fuse
-// into fc1's epilogue and that the Gemm with a transposed constant B
+// TestGELUAndGemmFuse checks that the erf and tanh GELUs, each written
+// two ways, fuse into fc1's epilogue and that the Gemm with a transposed constant B
 // becomes a Linear that also takes the residual: two steps in all.
 func TestGELUAndGemmFuse(t *testing.T) {
-	for _, form := range []string{"div", "mulhalf"} {
-		t.Run(form, func(t *testing.T) {
-			m := geluModel(form)
+	for _, c := range []struct {
+		form, fusion string
+		act          int
+	}{{"div", "GELU", graph.ActGELU}, {"mulhalf", "GELU", graph.ActGELU},
+		{"tanh-torch", "GELUTanh", graph.ActGELUTanh}, {"tanh-hf", "GELUTanh", graph.ActGELUTanh}} {
+		t.Run(c.form, func(t *testing.T) {
+			m := geluModel(c.form)
 			stats, plan := compareFusion(t, m, randomFeeds(m))
-			if stats["GELU"] != 1 || stats["Linear"] != 2 {
-				t.Errorf("fusions %v, want one GELU and two Linears", stats)
+			if stats[c.fusion] != 1 || stats["Linear"] != 2 {
+				t.Errorf("fusions %v, want one %s and two Linears", stats, c.fusion)
 			}
-			if len(plan.Steps) != 2 || plan.Steps[0].P.Act != 2 || plan.Steps[1].In[3] == nil {
+			if len(plan.Steps) != 2 || plan.Steps[0].P.Act != c.act || plan.Steps[1].In[3] == nil {
 				for _, s := range plan.Steps {
 					t.Logf("step %s (%s) act %d", s.Node.Name, s.Node.Op, s.P.Act)
 				}

@@ -137,62 +137,34 @@ func (f *fuser) composeTranspose(t2 *Step) bool {
 }
 
 // gelu fuses the exact GELU torch writes for nn.GELU(),
-// Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5), and its variants (x·(1/√2)
-// for the division, 0.5 applied to x first, operands in either order),
-// into OpGELU.
-func (f *fuser) gelu(m2 *Step) bool {
+// Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5), and the tanh GELU
+// (nn.GELU(approximate="tanh"), HF's gelu_pytorch_tanh and
+// NewGELUActivation: Tanh(√(2/π)·(x + 0.044715·x³)) in place of the Erf,
+// the cube as Pow(x, 3) or x·x·x), with their variants (x·(1/√2) for the
+// division, 0.5 applied to x first, operands in either order), into
+// OpGELU or OpGELUTanh. It returns the fused op, or "".
+func (f *fuser) gelu(m2 *Step) string {
 	if f.removed[m2] || f.replace[m2] != nil || m2.Node.Op != "Mul" || len(m2.In) != 2 || !isF32(m2.Out[0]) {
-		return false
-	}
-	const tol = 1e-6
-	near := func(v *Value, want float64) bool {
-		c, ok := scalar(v)
-		return ok && math.Abs(c-want) <= tol*math.Max(1, math.Abs(want))
-	}
-	// erfOf returns the Add(Erf(x/√2), 1) chain's x and steps.
-	erfOf := func(v *Value) (*Value, []*Step) {
-		ad := f.producer(v, "Add", 1)
-		if ad == nil {
-			return nil, nil
-		}
-		for i := 0; i < 2; i++ {
-			if !near(ad.In[1-i], 1) {
-				continue
-			}
-			ef := f.producer(ad.In[i], "Erf", 1)
-			if ef == nil {
-				continue
-			}
-			if dv := f.producer(ef.In[0], "Div", 1); dv != nil && near(dv.In[1], math.Sqrt2) {
-				return dv.In[0], []*Step{ad, ef, dv}
-			}
-			if ml := f.producer(ef.In[0], "Mul", 1); ml != nil {
-				for j := 0; j < 2; j++ {
-					if near(ml.In[1-j], 1/math.Sqrt2) {
-						return ml.In[j], []*Step{ad, ef, ml}
-					}
-				}
-			}
-		}
-		return nil, nil
+		return ""
 	}
 	for hi := 0; hi < 2; hi++ {
 		// 0.5 · (x · (1 + erf)) or (0.5 · x) · (1 + erf), either order.
 		var x *Value
 		var chain []*Step
-		if near(m2.In[1-hi], 0.5) {
+		op := ""
+		if f.near(m2.In[1-hi], 0.5) {
 			m1 := f.producer(m2.In[hi], "Mul", 1)
 			if m1 == nil {
 				continue
 			}
 			for i := 0; i < 2 && x == nil; i++ {
-				if ex, steps := erfOf(m1.In[1-i]); ex != nil && ex == m1.In[i] {
-					x, chain = ex, append(steps, m1)
+				if ex, steps, kind := f.onePlusGELU(m1.In[1-i]); ex != nil && ex == m1.In[i] {
+					x, chain, op = ex, append(steps, m1), kind
 				}
 			}
-		} else if ex, steps := erfOf(m2.In[1-hi]); ex != nil {
-			if mh := f.producer(m2.In[hi], "Mul", 1); mh != nil && other(mh, ex) != nil && near(other(mh, ex), 0.5) {
-				x, chain = ex, append(steps, mh)
+		} else if ex, steps, kind := f.onePlusGELU(m2.In[1-hi]); ex != nil {
+			if mh := f.producer(m2.In[hi], "Mul", 1); mh != nil && other(mh, ex) != nil && f.near(other(mh, ex), 0.5) {
+				x, chain, op = ex, append(steps, mh), kind
 			}
 		}
 		if x == nil || !isF32(x) || x.DType != m2.Out[0].DType || !sameShape(x.Shape, m2.Out[0].Shape) {
@@ -202,11 +174,91 @@ func (f *fuser) gelu(m2 *Step) bool {
 			f.removed[s] = true
 		}
 		f.replace[m2] = &Step{
-			Node: &Node{Name: m2.Node.Name + "/fused_GELU", Op: OpGELU},
+			Node: &Node{Name: m2.Node.Name + "/fused_" + op[len("clip."):], Op: op},
 			In:   []*Value{x},
 			Out:  []*Value{m2.Out[0]},
 		}
-		return true
+		return op
 	}
-	return false
+	return ""
+}
+
+// near reports whether v is a scalar constant within 1e-6 (relative) of want.
+func (f *fuser) near(v *Value, want float64) bool {
+	c, ok := scalar(v)
+	return ok && math.Abs(c-want) <= 1e-6*math.Max(1, math.Abs(want))
+}
+
+// scaledBy returns a when v = Mul(a, c) or Mul(c, a) with c ≈ want, with
+// the Mul.
+func (f *fuser) scaledBy(v *Value, want float64) (*Value, *Step) {
+	m := f.producer(v, "Mul", 1)
+	if m == nil {
+		return nil, nil
+	}
+	for i := 0; i < 2; i++ {
+		if f.near(m.In[1-i], want) {
+			return m.In[i], m
+		}
+	}
+	return nil, nil
+}
+
+// onePlusGELU matches 1 + erf(x/√2) or 1 + tanh(√(2/π)·(x + 0.044715·x³))
+// and returns x, the steps and the fused op.
+func (f *fuser) onePlusGELU(v *Value) (*Value, []*Step, string) {
+	ad := f.producer(v, "Add", 1)
+	if ad == nil {
+		return nil, nil, ""
+	}
+	for i := 0; i < 2; i++ {
+		if !f.near(ad.In[1-i], 1) {
+			continue
+		}
+		if ef := f.producer(ad.In[i], "Erf", 1); ef != nil {
+			if dv := f.producer(ef.In[0], "Div", 1); dv != nil && f.near(dv.In[1], math.Sqrt2) {
+				return dv.In[0], []*Step{ad, ef, dv}, OpGELU
+			}
+			if x, ml := f.scaledBy(ef.In[0], 1/math.Sqrt2); x != nil {
+				return x, []*Step{ad, ef, ml}, OpGELU
+			}
+		}
+		if th := f.producer(ad.In[i], "Tanh", 1); th != nil {
+			if x, steps := f.tanhArg(th.In[0]); x != nil {
+				return x, append(steps, ad, th), OpGELUTanh
+			}
+		}
+	}
+	return nil, nil, ""
+}
+
+// tanhArg matches √(2/π)·(x + 0.044715·x³).
+func (f *fuser) tanhArg(v *Value) (*Value, []*Step) {
+	inner, m := f.scaledBy(v, math.Sqrt(2/math.Pi))
+	if inner == nil {
+		return nil, nil
+	}
+	ad := f.producer(inner, "Add", 1)
+	if ad == nil {
+		return nil, nil
+	}
+	for i := 0; i < 2; i++ {
+		x := ad.In[i]
+		cube, mk := f.scaledBy(ad.In[1-i], 0.044715)
+		if cube == nil {
+			continue
+		}
+		if pw := f.producer(cube, "Pow", 1); pw != nil && pw.In[0] == x && f.near(pw.In[1], 3) {
+			return x, []*Step{m, ad, mk, pw}
+		}
+		// x·(x·x) or (x·x)·x.
+		if m3 := f.producer(cube, "Mul", 1); m3 != nil {
+			for j := 0; j < 2; j++ {
+				if m2 := f.producer(m3.In[1-j], "Mul", 1); m3.In[j] == x && m2 != nil && m2.In[0] == x && m2.In[1] == x {
+					return x, []*Step{m, ad, mk, m3, m2}
+				}
+			}
+		}
+	}
+	return nil, nil
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -20,6 +21,8 @@ const (
 	OpQuickGELU = "clip.QuickGELU"
 	// OpGELU is x/2·(1+erf(x/√2)), the exact GELU (torch's nn.GELU). In: X.
 	OpGELU = "clip.GELU"
+	// OpGELUTanh is x/2·(1+tanh(√(2/π)·(x+0.044715·x³))), the tanh GELU. In: X.
+	OpGELUTanh = "clip.GELUTanh"
 	// OpQLinear is OpLinear on dynamically quantized activations, the
 	// MatMulInteger → Cast → Mul(scale) chain of int8 exports with the
 	// same epilogue: Y = Act(float(Xq·Wq)·(XScale·WScale) + Bias) +
@@ -41,6 +44,7 @@ const (
 	ActNone      = 0
 	ActQuickGELU = 1
 	ActGELU      = 2
+	ActGELUTanh  = 3
 )
 
 // Fuse rewrites the plan's float32 steps into larger ones, in this order,
@@ -91,8 +95,8 @@ func (p *Plan) Fuse() map[string]int {
 		if f.quickGELU(s) {
 			made["QuickGELU"]++
 		}
-		if f.gelu(s) {
-			made["GELU"]++
+		if op := f.gelu(s); op != "" {
+			made[strings.TrimPrefix(op, "clip.")]++
 		}
 	}
 	f.commit()
@@ -389,6 +393,10 @@ func (f *fuser) epilogue(fused, first *Step, at, n int) (*Step, *Value, []*Step)
 		last, out = g, g.Out[0]
 	} else if g := f.only(out, OpGELU); g != nil && fused.Node.Op == OpLinear {
 		fused.P.Act = ActGELU
+		absorbed = append(absorbed, g)
+		last, out = g, g.Out[0]
+	} else if g := f.only(out, OpGELUTanh); g != nil && fused.Node.Op == OpLinear {
+		fused.P.Act = ActGELUTanh
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]
 	}

@@ -347,6 +347,8 @@ func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor, scratch
 		ep.Act = kernels.ActQuickGELU
 	case graph.ActGELU:
 		ep.Act = kernels.ActGELU
+	case graph.ActGELUTanh:
+		ep.Act = kernels.ActGELUTanh
 	}
 	if len(in) > 3 && in[3] != nil {
 		ep.Residual, ep.LdResidual = in[3].Float32, n

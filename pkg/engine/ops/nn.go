@@ -38,6 +38,8 @@ func init() {
 			eval: func(c call) error { kernels.QuickGELU(c.out[0].Float32, c.in[0].Float32); return nil }},
 		def{OpDef: graph.OpDef{Op: graph.OpGELU},
 			eval: func(c call) error { kernels.GELU(c.out[0].Float32, c.in[0].Float32); return nil }},
+		def{OpDef: graph.OpDef{Op: graph.OpGELUTanh},
+			eval: func(c call) error { kernels.GELUTanh(c.out[0].Float32, c.in[0].Float32); return nil }},
 	)
 	for _, op := range []string{"ReduceMean", "ReduceSum", "ReduceL2", "ReduceMax"} {
 		define(def{OpDef: graph.OpDef{Op: op, Infer: withX(inferReduce)},
