@@ -73,71 +73,44 @@ func (p *Plan) Fuse() map[string]int {
 	f := &fuser{p: p, prod: map[*Value]*Step{}, cons: map[*Value][]*Step{}, removed: map[*Step]bool{}, replace: map[*Step]*Step{}, before: map[*Step][]*Step{}}
 	f.index()
 	made := map[string]int{}
-	for _, s := range p.Steps {
-		if f.noopCast(s) {
-			made["NoopCast"]++
+	// pass runs one rewrite over every step, then applies it: match
+	// returns the kind of fusion it made of a step, or "".
+	pass := func(match func(s *Step) string) {
+		for _, s := range p.Steps {
+			if kind := match(s); kind != "" {
+				made[kind]++
+			}
 		}
+		f.commit()
 	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.composeTranspose(s) {
-			made["Transpose"]++
+	is := func(kind string, ok bool) string {
+		if ok {
+			return kind
 		}
+		return ""
 	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.layerNorm(s) {
-			made["LayerNorm"]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
+	pass(func(s *Step) string { return is("NoopCast", f.noopCast(s)) })
+	pass(func(s *Step) string { return is("Transpose", f.composeTranspose(s)) })
+	pass(func(s *Step) string { return is("LayerNorm", f.layerNorm(s)) })
+	pass(func(s *Step) string {
 		if f.quickGELU(s) {
-			made["QuickGELU"]++
+			return "QuickGELU"
 		}
-		if op := f.gelu(s); op != "" {
-			made[strings.TrimPrefix(op, "clip.")]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.linear(s) {
-			made["Linear"]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.qlinear(s) {
-			made["QLinear"]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.attention(s) || f.attention4D(s) || f.attentionSeqFirst(s) {
-			made["Attention"]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
+		return strings.TrimPrefix(f.gelu(s), "clip.")
+	})
+	pass(func(s *Step) string { return is("Linear", f.linear(s)) })
+	pass(func(s *Step) string { return is("QLinear", f.qlinear(s)) })
+	pass(func(s *Step) string {
+		return is("Attention", f.attention(s) || f.attention4D(s) || f.attentionSeqFirst(s))
+	})
+	pass(func(s *Step) string {
 		if kind := f.qkv(s); kind != "" {
-			made[kind]++
-		} else if f.packedQKV(s) {
-			made["QKVLinear"]++
+			return kind
 		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.patchEmbed(s) {
-			made["PatchEmbed"]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.normLinear(s) {
-			made["NormLinear"]++
-		}
-	}
-	f.commit()
+		return is("QKVLinear", f.packedQKV(s))
+	})
+	pass(func(s *Step) string { return is("PatchEmbed", f.patchEmbed(s)) })
+	pass(func(s *Step) string { return is("NormLinear", f.normLinear(s)) })
 	return made
 }
 
