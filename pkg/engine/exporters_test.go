@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
 	"path/filepath"
@@ -269,5 +270,80 @@ func TestCanonicalPassesKeepValues(t *testing.T) {
 	}
 	if len(ops) != 3 {
 		t.Errorf("steps %v, want Transpose, Add and the output's Cast", ops)
+	}
+}
+
+// torch2MHAModel is one nn.MultiheadAttention block (sequence-first, a
+// causal float mask) as torch ≥ 2.0 writes it when no weights are asked
+// for: the packed in_proj split by unflatten/unsqueeze/transpose/squeeze
+// and Gather, the [B·H, S, D] head views reshaped to [B, H, S, D] for
+// scaled_dot_product_attention's decomposition (√scale on q and kᵀ, the
+// mask [1, 1, S, S] added), the output permuted (2, 0, 1, 3) to [S·B, E],
+// the output projection a Gemm, viewed back to [S, B, E] for the residual.
+func torch2MHAModel() *onnx.Model {
+	const s, b, h, d = 5, 2, 2, 4
+	const e = h * d
+	rng := rand.New(rand.NewSource(17))
+	root := float32(math.Sqrt(1 / math.Sqrt(d)))
+	mask := &onnx.Tensor{Name: "mask", DataType: onnx.Float, Dims: []int64{1, 1, s, s}, Float32: make([]float32, s*s)}
+	for i := 0; i < s; i++ {
+		for j := i + 1; j < s; j++ {
+			mask.Float32[i*s+j] = float32(math.Inf(-1))
+		}
+	}
+	inits := []*onnx.Tensor{
+		floats(rng, "Win", e, 3*e), floats(rng, "bin", 3*e), floats(rng, "Wout", e, e), floats(rng, "bout", e), mask,
+		{Name: "root", DataType: onnx.Float, Float32: []float32{root}},
+		ints("unflat", s, b, 3, e), ints("zero", 0), ints("three", 3), ints("heads3", s, b*h, d), ints("heads4", b, h, s, d),
+		ints("merged", s*b, e), ints("seq", s, b, e),
+		{Name: "i0", DataType: onnx.Int64, Int64: []int64{0}}, {Name: "i1", DataType: onnx.Int64, Int64: []int64{1}},
+		{Name: "i2", DataType: onnx.Int64, Int64: []int64{2}},
+	}
+	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
+	}
+	nodes := []*onnx.Node{
+		nd("MatMul", []string{"x", "Win"}, "p0"), nd("Add", []string{"bin", "p0"}, "p1"),
+		nd("Reshape", []string{"p1", "unflat"}, "p2"), nd("Unsqueeze", []string{"p2", "zero"}, "p3"),
+		nd("Transpose", []string{"p3"}, "p4", attrInts("perm", 3, 1, 2, 0, 4)), nd("Squeeze", []string{"p4", "three"}, "p5"),
+	}
+	for i, p := range []string{"q", "k", "v"} {
+		nodes = append(nodes,
+			nd("Gather", []string{"p5", fmt.Sprintf("i%d", i)}, p, attrInt("axis", 0)),
+			nd("Reshape", []string{p, "heads3"}, p+"_r"),
+			nd("Transpose", []string{p + "_r"}, p+"_t", attrInts("perm", 1, 0, 2)),
+			nd("Reshape", []string{p + "_t", "heads4"}, p+"4"))
+	}
+	nodes = append(nodes,
+		nd("Transpose", []string{"k4"}, "kt", attrInts("perm", 0, 1, 3, 2)),
+		nd("Mul", []string{"q4", "root"}, "qs"), nd("Mul", []string{"kt", "root"}, "ks"),
+		nd("MatMul", []string{"qs", "ks"}, "scores"), nd("Add", []string{"scores", "mask"}, "masked"),
+		nd("Softmax", []string{"masked"}, "pr", attrInt("axis", -1)), nd("MatMul", []string{"pr", "v4"}, "o4"),
+		nd("Transpose", []string{"o4"}, "ot", attrInts("perm", 2, 0, 1, 3)), nd("Reshape", []string{"ot", "merged"}, "o2"),
+		nd("Gemm", []string{"o2", "Wout", "bout"}, "y2", attrInt("transB", 1)), nd("Reshape", []string{"y2", "seq"}, "y3"),
+		nd("Add", []string{"x", "y3"}, "y"))
+	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
+		Inputs: []*onnx.ValueInfo{vinfo("x", onnx.Float, s, b, e)}, Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, s, b, e)},
+		Initializers: inits, Nodes: nodes,
+	}}
+}
+
+// TestTorch2MultiheadAttentionFuses checks torch 2's nn.MultiheadAttention
+// form (the tiny OpenCLIP towers hold torch 1.13's): one in_proj Linear
+// read packed by the sequence-first attention with the causal mask, and
+// the output projection with the residual: three steps and a free
+// Reshape, equal to the op-by-op graph.
+func TestTorch2MultiheadAttentionFuses(t *testing.T) {
+	m := torch2MHAModel()
+	stats, plan := compareFusion(t, m, randomFeeds(m))
+	if stats["Attention"] != 1 || stats["QKVLinear"] != 1 || stats["Linear"] != 2 {
+		t.Errorf("fusions %v, want one attention reading one packed QKV Linear, and two Linears", stats)
+	}
+	var ops []string
+	for _, s := range plan.Steps {
+		ops = append(ops, s.Node.Op)
+	}
+	if strings.Join(ops, " ") != "clip.Linear clip.Attention Reshape clip.Linear" {
+		t.Errorf("steps %v, want the in_proj Linear, the attention, a Reshape and the out_proj Linear", ops)
 	}
 }

@@ -101,7 +101,7 @@ func (p *Plan) Fuse() map[string]int {
 	pass(func(s *Step) string { return is("Linear", f.linear(s)) })
 	pass(func(s *Step) string { return is("QLinear", f.qlinear(s)) })
 	pass(func(s *Step) string {
-		return is("Attention", f.attention(s) || f.attention4D(s) || f.attentionSeqFirst(s))
+		return is("Attention", f.attention(s) || f.attention4D(s) || f.attentionSeqFirst(s) || f.attentionSeqFirst4D(s))
 	})
 	pass(func(s *Step) string {
 		if kind := f.qkv(s); kind != "" {

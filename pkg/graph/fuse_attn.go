@@ -198,11 +198,19 @@ func (f *fuser) attentionSeqFirst(r9 *Step) bool {
 
 // packedQKV gives an OpAttention whose Q, K and V are the three column
 // thirds of one value (nn.MultiheadAttention's packed in_proj: one
-// Linear of width 3·E, then Slice or chunk along the last axis) that
-// value directly, in its packed form, dropping the Slices.
+// Linear of width 3·E, then chunk's Slices along the last axis, or torch
+// 2's Gathers, see packedThirds) that value directly, in its packed form,
+// dropping the split.
 func (f *fuser) packedQKV(at *Step) bool {
 	if f.removed[at] || f.replace[at] != nil || at.Node.Op != OpAttention || len(at.In) < attentionParts || at.In[1] == nil {
 		return false
+	}
+	if x, steps := f.packedThirds(at.In[:attentionParts]); x != nil {
+		for _, st := range steps {
+			f.removed[st] = true
+		}
+		f.replace[at] = &Step{Node: at.Node, In: append([]*Value{x, nil, nil}, at.In[attentionParts:]...), Out: at.Out, P: at.P}
+		return true
 	}
 	var x *Value
 	var slices []*Step
@@ -230,4 +238,117 @@ func (f *fuser) packedQKV(at *Step) bool {
 	}
 	f.replace[at] = &Step{Node: at.Node, In: append([]*Value{x, nil, nil}, at.In[attentionParts:]...), Out: at.Out, P: at.P}
 	return true
+}
+
+// attentionSeqFirst4D fuses nn.MultiheadAttention as torch ≥ 2.0 writes it
+// when no weights are asked for: the sequence-first head views [B·H, S, D]
+// are reshaped to [B, H, S, D] for scaled_dot_product_attention (whose
+// decomposition scales q and kᵀ, see attention4D), and the output is
+// permuted (2, 0, 1, 3) back to [S·B, E].
+func (f *fuser) attentionSeqFirst4D(r9 *Step) bool {
+	if f.removed[r9] || f.replace[r9] != nil || r9.Node.Op != "Reshape" || !isF32(r9.Out[0]) {
+		return false
+	}
+	t4 := f.producer(r9.In[0], "Transpose", 1)
+	if t4 == nil || !isPerm(t4.P.Perm, 2, 0, 1, 3) || len(t4.Out[0].Shape) != 4 {
+		return false
+	}
+	s, b, h, d := t4.Out[0].Shape[0], t4.Out[0].Shape[1], t4.Out[0].Shape[2], t4.Out[0].Shape[3]
+	mm2 := f.producer(t4.In[0], "MatMul", 1)
+	if mm2 == nil || !sameShape(mm2.Out[0].Shape, []int{b, h, s, d}) {
+		return false
+	}
+	sm := f.producer(mm2.In[0], "Softmax", 1)
+	if sm == nil || sm.P.Axis != 3 || sm.P.WholeAxis || !sameShape(sm.Out[0].Shape, []int{b, h, s, s}) {
+		return false
+	}
+	mm1, mask, scale, steps := f.scores(sm.In[0], []int{s, s}, []int{1, 1, s, s}, []int{1, s, s})
+	if mm1 == nil || !sameShape(mm1.Out[0].Shape, []int{b, h, s, s}) {
+		return false
+	}
+	// heads undoes Reshape([B·H, S, D] → [B, H, S, D]) of a sequence-first split.
+	heads := func(v *Value, kt bool) (*Value, []*Step) {
+		var chain []*Step
+		if kt {
+			tr := f.producer(v, "Transpose", 1)
+			if tr == nil || !isPerm(tr.P.Perm, 0, 1, 3, 2) {
+				return nil, nil
+			}
+			v, chain = tr.In[0], append(chain, tr)
+		}
+		rs := f.producer(v, "Reshape", 1)
+		if rs == nil || !sameShape(rs.Out[0].Shape, []int{b, h, s, d}) || !sameShape(rs.In[0].Shape, []int{b * h, s, d}) {
+			return nil, nil
+		}
+		x, split := f.splitSeqFirst(rs.In[0], []int{1, 0, 2}, s, b*h, d)
+		if x == nil || !sameShape(x.Shape, []int{s, b, h * d}) {
+			return nil, nil
+		}
+		return x, append(append(chain, rs), split...)
+	}
+	qv, qs, qsteps := f.scaled(mm1.In[0])
+	kv, ks, ksteps := f.scaled(mm1.In[1])
+	q, qc := heads(qv, false)
+	k, kc := heads(kv, true)
+	v, vc := heads(mm2.In[1], false)
+	if q == nil || k == nil || v == nil {
+		return false
+	}
+	out := &Value{Name: r9.Node.Name + "/fused_Attention_output", DType: r9.Out[0].DType, Shape: []int{s, b, h * d}}
+	for _, group := range [][]*Step{{t4, mm2, sm}, steps, qsteps, ksteps, qc, kc, vc} {
+		for _, st := range group {
+			f.removed[st] = true
+		}
+	}
+	f.before[r9] = []*Step{{
+		Node: &Node{Name: r9.Node.Name + "/fused_Attention", Op: OpAttention},
+		In:   []*Value{q, k, v, mask},
+		Out:  []*Value{out},
+		P:    Params{Heads: h, Scale: float32(scale * qs * ks), SeqFirst: true},
+	}}
+	f.replace[r9] = &Step{Node: r9.Node, In: append([]*Value{out}, r9.In[1:]...), Out: r9.Out, P: r9.P}
+	return true
+}
+
+// packedThirds returns x and the steps when q, k and v are torch ≥ 2.0's
+// split of a packed in_proj output x [..., 3·E]: Gather(axis 0, index
+// 0/1/2) of Squeeze(Transpose_(3,1,2,0,4)(Unsqueeze_0(Reshape(x →
+// [S, B, 3, E])))), i.e. unflatten(-1, (3, E)).unsqueeze(0).transpose(0,
+// -2).squeeze(-2).
+func (f *fuser) packedThirds(in []*Value) (*Value, []*Step) {
+	var p *Value
+	var steps []*Step
+	for i, v := range in {
+		g := f.producer(v, "Gather", 1)
+		if g == nil || (p != nil && g.In[0] != p) || g.P.Axis != 0 || len(g.In) != 2 {
+			return nil, nil
+		}
+		if idx := g.In[1]; idx == nil || idx.Const == nil || idx.Const.Len() != 1 || len(idx.Const.Int64) != 1 || idx.Const.Int64[0] != int64(i) {
+			return nil, nil
+		}
+		p, steps = g.In[0], append(steps, g)
+	}
+	sq := f.producer(p, "Squeeze", len(in))
+	if sq == nil {
+		return nil, nil
+	}
+	tr := f.producer(sq.In[0], "Transpose", 1)
+	if tr == nil || !isPerm(tr.P.Perm, 3, 1, 2, 0, 4) {
+		return nil, nil
+	}
+	un := f.producer(tr.In[0], "Unsqueeze", 1)
+	if un == nil {
+		return nil, nil
+	}
+	rs := f.producer(un.In[0], "Reshape", 1)
+	if rs == nil || len(rs.Out[0].Shape) != 4 || rs.Out[0].Shape[2] != 3 {
+		return nil, nil
+	}
+	x := rs.In[0]
+	sh := rs.Out[0].Shape
+	if !isF32(x) || !sameShape(x.Shape, []int{sh[0], sh[1], 3 * sh[3]}) || !sameShape(un.Out[0].Shape, append([]int{1}, sh...)) ||
+		!sameShape(sq.Out[0].Shape, []int{3, sh[0], sh[1], sh[3]}) {
+		return nil, nil
+	}
+	return x, append(steps, sq, tr, un, rs)
 }
