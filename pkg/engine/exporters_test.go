@@ -122,31 +122,28 @@ func sdpaModel() *onnx.Model {
 		{Name: "ninf", DataType: onnx.Float, Dims: []int64{1}, Float32: []float32{float32(math.Inf(-1))}},
 		ints("heads4", b, s, h, d), ints("merged", b, s, e), ints("ss", s, s),
 	}
-	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
-		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
-	}
 	var nodes []*onnx.Node
 	for _, p := range []string{"q", "k", "v"} {
 		nodes = append(nodes,
-			nd("MatMul", []string{"x", "W" + p}, p+"0"),
-			nd("Add", []string{p + "0", "b" + p}, p+"1"),
-			nd("Reshape", []string{p + "1", "heads4"}, p+"r"),
-			nd("Transpose", []string{p + "r"}, p+"4", attrInts("perm", 0, 2, 1, 3)))
+			opNode("MatMul", []string{"x", "W" + p}, p+"0"),
+			opNode("Add", []string{p + "0", "b" + p}, p+"1"),
+			opNode("Reshape", []string{p + "1", "heads4"}, p+"r"),
+			opNode("Transpose", []string{p + "r"}, p+"4", attrInts("perm", 0, 2, 1, 3)))
 	}
 	nodes = append(nodes,
-		nd("Expand", []string{"one", "ss"}, "ones"),
-		nd("Trilu", []string{"ones"}, "lower", attrInt("upper", 0)),
-		nd("Equal", []string{"lower", "zero"}, "hidden"),
-		nd("Where", []string{"hidden", "ninf", "zero"}, "mask"),
-		nd("Transpose", []string{"k4"}, "kt", attrInts("perm", 0, 1, 3, 2)),
-		nd("Mul", []string{"q4", "root"}, "qs"),
-		nd("Mul", []string{"kt", "root"}, "ks"),
-		nd("MatMul", []string{"qs", "ks"}, "scores"),
-		nd("Add", []string{"scores", "mask"}, "masked"),
-		nd("Softmax", []string{"masked"}, "p", attrInt("axis", -1)),
-		nd("MatMul", []string{"p", "v4"}, "o4"),
-		nd("Transpose", []string{"o4"}, "ot", attrInts("perm", 0, 2, 1, 3)),
-		nd("Reshape", []string{"ot", "merged"}, "y"))
+		opNode("Expand", []string{"one", "ss"}, "ones"),
+		opNode("Trilu", []string{"ones"}, "lower", attrInt("upper", 0)),
+		opNode("Equal", []string{"lower", "zero"}, "hidden"),
+		opNode("Where", []string{"hidden", "ninf", "zero"}, "mask"),
+		opNode("Transpose", []string{"k4"}, "kt", attrInts("perm", 0, 1, 3, 2)),
+		opNode("Mul", []string{"q4", "root"}, "qs"),
+		opNode("Mul", []string{"kt", "root"}, "ks"),
+		opNode("MatMul", []string{"qs", "ks"}, "scores"),
+		opNode("Add", []string{"scores", "mask"}, "masked"),
+		opNode("Softmax", []string{"masked"}, "p", attrInt("axis", -1)),
+		opNode("MatMul", []string{"p", "v4"}, "o4"),
+		opNode("Transpose", []string{"o4"}, "ot", attrInts("perm", 0, 2, 1, 3)),
+		opNode("Reshape", []string{"ot", "merged"}, "y"))
 	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
 		Inputs: []*onnx.ValueInfo{vinfo("x", onnx.Float, b, s, e)}, Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, b, s, e)},
 		Initializers: inits, Nodes: nodes,
@@ -186,30 +183,27 @@ func geluModel(form string) *onnx.Model {
 	inits := []*onnx.Tensor{floats(rng, "W1", k, n), floats(rng, "b1", n), floats(rng, "W2t", k, n), floats(rng, "b2", k),
 		f1("sqrt2", float32(math.Sqrt2)), f1("rsqrt2", float32(1/math.Sqrt2)), f1("one", 1), f1("half", 0.5),
 		f1("three", 3), f1("kappa", 0.044715), f1("beta", float32(math.Sqrt(2/math.Pi)))}
-	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
-		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
-	}
-	nodes := []*onnx.Node{nd("MatMul", []string{"x", "W1"}, "h0"), nd("Add", []string{"b1", "h0"}, "h")}
+	nodes := []*onnx.Node{opNode("MatMul", []string{"x", "W1"}, "h0"), opNode("Add", []string{"b1", "h0"}, "h")}
 	switch form {
 	case "div":
-		nodes = append(nodes, nd("Div", []string{"h", "sqrt2"}, "u"), nd("Erf", []string{"u"}, "e"),
-			nd("Add", []string{"e", "one"}, "e1"), nd("Mul", []string{"h", "e1"}, "g0"), nd("Mul", []string{"g0", "half"}, "g"))
+		nodes = append(nodes, opNode("Div", []string{"h", "sqrt2"}, "u"), opNode("Erf", []string{"u"}, "e"),
+			opNode("Add", []string{"e", "one"}, "e1"), opNode("Mul", []string{"h", "e1"}, "g0"), opNode("Mul", []string{"g0", "half"}, "g"))
 	case "mulhalf":
-		nodes = append(nodes, nd("Mul", []string{"rsqrt2", "h"}, "u"), nd("Erf", []string{"u"}, "e"),
-			nd("Add", []string{"one", "e"}, "e1"), nd("Mul", []string{"half", "h"}, "g0"), nd("Mul", []string{"e1", "g0"}, "g"))
+		nodes = append(nodes, opNode("Mul", []string{"rsqrt2", "h"}, "u"), opNode("Erf", []string{"u"}, "e"),
+			opNode("Add", []string{"one", "e"}, "e1"), opNode("Mul", []string{"half", "h"}, "g0"), opNode("Mul", []string{"e1", "g0"}, "g"))
 	case "tanh-torch": // torch's gelu(approximate="tanh") symbolic
-		nodes = append(nodes, nd("Mul", []string{"h", "h"}, "h2"), nd("Mul", []string{"h", "h2"}, "h3"),
-			nd("Mul", []string{"kappa", "h3"}, "k3"), nd("Add", []string{"h", "k3"}, "in"), nd("Mul", []string{"beta", "in"}, "u"),
-			nd("Tanh", []string{"u"}, "e"), nd("Add", []string{"one", "e"}, "e1"), nd("Mul", []string{"h", "e1"}, "g0"),
-			nd("Mul", []string{"half", "g0"}, "g"))
+		nodes = append(nodes, opNode("Mul", []string{"h", "h"}, "h2"), opNode("Mul", []string{"h", "h2"}, "h3"),
+			opNode("Mul", []string{"kappa", "h3"}, "k3"), opNode("Add", []string{"h", "k3"}, "in"), opNode("Mul", []string{"beta", "in"}, "u"),
+			opNode("Tanh", []string{"u"}, "e"), opNode("Add", []string{"one", "e"}, "e1"), opNode("Mul", []string{"h", "e1"}, "g0"),
+			opNode("Mul", []string{"half", "g0"}, "g"))
 	case "tanh-hf": // transformers' NewGELUActivation
-		nodes = append(nodes, nd("Mul", []string{"h", "half"}, "g0"), nd("Pow", []string{"h", "three"}, "h3"),
-			nd("Mul", []string{"h3", "kappa"}, "k3"), nd("Add", []string{"h", "k3"}, "in"), nd("Mul", []string{"in", "beta"}, "u"),
-			nd("Tanh", []string{"u"}, "e"), nd("Add", []string{"e", "one"}, "e1"), nd("Mul", []string{"g0", "e1"}, "g"))
+		nodes = append(nodes, opNode("Mul", []string{"h", "half"}, "g0"), opNode("Pow", []string{"h", "three"}, "h3"),
+			opNode("Mul", []string{"h3", "kappa"}, "k3"), opNode("Add", []string{"h", "k3"}, "in"), opNode("Mul", []string{"in", "beta"}, "u"),
+			opNode("Tanh", []string{"u"}, "e"), opNode("Add", []string{"e", "one"}, "e1"), opNode("Mul", []string{"g0", "e1"}, "g"))
 	}
 	nodes = append(nodes,
-		nd("Gemm", []string{"g", "W2t", "b2"}, "y0", attrInt("transB", 1)),
-		nd("Add", []string{"y0", "x"}, "y"))
+		opNode("Gemm", []string{"g", "W2t", "b2"}, "y0", attrInt("transB", 1)),
+		opNode("Add", []string{"y0", "x"}, "y"))
 	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
 		Inputs: []*onnx.ValueInfo{vinfo("x", onnx.Float, rows, k)}, Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, rows, k)},
 		Initializers: inits, Nodes: nodes,
@@ -246,18 +240,15 @@ func TestGELUAndGemmFuse(t *testing.T) {
 // run as plain steps and give the op-by-op values; a Cast that is a graph
 // output stays.
 func TestCanonicalPassesKeepValues(t *testing.T) {
-	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
-		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
-	}
 	m := &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
 		Inputs:  []*onnx.ValueInfo{vinfo("x", onnx.Float, 2, 3, 4)},
 		Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, 4, 2, 3), vinfo("z", onnx.Float, 2, 3, 4)},
 		Nodes: []*onnx.Node{
-			nd("Transpose", []string{"x"}, "t1", attrInts("perm", 0, 2, 1)),
-			nd("Transpose", []string{"t1"}, "t2", attrInts("perm", 1, 0, 2)),
-			nd("Cast", []string{"t2"}, "c", attrInt("to", int64(onnx.Float))),
-			nd("Add", []string{"c", "c"}, "y"),
-			nd("Cast", []string{"x"}, "z", attrInt("to", int64(onnx.Float))),
+			opNode("Transpose", []string{"x"}, "t1", attrInts("perm", 0, 2, 1)),
+			opNode("Transpose", []string{"t1"}, "t2", attrInts("perm", 1, 0, 2)),
+			opNode("Cast", []string{"t2"}, "c", attrInt("to", int64(onnx.Float))),
+			opNode("Add", []string{"c", "c"}, "y"),
+			opNode("Cast", []string{"x"}, "z", attrInt("to", int64(onnx.Float))),
 		},
 	}}
 	stats, plan := compareFusion(t, m, randomFeeds(m))
@@ -299,29 +290,26 @@ func torch2MHAModel() *onnx.Model {
 		{Name: "i0", DataType: onnx.Int64, Int64: []int64{0}}, {Name: "i1", DataType: onnx.Int64, Int64: []int64{1}},
 		{Name: "i2", DataType: onnx.Int64, Int64: []int64{2}},
 	}
-	nd := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
-		return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
-	}
 	nodes := []*onnx.Node{
-		nd("MatMul", []string{"x", "Win"}, "p0"), nd("Add", []string{"bin", "p0"}, "p1"),
-		nd("Reshape", []string{"p1", "unflat"}, "p2"), nd("Unsqueeze", []string{"p2", "zero"}, "p3"),
-		nd("Transpose", []string{"p3"}, "p4", attrInts("perm", 3, 1, 2, 0, 4)), nd("Squeeze", []string{"p4", "three"}, "p5"),
+		opNode("MatMul", []string{"x", "Win"}, "p0"), opNode("Add", []string{"bin", "p0"}, "p1"),
+		opNode("Reshape", []string{"p1", "unflat"}, "p2"), opNode("Unsqueeze", []string{"p2", "zero"}, "p3"),
+		opNode("Transpose", []string{"p3"}, "p4", attrInts("perm", 3, 1, 2, 0, 4)), opNode("Squeeze", []string{"p4", "three"}, "p5"),
 	}
 	for i, p := range []string{"q", "k", "v"} {
 		nodes = append(nodes,
-			nd("Gather", []string{"p5", fmt.Sprintf("i%d", i)}, p, attrInt("axis", 0)),
-			nd("Reshape", []string{p, "heads3"}, p+"_r"),
-			nd("Transpose", []string{p + "_r"}, p+"_t", attrInts("perm", 1, 0, 2)),
-			nd("Reshape", []string{p + "_t", "heads4"}, p+"4"))
+			opNode("Gather", []string{"p5", fmt.Sprintf("i%d", i)}, p, attrInt("axis", 0)),
+			opNode("Reshape", []string{p, "heads3"}, p+"_r"),
+			opNode("Transpose", []string{p + "_r"}, p+"_t", attrInts("perm", 1, 0, 2)),
+			opNode("Reshape", []string{p + "_t", "heads4"}, p+"4"))
 	}
 	nodes = append(nodes,
-		nd("Transpose", []string{"k4"}, "kt", attrInts("perm", 0, 1, 3, 2)),
-		nd("Mul", []string{"q4", "root"}, "qs"), nd("Mul", []string{"kt", "root"}, "ks"),
-		nd("MatMul", []string{"qs", "ks"}, "scores"), nd("Add", []string{"scores", "mask"}, "masked"),
-		nd("Softmax", []string{"masked"}, "pr", attrInt("axis", -1)), nd("MatMul", []string{"pr", "v4"}, "o4"),
-		nd("Transpose", []string{"o4"}, "ot", attrInts("perm", 2, 0, 1, 3)), nd("Reshape", []string{"ot", "merged"}, "o2"),
-		nd("Gemm", []string{"o2", "Wout", "bout"}, "y2", attrInt("transB", 1)), nd("Reshape", []string{"y2", "seq"}, "y3"),
-		nd("Add", []string{"x", "y3"}, "y"))
+		opNode("Transpose", []string{"k4"}, "kt", attrInts("perm", 0, 1, 3, 2)),
+		opNode("Mul", []string{"q4", "root"}, "qs"), opNode("Mul", []string{"kt", "root"}, "ks"),
+		opNode("MatMul", []string{"qs", "ks"}, "scores"), opNode("Add", []string{"scores", "mask"}, "masked"),
+		opNode("Softmax", []string{"masked"}, "pr", attrInt("axis", -1)), opNode("MatMul", []string{"pr", "v4"}, "o4"),
+		opNode("Transpose", []string{"o4"}, "ot", attrInts("perm", 2, 0, 1, 3)), opNode("Reshape", []string{"ot", "merged"}, "o2"),
+		opNode("Gemm", []string{"o2", "Wout", "bout"}, "y2", attrInt("transB", 1)), opNode("Reshape", []string{"y2", "seq"}, "y3"),
+		opNode("Add", []string{"x", "y3"}, "y"))
 	return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 14}}, Graph: &onnx.Graph{
 		Inputs: []*onnx.ValueInfo{vinfo("x", onnx.Float, s, b, e)}, Outputs: []*onnx.ValueInfo{vinfo("y", onnx.Float, s, b, e)},
 		Initializers: inits, Nodes: nodes,
@@ -346,4 +334,9 @@ func TestTorch2MultiheadAttentionFuses(t *testing.T) {
 	if strings.Join(ops, " ") != "clip.Linear clip.Attention Reshape clip.Linear" {
 		t.Errorf("steps %v, want the in_proj Linear, the attention, a Reshape and the out_proj Linear", ops)
 	}
+}
+
+// opNode is a node of op named after its single output.
+func opNode(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+	return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
 }

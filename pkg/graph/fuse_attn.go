@@ -73,6 +73,26 @@ func (f *fuser) scores(v *Value, ss ...[]int) (mm *Step, mask *Value, scale floa
 	return mm, mask, scale, append(steps, mm)
 }
 
+// attend4 matches o [B, H, S, D] = Softmax₃(scores)·V on 4-D head views,
+// the scores as scores does (masks [S, S], [1, 1, S, S], [1, S, S] and
+// the extra shapes given); it returns the P·V and Q·Kᵀ MatMuls, the mask,
+// the scale and every step matched (the MatMuls included).
+func (f *fuser) attend4(o *Value, b, h, s, d int, masks ...[]int) (mm2, mm1 *Step, mask *Value, scale float64, steps []*Step) {
+	mm2 = f.producer(o, "MatMul", 1)
+	if mm2 == nil || !sameShape(mm2.Out[0].Shape, []int{b, h, s, d}) {
+		return nil, nil, nil, 0, nil
+	}
+	sm := f.producer(mm2.In[0], "Softmax", 1)
+	if sm == nil || sm.P.Axis != 3 || sm.P.WholeAxis || !sameShape(sm.Out[0].Shape, []int{b, h, s, s}) {
+		return nil, nil, nil, 0, nil
+	}
+	mm1, mask, scale, steps = f.scores(sm.In[0], append([][]int{{s, s}, {1, 1, s, s}, {1, s, s}}, masks...)...)
+	if mm1 == nil || !sameShape(mm1.Out[0].Shape, []int{b, h, s, s}) {
+		return nil, nil, nil, 0, nil
+	}
+	return mm2, mm1, mask, scale, append(steps, mm2, sm)
+}
+
 // split4 undoes Transpose_perm(Reshape(x [B, S, H·D] → [B, S, H, D])).
 func (f *fuser) split4(v *Value, perm []int, b, s, h, d int) (*Value, []*Step) {
 	tr := f.producer(v, "Transpose", 1)
@@ -99,16 +119,8 @@ func (f *fuser) attention4D(r9 *Step) bool {
 	if h*d != e || !sameShape(t4.Out[0].Shape, []int{b, s, h, d}) {
 		return false
 	}
-	mm2 := f.producer(t4.In[0], "MatMul", 1)
-	if mm2 == nil || !sameShape(mm2.Out[0].Shape, []int{b, h, s, d}) {
-		return false
-	}
-	sm := f.producer(mm2.In[0], "Softmax", 1)
-	if sm == nil || sm.P.Axis != 3 || sm.P.WholeAxis || !sameShape(sm.Out[0].Shape, []int{b, h, s, s}) {
-		return false
-	}
-	mm1, mask, scale, steps := f.scores(sm.In[0], []int{s, s}, []int{1, 1, s, s}, []int{1, s, s}, []int{b, 1, s, s})
-	if mm1 == nil || !sameShape(mm1.Out[0].Shape, []int{b, h, s, s}) {
+	mm2, mm1, mask, scale, steps := f.attend4(t4.In[0], b, h, s, d, []int{b, 1, s, s})
+	if mm2 == nil {
 		return false
 	}
 	qv, qs, qsteps := f.scaled(mm1.In[0])
@@ -119,11 +131,7 @@ func (f *fuser) attention4D(r9 *Step) bool {
 	if q == nil || k == nil || v == nil {
 		return false
 	}
-	for _, group := range [][]*Step{{t4, mm2, sm}, steps, qsteps, ksteps, qc, kc, vc} {
-		for _, st := range group {
-			f.removed[st] = true
-		}
-	}
+	f.removeAll([]*Step{t4}, steps, qsteps, ksteps, qc, kc, vc)
 	f.replace[r9] = &Step{
 		Node: &Node{Name: r9.Node.Name + "/fused_Attention", Op: OpAttention},
 		In:   []*Value{q, k, v, mask},
@@ -179,21 +187,34 @@ func (f *fuser) attentionSeqFirst(r9 *Step) bool {
 	if q == nil || k == nil || v == nil || !sameShape(q.Shape, k.Shape) || !sameShape(q.Shape, v.Shape) {
 		return false
 	}
-	b := q.Shape[1]
-	out := &Value{Name: r9.Node.Name + "/fused_Attention_output", DType: r9.Out[0].DType, Shape: []int{s, b, bh / b * d}}
-	for _, group := range [][]*Step{{t4, mm2, sm}, steps, qsteps, ksteps, qc, kc, vc} {
+	f.removeAll([]*Step{t4, mm2, sm}, steps, qsteps, ksteps, qc, kc, vc)
+	f.placeSeqFirst(r9, []*Value{q, k, v, mask}, Params{Heads: bh / q.Shape[1], Scale: float32(scale * qs * ks), SeqFirst: true})
+	return true
+}
+
+// removeAll drops the steps of every group.
+func (f *fuser) removeAll(groups ...[]*Step) {
+	for _, group := range groups {
 		for _, st := range group {
 			f.removed[st] = true
 		}
 	}
+}
+
+// placeSeqFirst runs a sequence-first OpAttention of the given inputs and
+// parameters just before r9, the Reshape of its [S, B·H, D] or
+// [S, B, H, D] output to [S·B, E], which then reads the attention's
+// [S, B, E] output instead.
+func (f *fuser) placeSeqFirst(r9 *Step, in []*Value, p Params) {
+	q := in[0]
+	out := &Value{Name: r9.Node.Name + "/fused_Attention_output", DType: r9.Out[0].DType, Shape: append([]int{}, q.Shape...)}
 	f.before[r9] = []*Step{{
 		Node: &Node{Name: r9.Node.Name + "/fused_Attention", Op: OpAttention},
-		In:   []*Value{q, k, v, mask},
+		In:   in,
 		Out:  []*Value{out},
-		P:    Params{Heads: bh / b, Scale: float32(scale * qs * ks), SeqFirst: true},
+		P:    p,
 	}}
 	f.replace[r9] = &Step{Node: r9.Node, In: append([]*Value{out}, r9.In[1:]...), Out: r9.Out, P: r9.P}
-	return true
 }
 
 // packedQKV gives an OpAttention whose Q, K and V are the three column
@@ -254,16 +275,8 @@ func (f *fuser) attentionSeqFirst4D(r9 *Step) bool {
 		return false
 	}
 	s, b, h, d := t4.Out[0].Shape[0], t4.Out[0].Shape[1], t4.Out[0].Shape[2], t4.Out[0].Shape[3]
-	mm2 := f.producer(t4.In[0], "MatMul", 1)
-	if mm2 == nil || !sameShape(mm2.Out[0].Shape, []int{b, h, s, d}) {
-		return false
-	}
-	sm := f.producer(mm2.In[0], "Softmax", 1)
-	if sm == nil || sm.P.Axis != 3 || sm.P.WholeAxis || !sameShape(sm.Out[0].Shape, []int{b, h, s, s}) {
-		return false
-	}
-	mm1, mask, scale, steps := f.scores(sm.In[0], []int{s, s}, []int{1, 1, s, s}, []int{1, s, s})
-	if mm1 == nil || !sameShape(mm1.Out[0].Shape, []int{b, h, s, s}) {
+	mm2, mm1, mask, scale, steps := f.attend4(t4.In[0], b, h, s, d)
+	if mm2 == nil {
 		return false
 	}
 	// heads undoes Reshape([B·H, S, D] → [B, H, S, D]) of a sequence-first split.
@@ -294,19 +307,8 @@ func (f *fuser) attentionSeqFirst4D(r9 *Step) bool {
 	if q == nil || k == nil || v == nil {
 		return false
 	}
-	out := &Value{Name: r9.Node.Name + "/fused_Attention_output", DType: r9.Out[0].DType, Shape: []int{s, b, h * d}}
-	for _, group := range [][]*Step{{t4, mm2, sm}, steps, qsteps, ksteps, qc, kc, vc} {
-		for _, st := range group {
-			f.removed[st] = true
-		}
-	}
-	f.before[r9] = []*Step{{
-		Node: &Node{Name: r9.Node.Name + "/fused_Attention", Op: OpAttention},
-		In:   []*Value{q, k, v, mask},
-		Out:  []*Value{out},
-		P:    Params{Heads: h, Scale: float32(scale * qs * ks), SeqFirst: true},
-	}}
-	f.replace[r9] = &Step{Node: r9.Node, In: append([]*Value{out}, r9.In[1:]...), Out: r9.Out, P: r9.P}
+	f.removeAll([]*Step{t4}, steps, qsteps, ksteps, qc, kc, vc)
+	f.placeSeqFirst(r9, []*Value{q, k, v, mask}, Params{Heads: h, Scale: float32(scale * qs * ks), SeqFirst: true})
 	return true
 }
 
