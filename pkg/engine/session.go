@@ -129,7 +129,11 @@ func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := g.Optimize(); err != nil {
+	var passes []graph.Pass
+	if !opt.NoFusion {
+		passes = append(passes, graph.GemmAsMatMul)
+	}
+	if err := g.Optimize(passes...); err != nil {
 		return nil, err
 	}
 	threads := opt.Threads

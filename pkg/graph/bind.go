@@ -57,9 +57,12 @@ type Params struct {
 	Min, Max   float32 // Clip before opset 11
 	HasMinMax  bool
 	Value      *Tensor // ConstantOfShape fill value
-	Act        int     // OpLinear activation (ActNone, ActQuickGELU)
+	Act        int     // OpLinear activation (ActNone, ActQuickGELU, ActGELU)
 	Heads      int     // OpAttention
 	Scale      float32 // OpAttention
+	// SeqFirst: OpAttention's Q, K, V and output are [S, B, E], token
+	// (b, s) in row s·B+b (nn.MultiheadAttention's layout).
+	SeqFirst bool
 }
 
 // Plan is a graph bound to concrete input shapes.

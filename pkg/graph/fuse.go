@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -18,6 +19,10 @@ const (
 	OpLinear = "clip.Linear"
 	// OpQuickGELU is x·sigmoid(1.702·x). In: X.
 	OpQuickGELU = "clip.QuickGELU"
+	// OpGELU is x/2·(1+erf(x/√2)), the exact GELU (torch's nn.GELU). In: X.
+	OpGELU = "clip.GELU"
+	// OpGELUTanh is x/2·(1+tanh(√(2/π)·(x+0.044715·x³))), the tanh GELU. In: X.
+	OpGELUTanh = "clip.GELUTanh"
 	// OpQLinear is OpLinear on dynamically quantized activations, the
 	// MatMulInteger → Cast → Mul(scale) chain of int8 exports with the
 	// same epilogue: Y = Act(float(Xq·Wq)·(XScale·WScale) + Bias) +
@@ -38,14 +43,20 @@ const (
 const (
 	ActNone      = 0
 	ActQuickGELU = 1
+	ActGELU      = 2
+	ActGELUTanh  = 3
 )
 
-// Fuse rewrites the plan's float32 steps into larger ones, in this order:
-// the decomposed LayerNorm pattern (ReduceMean, Sub, Pow, ReduceMean, Add,
+// Fuse rewrites the plan's float32 steps into larger ones, in this order,
+// after canonicalising what exporters write differently (see canon.go:
+// float→float Casts dropped, Transpose chains composed): the decomposed
+// LayerNorm pattern (ReduceMean, Sub, Pow, ReduceMean, Add,
 // Sqrt, Div, Mul, Add) into one LayerNormalization; x·sigmoid(1.702·x)
-// into OpQuickGELU; the multi-head attention block exporters write as
-// Reshape/Transpose/MatMul/Softmax/MatMul/Transpose/Reshape (with one
-// optional additive masks) into OpAttention; MatMul by a constant matrix, with the bias Add, a
+// into OpQuickGELU and the erf GELU into OpGELU; the multi-head attention
+// block exporters write as Reshape/Transpose/MatMul/Softmax/MatMul/
+// Transpose/Reshape (with optional additive masks; 3-D or 4-D head views,
+// or nn.MultiheadAttention's sequence-first ones, see fuse_attn.go) into
+// OpAttention; MatMul by a constant matrix, with the bias Add, a
 // following QuickGELU and a residual Add when present, into OpLinear (and
 // the int8 MatMulInteger chains into OpQLinear); then the three Q, K, V
 // projections of each attention into one OpLinear/OpQLinear with their
@@ -62,54 +73,44 @@ func (p *Plan) Fuse() map[string]int {
 	f := &fuser{p: p, prod: map[*Value]*Step{}, cons: map[*Value][]*Step{}, removed: map[*Step]bool{}, replace: map[*Step]*Step{}, before: map[*Step][]*Step{}}
 	f.index()
 	made := map[string]int{}
-	for _, s := range p.Steps {
-		if f.layerNorm(s) {
-			made["LayerNorm"]++
+	// pass runs one rewrite over every step, then applies it: match
+	// returns the kind of fusion it made of a step, or "".
+	pass := func(match func(s *Step) string) {
+		for _, s := range p.Steps {
+			if kind := match(s); kind != "" {
+				made[kind]++
+			}
 		}
+		f.commit()
 	}
-	f.commit()
-	for _, s := range p.Steps {
+	is := func(kind string, ok bool) string {
+		if ok {
+			return kind
+		}
+		return ""
+	}
+	pass(func(s *Step) string { return is("NoopCast", f.noopCast(s)) })
+	pass(func(s *Step) string { return is("Transpose", f.composeTranspose(s)) })
+	pass(func(s *Step) string { return is("LayerNorm", f.layerNorm(s)) })
+	pass(func(s *Step) string {
 		if f.quickGELU(s) {
-			made["QuickGELU"]++
+			return "QuickGELU"
 		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.linear(s) {
-			made["Linear"]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.qlinear(s) {
-			made["QLinear"]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.attention(s) {
-			made["Attention"]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
+		return strings.TrimPrefix(f.gelu(s), "clip.")
+	})
+	pass(func(s *Step) string { return is("Linear", f.linear(s)) })
+	pass(func(s *Step) string { return is("QLinear", f.qlinear(s)) })
+	pass(func(s *Step) string {
+		return is("Attention", f.attention(s) || f.attention4D(s) || f.attentionSeqFirst(s) || f.attentionSeqFirst4D(s))
+	})
+	pass(func(s *Step) string {
 		if kind := f.qkv(s); kind != "" {
-			made[kind]++
+			return kind
 		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.patchEmbed(s) {
-			made["PatchEmbed"]++
-		}
-	}
-	f.commit()
-	for _, s := range p.Steps {
-		if f.normLinear(s) {
-			made["NormLinear"]++
-		}
-	}
-	f.commit()
+		return is("QKVLinear", f.packedQKV(s))
+	})
+	pass(func(s *Step) string { return is("PatchEmbed", f.patchEmbed(s)) })
+	pass(func(s *Step) string { return is("NormLinear", f.normLinear(s)) })
 	return made
 }
 
@@ -363,10 +364,29 @@ func (f *fuser) epilogue(fused, first *Step, at, n int) (*Step, *Value, []*Step)
 		fused.P.Act = ActQuickGELU
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]
+	} else if g := f.only(out, OpGELU); g != nil && fused.Node.Op == OpLinear {
+		fused.P.Act = ActGELU
+		absorbed = append(absorbed, g)
+		last, out = g, g.Out[0]
+	} else if g := f.only(out, OpGELUTanh); g != nil && fused.Node.Op == OpLinear {
+		fused.P.Act = ActGELUTanh
+		absorbed = append(absorbed, g)
+		last, out = g, g.Out[0]
 	}
-	if ad := f.only(out, "Add"); ad != nil {
-		if r := other(ad, out); r != nil && r.Const == nil && r.DType == out.DType && sameShape(r.Shape, out.Shape) && sameShape(ad.Out[0].Shape, out.Shape) {
+	// The residual may be added under another shape of the same rows
+	// (nn.MultiheadAttention's output projection runs on [S·B, E] and is
+	// viewed back as [S, B, E] before the residual): the Reshape only
+	// renames the data, so the fused step writes the Add's output.
+	res, view := out, (*Step)(nil)
+	if rs := f.only(out, "Reshape"); rs != nil && len(rs.Out[0].Shape) > 0 && rs.Out[0].Shape[len(rs.Out[0].Shape)-1] == n {
+		res, view = rs.Out[0], rs
+	}
+	if ad := f.only(res, "Add"); ad != nil {
+		if r := other(ad, res); r != nil && r.Const == nil && r.DType == res.DType && sameShape(r.Shape, res.Shape) && sameShape(ad.Out[0].Shape, res.Shape) {
 			fused.In[at+1] = r
+			if view != nil {
+				absorbed = append(absorbed, view)
+			}
 			absorbed = append(absorbed, ad)
 			last, out = ad, ad.Out[0]
 		}

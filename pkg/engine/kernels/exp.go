@@ -146,6 +146,31 @@ func GELU(dst, src []float32) {
 	}
 }
 
+// GELUTanh sets dst[i] = x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))), the
+// tanh GELU (ONNX Gelu approximate="tanh", SigLIP's and HF's
+// gelu_pytorch_tanh); dst may be src. Since (1 + tanh u)/2 = sigmoid(2u),
+// it is x·sigmoid(2u): the vector Sigmoid, without 1 + tanh's cancellation
+// for negative x.
+func GELUTanh(dst, src []float32) {
+	dst = dst[:len(src)]
+	var us [geluTanhBlock]float32
+	const c = float32(2 * 0.7978845608028654) // 2·√(2/π)
+	for lo := 0; lo < len(src); lo += geluTanhBlock {
+		xs := src[lo:min(lo+geluTanhBlock, len(src))]
+		u := us[:len(xs)]
+		for i, x := range xs {
+			u[i] = c * (x + 0.044715*x*x*x)
+		}
+		Sigmoid(u, u)
+		for i, x := range xs {
+			dst[lo+i] = x * u[i]
+		}
+	}
+}
+
+// geluTanhBlock is how many values GELUTanh stages for one Sigmoid call.
+const geluTanhBlock = 256
+
 // Erf sets dst[i] = erf(src[i]) (ONNX Erf); dst may be src.
 func Erf(dst, src []float32) {
 	dst = dst[:len(src)]

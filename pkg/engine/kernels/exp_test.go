@@ -92,6 +92,11 @@ func TestActivations(t *testing.T) {
 		"Sigmoid":   {Sigmoid, func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }, 4e-7},
 		"GELU":      {GELU, func(v float64) float64 { return v / 2 * math.Erfc(-v/math.Sqrt2) }, 2e-6},
 		"Erf":       {Erf, math.Erf, 1e-6},
+		"GELUTanh": {GELUTanh, func(v float64) float64 {
+			// (1 + tanh u)/2 written as 1/(1 + e^(−2u)): exact in float64
+			// where 1 + tanh u cancels.
+			return v / (1 + math.Exp(-2*math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v)))
+		}, 2e-6},
 	}
 	for name, a := range acts {
 		got := make([]float32, len(x))

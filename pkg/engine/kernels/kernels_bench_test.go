@@ -133,3 +133,19 @@ func BenchmarkPackB(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkGELU is the erf GELU (OpenCLIP's MLP activation) on the MLP's
+// shape, beside QuickGELU's, in values per second of thread CPU time
+// (Gvalues/s-cpu) as well as of wall time.
+func BenchmarkGELU(b *testing.B) {
+	x := randSlice(rand.New(rand.NewPCG(1, 1)), 400*3072)
+	y := make([]float32, len(x))
+	for _, c := range []struct {
+		name string
+		fn   func(dst, src []float32)
+	}{{"GELU", GELU}, {"QuickGELU", QuickGELU}} {
+		b.Run(c.name, func(b *testing.B) {
+			benchCPUUnit(b, float64(len(x)), "Gvalues/s", func() { c.fn(y, x) })
+		})
+	}
+}

@@ -13,6 +13,7 @@ const (
 	ActQuickGELU            // x·sigmoid(1.702x), CLIP's MLP activation
 	ActGELU                 // x/2·(1+erf(x/√2))
 	ActReLU
+	ActGELUTanh // x/2·(1+tanh(√(2/π)·(x+0.044715x³))), GELU(approximate="tanh")
 )
 
 func (a Activation) String() string {
@@ -25,6 +26,8 @@ func (a Activation) String() string {
 		return "GELU"
 	case ActReLU:
 		return "ReLU"
+	case ActGELUTanh:
+		return "GELU(tanh)"
 	}
 	return fmt.Sprintf("Activation(%d)", int(a))
 }
@@ -53,6 +56,8 @@ func (e *Epilogue) apply(lv *isaKernels, c []float32, ldc, row, rows, col, cols 
 			lv.quickGELU(seg, seg)
 		case ActGELU:
 			GELU(seg, seg)
+		case ActGELUTanh:
+			GELUTanh(seg, seg)
 		case ActReLU:
 			for j, v := range seg {
 				seg[j] = max(v, 0)
@@ -85,7 +90,7 @@ func Linear(p *Pool, m int, x []float32, ldx int, w *PackedB, ep Epilogue, y []f
 	if ep.Residual != nil && m > 0 && overlaps(ep.Residual, y) {
 		return fmt.Errorf("kernels: Linear: residual overlaps the output")
 	}
-	if ep.Act < ActNone || ep.Act > ActReLU {
+	if ep.Act < ActNone || ep.Act > ActGELUTanh {
 		return fmt.Errorf("kernels: Linear: unknown activation %v", ep.Act)
 	}
 	sgemm(p, p.level().gemm, gemmOperands{m: m, n: w.n, k: w.k, alpha: 1, a: x, lda: ldx, pb: w, epi: ep, hasEpi: true, c: y, ldc: ldy})

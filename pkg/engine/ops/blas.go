@@ -342,8 +342,13 @@ func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor, scratch
 	if len(xd) != m*k || o.Len() != m*n {
 		return fmt.Errorf("Linear: input %v and output %v do not fit a %d×%d weight", x.Shape, o.Shape, k, n)
 	}
-	if s.P.Act == graph.ActQuickGELU {
+	switch s.P.Act {
+	case graph.ActQuickGELU:
 		ep.Act = kernels.ActQuickGELU
+	case graph.ActGELU:
+		ep.Act = kernels.ActGELU
+	case graph.ActGELUTanh:
+		ep.Act = kernels.ActGELUTanh
 	}
 	if len(in) > 3 && in[3] != nil {
 		ep.Residual, ep.LdResidual = in[3].Float32, n

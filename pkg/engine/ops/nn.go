@@ -36,6 +36,10 @@ func init() {
 			eval: func(c call) error { return c.e.patchEmbed(c.in, c.out[0], c.scratch) }},
 		def{OpDef: graph.OpDef{Op: graph.OpQuickGELU},
 			eval: func(c call) error { kernels.QuickGELU(c.out[0].Float32, c.in[0].Float32); return nil }},
+		def{OpDef: graph.OpDef{Op: graph.OpGELU},
+			eval: func(c call) error { kernels.GELU(c.out[0].Float32, c.in[0].Float32); return nil }},
+		def{OpDef: graph.OpDef{Op: graph.OpGELUTanh},
+			eval: func(c call) error { kernels.GELUTanh(c.out[0].Float32, c.in[0].Float32); return nil }},
 	)
 	for _, op := range []string{"ReduceMean", "ReduceSum", "ReduceL2", "ReduceMax"} {
 		define(def{OpDef: graph.OpDef{Op: op, Infer: withX(inferReduce)},
@@ -357,24 +361,29 @@ func convFLOPs(s *graph.Step) float64 {
 }
 
 // attentionFLOPs counts OpAttention's two products Q·Kᵀ and P·V, 2·B·S·T·E
-// each summed over heads (Q [B, S, E], K [B, T, E]; in the packed form
-// In[0] is QKV [B, S, 3E] and T = S).
+// each summed over heads (Q [B, S, E], K [B, T, E], or [S, B, E] and
+// [T, B, E] sequence-first; in the packed form In[0] is QKV [B, S, 3E]
+// and T = S).
 func attentionFLOPs(s *graph.Step) float64 {
 	_, a, k, ok := flopOperands(s)
 	if !ok {
 		return 0
+	}
+	bi, si := 0, 1 // batch and sequence axes
+	if s.P.SeqFirst {
+		bi, si = 1, 0
 	}
 	if k == nil {
 		o := s.Out[0].Shape
 		if len(o) != 3 {
 			return 0
 		}
-		return 2 * 2 * float64(o[0]) * float64(o[1]) * float64(o[1]) * float64(o[2])
+		return 2 * 2 * float64(o[bi]) * float64(o[si]) * float64(o[si]) * float64(o[2])
 	}
 	if len(a) != 3 || len(k) != 3 {
 		return 0
 	}
-	return 2 * 2 * float64(a[0]) * float64(a[1]) * float64(k[1]) * float64(a[2])
+	return 2 * 2 * float64(a[bi]) * float64(a[si]) * float64(k[si]) * float64(a[2])
 }
 
 func dgemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
@@ -790,13 +799,16 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) err
 		return fmt.Errorf("Attention: output %v does not split into %d heads", o.Shape, p.Heads)
 	}
 	b, seq, width := o.Shape[0], o.Shape[1], o.Shape[2]
+	if p.SeqFirst {
+		b, seq = seq, b
+	}
 	sh := kernels.AttentionShape{Batch: b, Seq: seq, Heads: p.Heads, HeadDim: width / p.Heads,
 		LdQ: width, LdK: width, LdV: width, LdOut: width}
 	q := in[0].Float32
 	var k, v []float32
 	if in[1] == nil && in[2] == nil {
-		if !sameInts(in[0].Shape, []int{b, seq, 3 * width}) {
-			return fmt.Errorf("Attention: packed QKV %v, want [%d %d %d]", in[0].Shape, b, seq, 3*width)
+		if want := []int{o.Shape[0], o.Shape[1], 3 * width}; !sameInts(in[0].Shape, want) {
+			return fmt.Errorf("Attention: packed QKV %v, want %v", in[0].Shape, want)
 		}
 		sh.LdQ, sh.LdK, sh.LdV = 3*width, 3*width, 3*width
 		k, v = q[width:], q[2*width:]
@@ -807,7 +819,27 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) err
 	if len(in) > 3 && in[3] != nil {
 		mask = in[3].Float32
 	}
-	return kernels.Attention(e.pool(), sh, q, k, v, p.Scale, mask, false, o.Float32)
+	if !p.SeqFirst {
+		return kernels.Attention(e.pool(), sh, q, k, v, p.Scale, mask, false, o.Float32)
+	}
+	// Sequence-first: token (b, s) is row s·B+b, so each sequence is an
+	// attention of batch 1 whose rows are B rows apart.
+	ss := seq * seq
+	if mask != nil && len(mask) != ss && len(mask) != b*ss {
+		return fmt.Errorf("Attention: mask has %d values, want %d or %d", len(mask), ss, b*ss)
+	}
+	one := sh
+	one.Batch, one.LdQ, one.LdK, one.LdV, one.LdOut = 1, b*sh.LdQ, b*sh.LdK, b*sh.LdV, b*sh.LdOut
+	for bi := 0; bi < b; bi++ {
+		m := mask
+		if len(mask) == b*ss && b > 1 {
+			m = mask[bi*ss : (bi+1)*ss]
+		}
+		if err := kernels.Attention(e.pool(), one, q[bi*sh.LdQ:], k[bi*sh.LdK:], v[bi*sh.LdV:], p.Scale, m, false, o.Float32[bi*sh.LdOut:]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func sameInts(a, b []int) bool {

@@ -206,7 +206,7 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 		return nil, err
 	}
 	feeds, items, err := RandomInputs(s.Graph(), InputSpec{Batch: opts.Batch, Seq: opts.Seq, Seed: opts.Seed,
-		Dims: dims, ImageSize: imageSizeNear(opts.Model)})
+		Dims: dims, ImageSize: ImageSizeNear(opts.Model)})
 	if err != nil {
 		return nil, cmdutil.NewExitError(cmdutil.ExitUsage, fmt.Errorf("%s: %w", opts.Model, err))
 	}
@@ -235,6 +235,10 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 	if fused := plan.FLOPs(); math.Abs(fused.Total-flops.Total) > 1e-6*flops.Total {
 		fmt.Fprintf(opts.IO.ErrOut, "%s: warning: the fused plan counts %.4g FLOPs, the unfused one %.4g; a fused step's work is not counted\n",
 			opts.Model, fused.Total, flops.Total)
+	}
+	if r := plan.Report(); r.UnfusedAttentions > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "%s: warning: %d transformer blocks run unfused, op by op (clip onnx info --plan says what)\n",
+			opts.Model, r.UnfusedAttentions)
 	}
 
 	run := func() (float64, error) {

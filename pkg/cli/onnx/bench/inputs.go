@@ -119,10 +119,10 @@ func convChannels(g *graph.Graph, input string) int {
 	return 0
 }
 
-// imageSizeNear reads the vision input size from the Hugging Face
+// ImageSizeNear reads the vision input size from the Hugging Face
 // config.json beside the model's onnx/ directory (vision_config.image_size,
 // or image_size), or returns 0 when there is none.
-func imageSizeNear(model string) int {
+func ImageSizeNear(model string) int {
 	dir := filepath.Dir(model)
 	for _, p := range []string{filepath.Join(dir, "..", "config.json"), filepath.Join(dir, "config.json")} {
 		b, err := os.ReadFile(p)

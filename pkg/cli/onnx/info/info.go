@@ -18,6 +18,7 @@ import (
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/onnx"
 )
 
@@ -27,6 +28,9 @@ type InfoOptions struct {
 	Factory *cmdutil.Factory
 
 	ModelPath string
+	// Plan binds the model for one item and reports the fused steps and,
+	// per transformer block, what was not fused.
+	Plan bool
 }
 
 // NewCmdInfo returns `clip onnx info`. runF replaces infoRun in tests.
@@ -42,9 +46,16 @@ size of the parameters (initializers, including external data). The load
 time is the time to map and decode the file.
 
 On a terminal the description is a table; with --format json (or when
-piped) it is one JSON object, for jq.`,
+piped) it is one JSON object, for jq.
+
+With --plan the model is also prepared as clip runs it (batch 1) and the
+report adds the engine's steps after fusion and, per transformer block,
+what was fused (Q/K/V in one Linear, the attention, LayerNorms as Linear
+prologues, the MLP activation and residual Adds as epilogues) and what
+runs op by op, and why the block is slower when it does.`,
 		Example: `  clip onnx info vision_model.onnx
-  clip onnx info --format json text_model.onnx | jq .ops`,
+  clip onnx info --format json text_model.onnx | jq .ops
+  clip onnx info --plan vision_model.onnx`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cmdutil.UsageErrorf("clip onnx info takes exactly one MODEL.onnx argument, got %d", len(args))
@@ -59,6 +70,7 @@ piped) it is one JSON object, for jq.`,
 			return infoRun(opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Plan, "plan", false, "also report the engine's fused plan, per transformer block")
 	return cmd
 }
 
@@ -80,6 +92,8 @@ type Summary struct {
 	ExternalData    bool              `json:"external_data"`
 	Metadata        map[string]string `json:"metadata,omitempty"`
 	LoadMillis      float64           `json:"load_ms"`
+	// Plan is the fused plan's report (with --plan).
+	Plan *graph.FusionReport `json:"plan,omitempty"`
 }
 
 // Opset is one opset import; Domain "" is the default ai.onnx domain.
@@ -116,10 +130,18 @@ func infoRun(opts *InfoOptions) error {
 	s := Summarize(m)
 	s.FileBytes = st.Size()
 	s.LoadMillis = float64(elapsed.Microseconds()) / 1000
+	if opts.Plan {
+		if s.Plan, err = fusionReport(opts.ModelPath); err != nil {
+			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+		}
+	}
 
 	switch format {
 	case cmdutil.FormatTable:
-		return writeTable(opts.IO.Out, s)
+		if err := writeTable(opts.IO.Out, s); err != nil || s.Plan == nil {
+			return err
+		}
+		return writePlan(opts.IO.Out, s.Plan)
 	case cmdutil.FormatJSON:
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")

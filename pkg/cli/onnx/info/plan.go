@@ -1,0 +1,70 @@
+package info
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/clip-go/clip/pkg/cli/onnx/bench"
+	"github.com/clip-go/clip/pkg/engine"
+	"github.com/clip-go/clip/pkg/engine/ops"
+	"github.com/clip-go/clip/pkg/graph"
+)
+
+// fusionReport prepares the model at path as the engine runs it, bound
+// for one item (symbolic dims as `clip onnx bench` sizes them), fuses the
+// plan and reports it.
+func fusionReport(path string) (*graph.FusionReport, error) {
+	ctx := context.Background()
+	s, err := engine.Open(ctx, path, engine.Options{Threads: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	feeds, _, err := bench.RandomInputs(s.Graph(), bench.InputSpec{Batch: 1, Seq: 77, ImageSize: bench.ImageSizeNear(path)})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	shapes := map[string][]int{}
+	for name, t := range feeds {
+		shapes[name] = t.Shape
+	}
+	plan, err := s.Graph().Bind(ctx, shapes, nil, ops.Eval)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	plan.Fuse()
+	r := plan.Report()
+	return &r, nil
+}
+
+func writePlan(out io.Writer, r *graph.FusionReport) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	var steps []string
+	for op, n := range r.Steps {
+		steps = append(steps, fmt.Sprintf("%s×%d", op, n))
+	}
+	sort.Strings(steps)
+	fmt.Fprintf(tw, "Plan steps\t%s\n", strings.Join(steps, " "))
+	full := 0
+	for _, b := range r.Blocks {
+		if b.Complete {
+			full++
+		}
+	}
+	fmt.Fprintf(tw, "Blocks\t%d with a fused attention, %d fully fused; %d attentions unfused\n", len(r.Blocks), full, r.UnfusedAttentions)
+	for _, b := range r.Blocks {
+		state := "fully fused"
+		if !b.Complete {
+			state = strings.Join(b.Missing, "; ")
+		}
+		fmt.Fprintf(tw, "  block %d\tLinear %d/4, LayerNorm prologue %d/2, attention 1/1\t%s\n", b.Index, b.Linears, b.Prologues, state)
+	}
+	if r.UnfusedAttentions > 0 {
+		fmt.Fprintf(tw, "  unfused\t%d attentions run op by op (no pattern matched): slower than a fused block\n", r.UnfusedAttentions)
+	}
+	return tw.Flush()
+}

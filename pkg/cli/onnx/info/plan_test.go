@@ -1,0 +1,53 @@
+package info
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var exporterModels = filepath.Join("..", "..", "..", "..", "testdata", "models", "exporter-patterns", "onnx")
+
+// TestPlanReportsFusedBlocks runs --plan on the OpenCLIP-style tower
+// (nn.MultiheadAttention, erf GELU, opset 17 LayerNormalization): both
+// blocks are reported fully fused, with the attention, four Linears and
+// two LayerNorm prologues each, and the table says so per block.
+func TestPlanReportsFusedBlocks(t *testing.T) {
+	path := filepath.Join(exporterModels, "openclip_vision_model.onnx")
+	out, _, err := run(t, "json", false, "--plan", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Plan == nil || len(s.Plan.Blocks) != 2 || s.Plan.UnfusedAttentions != 0 || s.Plan.Steps["clip.Attention"] != 2 {
+		t.Fatalf("plan %+v, want 2 fused blocks", s.Plan)
+	}
+	for _, b := range s.Plan.Blocks {
+		if !b.Complete || b.Linears != 4 || b.Prologues != 2 || !b.PackedQKV || !b.Activation || b.Residuals != 2 {
+			t.Errorf("block %+v, want fully fused", b)
+		}
+	}
+	table, _, err := run(t, "table", true, "--plan", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(table, "fully fused") != 3 || !strings.Contains(table, "block 1") {
+		t.Errorf("table does not report the two blocks fully fused:\n%s", table)
+	}
+}
+
+// TestPlanWithoutFlagIsAbsent keeps the plain description free of the
+// engine's plan (no model preparation without --plan).
+func TestPlanWithoutFlagIsAbsent(t *testing.T) {
+	out, _, err := run(t, "json", false, filepath.Join(exporterModels, "hf4d_vision_model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, `"plan"`) {
+		t.Errorf("plan reported without --plan")
+	}
+}
