@@ -27,7 +27,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Skip("tiny-shapes fixture missing; run make fixtures")
 	}
 	bin := filepath.Join(t.TempDir(), "clip")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=9.9.9 -X main.commit=feedface0000", "-o", bin, "../../cmd/clip")
+	build := exec.Command("go", "build", "-tags", "nodynamic", "-trimpath", "-ldflags", "-X main.version=9.9.9 -X main.commit=feedface0000", "-o", bin, "../../cmd/clip")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

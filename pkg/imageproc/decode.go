@@ -97,7 +97,13 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 		}
 	}
 	if ft == nil {
-		return nil, errors.New("not a supported image (want JPEG, PNG, GIF, BMP, TIFF or WebP)")
+		switch sniffHEIF(b) {
+		case "heif":
+			return decodeHEIFFile(b, opt, "heif", decodeHEIF)
+		case "avif":
+			return decodeHEIFFile(b, opt, "avif", decodeAVIF)
+		}
+		return nil, errors.New("not a supported image (want " + SupportedFormats + ")")
 	}
 	cfg, err := guard(ft.name, func() (image.Config, error) { return ft.decodeConfig(bytes.NewReader(b)) })
 	if err != nil {
@@ -113,17 +119,9 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fmt.Errorf("invalid %s header: size %dx%d", ft.name, cfg.Width, cfg.Height)
 	}
-	maxMP := opt.MaxMegapixels
-	if maxMP == 0 {
-		maxMP = DefaultMaxMegapixels
-	}
-	maxPixels := int64(math.MaxInt64)
-	if maxMP > 0 {
-		maxPixels = int64(maxMP * 1e6)
-	}
-	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; maxMP > 0 && mp > maxMP {
-		return nil, fmt.Errorf("%w: header says %dx%d (%.1f MP), over the %g MP limit (--max-megapixels)",
-			ErrTooLarge, cfg.Width, cfg.Height, mp, maxMP)
+	maxPixels, err := checkMegapixels(cfg, opt)
+	if err != nil {
+		return nil, err
 	}
 	if ft.name == "jpeg" {
 		markers := scanJPEGMarkers(b)
@@ -172,6 +170,46 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	}
 	if !opt.NoEXIFRotate && orientation > 1 {
 		img = orient(img, orientation)
+	}
+	return img, nil
+}
+
+// SupportedFormats names the image formats Decode reads, for messages.
+const SupportedFormats = "JPEG, PNG, GIF, BMP, TIFF, WebP, HEIC/HEIF or AVIF"
+
+// checkMegapixels refuses a header size over opt's megapixel cap and
+// returns the cap in pixels.
+func checkMegapixels(cfg image.Config, opt DecodeOptions) (int64, error) {
+	maxMP := opt.MaxMegapixels
+	if maxMP == 0 {
+		maxMP = DefaultMaxMegapixels
+	}
+	maxPixels := int64(math.MaxInt64)
+	if maxMP > 0 {
+		maxPixels = int64(maxMP * 1e6)
+	}
+	if mp := float64(cfg.Width) * float64(cfg.Height) / 1e6; maxMP > 0 && mp > maxMP {
+		return 0, fmt.Errorf("%w: header says %dx%d (%.1f MP), over the %g MP limit (--max-megapixels)",
+			ErrTooLarge, cfg.Width, cfg.Height, mp, maxMP)
+	}
+	return maxPixels, nil
+}
+
+// decodeHEIFFile runs a WebAssembly HEIF/AVIF decoder, which reports the
+// header's size to check before it decodes any pixel.
+func decodeHEIFFile(b []byte, opt DecodeOptions, name string, dec func([]byte, func(w, h int) error) (*RGB, error)) (*RGB, error) {
+	img, err := dec(b, func(w, h int) error {
+		if w <= 0 || h <= 0 {
+			return fmt.Errorf("invalid %s header: size %dx%d", name, w, h)
+		}
+		_, err := checkMegapixels(image.Config{Width: w, Height: h}, opt)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) || errors.Is(err, errWasmSetup) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("corrupt or truncated %s: %w", name, err)
 	}
 	return img, nil
 }

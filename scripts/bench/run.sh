@@ -69,7 +69,7 @@ have_py() { "$PY" -c 'import PIL' >/dev/null 2>&1; }
 say "$(tr '\n' ' ' <"$RES/env.txt")"
 
 say "building clip and benchtool"
-if ! CGO_ENABLED=0 $GO build -o "$WORK/clip" ./cmd/clip 2>>"$LOG"; then
+if ! CGO_ENABLED=0 $GO build -tags nodynamic -o "$WORK/clip" ./cmd/clip 2>>"$LOG"; then
   note "\`go build ./cmd/clip\` failed: no clip classify or clip onnx bench numbers (see $LOG)"
 fi
 if ! CGO_ENABLED=0 $GO build -o "$WORK/benchtool" ./scripts/bench/benchtool 2>>"$LOG"; then
