@@ -87,7 +87,22 @@ type wasmCall struct {
 	in     uint64
 }
 
-func (c *wasmCodec) open(ctx context.Context, file []byte) (*wasmCall, error) {
+// open instantiates the module, copies file in and allocates resultBytes
+// for the decode function's out-parameters (returned as their address).
+func (c *wasmCodec) open(ctx context.Context, file []byte, resultBytes int) (*wasmCall, uint64, error) {
+	w, err := c.instance(ctx, file)
+	if err != nil {
+		return nil, 0, err
+	}
+	results, err := w.alloc(resultBytes)
+	if err != nil {
+		w.close()
+		return nil, 0, err
+	}
+	return w, results, nil
+}
+
+func (c *wasmCodec) instance(ctx context.Context, file []byte) (*wasmCall, error) {
 	if err := c.compile(); err != nil {
 		return nil, err
 	}
@@ -208,15 +223,11 @@ const (
 // heif-convert 1.15 does for the files phones and heif-enc write; alpha is
 // dropped as for PNG.
 func decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
-	w, err := heifCodec.open(context.Background(), b)
+	w, dims, err := heifCodec.open(context.Background(), b, 20)
 	if err != nil {
 		return nil, err
 	}
 	defer w.close()
-	dims, err := w.alloc(20)
-	if err != nil {
-		return nil, err
-	}
 	args := func(config uint64, out uint64) []uint64 {
 		return []uint64{w.in, uint64(len(b)), config, dims, dims + 4, dims + 8, dims + 12, dims + 16, out}
 	}
@@ -296,15 +307,11 @@ func firstErr(err, otherwise error) error {
 // irot/imir transforms, which libavif leaves to its caller, are applied
 // here as libheif does.
 func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
-	w, err := avifCodec.open(context.Background(), b)
+	w, dims, err := avifCodec.open(context.Background(), b, 16)
 	if err != nil {
 		return nil, err
 	}
 	defer w.close()
-	dims, err := w.alloc(16)
-	if err != nil {
-		return nil, err
-	}
 	if ok, err := w.call(w.in, uint64(len(b)), 1, 0, dims, dims+4, dims+8, dims+12, 0, 0); err != nil || !ok {
 		return nil, firstErr(err, errHEIFDecode)
 	}
