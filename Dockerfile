@@ -15,7 +15,7 @@ RUN go mod download
 COPY cmd ./cmd
 COPY pkg ./pkg
 ARG VERSION=docker
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/clip ./cmd/clip \
+RUN CGO_ENABLED=0 go build -tags nodynamic -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/clip ./cmd/clip \
  && mkdir -p /out/models
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -8,6 +8,9 @@ COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 PY        ?= /usr/bin/python3
 BENCHTIME ?= 5x
+# nodynamic: the HEIC/AVIF decoders' packages would otherwise link purego,
+# which makes the binary dynamically linked (see pkg/imageproc/heif.go).
+export GOFLAGS := $(strip $(GOFLAGS) -tags=nodynamic)
 
 .PHONY: build test vet lint bench bench-go conformance fixtures bench-models clean
 
@@ -44,7 +47,7 @@ conformance:
 # trains the tiny CLIP, exports it, runs onnxruntime-node and transformers.js
 # for the goldens, makes the test images, Pillow goldens and tokenizer goldens.
 # Installs its Debian and npm needs; about 10 minutes on 2 cores.
-FIXTURE_DEBS := python3-torch python3-onnx python3-pil python3-numpy python3-skimage python3-sentencepiece libjpeg-turbo-progs libonnx-testdata
+FIXTURE_DEBS := python3-torch python3-onnx python3-pil python3-numpy python3-skimage python3-sentencepiece libjpeg-turbo-progs libonnx-testdata libheif-examples
 
 fixtures:
 	@missing=""; for p in $(FIXTURE_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -54,6 +57,7 @@ fixtures:
 	$(PY) scripts/make_test_images.py
 	$(PY) scripts/preprocess_golden.py
 	$(PY) scripts/jpeg_draft_golden.py
+	$(PY) scripts/make_heif_testdata.py
 	bash scripts/tokenizer_golden.sh
 	bash scripts/unigram_golden.sh
 

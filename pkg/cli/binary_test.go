@@ -27,7 +27,7 @@ func builtBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "clip")
-		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=9.9.9 -X main.commit=feedface0000", "-o", binPath, "../../cmd/clip")
+		build := exec.Command("go", "build", "-tags", "nodynamic", "-trimpath", "-ldflags", "-X main.version=9.9.9 -X main.commit=feedface0000", "-o", binPath, "../../cmd/clip")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

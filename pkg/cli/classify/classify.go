@@ -94,7 +94,8 @@ similarity) between the image and prompt embeddings.
 Inputs are image files, directories (-r to recurse), globs (quoted globs and
 ** are expanded by clip), http(s) URLs, or "-" for stdin: image data (one
 image named "-") or a list of paths.
-Output is one record per image, in input order.`,
+Formats: JPEG, PNG, GIF, BMP, TIFF, WebP, HEIC/HEIF and AVIF, recognised by
+content. Output is one record per image, in input order.`,
 		Example: `  clip classify ./photos/*.jpg --labels cat,dog,zebra
   clip classify shots/ -r --labels-file labels.txt --format json | jq '.[] | select(.label=="dog")'
   clip classify assets/*.png --labels logo,photo --expect logo
