@@ -31,6 +31,11 @@ const (
 	FormatCSV   = "csv"
 )
 
+// AnnotationExtraFormat is the cobra annotation naming one more --format a
+// command takes besides the common ones (classify: github); the command
+// resolves that format itself.
+const AnnotationExtraFormat = "clip-extra-format"
+
 // GlobalOptions are the persistent flags of the root command.
 type GlobalOptions struct {
 	Model   string // --model: catalogue name, Hugging Face repo id, or local directory

@@ -42,7 +42,8 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			st.started = true
-			if _, err := f.OutputFormat(); err != nil {
+			// A command may take one format of its own (classify: github).
+			if _, err := f.OutputFormat(); err != nil && cmd.Annotations[cmdutil.AnnotationExtraFormat] != f.Globals.Format {
 				return err
 			}
 			if f.Globals.Threads < 0 {
