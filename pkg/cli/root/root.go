@@ -8,6 +8,7 @@ import (
 	cachecmd "github.com/clip-go/clip/pkg/cli/cache"
 	classifycmd "github.com/clip-go/clip/pkg/cli/classify"
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	diffcmd "github.com/clip-go/clip/pkg/cli/diff"
 	embedcmd "github.com/clip-go/clip/pkg/cli/embed"
 	modelscmd "github.com/clip-go/clip/pkg/cli/models"
 	onnxbench "github.com/clip-go/clip/pkg/cli/onnx/bench"
@@ -70,6 +71,7 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 
 	cmd.AddCommand(
 		classifycmd.NewCmdClassify(f, nil),
+		diffcmd.NewCmdDiff(f, nil),
 		embedcmd.NewCmdEmbed(f, nil),
 		tokenizecmd.NewCmdTokenize(f, nil),
 		preprocesscmd.NewCmdPreprocess(f, nil),
