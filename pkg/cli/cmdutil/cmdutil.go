@@ -51,6 +51,7 @@ type Factory struct {
 	IOStreams *iostreams.IOStreams
 	Version   string
 	Commit    string
+	Date      string // the commit's time, when the build recorded it
 	Globals   *GlobalOptions
 	// Getenv reads the environment; tests replace it.
 	Getenv func(string) string
