@@ -31,8 +31,9 @@ release:
 	done
 	cd dist && sha256sum clip-* > SHA256SUMS && cat SHA256SUMS
 
+# TESTFLAGS adds go test flags (CI: coverage).
 test: vet
-	CGO_ENABLED=0 $(GO) test -count=1 -timeout 9m ./...
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 9m $(TESTFLAGS) ./...
 
 vet:
 	$(GO) vet ./...
