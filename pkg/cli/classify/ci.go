@@ -75,9 +75,9 @@ func (c *ciReport) add(rec clip.Record, dur time.Duration) {
 	c.entries = append(c.entries, e)
 }
 
-// counts are the totals the reports share.
-func (c *ciReport) counts() (errors, failures int) {
-	for _, e := range c.entries {
+// countEntries counts the unreadable images and those that failed a check.
+func countEntries(entries []ciEntry) (errors, failures int) {
+	for _, e := range entries {
 		switch {
 		case e.err != "":
 			errors++

@@ -145,15 +145,9 @@ func appendStepSummary(path string, entries []ciEntry, labels []string) error {
 		existing = fi.Size()
 	}
 	budget := int(maxStepSummaryBytes - existing)
-	errs, fails := 0, 0
+	errs, fails := countEntries(entries)
 	perLabel := map[string]int{}
 	for _, e := range entries {
-		switch {
-		case e.err != "":
-			errs++
-		case e.why != "":
-			fails++
-		}
 		if e.err == "" {
 			perLabel[e.label]++
 		}

@@ -65,7 +65,7 @@ type junitProblem struct {
 const junitSuiteName = "clip classify"
 
 func (c *ciReport) junitSuites(elapsed time.Duration) junitTestSuites {
-	errs, fails := c.counts()
+	errs, fails := countEntries(c.entries)
 	host, _ := os.Hostname()
 	if host == "" {
 		host = "localhost"
