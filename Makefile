@@ -12,7 +12,7 @@ PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
 PY        ?= /usr/bin/python3
 BENCHTIME ?= 5x
 
-.PHONY: build release test vet lint bench bench-go conformance fixtures bench-models clean
+.PHONY: build release image test vet lint bench bench-go conformance fixtures bench-models clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o clip ./cmd/clip
@@ -30,6 +30,14 @@ release:
 	    -o dist/clip-$(VERSION)-$$os-$$arch$$ext ./cmd/clip; \
 	done
 	cd dist && sha256sum clip-* > SHA256SUMS && cat SHA256SUMS
+
+# The container image from what is here (no base image pulled): the static
+# binary and what distroless/static holds, on scratch. Needs podman.
+IMAGE ?= clip:local
+image: build
+	sh scripts/container/rootfs.sh .image ./clip
+	cp Containerfile.local .image/Containerfile
+	podman build -f .image/Containerfile -t $(IMAGE) .image
 
 # TESTFLAGS adds go test flags (CI: coverage).
 test: vet
@@ -81,4 +89,4 @@ bench-models:
 	bash scripts/fixtures/all.sh bench $(if $(ARCH),--arch $(ARCH))
 
 clean:
-	rm -rf clip dist
+	rm -rf clip dist .image
