@@ -231,3 +231,12 @@ func TestGitHubActionsKeepsStdoutFormat(t *testing.T) {
 		t.Errorf("step summary: %v\n%s", err, md)
 	}
 }
+
+func TestFormatGitHubOnlyOnClassify(t *testing.T) {
+	if r := run(t, t.TempDir(), "", "classify", "--format", "githb", "--labels", "a,b", "x.png"); r.code != cmdutil.ExitUsage || !strings.Contains(r.stderr, "csv or github") {
+		t.Errorf("classify --format githb: exit %d, stderr %q; want 2 listing github", r.code, r.stderr)
+	}
+	if r := run(t, t.TempDir(), "", "embed", "--format", "github", "x.png"); r.code != cmdutil.ExitUsage || strings.Contains(r.stderr, "github)") {
+		t.Errorf("embed --format github: exit %d, stderr %q; want 2 without github among the formats", r.code, r.stderr)
+	}
+}

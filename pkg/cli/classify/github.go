@@ -16,18 +16,15 @@ import (
 // formatGitHub is classify's own --format: GitHub Actions workflow commands.
 const formatGitHub = "github"
 
-// outputFormat resolves --format for classify, which also takes "github".
+// outputFormat resolves --format for classify, which also takes "github"
+// (the root command has rejected any other unknown format).
 // GITHUB_ACTIONS=true does not change stdout's format (a jq pipeline in a
 // workflow still gets jsonl); it only turns on the step summary.
 func outputFormat(f *cmdutil.Factory) (string, error) {
 	if f.Globals.Format == formatGitHub {
 		return formatGitHub, nil
 	}
-	format, err := f.OutputFormat()
-	if err != nil {
-		return "", cmdutil.UsageErrorf("unknown --format %q (want table, json, jsonl, csv or github)", f.Globals.Format)
-	}
-	return format, nil
+	return f.OutputFormat()
 }
 
 // stepSummaryPath is the file the Markdown summary is appended to: GitHub's

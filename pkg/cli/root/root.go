@@ -44,8 +44,14 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			st.started = true
 			// A command may take one format of its own (classify: github).
-			if _, err := f.OutputFormat(); err != nil && cmd.Annotations[cmdutil.AnnotationExtraFormat] != f.Globals.Format {
-				return err
+			if _, err := f.OutputFormat(); err != nil {
+				extra := cmd.Annotations[cmdutil.AnnotationExtraFormat]
+				if extra == "" {
+					return err
+				}
+				if f.Globals.Format != extra {
+					return cmdutil.UsageErrorf("unknown --format %q (want table, json, jsonl, csv or %s)", f.Globals.Format, extra)
+				}
 			}
 			if f.Globals.Threads < 0 {
 				return cmdutil.UsageErrorf("--threads must be 0 (all cores) or more, not %d", f.Globals.Threads)
