@@ -67,6 +67,7 @@ type ClassifyOptions struct {
 	MinScore  float64
 	MaxErrors int
 	Summary   string
+	JUnit     string
 
 	Variant       string
 	NoCache       bool
@@ -100,6 +101,7 @@ content. Output is one record per image, in input order.`,
   clip classify shots/ -r --labels-file labels.txt --format json | jq '.[] | select(.label=="dog")'
   clip classify assets/*.png --labels logo,photo --expect logo
   find . -name '*.jpg' -print0 | clip classify - -0 --labels indoor,outdoor --format csv`,
+		Annotations: map[string]string{cmdutil.AnnotationExtraFormat: formatGitHub},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
 			if runF != nil {
@@ -120,6 +122,7 @@ content. Output is one record per image, in input order.`,
 	fl.Float64Var(&opts.MinScore, "min-score", 0, "exit 1 if any image's best probability is below this")
 	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
 	fl.StringVar(&opts.Summary, "summary", "", "write a JSON summary with provenance to this file")
+	fl.StringVar(&opts.JUnit, "junit", "", "write a JUnit XML report to this file (a test case per image)")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the text-embedding cache")
 	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
@@ -146,7 +149,7 @@ type validated struct {
 func validate(opts *ClassifyOptions) (*validated, error) {
 	v := &validated{}
 	var err error
-	if v.format, err = opts.Factory.OutputFormat(); err != nil {
+	if v.format, err = outputFormat(opts.Factory); err != nil {
 		return nil, err
 	}
 	if v.labels, err = parseLabelFlags(opts.Labels); err != nil {
@@ -208,6 +211,9 @@ func validate(opts *ClassifyOptions) (*validated, error) {
 		return nil, cmdutil.UsageErrorf("no images given (files, directories, globs, URLs, or - for a list on stdin)")
 	}
 	if err := cmdutil.CheckOutputFile("--summary", opts.Summary); err != nil {
+		return nil, err
+	}
+	if err := cmdutil.CheckOutputFile("--junit", opts.JUnit); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -302,6 +308,12 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	t := &tally{queued: len(in), perLabel: map[string]int{}}
 	bar := newProgress(ios, len(in), quiet)
 	out := newRecordWriter(v.format, bar.Guard(ios, ios.Out), v.names, fileNames(in), opts.Threshold > 0)
+	if v.format == formatGitHub {
+		if out, err = newGitHubWriter(bar.Guard(ios, ios.Out), v.names, fileNames(in), opts.Threshold > 0, len(in)); err != nil {
+			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+		}
+	}
+	ci := newCIReport(opts, v)
 	fetch := inputs.NewImageFetcher(decodeOptions(opts))
 	fetch.MaxBytes, fetch.Timeout = opts.URLMaxBytes, opts.URLTimeout
 	prepare := func(ctx context.Context, i int, dst []float32) error {
@@ -320,12 +332,16 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 				bar.Printf("clip: %s: %s\n", rec.File, rec.Error)
 			}
 			err := out.Write(rec)
+			ci.add(rec, r.Prepare+r.Infer)
 			bar.Add()
 			return err
 		})
 	imagesDur := time.Since(tImages)
 	bar.Done()
 	if err := out.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := ci.finish(ios.Out, ios.ErrOut); err != nil && runErr == nil {
 		runErr = err
 	}
 
@@ -396,16 +412,7 @@ func classifyResult(name string, r clip.Result, zs *clip.ZeroShot, opts *Classif
 	}
 	rec := clip.NewRecord(name, scores, opts.TopK, opts.Threshold)
 	t.perLabel[rec.Label]++
-	var why string
-	switch {
-	case len(opts.Expect) > 0 && !contains(opts.Expect, rec.Label):
-		why = fmt.Sprintf("%s is %q, expected %s", name, rec.Label, strings.Join(opts.Expect, "|"))
-	case contains(opts.FailIf, rec.Label):
-		why = fmt.Sprintf("%s is %q", name, rec.Label)
-	case opts.MinScore > 0 && *rec.Probability < opts.MinScore:
-		why = fmt.Sprintf("%s: best probability %.3f < %.3f", name, *rec.Probability, opts.MinScore)
-	}
-	if why != "" {
+	if _, why := checkFailure(opts, rec); why != "" {
 		t.failedChecks++
 		if len(t.firstFailures) < 3 {
 			t.firstFailures = append(t.firstFailures, why)
