@@ -9,7 +9,7 @@
 # Only go.mod, go.sum, cmd/, pkg/ and scripts/container/ are copied, so
 # testdata/ and bench-models/ never reach an image layer. Without a
 # registry, `make image` builds the same image from `make build`'s binary
-# (Containerfile.local; both lay the files out with scripts/container/rootfs.sh).
+# (scripts/container/Containerfile; both lay the files out with scripts/container/rootfs.sh).
 
 FROM golang:1.26 AS build
 WORKDIR /src

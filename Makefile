@@ -39,7 +39,7 @@ release:
 IMAGE ?= clip:local
 image: build
 	sh scripts/container/rootfs.sh .image ./clip
-	cp Containerfile.local .image/Containerfile
+	cp scripts/container/Containerfile .image/Containerfile
 	podman build -f .image/Containerfile -t $(IMAGE) .image
 
 # TESTFLAGS adds go test flags (CI: coverage).

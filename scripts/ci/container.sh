@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the container image without pulling anything (make image: the
-# static binary on scratch, Containerfile.local) and checks it without
+# static binary on scratch, scripts/container/Containerfile) and checks it without
 # running a container (no container runtime works in the CI sandbox):
 # podman image save, the layers extracted, the files and the config
 # checked, the extracted binary runs --version and serves /readyz on
