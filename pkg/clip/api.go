@@ -124,7 +124,10 @@ func (m *Model) NewClassifier(ctx context.Context, labels []string, templates ..
 	for i, l := range labels {
 		ls[i] = Label{Name: l}
 	}
-	return NewZeroShot(ctx, m, ls, templates, m.LogitScale())
+	if len(templates) == 0 {
+		templates = m.DefaultTemplates()
+	}
+	return NewZeroShot(ctx, m, ls, templates, m.Scoring())
 }
 
 // DecodeImageFile reads and decodes an image file (JPEG, PNG, GIF, WebP,
