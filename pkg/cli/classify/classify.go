@@ -96,6 +96,12 @@ func NewCmdClassify(f *cmdutil.Factory, runF func(*ClassifyOptions) error) *cobr
 ("a photo of a {}."), and labels are ranked by softmax(logit scale × cosine
 similarity) between the image and prompt embeddings.
 
+For sigmoid families (SigLIP, read from the model's config.json) the default
+prompt is "This is a photo of {}." and each label's probability is its own
+sigmoid(logit scale × cosine + logit bias), independent of the other labels:
+probabilities need not sum to 1, and --threshold, --min-score and --expect
+apply to that per-label probability.
+
 Inputs are image files, directories (-r to recurse), globs (quoted globs and
 ** are expanded by clip), http(s) URLs, or "-" for stdin: image data (one
 image named "-") or a list of paths.
