@@ -622,3 +622,46 @@ func TestSiglipSquashMatchesPillow(t *testing.T) {
 		}
 	}
 }
+
+// The tiny SigLIP's own preprocessor_config.json (SiglipImageProcessor)
+// on its golden images gives the tensor Pillow gave
+// (scripts/fixtures/make_tiny_siglip.py), bit for bit.
+func TestTinySiglipPreprocessMatchesPillow(t *testing.T) {
+	c, err := LoadConfig(filepath.Join("..", "..", "testdata", "models", "tiny-siglip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Images []struct {
+			File string `json:"file"`
+		} `json:"images"`
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", "zeroshot", "tiny-siglip.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	want := mustNPYIn(t, filepath.Join("..", "..", "testdata", "golden", "zeroshot"), "tiny-siglip.pixel_values.npy")
+	h, w := c.InputSize()
+	n := 3 * h * w
+	if len(want.f32) != len(g.Images)*n {
+		t.Fatalf("golden has %d values for %d images of 3×%d×%d", len(want.f32), len(g.Images), h, w)
+	}
+	for i, im := range g.Images {
+		img, err := Decode(filepath.Join("..", "..", "testdata", "shapes", im.File), DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, n)
+		if err := c.Preprocess(img, got); err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range got {
+			if v != want.f32[i*n+j] {
+				t.Fatalf("%s: value %d is %v, Pillow's %v", im.File, j, v, want.f32[i*n+j])
+			}
+		}
+	}
+}
