@@ -53,6 +53,7 @@ fixtures:
 	$(PY) scripts/onnx_decoder_fixtures.py
 	$(PY) scripts/make_test_images.py
 	$(PY) scripts/preprocess_golden.py
+	$(PY) scripts/siglip_preprocess_golden.py
 	$(PY) scripts/jpeg_draft_golden.py
 	bash scripts/tokenizer_golden.sh
 	bash scripts/unigram_golden.sh
