@@ -82,6 +82,7 @@ fixtures:
 	$(PY) scripts/onnx_decoder_fixtures.py
 	$(PY) scripts/make_test_images.py
 	$(PY) scripts/preprocess_golden.py
+	$(PY) scripts/siglip_preprocess_golden.py
 	$(PY) scripts/jpeg_draft_golden.py
 	$(PY) scripts/make_heif_testdata.py
 	bash scripts/tokenizer_golden.sh

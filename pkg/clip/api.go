@@ -116,15 +116,18 @@ func (m *Model) EmbedTexts(ctx context.Context, texts ...string) ([][]float32, e
 }
 
 // NewClassifier builds a zero-shot classifier for labels: each label is
-// put into every template ("a photo of a {}."; DefaultTemplate when none
-// are given), the prompts are embedded once, and ZeroShot.Classify then
+// put into every template (the family's default when none are given: "a
+// photo of a {}." for CLIP, "This is a photo of {}." for SigLIP), the prompts are embedded once, and ZeroShot.Classify then
 // ranks the labels for an image embedding from EmbedImages.
 func (m *Model) NewClassifier(ctx context.Context, labels []string, templates ...string) (*ZeroShot, error) {
 	ls := make([]Label, len(labels))
 	for i, l := range labels {
 		ls[i] = Label{Name: l}
 	}
-	return NewZeroShot(ctx, m, ls, templates, m.LogitScale())
+	if len(templates) == 0 {
+		templates = m.DefaultTemplates()
+	}
+	return NewZeroShot(ctx, m, ls, templates, m.Scoring())
 }
 
 // DecodeImageFile reads and decodes an image file (JPEG, PNG, GIF, WebP,

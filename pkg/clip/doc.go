@@ -10,7 +10,9 @@
 //     embeddings in one space;
 //   - Model.NewClassifier embeds labels through prompt templates once, and
 //     ZeroShot.Classify ranks them for an image embedding (softmax of the
-//     logit scale times the cosine similarity, as CLIP does);
+//     logit scale times the cosine similarity, as CLIP does; for SigLIP,
+//     whose family Load reads from the model's files, each label's own
+//     sigmoid of that plus the logit bias);
 //   - an engine failure is a *ModelError, not a problem with an input.
 //
 // Every call takes a context.Context; a Model is safe for concurrent use and

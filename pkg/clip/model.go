@@ -63,7 +63,8 @@ func FilesInDir(dir, suffix string) (Files, error) {
 type Options struct {
 	Threads int
 	// LogitScale overrides the model's; 0 means read it from the combined
-	// export's logit_scale initializer, else 100 (CLIP's trained value).
+	// export's logit_scale initializer (SigLIP: or config.json), else 100
+	// (CLIP's trained value).
 	LogitScale float64
 	// TextBatch is how many prompts run in one text inference (default 32).
 	TextBatch int
@@ -77,7 +78,11 @@ type Model struct {
 	Tokenizer  *tokenizer.Tokenizer
 	Preprocess imageproc.Config
 
-	logitScale   float64
+	family  Family
+	scoring Scoring
+	// padTo is the length every text is padded to (SigLIP pools the last
+	// position); 0 pads each batch to its longest member.
+	padTo        int
 	vision, text *encoder
 	textBatch    int
 	// closeCombined releases the combined export both towers' sessions
@@ -161,39 +166,71 @@ func Load(ctx context.Context, files Files, opt Options) (*Model, error) {
 		m.Close()
 		return nil, fmt.Errorf("%s: no text input/output (want input_ids → text_embeds)", m.fileOf(m.text))
 	}
-	m.logitScale = opt.LogitScale
-	if m.logitScale == 0 {
-		m.logitScale = 100
-		if files.Combined != "" {
-			if s, ok, err := readLogitScale(files.Combined); err != nil {
-				m.Close()
-				return nil, err
-			} else if ok {
-				m.logitScale = s
-			}
-		}
+	if m.family, err = detectFamily(files.Dir, m.Tokenizer, m.text); err != nil {
+		m.Close()
+		return nil, err
+	}
+	if err := m.setScoring(files, opt.LogitScale); err != nil {
+		m.Close()
+		return nil, err
 	}
 	return m, nil
 }
 
-// readLogitScale reads the trained logit_scale initializer (a log value)
-// from a combined export without running it.
-func readLogitScale(path string) (float64, bool, error) {
-	mdl, err := onnx.Load(path)
-	if err != nil {
-		return 0, false, err
-	}
-	defer mdl.Close()
-	for _, t := range mdl.Graph.Initializers {
-		if t.Name == "logit_scale" || strings.HasSuffix(t.Name, ".logit_scale") {
-			v, err := t.Float32s()
-			if err != nil || len(v) != 1 {
-				return 0, false, fmt.Errorf("%s: initializer %s is not a scalar float", path, t.Name)
+// setScoring reads how similarities become probabilities and how texts
+// are padded, for the model's family.
+func (m *Model) setScoring(files Files, logitScale float64) error {
+	if m.family == FamilySigLIP {
+		s, err := sigmoidScoring(files)
+		if err != nil {
+			return err
+		}
+		m.scoring = s
+		m.padTo = m.Tokenizer.PadLength()
+		if m.padTo == 0 {
+			m.padTo = m.Tokenizer.ContextLength() // transformers.js: padding "max_length"
+		}
+	} else {
+		m.scoring = SoftmaxScoring(100)
+		if files.Combined != "" {
+			v, err := readScalars(files.Combined, "logit_scale")
+			if err != nil {
+				return err
 			}
-			return math.Exp(float64(v[0])), true, nil
+			if s, ok := v["logit_scale"]; ok {
+				m.scoring.LogitScale = math.Exp(s)
+			}
 		}
 	}
-	return 0, false, nil
+	if logitScale != 0 {
+		m.scoring.LogitScale = logitScale
+	}
+	return nil
+}
+
+// readScalars reads trained scalar initializers (logit_scale, a log value;
+// logit_bias) by name, or by a name ending in "."+name, from an export
+// without running it.
+func readScalars(path string, names ...string) (map[string]float64, error) {
+	mdl, err := onnx.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	defer mdl.Close()
+	out := map[string]float64{}
+	for _, t := range mdl.Graph.Initializers {
+		for _, name := range names {
+			if t.Name != name && !strings.HasSuffix(t.Name, "."+name) {
+				continue
+			}
+			v, err := t.Float32s()
+			if err != nil || len(v) != 1 {
+				return nil, fmt.Errorf("%s: initializer %s is not a scalar float", path, t.Name)
+			}
+			out[name] = float64(v[0])
+		}
+	}
+	return out, nil
 }
 
 func openEncoder(ctx context.Context, path string, opt engine.Options) (*encoder, error) {
@@ -232,11 +269,13 @@ func newEncoder(path string, sess *engine.Session) (*encoder, error) {
 			e.textOut = o.Name
 		}
 	}
-	// immich/open_clip exports name their single output "embedding".
+	// immich/open_clip exports name their single output "embedding";
+	// transformers.js's SigLIP towers give last_hidden_state and
+	// pooler_output (the pooled, projected embedding).
 	if len(outs) > 0 {
 		fallback := outs[0].Name
 		for _, o := range outs {
-			if o.Name == "embedding" || o.Name == "embeddings" {
+			if o.Name == "embedding" || o.Name == "embeddings" || o.Name == "pooler_output" {
 				fallback = o.Name
 			}
 		}
@@ -265,8 +304,22 @@ func (m *Model) Close() error {
 	return errors.Join(errs...)
 }
 
-// LogitScale multiplies cosine similarities before the softmax.
-func (m *Model) LogitScale() float64 { return m.logitScale }
+// LogitScale multiplies cosine similarities before the softmax (CLIP) or
+// the sigmoid (SigLIP).
+func (m *Model) LogitScale() float64 { return m.scoring.LogitScale }
+
+// Scoring is how the model's similarities become probabilities.
+func (m *Model) Scoring() Scoring { return m.scoring }
+
+// Family is the model family, read from the model's own files.
+func (m *Model) Family() Family { return m.family }
+
+// TextPadLength is the length every prompt is padded to, 0 when batches
+// pad to their longest prompt.
+func (m *Model) TextPadLength() int { return m.padTo }
+
+// DefaultTemplates is the prompt template used when none is given.
+func (m *Model) DefaultTemplates() []string { return []string{m.family.DefaultTemplate()} }
 
 // InputSize is the image size the vision encoder takes.
 func (m *Model) InputSize() (h, w int) { return m.Preprocess.InputSize() }
@@ -289,8 +342,10 @@ func (m *Model) EncodeImages(ctx context.Context, pixels []float32, n int) ([][]
 }
 
 // EncodeTexts embeds texts (already prompts) and returns L2-normalised
-// embeddings. Texts run in batches padded to their longest member, not to
-// the context length: the causal mask leaves the pooled EOT row unchanged.
+// embeddings. CLIP texts run in batches padded to their longest member, not
+// to the context length: the causal mask leaves the pooled EOT row
+// unchanged. SigLIP's are padded to the tokenizer's fixed length, since its
+// tower pools the last position.
 func (m *Model) EncodeTexts(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	// Sort by token count so each batch pads little.
@@ -311,7 +366,7 @@ func (m *Model) EncodeTexts(ctx context.Context, texts []string) ([][]float32, e
 			batch = append(batch, ids[i])
 		}
 		in := map[string]*engine.Tensor{}
-		addText(in, m.text, batch, m.Tokenizer.PadID())
+		addText(in, m.text, batch, m.Tokenizer.PadID(), m.padTo)
 		res, err := m.text.sess.Run(ctx, in, m.text.textOut)
 		if err != nil {
 			return nil, asModelError(m.fileOf(m.text), err)
@@ -327,10 +382,11 @@ func (m *Model) EncodeTexts(ctx context.Context, texts []string) ([][]float32, e
 	return out, nil
 }
 
-// addText pads a batch of token ids to its longest member with the
-// tokenizer's pad id and adds ids (in the graph's dtype) and the mask.
-func addText(in map[string]*engine.Tensor, e *encoder, batch [][]int, padID int) {
-	n, l := len(batch), 0
+// addText pads a batch of token ids to its longest member (at least padTo)
+// with the tokenizer's pad id and adds ids (in the graph's dtype) and the
+// mask.
+func addText(in map[string]*engine.Tensor, e *encoder, batch [][]int, padID, padTo int) {
+	n, l := len(batch), padTo
 	for _, b := range batch {
 		l = max(l, len(b))
 	}

@@ -31,11 +31,13 @@ type Score struct {
 
 // ZeroShot ranks labels for image embeddings: each label's embedding is the
 // renormalised mean of its normalised prompt embeddings (CLIP's prompt
-// ensembling), and probabilities are softmax(logitScale × cosine).
+// ensembling), and probabilities are softmax(logitScale × cosine) over the
+// labels, or for sigmoid scoring each label's own
+// sigmoid(logitScale × cosine + logitBias).
 type ZeroShot struct {
-	labels     []string
-	classes    [][]float32
-	logitScale float64
+	labels  []string
+	classes [][]float32
+	scoring Scoring
 }
 
 // Prompts expands labels with templates into the prompt list of each label.
@@ -68,7 +70,7 @@ func Prompts(labels []Label, templates []string) ([][]string, error) {
 }
 
 // NewZeroShot embeds every prompt of every label once and builds the classifier.
-func NewZeroShot(ctx context.Context, enc TextEncoder, labels []Label, templates []string, logitScale float64) (*ZeroShot, error) {
+func NewZeroShot(ctx context.Context, enc TextEncoder, labels []Label, templates []string, scoring Scoring) (*ZeroShot, error) {
 	prompts, err := Prompts(labels, templates)
 	if err != nil {
 		return nil, err
@@ -91,7 +93,7 @@ func NewZeroShot(ctx context.Context, enc TextEncoder, labels []Label, templates
 	if len(embs) != len(unique) {
 		return nil, fmt.Errorf("text encoder returned %d embeddings for %d prompts", len(embs), len(unique))
 	}
-	z := &ZeroShot{logitScale: logitScale}
+	z := &ZeroShot{scoring: scoring}
 	for i, ps := range prompts {
 		dim := len(embs[index[ps[0]]])
 		mean := make([]float64, dim)
@@ -123,25 +125,48 @@ func (z *ZeroShot) Classify(image []float32) ([]Score, error) {
 		return nil, fmt.Errorf("image embedding has %d dimensions, the labels have %d", len(image), z.Dim())
 	}
 	scores := make([]Score, len(z.classes))
-	maxLogit := math.Inf(-1)
 	for i, c := range z.classes {
 		var dot float64
 		for j, v := range c {
 			dot += float64(v) * float64(image[j])
 		}
 		scores[i] = Score{Label: z.labels[i], Similarity: dot}
-		maxLogit = math.Max(maxLogit, z.logitScale*dot)
+	}
+	if z.scoring.Sigmoid {
+		for i := range scores {
+			scores[i].Probability = sigmoid(z.scoring.LogitScale*scores[i].Similarity + z.scoring.LogitBias)
+		}
+	} else {
+		softmaxInto(scores, z.scoring.LogitScale)
+	}
+	sort.SliceStable(scores, func(a, b int) bool { return scores[a].Probability > scores[b].Probability })
+	return scores, nil
+}
+
+// softmaxInto sets each score's probability to softmax(scale × similarity)
+// over all scores.
+func softmaxInto(scores []Score, scale float64) {
+	maxLogit := math.Inf(-1)
+	for _, s := range scores {
+		maxLogit = math.Max(maxLogit, scale*s.Similarity)
 	}
 	var sum float64
 	for i := range scores {
-		scores[i].Probability = math.Exp(z.logitScale*scores[i].Similarity - maxLogit)
+		scores[i].Probability = math.Exp(scale*scores[i].Similarity - maxLogit)
 		sum += scores[i].Probability
 	}
 	for i := range scores {
 		scores[i].Probability /= sum
 	}
-	sort.SliceStable(scores, func(a, b int) bool { return scores[a].Probability > scores[b].Probability })
-	return scores, nil
+}
+
+// sigmoid is 1/(1+e^-x), without overflow for large |x|.
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
 }
 
 // Normalize scales v to unit L2 norm in place and returns it; a zero

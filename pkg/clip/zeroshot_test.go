@@ -33,7 +33,7 @@ func TestZeroShotSoftmaxOfScaledCosine(t *testing.T) {
 		"a photo of a cat.": {1, 0, 0},
 		"a photo of a dog.": {0, 1, 0},
 	}}
-	z, err := NewZeroShot(context.Background(), enc, []Label{{Name: "cat"}, {Name: "dog"}}, nil, 100)
+	z, err := NewZeroShot(context.Background(), enc, []Label{{Name: "cat"}, {Name: "dog"}}, nil, SoftmaxScoring(100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestZeroShotEnsemblesPromptsByMeanOfNormalised(t *testing.T) {
 		"x cat": {1, 0, 0}, "y cat": {0, 10, 0}, // unnormalised on purpose: each is normalised first
 		"x dog": {0, 0, 1}, "y dog": {0, 0, 1},
 	}}
-	z, err := NewZeroShot(context.Background(), enc, []Label{{Name: "cat"}, {Name: "dog"}}, []string{"x {}", "y {}"}, 1)
+	z, err := NewZeroShot(context.Background(), enc, []Label{{Name: "cat"}, {Name: "dog"}}, []string{"x {}", "y {}"}, SoftmaxScoring(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestZeroShotExplicitPromptsAndErrors(t *testing.T) {
 			t.Errorf("Prompts(%v) accepted", labels)
 		}
 	}
-	z, _ := NewZeroShot(context.Background(), &mapEncoder{}, []Label{{Name: "a"}}, nil, 100)
+	z, _ := NewZeroShot(context.Background(), &mapEncoder{}, []Label{{Name: "a"}}, nil, SoftmaxScoring(100))
 	if _, err := z.Classify([]float32{1, 0}); err == nil {
 		t.Error("dimension mismatch accepted")
 	}

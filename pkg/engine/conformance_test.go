@@ -22,6 +22,7 @@ const nodeTestDir = "/usr/share/libonnx-testdata/data/node"
 // smokeTests always run (when the suite is installed): one or two per
 // kind of op, so a plain `go test` catches regressions quickly.
 var smokeTests = []string{
+	"test_tile", "test_tile_precomputed",
 	"test_add_bcast", "test_mul_bcast", "test_div", "test_pow", "test_erf", "test_sigmoid", "test_tanh",
 	"test_matmul_4d", "test_matmul_2d", "test_gemm_all_attributes", "test_conv_with_strides_padding",
 	"test_reduce_mean_keepdims_example", "test_reduce_sum_keepdims_random", "test_softmax_axis_0",

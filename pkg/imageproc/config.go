@@ -91,6 +91,19 @@ func OpenAIConfig() Config {
 	}
 }
 
+// SiglipConfig is SiglipImageProcessor's defaults: squash to 224×224
+// (no aspect-preserving resize, no crop), bicubic, rescale 1/255,
+// mean = std = 0.5.
+func SiglipConfig() Config {
+	return Config{
+		DoResize: true, Height: 224, Width: 224, Resample: Bicubic,
+		DoRescale: true, RescaleFactor: 1.0 / 255,
+		DoNormalize: true,
+		Mean:        [3]float32{0.5, 0.5, 0.5},
+		Std:         [3]float32{0.5, 0.5, 0.5},
+	}
+}
+
 // LoadConfig reads the preprocessing recipe of a model directory:
 // preprocessor_config.json (Hugging Face) if present, else
 // preprocess_cfg.json (open_clip / immich). Neither present is an error.
@@ -136,6 +149,7 @@ type hfConfig struct {
 	ImageMean     json.RawMessage `json:"image_mean"`
 	ImageStd      json.RawMessage `json:"image_std"`
 	DoConvertRGB  *bool           `json:"do_convert_rgb"`
+	ProcessorType string          `json:"image_processor_type"`
 }
 
 // hfSize is one of HF's size spellings: an int, {"shortest_edge": n},
@@ -192,22 +206,35 @@ func parseTriple(raw json.RawMessage, what string, def [3]float32) ([3]float32, 
 	return [3]float32{float32(v[0]), float32(v[1]), float32(v[2])}, nil
 }
 
-// ParseHFConfig reads a Hugging Face CLIPImageProcessor
-// preprocessor_config.json; absent fields take CLIPImageProcessor's defaults.
+// ParseHFConfig reads a Hugging Face preprocessor_config.json: a
+// CLIPImageProcessor's, whose absent fields take CLIPImageProcessor's
+// defaults, or (image_processor_type) a SiglipImageProcessor's, which
+// squashes to size×size without a crop and defaults as SiglipConfig.
 func ParseHFConfig(b []byte) (Config, error) {
 	var j hfConfig
 	if err := json.Unmarshal(b, &j); err != nil {
 		return Config{}, fmt.Errorf("not valid JSON: %w", err)
 	}
+	siglip := j.ProcessorType == "SiglipImageProcessor"
 	c := OpenAIConfig()
+	if siglip {
+		c = SiglipConfig()
+	}
 	if j.DoResize != nil {
 		c.DoResize = *j.DoResize
 	}
-	// CLIPImageProcessor: get_size_dict(size, default_to_square=False), so a
-	// bare int means the shortest edge.
 	if s, ok, err := parseHFSize(j.Size, "size"); err != nil {
 		return Config{}, err
+	} else if ok && siglip {
+		// SiglipImageProcessor: get_size_dict(size, default_to_square=True),
+		// and its resize wants height and width: always a squash.
+		if s.height == 0 || s.width == 0 {
+			return Config{}, fmt.Errorf("size: SiglipImageProcessor resizes to height and width, got %s", j.Size)
+		}
+		c.Height, c.Width = s.height, s.width
 	} else if ok {
+		// CLIPImageProcessor: get_size_dict(size, default_to_square=False),
+		// so a bare int means the shortest edge.
 		c.ShortestEdge, c.Height, c.Width = s.shortest, 0, 0
 		if s.shortest == 0 {
 			c.Height, c.Width = s.height, s.width
@@ -219,13 +246,15 @@ func ParseHFConfig(b []byte) (Config, error) {
 			return Config{}, fmt.Errorf("resample: %w", err)
 		}
 	}
-	if j.DoCenterCrop != nil {
+	// SiglipImageProcessor has no crop step: its configs' crop fields,
+	// if any, are unused.
+	if j.DoCenterCrop != nil && !siglip {
 		c.DoCenterCrop = *j.DoCenterCrop
 	}
 	// crop_size: get_size_dict(crop_size, default_to_square=True).
 	if s, ok, err := parseHFSize(j.CropSize, "crop_size"); err != nil {
 		return Config{}, err
-	} else if ok {
+	} else if ok && !siglip {
 		c.CropHeight, c.CropWidth = s.height, s.width
 		if s.shortest != 0 && s.height == 0 {
 			c.CropHeight, c.CropWidth = s.shortest, s.shortest

@@ -124,3 +124,37 @@ func TestCropOffset(t *testing.T) {
 		}
 	}
 }
+
+// SiglipImageProcessor's preprocessor_config.json (as Xenova's SigLIP
+// exports have it): a squash to size×size without a crop, whatever
+// crop fields the file carries, and a bare int size means a square.
+func TestParseSiglipConfig(t *testing.T) {
+	c, err := ParseHFConfig([]byte(`{"do_normalize": true, "do_rescale": true, "do_resize": true,
+		"image_mean": [0.5, 0.5, 0.5], "image_processor_type": "SiglipImageProcessor",
+		"image_std": [0.5, 0.5, 0.5], "processor_class": "SiglipProcessor", "resample": 3,
+		"rescale_factor": 0.00392156862745098, "size": {"height": 224, "width": 224}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DoCenterCrop || c.ShortestEdge != 0 || c.Height != 224 || c.Width != 224 || c.Resample != Bicubic ||
+		c.Mean != [3]float32{0.5, 0.5, 0.5} || c.Std != [3]float32{0.5, 0.5, 0.5} {
+		t.Errorf("parsed %+v, want a 224×224 bicubic squash, mean = std = 0.5", c)
+	}
+	if w, h := c.ResizedSize(640, 480); w != 224 || h != 224 {
+		t.Errorf("640×480 resizes to %d×%d, want 224×224", w, h)
+	}
+	c, err = ParseHFConfig([]byte(`{"image_processor_type": "SiglipImageProcessor", "size": 384,
+		"do_center_crop": true, "crop_size": 224}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DoCenterCrop || c.Height != 384 || c.Width != 384 || c.ShortestEdge != 0 || c.Mean[0] != 0.5 {
+		t.Errorf("bare size 384: parsed %+v, want a 384×384 squash with SigLIP's defaults", c)
+	}
+	if h, w := c.InputSize(); h != 384 || w != 384 {
+		t.Errorf("InputSize %d×%d, want 384×384", h, w)
+	}
+	if _, err := ParseHFConfig([]byte(`{"image_processor_type": "SiglipImageProcessor", "size": {"shortest_edge": 224}}`)); err == nil {
+		t.Error("a shortest_edge size for SiglipImageProcessor was accepted")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -586,5 +587,81 @@ func TestJPEGRingReuseMatchesPillow(t *testing.T) {
 	}
 	if n < 40 {
 		t.Errorf("only %d decodes", n)
+	}
+}
+
+// SigLIP's squash against Pillow + numpy (scripts/siglip_preprocess_golden.py):
+// lossless sources, so every value must be identical.
+func TestSiglipSquashMatchesPillow(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h, w int
+	}{{"image.bmp", 96, 96}, {"image.bmp", 48, 80}, {"tall_50x4000.png", 64, 64}} {
+		c := SiglipConfig()
+		c.Height, c.Width = tc.h, tc.w
+		img, err := Decode(filepath.Join(imagesDir, tc.name), DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, 3*tc.h*tc.w)
+		if err := c.Preprocess(img, got); err != nil {
+			t.Fatal(err)
+		}
+		want := mustNPY(t, tc.name+".siglip"+strconv.Itoa(tc.h)+"x"+strconv.Itoa(tc.w)+".tensor.npy")
+		if len(want.f32) != len(got) {
+			t.Fatalf("%s: golden has %d values, want %d", tc.name, len(want.f32), len(got))
+		}
+		differ := 0
+		for i := range got {
+			if got[i] != want.f32[i] {
+				differ++
+			}
+		}
+		if differ != 0 {
+			t.Errorf("%s squashed to %d×%d: %d/%d values differ from Pillow's", tc.name, tc.w, tc.h, differ, len(got))
+		}
+	}
+}
+
+// The tiny SigLIP's own preprocessor_config.json (SiglipImageProcessor)
+// on its golden images gives the tensor Pillow gave
+// (scripts/fixtures/make_tiny_siglip.py), bit for bit.
+func TestTinySiglipPreprocessMatchesPillow(t *testing.T) {
+	c, err := LoadConfig(filepath.Join("..", "..", "testdata", "models", "tiny-siglip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Images []struct {
+			File string `json:"file"`
+		} `json:"images"`
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "golden", "zeroshot", "tiny-siglip.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	want := mustNPYIn(t, filepath.Join("..", "..", "testdata", "golden", "zeroshot"), "tiny-siglip.pixel_values.npy")
+	h, w := c.InputSize()
+	n := 3 * h * w
+	if len(want.f32) != len(g.Images)*n {
+		t.Fatalf("golden has %d values for %d images of 3×%d×%d", len(want.f32), len(g.Images), h, w)
+	}
+	for i, im := range g.Images {
+		img, err := Decode(filepath.Join("..", "..", "testdata", "shapes", im.File), DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, n)
+		if err := c.Preprocess(img, got); err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range got {
+			if v != want.f32[i*n+j] {
+				t.Fatalf("%s: value %d is %v, Pillow's %v", im.File, j, v, want.f32[i*n+j])
+			}
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"math"
 	"strings"
 	"sync"
+
+	"github.com/clip-go/clip/pkg/clip"
 )
 
 // fakeModel is a CLIP stand-in whose answers are known by construction:
@@ -32,8 +34,10 @@ type fakeModel struct {
 	prepareGate chan struct{}
 }
 
-func (f *fakeModel) InputSize() (int, int) { return 4, 4 }
-func (f *fakeModel) LogitScale() float64   { return 100 }
+func (f *fakeModel) InputSize() (int, int)      { return 4, 4 }
+func (f *fakeModel) Scoring() clip.Scoring      { return clip.SoftmaxScoring(100) }
+func (f *fakeModel) Family() clip.Family        { return clip.FamilyCLIP }
+func (f *fakeModel) DefaultTemplates() []string { return []string{clip.DefaultTemplate} }
 
 func (f *fakeModel) PrepareImage(data []byte, name string, dst []float32) error {
 	if f.prepared != nil {

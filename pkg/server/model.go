@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+
+	"github.com/clip-go/clip/pkg/clip"
 )
 
 // Model is what the server needs from a loaded CLIP model; modelload.Model
@@ -17,8 +19,14 @@ type Model interface {
 	// PrepareImage decodes an image file's bytes (enforcing the
 	// megapixel cap) and writes the model's input tensor (3×H×W) into dst.
 	PrepareImage(data []byte, name string, dst []float32) error
-	// LogitScale multiplies cosine similarities before the softmax.
-	LogitScale() float64
+	// Scoring is how similarities become probabilities: a softmax over
+	// the labels (CLIP) or each label's own sigmoid (SigLIP).
+	Scoring() clip.Scoring
+	// Family names the model family ("clip", "siglip").
+	Family() clip.Family
+	// DefaultTemplates are the family's prompt templates for requests
+	// giving none.
+	DefaultTemplates() []string
 }
 
 // ModelInfo describes the served model in responses (`"model"`) and in
@@ -30,7 +38,10 @@ type ModelInfo struct {
 	Revision   string  `json:"revision,omitempty"`
 	Commit     string  `json:"commit,omitempty"`
 	Files      any     `json:"files,omitempty"`
+	Family     string  `json:"family"`
+	Scoring    string  `json:"scoring"` // "softmax" over the labels, or each label's own "sigmoid"
 	LogitScale float64 `json:"logit_scale"`
+	LogitBias  float64 `json:"logit_bias,omitempty"`
 	InputSize  [2]int  `json:"input_size"`
 	Preprocess any     `json:"preprocess,omitempty"`
 	Decode     string  `json:"decode,omitempty"` // JPEG decoding: "reduced" (Pillow's draft) or "exact"

@@ -145,14 +145,16 @@ func (s *Server) Config() Config { return s.cfg }
 func (s *Server) SetModel(m Model, info ModelInfo, disk *clip.TextCache) {
 	h, w := m.InputSize()
 	info.InputSize = [2]int{h, w}
-	info.LogitScale = m.LogitScale()
+	sc := m.Scoring()
+	info.Family, info.Scoring = string(m.Family()), sc.Name()
+	info.LogitScale, info.LogitBias = sc.LogitScale, sc.LogitBias
 	prompts := newPromptCache(m, disk, &s.engine, s.cfg.PromptCache, s.metrics)
 	st := &loaded{
 		model:       m,
 		info:        &info,
 		batch:       newBatcher(m, &s.engine, s.cfg.MaxBatch, s.cfg.BatchWait, s.cfg.Queue, s.metrics),
 		prompts:     prompts,
-		classifiers: &classifiers{prompts: prompts, scale: m.LogitScale(), m: map[string]*clip.ZeroShot{}, maxLabels: 20000},
+		classifiers: &classifiers{prompts: prompts, scoring: sc, templates: m.DefaultTemplates(), m: map[string]*clip.ZeroShot{}, maxLabels: 20000},
 	}
 	s.state.Store(st)
 }

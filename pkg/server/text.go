@@ -129,9 +129,11 @@ func (p *promptCache) size() int {
 // client sending the same labels again skips even the prompt averaging.
 type classifiers struct {
 	prompts *promptCache
-	scale   float64
-	mu      sync.Mutex
-	m       map[string]*clip.ZeroShot
+	scoring clip.Scoring
+	// templates are the model family's defaults, for requests giving none.
+	templates []string
+	mu        sync.Mutex
+	m         map[string]*clip.ZeroShot
 	// maxLabels bounds the labels held over all cached classifiers (each
 	// label is one embedding).
 	maxLabels int
@@ -139,6 +141,9 @@ type classifiers struct {
 }
 
 func (c *classifiers) get(ctx context.Context, labels []clip.Label, templates []string) (*clip.ZeroShot, error) {
+	if len(templates) == 0 {
+		templates = c.templates
+	}
 	var key strings.Builder
 	for _, l := range labels {
 		key.WriteString(l.Name)
@@ -156,7 +161,7 @@ func (c *classifiers) get(ctx context.Context, labels []clip.Label, templates []
 	if ok {
 		return zs, nil
 	}
-	zs, err := clip.NewZeroShot(ctx, c.prompts, labels, templates, c.scale)
+	zs, err := clip.NewZeroShot(ctx, c.prompts, labels, templates, c.scoring)
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,15 @@ func (t *Tokenizer) PadID() int { return t.padID }
 // position), 0 when it asks for none.
 func (t *Tokenizer) PadLength() int { return t.padTo }
 
+// ModelType is the tokenizer model's kind as tokenizer.json names it:
+// "Unigram" (SentencePiece) or "BPE".
+func (t *Tokenizer) ModelType() string {
+	if t.unigram != nil {
+		return "Unigram"
+	}
+	return "BPE"
+}
+
 // SOT is the start-of-text id, -1 if the tokenizer adds none.
 func (t *Tokenizer) SOT() int { return t.sot }
 

@@ -35,7 +35,12 @@ type Model interface {
 	// PrepareImage decodes an image file's bytes and writes the model's
 	// input tensor (3×H×W) into dst.
 	PrepareImage(data []byte, name string, dst []float32) error
-	LogitScale() float64
+	// Scoring is how similarities become probabilities (softmax or
+	// per-label sigmoid).
+	Scoring() clip.Scoring
+	// DefaultTemplates are the family's prompt templates for when none
+	// are given.
+	DefaultTemplates() []string
 	// CacheKey identifies the model's text encoder for the text cache,
 	// kept in TextCacheDir.
 	CacheKey() string
@@ -91,6 +96,12 @@ func NewCmdClassify(f *cmdutil.Factory, runF func(*ClassifyOptions) error) *cobr
 		Long: `Rank labels for each image with CLIP: each label becomes a prompt
 ("a photo of a {}."), and labels are ranked by softmax(logit scale × cosine
 similarity) between the image and prompt embeddings.
+
+For sigmoid families (SigLIP, read from the model's config.json) the default
+prompt is "This is a photo of {}." and each label's probability is its own
+sigmoid(logit scale × cosine + logit bias), independent of the other labels:
+probabilities need not sum to 1, and --threshold, --min-score and --expect
+apply to that per-label probability.
 
 Inputs are image files, directories (-r to recurse), globs (quoted globs and
 ** are expanded by clip), http(s) URLs, or "-" for stdin: image data (one
@@ -276,6 +287,9 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	}
 	defer model.Close()
 	loadDur := time.Since(start)
+	if len(v.templates) == 0 {
+		v.templates = model.DefaultTemplates()
+	}
 	v.warnings = promptWarnings(v.labels, v.templates, tokenizerOf(model))
 	for _, w := range v.warnings {
 		if !quiet {
@@ -296,7 +310,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 			fmt.Fprintf(ios.ErrOut, "clip: warning: text cache unavailable: %v\n", err)
 		}
 	}
-	zs, err := clip.NewZeroShot(ctx, enc, v.labels, v.templates, model.LogitScale())
+	zs, err := clip.NewZeroShot(ctx, enc, v.labels, v.templates, model.Scoring())
 	if err != nil {
 		if ctx.Err() != nil {
 			return interruptedEarly(model, loadDur, time.Since(tText))

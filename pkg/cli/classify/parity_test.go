@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clip-go/clip/pkg/clip"
 )
 
 // zeroshotGolden is testdata/golden/zeroshot/tiny-shapes.json, written by
@@ -46,21 +48,9 @@ func TestClassifyMatchesReference(t *testing.T) {
 	}
 	var files []string
 	for _, im := range g.Images {
-		files = append(files, filepath.Join(repoRoot, "testdata", "shapes", im.File))
+		files = append(files, im.File)
 	}
-	// One label per --labels value: some labels could hold commas in general.
-	args := []string{"classify", "--model", model, "--offline", "-q", "--no-cache", "--template", g.Template}
-	for _, l := range g.Labels {
-		args = append(args, "--labels", `"`+l+`"`)
-	}
-	r := run(t, t.TempDir(), "", append(args, files...)...)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
-	recs := records(t, r.stdout)
-	if len(recs) != len(g.Images) {
-		t.Fatalf("%d records for %d images", len(recs), len(g.Images))
-	}
+	recs := classifyShapes(t, model, g.Labels, files, "--template", g.Template)
 	var maxPNG, maxJPEG, maxTJS float64
 	correct := map[bool][2]int{}
 	refCorrect := map[bool][2]int{}
@@ -105,4 +95,27 @@ func TestClassifyMatchesReference(t *testing.T) {
 	if correct[false] != refCorrect[false] || correct[true] != refCorrect[true] {
 		t.Errorf("accuracy differs from the reference recorded in REFERENCE.md")
 	}
+}
+
+// classifyShapes runs clip classify (no cache) on testdata/shapes files
+// with one --labels value per label (labels could hold commas in general)
+// and returns one record per file.
+func classifyShapes(t *testing.T, model string, labels, files []string, extra ...string) []clip.Record {
+	t.Helper()
+	args := append([]string{"classify", "--model", model, "--offline", "-q", "--no-cache"}, extra...)
+	for _, l := range labels {
+		args = append(args, "--labels", `"`+l+`"`)
+	}
+	for _, f := range files {
+		args = append(args, filepath.Join(repoRoot, "testdata", "shapes", f))
+	}
+	r := run(t, t.TempDir(), "", args...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	recs := records(t, r.stdout)
+	if len(recs) != len(files) {
+		t.Fatalf("%d records for %d images", len(recs), len(files))
+	}
+	return recs
 }

@@ -182,6 +182,11 @@ func (m *Model) CacheKey() string {
 		}
 	}
 	fmt.Fprintf(h, "variant %s\n", m.Local.Variant)
+	// The same files embed texts differently padded in another family;
+	// CLIP's keys stay as they were so existing caches remain valid.
+	if f := m.Family(); f != clip.FamilyCLIP {
+		fmt.Fprintf(h, "family %s pad %d\n", f, m.TextPadLength())
+	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
@@ -205,6 +210,8 @@ func (m *Model) Provenance(ctx context.Context) (any, error) {
 		"variant":     m.Local.Variant,
 		"dir":         m.Local.Dir,
 		"files":       m.Local.Files,
+		"family":      m.Family(),
+		"scoring":     m.Scoring(),
 		"logit_scale": m.LogitScale(),
 		"preprocess":  m.Preprocess,
 		"decode":      m.DecodeMode(),

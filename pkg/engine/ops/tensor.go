@@ -27,6 +27,8 @@ func init() {
 			eval: func(c call) error { return transpose(&c.s.P, c.in[0], c.out[0]) }},
 		def{OpDef: graph.OpDef{Op: "Expand", Infer: withX(inferExpand)},
 			eval: func(c call) error { return expand(c.in[0], c.out[0]) }},
+		def{OpDef: graph.OpDef{Op: "Tile", Infer: withX(inferTile)},
+			eval: func(c call) error { return tile(c.in[0], c.out[0]) }},
 		def{OpDef: graph.OpDef{Op: "Concat", Infer: withX(inferConcat)},
 			eval: func(c call) error { return concat(&c.s.P, c.in, c.out[0]) }},
 		def{OpDef: graph.OpDef{Op: "Split", Infer: withX(inferSplit)},
@@ -366,6 +368,30 @@ func inferExpand(s *graph.Step, x *graph.Value, _ int64) error {
 	return nil
 }
 
+// inferTile: SigLIP's attention-pooling head repeats its learned probe
+// over the batch (probe.repeat(B, 1, 1) exports as Tile).
+func inferTile(s *graph.Step, x *graph.Value, _ int64) error {
+	reps, ok, err := constInts(s, 1)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("repeats must be known when the graph is bound")
+	}
+	if len(reps) != len(x.Shape) {
+		return fmt.Errorf("%d repeats for a rank-%d input", len(reps), len(x.Shape))
+	}
+	sh := make([]int, len(reps))
+	for i, r := range reps {
+		if r < 0 {
+			return fmt.Errorf("repeats[%d] is %d", i, r)
+		}
+		sh[i] = x.Shape[i] * r
+	}
+	setOut(s, 0, x.DType, sh)
+	return nil
+}
+
 func inferTrilu(s *graph.Step, x *graph.Value, _ int64) error {
 	if len(x.Shape) < 2 {
 		return fmt.Errorf("needs rank ≥ 2, got %v", x.Shape)
@@ -618,6 +644,37 @@ func transpose(p *graph.Params, x, o *graph.Tensor) error {
 
 func expand(x, o *graph.Tensor) error {
 	stridedCopy(o, x, o.Shape, bstrides(x.Shape, o.Shape), 0)
+	return nil
+}
+
+// tile copies x's last-axis rows into every output row they repeat into.
+func tile(x, o *graph.Tensor) error {
+	if o.Len() == 0 {
+		return nil
+	}
+	r := len(o.Shape)
+	if r == 0 {
+		graph.CopyRange(o, 0, x, 0, 1)
+		return nil
+	}
+	inner, outInner := x.Shape[r-1], o.Shape[r-1]
+	idx := make([]int, r-1)
+	rows := graph.NumElements(o.Shape[:r-1])
+	for row := 0; row < rows; row++ {
+		src := 0
+		for d, i := range idx {
+			src = src*x.Shape[d] + i%x.Shape[d]
+		}
+		for k := 0; k < outInner; k += inner {
+			graph.CopyRange(o, row*outInner+k, x, src*inner, inner)
+		}
+		for d := r - 2; d >= 0; d-- {
+			if idx[d]++; idx[d] < o.Shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,137 @@
+package clip
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/clip-go/clip/pkg/tokenizer"
+)
+
+// Family is a model family: how its text tower wants its input and how its
+// similarities become probabilities.
+type Family string
+
+const (
+	// FamilyCLIP is OpenAI's CLIP and its kin: causal text tower pooled at
+	// the end-of-text token, softmax over the labels.
+	FamilyCLIP Family = "clip"
+	// FamilySigLIP is Google's SigLIP: the text tower pools the last
+	// position (texts padded to a fixed length) and each label gets its own
+	// sigmoid probability.
+	FamilySigLIP Family = "siglip"
+)
+
+// DefaultTemplate is the prompt its authors use when none is given: CLIP's
+// "a photo of a {}.", and for SigLIP the one transformers' zero-shot
+// pipeline and the SigLIP model cards use.
+func (f Family) DefaultTemplate() string {
+	if f == FamilySigLIP {
+		return "This is a photo of {}."
+	}
+	return DefaultTemplate
+}
+
+// Scoring turns cosine similarities into probabilities.
+type Scoring struct {
+	// Sigmoid scores each label on its own: sigmoid(cos × LogitScale +
+	// LogitBias) (SigLIP). Otherwise the labels share a softmax of
+	// cos × LogitScale (CLIP), and LogitBias is unused.
+	Sigmoid    bool    `json:"sigmoid"`
+	LogitScale float64 `json:"logit_scale"`
+	LogitBias  float64 `json:"logit_bias"`
+}
+
+// SoftmaxScoring is CLIP's scoring with the given (exponentiated) logit scale.
+func SoftmaxScoring(logitScale float64) Scoring { return Scoring{LogitScale: logitScale} }
+
+// Name is "sigmoid" or "softmax".
+func (s Scoring) Name() string {
+	if s.Sigmoid {
+		return "sigmoid"
+	}
+	return "softmax"
+}
+
+// detectFamily reads the family from the model directory's own files:
+// config.json's model_type when it has one ("siglip", "siglip_text_model"…
+// are SigLIP, anything else CLIP), else the text tower's shape: a Unigram
+// tokenizer with a tower that outputs pooler_output and no text_embeds is
+// SigLIP as transformers.js exports it.
+func detectFamily(dir string, tok *tokenizer.Tokenizer, text *encoder) (Family, error) {
+	cfg, err := readModelConfig(dir)
+	if err != nil {
+		return "", err
+	}
+	if cfg.ModelType != "" {
+		if strings.HasPrefix(strings.ToLower(cfg.ModelType), "siglip") {
+			return FamilySigLIP, nil
+		}
+		return FamilyCLIP, nil
+	}
+	if tok.ModelType() == "Unigram" && text != nil && text.textOut == "pooler_output" {
+		return FamilySigLIP, nil
+	}
+	return FamilyCLIP, nil
+}
+
+// modelConfig is what clip reads of config.json. LogitScale (the log
+// value, as the model's parameter) and LogitBias are not in Hugging Face's
+// configs; a split-only export may carry them there since its graphs
+// don't hold them.
+type modelConfig struct {
+	ModelType  string   `json:"model_type"`
+	LogitScale *float64 `json:"logit_scale"`
+	LogitBias  *float64 `json:"logit_bias"`
+	path       string
+}
+
+func readModelConfig(dir string) (modelConfig, error) {
+	p := filepath.Join(dir, "config.json")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return modelConfig{}, nil
+	}
+	if err != nil {
+		return modelConfig{}, fmt.Errorf("reading model config: %w", err)
+	}
+	var c modelConfig
+	if err := json.Unmarshal(b, &c); err != nil {
+		return modelConfig{}, fmt.Errorf("%s: not valid JSON: %w", p, err)
+	}
+	c.path = p
+	return c, nil
+}
+
+// sigmoidScoring reads SigLIP's trained logit_scale and logit_bias: the
+// combined export's initializers when there is one, else config.json's.
+// Neither is an error: a guessed bias would shift every probability.
+func sigmoidScoring(files Files) (Scoring, error) {
+	s := Scoring{Sigmoid: true}
+	if files.Combined != "" {
+		v, err := readScalars(files.Combined, "logit_scale", "logit_bias")
+		if err != nil {
+			return s, err
+		}
+		scale, okS := v["logit_scale"]
+		bias, okB := v["logit_bias"]
+		if okS && okB {
+			s.LogitScale, s.LogitBias = math.Exp(scale), bias
+			return s, nil
+		}
+	}
+	cfg, err := readModelConfig(files.Dir)
+	if err != nil {
+		return s, err
+	}
+	if cfg.LogitScale != nil && cfg.LogitBias != nil {
+		s.LogitScale, s.LogitBias = math.Exp(*cfg.LogitScale), *cfg.LogitBias
+		return s, nil
+	}
+	return s, fmt.Errorf("%s: SigLIP model without its logit_scale and logit_bias (want onnx/model.onnx holding them as initializers, or logit_scale and logit_bias in config.json)", files.Dir)
+}
