@@ -173,6 +173,7 @@ patterns_section() {
   done
 }
 if [ "$ONLY" = patterns ]; then
+  note "BENCH_ONLY=patterns: only the exporter patterns and our export's batch-8 rows were run"
   if [ -f "$ONNX/vision_model.onnx" ]; then
     say "vision batch 8 (our export, for the exporter patterns)"
     onnx_pair vision_b8 "$ONNX/vision_model.onnx" 8 "$RUNS_B8"

@@ -8,10 +8,10 @@ import (
 
 // patternExporters describes each exporter pattern of
 // scripts/fixtures/make_exporter_patterns.py by its file-name prefix.
-var patternExporters = []struct{ prefix, how string }{
-	{"hf4d", "Hugging Face ≥ 4.48 eager: 4-D q·kᵀ on [batch, heads, tokens, dim], opset 14"},
-	{"openclip", "OpenCLIP: nn.MultiheadAttention (packed in_proj, sequence-first), erf GELU, opset 17 LayerNormalization"},
-	{"sdpa", "torch ≥ 2.0 scaled_dot_product_attention decomposition (√scale on q and k), opset 14"},
+var patternExporters = []struct{ prefix, short, how string }{
+	{"hf4d", "HF 4-D eager", "Hugging Face ≥ 4.48 eager: 4-D q·kᵀ on [batch, heads, tokens, dim], opset 14"},
+	{"openclip", "OpenCLIP", "OpenCLIP: nn.MultiheadAttention (packed in_proj, sequence-first), erf GELU, opset 17 LayerNormalization"},
+	{"sdpa", "torch 2.x SDPA", "torch ≥ 2.0 scaled_dot_product_attention decomposition (√scale on q and k), opset 14"},
 }
 
 // patternRuns lists the exporter-pattern comparisons run.sh made
@@ -31,14 +31,18 @@ func (r *report) patternRuns() []string {
 	return stems
 }
 
-// patternLabel names a pattern export's exporter and tower from its stem
-// (e.g. openclip_text_model).
-func patternLabel(stem string) (exporter, tower string) {
+// patternLabel names a pattern export's exporter (with how it writes the
+// graph, or a short name) and tower from its stem (e.g.
+// openclip_text_model).
+func patternLabel(stem string, short bool) (exporter, tower string) {
 	tower = "vision"
 	if strings.Contains(stem, "_text_") {
 		tower = "text (77 tokens)"
 	}
 	for _, p := range patternExporters {
+		if strings.HasPrefix(stem, p.prefix+"_") && short {
+			return p.short, tower
+		}
 		if strings.HasPrefix(stem, p.prefix+"_") {
 			return p.how, tower
 		}
@@ -69,7 +73,7 @@ func (r *report) patterns() {
 		if s == nil {
 			continue
 		}
-		exporter, tower := patternLabel(stem)
+		exporter, tower := patternLabel(stem, false)
 		base := r.onnxSummary("vision_b8")
 		if strings.HasPrefix(tower, "text") {
 			base = r.onnxSummary("text_b8")

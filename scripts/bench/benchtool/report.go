@@ -714,8 +714,7 @@ func (r *report) perRound() {
 	var lines []string
 	rows := slices.Clone(onnxRows)
 	for _, stem := range r.patternRuns() {
-		exporter, tower := patternLabel(stem)
-		exporter, _, _ = strings.Cut(exporter, ":")
+		exporter, tower := patternLabel(stem, true)
 		rows = append(rows, struct{ name, label string }{"pattern_" + stem + "_b8", exporter + " " + tower})
 	}
 	for _, row := range rows {
