@@ -17,14 +17,20 @@
 #     fixture), 12 MP JPEG decode+preprocess vs Pillow,
 #   - photos (scripts/bench/photos.sh): 16 phone-size JPEGs and a few HEICs end
 #     to end, clip vs transformers.js vs clip's inference alone, and per-photo
-#     decode+preprocess of clip and Pillow (plain and draft).
+#     decode+preprocess of clip and Pillow (plain and draft),
+#   - exporter patterns (issue 20): every full-size export of
+#     scripts/fixtures/make_exporter_patterns.py --full (HF 4-D eager, OpenCLIP,
+#     torch 2.x SDPA; vision and text, fp32, batch 8) vs onnxruntime, beside
+#     our own export's rows.
 #
 # A missing piece (no bench-models/, no node_modules, no Python) becomes a line
 # in BENCHMARKS.md, not a failure. Tunables (environment): BENCH_MODEL_DIR
 # (default bench-models/clip-vit-base-patch32-random), BENCH_THREADS (2),
 # BENCH_ROUNDS (3: each comparison alternates ours/theirs this many times),
 # BENCH_RUNS_B1 (10), BENCH_RUNS_B8 (4), BENCH_OUT (BENCHMARKS.md),
-# BENCH_WORK (tmp/bench). About 10-15 minutes on 2 shared cores.
+# BENCH_WORK (tmp/bench), BENCH_PATTERN_DIR (bench-models/exporter-patterns-b32),
+# BENCH_ONLY=patterns (only the exporter-pattern section and our export's
+# batch-8 rows it is compared with). About 15-20 minutes on 2 shared cores.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,6 +38,8 @@ GO=${GO:-go}
 PY=${PY:-/usr/bin/python3}
 NODE=${NODE:-node}
 MODEL_DIR=${BENCH_MODEL_DIR:-bench-models/clip-vit-base-patch32-random}
+PATTERN_DIR=${BENCH_PATTERN_DIR:-bench-models/exporter-patterns-b32}
+ONLY=${BENCH_ONLY:-}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 RUNS_B1=${BENCH_RUNS_B1:-10}
@@ -69,6 +77,8 @@ have_py() { "$PY" -c 'import PIL' >/dev/null 2>&1; }
   echo "threads=$THREADS"
   echo "rounds=$ROUNDS"
   echo "model_dir=$MODEL_DIR"
+  echo "pattern_dir=$PATTERN_DIR"
+  echo "only=$ONLY"
 } >"$RES/env.txt"
 say "$(tr '\n' ' ' <"$RES/env.txt")"
 
@@ -109,11 +119,13 @@ say "FMA peak"
 "$WORK/benchtool" fma-peak --seconds 1 >"$RES/fma.json" 2>>"$LOG" || note "FMA peak not measured (no AVX2+FMA?)"
 
 # --- Go micro-benchmarks ----------------------------------------------------
+if [ -z "$ONLY" ]; then
 say "Sgemm on the ViT shapes"
 # ours-avx2: the same Sgemm on a Pool limited to AVX2 (run when this CPU has
 # more; see LOW_ISA above).
 $GO test -run '^$' -bench "BenchmarkSgemm/.*/^ours(-prepacked)?${SGEMM_LOW_ISA:-}\$/threads=2\$" -benchtime 10x -count 3 ./pkg/engine/kernels/ \
   >"$RES/sgemm.txt" 2>>"$LOG" || note "kernels Sgemm benchmark failed (see $LOG)"
+fi
 
 # --- ONNX models: clip onnx bench vs onnxruntime-node -------------------------
 # onnx_pair NAME FILE BATCH RUNS [ISA]: ROUNDS alternations of ours and ORT on
@@ -146,6 +158,42 @@ if ! have_node; then
   note "no onnxruntime-node (scripts/reference/node_modules; \`cd scripts/reference && ONNXRUNTIME_NODE_INSTALL=skip npm ci\`): no reference numbers"
 fi
 ONNX=$MODEL_DIR/onnx
+
+# --- exporter patterns (issue 20): other exporters' graphs vs onnxruntime ------
+# Each full-size export of make_exporter_patterns.py --full at batch 8 (text at
+# its 77-token context), named pattern_<stem>_b8; the report sets them beside
+# our own export's vision_b8 and text_b8 rows of the same run.
+patterns_section() {
+  local f stem
+  if ! ls "$PATTERN_DIR"/onnx/*_model.onnx >/dev/null 2>&1; then
+    note "no exporter-pattern exports in $PATTERN_DIR/onnx (\`make bench-models\`, or \`$PY scripts/fixtures/make_exporter_patterns.py --full\`): no exporter-pattern numbers"
+    return
+  fi
+  for f in "$PATTERN_DIR"/onnx/*_model.onnx; do
+    stem=$(basename "$f" .onnx)
+    say "exporter pattern $stem batch 8"
+    onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8"
+  done
+}
+if [ "$ONLY" = patterns ]; then
+  note "BENCH_ONLY=patterns: only the exporter patterns and our export's batch-8 rows were run"
+  if [ -f "$ONNX/vision_model.onnx" ]; then
+    say "vision batch 8 (our export, for the exporter patterns)"
+    onnx_pair vision_b8 "$ONNX/vision_model.onnx" 8 "$RUNS_B8"
+    say "text batch 8 (our export, for the exporter patterns)"
+    [ -f "$ONNX/text_model.onnx" ] && onnx_pair text_b8 "$ONNX/text_model.onnx" 8 "$RUNS_B8"
+  else
+    note "no $ONNX/vision_model.onnx (run \`make bench-models\`): exporter patterns not compared with our export"
+  fi
+  patterns_section
+  echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" >>"$RES/env.txt"
+  echo "elapsed_s=$(($(date +%s) - started))" >>"$RES/env.txt"
+  say "writing $OUT"
+  "$WORK/benchtool" report --dir "$RES" --out "$OUT" || { say "report failed"; exit 1; }
+  say "done in $(($(date +%s) - started)) s"
+  exit 0
+fi
+
 if [ -f "$ONNX/vision_model.onnx" ]; then
   echo "file_bytes.vision=$(stat -c %s "$ONNX/vision_model.onnx")" >>"$RES/env.txt"
   echo "file_bytes.text=$(stat -c %s "$ONNX/text_model.onnx" 2>/dev/null || echo 0)" >>"$RES/env.txt"
@@ -171,6 +219,8 @@ else
   onnx_pair "tiny_vision_b8" testdata/models/tiny-shapes/onnx/vision_model.onnx 8 20
   onnx_pair "tiny_text_b8" testdata/models/tiny-shapes/onnx/text_model.onnx 8 20
 fi
+
+patterns_section
 
 # --- end to end: clip classify vs transformers.js ------------------------------
 IMAGES=$WORK/images

@@ -36,9 +36,9 @@
 // inconsistent arguments, like BLAS.
 //
 // CPU support, chosen at start-up from golang.org/x/sys/cpu: AVX2+FMA
-// assembly for the hot kernels (GELU and Erf are plain Go); where AVX-512F is present, Sgemm adds a
+// assembly for the hot kernels (Erf is plain Go); where AVX-512F is present, Sgemm adds a
 // 6×32, 6×48 and 6×64 zmm micro-kernels (the packed layouts do not change, so PackB
-// results are valid either way) and QuickGELU runs on zmm, and the int8
+// results are valid either way) and QuickGELU and GELU run on zmm, and the int8
 // GEMM uses AVX-VNNI / AVX-512 VNNI when present (PackB8 picks its
 // layout for the CPU it runs on). On arm64 (every AArch64 CPU has
 // Advanced SIMD, so nothing is detected) Sgemm runs a NEON 6×16
@@ -58,8 +58,8 @@
 // AVX-512 machine: NewPoolWith(threads, WithISA(ISAAVX2)) (NewPool(threads)
 // is ISANative, everything the CPU has; a level the CPU lacks is an error
 // there, not a crash). Levels: ISAGeneric (Go micro-kernels and epilogue),
-// ISAAVX2 (6×16 ymm Sgemm, VPMADDWD int8, ymm QuickGELU), ISAAVX2VNNI (plus
-// AVX-VNNI VPDPWSSD), ISAAVX512 (zmm Sgemm and QuickGELU, VPDPBUSD int8).
+// ISAAVX2 (6×16 ymm Sgemm, VPMADDWD int8, ymm QuickGELU and GELU), ISAAVX2VNNI (plus
+// AVX-VNNI VPDPWSSD), ISAAVX512 (zmm Sgemm, QuickGELU and GELU, VPDPBUSD int8).
 // Sgemm, SgemmPacked, Linear (with its epilogue), MatMulBatched, Attention's
 // products and GemmU8 take the level of the Pool they are given; a kernel
 // that runs products inside one parallel share passes p.Serial() rather

@@ -130,22 +130,6 @@ func Sigmoid(dst, src []float32) {
 	}
 }
 
-// GELU sets dst[i] = x/2·(1 + erf(x/√2)) (ONNX Gelu, approximate="none");
-// dst may be src. It is computed as x/2·erfc(−x/√2) so that negative x,
-// where 1 + erf cancels, keep their relative accuracy (≈ 1e-6 for
-// x > −5, ≈ 1e-5 in the far tail where the results are below 1e-7).
-func GELU(dst, src []float32) {
-	dst = dst[:len(src)]
-	for i, x := range src {
-		z := x * float32(1/math.Sqrt2)
-		if x >= 0 {
-			dst[i] = 0.5 * x * (2 - erfcF32(z))
-		} else {
-			dst[i] = 0.5 * x * erfcF32(-z)
-		}
-	}
-}
-
 // GELUTanh sets dst[i] = x/2·(1 + tanh(√(2/π)·(x + 0.044715·x³))), the
 // tanh GELU (ONNX Gelu approximate="tanh", SigLIP's and HF's
 // gelu_pytorch_tanh); dst may be src. Since (1 + tanh u)/2 = sigmoid(2u),

@@ -23,13 +23,17 @@ func quickGELUAVX512(dst, src *float32, n int)
 
 // quickGELUYMM is QuickGELU limited to AVX2 (ymm), for ISAAVX2 pools on
 // CPUs where QuickGELU itself would use zmm.
-func quickGELUYMM(dst, src []float32) {
+func quickGELUYMM(dst, src []float32) { ymmThenScalar(dst, src, quickGELUAVX2, quickGELUScalar) }
+
+// ymmThenScalar runs the 8-lane kernel over the longest multiple-of-8
+// prefix of src and scalar over the rest (dst may be src).
+func ymmThenScalar(dst, src []float32, kernel func(dst, src *float32, n int), scalar func(float32) float32) {
 	dst = dst[:len(src)]
 	n := len(src) &^ 7
 	if n > 0 {
-		quickGELUAVX2(&dst[0], &src[0], n)
+		kernel(&dst[0], &src[0], n)
 	}
 	for i := n; i < len(src); i++ {
-		dst[i] = quickGELUScalar(src[i])
+		dst[i] = scalar(src[i])
 	}
 }

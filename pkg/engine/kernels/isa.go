@@ -20,13 +20,13 @@ const (
 	// micro-kernels (float32 and int8) or the Linear epilogue.
 	ISAGeneric
 	// ISAAVX2 is AVX2+FMA: the 6×16 ymm Sgemm kernel, the int16 VPMADDWD
-	// int8 kernel, ymm QuickGELU. No AVX-VNNI, no AVX-512.
+	// int8 kernel, ymm QuickGELU and GELU. No AVX-VNNI, no AVX-512.
 	ISAAVX2
 	// ISAAVX2VNNI is ISAAVX2 with AVX-VNNI (VEX VPDPWSSD) in the int8
 	// kernel, as on Alder Lake or Zen 5 without AVX-512.
 	ISAAVX2VNNI
 	// ISAAVX512 is AVX-512F: the zmm Sgemm kernels (6×32..6×64), zmm
-	// QuickGELU, and AVX-512 VNNI's VPDPBUSD int8 kernel where present.
+	// QuickGELU and GELU, and AVX-512 VNNI's VPDPBUSD int8 kernel where present.
 	ISAAVX512
 
 	numISA
@@ -103,8 +103,9 @@ type isaKernels struct {
 	// layout of PackedB8 (AVX-512 VNNI); without it a quad-packed B is
 	// converted once to the int16 layout (see PackedB8.int16Layout).
 	quad8 bool
-	// quickGELU and add are QuickGELU and Add at this level.
+	// quickGELU, gelu and add are QuickGELU, GELU and Add at this level.
 	quickGELU func(dst, src []float32)
+	gelu      func(dst, src []float32)
 	add       func(dst, src []float32)
 }
 
@@ -181,6 +182,7 @@ func genericKernels() isaKernels {
 		gemm:      gemmKernels{one: kernelGeneric},
 		gemm8:     gemm8Kernels{one: kernel8Generic},
 		quickGELU: quickGELUGo,
+		gelu:      geluGo,
 		add:       addGo,
 	}
 }

@@ -25,6 +25,7 @@ var isaTable = func() [numISA]isaKernels {
 			gemm:      gemmKernels{one: kernelAVX2},
 			gemm8:     gemm8Kernels{one: kernel8AVX2},
 			quickGELU: quickGELUYMM,
+			gelu:      geluYMM,
 			add:       Add,
 		}
 	}
@@ -42,6 +43,7 @@ var isaTable = func() [numISA]isaKernels {
 			gemm8:     activeKernels8,
 			quad8:     useQuad8,
 			quickGELU: QuickGELU,
+			gelu:      GELU,
 			add:       Add,
 		}
 	}

@@ -16,6 +16,7 @@ var isaTable = func() [numISA]isaKernels {
 		gemm8:     activeKernels8,
 		quad8:     useQuad8,
 		quickGELU: QuickGELU,
+		gelu:      GELU,
 		add:       Add,
 	}
 	return t

@@ -55,7 +55,7 @@ func (e *Epilogue) apply(lv *isaKernels, c []float32, ldc, row, rows, col, cols 
 		case ActQuickGELU:
 			lv.quickGELU(seg, seg)
 		case ActGELU:
-			GELU(seg, seg)
+			lv.gelu(seg, seg)
 		case ActGELUTanh:
 			GELUTanh(seg, seg)
 		case ActReLU:

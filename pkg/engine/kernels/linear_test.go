@@ -7,7 +7,8 @@ import (
 )
 
 // TestLinear checks Linear on a Pool of every instruction-set level this
-// CPU supports (the epilogue's QuickGELU and Add run at the Pool's level).
+// CPU supports (the epilogue's QuickGELU, GELU and Add run at the Pool's
+// level).
 func TestLinear(t *testing.T) {
 	for _, isa := range SupportedISAs() {
 		t.Run(isa.String(), func(t *testing.T) {

@@ -81,6 +81,7 @@ func buildReport(dir string) (string, error) {
 	r.header()
 	r.peak()
 	r.onnx()
+	r.patterns()
 	r.avx2Path()
 	r.sgemm()
 	r.classify()
@@ -715,7 +716,12 @@ func (r *report) footer() {
 // be judged.
 func (r *report) perRound() {
 	var lines []string
-	for _, row := range onnxRows {
+	rows := slices.Clone(onnxRows)
+	for _, stem := range r.patternRuns() {
+		exporter, tower := patternLabel(stem, true)
+		rows = append(rows, struct{ name, label string }{"pattern_" + stem + "_b8", exporter + " " + tower})
+	}
+	for _, row := range rows {
 		s := r.onnxSummary(row.name)
 		if s == nil {
 			continue

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// patternExporters describes each exporter pattern of
+// scripts/fixtures/make_exporter_patterns.py by its file-name prefix.
+var patternExporters = []struct{ prefix, short, how string }{
+	{"hf4d", "HF 4-D eager", "Hugging Face ≥ 4.48 eager: 4-D q·kᵀ on [batch, heads, tokens, dim], opset 14"},
+	{"openclip", "OpenCLIP", "OpenCLIP: nn.MultiheadAttention (packed in_proj, sequence-first), erf GELU, opset 17 LayerNormalization"},
+	{"sdpa", "torch 2.x SDPA", "torch ≥ 2.0 scaled_dot_product_attention decomposition (√scale on q and k), opset 14"},
+}
+
+// patternRuns lists the exporter-pattern comparisons run.sh made
+// (onnx/pattern_<stem>_b8.{ours,ort}.R.json), sorted, as their names
+// without the "pattern_" prefix and batch suffix.
+func (r *report) patternRuns() []string {
+	files, _ := filepath.Glob(filepath.Join(r.dir, "onnx", "pattern_*.json"))
+	var stems []string
+	for _, f := range files {
+		name, _, _ := strings.Cut(filepath.Base(f), ".")
+		stem := strings.TrimSuffix(strings.TrimPrefix(name, "pattern_"), "_b8")
+		if !slices.Contains(stems, stem) {
+			stems = append(stems, stem)
+		}
+	}
+	slices.Sort(stems)
+	return stems
+}
+
+// patternLabel names a pattern export's exporter (with how it writes the
+// graph, or a short name) and tower from its stem (e.g.
+// openclip_text_model).
+func patternLabel(stem string, short bool) (exporter, tower string) {
+	tower = "vision"
+	if strings.Contains(stem, "_text_") {
+		tower = "text (77 tokens)"
+	}
+	for _, p := range patternExporters {
+		if strings.HasPrefix(stem, p.prefix+"_") && short {
+			return p.short, tower
+		}
+		if strings.HasPrefix(stem, p.prefix+"_") {
+			return p.how, tower
+		}
+	}
+	return stem, tower
+}
+
+// patterns is the exporter-pattern section (issue 20): each other
+// exporter's full-size export against onnxruntime on the same file, and
+// against our own export's row of the same tower in the same run (time
+// and Go allocations; the targets are ≥ 1.0× onnxruntime, within 5% of our
+// export's time and 1.2× its allocations).
+func (r *report) patterns() {
+	stems := r.patternRuns()
+	if len(stems) == 0 {
+		return
+	}
+	r.p("## Exporter patterns: other exporters' graphs vs onnxruntime\n\n")
+	r.p("Full-size random-weight ViT-B/32 towers written the way other exporters write them "+
+		"(`scripts/fixtures/make_exporter_patterns.py --full`, in `%s`), batch 8, fp32, each timed like the table above "+
+		"(same inputs for both runtimes, alternating rounds). **vs onnxruntime** = onnxruntime's ms/item ÷ ours on that file; "+
+		"**time vs our export** = ours on the pattern ÷ ours on `make bench-models`' export of the same tower in this run "+
+		"(1.00 = as fast), and allocs likewise.\n\n", orDash(r.env["pattern_dir"]))
+	r.p("| exporter | tower | ours ms/item | onnxruntime ms/item | vs onnxruntime | ours GFLOP/s | ours Go allocs/run | time vs our export | allocs vs our export |\n")
+	r.p("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, stem := range stems {
+		s := r.onnxSummary("pattern_" + stem + "_b8")
+		if s == nil {
+			continue
+		}
+		exporter, tower := patternLabel(stem, false)
+		base := r.onnxSummary("vision_b8")
+		if strings.HasPrefix(tower, "text") {
+			base = r.onnxSummary("text_b8")
+		}
+		var baseMs, baseAllocs float64
+		if base != nil {
+			baseMs, baseAllocs = base.oursMs, base.allocs
+		}
+		oursG := 0.0
+		if s.oursMs > 0 {
+			oursG = s.gflops / (s.oursMs / 1000)
+		}
+		r.p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", exporter, tower, num(s.oursMs, "%.1f"), num(s.ortMs, "%.1f"),
+			ratio(s.ortMs, s.oursMs, "**%.2f×**"), num(oursG, "%.1f"), num(s.allocs, "%.0f"),
+			ratio(s.oursMs, baseMs, "%.2f"), ratio(s.allocs, baseAllocs, "%.2f"))
+	}
+	r.p("\n")
+}

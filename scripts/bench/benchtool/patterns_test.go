@@ -1,0 +1,66 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeResult(t *testing.T, dir, name, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "onnx", name), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPatternsSection checks the exporter-pattern rows against numbers
+// worked out by hand from the result files: per-item medians over rounds,
+// the ratio to onnxruntime, and the time and allocation ratios to our own
+// export's row of the same tower.
+func TestPatternsSection(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "onnx"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "env.txt"), []byte("pattern_dir=bench-models/exporter-patterns-b32\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Our export: 50 ms/item (400 ms for 8), 250 allocs.
+	writeResult(t, dir, "vision_b8.ours.1.json", `{"batch":8,"median_ms":400,"min_ms":390,"allocs_per_run":250,"gflops":8.8}`)
+	// The OpenCLIP vision export: rounds of 52 and 58 ms/item (median 55),
+	// 300 allocs; onnxruntime 66 ms/item.
+	writeResult(t, dir, "pattern_openclip_vision_model_b8.ours.1.json", `{"batch":8,"median_ms":416,"min_ms":410,"allocs_per_run":300,"gflops":8.8}`)
+	writeResult(t, dir, "pattern_openclip_vision_model_b8.ours.2.json", `{"batch":8,"median_ms":464,"min_ms":450,"allocs_per_run":300,"gflops":8.8}`)
+	writeResult(t, dir, "pattern_openclip_vision_model_b8.ort.1.json", `{"batch":8,"median_ms":528,"min_ms":520}`)
+	// A text pattern with no text row of our export: no ratios to it.
+	writeResult(t, dir, "pattern_openclip_text_model_b8.ours.1.json", `{"batch":8,"median_ms":240,"min_ms":230,"allocs_per_run":100,"gflops":5.8}`)
+
+	out, err := buildReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"## Exporter patterns: other exporters' graphs vs onnxruntime",
+		"| vision | 55.0 | 66.0 | **1.20×** | 160.0 | 300 | 1.10 | 1.20 |",
+		"| text (77 tokens) | 30.0 | — | — | 193.3 | 100 | — | — |",
+		"| OpenCLIP vision | 8 | 52.0, 58.0 | 66.0 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+
+	// Without pattern results the section is left out.
+	for _, f := range []string{"pattern_openclip_vision_model_b8.ours.1.json", "pattern_openclip_vision_model_b8.ours.2.json",
+		"pattern_openclip_vision_model_b8.ort.1.json", "pattern_openclip_text_model_b8.ours.1.json"} {
+		os.Remove(filepath.Join(dir, "onnx", f))
+	}
+	out, err = buildReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "Exporter patterns") {
+		t.Errorf("report has an exporter-pattern section without results:\n%s", out)
+	}
+}
