@@ -23,6 +23,7 @@ import (
 	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/imageproc"
 	"github.com/clip-go/clip/pkg/inputs"
+	"github.com/clip-go/clip/pkg/report"
 )
 
 // ExitInterrupted is the exit code after Ctrl-C (128 + SIGINT, as shells do).
@@ -67,6 +68,7 @@ type ClassifyOptions struct {
 	MinScore  float64
 	MaxErrors int
 	Summary   string
+	Report    string
 
 	Variant       string
 	NoCache       bool
@@ -119,6 +121,7 @@ Output is one record per image, in input order.`,
 	fl.Float64Var(&opts.MinScore, "min-score", 0, "exit 1 if any image's best probability is below this")
 	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
 	fl.StringVar(&opts.Summary, "summary", "", "write a JSON summary with provenance to this file")
+	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML report (thumbnails grouped by label) to this file")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the text-embedding cache")
 	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
@@ -140,6 +143,7 @@ type validated struct {
 	templates []string
 	shard     inputs.Shard
 	warnings  []string // promptWarnings, for stderr and the summary
+	report    *report.Collector
 }
 
 func validate(opts *ClassifyOptions) (*validated, error) {
@@ -209,6 +213,10 @@ func validate(opts *ClassifyOptions) (*validated, error) {
 	if err := cmdutil.CheckOutputFile("--summary", opts.Summary); err != nil {
 		return nil, err
 	}
+	if err := cmdutil.CheckOutputFile("--report", opts.Report); err != nil {
+		return nil, err
+	}
+	v.report = newReport(opts, v)
 	return v, nil
 }
 
@@ -308,6 +316,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 		if err != nil {
 			return err
 		}
+		v.report.Thumbnail(i, data)
 		return model.PrepareImage(data, in[i].Name, dst)
 	}
 	tImages := time.Now()
@@ -315,6 +324,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	runErr := clip.EmbedImages(ctx, len(in), prepare, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: threads},
 		func(r clip.Result) error {
 			rec := classifyResult(in[r.Index].Name, r, zs, opts, t)
+			v.report.Add(r.Index, rec, checkFailure(rec, opts))
 			if rec.Error != "" && !quiet {
 				bar.Printf("clip: %s: %s\n", rec.File, rec.Error)
 			}
@@ -337,6 +347,9 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 func finish(ctx context.Context, opts *ClassifyOptions, v *validated, t *tally, runErr error, model Model, cache *clip.TextCache, loadDur, textDur, imagesDur time.Duration, threads int) error {
 	if !opts.Factory.Globals.Quiet {
 		printSummary(opts.IO.ErrOut, t, v.names, loadDur, textDur, imagesDur, cache)
+	}
+	if err := writeReport(opts, v, model); err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 	if opts.Summary != "" {
 		// After Ctrl-C the summary is still written: its provenance must
@@ -366,6 +379,7 @@ func reportUnreadable(ctx context.Context, opts *ClassifyOptions, v *validated, 
 	var runErr error
 	for _, i := range in {
 		rec := classifyResult(i.Name, clip.Result{Err: i.Err}, nil, opts, t)
+		v.report.Add(v.report.Len(), rec, "")
 		if !opts.Factory.Globals.Quiet {
 			fmt.Fprintf(opts.IO.ErrOut, "clip: %s: %s\n", rec.File, rec.Error)
 		}
@@ -395,22 +409,30 @@ func classifyResult(name string, r clip.Result, zs *clip.ZeroShot, opts *Classif
 	}
 	rec := clip.NewRecord(name, scores, opts.TopK, opts.Threshold)
 	t.perLabel[rec.Label]++
-	var why string
-	switch {
-	case len(opts.Expect) > 0 && !contains(opts.Expect, rec.Label):
-		why = fmt.Sprintf("%s is %q, expected %s", name, rec.Label, strings.Join(opts.Expect, "|"))
-	case contains(opts.FailIf, rec.Label):
-		why = fmt.Sprintf("%s is %q", name, rec.Label)
-	case opts.MinScore > 0 && *rec.Probability < opts.MinScore:
-		why = fmt.Sprintf("%s: best probability %.3f < %.3f", name, *rec.Probability, opts.MinScore)
-	}
-	if why != "" {
+	if why := checkFailure(rec, opts); why != "" {
 		t.failedChecks++
 		if len(t.firstFailures) < 3 {
 			t.firstFailures = append(t.firstFailures, why)
 		}
 	}
 	return rec
+}
+
+// checkFailure says why a classified record fails --expect, --fail-if or
+// --min-score, or "" when it passes (or was not classified).
+func checkFailure(rec clip.Record, opts *ClassifyOptions) string {
+	if rec.Probability == nil {
+		return ""
+	}
+	switch {
+	case len(opts.Expect) > 0 && !contains(opts.Expect, rec.Label):
+		return fmt.Sprintf("%s is %q, expected %s", rec.File, rec.Label, strings.Join(opts.Expect, "|"))
+	case contains(opts.FailIf, rec.Label):
+		return fmt.Sprintf("%s is %q", rec.File, rec.Label)
+	case opts.MinScore > 0 && *rec.Probability < opts.MinScore:
+		return fmt.Sprintf("%s: best probability %.3f < %.3f", rec.File, *rec.Probability, opts.MinScore)
+	}
+	return ""
 }
 
 func contains(list []string, s string) bool {
