@@ -29,7 +29,7 @@ func TestPageAtRootWithStrictCSP(t *testing.T) {
 	}
 	page := string(r.body)
 	for _, tag := range []string{"script", "style"} {
-		m := regexp.MustCompile(`(?s)<` + tag + `>(.*?)</` + tag + `>`).FindAllStringSubmatch(page, -1)
+		m := regexp.MustCompile(`(?s)<`+tag+`>(.*?)</`+tag+`>`).FindAllStringSubmatch(page, -1)
 		if len(m) != 1 {
 			t.Fatalf("%d inline <%s> elements, want 1", len(m), tag)
 		}
