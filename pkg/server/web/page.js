@@ -121,7 +121,7 @@
       done.forEach(function (d) {
         d.data.results.forEach(function (rec, i) {
           var f = d.previews[i];
-          results.appendChild(card(rec, f ? URL.createObjectURL(f) : null));
+          results.appendChild(card(rec, f && !rec.error ? URL.createObjectURL(f) : null)); // an unreadable file has no preview either
           n++;
         });
       });
