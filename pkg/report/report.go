@@ -39,6 +39,9 @@ type Options struct {
 	Time      time.Time
 	Labels    []string // in the order given
 	Threshold float64
+	// Checks says --expect, --fail-if or --min-score were given: only then
+	// can the "failed checks" group fill.
+	Checks bool
 	// ThumbsPerLabel caps thumbnails per group; 0 means DefaultThumbsPerLabel.
 	ThumbsPerLabel int
 	Decode         imageproc.DecodeOptions
@@ -89,7 +92,15 @@ func (c *Collector) Thumbnail(i int, data []byte) {
 func (c *Collector) full() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, l := range append(c.opts.Labels, clip.UnknownLabel, groupFailed) {
+	groups := c.opts.Labels
+	if c.opts.Threshold > 0 {
+		groups = append(groups[:len(groups):len(groups)], clip.UnknownLabel)
+	}
+	if c.opts.Checks {
+		groups = append(groups[:len(groups):len(groups)], groupFailed)
+	}
+	// Groups that cannot occur never fill, so they are left out.
+	for _, l := range groups {
 		if c.thumbs[l] < c.opts.ThumbsPerLabel {
 			return false
 		}

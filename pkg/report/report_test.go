@@ -288,11 +288,19 @@ func TestCollectorCapsThumbnailsPerGroupAndSaysSo(t *testing.T) {
 		t.Error("the page does not say thumbnails were capped")
 	}
 	// Every group full: no more decoding for thumbnails nobody keeps.
-	c.thumbs["b"], c.thumbs[clip.UnknownLabel], c.thumbs[groupFailed] = 2, 2, 2
+	// Every group that can occur full (no threshold: no unknown; no
+	// checks: no failures): no more decoding for thumbnails nobody keeps.
+	c.thumbs["b"] = 2
 	c.Thumbnail(7, data)
 	if len(c.pending) != 0 {
 		t.Error("a thumbnail was made after every group was full")
 	}
+	c.opts.Checks = true
+	c.Thumbnail(8, data)
+	if len(c.pending) != 1 {
+		t.Error("no thumbnail while the failed-checks group could still take one")
+	}
+	delete(c.pending, 8)
 	var nilc *Collector
 	nilc.Thumbnail(0, data)
 	nilc.Add(0, record("x.png", "a", 1.0), "")

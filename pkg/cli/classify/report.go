@@ -18,6 +18,7 @@ func newReport(opts *ClassifyOptions, v *validated) *report.Collector {
 		Time:      time.Now(),
 		Labels:    v.names,
 		Threshold: opts.Threshold,
+		Checks:    len(opts.Expect) > 0 || len(opts.FailIf) > 0 || opts.MinScore > 0,
 		Decode:    decodeOptions(opts),
 	})
 }
