@@ -15,12 +15,15 @@ import (
 // 127.0.0.1 with the tiny model and a token: pick files, type labels,
 // click; the 401 is shown as the API gave it and the page asks for the
 // token; with it, each image gets a card whose best label is the shape the file
-// is named after (as in .ci/run's demo), the broken file its error record.
+// is named after (as in .ci/run's demo), the broken file (named like an <img> tag)
+// its error record, as text.
 func TestServePageRoundTripInHeadlessChromium(t *testing.T) {
 	headless.Chromium(t)
 	r := startServe(t, tinyModel(t), func(o *ServeOptions) { o.Token = "s3cret" })
 	shapes, _ := filepath.Abs(filepath.Join(repoRoot, "testdata", "shapes"))
-	broken := filepath.Join(t.TempDir(), "broken.png")
+	// A file name that would be markup if the page put it in as HTML.
+	const evil = "<img src=x onerror=alert(1)>.png"
+	broken := filepath.Join(t.TempDir(), evil)
 	if err := os.WriteFile(broken, []byte("not an image"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +69,10 @@ func TestServePageRoundTripInHeadlessChromium(t *testing.T) {
 	}
 	var previews int
 	step("previews", p.Eval(`document.querySelectorAll("#results .card img").length`, &previews))
-	if cards[2].File != "broken.png" || !strings.Contains(cards[2].Error, "not a supported image") || previews != 2 {
-		t.Errorf("broken file's card: %+v (%d previews, want 2)", cards[2], previews)
+	var injected int
+	step("injected markup", p.Eval(`document.querySelectorAll("#results [onerror], #results img:not([src^='blob:'])").length`, &injected))
+	if cards[2].File != evil || !strings.Contains(cards[2].Error, "not a supported image") || previews != 2 || injected != 0 {
+		t.Errorf("broken file's card: %+v (%d previews, want 2; %d injected elements)", cards[2], previews, injected)
 	}
 	var stored int
 	step("token not stored", p.Eval(`localStorage.length + sessionStorage.length + document.cookie.length + (location.href.indexOf("s3cret") >= 0 ? 1 : 0)`, &stored))
