@@ -36,12 +36,7 @@ func TestServePageRoundTripInHeadlessChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v\nserver log:\n%s", what, err, r.stderr)
-		}
-	}
+	step := stepper(t, r)
 	step("open /", p.Navigate(ctx, r.url+"/"))
 	step("pick files", p.SetFiles("#files", files...))
 	step("list picked files", p.WaitFor(ctx, `document.querySelectorAll("#picked li").length === 3`))
@@ -93,4 +88,43 @@ func TestServePageRoundTripInHeadlessChromium(t *testing.T) {
 	shot, err = p.Screenshot()
 	step("phone screenshot", err)
 	headless.CheckScreenshot(t, "serve-page-phone.png", shot)
+}
+
+// An API error that is not the image's own reaches the page as the API
+// gave it: a body over --max-body is "413 payload_too_large: …" in the
+// status line, announced to screen readers (role=status), with no cards.
+func TestServePageShowsAPIErrorsAsTheyCome(t *testing.T) {
+	headless.Chromium(t)
+	r := startServe(t, tinyModel(t), func(o *ServeOptions) { o.MaxBody = "4KiB" })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := headless.Open(ctx, t, 800, 900)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := stepper(t, r)
+	img, _ := filepath.Abs(filepath.Join(repoRoot, "testdata", "shapes", "red-circle-1.png")) // 12 kB
+	step("open /", p.Navigate(ctx, r.url+"/"))
+	step("pick a file", p.SetFiles("#files", img))
+	step("type labels", p.Type("#labels", "red circle, green square"))
+	step("click Classify", p.Click("#go"))
+	step("error shown", p.WaitFor(ctx, `document.getElementById("status").classList.contains("error")`))
+	var status string
+	var cards int
+	step("read status", p.Eval(`document.getElementById("status").textContent`, &status))
+	step("count cards", p.Eval(`document.querySelectorAll("#results .card").length`, &cards))
+	if !strings.HasPrefix(status, "413 payload_too_large: ") || cards != 0 {
+		t.Errorf("status %q with %d cards, want the API's 413 and none", status, cards)
+	}
+}
+
+// stepper returns a check that ends the test at a failed browser step,
+// with the server's log.
+func stepper(t *testing.T, r *running) func(what string, err error) {
+	return func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v\nserver log:\n%s", what, err, r.stderr)
+		}
+	}
 }
