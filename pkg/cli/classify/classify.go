@@ -216,7 +216,9 @@ func validate(opts *ClassifyOptions) (*validated, error) {
 	if err := cmdutil.CheckOutputFile("--report", opts.Report); err != nil {
 		return nil, err
 	}
-	v.report = newReport(opts, v)
+	if v.report, err = newReport(opts, v); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 

@@ -4,14 +4,19 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/report"
 )
 
 // newReport starts the --report collector, or returns nil without the flag
 // (a nil collector ignores what it is given).
-func newReport(opts *ClassifyOptions, v *validated) *report.Collector {
-	if opts.Report == "" {
-		return nil
+func newReport(opts *ClassifyOptions, v *validated) (*report.Collector, error) {
+	switch opts.Report {
+	case "":
+		return nil, nil
+	case "-":
+		// Records go to stdout; the page is a file to open.
+		return nil, cmdutil.UsageErrorf("--report needs a file name, not -")
 	}
 	return report.NewCollector(report.Options{
 		Tool:      opts.Factory.Version,
@@ -20,7 +25,7 @@ func newReport(opts *ClassifyOptions, v *validated) *report.Collector {
 		Threshold: opts.Threshold,
 		Checks:    len(opts.Expect) > 0 || len(opts.FailIf) > 0 || opts.MinScore > 0,
 		Decode:    decodeOptions(opts),
-	})
+	}), nil
 }
 
 // writeReport writes --report (after Ctrl-C too: what was classified is
@@ -29,7 +34,7 @@ func writeReport(opts *ClassifyOptions, v *validated, model Model) error {
 	if v.report == nil {
 		return nil
 	}
-	if d, ok := model.(interface{ Describe() string }); ok && model != nil {
+	if d, ok := model.(interface{ Describe() string }); ok {
 		v.report.SetModel(d.Describe())
 	}
 	size, err := v.report.WriteFile(opts.Report)

@@ -60,4 +60,7 @@ func TestClassifyReportHasACardPerInputUnderItsLabel(t *testing.T) {
 	if bad.code != 2 || !strings.Contains(bad.stderr, "--report") {
 		t.Errorf("report in a missing directory: exit %d, %q", bad.code, bad.stderr)
 	}
+	if r := run(t, t.TempDir(), "", "classify", "--model", model, "--offline", "--labels", labels, "--report", "-", imgs[0]); r.code != 2 || !strings.Contains(r.stderr, "--report") {
+		t.Errorf("--report -: exit %d, %q", r.code, r.stderr)
+	}
 }
