@@ -1,12 +1,15 @@
 # clip serve in a container: one static pure-Go binary (no cgo, no ONNX
-# Runtime) on distroless/static, running as a non-root user. Models live in
-# the /models volume (CLIP_HOME), downloaded on first start or mounted.
+# Runtime) on an empty base holding only what distroless/static holds (CA
+# certificates, a non-root user 65532), running as that user. Models live
+# in the /models volume (CLIP_HOME), downloaded on first start or mounted.
 #
 #   docker build -t clip .
 #   docker run -p 8080:8080 -v clip-models:/models -e CLIP_SERVE_TOKEN=s3cret clip
 #
-# Only go.mod, go.sum, cmd/ and pkg/ are copied, so testdata/ and
-# bench-models/ never reach an image layer.
+# Only go.mod, go.sum, cmd/, pkg/ and scripts/container/ are copied, so
+# testdata/ and bench-models/ never reach an image layer. Without a
+# registry, `make image` builds the same image from `make build`'s binary
+# (scripts/container/Containerfile; both lay the files out with scripts/container/rootfs.sh).
 
 FROM golang:1.26 AS build
 WORKDIR /src
@@ -14,15 +17,16 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY cmd ./cmd
 COPY pkg ./pkg
+COPY scripts/container ./scripts/container
 ARG VERSION=docker
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/clip ./cmd/clip \
- && mkdir -p /out/models
+RUN CGO_ENABLED=0 go build -tags nodynamic -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/clip ./cmd/clip \
+ && sh scripts/container/rootfs.sh /image /out/clip
 
-FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/clip /usr/local/bin/clip
-# Owned by the nonroot user (65532), so a fresh named volume is writable.
-COPY --from=build --chown=65532:65532 /out/models /models
-ENV CLIP_HOME=/models
+FROM scratch
+COPY --from=build /image/fs /
+# /models owned by the nonroot user, so a fresh named volume is writable.
+COPY --from=build --chown=65532:65532 /image/owned /
+ENV CLIP_HOME=/models SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 VOLUME ["/models"]
 USER 65532:65532
 EXPOSE 8080

@@ -5,17 +5,46 @@ SHELL     := /bin/bash
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+DATE      ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo unknown)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+# What `make release` builds: static binaries, one per platform, in dist/.
+PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
 PY        ?= /usr/bin/python3
 BENCHTIME ?= 5x
+# nodynamic: the HEIC/AVIF decoders' packages would otherwise link purego,
+# which makes the binary dynamically linked (see pkg/imageproc/heif.go).
+export GOFLAGS := $(strip $(GOFLAGS) -tags=nodynamic)
 
-.PHONY: build test vet lint bench bench-go conformance fixtures bench-models clean
+.PHONY: build release image test vet lint bench bench-go conformance fixtures bench-models clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o clip ./cmd/clip
 
+# Static binaries for every platform in PLATFORMS, named
+# clip-VERSION-OS-ARCH[.exe], with SHA256SUMS (`sha256sum -c SHA256SUMS`).
+# DATE is the commit's time, not the build's, so a rebuild of one commit
+# gives identical bytes.
+release:
+	rm -rf dist && mkdir -p dist
+	set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+	  echo "building dist/clip-$(VERSION)-$$os-$$arch$$ext"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+	    -o dist/clip-$(VERSION)-$$os-$$arch$$ext ./cmd/clip; \
+	done
+	cd dist && sha256sum clip-* > SHA256SUMS && cat SHA256SUMS
+
+# The container image from what is here (no base image pulled): the static
+# binary and what distroless/static holds, on scratch. Needs podman.
+IMAGE ?= clip:local
+image: build
+	sh scripts/container/rootfs.sh .image ./clip
+	cp scripts/container/Containerfile .image/Containerfile
+	podman build -f .image/Containerfile -t $(IMAGE) .image
+
+# TESTFLAGS adds go test flags (CI: coverage).
 test: vet
-	CGO_ENABLED=0 $(GO) test -count=1 -timeout 9m ./...
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 9m $(TESTFLAGS) ./...
 
 vet:
 	$(GO) vet ./...
@@ -44,7 +73,7 @@ conformance:
 # trains the tiny CLIP, exports it, runs onnxruntime-node and transformers.js
 # for the goldens, makes the test images, Pillow goldens and tokenizer goldens.
 # Installs its Debian and npm needs; about 10 minutes on 2 cores.
-FIXTURE_DEBS := python3-torch python3-onnx python3-pil python3-numpy python3-skimage python3-sentencepiece libjpeg-turbo-progs libonnx-testdata
+FIXTURE_DEBS := python3-torch python3-onnx python3-pil python3-numpy python3-skimage python3-sentencepiece libjpeg-turbo-progs libonnx-testdata libheif-examples
 
 fixtures:
 	@missing=""; for p in $(FIXTURE_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -54,6 +83,7 @@ fixtures:
 	$(PY) scripts/make_test_images.py
 	$(PY) scripts/preprocess_golden.py
 	$(PY) scripts/jpeg_draft_golden.py
+	$(PY) scripts/make_heif_testdata.py
 	bash scripts/tokenizer_golden.sh
 	bash scripts/unigram_golden.sh
 
@@ -63,4 +93,4 @@ bench-models:
 	bash scripts/fixtures/all.sh bench $(if $(ARCH),--arch $(ARCH))
 
 clean:
-	rm -f clip
+	rm -rf clip dist .image

@@ -8,12 +8,14 @@ import (
 	"github.com/clip-go/clip/pkg/cli"
 )
 
-// Set by the Makefile through -ldflags "-X main.version=… -X main.commit=…".
+// Set by the Makefile through -ldflags "-X main.version=… -X main.commit=…
+// -X main.date=…" (date: the commit's time, RFC 3339 in UTC).
 var (
 	version = ""
 	commit  = ""
+	date    = ""
 )
 
 func main() {
-	os.Exit(cli.Main(version, commit, os.Args[1:]))
+	os.Exit(cli.Main(version, commit, date, os.Args[1:]))
 }

@@ -17,7 +17,8 @@ import (
 )
 
 // builtBinary builds the static binary once per test run (version 9.9.9,
-// commit feedface0000) and returns its path.
+// commit feedface0000, date 2026-01-02T03:04:05Z, as the Makefile's
+// ldflags set them) and returns its path.
 func builtBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -27,7 +28,7 @@ func builtBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "clip")
-		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version=9.9.9 -X main.commit=feedface0000", "-o", binPath, "../../cmd/clip")
+		build := exec.Command("go", "build", "-tags", "nodynamic", "-trimpath", "-ldflags", "-X main.version=9.9.9 -X main.commit=feedface0000 -X main.date=2026-01-02T03:04:05Z", "-o", binPath, "../../cmd/clip")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -88,7 +89,7 @@ func TestBinaryEndToEnd(t *testing.T) {
 		}
 		return code, out.String(), errOut.String()
 	}
-	if code, out, _ := clip("", "--version"); code != 0 || !strings.Contains(out, "9.9.9") || !strings.Contains(out, "feedface0000") || !strings.Contains(out, runtime.Version()) {
+	if code, out, _ := clip("", "--version"); code != 0 || !strings.Contains(out, "9.9.9") || !strings.Contains(out, "feedface0000, 2026-01-02T03:04:05Z") || !strings.Contains(out, runtime.Version()) {
 		t.Errorf("--version: exit %d, %q", code, out)
 	}
 	broken := filepath.Join(t.TempDir(), "broken.png")

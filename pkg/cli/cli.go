@@ -17,9 +17,10 @@ import (
 )
 
 // Main runs clip with args and returns the process exit code.
-func Main(version, commit string, args []string) int {
-	version, commit = buildInfo(version, commit)
+func Main(version, commit, date string, args []string) int {
+	version, commit, date = buildInfo(version, commit, date)
 	f := cmdutil.New(version, commit)
+	f.Date = date
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, f, args)
@@ -47,8 +48,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	return code
 }
 
-// buildInfo fills in what -ldflags did not set from the module build info.
-func buildInfo(version, commit string) (string, string) {
+// buildInfo fills in what -ldflags did not set from the module build info
+// (go install and go build record the VCS revision and commit time).
+func buildInfo(version, commit, date string) (string, string, string) {
 	bi, ok := debug.ReadBuildInfo()
 	if version == "" {
 		version = "dev"
@@ -63,8 +65,15 @@ func buildInfo(version, commit string) (string, string) {
 			}
 		}
 	}
+	if date == "" && ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.time" {
+				date = s.Value
+			}
+		}
+	}
 	if commit == "" {
 		commit = "unknown"
 	}
-	return version, commit
+	return version, commit, date
 }

@@ -13,7 +13,7 @@ import (
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
-	f := &cmdutil.Factory{IOStreams: ios, Version: "1.2.3", Commit: "abcdef012345", Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
+	f := &cmdutil.Factory{IOStreams: ios, Version: "1.2.3", Commit: "abcdef012345", Date: "2026-01-02T03:04:05Z", Globals: &cmdutil.GlobalOptions{}, Getenv: func(string) string { return "" }}
 	code = Run(context.Background(), f, args)
 	return code, out.String(), errOut.String()
 }
@@ -113,18 +113,18 @@ func TestOfflineFromEnv(t *testing.T) {
 
 func TestVersionHonoursFormat(t *testing.T) {
 	code, out, _ := run(t, "version", "--format", "jsonl")
-	want := `{"version":"1.2.3","commit":"abcdef012345","go":"` + runtime.Version() + `","os":"` + runtime.GOOS + `","arch":"` + runtime.GOARCH + `"}` + "\n"
+	want := `{"version":"1.2.3","commit":"abcdef012345","date":"2026-01-02T03:04:05Z","go":"` + runtime.Version() + `","os":"` + runtime.GOOS + `","arch":"` + runtime.GOARCH + `"}` + "\n"
 	if code != 0 || out != want {
 		t.Errorf("version --format jsonl: exit %d\n got %q\nwant %q", code, out, want)
 	}
 	if code, out, _ := run(t, "version", "--format", "json"); code != 0 || !strings.HasPrefix(out, "{\n  \"version\": \"1.2.3\",\n") {
 		t.Errorf("version --format json: exit %d, %q", code, out)
 	}
-	if code, out, _ := run(t, "version", "--format", "csv"); code != 0 || !strings.HasPrefix(out, "version,commit,go,os,arch\n1.2.3,abcdef012345,") {
+	if code, out, _ := run(t, "version", "--format", "csv"); code != 0 || !strings.HasPrefix(out, "version,commit,date,go,os,arch\n1.2.3,abcdef012345,2026-01-02T03:04:05Z,") {
 		t.Errorf("version --format csv: exit %d, %q", code, out)
 	}
 	// Piped without --format it stays one line.
-	if code, out, _ := run(t, "version"); code != 0 || !strings.HasPrefix(out, "clip 1.2.3 (commit abcdef012345") {
+	if code, out, _ := run(t, "version"); code != 0 || !strings.HasPrefix(out, "clip 1.2.3 (commit abcdef012345, 2026-01-02T03:04:05Z, ") {
 		t.Errorf("version: exit %d, %q", code, out)
 	}
 }

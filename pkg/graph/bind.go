@@ -80,8 +80,10 @@ type Plan struct {
 // Bind uses it to fold steps whose inputs are all constant.
 type Evaluator func(s *Step, in, out []*Tensor) error
 
-// MaxElements bounds every bound tensor, so absurd shapes fail cleanly.
-const MaxElements = 1 << 31
+// MaxElements bounds every bound tensor, so absurd shapes fail cleanly:
+// 1<<31, or the largest int (1<<31 - 1) where int has 32 bits (386, arm),
+// so that the package compiles there.
+const MaxElements = 1<<31 - 1 + int(^uint(0)>>63)
 
 // Bind resolves every value's shape for the given input shapes (each
 // operator's OpDef.Infer in g.Ops), folds constant sub-graphs with eval,

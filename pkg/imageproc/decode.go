@@ -131,6 +131,12 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	}
 	ft := sniffFormat(b)
 	if ft == nil {
+		switch sniffHEIF(b) {
+		case "heif":
+			return decodeHEIFFile(b, opt, "heif", decodeHEIF)
+		case "avif":
+			return decodeHEIFFile(b, opt, "avif", decodeAVIF)
+		}
 		return nil, errNotImage
 	}
 	cfg, err := guard(ft.name, func() (image.Config, error) { return ft.decodeConfig(bytes.NewReader(b)) })
@@ -147,14 +153,7 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if err := checkPixels(ft.name, cfg, opt); err != nil {
 		return nil, err
 	}
-	maxMP := opt.MaxMegapixels
-	if maxMP == 0 {
-		maxMP = DefaultMaxMegapixels
-	}
-	maxPixels := int64(math.MaxInt64)
-	if maxMP > 0 {
-		maxPixels = int64(maxMP * 1e6)
-	}
+	maxPixels := pixelCap(opt)
 	if ft.name == "jpeg" {
 		markers := scanJPEGMarkers(b)
 		// Our libjpeg-compatible decoder gives Pillow's exact pixels; Go's
@@ -205,6 +204,39 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	}
 	if !opt.NoEXIFRotate && orientation > 1 {
 		img = orient(img, orientation)
+	}
+	return img, nil
+}
+
+// SupportedFormats names the image formats Decode reads, for messages.
+const SupportedFormats = "JPEG, PNG, GIF, BMP, TIFF, WebP, HEIC/HEIF or AVIF"
+
+// pixelCap is opt's megapixel cap in pixels (MaxInt64 when it is off).
+func pixelCap(opt DecodeOptions) int64 {
+	maxMP := opt.MaxMegapixels
+	if maxMP == 0 {
+		maxMP = DefaultMaxMegapixels
+	}
+	if maxMP <= 0 {
+		return math.MaxInt64
+	}
+	return int64(maxMP * 1e6)
+}
+
+// decodeHEIFFile runs a WebAssembly HEIF/AVIF decoder, which reports the
+// header's size to check before it decodes any pixel.
+func decodeHEIFFile(b []byte, opt DecodeOptions, name string, dec func([]byte, func(w, h int) error) (*RGB, error)) (*RGB, error) {
+	img, err := dec(b, func(w, h int) error {
+		if w <= 0 || h <= 0 {
+			return fmt.Errorf("invalid %s header: size %dx%d", name, w, h)
+		}
+		return checkPixels(name, image.Config{Width: w, Height: h}, opt)
+	})
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) || errors.Is(err, errWasmSetup) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("corrupt or truncated %s: %w", name, err)
 	}
 	return img, nil
 }

@@ -42,7 +42,7 @@ func Sniff(b []byte) string {
 	if ft := sniffFormat(b); ft != nil {
 		return ft.name
 	}
-	return ""
+	return sniffHEIF(b)
 }
 
 func sniffFormat(b []byte) *format {
@@ -72,7 +72,7 @@ func CheckHeader(prefix []byte, opt DecodeOptions) error {
 	return checkPixels(ft.name, cfg, opt)
 }
 
-var errNotImage = errors.New("not a supported image (want JPEG, PNG, GIF, BMP, TIFF or WebP)")
+var errNotImage = errors.New("not a supported image (want " + SupportedFormats + ")")
 
 // checkPixels refuses header sizes that are invalid or over the cap.
 func checkPixels(name string, cfg image.Config, opt DecodeOptions) error {

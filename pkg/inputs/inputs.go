@@ -39,7 +39,7 @@ type Input struct {
 const StdinName = "-"
 
 // DefaultExtensions are the image file extensions taken from directories.
-var DefaultExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+var DefaultExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif"}
 
 // Options control expansion.
 type Options struct {

@@ -338,6 +338,12 @@ func (s *Server) wrap(rt route) http.Handler {
 				apiErr = rt.handler(w, r)
 			}
 		}()
+		if apiErr != nil {
+			// Counted before the answer is written: a client (or a test)
+			// that reads /metrics right after its error response must see
+			// it, and lingering over the rest of a body can take seconds.
+			s.metrics.errors.WithLabelValues(apiErr.Code).Inc()
+		}
 		if apiErr != nil && w.status == 0 {
 			switch {
 			case r.ContentLength == 0 || r.Context().Err() != nil:
@@ -355,9 +361,6 @@ func (s *Server) wrap(rt route) http.Handler {
 		if status == 0 {
 			// The handler wrote nothing: the client went away first.
 			status = 499
-		}
-		if apiErr != nil {
-			s.metrics.errors.WithLabelValues(apiErr.Code).Inc()
 		}
 		d := time.Since(start)
 		code := fmt.Sprint(status)

@@ -14,7 +14,10 @@
 #   - `clip classify` end to end on 32 images vs transformers.js' pipeline
 #     (scripts/bench/tjs_classify.mjs), and a cold one-image `clip classify`,
 #   - tokenizer tokens/s vs transformers.js (CLIP's BPE, and a SentencePiece Unigram
-#     fixture), 12 MP JPEG decode+preprocess vs Pillow.
+#     fixture), 12 MP JPEG decode+preprocess vs Pillow,
+#   - photos (scripts/bench/photos.sh): 16 phone-size JPEGs and a few HEICs end
+#     to end, clip vs transformers.js vs clip's inference alone, and per-photo
+#     decode+preprocess of clip and Pillow (plain and draft).
 #
 # A missing piece (no bench-models/, no node_modules, no Python) becomes a line
 # in BENCHMARKS.md, not a failure. Tunables (environment): BENCH_MODEL_DIR
@@ -70,7 +73,7 @@ have_py() { "$PY" -c 'import PIL' >/dev/null 2>&1; }
 say "$(tr '\n' ' ' <"$RES/env.txt")"
 
 say "building clip and benchtool"
-if ! CGO_ENABLED=0 $GO build -o "$WORK/clip" ./cmd/clip 2>>"$LOG"; then
+if ! CGO_ENABLED=0 $GO build -tags nodynamic -o "$WORK/clip" ./cmd/clip 2>>"$LOG"; then
   note "\`go build ./cmd/clip\` failed: no clip classify or clip onnx bench numbers (see $LOG)"
 fi
 if ! CGO_ENABLED=0 $GO build -o "$WORK/benchtool" ./scripts/bench/benchtool 2>>"$LOG"; then
@@ -238,6 +241,14 @@ if have_py && [ -f scripts/bench_pillow.py ] && [ -f "$JPEG" ]; then
   "$PY" scripts/bench_pillow.py --jpeg "$JPEG" -n 5 >"$RES/pillow.txt" 2>>"$LOG" || note "bench_pillow.py failed (see $LOG)"
 else
   note "Pillow comparison skipped (needs $PY with Pillow, scripts/bench_pillow.py and the 12 MP JPEG)"
+fi
+
+# --- photos: 12 MP JPEGs and HEICs end to end (issue 16) ---------------------------
+say "photos section"
+if [ -x "$WORK/clip" ]; then
+  BENCH_WORK=$WORK bash scripts/bench/photos.sh "$WORK/clip" 2>>"$LOG" || note "photos section failed (see $LOG)"
+else
+  note "photos section skipped: no clip build"
 fi
 
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" >>"$RES/env.txt"

@@ -68,6 +68,7 @@ type ClassifyOptions struct {
 	MinScore  float64
 	MaxErrors int
 	Summary   string
+	JUnit     string
 	Report    string
 
 	Variant       string
@@ -96,11 +97,13 @@ similarity) between the image and prompt embeddings.
 Inputs are image files, directories (-r to recurse), globs (quoted globs and
 ** are expanded by clip), http(s) URLs, or "-" for stdin: image data (one
 image named "-") or a list of paths.
-Output is one record per image, in input order.`,
+Formats: JPEG, PNG, GIF, BMP, TIFF, WebP, HEIC/HEIF and AVIF, recognised by
+content. Output is one record per image, in input order.`,
 		Example: `  clip classify ./photos/*.jpg --labels cat,dog,zebra
   clip classify shots/ -r --labels-file labels.txt --format json | jq '.[] | select(.label=="dog")'
   clip classify assets/*.png --labels logo,photo --expect logo
   find . -name '*.jpg' -print0 | clip classify - -0 --labels indoor,outdoor --format csv`,
+		Annotations: map[string]string{cmdutil.AnnotationExtraFormat: formatGitHub},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
 			if runF != nil {
@@ -121,6 +124,7 @@ Output is one record per image, in input order.`,
 	fl.Float64Var(&opts.MinScore, "min-score", 0, "exit 1 if any image's best probability is below this")
 	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
 	fl.StringVar(&opts.Summary, "summary", "", "write a JSON summary with provenance to this file")
+	fl.StringVar(&opts.JUnit, "junit", "", "write a JUnit XML report to this file (a test case per image)")
 	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML report (thumbnails grouped by label) to this file")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the text-embedding cache")
@@ -149,7 +153,7 @@ type validated struct {
 func validate(opts *ClassifyOptions) (*validated, error) {
 	v := &validated{}
 	var err error
-	if v.format, err = opts.Factory.OutputFormat(); err != nil {
+	if v.format, err = outputFormat(opts.Factory); err != nil {
 		return nil, err
 	}
 	if v.labels, err = parseLabelFlags(opts.Labels); err != nil {
@@ -211,6 +215,9 @@ func validate(opts *ClassifyOptions) (*validated, error) {
 		return nil, cmdutil.UsageErrorf("no images given (files, directories, globs, URLs, or - for a list on stdin)")
 	}
 	if err := cmdutil.CheckOutputFile("--summary", opts.Summary); err != nil {
+		return nil, err
+	}
+	if err := cmdutil.CheckOutputFile("--junit", opts.JUnit); err != nil {
 		return nil, err
 	}
 	if err := cmdutil.CheckOutputFile("--report", opts.Report); err != nil {
@@ -311,6 +318,12 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	t := &tally{queued: len(in), perLabel: map[string]int{}}
 	bar := newProgress(ios, len(in), quiet)
 	out := newRecordWriter(v.format, bar.Guard(ios, ios.Out), v.names, fileNames(in), opts.Threshold > 0)
+	if v.format == formatGitHub {
+		if out, err = newGitHubWriter(bar.Guard(ios, ios.Out), v.names, fileNames(in), opts.Threshold > 0, len(in)); err != nil {
+			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+		}
+	}
+	ci := newCIReport(opts, v)
 	fetch := inputs.NewImageFetcher(decodeOptions(opts))
 	fetch.MaxBytes, fetch.Timeout = opts.URLMaxBytes, opts.URLTimeout
 	prepare := func(ctx context.Context, i int, dst []float32) error {
@@ -326,17 +339,21 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	runErr := clip.EmbedImages(ctx, len(in), prepare, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: threads},
 		func(r clip.Result) error {
 			rec := classifyResult(in[r.Index].Name, r, zs, opts, t)
-			v.report.Add(r.Index, rec, checkFailure(rec, opts))
+			v.report.Add(r.Index, rec, failedWhy(opts, rec))
 			if rec.Error != "" && !quiet {
 				bar.Printf("clip: %s: %s\n", rec.File, rec.Error)
 			}
 			err := out.Write(rec)
+			ci.add(rec, r.Prepare+r.Infer)
 			bar.Add()
 			return err
 		})
 	imagesDur := time.Since(tImages)
 	bar.Done()
 	if err := out.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := ci.finish(ios.Out, ios.ErrOut); err != nil && runErr == nil {
 		runErr = err
 	}
 
@@ -411,30 +428,13 @@ func classifyResult(name string, r clip.Result, zs *clip.ZeroShot, opts *Classif
 	}
 	rec := clip.NewRecord(name, scores, opts.TopK, opts.Threshold)
 	t.perLabel[rec.Label]++
-	if why := checkFailure(rec, opts); why != "" {
+	if _, why := checkFailure(opts, rec); why != "" {
 		t.failedChecks++
 		if len(t.firstFailures) < 3 {
 			t.firstFailures = append(t.firstFailures, why)
 		}
 	}
 	return rec
-}
-
-// checkFailure says why a classified record fails --expect, --fail-if or
-// --min-score, or "" when it passes (or was not classified).
-func checkFailure(rec clip.Record, opts *ClassifyOptions) string {
-	if rec.Probability == nil {
-		return ""
-	}
-	switch {
-	case len(opts.Expect) > 0 && !contains(opts.Expect, rec.Label):
-		return fmt.Sprintf("%s is %q, expected %s", rec.File, rec.Label, strings.Join(opts.Expect, "|"))
-	case contains(opts.FailIf, rec.Label):
-		return fmt.Sprintf("%s is %q", rec.File, rec.Label)
-	case opts.MinScore > 0 && *rec.Probability < opts.MinScore:
-		return fmt.Sprintf("%s: best probability %.3f < %.3f", rec.File, *rec.Probability, opts.MinScore)
-	}
-	return ""
 }
 
 func contains(list []string, s string) bool {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/report"
 )
 
@@ -45,4 +46,10 @@ func writeReport(opts *ClassifyOptions, v *validated, model Model) error {
 		fmt.Fprintf(opts.IO.ErrOut, "report: %s (%.1f kB, %.1f kB per image)\n", opts.Report, float64(size)/1000, float64(size)/1000/float64(n))
 	}
 	return nil
+}
+
+// failedWhy is why rec failed a check, for its card ("" if it passed).
+func failedWhy(opts *ClassifyOptions, rec clip.Record) string {
+	_, why := checkFailure(opts, rec)
+	return why
 }

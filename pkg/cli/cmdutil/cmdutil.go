@@ -31,6 +31,11 @@ const (
 	FormatCSV   = "csv"
 )
 
+// AnnotationExtraFormat is the cobra annotation naming one more --format a
+// command takes besides the common ones (classify: github); the command
+// resolves that format itself.
+const AnnotationExtraFormat = "clip-extra-format"
+
 // GlobalOptions are the persistent flags of the root command.
 type GlobalOptions struct {
 	Model   string // --model: catalogue name, Hugging Face repo id, or local directory
@@ -46,6 +51,7 @@ type Factory struct {
 	IOStreams *iostreams.IOStreams
 	Version   string
 	Commit    string
+	Date      string // the commit's time, when the build recorded it
 	Globals   *GlobalOptions
 	// Getenv reads the environment; tests replace it.
 	Getenv func(string) string

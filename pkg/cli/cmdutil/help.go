@@ -19,7 +19,7 @@ const (
 // exitMeaning is the README's "Exit codes" table.
 var exitMeaning = map[int]string{
 	ExitOK:          "success",
-	ExitCheckFailed: "a check asked for failed (--expect, --fail-if, --min-score)",
+	ExitCheckFailed: "a check asked for failed (--expect, --fail-if, --min-score; clip diff: a change)",
 	ExitUsage:       "usage or configuration error (bad flag, unknown command, bad input file)",
 	ExitInputErrors: "more inputs could not be read than --max-errors allows",
 	ExitRuntime:     "model or runtime error",
@@ -28,12 +28,14 @@ var exitMeaning = map[int]string{
 
 // envMeaning says what each environment variable clip reads does.
 var envMeaning = map[string]string{
-	"CLIP_HOME":        "model store and caches (default $XDG_CACHE_HOME/clip, else ~/.cache/clip)",
-	"XDG_CACHE_HOME":   "cache root when CLIP_HOME is unset",
-	"HF_ENDPOINT":      "Hugging Face hub to download from (default https://huggingface.co)",
-	"HF_TOKEN":         "token sent to the hub for gated or private repositories",
-	"HF_HUB_OFFLINE":   "1: never use the network, as --offline",
-	"CLIP_SERVE_TOKEN": "bearer token required on /v1/* and /metrics, as --token",
+	"CLIP_HOME":           "model store and caches (default $XDG_CACHE_HOME/clip, else ~/.cache/clip)",
+	"XDG_CACHE_HOME":      "cache root when CLIP_HOME is unset",
+	"HF_ENDPOINT":         "Hugging Face hub to download from (default https://huggingface.co)",
+	"HF_TOKEN":            "token sent to the hub for gated or private repositories",
+	"HF_HUB_OFFLINE":      "1: never use the network, as --offline",
+	"CLIP_SERVE_TOKEN":    "bearer token required on /v1/* and /metrics, as --token",
+	"GITHUB_ACTIONS":      "true: also append the Markdown summary to GITHUB_STEP_SUMMARY",
+	"GITHUB_STEP_SUMMARY": "file the Markdown summary is appended to (with --format github or GITHUB_ACTIONS=true)",
 }
 
 // ModelEnv is the environment of every command that resolves --model

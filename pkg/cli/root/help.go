@@ -17,7 +17,8 @@ var helpTopics = map[string]struct {
 	env   []string
 }{
 	"":                      {[]int{0, 1, 2, 3, 4, 130}, withEnv(cmdutil.ModelEnv, "CLIP_SERVE_TOKEN")},
-	"classify":              {[]int{0, 1, 2, 3, 4, 130}, cmdutil.ModelEnv},
+	"classify":              {[]int{0, 1, 2, 3, 4, 130}, withEnv(cmdutil.ModelEnv, "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY")},
+	"diff":                  {[]int{0, 1, 2}, nil},
 	"embed":                 {[]int{0, 2, 3, 4, 130}, cmdutil.ModelEnv},
 	"tokenize":              {[]int{0, 2, 3, 4}, cmdutil.ModelEnv},
 	"preprocess":            {[]int{0, 2, 3, 4}, cmdutil.ModelEnv},

@@ -8,6 +8,7 @@ import (
 	cachecmd "github.com/clip-go/clip/pkg/cli/cache"
 	classifycmd "github.com/clip-go/clip/pkg/cli/classify"
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	diffcmd "github.com/clip-go/clip/pkg/cli/diff"
 	embedcmd "github.com/clip-go/clip/pkg/cli/embed"
 	modelscmd "github.com/clip-go/clip/pkg/cli/models"
 	onnxbench "github.com/clip-go/clip/pkg/cli/onnx/bench"
@@ -42,8 +43,15 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			st.started = true
+			// A command may take one format of its own (classify: github).
 			if _, err := f.OutputFormat(); err != nil {
-				return err
+				extra := cmd.Annotations[cmdutil.AnnotationExtraFormat]
+				if extra == "" {
+					return err
+				}
+				if f.Globals.Format != extra {
+					return cmdutil.UsageErrorf("unknown --format %q (want table, json, jsonl, csv or %s)", f.Globals.Format, extra)
+				}
 			}
 			if f.Globals.Threads < 0 {
 				return cmdutil.UsageErrorf("--threads must be 0 (all cores) or more, not %d", f.Globals.Threads)
@@ -69,6 +77,7 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 
 	cmd.AddCommand(
 		classifycmd.NewCmdClassify(f, nil),
+		diffcmd.NewCmdDiff(f, nil),
 		embedcmd.NewCmdEmbed(f, nil),
 		tokenizecmd.NewCmdTokenize(f, nil),
 		preprocesscmd.NewCmdPreprocess(f, nil),

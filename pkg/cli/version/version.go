@@ -12,7 +12,11 @@ import (
 
 // Line is the one-line version string shared by `clip version` and `clip --version`.
 func Line(f *cmdutil.Factory) string {
-	return fmt.Sprintf("clip %s (commit %s, %s, %s/%s)", f.Version, f.Commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	built := ""
+	if f.Date != "" {
+		built = ", " + f.Date
+	}
+	return fmt.Sprintf("clip %s (commit %s%s, %s, %s/%s)", f.Version, f.Commit, built, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // NewCmdVersion returns `clip version`.
@@ -21,7 +25,7 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 		Use:   "version",
 		Short: "Print clip's version, commit and Go version",
 		Long: `Print clip's version, commit, Go version and platform: one line, or with
---format json|jsonl|csv one record (version, commit, go, os, arch).`,
+--format json|jsonl|csv one record (version, commit, date, go, os, arch).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// One line unless a format is asked for: `clip version | cat`
@@ -32,7 +36,7 @@ func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 				return err
 			default:
 				return cmdutil.WriteFields(f.IOStreams.Out, format, []cmdutil.Field{
-					{Key: "version", Value: f.Version}, {Key: "commit", Value: f.Commit},
+					{Key: "version", Value: f.Version}, {Key: "commit", Value: f.Commit}, {Key: "date", Value: f.Date},
 					{Key: "go", Value: runtime.Version()}, {Key: "os", Value: runtime.GOOS}, {Key: "arch", Value: runtime.GOARCH},
 				})
 			}

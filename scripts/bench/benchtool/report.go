@@ -87,6 +87,10 @@ func buildReport(dir string) (string, error) {
 	r.tokenizer()
 	r.unigram()
 	r.imageproc()
+	// scripts/bench/photos.sh writes its section whole.
+	if b, err := os.ReadFile(filepath.Join(dir, "photos.md")); err == nil {
+		r.p("%s\n\n", strings.TrimSpace(string(b)))
+	}
 	r.footer()
 	return r.b.String(), nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/engine"
+	"github.com/clip-go/clip/pkg/engine/feeds"
 	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/engine/ops"
 )
@@ -205,13 +206,13 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	feeds, items, err := RandomInputs(s.Graph(), InputSpec{Batch: opts.Batch, Seq: opts.Seq, Seed: opts.Seed,
-		Dims: dims, ImageSize: ImageSizeNear(opts.Model)})
+	in, items, err := feeds.RandomInputs(s.Graph(), feeds.InputSpec{Batch: opts.Batch, Seq: opts.Seq, Seed: opts.Seed,
+		Dims: dims, ImageSize: feeds.ImageSizeNear(opts.Model)})
 	if err != nil {
 		return nil, cmdutil.NewExitError(cmdutil.ExitUsage, fmt.Errorf("%s: %w", opts.Model, err))
 	}
 	if opts.SaveInputs != "" {
-		if err := saveInputs(opts.SaveInputs, feeds); err != nil {
+		if err := saveInputs(opts.SaveInputs, in); err != nil {
 			return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 		}
 	}
@@ -220,7 +221,7 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 			opts.Model, items, items, opts.Batch)
 	}
 	shapes := map[string][]int{}
-	for name, t := range feeds {
+	for name, t := range in {
 		shapes[name] = t.Shape
 	}
 	// Count on the plan bound to these shapes, before fusion: its steps
@@ -246,7 +247,7 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 			return 0, err
 		}
 		t := time.Now()
-		if _, err := s.Run(ctx, feeds, opts.Outputs...); err != nil {
+		if _, err := s.Run(ctx, in, opts.Outputs...); err != nil {
 			return 0, cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("%s: %w", opts.Model, err))
 		}
 		return msSince(t), nil

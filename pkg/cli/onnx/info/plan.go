@@ -8,8 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/clip-go/clip/pkg/cli/onnx/bench"
 	"github.com/clip-go/clip/pkg/engine"
+	"github.com/clip-go/clip/pkg/engine/feeds"
 	"github.com/clip-go/clip/pkg/engine/ops"
 	"github.com/clip-go/clip/pkg/graph"
 )
@@ -24,7 +24,7 @@ func fusionReport(path string) (*graph.FusionReport, error) {
 		return nil, err
 	}
 	defer s.Close()
-	feeds, _, err := bench.RandomInputs(s.Graph(), bench.InputSpec{Batch: 1, Seq: 77, ImageSize: bench.ImageSizeNear(path)})
+	feeds, _, err := feeds.RandomInputs(s.Graph(), feeds.InputSpec{Batch: 1, Seq: 77, ImageSize: feeds.ImageSizeNear(path)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

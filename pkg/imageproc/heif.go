@@ -1,0 +1,485 @@
+package imageproc
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"sync"
+	_ "unsafe" // go:linkname, for the codecs' WebAssembly below
+
+	// Imported for their embedded WebAssembly builds of libheif+libde265
+	// and libavif+dav1d only; their Go decoders are not used (they hand back
+	// slices of freed WebAssembly memory, whose first bytes malloc then
+	// overwrites, and do not let the megapixel cap act before decoding).
+	// Build with -tags nodynamic (the Makefile does): without it both
+	// packages link purego, which makes the binary dynamically linked.
+	_ "github.com/gen2brain/avif"
+	_ "github.com/gen2brain/heic"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// The gzipped WebAssembly modules embedded in the gen2brain packages
+// (versions pinned in go.mod; a rename there fails the link, not a test).
+//
+//go:linkname heifWasmGz github.com/gen2brain/heic.heifWasm
+var heifWasmGz []byte
+
+//go:linkname avifWasmGz github.com/gen2brain/avif.decodeWasm
+var avifWasmGz []byte
+
+// wasmCodec is one compiled WebAssembly decoder. Compiling takes about a
+// second of CPU, so it happens on the first HEIF/AVIF file met, never for
+// runs without one; every decode then gets its own module instance (its
+// own linear memory), so decodes may run concurrently.
+type wasmCodec struct {
+	name string
+	gz   *[]byte
+	once sync.Once
+	rt   wazero.Runtime
+	mod  wazero.CompiledModule
+	err  error
+}
+
+var (
+	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz}
+	avifCodec = &wasmCodec{name: "libavif", gz: &avifWasmGz}
+)
+
+func (c *wasmCodec) compile() error {
+	c.once.Do(func() {
+		ctx := context.Background()
+		zr, err := gzip.NewReader(bytes.NewReader(*c.gz))
+		if err != nil {
+			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
+			return
+		}
+		code, err := io.ReadAll(zr)
+		if err != nil {
+			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
+			return
+		}
+		c.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
+		if _, err := wasi_snapshot_preview1.Instantiate(ctx, c.rt); err != nil {
+			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
+			return
+		}
+		if c.mod, err = c.rt.CompileModule(ctx, code); err != nil {
+			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
+		}
+	})
+	return c.err
+}
+
+// wasmCall is one module instance with the input file copied into it.
+type wasmCall struct {
+	ctx    context.Context
+	mod    api.Module
+	malloc api.Function
+	fn     api.Function
+	in     uint64
+}
+
+// open instantiates the module, copies file in and allocates resultBytes
+// for the decode function's out-parameters (returned as their address).
+func (c *wasmCodec) open(ctx context.Context, file []byte, resultBytes int) (*wasmCall, uint64, error) {
+	w, err := c.instance(ctx, file)
+	if err != nil {
+		return nil, 0, err
+	}
+	results, err := w.alloc(resultBytes)
+	if err != nil {
+		w.close()
+		return nil, 0, err
+	}
+	return w, results, nil
+}
+
+func (c *wasmCodec) instance(ctx context.Context, file []byte) (*wasmCall, error) {
+	if err := c.compile(); err != nil {
+		return nil, err
+	}
+	// An anonymous instance: several may live at once. Nothing the C code
+	// prints reaches our stdout/stderr.
+	mod, err := c.rt.InstantiateModule(ctx, c.mod, wazero.NewModuleConfig().WithName(""))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.name, err)
+	}
+	w := &wasmCall{ctx: ctx, mod: mod, malloc: mod.ExportedFunction("malloc"), fn: mod.ExportedFunction("decode")}
+	if w.malloc == nil || w.fn == nil {
+		w.close()
+		return nil, fmt.Errorf("%s: WebAssembly module lacks malloc/decode", c.name)
+	}
+	if w.in, err = w.alloc(len(file)); err != nil {
+		w.close()
+		return nil, err
+	}
+	w.mod.Memory().Write(uint32(w.in), file)
+	return w, nil
+}
+
+func (w *wasmCall) close() { _ = w.mod.Close(w.ctx) }
+
+// alloc never needs a matching free: the whole instance is dropped.
+func (w *wasmCall) alloc(n int) (uint64, error) {
+	if n < 0 || uint64(n) >= 1<<32 {
+		return 0, fmt.Errorf("%d bytes do not fit in WebAssembly memory", n)
+	}
+	r, err := w.malloc.Call(w.ctx, uint64(n))
+	if err != nil || r[0] == 0 {
+		return 0, fmt.Errorf("out of WebAssembly memory allocating %d bytes", n)
+	}
+	return r[0], nil
+}
+
+func (w *wasmCall) call(args ...uint64) (bool, error) {
+	r, err := w.fn.Call(w.ctx, args...)
+	if err != nil {
+		return false, err
+	}
+	return r[0] != 0, nil
+}
+
+func (w *wasmCall) u32s(p uint64, n int) []uint32 {
+	b, _ := w.mod.Memory().Read(uint32(p), uint32(4*n))
+	v := make([]uint32, n)
+	for i := range v {
+		v[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return v
+}
+
+// read copies out of the instance's memory (its slices die with it).
+func (w *wasmCall) read(p uint64, n int) ([]byte, bool) {
+	b, ok := w.mod.Memory().Read(uint32(p), uint32(n))
+	if !ok {
+		return nil, false
+	}
+	return bytes.Clone(b), true
+}
+
+// heifBrands are the ISOBMFF brands of HEIF stills and sequences; AVIF's
+// are told apart because libavif, not libheif, decodes them.
+var heifBrands = map[string]string{
+	"heic": "heif", "heix": "heif", "heim": "heif", "heis": "heif", "hevc": "heif", "hevx": "heif",
+	"mif1": "heif", "msf1": "heif", "avif": "avif", "avis": "avif",
+}
+
+// sniffHEIF says "heif", "avif" or "" from the ftyp box: its major brand,
+// else its compatible brands (an AVIF one wins: files often list mif1 too).
+func sniffHEIF(b []byte) string {
+	if len(b) < 16 || string(b[4:8]) != "ftyp" {
+		return ""
+	}
+	size := int(binary.BigEndian.Uint32(b))
+	if size < 16 || size > len(b) || size > 4096 {
+		size = min(len(b), 4096) &^ 3
+	}
+	kind := heifBrands[string(b[8:12])]
+	for o := 16; o+4 <= size; o += 4 {
+		switch heifBrands[string(b[o:o+4])] {
+		case "avif":
+			return "avif"
+		case "heif":
+			if kind == "" {
+				kind = "heif"
+			}
+		}
+	}
+	if kind == "heif" && heifBrands[string(b[8:12])] != "avif" && bytes.Contains(b[:min(len(b), 1<<16)], []byte("av1C")) {
+		return "avif" // a plain mif1 file holding an AV1 item
+	}
+	return kind
+}
+
+var errHEIFDecode = errors.New("the decoder refused it")
+
+// errWasmSetup marks a failure to set the WebAssembly decoder up, which
+// says nothing about the file.
+var errWasmSetup = errors.New("WebAssembly decoder")
+
+// libheif's enum values the WebAssembly decode function reports.
+const (
+	heifColorspaceYCbCr      = 0
+	heifColorspaceRGB        = 1
+	heifColorspaceMonochrome = 2
+	heifChroma420            = 1
+	heifChroma422            = 2
+	heifChroma444            = 3
+)
+
+// decodeHEIF decodes the primary image of a HEIC file with libheif, which
+// applies the irot/imir/clap transforms, assembles grid (tiled) images and
+// reduces 10/12-bit samples to 8 (the EXIF orientation is ignored, as
+// libheif and the HEIF specification do). The YCbCr it returns is turned
+// into RGB with nearest-neighbour chroma and full-range BT.601, as
+// heif-convert 1.15 does for the files phones and heif-enc write; alpha is
+// dropped as for PNG.
+func decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
+	w, dims, err := heifCodec.open(context.Background(), b, 20)
+	if err != nil {
+		return nil, err
+	}
+	defer w.close()
+	args := func(config uint64, out uint64) []uint64 {
+		return []uint64{w.in, uint64(len(b)), config, dims, dims + 4, dims + 8, dims + 12, dims + 16, out}
+	}
+	if ok, err := w.call(args(1, 0)...); err != nil || !ok {
+		return nil, firstErr(err, errHEIFDecode)
+	}
+	v := w.u32s(dims, 4)
+	width, height, colorspace, chroma := int(v[0]), int(v[1]), v[2], v[3]
+	if err := check(width, height); err != nil {
+		return nil, err
+	}
+	// The C side copies libheif's planes with libheif's strides: rows are
+	// padded to 16 bytes.
+	align := func(n int) int { return (n + 15) &^ 15 }
+	var size, cw, ch int
+	var ratio image.YCbCrSubsampleRatio
+	switch colorspace {
+	case heifColorspaceYCbCr:
+		cw, ch = width, height
+		switch chroma {
+		case heifChroma420:
+			ratio, cw, ch = image.YCbCrSubsampleRatio420, (width+1)/2, (height+1)/2
+		case heifChroma422:
+			ratio, cw = image.YCbCrSubsampleRatio422, (width+1)/2
+		case heifChroma444:
+			ratio = image.YCbCrSubsampleRatio444
+		default:
+			return nil, fmt.Errorf("unsupported HEIF chroma format %d", chroma)
+		}
+		size = align(width)*height + 2*align(cw)*ch
+	case heifColorspaceMonochrome:
+		size = align(width) * height
+	case heifColorspaceRGB:
+		size = align(4*width) * height
+	default:
+		return nil, fmt.Errorf("unsupported HEIF colour space %d", colorspace)
+	}
+	out, err := w.alloc(size)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := w.call(args(0, out)...); err != nil || !ok {
+		return nil, firstErr(err, errHEIFDecode)
+	}
+	if got := w.u32s(dims, 2); int(got[0]) != width || int(got[1]) != height {
+		return nil, fmt.Errorf("corrupt HEIF: header says %dx%d, data %dx%d", width, height, got[0], got[1])
+	}
+	pix, ok := w.read(out, size)
+	if !ok {
+		return nil, errHEIFDecode
+	}
+	rect := image.Rect(0, 0, width, height)
+	var src image.Image
+	switch colorspace {
+	case heifColorspaceYCbCr:
+		ys, cs := align(width), align(cw)
+		i0, i1 := ys*height, ys*height+cs*ch
+		src = &image.YCbCr{Y: pix[:i0], Cb: pix[i0:i1], Cr: pix[i1 : i1+cs*ch], YStride: ys, CStride: cs, SubsampleRatio: ratio, Rect: rect}
+	case heifColorspaceMonochrome:
+		src = &image.Gray{Pix: pix, Stride: align(width), Rect: rect}
+	default:
+		src = &image.NRGBA{Pix: pix, Stride: align(4 * width), Rect: rect}
+	}
+	return ToRGB(src), nil
+}
+
+func firstErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}
+
+// decodeAVIF decodes an AVIF file's primary image with libavif (dav1d),
+// which converts to RGB itself with the file's matrix and range; 10/12-bit
+// samples keep their high byte, alpha is dropped as for PNG, and the
+// irot/imir transforms, which libavif leaves to its caller, are applied
+// here as libheif does.
+func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
+	w, dims, err := avifCodec.open(context.Background(), b, 16)
+	if err != nil {
+		return nil, err
+	}
+	defer w.close()
+	if ok, err := w.call(w.in, uint64(len(b)), 1, 0, dims, dims+4, dims+8, dims+12, 0, 0); err != nil || !ok {
+		return nil, firstErr(err, errHEIFDecode)
+	}
+	v := w.u32s(dims, 4)
+	width, height, depth, frames := int(v[0]), int(v[1]), int(v[2]), int(v[3])
+	if err := check(width, height); err != nil {
+		return nil, err
+	}
+	bpc := 1
+	if depth > 8 {
+		bpc = 2
+	}
+	size := width * height * 4 * bpc
+	out, err := w.alloc(size)
+	if err != nil {
+		return nil, err
+	}
+	delays, err := w.alloc(8 * max(frames, 1))
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := w.call(w.in, uint64(len(b)), 0, 0, dims, dims+4, dims+8, dims+12, delays, out); err != nil || !ok {
+		return nil, firstErr(err, errHEIFDecode)
+	}
+	pix, ok := w.read(out, size)
+	if !ok {
+		return nil, errHEIFDecode
+	}
+	rect := image.Rect(0, 0, width, height)
+	var img *RGB
+	if bpc == 1 {
+		img = ToRGB(&image.RGBA{Pix: pix, Stride: 4 * width, Rect: rect}) // premultiplied
+	} else {
+		img = NewRGB(width, height)
+		parallelRows(height, func(a, e int) {
+			for y := a; y < e; y++ {
+				in, o := pix[8*width*y:8*width*(y+1)], img.row(y)
+				for x := 0; x < width; x++ {
+					var c [4]uint32
+					for k := range c {
+						c[k] = uint32(binary.LittleEndian.Uint16(in[8*x+2*k:]))
+					}
+					for k := 0; k < 3; k++ {
+						if c[3] != 0xffff && c[3] != 0 {
+							c[k] = min(c[k]*0xffff/c[3], 0xffff)
+						}
+						o[3*x+k] = uint8(c[k] >> 8)
+					}
+				}
+			}
+		})
+	}
+	for _, o := range heifTransforms(b) {
+		img = orient(img, o)
+	}
+	return img, nil
+}
+
+// heifTransforms lists the primary item's irot and imir properties, in the
+// order its ipma association gives them (the order they apply in), as
+// EXIF orientation values for orient. Any parse failure means none.
+func heifTransforms(b []byte) []int {
+	meta := isoChild(b, "meta")
+	if len(meta) < 4 {
+		return nil
+	}
+	meta = meta[4:] // FullBox version and flags
+	pitm := isoChild(meta, "pitm")
+	if len(pitm) < 6 {
+		return nil
+	}
+	primary := uint32(binary.BigEndian.Uint16(pitm[4:]))
+	if pitm[0] != 0 && len(pitm) >= 8 {
+		primary = binary.BigEndian.Uint32(pitm[4:])
+	}
+	iprp := isoChild(meta, "iprp")
+	var props [][2]string // type, payload
+	for rest := isoChild(iprp, "ipco"); len(rest) >= 8; {
+		kind, payload, next := isoBox(rest)
+		if next == 0 {
+			return nil
+		}
+		props = append(props, [2]string{kind, string(payload)})
+		rest = rest[next:]
+	}
+	ipma := isoChild(iprp, "ipma")
+	if len(ipma) < 8 {
+		return nil
+	}
+	version, flags := ipma[0], ipma[3]
+	n := binary.BigEndian.Uint32(ipma[4:])
+	p := ipma[8:]
+	var out []int
+	for i := uint32(0); i < n; i++ {
+		var id uint32
+		if version < 1 {
+			if len(p) < 3 {
+				return nil
+			}
+			id, p = uint32(binary.BigEndian.Uint16(p)), p[2:]
+		} else {
+			if len(p) < 5 {
+				return nil
+			}
+			id, p = binary.BigEndian.Uint32(p), p[4:]
+		}
+		count := int(p[0])
+		p = p[1:]
+		for j := 0; j < count; j++ {
+			var idx int
+			if flags&1 != 0 {
+				if len(p) < 2 {
+					return nil
+				}
+				idx, p = int(binary.BigEndian.Uint16(p)&0x7fff), p[2:]
+			} else {
+				if len(p) < 1 {
+					return nil
+				}
+				idx, p = int(p[0]&0x7f), p[1:]
+			}
+			if id != primary || idx < 1 || idx > len(props) || len(props[idx-1][1]) < 1 {
+				continue
+			}
+			switch v := props[idx-1][1][0]; props[idx-1][0] {
+			case "irot": // anticlockwise quarter turns
+				out = append(out, [4]int{1, 8, 3, 6}[v&3])
+			case "imir": // libheif's reading: axis 0 flips top-bottom, 1 left-right
+				out = append(out, [2]int{4, 2}[v&1])
+			}
+		}
+	}
+	return out
+}
+
+// isoBox splits the first ISOBMFF box of b: its type, payload and total
+// size (0 when malformed).
+func isoBox(b []byte) (string, []byte, int) {
+	if len(b) < 8 {
+		return "", nil, 0
+	}
+	size, hdr := uint64(binary.BigEndian.Uint32(b)), 8
+	switch size {
+	case 0:
+		size = uint64(len(b))
+	case 1:
+		if len(b) < 16 {
+			return "", nil, 0
+		}
+		size, hdr = binary.BigEndian.Uint64(b[8:]), 16
+	}
+	if size < uint64(hdr) || size > uint64(len(b)) {
+		return "", nil, 0
+	}
+	return string(b[4:8]), b[hdr:size], int(size)
+}
+
+// isoChild is the payload of the first box of type kind in b (nil if none).
+func isoChild(b []byte, kind string) []byte {
+	for len(b) >= 8 {
+		k, payload, next := isoBox(b)
+		if next == 0 {
+			return nil
+		}
+		if k == kind {
+			return payload
+		}
+		b = b[next:]
+	}
+	return nil
+}
