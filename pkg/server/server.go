@@ -268,8 +268,13 @@ func (s *Server) routes() http.Handler {
 		{"/healthz", http.MethodGet, false, s.handleHealthz},
 		{"/readyz", http.MethodGet, false, s.handleReadyz},
 		{"/openapi.json", http.MethodGet, false, s.handleOpenAPI},
+		{"/", http.MethodGet, false, s.handlePage},
 	} {
-		mux.Handle(rt.path, s.wrap(rt))
+		pattern := rt.path
+		if pattern == "/" {
+			pattern = "/{$}" // the page; other paths are 404 below
+		}
+		mux.Handle(pattern, s.wrap(rt))
 	}
 	mux.Handle("/", s.wrap(route{path: "other", handler: func(w http.ResponseWriter, r *http.Request) *apiError {
 		return errorf(http.StatusNotFound, CodeNotFound, "no such endpoint: "+r.URL.Path+" (see /openapi.json)")

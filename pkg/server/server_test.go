@@ -355,7 +355,7 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("/v1/models without token: %d", r.status)
 	}
 	ts.classifyColours(t, "Authorization", "Bearer s3cret").classify(t)
-	for _, p := range []string{"/healthz", "/readyz", "/openapi.json"} {
+	for _, p := range []string{"/healthz", "/readyz", "/openapi.json", "/"} {
 		if r := ts.do(t, http.MethodGet, p, "", nil); r.status != 200 {
 			t.Errorf("%s needs no token, got %d", p, r.status)
 		}
@@ -639,7 +639,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	// Every route the server has is documented with its method, and no other.
 	served := map[string]string{}
-	for _, p := range []string{"/v1/classify", "/v1/embed", "/v1/models", "/metrics", "/healthz", "/readyz", "/openapi.json"} {
+	for _, p := range []string{"/v1/classify", "/v1/embed", "/v1/models", "/metrics", "/healthz", "/readyz", "/openapi.json", "/"} {
 		resp := ts.do(t, http.MethodDelete, p, "", nil)
 		served[p] = strings.ToLower(resp.header.Get("Allow"))
 	}

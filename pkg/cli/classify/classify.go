@@ -23,6 +23,7 @@ import (
 	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/imageproc"
 	"github.com/clip-go/clip/pkg/inputs"
+	"github.com/clip-go/clip/pkg/report"
 )
 
 // ExitInterrupted is the exit code after Ctrl-C (128 + SIGINT, as shells do).
@@ -73,6 +74,7 @@ type ClassifyOptions struct {
 	MaxErrors int
 	Summary   string
 	JUnit     string
+	Report    string
 
 	Variant       string
 	NoCache       bool
@@ -134,6 +136,7 @@ content. Output is one record per image, in input order.`,
 	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
 	fl.StringVar(&opts.Summary, "summary", "", "write a JSON summary with provenance to this file")
 	fl.StringVar(&opts.JUnit, "junit", "", "write a JUnit XML report to this file (a test case per image)")
+	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML report (thumbnails grouped by label) to this file")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the text-embedding cache")
 	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
@@ -155,6 +158,7 @@ type validated struct {
 	templates []string
 	shard     inputs.Shard
 	warnings  []string // promptWarnings, for stderr and the summary
+	report    *report.Collector
 }
 
 func validate(opts *ClassifyOptions) (*validated, error) {
@@ -225,6 +229,12 @@ func validate(opts *ClassifyOptions) (*validated, error) {
 		return nil, err
 	}
 	if err := cmdutil.CheckOutputFile("--junit", opts.JUnit); err != nil {
+		return nil, err
+	}
+	if err := cmdutil.CheckOutputFile("--report", opts.Report); err != nil {
+		return nil, err
+	}
+	if v.report, err = newReport(opts, v); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -335,6 +345,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 		if err != nil {
 			return err
 		}
+		v.report.Thumbnail(i, data)
 		return model.PrepareImage(data, in[i].Name, dst)
 	}
 	tImages := time.Now()
@@ -342,6 +353,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	runErr := clip.EmbedImages(ctx, len(in), prepare, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: threads},
 		func(r clip.Result) error {
 			rec := classifyResult(in[r.Index].Name, r, zs, opts, t)
+			v.report.Add(r.Index, rec, failedWhy(opts, rec))
 			if rec.Error != "" && !quiet {
 				bar.Printf("clip: %s: %s\n", rec.File, rec.Error)
 			}
@@ -368,6 +380,9 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 func finish(ctx context.Context, opts *ClassifyOptions, v *validated, t *tally, runErr error, model Model, cache *clip.TextCache, loadDur, textDur, imagesDur time.Duration, threads int) error {
 	if !opts.Factory.Globals.Quiet {
 		printSummary(opts.IO.ErrOut, t, v.names, loadDur, textDur, imagesDur, cache)
+	}
+	if err := writeReport(opts, v, model); err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 	if opts.Summary != "" {
 		// After Ctrl-C the summary is still written: its provenance must
@@ -397,6 +412,7 @@ func reportUnreadable(ctx context.Context, opts *ClassifyOptions, v *validated, 
 	var runErr error
 	for _, i := range in {
 		rec := classifyResult(i.Name, clip.Result{Err: i.Err}, nil, opts, t)
+		v.report.Add(v.report.Len(), rec, "")
 		if !opts.Factory.Globals.Quiet {
 			fmt.Fprintf(opts.IO.ErrOut, "clip: %s: %s\n", rec.File, rec.Error)
 		}

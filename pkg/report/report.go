@@ -1,0 +1,211 @@
+// Package report renders classification results as one self-contained HTML
+// file: thumbnails inlined as JPEG data URIs, cards grouped by best label,
+// the images that need a look (unreadable, failed checks, unknown) first,
+// and a little inline script to sort and filter without a server. Nothing
+// in the page loads from anywhere else (its Content-Security-Policy says so).
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/imageproc"
+)
+
+// ThumbSize bounds a thumbnail's longer side in pixels.
+const ThumbSize = 256
+
+// DefaultThumbsPerLabel is how many images of each group keep a thumbnail:
+// at about 10 kB each, 10,000 images in a handful of groups stay a file a
+// browser opens in a moment. Cards past the cap show the name and bars only.
+const DefaultThumbsPerLabel = 200
+
+// thumbQuality is the JPEG quality of thumbnails: small files, no visible
+// blocking at 256 px.
+const thumbQuality = 75
+
+// Options describe the run a report is about.
+type Options struct {
+	Title     string
+	Tool      string // clip's version, for the footer
+	Model     string // the model's id, revision and variant
+	Time      time.Time
+	Labels    []string // in the order given
+	Threshold float64
+	// Checks says --expect, --fail-if or --min-score were given: only then
+	// can the "failed checks" group fill.
+	Checks bool
+	// ThumbsPerLabel caps thumbnails per group; 0 means DefaultThumbsPerLabel.
+	ThumbsPerLabel int
+	Decode         imageproc.DecodeOptions
+}
+
+// Entry is one input's card.
+type Entry struct {
+	Record clip.Record
+	// Failed says why the image failed --expect/--fail-if/--min-score ("" if not).
+	Failed string
+	Thumb  []byte // JPEG, nil when capped or not decodable
+}
+
+// Collector gathers thumbnails and records while a run goes on. Its methods
+// are safe for concurrent use and do nothing on a nil *Collector, so callers
+// need no "is there a report" branches.
+type Collector struct {
+	opts    Options
+	mu      sync.Mutex
+	pending map[int][]byte // thumbnails made before their record arrived
+	thumbs  map[string]int // thumbnails kept per group
+	entries []Entry
+}
+
+// NewCollector starts a report.
+func NewCollector(opts Options) *Collector {
+	if opts.ThumbsPerLabel <= 0 {
+		opts.ThumbsPerLabel = DefaultThumbsPerLabel
+	}
+	return &Collector{opts: opts, pending: map[int][]byte{}, thumbs: map[string]int{}}
+}
+
+// Thumbnail makes input i's thumbnail from its file bytes, unless every
+// group is already full. An undecodable image gets none: its record says why.
+func (c *Collector) Thumbnail(i int, data []byte) {
+	if c == nil || c.full() {
+		return
+	}
+	b, err := Thumbnail(data, c.opts.Decode)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.pending[i] = b
+	c.mu.Unlock()
+}
+
+func (c *Collector) full() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	groups := c.opts.Labels
+	if c.opts.Threshold > 0 {
+		groups = append(groups[:len(groups):len(groups)], clip.UnknownLabel)
+	}
+	if c.opts.Checks {
+		groups = append(groups[:len(groups):len(groups)], groupFailed)
+	}
+	// Groups that cannot occur never fill, so they are left out.
+	for _, l := range groups {
+		if c.thumbs[l] < c.opts.ThumbsPerLabel {
+			return false
+		}
+	}
+	return true
+}
+
+// Add records input i's result; failed is why it failed a check, or "".
+func (c *Collector) Add(i int, rec clip.Record, failed string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// The card is headed by the file name: the reason need not repeat it.
+	failed = strings.TrimPrefix(strings.TrimPrefix(failed, rec.File+": "), rec.File+" ")
+	e := Entry{Record: rec, Failed: failed}
+	thumb := c.pending[i]
+	delete(c.pending, i)
+	g := groupOf(e)
+	if thumb != nil && c.thumbs[g] < c.opts.ThumbsPerLabel {
+		c.thumbs[g]++
+		e.Thumb = thumb
+	}
+	c.entries = append(c.entries, e)
+}
+
+// Len is the number of records added.
+func (c *Collector) Len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+// WriteFile renders the report to path (written whole, then renamed into
+// place, so a failed write never leaves half a page) and returns its size.
+func (c *Collector) WriteFile(path string) (int64, error) {
+	if c == nil {
+		return 0, nil
+	}
+	c.mu.Lock()
+	entries := append([]Entry(nil), c.entries...)
+	c.mu.Unlock()
+	var buf bytes.Buffer
+	if err := Render(&buf, c.opts, entries); err != nil {
+		return 0, err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return 0, err
+	}
+	return int64(buf.Len()), nil
+}
+
+// Thumbnail decodes an image file and returns it as a JPEG whose longer
+// side is at most ThumbSize, resized with imageproc's Pillow-identical
+// bicubic filter.
+func Thumbnail(data []byte, opt imageproc.DecodeOptions) ([]byte, error) {
+	opt.DraftSize = ThumbSize
+	src, err := imageproc.DecodeBytes(data, opt)
+	if err != nil {
+		return nil, err
+	}
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	if w <= 0 || h <= 0 {
+		return nil, fmt.Errorf("empty image")
+	}
+	if w > ThumbSize || h > ThumbSize {
+		if w >= h {
+			w, h = ThumbSize, max(1, (h*ThumbSize+w/2)/w)
+		} else {
+			w, h = max(1, (w*ThumbSize+h/2)/h), ThumbSize
+		}
+		if src, err = imageproc.Resize(src, w, h, imageproc.Bicubic); err != nil {
+			return nil, err
+		}
+	}
+	rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		in := src.Pix[y*src.Stride : y*src.Stride+3*w]
+		out := rgba.Pix[y*rgba.Stride : y*rgba.Stride+4*w]
+		for x := 0; x < w; x++ {
+			out[4*x], out[4*x+1], out[4*x+2], out[4*x+3] = in[3*x], in[3*x+1], in[3*x+2], 255
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, rgba, &jpeg.Options{Quality: thumbQuality}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// SetModel names the model in the footer (known only once it has loaded).
+func (c *Collector) SetModel(desc string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.opts.Model = desc
+	c.mu.Unlock()
+}
