@@ -19,6 +19,8 @@ var helpTopics = map[string]struct {
 	"":                      {[]int{0, 1, 2, 3, 4, 130}, withEnv(cmdutil.ModelEnv, "CLIP_SERVE_TOKEN")},
 	"classify":              {[]int{0, 1, 2, 3, 4, 130}, cmdutil.ModelEnv},
 	"embed":                 {[]int{0, 2, 3, 4, 130}, cmdutil.ModelEnv},
+	"index":                 {[]int{0, 2, 3, 4, 130}, cmdutil.ModelEnv},
+	"search":                {[]int{0, 2, 4}, cmdutil.ModelEnv},
 	"tokenize":              {[]int{0, 2, 3, 4}, cmdutil.ModelEnv},
 	"preprocess":            {[]int{0, 2, 3, 4}, cmdutil.ModelEnv},
 	"serve":                 {[]int{0, 2, 4}, withEnv(cmdutil.ModelEnv, "CLIP_SERVE_TOKEN")},
