@@ -376,3 +376,32 @@ func countRows(path string) int {
 	}
 	return n
 }
+
+// TestSearchFormats: json is one array, csv has a header and the same
+// order, the table shows rank, score and file; a missing index is exit 2
+// before the model loads.
+func TestSearchFormats(t *testing.T) {
+	model := tinyModel(t)
+	dir := filepath.Join(t.TempDir(), "shapes")
+	copyShapes(t, dir)
+	ix := filepath.Join(t.TempDir(), "ix.sqlite")
+	indexDir(t, model, ix, dir)
+	want := search(t, model, ix, "-k", "3", "red circle")
+	code, out, _ := run(t, "search", "-m", model, "--index", ix, "--format", "json", "-k", "3", "red", "circle")
+	var arr []hit
+	if err := json.Unmarshal([]byte(out), &arr); code != 0 || err != nil || len(arr) != 3 || arr[0] != want[0] || arr[2] != want[2] {
+		t.Errorf("json: exit %d, %v, %q; want %v", code, err, out, want)
+	}
+	code, out, _ = run(t, "search", "-m", model, "--index", ix, "--format", "csv", "-k", "3", "red circle")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 4 || lines[0] != "file,score" || !strings.HasPrefix(lines[1], want[0].File+",") {
+		t.Errorf("csv: exit %d, %q", code, out)
+	}
+	code, out, _ = run(t, "search", "-m", model, "--index", ix, "--format", "table", "-k", "3", "red circle")
+	if first := strings.Fields(strings.Split(out, "\n")[0]); code != 0 || len(first) != 3 || first[0] != "1" || first[2] != want[0].File {
+		t.Errorf("table: exit %d, %q", code, out)
+	}
+	if code, _, errOut := run(t, "search", "-m", "no-such-model-dir", "--index", filepath.Join(t.TempDir(), "none.sqlite"), "x"); code != 2 || !strings.Contains(errOut, "clip index") {
+		t.Errorf("missing index: exit %d, %q; want 2 saying how to make one", code, errOut)
+	}
+}
