@@ -170,9 +170,23 @@ func (v *Vectors) Search(query []float32, opt SearchOptions) []Hit {
 	return hits
 }
 
-// dotHalf is Σ q[i]·h[i], unrolled by 8 with independent sums so the
-// table loads and multiplies overlap.
+// dotHalf is Σ q[i]·h[i]: with AVX2 and F16C eight halves at a time,
+// the rest (or everything elsewhere) by the table loop.
 func dotHalf(q []float32, h []uint16) float32 {
+	h = h[:len(q)]
+	n := 0
+	var s float32
+	if hasF16C {
+		if n = len(q) &^ 7; n > 0 {
+			s = dotHalfAVX2(&q[0], &h[0], n)
+		}
+	}
+	return s + dotHalfGo(q[n:], h[n:])
+}
+
+// dotHalfGo is Σ q[i]·h[i], unrolled by 8 with independent sums so the
+// table loads and multiplies overlap.
+func dotHalfGo(q []float32, h []uint16) float32 {
 	h = h[:len(q)]
 	t := f16to32
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32

@@ -187,6 +187,28 @@ func TestFloat16MatchesReference(t *testing.T) {
 	}
 }
 
+// TestDotHalf checks both dot products (the AVX2+F16C one where the CPU
+// has it, and the table loop) against float64 sums, for lengths that
+// exercise the 32-, 8- and 1-element steps.
+func TestDotHalf(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for n := range 75 {
+		q, h := make([]float32, n), make([]uint16, n)
+		var want float64
+		for i := range q {
+			q[i] = float32(r.NormFloat64())
+			h[i] = ToFloat16(float32(r.NormFloat64()))
+			want += float64(q[i]) * float64(halfRef(halfToFloat(h[i])))
+		}
+		for name, got := range map[string]float32{"dotHalf": dotHalf(q, h), "dotHalfGo": dotHalfGo(q, h)} {
+			if math.Abs(float64(got)-want) > 1e-5*(1+math.Abs(want))*float64(n+1) {
+				t.Errorf("%s n=%d: %g, want %g", name, n, got, want)
+			}
+		}
+	}
+	t.Logf("AVX2+F16C kernel used: %v", hasF16C)
+}
+
 func TestSearchThresholdAndK(t *testing.T) {
 	v := Vectors{Dim: 2}
 	v.Append("east", []float32{1, 0})
