@@ -348,8 +348,8 @@ func makePlan(ctx context.Context, ix *index.Index, files []*file, opts *IndexOp
 	return p, nil
 }
 
-// rootsOf are the operands as absolute paths: directories (and files)
-// whose vanished entries a run removes.
+// rootsOf are the existing operands as absolute paths: directories (and
+// files) whose vanished entries a run removes.
 func rootsOf(args []string) []string {
 	var roots []string
 	for _, a := range args {
@@ -359,7 +359,13 @@ func rootsOf(args []string) []string {
 		if strings.ContainsAny(a, "*?[") {
 			a = globBase(a)
 		}
-		if abs, err := filepath.Abs(a); err == nil {
+		abs, err := filepath.Abs(a)
+		if err != nil {
+			continue
+		}
+		// A root that is not there (an unmounted disk, a typo) says
+		// nothing about the files indexed below it: they are kept.
+		if _, err := os.Stat(abs); err == nil {
 			roots = append(roots, abs)
 		}
 	}

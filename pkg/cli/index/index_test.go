@@ -231,6 +231,18 @@ func TestIncremental(t *testing.T) {
 		t.Errorf("deleted file: %+v, want 1 removed", s)
 	}
 
+	// A root that has vanished (an unmounted disk) removes nothing.
+	if err := os.Rename(dir, dir+"-unmounted"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "index", "-m", model, "--index", ix, "-r", dir); code != 3 || !strings.Contains(errOut, "removed 0") {
+		t.Errorf("index of a missing directory: exit %d, %q; want 3 and nothing removed", code, errOut)
+	}
+	checkIndex(t, ix, len(names)-1)
+	if err := os.Rename(dir+"-unmounted", dir); err != nil {
+		t.Fatal(err)
+	}
+
 	// Another model (the opset-17 export: same weights, other files).
 	other, _ := filepath.Abs(filepath.Join(repoRoot, "testdata", "models", "tiny-shapes-opset17"))
 	if code, _, errOut := run(t, "index", "-m", other, "--index", ix, dir); code != 2 || !strings.Contains(errOut, "--rebuild") {
