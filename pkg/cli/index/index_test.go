@@ -413,6 +413,12 @@ func TestSearchFormats(t *testing.T) {
 	if first := strings.Fields(strings.Split(out, "\n")[0]); code != 0 || len(first) != 3 || first[0] != "1" || first[2] != want[0].File {
 		t.Errorf("table: exit %d, %q", code, out)
 	}
+	// An index made with --exact-decode is searched without repeating it.
+	exact := filepath.Join(t.TempDir(), "exact.sqlite")
+	indexDir(t, model, exact, dir, "--exact-decode")
+	if hits := search(t, model, exact, "--image", filepath.Join(dir, "red-circle-2.jpg"), "-k", "1"); filepath.Base(hits[0].File) != "red-circle-2.jpg" {
+		t.Errorf("search of an --exact-decode index: %+v", hits)
+	}
 	if code, _, errOut := run(t, "search", "-m", "no-such-model-dir", "--index", filepath.Join(t.TempDir(), "none.sqlite"), "x"); code != 2 || !strings.Contains(errOut, "clip index") {
 		t.Errorf("missing index: exit %d, %q; want 2 saying how to make one", code, errOut)
 	}

@@ -80,7 +80,7 @@ The model must be the one that built the index (exit 2 otherwise).`,
 	fl.Float64Var(&opts.Threshold, "threshold", math.Inf(-1), "drop images scoring below this cosine similarity")
 	fl.StringVar(&opts.Under, "under", "", "only images under this directory (or path prefix)")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
-	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
+	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage+"; implied when the index was made with it")
 	return cmd
 }
 
@@ -117,6 +117,14 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 		}
 	}
 
+	// The index says how its images were decoded; an --image query is
+	// decoded the same way (and the model check below compares it).
+	if have, ok, err := ix.Meta(ctx); err == nil && ok {
+		var pre struct{ Decode string }
+		if json.Unmarshal([]byte(have.Preprocess), &pre) == nil && pre.Decode == "exact" {
+			opts.ExactDecode = true
+		}
+	}
 	model, err := modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant, Decode: imageproc.DecodeOptions{}, ExactDecode: opts.ExactDecode})
 	if err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
