@@ -187,6 +187,10 @@ type MismatchError struct {
 }
 
 func (e *MismatchError) Error() string {
+	if e.Index.ModelID == e.Do.ModelID && e.Index.Variant == e.Do.Variant {
+		return fmt.Sprintf("index %s was made with model %s (%s) but other model files, preprocessing or decode mode (--exact-decode): %s, not %s",
+			e.Path, e.Index.ModelID, e.Index.Variant, e.Index.Preprocess, e.Do.Preprocess)
+	}
 	return fmt.Sprintf("index %s was made with model %s (%s, fingerprint %.12s), not %s (%s, fingerprint %.12s)",
 		e.Path, e.Index.ModelID, e.Index.Variant, e.Index.Fingerprint, e.Do.ModelID, e.Do.Variant, e.Do.Fingerprint)
 }
