@@ -41,6 +41,7 @@ type SearchOptions struct {
 	Templates   []string
 	TopK        int
 	Threshold   float64
+	HasMin      bool // --threshold was given (cosine similarity can be negative)
 	Under       string
 	Variant     string
 	ExactDecode bool
@@ -66,6 +67,7 @@ The model must be the one that built the index (exit 2 otherwise).`,
   clip search red car --under ~/Pictures/2024 --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
+			opts.HasMin = cmd.Flags().Changed("threshold")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -77,7 +79,7 @@ The model must be the one that built the index (exit 2 otherwise).`,
 	fl.StringVar(&opts.Image, "image", "", "query by this example image")
 	fl.StringArrayVar(&opts.Templates, "template", nil, `put the text query into this prompt template ({} is the query; repeatable)`)
 	fl.IntVarP(&opts.TopK, "top-k", "k", 10, "show this many best images (0: all)")
-	fl.Float64Var(&opts.Threshold, "threshold", math.Inf(-1), "drop images scoring below this cosine similarity")
+	fl.Float64Var(&opts.Threshold, "threshold", 0, "drop images scoring below this cosine similarity (default: keep all)")
 	fl.StringVar(&opts.Under, "under", "", "only images under this directory (or path prefix)")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage+"; implied when the index was made with it")
@@ -185,7 +187,7 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 	sopt := index.SearchOptions{K: opts.TopK, Workers: opts.Factory.Threads()}
-	if !math.IsInf(opts.Threshold, -1) {
+	if opts.HasMin {
 		sopt.Threshold, sopt.HasMin = float32(opts.Threshold), true
 	}
 	hits := vecs.Search(q, sopt)
