@@ -330,7 +330,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	textDur := time.Since(tText)
 
 	t := &tally{queued: len(in), perLabel: map[string]int{}}
-	bar := newProgress(ios, len(in), quiet)
+	bar := cmdutil.NewProgress(ios, len(in), quiet, "classifying")
 	out := newRecordWriter(v.format, bar.Guard(ios, ios.Out), v.names, fileNames(in), opts.Threshold > 0)
 	if v.format == formatGitHub {
 		if out, err = newGitHubWriter(bar.Guard(ios, ios.Out), v.names, fileNames(in), opts.Threshold > 0, len(in)); err != nil {

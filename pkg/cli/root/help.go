@@ -20,6 +20,8 @@ var helpTopics = map[string]struct {
 	"classify":              {[]int{0, 1, 2, 3, 4, 130}, withEnv(cmdutil.ModelEnv, "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY")},
 	"diff":                  {[]int{0, 1, 2}, nil},
 	"embed":                 {[]int{0, 2, 3, 4, 130}, cmdutil.ModelEnv},
+	"index":                 {[]int{0, 2, 3, 4, 130}, cmdutil.ModelEnv},
+	"search":                {[]int{0, 2, 4}, cmdutil.ModelEnv},
 	"tokenize":              {[]int{0, 2, 3, 4}, cmdutil.ModelEnv},
 	"preprocess":            {[]int{0, 2, 3, 4}, cmdutil.ModelEnv},
 	"serve":                 {[]int{0, 2, 4}, withEnv(cmdutil.ModelEnv, "CLIP_SERVE_TOKEN")},

@@ -10,11 +10,13 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	diffcmd "github.com/clip-go/clip/pkg/cli/diff"
 	embedcmd "github.com/clip-go/clip/pkg/cli/embed"
+	indexcmd "github.com/clip-go/clip/pkg/cli/index"
 	modelscmd "github.com/clip-go/clip/pkg/cli/models"
 	onnxbench "github.com/clip-go/clip/pkg/cli/onnx/bench"
 	onnxinfo "github.com/clip-go/clip/pkg/cli/onnx/info"
 	onnxrun "github.com/clip-go/clip/pkg/cli/onnx/run"
 	preprocesscmd "github.com/clip-go/clip/pkg/cli/preprocess"
+	searchcmd "github.com/clip-go/clip/pkg/cli/search"
 	servecmd "github.com/clip-go/clip/pkg/cli/serve"
 	tokenizecmd "github.com/clip-go/clip/pkg/cli/tokenize"
 	versioncmd "github.com/clip-go/clip/pkg/cli/version"
@@ -79,6 +81,8 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 		classifycmd.NewCmdClassify(f, nil),
 		diffcmd.NewCmdDiff(f, nil),
 		embedcmd.NewCmdEmbed(f, nil),
+		indexcmd.NewCmdIndex(f, nil),
+		searchcmd.NewCmdSearch(f, nil),
 		tokenizecmd.NewCmdTokenize(f, nil),
 		preprocesscmd.NewCmdPreprocess(f, nil),
 		modelscmd.NewCmdModels(f),
