@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/clip-go/clip/internal/testmodels"
 	"image"
 	"image/color"
 	"image/png"
@@ -25,18 +26,7 @@ import (
 const repoRoot = "../../.."
 
 // tinyModel is the tiny-shapes fixture (testdata/models, made by `make fixtures`).
-func tinyModel(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join(repoRoot, "testdata", "models", "tiny-shapes")
-	if _, err := os.Stat(filepath.Join(dir, "onnx", "vision_model.onnx")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tiny-shapes fixture missing (%v); run make fixtures", err)
-		}
-		t.Skipf("tiny-shapes fixture missing (%v); run make fixtures", err)
-	}
-	abs, _ := filepath.Abs(dir)
-	return abs
-}
+func tinyModel(t testing.TB) string { return testmodels.TinyShapes(t) }
 
 type result struct {
 	code           int

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/clip-go/clip/internal/testmodels"
 	"io"
 	"math"
 	"os"
@@ -23,16 +24,7 @@ import (
 
 const repoRoot = "../../.."
 
-func tinyModel(t *testing.T) string {
-	dir, _ := filepath.Abs(filepath.Join(repoRoot, "testdata", "models", "tiny-shapes"))
-	if _, err := os.Stat(filepath.Join(dir, "onnx", "vision_model.onnx")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tiny-shapes fixture missing")
-		}
-		t.Skip("tiny-shapes fixture missing; run make fixtures")
-	}
-	return dir
-}
+func tinyModel(t *testing.T) string { return testmodels.TinyShapes(t) }
 
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

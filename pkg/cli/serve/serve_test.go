@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/clip-go/clip/internal/testmodels"
 	"io"
 	"math"
 	"mime/multipart"
@@ -103,18 +104,7 @@ func TestParseSize(t *testing.T) {
 }
 
 // tinyModel is the tiny-shapes fixture (made by `make fixtures`).
-func tinyModel(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join(repoRoot, "testdata", "models", "tiny-shapes")
-	if _, err := os.Stat(filepath.Join(dir, "onnx", "vision_model.onnx")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tiny-shapes fixture missing (%v); run make fixtures", err)
-		}
-		t.Skipf("tiny-shapes fixture missing (%v); run make fixtures", err)
-	}
-	abs, _ := filepath.Abs(dir)
-	return abs
-}
+func tinyModel(t testing.TB) string { return testmodels.TinyShapes(t) }
 
 // running is a `clip serve` started in-process on 127.0.0.1.
 type running struct {
