@@ -50,7 +50,31 @@ func flags(t testing.TB) []string {
 	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-default-apps", "--disable-extensions", "--mute-audio",
-		"--user-data-dir=" + t.TempDir()}
+		"--user-data-dir=" + profileDir(t)}
+}
+
+// profileDir is an empty Chromium profile removed after the test. Not
+// t.TempDir: Chromium's helper processes can still be writing into it for
+// a moment after the browser process has been killed and reaped, and
+// t.TempDir fails the test when its RemoveAll meets a file written
+// meanwhile. The cleanup is registered before the browser's own, so it
+// runs after it, and retries for a few seconds.
+func profileDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "clip-chromium-profile-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50; i++ {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("chromium profile %s left behind: its helper processes kept writing", dir)
+	})
+	return dir
 }
 
 // Run runs Chromium once on url with extra flags (e.g. --dump-dom,
