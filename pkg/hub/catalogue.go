@@ -190,3 +190,36 @@ func joinVariants(vs []Variant) string {
 	sort.Strings(s)
 	return strings.Join(s, ", ")
 }
+
+// NearestCatalogueName is the catalogue name closest to ref when it is
+// likely a misspelling of one (at most 3 edits, case ignored), else "".
+func NearestCatalogueName(ref string) string {
+	best, bestDist := "", 4
+	for _, e := range Catalogue() {
+		if d := editDistance(strings.ToLower(ref), strings.ToLower(e.Name)); d < bestDist {
+			best, bestDist = e.Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -39,6 +39,9 @@ func parseTarget(ref, revision string) (target, error) {
 	} else {
 		rr, err := ParseRepoRef(base)
 		if err != nil {
+			if best := NearestCatalogueName(base); best != "" {
+				return target{}, fmt.Errorf("%q is not a catalogue model, an owner/name repository id, or an existing directory (did you mean %s? see `clip models list`)", ref, best)
+			}
 			return target{}, fmt.Errorf("%q is not a catalogue model (see `clip models list`), an owner/name repository id, or an existing directory", ref)
 		}
 		t.Repo = rr.Repo

@@ -322,6 +322,8 @@ func TestOfflineAndUsageErrors(t *testing.T) {
 		{"HF_HUB_OFFLINE pull", cmdutil.GlobalOptions{}, map[string]string{"HF_HUB_OFFLINE": "1"}, []string{"pull", hub.DefaultModel, "--variant", "fp32"}, cmdutil.ExitRuntime, "offline"},
 		{"bad variant", cmdutil.GlobalOptions{}, nil, []string{"pull", hub.DefaultModel, "--variant", "q4"}, cmdutil.ExitUsage, "--variant"},
 		{"bad name", cmdutil.GlobalOptions{}, nil, []string{"pull", "no-such-model"}, cmdutil.ExitUsage, "not a catalogue model"},
+		{"misspelt name", cmdutil.GlobalOptions{}, nil, []string{"pull", "clip-vit-base-patch23"}, cmdutil.ExitUsage, "did you mean clip-vit-base-patch32?"},
+		{"misspelt name to rm", cmdutil.GlobalOptions{}, nil, []string{"rm", "Clip-ViT-Large-Patch41"}, cmdutil.ExitUsage, "did you mean clip-vit-large-patch14?"},
 		{"no name", cmdutil.GlobalOptions{}, nil, []string{"pull"}, cmdutil.ExitUsage, "exactly one NAME"},
 		{"verify not installed", cmdutil.GlobalOptions{}, nil, []string{"verify", hub.DefaultModel}, cmdutil.ExitRuntime, "clip models pull"},
 		{"variant the catalogue lacks", cmdutil.GlobalOptions{}, nil, []string{"pull", "vit-b-32-laion2b-s34b-b79k", "--variant", "fp16"}, cmdutil.ExitRuntime, "no fp16 variant"},

@@ -126,35 +126,9 @@ func checkModelFlag(ref string) error {
 	if _, ok := hub.LookupCatalogue(ref); ok {
 		return nil
 	}
-	best, bestDist := "", 4
-	for _, e := range hub.Catalogue() {
-		if d := editDistance(strings.ToLower(ref), strings.ToLower(e.Name)); d < bestDist {
-			best, bestDist = e.Name, d
-		}
-	}
+	best := hub.NearestCatalogueName(ref)
 	if best != "" {
 		return cmdutil.UsageErrorf("--model %q is not a catalogue model, a repo id (owner/name) or a directory (did you mean %s? see `clip models list`)", ref, best)
 	}
 	return nil
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
