@@ -68,24 +68,19 @@ type ClassifyOptions struct {
 	TopK        int
 	Threshold   float64
 
-	Expect    []string
-	FailIf    []string
-	MinScore  float64
-	MaxErrors int
-	Summary   string
-	JUnit     string
-	Report    string
+	Expect   []string
+	FailIf   []string
+	MinScore float64
+	Summary  string
+	JUnit    string
+	Report   string
 
-	Variant       string
-	NoCache       bool
-	BatchSize     int
-	Inputs        cmdutil.InputFlags
-	Shard         string
-	NoExifRotate  bool
-	MaxMegapixels float64
-	ExactDecode   bool
-	URLTimeout    time.Duration
-	URLMaxBytes   int64
+	modelload.ImageFlags
+	NoCache     bool
+	Inputs      cmdutil.InputFlags
+	Shard       string
+	URLTimeout  time.Duration
+	URLMaxBytes int64
 }
 
 // NewCmdClassify returns `clip classify`. runF replaces classifyRun in tests
@@ -133,18 +128,13 @@ content. Output is one record per image, in input order.`,
 	fl.StringSliceVar(&opts.Expect, "expect", nil, "exit 1 if any image's label is not one of these")
 	fl.StringSliceVar(&opts.FailIf, "fail-if", nil, "exit 1 if any image's label is one of these")
 	fl.Float64Var(&opts.MinScore, "min-score", 0, "exit 1 if any image's best probability is below this")
-	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
+	opts.ImageFlags.Register(fl)
 	fl.StringVar(&opts.Summary, "summary", "", "write a JSON summary with provenance to this file")
 	fl.StringVar(&opts.JUnit, "junit", "", "write a JUnit XML report to this file (a test case per image)")
 	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML report (thumbnails grouped by label) to this file")
-	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the text-embedding cache")
-	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
 	opts.Inputs.Register(fl)
 	fl.StringVar(&opts.Shard, "shard", "", "process only shard K of N (K/N, 0-based, stable by path: e.g. $JOB_COMPLETION_INDEX/8)")
-	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
-	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
-	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
 	fl.DurationVar(&opts.URLTimeout, "url-timeout", 30*time.Second, "time limit per URL download")
 	fl.Int64Var(&opts.URLMaxBytes, "url-max-bytes", 50<<20, "size limit per URL download")
 	return cmd

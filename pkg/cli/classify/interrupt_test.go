@@ -9,6 +9,7 @@ import (
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
+	"github.com/clip-go/clip/pkg/cli/modelload"
 )
 
 // TestInterruptedDuringModelLoadWritesSummary: Ctrl-C while the model
@@ -24,7 +25,7 @@ func TestInterruptedDuringModelLoadWritesSummary(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	opts := &ClassifyOptions{IO: ios, Factory: f, Args: []string{img, img, img}, Labels: []string{"a,b"},
-		Summary: summary, BatchSize: 8, MaxMegapixels: 100,
+		Summary: summary, ImageFlags: modelload.ImageFlags{BatchSize: 8, MaxMegapixels: 100},
 		Open: func(ctx context.Context, _ *ClassifyOptions) (Model, error) {
 			cancel()
 			<-ctx.Done()

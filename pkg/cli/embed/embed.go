@@ -30,17 +30,12 @@ type EmbedOptions struct {
 	IO      *iostreams.IOStreams
 	Factory *cmdutil.Factory
 
-	Args          []string
-	Texts         []string
-	TextsFile     string
-	Out           string
-	Variant       string
-	BatchSize     int
-	MaxErrors     int
-	Inputs        cmdutil.InputFlags
-	NoExifRotate  bool
-	MaxMegapixels float64
-	ExactDecode   bool
+	Args      []string
+	Texts     []string
+	TextsFile string
+	Out       string
+	modelload.ImageFlags
+	Inputs cmdutil.InputFlags
 }
 
 // NewCmdEmbed returns `clip embed`; runF replaces embedRun in flag tests.
@@ -70,13 +65,8 @@ lists each input's row. CSV has one column per dimension (e0, e1, …).`,
 	fl.StringArrayVar(&opts.Texts, "text", nil, "embed this text (repeatable; the operands are then texts too) instead of images")
 	fl.StringVar(&opts.TextsFile, "texts-file", "", "embed each line of this file as a text")
 	fl.StringVarP(&opts.Out, "out", "o", "", "write the embeddings as one .npy float32 matrix to this file")
-	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
-	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
-	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
+	opts.ImageFlags.Register(fl)
 	opts.Inputs.Register(fl)
-	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
-	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
-	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
 	return cmd
 }
 

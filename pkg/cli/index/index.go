@@ -41,18 +41,13 @@ type IndexOptions struct {
 	IO      *iostreams.IOStreams
 	Factory *cmdutil.Factory
 
-	Args          []string
-	Index         string
-	Rebuild       bool
-	Prune         bool
-	Summary       string
-	Variant       string
-	BatchSize     int
-	MaxErrors     int
-	Inputs        cmdutil.InputFlags
-	NoExifRotate  bool
-	MaxMegapixels float64
-	ExactDecode   bool
+	Args    []string
+	Index   string
+	Rebuild bool
+	Prune   bool
+	Summary string
+	modelload.ImageFlags
+	Inputs cmdutil.InputFlags
 }
 
 // NewCmdIndex returns `clip index`; runF replaces indexRun in flag tests.
@@ -93,13 +88,8 @@ rerun finishes the job.`,
 	fl.BoolVar(&opts.Rebuild, "rebuild", false, "empty the index first (required to switch it to another model)")
 	fl.BoolVar(&opts.Prune, "prune", false, "also remove indexed files outside the given inputs that no longer exist")
 	fl.StringVar(&opts.Summary, "summary", "", "write the run's counts as JSON to this file")
-	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
-	fl.IntVarP(&opts.BatchSize, "batch-size", "b", 8, "images per inference batch")
-	fl.IntVar(&opts.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
+	opts.ImageFlags.Register(fl)
 	opts.Inputs.Register(fl)
-	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
-	fl.Float64Var(&opts.MaxMegapixels, "max-megapixels", 100, "refuse images larger than this before decoding")
-	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
 	return cmd
 }
 
