@@ -61,15 +61,11 @@ func sniffFormat(b []byte) *format {
 // file. Callers use it to avoid reading a huge body (a sparse file
 // declaring 60000×60000) at all.
 func CheckHeader(prefix []byte, opt DecodeOptions) error {
-	ft := sniffFormat(prefix)
-	if ft == nil {
-		return nil
-	}
-	cfg, err := guard(ft.name, func() (image.Config, error) { return ft.decodeConfig(bytes.NewReader(prefix)) })
+	cfg, name, err := DecodeHeader(prefix)
 	if err != nil {
 		return nil
 	}
-	return checkPixels(ft.name, cfg, opt)
+	return checkPixels(name, cfg, opt)
 }
 
 var errNotImage = errors.New("not a supported image (want " + SupportedFormats + ")")
