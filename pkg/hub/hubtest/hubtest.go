@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -76,6 +77,8 @@ type Server struct {
 	faults   []Fault
 	blobs    map[string][]byte // sha256 → content, for the CDN
 	blobFile map[string]string // sha256 → repo file path, for the log
+	// active counts handlers that have not logged their request yet.
+	active atomic.Int64
 }
 
 // New starts a server; with separateCDN the LFS redirects go to a second
@@ -143,8 +146,14 @@ func (s *Server) ClearFaults() {
 	s.mu.Unlock()
 }
 
-// Requests returns a copy of the request log.
+// Requests returns a copy of the request log. A request is logged when its
+// handler returns, which can be after the client has seen the answer (a
+// fault that hijacks and closes the connection, say), so it first waits a
+// little for handlers still running: what the client saw is then logged.
 func (s *Server) Requests() []Request {
+	for i := 0; i < 200 && s.active.Load() > 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
@@ -234,7 +243,8 @@ func (s *Server) runFaults(w http.ResponseWriter, r *http.Request, kind, file st
 func (s *Server) serveCDNOnly(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	kind, file, arrived := "other", "", time.Now()
-	defer func() { s.log(r, rec, kind, file, arrived) }()
+	s.active.Add(1)
+	defer func() { s.log(r, rec, kind, file, arrived); s.active.Add(-1) }()
 	if strings.HasPrefix(r.URL.Path, "/cdn/") {
 		kind = "cdn"
 		file = s.blobName(strings.TrimPrefix(r.URL.Path, "/cdn/"))
@@ -253,7 +263,8 @@ func (s *Server) blobName(sum string) string {
 func (s *Server) serveHub(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	kind, file, arrived := "other", "", time.Now()
-	defer func() { s.log(r, rec, kind, file, arrived) }()
+	s.active.Add(1)
+	defer func() { s.log(r, rec, kind, file, arrived); s.active.Add(-1) }()
 	p := r.URL.EscapedPath()
 	switch {
 	case strings.HasPrefix(p, "/cdn/"):
