@@ -96,6 +96,26 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 			return nil, fmt.Errorf("index %s: %w", path, err)
 		}
 	}
+	// Two processes creating one new index race to switch it to WAL, and
+	// SQLite answers the loser SQLITE_BUSY at once, without consulting the
+	// busy handler (the journal mode is set while the connection opens).
+	// Once the file is in WAL mode the busy timeout covers every wait, so
+	// only this first step is retried.
+	deadline := time.Now().Add(busyTimeout)
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+		ix, err := open(ctx, path, opt)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return ix, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("index %s: %w", path, ctx.Err())
+		case <-time.After(delay):
+		}
+	}
+}
+
+func open(ctx context.Context, path string, opt Options) (*Index, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -110,9 +130,9 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 	}
 	ix := &Index{db: db, path: path}
 	if !opt.ReadOnly {
-		if _, err := db.ExecContext(ctx, schema); err != nil {
+		if err := ix.tx(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, schema); return err }); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("index %s: %w", path, err)
+			return nil, err
 		}
 	}
 	if v, ok, err := ix.metaValue(ctx, "schema_version"); err != nil {
@@ -123,6 +143,12 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 		return nil, fmt.Errorf("index %s: schema version %s, this clip reads version %d", path, v, SchemaVersion)
 	}
 	return ix, nil
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var e interface{ Code() int }
+	return errors.As(err, &e) && e.Code()&0xff == 5
 }
 
 // Path is the index file.

@@ -262,7 +262,11 @@ func TestConcurrentRuns(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i], _, _ = run(t, "index", "-m", model, "--index", ix, "-r", d)
+			var e string
+			codes[i], _, e = run(t, "index", "-m", model, "--index", ix, "-r", d)
+			if codes[i] != 0 {
+				t.Logf("run %d: %s", i, e)
+			}
 		}()
 	}
 	wg.Wait()
