@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS images (
 	indexed_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS images_sha256 ON images(sha256);
-`
+` + generationSchema
 
 // busyTimeout is how long a writer waits for another writer's transaction.
 const busyTimeout = 5 * time.Minute
@@ -362,42 +362,85 @@ func (ix *Index) IntegrityCheck(ctx context.Context) (string, error) {
 	return s, err
 }
 
+// loadRows reads every vector from the images table, and the generation
+// it belongs to (ok false when the index has no generation counter: an
+// index opened read-only before a writer added it, or its triggers were
+// dropped), in one statement, hence one read snapshot.
+func (ix *Index) loadRows(ctx context.Context, dim int) (v *Vectors, gen generation, err error) {
+	v = &Vectors{Dim: dim}
+	if n, err := ix.Count(ctx); err == nil {
+		v.Paths = make([]string, 0, n)
+		v.Codes = make([]uint16, 0, n*dim)
+	}
+	// Table order, not path order: ORDER BY path would visit the rows
+	// through the primary-key index, several times slower on big indexes.
+	// The generation comes with every row (a scalar subquery SQLite
+	// evaluates once) so that it and the rows are one snapshot.
+	query := `SELECT path, embedding, NULL, NULL, 0 FROM images`
+	if ix.hasGeneration(ctx) {
+		query = `SELECT path, embedding, (SELECT uid FROM vectors_state), (SELECT generation FROM vectors_state), ` + triggerCount + ` FROM images`
+	}
+	rows, err := ix.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, gen, fmt.Errorf("index %s: %w", ix.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p string
+		var blob sql.RawBytes // read in place: copied into Codes
+		var uid sql.NullString
+		var g sql.NullInt64
+		var triggers int
+		if err := rows.Scan(&p, &blob, &uid, &g, &triggers); err != nil {
+			return nil, gen, fmt.Errorf("index %s: %w", ix.path, err)
+		}
+		if len(blob) != 2*dim {
+			return nil, gen, fmt.Errorf("index %s: %s: embedding of %d bytes, want %d (%d float16 values)", ix.path, p, len(blob), 2*dim, dim)
+		}
+		gen = generation{uid: uid.String, n: g.Int64, ok: uid.Valid && g.Valid && triggers == len(generationTriggers)}
+		v.Paths = append(v.Paths, p)
+		v.Codes = appendHalves(v.Codes, blob)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, gen, fmt.Errorf("index %s: %w", ix.path, err)
+	}
+	if len(v.Paths) == 0 {
+		// No row carried it: ask once (an empty index has a generation too).
+		gen, err = ix.generation(ctx)
+	}
+	v.quantize()
+	return v, gen, err
+}
+
 // Load reads the vectors of the files keep accepts (all when keep is nil)
-// for searching.
+// for searching: from the vector file beside the index when it is of the
+// index's current generation (mapped, not read), else from SQLite, and
+// then it writes the vector file for the next search (best effort: a
+// read-only directory only costs the next search the same wait). Close
+// the Vectors when done with them.
 func (ix *Index) Load(ctx context.Context, keep func(path string) bool) (*Vectors, error) {
 	m, ok, err := ix.Meta(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v := &Vectors{Dim: m.Dim}
 	if !ok {
-		return v, nil
+		return &Vectors{Dim: m.Dim}, nil
 	}
-	if n, err := ix.Count(ctx); err == nil {
-		v.Paths = make([]string, 0, n)
-		v.Codes = make([]uint16, 0, n*v.Dim)
-	}
-	// Table order, not path order: ORDER BY path would visit the rows
-	// through the primary-key index, several times slower on big indexes.
-	rows, err := ix.db.QueryContext(ctx, `SELECT path, embedding FROM images`)
+	gen, err := ix.generation(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("index %s: %w", ix.path, err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var p string
-		var blob sql.RawBytes // read in place: Load copies it into Codes
-		if err := rows.Scan(&p, &blob); err != nil {
-			return nil, fmt.Errorf("index %s: %w", ix.path, err)
+	if gen.ok {
+		if v, err := readVectorFile(VectorFile(ix.path), gen, m.Dim); err == nil {
+			return v.filter(keep), nil
 		}
-		if keep != nil && !keep(p) {
-			continue
-		}
-		if len(blob) != 2*v.Dim {
-			return nil, fmt.Errorf("index %s: %s: embedding of %d bytes, want %d (%d float16 values)", ix.path, p, len(blob), 2*v.Dim, v.Dim)
-		}
-		v.Paths = append(v.Paths, p)
-		v.Codes = appendHalves(v.Codes, blob)
 	}
-	return v, rows.Err()
+	v, gen, err := ix.loadRows(ctx, m.Dim)
+	if err != nil {
+		return nil, err
+	}
+	if gen.ok {
+		_ = writeVectorFile(VectorFile(ix.path), v, gen)
+	}
+	return v.filter(keep), nil
 }

@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"math"
 	"runtime"
-	"sort"
 	"sync"
+	"unsafe"
 )
 
 // Embeddings are stored as IEEE float16, little-endian: half of float32's
@@ -79,7 +79,13 @@ func halfBytes(h []uint16) []byte {
 	return b
 }
 
+// appendHalves appends the little-endian float16 values b holds: one copy
+// on a little-endian machine (decoding them one by one took as long as
+// reading the SQLite rows).
 func appendHalves(dst []uint16, b []byte) []uint16 {
+	if littleEndian && len(b) >= 2 {
+		return append(dst, unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)...)
+	}
 	for i := 0; i+1 < len(b); i += 2 {
 		dst = append(dst, binary.LittleEndian.Uint16(b[i:]))
 	}
@@ -87,11 +93,31 @@ func appendHalves(dst []uint16, b []byte) []uint16 {
 }
 
 // Vectors are an index's embeddings in memory: row i is Paths[i], its
-// float16 values Codes[i·Dim:(i+1)·Dim].
+// float16 values Codes[i·Dim:(i+1)·Dim]. Loaded from a vector file,
+// Codes and the scan codes are mapped from it until Close.
 type Vectors struct {
 	Dim   int
 	Paths []string
 	Codes []uint16
+
+	// Scan codes (quantize): vector i ≈ scale[i]·q8[i·Dim:(i+1)·Dim].
+	// Search scans them when present, and rescores its candidates with
+	// Codes.
+	q8    []int8
+	scale []float32
+	unmap func() error
+}
+
+// Close releases the mapping of a Vectors loaded from a vector file (its
+// Codes must not be used after); it is a no-op otherwise. Hits and Paths
+// stay valid.
+func (v *Vectors) Close() error {
+	unmap := v.unmap
+	v.unmap, v.Codes, v.q8, v.scale = nil, nil, nil, nil
+	if unmap != nil {
+		return unmap()
+	}
+	return nil
 }
 
 // Len is the number of vectors.
@@ -100,8 +126,12 @@ func (v *Vectors) Len() int { return len(v.Paths) }
 // Append adds one vector (for tests and benchmarks that build Vectors
 // without a file).
 func (v *Vectors) Append(path string, emb []float32) {
+	quantized := len(v.q8) == len(v.Codes)
 	v.Paths = append(v.Paths, path)
 	v.Codes = append(v.Codes, Encode(emb)...)
+	if quantized {
+		v.quantizeFrom(v.Len() - 1)
+	}
 }
 
 // Hit is one search result.
@@ -118,7 +148,9 @@ type SearchOptions struct {
 	Workers   int     // goroutines (≤ 0: GOMAXPROCS)
 }
 
-// Search ranks every vector by its dot product with query, best first.
+// Search ranks every vector by its dot product with query, best first:
+// through the int8 scan codes when the vectors have them (scan.go), else
+// by float16 dot products of all of them.
 func (v *Vectors) Search(query []float32, opt SearchOptions) []Hit {
 	n := v.Len()
 	if n == 0 || len(query) != v.Dim {
@@ -133,6 +165,22 @@ func (v *Vectors) Search(query []float32, opt SearchOptions) []Hit {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = max(1, min(workers, n/4096))
+	var top []scored
+	if m := rescoreCandidates(k); len(v.q8) == n*v.Dim && len(v.scale) == n && m*workers < n/4 {
+		top = v.searchInt8(query, k, m, workers, opt)
+	} else {
+		top = v.searchHalf(query, k, workers, opt)
+	}
+	hits := make([]Hit, len(top))
+	for j, c := range top {
+		hits[j] = Hit{Path: v.Paths[c.i], Score: c.s}
+	}
+	return hits
+}
+
+// searchHalf scores every vector with float16 dot products.
+func (v *Vectors) searchHalf(query []float32, k, workers int, opt SearchOptions) []scored {
+	n := v.Len()
 	parts := make([]topK, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -156,18 +204,7 @@ func (v *Vectors) Search(query []float32, opt SearchOptions) []Hit {
 	for _, p := range parts {
 		all = append(all, p.h...)
 	}
-	sort.Slice(all, func(a, b int) bool {
-		if all[a].s != all[b].s {
-			return all[a].s > all[b].s
-		}
-		return all[a].i < all[b].i
-	})
-	all = all[:min(k, len(all))]
-	hits := make([]Hit, len(all))
-	for j, c := range all {
-		hits[j] = Hit{Path: v.Paths[c.i], Score: c.s}
-	}
-	return hits
+	return best(all, k)
 }
 
 // dotHalf is Σ q[i]·h[i]: with AVX2 and F16C eight halves at a time,
