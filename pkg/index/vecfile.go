@@ -124,6 +124,12 @@ func unmarshalHeader(b []byte, gen generation, dim int, size int64) (vecHeader, 
 // readVectorFile maps the vector file at path when it is of generation gen
 // and dimension dim, else returns an error wrapping errStale.
 func readVectorFile(path string, gen generation, dim int) (*Vectors, error) {
+	return readVectorFileWith(path, gen, dim, mapFile)
+}
+
+// readVectorFileWith is readVectorFile with the mapping function given
+// (tests compare mapFile with the readFile fallback).
+func readVectorFileWith(path string, gen generation, dim int, mapFile func(*os.File, int64) ([]byte, func() error, error)) (*Vectors, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errStale, err)

@@ -223,6 +223,13 @@ func indexRun(ctx context.Context, opts *IndexOptions) error {
 			sum.Removed = len(del)
 		}
 	}
+	if runErr == nil {
+		// The vector file only speeds up searches (which rewrite it when
+		// stale): failing to write it costs no indexed work.
+		if err := ix.WriteVectorFile(ctx); err != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "clip: warning: %v (searches will read the index itself)\n", err)
+		}
+	}
 	sum.Images, _ = ix.Count(ctx)
 	sum.Seconds = time.Since(start).Seconds()
 	if !quiet {

@@ -186,6 +186,7 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	if err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
+	defer vecs.Close()
 	sopt := index.SearchOptions{K: opts.TopK, Workers: opts.Factory.Threads()}
 	if opts.HasMin {
 		sopt.Threshold, sopt.HasMin = float32(opts.Threshold), true
