@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"unsafe"
 )
 
@@ -213,6 +214,14 @@ func writeVectorFile(path string, v *Vectors, gen generation) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	// Readable by whoever can read the index (CreateTemp makes it 0600).
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(strings.TrimSuffix(path, ".vectors")); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err = tmp.Chmod(mode); err != nil {
+		return err
+	}
 	w := bufio.NewWriterSize(tmp, 1<<20)
 	var off int64
 	put := func(at int64, b []byte) {
