@@ -21,7 +21,10 @@
 #   - exporter patterns (issue 20): every full-size export of
 #     scripts/fixtures/make_exporter_patterns.py --full (HF 4-D eager, OpenCLIP,
 #     torch 2.x SDPA; vision and text, fp32, batch 8) vs onnxruntime, beside
-#     our own export's rows.
+#     our own export's rows,
+#   - index (scripts/bench/index.sh): a 1M-image index of synthetic CLIP-like
+#     vectors; cold `clip search` wall time and RSS, in-process p50/p99 per
+#     query, file size per image, recall@10 per precision.
 #
 # A missing piece (no bench-models/, no node_modules, no Python) becomes a line
 # in BENCHMARKS.md, not a failure. Tunables (environment): BENCH_MODEL_DIR
@@ -30,7 +33,8 @@
 # BENCH_RUNS_B1 (10), BENCH_RUNS_B8 (4), BENCH_OUT (BENCHMARKS.md),
 # BENCH_WORK (tmp/bench), BENCH_PATTERN_DIR (bench-models/exporter-patterns-b32),
 # BENCH_ONLY=patterns (only the exporter-pattern section and our export's
-# batch-8 rows it is compared with). About 15-20 minutes on 2 shared cores.
+# batch-8 rows it is compared with), BENCH_ONLY=index (only the index section;
+# BENCH_INDEX_COUNT, BENCH_INDEX_ROUNDS as index.sh says). About 15-20 minutes on 2 shared cores.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -175,6 +179,30 @@ patterns_section() {
     onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8"
   done
 }
+# --- index (issue 18): search over a 1M-image index -------------------------------
+index_section() {
+  say "index section"
+  if [ -x "$WORK/clip" ]; then
+    BENCH_WORK=$WORK bash scripts/bench/index.sh "$WORK/clip" 2>>"$LOG" || note "index section failed (see $LOG)"
+  else
+    note "index section skipped: no clip build"
+  fi
+}
+# finish writes the end of env.txt and BENCHMARKS.md.
+finish() {
+  echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" >>"$RES/env.txt"
+  echo "elapsed_s=$(($(date +%s) - started))" >>"$RES/env.txt"
+  say "writing $OUT"
+  "$WORK/benchtool" report --dir "$RES" --out "$OUT" || { say "report failed"; exit 1; }
+  say "done in $(($(date +%s) - started)) s"
+}
+if [ "$ONLY" = index ]; then
+  note "BENCH_ONLY=index: only the index section was run"
+  index_section
+  finish
+  exit 0
+fi
+
 if [ "$ONLY" = patterns ]; then
   note "BENCH_ONLY=patterns: only the exporter patterns and our export's batch-8 rows were run"
   if [ -f "$ONNX/vision_model.onnx" ]; then
@@ -186,11 +214,7 @@ if [ "$ONLY" = patterns ]; then
     note "no $ONNX/vision_model.onnx (run \`make bench-models\`): exporter patterns not compared with our export"
   fi
   patterns_section
-  echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" >>"$RES/env.txt"
-  echo "elapsed_s=$(($(date +%s) - started))" >>"$RES/env.txt"
-  say "writing $OUT"
-  "$WORK/benchtool" report --dir "$RES" --out "$OUT" || { say "report failed"; exit 1; }
-  say "done in $(($(date +%s) - started)) s"
+  finish
   exit 0
 fi
 
@@ -301,8 +325,5 @@ else
   note "photos section skipped: no clip build"
 fi
 
-echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" >>"$RES/env.txt"
-echo "elapsed_s=$(($(date +%s) - started))" >>"$RES/env.txt"
-say "writing $OUT"
-"$WORK/benchtool" report --dir "$RES" --out "$OUT" || { say "report failed"; exit 1; }
-say "done in $(($(date +%s) - started)) s"
+index_section
+finish

@@ -92,6 +92,10 @@ func buildReport(dir string) (string, error) {
 	if b, err := os.ReadFile(filepath.Join(dir, "photos.md")); err == nil {
 		r.p("%s\n\n", strings.TrimSpace(string(b)))
 	}
+	// So does scripts/bench/index.sh.
+	if b, err := os.ReadFile(filepath.Join(dir, "index.md")); err == nil {
+		r.p("%s\n\n", strings.TrimSpace(string(b)))
+	}
 	r.footer()
 	return r.b.String(), nil
 }
