@@ -4,6 +4,7 @@ package index
 
 import (
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,7 +19,14 @@ func mapFile(f *os.File, size int64) (data []byte, unmap func() error, err error
 	if err != nil {
 		return readFile(f, size)
 	}
-	// The scan reads every page once, in order.
-	_ = unix.Madvise(data, unix.MADV_WILLNEED)
 	return data, func() error { return unix.Munmap(data) }, nil
+}
+
+// willNeed asks for b's pages ahead of the scan, which reads each once, in
+// order (the float16 section, read only for rescoring, is not asked for).
+func willNeed(b []byte) {
+	if len(b) > 0 {
+		off := uintptr(unsafe.Pointer(&b[0])) & (uintptr(os.Getpagesize()) - 1)
+		_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(&b[0]), -int(off))), len(b)+int(off)), unix.MADV_WILLNEED)
+	}
 }

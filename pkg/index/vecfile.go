@@ -159,6 +159,9 @@ func readVectorFileWith(path string, gen generation, dim int, mapFile func(*os.F
 	}
 	v.scale = unsafe.Slice((*float32)(unsafe.Pointer(&data[h.scales])), n)
 	v.q8 = unsafe.Slice((*int8)(unsafe.Pointer(&data[h.int8s])), n*d)
+	if unmap != nil {
+		willNeed(data[h.int8s : h.int8s+int64(n*d)])
+	}
 	v.Codes = unsafe.Slice((*uint16)(unsafe.Pointer(&data[h.halves])), n*d)
 	ends := unsafe.Slice((*uint64)(unsafe.Pointer(&data[h.ends])), n)
 	// The paths are copied to the heap (one string, sliced): a Hit's path
