@@ -23,10 +23,13 @@ func mapFile(f *os.File, size int64) (data []byte, unmap func() error, err error
 }
 
 // willNeed asks for b's pages ahead of the scan, which reads each once, in
-// order (the float16 section, read only for rescoring, is not asked for).
-func willNeed(b []byte) {
+// order.
+func willNeed(b []byte) { advise(b, unix.MADV_WILLNEED) }
+
+// advise applies madvise to the pages b spans.
+func advise(b []byte, advice int) {
 	if len(b) > 0 {
 		off := uintptr(unsafe.Pointer(&b[0])) & (uintptr(os.Getpagesize()) - 1)
-		_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(&b[0]), -int(off))), len(b)+int(off)), unix.MADV_WILLNEED)
+		_ = unix.Madvise(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(&b[0]), -int(off))), len(b)+int(off)), advice)
 	}
 }

@@ -175,9 +175,10 @@ func (v *Vectors) searchInt8(query []float32, k, m, workers int, opt SearchOptio
 	}
 	wg.Wait()
 	var all []scored
+	buf := make([]uint16, dim)
 	for _, p := range parts {
 		for _, c := range p.h {
-			s := dotHalf(query, v.Codes[int(c.i)*dim:(int(c.i)+1)*dim])
+			s := dotHalf(query, v.rowHalves(int(c.i), buf))
 			if opt.HasMin && s < opt.Threshold {
 				continue
 			}

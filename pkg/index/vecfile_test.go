@@ -351,6 +351,37 @@ func TestVectorFileMapAndReadAgree(t *testing.T) {
 			t.Errorf("%s vector file differs from the SQLite rows", name)
 		}
 	}
+	// Searches agree too (the mapped vectors rescore rows read with pread).
+	if mappedV.file == nil {
+		t.Error("mapped vectors do not read rows for rescoring from the file")
+	}
+	many := &Vectors{Dim: dim}
+	for range 40 { // past Search's size for the int8 scan
+		for i := range fromSQL.Len() {
+			many.Paths = append(many.Paths, fromSQL.Paths[i])
+		}
+		many.Codes = append(many.Codes, fromSQL.Codes...)
+	}
+	many.quantize()
+	dir := t.TempDir()
+	manyGen := generation{uid: "0123456789abcdef0123456789abcdef", n: 7, ok: true}
+	if err := writeVectorFile(filepath.Join(dir, "v"), many, manyGen); err != nil {
+		t.Fatal(err)
+	}
+	manyMapped, err := readVectorFile(filepath.Join(dir, "v"), manyGen, dim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer manyMapped.Close()
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 5 {
+		q := clipLike(r, 1, dim)[0]
+		a := many.Search(q, SearchOptions{K: 10, Workers: 2})
+		b := manyMapped.Search(q, SearchOptions{K: 10, Workers: 2})
+		if !slices.Equal(a, b) {
+			t.Fatalf("search over mapped vectors %v, over memory %v", b, a)
+		}
+	}
 	keep := func(p string) bool { return p < "/p/00100.jpg" }
 	sub, _ := load(t, path, keep)
 	defer sub.Close()

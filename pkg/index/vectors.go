@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"math"
+	"os"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -106,14 +107,35 @@ type Vectors struct {
 	q8    []int8
 	scale []float32
 	unmap func() error
+
+	// The vector file, when Codes is mapped from it at halfOffset: see
+	// rowHalves.
+	file       *os.File
+	halfOffset int64
+}
+
+// rowHalves is vector i's float16 values: read from the vector file when
+// the vectors came from one, else Codes' row.
+func (v *Vectors) rowHalves(i int, buf []uint16) []uint16 {
+	if v.file == nil || !littleEndian {
+		return v.Codes[i*v.Dim : (i+1)*v.Dim]
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), 2*v.Dim)
+	if _, err := v.file.ReadAt(b, v.halfOffset+int64(2*i*v.Dim)); err != nil {
+		return v.Codes[i*v.Dim : (i+1)*v.Dim]
+	}
+	return buf[:v.Dim]
 }
 
 // Close releases the mapping of a Vectors loaded from a vector file (its
 // Codes must not be used after); it is a no-op otherwise. Hits and Paths
 // stay valid.
 func (v *Vectors) Close() error {
-	unmap := v.unmap
-	v.unmap, v.Codes, v.q8, v.scale = nil, nil, nil, nil
+	unmap, file := v.unmap, v.file
+	v.unmap, v.file, v.Codes, v.q8, v.scale = nil, nil, nil, nil, nil
+	if file != nil {
+		file.Close()
+	}
 	if unmap != nil {
 		return unmap()
 	}
