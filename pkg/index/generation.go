@@ -44,22 +44,27 @@ type generation struct {
 	ok  bool // the index keeps a trustworthy generation
 }
 
-// hasGeneration reports whether the index has the vectors_state table (an
-// index made before it, opened read-only, does not).
-func (ix *Index) hasGeneration(ctx context.Context) bool {
-	var n int
-	err := ix.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vectors_state'`).Scan(&n)
-	return err == nil && n == 1
+// rowQuerier is *sql.DB or *sql.Conn.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // generation is the index's current generation.
 func (ix *Index) generation(ctx context.Context) (generation, error) {
-	if !ix.hasGeneration(ctx) {
+	return ix.generationOf(ctx, ix.db)
+}
+
+// generationOf reads the generation through db (a connection in a
+// transaction, for a snapshot). An index made before the vectors_state
+// table, opened read-only, has none.
+func (ix *Index) generationOf(ctx context.Context, db rowQuerier) (generation, error) {
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'vectors_state'`).Scan(&tables); err != nil || tables == 0 {
 		return generation{}, nil
 	}
 	var g generation
 	var triggers int
-	err := ix.db.QueryRowContext(ctx, `SELECT uid, generation, `+triggerCount+` FROM vectors_state`).Scan(&g.uid, &g.n, &triggers)
+	err := db.QueryRowContext(ctx, `SELECT uid, generation, `+triggerCount+` FROM vectors_state`).Scan(&g.uid, &g.n, &triggers)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return generation{}, nil

@@ -144,36 +144,26 @@ func (v *Vectors) searchInt8(query []float32, k, m, workers int, opt SearchOptio
 		l1 += math.Abs(float64(x))
 	}
 	slack := float32(l1/2 + 127*float64(dim)*float64(sq)/2)
-	parts := make([]topK, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := n*w/workers, n*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := &parts[w]
-			t.k = m
-			var scores [scanBlock]int32
-			for b := lo; b < hi; b += scanBlock {
-				c := min(scanBlock, hi-b)
-				dotsInt8(qi, v.q8[b*dim:(b+c)*dim], dim, scores[:c])
-				for j, s := range scores[:c] {
-					scale := v.scale[b+j]
-					a := float32(s) * scale * sq
-					// A threshold drops only vectors whose float16
-					// score cannot reach it.
-					if opt.HasMin && a+scale*slack+1e-4 < opt.Threshold {
-						continue
-					}
-					if len(t.h) == t.k && a <= t.h[0].s {
-						continue
-					}
-					t.offer(int32(b+j), a)
+	parts := scanParallel(n, workers, m, func(t *topK, lo, hi int) {
+		var scores [scanBlock]int32
+		for b := lo; b < hi; b += scanBlock {
+			c := min(scanBlock, hi-b)
+			dotsInt8(qi, v.q8[b*dim:(b+c)*dim], dim, scores[:c])
+			for j, s := range scores[:c] {
+				scale := v.scale[b+j]
+				a := float32(s) * scale * sq
+				// A threshold drops only vectors whose float16 score
+				// cannot reach it.
+				if opt.HasMin && a+scale*slack+1e-4 < opt.Threshold {
+					continue
 				}
+				if len(t.h) == t.k && a <= t.h[0].s {
+					continue
+				}
+				t.offer(int32(b+j), a)
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	var all []scored
 	buf := make([]uint16, dim)
 	for _, p := range parts {

@@ -204,26 +204,15 @@ func (v *Vectors) Search(query []float32, opt SearchOptions) []Hit {
 
 // searchHalf scores every vector with float16 dot products.
 func (v *Vectors) searchHalf(query []float32, k, workers int, opt SearchOptions) []scored {
-	n := v.Len()
-	parts := make([]topK, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := n*w/workers, n*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := &parts[w]
-			t.k = k
-			for i := lo; i < hi; i++ {
-				s := dotHalf(query, v.Codes[i*v.Dim:(i+1)*v.Dim])
-				if opt.HasMin && s < opt.Threshold {
-					continue
-				}
-				t.offer(int32(i), s)
+	parts := scanParallel(v.Len(), workers, k, func(t *topK, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s := dotHalf(query, v.Codes[i*v.Dim:(i+1)*v.Dim])
+			if opt.HasMin && s < opt.Threshold {
+				continue
 			}
-		}()
-	}
-	wg.Wait()
+			t.offer(int32(i), s)
+		}
+	})
 	var all []scored
 	for _, p := range parts {
 		all = append(all, p.h...)
@@ -267,6 +256,23 @@ func dotHalfGo(q []float32, h []uint16) float32 {
 		s0 += q[i] * t[h[i]]
 	}
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// scanParallel splits rows [0, n) into one range per worker and runs scan
+// on each with its own top-k of size k.
+func scanParallel(n, workers, k int, scan func(t *topK, lo, hi int)) []topK {
+	parts := make([]topK, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[w].k = k
+			scan(&parts[w], n*w/workers, n*(w+1)/workers)
+		}()
+	}
+	wg.Wait()
+	return parts
 }
 
 type scored struct {
