@@ -442,3 +442,44 @@ func BenchmarkDotsInt8(b *testing.B) {
 		})
 	}
 }
+
+// TestQuantizeRow compares the int8 codes with round(x·127/max|x|) in
+// float64, and checks the all-zero and non-finite rows.
+func TestQuantizeRow(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	h := make([]uint16, 512)
+	dst := make([]int8, 512)
+	var off int
+	for range 200 {
+		for i := range h {
+			h[i] = ToFloat16(float32(r.NormFloat64() / 22.6))
+		}
+		scale := quantizeRow(dst, h)
+		var peak float64
+		for _, c := range h {
+			peak = max(peak, math.Abs(float64(halfToFloat(c))))
+		}
+		if math.Abs(float64(scale)-peak/127) > 1e-6*peak {
+			t.Fatalf("scale %g, want %g", scale, peak/127)
+		}
+		for i, c := range h {
+			want := math.Round(float64(halfToFloat(c)) * 127 / peak)
+			if d := math.Abs(float64(dst[i]) - want); d > 1 {
+				t.Fatalf("code of %g: %d, want %g", halfToFloat(c), dst[i], want)
+			} else if d != 0 {
+				off++ // a float32 rounding at a half step
+			}
+		}
+	}
+	if off > 200*512/1000 {
+		t.Errorf("%d of %d codes off by one", off, 200*512)
+	}
+	clear(h)
+	if s := quantizeRow(dst, h); s != 0 || slices.ContainsFunc(dst, func(c int8) bool { return c != 0 }) {
+		t.Errorf("zero row: scale %g, codes %v", s, dst[:4])
+	}
+	h[3] = 0x7c00 // +Inf
+	if s := quantizeRow(dst, h); s != 0 {
+		t.Errorf("row with Inf: scale %g", s)
+	}
+}
