@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -216,6 +217,7 @@ func writeVectorFile(path string, v *Vectors, gen generation) (err error) {
 	}
 	h := layout(d, n, pathBytes)
 	h.gen = gen
+	removeAbandoned(path)
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
@@ -288,6 +290,22 @@ func writeVectorFile(path string, v *Vectors, gen generation) (err error) {
 		return fmt.Errorf("vector file %s: %w", path, err)
 	}
 	return nil
+}
+
+// removeAbandoned deletes the temporary files of writers of path killed
+// mid-write (a vector file of 1M images is 1.6 GB): those not written to
+// for ten minutes, when a live writer writes every few milliseconds.
+func removeAbandoned(path string) {
+	tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+globEscape(filepath.Base(path))+".*.tmp"))
+	for _, t := range tmps {
+		if st, err := os.Stat(t); err == nil && time.Since(st.ModTime()) > 10*time.Minute {
+			os.Remove(t)
+		}
+	}
+}
+
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
 }
 
 // WriteVectorFile brings the vector file beside the index up to date

@@ -416,6 +416,29 @@ func TestWriteVectorFile(t *testing.T) {
 	if _, mapped := load(t, path, nil); !mapped {
 		t.Error("the written vector file is not used")
 	}
+
+	// A killed writer's temporary file goes once abandoned, a fresh one
+	// (maybe still being written) stays.
+	old := filepath.Join(filepath.Dir(path), "."+filepath.Base(VectorFile(path))+".123.tmp")
+	fresh := filepath.Join(filepath.Dir(path), "."+filepath.Base(VectorFile(path))+".456.tmp")
+	for _, f := range []string{old, fresh} {
+		if err := os.WriteFile(f, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chtimes(old, st1.ModTime().Add(-1e9*3600), st1.ModTime().Add(-1e9*3600))
+	db, _ := sql.Open("sqlite", path)
+	db.Exec(`DELETE FROM images WHERE path = '/p/00001.jpg'`)
+	db.Close()
+	if err := ix.WriteVectorFile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); err == nil {
+		t.Error("abandoned temporary file left")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("a fresh temporary file was removed")
+	}
 }
 
 // BenchmarkDotsInt8 is the int8 scan kernel on 512-d codes, against its
