@@ -98,6 +98,7 @@ else
   "$WORK/indexbench" query --index "$BIG" --queries 100 >"$OUT/query.json" 2>>"$LOG" ||
     note "indexbench query failed (see $LOG)"
   say "recall@10 and in-memory p50 (BenchmarkSearch1M)"
+  echo "loadavg=$(cut -d' ' -f1 /proc/loadavg)" >"$OUT/search_go.load"
   CGO_ENABLED=0 $GO test -tags nodynamic -run '^$' -bench 'BenchmarkSearch1M$' -benchtime 1x ./pkg/index/ \
     >"$OUT/search_go.txt" 2>>"$LOG" || note "BenchmarkSearch1M failed (see $LOG)"
 
@@ -123,8 +124,8 @@ else
     echo "| cold \`clip search\`, vector file deleted (rebuilt from SQLite) | $(med "$OUT/rebuild.all" 1) s, $(mib "$(med "$OUT/rebuild.all" 2)") MiB |"
     echo "| the next cold \`clip search\` | $(med "$OUT/after.all" 1) s |"
     echo "| in-process: open + load (mapped) | $(json load_ms) ms, $(json rss_mib) MiB peak RSS |"
-    echo "| in-process per query (100 queries, k=10) | p50 $(json p50_ms) ms, p99 $(json p99_ms) ms |"
-    echo "| in memory (BenchmarkSearch1M, 1M vectors) | p50 $(metric p50-ms) ms, p99 $(metric p99-ms) ms; float16 scan alone p50 $(metric float16-p50-ms) ms |"
+    echo "| in-process per query (100 queries, k=10; load average $(sed -nE 's/.*"loadavg":"([^"]*)".*/\1/p' "$OUT/query.json" 2>/dev/null)) | p50 $(json p50_ms) ms, p99 $(json p99_ms) ms wall; $(json cpu_ms_per_query) ms CPU (both threads) |"
+    echo "| in memory (BenchmarkSearch1M, 1M vectors; load average $(sed 's/loadavg=//' "$OUT/search_go.load" 2>/dev/null)) | p50 $(metric p50-ms) ms, p99 $(metric p99-ms) ms; float16 scan alone p50 $(metric float16-p50-ms) ms |"
     echo "| recall@10 vs float32 (20 queries, 1M vectors) | float16 $(metric recall-float16), int8 alone $(metric recall-int8), search (int8 scan + float16 rescoring) $(metric recall-search) |"
     [ -f "$OUT/fill.txt" ] && echo "| filling the index (indexbench) | $(sed 's/fill_s=//' "$OUT/fill.txt") s |"
     echo

@@ -14,12 +14,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clip-go/clip/internal/clipsynth"
@@ -109,6 +111,7 @@ func query(ctx context.Context, path string, queries, k int, seed uint64) error 
 	g := clipsynth.New(rand.New(rand.NewPCG(seed, 1)), v.Dim).WithSource(rand.New(rand.NewPCG(seed, 2)))
 	q := make([]float32, v.Dim)
 	var ms []float64
+	cpu0 := cpuTime()
 	for range queries {
 		g.Next(q)
 		t := time.Now()
@@ -117,11 +120,13 @@ func query(ctx context.Context, path string, queries, k int, seed uint64) error 
 		}
 		ms = append(ms, float64(time.Since(t).Microseconds())/1000)
 	}
+	cpuPerQuery := (cpuTime() - cpu0).Seconds() * 1000 / float64(queries)
 	slices.Sort(ms)
 	out := map[string]any{
 		"images": v.Len(), "dim": v.Dim, "load_ms": load.Milliseconds(), "queries": queries, "k": k,
 		"p50_ms": ms[len(ms)/2], "p99_ms": ms[min(len(ms)-1, len(ms)*99/100)], "threads": runtime.GOMAXPROCS(0),
-		"rss_mib": rssMiB(),
+		"rss_mib": math.Round(rssMiB()), "cpu_ms_per_query": math.Round(cpuPerQuery*10) / 10,
+		"loadavg": loadAvg(),
 	}
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
@@ -139,4 +144,23 @@ func rssMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// cpuTime is the user and system time this process has used: beside wall
+// time it shows the work per query on a machine other processes share.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAvg is the 1-minute load average (Linux), to read the timings by.
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
