@@ -74,7 +74,7 @@ else
   # the astronaut must come first with score ≈ 1.
   search() {
     local name=$1 ix=$2
-    /usr/bin/time -f '%e %M' -o "$OUT/$name.time" "$CLIP" --model "$MODEL_DIR" --threads "$THREADS" -q \
+    /usr/bin/time -f '%e %M %U %S' -o "$OUT/$name.time" "$CLIP" --model "$MODEL_DIR" --threads "$THREADS" -q \
       search --index "$ix" --image "$IMG" -k 10 --format jsonl >"$OUT/$name.jsonl" 2>>"$LOG" ||
       { note "clip search ($name) failed (see $LOG)"; rm -f "$OUT/$name.time"; return; }
     head -1 "$OUT/$name.jsonl" | grep -q 'astronaut.jpg","score":1' ||
@@ -104,6 +104,7 @@ else
 
   # med FILE COLUMN: median of a column of /usr/bin/time lines.
   med() { [ -s "$1" ] && sort -n -k"$2" "$1" | awk -v c="$2" '{a[NR]=$c} END {print a[int((NR+1)/2)]}' || echo -; }
+  cpu() { [ -s "$1" ] && awk '{print $3 + $4}' "$1" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' || echo -; }
   mib() { [ "$1" = - ] && echo - || awk -v k="$1" 'BEGIN {printf "%.0f", k/1024}'; }
   metric() { awk -v m="$1" '/^BenchmarkSearch1M/ {for (i = 2; i <= NF; i++) if ($i == m) print $(i-1)}' "$OUT/search_go.txt" 2>/dev/null; }
   json() { sed -nE "s/.*\"$1\":([0-9.]+).*/\1/p" "$OUT/query.json" 2>/dev/null; }
@@ -119,8 +120,8 @@ else
     echo "|---|---|"
     echo "| SQLite index | $(awk -v b="$db" -v n="$images" 'BEGIN {printf "%.0f MB, %.0f bytes/image", b/1e6, b/n}') |"
     echo "| vector file (int8 + float16 + paths) | $(awk -v b="$vf" -v n="$images" 'BEGIN {printf "%.0f MB, %.0f bytes/image", b/1e6, b/n}') |"
-    echo "| cold \`clip search\`, 1-image index | $(med "$OUT/one.all" 1) s, $(mib "$(med "$OUT/one.all" 2)") MiB peak RSS |"
-    echo "| cold \`clip search\`, $images images | $(med "$OUT/big.all" 1) s, $(mib "$(med "$OUT/big.all" 2)") MiB peak RSS |"
+    echo "| cold \`clip search\`, 1-image index | $(med "$OUT/one.all" 1) s wall, $(cpu "$OUT/one.all") s CPU, $(mib "$(med "$OUT/one.all" 2)") MiB peak RSS |"
+    echo "| cold \`clip search\`, $images images | $(med "$OUT/big.all" 1) s wall, $(cpu "$OUT/big.all") s CPU, $(mib "$(med "$OUT/big.all" 2)") MiB peak RSS |"
     echo "| cold \`clip search\`, vector file deleted (rebuilt from SQLite) | $(med "$OUT/rebuild.all" 1) s, $(mib "$(med "$OUT/rebuild.all" 2)") MiB |"
     echo "| the next cold \`clip search\` | $(med "$OUT/after.all" 1) s |"
     echo "| in-process: open + load (mapped) | $(json load_ms) ms, $(json rss_mib) MiB peak RSS |"
