@@ -149,6 +149,8 @@ func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) *apiErro
 		return errorf(http.StatusBadRequest, CodeBadRequest, "no labels: send labels (comma-separated or repeated)")
 	case len(req.texts) > 0:
 		return errorf(http.StatusBadRequest, CodeBadRequest, "texts are for /v1/embed")
+	case req.prefix != "":
+		return errorf(http.StatusBadRequest, CodeBadRequest, "prefix is for /v1/search")
 	}
 	labels := make([]clip.Label, len(req.labels))
 	for i, l := range req.labels {
@@ -211,6 +213,8 @@ func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) *apiError {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "nothing to embed: send images or texts")
 	case len(req.labels) > 0 || len(req.templates) > 0:
 		return errorf(http.StatusBadRequest, CodeBadRequest, "labels and templates are for /v1/classify")
+	case req.prefix != "":
+		return errorf(http.StatusBadRequest, CodeBadRequest, "prefix is for /v1/search")
 	}
 	resp := EmbedResponse{Schema: clip.SchemaVersion, Model: st.info}
 	if len(req.texts) > 0 {
