@@ -84,25 +84,13 @@ func (q Query) Vector(ctx context.Context, enc clip.TextEncoder) ([]float32, err
 // MeanUnit is the L2-normalised mean of vectors of one length (a single
 // unit vector comes back as it is, up to rounding).
 func MeanUnit(vs [][]float32) []float32 {
-	sum := make([]float64, len(vs[0]))
+	sum := make([]float32, len(vs[0]))
 	for _, v := range vs {
 		for i, x := range v {
-			sum[i] += float64(x)
+			sum[i] += x
 		}
 	}
-	var ss float64
-	for _, x := range sum {
-		ss += x * x
-	}
-	out := make([]float32, len(sum))
-	if ss == 0 {
-		return out
-	}
-	inv := 1 / math.Sqrt(ss)
-	for i, x := range sum {
-		out[i] = float32(x * inv)
-	}
-	return out
+	return clip.Normalize(sum)
 }
 
 // Under returns a filter keeping the paths at or below prefix, on path

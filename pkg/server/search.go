@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -46,13 +45,11 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) *apiError 
 	if ix == nil {
 		return errorf(http.StatusNotFound, CodeNotFound, "this server has no index to search: start clip serve with --index FILE (made by clip index)")
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
-	defer cancel()
-	st, req, l, e := s.begin(w, r)
-	if e != nil {
-		return e
-	}
-	defer l.release()
+	return s.withBody(func(w http.ResponseWriter, c *call) *apiError { return s.search(w, c, ix) })(w, r)
+}
+
+func (s *Server) search(w http.ResponseWriter, c *call, ix *searchIndex) *apiError {
+	ctx, st, req, l := c.ctx, c.st, c.req, c.l
 	k := defaultSearchK
 	switch {
 	case len(req.labels) > 0:
@@ -77,16 +74,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) *apiError 
 		return errorf(http.StatusBadRequest, CodeBadRequest, err.Error())
 	}
 	if len(req.images) == 1 {
-		embs, errs, fatal := s.embedImages(ctx, st, l, req.images)
-		if e := finish(ctx); e != nil {
+		embs, e := s.embedAllImages(ctx, st, l, req.images)
+		if e != nil {
 			return e
-		}
-		if fatal != nil {
-			return errorf(http.StatusInternalServerError, CodeInternal, "inference failed: "+fatal.Error())
-		}
-		s.countImages(errs)
-		if errs[0] != nil {
-			return errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("image %s: %v", req.images[0].name, errs[0]))
 		}
 		q.Image = embs[0]
 	}

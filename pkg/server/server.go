@@ -265,8 +265,8 @@ type route struct {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range []route{
-		{path: "/v1/classify", method: http.MethodPost, auth: true, handler: s.handleClassify},
-		{path: "/v1/embed", method: http.MethodPost, auth: true, handler: s.handleEmbed},
+		{path: "/v1/classify", method: http.MethodPost, auth: true, handler: s.withBody(s.handleClassify)},
+		{path: "/v1/embed", method: http.MethodPost, auth: true, handler: s.withBody(s.handleEmbed)},
 		{path: "/v1/search", method: http.MethodPost, auth: true, handler: s.handleSearch},
 		{path: "/v1/models", method: http.MethodGet, auth: true, handler: s.handleModels},
 		{path: "/metrics", method: http.MethodGet, auth: true, handler: s.handleMetrics},

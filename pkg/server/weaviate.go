@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -56,13 +54,11 @@ func (s *Server) handleVectorize(w http.ResponseWriter, r *http.Request) *apiErr
 		// Older Weaviate clients (2023) sent no Content-Type.
 		r.Header.Set("Content-Type", "application/json")
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
-	defer cancel()
-	st, req, l, e := s.begin(w, r)
-	if e != nil {
-		return e
-	}
-	defer l.release()
+	return s.withBody(s.vectorize)(w, r)
+}
+
+func (s *Server) vectorize(w http.ResponseWriter, c *call) *apiError {
+	ctx, st, req, l := c.ctx, c.st, c.req, c.l
 	if len(req.labels) > 0 || len(req.templates) > 0 || req.hasTopK || req.hasThreshold || req.prefix != "" {
 		return errorf(http.StatusBadRequest, CodeBadRequest, `/vectorize takes {"texts":[…],"images":[base64…]} only`)
 	}
@@ -79,20 +75,11 @@ func (s *Server) handleVectorize(w http.ResponseWriter, r *http.Request) *apiErr
 		s.metrics.texts.Add(float64(len(req.texts)))
 	}
 	if len(req.images) > 0 {
-		embs, errs, fatal := s.embedImages(ctx, st, l, req.images)
-		if e := finish(ctx); e != nil {
-			return e
-		}
-		if fatal != nil {
-			return errorf(http.StatusInternalServerError, CodeInternal, "inference failed: "+fatal.Error())
-		}
-		s.countImages(errs)
 		// Weaviate takes the vectors by position: one bad image fails the
 		// request, as it does in the reference container.
-		for i, err := range errs {
-			if err != nil {
-				return errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("%s: %v", req.images[i].name, err))
-			}
+		embs, e := s.embedAllImages(ctx, st, l, req.images)
+		if e != nil {
+			return e
 		}
 		resp.ImageVectors = embs
 	}

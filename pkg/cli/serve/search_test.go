@@ -175,7 +175,7 @@ func TestServeSearch(t *testing.T) {
 		{map[string]any{"text": "red circle", "k": "ten"}, 400, "k"},
 		{map[string]any{}, 400, "nothing to search for"},
 		{map[string]any{"text": "red circle", "templates": []string{"a photo"}}, 400, `template "a photo" has no {}`},
-		{map[string]any{"image": base64.StdEncoding.EncodeToString([]byte("not an image"))}, 400, "image images[0]"},
+		{map[string]any{"image": base64.StdEncoding.EncodeToString([]byte("not an image"))}, 400, "images[0]: "},
 		{map[string]any{"image": "%%%"}, 400, "invalid base64"},
 		{map[string]any{"text": "red circle", "labels": []string{"a"}}, 400, "labels are for /v1/classify"},
 	} {
