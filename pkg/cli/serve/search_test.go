@@ -311,6 +311,7 @@ func TestWeaviateVectorizeMatchesEmbed(t *testing.T) {
 	if maxDiff > 1e-5 {
 		t.Errorf("max |/vectorize − clip embed| = %.2g, want ≤ 1e-5", maxDiff)
 	}
+	t.Logf("%d texts, %d images: max |/vectorize − clip embed| %.2g", len(texts), len(images), maxDiff)
 
 	// A bad image fails the request with the error string Weaviate reports.
 	body, _ = json.Marshal(map[string][]string{"images": {b64[0], base64.StdEncoding.EncodeToString([]byte("not an image"))}})
