@@ -20,7 +20,9 @@ type imageInput struct {
 	err  error // a bad input (e.g. invalid base64): becomes an error record
 }
 
-// apiRequest is a parsed /v1/classify or /v1/embed request.
+// apiRequest is a parsed request of an endpoint that takes a body
+// (/v1/classify, /v1/embed, /v1/search, /vectorize); each refuses the
+// fields meant for another.
 type apiRequest struct {
 	images       []imageInput
 	texts        []string
@@ -28,8 +30,8 @@ type apiRequest struct {
 	templates    []string
 	topK         int
 	threshold    float64
-	hasTopK      bool // top_k (or k) was given
-	hasThreshold bool
+	hasTopK      bool   // top_k (or k) was given
+	hasThreshold bool   // threshold was given
 	prefix       string // /v1/search: only files at or below this path
 }
 

@@ -257,7 +257,7 @@ type route struct {
 	method  string
 	auth    bool
 	handler func(http.ResponseWriter, *http.Request) *apiError
-	// writeError sends the route's error answers (nil: writeError, the
+	// writeError sends the route's error answers (nil: writeAPIError, the
 	// API's {"error":{"code","message"}}).
 	writeError func(http.ResponseWriter, *apiError)
 }
