@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,7 +19,6 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/modelload"
-	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/imageproc"
 	"github.com/clip-go/clip/pkg/index"
 	"github.com/clip-go/clip/pkg/inputs"
@@ -91,17 +89,18 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	if err != nil {
 		return err
 	}
-	query := strings.TrimSpace(strings.Join(opts.Args, " "))
-	switch {
-	case query == "" && opts.Image == "":
-		return cmdutil.UsageErrorf("nothing to search for: give a text query, --image FILE, or both")
-	case opts.TopK < 0:
-		return cmdutil.UsageErrorf("--top-k must be 0 (all) or more")
+	q := index.Query{Text: strings.Join(opts.Args, " "), Templates: opts.Templates}
+	if opts.Image != "" {
+		q.Image = []float32{} // the example's embedding, once the model has loaded
 	}
-	for _, t := range opts.Templates {
-		if !strings.Contains(t, "{}") {
-			return cmdutil.UsageErrorf("--template %q has no {} for the query", t)
-		}
+	switch err := q.Check(); {
+	case errors.Is(err, index.ErrEmptyQuery):
+		return cmdutil.UsageErrorf("nothing to search for: give a text query, --image FILE, or both")
+	case err != nil:
+		return cmdutil.UsageErrorf("--%v", err) // --template "…" has no {}
+	}
+	if opts.TopK < 0 {
+		return cmdutil.UsageErrorf("--top-k must be 0 (all) or more")
 	}
 	if _, err := os.Stat(opts.Index); err != nil {
 		return cmdutil.UsageErrorf("--index %s: %v (make one with 'clip index PATH…')", opts.Index, unwrap(err))
@@ -143,21 +142,6 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 
-	var parts [][]float32
-	if query != "" {
-		prompts := []string{query}
-		if len(opts.Templates) > 0 {
-			prompts = prompts[:0]
-			for _, t := range opts.Templates {
-				prompts = append(prompts, strings.ReplaceAll(t, "{}", query))
-			}
-		}
-		embs, err := model.EncodeTexts(ctx, prompts)
-		if err != nil {
-			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
-		}
-		parts = append(parts, mean(embs))
-	}
 	if queryImage != nil {
 		h, w := model.InputSize()
 		pixels := make([]float32, 3*h*w)
@@ -168,9 +152,12 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 		if err != nil {
 			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 		}
-		parts = append(parts, embs[0])
+		q.Image = embs[0]
 	}
-	q := mean(parts)
+	vec, err := q.Vector(ctx, model)
+	if err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	}
 
 	var keep func(string) bool
 	if opts.Under != "" {
@@ -178,9 +165,7 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 		if err != nil {
 			return cmdutil.UsageErrorf("--under: %v", err)
 		}
-		keep = func(p string) bool {
-			return p == prefix || strings.HasPrefix(p, strings.TrimSuffix(prefix, string(filepath.Separator))+string(filepath.Separator))
-		}
+		keep = index.Under(prefix, filepath.Separator)
 	}
 	vecs, err := ix.Load(ctx, keep)
 	if err != nil {
@@ -190,32 +175,11 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	if opts.HasMin {
 		sopt.Threshold, sopt.HasMin = float32(opts.Threshold), true
 	}
-	hits := vecs.Search(q, sopt)
+	hits := vecs.Search(vec, sopt)
 	if err := write(opts.IO.Out, format, hits); err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 	return nil
-}
-
-// mean is the L2-normalised mean of unit vectors (a single one unchanged).
-func mean(vs [][]float32) []float32 {
-	out := make([]float32, len(vs[0]))
-	for _, v := range vs {
-		for i, x := range v {
-			out[i] += x
-		}
-	}
-	var n float64
-	for _, x := range out {
-		n += float64(x) * float64(x)
-	}
-	if n > 0 {
-		inv := float32(1 / math.Sqrt(n))
-		for i := range out {
-			out[i] *= inv
-		}
-	}
-	return out
 }
 
 func unwrap(err error) error {
@@ -225,17 +189,8 @@ func unwrap(err error) error {
 	return err
 }
 
-type record struct {
-	Schema int     `json:"schema"`
-	File   string  `json:"file"`
-	Score  float32 `json:"score"`
-}
-
 func write(w io.Writer, format string, hits []index.Hit) error {
-	recs := make([]record, len(hits))
-	for i, h := range hits {
-		recs[i] = record{Schema: clip.SchemaVersion, File: h.Path, Score: round4(h.Score)}
-	}
+	recs := index.Records(hits)
 	switch format {
 	case cmdutil.FormatJSON:
 		a := cmdutil.JSONArrayWriter{W: w}
@@ -269,6 +224,3 @@ func write(w io.Writer, format string, hits []index.Hit) error {
 	}
 	return nil
 }
-
-// round4 keeps four decimals: float16 storage makes the rest noise.
-func round4(x float32) float32 { return float32(math.Round(float64(x)*1e4) / 1e4) }
