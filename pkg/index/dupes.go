@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -42,8 +43,9 @@ type DupeOptions struct {
 // threshold: the connected components (union-find) of the graph of such
 // pairs, groups of one left out. Every pair is scored, as blocks of the
 // matrix product V·Vᵀ (Sgemm over the float32 decoding of the stored
-// vectors). Members are in path order, the first being the representative;
-// groups are largest first, then by representative path.
+// vectors). A group's first member is its representative (its medoid:
+// the member most similar to the others), the others follow by
+// similarity to it; groups are largest first, then by representative path.
 func (v *Vectors) Dupes(ctx context.Context, opt DupeOptions) ([][]DupeMember, error) {
 	n, d := v.Len(), v.Dim
 	if n < 2 || d == 0 {
@@ -124,11 +126,18 @@ func (v *Vectors) Dupes(ctx context.Context, opt DupeOptions) ([][]DupeMember, e
 			continue
 		}
 		sort.Slice(idx, func(a, b int) bool { return v.Paths[idx[a]] < v.Paths[idx[b]] })
-		rep := x[int(idx[0])*d : int(idx[0]+1)*d]
+		row := func(i int32) []float32 { return x[int(i)*d : int(i+1)*d] }
+		m := medoid(idx, row)
+		idx[0], idx[m] = idx[m], idx[0]
+		rest := idx[1:]
+		sort.Slice(rest, func(a, b int) bool { return v.Paths[rest[a]] < v.Paths[rest[b]] })
+		rep := row(idx[0])
 		g := make([]DupeMember, len(idx))
 		for j, i := range idx {
-			g[j] = DupeMember{Path: v.Paths[i], Score: dot32(rep, x[int(i)*d:int(i+1)*d])}
+			g[j] = DupeMember{Path: v.Paths[i], Score: cosine(rep, row(i))}
 		}
+		// The representative stays first even if a copy scores 1 too.
+		sort.SliceStable(g[1:], func(a, b int) bool { return g[1+a].Score > g[1+b].Score })
 		groups = append(groups, g)
 	}
 	sort.Slice(groups, func(a, b int) bool {
@@ -138,6 +147,44 @@ func (v *Vectors) Dupes(ctx context.Context, opt DupeOptions) ([][]DupeMember, e
 		return groups[a][0].Path < groups[b][0].Path
 	})
 	return groups, nil
+}
+
+// medoidLimit bounds the groups whose representative is their medoid: the
+// choice costs size² dot products.
+const medoidLimit = 512
+
+// medoid is the position in idx of the member most similar to the others
+// (highest sum of similarities; the first in idx on ties), or 0 for
+// groups beyond medoidLimit. Of an original and its re-encoded, resized
+// and cropped copies, each copy strays from the original its own way, so
+// the original tends to be the medoid.
+func medoid(idx []int32, row func(int32) []float32) int {
+	if len(idx) > medoidLimit {
+		return 0
+	}
+	best, bestSum := 0, float32(math.Inf(-1))
+	for a, i := range idx {
+		var sum float32
+		for b, j := range idx {
+			if a != b {
+				sum += dot32(row(i), row(j))
+			}
+		}
+		if sum > bestSum {
+			best, bestSum = a, sum
+		}
+	}
+	return best
+}
+
+// cosine is a·b/(|a||b|): the stored vectors are unit length only up to
+// float16 rounding, and a representative should score exactly 1.
+func cosine(a, b []float32) float32 {
+	ab, aa, bb := dot32(a, b), dot32(a, a), dot32(b, b)
+	if aa == 0 || bb == 0 {
+		return 0
+	}
+	return float32(float64(ab) / math.Sqrt(float64(aa)*float64(bb)))
 }
 
 // float32Rows decodes every stored vector, row after row: Sgemm wants
@@ -188,4 +235,13 @@ func (uf unionFind) union(a, b int32) {
 	case rb < ra:
 		uf[ra] = rb
 	}
+}
+
+// Float32 is vector i decoded (for tests and tools).
+func (v *Vectors) Float32(i int) []float32 {
+	out := make([]float32, v.Dim)
+	for j, h := range v.Codes[i*v.Dim : (i+1)*v.Dim] {
+		out[j] = f16to32[h]
+	}
+	return out
 }

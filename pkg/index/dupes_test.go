@@ -124,8 +124,9 @@ func gapThreshold(vecs [][]float32, lo, hi float64) (float64, float64) {
 
 // TestDupesMatchesBruteForceReference: on 2,500+ vectors (three blocks,
 // so diagonal and off-diagonal blocks and a ragged edge), the groups are
-// the float64 reference's, with one worker or several, and each member's
-// score is its float64 cosine with the group's first path.
+// the float64 reference's, with one worker or several; the first member is
+// the most central by the float64 sums, the others follow by score, and
+// each score is the float64 cosine with the first.
 func TestDupesMatchesBruteForceReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(18, 4))
 	const dim = 64
@@ -166,9 +167,23 @@ func TestDupesMatchesBruteForceReference(t *testing.T) {
 					t.Errorf("workers %d: %s scores %.4f against %s, reference %.4f", workers, m.Path, m.Score, g[0].Path, ref)
 				}
 			}
-			if !sort.StringsAreSorted(ps) {
-				t.Errorf("workers %d: group %d not in path order: %v", workers, gi, ps)
+			sumSims := func(p string) (s float64) {
+				for _, m := range g {
+					if m.Path != p {
+						s += cos64(vecs[byPath[p]], vecs[byPath[m.Path]])
+					}
+				}
+				return s
 			}
+			for j, m := range g {
+				if sumSims(m.Path) > sumSims(g[0].Path)+1e-3*float64(len(g)) {
+					t.Errorf("workers %d: group %d: %s is more central than the representative %s", workers, gi, m.Path, g[0].Path)
+				}
+				if j > 1 && m.Score > g[j-1].Score {
+					t.Errorf("workers %d: group %d: member %d scores above the one before it", workers, gi, j)
+				}
+			}
+			sort.Strings(ps)
 			if gi > 0 && len(g) > len(groups[gi-1]) {
 				t.Errorf("workers %d: group %d (%d members) after a smaller one", workers, gi, len(g))
 			}
@@ -200,7 +215,7 @@ func TestDupesEdgeCases(t *testing.T) {
 	v.Append("/a", []float32{1, 0, 0})
 	v.Append("/c", []float32{0, 1, 0})
 	g, err := v.Dupes(ctx, DupeOptions{Threshold: 0.99})
-	if err != nil || len(g) != 1 || len(g[0]) != 2 || g[0][0].Path != "/a" || g[0][1].Path != "/b" || g[0][1].Score != 1 {
+	if err != nil || len(g) != 1 || len(g[0]) != 2 || g[0][0].Path != "/a" || g[0][1].Path != "/b" || g[0][0].Score != 1 || g[0][1].Score != 1 {
 		t.Errorf("identical pair: %+v, %v; want one group [/a /b] scoring 1", g, err)
 	}
 	cctx, cancel := context.WithCancel(ctx)

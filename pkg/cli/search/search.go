@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -172,15 +171,9 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	}
 	q := mean(parts)
 
-	var keep func(string) bool
-	if opts.Under != "" {
-		prefix, err := filepath.Abs(opts.Under)
-		if err != nil {
-			return cmdutil.UsageErrorf("--under: %v", err)
-		}
-		keep = func(p string) bool {
-			return p == prefix || strings.HasPrefix(p, strings.TrimSuffix(prefix, string(filepath.Separator))+string(filepath.Separator))
-		}
+	keep, err := index.Under(opts.Under)
+	if err != nil {
+		return cmdutil.UsageErrorf("--under: %v", err)
 	}
 	vecs, err := ix.Load(ctx, keep)
 	if err != nil {
