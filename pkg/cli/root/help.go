@@ -22,6 +22,7 @@ var helpTopics = map[string]struct {
 	"embed":                 {[]int{0, 2, 3, 4, 130}, cmdutil.ModelEnv},
 	"index":                 {[]int{0, 2, 3, 4, 130}, cmdutil.ModelEnv},
 	"search":                {[]int{0, 2, 4}, cmdutil.ModelEnv},
+	"dupes":                 {[]int{0, 2, 4, 130}, nil},
 	"tokenize":              {[]int{0, 2, 3, 4}, cmdutil.ModelEnv},
 	"preprocess":            {[]int{0, 2, 3, 4}, cmdutil.ModelEnv},
 	"serve":                 {[]int{0, 2, 4}, withEnv(cmdutil.ModelEnv, "CLIP_SERVE_TOKEN")},
