@@ -21,6 +21,7 @@ var helpTopics = map[string]struct {
 	"diff":                  {[]int{0, 1, 2}, nil},
 	"embed":                 {[]int{0, 2, 3, 4, 130}, cmdutil.ModelEnv},
 	"index":                 {[]int{0, 2, 3, 4, 130}, cmdutil.ModelEnv},
+	"index export":          {[]int{0, 2, 4, 130}, nil},
 	"search":                {[]int{0, 2, 4}, cmdutil.ModelEnv},
 	"dupes":                 {[]int{0, 2, 4, 130}, nil},
 	"tokenize":              {[]int{0, 2, 3, 4}, cmdutil.ModelEnv},
