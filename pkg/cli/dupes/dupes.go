@@ -5,12 +5,10 @@ package dupes
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -81,8 +79,8 @@ func dupesRun(ctx context.Context, opts *DupesOptions) error {
 	if math.IsNaN(opts.Threshold) || opts.Threshold < -1 || opts.Threshold > 1 {
 		return cmdutil.UsageErrorf("--threshold %g: want a cosine similarity between -1 and 1", opts.Threshold)
 	}
-	if _, err := os.Stat(opts.Index); err != nil {
-		return cmdutil.UsageErrorf("--index %s: %v (make one with 'clip index PATH…')", opts.Index, unwrap(err))
+	if err := cmdutil.CheckIndexFile(opts.Index); err != nil {
+		return err
 	}
 	keep, err := index.Under(opts.Under)
 	if err != nil {
@@ -117,13 +115,6 @@ func dupesRun(ctx context.Context, opts *DupesOptions) error {
 	return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 }
 
-func unwrap(err error) error {
-	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 type member struct {
 	File  string  `json:"file"`
 	Score float32 `json:"score"`
@@ -141,18 +132,10 @@ func write(w io.Writer, format string, groups [][]index.DupeMember) error {
 	for i, g := range groups {
 		recs[i] = group{Schema: clip.SchemaVersion, Group: i + 1, Size: len(g), Files: make([]member, len(g))}
 		for j, m := range g {
-			recs[i].Files[j] = member{File: m.Path, Score: round4(m.Score)}
+			recs[i].Files[j] = member{File: m.Path, Score: cmdutil.Round4(m.Score)}
 		}
 	}
 	switch format {
-	case cmdutil.FormatJSON:
-		a := cmdutil.JSONArrayWriter{W: w}
-		for _, r := range recs {
-			if err := a.Write(r); err != nil {
-				return err
-			}
-		}
-		return a.Close()
 	case cmdutil.FormatCSV:
 		c := csv.NewWriter(w)
 		_ = c.Write([]string{"group", "file", "score"})
@@ -180,14 +163,5 @@ func write(w io.Writer, format string, groups [][]index.DupeMember) error {
 		}
 		return nil
 	}
-	enc := json.NewEncoder(w)
-	for _, r := range recs {
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return cmdutil.WriteJSONRecords(w, format, recs)
 }
-
-// round4 keeps four decimals: float16 storage makes the rest noise.
-func round4(x float32) float32 { return float32(math.Round(float64(x)*1e4) / 1e4) }

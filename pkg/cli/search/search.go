@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -102,8 +101,8 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 			return cmdutil.UsageErrorf("--template %q has no {} for the query", t)
 		}
 	}
-	if _, err := os.Stat(opts.Index); err != nil {
-		return cmdutil.UsageErrorf("--index %s: %v (make one with 'clip index PATH…')", opts.Index, unwrap(err))
+	if err := cmdutil.CheckIndexFile(opts.Index); err != nil {
+		return err
 	}
 	ix, err := index.Open(ctx, opts.Index, index.Options{ReadOnly: true})
 	if err != nil {
@@ -211,13 +210,6 @@ func mean(vs [][]float32) []float32 {
 	return out
 }
 
-func unwrap(err error) error {
-	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 type record struct {
 	Schema int     `json:"schema"`
 	File   string  `json:"file"`
@@ -227,17 +219,9 @@ type record struct {
 func write(w io.Writer, format string, hits []index.Hit) error {
 	recs := make([]record, len(hits))
 	for i, h := range hits {
-		recs[i] = record{Schema: clip.SchemaVersion, File: h.Path, Score: round4(h.Score)}
+		recs[i] = record{Schema: clip.SchemaVersion, File: h.Path, Score: cmdutil.Round4(h.Score)}
 	}
 	switch format {
-	case cmdutil.FormatJSON:
-		a := cmdutil.JSONArrayWriter{W: w}
-		for _, r := range recs {
-			if err := a.Write(r); err != nil {
-				return err
-			}
-		}
-		return a.Close()
 	case cmdutil.FormatCSV:
 		c := csv.NewWriter(w)
 		_ = c.Write([]string{"file", "score"})
@@ -254,14 +238,5 @@ func write(w io.Writer, format string, hits []index.Hit) error {
 		}
 		return nil
 	}
-	enc := json.NewEncoder(w)
-	for _, r := range recs {
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return cmdutil.WriteJSONRecords(w, format, recs)
 }
-
-// round4 keeps four decimals: float16 storage makes the rest noise.
-func round4(x float32) float32 { return float32(math.Round(float64(x)*1e4) / 1e4) }

@@ -5,7 +5,6 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -114,8 +113,8 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	if err := cmdutil.CheckOutputFile("-o", opts.Output); err != nil {
 		return err
 	}
-	if _, err := os.Stat(opts.Index); err != nil {
-		return cmdutil.UsageErrorf("--index %s: %v (make one with 'clip index PATH…')", opts.Index, unwrap(err))
+	if err := cmdutil.CheckIndexFile(opts.Index); err != nil {
+		return err
 	}
 	keep, err := index.Under(opts.Under)
 	if err != nil {
@@ -206,25 +205,14 @@ func writeFile(opts *ExportOptions, format string, rows []Row, meta index.Meta) 
 }
 
 func write(w io.Writer, format string, rows []Row, meta index.Meta, version string) error {
-	switch format {
-	case FormatParquet:
+	if format == FormatParquet {
 		return writeParquet(w, rows, meta, version)
-	case cmdutil.FormatJSON:
-		a := cmdutil.JSONArrayWriter{W: w}
-		for _, r := range rows {
-			if err := a.Write(record(r)); err != nil {
-				return err
-			}
-		}
-		return a.Close()
 	}
-	enc := json.NewEncoder(w)
-	for _, r := range rows {
-		if err := enc.Encode(record(r)); err != nil {
-			return err
-		}
+	recs := make([]jsonRecord, len(rows))
+	for i, r := range rows {
+		recs[i] = jsonRecord{Schema: clip.SchemaVersion, File: r.Path, Size: r.Size, Mtime: r.Mtime, SHA256: r.SHA256, Embedding: r.Vector}
 	}
-	return nil
+	return cmdutil.WriteJSONRecords(w, format, recs)
 }
 
 type jsonRecord struct {
@@ -234,10 +222,6 @@ type jsonRecord struct {
 	Mtime     time.Time `json:"mtime"`
 	SHA256    string    `json:"sha256"`
 	Embedding []float32 `json:"embedding"`
-}
-
-func record(r Row) jsonRecord {
-	return jsonRecord{Schema: clip.SchemaVersion, File: r.Path, Size: r.Size, Mtime: r.Mtime, SHA256: r.SHA256, Embedding: r.Vector}
 }
 
 // writeParquet writes rows as one Parquet file. The vector is a standard
@@ -274,11 +258,4 @@ func writeParquet(w io.Writer, rows []Row, meta index.Meta, version string) erro
 		rows = rows[n:]
 	}
 	return pw.Close()
-}
-
-func unwrap(err error) error {
-	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
