@@ -3,16 +3,17 @@ package cmdutil
 import (
 	"encoding/json"
 	"io"
+	"iter"
 	"math"
 	"os"
 )
 
 // WriteJSONRecords writes records as one JSON array (--format json) or one
 // object per line (any other format: jsonl).
-func WriteJSONRecords[T any](w io.Writer, format string, recs []T) error {
+func WriteJSONRecords[T any](w io.Writer, format string, recs iter.Seq[T]) error {
 	if format == FormatJSON {
 		a := JSONArrayWriter{W: w}
-		for _, r := range recs {
+		for r := range recs {
 			if err := a.Write(r); err != nil {
 				return err
 			}
@@ -20,7 +21,7 @@ func WriteJSONRecords[T any](w io.Writer, format string, recs []T) error {
 		return a.Close()
 	}
 	enc := json.NewEncoder(w)
-	for _, r := range recs {
+	for r := range recs {
 		if err := enc.Encode(r); err != nil {
 			return err
 		}

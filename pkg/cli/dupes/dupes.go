@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -163,5 +164,5 @@ func write(w io.Writer, format string, groups [][]index.DupeMember) error {
 		}
 		return nil
 	}
-	return cmdutil.WriteJSONRecords(w, format, recs)
+	return cmdutil.WriteJSONRecords(w, format, slices.Values(recs))
 }

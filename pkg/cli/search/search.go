@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -238,5 +239,5 @@ func write(w io.Writer, format string, hits []index.Hit) error {
 		}
 		return nil
 	}
-	return cmdutil.WriteJSONRecords(w, format, recs)
+	return cmdutil.WriteJSONRecords(w, format, slices.Values(recs))
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"sort"
@@ -120,18 +121,21 @@ func exportRun(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return cmdutil.UsageErrorf("--under: %v", err)
 	}
-	rows, meta, err := load(ctx, opts.Index, keep)
+	t, err := load(ctx, opts.Index, keep)
 	if err != nil {
 		if ctx.Err() != nil {
 			return cmdutil.NewExitError(cmdutil.ExitInterrupted, errors.New("interrupted"))
 		}
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
-	if err := writeFile(opts, format, rows, meta); err != nil {
+	if err := writeFile(ctx, opts, format, t); err != nil {
+		if ctx.Err() != nil {
+			return cmdutil.NewExitError(cmdutil.ExitInterrupted, errors.New("interrupted"))
+		}
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 	if !opts.Factory.Globals.Quiet && opts.Output != "-" {
-		fmt.Fprintf(opts.IO.ErrOut, "clip: %s: %d images (%s) from %s\n", opts.Output, len(rows), format, opts.Index)
+		fmt.Fprintf(opts.IO.ErrOut, "clip: %s: %d images (%s) from %s\n", opts.Output, len(t.files), format, opts.Index)
 	}
 	return nil
 }
@@ -145,50 +149,91 @@ type Row struct {
 	Vector []float32 `parquet:"vector,list"`
 }
 
-// load joins the index's file facts with its vectors, in path order.
-func load(ctx context.Context, path string, keep func(string) bool) ([]Row, index.Meta, error) {
+// table is what an export writes: the files in path order, each with its
+// row in vecs. Vectors stay float16 until written, a chunk at a time: a
+// million 512-d images are 1 GiB as loaded, 2 GiB more as float32.
+type table struct {
+	files []index.File
+	rows  []int
+	vecs  *index.Vectors
+	meta  index.Meta
+}
+
+// load joins the index's file facts with its vectors.
+func load(ctx context.Context, path string, keep func(string) bool) (*table, error) {
 	ix, err := index.Open(ctx, path, index.Options{ReadOnly: true})
 	if err != nil {
-		return nil, index.Meta{}, err
+		return nil, err
 	}
 	defer ix.Close()
-	meta, _, err := ix.Meta(ctx)
-	if err != nil {
-		return nil, meta, err
+	t := &table{}
+	if t.meta, _, err = ix.Meta(ctx); err != nil {
+		return nil, err
 	}
 	files, err := ix.Files(ctx)
 	if err != nil {
-		return nil, meta, err
+		return nil, err
 	}
-	vecs, err := ix.Load(ctx, keep)
-	if err != nil {
-		return nil, meta, err
+	if t.vecs, err = ix.Load(ctx, keep); err != nil {
+		return nil, err
 	}
-	byPath := make(map[string]index.File, len(files))
+	row := make(map[string]int, t.vecs.Len())
+	for i, p := range t.vecs.Paths {
+		row[p] = i
+	}
 	for _, f := range files {
-		byPath[f.Path] = f
+		if i, ok := row[f.Path]; ok { // --under, and rows without a vector, leave files out
+			t.files = append(t.files, f)
+			t.rows = append(t.rows, i)
+		}
 	}
-	rows := make([]Row, 0, vecs.Len())
-	for i, p := range vecs.Paths {
-		f := byPath[p] // written with the vector: an index row has both
-		rows = append(rows, Row{Path: p, Size: f.Size, Mtime: time.Unix(0, f.MtimeNs).UTC(), SHA256: f.SHA256, Vector: vecs.Float32(i)})
+	sort.Sort(byPath{t})
+	return t, nil
+}
+
+type byPath struct{ *table }
+
+func (b byPath) Len() int           { return len(b.files) }
+func (b byPath) Less(i, j int) bool { return b.files[i].Path < b.files[j].Path }
+func (b byPath) Swap(i, j int) {
+	b.files[i], b.files[j] = b.files[j], b.files[i]
+	b.rows[i], b.rows[j] = b.rows[j], b.rows[i]
+}
+
+// all yields the rows in path order until ctx is done.
+func (t *table) all(ctx context.Context) iter.Seq[Row] {
+	return func(yield func(Row) bool) {
+		for i, f := range t.files {
+			if i%1024 == 0 && ctx.Err() != nil {
+				return
+			}
+			r := Row{Path: f.Path, Size: f.Size, Mtime: time.Unix(0, f.MtimeNs).UTC(), SHA256: f.SHA256, Vector: t.vecs.Float32(t.rows[i])}
+			if !yield(r) {
+				return
+			}
+		}
 	}
-	sort.Slice(rows, func(a, b int) bool { return rows[a].Path < rows[b].Path })
-	return rows, meta, nil
 }
 
 // writeFile writes through a temporary file renamed into place, so that a
 // failed or interrupted export leaves no truncated file behind.
-func writeFile(opts *ExportOptions, format string, rows []Row, meta index.Meta) error {
+func writeFile(ctx context.Context, opts *ExportOptions, format string, t *table) error {
+	emit := func(w io.Writer) error {
+		err := write(w, format, t.all(ctx), t.meta, opts.Factory.Version)
+		if err == nil {
+			err = ctx.Err()
+		}
+		return err
+	}
 	if opts.Output == "-" {
-		return write(opts.IO.Out, format, rows, meta, opts.Factory.Version)
+		return emit(opts.IO.Out)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(opts.Output), "."+filepath.Base(opts.Output)+".*")
 	if err != nil {
 		return fmt.Errorf("-o %s: %w", opts.Output, err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := write(tmp, format, rows, meta, opts.Factory.Version); err != nil {
+	if err := emit(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("-o %s: %w", opts.Output, err)
 	}
@@ -204,15 +249,17 @@ func writeFile(opts *ExportOptions, format string, rows []Row, meta index.Meta) 
 	return nil
 }
 
-func write(w io.Writer, format string, rows []Row, meta index.Meta, version string) error {
+func write(w io.Writer, format string, rows iter.Seq[Row], meta index.Meta, version string) error {
 	if format == FormatParquet {
 		return writeParquet(w, rows, meta, version)
 	}
-	recs := make([]jsonRecord, len(rows))
-	for i, r := range rows {
-		recs[i] = jsonRecord{Schema: clip.SchemaVersion, File: r.Path, Size: r.Size, Mtime: r.Mtime, SHA256: r.SHA256, Embedding: r.Vector}
-	}
-	return cmdutil.WriteJSONRecords(w, format, recs)
+	return cmdutil.WriteJSONRecords(w, format, func(yield func(jsonRecord) bool) {
+		for r := range rows {
+			if !yield(jsonRecord{Schema: clip.SchemaVersion, File: r.Path, Size: r.Size, Mtime: r.Mtime, SHA256: r.SHA256, Embedding: r.Vector}) {
+				return
+			}
+		}
+	})
 }
 
 type jsonRecord struct {
@@ -224,14 +271,7 @@ type jsonRecord struct {
 	Embedding []float32 `json:"embedding"`
 }
 
-// writeParquet writes rows as one Parquet file. The vector is a standard
-// (three-level) LIST of FLOAT, not a fixed-size list: Parquet has no
-// fixed-size list type (Arrow keeps its fixed_size_list only through its
-// own serialized schema in the metadata), and a plain LIST is what every
-// reader maps to its list type: DuckDB FLOAT[], Arrow list<float>, Polars
-// List(Float32). Snappy compression: readers all have it built in (vectors
-// barely compress; paths and hashes a little).
-func writeParquet(w io.Writer, rows []Row, meta index.Meta, version string) error {
+func writeParquet(w io.Writer, rows iter.Seq[Row], meta index.Meta, version string) error {
 	pw := parquet.NewGenericWriter[Row](w,
 		parquet.Compression(&parquet.Snappy),
 		parquet.MaxRowsPerRowGroup(rowGroupRows),
@@ -250,12 +290,21 @@ func writeParquet(w io.Writer, rows []Row, meta index.Meta, version string) erro
 	} {
 		pw.SetKeyValueMetadata(kv[0], kv[1])
 	}
-	for len(rows) > 0 {
-		n := min(len(rows), 1024)
-		if _, err := pw.Write(rows[:n]); err != nil {
-			return err
+	chunk := make([]Row, 0, 1024)
+	flush := func() error {
+		_, err := pw.Write(chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	for r := range rows {
+		if chunk = append(chunk, r); len(chunk) == cap(chunk) {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
-		rows = rows[n:]
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	return pw.Close()
 }
