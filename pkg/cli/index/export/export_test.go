@@ -22,7 +22,7 @@ import (
 	"github.com/clip-go/clip/pkg/index"
 )
 
-func run(t *testing.T, dir string, args ...string) (int, string, string) {
+func run(t testing.TB, dir string, args ...string) (int, string, string) {
 	t.Helper()
 	if dir != "" {
 		t.Chdir(dir)
@@ -283,5 +283,47 @@ func TestExportJSONLinesAndUsage(t *testing.T) {
 		if code, _, errOut := run(t, dir, args...); code != cmdutil.ExitUsage {
 			t.Errorf("clip %v: exit %d (%s), want 2", args, code, errOut)
 		}
+	}
+}
+
+// BenchmarkExportParquet100k exports an index of 100,000 synthetic 512-d
+// vectors to Parquet and reports the file's bytes per image.
+func BenchmarkExportParquet100k(b *testing.B) {
+	const n, dim, batch = 100_000, 512, 1000
+	ctx := context.Background()
+	dir := b.TempDir()
+	ixPath := filepath.Join(dir, "ix.sqlite")
+	ix, err := index.Open(ctx, ixPath, index.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ix.SetMeta(ctx, index.Meta{ModelID: "bench", Fingerprint: "x", Dim: dim}); err != nil {
+		b.Fatal(err)
+	}
+	seed := uint64(1)
+	for start := 0; start < n; start += batch {
+		changes := make([]index.Change, batch)
+		for i := range changes {
+			emb := make([]float32, dim)
+			for j := range emb {
+				seed = seed*6364136223846793005 + 1442695040888963407
+				emb[j] = float32(int32(seed>>32)) / (1 << 31) / 13
+			}
+			changes[i] = index.Change{File: index.File{Path: filepath.Join("/home/someone/Pictures", strconv.Itoa(start+i)+".jpg"),
+				Size: 3_000_000, MtimeNs: 1700000000000000000, SHA256: strconv.FormatInt(int64(start+i), 16)}, Embedding: emb}
+		}
+		if err := ix.Apply(ctx, changes); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ix.Close()
+	out := filepath.Join(dir, "x.parquet")
+	for b.Loop() {
+		if code, _, errOut := run(b, "", "index", "export", "--index", ixPath, "-o", out, "-q"); code != 0 {
+			b.Fatal(errOut)
+		}
+	}
+	if st, err := os.Stat(out); err == nil {
+		b.ReportMetric(float64(st.Size())/n, "bytes/image")
 	}
 }
