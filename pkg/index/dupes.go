@@ -155,9 +155,9 @@ const medoidLimit = 512
 
 // medoid is the position in idx of the member most similar to the others
 // (highest sum of similarities; the first in idx on ties), or 0 for
-// groups beyond medoidLimit. Of an original and its re-encoded, resized
-// and cropped copies, each copy strays from the original its own way, so
-// the original tends to be the medoid.
+// groups beyond medoidLimit. Scores against the medoid show a group's
+// spread better than against an arbitrary member (an outlier joined
+// through a chain would make every other score low).
 func medoid(idx []int32, row func(int32) []float32) int {
 	if len(idx) > medoidLimit {
 		return 0

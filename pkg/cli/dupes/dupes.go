@@ -50,8 +50,8 @@ model is loaded): 10,000 images take about a CPU-second, 100,000 a
 CPU-minute and a half (time grows with the square).
 
 Groups are largest first. A group's first image is its representative,
-the one most similar to the others (of an original and its copies, likely
-the original); the others follow by their similarity to it. The table
+the one most similar to the others (not necessarily the original); the
+others follow by their similarity to it. The table
 separates the
 groups; json is one array of groups, jsonl one group per line:
 {"schema":1,"group":1,"size":2,"files":[{"file":…,"score":1},…]}; csv has
