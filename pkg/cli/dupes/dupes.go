@@ -51,9 +51,8 @@ CPU-minute and a half (time grows with the square).
 
 Groups are largest first. A group's first image is its representative,
 the one most similar to the others (not necessarily the original); the
-others follow by their similarity to it. The table
-separates the
-groups; json is one array of groups, jsonl one group per line:
+others follow by their similarity to it. The table separates the groups;
+json is one array of groups, jsonl one group per line:
 {"schema":1,"group":1,"size":2,"files":[{"file":…,"score":1},…]}; csv has
 one row per image: group,file,score.`, index.DefaultDupeThreshold),
 		Example: `  clip dupes
