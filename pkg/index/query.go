@@ -123,7 +123,11 @@ type Record struct {
 func Records(hits []Hit) []Record {
 	recs := make([]Record, len(hits))
 	for i, h := range hits {
-		recs[i] = Record{Schema: clip.SchemaVersion, File: h.Path, Score: float32(math.Round(float64(h.Score)*1e4) / 1e4)}
+		recs[i] = Record{Schema: clip.SchemaVersion, File: h.Path, Score: RoundScore(h.Score)}
 	}
 	return recs
 }
+
+// RoundScore keeps four decimals of a score computed from stored vectors:
+// float16 storage makes the rest noise.
+func RoundScore(x float32) float32 { return float32(math.Round(float64(x)*1e4) / 1e4) }

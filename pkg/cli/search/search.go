@@ -9,8 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -102,8 +101,8 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	if opts.TopK < 0 {
 		return cmdutil.UsageErrorf("--top-k must be 0 (all) or more")
 	}
-	if _, err := os.Stat(opts.Index); err != nil {
-		return cmdutil.UsageErrorf("--index %s: %v (make one with 'clip index PATH…')", opts.Index, unwrap(err))
+	if err := cmdutil.CheckIndexFile(opts.Index); err != nil {
+		return err
 	}
 	ix, err := index.Open(ctx, opts.Index, index.Options{ReadOnly: true})
 	if err != nil {
@@ -159,13 +158,9 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 
-	var keep func(string) bool
-	if opts.Under != "" {
-		prefix, err := filepath.Abs(opts.Under)
-		if err != nil {
-			return cmdutil.UsageErrorf("--under: %v", err)
-		}
-		keep = index.Under(prefix, filepath.Separator)
+	keep, err := cmdutil.UnderFilter(opts.Under)
+	if err != nil {
+		return cmdutil.UsageErrorf("--under: %v", err)
 	}
 	vecs, err := ix.Load(ctx, keep)
 	if err != nil {
@@ -182,24 +177,9 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	return nil
 }
 
-func unwrap(err error) error {
-	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 func write(w io.Writer, format string, hits []index.Hit) error {
 	recs := index.Records(hits)
 	switch format {
-	case cmdutil.FormatJSON:
-		a := cmdutil.JSONArrayWriter{W: w}
-		for _, r := range recs {
-			if err := a.Write(r); err != nil {
-				return err
-			}
-		}
-		return a.Close()
 	case cmdutil.FormatCSV:
 		c := csv.NewWriter(w)
 		_ = c.Write([]string{"file", "score"})
@@ -216,11 +196,5 @@ func write(w io.Writer, format string, hits []index.Hit) error {
 		}
 		return nil
 	}
-	enc := json.NewEncoder(w)
-	for _, r := range recs {
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return cmdutil.WriteJSONRecords(w, format, slices.Values(recs))
 }
