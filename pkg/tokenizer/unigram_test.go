@@ -21,6 +21,9 @@ import (
 // and transformers.js's ids on the corpus of testdata/golden/tokenizer.
 const unigramDir = "testdata/unigram"
 
+// xlmr is the tiny M-CLIP fixture's tokenizer (scripts/fixtures/make_tiny_mclip.py):
+// XLM-R's form, <s> … </s> by RobertaProcessing and SentencePiece's ids
+// shifted by fairseq's offset.
 var unigramModels = []string{"bytefallback", "unk"}
 
 // unigramModelDir writes the named fixture as a model directory
@@ -138,7 +141,7 @@ func (t *Tokenizer) unigramScore(ids []int) float64 {
 		switch {
 		case id == t.unigram.unk:
 			total += t.unigram.unkScore
-		case id == t.eot:
+		case id == t.eot, id == t.sot:
 		case t.unigram.byteIDs != nil && slices.Contains(t.unigram.byteIDs, id):
 		default:
 			total += t.unigram.scores[id]
@@ -242,9 +245,9 @@ func TestUnigramBadFiles(t *testing.T) {
 		}, "model.vocab[5]"},
 		{"unk_id outside", func(doc map[string]any) { doc["model"].(map[string]any)["unk_id"] = 5000 }, "unk_id 5000"},
 		{"no unk_id", func(doc map[string]any) { delete(doc["model"].(map[string]any), "unk_id") }, "without unk_id"},
-		{"prepend first", func(doc map[string]any) {
-			doc["pre_tokenizer"].(map[string]any)["prepend_scheme"] = "first"
-		}, `prepend_scheme "first"`},
+		{"prepend scheme unknown", func(doc map[string]any) {
+			doc["pre_tokenizer"].(map[string]any)["prepend_scheme"] = "sometimes"
+		}, `prepend_scheme "sometimes"`},
 		{"pad_id outside", func(doc map[string]any) {
 			doc["padding"] = map[string]any{"strategy": "BatchLongest", "pad_id": -3}
 		}, "pad_id -3"},
@@ -277,17 +280,17 @@ func TestUnigramComponents(t *testing.T) {
 		}
 	}
 	var pieces []string
-	metaspaceStep("▁", true, true)("hello  big world", func(s string) { pieces = append(pieces, s) })
+	metaspaceStep("▁", prependAlways, true)("hello  big world", false, func(s string) { pieces = append(pieces, s) })
 	if want := []string{"▁hello", "▁", "▁big", "▁world"}; !slices.Equal(pieces, want) {
 		t.Errorf("Metaspace split: got %q, want %q", pieces, want)
 	}
 	pieces = nil
-	metaspaceStep("▁", false, false)("a b", func(s string) { pieces = append(pieces, s) })
+	metaspaceStep("▁", prependNever, false)("a b", true, func(s string) { pieces = append(pieces, s) })
 	if want := []string{"a▁b"}; !slices.Equal(pieces, want) {
 		t.Errorf("Metaspace never/no split: got %q, want %q", pieces, want)
 	}
 	pieces = nil
-	whitespaceSplitStep("\u3000a\tb \u00a0c\u2028", func(s string) { pieces = append(pieces, s) })
+	whitespaceSplitStep("\u3000a\tb \u00a0c\u2028", false, func(s string) { pieces = append(pieces, s) })
 	if want := []string{"a", "b", "c"}; !slices.Equal(pieces, want) {
 		t.Errorf("WhitespaceSplit: got %q, want %q", pieces, want)
 	}
