@@ -24,7 +24,7 @@ const unigramDir = "testdata/unigram"
 // xlmr is the tiny M-CLIP fixture's tokenizer (scripts/fixtures/make_tiny_mclip.py):
 // XLM-R's form, <s> … </s> by RobertaProcessing and SentencePiece's ids
 // shifted by fairseq's offset.
-var unigramModels = []string{"bytefallback", "unk"}
+var unigramModels = []string{"bytefallback", "unk", "xlmr"}
 
 // unigramModelDir writes the named fixture as a model directory
 // (tokenizer.json is stored gzipped: the charsmap alone is ~240 kB).
@@ -105,7 +105,7 @@ func TestUnigramCorpus(t *testing.T) {
 			}
 			spm := readUnigramGolden(t, "ids-spm-"+name+".json.gz", corpusHash, tjHash, len(corpus.Texts))
 			tjs := readUnigramGolden(t, "ids-tjs-"+name+".json.gz", corpusHash, tjHash, len(corpus.Texts))
-			sameSPM, sameTJS, ties := 0, 0, 0
+			sameSPM, sameTJS, ties, exactTies := 0, 0, 0, 0
 			for i, text := range corpus.Texts {
 				got := tok.EncodeAll(text)
 				okSPM, okTJS := slices.Equal(got, spm.IDs[i]), slices.Equal(got, tjs.IDs[i])
@@ -121,16 +121,33 @@ func TestUnigramCorpus(t *testing.T) {
 						t.Errorf("text %d %+q: ids differ from SentencePiece's by more than a tie (score %g vs %g):\n got %v\nwant %v\ntransformers.js %v",
 							i, text, a, b, got, spm.IDs[i], tjs.IDs[i])
 					}
+					if samePieces(got, spm.IDs[i]) {
+						// An exact tie: the same pieces in another order
+						// (three apostrophes as ' + '' or '' + '), which
+						// SentencePiece's Viterbi breaks one way and the
+						// tokenizers library (immich runs it) and
+						// transformers.js the other.
+						exactTies++
+						continue
+					}
 					ties++
 				}
 			}
 			if ties > 2 {
 				t.Errorf("%d float32 ties: more than rounding explains", ties)
 			}
-			t.Logf("%s: %d texts; identical ids: SentencePiece %d, transformers.js %d; float32 ties %d",
-				name, len(corpus.Texts), sameSPM, sameTJS, ties)
+			t.Logf("%s: %d texts; identical ids: SentencePiece %d, transformers.js %d; float32 ties %d; exact ties (same pieces, other order) %d",
+				name, len(corpus.Texts), sameSPM, sameTJS, ties, exactTies)
 		})
 	}
+}
+
+// samePieces reports whether a and b hold the same ids in some order.
+func samePieces(a, b []int) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // unigramScore is the total score of a segmentation (unknown pieces cost
