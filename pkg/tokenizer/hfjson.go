@@ -39,6 +39,7 @@ type hfFile struct {
 		Dropout                 *float64          `json:"dropout"`
 		ByteFallback            bool              `json:"byte_fallback"`
 		IgnoreMerges            bool              `json:"ignore_merges"`
+		FuseUnk                 bool              `json:"fuse_unk"`
 		UnkID                   *int              `json:"unk_id"` // Unigram
 	} `json:"model"`
 }
@@ -155,6 +156,7 @@ func loadTokenizerJSON(path string, cfg dirConfig) (*Tokenizer, error) {
 	}
 	t.model = newBPEModel(vocab, merges, suffix, unk, byteLevel)
 	t.model.ignoreMerges = m.IgnoreMerges
+	t.model.fuseUnk = m.FuseUnk
 	return finishHFTokenizer(t, &f, path, cfg)
 }
 

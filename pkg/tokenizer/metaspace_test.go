@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,44 @@ func TestMetaspaceVariants(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBPEFuseUnk: a BPE tokenizer.json in NLLB's form (Metaspace, fuse_unk,
+// a language-code token first) encodes runs of unknown characters as one
+// <unk>, as transformers.js does (testdata/unigram/ids-tjs-fuseunk.json).
+func TestBPEFuseUnk(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(unigramDir, "ids-tjs-fuseunk.json"))
+	if err != nil {
+		t.Fatalf("%v (regenerate with scripts/metaspace_golden.py)", err)
+	}
+	var g struct {
+		TokenizerJSON json.RawMessage `json:"tokenizer_json"`
+		Texts         []string        `json:"texts"`
+		IDs           [][]int         `json:"ids"`
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, TokenizerJSONFile), g.TokenizerJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused := 0
+	for i, text := range g.Texts {
+		got := tok.EncodeAll(text)
+		if !slices.Equal(got, g.IDs[i]) {
+			t.Errorf("%+q: got %v, transformers.js %v", text, got, g.IDs[i])
+		}
+		if strings.Contains(text, "YYY") || strings.Contains(text, "ééé") {
+			fused++
+		}
+	}
+	if fused < 2 {
+		t.Errorf("the golden has %d texts with runs of unknown characters, want at least 2", fused)
 	}
 }
