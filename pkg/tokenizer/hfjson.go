@@ -202,11 +202,16 @@ func finishHFTokenizer(t *Tokenizer, f *hfFile, path string, cfg dirConfig) (*To
 	if t.contextLen == 0 {
 		t.contextLen = defaultContextLength
 	}
+	if cfg.immichLen > 0 {
+		// immich: enable_truncation and enable_padding to the model's
+		// context length override the file's.
+		t.contextLen, t.padTo = cfg.immichLen, cfg.immichLen
+	}
 	if f.Padding != nil {
 		var fixed struct {
 			Fixed int `json:"Fixed"`
 		}
-		if json.Unmarshal(f.Padding.Strategy, &fixed) == nil && fixed.Fixed > 0 {
+		if json.Unmarshal(f.Padding.Strategy, &fixed) == nil && fixed.Fixed > 0 && cfg.immichLen == 0 {
 			t.padTo = fixed.Fixed
 		}
 		if id := f.Padding.PadID; id != nil {
