@@ -2,12 +2,11 @@ package clip
 
 import (
 	"context"
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/clip-go/clip/internal/testmodels"
 )
 
 // The tiny M-CLIP fixture in immich's layout (scripts/fixtures/make_tiny_mclip.py):
@@ -15,22 +14,8 @@ import (
 // 77 with <pad> and run one at a time, and the ids and text embeddings are
 // onnxruntime's reference's.
 func TestMCLIPTextTowerMatchesOnnxruntime(t *testing.T) {
-	root := filepath.Join("..", "..", "testdata")
-	b, err := os.ReadFile(filepath.Join(root, "golden", "zeroshot", "tiny-mclip.json"))
-	if err != nil {
-		t.Fatalf("golden: %v (run scripts/fixtures/make_tiny_mclip.py)", err)
-	}
-	var g struct {
-		Languages map[string]struct {
-			Labels         []string    `json:"labels"`
-			IDs            [][]int     `json:"ids"`
-			TextEmbeddings [][]float32 `json:"text_embeddings"`
-		} `json:"languages"`
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	files, err := FilesInDir(filepath.Join(root, "models", "tiny-mclip"), "")
+	dir, g := testmodels.TinyMCLIP(t)
+	files, err := FilesInDir(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}

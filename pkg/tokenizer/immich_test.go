@@ -1,12 +1,12 @@
 package tokenizer
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/clip-go/clip/internal/testmodels"
 )
 
 // TestImmichContextLength: in immich's layout the tokenizer in textual/
@@ -16,21 +16,8 @@ import (
 // padded ids equal the tiny M-CLIP golden's, made with SentencePiece by
 // scripts/fixtures/make_tiny_mclip.py in immich's way.
 func TestImmichContextLength(t *testing.T) {
-	root := filepath.Join("..", "..", "testdata")
-	b, err := os.ReadFile(filepath.Join(root, "golden", "zeroshot", "tiny-mclip.json"))
-	if err != nil {
-		t.Fatalf("golden: %v (run scripts/fixtures/make_tiny_mclip.py)", err)
-	}
-	var g struct {
-		Languages map[string]struct {
-			Labels []string `json:"labels"`
-			IDs    [][]int  `json:"ids"`
-		} `json:"languages"`
-	}
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := Load(filepath.Join(root, "models", "tiny-mclip", "textual"))
+	dir, g := testmodels.TinyMCLIP(t)
+	tok, err := Load(filepath.Join(dir, "textual"))
 	if err != nil {
 		t.Fatal(err)
 	}

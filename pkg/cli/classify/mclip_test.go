@@ -1,44 +1,11 @@
 package classify_test
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/clip-go/clip/internal/testmodels"
 )
-
-// mclipGolden is testdata/golden/zeroshot/tiny-mclip.json, written by
-// scripts/fixtures/make_tiny_mclip.py: SentencePiece ids in XLM-R's
-// numbering padded to 77, onnxruntime-node on textual/model.onnx (one
-// text per run, as immich's export takes) and visual/model.onnx, and
-// probability = softmax(100 × cosine) over each language's labels.
-type mclipGolden struct {
-	Template string `json:"template"`
-	Images   []struct {
-		File    string `json:"file"`
-		Label   string `json:"label"`
-		HeldOut bool   `json:"held_out"`
-	} `json:"images"`
-	Languages map[string]struct {
-		Labels        []string    `json:"labels"`
-		Probabilities [][]float64 `json:"probabilities"`
-	} `json:"languages"`
-}
-
-func tinyMCLIP(t *testing.T) (string, mclipGolden) {
-	t.Helper()
-	dir := filepath.Join(repoRoot, "testdata", "models", "tiny-mclip")
-	b, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "golden", "zeroshot", "tiny-mclip.json"))
-	if err != nil {
-		t.Fatalf("golden: %v (run scripts/fixtures/make_tiny_mclip.py)", err)
-	}
-	var g mclipGolden
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	return dir, g
-}
 
 // M-CLIP in immich's layout end to end, with labels in English, German,
 // Russian, Chinese and Japanese: the family's default template (the label
@@ -46,7 +13,7 @@ func tinyMCLIP(t *testing.T) (string, mclipGolden) {
 // batch of one reproduce onnxruntime's probabilities within 1e-5, and the
 // best label is the reference's.
 func TestClassifyMCLIPMatchesReference(t *testing.T) {
-	model, g := tinyMCLIP(t)
+	model, g := testmodels.TinyMCLIP(t)
 	var files []string
 	for _, im := range g.Images {
 		files = append(files, im.File)
