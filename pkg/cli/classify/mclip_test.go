@@ -1,7 +1,10 @@
 package classify_test
 
 import (
+	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/clip-go/clip/internal/testmodels"
@@ -63,4 +66,63 @@ func indexOf(xs []string, x string) int {
 		}
 	}
 	return 0
+}
+
+// A graph that declares a fixed batch of two (the tiny M-CLIP's vision
+// tower with its input and output shapes rewritten from [1, …] to [2, …])
+// runs in chunks of exactly two, the last one filled up, whatever
+// --batch-size asks: the probabilities stay onnxruntime's.
+func TestClassifyFixedBatchTwo(t *testing.T) {
+	src, g := testmodels.TinyMCLIP(t)
+	dir := t.TempDir()
+	for _, f := range []string{"config.json", "visual/preprocess_cfg.json", "visual/model.onnx", "textual/model.onnx",
+		"textual/tokenizer.json", "textual/tokenizer_config.json", "textual/special_tokens_map.json"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "visual/model.onnx" {
+			// TensorShapeProto dims as protobuf writes them: field 1, length
+			// 2, dim_value varint. Batch 1 → 2 in the input [1,3,32,32] and
+			// the output [1,32]; each pattern occurs once.
+			for _, dims := range [][]byte{{1, 3, 32, 32}, {1, 32}} {
+				var from, to []byte
+				for i, d := range dims {
+					v := d
+					if i == 0 {
+						v = 2
+					}
+					from = append(from, 0x0a, 2, 8, d)
+					to = append(to, 0x0a, 2, 8, v)
+				}
+				if bytes.Count(b, from) != 1 {
+					t.Fatalf("shape %v occurs %d times in %s", dims, bytes.Count(b, from), f)
+				}
+				b = bytes.Replace(b, from, to, 1)
+			}
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := g.Languages["en"]
+	var files []string
+	for _, im := range g.Images[:7] { // 7 images in batches of 3: chunks 2+1(+filler), 2+1, 1(+filler)
+		files = append(files, im.File)
+	}
+	recs := classifyShapes(t, dir, ref.Labels, files, "--batch-size", "3")
+	for i, im := range g.Images[:7] {
+		got := map[string]float64{}
+		for _, s := range recs[i].Labels {
+			got[s.Label] = s.Probability
+		}
+		for j, l := range ref.Labels {
+			if d := math.Abs(got[l] - ref.Probabilities[i][j]); d > 1e-5 {
+				t.Errorf("%s: P(%s) = %.7f, onnxruntime %.7f", im.File, l, got[l], ref.Probabilities[i][j])
+			}
+		}
+	}
 }
