@@ -121,7 +121,7 @@ content. Output is one record per image, in input order.`,
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&opts.Labels, "labels", "l", nil, `comma-separated labels (repeatable; quote a label holding a comma: '"a, b",c')`)
 	fl.StringVar(&opts.LabelsFile, "labels-file", "", "labels from a file: one per line, or JSON/YAML list, or mapping label → prompts")
-	fl.StringArrayVarP(&opts.Templates, "template", "t", nil, `prompt template with {} for the label (repeatable: prompts are ensembled; default "a photo of a {}.")`)
+	fl.StringArrayVarP(&opts.Templates, "template", "t", nil, `prompt template with {} for the label (repeatable: prompts are ensembled; default: the model family's, "a photo of a {}." for CLIP, "This is a photo of {}." for SigLIP, "{}" for M-CLIP)`)
 	fl.StringVar(&opts.TemplateSet, "templates", "", "built-in template set: "+strings.Join(clip.TemplateSetNames(), "|"))
 	fl.IntVarP(&opts.TopK, "top-k", "k", 0, "labels listed per image (0: all)")
 	fl.Float64Var(&opts.Threshold, "threshold", 0, "report the label as \"unknown\" when the best probability is below this")
