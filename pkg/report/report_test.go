@@ -2,10 +2,12 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -15,7 +17,7 @@ import (
 	"github.com/clip-go/clip/pkg/imageproc"
 )
 
-func pngBytes(t *testing.T, w, h int, c color.RGBA) []byte {
+func pngBytes(t testing.TB, w, h int, c color.RGBA) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for i := 0; i < len(img.Pix); i += 4 {
@@ -306,5 +308,48 @@ func TestCollectorCapsThumbnailsPerGroupAndSaysSo(t *testing.T) {
 	nilc.Add(0, record("x.png", "a", 1.0), "")
 	if n, err := nilc.WriteFile("/nonexistent/x.html"); n != 0 || err != nil || nilc.Len() != 0 {
 		t.Error("a nil collector did something")
+	}
+}
+
+// Cards past a group's first page come hidden in the HTML (the browser
+// lays out only a page per group when it opens), with a pager for the
+// page's script to show and a note saying how the page works.
+func TestRenderHidesCardsPastTheFirstPage(t *testing.T) {
+	var entries []Entry
+	for i := 0; i < 5; i++ {
+		entries = append(entries, Entry{Record: record(fmt.Sprintf("a%d.png", i), "a", 0.9, "b", 0.1)})
+	}
+	entries = append(entries, Entry{Record: record("b.png", "b", 0.9, "a", 0.1)})
+	doc, page := parse(t, Options{Labels: []string{"a", "b"}, PageSize: 2}, entries)
+	var hidden []string
+	pagers := 0
+	walk(doc, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		if n.Data == "article" {
+			if _, ok := attr(n, "hidden"); ok {
+				walk(n, func(h *html.Node) {
+					if h.Type == html.ElementNode && h.Data == "h3" {
+						hidden = append(hidden, text(h))
+					}
+				})
+			}
+		}
+		if n.Data == "nav" && hasClass(n, "pager") {
+			pagers++
+			if got := text(n); !strings.Contains(got, "1–2 of 5") {
+				t.Errorf("pager says %q", got)
+			}
+		}
+	})
+	if strings.Join(hidden, " ") != "a2.png a3.png a4.png" || pagers != 1 {
+		t.Errorf("hidden cards %q and %d pagers; want a2–a4 hidden and one pager (group b fits a page)", hidden, pagers)
+	}
+	if !strings.Contains(page, "Cards are shown 2 per group at a time") || !strings.Contains(page, `data-page-size="2"`) {
+		t.Error("the page does not say it is paged, or does not tell its script the page size")
+	}
+	if _, page := parse(t, Options{Labels: []string{"a", "b"}}, entries); strings.Contains(page, "per group at a time") || regexp.MustCompile(`<article[^>]* hidden`).MatchString(page) {
+		t.Error("a report within one page is paged")
 	}
 }
