@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -48,6 +49,9 @@ func HitThumbnails(ctx context.Context, hits []Hit, opts Options, workers int) {
 				data, err := os.ReadFile(hits[i].File)
 				if err == nil {
 					hits[i].Thumb, err = Thumbnail(data, opts.Decode)
+				}
+				if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+					err = pe.Err // the card is headed by the path already
 				}
 				if err != nil {
 					hits[i].Error = err.Error()

@@ -45,6 +45,7 @@ type SearchOptions struct {
 	Under       string
 	Variant     string
 	ExactDecode bool
+	Report      string
 }
 
 // NewCmdSearch returns `clip search`; runF replaces searchRun in flag tests.
@@ -83,6 +84,7 @@ The model must be the one that built the index (exit 2 otherwise).`,
 	fl.StringVar(&opts.Under, "under", "", "only images under this directory (or path prefix)")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage+"; implied when the index was made with it")
+	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML page of the query and the hits (thumbnails, scores) to this file")
 	return cmd
 }
 
@@ -102,6 +104,9 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 		if !strings.Contains(t, "{}") {
 			return cmdutil.UsageErrorf("--template %q has no {} for the query", t)
 		}
+	}
+	if err := checkReport(opts); err != nil {
+		return err
 	}
 	if _, err := os.Stat(opts.Index); err != nil {
 		return cmdutil.UsageErrorf("--index %s: %v (make one with 'clip index PATH…')", opts.Index, unwrap(err))
@@ -194,7 +199,7 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	if err := write(opts.IO.Out, format, hits); err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
-	return nil
+	return writeReport(ctx, opts, query, queryImage, model.Describe(), vecs.Len(), hits)
 }
 
 // mean is the L2-normalised mean of unit vectors (a single one unchanged).
