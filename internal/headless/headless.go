@@ -291,6 +291,36 @@ func (p *Page) Type(selector, text string) error {
 	return p.Call("Input.insertText", map[string]any{"text": text}, nil)
 }
 
+// keys are the keys Press knows: DOM key → code, virtual key code, text.
+var keys = map[string]struct {
+	code string
+	vk   int
+	text string
+}{
+	"Tab":    {"Tab", 9, ""},
+	"Enter":  {"Enter", 13, "\r"},
+	" ":      {"Space", 32, " "},
+	"Escape": {"Escape", 27, ""},
+}
+
+// Press presses and releases one key (Tab, Enter, space, Escape) on the
+// focused element, as the keyboard would: Tab moves the focus, Enter
+// submits a form or presses a button.
+func (p *Page) Press(key string) error {
+	k, ok := keys[key]
+	if !ok {
+		return fmt.Errorf("headless: no key %q", key)
+	}
+	ev := map[string]any{"type": "rawKeyDown", "key": key, "code": k.code, "windowsVirtualKeyCode": k.vk, "nativeVirtualKeyCode": k.vk}
+	if k.text != "" {
+		ev["type"], ev["text"], ev["unmodifiedText"] = "keyDown", k.text, k.text
+	}
+	if err := p.Call("Input.dispatchKeyEvent", ev, nil); err != nil {
+		return err
+	}
+	return p.Call("Input.dispatchKeyEvent", map[string]any{"type": "keyUp", "key": key, "code": k.code, "windowsVirtualKeyCode": k.vk, "nativeVirtualKeyCode": k.vk}, nil)
+}
+
 // Click clicks the middle of the element found by selector with the mouse.
 func (p *Page) Click(selector string) error {
 	var c struct{ X, Y float64 }
