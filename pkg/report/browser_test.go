@@ -163,6 +163,24 @@ func TestBigReportPagesInHeadlessChromium(t *testing.T) {
 	if g := read()["dog"]; g.FirstShown != 7 || g.Shown != 100 {
 		t.Errorf("dog back in input order: %+v", g)
 	}
+
+	// The pager by keyboard: focus its next button, Enter turns the page.
+	step("focus next", p.Eval(`document.querySelector("#`+m["dog"].ID+` .pager .next").focus()`, nil))
+	step("Enter", p.Press("Enter"))
+	if g := read()["dog"]; g.At != fmt.Sprintf("101–200 of %d", perGroup["dog"]) {
+		t.Errorf("dog after Enter on next: %+v", g)
+	}
+
+	// Phone width: nothing wider than the screen.
+	step("phone width", p.Call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}, nil))
+	var scrollWidth int
+	step("scroll width", p.Eval(`document.documentElement.scrollWidth`, &scrollWidth))
+	if scrollWidth > 390 {
+		t.Errorf("at 390 px the report is %d px wide", scrollWidth)
+	}
+	shot, err = p.Screenshot()
+	step("phone screenshot", err)
+	headless.CheckScreenshot(t, "big-report-phone.png", shot)
 }
 
 // BenchmarkOpenInChromium opens a 10,000-image classify report in headless
