@@ -336,6 +336,34 @@ func (p *Page) Click(selector string) error {
 	return nil
 }
 
+// Step returns a check that ends the test at a failed browser step,
+// naming the step.
+func Step(t testing.TB) func(what string, err error) {
+	return func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+}
+
+// CheckPhoneWidth shows the page as a 390-px-wide phone does, fails the
+// test if anything makes it wider than the screen, and checks and keeps a
+// screenshot under name.
+func (p *Page) CheckPhoneWidth(t testing.TB, name string) {
+	t.Helper()
+	step := Step(t)
+	step("phone width", p.Call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}, nil))
+	var scrollWidth int
+	step("scroll width", p.Eval(`document.documentElement.scrollWidth`, &scrollWidth))
+	if scrollWidth > 390 {
+		t.Errorf("at 390 px the page is %d px wide", scrollWidth)
+	}
+	shot, err := p.Screenshot()
+	step("phone screenshot", err)
+	CheckScreenshot(t, name, shot)
+}
+
 // Screenshot returns a PNG of the page's viewport.
 func (p *Page) Screenshot() ([]byte, error) {
 	var r struct{ Data string }

@@ -90,12 +90,7 @@ func TestBigReportPagesInHeadlessChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	step := headless.Step(t)
 	step("open", p.Navigate(ctx, "file://"+path))
 	var gs []groupState
 	read := func() map[string]groupState {
@@ -171,16 +166,7 @@ func TestBigReportPagesInHeadlessChromium(t *testing.T) {
 		t.Errorf("dog after Enter on next: %+v", g)
 	}
 
-	// Phone width: nothing wider than the screen.
-	step("phone width", p.Call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}, nil))
-	var scrollWidth int
-	step("scroll width", p.Eval(`document.documentElement.scrollWidth`, &scrollWidth))
-	if scrollWidth > 390 {
-		t.Errorf("at 390 px the report is %d px wide", scrollWidth)
-	}
-	shot, err = p.Screenshot()
-	step("phone screenshot", err)
-	headless.CheckScreenshot(t, "big-report-phone.png", shot)
+	p.CheckPhoneWidth(t, "big-report-phone.png")
 }
 
 // BenchmarkOpenInChromium opens a 10,000-image classify report in headless

@@ -48,12 +48,7 @@ func TestPageByKeyboardShowsQueueFullThenResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	step := headless.Step(t)
 	step("open /", p.Navigate(ctx, ts.ts.URL+"/"))
 	var order []string
 	for i := 0; i < 5; i++ {
