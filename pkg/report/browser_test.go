@@ -131,6 +131,14 @@ func TestBigReportPagesInHeadlessChromium(t *testing.T) {
 	if g := read()["cat"]; g.At != fmt.Sprintf("101–200 of %d", perGroup["cat"]) || g.Shown != 100 || !g.Prev || g.FirstShown <= 0 {
 		t.Errorf("cat after next: %+v", g)
 	}
+	// The page turned back to the group's heading, not hidden under the
+	// sticky header.
+	var headingAt struct{ Top, Header float64 }
+	step("heading position", p.Eval(`({top: document.querySelector("`+cat+` h2").getBoundingClientRect().top,
+		header: document.querySelector("header").getBoundingClientRect().bottom})`, &headingAt))
+	if headingAt.Top < headingAt.Header-1 || headingAt.Top > headingAt.Header+100 {
+		t.Errorf("after next the group's heading is at %.0f px, the header ends at %.0f px", headingAt.Top, headingAt.Header)
+	}
 	step("to the last page", p.Eval(`(function () { var b = document.querySelector("`+cat+` .pager .next"); while (!b.disabled) { b.click(); } })()`, nil))
 	last := (perGroup["cat"]-1)%DefaultPageSize + 1
 	if g := read()["cat"]; g.Shown != last || g.Next || g.At != fmt.Sprintf("%d–%d of %d", perGroup["cat"]-last+1, perGroup["cat"], perGroup["cat"]) {

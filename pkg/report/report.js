@@ -27,7 +27,10 @@
       return function () {
         pages[g] += by;
         show(g);
-        s.querySelector("h2").scrollIntoView();
+        // Back to the group's heading, below the header when it sticks.
+        var header = document.querySelector("header");
+        var covered = getComputedStyle(header).position === "sticky" ? header.offsetHeight : 0;
+        window.scrollTo(0, s.getBoundingClientRect().top + window.scrollY - covered);
       };
     }
     pager.querySelector(".prev").addEventListener("click", turn(-1));
