@@ -21,9 +21,10 @@ import (
 // input n-10: past the first page and past the thumbnail cap.
 func bigReport(t testing.TB, n, pageSize int) (path string, perGroup map[string]int, top int) {
 	t.Helper()
-	var thumbs [][]byte
+	var thumbs, files [][]byte
 	for _, c := range []color.RGBA{{220, 30, 30, 255}, {30, 180, 40, 255}, {130, 40, 170, 255}} {
-		b, err := Thumbnail(pngBytes(t, 96, 96, c), imageproc.DecodeOptions{})
+		files = append(files, pngBytes(t, 96, 96, c))
+		b, err := Thumbnail(files[len(files)-1], imageproc.DecodeOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,6 +32,8 @@ func bigReport(t testing.TB, n, pageSize int) (path string, perGroup map[string]
 	}
 	labels := []string{"cat", "dog", "bird"}
 	c := NewCollector(Options{Labels: labels, Tool: "test", Time: time.Unix(0, 0), PageSize: pageSize})
+	group := make([]int, n)
+	c.SetReread(func(_ context.Context, i int) ([]byte, error) { return files[group[i]], nil })
 	perGroup = map[string]int{}
 	top = n - 10
 	for i := 0; i < n; i++ {
@@ -45,12 +48,14 @@ func bigReport(t testing.TB, n, pageSize int) (path string, perGroup map[string]
 		if i == top {
 			g, p = 0, 0.99
 		}
+		group[i] = g
 		rest := (1 - p) / 2
 		scores := []any{labels[g], p, labels[(g+1)%3], rest, labels[(g+2)%3], rest}
 		c.pending[i] = thumbs[g]
 		c.Add(i, record(file, scores...), "")
 		perGroup[labels[g]]++
 	}
+	c.AddLeastCertain(context.Background(), 2)
 	path = filepath.Join(t.TempDir(), "big.html")
 	if _, err := c.WriteFile(path); err != nil {
 		t.Fatal(err)
@@ -62,6 +67,7 @@ type groupState struct {
 	ID, Name     string
 	Cards, Shown int
 	Thumbs       int
+	ShownThumbs  int
 	FirstShown   int // data-i of the first visible card
 	At           string
 	Hidden       bool
@@ -72,7 +78,7 @@ const readGroups = `Array.from(document.querySelectorAll("section.group")).map(f
 	var cards = Array.from(s.querySelectorAll(".card")), shown = cards.filter(function (c) { return !c.hidden; });
 	var pager = s.querySelector(".pager");
 	return {id: s.id, name: s.querySelector("h2").firstChild.textContent.trim(), cards: cards.length, shown: shown.length,
-		thumbs: s.querySelectorAll(".card img").length, firstShown: shown.length ? +shown[0].dataset.i : -1,
+		thumbs: s.querySelectorAll(".card img").length, shownThumbs: shown.filter(function (c) { return c.querySelector("img"); }).length, firstShown: shown.length ? +shown[0].dataset.i : -1,
 		at: pager && !pager.hidden ? pager.querySelector(".at").textContent : "", hidden: s.hidden,
 		prev: !!pager && !pager.querySelector(".prev").disabled, next: !!pager && !pager.querySelector(".next").disabled};
 })`
@@ -112,13 +118,16 @@ func TestBigReportPagesInHeadlessChromium(t *testing.T) {
 		if g.Cards != n || g.Shown != min(n, DefaultPageSize) || g.At != want || g.Prev || g.Next != (n > DefaultPageSize) {
 			t.Errorf("group %s on opening: %+v, want %d cards, %d shown, pager %q", name, g, n, min(n, DefaultPageSize), want)
 		}
+		if name != "unreadable" && g.ShownThumbs != g.Shown {
+			t.Errorf("group %s on opening shows %d cards, %d with thumbnails", name, g.Shown, g.ShownThumbs)
+		}
 		if g.Thumbs > DefaultThumbsPerLabel {
 			t.Errorf("group %s has %d thumbnails, cap %d", name, g.Thumbs, DefaultThumbsPerLabel)
 		}
 	}
 	var note string
 	step("read notes", p.Eval(`Array.from(document.querySelectorAll(".note")).map(function (n) { return n.textContent; }).join(" ")`, &note))
-	if !strings.Contains(note, "the first 200 images of each group") || !strings.Contains(note, "100 per group at a time") {
+	if !strings.Contains(note, "the first 100 images of each group and its 100 least certain") || !strings.Contains(note, "100 per group at a time") {
 		t.Errorf("the page does not say what it leaves out: %q", note)
 	}
 	shot, err := p.Screenshot()
@@ -148,6 +157,13 @@ func TestBigReportPagesInHeadlessChromium(t *testing.T) {
 	sortBy := func(v string) {
 		t.Helper()
 		step("sort "+v, p.Eval(`(function () { var s = document.getElementById("sort"); s.value = "`+v+`"; s.dispatchEvent(new Event("change")); })()`, nil))
+	}
+	// Least certain first: a whole page of thumbnails in every group.
+	sortBy("asc")
+	for name, g := range read() {
+		if name != "unreadable" && g.ShownThumbs != g.Shown {
+			t.Errorf("group %s sorted low first shows %d cards, %d with thumbnails", name, g.Shown, g.ShownThumbs)
+		}
 	}
 	sortBy("desc")
 	if g := read()["cat"]; g.FirstShown != top || g.At != fmt.Sprintf("1–100 of %d", perGroup["cat"]) || g.Cards != perGroup["cat"] {

@@ -46,6 +46,7 @@ type page struct {
 	Style                    template.CSS
 	Total, Errors, Failed    int
 	Thumbs, Cap              int
+	First, LeastCertain      int // how the cap was shared (Collector.AddLeastCertain)
 	Capped                   bool
 	PageSize                 int
 	Paged                    bool   // some group has more than a page of cards
@@ -104,6 +105,8 @@ func newPage(opts Options, title, measure string, total int) page {
 	if p.Cap <= 0 {
 		p.Cap = DefaultThumbsPerLabel
 	}
+	p.LeastCertain = opts.LeastCertain
+	p.First = p.Cap - p.LeastCertain
 	if p.PageSize <= 0 {
 		p.PageSize = DefaultPageSize
 	}

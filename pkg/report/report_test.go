@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -352,4 +353,56 @@ func TestRenderHidesCardsPastTheFirstPage(t *testing.T) {
 	if _, page := parse(t, Options{Labels: []string{"a", "b"}}, entries); strings.Contains(page, "per group at a time") || regexp.MustCompile(`<article[^>]* hidden`).MatchString(page) {
 		t.Error("a report within one page is paged")
 	}
+}
+
+// With inputs that can be read again, half of a group's thumbnails go to
+// its first images and half, at the end, to its least certain ones; an
+// input that cannot be read again (a URL, stdin) keeps a bare card.
+func TestAddLeastCertainGivesThumbnailsToTheLeastCertain(t *testing.T) {
+	data := pngBytes(t, 8, 8, color.RGBA{0, 0, 255, 255})
+	c := NewCollector(Options{Labels: []string{"a", "b"}, ThumbsPerLabel: 4})
+	var reread []int
+	c.SetReread(func(_ context.Context, i int) ([]byte, error) {
+		reread = append(reread, i)
+		if i == 8 {
+			return nil, nil // cannot be read again
+		}
+		return data, nil
+	})
+	probs := []float64{0.9, 0.8, 0.7, 0.6, 0.95, 0.55, 0.85, 0.75, 0.52, 0.99}
+	for i, p := range probs {
+		c.Thumbnail(i, data)
+		c.Add(i, record(fmt.Sprintf("%d.png", i), "a", p, "b", 1-p), "")
+	}
+	c.AddLeastCertain(context.Background(), 1)
+	var with []string
+	for _, e := range c.entries {
+		if e.Thumb != nil {
+			with = append(with, e.Record.File)
+		}
+	}
+	// 0 and 1 first in input order; 8 (0.52) and 5 (0.55) least certain,
+	// but 8 cannot be read again.
+	if got := strings.Join(with, " "); got != "0.png 1.png 5.png" {
+		t.Errorf("thumbnails for %q, want 0.png 1.png 5.png", got)
+	}
+	if fmt.Sprint(reread) != "[8 5]" && fmt.Sprint(reread) != "[5 8]" {
+		t.Errorf("read again: %v, want 8 and 5 only", reread)
+	}
+	_, page := parse(t, c.opts, c.entries)
+	if !strings.Contains(page, "the first 2 images of each group and its 2 least certain (3 of 10 images)") {
+		t.Error("the page does not say which images have thumbnails")
+	}
+	// After Ctrl-C nothing is read again.
+	c2 := NewCollector(Options{Labels: []string{"a"}, ThumbsPerLabel: 2})
+	c2.SetReread(func(context.Context, int) ([]byte, error) {
+		t.Error("read again after the context ended")
+		return nil, nil
+	})
+	for i, p := range probs {
+		c2.Add(i, record(fmt.Sprintf("%d.png", i), "a", p), "")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c2.AddLeastCertain(ctx, 1)
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"sync"
 )
 
 // Query is what a search report was asked.
@@ -39,31 +38,18 @@ func HitThumbnails(ctx context.Context, hits []Hit, opts Options, workers int) {
 	if limit <= 0 {
 		limit = DefaultThumbsPerLabel
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < max(1, workers); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				data, err := os.ReadFile(hits[i].File)
-				if err == nil {
-					hits[i].Thumb, err = Thumbnail(data, opts.Decode)
-				}
-				if pe := (*os.PathError)(nil); errors.As(err, &pe) {
-					err = pe.Err // the card is headed by the path already
-				}
-				if err != nil {
-					hits[i].Error = err.Error()
-				}
-			}
-		}()
-	}
-	for i := 0; i < min(limit, len(hits)) && ctx.Err() == nil; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel(ctx, min(limit, len(hits)), workers, func(i int) {
+		data, err := os.ReadFile(hits[i].File)
+		if err == nil {
+			hits[i].Thumb, err = Thumbnail(data, opts.Decode)
+		}
+		if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err // the card is headed by the path already
+		}
+		if err != nil {
+			hits[i].Error = err.Error()
+		}
+	})
 }
 
 // RenderSearch writes a search report: the query (with the example
