@@ -364,6 +364,23 @@ func (p *Page) CheckPhoneWidth(t testing.TB, name string) {
 	CheckScreenshot(t, name, shot)
 }
 
+// DropFiles drags files from outside the page onto the middle of the
+// element found by selector and drops them there, as a file manager would.
+func (p *Page) DropFiles(selector string, files ...string) error {
+	var c struct{ X, Y float64 }
+	expr := "(function(){var e=document.querySelector(" + quote(selector) + ");e.scrollIntoView({block:'center'});var r=e.getBoundingClientRect();return {x:r.x+r.width/2,y:r.y+r.height/2};})()"
+	if err := p.Eval(expr, &c); err != nil {
+		return err
+	}
+	data := map[string]any{"items": []any{}, "files": files, "dragOperationsMask": 1}
+	for _, typ := range []string{"dragEnter", "dragOver", "drop"} {
+		if err := p.Call("Input.dispatchDragEvent", map[string]any{"type": typ, "x": c.X, "y": c.Y, "data": data}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Screenshot returns a PNG of the page's viewport.
 func (p *Page) Screenshot() ([]byte, error) {
 	var r struct{ Data string }

@@ -116,3 +116,40 @@ func TestPageByKeyboardShowsQueueFullThenResults(t *testing.T) {
 		t.Errorf("broken file's card: %+v, want its error record", cards[1])
 	}
 }
+
+// Files dropped on the page's drop zone are the ones classified.
+func TestPageClassifiesDroppedFiles(t *testing.T) {
+	headless.Chromium(t)
+	ts := newTestServer(t, Config{}, &fakeModel{})
+	dir := t.TempDir()
+	var files []string
+	for name, c := range map[string][]byte{"red.png": solidPNG(red, 8, 8), "blue.png": solidPNG(blue, 8, 8)} {
+		files = append(files, filepath.Join(dir, name))
+		if err := os.WriteFile(files[len(files)-1], c, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := headless.Open(ctx, t, 900, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := headless.Step(t)
+	step("open /", p.Navigate(ctx, ts.ts.URL+"/"))
+	step("drop files", p.DropFiles("#drop", files...))
+	step("list dropped files", p.WaitFor(ctx, `document.querySelectorAll("#picked li").length === 2`))
+	step("type labels", p.Type("#labels", "red, green, blue"))
+	step("click Classify", p.Click("#go"))
+	step("result cards", p.WaitFor(ctx, `document.querySelectorAll("#results .card").length === 2`))
+	var best []string
+	step("read cards", p.Eval(`Array.from(document.querySelectorAll("#results .card")).map(function (c) {
+		return c.querySelector("h2").textContent + " " + c.querySelector(".best").textContent.split(" ")[0];
+	})`, &best))
+	for i, f := range files {
+		name := filepath.Base(f)
+		if want := name + " " + strings.TrimSuffix(name, ".png"); best[i] != want {
+			t.Errorf("card %d: %q, want %q", i, best[i], want)
+		}
+	}
+}
