@@ -31,9 +31,9 @@ const ThumbSize = 256
 const DefaultThumbsPerLabel = 200
 
 // DefaultPageSize is how many cards of a group the page shows at a time.
-// Chromium opens a 10,000-card page in about 15 s on a small machine when
-// every card is laid out, and in about 2 s when all but a page per group
-// come hidden.
+// Headless Chromium loads a 10,000-card page in about 17 s on a shared
+// 2-core machine when every card is laid out, and in about 2 s when all
+// but a page per group come hidden (BenchmarkOpenInChromium).
 const DefaultPageSize = 100
 
 // thumbQuality is the JPEG quality of thumbnails: small files, no visible
@@ -161,7 +161,6 @@ func (c *Collector) AddLeastCertain(ctx context.Context, workers int) {
 	}
 	c.mu.Lock()
 	n := c.opts.ThumbsPerLabel / 2
-	c.opts.LeastCertain = n
 	byGroup := map[string][]int{}
 	for k, e := range c.entries {
 		if e.Record.Probability != nil {
@@ -193,6 +192,11 @@ func (c *Collector) AddLeastCertain(ctx context.Context, workers int) {
 		}
 	})
 	c.mu.Lock()
+	if ctx.Err() == nil {
+		c.opts.LeastCertain = n
+	} else {
+		c.opts.ThumbsPerLabel -= n // interrupted: only the first images got one
+	}
 	for j, k := range todo {
 		c.entries[k].Thumb = thumbs[j]
 	}

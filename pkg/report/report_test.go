@@ -400,9 +400,13 @@ func TestAddLeastCertainGivesThumbnailsToTheLeastCertain(t *testing.T) {
 		return nil, nil
 	})
 	for i, p := range probs {
+		c2.Thumbnail(i, data)
 		c2.Add(i, record(fmt.Sprintf("%d.png", i), "a", p), "")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	c2.AddLeastCertain(ctx, 1)
+	if _, page := parse(t, c2.opts, c2.entries); !strings.Contains(page, "the first 1 images of each group (1 of 10 images)") {
+		t.Error("after Ctrl-C the page does not say only the first image of the group has a thumbnail")
+	}
 }
