@@ -42,14 +42,7 @@ func TestPageByKeyboardShowsQueueFullThenResults(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	p, err := headless.Open(ctx, t, 900, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	step := headless.Step(t)
-	step("open /", p.Navigate(ctx, ts.ts.URL+"/"))
+	ctx, p, step := openPage(t, ts)
 	var order []string
 	for i := 0; i < 5; i++ {
 		step("Tab", p.Press("Tab"))
@@ -129,14 +122,7 @@ func TestPageClassifiesDroppedFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	p, err := headless.Open(ctx, t, 900, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	step := headless.Step(t)
-	step("open /", p.Navigate(ctx, ts.ts.URL+"/"))
+	ctx, p, step := openPage(t, ts)
 	step("drop files", p.DropFiles("#drop", files...))
 	step("list dropped files", p.WaitFor(ctx, `document.querySelectorAll("#picked li").length === 2`))
 	step("type labels", p.Type("#labels", "red, green, blue"))
@@ -152,4 +138,19 @@ func TestPageClassifiesDroppedFiles(t *testing.T) {
 			t.Errorf("card %d: %q, want %q", i, best[i], want)
 		}
 	}
+}
+
+// openPage opens the server's page at / in headless Chromium for the
+// rest of the test, and returns the check for its steps.
+func openPage(t *testing.T, ts *testServer) (context.Context, *headless.Page, func(string, error)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	p, err := headless.Open(ctx, t, 900, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := headless.Step(t)
+	step("open /", p.Navigate(ctx, ts.ts.URL+"/"))
+	return ctx, p, step
 }
