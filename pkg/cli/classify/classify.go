@@ -330,6 +330,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	ci := newCIReport(opts, v)
 	fetch := inputs.NewImageFetcher(decodeOptions(opts))
 	fetch.MaxBytes, fetch.Timeout = opts.URLMaxBytes, opts.URLTimeout
+	v.report.SetReread(rereadFiles(in, fetch))
 	prepare := func(ctx context.Context, i int, dst []float32) error {
 		data, err := fetch.Open(ctx, in[i])
 		if err != nil {
@@ -371,7 +372,7 @@ func finish(ctx context.Context, opts *ClassifyOptions, v *validated, t *tally, 
 	if !opts.Factory.Globals.Quiet {
 		printSummary(opts.IO.ErrOut, t, v.names, loadDur, textDur, imagesDur, cache)
 	}
-	if err := writeReport(opts, v, model); err != nil {
+	if err := writeReport(ctx, opts, v, model); err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 	if opts.Summary != "" {

@@ -42,6 +42,7 @@ type SearchOptions struct {
 	Under       string
 	Variant     string
 	ExactDecode bool
+	Report      string
 }
 
 // NewCmdSearch returns `clip search`; runF replaces searchRun in flag tests.
@@ -80,6 +81,7 @@ The model must be the one that built the index (exit 2 otherwise).`,
 	fl.StringVar(&opts.Under, "under", "", "only images under this directory (or path prefix)")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage+"; implied when the index was made with it")
+	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML page of the query and the hits (thumbnails, scores) to this file")
 	return cmd
 }
 
@@ -100,6 +102,9 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	}
 	if opts.TopK < 0 {
 		return cmdutil.UsageErrorf("--top-k must be 0 (all) or more")
+	}
+	if err := checkReport(opts); err != nil {
+		return err
 	}
 	if err := cmdutil.CheckIndexFile(opts.Index); err != nil {
 		return err
@@ -174,7 +179,7 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	if err := write(opts.IO.Out, format, hits); err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
-	return nil
+	return writeReport(ctx, opts, strings.TrimSpace(q.Text), queryImage, model.Describe(), vecs.Len(), hits)
 }
 
 func write(w io.Writer, format string, hits []index.Hit) error {
