@@ -87,6 +87,7 @@ fixtures:
 	$(PY) scripts/make_heif_testdata.py
 	bash scripts/tokenizer_golden.sh
 	bash scripts/unigram_golden.sh
+	$(PY) scripts/metaspace_golden.py
 
 # Full-size random-weight CLIP ViT-B/32 for benchmarks (1.5 GB, git-ignored),
 # and the same shapes as other exporters write them (exporter-patterns-b32,

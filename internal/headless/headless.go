@@ -291,6 +291,36 @@ func (p *Page) Type(selector, text string) error {
 	return p.Call("Input.insertText", map[string]any{"text": text}, nil)
 }
 
+// keys are the keys Press knows: DOM key → code, virtual key code, text.
+var keys = map[string]struct {
+	code string
+	vk   int
+	text string
+}{
+	"Tab":    {"Tab", 9, ""},
+	"Enter":  {"Enter", 13, "\r"},
+	" ":      {"Space", 32, " "},
+	"Escape": {"Escape", 27, ""},
+}
+
+// Press presses and releases one key (Tab, Enter, space, Escape) on the
+// focused element, as the keyboard would: Tab moves the focus, Enter
+// submits a form or presses a button.
+func (p *Page) Press(key string) error {
+	k, ok := keys[key]
+	if !ok {
+		return fmt.Errorf("headless: no key %q", key)
+	}
+	ev := map[string]any{"type": "rawKeyDown", "key": key, "code": k.code, "windowsVirtualKeyCode": k.vk, "nativeVirtualKeyCode": k.vk}
+	if k.text != "" {
+		ev["type"], ev["text"], ev["unmodifiedText"] = "keyDown", k.text, k.text
+	}
+	if err := p.Call("Input.dispatchKeyEvent", ev, nil); err != nil {
+		return err
+	}
+	return p.Call("Input.dispatchKeyEvent", map[string]any{"type": "keyUp", "key": key, "code": k.code, "windowsVirtualKeyCode": k.vk, "nativeVirtualKeyCode": k.vk}, nil)
+}
+
 // Click clicks the middle of the element found by selector with the mouse.
 func (p *Page) Click(selector string) error {
 	var c struct{ X, Y float64 }
@@ -300,6 +330,51 @@ func (p *Page) Click(selector string) error {
 	}
 	for _, typ := range []string{"mousePressed", "mouseReleased"} {
 		if err := p.Call("Input.dispatchMouseEvent", map[string]any{"type": typ, "x": c.X, "y": c.Y, "button": "left", "clickCount": 1}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Step returns a check that ends the test at a failed browser step,
+// naming the step.
+func Step(t testing.TB) func(what string, err error) {
+	return func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+}
+
+// CheckPhoneWidth shows the page as a 390-px-wide phone does, fails the
+// test if anything makes it wider than the screen, and checks and keeps a
+// screenshot under name.
+func (p *Page) CheckPhoneWidth(t testing.TB, name string) {
+	t.Helper()
+	step := Step(t)
+	step("phone width", p.Call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}, nil))
+	var scrollWidth int
+	step("scroll width", p.Eval(`document.documentElement.scrollWidth`, &scrollWidth))
+	if scrollWidth > 390 {
+		t.Errorf("at 390 px the page is %d px wide", scrollWidth)
+	}
+	shot, err := p.Screenshot()
+	step("phone screenshot", err)
+	CheckScreenshot(t, name, shot)
+}
+
+// DropFiles drags files from outside the page onto the middle of the
+// element found by selector and drops them there, as a file manager would.
+func (p *Page) DropFiles(selector string, files ...string) error {
+	var c struct{ X, Y float64 }
+	expr := "(function(){var e=document.querySelector(" + quote(selector) + ");e.scrollIntoView({block:'center'});var r=e.getBoundingClientRect();return {x:r.x+r.width/2,y:r.y+r.height/2};})()"
+	if err := p.Eval(expr, &c); err != nil {
+		return err
+	}
+	data := map[string]any{"items": []any{}, "files": files, "dragOperationsMask": 1}
+	for _, typ := range []string{"dragEnter", "dragOver", "drop"} {
+		if err := p.Call("Input.dispatchDragEvent", map[string]any{"type": typ, "x": c.X, "y": c.Y, "data": data}, nil); err != nil {
 			return err
 		}
 	}

@@ -199,13 +199,15 @@ func clipArgs(line string) [][]string {
 }
 
 // runsOffline says whether a README command can run here as written:
-// it uses the tiny test model, or a verb that needs no model.
+// it uses the tiny test model, or a verb that needs no model (dupes and
+// index export read the index an earlier README command made).
 func runsOffline(c readmeCommand, args [][]string) bool {
 	if strings.Contains(c.text, "testdata/models/tiny-shapes") {
 		return true
 	}
 	for _, a := range args {
-		if len(a) == 0 || (a[0] != "version" && a[0] != "--version" && a[0] != "cache" && a[0] != "completion") {
+		modelFree := len(a) > 0 && (a[0] == "dupes" || len(a) > 1 && a[0] == "index" && a[1] == "export")
+		if !modelFree && (len(a) == 0 || (a[0] != "version" && a[0] != "--version" && a[0] != "cache" && a[0] != "completion")) {
 			return false
 		}
 	}
@@ -301,7 +303,7 @@ func parseOnly(args []string) error {
 	if err := c.ParseFlags(rest); err != nil {
 		return err
 	}
-	if c.HasSubCommands() && len(c.Flags().Args()) > 0 {
+	if c.HasSubCommands() && !c.Runnable() && len(c.Flags().Args()) > 0 {
 		return cmdutil.UsageErrorf("unknown command %q for %q", c.Flags().Arg(0), c.CommandPath())
 	}
 	if c.Args != nil {

@@ -25,14 +25,24 @@ const (
 	// position (texts padded to a fixed length) and each label gets its own
 	// sigmoid probability.
 	FamilySigLIP Family = "siglip"
+	// FamilyMCLIP is Multilingual-CLIP (M-CLIP) as immich ships it: an
+	// XLM-RoBERTa text tower taught to reproduce CLIP's text embeddings in
+	// many languages, mean-pooled over the attention mask, beside the CLIP
+	// vision tower it was distilled from; softmax over the labels as CLIP.
+	FamilyMCLIP Family = "m-clip"
 )
 
 // DefaultTemplate is the prompt its authors use when none is given: CLIP's
 // "a photo of a {}.", and for SigLIP the one transformers' zero-shot
 // pipeline and the SigLIP model cards use.
+// M-CLIP's is the label alone: its labels are written in the user's
+// language, which an English template would mix with another.
 func (f Family) DefaultTemplate() string {
-	if f == FamilySigLIP {
+	switch f {
+	case FamilySigLIP:
 		return "This is a photo of {}."
+	case FamilyMCLIP:
+		return "{}"
 	}
 	return DefaultTemplate
 }
@@ -62,7 +72,10 @@ func (s Scoring) Name() string {
 // config.json's model_type when it has one ("siglip", "siglip_text_model"…
 // are SigLIP, anything else CLIP), else the text tower's shape: a Unigram
 // tokenizer with a tower that outputs pooler_output and no text_embeds is
-// SigLIP as transformers.js exports it.
+// SigLIP as transformers.js exports it; a Unigram (XLM-R) tokenizer with a
+// tower that takes an attention_mask and gives one pooled embedding is
+// M-CLIP as immich exports it (immich's config.json is open_clip's, with
+// no model_type).
 func detectFamily(dir string, tok *tokenizer.Tokenizer, text *encoder) (Family, error) {
 	cfg, err := readModelConfig(dir)
 	if err != nil {
@@ -74,8 +87,13 @@ func detectFamily(dir string, tok *tokenizer.Tokenizer, text *encoder) (Family, 
 		}
 		return FamilyCLIP, nil
 	}
-	if tok.ModelType() == "Unigram" && text != nil && text.textOut == "pooler_output" {
-		return FamilySigLIP, nil
+	if tok.ModelType() == "Unigram" && text != nil {
+		switch {
+		case text.textOut == "pooler_output":
+			return FamilySigLIP, nil
+		case text.mask != "" && text.pixels == "":
+			return FamilyMCLIP, nil
+		}
 	}
 	return FamilyCLIP, nil
 }

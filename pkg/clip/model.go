@@ -99,6 +99,11 @@ type encoder struct {
 	mask     string        // optional attention_mask input
 	imageOut string
 	textOut  string
+	// A graph exported without dynamic axes (immich's) takes one batch
+	// size and one sequence length only: imageBatch and textBatch are the
+	// batch sizes its pixel and id inputs declare, textLen the sequence
+	// length, 0 where the axis is dynamic.
+	imageBatch, textBatch, textLen int
 }
 
 // Load opens a model's encoders, tokenizer and preprocessing.
@@ -205,6 +210,11 @@ func (m *Model) setScoring(files Files, logitScale float64) error {
 	if logitScale != 0 {
 		m.scoring.LogitScale = logitScale
 	}
+	if m.text.textLen > 0 {
+		// A graph without a dynamic sequence axis takes exactly its length:
+		// immich pads and truncates every text to it.
+		m.padTo = m.text.textLen
+	}
 	return nil
 }
 
@@ -249,11 +259,13 @@ func newEncoder(path string, sess *engine.Session) (*encoder, error) {
 		switch {
 		case in.Name == "pixel_values" || (e.pixels == "" && in.ElemType == onnx.Float && len(in.Shape) == 4):
 			e.pixels = in.Name
+			e.imageBatch = staticDim(in, 0)
 		case in.Name == "attention_mask":
 			e.mask = in.Name
 		case in.Name == "input_ids" || (e.ids == "" && (in.ElemType == onnx.Int64 || in.ElemType == onnx.Int32)):
 			e.ids = in.Name
 			e.idsType = in.ElemType
+			e.textBatch, e.textLen = staticDim(in, 0), staticDim(in, 1)
 		}
 	}
 	if e.ids != "" && e.idsType != onnx.Int64 && e.idsType != onnx.Int32 {
@@ -287,6 +299,15 @@ func newEncoder(path string, sess *engine.Session) (*encoder, error) {
 		}
 	}
 	return e, nil
+}
+
+// staticDim is the size the input declares for axis i, 0 when the axis is
+// dynamic or unknown.
+func staticDim(in *onnx.ValueInfo, i int) int {
+	if i < len(in.Shape) && in.Shape[i].Param == "" && in.Shape[i].Value > 0 {
+		return int(in.Shape[i].Value)
+	}
+	return 0
 }
 
 // Close releases the encoders.
@@ -332,6 +353,36 @@ func (m *Model) EncodeImages(ctx context.Context, pixels []float32, n int) ([][]
 	if n <= 0 || len(pixels) != n*3*h*w {
 		return nil, fmt.Errorf("EncodeImages: %d values for %d images of 3×%d×%d", len(pixels), n, h, w)
 	}
+	fixed := m.vision.imageBatch
+	if fixed == 0 || fixed == n {
+		return m.encodeImageBatch(ctx, pixels, n)
+	}
+	// The graph takes batches of exactly `fixed` images: run chunks, the
+	// last one filled up with copies of its first image.
+	per := 3 * h * w
+	out := make([][]float32, 0, n)
+	for start := 0; start < n; start += fixed {
+		k := min(fixed, n-start)
+		chunk := pixels[start*per : (start+k)*per]
+		if k < fixed {
+			full := make([]float32, 0, fixed*per)
+			full = append(full, chunk...)
+			for j := k; j < fixed; j++ {
+				full = append(full, chunk[:per]...)
+			}
+			chunk = full
+		}
+		rows, err := m.encodeImageBatch(ctx, chunk, fixed)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows[:k]...)
+	}
+	return out, nil
+}
+
+func (m *Model) encodeImageBatch(ctx context.Context, pixels []float32, n int) ([][]float32, error) {
+	h, w := m.InputSize()
 	in := map[string]*engine.Tensor{m.vision.pixels: {DType: onnx.Float, Shape: []int{n, 3, h, w}, Float32: pixels}}
 	out, err := m.vision.sess.Run(ctx, in, m.vision.imageOut)
 	if err != nil {
@@ -353,17 +404,27 @@ func (m *Model) EncodeTexts(ctx context.Context, texts []string) ([][]float32, e
 	order := make([]int, len(texts))
 	for i, t := range texts {
 		ids[i] = m.Tokenizer.Encode(t)
+		if l := m.text.textLen; l > 0 {
+			ids[i] = m.Tokenizer.Truncate(ids[i], l)
+		}
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(ids[order[a]]) < len(ids[order[b]]) })
-	for start := 0; start < len(order); start += m.textBatch {
+	size := m.textBatch
+	if m.text.textBatch > 0 {
+		size = m.text.textBatch // the graph takes no other batch size
+	}
+	for start := 0; start < len(order); start += size {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		end := min(start+m.textBatch, len(order))
-		batch := make([][]int, 0, end-start)
+		end := min(start+size, len(order))
+		batch := make([][]int, 0, size)
 		for _, i := range order[start:end] {
 			batch = append(batch, ids[i])
+		}
+		for m.text.textBatch > 0 && len(batch) < m.text.textBatch {
+			batch = append(batch, batch[0]) // filler rows, dropped below
 		}
 		in := map[string]*engine.Tensor{}
 		addText(in, m.text, batch, m.Tokenizer.PadID(), m.padTo)

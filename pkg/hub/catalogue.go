@@ -29,8 +29,24 @@ type Entry struct {
 	Variants map[Variant]int64
 
 	// FromListing: the file list comes from the hub's listing API at pull
-	// time (filtered to Layout), because no pinned listing was available.
+	// time (filtered to Layout), because no pinned listing was available
+	// or the files cannot be listed ahead (immich's large text towers keep
+	// each weight in its own external-data file).
 	FromListing bool
+
+	// CombinedOnly: the variant's graphs are fetched as the combined
+	// onnx/model{,_fp16,_quantized}.onnx alone, which runs both towers:
+	// SigLIP's trained logit_scale and logit_bias are only there, so the
+	// split files would be a second download of the same weights.
+	CombinedOnly bool
+
+	// Family is how the model scores labels (pkg/clip's families: "clip",
+	// "siglip", "m-clip"), Languages what its text tower reads, InputSize
+	// the side of the square image it takes, in pixels: all from the
+	// model's own config and card.
+	Family    string
+	Languages string
+	InputSize int
 }
 
 // supportFiles are the tokenizer and configuration files of the HF layout.
@@ -70,7 +86,8 @@ var catalogue = []Entry{
 		Revision:    "0b95b21b04a877260b196dfc3ebdb79c3c8be8ca",
 		Layout:      LayoutHF,
 		Description: "OpenAI CLIP ViT-B/32, ONNX export by Xenova (transformers.js)",
-		Source:      "https://huggingface.co/Xenova/clip-vit-base-patch32/tree/0b95b21b04a877260b196dfc3ebdb79c3c8be8ca",
+		Family:      "clip", Languages: "English", InputSize: 224,
+		Source: "https://huggingface.co/Xenova/clip-vit-base-patch32/tree/0b95b21b04a877260b196dfc3ebdb79c3c8be8ca",
 		Variants: map[Variant]int64{
 			FP32:      (352 + 254) * mb,
 			FP16:      (176 + 127) * mb,
@@ -83,7 +100,8 @@ var catalogue = []Entry{
 		Revision:    "main",
 		Layout:      LayoutHF,
 		Description: "OpenAI CLIP ViT-B/16, ONNX export by Xenova (transformers.js)",
-		Source:      "https://huggingface.co/Xenova/clip-vit-base-patch16/tree/main/onnx",
+		Family:      "clip", Languages: "English", InputSize: 224,
+		Source: "https://huggingface.co/Xenova/clip-vit-base-patch16/tree/main/onnx",
 		Variants: map[Variant]int64{
 			FP32:      (345 + 254) * mb,
 			FP16:      (173 + 127) * mb,
@@ -96,7 +114,8 @@ var catalogue = []Entry{
 		Revision:    "main",
 		Layout:      LayoutHF,
 		Description: "OpenAI CLIP ViT-L/14, ONNX export by Xenova (transformers.js)",
-		Source:      "https://huggingface.co/Xenova/clip-vit-large-patch14/tree/main/onnx",
+		Family:      "clip", Languages: "English", InputSize: 224,
+		Source: "https://huggingface.co/Xenova/clip-vit-large-patch14/tree/main/onnx",
 		Variants: map[Variant]int64{
 			FP32:      (1220 + 495) * mb,
 			FP16:      (609 + 248) * mb,
@@ -109,11 +128,77 @@ var catalogue = []Entry{
 		Revision:    "main",
 		Layout:      LayoutImmich,
 		Description: "OpenCLIP ViT-B/32 trained on LAION-2B (s34b_b79k), ONNX export by immich",
-		Source:      "https://huggingface.co/immich-app/ViT-B-32__laion2b-s34b-b79k/tree/main",
+		Family:      "clip", Languages: "English", InputSize: 224,
+		Source: "https://huggingface.co/immich-app/ViT-B-32__laion2b-s34b-b79k/tree/main",
 		Variants: map[Variant]int64{
 			FP32: (351 + 254) * mb,
 		},
 		FromListing: true,
+	},
+	{
+		Name: "siglip-base-patch16-224",
+		Repo: "Xenova/siglip-base-patch16-224",
+		// The commit "Upload fp16 ONNX weights": its onnx/ lists model.onnx
+		// (813 MB), model_fp16.onnx (407 MB), model_quantized.onnx (211 MB)
+		// and the split towers; the root config.json, preprocessor_config.json,
+		// special_tokens_map.json, spiece.model, tokenizer.json and
+		// tokenizer_config.json.
+		Revision:     "294847d6b5fe86c91330269da98ce112d6c75e7e",
+		Layout:       LayoutHF,
+		Description:  "Google SigLIP base/16 at 224 px (WebLI), ONNX export by Xenova (transformers.js)",
+		Source:       "https://huggingface.co/Xenova/siglip-base-patch16-224/tree/294847d6b5fe86c91330269da98ce112d6c75e7e/onnx",
+		CombinedOnly: true,
+		Family:       "siglip", Languages: "English", InputSize: 224,
+		Variants: map[Variant]int64{
+			FP32:      813 * mb,
+			FP16:      407 * mb,
+			Quantized: 211 * mb,
+		},
+	},
+	{
+		Name:         "siglip-base-patch16-384",
+		Repo:         "Xenova/siglip-base-patch16-384",
+		Revision:     "main",
+		Layout:       LayoutHF,
+		Description:  "Google SigLIP base/16 at 384 px (WebLI), ONNX export by Xenova (transformers.js)",
+		Source:       "https://huggingface.co/Xenova/siglip-base-patch16-384/tree/main/onnx",
+		CombinedOnly: true,
+		Family:       "siglip", Languages: "English", InputSize: 384,
+		Variants: map[Variant]int64{
+			FP32:      814 * mb,
+			FP16:      408 * mb,
+			Quantized: 211 * mb,
+		},
+	},
+	{
+		// immich's export of M-CLIP (machine-learning/export in
+		// immich-app/immich): textual/model.onnx takes input_ids and
+		// attention_mask int32 [1, 77] and gives the pooled, projected,
+		// normalised embedding; its ~560M weights sit in one external-data
+		// file each beside it (textual/transformer.encoder.layer.20.
+		// intermediate.dense.bias, textual/onnx__MatMul_2679, ...), so the
+		// files come from the listing. The listing shows visual/model.onnx
+		// at 351 MB; the text tower's total is not displayed (size unknown).
+		Name:        "xlm-roberta-large-vit-b-32",
+		Repo:        "immich-app/XLM-Roberta-Large-Vit-B-32",
+		Revision:    "main",
+		Layout:      LayoutImmich,
+		Description: "M-CLIP: XLM-RoBERTa-Large text tower taught CLIP ViT-B/32's text space, with OpenAI's ViT-B/32; ONNX export by immich",
+		Source:      "https://huggingface.co/immich-app/XLM-Roberta-Large-Vit-B-32/tree/main",
+		FromListing: true,
+		Family:      "m-clip", Languages: "multilingual (XLM-R)", InputSize: 224,
+		Variants: map[Variant]int64{FP32: 0},
+	},
+	{
+		Name:        "xlm-roberta-large-vit-b-16plus",
+		Repo:        "immich-app/XLM-Roberta-Large-Vit-B-16Plus",
+		Revision:    "main",
+		Layout:      LayoutImmich,
+		Description: "M-CLIP: XLM-RoBERTa-Large text tower with OpenCLIP ViT-B/16+ (LAION-400M) at 240 px; ONNX export by immich",
+		Source:      "https://huggingface.co/immich-app/XLM-Roberta-Large-Vit-B-16Plus/tree/main",
+		FromListing: true,
+		Family:      "m-clip", Languages: "multilingual (XLM-R)", InputSize: 240,
+		Variants: map[Variant]int64{FP32: 0},
 	},
 }
 
@@ -137,11 +222,11 @@ func LookupCatalogue(name string) (Entry, bool) {
 
 // DownloadSize is the approximate download size of variant of the
 // catalogued model ref names (its listing's rounded figures), or -1 when
-// ref is not in the catalogue or lacks the variant.
+// ref is not in the catalogue, lacks the variant or its size is unknown.
 func DownloadSize(ref string, variant Variant) int64 {
 	base, _, _ := strings.Cut(ref, "@")
 	if e, ok := LookupCatalogue(base); ok {
-		if n, ok := e.Variants[variantOrDefault(variant)]; ok {
+		if n, ok := e.Variants[variantOrDefault(variant)]; ok && n > 0 {
 			return n
 		}
 	}
@@ -165,7 +250,11 @@ func (e Entry) Files(v Variant) (required, optional []string, err error) {
 	if _, ok := e.Variants[v]; !ok {
 		return nil, nil, fmt.Errorf("%s has no %s variant (available: %s)", e.Name, v, joinVariants(e.VariantList()))
 	}
-	return layoutFiles(e.Layout, v)
+	required, optional, err = layoutFiles(e.Layout, v)
+	if err == nil && e.CombinedOnly {
+		required = []string{"onnx/model" + v.onnxSuffix() + ".onnx"}
+	}
+	return required, optional, err
 }
 
 // layoutFiles is the file set of a variant in a layout.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 )
@@ -141,7 +142,36 @@ func planFromListing(repo string, l *repoListing, v Variant) (layout Layout, req
 			absent = append(absent, f)
 		}
 	}
+	if layout == LayoutImmich {
+		req = append(req, immichExternalData(l.Files, req, opt)...)
+	}
 	return layout, req, optional, absent, nil
+}
+
+// immichExternalData picks the external-data files of immich's graphs out
+// of a listing: immich's exports of towers over 2 GB (M-CLIP's XLM-R-Large)
+// keep each weight in its own file beside the graph, named after the
+// tensor (textual/transformer.encoder.layer.20.intermediate.dense.bias,
+// textual/onnx__MatMul_2679). Everything directly in textual/ or visual/
+// that is neither a known file nor another runtime's model is one.
+func immichExternalData(files, required, optional []string) []string {
+	known := make(map[string]bool, len(required)+len(optional))
+	for _, f := range append(append([]string(nil), required...), optional...) {
+		known[f] = true
+	}
+	var out []string
+	for _, f := range files {
+		dir := path.Dir(f)
+		if known[f] || dir != "textual" && dir != "visual" {
+			continue
+		}
+		switch path.Ext(f) {
+		case ".onnx", ".json", ".txt", ".md", ".model", ".armnn", ".rknn", ".gitattributes":
+			continue // other graphs and runtimes (model.armnn, model.rknn), tokenizer and config files
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func listOrNone(s []string) string {

@@ -883,7 +883,7 @@ func TestCatalogueConsistent(t *testing.T) {
 		}
 		for _, v := range e.VariantList() {
 			req, opt, err := e.Files(v)
-			if err != nil || len(req) != 2 {
+			if want := 2; err != nil || e.CombinedOnly && len(req) != 1 || !e.CombinedOnly && len(req) != want {
 				t.Errorf("%s %s: %v %v", e.Name, v, req, err)
 			}
 			for _, p := range append(req, opt...) {

@@ -165,6 +165,11 @@ func (v *Vectors) searchInt8(query []float32, k, m, workers int, opt SearchOptio
 				if len(t.h) == t.k && a <= t.h[0].s {
 					continue
 				}
+				// Keep is asked only of the few that would enter the
+				// top: a call per vector would cost more than the scan.
+				if opt.Keep != nil && !opt.Keep(v.Paths[b+j]) {
+					continue
+				}
 				t.offer(int32(b+j), a)
 			}
 		}

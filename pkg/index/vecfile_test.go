@@ -130,6 +130,30 @@ func TestSearchMatchesFloat64(t *testing.T) {
 			}
 		}
 	}
+	// Keep restricts both scans to the paths it accepts.
+	even := func(p string) bool { return p[len(p)-1]%2 == 0 }
+	for _, q := range clipLike(r, 5, dim) {
+		for name, vs := range map[string]*Vectors{"int8+float16": &v, "float16": &plain} {
+			hits := vs.Search(q, SearchOptions{K: 10, Keep: even})
+			var want []int
+			for _, i := range exactTop(stored, q, 40) {
+				if i%2 == 0 && len(want) < 10 {
+					want = append(want, i)
+				}
+			}
+			if len(hits) != 10 {
+				t.Fatalf("%s with Keep: %d hits", name, len(hits))
+			}
+			for j, h := range hits {
+				if !even(h.Path) {
+					t.Fatalf("%s with Keep: hit %s not kept", name, h.Path)
+				}
+				if name == "float16" && h.Path != fmt.Sprint(want[j]) {
+					t.Errorf("%s with Keep: hit %d = %s, want %d", name, j, h.Path, want[j])
+				}
+			}
+		}
+	}
 	// Rescoring makes the int8 scan rank like float16 nearly always.
 	if missed*100 > total {
 		t.Errorf("int8 scan with rescoring: %d of %d ranks differ from float16's", missed, total)

@@ -168,6 +168,9 @@ type SearchOptions struct {
 	Threshold float32 // drop hits scoring below this
 	HasMin    bool    // Threshold applies
 	Workers   int     // goroutines (≤ 0: GOMAXPROCS)
+	// Keep, when set, restricts the search to the paths it accepts (a
+	// server's vectors are loaded once, each request has its own prefix).
+	Keep func(path string) bool
 }
 
 // Search ranks every vector by its dot product with query, best first:
@@ -206,6 +209,9 @@ func (v *Vectors) Search(query []float32, opt SearchOptions) []Hit {
 func (v *Vectors) searchHalf(query []float32, k, workers int, opt SearchOptions) []scored {
 	parts := scanParallel(v.Len(), workers, k, func(t *topK, lo, hi int) {
 		for i := lo; i < hi; i++ {
+			if opt.Keep != nil && !opt.Keep(v.Paths[i]) {
+				continue
+			}
 			s := dotHalf(query, v.Codes[i*v.Dim:(i+1)*v.Dim])
 			if opt.HasMin && s < opt.Threshold {
 				continue

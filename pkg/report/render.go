@@ -46,10 +46,24 @@ type page struct {
 	Style                    template.CSS
 	Total, Errors, Failed    int
 	Thumbs, Cap              int
+	First, LeastCertain      int // how the cap was shared (Collector.AddLeastCertain)
 	Capped                   bool
+	PageSize                 int
+	Paged                    bool   // some group has more than a page of cards
+	Measure                  string // what the cards are sorted by
 	Threshold                string
 	Counts                   []labelCount
 	Groups                   []group
+	Query                    *queryView // a search report's question; nil for classify
+}
+
+type queryView struct {
+	Text, Image, ImageError string
+	Templates               []string
+	Thumb                   template.URL
+	Narrowed                string
+	Index                   string
+	Indexed                 int
 }
 
 type labelCount struct {
@@ -65,6 +79,7 @@ type group struct {
 
 type card struct {
 	Index         int
+	Rank          int // a search hit's place, from 1; 0 in a classify report
 	File          string
 	Label         string
 	Prob          string // for sorting: "" on error
@@ -79,30 +94,50 @@ type bar struct {
 	Text  string
 }
 
-// Render writes the report page for entries (in input order).
-func Render(w io.Writer, opts Options, entries []Entry) error {
+// newPage fills what every report has: provenance, the page's own script
+// and style, and the policy that lets only them run.
+func newPage(opts Options, title, measure string, total int) page {
 	p := page{
 		Title: opts.Title, Tool: opts.Tool, Model: opts.Model,
 		Script: template.JS(pageScript), Style: template.CSS(pageStyle),
-		Total: len(entries), Cap: opts.ThumbsPerLabel,
+		Total: total, Cap: opts.ThumbsPerLabel, PageSize: opts.PageSize, Measure: measure,
 	}
 	if p.Cap <= 0 {
 		p.Cap = DefaultThumbsPerLabel
 	}
+	p.LeastCertain = opts.LeastCertain
+	p.First = p.Cap - p.LeastCertain
+	if p.PageSize <= 0 {
+		p.PageSize = DefaultPageSize
+	}
 	if p.Title == "" {
-		p.Title = "clip classify report"
+		p.Title = title
 	}
 	if !opts.Time.IsZero() {
 		p.Time = opts.Time.UTC().Format("2006-01-02 15:04:05 UTC")
-	}
-	if opts.Threshold > 0 {
-		p.Threshold = strconv.FormatFloat(opts.Threshold, 'g', -1, 64)
 	}
 	sum := sha256.Sum256([]byte(pageScript))
 	// Only this page's own script may run: an injected one would not
 	// match the hash, and nothing may be fetched from anywhere.
 	p.CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-" +
 		base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'"
+	return p
+}
+
+// execute renders p once its groups are in place.
+func (p *page) execute(w io.Writer) error {
+	for _, g := range p.Groups {
+		p.Paged = p.Paged || len(g.Cards) > p.PageSize
+	}
+	return tmpl.Execute(w, p)
+}
+
+// Render writes the report page for entries (in input order).
+func Render(w io.Writer, opts Options, entries []Entry) error {
+	p := newPage(opts, "clip classify report", "probability", len(entries))
+	if opts.Threshold > 0 {
+		p.Threshold = strconv.FormatFloat(opts.Threshold, 'g', -1, 64)
+	}
 
 	order := append([]string{groupError, groupFailed, clip.UnknownLabel}, opts.Labels...)
 	byGroup := map[string]*group{}
@@ -156,7 +191,7 @@ func Render(w io.Writer, opts Options, entries []Entry) error {
 		}
 	}
 	p.Capped = p.Thumbs < p.Total-p.Errors
-	return tmpl.Execute(w, p)
+	return p.execute(w)
 }
 
 func newCard(i int, e Entry) card {
@@ -165,9 +200,7 @@ func newCard(i int, e Entry) card {
 	if r.Probability != nil {
 		c.Prob = strconv.FormatFloat(*r.Probability, 'f', 6, 64)
 	}
-	if e.Thumb != nil {
-		c.Thumb = template.URL("data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(e.Thumb))
-	}
+	c.Thumb = dataURI(e.Thumb)
 	for _, s := range r.Labels {
 		c.Scores = append(c.Scores, bar{
 			Label: s.Label,

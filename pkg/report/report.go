@@ -7,10 +7,13 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/jpeg"
+	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +29,12 @@ const ThumbSize = 256
 // at about 10 kB each, 10,000 images in a handful of groups stay a file a
 // browser opens in a moment. Cards past the cap show the name and bars only.
 const DefaultThumbsPerLabel = 200
+
+// DefaultPageSize is how many cards of a group the page shows at a time.
+// Headless Chromium loads a 10,000-card page in about 17 s on a shared
+// 2-core machine when every card is laid out, and in about 2 s when all
+// but a page per group come hidden (BenchmarkOpenInChromium).
+const DefaultPageSize = 100
 
 // thumbQuality is the JPEG quality of thumbnails: small files, no visible
 // blocking at 256 px.
@@ -44,7 +53,13 @@ type Options struct {
 	Checks bool
 	// ThumbsPerLabel caps thumbnails per group; 0 means DefaultThumbsPerLabel.
 	ThumbsPerLabel int
-	Decode         imageproc.DecodeOptions
+	// PageSize is the cards per group shown at a time; 0 means DefaultPageSize.
+	PageSize int
+	// LeastCertain is how many of each group's thumbnails went to its
+	// least certain images (Collector.AddLeastCertain); the others went
+	// to the first images in input order.
+	LeastCertain int
+	Decode       imageproc.DecodeOptions
 }
 
 // Entry is one input's card.
@@ -53,7 +68,12 @@ type Entry struct {
 	// Failed says why the image failed --expect/--fail-if/--min-score ("" if not).
 	Failed string
 	Thumb  []byte // JPEG, nil when capped or not decodable
+	input  int    // the input's index, for Collector.AddLeastCertain
 }
+
+// Reread returns input i's bytes again, or nil when it cannot be read
+// twice (stdin, or a URL that should not be fetched again).
+type Reread func(ctx context.Context, i int) ([]byte, error)
 
 // Collector gathers thumbnails and records while a run goes on. Its methods
 // are safe for concurrent use and do nothing on a nil *Collector, so callers
@@ -64,6 +84,7 @@ type Collector struct {
 	pending map[int][]byte // thumbnails made before their record arrived
 	thumbs  map[string]int // thumbnails kept per group
 	entries []Entry
+	reread  Reread
 }
 
 // NewCollector starts a report.
@@ -101,11 +122,105 @@ func (c *Collector) full() bool {
 	}
 	// Groups that cannot occur never fill, so they are left out.
 	for _, l := range groups {
-		if c.thumbs[l] < c.opts.ThumbsPerLabel {
+		if c.thumbs[l] < c.firstCap() {
 			return false
 		}
 	}
 	return true
+}
+
+// firstCap is how many thumbnails of a group go to its first images: all
+// of them, unless the inputs can be read again to give half to the least
+// certain ones at the end.
+func (c *Collector) firstCap() int {
+	if c.reread == nil {
+		return c.opts.ThumbsPerLabel
+	}
+	return c.opts.ThumbsPerLabel - c.opts.ThumbsPerLabel/2
+}
+
+// SetReread lets AddLeastCertain read inputs again; call it before Add.
+func (c *Collector) SetReread(r Reread) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.reread = r
+	c.mu.Unlock()
+}
+
+// AddLeastCertain gives a thumbnail to each group's least certain images
+// (the lowest best-label probability; half of the group's thumbnails),
+// reading them again, workers at a time: sorted by probability, low
+// first, a group's first page shows them, where the first images in
+// input order kept the other half. Inputs that cannot be read again keep
+// a card without one.
+func (c *Collector) AddLeastCertain(ctx context.Context, workers int) {
+	if c == nil || c.reread == nil {
+		return
+	}
+	c.mu.Lock()
+	n := c.opts.ThumbsPerLabel / 2
+	byGroup := map[string][]int{}
+	for k, e := range c.entries {
+		if e.Record.Probability != nil {
+			g := groupOf(e)
+			byGroup[g] = append(byGroup[g], k)
+		}
+	}
+	var todo []int // entries to give a thumbnail
+	for _, ks := range byGroup {
+		sort.SliceStable(ks, func(a, b int) bool {
+			return *c.entries[ks[a]].Record.Probability < *c.entries[ks[b]].Record.Probability
+		})
+		for _, k := range ks[:min(n, len(ks))] {
+			if c.entries[k].Thumb == nil {
+				todo = append(todo, k)
+			}
+		}
+	}
+	inputs := make([]int, len(todo))
+	for j, k := range todo {
+		inputs[j] = c.entries[k].input
+	}
+	c.mu.Unlock()
+
+	thumbs := make([][]byte, len(todo))
+	parallel(ctx, len(todo), workers, func(j int) {
+		if data, err := c.reread(ctx, inputs[j]); err == nil && data != nil {
+			thumbs[j], _ = Thumbnail(data, c.opts.Decode)
+		}
+	})
+	c.mu.Lock()
+	if ctx.Err() == nil {
+		c.opts.LeastCertain = n
+	} else {
+		c.opts.ThumbsPerLabel -= n // interrupted: only the first images got one
+	}
+	for j, k := range todo {
+		c.entries[k].Thumb = thumbs[j]
+	}
+	c.mu.Unlock()
+}
+
+// parallel calls fn(0…n-1), workers at a time, until ctx ends.
+func parallel(ctx context.Context, n, workers int, fn func(int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, workers); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				fn(j)
+			}
+		}()
+	}
+	for j := 0; j < n && ctx.Err() == nil; j++ {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
 }
 
 // Add records input i's result; failed is why it failed a check, or "".
@@ -117,11 +232,11 @@ func (c *Collector) Add(i int, rec clip.Record, failed string) {
 	defer c.mu.Unlock()
 	// The card is headed by the file name: the reason need not repeat it.
 	failed = strings.TrimPrefix(strings.TrimPrefix(failed, rec.File+": "), rec.File+" ")
-	e := Entry{Record: rec, Failed: failed}
+	e := Entry{Record: rec, Failed: failed, input: i}
 	thumb := c.pending[i]
 	delete(c.pending, i)
 	g := groupOf(e)
-	if thumb != nil && c.thumbs[g] < c.opts.ThumbsPerLabel {
+	if thumb != nil && c.thumbs[g] < c.firstCap() {
 		c.thumbs[g]++
 		e.Thumb = thumb
 	}
@@ -147,8 +262,13 @@ func (c *Collector) WriteFile(path string) (int64, error) {
 	c.mu.Lock()
 	entries := append([]Entry(nil), c.entries...)
 	c.mu.Unlock()
+	return writeFile(path, func(w io.Writer) error { return Render(w, c.opts, entries) })
+}
+
+// writeFile renders a page into path whole, then renames it into place.
+func writeFile(path string, render func(io.Writer) error) (int64, error) {
 	var buf bytes.Buffer
-	if err := Render(&buf, c.opts, entries); err != nil {
+	if err := render(&buf); err != nil {
 		return 0, err
 	}
 	tmp := path + ".tmp"

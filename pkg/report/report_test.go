@@ -2,10 +2,13 @@ package report
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -15,7 +18,7 @@ import (
 	"github.com/clip-go/clip/pkg/imageproc"
 )
 
-func pngBytes(t *testing.T, w, h int, c color.RGBA) []byte {
+func pngBytes(t testing.TB, w, h int, c color.RGBA) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for i := 0; i < len(img.Pix); i += 4 {
@@ -306,5 +309,104 @@ func TestCollectorCapsThumbnailsPerGroupAndSaysSo(t *testing.T) {
 	nilc.Add(0, record("x.png", "a", 1.0), "")
 	if n, err := nilc.WriteFile("/nonexistent/x.html"); n != 0 || err != nil || nilc.Len() != 0 {
 		t.Error("a nil collector did something")
+	}
+}
+
+// Cards past a group's first page come hidden in the HTML (the browser
+// lays out only a page per group when it opens), with a pager for the
+// page's script to show and a note saying how the page works.
+func TestRenderHidesCardsPastTheFirstPage(t *testing.T) {
+	var entries []Entry
+	for i := 0; i < 5; i++ {
+		entries = append(entries, Entry{Record: record(fmt.Sprintf("a%d.png", i), "a", 0.9, "b", 0.1)})
+	}
+	entries = append(entries, Entry{Record: record("b.png", "b", 0.9, "a", 0.1)})
+	doc, page := parse(t, Options{Labels: []string{"a", "b"}, PageSize: 2}, entries)
+	var hidden []string
+	pagers := 0
+	walk(doc, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		if n.Data == "article" {
+			if _, ok := attr(n, "hidden"); ok {
+				walk(n, func(h *html.Node) {
+					if h.Type == html.ElementNode && h.Data == "h3" {
+						hidden = append(hidden, text(h))
+					}
+				})
+			}
+		}
+		if n.Data == "nav" && hasClass(n, "pager") {
+			pagers++
+			if got := text(n); !strings.Contains(got, "1–2 of 5") {
+				t.Errorf("pager says %q", got)
+			}
+		}
+	})
+	if strings.Join(hidden, " ") != "a2.png a3.png a4.png" || pagers != 1 {
+		t.Errorf("hidden cards %q and %d pagers; want a2–a4 hidden and one pager (group b fits a page)", hidden, pagers)
+	}
+	if !strings.Contains(page, "Cards are shown 2 per group at a time") || !strings.Contains(page, `data-page-size="2"`) {
+		t.Error("the page does not say it is paged, or does not tell its script the page size")
+	}
+	if _, page := parse(t, Options{Labels: []string{"a", "b"}}, entries); strings.Contains(page, "per group at a time") || regexp.MustCompile(`<article[^>]* hidden`).MatchString(page) {
+		t.Error("a report within one page is paged")
+	}
+}
+
+// With inputs that can be read again, half of a group's thumbnails go to
+// its first images and half, at the end, to its least certain ones; an
+// input that cannot be read again (a URL, stdin) keeps a bare card.
+func TestAddLeastCertainGivesThumbnailsToTheLeastCertain(t *testing.T) {
+	data := pngBytes(t, 8, 8, color.RGBA{0, 0, 255, 255})
+	c := NewCollector(Options{Labels: []string{"a", "b"}, ThumbsPerLabel: 4})
+	var reread []int
+	c.SetReread(func(_ context.Context, i int) ([]byte, error) {
+		reread = append(reread, i)
+		if i == 8 {
+			return nil, nil // cannot be read again
+		}
+		return data, nil
+	})
+	probs := []float64{0.9, 0.8, 0.7, 0.6, 0.95, 0.55, 0.85, 0.75, 0.52, 0.99}
+	for i, p := range probs {
+		c.Thumbnail(i, data)
+		c.Add(i, record(fmt.Sprintf("%d.png", i), "a", p, "b", 1-p), "")
+	}
+	c.AddLeastCertain(context.Background(), 1)
+	var with []string
+	for _, e := range c.entries {
+		if e.Thumb != nil {
+			with = append(with, e.Record.File)
+		}
+	}
+	// 0 and 1 first in input order; 8 (0.52) and 5 (0.55) least certain,
+	// but 8 cannot be read again.
+	if got := strings.Join(with, " "); got != "0.png 1.png 5.png" {
+		t.Errorf("thumbnails for %q, want 0.png 1.png 5.png", got)
+	}
+	if fmt.Sprint(reread) != "[8 5]" && fmt.Sprint(reread) != "[5 8]" {
+		t.Errorf("read again: %v, want 8 and 5 only", reread)
+	}
+	_, page := parse(t, c.opts, c.entries)
+	if !strings.Contains(page, "the first 2 images of each group and its 2 least certain (3 of 10 images)") {
+		t.Error("the page does not say which images have thumbnails")
+	}
+	// After Ctrl-C nothing is read again.
+	c2 := NewCollector(Options{Labels: []string{"a"}, ThumbsPerLabel: 2})
+	c2.SetReread(func(context.Context, int) ([]byte, error) {
+		t.Error("read again after the context ended")
+		return nil, nil
+	})
+	for i, p := range probs {
+		c2.Thumbnail(i, data)
+		c2.Add(i, record(fmt.Sprintf("%d.png", i), "a", p), "")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c2.AddLeastCertain(ctx, 1)
+	if _, page := parse(t, c2.opts, c2.entries); !strings.Contains(page, "the first 1 images of each group (1 of 10 images)") {
+		t.Error("after Ctrl-C the page does not say only the first image of the group has a thumbnail")
 	}
 }

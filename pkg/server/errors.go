@@ -44,8 +44,8 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// writeError sends e as the JSON error body.
-func writeError(w http.ResponseWriter, e *apiError) {
+// writeAPIError sends e as the JSON error body.
+func writeAPIError(w http.ResponseWriter, e *apiError) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}

@@ -64,6 +64,31 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*loaded, *apiReq
 	return st, req, l, nil
 }
 
+// call is one API request once its body has arrived: its context (the
+// server's --timeout from the headers on), the loaded model, the parsed
+// body and its queue slots.
+type call struct {
+	ctx context.Context
+	st  *loaded
+	req *apiRequest
+	l   *lease
+}
+
+// withBody adapts an API handler: h runs once the body is received
+// (begin), under --timeout, and the request's queue slots are freed after.
+func (s *Server) withBody(h func(http.ResponseWriter, *call) *apiError) func(http.ResponseWriter, *http.Request) *apiError {
+	return func(w http.ResponseWriter, r *http.Request) *apiError {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+		defer cancel()
+		st, req, l, e := s.begin(w, r)
+		if e != nil {
+			return e
+		}
+		defer l.release()
+		return h(w, &call{ctx: ctx, st: st, req: req, l: l})
+	}
+}
+
 // receive reads and parses the body, holding an upload slot meanwhile.
 func (s *Server) receive(w http.ResponseWriter, r *http.Request) (*apiRequest, *apiError) {
 	if !s.uploads.acquire(1) {
@@ -134,14 +159,8 @@ func finish(ctx context.Context) *apiError {
 	return nil
 }
 
-func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) *apiError {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
-	defer cancel()
-	st, req, l, e := s.begin(w, r)
-	if e != nil {
-		return e
-	}
-	defer l.release()
+func (s *Server) handleClassify(w http.ResponseWriter, c *call) *apiError {
+	ctx, st, req, l := c.ctx, c.st, c.req, c.l
 	switch {
 	case len(req.images) == 0:
 		return errorf(http.StatusBadRequest, CodeBadRequest, "no images: send image file parts, or JSON images [{\"url\"}|{\"base64\"}]")
@@ -149,6 +168,8 @@ func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) *apiErro
 		return errorf(http.StatusBadRequest, CodeBadRequest, "no labels: send labels (comma-separated or repeated)")
 	case len(req.texts) > 0:
 		return errorf(http.StatusBadRequest, CodeBadRequest, "texts are for /v1/embed")
+	case req.prefix != "":
+		return errorf(http.StatusBadRequest, CodeBadRequest, "prefix is for /v1/search")
 	}
 	labels := make([]clip.Label, len(req.labels))
 	for i, l := range req.labels {
@@ -196,14 +217,8 @@ func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) *apiErro
 	return nil
 }
 
-func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) *apiError {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
-	defer cancel()
-	st, req, l, e := s.begin(w, r)
-	if e != nil {
-		return e
-	}
-	defer l.release()
+func (s *Server) handleEmbed(w http.ResponseWriter, c *call) *apiError {
+	ctx, st, req, l := c.ctx, c.st, c.req, c.l
 	switch {
 	case len(req.images) > 0 && len(req.texts) > 0:
 		return errorf(http.StatusBadRequest, CodeBadRequest, "give images or texts, not both")
@@ -211,6 +226,8 @@ func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) *apiError {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "nothing to embed: send images or texts")
 	case len(req.labels) > 0 || len(req.templates) > 0:
 		return errorf(http.StatusBadRequest, CodeBadRequest, "labels and templates are for /v1/classify")
+	case req.prefix != "":
+		return errorf(http.StatusBadRequest, CodeBadRequest, "prefix is for /v1/search")
 	}
 	resp := EmbedResponse{Schema: clip.SchemaVersion, Model: st.info}
 	if len(req.texts) > 0 {
@@ -289,6 +306,25 @@ func (s *Server) embedImages(ctx context.Context, st *loaded, l *lease, images [
 	}
 	wg.Wait()
 	return embs, errs, fatal
+}
+
+// embedAllImages embeds images that must all succeed (a search example,
+// Weaviate's positional vectors): the first bad image is a 400 naming it.
+func (s *Server) embedAllImages(ctx context.Context, st *loaded, l *lease, images []imageInput) ([][]float32, *apiError) {
+	embs, errs, fatal := s.embedImages(ctx, st, l, images)
+	if e := finish(ctx); e != nil {
+		return nil, e
+	}
+	if fatal != nil {
+		return nil, errorf(http.StatusInternalServerError, CodeInternal, "inference failed: "+fatal.Error())
+	}
+	s.countImages(errs)
+	for i, err := range errs {
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("%s: %v", images[i].name, err))
+		}
+	}
+	return embs, nil
 }
 
 func (s *Server) embedOne(ctx context.Context, st *loaded, l *lease, in *imageInput, size int) ([]float32, error) {

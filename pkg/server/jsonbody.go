@@ -228,11 +228,29 @@ func (s *Server) parseJSON(d *jsonStream) (*apiRequest, error) {
 			return s.parseImages(d, req)
 		case "texts":
 			return d.field(key, &req.texts)
+		case "text":
+			var t string
+			if err := d.field(key, &t); err != nil {
+				return err
+			}
+			req.texts = append(req.texts, t)
+			return nil
+		case "image":
+			if len(req.images) >= s.cfg.MaxImages {
+				return tooManyImages(s.cfg.MaxImages)
+			}
+			in, err := s.parseImage(d, len(req.images))
+			if err == nil {
+				req.images = append(req.images, in)
+			}
+			return err
+		case "prefix":
+			return d.field(key, &req.prefix)
 		case "labels":
 			return d.field(key, &req.labels)
 		case "templates":
 			return d.field(key, &req.templates)
-		case "top_k":
+		case "top_k", "k":
 			return d.field(key, &topK)
 		case "threshold":
 			return d.field(key, &threshold)
@@ -249,10 +267,10 @@ func (s *Server) parseJSON(d *jsonStream) (*apiRequest, error) {
 		return nil, syntaxErrorf("more than one value (%q after the object)", c)
 	}
 	if topK != nil {
-		req.topK = *topK
+		req.topK, req.hasTopK = *topK, true
 	}
 	if threshold != nil {
-		req.threshold = *threshold
+		req.threshold, req.hasThreshold = *threshold, true
 	}
 	return req, nil
 }
@@ -290,11 +308,25 @@ func (s *Server) parseImages(d *jsonStream, req *apiRequest) error {
 	}
 }
 
-// parseImage reads one {"url"|"base64", "name"} object.
+// parseImage reads one {"url"|"base64", "name"} object, or a bare base64
+// string (what Weaviate's multi2vec-clip module sends to /vectorize).
 func (s *Server) parseImage(d *jsonStream, i int) (imageInput, error) {
 	var in imageInput
 	var hasData bool
 	where := fmt.Sprintf("images[%d]", i)
+	if c, err := d.next(); err != nil {
+		return in, err
+	} else if err := d.r.UnreadByte(); err != nil {
+		return in, err
+	} else if c == '"' {
+		_, _ = d.r.ReadByte()
+		in.name = where
+		in.data, in.err = d.base64(where)
+		if errors.Is(in.err, errJSONSyntax) || errors.Is(in.err, errBody) {
+			return in, in.err
+		}
+		return in, nil
+	}
 	err := d.object(where, func(key string) error {
 		switch key {
 		case "url":

@@ -20,14 +20,19 @@ type imageInput struct {
 	err  error // a bad input (e.g. invalid base64): becomes an error record
 }
 
-// apiRequest is a parsed /v1/classify or /v1/embed request.
+// apiRequest is a parsed request of an endpoint that takes a body
+// (/v1/classify, /v1/embed, /v1/search, /vectorize); each refuses the
+// fields meant for another.
 type apiRequest struct {
-	images    []imageInput
-	texts     []string
-	labels    []string
-	templates []string
-	topK      int
-	threshold float64
+	images       []imageInput
+	texts        []string
+	labels       []string
+	templates    []string
+	topK         int
+	threshold    float64
+	hasTopK      bool   // top_k (or k) was given
+	hasThreshold bool   // threshold was given
+	prefix       string // /v1/search: only files at or below this path
 }
 
 const maxFieldBytes = 64 << 10 // a multipart text field (labels, template…)
@@ -139,12 +144,14 @@ func (s *Server) parseMultipart(body io.Reader, boundary string, left func() int
 			}
 		case "text", "texts":
 			req.texts = append(req.texts, val)
-		case "top_k":
+		case "top_k", "k":
 			topK = val
+		case "prefix":
+			req.prefix = val
 		case "threshold":
 			threshold = val
 		default:
-			return nil, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("unknown form field %q (want image, labels, template, top_k, threshold, text)", name))
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("unknown form field %q (want image, labels, template, top_k, threshold, text, prefix)", name))
 		}
 		if len(req.labels) > s.cfg.MaxLabels || len(req.texts) > s.cfg.MaxLabels {
 			return nil, tooManyLabels(s.cfg.MaxLabels)
@@ -152,11 +159,13 @@ func (s *Server) parseMultipart(body io.Reader, boundary string, left func() int
 	}
 	var err error
 	if topK != "" {
+		req.hasTopK = true
 		if req.topK, err = strconv.Atoi(strings.TrimSpace(topK)); err != nil {
 			return nil, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("top_k %q is not an integer", topK))
 		}
 	}
 	if threshold != "" {
+		req.hasThreshold = true
 		if req.threshold, err = strconv.ParseFloat(strings.TrimSpace(threshold), 64); err != nil {
 			return nil, errorf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("threshold %q is not a number", threshold))
 		}

@@ -111,6 +111,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	state    atomic.Pointer[loaded]
+	index    atomic.Pointer[searchIndex] // /v1/search; nil: none (404)
 	shutting atomic.Bool
 	inFlight atomic.Int64 // requests inside a handler, for the shutdown drain
 	slots    *slots       // images in the server (Queue)
@@ -256,19 +257,28 @@ type route struct {
 	method  string
 	auth    bool
 	handler func(http.ResponseWriter, *http.Request) *apiError
+	// writeError sends the route's error answers (nil: writeAPIError, the
+	// API's {"error":{"code","message"}}).
+	writeError func(http.ResponseWriter, *apiError)
 }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range []route{
-		{"/v1/classify", http.MethodPost, true, s.handleClassify},
-		{"/v1/embed", http.MethodPost, true, s.handleEmbed},
-		{"/v1/models", http.MethodGet, true, s.handleModels},
-		{"/metrics", http.MethodGet, true, s.handleMetrics},
-		{"/healthz", http.MethodGet, false, s.handleHealthz},
-		{"/readyz", http.MethodGet, false, s.handleReadyz},
-		{"/openapi.json", http.MethodGet, false, s.handleOpenAPI},
-		{"/", http.MethodGet, false, s.handlePage},
+		{path: "/v1/classify", method: http.MethodPost, auth: true, handler: s.withBody(s.handleClassify)},
+		{path: "/v1/embed", method: http.MethodPost, auth: true, handler: s.withBody(s.handleEmbed)},
+		{path: "/v1/search", method: http.MethodPost, auth: true, handler: s.handleSearch},
+		{path: "/v1/models", method: http.MethodGet, auth: true, handler: s.handleModels},
+		{path: "/metrics", method: http.MethodGet, auth: true, handler: s.handleMetrics},
+		{path: "/healthz", method: http.MethodGet, handler: s.handleHealthz},
+		{path: "/readyz", method: http.MethodGet, handler: s.handleReadyz},
+		{path: "/openapi.json", method: http.MethodGet, handler: s.handleOpenAPI},
+		// Weaviate's multi2vec-clip inference contract (weaviate.go).
+		{path: "/vectorize", method: http.MethodPost, auth: true, handler: s.handleVectorize, writeError: writeWeaviateError},
+		{path: "/meta", method: http.MethodGet, auth: true, handler: s.handleWeaviateMeta, writeError: writeWeaviateError},
+		{path: "/.well-known/live", method: http.MethodGet, handler: s.handleWeaviateLive, writeError: writeWeaviateError},
+		{path: "/.well-known/ready", method: http.MethodGet, handler: s.handleWeaviateReady, writeError: writeWeaviateError},
+		{path: "/", method: http.MethodGet, handler: s.handlePage},
 	} {
 		pattern := rt.path
 		if pattern == "/" {
@@ -310,6 +320,10 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // wrap adds what every endpoint shares: method check, bearer token,
 // request id, panic recovery, access log and metrics.
 func (s *Server) wrap(rt route) http.Handler {
+	writeError := rt.writeError
+	if writeError == nil {
+		writeError = writeAPIError
+	}
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.inFlight.Add(1)
@@ -335,7 +349,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				w.Header().Set("Allow", rt.method)
 				apiErr = errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, fmt.Sprintf("%s %s: use %s", r.Method, rt.path, rt.method))
 			case rt.auth && !s.authorized(r):
-				apiErr = errorf(http.StatusUnauthorized, CodeUnauthorized, "missing or wrong bearer token (Authorization: Bearer …)")
+				apiErr = errorf(http.StatusUnauthorized, CodeUnauthorized, "missing or wrong bearer token (Authorization: Bearer …, or Basic with the token as password)")
 			default:
 				apiErr = rt.handler(w, r)
 			}
@@ -356,7 +370,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				w.Header().Set("Connection", "close")
 				writeError(w, apiErr)
 			default:
-				linger(w, body, apiErr)
+				linger(w, body, apiErr, writeError)
 			}
 		}
 		status := w.status
@@ -382,14 +396,20 @@ func (s *Server) wrap(rt route) http.Handler {
 }
 
 // authorized compares the bearer token in constant time (hashing both
-// sides first, so not even the length leaks).
+// sides first, so not even the length leaks). The token is also accepted
+// as the password of Basic authentication, any user name: Weaviate's
+// multi2vec-clip module sends no headers of its own, but Go's HTTP client
+// turns the user info of CLIP_INFERENCE_API (http://user:TOKEN@host) into
+// a Basic Authorization header.
 func (s *Server) authorized(r *http.Request) bool {
 	if s.cfg.Token == "" {
 		return true
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return false
+		if _, got, ok = r.BasicAuth(); !ok {
+			return false
+		}
 	}
 	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(s.cfg.Token))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1

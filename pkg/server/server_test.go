@@ -639,7 +639,8 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	// Every route the server has is documented with its method, and no other.
 	served := map[string]string{}
-	for _, p := range []string{"/v1/classify", "/v1/embed", "/v1/models", "/metrics", "/healthz", "/readyz", "/openapi.json", "/"} {
+	for _, p := range []string{"/v1/classify", "/v1/embed", "/v1/search", "/v1/models", "/metrics", "/healthz", "/readyz", "/openapi.json", "/",
+		"/vectorize", "/meta", "/.well-known/live", "/.well-known/ready"} {
 		resp := ts.do(t, http.MethodDelete, p, "", nil)
 		served[p] = strings.ToLower(resp.header.Get("Allow"))
 	}

@@ -67,7 +67,7 @@ func isTimeout(err error) bool {
 // linger answers with e while the client may still be sending its body,
 // then drains the body (bounded by lingerBytes and lingerTime) so that the
 // client reads the answer rather than a connection reset.
-func linger(w http.ResponseWriter, body io.Reader, e *apiError) {
+func linger(w http.ResponseWriter, body io.Reader, e *apiError, writeError func(http.ResponseWriter, *apiError)) {
 	rc := http.NewResponseController(w)
 	// Without full duplex the server would discard or give up on the body
 	// itself before the answer is written.

@@ -24,6 +24,9 @@ type bpeModel struct {
 	unk    int              // unknown token id, -1 if none
 	// ignoreMerges: a whole word already in the vocabulary is one token.
 	ignoreMerges bool
+	// fuseUnk: a run of unknown symbols in a word is one unknown token
+	// (SentencePiece BPE conversions: NLLB, Llama).
+	fuseUnk bool
 
 	byteLevel  bool
 	byteSym    [256]int32 // byte-level symbol of each byte
@@ -150,6 +153,9 @@ func (m *bpeModel) appendWord(out []int, word string) []int {
 		case s >= 0 && int(s) < m.numIDs && m.tokens[s] != "":
 			out = append(out, int(s))
 		case m.unk >= 0:
+			if m.fuseUnk && len(out) > start && out[len(out)-1] == m.unk {
+				continue
+			}
 			out = append(out, m.unk)
 		}
 	}

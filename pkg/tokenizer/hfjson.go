@@ -39,6 +39,7 @@ type hfFile struct {
 		Dropout                 *float64          `json:"dropout"`
 		ByteFallback            bool              `json:"byte_fallback"`
 		IgnoreMerges            bool              `json:"ignore_merges"`
+		FuseUnk                 bool              `json:"fuse_unk"`
 		UnkID                   *int              `json:"unk_id"` // Unigram
 	} `json:"model"`
 }
@@ -155,6 +156,7 @@ func loadTokenizerJSON(path string, cfg dirConfig) (*Tokenizer, error) {
 	}
 	t.model = newBPEModel(vocab, merges, suffix, unk, byteLevel)
 	t.model.ignoreMerges = m.IgnoreMerges
+	t.model.fuseUnk = m.FuseUnk
 	return finishHFTokenizer(t, &f, path, cfg)
 }
 
@@ -200,11 +202,16 @@ func finishHFTokenizer(t *Tokenizer, f *hfFile, path string, cfg dirConfig) (*To
 	if t.contextLen == 0 {
 		t.contextLen = defaultContextLength
 	}
+	if cfg.immichLen > 0 {
+		// immich: enable_truncation and enable_padding to the model's
+		// context length override the file's.
+		t.contextLen, t.padTo = cfg.immichLen, cfg.immichLen
+	}
 	if f.Padding != nil {
 		var fixed struct {
 			Fixed int `json:"Fixed"`
 		}
-		if json.Unmarshal(f.Padding.Strategy, &fixed) == nil && fixed.Fixed > 0 {
+		if json.Unmarshal(f.Padding.Strategy, &fixed) == nil && fixed.Fixed > 0 && cfg.immichLen == 0 {
 			t.padTo = fixed.Fixed
 		}
 		if id := f.Padding.PadID; id != nil {

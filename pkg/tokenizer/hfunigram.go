@@ -76,7 +76,8 @@ func parsePrecompiled(c *hfComponent, path string) ([]normalizer, error) {
 }
 
 // parseMetaspace reads the Metaspace pre-tokenizer: prepend_scheme
-// "always" / "never" (or the older add_prefix_space), split (default on).
+// "always" / "first" / "never" (or the older add_prefix_space), split
+// (default on).
 func parseMetaspace(c *hfComponent, path string) (preStep, error) {
 	replacement := "\u2581"
 	if c.Replacement != nil {
@@ -85,16 +86,19 @@ func parseMetaspace(c *hfComponent, path string) (preStep, error) {
 	if replacement == "" {
 		return nil, fmt.Errorf("%s: Metaspace pre-tokenizer with an empty replacement", path)
 	}
-	prepend := c.AddPrefixSpace
+	prepend := prependNever
+	if c.AddPrefixSpace {
+		prepend = prependAlways
+	}
 	if c.PrependScheme != nil {
 		switch *c.PrependScheme {
 		case "always":
-			prepend = true
+			prepend = prependAlways
+		case "first":
+			prepend = prependFirst
 		case "never":
-			prepend = false
+			prepend = prependNever
 		default:
-			// "first" depends on where a piece sits between added tokens,
-			// which this package's pre-tokenizers are not told.
 			return nil, unsupported(path, "Metaspace prepend_scheme %q", *c.PrependScheme)
 		}
 	}

@@ -195,6 +195,11 @@ type dirConfig struct {
 	unk            string
 	hasUnk, hasPad bool
 	maxLen         int // 0: unknown
+	// immichLen is the context length of immich's layout (the tokenizer in
+	// textual/, open_clip's config.json at the root): immich pads and
+	// truncates every text to its text_cfg.context_length, whatever
+	// tokenizer.json says. 0 outside that layout.
+	immichLen int
 }
 
 func readDirConfig(dir string) (dirConfig, error) {
@@ -250,6 +255,17 @@ func readDirConfig(dir string) (dirConfig, error) {
 	}
 	if positions > 0 && (c.maxLen == 0 || positions < c.maxLen) {
 		c.maxLen = positions // the text model cannot take more positions than it has
+	}
+	if filepath.Base(dir) == "textual" && !fileExists(filepath.Join(dir, modelConfigFile)) {
+		var oc struct {
+			TextCfg struct {
+				ContextLength int `json:"context_length"`
+			} `json:"text_cfg"`
+		}
+		if err := readJSONIfExists(filepath.Join(filepath.Dir(dir), modelConfigFile), &oc); err != nil {
+			return c, err
+		}
+		c.immichLen = oc.TextCfg.ContextLength
 	}
 	return c, nil
 }

@@ -7,8 +7,10 @@ import (
 )
 
 // preStep is one pre-tokenizer: it cuts a piece of normalized text into
-// smaller pieces, each of which the BPE model encodes as one word.
-type preStep func(piece string, emit func(string))
+// smaller pieces, each of which the BPE model encodes as one word. atStart
+// says the piece begins the text (no added token or other piece before
+// it), which Metaspace's prepend_scheme "first" asks.
+type preStep func(piece string, atStart bool, emit func(string))
 
 // splitBehavior says what a Split pre-tokenizer keeps.
 type splitBehavior int
@@ -20,7 +22,7 @@ const (
 )
 
 func splitStep(p *pattern, keep splitBehavior) preStep {
-	return func(s string, emit func(string)) {
+	return func(s string, _ bool, emit func(string)) {
 		last := 0
 		p.findAll(s, func(start, end int) {
 			if keep != keepMatches && start > last {
@@ -41,7 +43,7 @@ func splitStep(p *pattern, keep splitBehavior) preStep {
 // itself happens in the BPE model; here only the optional prefix space and
 // GPT-2's split (use_regex) are applied.
 func byteLevelStep(addPrefixSpace, useRegex bool) preStep {
-	return func(s string, emit func(string)) {
+	return func(s string, _ bool, emit func(string)) {
 		if addPrefixSpace && !strings.HasPrefix(s, " ") {
 			s = " " + s
 		}
@@ -154,13 +156,22 @@ func contractionLen(s string) int {
 	return 0
 }
 
+// prependScheme is when Metaspace puts a replacement in front of a piece.
+type prependScheme int
+
+const (
+	prependNever  prependScheme = iota
+	prependAlways               // every piece (the older add_prefix_space: true)
+	prependFirst                // only the piece that begins the text, not one after an added token
+)
+
 // metaspaceStep is the Metaspace pre-tokenizer: spaces become the
 // replacement ("▁"), one is put in front unless the piece starts with one
-// (prepend), and with split each "▁" starts a new piece.
-func metaspaceStep(replacement string, prepend, split bool) preStep {
-	return func(s string, emit func(string)) {
+// (as the prepend scheme says), and with split each "▁" starts a new piece.
+func metaspaceStep(replacement string, prepend prependScheme, split bool) preStep {
+	return func(s string, atStart bool, emit func(string)) {
 		s = strings.ReplaceAll(s, " ", replacement)
-		if prepend && !strings.HasPrefix(s, replacement) {
+		if (prepend == prependAlways || prepend == prependFirst && atStart) && !strings.HasPrefix(s, replacement) {
 			s = replacement + s
 		}
 		if !split {
@@ -186,7 +197,7 @@ func metaspaceStep(replacement string, prepend, split bool) preStep {
 // whitespaceSplitStep is the WhitespaceSplit pre-tokenizer: pieces are
 // the runs of non-whitespace (Unicode White_Space, as Rust's
 // char::is_whitespace).
-func whitespaceSplitStep(s string, emit func(string)) {
+func whitespaceSplitStep(s string, _ bool, emit func(string)) {
 	for _, f := range strings.FieldsFunc(s, isWhiteSpace) {
 		emit(f)
 	}

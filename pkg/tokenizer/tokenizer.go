@@ -172,7 +172,12 @@ func (t *Tokenizer) ID(token string) (int, bool) {
 func (t *Tokenizer) appendContent(out []int, text string, limit int) []int {
 	start := len(out)
 	full := func() bool { return limit >= 0 && len(out)-start >= limit }
+	// atStart: nothing of the text came before this section (Metaspace's
+	// prepend_scheme "first" prefixes only there).
+	atStart := true
 	t.splitAdded(text, t.rawAdded, func(section string, isAdded bool) bool {
+		first := atStart
+		atStart = false
 		if isAdded {
 			out = append(out, t.addedIDs[section])
 			return !full()
@@ -189,12 +194,14 @@ func (t *Tokenizer) appendContent(out []int, text string, limit int) []int {
 		}
 		keepGoing := true
 		t.splitAdded(section, t.normAdded, func(sub string, isAdded bool) bool {
+			subFirst := first
+			first = false
 			if id, ok := t.addedIDs[sub]; ok {
 				out = append(out, id)
 				keepGoing = !full()
 				return keepGoing
 			}
-			t.preTokenize(sub, func(word string) bool {
+			t.preTokenize(sub, subFirst, func(word string) bool {
 				if t.unigram != nil {
 					out = t.unigram.appendWord(out, word)
 				} else {
@@ -214,8 +221,9 @@ func (t *Tokenizer) appendContent(out []int, text string, limit int) []int {
 }
 
 // preTokenize runs the pre-tokenizer steps over s and calls word for each
-// final piece until it returns false.
-func (t *Tokenizer) preTokenize(s string, word func(string) bool) {
+// final piece until it returns false. atStart says s begins the text; after
+// a step, only the first piece cut from it still does.
+func (t *Tokenizer) preTokenize(s string, atStart bool, word func(string) bool) {
 	if len(t.preSteps) == 0 {
 		word(s)
 		return
@@ -223,8 +231,8 @@ func (t *Tokenizer) preTokenize(s string, word func(string) bool) {
 	pieces := []string{s}
 	for _, step := range t.preSteps {
 		next := make([]string, 0, len(pieces)*2)
-		for _, p := range pieces {
-			step(p, func(q string) {
+		for i, p := range pieces {
+			step(p, atStart && i == 0, func(q string) {
 				if q != "" {
 					next = append(next, q)
 				}
@@ -310,4 +318,14 @@ func (t *Tokenizer) splitAdded(s string, tokens []string, fn func(section string
 			return
 		}
 	}
+}
+
+// Truncate shortens an encoded sequence to at most n ids, dropping text
+// tokens from the end and keeping the post-processor's closing tokens
+// (EOT, </s>), as the tokenizers library's truncation does.
+func (t *Tokenizer) Truncate(ids []int, n int) []int {
+	if len(ids) <= n {
+		return ids
+	}
+	return t.cut(ids, n)
 }

@@ -175,7 +175,7 @@ func TestUnsupportedTokenizers(t *testing.T) {
 	cases := map[string]map[string]string{
 		"wordpiece model":        {TokenizerJSONFile: `{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`},
 		"unigram without unk_id": {TokenizerJSONFile: `{"model": {"type": "Unigram", "vocab": [["a", 0.0]]}}`},
-		"metaspace prepend first": {TokenizerJSONFile: `{"pre_tokenizer": {"type": "Metaspace", "prepend_scheme": "first"},
+		"metaspace prepend sometimes": {TokenizerJSONFile: `{"pre_tokenizer": {"type": "Metaspace", "prepend_scheme": "sometimes"},
 			"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`},
 		"lookahead regex": {TokenizerJSONFile: `{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\s+(?!\\S)"}, "behavior": "Isolated"},
 			"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}`},

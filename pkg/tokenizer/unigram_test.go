@@ -21,7 +21,10 @@ import (
 // and transformers.js's ids on the corpus of testdata/golden/tokenizer.
 const unigramDir = "testdata/unigram"
 
-var unigramModels = []string{"bytefallback", "unk"}
+// xlmr is the tiny M-CLIP fixture's tokenizer (scripts/fixtures/make_tiny_mclip.py):
+// XLM-R's form, <s> … </s> by RobertaProcessing and SentencePiece's ids
+// shifted by fairseq's offset.
+var unigramModels = []string{"bytefallback", "unk", "xlmr"}
 
 // unigramModelDir writes the named fixture as a model directory
 // (tokenizer.json is stored gzipped: the charsmap alone is ~240 kB).
@@ -102,7 +105,7 @@ func TestUnigramCorpus(t *testing.T) {
 			}
 			spm := readUnigramGolden(t, "ids-spm-"+name+".json.gz", corpusHash, tjHash, len(corpus.Texts))
 			tjs := readUnigramGolden(t, "ids-tjs-"+name+".json.gz", corpusHash, tjHash, len(corpus.Texts))
-			sameSPM, sameTJS, ties := 0, 0, 0
+			sameSPM, sameTJS, ties, exactTies := 0, 0, 0, 0
 			for i, text := range corpus.Texts {
 				got := tok.EncodeAll(text)
 				okSPM, okTJS := slices.Equal(got, spm.IDs[i]), slices.Equal(got, tjs.IDs[i])
@@ -118,16 +121,33 @@ func TestUnigramCorpus(t *testing.T) {
 						t.Errorf("text %d %+q: ids differ from SentencePiece's by more than a tie (score %g vs %g):\n got %v\nwant %v\ntransformers.js %v",
 							i, text, a, b, got, spm.IDs[i], tjs.IDs[i])
 					}
+					if samePieces(got, spm.IDs[i]) {
+						// An exact tie: the same pieces in another order
+						// (three apostrophes as ' + '' or '' + '), which
+						// SentencePiece's Viterbi breaks one way and the
+						// tokenizers library (immich runs it) and
+						// transformers.js the other.
+						exactTies++
+						continue
+					}
 					ties++
 				}
 			}
 			if ties > 2 {
 				t.Errorf("%d float32 ties: more than rounding explains", ties)
 			}
-			t.Logf("%s: %d texts; identical ids: SentencePiece %d, transformers.js %d; float32 ties %d",
-				name, len(corpus.Texts), sameSPM, sameTJS, ties)
+			t.Logf("%s: %d texts; identical ids: SentencePiece %d, transformers.js %d; float32 ties %d; exact ties (same pieces, other order) %d",
+				name, len(corpus.Texts), sameSPM, sameTJS, ties, exactTies)
 		})
 	}
+}
+
+// samePieces reports whether a and b hold the same ids in some order.
+func samePieces(a, b []int) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // unigramScore is the total score of a segmentation (unknown pieces cost
@@ -138,7 +158,7 @@ func (t *Tokenizer) unigramScore(ids []int) float64 {
 		switch {
 		case id == t.unigram.unk:
 			total += t.unigram.unkScore
-		case id == t.eot:
+		case id == t.eot, id == t.sot:
 		case t.unigram.byteIDs != nil && slices.Contains(t.unigram.byteIDs, id):
 		default:
 			total += t.unigram.scores[id]
@@ -242,9 +262,9 @@ func TestUnigramBadFiles(t *testing.T) {
 		}, "model.vocab[5]"},
 		{"unk_id outside", func(doc map[string]any) { doc["model"].(map[string]any)["unk_id"] = 5000 }, "unk_id 5000"},
 		{"no unk_id", func(doc map[string]any) { delete(doc["model"].(map[string]any), "unk_id") }, "without unk_id"},
-		{"prepend first", func(doc map[string]any) {
-			doc["pre_tokenizer"].(map[string]any)["prepend_scheme"] = "first"
-		}, `prepend_scheme "first"`},
+		{"prepend scheme unknown", func(doc map[string]any) {
+			doc["pre_tokenizer"].(map[string]any)["prepend_scheme"] = "sometimes"
+		}, `prepend_scheme "sometimes"`},
 		{"pad_id outside", func(doc map[string]any) {
 			doc["padding"] = map[string]any{"strategy": "BatchLongest", "pad_id": -3}
 		}, "pad_id -3"},
@@ -277,17 +297,17 @@ func TestUnigramComponents(t *testing.T) {
 		}
 	}
 	var pieces []string
-	metaspaceStep("▁", true, true)("hello  big world", func(s string) { pieces = append(pieces, s) })
+	metaspaceStep("▁", prependAlways, true)("hello  big world", false, func(s string) { pieces = append(pieces, s) })
 	if want := []string{"▁hello", "▁", "▁big", "▁world"}; !slices.Equal(pieces, want) {
 		t.Errorf("Metaspace split: got %q, want %q", pieces, want)
 	}
 	pieces = nil
-	metaspaceStep("▁", false, false)("a b", func(s string) { pieces = append(pieces, s) })
+	metaspaceStep("▁", prependNever, false)("a b", true, func(s string) { pieces = append(pieces, s) })
 	if want := []string{"a▁b"}; !slices.Equal(pieces, want) {
 		t.Errorf("Metaspace never/no split: got %q, want %q", pieces, want)
 	}
 	pieces = nil
-	whitespaceSplitStep("\u3000a\tb \u00a0c\u2028", func(s string) { pieces = append(pieces, s) })
+	whitespaceSplitStep("\u3000a\tb \u00a0c\u2028", false, func(s string) { pieces = append(pieces, s) })
 	if want := []string{"a", "b", "c"}; !slices.Equal(pieces, want) {
 		t.Errorf("WhitespaceSplit: got %q, want %q", pieces, want)
 	}

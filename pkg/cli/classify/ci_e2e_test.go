@@ -155,6 +155,56 @@ print(r.tag, len(cases), len(r.findall("./testsuite/testcase/failure")), len(r.f
 	} else if os.Getenv("CI") == "true" {
 		t.Fatal("python3 missing on CI")
 	}
+	checkWithJunitparser(t, path, broken)
+}
+
+// checkWithJunitparser reads the report with junitparser (Debian's
+// python3-junitparser), the JUnit reader many CI tools and report mergers
+// use: it must see 5 cases with 1 pass, 3 failures and 1 error, and the
+// totals it computes from the cases must equal the ones we wrote.
+func checkWithJunitparser(t *testing.T, path, broken string) {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import junitparser").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("junitparser is missing on CI (.ci/run installs python3-junitparser): %v", err)
+		}
+		t.Skipf("no junitparser (apt-get install python3-junitparser): %v", err)
+	}
+	out, err := exec.Command(py, "-c", `import sys
+from junitparser import JUnitXml, Failure, Error
+xml = JUnitXml.fromfile(sys.argv[1])
+for suite in xml:
+    written = (suite.tests, suite.failures, suite.errors)
+    suite.update_statistics()
+    print("suite", *written, suite.tests, suite.failures, suite.errors)
+    for case in suite:
+        kinds = [type(r).__name__ for r in case.result]
+        print("case", case.name, ",".join(kinds) or "pass")
+`, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("junitparser: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 6 || lines[0] != "suite 5 3 1 5 3 1" {
+		t.Fatalf("junitparser read:\n%s\nwant one suite of 5 cases, 3 failures, 1 error (written and recounted)", out)
+	}
+	var pass, fail, errs int
+	for _, l := range lines[1:] {
+		switch f := strings.Fields(l); {
+		case f[len(f)-1] == "pass":
+			pass++
+		case f[len(f)-1] == "Failure":
+			fail++
+		case f[len(f)-1] == "Error" && strings.Contains(l, broken):
+			errs++
+		default:
+			t.Errorf("junitparser case line %q", l)
+		}
+	}
+	if pass != 1 || fail != 3 || errs != 1 {
+		t.Errorf("junitparser: %d passed, %d failed, %d errors; want 1, 3, 1 (broken file the error)\n%s", pass, fail, errs, out)
+	}
 }
 
 func TestJUnitPathCheckedBeforeWork(t *testing.T) {

@@ -121,7 +121,7 @@ content. Output is one record per image, in input order.`,
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&opts.Labels, "labels", "l", nil, `comma-separated labels (repeatable; quote a label holding a comma: '"a, b",c')`)
 	fl.StringVar(&opts.LabelsFile, "labels-file", "", "labels from a file: one per line, or JSON/YAML list, or mapping label → prompts")
-	fl.StringArrayVarP(&opts.Templates, "template", "t", nil, `prompt template with {} for the label (repeatable: prompts are ensembled; default "a photo of a {}.")`)
+	fl.StringArrayVarP(&opts.Templates, "template", "t", nil, `prompt template with {} for the label (repeatable: prompts are ensembled; default: the model family's, "a photo of a {}." for CLIP, "This is a photo of {}." for SigLIP, "{}" for M-CLIP)`)
 	fl.StringVar(&opts.TemplateSet, "templates", "", "built-in template set: "+strings.Join(clip.TemplateSetNames(), "|"))
 	fl.IntVarP(&opts.TopK, "top-k", "k", 0, "labels listed per image (0: all)")
 	fl.Float64Var(&opts.Threshold, "threshold", 0, "report the label as \"unknown\" when the best probability is below this")
@@ -330,6 +330,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	ci := newCIReport(opts, v)
 	fetch := inputs.NewImageFetcher(decodeOptions(opts))
 	fetch.MaxBytes, fetch.Timeout = opts.URLMaxBytes, opts.URLTimeout
+	v.report.SetReread(rereadFiles(in, fetch))
 	prepare := func(ctx context.Context, i int, dst []float32) error {
 		data, err := fetch.Open(ctx, in[i])
 		if err != nil {
@@ -371,7 +372,7 @@ func finish(ctx context.Context, opts *ClassifyOptions, v *validated, t *tally, 
 	if !opts.Factory.Globals.Quiet {
 		printSummary(opts.IO.ErrOut, t, v.names, loadDur, textDur, imagesDur, cache)
 	}
-	if err := writeReport(opts, v, model); err != nil {
+	if err := writeReport(ctx, opts, v, model); err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 	if opts.Summary != "" {

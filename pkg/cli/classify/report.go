@@ -1,11 +1,13 @@
 package classify
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/clip"
+	"github.com/clip-go/clip/pkg/inputs"
 	"github.com/clip-go/clip/pkg/report"
 )
 
@@ -29,12 +31,26 @@ func newReport(opts *ClassifyOptions, v *validated) (*report.Collector, error) {
 	}), nil
 }
 
+// rereadFiles lets the report read local files again for the thumbnails
+// of each group's least certain images; a URL is not fetched twice, and
+// stdin cannot be read again.
+func rereadFiles(in []inputs.Input, fetch *inputs.Fetcher) report.Reread {
+	return func(ctx context.Context, i int) ([]byte, error) {
+		if in[i].IsURL || in[i].Name == inputs.StdinName {
+			return nil, nil
+		}
+		return fetch.Open(ctx, in[i])
+	}
+}
+
 // writeReport writes --report (after Ctrl-C too: what was classified is
-// worth a look) and says how big it came out.
-func writeReport(opts *ClassifyOptions, v *validated, model Model) error {
+// worth a look; the least certain images' thumbnails are skipped then)
+// and says how big it came out.
+func writeReport(ctx context.Context, opts *ClassifyOptions, v *validated, model Model) error {
 	if v.report == nil {
 		return nil
 	}
+	v.report.AddLeastCertain(ctx, opts.Factory.Threads())
 	if d, ok := model.(interface{ Describe() string }); ok {
 		v.report.SetModel(d.Describe())
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
+	exportcmd "github.com/clip-go/clip/pkg/cli/index/export"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/modelload"
 	"github.com/clip-go/clip/pkg/clip"
@@ -75,6 +76,10 @@ rerun finishes the job.`,
 		Example: `  clip index ~/Pictures -r
   clip index photos/ -r --index photos.sqlite --summary summary.json
   find . -name '*.jpg' | clip index -`,
+		// Explicit, so that operands are inputs even where this command is
+		// the root (tests run it alone): cobra's default for a command with
+		// sub-commands refuses unknown operands there.
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
 			if runF != nil {
@@ -90,6 +95,9 @@ rerun finishes the job.`,
 	fl.StringVar(&opts.Summary, "summary", "", "write the run's counts as JSON to this file")
 	opts.ImageFlags.Register(fl)
 	opts.Inputs.Register(fl)
+	// cobra runs the sub-command when the first operand is exactly
+	// "export": a directory of that name is indexed as ./export.
+	cmd.AddCommand(exportcmd.NewCmdExport(f, nil))
 	return cmd
 }
 

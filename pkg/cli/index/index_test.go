@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,6 +36,17 @@ func run(t *testing.T, args ...string) (int, string, string) {
 		}
 		return ""
 	}}
+	// A run that hangs (CI once saw one stuck for 9 minutes in the
+	// --rebuild run of TestIncremental, never reproduced) fails here with
+	// the stacks of this package's and clip's goroutines instead of eating
+	// the package's whole timeout and leaving only the tail of a dump.
+	stuck := time.AfterFunc(3*time.Minute, func() {
+		var b strings.Builder
+		_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+		fmt.Fprintf(os.Stderr, "clip %s: still running after 3 minutes; goroutines:\n%s\n", strings.Join(args, " "), b.String())
+		panic("clip " + strings.Join(args, " ") + ": stuck (goroutine stacks above)")
+	})
+	defer stuck.Stop()
 	code := cli.Run(context.Background(), f, args)
 	return code, out.String(), errOut.String()
 }

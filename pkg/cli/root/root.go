@@ -9,6 +9,7 @@ import (
 	classifycmd "github.com/clip-go/clip/pkg/cli/classify"
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	diffcmd "github.com/clip-go/clip/pkg/cli/diff"
+	dupescmd "github.com/clip-go/clip/pkg/cli/dupes"
 	embedcmd "github.com/clip-go/clip/pkg/cli/embed"
 	indexcmd "github.com/clip-go/clip/pkg/cli/index"
 	modelscmd "github.com/clip-go/clip/pkg/cli/models"
@@ -83,6 +84,7 @@ ONNX export by a pure-Go engine: one static binary, no Python, no ONNX Runtime.`
 		embedcmd.NewCmdEmbed(f, nil),
 		indexcmd.NewCmdIndex(f, nil),
 		searchcmd.NewCmdSearch(f, nil),
+		dupescmd.NewCmdDupes(f, nil),
 		tokenizecmd.NewCmdTokenize(f, nil),
 		preprocesscmd.NewCmdPreprocess(f, nil),
 		modelscmd.NewCmdModels(f),

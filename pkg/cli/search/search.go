@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,7 +18,6 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/cli/modelload"
-	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/imageproc"
 	"github.com/clip-go/clip/pkg/index"
 	"github.com/clip-go/clip/pkg/inputs"
@@ -45,6 +42,7 @@ type SearchOptions struct {
 	Under       string
 	Variant     string
 	ExactDecode bool
+	Report      string
 }
 
 // NewCmdSearch returns `clip search`; runF replaces searchRun in flag tests.
@@ -83,6 +81,7 @@ The model must be the one that built the index (exit 2 otherwise).`,
 	fl.StringVar(&opts.Under, "under", "", "only images under this directory (or path prefix)")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage+"; implied when the index was made with it")
+	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML page of the query and the hits (thumbnails, scores) to this file")
 	return cmd
 }
 
@@ -91,20 +90,24 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	if err != nil {
 		return err
 	}
-	query := strings.TrimSpace(strings.Join(opts.Args, " "))
-	switch {
-	case query == "" && opts.Image == "":
+	q := index.Query{Text: strings.Join(opts.Args, " "), Templates: opts.Templates}
+	if opts.Image != "" {
+		q.Image = []float32{} // the example's embedding, once the model has loaded
+	}
+	switch err := q.Check(); {
+	case errors.Is(err, index.ErrEmptyQuery):
 		return cmdutil.UsageErrorf("nothing to search for: give a text query, --image FILE, or both")
-	case opts.TopK < 0:
+	case err != nil:
+		return cmdutil.UsageErrorf("--%v", err) // --template "…" has no {}
+	}
+	if opts.TopK < 0 {
 		return cmdutil.UsageErrorf("--top-k must be 0 (all) or more")
 	}
-	for _, t := range opts.Templates {
-		if !strings.Contains(t, "{}") {
-			return cmdutil.UsageErrorf("--template %q has no {} for the query", t)
-		}
+	if err := checkReport(opts); err != nil {
+		return err
 	}
-	if _, err := os.Stat(opts.Index); err != nil {
-		return cmdutil.UsageErrorf("--index %s: %v (make one with 'clip index PATH…')", opts.Index, unwrap(err))
+	if err := cmdutil.CheckIndexFile(opts.Index); err != nil {
+		return err
 	}
 	ix, err := index.Open(ctx, opts.Index, index.Options{ReadOnly: true})
 	if err != nil {
@@ -143,21 +146,6 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
 
-	var parts [][]float32
-	if query != "" {
-		prompts := []string{query}
-		if len(opts.Templates) > 0 {
-			prompts = prompts[:0]
-			for _, t := range opts.Templates {
-				prompts = append(prompts, strings.ReplaceAll(t, "{}", query))
-			}
-		}
-		embs, err := model.EncodeTexts(ctx, prompts)
-		if err != nil {
-			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
-		}
-		parts = append(parts, mean(embs))
-	}
 	if queryImage != nil {
 		h, w := model.InputSize()
 		pixels := make([]float32, 3*h*w)
@@ -168,19 +156,16 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 		if err != nil {
 			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 		}
-		parts = append(parts, embs[0])
+		q.Image = embs[0]
 	}
-	q := mean(parts)
+	vec, err := q.Vector(ctx, model)
+	if err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	}
 
-	var keep func(string) bool
-	if opts.Under != "" {
-		prefix, err := filepath.Abs(opts.Under)
-		if err != nil {
-			return cmdutil.UsageErrorf("--under: %v", err)
-		}
-		keep = func(p string) bool {
-			return p == prefix || strings.HasPrefix(p, strings.TrimSuffix(prefix, string(filepath.Separator))+string(filepath.Separator))
-		}
+	keep, err := cmdutil.UnderFilter(opts.Under)
+	if err != nil {
+		return cmdutil.UsageErrorf("--under: %v", err)
 	}
 	vecs, err := ix.Load(ctx, keep)
 	if err != nil {
@@ -191,61 +176,16 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 	if opts.HasMin {
 		sopt.Threshold, sopt.HasMin = float32(opts.Threshold), true
 	}
-	hits := vecs.Search(q, sopt)
+	hits := vecs.Search(vec, sopt)
 	if err := write(opts.IO.Out, format, hits); err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
-	return nil
-}
-
-// mean is the L2-normalised mean of unit vectors (a single one unchanged).
-func mean(vs [][]float32) []float32 {
-	out := make([]float32, len(vs[0]))
-	for _, v := range vs {
-		for i, x := range v {
-			out[i] += x
-		}
-	}
-	var n float64
-	for _, x := range out {
-		n += float64(x) * float64(x)
-	}
-	if n > 0 {
-		inv := float32(1 / math.Sqrt(n))
-		for i := range out {
-			out[i] *= inv
-		}
-	}
-	return out
-}
-
-func unwrap(err error) error {
-	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-type record struct {
-	Schema int     `json:"schema"`
-	File   string  `json:"file"`
-	Score  float32 `json:"score"`
+	return writeReport(ctx, opts, strings.TrimSpace(q.Text), queryImage, model.Describe(), vecs.Len(), hits)
 }
 
 func write(w io.Writer, format string, hits []index.Hit) error {
-	recs := make([]record, len(hits))
-	for i, h := range hits {
-		recs[i] = record{Schema: clip.SchemaVersion, File: h.Path, Score: round4(h.Score)}
-	}
+	recs := index.Records(hits)
 	switch format {
-	case cmdutil.FormatJSON:
-		a := cmdutil.JSONArrayWriter{W: w}
-		for _, r := range recs {
-			if err := a.Write(r); err != nil {
-				return err
-			}
-		}
-		return a.Close()
 	case cmdutil.FormatCSV:
 		c := csv.NewWriter(w)
 		_ = c.Write([]string{"file", "score"})
@@ -262,14 +202,5 @@ func write(w io.Writer, format string, hits []index.Hit) error {
 		}
 		return nil
 	}
-	enc := json.NewEncoder(w)
-	for _, r := range recs {
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return cmdutil.WriteJSONRecords(w, format, slices.Values(recs))
 }
-
-// round4 keeps four decimals: float16 storage makes the rest noise.
-func round4(x float32) float32 { return float32(math.Round(float64(x)*1e4) / 1e4) }

@@ -78,16 +78,7 @@ func TestServePageRoundTripInHeadlessChromium(t *testing.T) {
 	step("screenshot", err)
 	headless.CheckScreenshot(t, "serve-page.png", shot)
 
-	// Phone width: nothing wider than the screen.
-	step("phone width", p.Call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}, nil))
-	var scrollWidth int
-	step("scroll width", p.Eval(`document.documentElement.scrollWidth`, &scrollWidth))
-	if scrollWidth > 390 {
-		t.Errorf("at 390 px the page is %d px wide", scrollWidth)
-	}
-	shot, err = p.Screenshot()
-	step("phone screenshot", err)
-	headless.CheckScreenshot(t, "serve-page-phone.png", shot)
+	p.CheckPhoneWidth(t, "serve-page-phone.png")
 }
 
 // An API error that is not the image's own reaches the page as the API

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/clip-go/clip/pkg/cli/modelload"
 	"github.com/clip-go/clip/pkg/clip"
 	"github.com/clip-go/clip/pkg/imageproc"
+	"github.com/clip-go/clip/pkg/index"
 	"github.com/clip-go/clip/pkg/server"
 )
 
@@ -54,6 +56,7 @@ type ServeOptions struct {
 	NoExifRotate  bool
 	ExactDecode   bool
 	ShutdownGrace time.Duration
+	Index         string
 
 	// OnReady, when set, is called with the listening address once the
 	// model has loaded and the server is ready (tests and benchmarks).
@@ -74,6 +77,13 @@ and /openapi.json. Results are the records of 'clip classify --format json'.
 The model loads once at start; /readyz answers 503 until it has. Images of
 concurrent requests are batched into one inference (--max-batch, --batch-wait),
 and label prompts are embedded once and cached (memory and disk).
+
+With --index FILE, POST /v1/search ranks the images of a 'clip index' file by
+a text query, an example image, or both (the records of 'clip search'); the
+index is read once at start and must have been made with the served model
+(exit 2 otherwise). POST /vectorize, GET /meta and /.well-known/live|ready
+are the inference contract of Weaviate's multi2vec-clip module, so Weaviate
+can use this server as its vectorizer (CLIP_INFERENCE_API).
 
 Requests are limited in body size, labels, images, time and queue length;
 beyond the queue (or --max-uploads bodies being received) the server answers
@@ -125,6 +135,7 @@ the grace ran out with requests still running.`,
 	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
 	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
 	fl.DurationVar(&opts.ShutdownGrace, "shutdown-grace", 30*time.Second, "time in-flight requests get to finish on SIGTERM/SIGINT")
+	fl.StringVar(&opts.Index, "index", "", "serve POST /v1/search over this index file (made by 'clip index' with the same model; read once at start)")
 	return cmd
 }
 
@@ -215,6 +226,12 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Index != "" {
+		// A wrong path is a quick usage error, before the model loads.
+		if _, err := os.Stat(opts.Index); err != nil {
+			return cmdutil.UsageErrorf("--index %s: %v (make one with 'clip index PATH…')", opts.Index, unwrapPathError(err))
+		}
+	}
 	log := opts.logger()
 	cfg.Logger = log
 	srv := server.New(cfg)
@@ -237,6 +254,12 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	loaded := make(chan loadResult, 1)
 	go func() {
 		m, info, disk, err := load(ctx, opts)
+		if err == nil && opts.Index != "" {
+			err = loadIndex(ctx, opts.Index, m, srv, log)
+			if err != nil {
+				m.Close()
+			}
+		}
 		if err != nil {
 			loaded <- loadResult{err: err}
 			cancel()
@@ -260,6 +283,9 @@ func serveRun(ctx context.Context, opts *ServeOptions) error {
 	if lerr := lr.err; lerr != nil {
 		if errors.Is(lerr, context.Canceled) {
 			return nil // stopped while loading
+		}
+		if ee := (*cmdutil.ExitError)(nil); errors.As(lerr, &ee) {
+			return lerr // the index: already says what failed
 		}
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("loading the model: %w", lerr))
 	}
@@ -308,6 +334,42 @@ func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.Mod
 		}
 	}
 	return m, info, disk, nil
+}
+
+// loadIndex opens the --index file, refuses it when another model (or
+// variant, preprocessing, decode mode) made it, and hands its vectors to
+// the server for /v1/search.
+func loadIndex(ctx context.Context, path string, m *modelload.Model, srv *server.Server, log *slog.Logger) error {
+	ix, err := index.Open(ctx, path, index.Options{ReadOnly: true})
+	if err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	}
+	defer ix.Close()
+	meta, err := m.IndexMeta(ctx)
+	if err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("--index %s: %w", path, err))
+	}
+	if err := ix.Check(ctx, meta); err != nil {
+		if mm := (*index.MismatchError)(nil); errors.As(err, &mm) {
+			return cmdutil.UsageErrorf("--index: %v; serve it with --model %s (and the --variant and --exact-decode it was made with), or rebuild the index with this model", err, mm.Index.ModelID)
+		}
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	}
+	start := time.Now()
+	vecs, err := ix.Load(ctx, nil)
+	if err != nil {
+		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
+	}
+	srv.SetIndex(filepath.Base(path), vecs)
+	log.Info("index loaded", "index", path, "images", vecs.Len(), "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // publicInfo describes the model to clients without the server's file

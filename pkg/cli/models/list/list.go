@@ -58,6 +58,9 @@ type Row struct {
 	Default           bool             `json:"default,omitempty"`
 	Layout            hub.Layout       `json:"layout,omitempty"`
 	Description       string           `json:"description,omitempty"`
+	Family            string           `json:"family,omitempty"`
+	Languages         string           `json:"languages,omitempty"`
+	InputSize         int              `json:"input_size,omitempty"`
 	Variants          []hub.Variant    `json:"variants"`
 	DownloadBytes     map[string]int64 `json:"download_bytes_approx,omitempty"`
 	InstalledVariants []hub.Variant    `json:"installed_variants"`
@@ -98,7 +101,7 @@ func listRun(opts *ListOptions) error {
 		return shared.WriteCSV(out, []string{"name", "repo", "revision", "commit", "variants", "installed_variants", "installed_bytes", "path"}, recs)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tREPO\tREVISION\tVARIANTS\tINSTALLED\tSIZE")
+	fmt.Fprintln(tw, "NAME\tFAMILY\tLANGUAGES\tINPUT\tREPO\tREVISION\tVARIANTS\tINSTALLED\tSIZE")
 	for _, r := range rows {
 		name := r.Name
 		if name == "" {
@@ -115,10 +118,15 @@ func listRun(opts *ListOptions) error {
 		if len(r.InstalledVariants) > 0 {
 			installed = joinVariants(r.InstalledVariants)
 			size = shared.HumanBytes(r.InstalledBytes)
-		} else if _, ok := r.DownloadBytes[string(hub.FP32)]; !ok {
-			size = "?"
+		} else if n := r.DownloadBytes[string(hub.FP32)]; n <= 0 {
+			size = "?" // not in the catalogue, or its listing shows no total
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, r.Repo, rev, joinVariants(r.Variants), installed, size)
+		family, langs, input := orDash(r.Family), orDash(r.Languages), "-"
+		if r.InputSize > 0 {
+			input = strconv.Itoa(r.InputSize)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, family, langs, input, r.Repo, rev,
+			joinVariants(r.Variants), installed, size)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -139,10 +147,13 @@ func buildRows(installed []hub.Installed, installedOnly bool) []Row {
 		r := Row{
 			Name: e.Name, Repo: e.Repo, Revision: e.Revision, Default: e.Name == hub.DefaultModel,
 			Layout: e.Layout, Description: e.Description, Variants: e.VariantList(),
+			Family: e.Family, Languages: e.Languages, InputSize: e.InputSize,
 			DownloadBytes: map[string]int64{}, InstalledVariants: []hub.Variant{},
 		}
 		for v, n := range e.Variants {
-			r.DownloadBytes[string(v)] = n
+			if n > 0 { // 0: the listing shows no total
+				r.DownloadBytes[string(v)] = n
+			}
 		}
 		for i, in := range installed {
 			if !used[i] && strings.EqualFold(in.Manifest.Repo, e.Repo) && in.Manifest.Revision == e.Revision {
@@ -164,6 +175,13 @@ func buildRows(installed []hub.Installed, installedOnly bool) []Row {
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func fillInstalled(r *Row, in hub.Installed) {
