@@ -196,9 +196,21 @@ func TestIncremental(t *testing.T) {
 	names := copyShapes(t, dir)
 	ix := filepath.Join(t.TempDir(), "ix.sqlite")
 	indexDir(t, model, ix, dir)
+	// The run leaves the vector file searches map; an unchanged rerun
+	// leaves it alone. (The searches below read it: each must see the
+	// run before it.)
+	vf, err := os.Stat(index.VectorFile(ix))
+	if err != nil {
+		t.Fatalf("no vector file after a run: %v", err)
+	}
+	old := vf.ModTime().Add(-time.Hour)
+	_ = os.Chtimes(index.VectorFile(ix), old, old)
 
 	if s := indexDir(t, model, ix, dir); s.Embedded != 0 || s.Unchanged != len(names) {
 		t.Errorf("unchanged rerun: %+v, want 0 embedded, %d unchanged", s, len(names))
+	}
+	if vf, err := os.Stat(index.VectorFile(ix)); err != nil || !vf.ModTime().Equal(old) {
+		t.Errorf("an unchanged rerun rewrote the vector file (%v)", err)
 	}
 
 	// One file's content changes (another image's bytes).
