@@ -23,13 +23,19 @@ var zigzag = [128]int{
 // fastACBits is the lookahead of huffTable.fastAC.
 const fastACBits = 10
 
+// fastEOB is the run fastAC gives an end of block: more than any run
+// a coefficient can have (63 + 15), so k >= fastEOB says the block ended.
+const fastEOB = 100
+
 type huffTable struct {
 	lookup [512]uint16 // 9-bit lookahead: (length << 8) | value, 0 if longer
 	// fastAC decodes a coefficient's code and its value bits together
 	// when both fit in the fastACBits lookahead (most coefficients of a
 	// photo): value << 16 | run << 8 | bits consumed; 0 otherwise (longer
-	// codes, and in AC tables EOB and ZRL, take the general path). In DC
-	// tables the value is the DC difference, size 0 included.
+	// codes, and in AC tables ZRL and progressive EOB runs, take the
+	// general path). An AC table's end of block has run fastEOB, which
+	// ends the block's loop before anything is stored. In DC tables the
+	// value is the DC difference, size 0 included.
 	fastAC  [1 << fastACBits]int32
 	maxcode [18]int32
 	valptr  [17]int32
@@ -46,8 +52,8 @@ func buildHuff(counts [16]int, vals []uint8, dc bool) (*huffTable, error) {
 		n := counts[l-1]
 		if n > 0 {
 			for i := 0; i < n; i++ {
-				if rs := vals[k]; l+int(rs&15) <= fastACBits && (rs&15 != 0 || dc) {
-					h.setFastAC(code, l, rs)
+				if rs := vals[k]; l+int(rs&15) <= fastACBits && (rs&15 != 0 || rs == 0 || dc) {
+					h.setFastAC(code, l, rs, dc)
 				}
 				if l <= 9 {
 					shift := 9 - l
@@ -188,8 +194,11 @@ func (d *jpegDecoder) huff(h *huffTable) (uint8, error) {
 
 // setFastAC fills the fastAC entries of every lookahead starting with the
 // l-bit code whose symbol is rs (run << 4 | size).
-func (h *huffTable) setFastAC(code int32, l int, rs uint8) {
-	size := int(rs & 15)
+func (h *huffTable) setFastAC(code int32, l int, rs uint8, dc bool) {
+	size, run := int(rs&15), int32(rs>>4)
+	if rs == 0 && !dc {
+		run = fastEOB
+	}
 	free := fastACBits - l - size // lookahead bits after the value
 	base := int(code) << (fastACBits - l)
 	if base+1<<(fastACBits-l) > len(h.fastAC) {
@@ -197,7 +206,7 @@ func (h *huffTable) setFastAC(code int32, l int, rs uint8) {
 	}
 	for j := 0; j < 1<<(fastACBits-l); j++ {
 		v := int32(j>>free) & (1<<size - 1)
-		h.fastAC[base+j] = extend(v, size)<<16 | int32(rs>>4)<<8 | int32(l+size)
+		h.fastAC[base+j] = extend(v, size)<<16 | run<<8 | int32(l+size)
 	}
 }
 
@@ -254,8 +263,10 @@ func (d *jpegDecoder) decodeBlock(c *jcomp, blk []int16, ss, se, ah, al int) err
 // dcDiff decodes a DC difference (code and value bits).
 func (d *jpegDecoder) dcDiff(h *huffTable) (int32, error) {
 	if d.nbits < 32 {
-		if err := d.fill(); err != nil {
-			return 0, err
+		if d.acc, d.nbits, d.pos = refill(d.b, d.pos, d.acc, d.nbits); d.nbits < 32 {
+			if err := d.fill(); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if f := h.fastAC[(d.acc>>uint(d.nbits-fastACBits))&(1<<fastACBits-1)]; f != 0 {
@@ -277,13 +288,20 @@ func (d *jpegDecoder) decodeAC(c *jcomp, blkSlice []int16, ss, se, al int) error
 	blk := (*[64]int16)(blkSlice)
 	h := d.ac[c.ta]
 	// The bit accumulator lives in locals (registers) on the fast path and
-	// goes back to d around fill and the general path.
+	// goes back to d around fill and the general path. The fast path keeps
+	// it left-aligned (la: the next bit is bit 63), so each coefficient's
+	// lookup depends on the previous one through two shifts alone.
+	// Shift counts are masked so that the compiler need not handle counts
+	// of 64 and more (al <= 13, and a fast entry consumes <= fastACBits).
 	acc, nbits := d.acc, d.nbits
+	la := acc << uint(64-nbits)
+	ual := uint(al) & 15
 	for k := ss; k <= se; k++ {
 		// The fast path needs fastACBits of lookahead, the general one 32
 		// (a code of <= 16 bits and its value of <= 15): refill (8 bytes at
 		// a time) only when the fast path runs short.
 		if nbits < fastACBits {
+			acc = la >> uint(64-nbits)
 			if acc, nbits, d.pos = refill(d.b, d.pos, acc, nbits); nbits < fastACBits {
 				d.acc, d.nbits = acc, nbits
 				if err := d.fill(); err != nil {
@@ -291,64 +309,70 @@ func (d *jpegDecoder) decodeAC(c *jcomp, blkSlice []int16, ss, se, al int) error
 				}
 				acc, nbits = d.acc, d.nbits
 			}
+			la = acc << uint(64-nbits)
 		}
-		if f := h.fastAC[(acc>>uint(nbits-fastACBits))&(1<<fastACBits-1)]; f != 0 {
-			k += int(f>>8) & 15
-			nbits -= int(f & 255)
-			blk[zigzag[k&127]&63] = int16(f >> 16 << al)
+		if f := h.fastAC[la>>(64-fastACBits)]; f != 0 {
+			k += int(f>>8) & 127
+			n := uint(f) & 31
+			la <<= n
+			nbits -= int(n)
+			if k >= fastEOB {
+				break // end of block (an EOB run of 1 in a progressive scan)
+			}
+			blk[zigzag[k&127]&63] = int16(f >> 16 << ual)
 			continue
 		}
-		d.acc, d.nbits = acc, nbits
+		d.acc, d.nbits = la>>uint(64-nbits), nbits
 		if d.nbits < 32 {
 			if err := d.fill(); err != nil {
 				return err
 			}
 		}
-		end, err := d.decodeACSlow(h, blk, &k, al)
-		if err != nil {
+		end, err := false, error(nil)
+		if k, end, err = d.decodeACSlow(h, blk, k, al); err != nil {
 			return err
 		}
 		acc, nbits = d.acc, d.nbits
+		la = acc << uint(64-nbits)
 		if end {
 			break
 		}
 	}
-	d.acc, d.nbits = acc, nbits
+	d.acc, d.nbits = la>>uint(64-nbits), nbits
 	return nil
 }
 
 // decodeACSlow decodes one coefficient (or a run, EOB) whose code and
 // value do not fit the fastAC lookahead; end reports an end of block.
-func (d *jpegDecoder) decodeACSlow(h *huffTable, blk *[64]int16, k *int, al int) (end bool, err error) {
+func (d *jpegDecoder) decodeACSlow(h *huffTable, blk *[64]int16, k, al int) (_ int, end bool, err error) {
 	var rs uint8
 	if e := h.lookup[(d.acc>>uint(d.nbits-9))&511]; e != 0 {
 		d.nbits -= int(e >> 8)
 		rs = uint8(e)
 	} else if rs, err = d.huff(h); err != nil {
-		return false, err
+		return k, false, err
 	}
 	r, s := int(rs>>4), int(rs&15)
 	if s != 0 {
-		*k += r
+		k += r
 		d.nbits -= s
 		v := int32(d.acc>>uint(d.nbits)) & (1<<s - 1)
-		blk[zigzag[*k&127]&63] = int16(extend(v, s) << al)
-		return false, nil
+		blk[zigzag[k&127]&63] = int16(extend(v, s) << al)
+		return k, false, nil
 	}
 	if r == 15 { // ZRL: 16 zeros
-		*k += 15
-		return false, nil
+		return k + 15, false, nil
 	}
 	if d.progressive {
 		d.eobrun = 1 << r
 		if r > 0 {
 			e, err := d.bits(r)
 			if err != nil {
-				return false, err
+				return k, false, err
 			}
 			d.eobrun += e
 		}
 		d.eobrun--
 	}
-	return true, nil
+	return k, true, nil
 }
