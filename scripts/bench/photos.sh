@@ -57,7 +57,9 @@ classify() {
     { rm -f "$OUT/$name.$r.time"; note "clip classify ($name) failed (see $LOG)"; }
 }
 modes=(default)
-if [ -n "$CLIP" ] && "$CLIP" classify --help 2>/dev/null | grep -q -- '--exact-decode'; then
+# (not grep -q: it closes the pipe early, and under pipefail clip's SIGPIPE
+# would fail the test)
+if [ -n "$CLIP" ] && "$CLIP" classify --help 2>/dev/null | grep -c -- '--exact-decode' >/dev/null; then
   modes+=(exact)
 else
   note "this clip has no --exact-decode: only the default decode is timed"
