@@ -21,7 +21,7 @@ var zigzag = [128]int{
 }
 
 // fastACBits is the lookahead of huffTable.fastAC.
-const fastACBits = 10
+const fastACBits = 11
 
 // fastEOB is the run fastAC gives an end of block: more than any run
 // a coefficient can have (63 + 15), so k >= fastEOB says the block ended.
@@ -36,7 +36,11 @@ type huffTable struct {
 	// general path). An AC table's end of block has run fastEOB, which
 	// ends the block's loop before anything is stored. In DC tables the
 	// value is the DC difference, size 0 included.
-	fastAC  [1 << fastACBits]int32
+	fastAC [1 << fastACBits]int32
+	// fast2 (AC tables) holds up to two consecutive coefficients per
+	// lookahead, from fastAC (see pairAC), so that most lookups of a
+	// photo's blocks yield two; 0 where fastAC is 0.
+	fast2   [1 << fastACBits]uint64
 	maxcode [18]int32
 	valptr  [17]int32
 	mincode [17]int32
@@ -78,7 +82,45 @@ func buildHuff(counts [16]int, vals []uint8, dc bool) (*huffTable, error) {
 		code <<= 1
 	}
 	h.maxcode[17] = 0x7fffffff
+	if !dc {
+		h.pairAC()
+	}
 	return h, nil
+}
+
+// fast2 entries: bits consumed by both symbols (0-4) and by the first
+// (5-9), the first's run (10-16; fastEOB for an end of block), the second's
+// advance from the first (17-23: run + 1, fastEOB + 1 for an end of
+// block, 0 when the lookahead holds one symbol only, whose value is then
+// repeated as the second's, so storing it twice changes nothing), the
+// first's value (32-47) and the second's (48-63).
+const (
+	pairRun1Shift = 10
+	pairAdv2Shift = 17
+)
+
+// pairAC fills fast2 from fastAC: each lookahead's first symbol, and a
+// second one when the bits left after the first decode it whole (its
+// fastAC entry with the unseen bits taken as zeros consumes no more than
+// are there). Neither symbol is a ZRL or an EOB run, which fastAC leaves
+// to the general path.
+func (h *huffTable) pairAC() {
+	const mask = 1<<fastACBits - 1
+	for idx, f1 := range h.fastAC {
+		if f1 == 0 {
+			continue
+		}
+		n1, run1, v1 := uint64(f1&255), uint64(f1>>8)&127, uint64(uint16(f1>>16))
+		e := n1 | n1<<5 | run1<<pairRun1Shift | v1<<32 | v1<<48
+		if run1 != fastEOB && n1 < fastACBits {
+			f2 := h.fastAC[(idx<<n1)&mask]
+			if n2 := uint64(f2 & 255); f2 != 0 && n2 <= fastACBits-n1 {
+				adv2, v2 := uint64(f2>>8)&127+1, uint64(uint16(f2>>16))
+				e = (n1 + n2) | n1<<5 | run1<<pairRun1Shift | adv2<<pairAdv2Shift | v1<<32 | v2<<48
+			}
+		}
+		h.fast2[idx] = e
+	}
 }
 
 // fill tops the bit accumulator up to at least 25 bits. At a marker (or
@@ -311,15 +353,30 @@ func (d *jpegDecoder) decodeAC(c *jcomp, blkSlice []int16, ss, se, al int) error
 			}
 			la = acc << uint(64-nbits)
 		}
-		if f := h.fastAC[la>>(64-fastACBits)]; f != 0 {
-			k += int(f>>8) & 127
+		if f := h.fast2[la>>(64-fastACBits)]; f != 0 {
+			k += int(f>>pairRun1Shift) & 127
+			if k >= se {
+				// An end of block (an EOB run of 1 in a progressive
+				// scan), or the band's last coefficient: the first
+				// symbol alone, as the next belongs to the next block.
+				n := uint(f>>5) & 31
+				la <<= n
+				nbits -= int(n)
+				if k >= fastEOB {
+					break
+				}
+				blk[zigzag[k&127]&63] = int16(f>>32) << ual
+				continue
+			}
 			n := uint(f) & 31
 			la <<= n
 			nbits -= int(n)
+			blk[zigzag[k&63]&63] = int16(f>>32) << ual
+			k += int(f>>pairAdv2Shift) & 127
 			if k >= fastEOB {
-				break // end of block (an EOB run of 1 in a progressive scan)
+				break
 			}
-			blk[zigzag[k&127]&63] = int16(f >> 16 << ual)
+			blk[zigzag[k&127]&63] = int16(f>>48) << ual
 			continue
 		}
 		d.acc, d.nbits = la>>uint(64-nbits), nbits
