@@ -218,7 +218,8 @@ func (d *jpegDecoder) huff(h *huffTable) (uint8, error) {
 		d.nbits -= int(e >> 8)
 		return uint8(e), nil
 	}
-	for l := 1; l <= 16; l++ {
+	// lookup holds every code of up to 9 bits: this one is longer.
+	for l := 10; l <= 16; l++ {
 		code := int32(d.acc>>uint(d.nbits-l)) & (1<<l - 1)
 		if code <= h.maxcode[l] && h.maxcode[l] >= 0 {
 			d.nbits -= l
