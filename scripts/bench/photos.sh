@@ -110,9 +110,10 @@ say "decode+preprocess per photo: Pillow"
 "$PY" scripts/bench/pillow_photos.py "$PHOTOS" -n 2 >"$OUT/pillow.txt" 2>>"$LOG" || note "pillow_photos.py failed (see $LOG)"
 if command -v heif-convert >/dev/null && [ -f "${heics[0]:-}" ]; then
   say "heif-convert per HEIC"
-  t0=$(date +%s%N)
-  for h in "${heics[@]}"; do heif-convert --quiet "$h" "$WORK/heif-convert.y4m" >/dev/null 2>>"$LOG"; done
-  echo "$(( ($(date +%s%N) - t0) / 1000000 / ${#heics[@]} ))" >"$OUT/heif_convert_ms.txt"
+  # wall and CPU (user + system) ms per file, processes included
+  /usr/bin/time -f '%e %U %S' -o "$OUT/heif_convert.time" bash -c 'for h in "$@"; do heif-convert --quiet "$h" "$0" >/dev/null || exit 1; done' \
+    "$WORK/heif-convert.y4m" "${heics[@]}" 2>>"$LOG" &&
+    awk -v n="${#heics[@]}" '{printf "%.0f %.0f\n", $1*1000/n, ($2+$3)*1000/n}' "$OUT/heif_convert.time" >"$OUT/heif_convert_ms.txt"
   rm -f "$WORK/heif-convert.y4m"
 fi
 
@@ -135,7 +136,7 @@ pil_plain=$(sed -nE 's/.*photos plain: ([0-9.]+) ms.*/\1/p' "$OUT/pillow.txt" 2>
 pil_draft=$(sed -nE 's/.*photos draft: ([0-9.]+) ms.*/\1/p' "$OUT/pillow.txt" 2>/dev/null)
 pil_plain_cpu=$(sed -nE 's/.*photos plain: .* ([0-9.]+) cpu-ms.*/\1/p' "$OUT/pillow.txt" 2>/dev/null)
 pil_draft_cpu=$(sed -nE 's/.*photos draft: .* ([0-9.]+) cpu-ms.*/\1/p' "$OUT/pillow.txt" 2>/dev/null)
-hc=$(cat "$OUT/heif_convert_ms.txt" 2>/dev/null)
+hc=$(awk '{print $1}' "$OUT/heif_convert_ms.txt" 2>/dev/null); hc_cpu=$(awk '{print $2}' "$OUT/heif_convert_ms.txt" 2>/dev/null)
 x() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f×", a/b}'; }
 {
   echo "## Photos: 12 MP JPEGs and HEICs end to end"
@@ -161,8 +162,8 @@ x() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) p
   echo "| clip --exact-decode, 12 MP JPEG (\`BenchmarkDecodePreprocessPhotosExact\`) | ${go_exact:--} | ${go_exact_cpu:--} |"
   echo "| Pillow, plain | ${pil_plain:--} | ${pil_plain_cpu:--} |"
   echo "| clip, 12 MP HEIC (libheif in WebAssembly, \`BenchmarkDecodePreprocessHEIC\`) | ${go_heic:--} | ${go_heic_cpu:--} |"
-  echo "| heif-convert (native libheif $(dpkg-query -W -f '${Version}' libheif1 2>/dev/null), decode + y4m write, process included) | ${hc:--} |"
-  echo "| clip, once per run with a HEIC: compile libheif's WebAssembly (\`BenchmarkHEIFCompile\`) | ${go_wasm:--} |"
+  echo "| heif-convert (native libheif $(dpkg-query -W -f '${Version}' libheif1 2>/dev/null), decode + y4m write, process included) | ${hc:--} | ${hc_cpu:--} |"
+  echo "| clip, once per run with a HEIC: compile libheif's WebAssembly (\`BenchmarkHEIFCompile\`) | ${go_wasm:--} | |"
   [ -f "$OUT/heic.time" ] && echo && echo "clip classify on ${#heics[@]} HEICs (12 MP), fresh process: $(awk '{printf "%.1f s wall, peak RSS %.0f MiB", $1, $2/1024}' "$OUT/heic.time")."
   [ -f "$OUT/big.time" ] && echo && echo "clip classify on one 99 MP JPEG (11500×8600), fresh process: $(awk '{printf "%.1f s wall, peak RSS %.0f MiB", $1, $2/1024}' "$OUT/big.time")."
   for s in "${notes[@]}"; do echo; echo "- $s"; done
