@@ -79,15 +79,17 @@ if [ -n "$have_model" ] && [ "$n" -gt 0 ]; then
       say "clip classify, baseline $BENCH_PHOTOS_BASELINE (round $r)"
       CLIP=$BENCH_PHOTOS_BASELINE classify baseline "$r"
     fi
+    # inference alone in every round too: on a shared machine the load
+    # moves between rounds, and a ratio wants both sides under the same load
+    say "inference only: clip onnx bench vision batch 8 (round $r)"
+    "$CLIP" onnx bench "$MODEL_DIR/onnx/vision_model.onnx" --batch 8 --runs 4 --warmup 1 --threads "$THREADS" --format json \
+      >"$OUT/vision_b8.$r.json" 2>>"$LOG" || { rm -f "$OUT/vision_b8.$r.json"; note "clip onnx bench failed (see $LOG)"; }
     if [ -n "$have_tjs" ]; then
       say "transformers.js, $n photos (round $r)"
       "$NODE" scripts/bench/tjs_classify.mjs --model "$MODEL_DIR" --labels "$LABELS" --batch 8 --threads "$THREADS" \
         --runs 1 "${jpegs[@]}" >"$OUT/tjs.$r.json" 2>>"$LOG" || { rm -f "$OUT/tjs.$r.json"; note "tjs_classify failed (see $LOG)"; }
     fi
   done
-  say "inference only: clip onnx bench vision batch 8"
-  "$CLIP" onnx bench "$MODEL_DIR/onnx/vision_model.onnx" --batch 8 --runs 4 --warmup 1 --threads "$THREADS" --format json \
-    >"$OUT/vision_b8.json" 2>>"$LOG" || { rm -f "$OUT/vision_b8.json"; note "clip onnx bench failed (see $LOG)"; }
   [ ${#heics[@]} -gt 0 ] && [ -f "${heics[0]}" ] && {
     say "clip classify, ${#heics[@]} HEICs"
     /usr/bin/time -f '%e %M' -o "$OUT/heic.time" "$CLIP" --model "$MODEL_DIR" --threads "$THREADS" -q \
@@ -126,7 +128,7 @@ rss() { cat "$OUT"/$1.*.time 2>/dev/null | awk '{print $2}' | med | awk 'NF {pri
 jsonf() { sed -nE "s/.*\"$2\": *([0-9.eE+-]+).*/\1/p" "$1" 2>/dev/null | head -1; }
 clip_def=$(rate default); clip_exact=$(rate exact); clip_base=$(rate baseline)
 tjs=$(for f in "$OUT"/tjs.*.json; do jsonf "$f" images_per_second; done | med | awk 'NF {printf "%.2f", $1}')
-infer=$(jsonf "$OUT/vision_b8.json" items_per_second | awk 'NF {printf "%.2f", $1}')
+infer=$(for f in "$OUT"/vision_b8.*.json; do jsonf "$f" items_per_second; done | med | awk 'NF {printf "%.2f", $1}')
 gons() { awk -v b="$1" '$1 ~ "^"b"(-[0-9]+)?$" {printf "%.1f", $3/1e6}' "$OUT/go.txt" 2>/dev/null; }
 gocpu() { awk -v b="$1" '$1 ~ "^"b"(-[0-9]+)?$" {for (i = 4; i < NF; i++) if ($(i+1) == "cpu-ms/op") printf "%.1f", $i}' "$OUT/go.txt" 2>/dev/null; }
 go_photo=$(gons BenchmarkDecodePreprocessPhotos); go_heic=$(gons BenchmarkDecodePreprocessHEIC); go_wasm=$(gons BenchmarkHEIFCompile)
@@ -164,6 +166,14 @@ x() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) p
   echo "| clip, 12 MP HEIC (libheif in WebAssembly, \`BenchmarkDecodePreprocessHEIC\`) | ${go_heic:--} | ${go_heic_cpu:--} |"
   echo "| heif-convert (native libheif $(dpkg-query -W -f '${Version}' libheif1 2>/dev/null), decode + y4m write, process included) | ${hc:--} | ${hc_cpu:--} |"
   echo "| clip, once per run with a HEIC: compile libheif's WebAssembly (\`BenchmarkHEIFCompile\`) | ${go_wasm:--} | |"
+  echo
+  echo "Per round (images/s), to show the spread on a shared machine:"
+  for m in default exact baseline; do
+    v=$(for f in "$OUT"/$m.*.summary.json; do jsonf "$f" images_per_second; done | awk 'NF {printf "%s%.2f", s, $1; s=", "}')
+    [ -n "$v" ] && echo "clip $m: $v;"
+  done
+  v=$(for f in "$OUT"/tjs.*.json; do jsonf "$f" images_per_second; done | awk 'NF {printf "%s%.2f", s, $1; s=", "}'); [ -n "$v" ] && echo "transformers.js: $v;"
+  v=$(for f in "$OUT"/vision_b8.*.json; do jsonf "$f" items_per_second; done | awk 'NF {printf "%s%.2f", s, $1; s=", "}'); [ -n "$v" ] && echo "inference only: $v."
   [ -f "$OUT/heic.time" ] && echo && echo "clip classify on ${#heics[@]} HEICs (12 MP), fresh process: $(awk '{printf "%.1f s wall, peak RSS %.0f MiB", $1, $2/1024}' "$OUT/heic.time")."
   [ -f "$OUT/big.time" ] && echo && echo "clip classify on one 99 MP JPEG (11500×8600), fresh process: $(awk '{printf "%.1f s wall, peak RSS %.0f MiB", $1, $2/1024}' "$OUT/big.time")."
   for s in "${notes[@]}"; do echo; echo "- $s"; done
