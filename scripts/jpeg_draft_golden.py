@@ -50,6 +50,7 @@ def make_images():
     # Odd sizes (not multiples of the 8/16-pixel MCUs) at every scale.
     a = astro.resize((203, 141), Image.LANCZOS)
     c = coffee.resize((157, 109), Image.LANCZOS)
+    noise = Image.fromarray(np.random.RandomState(16).randint(0, 256, (109, 157, 3), dtype=np.uint8))
     specs = [
         ("s420.jpg", a, dict(quality=90, subsampling=2)),
         ("s444.jpg", a, dict(quality=90, subsampling=0)),
@@ -61,6 +62,11 @@ def make_images():
         ("orient6_420.jpg", c, dict(quality=90, subsampling=2, exif=exif_with_orientation(6))),
         ("cmyk.jpg", c.convert("CMYK"), dict(quality=90)),
         ("q100_420.jpg", a, dict(quality=100, subsampling=2)),
+        # Noise at quality 100: blocks whose last coefficient is coded
+        # (no end of block), and progressive bands that end on a coded
+        # coefficient, the edges of the two-coefficient Huffman lookup.
+        ("noise_q100_444.jpg", noise, dict(quality=100, subsampling=0)),
+        ("noise_q100_progressive.jpg", noise, dict(quality=100, subsampling=0, progressive=True)),
     ]
     for name, im, kw in specs:
         im.save(os.path.join(DRAFT_IMAGES, name), **kw)

@@ -66,7 +66,10 @@ func (c *wasmCodec) compile() error {
 			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
 			return
 		}
-		c.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
+		// Not WithCloseOnContextDone: it makes the compiled code leave to
+		// Go at every function entry and loop back-edge to check the
+		// context (libheif ran 10x slower), and decodes are not cancelled.
+		c.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig())
 		if _, err := wasi_snapshot_preview1.Instantiate(ctx, c.rt); err != nil {
 			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
 			return

@@ -21,16 +21,26 @@ var zigzag = [128]int{
 }
 
 // fastACBits is the lookahead of huffTable.fastAC.
-const fastACBits = 10
+const fastACBits = 11
+
+// fastEOB is the run fastAC gives an end of block: more than any run
+// a coefficient can have (63 + 15), so k >= fastEOB says the block ended.
+const fastEOB = 100
 
 type huffTable struct {
 	lookup [512]uint16 // 9-bit lookahead: (length << 8) | value, 0 if longer
 	// fastAC decodes a coefficient's code and its value bits together
 	// when both fit in the fastACBits lookahead (most coefficients of a
 	// photo): value << 16 | run << 8 | bits consumed; 0 otherwise (longer
-	// codes, and in AC tables EOB and ZRL, take the general path). In DC
-	// tables the value is the DC difference, size 0 included.
-	fastAC  [1 << fastACBits]int32
+	// codes, and in AC tables ZRL and progressive EOB runs, take the
+	// general path). An AC table's end of block has run fastEOB, which
+	// ends the block's loop before anything is stored. In DC tables the
+	// value is the DC difference, size 0 included.
+	fastAC [1 << fastACBits]int32
+	// fast2 (AC tables) holds up to two consecutive coefficients per
+	// lookahead, from fastAC (see pairAC), so that most lookups of a
+	// photo's blocks yield two; 0 where fastAC is 0.
+	fast2   [1 << fastACBits]uint64
 	maxcode [18]int32
 	valptr  [17]int32
 	mincode [17]int32
@@ -46,8 +56,8 @@ func buildHuff(counts [16]int, vals []uint8, dc bool) (*huffTable, error) {
 		n := counts[l-1]
 		if n > 0 {
 			for i := 0; i < n; i++ {
-				if rs := vals[k]; l+int(rs&15) <= fastACBits && (rs&15 != 0 || dc) {
-					h.setFastAC(code, l, rs)
+				if rs := vals[k]; l+int(rs&15) <= fastACBits && (rs&15 != 0 || rs == 0 || dc) {
+					h.setFastAC(code, l, rs, dc)
 				}
 				if l <= 9 {
 					shift := 9 - l
@@ -72,7 +82,45 @@ func buildHuff(counts [16]int, vals []uint8, dc bool) (*huffTable, error) {
 		code <<= 1
 	}
 	h.maxcode[17] = 0x7fffffff
+	if !dc {
+		h.pairAC()
+	}
 	return h, nil
+}
+
+// fast2 entries: bits consumed by both symbols (0-4) and by the first
+// (5-9), the first's run (10-16; fastEOB for an end of block), the second's
+// advance from the first (17-23: run + 1, fastEOB + 1 for an end of
+// block, 0 when the lookahead holds one symbol only, whose value is then
+// repeated as the second's, so storing it twice changes nothing), the
+// first's value (32-47) and the second's (48-63).
+const (
+	pairRun1Shift = 10
+	pairAdv2Shift = 17
+)
+
+// pairAC fills fast2 from fastAC: each lookahead's first symbol, and a
+// second one when the bits left after the first decode it whole (its
+// fastAC entry with the unseen bits taken as zeros consumes no more than
+// are there). Neither symbol is a ZRL or an EOB run, which fastAC leaves
+// to the general path.
+func (h *huffTable) pairAC() {
+	const mask = 1<<fastACBits - 1
+	for idx, f1 := range h.fastAC {
+		if f1 == 0 {
+			continue
+		}
+		n1, run1, v1 := uint64(f1&255), uint64(f1>>8)&127, uint64(uint16(f1>>16))
+		e := n1 | n1<<5 | run1<<pairRun1Shift | v1<<32 | v1<<48
+		if run1 != fastEOB && n1 < fastACBits {
+			f2 := h.fastAC[(idx<<n1)&mask]
+			if n2 := uint64(f2 & 255); f2 != 0 && n2 <= fastACBits-n1 {
+				adv2, v2 := uint64(f2>>8)&127+1, uint64(uint16(f2>>16))
+				e = (n1 + n2) | n1<<5 | run1<<pairRun1Shift | adv2<<pairAdv2Shift | v1<<32 | v2<<48
+			}
+		}
+		h.fast2[idx] = e
+	}
 }
 
 // fill tops the bit accumulator up to at least 25 bits. At a marker (or
@@ -170,7 +218,8 @@ func (d *jpegDecoder) huff(h *huffTable) (uint8, error) {
 		d.nbits -= int(e >> 8)
 		return uint8(e), nil
 	}
-	for l := 1; l <= 16; l++ {
+	// lookup holds every code of up to 9 bits: this one is longer.
+	for l := 10; l <= 16; l++ {
 		code := int32(d.acc>>uint(d.nbits-l)) & (1<<l - 1)
 		if code <= h.maxcode[l] && h.maxcode[l] >= 0 {
 			d.nbits -= l
@@ -188,8 +237,11 @@ func (d *jpegDecoder) huff(h *huffTable) (uint8, error) {
 
 // setFastAC fills the fastAC entries of every lookahead starting with the
 // l-bit code whose symbol is rs (run << 4 | size).
-func (h *huffTable) setFastAC(code int32, l int, rs uint8) {
-	size := int(rs & 15)
+func (h *huffTable) setFastAC(code int32, l int, rs uint8, dc bool) {
+	size, run := int(rs&15), int32(rs>>4)
+	if rs == 0 && !dc {
+		run = fastEOB
+	}
 	free := fastACBits - l - size // lookahead bits after the value
 	base := int(code) << (fastACBits - l)
 	if base+1<<(fastACBits-l) > len(h.fastAC) {
@@ -197,7 +249,7 @@ func (h *huffTable) setFastAC(code int32, l int, rs uint8) {
 	}
 	for j := 0; j < 1<<(fastACBits-l); j++ {
 		v := int32(j>>free) & (1<<size - 1)
-		h.fastAC[base+j] = extend(v, size)<<16 | int32(rs>>4)<<8 | int32(l+size)
+		h.fastAC[base+j] = extend(v, size)<<16 | run<<8 | int32(l+size)
 	}
 }
 
@@ -254,8 +306,10 @@ func (d *jpegDecoder) decodeBlock(c *jcomp, blk []int16, ss, se, ah, al int) err
 // dcDiff decodes a DC difference (code and value bits).
 func (d *jpegDecoder) dcDiff(h *huffTable) (int32, error) {
 	if d.nbits < 32 {
-		if err := d.fill(); err != nil {
-			return 0, err
+		if d.acc, d.nbits, d.pos = refill(d.b, d.pos, d.acc, d.nbits); d.nbits < 32 {
+			if err := d.fill(); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if f := h.fastAC[(d.acc>>uint(d.nbits-fastACBits))&(1<<fastACBits-1)]; f != 0 {
@@ -277,13 +331,20 @@ func (d *jpegDecoder) decodeAC(c *jcomp, blkSlice []int16, ss, se, al int) error
 	blk := (*[64]int16)(blkSlice)
 	h := d.ac[c.ta]
 	// The bit accumulator lives in locals (registers) on the fast path and
-	// goes back to d around fill and the general path.
+	// goes back to d around fill and the general path. The fast path keeps
+	// it left-aligned (la: the next bit is bit 63), so each coefficient's
+	// lookup depends on the previous one through two shifts alone.
+	// Shift counts are masked so that the compiler need not handle counts
+	// of 64 and more (al <= 13, and a fast entry consumes <= fastACBits).
 	acc, nbits := d.acc, d.nbits
+	la := acc << uint(64-nbits)
+	ual := uint(al) & 15
 	for k := ss; k <= se; k++ {
 		// The fast path needs fastACBits of lookahead, the general one 32
 		// (a code of <= 16 bits and its value of <= 15): refill (8 bytes at
 		// a time) only when the fast path runs short.
 		if nbits < fastACBits {
+			acc = la >> uint(64-nbits)
 			if acc, nbits, d.pos = refill(d.b, d.pos, acc, nbits); nbits < fastACBits {
 				d.acc, d.nbits = acc, nbits
 				if err := d.fill(); err != nil {
@@ -291,64 +352,85 @@ func (d *jpegDecoder) decodeAC(c *jcomp, blkSlice []int16, ss, se, al int) error
 				}
 				acc, nbits = d.acc, d.nbits
 			}
+			la = acc << uint(64-nbits)
 		}
-		if f := h.fastAC[(acc>>uint(nbits-fastACBits))&(1<<fastACBits-1)]; f != 0 {
-			k += int(f>>8) & 15
-			nbits -= int(f & 255)
-			blk[zigzag[k&127]&63] = int16(f >> 16 << al)
+		if f := h.fast2[la>>(64-fastACBits)]; f != 0 {
+			k += int(f>>pairRun1Shift) & 127
+			if k >= se {
+				// An end of block (an EOB run of 1 in a progressive
+				// scan), or the band's last coefficient: the first
+				// symbol alone, as the next belongs to the next block.
+				n := uint(f>>5) & 31
+				la <<= n
+				nbits -= int(n)
+				if k >= fastEOB {
+					break
+				}
+				blk[zigzag[k&127]&63] = int16(f>>32) << ual
+				continue
+			}
+			n := uint(f) & 31
+			la <<= n
+			nbits -= int(n)
+			blk[zigzag[k&63]&63] = int16(f>>32) << ual
+			k += int(f>>pairAdv2Shift) & 127
+			if k >= fastEOB {
+				break
+			}
+			blk[zigzag[k&127]&63] = int16(f>>48) << ual
 			continue
 		}
-		d.acc, d.nbits = acc, nbits
+		d.acc, d.nbits = la>>uint(64-nbits), nbits
 		if d.nbits < 32 {
 			if err := d.fill(); err != nil {
 				return err
 			}
 		}
-		end, err := d.decodeACSlow(h, blk, &k, al)
-		if err != nil {
+		end, err := false, error(nil)
+		if k, end, err = d.decodeACSlow(h, blk, k, al); err != nil {
 			return err
 		}
 		acc, nbits = d.acc, d.nbits
+		la = acc << uint(64-nbits)
 		if end {
 			break
 		}
 	}
-	d.acc, d.nbits = acc, nbits
+	d.acc, d.nbits = la>>uint(64-nbits), nbits
 	return nil
 }
 
 // decodeACSlow decodes one coefficient (or a run, EOB) whose code and
 // value do not fit the fastAC lookahead; end reports an end of block.
-func (d *jpegDecoder) decodeACSlow(h *huffTable, blk *[64]int16, k *int, al int) (end bool, err error) {
+func (d *jpegDecoder) decodeACSlow(h *huffTable, blk *[64]int16, k, al int) (_ int, end bool, err error) {
 	var rs uint8
 	if e := h.lookup[(d.acc>>uint(d.nbits-9))&511]; e != 0 {
 		d.nbits -= int(e >> 8)
 		rs = uint8(e)
 	} else if rs, err = d.huff(h); err != nil {
-		return false, err
+		return k, false, err
 	}
 	r, s := int(rs>>4), int(rs&15)
 	if s != 0 {
-		*k += r
+		k += r
 		d.nbits -= s
 		v := int32(d.acc>>uint(d.nbits)) & (1<<s - 1)
-		blk[zigzag[*k&127]&63] = int16(extend(v, s) << al)
-		return false, nil
+		blk[zigzag[k&127]&63] = int16(extend(v, s) << al)
+		return k, false, nil
 	}
 	if r == 15 { // ZRL: 16 zeros
-		*k += 15
-		return false, nil
+		return k + 15, false, nil
 	}
 	if d.progressive {
 		d.eobrun = 1 << r
 		if r > 0 {
 			e, err := d.bits(r)
 			if err != nil {
-				return false, err
+				return k, false, err
 			}
 			d.eobrun += e
 		}
 		d.eobrun--
 	}
-	return true, nil
+	return k, true, nil
 }

@@ -189,18 +189,15 @@ const (
 func descale(x int64, n uint) int32 { return int32((x + 1<<(n-1)) >> n) }
 
 // idct4x4 is jpeg_idct_4x4: 4x4 pixels from an 8x8 block (column 4 and
-// row 4 of the coefficients do not contribute).
+// row 4 of the coefficients do not contribute). libjpeg's shortcuts for
+// columns and rows whose AC terms are all zero are left out: the full
+// formula gives the same values there (the rounding term is below the
+// shifted-out bits), and in photos the test is a mispredicted branch.
 func idct4x4(coefs []int16, q *[64]int32, out []uint8, stride int) {
 	in := (*[64]int16)(coefs)
 	var ws [8 * 4]int32
 	for col := 0; col < 8; col++ {
 		if col == 4 {
-			continue
-		}
-		if in[8+col] == 0 && in[16+col] == 0 && in[24+col] == 0 && in[40+col] == 0 &&
-			in[48+col] == 0 && in[56+col] == 0 {
-			dc := int32(in[col]) * q[col] << redPass1Bits
-			ws[col], ws[8+col], ws[16+col], ws[24+col] = dc, dc, dc, dc
 			continue
 		}
 		tmp0 := int64(in[col]) * int64(q[col]) << (redConstBits + 1)
@@ -225,11 +222,6 @@ func idct4x4(coefs []int16, q *[64]int32, out []uint8, stride int) {
 	for r := 0; r < 4; r++ {
 		w := ws[r*8 : r*8+8]
 		o := out[r*stride : r*stride+4]
-		if w[1] == 0 && w[2] == 0 && w[3] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0 {
-			v := idctClamp(descale(int64(w[0]), redPass1Bits+3))
-			o[0], o[1], o[2], o[3] = v, v, v, v
-			continue
-		}
 		tmp0 := int64(w[0]) << (redConstBits + 1)
 		tmp2 := int64(w[2])*fix1847red + int64(w[6])*-fix0765red
 		tmp10, tmp12 := tmp0+tmp2, tmp0-tmp2
@@ -246,17 +238,13 @@ func idct4x4(coefs []int16, q *[64]int32, out []uint8, stride int) {
 }
 
 // idct2x2 is jpeg_idct_2x2: 2x2 pixels from an 8x8 block (only the DC and
-// the odd coefficients 1, 3, 5, 7 of each direction contribute).
+// the odd coefficients 1, 3, 5, 7 of each direction contribute); without
+// libjpeg's all-zero shortcuts, as idct4x4.
 func idct2x2(coefs []int16, q *[64]int32, out []uint8, stride int) {
 	in := (*[64]int16)(coefs)
 	var ws [8 * 2]int32
 	for col := 0; col < 8; col++ {
 		if col == 2 || col == 4 || col == 6 {
-			continue
-		}
-		if in[8+col] == 0 && in[24+col] == 0 && in[40+col] == 0 && in[56+col] == 0 {
-			dc := int32(in[col]) * q[col] << redPass1Bits
-			ws[col], ws[8+col] = dc, dc
 			continue
 		}
 		tmp10 := int64(in[col]) * int64(q[col]) << (redConstBits + 2)
@@ -269,11 +257,6 @@ func idct2x2(coefs []int16, q *[64]int32, out []uint8, stride int) {
 	for r := 0; r < 2; r++ {
 		w := ws[r*8 : r*8+8]
 		o := out[r*stride : r*stride+2]
-		if w[1] == 0 && w[3] == 0 && w[5] == 0 && w[7] == 0 {
-			v := idctClamp(descale(int64(w[0]), redPass1Bits+3))
-			o[0], o[1] = v, v
-			continue
-		}
 		tmp10 := int64(w[0]) << (redConstBits + 2)
 		tmp0 := int64(w[7])*-fix0720 + int64(w[5])*fix0850 + int64(w[3])*-fix1272 + int64(w[1])*fix3624
 		const sh = redConstBits + redPass1Bits + 3 + 2

@@ -32,34 +32,45 @@ func benchPhotos(b *testing.B, pattern string) [][]byte {
 	return files
 }
 
-func benchDecodePreprocess(b *testing.B, files [][]byte) {
+// benchDecodePreprocess times c.PrepareBytes (decode + CLIP preprocessing,
+// as classify does) per file; draft selects the default reduced-size JPEG
+// decode, as against --exact-decode's full decode.
+func benchDecodePreprocess(b *testing.B, files [][]byte, draft bool) {
 	c := OpenAIConfig()
+	opt := DecodeOptions{}
+	if draft {
+		opt.DraftSize = c.DraftSize()
+	}
 	dst := make([]float32, 3*224*224)
 	run := func(data []byte) {
-		img, err := DecodeBytes(data, DecodeOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := c.Preprocess(img, dst); err != nil {
+		if err := c.PrepareBytes(data, "photo", opt, dst); err != nil {
 			b.Fatal(err)
 		}
 	}
 	run(files[0]) // a HEIC's first decode compiles the WebAssembly
 	b.ResetTimer()
+	defer reportCPU(b, processCPU(b))
 	for i := 0; i < b.N; i++ {
 		run(files[i%len(files)])
 	}
 }
 
-// BenchmarkDecodePreprocessPhotos: decode + CLIP preprocessing per 12 MP JPEG.
+// BenchmarkDecodePreprocessPhotos: decode + CLIP preprocessing per 12 MP
+// JPEG in the default mode (reduced-size decode, Pillow's draft).
 func BenchmarkDecodePreprocessPhotos(b *testing.B) {
-	benchDecodePreprocess(b, benchPhotos(b, "*.jpg"))
+	benchDecodePreprocess(b, benchPhotos(b, "*.jpg"), true)
+}
+
+// BenchmarkDecodePreprocessPhotosExact: the same with --exact-decode's
+// full-size decode (plain Pillow's pixels).
+func BenchmarkDecodePreprocessPhotosExact(b *testing.B) {
+	benchDecodePreprocess(b, benchPhotos(b, "*.jpg"), false)
 }
 
 // BenchmarkDecodePreprocessHEIC: the same per 12 MP HEIC (libheif in
 // WebAssembly), to set against heif-convert's time on the same files.
 func BenchmarkDecodePreprocessHEIC(b *testing.B) {
-	benchDecodePreprocess(b, benchPhotos(b, "heic/*.heic"))
+	benchDecodePreprocess(b, benchPhotos(b, "heic/*.heic"), true)
 }
 
 // BenchmarkHEIFCompile is the one-off cost the first HEIC of a run pays:

@@ -10,7 +10,9 @@
 # inference-only images/s (`clip onnx bench`, vision batch 8), per-photo
 # decode+preprocess ms of clip (Go benchmark) and of Pillow with and without
 # draft, per-HEIC decode ms of clip against heif-convert, and the peak RSS
-# of each classify. Writes $BENCH_WORK/results/photos.md (the report appends
+# of each classify. BENCH_PHOTOS_BASELINE=BINARY also times an older clip
+# (full decode, no --exact-decode flag) beside them, e.g. one built from the
+# commit before the reduced decode, for the exact mode's speed-up. Writes $BENCH_WORK/results/photos.md (the report appends
 # it to BENCHMARKS.md) and raw files beside it. Environment as run.sh's;
 # BENCH_PHOTO_ROUNDS (2) alternations of the end-to-end runs.
 set -uo pipefail
@@ -55,7 +57,9 @@ classify() {
     { rm -f "$OUT/$name.$r.time"; note "clip classify ($name) failed (see $LOG)"; }
 }
 modes=(default)
-if [ -n "$CLIP" ] && "$CLIP" classify --help 2>/dev/null | grep -q -- '--exact-decode'; then
+# (not grep -q: it closes the pipe early, and under pipefail clip's SIGPIPE
+# would fail the test)
+if [ -n "$CLIP" ] && "$CLIP" classify --help 2>/dev/null | grep -c -- '--exact-decode' >/dev/null; then
   modes+=(exact)
 else
   note "this clip has no --exact-decode: only the default decode is timed"
@@ -71,15 +75,21 @@ if [ -n "$have_model" ] && [ "$n" -gt 0 ]; then
       say "clip classify --exact-decode (round $r)"
       classify exact "$r" --exact-decode
     fi
+    if [ -n "${BENCH_PHOTOS_BASELINE:-}" ]; then
+      say "clip classify, baseline $BENCH_PHOTOS_BASELINE (round $r)"
+      CLIP=$BENCH_PHOTOS_BASELINE classify baseline "$r"
+    fi
+    # inference alone in every round too: on a shared machine the load
+    # moves between rounds, and a ratio wants both sides under the same load
+    say "inference only: clip onnx bench vision batch 8 (round $r)"
+    "$CLIP" onnx bench "$MODEL_DIR/onnx/vision_model.onnx" --batch 8 --runs 4 --warmup 1 --threads "$THREADS" --format json \
+      >"$OUT/vision_b8.$r.json" 2>>"$LOG" || { rm -f "$OUT/vision_b8.$r.json"; note "clip onnx bench failed (see $LOG)"; }
     if [ -n "$have_tjs" ]; then
       say "transformers.js, $n photos (round $r)"
       "$NODE" scripts/bench/tjs_classify.mjs --model "$MODEL_DIR" --labels "$LABELS" --batch 8 --threads "$THREADS" \
         --runs 1 "${jpegs[@]}" >"$OUT/tjs.$r.json" 2>>"$LOG" || { rm -f "$OUT/tjs.$r.json"; note "tjs_classify failed (see $LOG)"; }
     fi
   done
-  say "inference only: clip onnx bench vision batch 8"
-  "$CLIP" onnx bench "$MODEL_DIR/onnx/vision_model.onnx" --batch 8 --runs 4 --warmup 1 --threads "$THREADS" --format json \
-    >"$OUT/vision_b8.json" 2>>"$LOG" || { rm -f "$OUT/vision_b8.json"; note "clip onnx bench failed (see $LOG)"; }
   [ ${#heics[@]} -gt 0 ] && [ -f "${heics[0]}" ] && {
     say "clip classify, ${#heics[@]} HEICs"
     /usr/bin/time -f '%e %M' -o "$OUT/heic.time" "$CLIP" --model "$MODEL_DIR" --threads "$THREADS" -q \
@@ -96,15 +106,16 @@ fi
 say "decode+preprocess per photo: Go"
 # a 12 MP HEIC takes seconds in WebAssembly: fewer iterations for those
 gobench() { CLIP_BENCH_PHOTOS=$PWD/$PHOTOS $GO test -tags nodynamic -run '^$' -bench "$1" -benchtime "$2" -count 1 ./pkg/imageproc/ 2>>"$LOG"; }
-{ gobench 'BenchmarkDecodePreprocessPhotos$' 16x && gobench 'BenchmarkDecodePreprocessHEIC$|BenchmarkHEIFCompile$' 2x; } \
+{ gobench 'BenchmarkDecodePreprocessPhotos$|BenchmarkDecodePreprocessPhotosExact$' 16x && gobench 'BenchmarkDecodePreprocessHEIC$|BenchmarkHEIFCompile$' 2x; } \
   >"$OUT/go.txt" || note "Go photo benchmarks failed (see $LOG)"
 say "decode+preprocess per photo: Pillow"
 "$PY" scripts/bench/pillow_photos.py "$PHOTOS" -n 2 >"$OUT/pillow.txt" 2>>"$LOG" || note "pillow_photos.py failed (see $LOG)"
 if command -v heif-convert >/dev/null && [ -f "${heics[0]:-}" ]; then
   say "heif-convert per HEIC"
-  t0=$(date +%s%N)
-  for h in "${heics[@]}"; do heif-convert --quiet "$h" "$WORK/heif-convert.y4m" >/dev/null 2>>"$LOG"; done
-  echo "$(( ($(date +%s%N) - t0) / 1000000 / ${#heics[@]} ))" >"$OUT/heif_convert_ms.txt"
+  # wall and CPU (user + system) ms per file, processes included
+  /usr/bin/time -f '%e %U %S' -o "$OUT/heif_convert.time" bash -c 'for h in "$@"; do heif-convert --quiet "$h" "$0" >/dev/null || exit 1; done' \
+    "$WORK/heif-convert.y4m" "${heics[@]}" 2>>"$LOG" &&
+    awk -v n="${#heics[@]}" '{printf "%.0f %.0f\n", $1*1000/n, ($2+$3)*1000/n}' "$OUT/heif_convert.time" >"$OUT/heif_convert_ms.txt"
   rm -f "$WORK/heif-convert.y4m"
 fi
 
@@ -115,14 +126,19 @@ med() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print ""; else if (NR%2) print
 rate() { for f in "$OUT"/$1.*.summary.json; do jsonf "$f" images_per_second; done | med | awk 'NF {printf "%.2f", $1}'; }
 rss() { cat "$OUT"/$1.*.time 2>/dev/null | awk '{print $2}' | med | awk 'NF {printf "%.0f", $1/1024}'; }
 jsonf() { sed -nE "s/.*\"$2\": *([0-9.eE+-]+).*/\1/p" "$1" 2>/dev/null | head -1; }
-clip_def=$(rate default); clip_exact=$(rate exact)
+clip_def=$(rate default); clip_exact=$(rate exact); clip_base=$(rate baseline)
 tjs=$(for f in "$OUT"/tjs.*.json; do jsonf "$f" images_per_second; done | med | awk 'NF {printf "%.2f", $1}')
-infer=$(jsonf "$OUT/vision_b8.json" items_per_second | awk 'NF {printf "%.2f", $1}')
+infer=$(for f in "$OUT"/vision_b8.*.json; do jsonf "$f" items_per_second; done | med | awk 'NF {printf "%.2f", $1}')
 gons() { awk -v b="$1" '$1 ~ "^"b"(-[0-9]+)?$" {printf "%.1f", $3/1e6}' "$OUT/go.txt" 2>/dev/null; }
+gocpu() { awk -v b="$1" '$1 ~ "^"b"(-[0-9]+)?$" {for (i = 4; i < NF; i++) if ($(i+1) == "cpu-ms/op") printf "%.1f", $i}' "$OUT/go.txt" 2>/dev/null; }
 go_photo=$(gons BenchmarkDecodePreprocessPhotos); go_heic=$(gons BenchmarkDecodePreprocessHEIC); go_wasm=$(gons BenchmarkHEIFCompile)
+go_exact=$(gons BenchmarkDecodePreprocessPhotosExact)
+go_photo_cpu=$(gocpu BenchmarkDecodePreprocessPhotos); go_exact_cpu=$(gocpu BenchmarkDecodePreprocessPhotosExact); go_heic_cpu=$(gocpu BenchmarkDecodePreprocessHEIC)
 pil_plain=$(sed -nE 's/.*photos plain: ([0-9.]+) ms.*/\1/p' "$OUT/pillow.txt" 2>/dev/null)
 pil_draft=$(sed -nE 's/.*photos draft: ([0-9.]+) ms.*/\1/p' "$OUT/pillow.txt" 2>/dev/null)
-hc=$(cat "$OUT/heif_convert_ms.txt" 2>/dev/null)
+pil_plain_cpu=$(sed -nE 's/.*photos plain: .* ([0-9.]+) cpu-ms.*/\1/p' "$OUT/pillow.txt" 2>/dev/null)
+pil_draft_cpu=$(sed -nE 's/.*photos draft: .* ([0-9.]+) cpu-ms.*/\1/p' "$OUT/pillow.txt" 2>/dev/null)
+hc=$(awk '{print $1}' "$OUT/heif_convert_ms.txt" 2>/dev/null); hc_cpu=$(awk '{print $2}' "$OUT/heif_convert_ms.txt" 2>/dev/null)
 x() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f×", a/b}'; }
 {
   echo "## Photos: 12 MP JPEGs and HEICs end to end"
@@ -136,17 +152,28 @@ x() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) p
   echo "|---|---|---|---|---|"
   echo "| clip classify (default decode) | ${clip_def:--} | $(x "$clip_def" "$tjs") | $(x "$clip_def" "$infer") | $(rss default) MiB |"
   [ -n "$clip_exact" ] && echo "| clip classify --exact-decode | $clip_exact | $(x "$clip_exact" "$tjs") | $(x "$clip_exact" "$infer") | $(rss exact) MiB |"
+  [ -n "$clip_base" ] && echo "| clip before the reduced decode ($(basename "$BENCH_PHOTOS_BASELINE"), full decode) | $clip_base | $(x "$clip_base" "$tjs") | $(x "$clip_base" "$infer") | $(rss baseline) MiB |"
+  [ -n "$clip_base" ] && [ -n "$clip_exact" ] && echo "|  --exact-decode vs that older clip | $(x "$clip_exact" "$clip_base") | | | |"
   echo "| transformers.js zero-shot pipeline | ${tjs:--} | 1× | $(x "$tjs" "$infer") | |"
   echo "| clip onnx bench, vision batch 8 (inference only) | ${infer:--} | | 1× | |"
   echo
-  echo "| decode + CLIP preprocessing, per photo | ms |"
-  echo "|---|---|"
-  echo "| clip, 12 MP JPEG (\`BenchmarkDecodePreprocessPhotos\`) | ${go_photo:--} |"
-  echo "| Pillow, plain | ${pil_plain:--} |"
-  echo "| Pillow, \`draft\` | ${pil_draft:--} |"
-  echo "| clip, 12 MP HEIC (libheif in WebAssembly, \`BenchmarkDecodePreprocessHEIC\`) | ${go_heic:--} |"
-  echo "| heif-convert (native libheif $(dpkg-query -W -f '${Version}' libheif1 2>/dev/null), decode + y4m write, process included) | ${hc:--} |"
-  echo "| clip, once per run with a HEIC: compile libheif's WebAssembly (\`BenchmarkHEIFCompile\`) | ${go_wasm:--} |"
+  echo "| decode + CLIP preprocessing, per photo | ms | CPU ms (all threads) |"
+  echo "|---|---|---|"
+  echo "| clip default, 12 MP JPEG, reduced decode (\`BenchmarkDecodePreprocessPhotos\`) | ${go_photo:--} | ${go_photo_cpu:--} |"
+  echo "| Pillow, \`draft\` | ${pil_draft:--} | ${pil_draft_cpu:--} |"
+  echo "| clip --exact-decode, 12 MP JPEG (\`BenchmarkDecodePreprocessPhotosExact\`) | ${go_exact:--} | ${go_exact_cpu:--} |"
+  echo "| Pillow, plain | ${pil_plain:--} | ${pil_plain_cpu:--} |"
+  echo "| clip, 12 MP HEIC (libheif in WebAssembly, \`BenchmarkDecodePreprocessHEIC\`) | ${go_heic:--} | ${go_heic_cpu:--} |"
+  echo "| heif-convert (native libheif $(dpkg-query -W -f '${Version}' libheif1 2>/dev/null), decode + y4m write, process included) | ${hc:--} | ${hc_cpu:--} |"
+  echo "| clip, once per run with a HEIC: compile libheif's WebAssembly (\`BenchmarkHEIFCompile\`) | ${go_wasm:--} | |"
+  echo
+  echo "Per round (images/s), to show the spread on a shared machine:"
+  for m in default exact baseline; do
+    v=$(for f in "$OUT"/$m.*.summary.json; do jsonf "$f" images_per_second; done | awk 'NF {printf "%s%.2f", s, $1; s=", "}')
+    [ -n "$v" ] && echo "clip $m: $v;"
+  done
+  v=$(for f in "$OUT"/tjs.*.json; do jsonf "$f" images_per_second; done | awk 'NF {printf "%s%.2f", s, $1; s=", "}'); [ -n "$v" ] && echo "transformers.js: $v;"
+  v=$(for f in "$OUT"/vision_b8.*.json; do jsonf "$f" items_per_second; done | awk 'NF {printf "%s%.2f", s, $1; s=", "}'); [ -n "$v" ] && echo "inference only: $v."
   [ -f "$OUT/heic.time" ] && echo && echo "clip classify on ${#heics[@]} HEICs (12 MP), fresh process: $(awk '{printf "%.1f s wall, peak RSS %.0f MiB", $1, $2/1024}' "$OUT/heic.time")."
   [ -f "$OUT/big.time" ] && echo && echo "clip classify on one 99 MP JPEG (11500×8600), fresh process: $(awk '{printf "%.1f s wall, peak RSS %.0f MiB", $1, $2/1024}' "$OUT/big.time")."
   for s in "${notes[@]}"; do echo; echo "- $s"; done
