@@ -70,6 +70,9 @@ type Store struct {
 	backoff      time.Duration
 	stallTimeout time.Duration
 	maxFileSize  int64
+	// sumsRacyWindow replaces racyWindow in tests (files they write are
+	// always recent).
+	sumsRacyWindow *time.Duration
 }
 
 // NewStore applies the defaults and checks the root can be determined.

@@ -16,7 +16,7 @@ import (
 // changes an image embedding (file hashes, variant, preprocessing, decode
 // mode) but not where the model lives, so a model directory can move.
 func (m *Model) IndexMeta(ctx context.Context) (index.Meta, error) {
-	if err := m.Local.ComputeSHA256(ctx); err != nil {
+	if err := m.Store.LocalSHA256(ctx, m.Local); err != nil {
 		return index.Meta{}, err
 	}
 	sums := map[string]string{}

@@ -199,7 +199,7 @@ func TextCacheDir(s *hub.Store) string { return filepath.Join(s.Root(), "text-ca
 // Provenance describes the model for summaries: id, revision, every file
 // with its sha256 (hashing local files once), and the preprocessing.
 func (m *Model) Provenance(ctx context.Context) (any, error) {
-	if err := m.Local.ComputeSHA256(ctx); err != nil {
+	if err := m.Store.LocalSHA256(ctx, m.Local); err != nil {
 		return nil, err
 	}
 	return map[string]any{

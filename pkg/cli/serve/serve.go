@@ -312,7 +312,7 @@ func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.Mod
 	if err != nil {
 		return nil, info, nil, err
 	}
-	if err := m.Local.ComputeSHA256(ctx); err != nil {
+	if err := m.Store.LocalSHA256(ctx, m.Local); err != nil {
 		m.Close()
 		return nil, info, nil, err
 	}

@@ -145,7 +145,7 @@ func infoRun(opts *InfoOptions) error {
 	case err != nil:
 		return err
 	default:
-		if err := lm.ComputeSHA256(ctx); err != nil {
+		if err := store.LocalSHA256(ctx, lm); err != nil {
 			return err
 		}
 		inf.Name, inf.ID, inf.Revision, inf.Commit, inf.Layout = lm.Name, lm.ID, lm.Revision, lm.Commit, lm.Layout
