@@ -102,6 +102,67 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 	}
 }
 
+// TestQuantizedExporterPatternsFuse opens the int8 variants of the
+// exporter-pattern towers (onnx_quantize.py, as optimum's
+// quantize_dynamic writes them: DynamicQuantizeLinear, MatMulInteger,
+// Cast and the scale Mul per MatMul; Gemm left in float) and requires
+// each block's projections fused into Linears (Q/K/V in one, reading the
+// packed int8 products), its attention fused, the MLP activation (erf
+// GELU for OpenCLIP, QuickGELU for the others) in fc1's int8 epilogue
+// and both residual Adds in epilogues; the fused outputs equal the
+// op-by-op ones within 1e-5 of their scale (TestDifferentialONNXRuntime
+// compares them with onnxruntime).
+func TestQuantizedExporterPatternsFuse(t *testing.T) {
+	const blocks = 2
+	for _, file := range []string{"hf4d_vision_model_quantized.onnx", "openclip_vision_model_quantized.onnx",
+		"sdpa_vision_model_quantized.onnx", "openclip_text_model_quantized.onnx"} {
+		t.Run(file, func(t *testing.T) {
+			m, err := onnx.Load(filepath.Join(projectRoot, "testdata", "models", "exporter-patterns", "onnx", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewSource(9))
+			input, x := "pixel_values", graph.NewTensor(onnx.Float, []int{2, 3, 32, 32})
+			for i := range x.Float32 {
+				x.Float32[i] = float32(rng.NormFloat64())
+			}
+			if strings.Contains(file, "text") {
+				input, x = "input_ids", graph.NewTensor(onnx.Int64, []int{2, 16})
+				for i := range x.Int64 {
+					x.Int64[i] = rng.Int63n(200)
+				}
+			}
+			stats, plan := compareFusion(t, m, map[string]*Tensor{input: x})
+			t.Logf("fusions: %v", stats)
+			if stats["Attention"] != blocks {
+				t.Errorf("%d attentions fused, want %d: %v", stats["Attention"], blocks, stats)
+			}
+			rep := plan.Report()
+			if len(rep.Blocks) != blocks || rep.UnfusedAttentions != 0 {
+				t.Fatalf("report: %d blocks, %d unfused attentions; want %d, 0", len(rep.Blocks), rep.UnfusedAttentions, blocks)
+			}
+			for _, b := range rep.Blocks {
+				// An int8 block keeps its LayerNorms and the activations'
+				// DynamicQuantizeLinear as steps of their own; all else fuses.
+				if b.Linears != 4 || !b.PackedQKV || !b.Activation || b.Residuals != 2 {
+					t.Errorf("block %d: %+v", b.Index, b)
+				}
+				for op := range b.Unfused {
+					if op != "LayerNormalization" && op != "DynamicQuantizeLinear" {
+						t.Errorf("block %d: %s runs op by op (%v)", b.Index, op, b.Missing)
+					}
+				}
+			}
+			for _, s := range plan.Steps {
+				switch s.Node.Op {
+				case "MatMul", "MatMulInteger", "Gemm", "Softmax", "Erf", "Sigmoid", "Div", "Slice", "ReduceMean", graph.OpGELU, graph.OpQuickGELU:
+					t.Errorf("unfused %s step %s left in the plan", s.Node.Op, s.Node.Name)
+				}
+			}
+		})
+	}
+}
+
 // sdpaModel is one attention written as torch ≥ 2.0 exports
 // scaled_dot_product_attention(q, k, v, is_causal=True) on [B, H, S, D]
 // views of separate projections: K's head split and the symbolic's own

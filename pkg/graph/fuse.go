@@ -364,11 +364,11 @@ func (f *fuser) epilogue(fused, first *Step, at, n int) (*Step, *Value, []*Step)
 		fused.P.Act = ActQuickGELU
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]
-	} else if g := f.only(out, OpGELU); g != nil && fused.Node.Op == OpLinear {
+	} else if g := f.only(out, OpGELU); g != nil {
 		fused.P.Act = ActGELU
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]
-	} else if g := f.only(out, OpGELUTanh); g != nil && fused.Node.Op == OpLinear {
+	} else if g := f.only(out, OpGELUTanh); g != nil {
 		fused.P.Act = ActGELUTanh
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]

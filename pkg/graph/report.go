@@ -109,7 +109,10 @@ func (p *Plan) blockReport(index int, steps []*Step) BlockReport {
 	b := BlockReport{Index: index, Unfused: map[string]int{}}
 	linears := 0
 	// LayerNorms fold only into float32 Linears (an int8 block quantizes
-	// the LayerNorm's output, a float16 one rounds it).
+	// the LayerNorm's output, a float16 one rounds it), and a pre-LN
+	// block's LayerNorms feed its first (Q/K/V) and third (fc1) Linear:
+	// a float output projection among int8 ones (dynamic quantisation
+	// leaves Gemm in float) reads none.
 	prologues := 0
 	for _, s := range steps {
 		switch s.Node.Op {
@@ -121,7 +124,7 @@ func (p *Plan) blockReport(index int, steps []*Step) BlockReport {
 			}
 			linears++
 			b.Linears++
-			if s.Node.Op == OpLinear && s.In[0] != nil && s.In[0].DType == onnx.Float && s.Out[0].DType == onnx.Float {
+			if s.Node.Op == OpLinear && (linears == 1 || linears == 3) && s.In[0] != nil && s.In[0].DType == onnx.Float && s.Out[0].DType == onnx.Float {
 				prologues++
 			}
 			if s.Node.Op == OpLinear && len(s.In) > linearNormScale && s.In[linearNormScale] != nil {
