@@ -163,6 +163,58 @@ func TestQuantizedExporterPatternsFuse(t *testing.T) {
 	}
 }
 
+// TestSigLIPPoolingHeadFuses opens the tiny SigLIP vision tower, whose
+// attention-pooling head is nn.MultiheadAttention(batch_first=True) of a
+// learned probe over the last hidden state (K and V from one packed
+// in_proj Linear, split by Slices), then LayerNorm, a tanh-GELU MLP and a
+// residual Add: the head's attention fuses into a cross attention of one
+// query reading K and V in place from the packed projection, the
+// Transpose of its [1, B, E] output back to [B, 1, E] becomes a Reshape,
+// and the report names the head fully fused; the fused outputs equal the
+// op-by-op ones within 1e-5 of their scale.
+func TestSigLIPPoolingHeadFuses(t *testing.T) {
+	m, err := onnx.Load(filepath.Join(projectRoot, "testdata", "models", "tiny-siglip", "onnx", "vision_model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(12))
+	x := graph.NewTensor(onnx.Float, []int{3, 3, 32, 32})
+	for i := range x.Float32 {
+		x.Float32[i] = float32(rng.NormFloat64())
+	}
+	stats, plan := compareFusion(t, m, map[string]*Tensor{"pixel_values": x})
+	t.Logf("fusions: %v", stats)
+	if stats["Attention"] != 3 || stats["PoolingAttention"] != 1 || stats["KVLinear"] != 1 || stats["GELUTanh"] != 3 || stats["TransposeAsReshape"] < 1 {
+		t.Errorf("fusions %v: want 3 attentions (2 blocks and the head), 3 tanh GELUs, the head's Transpose as a Reshape", stats)
+	}
+	rep := plan.Report()
+	if len(rep.Blocks) != 3 || rep.UnfusedAttentions != 0 {
+		t.Fatalf("report: %d blocks, %d unfused attentions; want 3, 0", len(rep.Blocks), rep.UnfusedAttentions)
+	}
+	for i, b := range rep.Blocks {
+		if b.Pooling != (i == 2) || !b.Complete || b.ActName != "GELU(tanh)" {
+			t.Errorf("block %d: %+v", i, b)
+		}
+	}
+	transposes := 0
+	for _, s := range plan.Steps {
+		switch s.Node.Op {
+		case "Transpose":
+			// One copy is left: the last hidden state [B, N, E] to the
+			// sequence-first [N, B, E] that nn.MultiheadAttention projects.
+			if transposes++; transposes > 1 {
+				t.Errorf("unfused Transpose step %s left in the plan", s.Node.Name)
+			}
+		case "MatMul", "Gemm", "Softmax", "Slice", "Tanh", "Mul", "Div":
+			t.Errorf("unfused %s step %s left in the plan", s.Node.Op, s.Node.Name)
+		case graph.OpAttention:
+			if s.In[0].Const != nil && (s.In[1] == nil || s.In[2] != nil) {
+				t.Errorf("pooling attention does not read K and V packed: %v", s.In)
+			}
+		}
+	}
+}
+
 // sdpaModel is one attention written as torch ≥ 2.0 exports
 // scaled_dot_product_attention(q, k, v, is_causal=True) on [B, H, S, D]
 // views of separate projections: K's head split and the symbolic's own

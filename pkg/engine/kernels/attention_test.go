@@ -8,25 +8,28 @@ import (
 
 // refAttention is the float64 textbook multi-head attention.
 func refAttention(s AttentionShape, q, k, v []float32, scale float64, mask []float32, causal bool) []float64 {
-	S, D, H := s.Seq, s.HeadDim, s.Heads
+	S, T, D, H := s.Seq, s.Seq, s.HeadDim, s.Heads
+	if s.KVSeq > 0 {
+		T = s.KVSeq
+	}
 	out := make([]float64, s.Batch*S*H*D)
 	for b := range s.Batch {
 		for h := range H {
 			for i := range S {
-				w := make([]float64, S)
+				w := make([]float64, T)
 				mx := math.Inf(-1)
-				for j := range S {
+				for j := range T {
 					var dot float64
 					for d := range D {
-						dot += float64(q[(b*S+i)*s.LdQ+h*D+d]) * float64(k[(b*S+j)*s.LdK+h*D+d])
+						dot += float64(q[(b*S+i)*s.LdQ+h*D+d]) * float64(k[(b*T+j)*s.LdK+h*D+d])
 					}
 					w[j] = dot * scale
 					if mask != nil {
 						off := 0
-						if len(mask) > S*S {
-							off = b * S * S
+						if len(mask) > S*T {
+							off = b * S * T
 						}
-						w[j] += float64(mask[off+i*S+j])
+						w[j] += float64(mask[off+i*T+j])
 					}
 					if causal && j > i {
 						w[j] = math.Inf(-1)
@@ -40,8 +43,8 @@ func refAttention(s AttentionShape, q, k, v []float32, scale float64, mask []flo
 				}
 				for d := range D {
 					var acc float64
-					for j := range S {
-						acc += w[j] / sum * float64(v[(b*S+j)*s.LdV+h*D+d])
+					for j := range T {
+						acc += w[j] / sum * float64(v[(b*T+j)*s.LdV+h*D+d])
 					}
 					out[((b*S+i)*H+h)*D+d] = acc
 				}
@@ -113,11 +116,56 @@ func TestAttention(t *testing.T) {
 			}
 		}
 	}
+	crossAttention(t, rng, pools)
 	s := AttentionShape{Batch: 1, Seq: 2, Heads: 1, HeadDim: 2, LdQ: 2, LdK: 2, LdV: 2, LdOut: 2}
 	if err := Attention(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 3), 1, nil, false, make([]float32, 4)); err == nil {
 		t.Error("Attention accepted a short V")
 	}
 	if err := Attention(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 4), 1, make([]float32, 3), false, make([]float32, 4)); err == nil {
 		t.Error("Attention accepted a mask of the wrong size")
+	}
+}
+
+// crossAttention checks queries attending over a different number of
+// keys (KVSeq; SigLIP's pooling head: one learned query over the image's
+// tokens), K and V side by side in one row as a fused K/V projection
+// writes them, with shared and per-batch masks.
+func crossAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
+	for _, tc := range []struct {
+		batch, seq, kv, heads, dim int
+		mask                       string
+	}{
+		{2, 1, 50, 12, 64, ""},
+		{3, 1, 17, 4, 16, "perbatch"},
+		{2, 3, 7, 2, 5, "shared"},
+	} {
+		w := tc.heads * tc.dim
+		q := randSlice(rng, tc.batch*tc.seq*w)
+		kv := randSlice(rng, tc.batch*tc.kv*2*w)
+		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, KVSeq: tc.kv, Heads: tc.heads, HeadDim: tc.dim, LdQ: w, LdK: 2 * w, LdV: 2 * w, LdOut: w}
+		var mask []float32
+		switch tc.mask {
+		case "shared":
+			mask = randSlice(rng, tc.seq*tc.kv)
+		case "perbatch":
+			mask = randSlice(rng, tc.batch*tc.seq*tc.kv)
+			mask[1] = float32(math.Inf(-1))
+		}
+		scale := 1 / math.Sqrt(float64(tc.dim))
+		want := refAttention(s, q, kv, kv[w:], scale, mask, false)
+		for _, p := range pools {
+			out := make([]float32, tc.batch*tc.seq*w)
+			if err := Attention(p, s, q, kv, kv[w:], float32(scale), mask, false, out); err != nil {
+				t.Fatal(err)
+			}
+			for i, got := range out {
+				if math.Abs(float64(got)-want[i]) > 2e-5*(1+math.Abs(want[i])) {
+					t.Fatalf("%+v: out[%d] = %g, want %g", tc, i, got, want[i])
+				}
+			}
+		}
+		if err := Attention(nil, s, q, kv, kv[w:], float32(scale), nil, true, make([]float32, len(q))); err == nil && tc.seq != tc.kv {
+			t.Errorf("%+v: a causal cross attention was accepted", tc)
+		}
 	}
 }
