@@ -173,6 +173,34 @@ func (f *fuser) unitTranspose(s *Step) bool {
 	return true
 }
 
+// reshapeIntoLinear lets a fused Linear read the input of a Reshape that
+// only regroups the rows before it ([S, B, E] as [S·B, E], the view
+// nn.MultiheadAttention takes before its output projection): a Linear
+// reads its input as rows of its last axis whatever the leading shape,
+// so the step (each costing the executor a few allocations per run) goes.
+func (f *fuser) reshapeIntoLinear(rs *Step) bool {
+	if f.removed[rs] || f.replace[rs] != nil || rs.Node.Op != "Reshape" || len(rs.In) == 0 || rs.In[0] == nil || len(rs.Out) != 1 {
+		return false
+	}
+	x, out := rs.In[0], rs.Out[0]
+	if f.outputs[out] || len(f.cons[out]) != 1 || len(x.Shape) == 0 || len(out.Shape) == 0 ||
+		x.Shape[len(x.Shape)-1] != out.Shape[len(out.Shape)-1] || x.DType != out.DType {
+		return false
+	}
+	l := f.cons[out][0]
+	if l.Node.Op != OpLinear && l.Node.Op != OpQLinear || l.In[0] != out || f.replace[l] != nil || f.removed[l] {
+		return false
+	}
+	for _, v := range l.In[1:] {
+		if v == out {
+			return false
+		}
+	}
+	l.In[0] = x
+	f.removed[rs] = true
+	return true
+}
+
 // gelu fuses the exact GELU torch writes for nn.GELU(),
 // Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5), and the tanh GELU
 // (nn.GELU(approximate="tanh"), HF's gelu_pytorch_tanh and

@@ -115,6 +115,7 @@ func (p *Plan) Fuse() map[string]int {
 	pass(func(s *Step) string { return is("PatchEmbed", f.patchEmbed(s)) })
 	pass(func(s *Step) string { return is("NormLinear", f.normLinear(s)) })
 	pass(func(s *Step) string { return is("TransposeAsReshape", f.unitTranspose(s)) })
+	pass(func(s *Step) string { return is("ReshapeIntoLinear", f.reshapeIntoLinear(s)) })
 	for _, s := range p.Steps {
 		if s.Node.Op == OpAttention && s.In[0] != nil && s.In[0].Const != nil {
 			made["PoolingAttention"]++ // a learned query's (see Report)
