@@ -24,7 +24,7 @@ func fusionReport(path string) (*graph.FusionReport, error) {
 		return nil, err
 	}
 	defer s.Close()
-	feeds, _, err := feeds.RandomInputs(s.Graph(), feeds.InputSpec{Batch: 1, Seq: 77, ImageSize: feeds.ImageSizeNear(path)})
+	feeds, _, err := feeds.RandomInputs(s.Graph(), feeds.InputSpec{Batch: 1, Seq: feeds.SeqNear(path, 77), ImageSize: feeds.ImageSizeNear(path)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
