@@ -36,23 +36,9 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 		{"openclip_text_model.onnx", "GELU"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
-			path := filepath.Join(projectRoot, "testdata", "models", "exporter-patterns", "onnx", c.file)
-			m, err := onnx.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewSource(5))
-			input, x := "pixel_values", graph.NewTensor(onnx.Float, []int{2, 3, 32, 32})
-			for i := range x.Float32 {
-				x.Float32[i] = float32(rng.NormFloat64())
-			}
+			m, input, x := patternTower(t, c.file, 5)
 			want := map[string]int{"Attention": blocks, "QKVLinear": blocks, "PatchEmbed": 1, c.act: blocks}
 			if strings.Contains(c.file, "text") {
-				// 16 token ids of a 200-word vocabulary, under the causal mask.
-				input, x = "input_ids", graph.NewTensor(onnx.Int64, []int{2, 16})
-				for i := range x.Int64 {
-					x.Int64[i] = rng.Int63n(200)
-				}
 				delete(want, "PatchEmbed")
 			}
 			stats, plan := compareFusion(t, m, map[string]*Tensor{input: x})
@@ -107,6 +93,30 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 	}
 }
 
+// patternTower loads a tiny exporter-pattern tower and makes its input
+// for batch 2 from seed: 32×32 standard-normal images, or 16 token ids of
+// the 200-word vocabulary (the text tower, under its causal mask).
+func patternTower(t *testing.T, file string, seed int64) (m *onnx.Model, input string, x *Tensor) {
+	t.Helper()
+	m, err := onnx.Load(filepath.Join(projectRoot, "testdata", "models", "exporter-patterns", "onnx", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	if strings.Contains(file, "text") {
+		x = graph.NewTensor(onnx.Int64, []int{2, 16})
+		for i := range x.Int64 {
+			x.Int64[i] = rng.Int63n(200)
+		}
+		return m, "input_ids", x
+	}
+	x = graph.NewTensor(onnx.Float, []int{2, 3, 32, 32})
+	for i := range x.Float32 {
+		x.Float32[i] = float32(rng.NormFloat64())
+	}
+	return m, "pixel_values", x
+}
+
 // TestQuantizedExporterPatternsFuse opens the int8 variants of the
 // exporter-pattern towers (onnx_quantize.py, as optimum's
 // quantize_dynamic writes them: DynamicQuantizeLinear, MatMulInteger,
@@ -115,29 +125,21 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 // packed int8 products), its attention fused, the MLP activation (erf
 // GELU for OpenCLIP, QuickGELU for the others) in fc1's int8 epilogue
 // and both residual Adds in epilogues; the fused outputs equal the
-// op-by-op ones within 1e-5 of their scale (TestDifferentialONNXRuntime
-// compares them with onnxruntime).
+// op-by-op ones within 1e-2 of their scale, one int8 rounding step
+// (TestDifferentialONNXRuntime compares them with onnxruntime).
 func TestQuantizedExporterPatternsFuse(t *testing.T) {
 	const blocks = 2
 	for _, file := range []string{"hf4d_vision_model_quantized.onnx", "openclip_vision_model_quantized.onnx",
 		"sdpa_vision_model_quantized.onnx", "openclip_text_model_quantized.onnx"} {
 		t.Run(file, func(t *testing.T) {
-			m, err := onnx.Load(filepath.Join(projectRoot, "testdata", "models", "exporter-patterns", "onnx", file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewSource(9))
-			input, x := "pixel_values", graph.NewTensor(onnx.Float, []int{2, 3, 32, 32})
-			for i := range x.Float32 {
-				x.Float32[i] = float32(rng.NormFloat64())
-			}
-			if strings.Contains(file, "text") {
-				input, x = "input_ids", graph.NewTensor(onnx.Int64, []int{2, 16})
-				for i := range x.Int64 {
-					x.Int64[i] = rng.Int63n(200)
-				}
-			}
-			stats, plan := compareFusion(t, m, map[string]*Tensor{input: x})
+			m, input, x := patternTower(t, file, 9)
+			// The fused float steps (the erf GELU, the attention) round
+			// differently from the op-by-op ones, and a value that lands
+			// on the other side of a rounding boundary of the next
+			// DynamicQuantizeLinear moves by one quantisation step: the
+			// int8 files compare within the differential test's tolerance
+			// for their hidden states (1e-2), not 1e-5.
+			stats, plan := compareFusionTol(t, m, map[string]*Tensor{input: x}, 1e-2)
 			t.Logf("fusions: %v", stats)
 			if stats["Attention"] != blocks {
 				t.Errorf("%d attentions fused, want %d: %v", stats["Attention"], blocks, stats)

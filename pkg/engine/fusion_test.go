@@ -128,6 +128,12 @@ func floats(rng *rand.Rand, name string, dims ...int64) *onnx.Tensor {
 // and the fused plan.
 func compareFusion(t *testing.T, m *onnx.Model, feeds map[string]*Tensor) (map[string]int, *graph.Plan) {
 	t.Helper()
+	return compareFusionTol(t, m, feeds, 1e-5)
+}
+
+// compareFusionTol is compareFusion within tol of the outputs' scale.
+func compareFusionTol(t *testing.T, m *onnx.Model, feeds map[string]*Tensor, tol float64) (map[string]int, *graph.Plan) {
+	t.Helper()
 	ctx := context.Background()
 	fused, err := NewSession(ctx, m, Options{})
 	if err != nil {
@@ -156,7 +162,7 @@ func compareFusion(t *testing.T, m *onnx.Model, feeds map[string]*Tensor) (map[s
 		if err != nil {
 			t.Fatalf("%s: %v", o.Name, err)
 		}
-		if !within(d, 1e-5*math.Max(scale, 1)) {
+		if !within(d, tol*math.Max(scale, 1)) {
 			t.Errorf("%s: fused differs from unfused by %g (scale %g)", o.Name, d, scale)
 		}
 	}

@@ -91,14 +91,7 @@ func TestAttention(t *testing.T) {
 		ld := 3*w + 1
 		qkv := randSlice(rng, tc.batch*tc.seq*ld)
 		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, Heads: tc.heads, HeadDim: tc.dim, LdQ: ld, LdK: ld, LdV: ld, LdOut: w + 2}
-		var mask []float32
-		switch tc.mask {
-		case "shared":
-			mask = randSlice(rng, tc.seq*tc.seq)
-		case "perbatch":
-			mask = randSlice(rng, tc.batch*tc.seq*tc.seq)
-			mask[1] = float32(math.Inf(-1)) // a padded key
-		}
+		mask := randMask(rng, tc.mask, tc.batch, tc.seq, tc.seq)
 		scale := 1 / math.Sqrt(float64(tc.dim))
 		want := refAttention(s, qkv, qkv[w:], qkv[2*w:], scale, mask, tc.causal)
 		for _, p := range pools {
@@ -143,14 +136,7 @@ func crossAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
 		q := randSlice(rng, tc.batch*tc.seq*w)
 		kv := randSlice(rng, tc.batch*tc.kv*2*w)
 		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, KVSeq: tc.kv, Heads: tc.heads, HeadDim: tc.dim, LdQ: w, LdK: 2 * w, LdV: 2 * w, LdOut: w}
-		var mask []float32
-		switch tc.mask {
-		case "shared":
-			mask = randSlice(rng, tc.seq*tc.kv)
-		case "perbatch":
-			mask = randSlice(rng, tc.batch*tc.seq*tc.kv)
-			mask[1] = float32(math.Inf(-1))
-		}
+		mask := randMask(rng, tc.mask, tc.batch, tc.seq, tc.kv)
 		scale := 1 / math.Sqrt(float64(tc.dim))
 		want := refAttention(s, q, kv, kv[w:], scale, mask, false)
 		for _, p := range pools {
@@ -168,4 +154,19 @@ func crossAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
 			t.Errorf("%+v: a causal cross attention was accepted", tc)
 		}
 	}
+}
+
+// randMask is an additive attention mask of queries × keys values: none
+// (""), one shared by the batch ("shared"), or one per batch ("perbatch",
+// with a padded key at -Inf).
+func randMask(rng *rand.Rand, kind string, batch, queries, keys int) []float32 {
+	switch kind {
+	case "shared":
+		return randSlice(rng, queries*keys)
+	case "perbatch":
+		mask := randSlice(rng, batch*queries*keys)
+		mask[1] = float32(math.Inf(-1))
+		return mask
+	}
+	return nil
 }
