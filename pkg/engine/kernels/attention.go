@@ -13,11 +13,15 @@ import (
 // between consecutive tokens (≥ Heads·HeadDim). KVSeq, when set, is the
 // number of keys and values per batch, Seq then being the number of
 // queries (a cross attention, e.g. SigLIP's pooling head: one learned
-// query over the image's tokens); 0 means Seq.
+// query over the image's tokens); 0 means Seq. Interleaved lays the
+// sequences out sequence-first ([Seq, Batch, ·], nn.MultiheadAttention's
+// layout): token s of batch b is row s·Batch+b, Ld* apart within a
+// token's batch and Batch·Ld* apart along a sequence.
 type AttentionShape struct {
 	Batch, Seq, Heads, HeadDim int
 	LdQ, LdK, LdV, LdOut       int
 	KVSeq                      int
+	Interleaved                bool
 }
 
 // keys returns the number of keys per batch.
@@ -116,10 +120,17 @@ var attnScratch = sync.Pool{New: func() any { return new([]float32) }}
 
 func attentionHead(serial *Pool, s AttentionShape, b, h int, q, k, v []float32, scale float32, mask []float32, causal bool, scores, out []float32) {
 	S, T, D := s.Seq, s.keys(), s.HeadDim
-	qh := q[b*S*s.LdQ+h*D:]
-	kh := k[b*T*s.LdK+h*D:]
-	vh := v[b*T*s.LdV+h*D:]
-	oh := out[b*S*s.LdOut+h*D:]
+	qo, ko, vo, oo := b*S*s.LdQ, b*T*s.LdK, b*T*s.LdV, b*S*s.LdOut
+	if s.Interleaved {
+		// Each sequence starts at its batch's row; its tokens are Batch
+		// rows apart, which attentionRows sees as the row strides.
+		qo, ko, vo, oo = b*s.LdQ, b*s.LdK, b*s.LdV, b*s.LdOut
+		s.LdQ, s.LdK, s.LdV, s.LdOut = s.Batch*s.LdQ, s.Batch*s.LdK, s.Batch*s.LdV, s.Batch*s.LdOut
+	}
+	qh := q[qo+h*D:]
+	kh := k[ko+h*D:]
+	vh := v[vo+h*D:]
+	oh := out[oo+h*D:]
 	// Under a causal mask, queries before row r1 see only keys before r1:
 	// in blocks of queries (whole 6-row panels), each block is multiplied
 	// with the keys up to its last query alone. causalBlocks blocks skip

@@ -110,6 +110,7 @@ func TestAttention(t *testing.T) {
 		}
 	}
 	crossAttention(t, rng, pools)
+	interleavedAttention(t, rng, pools)
 	s := AttentionShape{Batch: 1, Seq: 2, Heads: 1, HeadDim: 2, LdQ: 2, LdK: 2, LdV: 2, LdOut: 2}
 	if err := Attention(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 3), 1, nil, false, make([]float32, 4)); err == nil {
 		t.Error("Attention accepted a short V")
@@ -169,4 +170,56 @@ func randMask(rng *rand.Rand, kind string, batch, queries, keys int) []float32 {
 		return mask
 	}
 	return nil
+}
+
+// interleavedAttention checks the sequence-first layout (Interleaved:
+// token s of batch b at row s·Batch+b, nn.MultiheadAttention's) against
+// the batch-first reference on the same values, self and cross
+// attention, with per-batch masks.
+func interleavedAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
+	for _, tc := range []struct {
+		batch, seq, kv, heads, dim int
+		mask                       string
+	}{
+		{3, 7, 7, 2, 8, "perbatch"},
+		{2, 50, 50, 12, 64, ""},
+		{4, 1, 9, 2, 4, "perbatch"},
+	} {
+		w := tc.heads * tc.dim
+		q := randSlice(rng, tc.batch*tc.seq*w)
+		k := randSlice(rng, tc.batch*tc.kv*w)
+		v := randSlice(rng, tc.batch*tc.kv*w)
+		mask := randMask(rng, tc.mask, tc.batch, tc.seq, tc.kv)
+		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, KVSeq: tc.kv, Heads: tc.heads, HeadDim: tc.dim, LdQ: w, LdK: w, LdV: w, LdOut: w}
+		scale := 1 / math.Sqrt(float64(tc.dim))
+		want := refAttention(s, q, k, v, scale, mask, false)
+		// interleave moves batch-first rows [B, n, w] to sequence-first [n, B, w].
+		interleave := func(x []float32, n int) []float32 {
+			y := make([]float32, len(x))
+			for b := range tc.batch {
+				for i := range n {
+					copy(y[(i*tc.batch+b)*w:][:w], x[(b*n+i)*w:][:w])
+				}
+			}
+			return y
+		}
+		si := s
+		si.Interleaved = true
+		for _, p := range pools {
+			out := make([]float32, len(q))
+			if err := Attention(p, si, interleave(q, tc.seq), interleave(k, tc.kv), interleave(v, tc.kv), float32(scale), mask, false, out); err != nil {
+				t.Fatal(err)
+			}
+			for b := range tc.batch {
+				for i := range tc.seq {
+					for c := range w {
+						got, wv := out[(i*tc.batch+b)*w+c], want[(b*tc.seq+i)*w+c]
+						if math.Abs(float64(got)-wv) > 2e-5*(1+math.Abs(wv)) {
+							t.Fatalf("%+v: batch %d token %d column %d = %g, want %g", tc, b, i, c, got, wv)
+						}
+					}
+				}
+			}
+		}
+	}
 }

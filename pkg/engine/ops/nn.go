@@ -834,31 +834,10 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) err
 	if len(in) > 3 && in[3] != nil {
 		mask = in[3].Float32
 	}
-	if !p.SeqFirst {
-		return kernels.Attention(e.pool(), sh, q, k, v, p.Scale, mask, false, o.Float32)
-	}
-	// Sequence-first: token (b, s) is row s·B+b, so each sequence is an
-	// attention of batch 1 whose rows are B rows apart.
-	keys := seq
-	if sh.KVSeq > 0 {
-		keys = sh.KVSeq
-	}
-	ss := seq * keys
-	if mask != nil && len(mask) != ss && len(mask) != b*ss {
-		return fmt.Errorf("Attention: mask has %d values, want %d or %d", len(mask), ss, b*ss)
-	}
-	one := sh
-	one.Batch, one.LdQ, one.LdK, one.LdV, one.LdOut = 1, b*sh.LdQ, b*sh.LdK, b*sh.LdV, b*sh.LdOut
-	for bi := 0; bi < b; bi++ {
-		m := mask
-		if len(mask) == b*ss && b > 1 {
-			m = mask[bi*ss : (bi+1)*ss]
-		}
-		if err := kernels.Attention(e.pool(), one, q[bi*sh.LdQ:], k[bi*sh.LdK:], v[bi*sh.LdV:], p.Scale, m, false, o.Float32[bi*sh.LdOut:]); err != nil {
-			return err
-		}
-	}
-	return nil
+	// Sequence-first: token (b, s) is row s·B+b (see AttentionShape's
+	// Interleaved); all B·H heads run in one parallel call.
+	sh.Interleaved = p.SeqFirst
+	return kernels.Attention(e.pool(), sh, q, k, v, p.Scale, mask, false, o.Float32)
 }
 
 func sameInts(a, b []int) bool {
