@@ -91,7 +91,7 @@ fixtures:
 
 # Full-size random-weight CLIP ViT-B/32 for benchmarks (1.5 GB, git-ignored),
 # and the same shapes as other exporters write them (exporter-patterns-b32,
-# 1.3 GB); ARCH=ViT-B/16 or ViT-L/14 for the others (without the patterns).
+# 1.7 GB with their int8 files); ARCH=ViT-B/16 or ViT-L/14 for the others (without the patterns).
 bench-models:
 	bash scripts/fixtures/all.sh bench $(if $(ARCH),--arch $(ARCH))
 

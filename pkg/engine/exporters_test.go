@@ -36,23 +36,9 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 		{"openclip_text_model.onnx", "GELU"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
-			path := filepath.Join(projectRoot, "testdata", "models", "exporter-patterns", "onnx", c.file)
-			m, err := onnx.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewSource(5))
-			input, x := "pixel_values", graph.NewTensor(onnx.Float, []int{2, 3, 32, 32})
-			for i := range x.Float32 {
-				x.Float32[i] = float32(rng.NormFloat64())
-			}
+			m, input, x := patternTower(t, c.file, 5)
 			want := map[string]int{"Attention": blocks, "QKVLinear": blocks, "PatchEmbed": 1, c.act: blocks}
 			if strings.Contains(c.file, "text") {
-				// 16 token ids of a 200-word vocabulary, under the causal mask.
-				input, x = "input_ids", graph.NewTensor(onnx.Int64, []int{2, 16})
-				for i := range x.Int64 {
-					x.Int64[i] = rng.Int63n(200)
-				}
 				delete(want, "PatchEmbed")
 			}
 			stats, plan := compareFusion(t, m, map[string]*Tensor{input: x})
@@ -64,6 +50,11 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 			}
 			if stats["NormLinear"] < 2*blocks {
 				t.Errorf("%d LayerNorms folded into Linears, want ≥ %d: %v", stats["NormLinear"], 2*blocks, stats)
+			}
+			// nn.MultiheadAttention views its [S, B, E] output as [S·B, E]
+			// for the output projection: the Linear reads it directly.
+			if strings.HasPrefix(c.file, "openclip") && stats["ReshapeIntoLinear"] < blocks {
+				t.Errorf("%d Reshapes read directly by a Linear, want ≥ %d: %v", stats["ReshapeIntoLinear"], blocks, stats)
 			}
 			// The plan report (clip onnx info --plan) sees the blocks fused;
 			// on the unfused plan it counts the attentions run op by op.
@@ -99,6 +90,135 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// patternTower loads a tiny exporter-pattern tower and makes its input
+// for batch 2 from seed: 32×32 standard-normal images, or 16 token ids of
+// the 200-word vocabulary (the text tower, under its causal mask).
+func patternTower(t *testing.T, file string, seed int64) (m *onnx.Model, input string, x *Tensor) {
+	t.Helper()
+	m, err := onnx.Load(filepath.Join(projectRoot, "testdata", "models", "exporter-patterns", "onnx", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	if strings.Contains(file, "text") {
+		x = graph.NewTensor(onnx.Int64, []int{2, 16})
+		for i := range x.Int64 {
+			x.Int64[i] = rng.Int63n(200)
+		}
+		return m, "input_ids", x
+	}
+	x = graph.NewTensor(onnx.Float, []int{2, 3, 32, 32})
+	for i := range x.Float32 {
+		x.Float32[i] = float32(rng.NormFloat64())
+	}
+	return m, "pixel_values", x
+}
+
+// TestQuantizedExporterPatternsFuse opens the int8 variants of the
+// exporter-pattern towers (onnx_quantize.py, as optimum's
+// quantize_dynamic writes them: DynamicQuantizeLinear, MatMulInteger,
+// Cast and the scale Mul per MatMul; Gemm left in float) and requires
+// each block's projections fused into Linears (Q/K/V in one, reading the
+// packed int8 products), its attention fused, the MLP activation (erf
+// GELU for OpenCLIP, QuickGELU for the others) in fc1's int8 epilogue
+// and both residual Adds in epilogues; the fused outputs equal the
+// op-by-op ones within 1e-2 of their scale, one int8 rounding step
+// (TestDifferentialONNXRuntime compares them with onnxruntime).
+func TestQuantizedExporterPatternsFuse(t *testing.T) {
+	const blocks = 2
+	for _, file := range []string{"hf4d_vision_model_quantized.onnx", "openclip_vision_model_quantized.onnx",
+		"sdpa_vision_model_quantized.onnx", "openclip_text_model_quantized.onnx"} {
+		t.Run(file, func(t *testing.T) {
+			m, input, x := patternTower(t, file, 9)
+			// The fused float steps (the erf GELU, the attention) round
+			// differently from the op-by-op ones, and a value that lands
+			// on the other side of a rounding boundary of the next
+			// DynamicQuantizeLinear moves by one quantisation step: the
+			// int8 files compare within the differential test's tolerance
+			// for their hidden states (1e-2), not 1e-5.
+			stats, plan := compareFusionTol(t, m, map[string]*Tensor{input: x}, 1e-2)
+			t.Logf("fusions: %v", stats)
+			if stats["Attention"] != blocks {
+				t.Errorf("%d attentions fused, want %d: %v", stats["Attention"], blocks, stats)
+			}
+			rep := plan.Report()
+			if len(rep.Blocks) != blocks || rep.UnfusedAttentions != 0 {
+				t.Fatalf("report: %d blocks, %d unfused attentions; want %d, 0", len(rep.Blocks), rep.UnfusedAttentions, blocks)
+			}
+			for _, b := range rep.Blocks {
+				// An int8 block keeps its LayerNorms and the activations'
+				// DynamicQuantizeLinear as steps of their own; all else fuses.
+				if b.Linears != 4 || !b.PackedQKV || !b.Activation || b.Residuals != 2 {
+					t.Errorf("block %d: %+v", b.Index, b)
+				}
+				for op := range b.Unfused {
+					if op != "LayerNormalization" && op != "DynamicQuantizeLinear" {
+						t.Errorf("block %d: %s runs op by op (%v)", b.Index, op, b.Missing)
+					}
+				}
+			}
+			for _, s := range plan.Steps {
+				switch s.Node.Op {
+				case "MatMul", "MatMulInteger", "Gemm", "Softmax", "Erf", "Sigmoid", "Div", "Slice", "ReduceMean", graph.OpGELU, graph.OpQuickGELU:
+					t.Errorf("unfused %s step %s left in the plan", s.Node.Op, s.Node.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestSigLIPPoolingHeadFuses opens the tiny SigLIP vision tower, whose
+// attention-pooling head is nn.MultiheadAttention(batch_first=True) of a
+// learned probe over the last hidden state (K and V from one packed
+// in_proj Linear, split by Slices), then LayerNorm, a tanh-GELU MLP and a
+// residual Add: the head's attention fuses into a cross attention of one
+// query reading K and V in place from the packed projection, the
+// Transpose of its [1, B, E] output back to [B, 1, E] becomes a Reshape,
+// and the report names the head fully fused; the fused outputs equal the
+// op-by-op ones within 1e-5 of their scale.
+func TestSigLIPPoolingHeadFuses(t *testing.T) {
+	m, err := onnx.Load(filepath.Join(projectRoot, "testdata", "models", "tiny-siglip", "onnx", "vision_model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(12))
+	x := graph.NewTensor(onnx.Float, []int{3, 3, 32, 32})
+	for i := range x.Float32 {
+		x.Float32[i] = float32(rng.NormFloat64())
+	}
+	stats, plan := compareFusion(t, m, map[string]*Tensor{"pixel_values": x})
+	t.Logf("fusions: %v", stats)
+	if stats["Attention"] != 3 || stats["PoolingAttention"] != 1 || stats["KVLinear"] != 1 || stats["GELUTanh"] != 3 || stats["TransposeAsReshape"] < 1 {
+		t.Errorf("fusions %v: want 3 attentions (2 blocks and the head), 3 tanh GELUs, the head's Transpose as a Reshape", stats)
+	}
+	rep := plan.Report()
+	if len(rep.Blocks) != 3 || rep.UnfusedAttentions != 0 {
+		t.Fatalf("report: %d blocks, %d unfused attentions; want 3, 0", len(rep.Blocks), rep.UnfusedAttentions)
+	}
+	for i, b := range rep.Blocks {
+		if b.Pooling != (i == 2) || !b.Complete || b.ActName != "GELU(tanh)" {
+			t.Errorf("block %d: %+v", i, b)
+		}
+	}
+	transposes := 0
+	for _, s := range plan.Steps {
+		switch s.Node.Op {
+		case "Transpose":
+			// One copy is left: the last hidden state [B, N, E] to the
+			// sequence-first [N, B, E] that nn.MultiheadAttention projects.
+			if transposes++; transposes > 1 {
+				t.Errorf("unfused Transpose step %s left in the plan", s.Node.Name)
+			}
+		case "MatMul", "Gemm", "Softmax", "Slice", "Tanh", "Mul", "Div":
+			t.Errorf("unfused %s step %s left in the plan", s.Node.Op, s.Node.Name)
+		case graph.OpAttention:
+			if s.In[0].Const != nil && (s.In[1] == nil || s.In[2] != nil) {
+				t.Errorf("pooling attention does not read K and V packed: %v", s.In)
+			}
+		}
 	}
 }
 
@@ -319,8 +439,8 @@ func torch2MHAModel() *onnx.Model {
 // TestTorch2MultiheadAttentionFuses checks torch 2's nn.MultiheadAttention
 // form (the tiny OpenCLIP towers hold torch 1.13's): one in_proj Linear
 // read packed by the sequence-first attention with the causal mask, and
-// the output projection with the residual: three steps and a free
-// Reshape, equal to the op-by-op graph.
+// the output projection with the residual: three steps, equal to the
+// op-by-op graph.
 func TestTorch2MultiheadAttentionFuses(t *testing.T) {
 	m := torch2MHAModel()
 	stats, plan := compareFusion(t, m, randomFeeds(m))
@@ -331,8 +451,8 @@ func TestTorch2MultiheadAttentionFuses(t *testing.T) {
 	for _, s := range plan.Steps {
 		ops = append(ops, s.Node.Op)
 	}
-	if strings.Join(ops, " ") != "clip.Linear clip.Attention Reshape clip.Linear" {
-		t.Errorf("steps %v, want the in_proj Linear, the attention, a Reshape and the out_proj Linear", ops)
+	if strings.Join(ops, " ") != "clip.Linear clip.Attention clip.Linear" {
+		t.Errorf("steps %v, want the in_proj Linear, the attention and the out_proj Linear (reading the attention's output through no Reshape)", ops)
 	}
 }
 

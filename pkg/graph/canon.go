@@ -136,6 +136,71 @@ func (f *fuser) composeTranspose(t2 *Step) bool {
 	return true
 }
 
+// unitTranspose rewrites as a Reshape a Transpose that moves only axes
+// of size 1, the others keeping their order: the data stay where they
+// are, so the step only renames them instead of copying (a sequence-first
+// [1, B, E] query's output back to [B, 1, E] in SigLIP's pooling head, or
+// OpenCLIP's permutes at batch 1). It runs after the attention fusions,
+// which match such Transposes in their own patterns.
+func (f *fuser) unitTranspose(s *Step) bool {
+	if f.removed[s] || f.replace[s] != nil || s.Node.Op != "Transpose" || len(s.In) != 1 || s.In[0] == nil || len(s.Out) != 1 {
+		return false
+	}
+	in, out := s.In[0].Shape, s.Out[0].Shape
+	if len(s.P.Perm) != len(in) || len(out) != len(in) {
+		return false
+	}
+	last := -1
+	for _, p := range s.P.Perm {
+		if in[p] == 1 {
+			continue
+		}
+		if p < last {
+			return false
+		}
+		last = p
+	}
+	shape := NewTensor(onnx.Int64, []int{len(out)})
+	for i, d := range out {
+		shape.Int64[i] = int64(d)
+	}
+	name := s.Node.Name + "/clip_as_reshape"
+	f.replace[s] = &Step{
+		Node: &Node{Name: name, Op: "Reshape"},
+		In:   []*Value{s.In[0], {Name: name + "_shape", DType: onnx.Int64, Shape: shape.Shape, Const: shape}},
+		Out:  s.Out,
+	}
+	return true
+}
+
+// reshapeIntoLinear lets a fused Linear read the input of a Reshape that
+// only regroups the rows before it ([S, B, E] as [S·B, E], the view
+// nn.MultiheadAttention takes before its output projection): a Linear
+// reads its input as rows of its last axis whatever the leading shape,
+// so the step (each costing the executor a few allocations per run) goes.
+func (f *fuser) reshapeIntoLinear(rs *Step) bool {
+	if f.removed[rs] || f.replace[rs] != nil || rs.Node.Op != "Reshape" || len(rs.In) == 0 || rs.In[0] == nil || len(rs.Out) != 1 {
+		return false
+	}
+	x, out := rs.In[0], rs.Out[0]
+	if f.outputs[out] || len(f.cons[out]) != 1 || len(x.Shape) == 0 || len(out.Shape) == 0 ||
+		x.Shape[len(x.Shape)-1] != out.Shape[len(out.Shape)-1] || x.DType != out.DType {
+		return false
+	}
+	l := f.cons[out][0]
+	if l.Node.Op != OpLinear && l.Node.Op != OpQLinear || l.In[0] != out || f.replace[l] != nil || f.removed[l] {
+		return false
+	}
+	for _, v := range l.In[1:] {
+		if v == out {
+			return false
+		}
+	}
+	l.In[0] = x
+	f.removed[rs] = true
+	return true
+}
+
 // gelu fuses the exact GELU torch writes for nn.GELU(),
 // Mul(Mul(x, Add(Erf(Div(x, √2)), 1)), 0.5), and the tanh GELU
 // (nn.GELU(approximate="tanh"), HF's gelu_pytorch_tanh and

@@ -35,7 +35,10 @@ const (
 	// per head, output [B, S, E]. In: Q, K, V, mask ([S, S] or [B, S, S]
 	// values, or nil). In its packed form In is QKV, nil, nil, mask: QKV
 	// [B, S, 3·E] holds Q, K and V side by side in each row (the output
-	// of a fused QKV projection, see qkv).
+	// of a fused QKV projection, see qkv). A cross attention has T keys
+	// (K and V [B, T, E], mask [S, T] or [B, S, T]), and may have them
+	// packed: In is Q, KV, nil, mask with KV [B, T, 2·E]. With
+	// Params.SeqFirst every [B, ·, ·] above is [·, B, ·].
 	OpAttention = "clip.Attention"
 )
 
@@ -107,10 +110,17 @@ func (p *Plan) Fuse() map[string]int {
 		if kind := f.qkv(s); kind != "" {
 			return kind
 		}
-		return is("QKVLinear", f.packedQKV(s))
+		return f.packedQKV(s)
 	})
 	pass(func(s *Step) string { return is("PatchEmbed", f.patchEmbed(s)) })
 	pass(func(s *Step) string { return is("NormLinear", f.normLinear(s)) })
+	pass(func(s *Step) string { return is("TransposeAsReshape", f.unitTranspose(s)) })
+	pass(func(s *Step) string { return is("ReshapeIntoLinear", f.reshapeIntoLinear(s)) })
+	for _, s := range p.Steps {
+		if s.Node.Op == OpAttention && s.In[0] != nil && s.In[0].Const != nil {
+			made["PoolingAttention"]++ // a learned query's (see Report)
+		}
+	}
 	return made
 }
 
@@ -364,11 +374,11 @@ func (f *fuser) epilogue(fused, first *Step, at, n int) (*Step, *Value, []*Step)
 		fused.P.Act = ActQuickGELU
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]
-	} else if g := f.only(out, OpGELU); g != nil && fused.Node.Op == OpLinear {
+	} else if g := f.only(out, OpGELU); g != nil {
 		fused.P.Act = ActGELU
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]
-	} else if g := f.only(out, OpGELUTanh); g != nil && fused.Node.Op == OpLinear {
+	} else if g := f.only(out, OpGELUTanh); g != nil {
 		fused.P.Act = ActGELUTanh
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]

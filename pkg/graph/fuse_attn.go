@@ -1,5 +1,7 @@
 package graph
 
+import "github.com/clip-go/clip/pkg/onnx"
+
 // Multi-head attention as other exporters write it (see attention for
 // the 3-D bmm form of Hugging Face's older eager attention):
 //
@@ -171,25 +173,56 @@ func (f *fuser) attentionSeqFirst(r9 *Step) bool {
 	if mm2 == nil || !sameShape(mm2.Out[0].Shape, []int{bh, s, d}) {
 		return false
 	}
+	// t keys: t = s in a self attention; a cross attention (SigLIP's
+	// pooling head: a learned query over the image's tokens) has others.
 	sm := f.producer(mm2.In[0], "Softmax", 1)
-	if sm == nil || sm.P.Axis != 2 || sm.P.WholeAxis || !sameShape(sm.Out[0].Shape, []int{bh, s, s}) {
+	if sm == nil || sm.P.Axis != 2 || sm.P.WholeAxis || len(sm.Out[0].Shape) != 3 {
 		return false
 	}
-	mm1, mask, scale, steps := f.scores(sm.In[0], []int{s, s}, []int{1, s, s})
-	if mm1 == nil || !sameShape(mm1.Out[0].Shape, []int{bh, s, s}) {
+	t := sm.Out[0].Shape[2]
+	if !sameShape(sm.Out[0].Shape, []int{bh, s, t}) {
+		return false
+	}
+	mm1, mask, scale, steps := f.scores(sm.In[0], []int{s, t}, []int{1, s, t})
+	if mm1 == nil || !sameShape(mm1.Out[0].Shape, []int{bh, s, t}) {
 		return false
 	}
 	qv, qs, qsteps := f.scaled(mm1.In[0])
 	kv, ks, ksteps := f.scaled(mm1.In[1])
+	k, kc := f.splitSeqFirst(kv, []int{1, 2, 0}, t, bh, d)
+	v, vc := f.splitSeqFirst(mm2.In[1], []int{1, 0, 2}, t, bh, d)
+	if k == nil || v == nil || !sameShape(k.Shape, v.Shape) {
+		return false
+	}
 	q, qc := f.splitSeqFirst(qv, []int{1, 0, 2}, s, bh, d)
-	k, kc := f.splitSeqFirst(kv, []int{1, 2, 0}, s, bh, d)
-	v, vc := f.splitSeqFirst(mm2.In[1], []int{1, 0, 2}, s, bh, d)
-	if q == nil || k == nil || v == nil || !sameShape(q.Shape, k.Shape) || !sameShape(q.Shape, v.Shape) {
+	if q == nil {
+		q = seqFirstConst(qv, k.Shape[1])
+	}
+	if q == nil || !sameShape(q.Shape, []int{s, k.Shape[1], k.Shape[2]}) {
 		return false
 	}
 	f.removeAll([]*Step{t4, mm2, sm}, steps, qsteps, ksteps, qc, kc, vc)
 	f.placeSeqFirst(r9, []*Value{q, k, v, mask}, Params{Heads: bh / q.Shape[1], Scale: float32(scale * qs * ks), SeqFirst: true})
 	return true
+}
+
+// seqFirstConst returns a constant query already split into heads
+// [B·H, S, D] (a learned probe, repeated over the batch and projected
+// when the plan was bound) as the sequence-first [S, B, H·D] tokens it
+// was split from, or nil when v is no such constant.
+func seqFirstConst(v *Value, b int) *Value {
+	if v.Const == nil || v.DType != onnx.Float || len(v.Shape) != 3 || b < 1 || v.Shape[0]%b != 0 {
+		return nil
+	}
+	bh, s, d := v.Shape[0], v.Shape[1], v.Shape[2]
+	h := bh / b
+	t := NewTensor(onnx.Float, []int{s, b, h * d})
+	for i := 0; i < bh; i++ { // i = batch·H + head
+		for j := 0; j < s; j++ {
+			copy(t.Float32[(j*b+i/h)*h*d+i%h*d:][:d], v.Const.Float32[(i*s+j)*d:][:d])
+		}
+	}
+	return &Value{Name: v.Name + "/clip_seq_first", DType: onnx.Float, Shape: t.Shape, Const: t}
 }
 
 // removeAll drops the steps of every group.
@@ -221,44 +254,60 @@ func (f *fuser) placeSeqFirst(r9 *Step, in []*Value, p Params) {
 // thirds of one value (nn.MultiheadAttention's packed in_proj: one
 // Linear of width 3·E, then chunk's Slices along the last axis, or torch
 // 2's Gathers, see packedThirds) that value directly, in its packed form,
-// dropping the split.
-func (f *fuser) packedQKV(at *Step) bool {
-	if f.removed[at] || f.replace[at] != nil || at.Node.Op != OpAttention || len(at.In) < attentionParts || at.In[1] == nil {
-		return false
+// dropping the split; and one whose K and V alone are the two column
+// halves of a value (the packed in_proj of a cross attention, whose
+// query comes from elsewhere) that value as its K, V nil. It returns the
+// fusion's kind for Fuse's statistics (QKV or KV, and QLinear when the
+// packed projection is int8), or "".
+func (f *fuser) packedQKV(at *Step) string {
+	if f.removed[at] || f.replace[at] != nil || at.Node.Op != OpAttention || len(at.In) < attentionParts || at.In[1] == nil || at.In[2] == nil {
+		return ""
 	}
-	if x, steps := f.packedThirds(at.In[:attentionParts]); x != nil {
-		for _, st := range steps {
-			f.removed[st] = true
-		}
-		f.replace[at] = &Step{Node: at.Node, In: append([]*Value{x, nil, nil}, at.In[attentionParts:]...), Out: at.Out, P: at.P}
-		return true
+	in := append([]*Value{}, at.In...)
+	kind := "QKV"
+	x, steps := f.packedThirds(at.In[:attentionParts])
+	if x != nil {
+		in[0], in[1], in[2] = x, nil, nil
+	} else if x, steps = f.columnParts(at.In[:attentionParts]); x != nil {
+		in[0], in[1], in[2] = x, nil, nil
+	} else if x, steps = f.columnParts(at.In[1:attentionParts]); x != nil {
+		in[1], in[2], kind = x, nil, "KV"
+	} else {
+		return ""
 	}
+	f.removeAll(steps)
+	f.replace[at] = &Step{Node: at.Node, In: in, Out: at.Out, P: at.P}
+	if pr := f.prod[x]; pr != nil && pr.Node.Op == OpQLinear {
+		return kind + "QLinear"
+	}
+	return kind + "Linear"
+}
+
+// columnParts returns x and the Slices when parts[i] is Slice i of
+// len(parts) equal column blocks of x's last axis (the whole of it).
+func (f *fuser) columnParts(parts []*Value) (*Value, []*Step) {
 	var x *Value
 	var slices []*Step
-	for i := 0; i < attentionParts; i++ {
-		sl := f.producer(at.In[i], "Slice", 1)
+	for i, v := range parts {
+		sl := f.producer(v, "Slice", 1)
 		if sl == nil || (x != nil && sl.In[0] != x) {
-			return false
+			return nil, nil
 		}
 		x = sl.In[0]
 		r := len(x.Shape)
 		o := sl.Out[0].Shape
-		if r == 0 || len(o) != r || !isF32(x) || x.Shape[r-1] != 3*o[r-1] || !sameShape(x.Shape[:r-1], o[:r-1]) ||
+		if r == 0 || len(o) != r || !isF32(x) || x.Shape[r-1] != len(parts)*o[r-1] || !sameShape(x.Shape[:r-1], o[:r-1]) ||
 			len(sl.P.Starts) != r || sl.P.Starts[r-1] != i*o[r-1] {
-			return false
+			return nil, nil
 		}
 		for _, st := range sl.P.Steps {
 			if st != 1 {
-				return false
+				return nil, nil
 			}
 		}
 		slices = append(slices, sl)
 	}
-	for _, sl := range slices {
-		f.removed[sl] = true
-	}
-	f.replace[at] = &Step{Node: at.Node, In: append([]*Value{x, nil, nil}, at.In[attentionParts:]...), Out: at.Out, P: at.P}
-	return true
+	return x, slices
 }
 
 // attentionSeqFirst4D fuses nn.MultiheadAttention as torch ≥ 2.0 writes it

@@ -26,16 +26,23 @@ type FusionReport struct {
 // exporter's seen so far) fuses into 4 Linears (QKV, output projection,
 // fc1 with the activation, fc2), both LayerNorms as Linear prologues and
 // one attention reading the packed QKV.
+//
+// A pooling block (SigLIP's attention-pooling head: a learned query,
+// constant once the plan is bound, attending over the last hidden
+// state with nn.MultiheadAttention, then LayerNorm and MLP) has K and V
+// from one Linear, one LayerNorm (fc1's prologue) and one residual Add.
 type BlockReport struct {
 	Index      int            `json:"index"`
-	Linears    int            `json:"linears"`     // of 4
-	Prologues  int            `json:"layernorms"`  // LayerNorms folded into a Linear, of 2 (float32 blocks)
-	Activation bool           `json:"activation"`  // the MLP activation in fc1's epilogue
-	PackedQKV  bool           `json:"packed_qkv"`  // Q, K, V from one Linear
-	Residuals  int            `json:"residuals"`   // residual Adds in a Linear's epilogue, of 2
-	Unfused    map[string]int `json:"unfused"`     // other steps by operator (a layout change's Transpose included, free Reshapes not)
-	Missing    []string       `json:"not_fused"`   // what is not fused, in words
-	Complete   bool           `json:"fully_fused"` // nothing missing
+	Pooling    bool           `json:"attention_pooling"`       // a learned query's cross attention (SigLIP's head)
+	Linears    int            `json:"linears"`                 // of 4
+	Prologues  int            `json:"layernorms"`              // LayerNorms folded into a Linear, of 2 (1 when pooling; float32 blocks)
+	Activation bool           `json:"activation"`              // the MLP activation in fc1's epilogue
+	ActName    string         `json:"activation_fn,omitempty"` // which: QuickGELU, GELU (erf) or GELU(tanh)
+	PackedQKV  bool           `json:"packed_qkv"`              // Q, K, V from one Linear (K and V when pooling)
+	Residuals  int            `json:"residuals"`               // residual Adds in a Linear's epilogue, of 2
+	Unfused    map[string]int `json:"unfused"`                 // other steps by operator (a layout change's Transpose included, free Reshapes not)
+	Missing    []string       `json:"not_fused"`               // what is not fused, in words
+	Complete   bool           `json:"fully_fused"`             // nothing missing
 }
 
 // Report describes p's fusions (call it after Fuse). A block is its
@@ -100,16 +107,23 @@ func (p *Plan) Report() FusionReport {
 			}
 		}
 		sort.SliceStable(steps, func(i, j int) bool { return index[steps[i]] < index[steps[j]] })
-		r.Blocks = append(r.Blocks, p.blockReport(len(r.Blocks), steps))
+		// A constant query is a learned one (the plan is bound, so the
+		// probe's projection was folded).
+		pooling := a.In[0] != nil && a.In[0].Const != nil
+		r.Blocks = append(r.Blocks, p.blockReport(len(r.Blocks), steps, pooling))
 	}
 	return r
 }
 
-func (p *Plan) blockReport(index int, steps []*Step) BlockReport {
-	b := BlockReport{Index: index, Unfused: map[string]int{}}
+func (p *Plan) blockReport(index int, steps []*Step, pooling bool) BlockReport {
+	b := BlockReport{Index: index, Pooling: pooling, Unfused: map[string]int{}}
 	linears := 0
 	// LayerNorms fold only into float32 Linears (an int8 block quantizes
-	// the LayerNorm's output, a float16 one rounds it).
+	// the LayerNorm's output, a float16 one rounds it), and a pre-LN
+	// block's LayerNorms feed its first (Q/K/V) and third (fc1) Linear:
+	// a float output projection among int8 ones (dynamic quantisation
+	// leaves Gemm in float) reads none; a pooling block's K/V Linear reads
+	// the last hidden state, a graph output.
 	prologues := 0
 	for _, s := range steps {
 		switch s.Node.Op {
@@ -121,7 +135,7 @@ func (p *Plan) blockReport(index int, steps []*Step) BlockReport {
 			}
 			linears++
 			b.Linears++
-			if s.Node.Op == OpLinear && s.In[0] != nil && s.In[0].DType == onnx.Float && s.Out[0].DType == onnx.Float {
+			if s.Node.Op == OpLinear && (linears == 1 && !pooling || linears == 3) && s.In[0] != nil && s.In[0].DType == onnx.Float && s.Out[0].DType == onnx.Float {
 				prologues++
 			}
 			if s.Node.Op == OpLinear && len(s.In) > linearNormScale && s.In[linearNormScale] != nil {
@@ -129,6 +143,7 @@ func (p *Plan) blockReport(index int, steps []*Step) BlockReport {
 			}
 			if s.P.Act != ActNone {
 				b.Activation = true
+				b.ActName = map[int]string{ActQuickGELU: "QuickGELU", ActGELU: "GELU", ActGELUTanh: "GELU(tanh)"}[s.P.Act]
 			}
 			res := linearResidual
 			if s.Node.Op == OpQLinear {
@@ -138,7 +153,7 @@ func (p *Plan) blockReport(index int, steps []*Step) BlockReport {
 				b.Residuals++
 			}
 		case OpAttention:
-			b.PackedQKV = len(s.In) > 2 && s.In[1] == nil && s.In[2] == nil
+			b.PackedQKV = len(s.In) > 2 && (s.In[1] == nil || pooling) && s.In[2] == nil
 		default:
 			// A Reshape only renames its input's data: it costs nothing.
 			if d := p.Ops.Lookup(s.Node.Op); linears < 4 && (d == nil || !d.Aliases) {
@@ -146,20 +161,27 @@ func (p *Plan) blockReport(index int, steps []*Step) BlockReport {
 			}
 		}
 	}
-	if !b.PackedQKV {
+	residuals := 2
+	switch {
+	case pooling:
+		residuals = 1
+		if !b.PackedQKV {
+			b.Missing = append(b.Missing, "K and V run as separate projections")
+		}
+	case !b.PackedQKV:
 		b.Missing = append(b.Missing, "Q, K and V run as separate projections")
 	}
 	if b.Linears < 4 {
 		b.Missing = append(b.Missing, fmt.Sprintf("%d of 4 projections fused into Linears", b.Linears))
 	}
-	if b.Prologues < min(2, prologues) {
-		b.Missing = append(b.Missing, fmt.Sprintf("%d of 2 LayerNorms folded into a Linear", b.Prologues))
+	if b.Prologues < prologues {
+		b.Missing = append(b.Missing, fmt.Sprintf("%d of %d LayerNorms folded into a Linear", b.Prologues, prologues))
 	}
 	if !b.Activation {
 		b.Missing = append(b.Missing, "MLP activation not in fc1's epilogue")
 	}
-	if b.Residuals < 2 {
-		b.Missing = append(b.Missing, fmt.Sprintf("%d of 2 residual Adds in a Linear's epilogue", b.Residuals))
+	if b.Residuals < residuals {
+		b.Missing = append(b.Missing, fmt.Sprintf("%d of %d residual Adds in a Linear's epilogue", b.Residuals, residuals))
 	}
 	if len(b.Unfused) > 0 {
 		var ops []string

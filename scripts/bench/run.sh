@@ -173,11 +173,18 @@ patterns_section() {
     note "no exporter-pattern exports in $PATTERN_DIR/onnx (\`make bench-models\`, or \`$PY scripts/fixtures/make_exporter_patterns.py --full\`): no exporter-pattern numbers"
     return
   fi
-  for f in "$PATTERN_DIR"/onnx/*_model.onnx; do
+  for f in "$PATTERN_DIR"/onnx/*_model.onnx "$PATTERN_DIR"/onnx/*_model_quantized.onnx; do
+    [ -f "$f" ] || continue
     stem=$(basename "$f" .onnx)
     say "exporter pattern $stem batch 8"
     onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8"
   done
+  # The int8 patterns are compared with our int8 export of the same tower
+  # (the full run times the vision one already).
+  if ls "$PATTERN_DIR"/onnx/*_text_model_quantized.onnx >/dev/null 2>&1 && [ -f "$ONNX/text_model_quantized.onnx" ]; then
+    say "quantized text batch 8 (our export, for the int8 exporter patterns)"
+    onnx_pair text_quantized_b8 "$ONNX/text_model_quantized.onnx" 8 "$RUNS_B8"
+  fi
 }
 # --- index (issue 18): search over a 1M-image index -------------------------------
 index_section() {
@@ -210,6 +217,10 @@ if [ "$ONLY" = patterns ]; then
     onnx_pair vision_b8 "$ONNX/vision_model.onnx" 8 "$RUNS_B8"
     say "text batch 8 (our export, for the exporter patterns)"
     [ -f "$ONNX/text_model.onnx" ] && onnx_pair text_b8 "$ONNX/text_model.onnx" 8 "$RUNS_B8"
+    if ls "$PATTERN_DIR"/onnx/*_model_quantized.onnx >/dev/null 2>&1 && [ -f "$ONNX/vision_model_quantized.onnx" ]; then
+      say "quantized vision batch 8 (our export, for the int8 exporter patterns)"
+      onnx_pair vision_quantized_b8 "$ONNX/vision_model_quantized.onnx" 8 "$RUNS_B8"
+    fi
   else
     note "no $ONNX/vision_model.onnx (run \`make bench-models\`): exporter patterns not compared with our export"
   fi

@@ -106,33 +106,61 @@ func convChannels(g *graph.Graph, input string) int {
 	return 0
 }
 
-// ImageSizeNear reads the vision input size from the Hugging Face
-// config.json beside the model's onnx/ directory (vision_config.image_size,
-// or image_size), or returns 0 when there is none.
-func ImageSizeNear(model string) int {
+// nearConfig is what RandomInputs' callers read from a Hugging Face
+// config.json beside a model file.
+type nearConfig struct {
+	ImageSize    int `json:"image_size"`
+	VisionConfig struct {
+		ImageSize int `json:"image_size"`
+	} `json:"vision_config"`
+	Positions  int `json:"max_position_embeddings"`
+	TextConfig struct {
+		Positions int `json:"max_position_embeddings"`
+	} `json:"text_config"`
+}
+
+// configNear reads the config.json beside the model's onnx/ directory or
+// beside the model, whichever exists first and parses.
+func configNear(model string) (nearConfig, bool) {
 	dir := filepath.Dir(model)
 	for _, p := range []string{filepath.Join(dir, "..", "config.json"), filepath.Join(dir, "config.json")} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		var c struct {
-			ImageSize    int `json:"image_size"`
-			VisionConfig struct {
-				ImageSize int `json:"image_size"`
-			} `json:"vision_config"`
-		}
-		if json.Unmarshal(b, &c) != nil {
-			continue
-		}
-		if c.VisionConfig.ImageSize > 0 {
-			return c.VisionConfig.ImageSize
-		}
-		if c.ImageSize > 0 {
-			return c.ImageSize
+		var c nearConfig
+		if json.Unmarshal(b, &c) == nil {
+			return c, true
 		}
 	}
-	return 0
+	return nearConfig{}, false
+}
+
+// ImageSizeNear reads the vision input size from the Hugging Face
+// config.json beside the model's onnx/ directory (vision_config.image_size,
+// or image_size), or returns 0 when there is none.
+func ImageSizeNear(model string) int {
+	c, _ := configNear(model)
+	if c.VisionConfig.ImageSize > 0 {
+		return c.VisionConfig.ImageSize
+	}
+	return c.ImageSize
+}
+
+// SeqNear returns seq, or fewer when the config.json beside the model
+// gives the text tower fewer positions (text_config.max_position_embeddings
+// or max_position_embeddings: SigLIP's 64 where CLIP has 77): a sequence
+// longer than the position table does not run.
+func SeqNear(model string, seq int) int {
+	c, _ := configNear(model)
+	n := c.TextConfig.Positions
+	if n <= 0 {
+		n = c.Positions
+	}
+	if n > 0 && n < seq {
+		return n
+	}
+	return seq
 }
 
 func randomTensor(g *graph.Graph, in *onnx.ValueInfo, shape []int, rng *rand.Rand) (*engine.Tensor, error) {

@@ -10,38 +10,55 @@ import (
 // [Batch, Seq, Heads·HeadDim] row-major (one row per token), as produced by
 // the Q, K and V projections. Each operand may be a column slice of a wider
 // row (e.g. of a fused QKV projection): Ld* is the distance in elements
-// between consecutive tokens (≥ Heads·HeadDim).
+// between consecutive tokens (≥ Heads·HeadDim). KVSeq, when set, is the
+// number of keys and values per batch, Seq then being the number of
+// queries (a cross attention, e.g. SigLIP's pooling head: one learned
+// query over the image's tokens); 0 means Seq. Interleaved lays the
+// sequences out sequence-first ([Seq, Batch, ·], nn.MultiheadAttention's
+// layout): token s of batch b is row s·Batch+b, Ld* apart within a
+// token's batch and Batch·Ld* apart along a sequence.
 type AttentionShape struct {
 	Batch, Seq, Heads, HeadDim int
 	LdQ, LdK, LdV, LdOut       int
+	KVSeq                      int
+	Interleaved                bool
+}
+
+// keys returns the number of keys per batch.
+func (s AttentionShape) keys() int {
+	if s.KVSeq > 0 {
+		return s.KVSeq
+	}
+	return s.Seq
 }
 
 // Attention computes, for every batch b and head h,
 //
 //	out[b,:,h] = softmax(Q[b,:,h]·K[b,:,h]ᵀ·scale + mask + causal)·V[b,:,h]
 //
-// where mask (optional, additive) holds Seq×Seq values shared by the batch
-// or Batch×Seq×Seq values, and causal hides keys after the query (the
-// CLIP text encoder's mask). Heads run in parallel on p.
+// where mask (optional, additive) holds Seq×KVSeq values shared by the
+// batch or Batch×Seq×KVSeq values, and causal hides keys after the query
+// (the CLIP text encoder's mask; only when KVSeq is Seq). Heads run in
+// parallel on p.
 func Attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask []float32, causal bool, out []float32) error {
-	if s.Batch < 1 || s.Seq < 1 || s.Heads < 1 || s.HeadDim < 1 {
+	if s.Batch < 1 || s.Seq < 1 || s.Heads < 1 || s.HeadDim < 1 || s.KVSeq < 0 || causal && s.keys() != s.Seq {
 		return fmt.Errorf("kernels: Attention: bad shape %+v", s)
 	}
 	width := s.Heads * s.HeadDim
-	rows := s.Batch * s.Seq
 	for _, o := range []struct {
 		name string
 		x    []float32
 		ld   int
-	}{{"Q", q, s.LdQ}, {"K", k, s.LdK}, {"V", v, s.LdV}, {"out", out, s.LdOut}} {
+		rows int
+	}{{"Q", q, s.LdQ, s.Seq}, {"K", k, s.LdK, s.keys()}, {"V", v, s.LdV, s.keys()}, {"out", out, s.LdOut, s.Seq}} {
 		if o.ld < width {
 			return fmt.Errorf("kernels: Attention: %s row stride %d < heads×headDim %d", o.name, o.ld, width)
 		}
-		if need := (rows-1)*o.ld + width; len(o.x) < need {
+		if need := (s.Batch*o.rows-1)*o.ld + width; len(o.x) < need {
 			return fmt.Errorf("kernels: Attention: %s has %d values, need %d", o.name, len(o.x), need)
 		}
 	}
-	ss := s.Seq * s.Seq
+	ss := s.Seq * s.keys()
 	maskPerBatch := false
 	switch len(mask) {
 	case 0:
@@ -78,7 +95,7 @@ type attentionCall struct {
 // heads computes heads [lo, hi) of the batch×heads of the call.
 func (c *attentionCall) heads(lo, hi int) {
 	s := c.s
-	ss := s.Seq * s.Seq
+	ss := s.Seq * s.keys()
 	buf := attnScratch.Get().(*[]float32)
 	if cap(*buf) < ss {
 		*buf = make([]float32, ss)
@@ -98,15 +115,22 @@ func (c *attentionCall) heads(lo, hi int) {
 	attnScratch.Put(buf)
 }
 
-// attnScratch recycles the Seq×Seq score matrices of Attention.
+// attnScratch recycles the Seq×KVSeq score matrices of Attention.
 var attnScratch = sync.Pool{New: func() any { return new([]float32) }}
 
 func attentionHead(serial *Pool, s AttentionShape, b, h int, q, k, v []float32, scale float32, mask []float32, causal bool, scores, out []float32) {
-	S, D := s.Seq, s.HeadDim
-	qh := q[b*S*s.LdQ+h*D:]
-	kh := k[b*S*s.LdK+h*D:]
-	vh := v[b*S*s.LdV+h*D:]
-	oh := out[b*S*s.LdOut+h*D:]
+	S, T, D := s.Seq, s.keys(), s.HeadDim
+	qo, ko, vo, oo := b*S*s.LdQ, b*T*s.LdK, b*T*s.LdV, b*S*s.LdOut
+	if s.Interleaved {
+		// Each sequence starts at its batch's row; its tokens are Batch
+		// rows apart, which attentionRows sees as the row strides.
+		qo, ko, vo, oo = b*s.LdQ, b*s.LdK, b*s.LdV, b*s.LdOut
+		s.LdQ, s.LdK, s.LdV, s.LdOut = s.Batch*s.LdQ, s.Batch*s.LdK, s.Batch*s.LdV, s.Batch*s.LdOut
+	}
+	qh := q[qo+h*D:]
+	kh := k[ko+h*D:]
+	vh := v[vo+h*D:]
+	oh := out[oo+h*D:]
 	// Under a causal mask, queries before row r1 see only keys before r1:
 	// in blocks of queries (whole 6-row panels), each block is multiplied
 	// with the keys up to its last query alone. causalBlocks blocks skip
@@ -117,7 +141,7 @@ func attentionHead(serial *Pool, s AttentionShape, b, h int, q, k, v []float32, 
 	}
 	for r0 := 0; r0 < S; r0 += block {
 		r1 := min(r0+block, S)
-		keys := S
+		keys := T
 		if causal {
 			keys = r1
 		}
@@ -132,17 +156,17 @@ func attentionHead(serial *Pool, s AttentionShape, b, h int, q, k, v []float32, 
 const causalBlocks = 2
 
 // attentionRows computes output rows [r0, r1) of one head from the first
-// keys keys and values: scores (S×S, row stride S) receives rows r0.. of
+// keys keys and values: scores (S×T, row stride T) receives rows r0.. of
 // the probabilities.
 func attentionRows(serial *Pool, s AttentionShape, qh, kh, vh []float32, scale float32, mask []float32, causal bool, r0, r1, keys int, scores, oh []float32) {
-	S, D := s.Seq, s.HeadDim
+	T, D := s.keys(), s.HeadDim
 	rows := r1 - r0
-	Sgemm(serial, false, true, rows, keys, D, scale, qh, s.LdQ, kh, s.LdK, 0, scores[r0*S:], S)
+	Sgemm(serial, false, true, rows, keys, D, scale, qh, s.LdQ, kh, s.LdK, 0, scores[r0*T:], T)
 	negInf := float32(math.Inf(-1))
 	for i := r0; i < r1; i++ {
-		row := scores[i*S : i*S+keys]
+		row := scores[i*T : i*T+keys]
 		if mask != nil {
-			mr := mask[i*S : i*S+keys]
+			mr := mask[i*T : i*T+keys]
 			for j := range row {
 				row[j] += mr[j]
 			}
@@ -157,5 +181,5 @@ func attentionRows(serial *Pool, s AttentionShape, qh, kh, vh []float32, scale f
 		softmaxRow(row[:n], row[:n])
 		clear(row[n:])
 	}
-	Sgemm(serial, false, false, rows, D, keys, 1, scores[r0*S:], S, vh, s.LdV, 0, oh, s.LdOut)
+	Sgemm(serial, false, false, rows, D, keys, 1, scores[r0*T:], T, vh, s.LdV, 0, oh, s.LdOut)
 }

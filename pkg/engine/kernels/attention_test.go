@@ -8,25 +8,28 @@ import (
 
 // refAttention is the float64 textbook multi-head attention.
 func refAttention(s AttentionShape, q, k, v []float32, scale float64, mask []float32, causal bool) []float64 {
-	S, D, H := s.Seq, s.HeadDim, s.Heads
+	S, T, D, H := s.Seq, s.Seq, s.HeadDim, s.Heads
+	if s.KVSeq > 0 {
+		T = s.KVSeq
+	}
 	out := make([]float64, s.Batch*S*H*D)
 	for b := range s.Batch {
 		for h := range H {
 			for i := range S {
-				w := make([]float64, S)
+				w := make([]float64, T)
 				mx := math.Inf(-1)
-				for j := range S {
+				for j := range T {
 					var dot float64
 					for d := range D {
-						dot += float64(q[(b*S+i)*s.LdQ+h*D+d]) * float64(k[(b*S+j)*s.LdK+h*D+d])
+						dot += float64(q[(b*S+i)*s.LdQ+h*D+d]) * float64(k[(b*T+j)*s.LdK+h*D+d])
 					}
 					w[j] = dot * scale
 					if mask != nil {
 						off := 0
-						if len(mask) > S*S {
-							off = b * S * S
+						if len(mask) > S*T {
+							off = b * S * T
 						}
-						w[j] += float64(mask[off+i*S+j])
+						w[j] += float64(mask[off+i*T+j])
 					}
 					if causal && j > i {
 						w[j] = math.Inf(-1)
@@ -40,8 +43,8 @@ func refAttention(s AttentionShape, q, k, v []float32, scale float64, mask []flo
 				}
 				for d := range D {
 					var acc float64
-					for j := range S {
-						acc += w[j] / sum * float64(v[(b*S+j)*s.LdV+h*D+d])
+					for j := range T {
+						acc += w[j] / sum * float64(v[(b*T+j)*s.LdV+h*D+d])
 					}
 					out[((b*S+i)*H+h)*D+d] = acc
 				}
@@ -88,14 +91,7 @@ func TestAttention(t *testing.T) {
 		ld := 3*w + 1
 		qkv := randSlice(rng, tc.batch*tc.seq*ld)
 		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, Heads: tc.heads, HeadDim: tc.dim, LdQ: ld, LdK: ld, LdV: ld, LdOut: w + 2}
-		var mask []float32
-		switch tc.mask {
-		case "shared":
-			mask = randSlice(rng, tc.seq*tc.seq)
-		case "perbatch":
-			mask = randSlice(rng, tc.batch*tc.seq*tc.seq)
-			mask[1] = float32(math.Inf(-1)) // a padded key
-		}
+		mask := randMask(rng, tc.mask, tc.batch, tc.seq, tc.seq)
 		scale := 1 / math.Sqrt(float64(tc.dim))
 		want := refAttention(s, qkv, qkv[w:], qkv[2*w:], scale, mask, tc.causal)
 		for _, p := range pools {
@@ -113,11 +109,117 @@ func TestAttention(t *testing.T) {
 			}
 		}
 	}
+	crossAttention(t, rng, pools)
+	interleavedAttention(t, rng, pools)
 	s := AttentionShape{Batch: 1, Seq: 2, Heads: 1, HeadDim: 2, LdQ: 2, LdK: 2, LdV: 2, LdOut: 2}
 	if err := Attention(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 3), 1, nil, false, make([]float32, 4)); err == nil {
 		t.Error("Attention accepted a short V")
 	}
 	if err := Attention(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 4), 1, make([]float32, 3), false, make([]float32, 4)); err == nil {
 		t.Error("Attention accepted a mask of the wrong size")
+	}
+}
+
+// crossAttention checks queries attending over a different number of
+// keys (KVSeq; SigLIP's pooling head: one learned query over the image's
+// tokens), K and V side by side in one row as a fused K/V projection
+// writes them, with shared and per-batch masks.
+func crossAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
+	for _, tc := range []struct {
+		batch, seq, kv, heads, dim int
+		mask                       string
+	}{
+		{2, 1, 50, 12, 64, ""},
+		{3, 1, 17, 4, 16, "perbatch"},
+		{2, 3, 7, 2, 5, "shared"},
+	} {
+		w := tc.heads * tc.dim
+		q := randSlice(rng, tc.batch*tc.seq*w)
+		kv := randSlice(rng, tc.batch*tc.kv*2*w)
+		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, KVSeq: tc.kv, Heads: tc.heads, HeadDim: tc.dim, LdQ: w, LdK: 2 * w, LdV: 2 * w, LdOut: w}
+		mask := randMask(rng, tc.mask, tc.batch, tc.seq, tc.kv)
+		scale := 1 / math.Sqrt(float64(tc.dim))
+		want := refAttention(s, q, kv, kv[w:], scale, mask, false)
+		for _, p := range pools {
+			out := make([]float32, tc.batch*tc.seq*w)
+			if err := Attention(p, s, q, kv, kv[w:], float32(scale), mask, false, out); err != nil {
+				t.Fatal(err)
+			}
+			for i, got := range out {
+				if math.Abs(float64(got)-want[i]) > 2e-5*(1+math.Abs(want[i])) {
+					t.Fatalf("%+v: out[%d] = %g, want %g", tc, i, got, want[i])
+				}
+			}
+		}
+		if err := Attention(nil, s, q, kv, kv[w:], float32(scale), nil, true, make([]float32, len(q))); err == nil && tc.seq != tc.kv {
+			t.Errorf("%+v: a causal cross attention was accepted", tc)
+		}
+	}
+}
+
+// randMask is an additive attention mask of queries × keys values: none
+// (""), one shared by the batch ("shared"), or one per batch ("perbatch",
+// with a padded key at -Inf).
+func randMask(rng *rand.Rand, kind string, batch, queries, keys int) []float32 {
+	switch kind {
+	case "shared":
+		return randSlice(rng, queries*keys)
+	case "perbatch":
+		mask := randSlice(rng, batch*queries*keys)
+		mask[1] = float32(math.Inf(-1))
+		return mask
+	}
+	return nil
+}
+
+// interleavedAttention checks the sequence-first layout (Interleaved:
+// token s of batch b at row s·Batch+b, nn.MultiheadAttention's) against
+// the batch-first reference on the same values, self and cross
+// attention, with per-batch masks.
+func interleavedAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
+	for _, tc := range []struct {
+		batch, seq, kv, heads, dim int
+		mask                       string
+	}{
+		{3, 7, 7, 2, 8, "perbatch"},
+		{2, 50, 50, 12, 64, ""},
+		{4, 1, 9, 2, 4, "perbatch"},
+	} {
+		w := tc.heads * tc.dim
+		q := randSlice(rng, tc.batch*tc.seq*w)
+		k := randSlice(rng, tc.batch*tc.kv*w)
+		v := randSlice(rng, tc.batch*tc.kv*w)
+		mask := randMask(rng, tc.mask, tc.batch, tc.seq, tc.kv)
+		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, KVSeq: tc.kv, Heads: tc.heads, HeadDim: tc.dim, LdQ: w, LdK: w, LdV: w, LdOut: w}
+		scale := 1 / math.Sqrt(float64(tc.dim))
+		want := refAttention(s, q, k, v, scale, mask, false)
+		// interleave moves batch-first rows [B, n, w] to sequence-first [n, B, w].
+		interleave := func(x []float32, n int) []float32 {
+			y := make([]float32, len(x))
+			for b := range tc.batch {
+				for i := range n {
+					copy(y[(i*tc.batch+b)*w:][:w], x[(b*n+i)*w:][:w])
+				}
+			}
+			return y
+		}
+		si := s
+		si.Interleaved = true
+		for _, p := range pools {
+			out := make([]float32, len(q))
+			if err := Attention(p, si, interleave(q, tc.seq), interleave(k, tc.kv), interleave(v, tc.kv), float32(scale), mask, false, out); err != nil {
+				t.Fatal(err)
+			}
+			for b := range tc.batch {
+				for i := range tc.seq {
+					for c := range w {
+						got, wv := out[(i*tc.batch+b)*w+c], want[(b*tc.seq+i)*w+c]
+						if math.Abs(float64(got)-wv) > 2e-5*(1+math.Abs(wv)) {
+							t.Fatalf("%+v: batch %d token %d column %d = %g, want %g", tc, b, i, c, got, wv)
+						}
+					}
+				}
+			}
+		}
 	}
 }

@@ -134,9 +134,17 @@ func Sigmoid(dst, src []float32) {
 // tanh GELU (ONNX Gelu approximate="tanh", SigLIP's and HF's
 // gelu_pytorch_tanh); dst may be src. Since (1 + tanh u)/2 = sigmoid(2u),
 // it is x·sigmoid(2u): the vector Sigmoid, without 1 + tanh's cancellation
-// for negative x.
+// for negative x. With AVX2 one pass computes it (geluTanhAVX2); the
+// rest stages the argument for the vector Sigmoid.
 func GELUTanh(dst, src []float32) {
 	dst = dst[:len(src)]
+	if hasAVX2FMA {
+		n := len(src) &^ 7
+		if n > 0 {
+			geluTanhAVX2(&dst[0], &src[0], n)
+		}
+		dst, src = dst[n:], src[n:]
+	}
 	var us [geluTanhBlock]float32
 	const c = float32(2 * 0.7978845608028654) // 2·√(2/π)
 	for lo := 0; lo < len(src); lo += geluTanhBlock {

@@ -10,6 +10,9 @@ func quickGELUAVX2(dst, src *float32, n int)
 func sigmoidAVX2(dst, src *float32, n int)
 
 //go:noescape
+func geluTanhAVX2(dst, src *float32, n int)
+
+//go:noescape
 func expShiftSumAVX2(dst, src *float32, n int, shift float32) float32
 
 //go:noescape

@@ -120,6 +120,44 @@ qgdone:
 	VZEROUPPER
 	RET
 
+// func geluTanhAVX2(dst, src *float32, n int)
+// dst = x·sigmoid(2u) = x / (1 + exp(−2u)) with u = √(2/π)·(x + 0.044715·x³)
+// computed as √(2/π)·x·(1 + 0.044715·x²): the tanh GELU without the
+// cancellation of 1 + tanh u for negative u; n a multiple of 8.
+DATA gtanhConsts<>+0(SB)/4, $0xbfcc422a // -2·√(2/π)
+DATA gtanhConsts<>+4(SB)/4, $0x3d372713 // 0.044715
+GLOBL gtanhConsts<>(SB), RODATA|NOPTR, $8
+
+TEXT ·geluTanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   gtdone
+	LOADEXPCONSTS
+
+gtloop:
+	VMOVUPS (SI), Y0
+	VMULPS Y0, Y0, Y1
+	VBROADCASTSS gtanhConsts<>+4(SB), Y2
+	VFMADD213PS Y13, Y2, Y1 // 1 + 0.044715·x² (Y13 is 1)
+	VMULPS Y1, Y0, Y0
+	VBROADCASTSS gtanhConsts<>+0(SB), Y1
+	VMULPS Y1, Y0, Y0
+	EXP8
+	VADDPS Y13, Y0, Y0
+	VMOVUPS (SI), Y7 // x again (EXP8 uses every register)
+	VDIVPS Y0, Y7, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  gtloop
+
+gtdone:
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX2(dst, src *float32, n int)
 // dst = 1 / (1 + exp(-x)); n a multiple of 8.
 DATA sigmoidConsts<>+0(SB)/4, $0xbf800000 // -1

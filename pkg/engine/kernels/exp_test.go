@@ -81,7 +81,7 @@ func TestActivations(t *testing.T) {
 	for i := range x {
 		x[i] *= 4
 	}
-	x = append(x, 0, -0.0001, 30, -30, 100, -100, 0.3, -0.7, 3.9, 4.1)
+	x = append(x, 0, -0.0001, 30, -30, 100, -100, 0.3, -0.7, 3.9, 4.1, 1e20, -1e20) // ±1e20: x² and x³ overflow
 	type act struct {
 		fn   func(dst, src []float32)
 		ref  func(float64) float64

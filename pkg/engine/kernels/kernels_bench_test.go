@@ -143,7 +143,7 @@ func BenchmarkGELU(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		fn   func(dst, src []float32)
-	}{{"GELU", GELU}, {"QuickGELU", QuickGELU}} {
+	}{{"GELU", GELU}, {"QuickGELU", QuickGELU}, {"GELUTanh", GELUTanh}} {
 		b.Run(c.name, func(b *testing.B) {
 			benchCPUUnit(b, float64(len(x)), "Gvalues/s", func() { c.fn(y, x) })
 		})

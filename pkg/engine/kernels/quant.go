@@ -110,10 +110,10 @@ func (c *rangeCall) chunk(a, b int) {
 
 // DequantizeRows is the epilogue of an int8 Linear over the rows×cols
 // int32 product c: y = float(c)·colScale[j] + bias[j] per row (see
-// DequantizeRow), then QuickGELU when quickGELU, then + res (rows×cols,
-// may be nil), in parallel chunks of rows on p.
-func DequantizeRows(p *Pool, y []float32, c []int32, rows, cols int, colScale, bias []float32, quickGELU bool, res []float32) {
-	d := dequantCall{lv: p.level(), y: y, c: c, cols: cols, colScale: colScale, bias: bias, quickGELU: quickGELU, res: res}
+// DequantizeRow), then the activation act, then + res (rows×cols, may
+// be nil), in parallel chunks of rows on p.
+func DequantizeRows(p *Pool, y []float32, c []int32, rows, cols int, colScale, bias []float32, act Activation, res []float32) {
+	d := dequantCall{lv: p.level(), y: y, c: c, cols: cols, colScale: colScale, bias: bias, act: act, res: res}
 	threads := p.beginSplit(rows, max(1, 16384/max(cols, 1)))
 	if threads <= 1 {
 		if rows > 0 {
@@ -134,7 +134,7 @@ type dequantCall struct {
 	c                   []int32
 	cols                int
 	colScale, bias, res []float32
-	quickGELU           bool
+	act                 Activation
 }
 
 func (d *dequantCall) rows(lo, hi int) {
@@ -142,12 +142,10 @@ func (d *dequantCall) rows(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		row := d.y[i*n : (i+1)*n]
 		DequantizeRow(row, d.c[i*n:(i+1)*n], d.colScale, d.bias)
-		if d.quickGELU {
-			d.lv.quickGELU(row, row)
-		}
-		if d.res != nil {
-			d.lv.add(row, d.res[i*n:(i+1)*n])
-		}
+		// The bias is in already: the Linear epilogue's activation and
+		// residual, on the whole row.
+		ep := Epilogue{Act: d.act, Residual: d.res, LdResidual: n}
+		ep.apply(d.lv, d.y, n, i, 1, 0, n)
 	}
 }
 

@@ -342,18 +342,24 @@ func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor, scratch
 	if len(xd) != m*k || o.Len() != m*n {
 		return fmt.Errorf("Linear: input %v and output %v do not fit a %d×%d weight", x.Shape, o.Shape, k, n)
 	}
-	switch s.P.Act {
-	case graph.ActQuickGELU:
-		ep.Act = kernels.ActQuickGELU
-	case graph.ActGELU:
-		ep.Act = kernels.ActGELU
-	case graph.ActGELUTanh:
-		ep.Act = kernels.ActGELUTanh
-	}
+	ep.Act = linearAct(s.P.Act)
 	if len(in) > 3 && in[3] != nil {
 		ep.Residual, ep.LdResidual = in[3].Float32, n
 	}
 	return kernels.Linear(e.pool(), m, xd, k, pb, ep, o.Float32, n)
+}
+
+// linearAct is the kernels' activation of a fused Linear's Params.Act.
+func linearAct(act int) kernels.Activation {
+	switch act {
+	case graph.ActQuickGELU:
+		return kernels.ActQuickGELU
+	case graph.ActGELU:
+		return kernels.ActGELU
+	case graph.ActGELUTanh:
+		return kernels.ActGELUTanh
+	}
+	return kernels.ActNone
 }
 
 func (e *Env) pool() *kernels.Pool {
@@ -503,6 +509,6 @@ func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error 
 	if in[7] != nil {
 		res = in[7].Float32
 	}
-	kernels.DequantizeRows(e.pool(), o.Float32, c, m, n, scales, bias, s.P.Act == graph.ActQuickGELU, res)
+	kernels.DequantizeRows(e.pool(), o.Float32, c, m, n, scales, bias, linearAct(s.P.Act), res)
 	return nil
 }

@@ -791,55 +791,53 @@ func expandTo(t *graph.Tensor, sh []int) []float32 {
 }
 
 // attention runs a fused graph.OpAttention step: Q, K, V as three
-// [B, S, E] tensors, or in the packed form (K and V nil) side by side in
-// the rows of one [B, S, 3·E] tensor, read in place with a row stride of
-// 3·E.
+// [B, S, E] tensors (K and V [B, T, E] in a cross attention), or in the
+// packed form (K and V nil) side by side in the rows of one [B, S, 3·E]
+// tensor, or K and V side by side in one [B, T, 2·E] (V nil), read in
+// place with a row stride of 3·E or 2·E.
 func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 	if len(o.Shape) != 3 || p.Heads < 1 || o.Shape[2]%p.Heads != 0 {
 		return fmt.Errorf("Attention: output %v does not split into %d heads", o.Shape, p.Heads)
 	}
 	b, seq, width := o.Shape[0], o.Shape[1], o.Shape[2]
+	bi, si := 0, 1 // batch and sequence axes
 	if p.SeqFirst {
-		b, seq = seq, b
+		b, seq, bi, si = seq, b, 1, 0
 	}
 	sh := kernels.AttentionShape{Batch: b, Seq: seq, Heads: p.Heads, HeadDim: width / p.Heads,
 		LdQ: width, LdK: width, LdV: width, LdOut: width}
 	q := in[0].Float32
 	var k, v []float32
-	if in[1] == nil && in[2] == nil {
+	switch {
+	case in[1] == nil && in[2] == nil:
 		if want := []int{o.Shape[0], o.Shape[1], 3 * width}; !sameInts(in[0].Shape, want) {
 			return fmt.Errorf("Attention: packed QKV %v, want %v", in[0].Shape, want)
 		}
 		sh.LdQ, sh.LdK, sh.LdV = 3*width, 3*width, 3*width
 		k, v = q[width:], q[2*width:]
-	} else {
+	case in[2] == nil:
+		kv := in[1].Shape
+		if len(kv) != 3 || kv[bi] != b || kv[2] != 2*width {
+			return fmt.Errorf("Attention: packed KV %v does not fit the output %v", kv, o.Shape)
+		}
+		sh.KVSeq, sh.LdK, sh.LdV = kv[si], 2*width, 2*width
+		k, v = in[1].Float32, in[1].Float32[width:]
+	default:
+		kv := in[1].Shape
+		if len(kv) != 3 || kv[bi] != b || kv[2] != width || !sameInts(in[2].Shape, kv) {
+			return fmt.Errorf("Attention: K %v and V %v do not fit the output %v", kv, in[2].Shape, o.Shape)
+		}
+		sh.KVSeq = kv[si]
 		k, v = in[1].Float32, in[2].Float32
 	}
 	var mask []float32
 	if len(in) > 3 && in[3] != nil {
 		mask = in[3].Float32
 	}
-	if !p.SeqFirst {
-		return kernels.Attention(e.pool(), sh, q, k, v, p.Scale, mask, false, o.Float32)
-	}
-	// Sequence-first: token (b, s) is row s·B+b, so each sequence is an
-	// attention of batch 1 whose rows are B rows apart.
-	ss := seq * seq
-	if mask != nil && len(mask) != ss && len(mask) != b*ss {
-		return fmt.Errorf("Attention: mask has %d values, want %d or %d", len(mask), ss, b*ss)
-	}
-	one := sh
-	one.Batch, one.LdQ, one.LdK, one.LdV, one.LdOut = 1, b*sh.LdQ, b*sh.LdK, b*sh.LdV, b*sh.LdOut
-	for bi := 0; bi < b; bi++ {
-		m := mask
-		if len(mask) == b*ss && b > 1 {
-			m = mask[bi*ss : (bi+1)*ss]
-		}
-		if err := kernels.Attention(e.pool(), one, q[bi*sh.LdQ:], k[bi*sh.LdK:], v[bi*sh.LdV:], p.Scale, m, false, o.Float32[bi*sh.LdOut:]); err != nil {
-			return err
-		}
-	}
-	return nil
+	// Sequence-first: token (b, s) is row s·B+b (see AttentionShape's
+	// Interleaved); all B·H heads run in one parallel call.
+	sh.Interleaved = p.SeqFirst
+	return kernels.Attention(e.pool(), sh, q, k, v, p.Scale, mask, false, o.Float32)
 }
 
 func sameInts(a, b []int) bool {

@@ -633,6 +633,9 @@ func slice(p *graph.Params, x, o *graph.Tensor) error {
 }
 
 func transpose(p *graph.Params, x, o *graph.Tensor) error {
+	if transposeRows(p.Perm, x, o) {
+		return nil
+	}
 	st := contiguous(x.Shape)
 	src := make([]int, len(st))
 	for i, q := range p.Perm {
@@ -640,6 +643,41 @@ func transpose(p *graph.Params, x, o *graph.Tensor) error {
 	}
 	stridedCopy(o, x, o.Shape, src, 0)
 	return nil
+}
+
+// transposeRows copies float32 x into o under perm when perm keeps the
+// last axis last, i.e. moves whole rows (nn.MultiheadAttention's
+// sequence-first [S, B, E] from and back to [B, S, E]): one copy per row
+// and no index slices allocated, where stridedCopy allocates a few per
+// call. It reports false (nothing done) for other permutations.
+func transposeRows(perm []int, x, o *graph.Tensor) bool {
+	r := len(perm)
+	if x.DType != onnx.Float || o.DType != onnx.Float || r < 2 || r > 4 || len(x.Shape) != r || len(o.Shape) != r || perm[r-1] != r-1 {
+		return false
+	}
+	n := x.Shape[r-1]
+	var st [4]int // x's element strides
+	st[r-1] = 1
+	for d := r - 2; d >= 0; d-- {
+		st[d] = st[d+1] * x.Shape[d+1]
+	}
+	// The output's leading dims (padded to three) and x's strides along them.
+	dims, src := [3]int{1, 1, 1}, [3]int{}
+	for i := 0; i < r-1; i++ {
+		dims[3-(r-1)+i], src[3-(r-1)+i] = o.Shape[i], st[perm[i]]
+	}
+	off := 0
+	for a := 0; a < dims[0]; a++ {
+		for b := 0; b < dims[1]; b++ {
+			s := a*src[0] + b*src[1]
+			for c := 0; c < dims[2]; c++ {
+				copy(o.Float32[off:off+n], x.Float32[s:s+n])
+				off += n
+				s += src[2]
+			}
+		}
+	}
+	return true
 }
 
 func expand(x, o *graph.Tensor) error {

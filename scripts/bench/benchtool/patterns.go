@@ -39,6 +39,9 @@ func patternLabel(stem string, short bool) (exporter, tower string) {
 	if strings.Contains(stem, "_text_") {
 		tower = "text (77 tokens)"
 	}
+	if strings.HasSuffix(stem, "_quantized") {
+		tower += ", int8"
+	}
 	for _, p := range patternExporters {
 		if strings.HasPrefix(stem, p.prefix+"_") && short {
 			return p.short, tower
@@ -62,10 +65,10 @@ func (r *report) patterns() {
 	}
 	r.p("## Exporter patterns: other exporters' graphs vs onnxruntime\n\n")
 	r.p("Full-size random-weight ViT-B/32 towers written the way other exporters write them "+
-		"(`scripts/fixtures/make_exporter_patterns.py --full`, in `%s`), batch 8, fp32, each timed like the table above "+
+		"(`scripts/fixtures/make_exporter_patterns.py --full`, in `%s`; int8: its `--quantize` files), batch 8, each timed like the table above "+
 		"(same inputs for both runtimes, alternating rounds). **vs onnxruntime** = onnxruntime's ms/item ÷ ours on that file; "+
 		"**time vs our export** = ours on the pattern ÷ ours on `make bench-models`' export of the same tower in this run "+
-		"(1.00 = as fast), and allocs likewise.\n\n", orDash(r.env["pattern_dir"]))
+		"(int8 against our int8 export; 1.00 = as fast), and allocs likewise.\n\n", orDash(r.env["pattern_dir"]))
 	r.p("| exporter | tower | ours ms/item | onnxruntime ms/item | vs onnxruntime | ours GFLOP/s | ours Go allocs/run | time vs our export | allocs vs our export |\n")
 	r.p("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, stem := range stems {
@@ -74,10 +77,15 @@ func (r *report) patterns() {
 			continue
 		}
 		exporter, tower := patternLabel(stem, false)
-		base := r.onnxSummary("vision_b8")
+		// The same tower of our export, int8 for an int8 pattern.
+		baseName := "vision"
 		if strings.HasPrefix(tower, "text") {
-			base = r.onnxSummary("text_b8")
+			baseName = "text"
 		}
+		if strings.HasSuffix(stem, "_quantized") {
+			baseName += "_quantized"
+		}
+		base := r.onnxSummary(baseName + "_b8")
 		var baseMs, baseAllocs float64
 		if base != nil {
 			baseMs, baseAllocs = base.oursMs, base.allocs

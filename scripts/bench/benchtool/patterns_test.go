@@ -33,6 +33,11 @@ func TestPatternsSection(t *testing.T) {
 	writeResult(t, dir, "pattern_openclip_vision_model_b8.ours.1.json", `{"batch":8,"median_ms":416,"min_ms":410,"allocs_per_run":300,"gflops":8.8}`)
 	writeResult(t, dir, "pattern_openclip_vision_model_b8.ours.2.json", `{"batch":8,"median_ms":464,"min_ms":450,"allocs_per_run":300,"gflops":8.8}`)
 	writeResult(t, dir, "pattern_openclip_vision_model_b8.ort.1.json", `{"batch":8,"median_ms":528,"min_ms":520}`)
+	// An int8 pattern is compared with our int8 export (25 ms/item, 500
+	// allocs), not the fp32 one: 27.5 ms/item, 550 allocs; onnxruntime 30.
+	writeResult(t, dir, "vision_quantized_b8.ours.1.json", `{"batch":8,"median_ms":200,"min_ms":190,"allocs_per_run":500,"gflops":8.8}`)
+	writeResult(t, dir, "pattern_hf4d_vision_model_quantized_b8.ours.1.json", `{"batch":8,"median_ms":220,"min_ms":210,"allocs_per_run":550,"gflops":8.8}`)
+	writeResult(t, dir, "pattern_hf4d_vision_model_quantized_b8.ort.1.json", `{"batch":8,"median_ms":240,"min_ms":230}`)
 	// A text pattern with no text row of our export: no ratios to it.
 	writeResult(t, dir, "pattern_openclip_text_model_b8.ours.1.json", `{"batch":8,"median_ms":240,"min_ms":230,"allocs_per_run":100,"gflops":5.8}`)
 
@@ -44,6 +49,7 @@ func TestPatternsSection(t *testing.T) {
 		"## Exporter patterns: other exporters' graphs vs onnxruntime",
 		"| vision | 55.0 | 66.0 | **1.20×** | 160.0 | 300 | 1.10 | 1.20 |",
 		"| text (77 tokens) | 30.0 | — | — | 193.3 | 100 | — | — |",
+		"| vision, int8 | 27.5 | 30.0 | **1.09×** | 320.0 | 550 | 1.10 | 1.10 |",
 		"| OpenCLIP vision | 8 | 52.0, 58.0 | 66.0 |",
 	} {
 		if !strings.Contains(out, want) {
@@ -53,7 +59,8 @@ func TestPatternsSection(t *testing.T) {
 
 	// Without pattern results the section is left out.
 	for _, f := range []string{"pattern_openclip_vision_model_b8.ours.1.json", "pattern_openclip_vision_model_b8.ours.2.json",
-		"pattern_openclip_vision_model_b8.ort.1.json", "pattern_openclip_text_model_b8.ours.1.json"} {
+		"pattern_openclip_vision_model_b8.ort.1.json", "pattern_openclip_text_model_b8.ours.1.json",
+		"pattern_hf4d_vision_model_quantized_b8.ours.1.json", "pattern_hf4d_vision_model_quantized_b8.ort.1.json"} {
 		os.Remove(filepath.Join(dir, "onnx", f))
 	}
 	out, err = buildReport(dir)

@@ -128,6 +128,10 @@ Softmax, the int8 epilogue's QuickGELU) still run at the native level.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Model = args[0]
 			opts.Threads = f.Threads()
+			if !cmd.Flags().Changed("seq") {
+				// SigLIP's text tower has 64 positions: 77 tokens do not run.
+				opts.Seq = feeds.SeqNear(opts.Model, opts.Seq)
+			}
 			switch f.Globals.Format {
 			case "", cmdutil.FormatTable:
 				opts.Format = cmdutil.FormatTable
@@ -155,7 +159,7 @@ Softmax, the int8 epilogue's QuickGELU) still run at the native level.`,
 	fl.IntVarP(&opts.Batch, "batch", "b", 1, "items per run (the value of symbolic batch dimensions)")
 	fl.IntVarP(&opts.Runs, "runs", "n", 10, "timed runs")
 	fl.IntVar(&opts.Warmup, "warmup", 2, "untimed runs first (the first compiles the graph)")
-	fl.IntVar(&opts.Seq, "seq", 77, "value of other symbolic dimensions (sequence length)")
+	fl.IntVar(&opts.Seq, "seq", 77, "value of other symbolic dimensions (sequence length; by default fewer when the config.json beside the model gives fewer positions)")
 	fl.Int64Var(&opts.Seed, "seed", 1, "seed of the random inputs")
 	fl.StringArrayVar(&opts.Dims, "dim", nil, "value of a symbolic dimension, as name=value (repeatable; overrides the rules above)")
 	fl.StringVar(&opts.SaveInputs, "save-inputs", "", "also write the random inputs to this directory (<name>.npy and inputs.json)")

@@ -24,7 +24,7 @@ func fusionReport(path string) (*graph.FusionReport, error) {
 		return nil, err
 	}
 	defer s.Close()
-	feeds, _, err := feeds.RandomInputs(s.Graph(), feeds.InputSpec{Batch: 1, Seq: 77, ImageSize: feeds.ImageSizeNear(path)})
+	feeds, _, err := feeds.RandomInputs(s.Graph(), feeds.InputSpec{Batch: 1, Seq: feeds.SeqNear(path, 77), ImageSize: feeds.ImageSizeNear(path)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -61,7 +61,15 @@ func writePlan(out io.Writer, r *graph.FusionReport) error {
 		if !b.Complete {
 			state = strings.Join(b.Missing, "; ")
 		}
-		fmt.Fprintf(tw, "  block %d\tLinear %d/4, LayerNorm prologue %d/2, attention 1/1\t%s\n", b.Index, b.Linears, b.Prologues, state)
+		name, norms := fmt.Sprintf("block %d", b.Index), 2
+		if b.Pooling {
+			name, norms = "pooling head", 1
+		}
+		act := ""
+		if b.ActName != "" {
+			act = ", fc1+" + b.ActName
+		}
+		fmt.Fprintf(tw, "  %s\tLinear %d/4%s, LayerNorm prologue %d/%d, attention 1/1\t%s\n", name, b.Linears, act, b.Prologues, norms, state)
 	}
 	if r.UnfusedAttentions > 0 {
 		fmt.Fprintf(tw, "  unfused\t%d attentions run op by op (no pattern matched): slower than a fused block\n", r.UnfusedAttentions)

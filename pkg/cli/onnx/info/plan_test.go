@@ -40,6 +40,32 @@ func TestPlanReportsFusedBlocks(t *testing.T) {
 	}
 }
 
+// TestPlanSigLIP runs --plan on the tiny SigLIP towers: the text tower
+// binds at its 64 positions (config.json's text_config; 77 tokens do not
+// run), the vision tower's attention-pooling head is reported as a pooling
+// head, fully fused, and every block names its tanh GELU.
+func TestPlanSigLIP(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "..", "testdata", "models", "tiny-siglip", "onnx")
+	out, _, err := run(t, "json", false, "--plan", filepath.Join(dir, "text_model.onnx"))
+	if err != nil {
+		t.Fatalf("text tower: %v", err)
+	}
+	var s Summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Plan == nil || len(s.Plan.Blocks) != 2 || s.Plan.UnfusedAttentions != 0 {
+		t.Fatalf("text plan %+v, want 2 fused blocks", s.Plan)
+	}
+	table, _, err := run(t, "table", true, "--plan", filepath.Join(dir, "vision_model.onnx"))
+	if err != nil {
+		t.Fatalf("vision tower: %v", err)
+	}
+	if !strings.Contains(table, "pooling head") || strings.Count(table, "fully fused") != 4 || strings.Count(table, "fc1+GELU(tanh)") != 3 {
+		t.Errorf("table does not report two blocks and the pooling head fully fused with tanh GELUs:\n%s", table)
+	}
+}
+
 // TestPlanWithoutFlagIsAbsent keeps the plain description free of the
 // engine's plan (no model preparation without --plan).
 func TestPlanWithoutFlagIsAbsent(t *testing.T) {
