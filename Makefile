@@ -15,7 +15,7 @@ BENCHTIME ?= 5x
 # which makes the binary dynamically linked (see pkg/imageproc/heif.go).
 export GOFLAGS := $(strip $(GOFLAGS) -tags=nodynamic)
 
-.PHONY: build release image test vet lint bench bench-go conformance fixtures bench-models clean
+.PHONY: build release image test vet lint bench bench-go conformance integration fixtures bench-models clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o clip ./cmd/clip
@@ -66,6 +66,11 @@ bench-go:
 
 # ONNX's per-operator test suite (Debian's libonnx-testdata) against our engine.
 # Fails on any failure not listed (with its reason) in knownFailures and README.md.
+# clip serve as Weaviate's multi2vec-clip vectorizer, with a real Weaviate on
+# loopback (builds weaviate-server once; not part of make test).
+integration: build
+	bash scripts/integration/weaviate.sh
+
 conformance:
 	set -o pipefail; CLIP_CONFORMANCE=1 $(GO) test -count=1 -run Conformance -v ./pkg/engine/ | grep -E '^(conformance:|known failure:|--- FAIL|FAIL|ok)'
 
