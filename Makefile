@@ -64,13 +64,13 @@ bench:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./pkg/...
 
-# ONNX's per-operator test suite (Debian's libonnx-testdata) against our engine.
-# Fails on any failure not listed (with its reason) in knownFailures and README.md.
 # clip serve as Weaviate's multi2vec-clip vectorizer, with a real Weaviate on
 # loopback (builds weaviate-server once; not part of make test).
 integration: build
 	bash scripts/integration/weaviate.sh
 
+# ONNX's per-operator test suite (Debian's libonnx-testdata) against our engine.
+# Fails on any failure not listed (with its reason) in knownFailures and README.md.
 conformance:
 	set -o pipefail; CLIP_CONFORMANCE=1 $(GO) test -count=1 -run Conformance -v ./pkg/engine/ | grep -E '^(conformance:|known failure:|--- FAIL|FAIL|ok)'
 
