@@ -39,7 +39,7 @@
 # BENCH_ONLY=patterns (only the exporter-pattern section and our export's
 # batch-8 rows it is compared with), BENCH_ONLY=siglip (only the SigLIP
 # section), BENCH_ONLY=index (only the index section;
-# BENCH_INDEX_COUNT, BENCH_INDEX_ROUNDS as index.sh says). About 15-20 minutes on 2 shared cores.
+# BENCH_INDEX_COUNT, BENCH_INDEX_ROUNDS as index.sh says). About 20-25 minutes on 2 shared cores.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
