@@ -95,8 +95,9 @@ fixtures:
 	$(PY) scripts/metaspace_golden.py
 
 # Full-size random-weight CLIP ViT-B/32 for benchmarks (1.5 GB, git-ignored),
-# and the same shapes as other exporters write them (exporter-patterns-b32,
-# 1.7 GB with their int8 files); ARCH=ViT-B/16 or ViT-L/14 for the others (without the patterns).
+# the same shapes as other exporters write them (exporter-patterns-b32,
+# 1.7 GB with their int8 files) and a SigLIP base/16 (0.8 GB); ARCH=ViT-B/16 or
+# ViT-L/14 for the others (without the patterns and SigLIP).
 bench-models:
 	bash scripts/fixtures/all.sh bench $(if $(ARCH),--arch $(ARCH))
 

@@ -22,6 +22,9 @@
 #     scripts/fixtures/make_exporter_patterns.py --full (HF 4-D eager, OpenCLIP,
 #     torch 2.x SDPA; vision and text, fp32, batch 8) vs onnxruntime, beside
 #     our own export's rows,
+#   - SigLIP (issue 17): scripts/fixtures/make_bench_siglip.py's random-weight
+#     base/16 (224 px; text at its 64 positions), vision and text, batch 8,
+#     vs onnxruntime,
 #   - index (scripts/bench/index.sh): a 1M-image index of synthetic CLIP-like
 #     vectors; cold `clip search` wall time and RSS, in-process p50/p99 per
 #     query, file size per image, recall@10 per precision.
@@ -32,9 +35,11 @@
 # BENCH_ROUNDS (3: each comparison alternates ours/theirs this many times),
 # BENCH_RUNS_B1 (10), BENCH_RUNS_B8 (4), BENCH_OUT (BENCHMARKS.md),
 # BENCH_WORK (tmp/bench), BENCH_PATTERN_DIR (bench-models/exporter-patterns-b32),
+# BENCH_SIGLIP_DIR (bench-models/siglip-base-patch16-224-random),
 # BENCH_ONLY=patterns (only the exporter-pattern section and our export's
-# batch-8 rows it is compared with), BENCH_ONLY=index (only the index section;
-# BENCH_INDEX_COUNT, BENCH_INDEX_ROUNDS as index.sh says). About 15-20 minutes on 2 shared cores.
+# batch-8 rows it is compared with), BENCH_ONLY=siglip (only the SigLIP
+# section), BENCH_ONLY=index (only the index section;
+# BENCH_INDEX_COUNT, BENCH_INDEX_ROUNDS as index.sh says). About 20-25 minutes on 2 shared cores.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -43,6 +48,7 @@ PY=${PY:-/usr/bin/python3}
 NODE=${NODE:-node}
 MODEL_DIR=${BENCH_MODEL_DIR:-bench-models/clip-vit-base-patch32-random}
 PATTERN_DIR=${BENCH_PATTERN_DIR:-bench-models/exporter-patterns-b32}
+SIGLIP_DIR=${BENCH_SIGLIP_DIR:-bench-models/siglip-base-patch16-224-random}
 ONLY=${BENCH_ONLY:-}
 THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -82,6 +88,7 @@ have_py() { "$PY" -c 'import PIL' >/dev/null 2>&1; }
   echo "rounds=$ROUNDS"
   echo "model_dir=$MODEL_DIR"
   echo "pattern_dir=$PATTERN_DIR"
+  echo "siglip_dir=$SIGLIP_DIR"
   echo "only=$ONLY"
 } >"$RES/env.txt"
 say "$(tr '\n' ' ' <"$RES/env.txt")"
@@ -186,6 +193,19 @@ patterns_section() {
     onnx_pair text_quantized_b8 "$ONNX/text_model_quantized.onnx" 8 "$RUNS_B8"
   fi
 }
+# --- SigLIP (issue 17): a full-size random base/16 vs onnxruntime --------------
+# Batch 8; the text tower at its 64 positions (`clip onnx bench` reads them
+# from the config.json beside the file; onnxruntime gets the same saved ids).
+siglip_section() {
+  if [ ! -f "$SIGLIP_DIR/onnx/vision_model.onnx" ] || [ ! -f "$SIGLIP_DIR/onnx/text_model.onnx" ]; then
+    note "no SigLIP base/16 in $SIGLIP_DIR/onnx (\`make bench-models\`, or \`$PY scripts/fixtures/make_bench_siglip.py\`): no SigLIP numbers"
+    return
+  fi
+  say "SigLIP base/16 vision batch 8"
+  onnx_pair siglip_vision_b8 "$SIGLIP_DIR/onnx/vision_model.onnx" 8 "$RUNS_B8"
+  say "SigLIP base/16 text batch 8"
+  onnx_pair siglip_text_b8 "$SIGLIP_DIR/onnx/text_model.onnx" 8 "$RUNS_B8"
+}
 # --- index (issue 18): search over a 1M-image index -------------------------------
 index_section() {
   say "index section"
@@ -206,6 +226,13 @@ finish() {
 if [ "$ONLY" = index ]; then
   note "BENCH_ONLY=index: only the index section was run"
   index_section
+  finish
+  exit 0
+fi
+
+if [ "$ONLY" = siglip ]; then
+  note "BENCH_ONLY=siglip: only the SigLIP section was run"
+  siglip_section
   finish
   exit 0
 fi
@@ -256,6 +283,7 @@ else
 fi
 
 patterns_section
+siglip_section
 
 # --- end to end: clip classify vs transformers.js ------------------------------
 IMAGES=$WORK/images

@@ -7,6 +7,20 @@ import (
 	"testing"
 )
 
+// newResultDir makes a results directory as run.sh leaves it: env.txt
+// holding env, and an empty onnx/.
+func newResultDir(t *testing.T, env string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "onnx"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "env.txt"), []byte(env), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func writeResult(t *testing.T, dir, name, body string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "onnx", name), []byte(body), 0o644); err != nil {
@@ -19,13 +33,7 @@ func writeResult(t *testing.T, dir, name, body string) {
 // the ratio to onnxruntime, and the time and allocation ratios to our own
 // export's row of the same tower.
 func TestPatternsSection(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "onnx"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "env.txt"), []byte("pattern_dir=bench-models/exporter-patterns-b32\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := newResultDir(t, "pattern_dir=bench-models/exporter-patterns-b32\n")
 	// Our export: 50 ms/item (400 ms for 8), 250 allocs.
 	writeResult(t, dir, "vision_b8.ours.1.json", `{"batch":8,"median_ms":400,"min_ms":390,"allocs_per_run":250,"gflops":8.8}`)
 	// The OpenCLIP vision export: rounds of 52 and 58 ms/item (median 55),
@@ -69,5 +77,30 @@ func TestPatternsSection(t *testing.T) {
 	}
 	if strings.Contains(out, "Exporter patterns") {
 		t.Errorf("report has an exporter-pattern section without results:\n%s", out)
+	}
+}
+
+// TestSiglipRows checks that run.sh's siglip section lands in the ONNX table
+// with its ratio to onnxruntime and in the per-round list, from numbers
+// worked out by hand: vision 1600/8 = 200 ms/item vs 1760/8 = 220 (1.10×),
+// text 400/8 = 50 vs 40 (0.80×).
+func TestSiglipRows(t *testing.T) {
+	dir := newResultDir(t, "threads=2\n")
+	writeResult(t, dir, "siglip_vision_b8.ours.1.json", `{"batch":8,"median_ms":1600,"min_ms":1580,"gflops":35.2}`)
+	writeResult(t, dir, "siglip_vision_b8.ort.1.json", `{"batch":8,"median_ms":1760,"min_ms":1740}`)
+	writeResult(t, dir, "siglip_text_b8.ours.1.json", `{"batch":8,"median_ms":400,"min_ms":390,"gflops":10.9}`)
+	writeResult(t, dir, "siglip_text_b8.ort.1.json", `{"batch":8,"median_ms":320,"min_ms":312}`)
+	out, err := buildReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| SigLIP base/16 vision fp32 (224 px) | 8 | 200.0 | 220.0 | **1.10×** |",
+		"| SigLIP base/16 text fp32 (64 tokens) | 8 | 50.0 | 40.0 | **0.80×** |",
+		"| SigLIP base/16 text fp32 (64 tokens) | 8 | 50.0 | 40.0 |\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
 	}
 }
