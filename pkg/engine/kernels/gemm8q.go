@@ -66,6 +66,24 @@ func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 			}
 		}
 	}
+	pb.pairSafe = pairSafe(pb.q)
+}
+
+// pairSafe reports |q[2i]|+|q[2i+1]| ≤ 128 for every pair.
+func pairSafe(q []int8) bool {
+	for i := 0; i+1 < len(q); i += 2 {
+		if abs8(q[i])+abs8(q[i+1]) > 128 {
+			return false
+		}
+	}
+	return true
+}
+
+func abs8(v int8) int {
+	if v < 0 {
+		return -int(v)
+	}
+	return int(v)
 }
 
 // blockQ returns the quad-layout panels of rows [p0, p0+gemm8KC).
@@ -97,10 +115,16 @@ type gemmQRun struct {
 	threads int
 	bar     barrier
 	buf     *gemmQBuffers
+	kern    quadKernel
 }
 
+// quadKernel computes the first rows rows of a 6×32 tile on the quad
+// layout (see kernelQ); rs holds MR row sums (zero past rows), and with
+// rows < MR, c has room for MR rows.
+type quadKernel func(rows, kq int, a []uint8, b []int8, c []int32, ldc int, accumulate bool, rs, dc, cc []int32)
+
 // gemmU8Quad is GemmU8 on the quad layout.
-func gemmU8Quad(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	n, k := pb.n, pb.k
 	nPad := len(pb.dc)
 	threads := 1
@@ -116,7 +140,7 @@ func gemmU8Quad(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c
 		g = &p.gemmQ
 		defer func() { *g = gemmQRun{} }()
 	}
-	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc}
+	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc, kern: kern}
 	g.threads = threads
 	g.bar.n = int32(threads)
 	sc := gemmQScratch.Get().(*gemmQBuffers)
@@ -198,10 +222,10 @@ func (g *gemmQRun) work(t int) {
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
 					if rows == gemmMR && cols == gemmQW {
-						kernelQ(rows, quads, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate, rs[row:row+rows], g.pb.dc[col:], cc[col:])
+						g.kern(rows, quads, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
 						continue
 					}
-					kernelQ(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+rows], g.pb.dc[col:], cc[col:])
+					g.kern(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
 					for r := range rows {
 						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
 						src := edge[r*gemmQW : r*gemmQW+cols]
