@@ -77,13 +77,8 @@ func (lv *isaKernels) packB8(k, n int, b []byte, ldb int, signed bool, zero []in
 	if lv.quad8 {
 		return packB8(k, n, b, ldb, signed, zero, true)
 	}
-	if lv.pairQuad != nil {
-		pb, err := packB8(k, n, b, ldb, signed, zero, true)
-		if err != nil || pb.pairSafe {
-			return pb, err
-		}
-	}
-	return packB8(k, n, b, ldb, signed, zero, false)
+	quad := lv.pairQuad != nil && k >= 1 && n >= 1 && ldb >= n && len(b) >= (k-1)*ldb+n && pairSafeRows(k, n, b, ldb, signed)
+	return packB8(k, n, b, ldb, signed, zero, quad)
 }
 
 // int16Size is the number of int16 in the int16 layout of a k×n B.

@@ -135,3 +135,38 @@ func TestGemmU8(t *testing.T) {
 		t.Error("PackB8 accepted 3 zero points for 2 columns")
 	}
 }
+
+// TestPackB8PairLayout: at the AVX2 level, 7-bit weights are packed in the
+// quad layout for the VPMADDUBSW kernel, and weights with one pair over
+// |b₀|+|b₁| = 128 in the int16 layout (VPMADDUBSW would saturate on them).
+func TestPackB8PairLayout(t *testing.T) {
+	lv := &isaTable[ISAAVX2]
+	if lv.pairQuad == nil {
+		t.Skip("no AVX2 on this CPU")
+	}
+	for _, signed := range []bool{true, false} {
+		off := 128
+		if signed {
+			off = 0
+		}
+		const k, n = 6, 5
+		b := make([]byte, k*n)
+		for i := range b {
+			b[i] = byte(off + i%129 - 64) // B' within ±64
+		}
+		pb, err := lv.packB8(k, n, b, n, signed, []int32{3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pb.q == nil || !pb.pairSafe {
+			t.Errorf("signed=%v: 7-bit weights not in the pair-safe quad layout", signed)
+		}
+		b[2*n+4], b[3*n+4] = byte(off+65), byte(off-64) // rows 2 and 3 pair: 129
+		if pb, err = lv.packB8(k, n, b, n, signed, []int32{3}); err != nil {
+			t.Fatal(err)
+		}
+		if pb.q != nil || pb.data == nil {
+			t.Errorf("signed=%v: a pair summing to 129 packed in the quad layout", signed)
+		}
+	}
+}

@@ -79,11 +79,37 @@ func pairSafe(q []int8) bool {
 	return true
 }
 
-func abs8(v int8) int {
-	if v < 0 {
-		return -int(v)
+// pairSafeRows is pairSafe on the rows pairs (2i, 2i+1) of the k×n
+// matrix b as packB8Quad reads it (B' = b, or b−128 for uint8), checked
+// before packing so that weights which are not pair-safe (most full-range
+// ones fail at the first rows) are packed once, in the int16 layout.
+func pairSafeRows(k, n int, b []byte, ldb int, signed bool) bool {
+	off := int32(128)
+	if signed {
+		off = 0
 	}
-	return int(v)
+	for p := 0; p+1 < k; p += 2 {
+		r0, r1 := b[p*ldb:p*ldb+n], b[(p+1)*ldb:(p+1)*ldb+n]
+		for j, v := range r0 {
+			x0, x1 := int32(v), int32(r1[j])
+			if signed {
+				x0, x1 = int32(int8(v)), int32(int8(r1[j]))
+			}
+			if abs32(x0-off)+abs32(x1-off) > 128 {
+				return false
+			}
+		}
+	}
+	return true // an odd last row pairs with zero padding: |B'| ≤ 128
+}
+
+// abs8 and abs32 are branch-free: the weights' signs are random, a branch
+// on them mispredicts half the time.
+func abs8(v int8) int32 { return abs32(int32(v)) }
+
+func abs32(x int32) int32 {
+	m := x >> 31
+	return (x ^ m) - m
 }
 
 // blockQ returns the quad-layout panels of rows [p0, p0+gemm8KC).
