@@ -49,20 +49,31 @@ func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 		size += ceilDiv(min(gemm8KC, k-p0), 4) * 4 * nPad
 	}
 	pb.q = make([]int8, size)
+	// B' = b read as int8, or b−128 = b XOR 0x80 read as int8 for uint8.
+	var flip byte = 0x80
+	if signed {
+		flip = 0
+	}
 	for blk, p0 := 0, 0; p0 < k; blk, p0 = blk+1, p0+gemm8KC {
 		kLen := min(gemm8KC, k-p0)
 		quads := ceilDiv(kLen, 4)
 		d := pb.blockQ(p0)
 		cs := pb.colSum[blk*nPad : (blk+1)*nPad]
-		for p := range kLen {
-			row := b[(p0+p)*ldb : (p0+p)*ldb+n]
-			for j, v := range row {
-				x := int8(v)
-				if !signed {
-					x = int8(int(v) - 128)
+		// Quad by quad and panel by panel, so the writes are sequential
+		// (packing runs for every int8 weight at a model's first run).
+		for q := range quads {
+			rows := min(4, kLen-4*q)
+			for jp := range ceilDiv(n, gemmNR) {
+				dst := d[(jp*quads+q)*gemmNR*4 : (jp*quads+q+1)*gemmNR*4]
+				j0, j1 := jp*gemmNR, min(n, (jp+1)*gemmNR)
+				for r := range rows {
+					src := b[(p0+4*q+r)*ldb+j0 : (p0+4*q+r)*ldb+j1]
+					for c, v := range src {
+						x := int8(v ^ flip)
+						dst[4*c+r] = x
+						cs[j0+c] += int32(x)
+					}
 				}
-				d[(j/gemmNR)*quads*gemmNR*4+(p/4*gemmNR+j%gemmNR)*4+p%4] = x
-				cs[j] += int32(x)
 			}
 		}
 	}
