@@ -38,6 +38,12 @@ type PackedB8 struct {
 	colSum []int32
 	dc     []int32
 
+	// pairSafe reports that in the quad layout every pair of adjacent
+	// int8 in K satisfies |b₀|+|b₁| ≤ 128, so a uint8·int8 pair sum fits
+	// an int16 (255·128 < 2¹⁵) and VPMADDUBSW is exact: the case of
+	// 7-bit weights (optimum's reduce_range), see kernelQPair6x16AVX2.
+	pairSafe bool
+
 	// toInt16 derives data from the quad layout, once, when a Pool whose
 	// level lacks AVX-512 VNNI multiplies by a quad-packed B (weights are
 	// packed at load with PackB8, for the CPU; see int16Layout).
@@ -55,13 +61,24 @@ func (pb *PackedB8) N() int { return pb.n }
 // a lower level converts it once on first use (Pool.PackB8 packs for the
 // Pool's level directly).
 func PackB8(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, error) {
-	return packB8(k, n, b, ldb, signed, zero, useQuad8)
+	return isaTable[ISANative].packB8(k, n, b, ldb, signed, zero)
 }
 
 // PackB8 is the package's PackB8 into the layout p's level reads (a nil
 // Pool: the CPU's, as PackB8).
 func (p *Pool) PackB8(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, error) {
-	return packB8(k, n, b, ldb, signed, zero, p.level().quad8)
+	return p.level().packB8(k, n, b, ldb, signed, zero)
+}
+
+// packB8 packs b in the layout lv's kernels read fastest: the quad one
+// for VPDPBUSD, or for the pair kernel when b turns out pair-safe, else
+// int16 pairs.
+func (lv *isaKernels) packB8(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, error) {
+	if lv.quad8 {
+		return packB8(k, n, b, ldb, signed, zero, true)
+	}
+	quad := lv.pairQuad != nil && k >= 1 && n >= 1 && ldb >= n && len(b) >= (k-1)*ldb+n && pairSafeRows(k, n, b, ldb, signed)
+	return packB8(k, n, b, ldb, signed, zero, quad)
 }
 
 // int16Size is the number of int16 in the int16 layout of a k×n B.
@@ -199,12 +216,13 @@ func kernel8Generic(_, kp int, a, b []int16, c []int32, ldc int, accumulate bool
 // stride ldc), with the kernels of p's level.
 func GemmU8(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	lv := p.level()
-	return gemmU8(p, lv.gemm8, lv.quad8, m, a, lda, aZero, pb, c, ldc)
+	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, m, a, lda, aZero, pb, c, ldc)
 }
 
-// gemmU8 is GemmU8 with the int16-layout kernels kern, and the quad
-// kernel allowed when quad.
-func gemmU8(p *Pool, kern gemm8Kernels, quad bool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+// gemmU8 is GemmU8 with the int16-layout kernels kern, the VPDPBUSD quad
+// kernel allowed when quad, and the pair kernel pairQuad (nil: none) on a
+// pair-safe quad-packed B.
+func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	if pb == nil {
 		return fmt.Errorf("kernels: GemmU8: nil weights")
 	}
@@ -218,8 +236,13 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, m int, a []uint8, lda int, aZ
 	if len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n {
 		return fmt.Errorf("kernels: GemmU8: A has %d, C %d values: too few for %d×%d×%d", len(a), len(c), m, n, k)
 	}
-	if pb.q != nil && quad {
-		return gemmU8Quad(p, m, a, lda, aZero, pb, c, ldc)
+	if pb.q != nil {
+		switch {
+		case quad:
+			return gemmU8Quad(p, kernelQ, m, a, lda, aZero, pb, c, ldc)
+		case pairQuad != nil && pb.pairSafe:
+			return gemmU8Quad(p, pairQuad, m, a, lda, aZero, pb, c, ldc)
+		}
 	}
 	pb = pb.int16Layout()
 	g := &gemm8Run{m: m, a: a, lda: lda, aZero: int16(aZero), pb: pb, c: c, ldc: ldc, kern: kern}

@@ -133,6 +133,26 @@ func kernel8VNNI(rows, kp int, a, b []int16, c []int32, ldc int, accumulate bool
 	kernels8VNNIByRows[rows](kp, &a[0], &b[0], &c[0], ldc, accumulate)
 }
 
+// kernelQPair6x16AVX2 is the 6×16 pair kernel (see gemm8q_amd64.s).
+//
+//go:noescape
+func kernelQPair6x16AVX2(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+
+// kernelQPairAVX2 is the quadKernel for a pair-safe B on AVX2: the 6×32
+// tile as its two 16-column panels, always 6 rows (the caller's rows < 6
+// land in a 6-row staging tile).
+func kernelQPairAVX2(_, kq int, a []uint8, b []int8, c []int32, ldc int, accumulate bool, rs, dc, cc []int32) {
+	_ = a[kq*gemmMR*4-1]
+	_ = b[kq*gemmQW*4-1]
+	_ = c[(gemmMR-1)*ldc+gemmQW-1]
+	_ = rs[gemmMR-1]
+	_ = dc[gemmQW-1]
+	_ = cc[gemmQW-1]
+	half := kq * gemmNR * 4
+	kernelQPair6x16AVX2(kq, &a[0], &b[0], &c[0], ldc, accumulate, &rs[0], &dc[0], &cc[0])
+	kernelQPair6x16AVX2(kq, &a[0], &b[half], &c[gemmNR], ldc, accumulate, &rs[0], &dc[gemmNR], &cc[gemmNR])
+}
+
 func kernel8AVX2(rows, kp int, a, b []int16, c []int32, ldc int, accumulate bool) {
 	_ = a[kp*gemmMR*2-1]
 	_ = b[kp*gemmNR*2-1]

@@ -49,23 +49,78 @@ func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 		size += ceilDiv(min(gemm8KC, k-p0), 4) * 4 * nPad
 	}
 	pb.q = make([]int8, size)
+	// B' = b read as int8, or b−128 = b XOR 0x80 read as int8 for uint8.
+	var flip byte = 0x80
+	if signed {
+		flip = 0
+	}
 	for blk, p0 := 0, 0; p0 < k; blk, p0 = blk+1, p0+gemm8KC {
 		kLen := min(gemm8KC, k-p0)
 		quads := ceilDiv(kLen, 4)
 		d := pb.blockQ(p0)
 		cs := pb.colSum[blk*nPad : (blk+1)*nPad]
-		for p := range kLen {
-			row := b[(p0+p)*ldb : (p0+p)*ldb+n]
-			for j, v := range row {
-				x := int8(v)
-				if !signed {
-					x = int8(int(v) - 128)
+		// Quad by quad and panel by panel, so the writes are sequential
+		// (packing runs for every int8 weight at a model's first run).
+		for q := range quads {
+			rows := min(4, kLen-4*q)
+			for jp := range ceilDiv(n, gemmNR) {
+				dst := d[(jp*quads+q)*gemmNR*4 : (jp*quads+q+1)*gemmNR*4]
+				j0, j1 := jp*gemmNR, min(n, (jp+1)*gemmNR)
+				for r := range rows {
+					src := b[(p0+4*q+r)*ldb+j0 : (p0+4*q+r)*ldb+j1]
+					for c, v := range src {
+						x := int8(v ^ flip)
+						dst[4*c+r] = x
+						cs[j0+c] += int32(x)
+					}
 				}
-				d[(j/gemmNR)*quads*gemmNR*4+(p/4*gemmNR+j%gemmNR)*4+p%4] = x
-				cs[j] += int32(x)
 			}
 		}
 	}
+	pb.pairSafe = pairSafe(pb.q)
+}
+
+// pairSafe reports |q[2i]|+|q[2i+1]| ≤ 128 for every pair.
+func pairSafe(q []int8) bool {
+	for i := 0; i+1 < len(q); i += 2 {
+		if abs8(q[i])+abs8(q[i+1]) > 128 {
+			return false
+		}
+	}
+	return true
+}
+
+// pairSafeRows is pairSafe on the rows pairs (2i, 2i+1) of the k×n
+// matrix b as packB8Quad reads it (B' = b, or b−128 for uint8), checked
+// before packing so that weights which are not pair-safe (most full-range
+// ones fail at the first rows) are packed once, in the int16 layout.
+func pairSafeRows(k, n int, b []byte, ldb int, signed bool) bool {
+	off := int32(128)
+	if signed {
+		off = 0
+	}
+	for p := 0; p+1 < k; p += 2 {
+		r0, r1 := b[p*ldb:p*ldb+n], b[(p+1)*ldb:(p+1)*ldb+n]
+		for j, v := range r0 {
+			x0, x1 := int32(v), int32(r1[j])
+			if signed {
+				x0, x1 = int32(int8(v)), int32(int8(r1[j]))
+			}
+			if abs32(x0-off)+abs32(x1-off) > 128 {
+				return false
+			}
+		}
+	}
+	return true // an odd last row pairs with zero padding: |B'| ≤ 128
+}
+
+// abs8 and abs32 are branch-free: the weights' signs are random, a branch
+// on them mispredicts half the time.
+func abs8(v int8) int32 { return abs32(int32(v)) }
+
+func abs32(x int32) int32 {
+	m := x >> 31
+	return (x ^ m) - m
 }
 
 // blockQ returns the quad-layout panels of rows [p0, p0+gemm8KC).
@@ -97,10 +152,16 @@ type gemmQRun struct {
 	threads int
 	bar     barrier
 	buf     *gemmQBuffers
+	kern    quadKernel
 }
 
+// quadKernel computes the first rows rows of a 6×32 tile on the quad
+// layout (see kernelQ); rs holds MR row sums (zero past rows), and with
+// rows < MR, c has room for MR rows.
+type quadKernel func(rows, kq int, a []uint8, b []int8, c []int32, ldc int, accumulate bool, rs, dc, cc []int32)
+
 // gemmU8Quad is GemmU8 on the quad layout.
-func gemmU8Quad(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	n, k := pb.n, pb.k
 	nPad := len(pb.dc)
 	threads := 1
@@ -116,7 +177,7 @@ func gemmU8Quad(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c
 		g = &p.gemmQ
 		defer func() { *g = gemmQRun{} }()
 	}
-	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc}
+	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc, kern: kern}
 	g.threads = threads
 	g.bar.n = int32(threads)
 	sc := gemmQScratch.Get().(*gemmQBuffers)
@@ -198,10 +259,10 @@ func (g *gemmQRun) work(t int) {
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
 					if rows == gemmMR && cols == gemmQW {
-						kernelQ(rows, quads, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate, rs[row:row+rows], g.pb.dc[col:], cc[col:])
+						g.kern(rows, quads, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
 						continue
 					}
-					kernelQ(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+rows], g.pb.dc[col:], cc[col:])
+					g.kern(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
 					for r := range rows {
 						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
 						src := edge[r*gemmQW : r*gemmQW+cols]

@@ -103,6 +103,9 @@ type isaKernels struct {
 	// layout of PackedB8 (AVX-512 VNNI); without it a quad-packed B is
 	// converted once to the int16 layout (see PackedB8.int16Layout).
 	quad8 bool
+	// pairQuad is the quad kernel for a pair-safe B on CPUs without
+	// VNNI (VPMADDUBSW, see kernelQPair6x16AVX2); nil where unused.
+	pairQuad quadKernel
 	// quickGELU, gelu and add are QuickGELU, GELU and Add at this level.
 	quickGELU func(dst, src []float32)
 	gelu      func(dst, src []float32)

@@ -24,6 +24,7 @@ var isaTable = func() [numISA]isaKernels {
 			supported: true,
 			gemm:      gemmKernels{one: kernelAVX2},
 			gemm8:     gemm8Kernels{one: kernel8AVX2},
+			pairQuad:  kernelQPairAVX2,
 			quickGELU: quickGELUYMM,
 			gelu:      geluYMM,
 			add:       Add,
@@ -32,6 +33,7 @@ var isaTable = func() [numISA]isaKernels {
 	if hasAVXVNNI {
 		t[ISAAVX2VNNI] = t[ISAAVX2]
 		t[ISAAVX2VNNI].gemm8 = gemm8Kernels{one: kernel8VNNI}
+		t[ISAAVX2VNNI].pairQuad = nil // VPDPWSSD on int16 pairs instead
 	}
 	if hasAVX512 {
 		// Everything the CPU has: activeKernels and activeKernels8 are

@@ -172,11 +172,19 @@ func BenchmarkGemmU8(b *testing.B) {
 		c := make([]int32, s.m*s.n)
 		ops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 		// int16: the VPMADDWD/VPDPWSSD layout; u8s8: VPDPBUSD (AVX-512 VNNI).
-		for _, layout := range []string{"int16", "u8s8"} {
-			if layout == "u8s8" && !useQuad8 {
+		// pair: 7-bit weights (|b−128| ≤ 64) on the VPMADDUBSW kernel.
+		narrow := make([]byte, len(w))
+		for i := range narrow {
+			narrow[i] = byte(64 + i*13%129)
+		}
+		for _, layout := range []string{"int16", "u8s8", "pair"} {
+			if layout == "u8s8" && !useQuad8 || layout == "pair" && isaTable[ISANative].pairQuad == nil {
 				continue
 			}
 			pb, err := packB8(s.k, s.n, w, s.n, false, []int32{128}, layout == "u8s8")
+			if layout == "pair" {
+				pb, err = PackB8(s.k, s.n, narrow, s.n, false, []int32{128})
+			}
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,0 +1,196 @@
+#include "textflag.h"
+
+// Hand-written (not from internal/gen): the AVX2 quad kernel.
+
+// ones16 is sixteen int16 ones: VPMADDWD by it sums adjacent int16 lanes
+// into int32.
+DATA ones16<>+0(SB)/8, $0x0001000100010001
+DATA ones16<>+8(SB)/8, $0x0001000100010001
+DATA ones16<>+16(SB)/8, $0x0001000100010001
+DATA ones16<>+24(SB)/8, $0x0001000100010001
+GLOBL ones16<>(SB), RODATA|NOPTR, $32
+
+// func kernelQPair6x16AVX2(k int, a *uint8, b *int8, c *int32, ldc int, accumulate bool, rs, dc, cc *int32)
+//
+// The 6×16 tile of the quad layout (k quads; A 6 rows × 4 uint8 per quad,
+// B one 16-column panel × 4 int8) without VNNI: VPMADDUBSW multiplies the
+// uint8 A by the int8 B and adds adjacent pairs into int16, VPMADDWD by
+// ones16 adds the two pairs of each quad into int32, VPADDD accumulates:
+// 3 instructions per 32 multiply-adds against the int16 layout's 4. Exact
+// only when every pair of B satisfies |b₀|+|b₁| ≤ 128 (255·128 < 2¹⁵: no
+// int16 saturation), which PackedB8.pairSafe records. Then the quad
+// correction rs[r]·dc[j] + cc[j] (see gemm8q.go) is added, and C added
+// when accumulate; always 6 rows (A and rs padded with zero rows).
+TEXT ·kernelQPair6x16AVX2(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	VPXOR Y12, Y12, Y12
+	VPXOR Y13, Y13, Y13
+	VPXOR Y14, Y14, Y14
+	VPXOR Y15, Y15, Y15
+	TESTQ CX, CX
+	JZ fixP6
+
+loopP6:
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
+	VPBROADCASTD 0(SI), Y2
+	VPMADDUBSW Y0, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y4, Y4
+	VPMADDUBSW Y1, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y5, Y5
+	VPBROADCASTD 4(SI), Y2
+	VPMADDUBSW Y0, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y6, Y6
+	VPMADDUBSW Y1, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y7, Y7
+	VPBROADCASTD 8(SI), Y2
+	VPMADDUBSW Y0, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y8, Y8
+	VPMADDUBSW Y1, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y9, Y9
+	VPBROADCASTD 12(SI), Y2
+	VPMADDUBSW Y0, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y10, Y10
+	VPMADDUBSW Y1, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y11, Y11
+	VPBROADCASTD 16(SI), Y2
+	VPMADDUBSW Y0, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y12, Y12
+	VPMADDUBSW Y1, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y13, Y13
+	VPBROADCASTD 20(SI), Y2
+	VPMADDUBSW Y0, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y14, Y14
+	VPMADDUBSW Y1, Y2, Y3
+	VPMADDWD ones16<>(SB), Y3, Y3
+	VPADDD Y3, Y15, Y15
+	ADDQ $24, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loopP6
+
+fixP6:
+	MOVQ rs+48(FP), R9
+	MOVQ dc+56(FP), R10
+	MOVQ cc+64(FP), R11
+	VPBROADCASTD 0(R9), Y2
+	VPMULLD (R10), Y2, Y3
+	VPADDD Y3, Y4, Y4
+	VPADDD (R11), Y4, Y4
+	VPMULLD 32(R10), Y2, Y3
+	VPADDD Y3, Y5, Y5
+	VPADDD 32(R11), Y5, Y5
+	VPBROADCASTD 4(R9), Y2
+	VPMULLD (R10), Y2, Y3
+	VPADDD Y3, Y6, Y6
+	VPADDD (R11), Y6, Y6
+	VPMULLD 32(R10), Y2, Y3
+	VPADDD Y3, Y7, Y7
+	VPADDD 32(R11), Y7, Y7
+	VPBROADCASTD 8(R9), Y2
+	VPMULLD (R10), Y2, Y3
+	VPADDD Y3, Y8, Y8
+	VPADDD (R11), Y8, Y8
+	VPMULLD 32(R10), Y2, Y3
+	VPADDD Y3, Y9, Y9
+	VPADDD 32(R11), Y9, Y9
+	VPBROADCASTD 12(R9), Y2
+	VPMULLD (R10), Y2, Y3
+	VPADDD Y3, Y10, Y10
+	VPADDD (R11), Y10, Y10
+	VPMULLD 32(R10), Y2, Y3
+	VPADDD Y3, Y11, Y11
+	VPADDD 32(R11), Y11, Y11
+	VPBROADCASTD 16(R9), Y2
+	VPMULLD (R10), Y2, Y3
+	VPADDD Y3, Y12, Y12
+	VPADDD (R11), Y12, Y12
+	VPMULLD 32(R10), Y2, Y3
+	VPADDD Y3, Y13, Y13
+	VPADDD 32(R11), Y13, Y13
+	VPBROADCASTD 20(R9), Y2
+	VPMULLD (R10), Y2, Y3
+	VPADDD Y3, Y14, Y14
+	VPADDD (R11), Y14, Y14
+	VPMULLD 32(R10), Y2, Y3
+	VPADDD Y3, Y15, Y15
+	VPADDD 32(R11), Y15, Y15
+	MOVBLZX accumulate+40(FP), AX
+	TESTB AL, AL
+	JZ overwriteP6
+	VPADDD (DX), Y4, Y4
+	VMOVDQU Y4, (DX)
+	VPADDD 32(DX), Y5, Y5
+	VMOVDQU Y5, 32(DX)
+	ADDQ R8, DX
+	VPADDD (DX), Y6, Y6
+	VMOVDQU Y6, (DX)
+	VPADDD 32(DX), Y7, Y7
+	VMOVDQU Y7, 32(DX)
+	ADDQ R8, DX
+	VPADDD (DX), Y8, Y8
+	VMOVDQU Y8, (DX)
+	VPADDD 32(DX), Y9, Y9
+	VMOVDQU Y9, 32(DX)
+	ADDQ R8, DX
+	VPADDD (DX), Y10, Y10
+	VMOVDQU Y10, (DX)
+	VPADDD 32(DX), Y11, Y11
+	VMOVDQU Y11, 32(DX)
+	ADDQ R8, DX
+	VPADDD (DX), Y12, Y12
+	VMOVDQU Y12, (DX)
+	VPADDD 32(DX), Y13, Y13
+	VMOVDQU Y13, 32(DX)
+	ADDQ R8, DX
+	VPADDD (DX), Y14, Y14
+	VMOVDQU Y14, (DX)
+	VPADDD 32(DX), Y15, Y15
+	VMOVDQU Y15, 32(DX)
+	VZEROUPPER
+	RET
+
+overwriteP6:
+	VMOVDQU Y4, (DX)
+	VMOVDQU Y5, 32(DX)
+	ADDQ R8, DX
+	VMOVDQU Y6, (DX)
+	VMOVDQU Y7, 32(DX)
+	ADDQ R8, DX
+	VMOVDQU Y8, (DX)
+	VMOVDQU Y9, 32(DX)
+	ADDQ R8, DX
+	VMOVDQU Y10, (DX)
+	VMOVDQU Y11, 32(DX)
+	ADDQ R8, DX
+	VMOVDQU Y12, (DX)
+	VMOVDQU Y13, 32(DX)
+	ADDQ R8, DX
+	VMOVDQU Y14, (DX)
+	VMOVDQU Y15, 32(DX)
+	VZEROUPPER
+	RET
