@@ -59,9 +59,11 @@ indexed vector is scored (exact search). Records are best first:
 
 With --template (repeatable; {} stands for the query) the query is put into
 each template and the embeddings averaged, as classify does with labels.
-The model must be the one that built the index (exit 2 otherwise).`,
+The model must be the one that built the index (exit 2 otherwise).
+--report FILE.html also writes a self-contained page of the query and the
+hits with thumbnails, to look at in a browser.`,
 		Example: `  clip search a dog on a beach
-  clip search --image holiday/IMG_0042.jpg -k 20
+  clip search --image holiday/IMG_0042.jpg -k 20 --report hits.html
   clip search red car --under ~/Pictures/2024 --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
