@@ -1,0 +1,18 @@
+package imageproc
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 says the AVX2 reduced IDCTs (jpeg_idct_amd64.s) can run here.
+var hasAVX2 = cpu.X86.HasAVX2
+
+// idct4x4AVX2 is idct4x4 on n consecutive blocks of coefs, block i's 4x4
+// pixels going to out[4*i:] (rows at stride); tab is red4x4Table's.
+//
+//go:noescape
+func idct4x4AVX2(coefs *int16, tab *[red4x4Rows * 8]int32, out *uint8, stride, n int)
+
+// idct2x2AVX2 is idct2x2 on n consecutive blocks, block i's 2x2 pixels
+// going to out[2*i:]; tab is red2x2Table's.
+//
+//go:noescape
+func idct2x2AVX2(coefs *int16, tab *[red2x2Rows * 8]int32, out *uint8, stride, n int)

@@ -1,0 +1,13 @@
+//go:build !amd64
+
+package imageproc
+
+const hasAVX2 = false
+
+func idct4x4AVX2(coefs *int16, tab *[red4x4Rows * 8]int32, out *uint8, stride, n int) {
+	panic("imageproc: no AVX2 on this architecture")
+}
+
+func idct2x2AVX2(coefs *int16, tab *[red2x2Rows * 8]int32, out *uint8, stride, n int) {
+	panic("imageproc: no AVX2 on this architecture")
+}
