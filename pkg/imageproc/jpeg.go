@@ -199,6 +199,16 @@ func newYCCTables() *yccTables {
 
 func (t *yccTables) convertRow(o, y, cb, cr []uint8) {
 	cb, cr = cb[:len(y)], cr[:len(y)]
+	if n := len(y) &^ 15; hasAVX2 && n > 0 {
+		_ = o[3*n-1]
+		yccRowAVX2(&o[0], &y[0], &cb[0], &cr[0], n)
+		o, y, cb, cr = o[3*n:], y[n:], cb[n:], cr[n:]
+	}
+	t.convertRowGo(o, y, cb, cr)
+}
+
+// convertRowGo is convertRow without the AVX2 kernel (its twin).
+func (t *yccTables) convertRowGo(o, y, cb, cr []uint8) {
 	for x, v := range y {
 		t.convertPixel(o[3*x:3*x+3:3*x+3], v, cb[x], cr[x])
 	}

@@ -16,3 +16,9 @@ func idct4x4AVX2(coefs *int16, tab *[red4x4Rows * 8]int32, out *uint8, stride, n
 //
 //go:noescape
 func idct2x2AVX2(coefs *int16, tab *[red2x2Rows * 8]int32, out *uint8, stride, n int)
+
+// yccRowAVX2 is yccTables.convertRow (the same arithmetic as its tables) on
+// n pixels, n a multiple of 16; o receives 3n bytes.
+//
+//go:noescape
+func yccRowAVX2(o, y, cb, cr *uint8, n int)

@@ -11,3 +11,5 @@ func idct4x4AVX2(coefs *int16, tab *[red4x4Rows * 8]int32, out *uint8, stride, n
 func idct2x2AVX2(coefs *int16, tab *[red2x2Rows * 8]int32, out *uint8, stride, n int) {
 	panic("imageproc: no AVX2 on this architecture")
 }
+
+func yccRowAVX2(o, y, cb, cr *uint8, n int) { panic("imageproc: no AVX2 on this architecture") }
