@@ -13,3 +13,7 @@ func idct2x2AVX2(coefs *int16, tab *[red2x2Rows * 8]int32, out *uint8, stride, n
 }
 
 func yccRowAVX2(o, y, cb, cr *uint8, n int) { panic("imageproc: no AVX2 on this architecture") }
+
+func resizeRowHAVX2(o, in *uint8, bounds *int, k4 *int32, ksize4, count int) {
+	panic("imageproc: no AVX2 on this architecture")
+}

@@ -2,7 +2,9 @@ package imageproc
 
 import "golang.org/x/sys/cpu"
 
-// hasAVX2 says the AVX2 reduced IDCTs (jpeg_idct_amd64.s) can run here.
+// hasAVX2 says the AVX2 kernels can run here: the reduced IDCTs
+// (jpeg_idct_amd64.s), the colour conversion (jpeg_color_amd64.s) and the
+// resize's horizontal pass (resize_amd64.s), each beside its Go twin.
 var hasAVX2 = cpu.X86.HasAVX2
 
 // idct4x4AVX2 is idct4x4 on n consecutive blocks of coefs, block i's 4x4
@@ -22,3 +24,10 @@ func idct2x2AVX2(coefs *int16, tab *[red2x2Rows * 8]int32, out *uint8, stride, n
 //
 //go:noescape
 func yccRowAVX2(o, y, cb, cr *uint8, n int)
+
+// resizeRowHAVX2 is resizeRowHGo for outputs [0, count) of bounds: output
+// i reads taps from in[3*bounds[2i]:], rounded up to a multiple of 4 (16
+// bytes read per 4 taps), with k4's coefficients (expandCoeffs4).
+//
+//go:noescape
+func resizeRowHAVX2(o, in *uint8, bounds *int, k4 *int32, ksize4, count int)
