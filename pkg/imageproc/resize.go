@@ -272,22 +272,7 @@ func resizeRegion(src *RGB, w, h int, r Resample, region image.Rectangle) (*RGB,
 		acc := make([]int32, 3*rw)
 		for yy := a; yy < b; yy++ {
 			ymin, n := vc.bounds[2*yy], vc.bounds[2*yy+1]
-			k := vc.k[yy*vc.ksize : yy*vc.ksize+n]
-			for i := range acc {
-				acc[i] = 1 << (precisionBits - 1)
-			}
-			// Integer sums are exact, so accumulating row by row (cache
-			// friendly) gives the same result as Pillow's per-pixel loop.
-			for j, kv := range k {
-				in := tmp.row(ymin - y0 + j)
-				for i, v := range in {
-					acc[i] += int32(v) * kv
-				}
-			}
-			o := out.row(yy)
-			for i, v := range acc {
-				o[i] = clip8(v)
-			}
+			resizeRowV(out.row(yy), tmp, ymin-y0, vc.k[yy*vc.ksize:yy*vc.ksize+n], acc)
 		}
 	})
 	return out, nil
@@ -362,6 +347,37 @@ func resizeRowHGo(o, in []uint8, c coeffs, from, to int) {
 			s2 += int32(p[2]) * k[0]
 		}
 		o[3*xx], o[3*xx+1], o[3*xx+2] = clip8(s0), clip8(s1), clip8(s2)
+	}
+}
+
+// resizeRowV computes one row of the vertical pass: o from rows row0.. of
+// tmp (as wide as o) weighted by k; acc is scratch of len(o).
+func resizeRowV(o []uint8, tmp *RGB, row0 int, k []int32, acc []int32) {
+	done := 0
+	if hasAVX2 && len(k) > 0 && len(o) >= 16 {
+		done = len(o) &^ 15
+		_ = tmp.row(row0 + len(k) - 1)
+		resizeRowVAVX2(&o[0], &tmp.Pix[row0*tmp.Stride], tmp.Stride, &k[0], len(k), done)
+	}
+	resizeRowVGo(o, tmp, row0, done, k, acc)
+}
+
+// resizeRowVGo is resizeRowV's Go twin for bytes [x0, len(o)) of the row.
+func resizeRowVGo(o []uint8, tmp *RGB, row0, x0 int, k []int32, acc []int32) {
+	acc = acc[:len(o)-x0]
+	for i := range acc {
+		acc[i] = 1 << (precisionBits - 1)
+	}
+	// Integer sums are exact, so accumulating row by row (cache friendly)
+	// gives the same result as Pillow's per-pixel loop.
+	for j, kv := range k {
+		in := tmp.row(row0 + j)[x0:]
+		for i, v := range in {
+			acc[i] += int32(v) * kv
+		}
+	}
+	for i, v := range acc {
+		o[x0+i] = clip8(v)
 	}
 }
 

@@ -81,3 +81,54 @@ store:
 done:
 	VZEROUPPER
 	RET
+
+// func resizeRowVAVX2(o, in *uint8, stride int, k *int32, taps, n int)
+// The vertical pass (ImagingResampleVertical_8bpc) of one output row, 16
+// bytes (any channels) per step: taps rows of in at stride, weighted by
+// k[0..taps), taps ≥ 1; n is a multiple of 16.
+TEXT ·resizeRowVAVX2(SB), NOSPLIT, $0-48
+	MOVQ o+0(FP), DI
+	MOVQ in+8(FP), SI
+	MOVQ stride+16(FP), R8
+	MOVQ k+24(FP), R9
+	MOVQ taps+32(FP), R10
+	MOVQ n+40(FP), CX
+	VPBROADCASTD resizeHalf<>(SB), Y15
+	SHRQ $4, CX
+	JZ   vdone
+
+chunk:
+	VMOVDQA Y15, Y0
+	VMOVDQA Y15, Y1
+	MOVQ    SI, AX
+	MOVQ    R9, DX
+	MOVQ    R10, BX
+
+vtap:
+	VPBROADCASTD (DX), Y2
+	VPMOVZXBD    (AX), Y3
+	VPMOVZXBD    8(AX), Y4
+	VPMULLD      Y2, Y3, Y3
+	VPMULLD      Y2, Y4, Y4
+	VPADDD       Y3, Y0, Y0
+	VPADDD       Y4, Y1, Y1
+	ADDQ         R8, AX
+	ADDQ         $4, DX
+	DECQ         BX
+	JNZ          vtap
+
+	VPSRAD       $22, Y0, Y0
+	VPSRAD       $22, Y1, Y1
+	VPACKSSDW    Y1, Y0, Y0
+	VPERMQ       $0xD8, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSWB    X1, X0, X0
+	VMOVDQU      X0, (DI)
+	ADDQ         $16, SI
+	ADDQ         $16, DI
+	DECQ         CX
+	JNZ          chunk
+
+vdone:
+	VZEROUPPER
+	RET

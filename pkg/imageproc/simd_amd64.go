@@ -31,3 +31,9 @@ func yccRowAVX2(o, y, cb, cr *uint8, n int)
 //
 //go:noescape
 func resizeRowHAVX2(o, in *uint8, bounds *int, k4 *int32, ksize4, count int)
+
+// resizeRowVAVX2 is resizeRowVGo on the first n bytes of a row (n a
+// multiple of 16): taps ≥ 1 rows of in at stride, weights k.
+//
+//go:noescape
+func resizeRowVAVX2(o, in *uint8, stride int, k *int32, taps, n int)

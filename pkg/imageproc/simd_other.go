@@ -17,3 +17,7 @@ func yccRowAVX2(o, y, cb, cr *uint8, n int) { panic("imageproc: no AVX2 on this 
 func resizeRowHAVX2(o, in *uint8, bounds *int, k4 *int32, ksize4, count int) {
 	panic("imageproc: no AVX2 on this architecture")
 }
+
+func resizeRowVAVX2(o, in *uint8, stride int, k *int32, taps, n int) {
+	panic("imageproc: no AVX2 on this architecture")
+}
