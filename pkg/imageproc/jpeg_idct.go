@@ -16,22 +16,25 @@ func (d *jpegDecoder) idctBlockRows(plane []uint8, ci, by0, by1 int) {
 	case 1:
 		idct = idct1x1
 	}
-	if hasAVX2 && (n == 4 || n == 2) && c.bw > 0 {
+	if hasAVX2 && n != 1 && c.bw > 0 {
 		// The kernels walk a block row: c.block's storage is contiguous
 		// along bx.
 		var t4 *[red4x4Rows * 8]int32
 		var t2 *[red2x2Rows * 8]int32
 		if n == 4 {
 			t4 = red4x4Table(q)
-		} else {
+		} else if n == 2 {
 			t2 = red2x2Table(q)
 		}
 		for by := by0; by < min(by1, c.bh); by++ {
 			row := c.block(0, by)[:c.bw*64]
 			o := plane[by*n*stride : by*n*stride+(n-1)*stride+c.bw*n]
-			if n == 4 {
+			switch n {
+			case 8:
+				idctIslowAVX2(&row[0], q, &o[0], stride, c.bw)
+			case 4:
 				idct4x4AVX2(&row[0], t4, &o[0], stride, c.bw)
-			} else {
+			default:
 				idct2x2AVX2(&row[0], t2, &o[0], stride, c.bw)
 			}
 		}

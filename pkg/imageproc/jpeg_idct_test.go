@@ -32,10 +32,10 @@ func randomIDCTInput(rng *rand.Rand, nb int, extreme bool) ([]int16, *[64]int32)
 	return coefs, &q
 }
 
-// TestReducedIDCTAVX2MatchesGo: the AVX2 4x4 and 2x2 IDCTs give the Go
-// twins' pixels byte for byte on random blocks, including wrapping ones
-// and the all-zero-AC blocks libjpeg shortcuts.
-func TestReducedIDCTAVX2MatchesGo(t *testing.T) {
+// TestIDCTAVX2MatchesGo: the AVX2 8x8 (islow), 4x4 and 2x2 IDCTs give the
+// Go twins' pixels byte for byte on random blocks, including wrapping ones
+// and the all-zero-AC blocks and columns libjpeg shortcuts.
+func TestIDCTAVX2MatchesGo(t *testing.T) {
 	if !hasAVX2 {
 		t.Skip("no AVX2 on this CPU (or GODEBUG turned it off)")
 	}
@@ -43,14 +43,25 @@ func TestReducedIDCTAVX2MatchesGo(t *testing.T) {
 	for trial := 0; trial < 400; trial++ {
 		nb := 1 + rng.Intn(9)
 		coefs, q := randomIDCTInput(rng, nb, trial%4 == 3)
-		if trial%10 == 0 {
+		switch trial % 10 {
+		case 0: // DC only
 			for i := range coefs {
 				if i%64 != 0 {
 					coefs[i] = 0
 				}
 			}
+		case 1, 2: // some columns without AC terms (pass 1's shortcut)
+			for col := 0; col < 8; col++ {
+				if rng.Intn(2) == 0 {
+					for bx := 0; bx < nb; bx++ {
+						for r := 1; r < 8; r++ {
+							coefs[bx*64+r*8+col] = 0
+						}
+					}
+				}
+			}
 		}
-		for _, n := range []int{4, 2} {
+		for _, n := range []int{8, 4, 2} {
 			stride := nb*n + rng.Intn(5)
 			want := make([]uint8, n*stride)
 			got := make([]uint8, n*stride)
@@ -59,15 +70,21 @@ func TestReducedIDCTAVX2MatchesGo(t *testing.T) {
 			}
 			copy(got, want)
 			for bx := 0; bx < nb; bx++ {
-				if n == 4 {
+				switch n {
+				case 8:
+					idctIslow(coefs[bx*64:bx*64+64], q, want[bx*8:], stride)
+				case 4:
 					idct4x4(coefs[bx*64:bx*64+64], q, want[bx*4:], stride)
-				} else {
+				default:
 					idct2x2(coefs[bx*64:bx*64+64], q, want[bx*2:], stride)
 				}
 			}
-			if n == 4 {
+			switch n {
+			case 8:
+				idctIslowAVX2(&coefs[0], q, &got[0], stride, nb)
+			case 4:
 				idct4x4AVX2(&coefs[0], red4x4Table(q), &got[0], stride, nb)
-			} else {
+			default:
 				idct2x2AVX2(&coefs[0], red2x2Table(q), &got[0], stride, nb)
 			}
 			if !bytes.Equal(got, want) {
@@ -77,21 +94,24 @@ func TestReducedIDCTAVX2MatchesGo(t *testing.T) {
 	}
 }
 
-// BenchmarkReducedIDCT: one block row of a 12 MP photo's luma at 1/4
-// scale (2x2 IDCT) and of its chroma (4x4), Go twin against AVX2.
-func BenchmarkReducedIDCT(b *testing.B) {
+// BenchmarkIDCT: one block row of a 12 MP photo: luma at full size (8x8)
+// and at 1/4 scale (2x2 IDCT), chroma at 1/4 (4x4); Go twin against AVX2.
+func BenchmarkIDCT(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
 	const nb = 500
 	coefs, q := randomIDCTInput(rng, nb, false)
-	for _, n := range []int{4, 2} {
+	for _, n := range []int{8, 4, 2} {
 		out := make([]uint8, n*nb*n)
 		stride := nb * n
-		b.Run(map[int]string{4: "4x4", 2: "2x2"}[n]+"/go", func(b *testing.B) {
+		b.Run(map[int]string{8: "8x8", 4: "4x4", 2: "2x2"}[n]+"/go", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				for bx := 0; bx < nb; bx++ {
-					if n == 4 {
+					switch n {
+					case 8:
+						idctIslow(coefs[bx*64:bx*64+64], q, out[bx*8:], stride)
+					case 4:
 						idct4x4(coefs[bx*64:bx*64+64], q, out[bx*4:], stride)
-					} else {
+					default:
 						idct2x2(coefs[bx*64:bx*64+64], q, out[bx*2:], stride)
 					}
 				}
@@ -100,11 +120,14 @@ func BenchmarkReducedIDCT(b *testing.B) {
 		if !hasAVX2 {
 			continue
 		}
-		b.Run(map[int]string{4: "4x4", 2: "2x2"}[n]+"/avx2", func(b *testing.B) {
+		b.Run(map[int]string{8: "8x8", 4: "4x4", 2: "2x2"}[n]+"/avx2", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if n == 4 {
+				switch n {
+				case 8:
+					idctIslowAVX2(&coefs[0], q, &out[0], stride, nb)
+				case 4:
 					idct4x4AVX2(&coefs[0], red4x4Table(q), &out[0], stride, nb)
-				} else {
+				default:
 					idct2x2AVX2(&coefs[0], red2x2Table(q), &out[0], stride, nb)
 				}
 			}

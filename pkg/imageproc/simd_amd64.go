@@ -37,3 +37,9 @@ func resizeRowHAVX2(o, in *uint8, bounds *int, k4 *int32, ksize4, count int)
 //
 //go:noescape
 func resizeRowVAVX2(o, in *uint8, stride int, k *int32, taps, n int)
+
+// idctIslowAVX2 is idctIslow on n consecutive blocks of coefs, block i's
+// 8x8 pixels going to out[8*i:] (rows at stride).
+//
+//go:noescape
+func idctIslowAVX2(coefs *int16, q *[64]int32, out *uint8, stride, n int)

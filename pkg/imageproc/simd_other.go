@@ -21,3 +21,7 @@ func resizeRowHAVX2(o, in *uint8, bounds *int, k4 *int32, ksize4, count int) {
 func resizeRowVAVX2(o, in *uint8, stride int, k *int32, taps, n int) {
 	panic("imageproc: no AVX2 on this architecture")
 }
+
+func idctIslowAVX2(coefs *int16, q *[64]int32, out *uint8, stride, n int) {
+	panic("imageproc: no AVX2 on this architecture")
+}
