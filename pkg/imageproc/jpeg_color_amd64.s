@@ -121,3 +121,61 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+
+// fancyV8 loads V = 3·near + far for the 8 chroma samples at offset off
+// of the rows at SI (near) and R8 (far) into v; clobbers Y7.
+#define fancyV8(off, v) \
+	VPMOVZXBD off(SI), v \
+	VPADDD    v, v, Y7 \
+	VPADDD    Y7, v, v \
+	VPMOVZXBD off(R8), Y7 \
+	VPADDD    Y7, v, v
+
+// func fancyH2AVX2(out, near, far *uint8, n int, bias0, bias1 int32)
+// libjpeg's h2v2 fancy upsampling of chroma samples 1..n (n a multiple of
+// 8, samples up to n+1 readable): V = 3·near + far, then sample i gives
+// out[2i] = (3·V[i] + V[i-1] + bias0) >> 4 and out[2i+1] = (3·V[i] +
+// V[i+1] + bias1) >> 4. h2v1 is the same with far = near and 4× biases.
+TEXT ·fancyH2AVX2(SB), NOSPLIT, $0-40
+	MOVQ         out+0(FP), DI
+	MOVQ         near+8(FP), SI
+	MOVQ         far+16(FP), R8
+	MOVQ         n+24(FP), CX
+	MOVL         bias0+32(FP), AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         bias1+36(FP), AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	ADDQ         $2, DI
+	SHRQ         $3, CX
+	JZ           fdone
+
+floop:
+	fancyV8(0, Y0)
+	fancyV8(1, Y1)
+	fancyV8(2, Y2)
+	VPADDD       Y1, Y1, Y3
+	VPADDD       Y3, Y1, Y1
+	VPADDD       Y1, Y0, Y0
+	VPADDD       Y14, Y0, Y0
+	VPSRAD       $4, Y0, Y0
+	VPADDD       Y1, Y2, Y2
+	VPADDD       Y15, Y2, Y2
+	VPSRAD       $4, Y2, Y2
+	VPUNPCKLDQ   Y2, Y0, Y3
+	VPUNPCKHDQ   Y2, Y0, Y4
+	VPACKSSDW    Y4, Y3, Y3
+	VEXTRACTI128 $1, Y3, X4
+	VPACKUSWB    X4, X3, X3
+	VMOVDQU      X3, (DI)
+	ADDQ         $8, SI
+	ADDQ         $8, R8
+	ADDQ         $16, DI
+	DECQ         CX
+	JNZ          floop
+
+fdone:
+	VZEROUPPER
+	RET

@@ -43,3 +43,9 @@ func resizeRowVAVX2(o, in *uint8, stride int, k *int32, taps, n int)
 //
 //go:noescape
 func idctIslowAVX2(coefs *int16, q *[64]int32, out *uint8, stride, n int)
+
+// fancyH2AVX2 is fancyH2Samples for chroma samples [1, n+1), n a multiple
+// of 8, reading near and far up to index n+1.
+//
+//go:noescape
+func fancyH2AVX2(out, near, far *uint8, n int, bias0, bias1 int32)

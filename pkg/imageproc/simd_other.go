@@ -25,3 +25,7 @@ func resizeRowVAVX2(o, in *uint8, stride int, k *int32, taps, n int) {
 func idctIslowAVX2(coefs *int16, q *[64]int32, out *uint8, stride, n int) {
 	panic("imageproc: no AVX2 on this architecture")
 }
+
+func fancyH2AVX2(out, near, far *uint8, n int, bias0, bias1 int32) {
+	panic("imageproc: no AVX2 on this architecture")
+}
