@@ -3,6 +3,7 @@ package imageproc
 import (
 	"bytes"
 	"math/rand"
+	"os"
 	"testing"
 )
 
@@ -132,5 +133,17 @@ func BenchmarkIDCT(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestAVX2KernelsOffWhenHidden: CI's second run (GODEBUG=cpu.avx2=off,
+// CLIP_EXPECT_ISA=generic) must take the Go twins on full lengths; this
+// fails if the AVX2 kernels ran after all.
+func TestAVX2KernelsOffWhenHidden(t *testing.T) {
+	if os.Getenv("CLIP_EXPECT_ISA") != "generic" {
+		t.Skip("CLIP_EXPECT_ISA=generic not set (CI sets it with GODEBUG=cpu.avx2=off)")
+	}
+	if hasAVX2 {
+		t.Fatalf("AVX2 kernels enabled with GODEBUG=%q", os.Getenv("GODEBUG"))
 	}
 }
