@@ -33,6 +33,27 @@ func randomIDCTInput(rng *rand.Rand, nb int, extreme bool) ([]int16, *[64]int32)
 	return coefs, &q
 }
 
+// idctRowGo runs the n×n Go IDCT on each block of coefs, block i's pixels
+// going to out[n*i:] (rows at stride).
+func idctRowGo(n int, coefs []int16, q *[64]int32, out []uint8, stride int) {
+	idct := map[int]func([]int16, *[64]int32, []uint8, int){8: idctIslow, 4: idct4x4, 2: idct2x2}[n]
+	for bx := 0; bx < len(coefs)/64; bx++ {
+		idct(coefs[bx*64:bx*64+64], q, out[bx*n:], stride)
+	}
+}
+
+// idctRowAVX2 is idctRowGo with the AVX2 kernel of that size.
+func idctRowAVX2(n int, coefs []int16, q *[64]int32, out []uint8, stride int) {
+	switch nb := len(coefs) / 64; n {
+	case 8:
+		idctIslowAVX2(&coefs[0], q, &out[0], stride, nb)
+	case 4:
+		idct4x4AVX2(&coefs[0], red4x4Table(q), &out[0], stride, nb)
+	default:
+		idct2x2AVX2(&coefs[0], red2x2Table(q), &out[0], stride, nb)
+	}
+}
+
 // TestIDCTAVX2MatchesGo: the AVX2 8x8 (islow), 4x4 and 2x2 IDCTs give the
 // Go twins' pixels byte for byte on random blocks, including wrapping ones
 // and the all-zero-AC blocks and columns libjpeg shortcuts.
@@ -70,24 +91,8 @@ func TestIDCTAVX2MatchesGo(t *testing.T) {
 				want[i] = uint8(rng.Intn(256))
 			}
 			copy(got, want)
-			for bx := 0; bx < nb; bx++ {
-				switch n {
-				case 8:
-					idctIslow(coefs[bx*64:bx*64+64], q, want[bx*8:], stride)
-				case 4:
-					idct4x4(coefs[bx*64:bx*64+64], q, want[bx*4:], stride)
-				default:
-					idct2x2(coefs[bx*64:bx*64+64], q, want[bx*2:], stride)
-				}
-			}
-			switch n {
-			case 8:
-				idctIslowAVX2(&coefs[0], q, &got[0], stride, nb)
-			case 4:
-				idct4x4AVX2(&coefs[0], red4x4Table(q), &got[0], stride, nb)
-			default:
-				idct2x2AVX2(&coefs[0], red2x2Table(q), &got[0], stride, nb)
-			}
+			idctRowGo(n, coefs, q, want, stride)
+			idctRowAVX2(n, coefs, q, got, stride)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("trial %d, %dx%d IDCT of %d blocks (stride %d):\n got %v\nwant %v", trial, n, n, nb, stride, got, want)
 			}
@@ -106,16 +111,7 @@ func BenchmarkIDCT(b *testing.B) {
 		stride := nb * n
 		b.Run(map[int]string{8: "8x8", 4: "4x4", 2: "2x2"}[n]+"/go", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				for bx := 0; bx < nb; bx++ {
-					switch n {
-					case 8:
-						idctIslow(coefs[bx*64:bx*64+64], q, out[bx*8:], stride)
-					case 4:
-						idct4x4(coefs[bx*64:bx*64+64], q, out[bx*4:], stride)
-					default:
-						idct2x2(coefs[bx*64:bx*64+64], q, out[bx*2:], stride)
-					}
-				}
+				idctRowGo(n, coefs, q, out, stride)
 			}
 		})
 		if !hasAVX2 {
@@ -123,14 +119,7 @@ func BenchmarkIDCT(b *testing.B) {
 		}
 		b.Run(map[int]string{8: "8x8", 4: "4x4", 2: "2x2"}[n]+"/avx2", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				switch n {
-				case 8:
-					idctIslowAVX2(&coefs[0], q, &out[0], stride, nb)
-				case 4:
-					idct4x4AVX2(&coefs[0], red4x4Table(q), &out[0], stride, nb)
-				default:
-					idct2x2AVX2(&coefs[0], red2x2Table(q), &out[0], stride, nb)
-				}
+				idctRowAVX2(n, coefs, q, out, stride)
 			}
 		})
 	}
