@@ -199,6 +199,16 @@ func newYCCTables() *yccTables {
 
 func (t *yccTables) convertRow(o, y, cb, cr []uint8) {
 	cb, cr = cb[:len(y)], cr[:len(y)]
+	if n := len(y) &^ 15; hasAVX2 && n > 0 {
+		_ = o[3*n-1]
+		yccRowAVX2(&o[0], &y[0], &cb[0], &cr[0], n)
+		o, y, cb, cr = o[3*n:], y[n:], cb[n:], cr[n:]
+	}
+	t.convertRowGo(o, y, cb, cr)
+}
+
+// convertRowGo is convertRow without the AVX2 kernel (its twin).
+func (t *yccTables) convertRowGo(o, y, cb, cr []uint8) {
 	for x, v := range y {
 		t.convertPixel(o[3*x:3*x+3:3*x+3], v, cb[x], cr[x])
 	}
@@ -272,6 +282,24 @@ func ycbcrUpsampleRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int, box b
 				t.convertRow(o, yrow, crow(s.Cb, cy)[:w], crow(s.Cr, cy)[:w])
 				continue
 			}
+			if hasAVX2 && hs == 2 && !box { // h2v2 or h2v1: the AVX2 upsampler
+				cy := y / vs
+				near, nearR := crow(s.Cb, cy), crow(s.Cr, cy)
+				far, farR := near, nearR
+				bias0, bias1 := int32(4), int32(8) // h2v1 on V = 4·sample
+				if fancyV {
+					fy := cy - 1
+					if y%2 == 1 {
+						fy = cy + 1
+					}
+					far, farR = crow(s.Cb, fy), crow(s.Cr, fy)
+					bias0, bias1 = 8, 7
+				}
+				fancyH2Row(cbRow[:w], near, far, bias0, bias1)
+				fancyH2Row(crRow[:w], nearR, farR, bias0, bias1)
+				t.convertRow(o, yrow, cbRow[:w], crRow[:w])
+				continue
+			}
 			// Vertical step.
 			if fancyV {
 				cy := y / 2
@@ -342,6 +370,37 @@ func (t *yccTables) convertFancyH2(o, y []uint8, cbIn, crIn []int32, shift uint,
 			break
 		}
 		t.convertPixel(o[3*x+3:3*x+6:3*x+6], y[x+1], uint8((cb3+cbIn[r]+bias1)>>shift), uint8((cr3+crIn[r]+bias1)>>shift))
+	}
+}
+
+// fancyH2Row is convertFancyH2's upsampling alone, for the AVX2 path: out
+// (the output row's width, 2·len(near) or one less) receives the chroma of
+// each pixel from the samples V = 3·near + far (h2v2; h2v1 passes far =
+// near and 4× biases), shift 4.
+func fancyH2Row(out, near, far []uint8, bias0, bias1 int32) {
+	n := len(near)
+	far = far[:n]
+	m := max(n-2, 0) &^ 7 // samples 1..m by the kernel, which reads sample m+1
+	if m > 0 {
+		fancyH2AVX2(&out[0], &near[0], &far[0], m, bias0, bias1)
+	}
+	fancyH2Samples(out, near, far, 0, 1, bias0, bias1)
+	fancyH2Samples(out, near, far, m+1, n, bias0, bias1)
+}
+
+// fancyH2Samples is fancyH2Row's Go twin for samples [from, to).
+func fancyH2Samples(out, near, far []uint8, from, to int, bias0, bias1 int32) {
+	n := len(near)
+	v := func(i int) int32 { return 3*int32(near[i]) + int32(far[i]) }
+	for i := from; i < to; i++ {
+		l, r := max(i-1, 0), min(i+1, n-1)
+		c3 := 3 * v(i)
+		if 2*i < len(out) {
+			out[2*i] = uint8((c3 + v(l) + bias0) >> 4)
+		}
+		if 2*i+1 < len(out) {
+			out[2*i+1] = uint8((c3 + v(r) + bias1) >> 4)
+		}
 	}
 }
 

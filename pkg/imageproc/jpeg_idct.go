@@ -16,6 +16,30 @@ func (d *jpegDecoder) idctBlockRows(plane []uint8, ci, by0, by1 int) {
 	case 1:
 		idct = idct1x1
 	}
+	if hasAVX2 && n != 1 && c.bw > 0 {
+		// The kernels walk a block row: c.block's storage is contiguous
+		// along bx.
+		var t4 *[red4x4Rows * 8]int32
+		var t2 *[red2x2Rows * 8]int32
+		if n == 4 {
+			t4 = red4x4Table(q)
+		} else if n == 2 {
+			t2 = red2x2Table(q)
+		}
+		for by := by0; by < min(by1, c.bh); by++ {
+			row := c.block(0, by)[:c.bw*64]
+			o := plane[by*n*stride : by*n*stride+(n-1)*stride+c.bw*n]
+			switch n {
+			case 8:
+				idctIslowAVX2(&row[0], q, &o[0], stride, c.bw)
+			case 4:
+				idct4x4AVX2(&row[0], t4, &o[0], stride, c.bw)
+			default:
+				idct2x2AVX2(&row[0], t2, &o[0], stride, c.bw)
+			}
+		}
+		return
+	}
 	for by := by0; by < min(by1, c.bh); by++ {
 		for bx := 0; bx < c.bw; bx++ {
 			idct(c.block(bx, by), q, plane[by*n*stride+bx*n:], stride)
@@ -184,9 +208,12 @@ const (
 	fix3624      = 29692
 )
 
-// descale is libjpeg's DESCALE: a rounding right shift.
-// Products are 64-bit, as libjpeg's JLONG on 64-bit Unix.
-func descale(x int64, n uint) int32 { return int32((x + 1<<(n-1)) >> n) }
+// descale is libjpeg's DESCALE: a rounding right shift. The arithmetic is
+// 32-bit, as libjpeg's JLONG where long is 32 bits (Windows, 32-bit
+// systems): exact for any valid JPEG (sums stay below 2^31), and it wraps
+// on crafted coefficients the same way as the AVX2 kernels, which compute
+// in 32-bit lanes (jpeg_idct_amd64.s).
+func descale(x int32, n uint) int32 { return (x + 1<<(n-1)) >> n }
 
 // idct4x4 is jpeg_idct_4x4: 4x4 pixels from an 8x8 block (column 4 and
 // row 4 of the coefficients do not contribute). libjpeg's shortcuts for
@@ -200,16 +227,16 @@ func idct4x4(coefs []int16, q *[64]int32, out []uint8, stride int) {
 		if col == 4 {
 			continue
 		}
-		tmp0 := int64(in[col]) * int64(q[col]) << (redConstBits + 1)
-		z2 := int64(in[16+col]) * int64(q[16+col])
-		z3 := int64(in[48+col]) * int64(q[48+col])
+		tmp0 := int32(in[col]) * q[col] << (redConstBits + 1)
+		z2 := int32(in[16+col]) * q[16+col]
+		z3 := int32(in[48+col]) * q[48+col]
 		tmp2 := z2*fix1847red + z3*-fix0765red
 		tmp10, tmp12 := tmp0+tmp2, tmp0-tmp2
 
-		z1 := int64(in[56+col]) * int64(q[56+col])
-		z2 = int64(in[40+col]) * int64(q[40+col])
-		z3 = int64(in[24+col]) * int64(q[24+col])
-		z4 := int64(in[8+col]) * int64(q[8+col])
+		z1 := int32(in[56+col]) * q[56+col]
+		z2 = int32(in[40+col]) * q[40+col]
+		z3 = int32(in[24+col]) * q[24+col]
+		z4 := int32(in[8+col]) * q[8+col]
 		tmp0 = z1*-fix0211 + z2*fix1451 + z3*-fix2172 + z4*fix1061
 		tmp2 = z1*-fix0509 + z2*-fix0601 + z3*fix0899red + z4*fix2562red
 
@@ -222,10 +249,10 @@ func idct4x4(coefs []int16, q *[64]int32, out []uint8, stride int) {
 	for r := 0; r < 4; r++ {
 		w := ws[r*8 : r*8+8]
 		o := out[r*stride : r*stride+4]
-		tmp0 := int64(w[0]) << (redConstBits + 1)
-		tmp2 := int64(w[2])*fix1847red + int64(w[6])*-fix0765red
+		tmp0 := w[0] << (redConstBits + 1)
+		tmp2 := w[2]*fix1847red + w[6]*-fix0765red
 		tmp10, tmp12 := tmp0+tmp2, tmp0-tmp2
-		z1, z2, z3, z4 := int64(w[7]), int64(w[5]), int64(w[3]), int64(w[1])
+		z1, z2, z3, z4 := w[7], w[5], w[3], w[1]
 		tmp0 = z1*-fix0211 + z2*fix1451 + z3*-fix2172 + z4*fix1061
 		tmp2 = z1*-fix0509 + z2*-fix0601 + z3*fix0899red + z4*fix2562red
 
@@ -247,9 +274,9 @@ func idct2x2(coefs []int16, q *[64]int32, out []uint8, stride int) {
 		if col == 2 || col == 4 || col == 6 {
 			continue
 		}
-		tmp10 := int64(in[col]) * int64(q[col]) << (redConstBits + 2)
-		tmp0 := int64(in[56+col])*int64(q[56+col])*-fix0720 + int64(in[40+col])*int64(q[40+col])*fix0850 +
-			int64(in[24+col])*int64(q[24+col])*-fix1272 + int64(in[8+col])*int64(q[8+col])*fix3624
+		tmp10 := int32(in[col]) * q[col] << (redConstBits + 2)
+		tmp0 := int32(in[56+col])*q[56+col]*-fix0720 + int32(in[40+col])*q[40+col]*fix0850 +
+			int32(in[24+col])*q[24+col]*-fix1272 + int32(in[8+col])*q[8+col]*fix3624
 		const sh = redConstBits - redPass1Bits + 2
 		ws[col] = descale(tmp10+tmp0, sh)
 		ws[8+col] = descale(tmp10-tmp0, sh)
@@ -257,8 +284,8 @@ func idct2x2(coefs []int16, q *[64]int32, out []uint8, stride int) {
 	for r := 0; r < 2; r++ {
 		w := ws[r*8 : r*8+8]
 		o := out[r*stride : r*stride+2]
-		tmp10 := int64(w[0]) << (redConstBits + 2)
-		tmp0 := int64(w[7])*-fix0720 + int64(w[5])*fix0850 + int64(w[3])*-fix1272 + int64(w[1])*fix3624
+		tmp10 := w[0] << (redConstBits + 2)
+		tmp0 := w[7]*-fix0720 + w[5]*fix0850 + w[3]*-fix1272 + w[1]*fix3624
 		const sh = redConstBits + redPass1Bits + 3 + 2
 		o[0] = idctClamp(descale(tmp10+tmp0, sh))
 		o[1] = idctClamp(descale(tmp10-tmp0, sh))
@@ -267,5 +294,50 @@ func idct2x2(coefs []int16, q *[64]int32, out []uint8, stride int) {
 
 // idct1x1 is jpeg_idct_1x1: the block's mean, DC / 8.
 func idct1x1(in []int16, q *[64]int32, out []uint8, _ int) {
-	out[0] = idctClamp(descale(int64(in[0])*int64(q[0]), 3))
+	out[0] = idctClamp(descale(int32(in[0])*q[0], 3))
+}
+
+// The AVX2 reduced IDCTs work on one block at a time, the 8 columns in the
+// lanes of a register, and take the quantisation table premultiplied by
+// pass 1's constants: one multiply per coefficient and constant instead of
+// two. In 32-bit wrapping arithmetic (in·q)·K = in·(q·K), so the result is
+// idct4x4's / idct2x2's exactly, whatever the coefficients.
+const (
+	red4x4Rows = 11
+	red2x2Rows = 5
+)
+
+// red4x4Table: rows of 8 column multipliers for coefficient rows 0 (DC
+// term, the shift folded in), 2, 6 (even part), 7, 5, 3, 1 times pass 1's
+// first odd constants, then 7, 5, 3, 1 times its second ones.
+func red4x4Table(q *[64]int32) *[red4x4Rows * 8]int32 {
+	var t [red4x4Rows * 8]int32
+	rows := [red4x4Rows]struct {
+		r int
+		k int32
+	}{{0, 1 << (redConstBits + 1)}, {2, fix1847red}, {6, -fix0765red},
+		{7, -fix0211}, {5, fix1451}, {3, -fix2172}, {1, fix1061},
+		{7, -fix0509}, {5, -fix0601}, {3, fix0899red}, {1, fix2562red}}
+	for i, rk := range rows {
+		for col := 0; col < 8; col++ {
+			t[i*8+col] = q[rk.r*8+col] * rk.k
+		}
+	}
+	return &t
+}
+
+// red2x2Table: coefficient rows 0 (shift folded in), 7, 5, 3, 1 times
+// pass 1's constants.
+func red2x2Table(q *[64]int32) *[red2x2Rows * 8]int32 {
+	var t [red2x2Rows * 8]int32
+	rows := [red2x2Rows]struct {
+		r int
+		k int32
+	}{{0, 1 << (redConstBits + 2)}, {7, -fix0720}, {5, fix0850}, {3, -fix1272}, {1, fix3624}}
+	for i, rk := range rows {
+		for col := 0; col < 8; col++ {
+			t[i*8+col] = q[rk.r*8+col] * rk.k
+		}
+	}
+	return &t
 }

@@ -250,38 +250,10 @@ func resizeRegion(src *RGB, w, h int, r Resample, region image.Rectangle) (*RGB,
 	tmp := NewRGB(rw, y1-y0)
 	if needH {
 		hc := precomputeCoeffs(sw, w, f, region.Min.X, region.Max.X)
+		k4, ksize4 := expandCoeffs4(hc)
 		parallelRows(y1-y0, func(a, b int) {
 			for y := a; y < b; y++ {
-				in := src.row(y0 + y)
-				o := tmp.row(y)
-				for xx := 0; xx < rw; xx++ {
-					xmin, n := hc.bounds[2*xx], hc.bounds[2*xx+1]
-					k := hc.k[xx*hc.ksize : xx*hc.ksize+n]
-					p := in[3*xmin : 3*(xmin+n)]
-					s0, s1, s2 := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
-					// Four, then two taps per step: integer sums are exact
-					// in any order.
-					for len(k) >= 4 && len(p) >= 12 {
-						k0, k1, k2, k3 := k[0], k[1], k[2], k[3]
-						s0 += int32(p[0])*k0 + int32(p[3])*k1 + int32(p[6])*k2 + int32(p[9])*k3
-						s1 += int32(p[1])*k0 + int32(p[4])*k1 + int32(p[7])*k2 + int32(p[10])*k3
-						s2 += int32(p[2])*k0 + int32(p[5])*k1 + int32(p[8])*k2 + int32(p[11])*k3
-						k, p = k[4:], p[12:]
-					}
-					for len(k) >= 2 && len(p) >= 6 {
-						k0, k1 := k[0], k[1]
-						s0 += int32(p[0])*k0 + int32(p[3])*k1
-						s1 += int32(p[1])*k0 + int32(p[4])*k1
-						s2 += int32(p[2])*k0 + int32(p[5])*k1
-						k, p = k[2:], p[6:]
-					}
-					if len(k) == 1 && len(p) >= 3 {
-						s0 += int32(p[0]) * k[0]
-						s1 += int32(p[1]) * k[0]
-						s2 += int32(p[2]) * k[0]
-					}
-					o[3*xx], o[3*xx+1], o[3*xx+2] = clip8(s0), clip8(s1), clip8(s2)
-				}
+				resizeRowH(tmp.row(y), src.Pix[(y0+y)*src.Stride:], hc, k4, ksize4)
 			}
 		})
 	} else {
@@ -300,25 +272,113 @@ func resizeRegion(src *RGB, w, h int, r Resample, region image.Rectangle) (*RGB,
 		acc := make([]int32, 3*rw)
 		for yy := a; yy < b; yy++ {
 			ymin, n := vc.bounds[2*yy], vc.bounds[2*yy+1]
-			k := vc.k[yy*vc.ksize : yy*vc.ksize+n]
-			for i := range acc {
-				acc[i] = 1 << (precisionBits - 1)
-			}
-			// Integer sums are exact, so accumulating row by row (cache
-			// friendly) gives the same result as Pillow's per-pixel loop.
-			for j, kv := range k {
-				in := tmp.row(ymin - y0 + j)
-				for i, v := range in {
-					acc[i] += int32(v) * kv
-				}
-			}
-			o := out.row(yy)
-			for i, v := range acc {
-				o[i] = clip8(v)
-			}
+			resizeRowV(out.row(yy), tmp, ymin-y0, vc.k[yy*vc.ksize:yy*vc.ksize+n], acc)
 		}
 	})
 	return out, nil
+}
+
+// expandCoeffs4 lays out c's weights for resizeRowHAVX2: per output, the
+// taps rounded up to a multiple of 4 (zero weights after the last), each
+// weight repeated 4 times (the R, G, B lanes and one unused); nil without
+// AVX2.
+func expandCoeffs4(c coeffs) ([]int32, int) {
+	if !hasAVX2 {
+		return nil, 0
+	}
+	ksize4 := (c.ksize + 3) &^ 3
+	n := len(c.bounds) / 2
+	k4 := make([]int32, n*ksize4*4)
+	for i := 0; i < n; i++ {
+		for j, v := range c.k[i*c.ksize : i*c.ksize+c.bounds[2*i+1]] {
+			o := (i*ksize4 + j) * 4
+			k4[o], k4[o+1], k4[o+2], k4[o+3] = v, v, v, v
+		}
+	}
+	return k4, ksize4
+}
+
+// resizeRowH computes one row of the horizontal pass: o[3i:3i+3] from the
+// pixels of in (which runs to the end of the source image's Pix) weighted
+// by c's output i. The AVX2 kernel reads 16 bytes per 4 taps, up to 4
+// bytes past a pixel's last tap rounded up to 4 taps: outputs whose reads
+// would pass the end of in are left to the Go twin.
+func resizeRowH(o, in []uint8, c coeffs, k4 []int32, ksize4 int) {
+	n := len(c.bounds) / 2
+	done := 0
+	if k4 != nil {
+		for done < n && 3*(c.bounds[2*done]+(c.bounds[2*done+1]+3)&^3)+4 <= len(in) {
+			done++
+		}
+		if done > 0 {
+			_ = o[3*done-1]
+			resizeRowHAVX2(&o[0], &in[0], &c.bounds[0], &k4[0], ksize4, done)
+		}
+	}
+	resizeRowHGo(o, in, c, done, n)
+}
+
+// resizeRowHGo is resizeRowH's Go twin for outputs [from, to).
+func resizeRowHGo(o, in []uint8, c coeffs, from, to int) {
+	for xx := from; xx < to; xx++ {
+		xmin, n := c.bounds[2*xx], c.bounds[2*xx+1]
+		k := c.k[xx*c.ksize : xx*c.ksize+n]
+		p := in[3*xmin : 3*(xmin+n)]
+		s0, s1, s2 := int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1)), int32(1<<(precisionBits-1))
+		// Four, then two taps per step: integer sums are exact in any
+		// order.
+		for len(k) >= 4 && len(p) >= 12 {
+			k0, k1, k2, k3 := k[0], k[1], k[2], k[3]
+			s0 += int32(p[0])*k0 + int32(p[3])*k1 + int32(p[6])*k2 + int32(p[9])*k3
+			s1 += int32(p[1])*k0 + int32(p[4])*k1 + int32(p[7])*k2 + int32(p[10])*k3
+			s2 += int32(p[2])*k0 + int32(p[5])*k1 + int32(p[8])*k2 + int32(p[11])*k3
+			k, p = k[4:], p[12:]
+		}
+		for len(k) >= 2 && len(p) >= 6 {
+			k0, k1 := k[0], k[1]
+			s0 += int32(p[0])*k0 + int32(p[3])*k1
+			s1 += int32(p[1])*k0 + int32(p[4])*k1
+			s2 += int32(p[2])*k0 + int32(p[5])*k1
+			k, p = k[2:], p[6:]
+		}
+		if len(k) == 1 && len(p) >= 3 {
+			s0 += int32(p[0]) * k[0]
+			s1 += int32(p[1]) * k[0]
+			s2 += int32(p[2]) * k[0]
+		}
+		o[3*xx], o[3*xx+1], o[3*xx+2] = clip8(s0), clip8(s1), clip8(s2)
+	}
+}
+
+// resizeRowV computes one row of the vertical pass: o from rows row0.. of
+// tmp (as wide as o) weighted by k; acc is scratch of len(o).
+func resizeRowV(o []uint8, tmp *RGB, row0 int, k []int32, acc []int32) {
+	done := 0
+	if hasAVX2 && len(k) > 0 && len(o) >= 16 {
+		done = len(o) &^ 15
+		_ = tmp.row(row0 + len(k) - 1)
+		resizeRowVAVX2(&o[0], &tmp.Pix[row0*tmp.Stride], tmp.Stride, &k[0], len(k), done)
+	}
+	resizeRowVGo(o, tmp, row0, done, k, acc)
+}
+
+// resizeRowVGo is resizeRowV's Go twin for bytes [x0, len(o)) of the row.
+func resizeRowVGo(o []uint8, tmp *RGB, row0, x0 int, k []int32, acc []int32) {
+	acc = acc[:len(o)-x0]
+	for i := range acc {
+		acc[i] = 1 << (precisionBits - 1)
+	}
+	// Integer sums are exact, so accumulating row by row (cache friendly)
+	// gives the same result as Pillow's per-pixel loop.
+	for j, kv := range k {
+		in := tmp.row(row0 + j)[x0:]
+		for i, v := range in {
+			acc[i] += int32(v) * kv
+		}
+	}
+	for i, v := range acc {
+		o[x0+i] = clip8(v)
+	}
 }
 
 // parallelRows splits [0,n) into contiguous chunks over the available
