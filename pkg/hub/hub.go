@@ -6,13 +6,11 @@
 package hub
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -135,26 +133,8 @@ type LocalModel struct {
 
 	// Files lists every model file found for this variant. For models from
 	// the cache SHA256 is the recorded sum; for a local directory it stays
-	// empty until ComputeSHA256 is called.
+	// empty until Store.LocalSHA256 fills it.
 	Files []FileInfo
-}
-
-// ComputeSHA256 fills in the sha256 of every file that lacks one, reading
-// each file once. Classify's --summary wants them; ordinary runs do not pay
-// for them.
-func (m *LocalModel) ComputeSHA256(ctx context.Context) error {
-	for i := range m.Files {
-		if m.Files[i].SHA256 != "" {
-			continue
-		}
-		sum, size, err := hashFile(ctx, filepath.Join(m.Dir, filepath.FromSlash(m.Files[i].Path)))
-		if err != nil {
-			return err
-		}
-		m.Files[i].SHA256 = sum
-		m.Files[i].Size = size
-	}
-	return nil
 }
 
 // NotInstalledError says a model is not in the cache (and, for a command

@@ -79,7 +79,7 @@ func fillPaths(lm *LocalModel) {
 // OpenDir describes a model directory that is not managed by the store:
 // the HF layout (onnx/vision_model.onnx, onnx/text_model.onnx with
 // _fp16/_quantized variants) or immich's (visual/model.onnx,
-// textual/model.onnx). Sums are left for ComputeSHA256.
+// textual/model.onnx). Sums are left for Store.LocalSHA256.
 func OpenDir(dir string, variant Variant) (*LocalModel, error) {
 	if variant == "" {
 		variant = FP32

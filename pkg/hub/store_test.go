@@ -770,7 +770,11 @@ func TestOpenDir(t *testing.T) {
 			t.Errorf("sha256 of %s computed eagerly", f.Path)
 		}
 	}
-	if err := lm.ComputeSHA256(context.Background()); err != nil {
+	sums, err := NewStore(StoreOptions{Root: t.TempDir(), Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sums.LocalSHA256(context.Background(), lm); err != nil {
 		t.Fatal(err)
 	}
 	assertFilesMatch(t, lm, files)

@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// LocalSHA256 is ComputeSHA256 with a cache in the store (sums/): a local
-// model directory's files are hashed once, not at every run that needs
-// their sums (classify --summary, index, search, serve). Hashing a
+// LocalSHA256 fills in the sha256 (and size) of every file of m that lacks
+// one, through a cache in the store (sums/): a local model directory's
+// files are hashed once, not at every run that needs their sums (classify --summary, index, search, serve). Hashing a
 // ViT-B/32 directory reads ~600 MB, a third of a cold `clip search`.
 //
 // A cached sum is used only while the file keeps its identity: device,
