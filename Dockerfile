@@ -18,8 +18,14 @@ RUN go mod download
 COPY cmd ./cmd
 COPY pkg ./pkg
 COPY scripts/container ./scripts/container
+# The Makefile's flags, so `make image` and this build give the same bytes
+# for the same stamp (CI checks it: scripts/ci/container-multistage.sh).
 ARG VERSION=docker
-RUN CGO_ENABLED=0 go build -tags nodynamic -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/clip ./cmd/clip \
+ARG COMMIT=
+ARG DATE=
+RUN CGO_ENABLED=0 go build -tags nodynamic -trimpath -buildvcs=false \
+      -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT} -X main.date=${DATE}" \
+      -o /out/clip ./cmd/clip \
  && sh scripts/container/rootfs.sh /image /out/clip
 
 FROM scratch

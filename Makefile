@@ -18,7 +18,7 @@ export GOFLAGS := $(strip $(GOFLAGS) -tags=nodynamic)
 .PHONY: build release image test vet lint bench bench-go conformance integration fixtures bench-models clean
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o clip ./cmd/clip
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o clip ./cmd/clip
 
 # Static binaries for every platform in PLATFORMS, named
 # clip-VERSION-OS-ARCH[.exe], with SHA256SUMS (`sha256sum -c SHA256SUMS`).
@@ -29,7 +29,7 @@ release:
 	set -e; for p in $(PLATFORMS); do \
 	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
 	  echo "building dist/clip-$(VERSION)-$$os-$$arch$$ext"; \
-	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' \
 	    -o dist/clip-$(VERSION)-$$os-$$arch$$ext ./cmd/clip; \
 	done
 	cd dist && sha256sum clip-* > SHA256SUMS && cat SHA256SUMS
