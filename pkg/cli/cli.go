@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/root"
@@ -48,32 +50,73 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	return code
 }
 
-// buildInfo fills in what -ldflags did not set from the module build info
-// (go install and go build record the VCS revision and commit time).
+// buildInfo fills in what -ldflags did not set from the module build info.
 func buildInfo(version, commit, date string) (string, string, string) {
 	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		bi = nil
+	}
+	return stampFrom(bi, version, commit, date)
+}
+
+// stampFrom fills in version, commit and date from bi where empty. A
+// `go build` in a clone records the VCS revision and commit time; `go
+// install …@latest` through a module proxy records neither, only the
+// module version, so for a pseudo-version (v0.0.0-20261205013337-26355e76f608)
+// the commit and its time are read from the version itself.
+func stampFrom(bi *debug.BuildInfo, version, commit, date string) (string, string, string) {
 	if version == "" {
 		version = "dev"
-		if ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			version = bi.Main.Version
 		}
 	}
-	if commit == "" && ok {
+	if bi != nil {
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			switch {
+			case s.Key == "vcs.revision" && commit == "" && len(s.Value) >= 12:
 				commit = s.Value[:12]
+			case s.Key == "vcs.time" && date == "":
+				date = s.Value
 			}
 		}
 	}
-	if date == "" && ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.time" {
-				date = s.Value
-			}
+	if rev, t, ok := pseudoVersionStamp(version); ok {
+		if commit == "" {
+			commit = rev
+		}
+		if date == "" {
+			date = t
 		}
 	}
 	if commit == "" {
 		commit = "unknown"
 	}
 	return version, commit, date
+}
+
+// pseudoVersionStamp returns the commit prefix and the UTC commit time (RFC
+// 3339) a Go pseudo-version carries in its last two dash/dot-separated
+// fields: vX.Y.Z-yyyymmddhhmmss-abcdefabcdef, vX.Y.Z-pre.0.yyyymmddhhmmss-…
+// or vX.Y.(Z+1)-0.yyyymmddhhmmss-…, optionally +incompatible.
+func pseudoVersionStamp(v string) (rev, date string, ok bool) {
+	v = strings.TrimSuffix(v, "+incompatible")
+	i := strings.LastIndexByte(v, '-')
+	if i < 15 || len(v)-i-1 != 12 {
+		return "", "", false
+	}
+	rev, ts := v[i+1:], v[i-14:i]
+	if sep := v[i-15]; sep != '-' && sep != '.' {
+		return "", "", false
+	}
+	for _, c := range rev {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return "", "", false
+		}
+	}
+	t, err := time.Parse("20060102150405", ts)
+	if err != nil {
+		return "", "", false
+	}
+	return rev, t.UTC().Format(time.RFC3339), true
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -126,5 +127,39 @@ func TestVersionHonoursFormat(t *testing.T) {
 	// Piped without --format it stays one line.
 	if code, out, _ := run(t, "version"); code != 0 || !strings.HasPrefix(out, "clip 1.2.3 (commit abcdef012345, 2026-01-02T03:04:05Z, ") {
 		t.Errorf("version: exit %d, %q", code, out)
+	}
+}
+
+// The stamp `clip version` prints for each way the binary can be built:
+// make build (-ldflags), go build in a clone (VCS settings), go install
+// through a module proxy (a pseudo-version or a tag, no VCS settings). The
+// pseudo-version layouts are Go's (go.dev/ref/mod#pseudo-versions).
+func TestStampFrom(t *testing.T) {
+	mod := func(v string, settings ...debug.BuildSetting) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Path: "github.com/clip-go/clip", Version: v}, Settings: settings}
+	}
+	vcs := []debug.BuildSetting{{Key: "vcs.revision", Value: "26355e76f608a1b2c3d4e5f60718293a4b5c6d7e"}, {Key: "vcs.time", Value: "2026-12-05T01:33:37Z"}}
+	tests := []struct {
+		name                string
+		bi                  *debug.BuildInfo
+		version, commit, dt string // ldflags
+		want                [3]string
+	}{
+		{"ldflags win", mod("v0.0.0-20200101000000-aaaaaaaaaaaa", vcs...), "v1.0.0", "0123456789ab", "2026-01-02T03:04:05Z", [3]string{"v1.0.0", "0123456789ab", "2026-01-02T03:04:05Z"}},
+		{"go build in a clone", mod("(devel)", vcs...), "", "", "", [3]string{"dev", "26355e76f608", "2026-12-05T01:33:37Z"}},
+		{"go install, no tag", mod("v0.0.0-20261205013337-26355e76f608"), "", "", "", [3]string{"v0.0.0-20261205013337-26355e76f608", "26355e76f608", "2026-12-05T01:33:37Z"}},
+		{"go install, after a pre-release", mod("v1.3.0-rc.1.0.20261205013337-26355e76f608"), "", "", "", [3]string{"v1.3.0-rc.1.0.20261205013337-26355e76f608", "26355e76f608", "2026-12-05T01:33:37Z"}},
+		{"go install, after a release", mod("v1.2.4-0.20261205013337-26355e76f608+incompatible"), "", "", "", [3]string{"v1.2.4-0.20261205013337-26355e76f608+incompatible", "26355e76f608", "2026-12-05T01:33:37Z"}},
+		{"go install, a tag", mod("v1.2.3"), "", "", "", [3]string{"v1.2.3", "unknown", ""}},
+		{"a pre-release that only looks like one", mod("v1.2.3-build-26355e76f608"), "", "", "", [3]string{"v1.2.3-build-26355e76f608", "unknown", ""}},
+		{"not a time", mod("v0.0.0-20261305013337-26355e76f608"), "", "", "", [3]string{"v0.0.0-20261305013337-26355e76f608", "unknown", ""}},
+		{"not hex", mod("v0.0.0-20261205013337-26355e76f60g"), "", "", "", [3]string{"v0.0.0-20261205013337-26355e76f60g", "unknown", ""}},
+		{"no build info", nil, "", "", "", [3]string{"dev", "unknown", ""}},
+	}
+	for _, tt := range tests {
+		v, c, d := stampFrom(tt.bi, tt.version, tt.commit, tt.dt)
+		if got := [3]string{v, c, d}; got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
