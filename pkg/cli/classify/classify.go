@@ -206,6 +206,8 @@ func validate(opts *ClassifyOptions) (*validated, error) {
 		return nil, cmdutil.UsageErrorf("--top-k must be 0 (all) or more")
 	case opts.MaxErrors < 0:
 		return nil, cmdutil.UsageErrorf("--max-errors must be 0 or more")
+	case modelload.CheckLanguage(opts.Language) != nil:
+		return nil, modelload.CheckLanguage(opts.Language)
 	case opts.BatchSize < 1 || opts.BatchSize > 1024:
 		return nil, cmdutil.UsageErrorf("--batch-size must be between 1 and 1024")
 	case opts.MaxMegapixels <= 0:

@@ -43,6 +43,15 @@ type Options struct {
 	Language string
 }
 
+// CheckLanguage is --language's usage error (exit 2), nil when the value
+// is one clip.ParseLanguage takes.
+func CheckLanguage(lang string) error {
+	if _, err := clip.ParseLanguage(lang); err != nil {
+		return cmdutil.UsageErrorf("--language: %v", err)
+	}
+	return nil
+}
+
 // Model is a loaded CLIP model with what clip's commands need around it.
 type Model struct {
 	*clip.Model
@@ -128,8 +137,8 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("--variant: %v", err)
 	}
-	if _, err := clip.ParseLanguage(opt.Language); err != nil {
-		return nil, cmdutil.UsageErrorf("--language: %v", err)
+	if err := CheckLanguage(opt.Language); err != nil {
+		return nil, err
 	}
 	ref := f.Globals.Model
 	if ref == "" {

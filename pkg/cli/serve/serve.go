@@ -187,6 +187,8 @@ func (opts *ServeOptions) config() (server.Config, error) {
 		return cfg, cmdutil.UsageErrorf("--max-uploads must be at least 1")
 	case opts.MaxBatch < 1 || opts.MaxBatch > 256:
 		return cfg, cmdutil.UsageErrorf("--max-batch must be between 1 and 256")
+	case modelload.CheckLanguage(opts.Language) != nil:
+		return cfg, modelload.CheckLanguage(opts.Language)
 	case opts.BatchWait < 0 || opts.BatchWait > time.Second:
 		return cfg, cmdutil.UsageErrorf("--batch-wait must be between 0 and 1s")
 	case opts.Queue < 1:
