@@ -10,8 +10,12 @@ import (
 )
 
 // LanguageAuto picks each text's FLORES-200 code from its script (see
-// Model.Language); it is the default.
-const LanguageAuto = "auto"
+// Model.Language); it is the default. LanguageNone puts no code in front
+// of the texts, as immich does for a request without a language.
+const (
+	LanguageAuto = "auto"
+	LanguageNone = "none"
+)
 
 // weblateToFLORES maps the language codes immich's clients send (its
 // translations' Weblate codes) to NLLB's FLORES-200 codes, as immich's
@@ -34,14 +38,16 @@ var weblateToFLORES = map[string]string{
 
 var floresCode = regexp.MustCompile(`^[a-z]{3}_[A-Z][a-z]{3}$`)
 
-// ParseLanguage checks a --language value without a model: "auto", a
+// ParseLanguage checks a --language value without a model: "auto", "none", a
 // FLORES-200 code (deu_Latn) or a language code immich's clients send (de,
 // pt-BR, zh-TW; a region it does not know falls back to the language, as
-// immich does). It returns "auto" or the FLORES-200 code.
+// immich does). It returns "auto", "none" or the FLORES-200 code.
 func ParseLanguage(lang string) (string, error) {
 	switch {
 	case lang == "" || lang == LanguageAuto:
 		return LanguageAuto, nil
+	case lang == LanguageNone:
+		return LanguageNone, nil
 	case floresCode.MatchString(lang):
 		return lang, nil
 	}
@@ -61,7 +67,7 @@ func ParseLanguage(lang string) (string, error) {
 // (f"{flores_code}{text}"), where the tokenizer matches it as a special
 // token.
 type languagePrefix struct {
-	fixed string // the code for every text; "" with auto
+	fixed string // the code for every text; "" with auto, LanguageNone for none
 	codes map[string]bool
 }
 
@@ -76,7 +82,11 @@ func newLanguagePrefix(tok *tokenizer.Tokenizer, lang string) (*languagePrefix, 
 			lp.codes[c] = true
 		}
 	}
-	if code != LanguageAuto {
+	switch code {
+	case LanguageAuto:
+	case LanguageNone:
+		lp.fixed = LanguageNone
+	default:
 		if _, ok := tok.ID(code); !ok {
 			return nil, fmt.Errorf("%s: language %s is not one of the tokenizer's language codes", tok.Source(), code)
 		}
@@ -90,6 +100,9 @@ func newLanguagePrefix(tok *tokenizer.Tokenizer, lang string) (*languagePrefix, 
 func (lp *languagePrefix) apply(text string) string {
 	text = strings.Join(strings.FieldsFunc(text, isPythonSpace), " ")
 	code := lp.fixed
+	if code == LanguageNone {
+		return text
+	}
 	if code == "" {
 		code = scriptLanguage(text)
 		if !lp.codes[code] {

@@ -106,9 +106,14 @@ func TestNLLBAutoLanguageFromScript(t *testing.T) {
 func TestNLLBCleansWhitespaceLikeImmich(t *testing.T) {
 	dir, _ := testmodels.TinyNLLB(t)
 	m := loadNLLB(t, dir, "ru")
+	none := loadNLLB(t, dir, "none")
 	for _, text := range []string{"  красный \t круг ", "красный\u3000\u3000круг", "красный\x1fкруг\n"} {
 		if got := m.language.apply(text); got != "rus_Cyrlкрасный круг" {
 			t.Errorf("apply(%q) = %q, want %q", text, got, "rus_Cyrlкрасный круг")
+		}
+		// --language none: immich's request without a language.
+		if got := none.language.apply(text); got != "красный круг" {
+			t.Errorf("none: apply(%q) = %q, want %q", text, got, "красный круг")
 		}
 	}
 }
@@ -117,7 +122,7 @@ func TestParseLanguage(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "auto", "auto": "auto", "de": "deu_Latn", "pt-BR": "por_Latn", "pt_BR": "por_Latn", "de-AT": "deu_Latn",
 		"zh-TW": "zho_Hant", "zh-CN": "zho_Hans", "zh": "zho_Hans", "ja": "jpn_Hira", "deu_Latn": "deu_Latn", "yue_Hant": "yue_Hant",
-		"xx": "", "german": "", "DEU_LATN": "",
+		"xx": "", "german": "", "DEU_LATN": "", "none": "none",
 	} {
 		got, err := ParseLanguage(in)
 		if (err != nil) != (want == "") || err == nil && got != want {

@@ -25,7 +25,7 @@ import (
 const ExactDecodeUsage = "decode JPEGs at full size, bit-exact with Pillow + CLIPImageProcessor (default: a large JPEG is decoded at 1/2, 1/4 or 1/8 scale in the DCT domain first, as Pillow's Image.draft does; ~4x faster on photos)"
 
 // LanguageUsage is the help of every command's --language flag.
-const LanguageUsage = "the texts' language, for models whose text tower takes one (immich's nllb-clip-*-siglip; others ignore it): auto (from each text's script: kana jpn_Hira, Han zho_Hans, Hangul kor_Hang, Cyrillic rus_Cyrl, Greek, Arabic, Hebrew, Thai, Devanagari…; Latin and the rest eng_Latn), a FLORES-200 code (deu_Latn) or a language code (de, ru, pt-BR, zh-TW)"
+const LanguageUsage = "the texts' language, for models whose text tower takes one (immich's nllb-clip-*-siglip; others ignore it): auto (from each text's script: kana jpn_Hira, Han zho_Hans, Hangul kor_Hang, Cyrillic rus_Cyrl, Greek, Arabic, Hebrew, Thai, Devanagari…; Latin and the rest eng_Latn), none (no code, as immich without a language), a FLORES-200 code (deu_Latn) or a language code (de, ru, pt-BR, zh-TW)"
 
 // DefaultModel is used when --model is not given.
 const DefaultModel = "clip-vit-base-patch32"
