@@ -69,3 +69,28 @@ func multilingual(t testing.TB, name, script string) (string, MultilingualGolden
 	}
 	return dir, g
 }
+
+// ImmichFiles are the files of a model in immich's layout, bar config.json.
+var ImmichFiles = []string{"visual/preprocess_cfg.json", "visual/model.onnx", "textual/model.onnx",
+	"textual/tokenizer.json", "textual/tokenizer_config.json", "textual/special_tokens_map.json"}
+
+// CopyModel copies files (slash-separated, relative to src) into a new
+// temporary directory and returns it, for tests that change a fixture.
+func CopyModel(t testing.TB, src string, files ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(src, filepath.FromSlash(f)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}

@@ -143,18 +143,7 @@ func TestParseLanguage(t *testing.T) {
 // naming config.json, rather than a guessed bias.
 func TestNLLBWithoutLogitsEmbedsButDoesNotScore(t *testing.T) {
 	src, g := testmodels.TinyNLLB(t)
-	dir := t.TempDir()
-	for _, f := range []string{"visual/preprocess_cfg.json", "visual/model.onnx", "textual/model.onnx",
-		"textual/tokenizer.json", "textual/tokenizer_config.json", "textual/special_tokens_map.json"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testmodels.CopyModel(t, src, testmodels.ImmichFiles...)
 	// open_clip's config as immich saves it: init_logit_bias is where
 	// training started, not a trained value.
 	cfg := `{"embed_dim": 32, "custom_text": true, "init_logit_bias": -10, "vision_cfg": {"image_size": 32},

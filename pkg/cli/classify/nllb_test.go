@@ -63,18 +63,7 @@ func TestClassifyNLLBErrors(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "--language") {
 		t.Errorf("--language klingon: exit %d, %q; want 2 naming the flag", r.code, r.stderr)
 	}
-	dir := t.TempDir()
-	for _, f := range []string{"visual/preprocess_cfg.json", "visual/model.onnx", "textual/model.onnx",
-		"textual/tokenizer.json", "textual/tokenizer_config.json", "textual/special_tokens_map.json"} {
-		b, err := os.ReadFile(filepath.Join(model, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testmodels.CopyModel(t, model, testmodels.ImmichFiles...)
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"init_logit_bias": -10, "text_cfg": {}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
