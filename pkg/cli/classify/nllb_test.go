@@ -1,6 +1,7 @@
 package classify_test
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -70,5 +71,30 @@ func TestClassifyNLLBErrors(t *testing.T) {
 	r = run(t, t.TempDir(), "", "classify", "--model", dir, "--offline", "-q", "--no-cache", "--labels", "red circle", img)
 	if r.code != 4 || !strings.Contains(r.stderr, "config.json") || !strings.Contains(r.stderr, "logit_bias") {
 		t.Errorf("no trained logit values: exit %d, %q; want 4 naming config.json", r.code, r.stderr)
+	}
+}
+
+// The summary's provenance records the language code put before every
+// label, since the probabilities depend on it.
+func TestClassifyNLLBSummaryLanguage(t *testing.T) {
+	model, g := testmodels.TinyNLLB(t)
+	summary := filepath.Join(t.TempDir(), "summary.json")
+	r := run(t, t.TempDir(), "", "classify", "--model", model, "--offline", "-q", "--no-cache", "--language", "de",
+		"--summary", summary, "--labels", g.Languages["de"].Labels[0], filepath.Join(repoRoot, "testdata", "shapes", g.Images[0].File))
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Model struct {
+			Family   string `json:"family"`
+			Language string `json:"language"`
+		} `json:"model"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil || s.Model.Family != "nllb-siglip" || s.Model.Language != "deu_Latn" {
+		t.Errorf("summary model %+v (%v), want family nllb-siglip, language deu_Latn", s.Model, err)
 	}
 }

@@ -222,7 +222,7 @@ func (m *Model) Provenance(ctx context.Context) (any, error) {
 	if err := m.Store.LocalSHA256(ctx, m.Local); err != nil {
 		return nil, err
 	}
-	return map[string]any{
+	p := map[string]any{
 		"id":          m.Local.ID,
 		"name":        m.Local.Name,
 		"revision":    m.Local.Revision,
@@ -233,11 +233,14 @@ func (m *Model) Provenance(ctx context.Context) (any, error) {
 		"family":      m.Family(),
 		"scoring":     m.Scoring(),
 		"logit_scale": m.LogitScale(),
-		"language":    m.Language(),
 		"preprocess":  m.Preprocess,
 		"decode":      m.DecodeMode(),
 		"tokenizer":   m.Tokenizer.Source(),
-	}, nil
+	}
+	if lang := m.Language(); lang != "" {
+		p["language"] = lang // the code put before every text (NLLB)
+	}
+	return p, nil
 }
 
 // DecodeMode says how JPEGs are decoded, for provenance: "exact" (every
