@@ -30,18 +30,24 @@ const (
 	// many languages, mean-pooled over the attention mask, beside the CLIP
 	// vision tower it was distilled from; softmax over the labels as CLIP.
 	FamilyMCLIP Family = "m-clip"
+	// FamilyNLLB is NLLB-CLIP with SigLIP's loss (open_clip's
+	// nllb-clip-*-siglip) as immich ships it: the encoder of Meta's NLLB
+	// translation model pooled at its first position, where the text's
+	// FLORES-200 language code sits, beside a SigLIP vision tower; each
+	// label gets its own sigmoid probability.
+	FamilyNLLB Family = "nllb-siglip"
 )
 
 // DefaultTemplate is the prompt its authors use when none is given: CLIP's
 // "a photo of a {}.", and for SigLIP the one transformers' zero-shot
 // pipeline and the SigLIP model cards use.
-// M-CLIP's is the label alone: its labels are written in the user's
-// language, which an English template would mix with another.
+// M-CLIP's and NLLB-CLIP's are the label alone: their labels are written
+// in the user's language, which an English template would mix with another.
 func (f Family) DefaultTemplate() string {
 	switch f {
 	case FamilySigLIP:
 		return "This is a photo of {}."
-	case FamilyMCLIP:
+	case FamilyMCLIP, FamilyNLLB:
 		return "{}"
 	}
 	return DefaultTemplate
@@ -55,6 +61,10 @@ type Scoring struct {
 	Sigmoid    bool    `json:"sigmoid"`
 	LogitScale float64 `json:"logit_scale"`
 	LogitBias  float64 `json:"logit_bias"`
+	// Missing says why the model's files hold no trained scale and bias
+	// (immich's NLLB export drops them): embeddings and similarities still
+	// work, probabilities cannot be computed.
+	Missing string `json:"missing,omitempty"`
 }
 
 // SoftmaxScoring is CLIP's scoring with the given (exponentiated) logit scale.
@@ -75,7 +85,9 @@ func (s Scoring) Name() string {
 // SigLIP as transformers.js exports it; a Unigram (XLM-R) tokenizer with a
 // tower that takes an attention_mask and gives one pooled embedding is
 // M-CLIP as immich exports it (immich's config.json is open_clip's, with
-// no model_type).
+// no model_type); a tokenizer holding FLORES-200 language codes with a
+// tower that takes the ids alone (the mask is computed inside from the pad
+// id) is NLLB-CLIP as immich exports it.
 func detectFamily(dir string, tok *tokenizer.Tokenizer, text *encoder) (Family, error) {
 	cfg, err := readModelConfig(dir)
 	if err != nil {
@@ -86,6 +98,9 @@ func detectFamily(dir string, tok *tokenizer.Tokenizer, text *encoder) (Family, 
 			return FamilySigLIP, nil
 		}
 		return FamilyCLIP, nil
+	}
+	if text != nil && text.mask == "" && text.pixels == "" && isNLLBTokenizer(tok) {
+		return FamilyNLLB, nil
 	}
 	if tok.ModelType() == "Unigram" && text != nil {
 		switch {
@@ -152,4 +167,20 @@ func sigmoidScoring(files Files) (Scoring, error) {
 		return s, nil
 	}
 	return s, fmt.Errorf("%s: SigLIP model without its logit_scale and logit_bias (want onnx/model.onnx holding them as initializers, or logit_scale and logit_bias in config.json)", files.Dir)
+}
+
+// nllbScoring is SigLIP's scoring with the scale and bias from config.json.
+// immich's export keeps neither (its graphs are encode_image and
+// encode_text alone, and open_clip's config has only init_logit_bias, the
+// value training started from), so without them the model still embeds
+// and ranks but gives no probabilities.
+func nllbScoring(dir string) (Scoring, error) {
+	cfg, err := readModelConfig(dir)
+	if err != nil {
+		return Scoring{}, err
+	}
+	if cfg.LogitScale != nil && cfg.LogitBias != nil {
+		return Scoring{Sigmoid: true, LogitScale: math.Exp(*cfg.LogitScale), LogitBias: *cfg.LogitBias}, nil
+	}
+	return Scoring{Sigmoid: true, Missing: fmt.Sprintf("%s: the model's files hold no trained logit_scale and logit_bias, so its sigmoid probabilities cannot be computed (immich's NLLB-CLIP export leaves them out); add the checkpoint's logit_scale (log value) and logit_bias to config.json", filepath.Join(dir, "config.json"))}, nil
 }

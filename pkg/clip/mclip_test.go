@@ -41,21 +41,28 @@ func TestMCLIPTextTowerMatchesOnnxruntime(t *testing.T) {
 				t.Errorf("%s %q: ids %v, reference %v", lang, label, ids, ref.IDs[i])
 			}
 		}
-		embs, err := m.EncodeTexts(context.Background(), ref.Labels)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, e := range embs {
-			want := Normalize(append([]float32(nil), ref.TextEmbeddings[i]...))
-			for j := range e {
-				if d := math.Abs(float64(e[j] - want[j])); d > 1e-5 {
-					t.Fatalf("%s %q: embedding[%d] = %g, onnxruntime %g", lang, ref.Labels[i], j, e[j], want[j])
-				}
-			}
-			n++
-		}
+		n += checkTextEmbeddings(t, m, lang, ref.Labels, ref.TextEmbeddings)
 	}
 	if n < 100 {
 		t.Errorf("checked %d texts, want the golden's 5 languages × 24 labels", n)
 	}
+}
+
+// checkTextEmbeddings embeds labels and compares them with onnxruntime's
+// (normalised) within 1e-5; it returns how many it checked.
+func checkTextEmbeddings(t *testing.T, m *Model, lang string, labels []string, ref [][]float32) int {
+	t.Helper()
+	embs, err := m.EncodeTexts(context.Background(), labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range embs {
+		want := Normalize(append([]float32(nil), ref[i]...))
+		for j := range e {
+			if d := math.Abs(float64(e[j] - want[j])); d > 1e-5 {
+				t.Fatalf("%s %q: embedding[%d] = %g, onnxruntime %g", lang, labels[i], j, e[j], want[j])
+			}
+		}
+	}
+	return len(embs)
 }

@@ -68,6 +68,12 @@ type Options struct {
 	LogitScale float64
 	// TextBatch is how many prompts run in one text inference (default 32).
 	TextBatch int
+	// Language is the texts' language for the families whose text tower
+	// takes one (NLLB: a FLORES-200 code in front of each text): "auto"
+	// (or "") picks each text's code from its script, else a FLORES-200
+	// code or a language code such as de (see ParseLanguage). Other
+	// families ignore it.
+	Language string
 }
 
 // Model is a CLIP model: image and text encoders giving L2-normalised
@@ -83,6 +89,7 @@ type Model struct {
 	// padTo is the length every text is padded to (SigLIP pools the last
 	// position); 0 pads each batch to its longest member.
 	padTo        int
+	language     *languagePrefix // NLLB only
 	vision, text *encoder
 	textBatch    int
 	// closeCombined releases the combined export both towers' sessions
@@ -179,13 +186,25 @@ func Load(ctx context.Context, files Files, opt Options) (*Model, error) {
 		m.Close()
 		return nil, err
 	}
+	if m.family == FamilyNLLB {
+		if m.language, err = newLanguagePrefix(m.Tokenizer, opt.Language); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
 // setScoring reads how similarities become probabilities and how texts
 // are padded, for the model's family.
 func (m *Model) setScoring(files Files, logitScale float64) error {
-	if m.family == FamilySigLIP {
+	if m.family == FamilyNLLB {
+		s, err := nllbScoring(files.Dir)
+		if err != nil {
+			return err
+		}
+		m.scoring = s
+	} else if m.family == FamilySigLIP {
 		s, err := sigmoidScoring(files)
 		if err != nil {
 			return err
@@ -335,6 +354,18 @@ func (m *Model) Scoring() Scoring { return m.scoring }
 // Family is the model family, read from the model's own files.
 func (m *Model) Family() Family { return m.family }
 
+// Language is how texts are given their language: "" for families that
+// take none, else "auto" or the FLORES-200 code put before every text.
+func (m *Model) Language() string {
+	switch {
+	case m.language == nil:
+		return ""
+	case m.language.fixed == "":
+		return LanguageAuto
+	}
+	return m.language.fixed
+}
+
 // TextPadLength is the length every prompt is padded to, 0 when batches
 // pad to their longest prompt.
 func (m *Model) TextPadLength() int { return m.padTo }
@@ -403,6 +434,9 @@ func (m *Model) EncodeTexts(ctx context.Context, texts []string) ([][]float32, e
 	ids := make([][]int, len(texts))
 	order := make([]int, len(texts))
 	for i, t := range texts {
+		if m.language != nil {
+			t = m.language.apply(t)
+		}
 		ids[i] = m.Tokenizer.Encode(t)
 		if l := m.text.textLen; l > 0 {
 			ids[i] = m.Tokenizer.Truncate(ids[i], l)

@@ -71,6 +71,9 @@ func Prompts(labels []Label, templates []string) ([][]string, error) {
 
 // NewZeroShot embeds every prompt of every label once and builds the classifier.
 func NewZeroShot(ctx context.Context, enc TextEncoder, labels []Label, templates []string, scoring Scoring) (*ZeroShot, error) {
+	if scoring.Missing != "" {
+		return nil, &ModelError{Err: errors.New(scoring.Missing)}
+	}
 	prompts, err := Prompts(labels, templates)
 	if err != nil {
 		return nil, err

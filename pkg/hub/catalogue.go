@@ -41,7 +41,7 @@ type Entry struct {
 	CombinedOnly bool
 
 	// Family is how the model scores labels (pkg/clip's families: "clip",
-	// "siglip", "m-clip"), Languages what its text tower reads, InputSize
+	// "siglip", "m-clip", "nllb-siglip"), Languages what its text tower reads, InputSize
 	// the side of the square image it takes, in pixels: all from the
 	// model's own config and card.
 	Family    string
@@ -198,6 +198,68 @@ var catalogue = []Entry{
 		Source:      "https://huggingface.co/immich-app/XLM-Roberta-Large-Vit-B-16Plus/tree/main",
 		FromListing: true,
 		Family:      "m-clip", Languages: "multilingual (XLM-R)", InputSize: 240,
+		Variants: map[Variant]int64{FP32: 0},
+	},
+	// immich's exports of open_clip's NLLB-CLIP with SigLIP's loss
+	// (visheratin's nllb-clip-{base,large}-siglip, pretrained v1 and mrl):
+	// the repo names are in immich's model list
+	// (machine-learning/immich_ml/models/constants.py), the architectures
+	// in open_clip's model_configs/nllb-clip-{base,large}-siglip.json
+	// (384 px SigLIP towers; text: facebook/nllb-200-distilled-600M and
+	// -1.3B encoders, cls pooling, linear projection, no context_length, so
+	// immich pads to 77), the export in immich's
+	// machine-learning/export/.../models/openclip.py (textual/model.onnx
+	// takes "text" int32 [1, 77] alone; the weights of towers over 2 GB
+	// sit in external-data files beside it, so the files come from the
+	// listing). Neither the listings' sizes nor a commit could be read
+	// here; immich's docs (docs/docs/features/searching.md) give peak RSS
+	// 4675/4696 MiB (base v1/mrl) and 4226/4248 MiB (large). The exports
+	// carry no trained logit_scale/logit_bias: embed, index and search
+	// work; classify needs them added to config.json (README, Models).
+	// "201 languages" and the mrl models being the better version are
+	// visheratin's model card's.
+	{
+		Name:        "nllb-clip-base-siglip-v1",
+		Repo:        "immich-app/nllb-clip-base-siglip__v1",
+		Revision:    "main",
+		Layout:      LayoutImmich,
+		Description: "NLLB-CLIP base: NLLB-200 (600M) text encoder with SigLIP ViT-B/16 at 384 px (sigmoid); ONNX export by immich",
+		Source:      "https://huggingface.co/immich-app/nllb-clip-base-siglip__v1/tree/main",
+		FromListing: true,
+		Family:      "nllb-siglip", Languages: "multilingual (NLLB, 201 languages)", InputSize: 384,
+		Variants: map[Variant]int64{FP32: 0},
+	},
+	{
+		Name:        "nllb-clip-base-siglip-mrl",
+		Repo:        "immich-app/nllb-clip-base-siglip__mrl",
+		Revision:    "main",
+		Layout:      LayoutImmich,
+		Description: "NLLB-CLIP base trained with Matryoshka representations: NLLB-200 (600M) text encoder, SigLIP ViT-B/16 at 384 px; ONNX export by immich",
+		Source:      "https://huggingface.co/immich-app/nllb-clip-base-siglip__mrl/tree/main",
+		FromListing: true,
+		Family:      "nllb-siglip", Languages: "multilingual (NLLB, 201 languages)", InputSize: 384,
+		Variants: map[Variant]int64{FP32: 0},
+	},
+	{
+		Name:        "nllb-clip-large-siglip-v1",
+		Repo:        "immich-app/nllb-clip-large-siglip__v1",
+		Revision:    "main",
+		Layout:      LayoutImmich,
+		Description: "NLLB-CLIP large: NLLB-200 (1.3B) text encoder with SigLIP SO400M/14 at 384 px (sigmoid); ONNX export by immich",
+		Source:      "https://huggingface.co/immich-app/nllb-clip-large-siglip__v1/tree/main",
+		FromListing: true,
+		Family:      "nllb-siglip", Languages: "multilingual (NLLB, 201 languages)", InputSize: 384,
+		Variants: map[Variant]int64{FP32: 0},
+	},
+	{
+		Name:        "nllb-clip-large-siglip-mrl",
+		Repo:        "immich-app/nllb-clip-large-siglip__mrl",
+		Revision:    "main",
+		Layout:      LayoutImmich,
+		Description: "NLLB-CLIP large trained with Matryoshka representations: NLLB-200 (1.3B) text encoder, SigLIP SO400M/14 at 384 px; ONNX export by immich",
+		Source:      "https://huggingface.co/immich-app/nllb-clip-large-siglip__mrl/tree/main",
+		FromListing: true,
+		Family:      "nllb-siglip", Languages: "multilingual (NLLB, 201 languages)", InputSize: 384,
 		Variants: map[Variant]int64{FP32: 0},
 	},
 }

@@ -258,14 +258,21 @@ func readDirConfig(dir string) (dirConfig, error) {
 	}
 	if filepath.Base(dir) == "textual" && !fileExists(filepath.Join(dir, modelConfigFile)) {
 		var oc struct {
-			TextCfg struct {
+			TextCfg *struct {
 				ContextLength int `json:"context_length"`
 			} `json:"text_cfg"`
 		}
 		if err := readJSONIfExists(filepath.Join(filepath.Dir(dir), modelConfigFile), &oc); err != nil {
 			return c, err
 		}
-		c.immichLen = oc.TextCfg.ContextLength
+		if oc.TextCfg != nil {
+			// immich: text_cfg.get("context_length", 77); the configs of
+			// Hugging Face text towers (nllb-clip-*-siglip) leave it out.
+			c.immichLen = oc.TextCfg.ContextLength
+			if c.immichLen <= 0 {
+				c.immichLen = defaultContextLength
+			}
+		}
 	}
 	return c, nil
 }

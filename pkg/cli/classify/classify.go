@@ -81,6 +81,9 @@ type ClassifyOptions struct {
 	Shard       string
 	URLTimeout  time.Duration
 	URLMaxBytes int64
+
+	// Language is --language (NLLB text towers): auto or a language code.
+	Language string
 }
 
 // NewCmdClassify returns `clip classify`. runF replaces classifyRun in tests
@@ -133,6 +136,7 @@ content. Output is one record per image, in input order.`,
 	fl.StringVar(&opts.JUnit, "junit", "", "write a JUnit XML report to this file (a test case per image)")
 	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML report (thumbnails grouped by label) to this file")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the text-embedding cache")
+	fl.StringVar(&opts.Language, "language", clip.LanguageAuto, modelload.LanguageUsage)
 	opts.Inputs.Register(fl)
 	fl.StringVar(&opts.Shard, "shard", "", "process only shard K of N (K/N, 0-based, stable by path: e.g. $JOB_COMPLETION_INDEX/8)")
 	fl.DurationVar(&opts.URLTimeout, "url-timeout", 30*time.Second, "time limit per URL download")
@@ -202,6 +206,8 @@ func validate(opts *ClassifyOptions) (*validated, error) {
 		return nil, cmdutil.UsageErrorf("--top-k must be 0 (all) or more")
 	case opts.MaxErrors < 0:
 		return nil, cmdutil.UsageErrorf("--max-errors must be 0 or more")
+	case modelload.CheckLanguage(opts.Language) != nil:
+		return nil, modelload.CheckLanguage(opts.Language)
 	case opts.BatchSize < 1 || opts.BatchSize > 1024:
 		return nil, cmdutil.UsageErrorf("--batch-size must be between 1 and 1024")
 	case opts.MaxMegapixels <= 0:
@@ -495,6 +501,7 @@ func openModel(ctx context.Context, opts *ClassifyOptions) (Model, error) {
 		Variant:     opts.Variant,
 		Decode:      decodeOptions(opts),
 		ExactDecode: opts.ExactDecode,
+		Language:    opts.Language,
 	})
 }
 

@@ -36,6 +36,9 @@ type EmbedOptions struct {
 	Out       string
 	modelload.ImageFlags
 	Inputs cmdutil.InputFlags
+
+	// Language is --language (NLLB text towers): auto or a language code.
+	Language string
 }
 
 // NewCmdEmbed returns `clip embed`; runF replaces embedRun in flag tests.
@@ -64,6 +67,7 @@ lists each input's row. CSV has one column per dimension (e0, e1, …).`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&opts.Texts, "text", nil, "embed this text (repeatable; the operands are then texts too) instead of images")
 	fl.StringVar(&opts.TextsFile, "texts-file", "", "embed each line of this file as a text")
+	fl.StringVar(&opts.Language, "language", clip.LanguageAuto, modelload.LanguageUsage)
 	fl.StringVarP(&opts.Out, "out", "o", "", "write the embeddings as one .npy float32 matrix to this file")
 	opts.ImageFlags.Register(fl)
 	opts.Inputs.Register(fl)
@@ -80,6 +84,9 @@ type item struct {
 func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	format, err := opts.Factory.OutputFormat()
 	if err != nil {
+		return err
+	}
+	if err := modelload.CheckLanguage(opts.Language); err != nil {
 		return err
 	}
 	texts := opts.Texts
@@ -120,7 +127,7 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 	}
 	var model *modelload.Model
 	if !inputs.AllFailed(in) { // else the errors are reported without a model
-		if model, err = modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant, Decode: dec, ExactDecode: opts.ExactDecode}); err != nil {
+		if model, err = modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant, Decode: dec, ExactDecode: opts.ExactDecode, Language: opts.Language}); err != nil {
 			return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 		}
 		defer model.Close()

@@ -24,6 +24,9 @@ import (
 // ExactDecodeUsage is the help of every command's --exact-decode flag.
 const ExactDecodeUsage = "decode JPEGs at full size, bit-exact with Pillow + CLIPImageProcessor (default: a large JPEG is decoded at 1/2, 1/4 or 1/8 scale in the DCT domain first, as Pillow's Image.draft does; ~4x faster on photos)"
 
+// LanguageUsage is the help of every command's --language flag.
+const LanguageUsage = "the texts' language, for models whose text tower takes one (immich's nllb-clip-*-siglip; others ignore it): auto (from each text's script: kana jpn_Hira, Han zho_Hans, Hangul kor_Hang, Cyrillic rus_Cyrl, Greek, Arabic, Hebrew, Thai, Devanagari…; Latin and the rest eng_Latn), none (no code, as immich without a language), a FLORES-200 code (deu_Latn) or a language code (de, ru, pt-BR, zh-TW)"
+
 // DefaultModel is used when --model is not given.
 const DefaultModel = "clip-vit-base-patch32"
 
@@ -36,6 +39,17 @@ type Options struct {
 	// CLIPImageProcessor); by default a large JPEG is decoded at 1/2, 1/4
 	// or 1/8 in the DCT domain first, as Pillow's Image.draft does.
 	ExactDecode bool
+	// Language is --language: "auto" (or "") or a code ParseLanguage takes.
+	Language string
+}
+
+// CheckLanguage is --language's usage error (exit 2), nil when the value
+// is one clip.ParseLanguage takes.
+func CheckLanguage(lang string) error {
+	if _, err := clip.ParseLanguage(lang); err != nil {
+		return cmdutil.UsageErrorf("--language: %v", err)
+	}
+	return nil
 }
 
 // Model is a loaded CLIP model with what clip's commands need around it.
@@ -123,6 +137,9 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("--variant: %v", err)
 	}
+	if err := CheckLanguage(opt.Language); err != nil {
+		return nil, err
+	}
 	ref := f.Globals.Model
 	if ref == "" {
 		ref = DefaultModel
@@ -131,7 +148,7 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 	if err != nil {
 		return nil, err
 	}
-	cm, err := clip.Load(ctx, clip.FilesFor(local), clip.Options{Threads: f.Threads()})
+	cm, err := clip.Load(ctx, clip.FilesFor(local), clip.Options{Threads: f.Threads(), Language: opt.Language})
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +204,9 @@ func (m *Model) CacheKey() string {
 	if f := m.Family(); f != clip.FamilyCLIP {
 		fmt.Fprintf(h, "family %s pad %d\n", f, m.TextPadLength())
 	}
+	if lang := m.Language(); lang != "" {
+		fmt.Fprintf(h, "language %s\n", lang) // the code goes in front of every text
+	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
@@ -202,7 +222,7 @@ func (m *Model) Provenance(ctx context.Context) (any, error) {
 	if err := m.Store.LocalSHA256(ctx, m.Local); err != nil {
 		return nil, err
 	}
-	return map[string]any{
+	p := map[string]any{
 		"id":          m.Local.ID,
 		"name":        m.Local.Name,
 		"revision":    m.Local.Revision,
@@ -216,7 +236,11 @@ func (m *Model) Provenance(ctx context.Context) (any, error) {
 		"preprocess":  m.Preprocess,
 		"decode":      m.DecodeMode(),
 		"tokenizer":   m.Tokenizer.Source(),
-	}, nil
+	}
+	if lang := m.Language(); lang != "" {
+		p["language"] = lang // the code put before every text (NLLB)
+	}
+	return p, nil
 }
 
 // DecodeMode says how JPEGs are decoded, for provenance: "exact" (every

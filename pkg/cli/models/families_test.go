@@ -129,3 +129,61 @@ func TestPullMCLIPEntry(t *testing.T) {
 		}
 	}
 }
+
+// The NLLB-CLIP entries come from the listing in immich's layout, with the
+// external-data files of the large text towers (named by tensor or by
+// UUID) and without the slow tokenizer's sentencepiece.bpe.model; the
+// pulled directory loads as nllb-siglip. immich's own config.json has no
+// trained logit values, so the model embeds but reports why it cannot
+// score; list shows the entries' family, languages and 384 px input.
+func TestPullNLLBEntry(t *testing.T) {
+	immichConfig := []byte(`{"embed_dim": 32, "custom_text": true, "init_logit_bias": -10, "vision_cfg": {"image_size": 32},
+		"text_cfg": {"hf_model_name": "facebook/nllb-200-distilled-600M", "hf_tokenizer_name": "facebook/nllb-200-distilled-600M",
+		"hf_proj_type": "linear", "hf_pooler_type": "cls_pooler"}}`)
+	extra := map[string][]byte{
+		"textual/onnx__MatMul_3010":                    []byte("external weights"),
+		"textual/1f0e3dad-9990-4c2a-8d5b-6f1e0c2b7a11": []byte("more weights"),
+		"textual/sentencepiece.bpe.model":              []byte("slow tokenizer"),
+		"visual/model.rknn":                            []byte("rknn graph"),
+		"config.json":                                  immichConfig,
+	}
+	for _, name := range []string{"nllb-clip-base-siglip-v1", "nllb-clip-large-siglip-mrl"} {
+		t.Run(name, func(t *testing.T) {
+			repo, _ := fixtureRepo(t, name, "tiny-nllb", extra)
+			e := newEnv(t, repo)
+			pulled, m := pullAndLoad(t, e, name)
+			if m.Family() != clip.FamilyNLLB || !m.Scoring().Sigmoid || !strings.Contains(m.Scoring().Missing, "logit_bias") {
+				t.Errorf("family %s, scoring %+v; want nllb-siglip, sigmoid, the missing values explained", m.Family(), m.Scoring())
+			}
+			if _, err := m.EncodeTexts(context.Background(), []string{"красный круг"}); err != nil {
+				t.Errorf("embedding a text: %v", err)
+			}
+			for f, want := range map[string]bool{
+				"textual/onnx__MatMul_3010": true, "textual/1f0e3dad-9990-4c2a-8d5b-6f1e0c2b7a11": true,
+				"textual/sentencepiece.bpe.model": false, "visual/model.rknn": false, "textual/tokenizer.json": true,
+				"textual/special_tokens_map.json": true,
+			} {
+				_, err := os.Stat(filepath.Join(pulled.Path, filepath.FromSlash(f)))
+				if got := err == nil; got != want {
+					t.Errorf("%s pulled: %v, want %v", f, got, want)
+				}
+			}
+			r := e.run(cmdutil.GlobalOptions{Format: cmdutil.FormatTable}, "list")
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			want := name + " nllb-siglip multilingual (NLLB, 201 languages) 384"
+			if !strings.Contains(strings.Join(strings.Fields(r.out), " "), want) {
+				t.Errorf("models list lacks %q:\n%s", want, r.out)
+			}
+			r = e.run(cmdutil.GlobalOptions{Format: cmdutil.FormatCSV}, "list")
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if !strings.Contains(r.out, ",path,family,languages,input_size\n") ||
+				!strings.Contains(r.out, `,nllb-siglip,"multilingual (NLLB, 201 languages)",384`) {
+				t.Errorf("models list --format csv lacks the family, languages and input size columns:\n%s", r.out)
+			}
+		})
+	}
+}

@@ -43,6 +43,7 @@ type SearchOptions struct {
 	Variant     string
 	ExactDecode bool
 	Report      string
+	Language    string // --language, for NLLB text towers
 }
 
 // NewCmdSearch returns `clip search`; runF replaces searchRun in flag tests.
@@ -83,6 +84,7 @@ hits with thumbnails, to look at in a browser.`,
 	fl.StringVar(&opts.Under, "under", "", "only images under this directory (or path prefix)")
 	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
 	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage+"; implied when the index was made with it")
+	fl.StringVar(&opts.Language, "language", "auto", modelload.LanguageUsage)
 	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML page of the query and the hits (thumbnails, scores) to this file")
 	return cmd
 }
@@ -90,6 +92,9 @@ hits with thumbnails, to look at in a browser.`,
 func searchRun(ctx context.Context, opts *SearchOptions) error {
 	format, err := opts.Factory.OutputFormat()
 	if err != nil {
+		return err
+	}
+	if err := modelload.CheckLanguage(opts.Language); err != nil {
 		return err
 	}
 	q := index.Query{Text: strings.Join(opts.Args, " "), Templates: opts.Templates}
@@ -132,7 +137,7 @@ func searchRun(ctx context.Context, opts *SearchOptions) error {
 			opts.ExactDecode = true
 		}
 	}
-	model, err := modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant, Decode: imageproc.DecodeOptions{}, ExactDecode: opts.ExactDecode})
+	model, err := modelload.Open(ctx, opts.Factory, modelload.Options{Variant: opts.Variant, Decode: imageproc.DecodeOptions{}, ExactDecode: opts.ExactDecode, Language: opts.Language})
 	if err != nil {
 		return cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}

@@ -55,6 +55,7 @@ type ServeOptions struct {
 	NoCache       bool
 	NoExifRotate  bool
 	ExactDecode   bool
+	Language      string // --language, for NLLB text towers
 	ShutdownGrace time.Duration
 	Index         string
 
@@ -134,6 +135,7 @@ the grace ran out with requests still running.`,
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the on-disk prompt-embedding cache")
 	fl.BoolVar(&opts.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")
 	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage)
+	fl.StringVar(&opts.Language, "language", clip.LanguageAuto, modelload.LanguageUsage)
 	fl.DurationVar(&opts.ShutdownGrace, "shutdown-grace", 30*time.Second, "time in-flight requests get to finish on SIGTERM/SIGINT")
 	fl.StringVar(&opts.Index, "index", "", "serve POST /v1/search over this index file (made by 'clip index' with the same model; read once at start)")
 	return cmd
@@ -185,6 +187,8 @@ func (opts *ServeOptions) config() (server.Config, error) {
 		return cfg, cmdutil.UsageErrorf("--max-uploads must be at least 1")
 	case opts.MaxBatch < 1 || opts.MaxBatch > 256:
 		return cfg, cmdutil.UsageErrorf("--max-batch must be between 1 and 256")
+	case modelload.CheckLanguage(opts.Language) != nil:
+		return cfg, modelload.CheckLanguage(opts.Language)
 	case opts.BatchWait < 0 || opts.BatchWait > time.Second:
 		return cfg, cmdutil.UsageErrorf("--batch-wait must be between 0 and 1s")
 	case opts.Queue < 1:
@@ -308,6 +312,7 @@ func load(ctx context.Context, opts *ServeOptions) (*modelload.Model, server.Mod
 		Variant:     opts.Variant,
 		Decode:      imageproc.DecodeOptions{NoEXIFRotate: opts.NoExifRotate, MaxMegapixels: opts.MaxMegapixels},
 		ExactDecode: opts.ExactDecode,
+		Language:    opts.Language,
 	})
 	if err != nil {
 		return nil, info, nil, err

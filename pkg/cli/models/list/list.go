@@ -95,10 +95,17 @@ func listRun(opts *ListOptions) error {
 	case cmdutil.FormatCSV:
 		var recs [][]string
 		for _, r := range rows {
+			input := ""
+			if r.InputSize > 0 {
+				input = strconv.Itoa(r.InputSize)
+			}
+			// New columns go last: scripts reading the earlier ones by position keep working.
 			recs = append(recs, []string{r.Name, r.Repo, r.Revision, r.Commit, joinVariants(r.Variants),
-				joinVariants(r.InstalledVariants), strconv.FormatInt(r.InstalledBytes, 10), r.Path})
+				joinVariants(r.InstalledVariants), strconv.FormatInt(r.InstalledBytes, 10), r.Path,
+				r.Family, r.Languages, input})
 		}
-		return shared.WriteCSV(out, []string{"name", "repo", "revision", "commit", "variants", "installed_variants", "installed_bytes", "path"}, recs)
+		return shared.WriteCSV(out, []string{"name", "repo", "revision", "commit", "variants", "installed_variants", "installed_bytes", "path",
+			"family", "languages", "input_size"}, recs)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tFAMILY\tLANGUAGES\tINPUT\tREPO\tREVISION\tVARIANTS\tINSTALLED\tSIZE")
