@@ -43,13 +43,17 @@ type wasmCodec struct {
 	name string
 	gz   *[]byte
 	once sync.Once
-	rt   wazero.Runtime
-	mod  wazero.CompiledModule
-	err  error
+	// patch, when set, edits the module before it is compiled; patched
+	// says whether it applied.
+	patch   func([]byte) ([]byte, bool)
+	patched bool
+	rt      wazero.Runtime
+	mod     wazero.CompiledModule
+	err     error
 }
 
 var (
-	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz}
+	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz, patch: heifKeepHDRPatch}
 	avifCodec = &wasmCodec{name: "libavif", gz: &avifWasmGz}
 )
 
@@ -65,6 +69,9 @@ func (c *wasmCodec) compile() error {
 		if err != nil {
 			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
 			return
+		}
+		if c.patch != nil {
+			code, c.patched = c.patch(code)
 		}
 		// Not WithCloseOnContextDone: it makes the compiled code leave to
 		// Go at every function entry and loop back-edge to check the
@@ -219,82 +226,140 @@ const (
 )
 
 // decodeHEIF decodes the primary image of a HEIC file with libheif, which
-// applies the irot/imir/clap transforms, assembles grid (tiled) images and
-// reduces 10/12-bit samples to 8 (the EXIF orientation is ignored, as
-// libheif and the HEIF specification do). The YCbCr it returns is turned
-// into RGB with nearest-neighbour chroma and full-range BT.601, as
-// heif-convert 1.15 does for the files phones and heif-enc write; alpha is
-// dropped as for PNG.
+// applies the irot/imir/clap transforms and assembles grid (tiled) images
+// (the EXIF orientation is ignored, as libheif and the HEIF specification
+// do). Its YCbCr planes, at the stream's bit depth, are turned into RGB
+// as heif-convert 1.15 does (heifToRGB), with the colour description
+// libheif 1.15 takes: the coded item's nclx 'colr' property, else its
+// HEVC stream's VUI. Alpha is dropped as for PNG.
 func decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
+	planes, nclx, rgb, err := decodeHEIFPlanes(b, check)
+	if err != nil || rgb != nil {
+		return rgb, err
+	}
+	return heifToRGB(planes, nclx), nil
+}
+
+// decodeHEIFPlanes runs libheif: it gives the YCbCr or monochrome planes
+// and their colour description, or RGB when libheif decodes to RGB.
+func decodeHEIFPlanes(b []byte, check func(w, h int) error) (*heifPlanes, heifNCLX, *RGB, error) {
+	var nclx heifNCLX
 	w, dims, err := heifCodec.open(context.Background(), b, 20)
 	if err != nil {
-		return nil, err
+		return nil, nclx, nil, err
 	}
 	defer w.close()
 	args := func(config uint64, out uint64) []uint64 {
 		return []uint64{w.in, uint64(len(b)), config, dims, dims + 4, dims + 8, dims + 12, dims + 16, out}
 	}
 	if ok, err := w.call(args(1, 0)...); err != nil || !ok {
-		return nil, firstErr(err, errHEIFDecode)
+		return nil, nclx, nil, firstErr(err, errHEIFDecode)
 	}
 	v := w.u32s(dims, 4)
 	width, height, colorspace, chroma := int(v[0]), int(v[1]), v[2], v[3]
 	if err := check(width, height); err != nil {
-		return nil, err
+		return nil, nclx, nil, err
 	}
-	// The C side copies libheif's planes with libheif's strides: rows are
-	// padded to 16 bytes.
-	align := func(n int) int { return (n + 15) &^ 15 }
+	meta := parseHEIFMeta(b)
+	depth, nclx, err := heifDepthAndColour(meta)
+	if err != nil {
+		return nil, nclx, nil, err
+	}
+	if !heifCodec.patched {
+		depth = 8 // the unpatched module reduces every plane to 8 bits
+	}
+	bps := 1
+	if depth > 8 {
+		bps = 2
+	}
+	// The C side copies libheif's planes with libheif's strides: rows of
+	// at least 64 samples, an even number, padded to 16 bytes.
+	stride := func(n, bytesPerSample int) int {
+		return (max(64, (n+1)&^1)*bytesPerSample + 15) &^ 15
+	}
+	planes := &heifPlanes{width: width, height: height, depth: depth}
 	var size, cw, ch int
-	var ratio image.YCbCrSubsampleRatio
 	switch colorspace {
 	case heifColorspaceYCbCr:
 		cw, ch = width, height
 		switch chroma {
 		case heifChroma420:
-			ratio, cw, ch = image.YCbCrSubsampleRatio420, (width+1)/2, (height+1)/2
+			planes.subX, planes.subY, cw, ch = 1, 1, (width+1)/2, (height+1)/2
 		case heifChroma422:
-			ratio, cw = image.YCbCrSubsampleRatio422, (width+1)/2
+			planes.subX, cw = 1, (width+1)/2
 		case heifChroma444:
-			ratio = image.YCbCrSubsampleRatio444
 		default:
-			return nil, fmt.Errorf("unsupported HEIF chroma format %d", chroma)
+			return nil, nclx, nil, fmt.Errorf("unsupported HEIF chroma format %d", chroma)
 		}
-		size = align(width)*height + 2*align(cw)*ch
+		planes.yStride, planes.cStride = stride(width, bps), stride(cw, bps)
+		size = planes.yStride*height + 2*planes.cStride*ch
 	case heifColorspaceMonochrome:
-		size = align(width) * height
+		planes.yStride, planes.mono = stride(width, bps), true
+		size = planes.yStride * height
 	case heifColorspaceRGB:
-		size = align(4*width) * height
+		size = stride(4*width, 1) * height
 	default:
-		return nil, fmt.Errorf("unsupported HEIF colour space %d", colorspace)
+		return nil, nclx, nil, fmt.Errorf("unsupported HEIF colour space %d", colorspace)
 	}
 	out, err := w.alloc(size)
 	if err != nil {
-		return nil, err
+		return nil, nclx, nil, err
 	}
 	if ok, err := w.call(args(0, out)...); err != nil || !ok {
-		return nil, firstErr(err, errHEIFDecode)
+		return nil, nclx, nil, firstErr(err, errHEIFDecode)
 	}
 	if got := w.u32s(dims, 2); int(got[0]) != width || int(got[1]) != height {
-		return nil, fmt.Errorf("corrupt HEIF: header says %dx%d, data %dx%d", width, height, got[0], got[1])
+		return nil, nclx, nil, fmt.Errorf("corrupt HEIF: header says %dx%d, data %dx%d", width, height, got[0], got[1])
 	}
 	pix, ok := w.read(out, size)
 	if !ok {
-		return nil, errHEIFDecode
+		return nil, nclx, nil, errHEIFDecode
 	}
-	rect := image.Rect(0, 0, width, height)
-	var src image.Image
-	switch colorspace {
-	case heifColorspaceYCbCr:
-		ys, cs := align(width), align(cw)
-		i0, i1 := ys*height, ys*height+cs*ch
-		src = &image.YCbCr{Y: pix[:i0], Cb: pix[i0:i1], Cr: pix[i1 : i1+cs*ch], YStride: ys, CStride: cs, SubsampleRatio: ratio, Rect: rect}
-	case heifColorspaceMonochrome:
-		src = &image.Gray{Pix: pix, Stride: align(width), Rect: rect}
-	default:
-		src = &image.NRGBA{Pix: pix, Stride: align(4 * width), Rect: rect}
+	if colorspace == heifColorspaceRGB { // 8-bit RGBA, converted by libheif
+		return nil, nclx, ToRGB(&image.NRGBA{Pix: pix, Stride: stride(4*width, 1), Rect: image.Rect(0, 0, width, height)}), nil
 	}
-	return ToRGB(src), nil
+	i0 := planes.yStride * height
+	planes.y = pix[:i0]
+	if !planes.mono {
+		i1 := i0 + planes.cStride*ch
+		planes.cb, planes.cr = pix[i0:i1], pix[i1:i1+planes.cStride*ch]
+	}
+	return planes, nclx, nil, nil
+}
+
+// heifDepthAndColour reads, from the hvcC properties, the bit depth the
+// decoded planes have, and the colour description of the coded image
+// that libheif 1.15 converts with (a grid's first tile).
+func heifDepthAndColour(m *heifMeta) (int, heifNCLX, error) {
+	depth, nclx := 8, hevcNoVUI
+	if m == nil {
+		return depth, nclx, nil
+	}
+	for id, kind := range m.types {
+		if kind != "hvc1" {
+			continue
+		}
+		if luma, chroma, ok := hvcCDepths(m.prop(id, "hvcC")); ok {
+			if luma != chroma {
+				// libheif 1.15's conversion refuses these too
+				return 0, nclx, fmt.Errorf("unsupported HEIF: %d-bit luma with %d-bit chroma", luma, chroma)
+			}
+			depth = max(depth, luma)
+		}
+	}
+	id := m.codedItem()
+	if id == 0 {
+		return depth, nclx, nil
+	}
+	for _, p := range m.props[id] {
+		if c, ok := nclxFromColr(p.payload); ok && p.kind == "colr" {
+			return depth, c, nil
+		}
+	}
+	if c, ok := hevcSPSColour(hvcCSPS(m.prop(id, "hvcC"))); ok {
+		nclx = c
+	}
+	return depth, nclx, nil
 }
 
 func firstErr(err, otherwise error) error {
@@ -377,74 +442,20 @@ func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
 // order its ipma association gives them (the order they apply in), as
 // EXIF orientation values for orient. Any parse failure means none.
 func heifTransforms(b []byte) []int {
-	meta := isoChild(b, "meta")
-	if len(meta) < 4 {
+	m := parseHEIFMeta(b)
+	if m == nil {
 		return nil
 	}
-	meta = meta[4:] // FullBox version and flags
-	pitm := isoChild(meta, "pitm")
-	if len(pitm) < 6 {
-		return nil
-	}
-	primary := uint32(binary.BigEndian.Uint16(pitm[4:]))
-	if pitm[0] != 0 && len(pitm) >= 8 {
-		primary = binary.BigEndian.Uint32(pitm[4:])
-	}
-	iprp := isoChild(meta, "iprp")
-	var props [][2]string // type, payload
-	for rest := isoChild(iprp, "ipco"); len(rest) >= 8; {
-		kind, payload, next := isoBox(rest)
-		if next == 0 {
-			return nil
-		}
-		props = append(props, [2]string{kind, string(payload)})
-		rest = rest[next:]
-	}
-	ipma := isoChild(iprp, "ipma")
-	if len(ipma) < 8 {
-		return nil
-	}
-	version, flags := ipma[0], ipma[3]
-	n := binary.BigEndian.Uint32(ipma[4:])
-	p := ipma[8:]
 	var out []int
-	for i := uint32(0); i < n; i++ {
-		var id uint32
-		if version < 1 {
-			if len(p) < 3 {
-				return nil
-			}
-			id, p = uint32(binary.BigEndian.Uint16(p)), p[2:]
-		} else {
-			if len(p) < 5 {
-				return nil
-			}
-			id, p = binary.BigEndian.Uint32(p), p[4:]
+	for _, p := range m.props[m.primary] {
+		if len(p.payload) < 1 {
+			continue
 		}
-		count := int(p[0])
-		p = p[1:]
-		for j := 0; j < count; j++ {
-			var idx int
-			if flags&1 != 0 {
-				if len(p) < 2 {
-					return nil
-				}
-				idx, p = int(binary.BigEndian.Uint16(p)&0x7fff), p[2:]
-			} else {
-				if len(p) < 1 {
-					return nil
-				}
-				idx, p = int(p[0]&0x7f), p[1:]
-			}
-			if id != primary || idx < 1 || idx > len(props) || len(props[idx-1][1]) < 1 {
-				continue
-			}
-			switch v := props[idx-1][1][0]; props[idx-1][0] {
-			case "irot": // anticlockwise quarter turns
-				out = append(out, [4]int{1, 8, 3, 6}[v&3])
-			case "imir": // libheif's reading: axis 0 flips top-bottom, 1 left-right
-				out = append(out, [2]int{4, 2}[v&1])
-			}
+		switch v := p.payload[0]; p.kind {
+		case "irot": // anticlockwise quarter turns
+			out = append(out, [4]int{1, 8, 3, 6}[v&3])
+		case "imir": // libheif's reading: axis 0 flips top-bottom, 1 left-right
+			out = append(out, [2]int{4, 2}[v&1])
 		}
 	}
 	return out
