@@ -13,7 +13,7 @@ import (
 	_ "unsafe" // go:linkname, for the codecs' WebAssembly below
 
 	// Imported for their embedded WebAssembly builds of libheif+libde265
-	// and libavif+dav1d only; their Go decoders are not used (they hand back
+	// and libavif+aom only; their Go decoders are not used (they hand back
 	// slices of freed WebAssembly memory, whose first bytes malloc then
 	// overwrites, and do not let the megapixel cap act before decoding).
 	// Build with -tags nodynamic (the Makefile does): without it both
@@ -369,7 +369,7 @@ func firstErr(err, otherwise error) error {
 	return otherwise
 }
 
-// decodeAVIF decodes an AVIF file's primary image with libavif (dav1d),
+// decodeAVIF decodes an AVIF file's primary image with libavif (aom),
 // which converts to RGB itself with the file's matrix and range; 10/12-bit
 // samples keep their high byte, alpha is dropped as for PNG, and the
 // irot/imir transforms, which libavif leaves to its caller, are applied
