@@ -324,6 +324,8 @@ def main():
         open(os.path.join(OUT, "broken_truncated.heic"), "wb").write(whole[:len(whole) // 2])
         open(os.path.join(OUT, "broken_junk.heic"), "wb").write(whole[:32] + bytes(range(256)) * 4)
         del horse
+        # one pixel: too small for the trailer of pkg/imageproc's AVIF plane copy
+        run("heif-enc", "-A", "-q", "80", "-o", os.path.join(OUT, "tiny.avif"), src("one.png", Image.new("RGB", (1, 1), (200, 40, 90))))
         # narrower than libheif's 64-sample minimum plane stride
         run("heif-enc", "-q", "80", "-o", os.path.join(OUT, "narrow.heic"), src("narrow.png", chelsea.crop((200, 100, 240, 130))))
 

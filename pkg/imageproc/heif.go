@@ -54,7 +54,7 @@ type wasmCodec struct {
 
 var (
 	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz, patch: heifKeepHDRPatch}
-	avifCodec = &wasmCodec{name: "libavif", gz: &avifWasmGz}
+	avifCodec = &wasmCodec{name: "libavif", gz: &avifWasmGz, patch: avifPlanesPatch}
 )
 
 func (c *wasmCodec) compile() error {
@@ -369,11 +369,12 @@ func firstErr(err, otherwise error) error {
 	return otherwise
 }
 
-// decodeAVIF decodes an AVIF file's primary image with libavif (aom),
-// which converts to RGB itself with the file's matrix and range; 10/12-bit
-// samples keep their high byte, alpha is dropped as for PNG, and the
-// irot/imir transforms, which libavif leaves to its caller, are applied
-// here as libheif does.
+// decodeAVIF decodes an AVIF file's primary image with libavif (aom).
+// Its YCbCr planes (avifPlanesPatch) are converted to RGB as for HEIC, as
+// heif-convert does (libavif's own conversion, used if the patch does not
+// apply, upsamples chroma bilinearly: 10/12-bit samples then keep their
+// high byte). Alpha is dropped as for PNG, and the irot/imir transforms,
+// which libavif leaves to its caller, are applied here as libheif does.
 func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
 	w, dims, err := avifCodec.open(context.Background(), b, 16)
 	if err != nil {
@@ -410,7 +411,10 @@ func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
 	}
 	rect := image.Rect(0, 0, width, height)
 	var img *RGB
-	if bpc == 1 {
+	if avifCodec.patched {
+		planes, nclx := avifPlanes(b, pix, width, height, depth)
+		img = heifToRGB(planes, nclx)
+	} else if bpc == 1 {
 		img = ToRGB(&image.RGBA{Pix: pix, Stride: 4 * width, Rect: rect}) // premultiplied
 	} else {
 		img = NewRGB(width, height)
@@ -436,6 +440,71 @@ func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
 		img = orient(img, o)
 	}
 	return img, nil
+}
+
+// avifPlanes reads the buffer avifPlanesPatch's copy fills: the planes
+// and, from its trailer, the pixel format and the colour description
+// libavif took from the AV1 stream. An nclx colr property of the coded
+// item wins over the stream, as in libheif 1.15; without a trailer (images
+// of a few pixels leave no room for it) the format comes from av1C.
+func avifPlanes(file, pix []byte, width, height, depth int) (*heifPlanes, heifNCLX) {
+	bps := 1
+	if depth > 8 {
+		bps = 2
+	}
+	layout := func(format int) (p *heifPlanes, size int) {
+		p = &heifPlanes{width: width, height: height, depth: depth, yStride: width * bps}
+		cw, ch := width, height
+		switch format {
+		case 4:
+			p.mono = true
+			cw, ch = 0, 0
+		case 3:
+			p.subX, p.subY, cw, ch = 1, 1, (width+1)/2, (height+1)/2
+		case 2:
+			p.subX, cw = 1, (width+1)/2
+		}
+		p.cStride = cw * bps
+		ySize, cSize := p.yStride*height, p.cStride*ch
+		p.y, p.cb, p.cr = pix[:ySize], pix[ySize:ySize+cSize], pix[ySize+cSize:ySize+2*cSize]
+		return p, ySize + 2*cSize
+	}
+	meta := parseHEIFMeta(file)
+	var id uint32
+	if meta != nil {
+		id = meta.codedItem()
+	}
+	nclx := heifNCLX{primaries: 2, matrix: 2, fullRange: true}
+	format := 3
+	if c := meta.prop(id, "av1C"); len(c) >= 3 {
+		switch {
+		case c[2]&0x10 != 0:
+			format = 4
+		case c[2]&0x0c == 0x0c:
+			format = 3
+		case c[2]&0x08 != 0:
+			format = 2
+		default:
+			format = 1
+		}
+	}
+	if t := pix[max(len(pix)-8, 0):]; len(t) == 8 && t[0] == 'Y' && int(t[3]) == depth && t[1] >= 1 && t[1] <= 4 {
+		f := int(t[1])
+		if _, size := layout(f); size+8 <= len(pix) {
+			format = f
+			nclx = heifNCLX{primaries: int(binary.LittleEndian.Uint16(t[4:])), matrix: int(binary.LittleEndian.Uint16(t[6:])), fullRange: t[2] != 0}
+		}
+	}
+	if meta != nil {
+		for _, p := range meta.props[id] {
+			if c, ok := nclxFromColr(p.payload); ok && p.kind == "colr" {
+				nclx = c
+				break
+			}
+		}
+	}
+	p, _ := layout(format)
+	return p, nclx
 }
 
 // heifTransforms lists the primary item's irot and imir properties, in the

@@ -143,6 +143,9 @@ func parseHEIFMeta(b []byte) *heifMeta {
 
 // prop is the payload of item id's first property of that kind.
 func (m *heifMeta) prop(id uint32, kind string) []byte {
+	if m == nil {
+		return nil
+	}
 	for _, p := range m.props[id] {
 		if p.kind == kind {
 			return p.payload
