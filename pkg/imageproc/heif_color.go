@@ -98,7 +98,6 @@ func heifToRGB(p *heifPlanes, c heifNCLX) *RGB {
 	img := NewRGB(p.width, p.height)
 	bpp := p.depth
 	half := 1 << (bpp - 1)
-	maxv := 1<<bpp - 1
 	out8 := func(v int) uint8 { return uint8(v) }
 	if bpp > 8 {
 		s := 16 - bpp
@@ -118,10 +117,11 @@ func heifToRGB(p *heifPlanes, c heifNCLX) *RGB {
 		})
 		return img
 	}
-	rCr, gCb, gCr, bCb := heifCoefficients(c)
+	if c.matrix != 0 && c.matrix != 8 {
+		heifToRGBMatrix(p, c, img)
+		return img
+	}
 	limitedOffset := 16 << (bpp - 8)
-	// clip_f_u16: +0.5 then truncation toward zero, then clamped.
-	round := func(f float32) int { return min(max(int(f+0.5), 0), maxv) }
 	parallelRows(p.height, func(a, e int) {
 		for y := a; y < e; y++ {
 			o := img.row(y)
@@ -142,23 +142,60 @@ func heifToRGB(p *heifPlanes, c heifNCLX) *RGB {
 				case 8: // YCgCo, clipped to 8 bits at any depth as libheif does
 					cb, cr := cbi-half, cri-half
 					r, g, b = min(max(yi-cb+cr, 0), 255), min(max(yi+cb, 0), 255), min(max(yi-cb-cr, 0), 255)
-				default:
-					yv, cb, cr := float32(yi), float32(cbi-half), float32(cri-half)
-					if !c.fullRange {
-						yv = (yv - float32(limitedOffset)) * 1.1689
-						cb *= 1.1429
-						cr *= 1.1429
-					}
-					// The explicit conversions keep each product rounded
-					// to float32 on its own, as libheif's (no fused
-					// multiply-add).
-					r = round(yv + float32(rCr*cr))
-					g = round(float32(yv+float32(gCb*cb)) + float32(gCr*cr))
-					b = round(yv + float32(bCb*cb))
 				}
 				o[3*x], o[3*x+1], o[3*x+2] = out8(r), out8(g), out8(b)
 			}
 		}
 	})
 	return img
+}
+
+// heifToRGBMatrix is heifToRGB for the matrices converted in float32
+// (all but GBR and YCgCo). Every term that depends on one sample alone is
+// computed once per sample value, with the same float32 operations as
+// libheif's per-pixel code, so the sums, rounding and clamping below give
+// its results exactly.
+func heifToRGBMatrix(p *heifPlanes, c heifNCLX, img *RGB) {
+	bpp := p.depth
+	n := 1 << bpp
+	half, maxv, shift := n/2, n-1, max(bpp-8, 0)
+	rCr, gCb, gCr, bCb := heifCoefficients(c)
+	yt, rt, gbt, grt, bt := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for v := range n {
+		yv, cv := float32(v), float32(v-half)
+		if !c.fullRange {
+			yv = (yv - float32(int(16)<<(bpp-8))) * 1.1689
+			cv *= 1.1429
+		}
+		// The explicit conversions keep each product rounded to float32
+		// on its own, as libheif's (no fused multiply-add).
+		yt[v], rt[v], gbt[v], grt[v], bt[v] = yv, float32(rCr*cv), float32(gCb*cv), float32(gCr*cv), float32(bCb*cv)
+	}
+	// clip_f_u16: +0.5, truncation toward zero, clamping; then the 8 bits
+	// heif-convert's PNG leaves Pillow.
+	out := func(f float32) uint8 { return uint8(min(max(int(f+0.5), 0), maxv) >> shift) }
+	wide := bpp > 8
+	parallelRows(p.height, func(a, e int) {
+		for y := a; y < e; y++ {
+			o := img.row(y)
+			yr, cy := p.y[y*p.yStride:], y>>p.subY
+			cbr, crr := p.cb[cy*p.cStride:], p.cr[cy*p.cStride:]
+			for x := 0; x < p.width; x++ {
+				cx := x >> p.subX
+				var yi, cbi, cri int
+				if wide {
+					yi = int(yr[2*x]) | int(yr[2*x+1])<<8
+					cbi = int(cbr[2*cx]) | int(cbr[2*cx+1])<<8
+					cri = int(crr[2*cx]) | int(crr[2*cx+1])<<8
+					yi, cbi, cri = yi&maxv, cbi&maxv, cri&maxv // samples wider than the depth: corrupt, kept in range
+				} else {
+					yi, cbi, cri = int(yr[x]), int(cbr[cx]), int(crr[cx])
+				}
+				yv := yt[yi]
+				o[3*x] = out(yv + rt[cri])
+				o[3*x+1] = out(float32(yv+gbt[cbi]) + grt[cri])
+				o[3*x+2] = out(yv + bt[cbi])
+			}
+		}
+	})
 }
