@@ -324,6 +324,10 @@ def main():
         open(os.path.join(OUT, "broken_truncated.heic"), "wb").write(whole[:len(whole) // 2])
         open(os.path.join(OUT, "broken_junk.heic"), "wb").write(whole[:32] + bytes(range(256)) * 4)
         del horse
+        # monochrome (4:0:0), from a greyscale PNG
+        g = src("gray.png", chelsea.convert("L").crop((0, 0, 240, 160)))
+        run("heif-enc", "-q", "80", "-o", os.path.join(OUT, "gray.heic"), g)
+        run("heif-enc", "-A", "-q", "80", "-o", os.path.join(OUT, "gray.avif"), g)
         # one pixel: too small for the trailer of pkg/imageproc's AVIF plane copy
         run("heif-enc", "-A", "-q", "80", "-o", os.path.join(OUT, "tiny.avif"), src("one.png", Image.new("RGB", (1, 1), (200, 40, 90))))
         # narrower than libheif's 64-sample minimum plane stride

@@ -67,8 +67,8 @@ func TestHEIFMatchesLibheifAndPillow(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Files) < 16 {
-		t.Fatalf("manifest lists %d files, want the 16 of make_heif_testdata.py", len(m.Files))
+	if len(m.Files) < 18 {
+		t.Fatalf("manifest lists %d files, want the 18 of make_heif_testdata.py", len(m.Files))
 	}
 	c := OpenAIConfig()
 	for name, e := range m.Files {
