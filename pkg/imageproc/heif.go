@@ -53,7 +53,7 @@ type wasmCodec struct {
 }
 
 var (
-	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz, patch: heifKeepHDRPatch}
+	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz, patch: heifPlanesPatch}
 	avifCodec = &wasmCodec{name: "libavif", gz: &avifWasmGz, patch: avifPlanesPatch}
 )
 

@@ -5,33 +5,63 @@ import (
 	"encoding/binary"
 )
 
-// The WebAssembly build of libheif in gen2brain/heic decodes with
-// heif_decoding_options.convert_hdr_to_8bit set, so 10- and 12-bit HEICs
-// come out as 8-bit planes (truncated, >>2) and their colour conversion
-// loses two bits that heif-convert keeps. Its exported decode function
-// sets the flag with one instruction sequence,
+// The WebAssembly build of libheif in gen2brain/heic does not hand out
+// the planes libde265 decodes, which heifPlanesPatch mends in two places:
 //
-//	local.get $options; i32.const 1; i32.store8 offset=20
+//   - Its exported decode function sets heif_decoding_options'
+//     convert_hdr_to_8bit, so 10- and 12-bit HEICs come out as 8-bit
+//     planes (>>2) whose colour conversion loses two bits heif-convert
+//     keeps. The flag is set by one instruction sequence,
+//     local.get $options; i32.const 1; i32.store8 offset=20 (the field's
+//     place in libheif 1.18's struct on wasm32), whose constant becomes 0.
 //
-// (offset 20: the field's place in libheif 1.18's struct on wasm32).
-// heifKeepHDRPatch rewrites that constant to 0 in the decode function's
-// body, and only when the sequence occurs exactly once there, so that a
-// different build is left as it is (planes then stay 8-bit and the
-// 10-bit test fails rather than any decode going wrong).
+//   - The build deletes libheif's "convert YCbCr to RGB" step from
+//     decode_image_planar but leaves its target chroma at 4:4:4, so every
+//     4:2:0 image is upsampled (bilinear) and then averaged back to 4:2:0:
+//     chroma planes off by up to 26 levels from libde265's. The test that
+//     skips the conversion when chroma and colour space both match,
+//     i32.load offset=36 (img chroma); i32.eq; local.get; local.get;
+//     i32.eq; i32.and; br_if 0, becomes i32.or: colour space alone
+//     decides, and decode_image_user still converts whatever the caller
+//     asked for.
+//
+// Each sequence must occur exactly once (the first in decode's body, the
+// second in the whole code section), else the module is left as it is:
+// planes then stay 8-bit and round-tripped, and the tests say so.
 var (
 	heifSetHDRTo8Bit  = []byte{0x41, 0x01, 0x3a, 0x00, 0x14}
 	heifKeepHDRPlanes = []byte{0x41, 0x00, 0x3a, 0x00, 0x14}
 )
 
-// heifKeepHDRPatch returns the patched module and whether it applied.
-func heifKeepHDRPatch(code []byte) ([]byte, bool) {
-	body, ok := wasmExportedFuncBody(code, "decode")
+// heifPlanesPatch returns the patched module and whether it applied.
+func heifPlanesPatch(code []byte) ([]byte, bool) {
+	m, ok := parseWasm(code)
+	if !ok {
+		return code, false
+	}
+	body, ok := m.body(m.exports["decode"])
 	if !ok || bytes.Count(code[body[0]:body[1]], heifSetHDRTo8Bit) != 1 {
 		return code, false
 	}
+	hdr := body[0] + bytes.Index(code[body[0]:body[1]], heifSetHDRTo8Bit)
+	// i32.load 2 36; i32.eq; local.get _; local.get _; i32.eq; i32.and; br_if 0
+	chroma := -1
+	for i := m.code[0]; i+12 <= m.code[1]; i++ {
+		c := code[i : i+12]
+		if c[0] == 0x28 && c[1] == 0x02 && c[2] == 0x24 && c[3] == 0x46 && c[4] == 0x20 && c[6] == 0x20 &&
+			c[8] == 0x46 && c[9] == 0x71 && c[10] == 0x0d && c[11] == 0x00 {
+			if chroma >= 0 {
+				return code, false
+			}
+			chroma = i + 9
+		}
+	}
+	if chroma < 0 {
+		return code, false
+	}
 	out := bytes.Clone(code)
-	at := body[0] + bytes.Index(code[body[0]:body[1]], heifSetHDRTo8Bit)
-	copy(out[at:], heifKeepHDRPlanes)
+	copy(out[hdr:], heifKeepHDRPlanes)
+	out[chroma] = 0x72 // i32.or
 	return out, true
 }
 
