@@ -220,9 +220,10 @@ def write_heif(path, items, primary, props, assoc, dimg=None, brand=b"heic"):
         f.write(ftyp + meta(offsets) + mdat)
 
 
-def make_grid(tmp, src, path, tile, cols, rows, out_w, out_h):
+def make_grid(tmp, src, path, tile, cols, rows, out_w, out_h, irot=None):
     """An iPhone-style grid: cols×rows HEVC tiles of tile×tile pixels, the
-    output cropped to out_w×out_h (the right and bottom tiles overhang)."""
+    output cropped to out_w×out_h (the right and bottom tiles overhang),
+    turned by irot quarter turns anticlockwise if given."""
     items, props, assoc, ids = [], [], {}, []
     props.append(ispe(out_w, out_h))
     arr = np.asarray(src)
@@ -240,11 +241,13 @@ def make_grid(tmp, src, path, tile, cols, rows, out_w, out_h):
             items.append((iid, "hvc1", data))
             props += [hvcc, ispe(tile, tile)]
             assoc[iid] = [(len(props) - 1, True), (len(props), False)]
+    assoc[1] = [(1, False)]
     if colr:
         props.append(colr)
-        assoc[1] = [(1, False), (len(props), False)]
-    else:
-        assoc[1] = [(1, False)]
+        assoc[1].append((len(props), False))
+    if irot is not None:
+        props.append(box("irot", bytes([irot & 3])))
+        assoc[1].append((len(props), True))
     grid = struct.pack(">BBBBHH", 0, 0, rows - 1, cols - 1, out_w, out_h)
     write_heif(path, [(1, "grid", grid)] + items, 1, props, assoc, dimg=(1, ids))
 
@@ -305,6 +308,7 @@ def main():
         run("heif-enc", "-A", "-b", "10", "-p", "chroma=422", "-q", "80", "-o", os.path.join(OUT, "10bit.avif"), p16)
         # grid: 3x2 tiles of 128, output 360x230 (as an iPhone's 4032x3024 of 512-tiles)
         make_grid(tmp, chelsea, os.path.join(OUT, "grid.heic"), 128, 3, 2, 360, 230)
+        make_grid(tmp, chelsea, os.path.join(OUT, "grid_rot270.heic"), 128, 3, 2, 360, 230, irot=3)
         small = chelsea.resize((240, 160), Image.BICUBIC)
         make_transformed(tmp, small, os.path.join(OUT, "rot90.heic"), 1, None)
         make_transformed(tmp, small, os.path.join(OUT, "rot270_mirror.heic"), 3, 1)

@@ -226,13 +226,30 @@ const (
 )
 
 // decodeHEIF decodes the primary image of a HEIC file with libheif, which
-// applies the irot/imir/clap transforms and assembles grid (tiled) images
-// (the EXIF orientation is ignored, as libheif and the HEIF specification
-// do). Its YCbCr planes, at the stream's bit depth, are turned into RGB
+// applies the irot/imir/clap transforms (the EXIF orientation is ignored,
+// as libheif and the HEIF specification do); a grid (tiled) image is
+// decoded tile by tile and assembled here (heif_grid.go), its irot/imir
+// applied as libheif does. Its YCbCr planes, at the stream's bit depth, are turned into RGB
 // as heif-convert 1.15 does (heifToRGB), with the colour description
 // libheif 1.15 takes: the coded item's nclx 'colr' property, else its
 // HEVC stream's VUI. Alpha is dropped as for PNG.
 func decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
+	meta := parseHEIFMeta(b)
+	if g, ok := parseHEIFGrid(b, meta); ok && heifCodec.compile() == nil && heifCodec.patched {
+		_, nclx, err := heifDepthAndColour(meta)
+		if err != nil {
+			return nil, err
+		}
+		planes, err := decodeHEIFGrid(g, check)
+		if err != nil {
+			return nil, err
+		}
+		img := heifToRGB(planes, nclx)
+		for _, o := range heifTransforms(b) {
+			img = orient(img, o)
+		}
+		return img, nil
+	}
 	planes, nclx, rgb, err := decodeHEIFPlanes(b, check)
 	if err != nil || rgb != nil {
 		return rgb, err

@@ -27,28 +27,16 @@ type heifManifest struct {
 	} `json:"files"`
 }
 
-// heifGridDifferences are the grid files (chelsea.heic and narrow.heic
-// are 1x1 grids: heif-enc wraps odd sizes and small images in one). The
-// WebAssembly libheif 1.18 assembles a grid in RGB and its decode function
-// converts that back to YCbCr, so pixels where RGB clips differ a little
-// from libde265's planes (chelsea.heic: 63 luma samples by up to 2, 63 Cb
-// by up to 4). Every other HEIC and AVIF file is decoded to exactly the
-// planes heif-convert's decoders give (libde265 1.0.11 and FFmpeg agree
-// on them) and converted exactly, so its model input equals the reference
-// but for float rounding (exactBound).
-var heifGridDifferences = map[string]struct{ max, mean float64 }{
-	"chelsea.heic": {3.01, 0.003}, // measured max 3, mean 0.0022
-	"grid.heic":    {4.01, 0.003}, // measured max 4, mean 0.0027
-	"narrow.heic":  {3.01, 0.003}, // measured max 3, mean 0.0025
-}
-
+// Every HEIC and AVIF test file is decoded to exactly the planes
+// heif-convert's decoders give (libde265 1.0.11, which FFmpeg agrees with,
+// and dav1d) and converted as heif-convert converts them, so its model
+// input equals the reference but for float rounding.
 var exactBound = struct{ max, mean float64 }{0.01, 0.001}
 
 // The model's input from a HEIC/AVIF file must be libheif's decode +
 // Pillow's preprocessing within 0.5/255 mean and 4/255 max (issue 16);
-// here it must be exact but for the grids' RGB round trip
-// (heifGridDifferences). Files libheif refuses must be errors naming the
-// file.
+// here it must be exact (exactBound). Files libheif refuses must be
+// errors naming the file.
 func TestHEIFMatchesLibheifAndPillow(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(heifGoldenDir, "MANIFEST.json"))
 	if err != nil {
@@ -58,8 +46,8 @@ func TestHEIFMatchesLibheifAndPillow(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Files) < 18 {
-		t.Fatalf("manifest lists %d files, want the 18 of make_heif_testdata.py", len(m.Files))
+	if len(m.Files) < 19 {
+		t.Fatalf("manifest lists %d files, want the 19 of make_heif_testdata.py", len(m.Files))
 	}
 	c := OpenAIConfig()
 	for name, e := range m.Files {
@@ -93,9 +81,6 @@ func TestHEIFMatchesLibheifAndPillow(t *testing.T) {
 			maxd, mean := pixelSpaceError(c, got, want.u8)
 			t.Logf("%-20s vs heif-convert+Pillow: max %.3f/255, mean %.4f/255", name, maxd, mean)
 			bound := exactBound
-			if d, ok := heifGridDifferences[name]; ok {
-				bound = d
-			}
 			if maxd > bound.max || mean > bound.mean {
 				t.Errorf("over the bound (max %g/255, mean %g/255)", bound.max, bound.mean)
 			}
