@@ -49,9 +49,18 @@ func parseHEIFGrid(b []byte, m *heifMeta) (*heifGrid, bool) {
 	if len(ids) != g.rows*g.cols || g.width <= 0 || g.height <= 0 {
 		return nil, false
 	}
-	for _, id := range ids {
+	for i, id := range ids {
 		t := heifTile{hvcC: m.prop(id, "hvcC"), ispe: m.prop(id, "ispe")}
-		if m.types[id] != "hvc1" || t.hvcC == nil || t.ispe == nil {
+		if m.types[id] != "hvc1" || t.hvcC == nil || len(t.ispe) < 12 {
+			return nil, false
+		}
+		// All tiles the first one's size, and none wholly outside the
+		// grid: decoding work stays bounded by the grid's area.
+		tw, th := int(binary.BigEndian.Uint32(t.ispe[4:])), int(binary.BigEndian.Uint32(t.ispe[8:]))
+		if i == 0 && (tw <= 0 || th <= 0 || (g.cols-1)*tw >= g.width || (g.rows-1)*th >= g.height) {
+			return nil, false
+		}
+		if i > 0 && string(t.ispe) != string(g.tiles[0].ispe) {
 			return nil, false
 		}
 		if t.data, ok = locs.data(b, id); !ok {
@@ -156,7 +165,7 @@ func (l heifILOC) data(b []byte, id uint32) ([]byte, bool) {
 	}
 	var out []byte
 	for _, e := range item.extents {
-		if e[1] == 0 || e[0] > uint64(len(src)) || e[1] > uint64(len(src))-e[0] {
+		if e[1] == 0 || e[0] > uint64(len(src)) || e[1] > uint64(len(src))-e[0] || uint64(len(out))+e[1] > uint64(len(b)) {
 			return nil, false // length 0 means "to the end": not in HEIF stills
 		}
 		out = append(out, src[e[0]:e[0]+e[1]]...)
