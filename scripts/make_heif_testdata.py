@@ -14,6 +14,10 @@ Pillow's convert("RGB") (alpha dropped) and the HF CLIP preprocessing of
 scripts/hf_clip_preprocess.py (shortest edge 224 bicubic, centre crop 224):
 
   <file>.crop.npy   uint8 [3,224,224]
+  <file>.{y,cb,cr}.npy  for the single-item HEICs in PLANE_FILES: the planes
+                    Debian's libde265 (the decoder heif-convert runs) decodes
+                    from the file's HEVC stream, uint8 or uint16 (>8 bits)
+  <file>.rgb.npy    uint8 [h,w,3]: heif-convert's RGB for those files
   MANIFEST.json     tool versions; per file: size after libheif's transforms,
                     or "error" for files heif-convert refuses
 
@@ -34,6 +38,10 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_clip_preprocess as ref  # noqa: E402
+
+# Files whose decoded planes are stored, so that the colour conversion is
+# tested on its own against heif-convert's (see de265_planes).
+PLANE_FILES = ["plain.heic", "10bit.heic", "bt709_limited.heic"]
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = os.path.join(ROOT, "testdata", "heif")
@@ -123,6 +131,50 @@ def coded_item(path, config="hvcC"):
     return props[config], props.get("colr", b""), data
 
 
+def de265_planes(path):
+    """The Y, Cb, Cr planes Debian's libde265 (through ctypes) decodes from
+    the primary item of a single-image HEIC: what heif-convert converts."""
+    import ctypes
+    de = ctypes.CDLL("libde265.so.0")
+    de.de265_new_decoder.restype = ctypes.c_void_p
+    de.de265_get_next_picture.restype = ctypes.c_void_p
+    de.de265_get_image_plane.restype = ctypes.POINTER(ctypes.c_uint8)
+    hvcc, _, data = coded_item(path)
+    nals, p = [], 8 + 22  # hvcC box header + its fixed fields, then the NAL arrays
+    count, p = hvcc[p], p + 1
+    for _ in range(count):
+        n = struct.unpack(">H", hvcc[p + 1:p + 3])[0]
+        p += 3
+        for _ in range(n):
+            ln = struct.unpack(">H", hvcc[p:p + 2])[0]
+            nals.append(hvcc[p + 2:p + 2 + ln])
+            p += 2 + ln
+    size = (hvcc[8 + 21] & 3) + 1
+    q = 0
+    while q < len(data):
+        ln = int.from_bytes(data[q:q + size], "big")
+        nals.append(data[q + size:q + size + ln])
+        q += size + ln
+    dec = ctypes.c_void_p(de.de265_new_decoder())
+    for n in nals:
+        de.de265_push_NAL(dec, ctypes.c_char_p(bytes(n)), len(n), ctypes.c_longlong(0), None)
+    de.de265_flush_data(dec)
+    more, img = ctypes.c_int(1), None
+    while more.value and not img:
+        de.de265_decode(dec, ctypes.byref(more))
+        img = de.de265_get_next_picture(dec)
+    img = ctypes.c_void_p(img)
+    bpp = de.de265_get_bits_per_pixel(img, 0)
+    out = []
+    for c in range(3):
+        w, h, stride = de.de265_get_image_width(img, c), de.de265_get_image_height(img, c), ctypes.c_int()
+        ptr = de.de265_get_image_plane(img, c, ctypes.byref(stride))
+        bps = 2 if bpp > 8 else 1
+        a = np.ctypeslib.as_array(ptr, shape=(h * stride.value,)).reshape(h, stride.value)[:, :w * bps].copy()
+        out.append(a.view("<u2") if bps == 2 else a)
+    return out
+
+
 # --- ISOBMFF writing -----------------------------------------------------------
 
 def box(kind, payload):
@@ -168,9 +220,10 @@ def write_heif(path, items, primary, props, assoc, dimg=None, brand=b"heic"):
         f.write(ftyp + meta(offsets) + mdat)
 
 
-def make_grid(tmp, src, path, tile, cols, rows, out_w, out_h):
+def make_grid(tmp, src, path, tile, cols, rows, out_w, out_h, irot=None):
     """An iPhone-style grid: cols×rows HEVC tiles of tile×tile pixels, the
-    output cropped to out_w×out_h (the right and bottom tiles overhang)."""
+    output cropped to out_w×out_h (the right and bottom tiles overhang),
+    turned by irot quarter turns anticlockwise if given."""
     items, props, assoc, ids = [], [], {}, []
     props.append(ispe(out_w, out_h))
     arr = np.asarray(src)
@@ -188,11 +241,13 @@ def make_grid(tmp, src, path, tile, cols, rows, out_w, out_h):
             items.append((iid, "hvc1", data))
             props += [hvcc, ispe(tile, tile)]
             assoc[iid] = [(len(props) - 1, True), (len(props), False)]
+    assoc[1] = [(1, False)]
     if colr:
         props.append(colr)
-        assoc[1] = [(1, False), (len(props), False)]
-    else:
-        assoc[1] = [(1, False)]
+        assoc[1].append((len(props), False))
+    if irot is not None:
+        props.append(box("irot", bytes([irot & 3])))
+        assoc[1].append((len(props), True))
     grid = struct.pack(">BBBBHH", 0, 0, rows - 1, cols - 1, out_w, out_h)
     write_heif(path, [(1, "grid", grid)] + items, 1, props, assoc, dimg=(1, ids))
 
@@ -253,6 +308,7 @@ def main():
         run("heif-enc", "-A", "-b", "10", "-p", "chroma=422", "-q", "80", "-o", os.path.join(OUT, "10bit.avif"), p16)
         # grid: 3x2 tiles of 128, output 360x230 (as an iPhone's 4032x3024 of 512-tiles)
         make_grid(tmp, chelsea, os.path.join(OUT, "grid.heic"), 128, 3, 2, 360, 230)
+        make_grid(tmp, chelsea, os.path.join(OUT, "grid_rot270.heic"), 128, 3, 2, 360, 230, irot=3)
         small = chelsea.resize((240, 160), Image.BICUBIC)
         make_transformed(tmp, small, os.path.join(OUT, "rot90.heic"), 1, None)
         make_transformed(tmp, small, os.path.join(OUT, "rot270_mirror.heic"), 3, 1)
@@ -260,12 +316,26 @@ def main():
         # must give our decode of the rotated files exactly
         make_transformed(tmp, small, os.path.join(OUT, "plain.heic"), None, None)
         make_transformed(tmp, small, os.path.join(OUT, "plain.avif"), None, None, avif=True)
+        # plain.heic's coded picture said to be BT.709 limited range by an nclx
+        # colr box (heif-enc 1.15 writes none for its --matrix_coefficients etc.)
+        hvcc, _, data = coded_item(os.path.join(OUT, "plain.heic"))
+        nclx = box("colr", b"nclx" + struct.pack(">HHHB", 1, 13, 1, 0))
+        write_heif(os.path.join(OUT, "bt709_limited.heic"), [(1, "hvc1", data)], 1, [hvcc, ispe(*small.size), nclx],
+                   {1: [(1, True), (2, False), (3, False)]})
         make_transformed(tmp, small, os.path.join(OUT, "rot90_mirror.avif"), 1, 0, avif=True)
         # broken: a truncated file and a valid-looking ftyp followed by junk
         whole = open(os.path.join(OUT, "chelsea.heic"), "rb").read()
         open(os.path.join(OUT, "broken_truncated.heic"), "wb").write(whole[:len(whole) // 2])
         open(os.path.join(OUT, "broken_junk.heic"), "wb").write(whole[:32] + bytes(range(256)) * 4)
         del horse
+        # monochrome (4:0:0), from a greyscale PNG
+        g = src("gray.png", chelsea.convert("L").crop((0, 0, 240, 160)))
+        run("heif-enc", "-q", "80", "-o", os.path.join(OUT, "gray.heic"), g)
+        run("heif-enc", "-A", "-q", "80", "-o", os.path.join(OUT, "gray.avif"), g)
+        # one pixel: too small for the trailer of pkg/imageproc's AVIF plane copy
+        run("heif-enc", "-A", "-q", "80", "-o", os.path.join(OUT, "tiny.avif"), src("one.png", Image.new("RGB", (1, 1), (200, 40, 90))))
+        # narrower than libheif's 64-sample minimum plane stride
+        run("heif-enc", "-q", "80", "-o", os.path.join(OUT, "narrow.heic"), src("narrow.png", chelsea.crop((200, 100, 240, 130))))
 
         manifest = {"made_by": "scripts/make_heif_testdata.py", "pillow": PIL.__version__,
                     "libheif": subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libheif-examples"], capture_output=True, text=True).stdout,
@@ -281,6 +351,10 @@ def main():
             rgb = im.convert("RGB")
             crop = ref.resized_uint8(rgb, ref.OPENAI_CLIP_CONFIG)
             np.save(os.path.join(GOLDEN, name + ".crop.npy"), np.ascontiguousarray(crop.transpose(2, 0, 1)))
+            if name in PLANE_FILES:
+                for k, plane in zip(("y", "cb", "cr"), de265_planes(path)):
+                    np.save(os.path.join(GOLDEN, f"{name}.{k}.npy"), plane)
+                np.save(os.path.join(GOLDEN, name + ".rgb.npy"), np.asarray(rgb))
             manifest["files"][name] = {"mode": im.mode, "width": rgb.width, "height": rgb.height,
                                        "bytes": os.path.getsize(path)}
     with open(os.path.join(GOLDEN, "MANIFEST.json"), "w") as f:

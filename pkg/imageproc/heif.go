@@ -13,7 +13,7 @@ import (
 	_ "unsafe" // go:linkname, for the codecs' WebAssembly below
 
 	// Imported for their embedded WebAssembly builds of libheif+libde265
-	// and libavif+dav1d only; their Go decoders are not used (they hand back
+	// and libavif+aom only; their Go decoders are not used (they hand back
 	// slices of freed WebAssembly memory, whose first bytes malloc then
 	// overwrites, and do not let the megapixel cap act before decoding).
 	// Build with -tags nodynamic (the Makefile does): without it both
@@ -43,14 +43,18 @@ type wasmCodec struct {
 	name string
 	gz   *[]byte
 	once sync.Once
-	rt   wazero.Runtime
-	mod  wazero.CompiledModule
-	err  error
+	// patch, when set, edits the module before it is compiled; patched
+	// says whether it applied.
+	patch   func([]byte) ([]byte, bool)
+	patched bool
+	rt      wazero.Runtime
+	mod     wazero.CompiledModule
+	err     error
 }
 
 var (
-	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz}
-	avifCodec = &wasmCodec{name: "libavif", gz: &avifWasmGz}
+	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz, patch: heifPlanesPatch}
+	avifCodec = &wasmCodec{name: "libavif", gz: &avifWasmGz, patch: avifPlanesPatch}
 )
 
 func (c *wasmCodec) compile() error {
@@ -65,6 +69,9 @@ func (c *wasmCodec) compile() error {
 		if err != nil {
 			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
 			return
+		}
+		if c.patch != nil {
+			code, c.patched = c.patch(code)
 		}
 		// Not WithCloseOnContextDone: it makes the compiled code leave to
 		// Go at every function entry and loop back-edge to check the
@@ -219,82 +226,157 @@ const (
 )
 
 // decodeHEIF decodes the primary image of a HEIC file with libheif, which
-// applies the irot/imir/clap transforms, assembles grid (tiled) images and
-// reduces 10/12-bit samples to 8 (the EXIF orientation is ignored, as
-// libheif and the HEIF specification do). The YCbCr it returns is turned
-// into RGB with nearest-neighbour chroma and full-range BT.601, as
-// heif-convert 1.15 does for the files phones and heif-enc write; alpha is
-// dropped as for PNG.
+// applies the irot/imir/clap transforms (the EXIF orientation is ignored,
+// as libheif and the HEIF specification do); a grid (tiled) image is
+// decoded tile by tile and assembled here (heif_grid.go), its irot/imir
+// applied as libheif does. Its YCbCr planes, at the stream's bit depth, are turned into RGB
+// as heif-convert 1.15 does (heifToRGB), with the colour description
+// libheif 1.15 takes: the coded item's nclx 'colr' property, else its
+// HEVC stream's VUI. Alpha is dropped as for PNG.
 func decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
+	meta := parseHEIFMeta(b)
+	if g, ok := parseHEIFGrid(b, meta); ok && heifCodec.compile() == nil && heifCodec.patched {
+		_, nclx, err := heifDepthAndColour(meta)
+		if err != nil {
+			return nil, err
+		}
+		planes, err := decodeHEIFGrid(g, check)
+		if err != nil {
+			return nil, err
+		}
+		img := heifToRGB(planes, nclx)
+		for _, o := range heifTransforms(b) {
+			img = orient(img, o)
+		}
+		return img, nil
+	}
+	planes, nclx, rgb, err := decodeHEIFPlanes(b, check)
+	if err != nil || rgb != nil {
+		return rgb, err
+	}
+	return heifToRGB(planes, nclx), nil
+}
+
+// decodeHEIFPlanes runs libheif: it gives the YCbCr or monochrome planes
+// and their colour description, or RGB when libheif decodes to RGB.
+func decodeHEIFPlanes(b []byte, check func(w, h int) error) (*heifPlanes, heifNCLX, *RGB, error) {
+	var nclx heifNCLX
 	w, dims, err := heifCodec.open(context.Background(), b, 20)
 	if err != nil {
-		return nil, err
+		return nil, nclx, nil, err
 	}
 	defer w.close()
 	args := func(config uint64, out uint64) []uint64 {
 		return []uint64{w.in, uint64(len(b)), config, dims, dims + 4, dims + 8, dims + 12, dims + 16, out}
 	}
 	if ok, err := w.call(args(1, 0)...); err != nil || !ok {
-		return nil, firstErr(err, errHEIFDecode)
+		return nil, nclx, nil, firstErr(err, errHEIFDecode)
 	}
 	v := w.u32s(dims, 4)
 	width, height, colorspace, chroma := int(v[0]), int(v[1]), v[2], v[3]
 	if err := check(width, height); err != nil {
-		return nil, err
+		return nil, nclx, nil, err
 	}
-	// The C side copies libheif's planes with libheif's strides: rows are
-	// padded to 16 bytes.
-	align := func(n int) int { return (n + 15) &^ 15 }
+	meta := parseHEIFMeta(b)
+	depth, nclx, err := heifDepthAndColour(meta)
+	if err != nil {
+		return nil, nclx, nil, err
+	}
+	if !heifCodec.patched {
+		depth = 8 // the unpatched module reduces every plane to 8 bits
+	}
+	bps := 1
+	if depth > 8 {
+		bps = 2
+	}
+	// The C side copies libheif's planes with libheif's strides: rows of
+	// at least 64 samples, an even number, padded to 16 bytes.
+	stride := func(n, bytesPerSample int) int {
+		return (max(64, (n+1)&^1)*bytesPerSample + 15) &^ 15
+	}
+	planes := &heifPlanes{width: width, height: height, depth: depth}
 	var size, cw, ch int
-	var ratio image.YCbCrSubsampleRatio
 	switch colorspace {
 	case heifColorspaceYCbCr:
 		cw, ch = width, height
 		switch chroma {
 		case heifChroma420:
-			ratio, cw, ch = image.YCbCrSubsampleRatio420, (width+1)/2, (height+1)/2
+			planes.subX, planes.subY, cw, ch = 1, 1, (width+1)/2, (height+1)/2
 		case heifChroma422:
-			ratio, cw = image.YCbCrSubsampleRatio422, (width+1)/2
+			planes.subX, cw = 1, (width+1)/2
 		case heifChroma444:
-			ratio = image.YCbCrSubsampleRatio444
 		default:
-			return nil, fmt.Errorf("unsupported HEIF chroma format %d", chroma)
+			return nil, nclx, nil, fmt.Errorf("unsupported HEIF chroma format %d", chroma)
 		}
-		size = align(width)*height + 2*align(cw)*ch
+		planes.yStride, planes.cStride = stride(width, bps), stride(cw, bps)
+		size = planes.yStride*height + 2*planes.cStride*ch
 	case heifColorspaceMonochrome:
-		size = align(width) * height
+		planes.yStride, planes.mono = stride(width, bps), true
+		size = planes.yStride * height
 	case heifColorspaceRGB:
-		size = align(4*width) * height
+		size = stride(4*width, 1) * height
 	default:
-		return nil, fmt.Errorf("unsupported HEIF colour space %d", colorspace)
+		return nil, nclx, nil, fmt.Errorf("unsupported HEIF colour space %d", colorspace)
 	}
 	out, err := w.alloc(size)
 	if err != nil {
-		return nil, err
+		return nil, nclx, nil, err
 	}
 	if ok, err := w.call(args(0, out)...); err != nil || !ok {
-		return nil, firstErr(err, errHEIFDecode)
+		return nil, nclx, nil, firstErr(err, errHEIFDecode)
 	}
 	if got := w.u32s(dims, 2); int(got[0]) != width || int(got[1]) != height {
-		return nil, fmt.Errorf("corrupt HEIF: header says %dx%d, data %dx%d", width, height, got[0], got[1])
+		return nil, nclx, nil, fmt.Errorf("corrupt HEIF: header says %dx%d, data %dx%d", width, height, got[0], got[1])
 	}
 	pix, ok := w.read(out, size)
 	if !ok {
-		return nil, errHEIFDecode
+		return nil, nclx, nil, errHEIFDecode
 	}
-	rect := image.Rect(0, 0, width, height)
-	var src image.Image
-	switch colorspace {
-	case heifColorspaceYCbCr:
-		ys, cs := align(width), align(cw)
-		i0, i1 := ys*height, ys*height+cs*ch
-		src = &image.YCbCr{Y: pix[:i0], Cb: pix[i0:i1], Cr: pix[i1 : i1+cs*ch], YStride: ys, CStride: cs, SubsampleRatio: ratio, Rect: rect}
-	case heifColorspaceMonochrome:
-		src = &image.Gray{Pix: pix, Stride: align(width), Rect: rect}
-	default:
-		src = &image.NRGBA{Pix: pix, Stride: align(4 * width), Rect: rect}
+	if colorspace == heifColorspaceRGB { // 8-bit RGBA, converted by libheif
+		return nil, nclx, ToRGB(&image.NRGBA{Pix: pix, Stride: stride(4*width, 1), Rect: image.Rect(0, 0, width, height)}), nil
 	}
-	return ToRGB(src), nil
+	i0 := planes.yStride * height
+	planes.y = pix[:i0]
+	if !planes.mono {
+		i1 := i0 + planes.cStride*ch
+		planes.cb, planes.cr = pix[i0:i1], pix[i1:i1+planes.cStride*ch]
+	}
+	return planes, nclx, nil, nil
+}
+
+// heifDepthAndColour reads, from the hvcC properties, the bit depth the
+// decoded planes have, and the colour description of the coded image
+// that libheif 1.15 converts with (a grid's first tile).
+func heifDepthAndColour(m *heifMeta) (int, heifNCLX, error) {
+	depth, nclx := 8, hevcNoVUI
+	if m == nil {
+		return depth, nclx, nil
+	}
+	for id, kind := range m.types {
+		if kind != "hvc1" {
+			continue
+		}
+		if luma, chroma, ok := hvcCDepths(m.prop(id, "hvcC")); ok {
+			if luma != chroma {
+				// libheif 1.15's conversion refuses these too
+				return 0, nclx, fmt.Errorf("unsupported HEIF: %d-bit luma with %d-bit chroma", luma, chroma)
+			}
+			depth = max(depth, luma)
+		}
+	}
+	id := m.codedItem()
+	if id == 0 {
+		return depth, nclx, nil
+	}
+	for _, p := range m.props[id] {
+		if c, ok := nclxFromColr(p.payload); ok && p.kind == "colr" {
+			return depth, c, nil
+		}
+	}
+	if c, ok := hevcSPSColour(hvcCSPS(m.prop(id, "hvcC"))); ok {
+		nclx = c
+	}
+	return depth, nclx, nil
 }
 
 func firstErr(err, otherwise error) error {
@@ -304,11 +386,12 @@ func firstErr(err, otherwise error) error {
 	return otherwise
 }
 
-// decodeAVIF decodes an AVIF file's primary image with libavif (dav1d),
-// which converts to RGB itself with the file's matrix and range; 10/12-bit
-// samples keep their high byte, alpha is dropped as for PNG, and the
-// irot/imir transforms, which libavif leaves to its caller, are applied
-// here as libheif does.
+// decodeAVIF decodes an AVIF file's primary image with libavif (aom).
+// Its YCbCr planes (avifPlanesPatch) are converted to RGB as for HEIC, as
+// heif-convert does (libavif's own conversion, used if the patch does not
+// apply, upsamples chroma bilinearly: 10/12-bit samples then keep their
+// high byte). Alpha is dropped as for PNG, and the irot/imir transforms,
+// which libavif leaves to its caller, are applied here as libheif does.
 func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
 	w, dims, err := avifCodec.open(context.Background(), b, 16)
 	if err != nil {
@@ -345,7 +428,10 @@ func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
 	}
 	rect := image.Rect(0, 0, width, height)
 	var img *RGB
-	if bpc == 1 {
+	if avifCodec.patched {
+		planes, nclx := avifPlanes(b, pix, width, height, depth)
+		img = heifToRGB(planes, nclx)
+	} else if bpc == 1 {
 		img = ToRGB(&image.RGBA{Pix: pix, Stride: 4 * width, Rect: rect}) // premultiplied
 	} else {
 		img = NewRGB(width, height)
@@ -373,78 +459,89 @@ func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
 	return img, nil
 }
 
+// avifPlanes reads the buffer avifPlanesPatch's copy fills: the planes
+// and, from its trailer, the pixel format and the colour description
+// libavif took from the AV1 stream. An nclx colr property of the coded
+// item wins over the stream, as in libheif 1.15; without a trailer (images
+// of a few pixels leave no room for it) the format comes from av1C.
+func avifPlanes(file, pix []byte, width, height, depth int) (*heifPlanes, heifNCLX) {
+	bps := 1
+	if depth > 8 {
+		bps = 2
+	}
+	layout := func(format int) (p *heifPlanes, size int) {
+		p = &heifPlanes{width: width, height: height, depth: depth, yStride: width * bps}
+		cw, ch := width, height
+		switch format {
+		case 4:
+			p.mono = true
+			cw, ch = 0, 0
+		case 3:
+			p.subX, p.subY, cw, ch = 1, 1, (width+1)/2, (height+1)/2
+		case 2:
+			p.subX, cw = 1, (width+1)/2
+		}
+		p.cStride = cw * bps
+		ySize, cSize := p.yStride*height, p.cStride*ch
+		p.y, p.cb, p.cr = pix[:ySize], pix[ySize:ySize+cSize], pix[ySize+cSize:ySize+2*cSize]
+		return p, ySize + 2*cSize
+	}
+	meta := parseHEIFMeta(file)
+	var id uint32
+	if meta != nil {
+		id = meta.codedItem()
+	}
+	nclx := heifNCLX{primaries: 2, matrix: 2, fullRange: true}
+	format := 3
+	if c := meta.prop(id, "av1C"); len(c) >= 3 {
+		switch {
+		case c[2]&0x10 != 0:
+			format = 4
+		case c[2]&0x0c == 0x0c:
+			format = 3
+		case c[2]&0x08 != 0:
+			format = 2
+		default:
+			format = 1
+		}
+	}
+	if t := pix[max(len(pix)-8, 0):]; len(t) == 8 && t[0] == 'Y' && int(t[3]) == depth && t[1] >= 1 && t[1] <= 4 {
+		f := int(t[1])
+		if _, size := layout(f); size+8 <= len(pix) {
+			format = f
+			nclx = heifNCLX{primaries: int(binary.LittleEndian.Uint16(t[4:])), matrix: int(binary.LittleEndian.Uint16(t[6:])), fullRange: t[2] != 0}
+		}
+	}
+	if meta != nil {
+		for _, p := range meta.props[id] {
+			if c, ok := nclxFromColr(p.payload); ok && p.kind == "colr" {
+				nclx = c
+				break
+			}
+		}
+	}
+	p, _ := layout(format)
+	return p, nclx
+}
+
 // heifTransforms lists the primary item's irot and imir properties, in the
 // order its ipma association gives them (the order they apply in), as
 // EXIF orientation values for orient. Any parse failure means none.
 func heifTransforms(b []byte) []int {
-	meta := isoChild(b, "meta")
-	if len(meta) < 4 {
+	m := parseHEIFMeta(b)
+	if m == nil {
 		return nil
 	}
-	meta = meta[4:] // FullBox version and flags
-	pitm := isoChild(meta, "pitm")
-	if len(pitm) < 6 {
-		return nil
-	}
-	primary := uint32(binary.BigEndian.Uint16(pitm[4:]))
-	if pitm[0] != 0 && len(pitm) >= 8 {
-		primary = binary.BigEndian.Uint32(pitm[4:])
-	}
-	iprp := isoChild(meta, "iprp")
-	var props [][2]string // type, payload
-	for rest := isoChild(iprp, "ipco"); len(rest) >= 8; {
-		kind, payload, next := isoBox(rest)
-		if next == 0 {
-			return nil
-		}
-		props = append(props, [2]string{kind, string(payload)})
-		rest = rest[next:]
-	}
-	ipma := isoChild(iprp, "ipma")
-	if len(ipma) < 8 {
-		return nil
-	}
-	version, flags := ipma[0], ipma[3]
-	n := binary.BigEndian.Uint32(ipma[4:])
-	p := ipma[8:]
 	var out []int
-	for i := uint32(0); i < n; i++ {
-		var id uint32
-		if version < 1 {
-			if len(p) < 3 {
-				return nil
-			}
-			id, p = uint32(binary.BigEndian.Uint16(p)), p[2:]
-		} else {
-			if len(p) < 5 {
-				return nil
-			}
-			id, p = binary.BigEndian.Uint32(p), p[4:]
+	for _, p := range m.props[m.primary] {
+		if len(p.payload) < 1 {
+			continue
 		}
-		count := int(p[0])
-		p = p[1:]
-		for j := 0; j < count; j++ {
-			var idx int
-			if flags&1 != 0 {
-				if len(p) < 2 {
-					return nil
-				}
-				idx, p = int(binary.BigEndian.Uint16(p)&0x7fff), p[2:]
-			} else {
-				if len(p) < 1 {
-					return nil
-				}
-				idx, p = int(p[0]&0x7f), p[1:]
-			}
-			if id != primary || idx < 1 || idx > len(props) || len(props[idx-1][1]) < 1 {
-				continue
-			}
-			switch v := props[idx-1][1][0]; props[idx-1][0] {
-			case "irot": // anticlockwise quarter turns
-				out = append(out, [4]int{1, 8, 3, 6}[v&3])
-			case "imir": // libheif's reading: axis 0 flips top-bottom, 1 left-right
-				out = append(out, [2]int{4, 2}[v&1])
-			}
+		switch v := p.payload[0]; p.kind {
+		case "irot": // anticlockwise quarter turns
+			out = append(out, [4]int{1, 8, 3, 6}[v&3])
+		case "imir": // libheif's reading: axis 0 flips top-bottom, 1 left-right
+			out = append(out, [2]int{4, 2}[v&1])
 		}
 	}
 	return out

@@ -57,6 +57,8 @@ func readNPY(path string) (*npyArray, error) {
 	switch a.dtype {
 	case "|u1":
 		a.u8 = data[:n]
+	case "<u2": // kept as its little-endian bytes
+		a.u8 = data[:2*n]
 	case "<f4":
 		a.f32 = make([]float32, n)
 		for i := range a.f32 {
