@@ -496,12 +496,12 @@ func packB(dst []float32, b []float32, ldb int, transB bool, p0, kLen, j0, nLen,
 		for p := range kLen {
 			row := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nLen]
 			for q := lo; q < full; q++ {
-				// Two 32-byte array assignments compile to inline moves,
-				// where copy (or one 64-byte assignment) called memmove
-				// for every 64 bytes.
-				d, s := dst[(q*kLen+p)*gemmNR:], row[q*gemmNR:]
-				*(*[8]float32)(d) = *(*[8]float32)(s)
-				*(*[8]float32)(d[8:]) = *(*[8]float32)(s[8:])
+				// Element by element: copy calls memmove for every 64
+				// bytes (so do [16]float32 and [8]float32 assignments).
+				d, s := (*[gemmNR]float32)(dst[(q*kLen+p)*gemmNR:]), (*[gemmNR]float32)(row[q*gemmNR:])
+				for i := range d {
+					d[i] = s[i]
+				}
 			}
 		}
 		if full < hi { // the last, partial panel
