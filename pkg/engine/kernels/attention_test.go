@@ -54,17 +54,23 @@ func refAttention(s AttentionShape, q, k, v []float32, scale float64, mask []flo
 	return out
 }
 
-func TestAttention(t *testing.T) {
-	// Every instruction-set level this CPU has, single and multi-threaded.
-	pools := []*Pool{nil}
+// levelPools returns a 2-thread Pool and its serial twin at every
+// instruction-set level this CPU has, closed when t ends.
+func levelPools(t *testing.T) []*Pool {
+	var pools []*Pool
 	for _, isa := range SupportedISAs() {
 		p, err := NewPoolWith(2, WithISA(isa))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer p.Close()
+		t.Cleanup(p.Close)
 		pools = append(pools, p, p.Serial())
 	}
+	return pools
+}
+
+func TestAttention(t *testing.T) {
+	pools := append([]*Pool{nil}, levelPools(t)...)
 	rng := rand.New(rand.NewPCG(14, 1))
 	for _, tc := range []struct {
 		batch, seq, heads, dim int
@@ -230,15 +236,7 @@ func interleavedAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
 // vision: 50; a cross attention; the sequence-first layout) at every
 // instruction-set level, and asserts they agree to float32 rounding.
 func TestAttentionPackedMatchesSgemm(t *testing.T) {
-	var pools []*Pool
-	for _, isa := range SupportedISAs() {
-		p, err := NewPoolWith(2, WithISA(isa))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		pools = append(pools, p, p.Serial())
-	}
+	pools := levelPools(t)
 	rng := rand.New(rand.NewPCG(20, 17))
 	for _, tc := range []struct {
 		name                       string
