@@ -423,8 +423,9 @@ sgdone:
 
 // func expShiftSumAVX2(dst, src *float32, n int, shift float32) float32
 // dst[i] = exp(src[i] − shift) and returns the sum of the dst values
-// (8 lane partial sums, then reduced); n a multiple of 8. EXP8 takes every
-// register, so the partial sums live in a 32-byte local at 0(SP).
+// (8 lane partial sums, then reduced); n a multiple of 8. EXP8 (and
+// EXP8X2) take every register, so the partial sums live in a 32-byte
+// local at 0(SP).
 TEXT ·expShiftSumAVX2(SB), NOSPLIT, $32-36
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -433,6 +434,33 @@ TEXT ·expShiftSumAVX2(SB), NOSPLIT, $32-36
 	VMOVUPS Y0, 0(SP)
 	SHRQ $3, CX
 	JZ   essreduce
+	MOVQ CX, DX
+	SHRQ $1, DX
+	JZ   essone
+	LOADEXP2CONSTS
+
+	// Pairs of vectors through EXP8X2; the sum adds them in order, as
+	// the one-vector loop does.
+essloop2:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y5
+	VBROADCASTSS shift+24(FP), Y1
+	VSUBPS Y1, Y0, Y0
+	VSUBPS Y1, Y5, Y5
+	EXP8X2
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y5, 32(DI)
+	VADDPS 0(SP), Y0, Y0
+	VADDPS Y5, Y0, Y0
+	VMOVUPS Y0, 0(SP)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ DX
+	JNZ  essloop2
+	ANDQ $1, CX
+	JZ   essreduce
+
+essone:
 	LOADEXPCONSTS
 
 essloop:
