@@ -496,12 +496,14 @@ func packB(dst []float32, b []float32, ldb int, transB bool, p0, kLen, j0, nLen,
 		for p := range kLen {
 			row := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nLen]
 			for q := lo; q < full; q++ {
-				// Element by element: copy calls memmove for every 64
-				// bytes (so do [16]float32 and [8]float32 assignments).
+				// Four 16-byte assignments compile to four pairs of
+				// vector moves; copy calls memmove for every 64 bytes (so
+				// do [16]float32 and [8]float32 assignments).
 				d, s := (*[gemmNR]float32)(dst[(q*kLen+p)*gemmNR:]), (*[gemmNR]float32)(row[q*gemmNR:])
-				for i := range d {
-					d[i] = s[i]
-				}
+				*(*[4]float32)(d[0:]) = *(*[4]float32)(s[0:])
+				*(*[4]float32)(d[4:]) = *(*[4]float32)(s[4:])
+				*(*[4]float32)(d[8:]) = *(*[4]float32)(s[8:])
+				*(*[4]float32)(d[12:]) = *(*[4]float32)(s[12:])
 			}
 		}
 		if full < hi { // the last, partial panel
