@@ -41,6 +41,13 @@ func (s AttentionShape) keys() int {
 // (the CLIP text encoder's mask; only when KVSeq is Seq). Heads run in
 // parallel on p.
 func Attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask []float32, causal bool, out []float32) error {
+	return attention(p, s, q, k, v, scale, mask, causal, out, attentionPackable(s))
+}
+
+// attention is Attention with the choice of head kernel: packed runs
+// attentionHeadPacked (s must be attentionPackable), otherwise
+// attentionHead, its Sgemm-based twin (tests and benchmarks run both).
+func attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask []float32, causal bool, out []float32, packed bool) error {
 	if s.Batch < 1 || s.Seq < 1 || s.Heads < 1 || s.HeadDim < 1 || s.KVSeq < 0 || causal && s.keys() != s.Seq {
 		return fmt.Errorf("kernels: Attention: bad shape %+v", s)
 	}
@@ -68,7 +75,10 @@ func Attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask
 	default:
 		return fmt.Errorf("kernels: Attention: mask has %d values, want %d or %d", len(mask), ss, s.Batch*ss)
 	}
-	c := attentionCall{s: s, serial: p.Serial(), q: q, k: k, v: v, out: out, mask: mask, scale: scale, causal: causal, maskPerBatch: maskPerBatch}
+	if packed && !attentionPackable(s) {
+		return fmt.Errorf("kernels: Attention: heads of %d values cannot be packed", s.HeadDim)
+	}
+	c := attentionCall{s: s, serial: p.Serial(), q: q, k: k, v: v, out: out, mask: mask, scale: scale, causal: causal, maskPerBatch: maskPerBatch, packed: packed}
 	n := s.Batch * s.Heads
 	threads := p.beginSplit(n, 1)
 	if threads <= 1 {
@@ -90,17 +100,20 @@ type attentionCall struct {
 	q, k, v, out, mask   []float32
 	scale                float32
 	causal, maskPerBatch bool
+	packed               bool // attentionHeadPacked, else attentionHead
 }
 
 // heads computes heads [lo, hi) of the batch×heads of the call.
 func (c *attentionCall) heads(lo, hi int) {
 	s := c.s
 	ss := s.Seq * s.keys()
-	buf := attnScratch.Get().(*[]float32)
-	if cap(*buf) < ss {
-		*buf = make([]float32, ss)
+	buf := attnScratch.Get().(*attnBuffers)
+	packed := c.packed
+	if packed {
+		buf.size(s)
+	} else {
+		buf.scores = growF32(buf.scores, ss)
 	}
-	scores := (*buf)[:ss]
 	for u := lo; u < hi; u++ {
 		b, h := u/s.Heads, u%s.Heads
 		var m []float32
@@ -110,27 +123,134 @@ func (c *attentionCall) heads(lo, hi int) {
 				m = c.mask[b*ss : (b+1)*ss]
 			}
 		}
-		attentionHead(c.serial, s, b, h, c.q, c.k, c.v, c.scale, m, c.causal, scores, c.out)
+		if packed {
+			attentionHeadPacked(c.serial.level().gemm.one, s, b, h, c.q, c.k, c.v, c.scale, m, c.causal, buf, c.out)
+			continue
+		}
+		attentionHead(c.serial, s, b, h, c.q, c.k, c.v, c.scale, m, c.causal, buf.scores, c.out)
 	}
 	attnScratch.Put(buf)
 }
 
-// attnScratch recycles the Seq×KVSeq score matrices of Attention.
-var attnScratch = sync.Pool{New: func() any { return new([]float32) }}
+// attnScratch recycles the working memory of Attention's heads.
+var attnScratch = sync.Pool{New: func() any { return new(attnBuffers) }}
 
-func attentionHead(serial *Pool, s AttentionShape, b, h int, q, k, v []float32, scale float32, mask []float32, causal bool, scores, out []float32) {
+// attnBuffers is one thread's working memory for Attention: the Seq×KVSeq
+// score matrix of attentionHead, or the packed panels and tiles of
+// attentionHeadPacked.
+type attnBuffers struct {
+	scores []float32
+	// kp holds Kᵀ as ⌈T/NR⌉ packed B panels (HeadDim×NR each), vp V as
+	// HeadDim/NR packed B panels (T×NR each), qa one packed A panel of
+	// scaled queries, st the MR×⌈T/NR⌉·NR tile of their scores, pa the
+	// probabilities packed as an A panel, edge the output tile of a
+	// partial query panel.
+	kp, vp, qa, st, pa []float32
+	edge               [gemmMR * gemmNR]float32
+}
+
+// size makes the packed-path buffers fit shape s.
+func (a *attnBuffers) size(s AttentionShape) {
+	T, D := s.keys(), s.HeadDim
+	tp := ceilDiv(T, gemmNR) * gemmNR
+	a.kp = growF32(a.kp, tp*D)
+	a.vp = growF32(a.vp, T*D)
+	a.qa = growF32(a.qa, gemmMR*D+packSlack)
+	a.st = growF32(a.st, gemmMR*tp)
+	a.pa = growF32(a.pa, gemmMR*tp+packSlack)
+}
+
+// attentionPackable reports whether heads of shape s take
+// attentionHeadPacked: heads a whole number of NR columns wide (64 in
+// every CLIP and SigLIP tower), so V packs into full panels.
+func attentionPackable(s AttentionShape) bool { return s.HeadDim%gemmNR == 0 }
+
+// headOffsets returns where head h of batch b starts in Q, K, V and out,
+// and s with the row strides along one sequence (Interleaved: Batch rows
+// apart).
+func headOffsets(s AttentionShape, b, h int) (qo, ko, vo, oo int, _ AttentionShape) {
 	S, T, D := s.Seq, s.keys(), s.HeadDim
-	qo, ko, vo, oo := b*S*s.LdQ, b*T*s.LdK, b*T*s.LdV, b*S*s.LdOut
+	qo, ko, vo, oo = b*S*s.LdQ, b*T*s.LdK, b*T*s.LdV, b*S*s.LdOut
 	if s.Interleaved {
 		// Each sequence starts at its batch's row; its tokens are Batch
-		// rows apart, which attentionRows sees as the row strides.
+		// rows apart.
 		qo, ko, vo, oo = b*s.LdQ, b*s.LdK, b*s.LdV, b*s.LdOut
 		s.LdQ, s.LdK, s.LdV, s.LdOut = s.Batch*s.LdQ, s.Batch*s.LdK, s.Batch*s.LdV, s.Batch*s.LdOut
 	}
-	qh := q[qo+h*D:]
-	kh := k[ko+h*D:]
-	vh := v[vo+h*D:]
-	oh := out[oo+h*D:]
+	return qo + h*D, ko + h*D, vo + h*D, oo + h*D, s
+}
+
+// attentionHeadPacked is attentionHead for heads a multiple of NR wide,
+// one micro-panel of MR queries at a time: Kᵀ and V are packed once per
+// head, then each panel's scores (MR×T, in registers' reach: a tile of
+// ⌈T/NR⌉ kernel calls), softmax and P·V run while the panel is in L1,
+// with no Sgemm call, repacking or score matrix in between. Under a
+// causal mask a panel multiplies only the keys up to its last query
+// (whole NR-key panels for Q·Kᵀ, exactly for P·V), skipping about half of
+// both products rather than attentionHead's quarter.
+func attentionHeadPacked(kern microKernel, s AttentionShape, b, h int, q, k, v []float32, scale float32, mask []float32, causal bool, buf *attnBuffers, out []float32) {
+	qo, ko, vo, oo, s := headOffsets(s, b, h)
+	S, T, D := s.Seq, s.keys(), s.HeadDim
+	tp := ceilDiv(T, gemmNR) * gemmNR
+	kPanels, vPanels := tp/gemmNR, D/gemmNR
+	kp, vp, st := buf.kp[:tp*D], buf.vp[:T*D], buf.st[:gemmMR*tp]
+	packB(kp, k[ko:], s.LdK, true, 0, D, 0, T, 0, kPanels)
+	packB(vp, v[vo:], s.LdV, false, 0, T, 0, D, 0, vPanels)
+	qOp := gemmOperands{a: q[qo:], lda: s.LdQ, alpha: scale}
+	pOp := gemmOperands{a: st, lda: tp, alpha: 1}
+	negInf := float32(math.Inf(-1))
+	for r0 := 0; r0 < S; r0 += gemmMR {
+		rows := min(gemmMR, S-r0)
+		keys := T // the keys this panel's queries see
+		if causal {
+			keys = r0 + rows
+		}
+		packA(buf.qa, &qOp, r0, rows, 0, D, 0, 1)
+		for jp := range ceilDiv(keys, gemmNR) {
+			kern(gemmMR, D, buf.qa, kp[jp*D*gemmNR:(jp+1)*D*gemmNR], st[jp*gemmNR:], tp, false)
+		}
+		for r := range rows {
+			i := r0 + r
+			row := st[r*tp : (r+1)*tp]
+			n := keys
+			if causal {
+				n = i + 1
+			}
+			if mask != nil {
+				mr := mask[i*T : i*T+n]
+				for j := range mr {
+					row[j] += mr[j]
+				}
+			}
+			// Padded with −Inf to whole vectors (the tile is NR wide), the
+			// row's softmax has no scalar tail; exp(−Inf) is 0.
+			n8 := min(ceilDiv(n, 8)*8, tp)
+			for j := n; j < n8; j++ {
+				row[j] = negInf
+			}
+			softmaxRow(row[:n8], row[:n8])
+			clear(row[n:keys])
+		}
+		packA(buf.pa, &pOp, 0, rows, 0, keys, 0, 1)
+		for dp := range vPanels {
+			bp := vp[dp*T*gemmNR : dp*T*gemmNR+keys*gemmNR]
+			o := out[oo+r0*s.LdOut+dp*gemmNR:]
+			if rows == gemmMR {
+				kern(gemmMR, keys, buf.pa, bp, o, s.LdOut, false)
+				continue
+			}
+			kern(gemmMR, keys, buf.pa, bp, buf.edge[:], gemmNR, false)
+			for r := range rows {
+				copy(o[r*s.LdOut:r*s.LdOut+gemmNR], buf.edge[r*gemmNR:(r+1)*gemmNR])
+			}
+		}
+	}
+}
+
+func attentionHead(serial *Pool, s AttentionShape, b, h int, q, k, v []float32, scale float32, mask []float32, causal bool, scores, out []float32) {
+	qo, ko, vo, oo, s := headOffsets(s, b, h)
+	S, T := s.Seq, s.keys()
+	qh, kh, vh, oh := q[qo:], k[ko:], v[vo:], out[oo:]
 	// Under a causal mask, queries before row r1 see only keys before r1:
 	// in blocks of queries (whole 6-row panels), each block is multiplied
 	// with the keys up to its last query alone. causalBlocks blocks skip

@@ -54,17 +54,23 @@ func refAttention(s AttentionShape, q, k, v []float32, scale float64, mask []flo
 	return out
 }
 
-func TestAttention(t *testing.T) {
-	// Every instruction-set level this CPU has, single and multi-threaded.
-	pools := []*Pool{nil}
+// levelPools returns a 2-thread Pool and its serial twin at every
+// instruction-set level this CPU has, closed when t ends.
+func levelPools(t *testing.T) []*Pool {
+	var pools []*Pool
 	for _, isa := range SupportedISAs() {
 		p, err := NewPoolWith(2, WithISA(isa))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer p.Close()
+		t.Cleanup(p.Close)
 		pools = append(pools, p, p.Serial())
 	}
+	return pools
+}
+
+func TestAttention(t *testing.T) {
+	pools := append([]*Pool{nil}, levelPools(t)...)
 	rng := rand.New(rand.NewPCG(14, 1))
 	for _, tc := range []struct {
 		batch, seq, heads, dim int
@@ -221,5 +227,58 @@ func interleavedAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
 				}
 			}
 		}
+	}
+}
+
+// TestAttentionPackedMatchesSgemm runs attentionHeadPacked and its twin,
+// the Sgemm-based attentionHead, on the towers' shapes (CLIP text: 77
+// causal tokens, with and without a padding mask; SigLIP text: 64; ViT
+// vision: 50; a cross attention; the sequence-first layout) at every
+// instruction-set level, and asserts they agree to float32 rounding.
+func TestAttentionPackedMatchesSgemm(t *testing.T) {
+	pools := levelPools(t)
+	rng := rand.New(rand.NewPCG(20, 17))
+	for _, tc := range []struct {
+		name                       string
+		batch, seq, kv, heads, dim int
+		mask                       string
+		causal, interleaved        bool
+	}{
+		{"clip-text", 2, 77, 77, 8, 64, "", true, false},
+		{"clip-text-padded", 2, 77, 77, 2, 64, "perbatch", true, false},
+		{"siglip-text", 2, 64, 64, 3, 64, "", false, false},
+		{"vit-vision", 2, 50, 50, 3, 64, "shared", false, false},
+		{"cross", 2, 5, 50, 2, 32, "perbatch", false, false},
+		{"seq-first", 3, 20, 20, 2, 48, "", true, true},
+	} {
+		w := tc.heads * tc.dim
+		ld := 3*w + 5
+		q := randSlice(rng, tc.batch*tc.seq*ld)
+		kv := randSlice(rng, tc.batch*tc.kv*ld)
+		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, Heads: tc.heads, HeadDim: tc.dim, LdQ: ld, LdK: ld, LdV: ld, LdOut: w + 3, Interleaved: tc.interleaved}
+		if tc.kv != tc.seq {
+			s.KVSeq = tc.kv
+		}
+		mask := randMask(rng, tc.mask, tc.batch, tc.seq, tc.kv)
+		scale := float32(1 / math.Sqrt(float64(tc.dim)))
+		for _, p := range pools {
+			want := make([]float32, tc.batch*tc.seq*(w+3))
+			got := make([]float32, len(want))
+			if err := attention(p, s, q, kv[w:], kv[2*w:], scale, mask, tc.causal, want, false); err != nil {
+				t.Fatal(err)
+			}
+			if err := attention(p, s, q, kv[w:], kv[2*w:], scale, mask, tc.causal, got, true); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if math.Abs(float64(got[i]-want[i])) > 1e-5*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("%s, %v pool of %d: out[%d] = %g, Sgemm path %g", tc.name, p.ISA(), p.Threads(), i, got[i], want[i])
+				}
+			}
+		}
+	}
+	s := AttentionShape{Batch: 1, Seq: 2, Heads: 1, HeadDim: 8, LdQ: 8, LdK: 8, LdV: 8, LdOut: 8}
+	if err := attention(nil, s, make([]float32, 16), make([]float32, 16), make([]float32, 16), 1, nil, false, make([]float32, 16), true); err == nil {
+		t.Error("heads of 8 values were packed")
 	}
 }

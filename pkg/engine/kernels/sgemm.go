@@ -13,13 +13,16 @@ import (
 //   - gemmKC is the depth of one packed block: a packed B micro-panel
 //     (KC×NR×4 = 32 KiB) stays in L1 while the A micro-panels stream past
 //     (the AVX-512 kernel's pair, 64 KiB, is re-read from L2; KC = 256 and
-//     384 measured no faster on the ViT shapes).
+//     384 measured no faster on the ViT shapes, nor KC = 256 on the
+//     text towers' on a Zen 3 with 32 KiB of L1).
 //   - up to gemmMC rows of packed A (MC×KC×4 = 600 KiB) stay in L2 while
 //     the micro-panels of B are swept; a thread's rows are cut into equal
 //     blocks (mcBlockPanels). Each sweep re-reads the weight panels from
 //     L3 or memory, so fewer sweeps win: a thread's 200 rows at batch 8
 //     take one sweep (with 144-row blocks two, 3-4% slower), 77-token
-//     text at batch 1 one; L2 is 1 MiB per core here.
+//     text at batch 1 one; L2 is 1 MiB per core here. On a Zen 3 with
+//     512 KiB of L2 per core, SigLIP text's 43-panel blocks (256 rows a
+//     thread, 528 KiB) ran as fast as with MC = 240 (two 22-panel blocks).
 //   - gemmMChunk and gemmNC bound the per-thread packing buffers for large
 //     operands; the ViT shapes (M ≤ 400, N ≤ 3072) fit in one chunk.
 const (
@@ -496,7 +499,14 @@ func packB(dst []float32, b []float32, ldb int, transB bool, p0, kLen, j0, nLen,
 		for p := range kLen {
 			row := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nLen]
 			for q := lo; q < full; q++ {
-				copy(dst[(q*kLen+p)*gemmNR:(q*kLen+p+1)*gemmNR], row[q*gemmNR:(q+1)*gemmNR])
+				// Four 16-byte assignments compile to four pairs of
+				// vector moves; copy calls memmove for every 64 bytes (so
+				// do [16]float32 and [8]float32 assignments).
+				d, s := (*[gemmNR]float32)(dst[(q*kLen+p)*gemmNR:]), (*[gemmNR]float32)(row[q*gemmNR:])
+				*(*[4]float32)(d[0:]) = *(*[4]float32)(s[0:])
+				*(*[4]float32)(d[4:]) = *(*[4]float32)(s[4:])
+				*(*[4]float32)(d[8:]) = *(*[4]float32)(s[8:])
+				*(*[4]float32)(d[12:]) = *(*[4]float32)(s[12:])
 			}
 		}
 		if full < hi { // the last, partial panel
