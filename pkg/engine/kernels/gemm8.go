@@ -216,13 +216,15 @@ func kernel8Generic(_, kp int, a, b []int16, c []int32, ldc int, accumulate bool
 // stride ldc), with the kernels of p's level.
 func GemmU8(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	lv := p.level()
-	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, m, a, lda, aZero, pb, c, ldc)
+	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, m, a, lda, aZero, pb, c, ldc, nil)
 }
 
 // gemmU8 is GemmU8 with the int16-layout kernels kern, the VPDPBUSD quad
 // kernel allowed when quad, and the pair kernel pairQuad (nil: none) on a
-// pair-safe quad-packed B.
-func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+// pair-safe quad-packed B. With epi, C holds only the partial sums of the
+// first K blocks (nil when K fits one) and epi finishes each tile of the
+// last into its float Y.
+func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
 	if pb == nil {
 		return fmt.Errorf("kernels: GemmU8: nil weights")
 	}
@@ -233,19 +235,19 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 	if m == 0 {
 		return nil
 	}
-	if len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n {
+	if len(a) < (m-1)*lda+k || (epi == nil || k > gemm8KC) && len(c) < (m-1)*ldc+n {
 		return fmt.Errorf("kernels: GemmU8: A has %d, C %d values: too few for %d×%d×%d", len(a), len(c), m, n, k)
 	}
 	if pb.q != nil {
 		switch {
 		case quad:
-			return gemmU8Quad(p, kernelQ, m, a, lda, aZero, pb, c, ldc)
+			return gemmU8Quad(p, kernelQ, m, a, lda, aZero, pb, c, ldc, epi)
 		case pairQuad != nil && pb.pairSafe:
-			return gemmU8Quad(p, pairQuad, m, a, lda, aZero, pb, c, ldc)
+			return gemmU8Quad(p, pairQuad, m, a, lda, aZero, pb, c, ldc, epi)
 		}
 	}
 	pb = pb.int16Layout()
-	g := &gemm8Run{m: m, a: a, lda: lda, aZero: int16(aZero), pb: pb, c: c, ldc: ldc, kern: kern}
+	g := &gemm8Run{m: m, a: a, lda: lda, aZero: int16(aZero), pb: pb, c: c, ldc: ldc, kern: kern, epi: epi}
 	threads := 1
 	if 2*m*n*k >= gemmParallelFlops {
 		threads = p.acquire()
@@ -266,9 +268,11 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 	}
 	if len(sc.edge) < threads {
 		sc.edge = make([][gemmMR * 2 * gemmNR]int32, threads)
+		sc.f = make([][gemm8EpiTile]float32, threads)
 	}
 	g.apack = &sc.a
 	g.edges = sc.edge
+	g.f = sc.f
 	if threads == 1 {
 		g.work(0)
 	} else {
@@ -278,10 +282,12 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 }
 
 // gemm8Buffers are the shared double-buffered packed A and the threads'
-// staging tiles, recycled across calls.
+// staging tiles (int32 sums, and the epilogue's floats), recycled across
+// calls.
 type gemm8Buffers struct {
 	a    [2][]int16
 	edge [][gemmMR * 2 * gemmNR]int32
+	f    [][gemm8EpiTile]float32
 }
 
 var gemm8Scratch = sync.Pool{New: func() any { return new(gemm8Buffers) }}
@@ -299,6 +305,8 @@ type gemm8Run struct {
 	bar     barrier
 	apack   *[2][]int16
 	edges   [][gemmMR * 2 * gemmNR]int32
+	epi     *gemm8Epi // nil: C is the result (GemmU8)
+	f       [][gemm8EpiTile]float32
 }
 
 // work is thread t's share; the same scheme as gemmRun.work: pack a share
@@ -314,10 +322,11 @@ func (g *gemm8Run) work(t int) {
 	} else {
 		mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
 	}
-	edge := g.edges[t][:]
+	edge, f := g.edges[t][:], &g.f[t]
 	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
 		kLen := min(gemm8KC, k-p0)
 		pairs := ceilDiv(kLen, 2)
+		fuse := g.epi != nil && p0+kLen == k
 		apack := g.apack[step&1]
 		for q := mPanels * t / T; q < mPanels*(t+1)/T; q++ {
 			g.packA(apack[q*pairs*gemmMR*2:(q+1)*pairs*gemmMR*2], q*gemmMR, p0, kLen)
@@ -339,8 +348,17 @@ func (g *gemm8Run) work(t int) {
 					ap := apack[ir*pairs*gemmMR*2 : (ir+1)*pairs*gemmMR*2]
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
+					if fuse && !accumulate {
+						// One K block: the sums go no further than L1.
+						kern(rows, pairs, ap, bp, edge, width, false)
+						g.epi.tile(edge, width, row, rows, col, cols, f)
+						continue
+					}
 					if rows == gemmMR && cols == width {
 						kern(gemmMR, pairs, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate)
+						if fuse {
+							g.epi.tile(g.c[row*g.ldc+col:], g.ldc, row, rows, col, cols, f)
+						}
 						continue
 					}
 					kern(rows, pairs, ap, bp, edge, width, false)
@@ -354,6 +372,9 @@ func (g *gemm8Run) work(t int) {
 						} else {
 							copy(dst, src)
 						}
+					}
+					if fuse {
+						g.epi.tile(g.c[row*g.ldc+col:], g.ldc, row, rows, col, cols, f)
 					}
 				}
 				jr += width / gemmNR

@@ -6,16 +6,17 @@ import (
 	"testing"
 )
 
-func TestGemmU8(t *testing.T) {
-	pool := NewPool(2)
-	defer pool.Close()
-	// Each case: the int16-layout kernels, the layout B is packed in
-	// (quad: uint8×int8 for VPDPBUSD) and whether the quad kernel may run.
-	type case8 struct {
-		kern              gemm8Kernels
-		packQuad, runQuad bool
-		pairQuad          quadKernel
-	}
+// case8 is one way GemmU8 can run: the int16-layout kernels, the layout
+// B is packed in (quad: uint8×int8 for VPDPBUSD) and whether the quad
+// kernel may run, or the pair kernel.
+type case8 struct {
+	kern              gemm8Kernels
+	packQuad, runQuad bool
+	pairQuad          quadKernel
+}
+
+// gemm8Cases lists every way GemmU8 runs on this CPU, by name.
+func gemm8Cases() map[string]case8 {
 	kerns := map[string]case8{"generic": {kern: gemm8Kernels{one: kernel8Generic}}}
 	for name, k := range simdKernels8() {
 		kerns[name] = case8{kern: k}
@@ -36,8 +37,14 @@ func TestGemmU8(t *testing.T) {
 	if pq := isaTable[ISAAVX2].pairQuad; pq != nil {
 		kerns["pair"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq}
 	}
+	return kerns
+}
+
+func TestGemmU8(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
 	rng := rand.New(rand.NewPCG(17, 1))
-	for name, kern := range kerns {
+	for name, kern := range gemm8Cases() {
 		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {3, 20, 5}, {5, 33, 64}, {10, 17, 9}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}} {
 			m, n, k := s[0], s[1], s[2]
 			for _, signed := range []bool{false, true} {
@@ -98,7 +105,7 @@ func TestGemmU8(t *testing.T) {
 							c[i] = -7
 						}
 						orig := append([]int32(nil), c...)
-						if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, m, a, lda, aZero, pb, c, ldc); err != nil {
+						if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, m, a, lda, aZero, pb, c, ldc, nil); err != nil {
 							t.Fatal(err)
 						}
 						for i := range m {

@@ -138,6 +138,7 @@ type gemmQBuffers struct {
 	rs   [2][]int32
 	cc   []int32
 	edge [][gemmMR * gemmQW]int32
+	f    [][gemm8EpiTile]float32
 }
 
 var gemmQScratch = sync.Pool{New: func() any { return new(gemmQBuffers) }}
@@ -153,6 +154,7 @@ type gemmQRun struct {
 	bar     barrier
 	buf     *gemmQBuffers
 	kern    quadKernel
+	epi     *gemm8Epi // nil: C is the result (GemmU8)
 }
 
 // quadKernel computes the first rows rows of a 6×32 tile on the quad
@@ -160,8 +162,8 @@ type gemmQRun struct {
 // rows < MR, c has room for MR rows.
 type quadKernel func(rows, kq int, a []uint8, b []int8, c []int32, ldc int, accumulate bool, rs, dc, cc []int32)
 
-// gemmU8Quad is GemmU8 on the quad layout.
-func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+// gemmU8Quad is gemmU8 on the quad layout.
+func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
 	n, k := pb.n, pb.k
 	nPad := len(pb.dc)
 	threads := 1
@@ -177,7 +179,7 @@ func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8
 		g = &p.gemmQ
 		defer func() { *g = gemmQRun{} }()
 	}
-	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc, kern: kern}
+	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc, kern: kern, epi: epi}
 	g.threads = threads
 	g.bar.n = int32(threads)
 	sc := gemmQScratch.Get().(*gemmQBuffers)
@@ -209,6 +211,7 @@ func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8
 	}
 	if len(sc.edge) < threads {
 		sc.edge = make([][gemmMR * gemmQW]int32, threads)
+		sc.f = make([][gemm8EpiTile]float32, threads)
 	}
 	g.buf = sc
 	if threads == 1 {
@@ -236,10 +239,11 @@ func (g *gemmQRun) work(t int) {
 	} else {
 		mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
 	}
-	edge := g.buf.edge[t][:]
+	edge, f := g.buf.edge[t][:], &g.buf.f[t]
 	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
 		kLen := min(gemm8KC, k-p0)
 		quads := ceilDiv(kLen, 4)
+		fuse := g.epi != nil && p0+kLen == k
 		apack, rs := g.buf.a[step&1], g.buf.rs[step&1]
 		for q := mPanels * t / T; q < mPanels*(t+1)/T; q++ {
 			g.packA(apack[q*quads*gemmMR*4:(q+1)*quads*gemmMR*4], rs[q*gemmMR:(q+1)*gemmMR], q*gemmMR, p0, kLen)
@@ -258,8 +262,17 @@ func (g *gemmQRun) work(t int) {
 					ap := apack[ir*quads*gemmMR*4 : (ir+1)*quads*gemmMR*4]
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
+					if fuse && !accumulate {
+						// One K block: the sums go no further than L1.
+						g.kern(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
+						g.epi.tile(edge, gemmQW, row, rows, col, cols, f)
+						continue
+					}
 					if rows == gemmMR && cols == gemmQW {
 						g.kern(rows, quads, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
+						if fuse {
+							g.epi.tile(g.c[row*g.ldc+col:], g.ldc, row, rows, col, cols, f)
+						}
 						continue
 					}
 					g.kern(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
@@ -273,6 +286,9 @@ func (g *gemmQRun) work(t int) {
 						} else {
 							copy(dst, src)
 						}
+					}
+					if fuse {
+						g.epi.tile(g.c[row*g.ldc+col:], g.ldc, row, rows, col, cols, f)
 					}
 				}
 			}
