@@ -268,11 +268,13 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 	}
 	if len(sc.edge) < threads {
 		sc.edge = make([][gemmMR * 2 * gemmNR]int32, threads)
-		sc.f = make([][gemm8EpiTile]float32, threads)
+	}
+	if epi != nil {
+		sc.strips = growStrips(sc.strips, threads)
 	}
 	g.apack = &sc.a
 	g.edges = sc.edge
-	g.f = sc.f
+	g.strips = sc.strips
 	if threads == 1 {
 		g.work(0)
 	} else {
@@ -285,9 +287,9 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 // staging tiles (int32 sums, and the epilogue's floats), recycled across
 // calls.
 type gemm8Buffers struct {
-	a    [2][]int16
-	edge [][gemmMR * 2 * gemmNR]int32
-	f    [][gemm8EpiTile]float32
+	a      [2][]int16
+	edge   [][gemmMR * 2 * gemmNR]int32
+	strips []*gemm8Strip
 }
 
 var gemm8Scratch = sync.Pool{New: func() any { return new(gemm8Buffers) }}
@@ -306,7 +308,7 @@ type gemm8Run struct {
 	apack   *[2][]int16
 	edges   [][gemmMR * 2 * gemmNR]int32
 	epi     *gemm8Epi // nil: C is the result (GemmU8)
-	f       [][gemm8EpiTile]float32
+	strips  []*gemm8Strip
 }
 
 // work is thread t's share; the same scheme as gemmRun.work: pack a share
@@ -322,7 +324,11 @@ func (g *gemm8Run) work(t int) {
 	} else {
 		mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
 	}
-	edge, f := g.edges[t][:], &g.f[t]
+	edge := g.edges[t][:]
+	var st *gemm8Strip
+	if g.epi != nil {
+		st = g.strips[t]
+	}
 	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
 		kLen := min(gemm8KC, k-p0)
 		pairs := ceilDiv(kLen, 2)
@@ -344,38 +350,42 @@ func (g *gemm8Run) work(t int) {
 				}
 				bp := bblk[jr*pairs*gemmNR*2 : (jr+width/gemmNR)*pairs*gemmNR*2]
 				cols := min(width, n-col)
+				// The strip's sums go to C (row r at r·ldc), or with one K
+				// block and an epilogue to the thread's strip buffer (row r
+				// at (r−r0)·QW, room for whole tiles), not beyond L2.
+				r0, r1 := ib*gemmMR, min(ie*gemmMR, g.m)
+				inStrip := fuse && !accumulate
+				var cs []int32
+				ldc, base := g.ldc, 0
+				if inStrip {
+					cs, ldc, base = st.sums[:], gemmQW, r0
+				} else {
+					cs = g.c[col:]
+				}
 				for ir := ib; ir < ie; ir++ {
 					ap := apack[ir*pairs*gemmMR*2 : (ir+1)*pairs*gemmMR*2]
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
-					if fuse && !accumulate {
-						// One K block: the sums go no further than L1.
-						kern(rows, pairs, ap, bp, edge, width, false)
-						g.epi.tile(edge, width, row, rows, col, cols, f)
-						continue
-					}
-					if rows == gemmMR && cols == width {
-						kern(gemmMR, pairs, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate)
-						if fuse {
-							g.epi.tile(g.c[row*g.ldc+col:], g.ldc, row, rows, col, cols, f)
-						}
+					dst := cs[(row-base)*ldc:]
+					if inStrip || rows == gemmMR && cols == width {
+						kern(rows, pairs, ap, bp, dst, ldc, accumulate)
 						continue
 					}
 					kern(rows, pairs, ap, bp, edge, width, false)
 					for r := range rows {
-						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
+						d := dst[r*ldc : r*ldc+cols]
 						src := edge[r*width : r*width+cols]
 						if accumulate {
-							for j := range dst {
-								dst[j] += src[j]
+							for j := range d {
+								d[j] += src[j]
 							}
 						} else {
-							copy(dst, src)
+							copy(d, src)
 						}
 					}
-					if fuse {
-						g.epi.tile(g.c[row*g.ldc+col:], g.ldc, row, rows, col, cols, f)
-					}
+				}
+				if fuse {
+					g.epi.strip(cs[(r0-base)*ldc:], ldc, r0, r1-r0, col, cols, &st.f)
 				}
 				jr += width / gemmNR
 			}

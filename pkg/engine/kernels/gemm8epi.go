@@ -8,9 +8,9 @@ import (
 // The float epilogue of an int8 Linear (graph's OpQLinear): the int32
 // sums of GemmU8 become Y = Act(float(C)·colScale + Bias) + Residual. Run
 // as a pass after the GEMM it reads the whole m×n int32 product back from
-// L3 and costs a parallel split of its own (a quarter of an int8 text
-// tower's time); GemmU8Linear instead finishes each tile while its sums
-// are in L1, just after the micro-kernel computed them, and needs no m×n
+// L3 and costs a parallel split of its own; GemmU8Linear instead
+// finishes each column strip of an MC-row block (≤ 300×32) while its sums
+// are in L2, just after the micro-kernel computed them, and needs no m×n
 // int32 buffer at all when K fits one K block.
 
 // gemm8Epi is one GemmU8Linear call's epilogue.
@@ -28,7 +28,7 @@ type gemm8Epi struct {
 // quantized MatMul's Cast → Mul → Add tail and the Linear epilogue (see
 // Epilogue), in the float32 rounding order of those unfused steps
 // (product, then bias, then the activation, then the residual), applied
-// to each tile of C while it is in L1.
+// to each column strip of C while it is in L2.
 func GemmU8Linear(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, colScale []float32, ep Epilogue, y []float32, ldy int) error {
 	if pb == nil {
 		return fmt.Errorf("kernels: GemmU8Linear: nil weights")
@@ -73,13 +73,28 @@ func GemmU8Linear(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8,
 // int32Scratch recycles GemmU8Linear's partial sums between calls.
 var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
 
-// gemm8EpiTile is the largest tile the int8 drivers finish at once:
-// MR rows of the two-panel kernels' 32 columns.
-const gemm8EpiTile = gemmMR * gemmQW
+// gemm8Strip is one thread's buffers for the epilogue of one column strip
+// (≤ 32 columns) of an MC-row block: the int32 sums (row r at r·QW) and
+// the activation's float input.
+type gemm8Strip struct {
+	sums [gemmMC * gemmQW]int32
+	f    [gemmMC * gemmQW]float32
+}
 
-// tile finishes rows×cols of Y at (row, col) from their int32 sums src
-// (row stride lds); f stages the activation's input.
-func (e *gemm8Epi) tile(src []int32, lds, row, rows, col, cols int, f *[gemm8EpiTile]float32) {
+// growStrips returns s with a strip buffer for each of threads threads.
+func growStrips(s []*gemm8Strip, threads int) []*gemm8Strip {
+	for len(s) < threads {
+		s = append(s, new(gemm8Strip))
+	}
+	return s
+}
+
+// strip finishes rows×cols of Y at (row, col) from their int32 sums src
+// (row stride lds), a column strip of up to MC rows: one call per strip,
+// so the activation runs on long vectors (its constants loaded once per
+// strip, not per 6×32 tile: per tile the calls cost as much as the
+// separate pass saved) while the strip is still in L2.
+func (e *gemm8Epi) strip(src []int32, lds, row, rows, col, cols int, f *[gemmMC * gemmQW]float32) {
 	scale := e.scale[col : col+cols]
 	var bias []float32
 	if e.ep.Bias != nil {
@@ -94,24 +109,26 @@ func (e *gemm8Epi) tile(src []int32, lds, row, rows, col, cols int, f *[gemm8Epi
 		dequantTile(e.y[row*e.ldy+col:], e.ldy, src, lds, rows, cols, scale, bias, res, ldr)
 		return
 	}
-	// The activation runs on the tile as one contiguous vector (its
-	// constants loaded once, not per 32-value row); when cols is not a
-	// multiple of 8 row by row instead, so that each value takes the
-	// vector or the scalar route exactly as in a whole-row pass.
-	t := f[:rows*cols]
-	dequantTile(t, cols, src, lds, rows, cols, scale, bias, nil, 0)
+	// The activation runs on chunks of the strip as contiguous vectors
+	// (16 KiB, half of L1); when cols is not a multiple of 8 row by row
+	// instead, so that each value takes the vector or the scalar route
+	// exactly as in a whole-row pass.
 	act := Epilogue{Act: e.ep.Act}
-	if cols%8 == 0 {
-		act.apply(e.lv, t, rows*cols, 0, 1, 0, rows*cols)
-	} else {
-		act.apply(e.lv, t, cols, 0, rows, 0, cols)
-	}
-	for r := range rows {
-		dst := e.y[(row+r)*e.ldy+col : (row+r)*e.ldy+col+cols]
-		copy(dst, t[r*cols:(r+1)*cols])
-		if res != nil {
-			e.lv.add(dst, res[r*ldr:r*ldr+cols])
+	const chunk = 4096 / gemmQW
+	for r0 := 0; r0 < rows; r0 += chunk {
+		n := min(chunk, rows-r0)
+		t := f[:n*cols]
+		dequantTile(t, cols, src[r0*lds:], lds, n, cols, scale, bias, nil, 0)
+		if cols%8 == 0 {
+			act.apply(e.lv, t, n*cols, 0, 1, 0, n*cols)
+		} else {
+			act.apply(e.lv, t, cols, 0, n, 0, cols)
 		}
+		var rr []float32
+		if res != nil {
+			rr = res[r0*ldr:]
+		}
+		storeTile(e.y[(row+r0)*e.ldy+col:], e.ldy, t, cols, n, cols, rr, ldr)
 	}
 }
 
@@ -132,14 +149,7 @@ func dequantTile(dst []float32, ldd int, src []int32, lds, rows, cols int, scale
 	if hasAVX2FMA {
 		n = cols &^ 7
 		if n > 0 {
-			var b, r *float32
-			if bias != nil {
-				b = &bias[0]
-			}
-			if res != nil {
-				r = &res[0]
-			}
-			dequantTileAVX2(&dst[0], ldd, &src[0], lds, rows, n, &scale[0], b, r, ldr)
+			dequantTileAVX2(&dst[0], ldd, &src[0], lds, rows, n, &scale[0], ptrOrNil(bias), ptrOrNil(res), ldr)
 		}
 	}
 	if n < cols {
@@ -169,4 +179,47 @@ func dequantTileGo(dst []float32, ldd int, src []int32, lds, rows, cols int, sca
 			d[j] = x
 		}
 	}
+}
+
+// storeTile sets dst[r·ldd+j] = src[r·lds+j] (+ res[r·ldr+j]) for r <
+// rows, j < cols: the activated strip into Y, one call per chunk rather
+// than a copy per 32-value row (a memmove call per row cost ~8% of the
+// GEMM); res may be nil.
+func storeTile(dst []float32, ldd int, src []float32, lds, rows, cols int, res []float32, ldr int) {
+	_ = dst[(rows-1)*ldd+cols-1]
+	_ = src[(rows-1)*lds+cols-1]
+	if res != nil {
+		_ = res[(rows-1)*ldr+cols-1]
+	}
+	n := 0
+	if hasAVX2FMA {
+		n = cols &^ 7
+		if n > 0 {
+			storeTileAVX2(&dst[0], ldd, &src[0], lds, rows, n, ptrOrNil(res), ldr)
+		}
+	}
+	if n < cols {
+		storeTileGo(dst[n:], ldd, src[n:], lds, rows, cols-n, sliceFrom(res, n), ldr)
+	}
+}
+
+// storeTileGo is the Go twin of storeTileAVX2, for any cols.
+func storeTileGo(dst []float32, ldd int, src []float32, lds, rows, cols int, res []float32, ldr int) {
+	for r := range rows {
+		d, s := dst[r*ldd:r*ldd+cols], src[r*lds:r*lds+cols]
+		if res == nil {
+			copy(d, s)
+			continue
+		}
+		for j, v := range s {
+			d[j] = v + res[r*ldr+j]
+		}
+	}
+}
+
+func ptrOrNil(s []float32) *float32 {
+	if s == nil {
+		return nil
+	}
+	return &s[0]
 }

@@ -192,8 +192,9 @@ func TestGemmU8LinearPublic(t *testing.T) {
 	}
 }
 
-// TestDequantTile checks the vector tile epilogue against its Go twin bit
-// for bit, with and without bias and residual, on rows of 8..40 columns.
+// TestDequantTile checks the vector strip epilogue routines (dequantTile,
+// storeTile) against their Go twins bit for bit, with and without bias
+// and residual, on rows of 8..40 columns.
 func TestDequantTile(t *testing.T) {
 	if !hasAVX2FMA {
 		t.Skip("no AVX2 on this CPU")
@@ -217,18 +218,23 @@ func TestDequantTile(t *testing.T) {
 			got, want := make([]float32, rows*ldd), make([]float32, rows*ldd)
 			dequantTileAVX2(&got[0], ldd, &src[0], lds, rows, cols, &scale[0], ptrOrNil(b), ptrOrNil(r), ldr)
 			dequantTileGo(want, ldd, src, lds, rows, cols, scale, b, r, ldr)
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("cols=%d bias=%v res=%v: dst[%d] = %g, want %g", cols, b != nil, r != nil, i, got[i], want[i])
-				}
+			sameBits(t, fmt.Sprintf("dequantTile cols=%d bias=%v res=%v", cols, b != nil, r != nil), got, want)
+			if b == nil {
+				// storeTile, on the floats just made.
+				got2, want2 := make([]float32, rows*ldd), make([]float32, rows*ldd)
+				storeTileAVX2(&got2[0], ldd, &want[0], ldd, rows, cols, ptrOrNil(r), ldr)
+				storeTileGo(want2, ldd, want, ldd, rows, cols, r, ldr)
+				sameBits(t, fmt.Sprintf("storeTile cols=%d res=%v", cols, r != nil), got2, want2)
 			}
 		}
 	}
 }
 
-func ptrOrNil(s []float32) *float32 {
-	if s == nil {
-		return nil
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: [%d] = %g, want %g", what, i, got[i], want[i])
+		}
 	}
-	return &s[0]
 }

@@ -134,11 +134,11 @@ func (pb *PackedB8) blockQ(p0 int) []int8 {
 // sums, the per-block column corrections and the threads' staging tiles,
 // recycled across calls.
 type gemmQBuffers struct {
-	a    [2][]uint8
-	rs   [2][]int32
-	cc   []int32
-	edge [][gemmMR * gemmQW]int32
-	f    [][gemm8EpiTile]float32
+	a      [2][]uint8
+	rs     [2][]int32
+	cc     []int32
+	edge   [][gemmMR * gemmQW]int32
+	strips []*gemm8Strip
 }
 
 var gemmQScratch = sync.Pool{New: func() any { return new(gemmQBuffers) }}
@@ -211,7 +211,9 @@ func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8
 	}
 	if len(sc.edge) < threads {
 		sc.edge = make([][gemmMR * gemmQW]int32, threads)
-		sc.f = make([][gemm8EpiTile]float32, threads)
+	}
+	if epi != nil {
+		sc.strips = growStrips(sc.strips, threads)
 	}
 	g.buf = sc
 	if threads == 1 {
@@ -239,7 +241,11 @@ func (g *gemmQRun) work(t int) {
 	} else {
 		mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
 	}
-	edge, f := g.buf.edge[t][:], &g.buf.f[t]
+	edge := g.buf.edge[t][:]
+	var st *gemm8Strip
+	if g.epi != nil {
+		st = g.buf.strips[t]
+	}
 	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
 		kLen := min(gemm8KC, k-p0)
 		quads := ceilDiv(kLen, 4)
@@ -258,38 +264,40 @@ func (g *gemmQRun) work(t int) {
 				col := jt * gemmQW
 				bp := bblk[jt*quads*gemmQW*4 : (jt+1)*quads*gemmQW*4]
 				cols := min(gemmQW, n-col)
+				// As in gemm8Run.work: C, or the thread's strip buffer.
+				r0, r1 := ib*gemmMR, min(ie*gemmMR, g.m)
+				inStrip := fuse && !accumulate
+				var cs []int32
+				ldc, base := g.ldc, 0
+				if inStrip {
+					cs, ldc, base = st.sums[:], gemmQW, r0
+				} else {
+					cs = g.c[col:]
+				}
 				for ir := ib; ir < ie; ir++ {
 					ap := apack[ir*quads*gemmMR*4 : (ir+1)*quads*gemmMR*4]
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
-					if fuse && !accumulate {
-						// One K block: the sums go no further than L1.
-						g.kern(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
-						g.epi.tile(edge, gemmQW, row, rows, col, cols, f)
-						continue
-					}
-					if rows == gemmMR && cols == gemmQW {
-						g.kern(rows, quads, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
-						if fuse {
-							g.epi.tile(g.c[row*g.ldc+col:], g.ldc, row, rows, col, cols, f)
-						}
+					dst := cs[(row-base)*ldc:]
+					if inStrip || rows == gemmMR && cols == gemmQW {
+						g.kern(rows, quads, ap, bp, dst, ldc, accumulate, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
 						continue
 					}
 					g.kern(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
 					for r := range rows {
-						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
+						d := dst[r*ldc : r*ldc+cols]
 						src := edge[r*gemmQW : r*gemmQW+cols]
 						if accumulate {
-							for j := range dst {
-								dst[j] += src[j]
+							for j := range d {
+								d[j] += src[j]
 							}
 						} else {
-							copy(dst, src)
+							copy(d, src)
 						}
 					}
-					if fuse {
-						g.epi.tile(g.c[row*g.ldc+col:], g.ldc, row, rows, col, cols, f)
-					}
+				}
+				if fuse {
+					g.epi.strip(cs[(r0-base)*ldc:], ldc, r0, r1-r0, col, cols, &st.f)
 				}
 			}
 		}

@@ -14,3 +14,6 @@ func dequantScaleAVX2(dst *float32, src *int32, n int, s float32)
 
 //go:noescape
 func dequantTileAVX2(dst *float32, ldd int, src *int32, lds, rows, cols int, scale, bias, res *float32, ldr int)
+
+//go:noescape
+func storeTileAVX2(dst *float32, ldd int, src *float32, lds, rows, cols int, res *float32, ldr int)

@@ -182,3 +182,48 @@ dtnext:
 	JNZ  dtrow
 	VZEROUPPER
 	RET
+
+// func storeTileAVX2(dst *float32, ldd int, src *float32, lds, rows, cols int, res *float32, ldr int)
+// dst[r·ldd+j] = src[r·lds+j] (+ res[r·ldr+j]) for r < rows (≥ 1), j <
+// cols (a multiple of 8, ≥ 8); res may be nil. The activated strip of
+// GemmU8Linear's epilogue into Y.
+TEXT ·storeTileAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R10
+	SHLQ $2, R10
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), BX
+	MOVQ cols+40(FP), R12
+	SHRQ $3, R12
+	MOVQ res+48(FP), R13
+	MOVQ ldr+56(FP), DX
+	SHLQ $2, DX
+
+strow:
+	XORQ AX, AX
+	MOVQ R12, CX
+
+stcol:
+	VMOVUPS (SI)(AX*1), Y0
+	TESTQ R13, R13
+	JZ   stnores
+	VADDPS (R13)(AX*1), Y0, Y0
+
+stnores:
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ  stcol
+	ADDQ R10, DI
+	ADDQ R11, SI
+	TESTQ R13, R13
+	JZ   stnext
+	ADDQ DX, R13
+
+stnext:
+	DECQ BX
+	JNZ  strow
+	VZEROUPPER
+	RET

@@ -19,3 +19,7 @@ func dequantScaleAVX2(dst *float32, src *int32, n int, s float32) {
 func dequantTileAVX2(dst *float32, ldd int, src *int32, lds, rows, cols int, scale, bias, res *float32, ldr int) {
 	panic("kernels: no AVX2 on this architecture")
 }
+
+func storeTileAVX2(dst *float32, ldd int, src *float32, lds, rows, cols int, res *float32, ldr int) {
+	panic("kernels: no AVX2 on this architecture")
+}
