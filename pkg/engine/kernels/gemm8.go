@@ -17,6 +17,14 @@ import (
 const (
 	gemm8KC = 1024 // K block (a multiple of 2): B panel 16×1024×2 B = 32 KiB
 
+	// gemmPairKC is the K block of the quad layout packed for the
+	// VPMADDUBSW pair kernel: one block for the MLP's second Linear (K =
+	// 4·width, 2048–3072 in CLIP), whose 1024-row blocks cost it ~10%
+	// (partial sums through C, A packed and the threads met per block).
+	// The kernel needs no L1 residency of B (32 multiply-adds per byte of
+	// A, 6 per byte of B, both streamed from L2).
+	gemmPairKC = 4096
+
 	// gemm8MaxK bounds K so Σ |(a−a₀)(b−b₀)| ≤ K·255² fits an int32.
 	gemm8MaxK = (1<<31 - 1) / (255 * 255)
 )
@@ -37,6 +45,9 @@ type PackedB8 struct {
 	q      []int8
 	colSum []int32
 	dc     []int32
+	// kq is the quad layout's K block: gemm8KC, or gemmPairKC when packed
+	// for the pair kernel.
+	kq int
 
 	// pairSafe reports that in the quad layout every pair of adjacent
 	// int8 in K satisfies |b₀|+|b₁| ≤ 128, so a uint8·int8 pair sum fits
@@ -77,8 +88,10 @@ func (lv *isaKernels) packB8(k, n int, b []byte, ldb int, signed bool, zero []in
 	if lv.quad8 {
 		return packB8(k, n, b, ldb, signed, zero, true)
 	}
-	quad := lv.pairQuad != nil && k >= 1 && n >= 1 && ldb >= n && len(b) >= (k-1)*ldb+n && pairSafeRows(k, n, b, ldb, signed)
-	return packB8(k, n, b, ldb, signed, zero, quad)
+	if lv.pairQuad != nil && k >= 1 && n >= 1 && ldb >= n && len(b) >= (k-1)*ldb+n && pairSafeRows(k, n, b, ldb, signed) {
+		return packB8Blocks(k, n, b, ldb, signed, zero, true, gemmPairKC)
+	}
+	return packB8(k, n, b, ldb, signed, zero, false)
 }
 
 // int16Size is the number of int16 in the int16 layout of a k×n B.
@@ -103,16 +116,20 @@ func (pb *PackedB8) int16Layout() *PackedB8 {
 
 func (pb *PackedB8) quadToInt16() {
 	pb.data = make([]int16, int16Size(pb.k, pb.n))
+	// The two layouts' K blocks differ when kq ≠ gemm8KC: row p is row
+	// p−q0 of the quad block at q0.
 	for p0 := 0; p0 < pb.k; p0 += gemm8KC {
 		kLen := min(gemm8KC, pb.k-p0)
-		quads, pairs := ceilDiv(kLen, 4), ceilDiv(kLen, 2)
-		src, dst := pb.blockQ(p0), pb.block(p0)
+		pairs := ceilDiv(kLen, 2)
+		dst := pb.block(p0)
 		for j := range pb.n {
 			d, c := pb.dc[j], j%gemmNR
-			qp := src[j/gemmNR*quads*gemmNR*4:]
 			dp := dst[j/gemmNR*pairs*gemmNR*2:]
 			for p := range kLen {
-				dp[(p/2*gemmNR+c)*2+p%2] = int16(int32(qp[(p/4*gemmNR+c)*4+p%4]) + d)
+				q0 := (p0 + p) / pb.kq * pb.kq
+				src, quads, pq := pb.blockQ(q0), ceilDiv(min(pb.kq, pb.k-q0), 4), p0+p-q0
+				qp := src[j/gemmNR*quads*gemmNR*4:]
+				dp[(p/2*gemmNR+c)*2+p%2] = int16(int32(qp[(pq/4*gemmNR+c)*4+pq%4]) + d)
 			}
 		}
 	}
@@ -120,6 +137,12 @@ func (pb *PackedB8) quadToInt16() {
 
 // packB8 is PackB8 into the quad layout (quad) or the int16 one.
 func packB8(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool) (*PackedB8, error) {
+	return packB8Blocks(k, n, b, ldb, signed, zero, quad, gemm8KC)
+}
+
+// packB8Blocks is packB8 with K blocks of kq rows (a multiple of 4) in
+// the quad layout.
+func packB8Blocks(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool, kq int) (*PackedB8, error) {
 	if k < 1 || n < 1 {
 		return nil, fmt.Errorf("kernels: PackB8: empty %d×%d operand", k, n)
 	}
@@ -132,7 +155,7 @@ func packB8(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool) (
 	if len(zero) != 1 && len(zero) != n {
 		return nil, fmt.Errorf("kernels: PackB8: %d zero points, want 1 or %d", len(zero), n)
 	}
-	pb := &PackedB8{k: k, n: n}
+	pb := &PackedB8{k: k, n: n, kq: kq}
 	if quad {
 		packB8Quad(pb, b, ldb, signed, zero)
 		return pb, nil
@@ -221,9 +244,9 @@ func GemmU8(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []i
 
 // gemmU8 is GemmU8 with the int16-layout kernels kern, the VPDPBUSD quad
 // kernel allowed when quad, and the pair kernel pairQuad (nil: none) on a
-// pair-safe quad-packed B. With epi, C holds only the partial sums of the
-// first K blocks (nil when K fits one) and epi finishes each tile of the
-// last into its float Y.
+// pair-safe quad-packed B. With epi, c is nil and epi finishes each strip
+// of the last K block into its float Y (the first blocks' partial sums
+// wait in a recycled m×n C).
 func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
 	if pb == nil {
 		return fmt.Errorf("kernels: GemmU8: nil weights")
@@ -235,7 +258,7 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 	if m == 0 {
 		return nil
 	}
-	if len(a) < (m-1)*lda+k || (epi == nil || k > gemm8KC) && len(c) < (m-1)*ldc+n {
+	if len(a) < (m-1)*lda+k || epi == nil && len(c) < (m-1)*ldc+n {
 		return fmt.Errorf("kernels: GemmU8: A has %d, C %d values: too few for %d×%d×%d", len(a), len(c), m, n, k)
 	}
 	if pb.q != nil {
@@ -247,6 +270,11 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 		}
 	}
 	pb = pb.int16Layout()
+	if epi != nil && k > gemm8KC {
+		buf := partialSums(m, n)
+		defer int32Scratch.Put(buf)
+		c, ldc = *buf, n
+	}
 	g := &gemm8Run{m: m, a: a, lda: lda, aZero: int16(aZero), pb: pb, c: c, ldc: ldc, kern: kern, epi: epi}
 	threads := 1
 	if 2*m*n*k >= gemmParallelFlops {

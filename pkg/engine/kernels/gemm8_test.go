@@ -7,12 +7,22 @@ import (
 )
 
 // case8 is one way GemmU8 can run: the int16-layout kernels, the layout
-// B is packed in (quad: uint8×int8 for VPDPBUSD) and whether the quad
-// kernel may run, or the pair kernel.
+// B is packed in (quad: uint8×int8 for VPDPBUSD) with its K block kq (0:
+// gemm8KC) and whether the quad kernel may run, or the pair kernel.
 type case8 struct {
 	kern              gemm8Kernels
 	packQuad, runQuad bool
 	pairQuad          quadKernel
+	kq                int
+}
+
+// pack packs b as the case reads it.
+func (c case8) pack(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, error) {
+	kq := c.kq
+	if kq == 0 {
+		kq = gemm8KC
+	}
+	return packB8Blocks(k, n, b, ldb, signed, zero, c.packQuad, kq)
 }
 
 // gemm8Cases lists every way GemmU8 runs on this CPU, by name.
@@ -35,7 +45,11 @@ func gemm8Cases() map[string]case8 {
 	// narrow (7-bit, pair-safe) weights; on the others B must fall back
 	// to the int16 layout.
 	if pq := isaTable[ISAAVX2].pairQuad; pq != nil {
-		kerns["pair"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq}
+		kerns["pair"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq, kq: gemmPairKC}
+		kerns["pair/kc1024"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq}
+		// The pair layout (4096-row blocks) converted for the int16
+		// kernels (1024-row blocks), as for a Pool limited to ISAGeneric.
+		kerns["generic/from-pair"] = case8{kern: gemm8Kernels{one: kernel8Generic}, packQuad: true, kq: gemmPairKC}
 	}
 	return kerns
 }
@@ -45,7 +59,7 @@ func TestGemmU8(t *testing.T) {
 	defer pool.Close()
 	rng := rand.New(rand.NewPCG(17, 1))
 	for name, kern := range gemm8Cases() {
-		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {3, 20, 5}, {5, 33, 64}, {10, 17, 9}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}} {
+		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {3, 20, 5}, {5, 33, 64}, {10, 17, 9}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}, {7, 33, 4099}} {
 			m, n, k := s[0], s[1], s[2]
 			for _, signed := range []bool{false, true} {
 				for _, narrow := range []bool{false, true} {
@@ -93,7 +107,7 @@ func TestGemmU8(t *testing.T) {
 								}
 							}
 						}
-						pb, err := packB8(k, n, b, ldb, signed, zero, kern.packQuad)
+						pb, err := kern.pack(k, n, b, ldb, signed, zero)
 						if err != nil {
 							t.Fatal(err)
 						}

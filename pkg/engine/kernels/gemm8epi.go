@@ -57,20 +57,21 @@ func GemmU8Linear(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8,
 	}
 	lv := p.level()
 	epi := &gemm8Epi{lv: lv, y: y, ldy: ldy, scale: colScale, ep: ep}
-	var c []int32
-	if k > gemm8KC {
-		// The first K blocks' partial sums wait in an int32 C.
-		buf := int32Scratch.Get().(*[]int32)
-		defer int32Scratch.Put(buf)
-		if cap(*buf) < m*n {
-			*buf = make([]int32, m*n)
-		}
-		c = (*buf)[:m*n]
-	}
-	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, m, a, lda, aZero, pb, c, n, epi)
+	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, m, a, lda, aZero, pb, nil, n, epi)
 }
 
-// int32Scratch recycles GemmU8Linear's partial sums between calls.
+// partialSums returns a recycled m×n int32 C for the first K blocks'
+// partial sums of a GemmU8Linear call whose K spans several blocks (put
+// it back into int32Scratch).
+func partialSums(m, n int) *[]int32 {
+	buf := int32Scratch.Get().(*[]int32)
+	if cap(*buf) < m*n {
+		*buf = make([]int32, m*n)
+	}
+	*buf = (*buf)[:m*n]
+	return buf
+}
+
 var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
 
 // gemm8Strip is one thread's buffers for the epilogue of one column strip

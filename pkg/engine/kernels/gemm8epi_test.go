@@ -55,7 +55,7 @@ func TestGemmU8Linear(t *testing.T) {
 	lv := pool.level()
 	rng := rand.New(rand.NewPCG(31, 1))
 	acts := []Activation{ActNone, ActQuickGELU, ActGELU, ActGELUTanh, ActReLU}
-	for _, s := range [][3]int{{1, 1, 1}, {7, 17, 3}, {6, 32, 64}, {12, 24, 16}, {9, 75, 100}, {50, 64, 768}, {13, 40, 1031}, {61, 100, 2050}} {
+	for _, s := range [][3]int{{1, 1, 1}, {7, 17, 3}, {6, 32, 64}, {12, 24, 16}, {9, 75, 100}, {50, 64, 768}, {13, 40, 1031}, {61, 100, 2050}, {8, 40, 4099}} {
 		m, n, k := s[0], s[1], s[2]
 		signed := m%2 == 0
 		lda, ldb, ldy, ldr := k+1, n+2, n+3, n+5
@@ -99,7 +99,7 @@ func TestGemmU8Linear(t *testing.T) {
 				}
 				want := unfusedQLinear(lv, m, n, k, a, lda, aZero, b, ldb, signed, zero, colScale, ep)
 				for name, kern := range gemm8Cases() {
-					pb, err := packB8(k, n, b, ldb, signed, zero, kern.packQuad)
+					pb, err := kern.pack(k, n, b, ldb, signed, zero)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -108,11 +108,7 @@ func TestGemmU8Linear(t *testing.T) {
 						y[i] = -7
 					}
 					epi := &gemm8Epi{lv: lv, y: y, ldy: ldy, scale: colScale, ep: ep}
-					var c []int32
-					if k > gemm8KC {
-						c = make([]int32, m*n)
-					}
-					if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, m, a, lda, aZero, pb, c, n, epi); err != nil {
+					if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, m, a, lda, aZero, pb, nil, n, epi); err != nil {
 						t.Fatal(err)
 					}
 					what := fmt.Sprintf("%s m,n,k=%d,%d,%d %v bias=%v res=%v", name, m, n, k, act, ep.Bias != nil, ep.Residual != nil)

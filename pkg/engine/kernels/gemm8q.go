@@ -23,7 +23,7 @@ import (
 // gemmQW is the width of the quad kernel's tile: two 16-column panels.
 const gemmQW = 2 * gemmNR
 
-// packB8Quad fills pb's quad layout from b: per K block of gemm8KC rows,
+// packB8Quad fills pb's quad layout from b: per K block of pb.kq rows,
 // ceil(n/32)·2 panels of 16 columns, each ceil(kLen/4) quads × 16 columns
 // × 4 int8 (zero past n and past kLen), plus the block's column sums and
 // the per-column d.
@@ -42,11 +42,11 @@ func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 			pb.dc[j] = 128 - z
 		}
 	}
-	nBlocks := ceilDiv(k, gemm8KC)
+	nBlocks := ceilDiv(k, pb.kq)
 	pb.colSum = make([]int32, nBlocks*nPad)
 	size := 0
-	for p0 := 0; p0 < k; p0 += gemm8KC {
-		size += ceilDiv(min(gemm8KC, k-p0), 4) * 4 * nPad
+	for p0 := 0; p0 < k; p0 += pb.kq {
+		size += ceilDiv(min(pb.kq, k-p0), 4) * 4 * nPad
 	}
 	pb.q = make([]int8, size)
 	// B' = b read as int8, or b−128 = b XOR 0x80 read as int8 for uint8.
@@ -54,8 +54,8 @@ func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 	if signed {
 		flip = 0
 	}
-	for blk, p0 := 0, 0; p0 < k; blk, p0 = blk+1, p0+gemm8KC {
-		kLen := min(gemm8KC, k-p0)
+	for blk, p0 := 0, 0; p0 < k; blk, p0 = blk+1, p0+pb.kq {
+		kLen := min(pb.kq, k-p0)
 		quads := ceilDiv(kLen, 4)
 		d := pb.blockQ(p0)
 		cs := pb.colSum[blk*nPad : (blk+1)*nPad]
@@ -123,10 +123,10 @@ func abs32(x int32) int32 {
 	return (x ^ m) - m
 }
 
-// blockQ returns the quad-layout panels of rows [p0, p0+gemm8KC).
+// blockQ returns the quad-layout panels of rows [p0, p0+pb.kq).
 func (pb *PackedB8) blockQ(p0 int) []int8 {
 	nPad := len(pb.dc)
-	kLen := min(gemm8KC, pb.k-p0)
+	kLen := min(pb.kq, pb.k-p0)
 	return pb.q[p0*nPad : p0*nPad+ceilDiv(kLen, 4)*4*nPad]
 }
 
@@ -166,6 +166,11 @@ type quadKernel func(rows, kq int, a []uint8, b []int8, c []int32, ldc int, accu
 func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
 	n, k := pb.n, pb.k
 	nPad := len(pb.dc)
+	if epi != nil && k > pb.kq {
+		buf := partialSums(m, n)
+		defer int32Scratch.Put(buf)
+		c, ldc = *buf, n
+	}
 	threads := 1
 	if 2*m*n*k >= gemmParallelFlops {
 		threads = p.acquire()
@@ -185,7 +190,7 @@ func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8
 	sc := gemmQScratch.Get().(*gemmQBuffers)
 	defer gemmQScratch.Put(sc)
 	mRows := ceilDiv(m, gemmMR) * gemmMR
-	need := mRows * ceilDiv(min(k, gemm8KC), 4) * 4
+	need := mRows * ceilDiv(min(k, pb.kq), 4) * 4
 	for i := range sc.a {
 		if cap(sc.a[i]) < need {
 			sc.a[i] = make([]uint8, need)
@@ -196,14 +201,14 @@ func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8
 		}
 		sc.rs[i] = sc.rs[i][:mRows]
 	}
-	nBlocks := ceilDiv(k, gemm8KC)
+	nBlocks := ceilDiv(k, pb.kq)
 	if cap(sc.cc) < nBlocks*nPad {
 		sc.cc = make([]int32, nBlocks*nPad)
 	}
 	sc.cc = sc.cc[:nBlocks*nPad]
 	a0 := int32(aZero)
 	for blk := range nBlocks {
-		kLen := int32(min(gemm8KC, k-blk*gemm8KC))
+		kLen := int32(min(pb.kq, k-blk*pb.kq))
 		cs, cc := pb.colSum[blk*nPad:(blk+1)*nPad], sc.cc[blk*nPad:(blk+1)*nPad]
 		for j, d := range pb.dc {
 			cc[j] = -a0 * (cs[j] + d*kLen)
@@ -246,8 +251,8 @@ func (g *gemmQRun) work(t int) {
 	if g.epi != nil {
 		st = g.buf.strips[t]
 	}
-	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
-		kLen := min(gemm8KC, k-p0)
+	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+g.pb.kq {
+		kLen := min(g.pb.kq, k-p0)
 		quads := ceilDiv(kLen, 4)
 		fuse := g.epi != nil && p0+kLen == k
 		apack, rs := g.buf.a[step&1], g.buf.rs[step&1]
