@@ -378,18 +378,9 @@ func (g *gemm8Run) work(t int) {
 				}
 				bp := bblk[jr*pairs*gemmNR*2 : (jr+width/gemmNR)*pairs*gemmNR*2]
 				cols := min(width, n-col)
-				// The strip's sums go to C (row r at r·ldc), or with one K
-				// block and an epilogue to the thread's strip buffer (row r
-				// at (r−r0)·QW, room for whole tiles), not beyond L2.
 				r0, r1 := ib*gemmMR, min(ie*gemmMR, g.m)
 				inStrip := fuse && !accumulate
-				var cs []int32
-				ldc, base := g.ldc, 0
-				if inStrip {
-					cs, ldc, base = st.sums[:], gemmQW, r0
-				} else {
-					cs = g.c[col:]
-				}
+				cs, ldc, base := stripSums(inStrip, st, g.c, g.ldc, r0, col)
 				for ir := ib; ir < ie; ir++ {
 					ap := apack[ir*pairs*gemmMR*2 : (ir+1)*pairs*gemmMR*2]
 					row := ir * gemmMR

@@ -54,6 +54,24 @@ func gemm8Cases() map[string]case8 {
 	return kerns
 }
 
+// refSum8 is C[i,j] of MatMulInteger in int64 arithmetic: Σₚ (A[i,p]−aZero)
+// (B[p,j]−zero), B read as int8 when signed, zero per tensor or column.
+func refSum8(i, j, k int, a []uint8, lda int, aZero uint8, b []byte, ldb int, signed bool, zero []int32) int64 {
+	z := zero[0]
+	if len(zero) > 1 {
+		z = zero[j]
+	}
+	var sum int64
+	for p := range k {
+		bv := int64(b[p*ldb+j])
+		if signed {
+			bv = int64(int8(b[p*ldb+j]))
+		}
+		sum += (int64(a[i*lda+p]) - int64(aZero)) * (bv - int64(z))
+	}
+	return sum
+}
+
 func TestGemmU8(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
@@ -130,18 +148,7 @@ func TestGemmU8(t *testing.T) {
 									}
 									continue
 								}
-								z := zero[0]
-								if perColumn {
-									z = zero[j]
-								}
-								var want int64
-								for p := range k {
-									bv := int64(b[p*ldb+j])
-									if signed {
-										bv = int64(int8(b[p*ldb+j]))
-									}
-									want += (int64(a[i*lda+p]) - int64(aZero)) * (bv - int64(z))
-								}
+								want := refSum8(i, j, k, a, lda, aZero, b, ldb, signed, zero)
 								if got := c[i*ldc+j]; int64(got) != want {
 									t.Fatalf("%s %s: C[%d,%d] = %d, want %d", name, fmt.Sprint(m, n, k, signed, narrow, perColumn), i, j, got, want)
 								}

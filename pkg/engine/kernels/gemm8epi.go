@@ -82,6 +82,17 @@ type gemm8Strip struct {
 	f    [gemmMC * gemmQW]float32
 }
 
+// stripSums says where the sums of the column strip at (r0, col) go: C
+// from column col (row r at r·ldc), or, with one K block and an epilogue
+// (inStrip), the thread's strip buffer (row r at (r−r0)·QW, room for whole
+// tiles), which keeps them in L2.
+func stripSums(inStrip bool, st *gemm8Strip, c []int32, ldc, r0, col int) (cs []int32, ld, base int) {
+	if inStrip {
+		return st.sums[:], gemmQW, r0
+	}
+	return c[col:], ldc, 0
+}
+
 // growStrips returns s with a strip buffer for each of threads threads.
 func growStrips(s []*gemm8Strip, threads int) []*gemm8Strip {
 	for len(s) < threads {

@@ -16,18 +16,7 @@ func unfusedQLinear(lv *isaKernels, m, n, k int, a []uint8, lda int, aZero uint8
 	for i := range m {
 		row := y[i*n : (i+1)*n]
 		for j := range n {
-			z := zero[0]
-			if len(zero) > 1 {
-				z = zero[j]
-			}
-			var sum int64
-			for p := range k {
-				bv := int64(b[p*ldb+j])
-				if signed {
-					bv = int64(int8(b[p*ldb+j]))
-				}
-				sum += (int64(a[i*lda+p]) - int64(aZero)) * (bv - int64(z))
-			}
+			sum := refSum8(i, j, k, a, lda, aZero, b, ldb, signed, zero)
 			v := float32(float32(int32(sum)) * colScale[j])
 			if ep.Bias != nil {
 				v = float32(v + ep.Bias[j])

@@ -269,16 +269,9 @@ func (g *gemmQRun) work(t int) {
 				col := jt * gemmQW
 				bp := bblk[jt*quads*gemmQW*4 : (jt+1)*quads*gemmQW*4]
 				cols := min(gemmQW, n-col)
-				// As in gemm8Run.work: C, or the thread's strip buffer.
 				r0, r1 := ib*gemmMR, min(ie*gemmMR, g.m)
 				inStrip := fuse && !accumulate
-				var cs []int32
-				ldc, base := g.ldc, 0
-				if inStrip {
-					cs, ldc, base = st.sums[:], gemmQW, r0
-				} else {
-					cs = g.c[col:]
-				}
+				cs, ldc, base := stripSums(inStrip, st, g.c, g.ldc, r0, col)
 				for ir := ib; ir < ie; ir++ {
 					ap := apack[ir*quads*gemmMR*4 : (ir+1)*quads*gemmMR*4]
 					row := ir * gemmMR
