@@ -307,6 +307,28 @@ func (g *gemmQRun) work(t int) {
 // into rs.
 func (g *gemmQRun) packA(d []uint8, rs []int32, r0, p0, kLen int) {
 	rows := min(gemmMR, g.m-r0)
+	if rows == gemmMR && kLen%4 == 0 {
+		// The common full panel: quad by quad, the six rows' quads
+		// written as one sequential 24-byte run, without the index
+		// arithmetic and bounds checks of the general loop below.
+		var src [gemmMR][]uint8
+		for r := range src {
+			src[r] = g.a[(r0+r)*g.lda+p0 : (r0+r)*g.lda+p0+kLen]
+			rs[r] = sumBytes(src[r])
+		}
+		s0, s1, s2, s3, s4, s5 := src[0], src[1], src[2], src[3], src[4], src[5]
+		for pq := range kLen / 4 {
+			e := (*[gemmMR * 4]byte)(d[pq*gemmMR*4:])
+			i := 4 * pq
+			*(*[4]byte)(e[0:]) = *(*[4]byte)(s0[i:])
+			*(*[4]byte)(e[4:]) = *(*[4]byte)(s1[i:])
+			*(*[4]byte)(e[8:]) = *(*[4]byte)(s2[i:])
+			*(*[4]byte)(e[12:]) = *(*[4]byte)(s3[i:])
+			*(*[4]byte)(e[16:]) = *(*[4]byte)(s4[i:])
+			*(*[4]byte)(e[20:]) = *(*[4]byte)(s5[i:])
+		}
+		return
+	}
 	if rows < gemmMR || kLen%4 != 0 {
 		clear(d)
 	}
