@@ -25,6 +25,8 @@
 //	                     uint8 × int8 with the zero points corrected after
 //	                     the product (gemm8q.go); otherwise the exact int16
 //	                     VPMADDWD kernel (AVX-VNNI VPDPWSSD where present).
+//	GemmU8Linear         GemmU8 with the int8 Linear's float epilogue (scales,
+//	                     bias, activation, residual) on each tile in L1.
 //	MinMax, QuantizeU8   the float → uint8 steps of DynamicQuantizeLinear;
 //	DequantizeI32,       int32 GEMM result → float32 (scales, bias);
 //	DequantizeRow        one row in the unfused Cast → Mul → Add order.
@@ -67,7 +69,7 @@
 // whose level cannot read that layout converts it once on first use
 // (Pool.PackB8 packs for the Pool's level directly). Not limited by the
 // level: the packing helpers of Sgemm (AVX2 data movement) and the row
-// and elementwise kernels (LayerNorm, Softmax, DequantizeRows' QuickGELU,
+// and elementwise kernels (LayerNorm, Softmax, GemmU8Linear's activation,
 // Exp, Sigmoid, QuantizeU8), which run at the native level.
 package kernels
 

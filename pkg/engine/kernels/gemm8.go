@@ -17,6 +17,14 @@ import (
 const (
 	gemm8KC = 1024 // K block (a multiple of 2): B panel 16×1024×2 B = 32 KiB
 
+	// gemmPairKC is the K block of the quad layout packed for the
+	// VPMADDUBSW pair kernel: one block for the MLP's second Linear (K =
+	// 4·width, 2048–3072 in CLIP), whose 1024-row blocks cost it ~10%
+	// (partial sums through C, A packed and the threads met per block).
+	// The kernel needs no L1 residency of B (32 multiply-adds per byte of
+	// A, 6 per byte of B, both streamed from L2).
+	gemmPairKC = 4096
+
 	// gemm8MaxK bounds K so Σ |(a−a₀)(b−b₀)| ≤ K·255² fits an int32.
 	gemm8MaxK = (1<<31 - 1) / (255 * 255)
 )
@@ -37,6 +45,9 @@ type PackedB8 struct {
 	q      []int8
 	colSum []int32
 	dc     []int32
+	// kq is the quad layout's K block: gemm8KC, or gemmPairKC when packed
+	// for the pair kernel.
+	kq int
 
 	// pairSafe reports that in the quad layout every pair of adjacent
 	// int8 in K satisfies |b₀|+|b₁| ≤ 128, so a uint8·int8 pair sum fits
@@ -77,8 +88,10 @@ func (lv *isaKernels) packB8(k, n int, b []byte, ldb int, signed bool, zero []in
 	if lv.quad8 {
 		return packB8(k, n, b, ldb, signed, zero, true)
 	}
-	quad := lv.pairQuad != nil && k >= 1 && n >= 1 && ldb >= n && len(b) >= (k-1)*ldb+n && pairSafeRows(k, n, b, ldb, signed)
-	return packB8(k, n, b, ldb, signed, zero, quad)
+	if lv.pairQuad != nil && k >= 1 && n >= 1 && ldb >= n && len(b) >= (k-1)*ldb+n && pairSafeRows(k, n, b, ldb, signed) {
+		return packB8Blocks(k, n, b, ldb, signed, zero, true, gemmPairKC)
+	}
+	return packB8(k, n, b, ldb, signed, zero, false)
 }
 
 // int16Size is the number of int16 in the int16 layout of a k×n B.
@@ -103,16 +116,20 @@ func (pb *PackedB8) int16Layout() *PackedB8 {
 
 func (pb *PackedB8) quadToInt16() {
 	pb.data = make([]int16, int16Size(pb.k, pb.n))
+	// The two layouts' K blocks differ when kq ≠ gemm8KC: row p is row
+	// p−q0 of the quad block at q0.
 	for p0 := 0; p0 < pb.k; p0 += gemm8KC {
 		kLen := min(gemm8KC, pb.k-p0)
-		quads, pairs := ceilDiv(kLen, 4), ceilDiv(kLen, 2)
-		src, dst := pb.blockQ(p0), pb.block(p0)
+		pairs := ceilDiv(kLen, 2)
+		dst := pb.block(p0)
 		for j := range pb.n {
 			d, c := pb.dc[j], j%gemmNR
-			qp := src[j/gemmNR*quads*gemmNR*4:]
 			dp := dst[j/gemmNR*pairs*gemmNR*2:]
 			for p := range kLen {
-				dp[(p/2*gemmNR+c)*2+p%2] = int16(int32(qp[(p/4*gemmNR+c)*4+p%4]) + d)
+				q0 := (p0 + p) / pb.kq * pb.kq
+				src, quads, pq := pb.blockQ(q0), ceilDiv(min(pb.kq, pb.k-q0), 4), p0+p-q0
+				qp := src[j/gemmNR*quads*gemmNR*4:]
+				dp[(p/2*gemmNR+c)*2+p%2] = int16(int32(qp[(pq/4*gemmNR+c)*4+pq%4]) + d)
 			}
 		}
 	}
@@ -120,6 +137,12 @@ func (pb *PackedB8) quadToInt16() {
 
 // packB8 is PackB8 into the quad layout (quad) or the int16 one.
 func packB8(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool) (*PackedB8, error) {
+	return packB8Blocks(k, n, b, ldb, signed, zero, quad, gemm8KC)
+}
+
+// packB8Blocks is packB8 with K blocks of kq rows (a multiple of 4) in
+// the quad layout.
+func packB8Blocks(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool, kq int) (*PackedB8, error) {
 	if k < 1 || n < 1 {
 		return nil, fmt.Errorf("kernels: PackB8: empty %d×%d operand", k, n)
 	}
@@ -132,7 +155,7 @@ func packB8(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool) (
 	if len(zero) != 1 && len(zero) != n {
 		return nil, fmt.Errorf("kernels: PackB8: %d zero points, want 1 or %d", len(zero), n)
 	}
-	pb := &PackedB8{k: k, n: n}
+	pb := &PackedB8{k: k, n: n, kq: kq}
 	if quad {
 		packB8Quad(pb, b, ldb, signed, zero)
 		return pb, nil
@@ -216,13 +239,15 @@ func kernel8Generic(_, kp int, a, b []int16, c []int32, ldc int, accumulate bool
 // stride ldc), with the kernels of p's level.
 func GemmU8(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	lv := p.level()
-	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, m, a, lda, aZero, pb, c, ldc)
+	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, m, a, lda, aZero, pb, c, ldc, nil)
 }
 
 // gemmU8 is GemmU8 with the int16-layout kernels kern, the VPDPBUSD quad
 // kernel allowed when quad, and the pair kernel pairQuad (nil: none) on a
-// pair-safe quad-packed B.
-func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+// pair-safe quad-packed B. With epi, c is nil and epi finishes each strip
+// of the last K block into its float Y (the first blocks' partial sums
+// wait in a recycled m×n C).
+func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
 	if pb == nil {
 		return fmt.Errorf("kernels: GemmU8: nil weights")
 	}
@@ -233,19 +258,24 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 	if m == 0 {
 		return nil
 	}
-	if len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n {
+	if len(a) < (m-1)*lda+k || epi == nil && len(c) < (m-1)*ldc+n {
 		return fmt.Errorf("kernels: GemmU8: A has %d, C %d values: too few for %d×%d×%d", len(a), len(c), m, n, k)
 	}
 	if pb.q != nil {
 		switch {
 		case quad:
-			return gemmU8Quad(p, kernelQ, m, a, lda, aZero, pb, c, ldc)
+			return gemmU8Quad(p, kernelQ, m, a, lda, aZero, pb, c, ldc, epi)
 		case pairQuad != nil && pb.pairSafe:
-			return gemmU8Quad(p, pairQuad, m, a, lda, aZero, pb, c, ldc)
+			return gemmU8Quad(p, pairQuad, m, a, lda, aZero, pb, c, ldc, epi)
 		}
 	}
 	pb = pb.int16Layout()
-	g := &gemm8Run{m: m, a: a, lda: lda, aZero: int16(aZero), pb: pb, c: c, ldc: ldc, kern: kern}
+	if epi != nil && k > gemm8KC {
+		buf := partialSums(m, n)
+		defer int32Scratch.Put(buf)
+		c, ldc = *buf, n
+	}
+	g := &gemm8Run{m: m, a: a, lda: lda, aZero: int16(aZero), pb: pb, c: c, ldc: ldc, kern: kern, epi: epi}
 	threads := 1
 	if 2*m*n*k >= gemmParallelFlops {
 		threads = p.acquire()
@@ -267,8 +297,12 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 	if len(sc.edge) < threads {
 		sc.edge = make([][gemmMR * 2 * gemmNR]int32, threads)
 	}
+	if epi != nil {
+		sc.strips = growStrips(sc.strips, threads)
+	}
 	g.apack = &sc.a
 	g.edges = sc.edge
+	g.strips = sc.strips
 	if threads == 1 {
 		g.work(0)
 	} else {
@@ -278,10 +312,12 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 }
 
 // gemm8Buffers are the shared double-buffered packed A and the threads'
-// staging tiles, recycled across calls.
+// staging tiles (int32 sums, and the epilogue's floats), recycled across
+// calls.
 type gemm8Buffers struct {
-	a    [2][]int16
-	edge [][gemmMR * 2 * gemmNR]int32
+	a      [2][]int16
+	edge   [][gemmMR * 2 * gemmNR]int32
+	strips []*gemm8Strip
 }
 
 var gemm8Scratch = sync.Pool{New: func() any { return new(gemm8Buffers) }}
@@ -299,6 +335,8 @@ type gemm8Run struct {
 	bar     barrier
 	apack   *[2][]int16
 	edges   [][gemmMR * 2 * gemmNR]int32
+	epi     *gemm8Epi // nil: C is the result (GemmU8)
+	strips  []*gemm8Strip
 }
 
 // work is thread t's share; the same scheme as gemmRun.work: pack a share
@@ -315,9 +353,14 @@ func (g *gemm8Run) work(t int) {
 		mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
 	}
 	edge := g.edges[t][:]
+	var st *gemm8Strip
+	if g.epi != nil {
+		st = g.strips[t]
+	}
 	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
 		kLen := min(gemm8KC, k-p0)
 		pairs := ceilDiv(kLen, 2)
+		fuse := g.epi != nil && p0+kLen == k
 		apack := g.apack[step&1]
 		for q := mPanels * t / T; q < mPanels*(t+1)/T; q++ {
 			g.packA(apack[q*pairs*gemmMR*2:(q+1)*pairs*gemmMR*2], q*gemmMR, p0, kLen)
@@ -335,26 +378,33 @@ func (g *gemm8Run) work(t int) {
 				}
 				bp := bblk[jr*pairs*gemmNR*2 : (jr+width/gemmNR)*pairs*gemmNR*2]
 				cols := min(width, n-col)
+				r0, r1 := ib*gemmMR, min(ie*gemmMR, g.m)
+				inStrip := fuse && !accumulate
+				cs, ldc, base := stripSums(inStrip, st, g.c, g.ldc, r0, col)
 				for ir := ib; ir < ie; ir++ {
 					ap := apack[ir*pairs*gemmMR*2 : (ir+1)*pairs*gemmMR*2]
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
-					if rows == gemmMR && cols == width {
-						kern(gemmMR, pairs, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate)
+					dst := cs[(row-base)*ldc:]
+					if inStrip || rows == gemmMR && cols == width {
+						kern(rows, pairs, ap, bp, dst, ldc, accumulate)
 						continue
 					}
 					kern(rows, pairs, ap, bp, edge, width, false)
 					for r := range rows {
-						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
+						d := dst[r*ldc : r*ldc+cols]
 						src := edge[r*width : r*width+cols]
 						if accumulate {
-							for j := range dst {
-								dst[j] += src[j]
+							for j := range d {
+								d[j] += src[j]
 							}
 						} else {
-							copy(dst, src)
+							copy(d, src)
 						}
 					}
+				}
+				if fuse {
+					g.epi.strip(cs[(r0-base)*ldc:], ldc, r0, r1-r0, col, cols, &st.f)
 				}
 				jr += width / gemmNR
 			}

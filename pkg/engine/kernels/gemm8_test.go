@@ -6,16 +6,27 @@ import (
 	"testing"
 )
 
-func TestGemmU8(t *testing.T) {
-	pool := NewPool(2)
-	defer pool.Close()
-	// Each case: the int16-layout kernels, the layout B is packed in
-	// (quad: uint8×int8 for VPDPBUSD) and whether the quad kernel may run.
-	type case8 struct {
-		kern              gemm8Kernels
-		packQuad, runQuad bool
-		pairQuad          quadKernel
+// case8 is one way GemmU8 can run: the int16-layout kernels, the layout
+// B is packed in (quad: uint8×int8 for VPDPBUSD) with its K block kq (0:
+// gemm8KC) and whether the quad kernel may run, or the pair kernel.
+type case8 struct {
+	kern              gemm8Kernels
+	packQuad, runQuad bool
+	pairQuad          quadKernel
+	kq                int
+}
+
+// pack packs b as the case reads it.
+func (c case8) pack(k, n int, b []byte, ldb int, signed bool, zero []int32) (*PackedB8, error) {
+	kq := c.kq
+	if kq == 0 {
+		kq = gemm8KC
 	}
+	return packB8Blocks(k, n, b, ldb, signed, zero, c.packQuad, kq)
+}
+
+// gemm8Cases lists every way GemmU8 runs on this CPU, by name.
+func gemm8Cases() map[string]case8 {
 	kerns := map[string]case8{"generic": {kern: gemm8Kernels{one: kernel8Generic}}}
 	for name, k := range simdKernels8() {
 		kerns[name] = case8{kern: k}
@@ -34,11 +45,39 @@ func TestGemmU8(t *testing.T) {
 	// narrow (7-bit, pair-safe) weights; on the others B must fall back
 	// to the int16 layout.
 	if pq := isaTable[ISAAVX2].pairQuad; pq != nil {
-		kerns["pair"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq}
+		kerns["pair"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq, kq: gemmPairKC}
+		kerns["pair/kc1024"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq}
+		// The pair layout (4096-row blocks) converted for the int16
+		// kernels (1024-row blocks), as for a Pool limited to ISAGeneric.
+		kerns["generic/from-pair"] = case8{kern: gemm8Kernels{one: kernel8Generic}, packQuad: true, kq: gemmPairKC}
 	}
+	return kerns
+}
+
+// refSum8 is C[i,j] of MatMulInteger in int64 arithmetic: Σₚ (A[i,p]−aZero)
+// (B[p,j]−zero), B read as int8 when signed, zero per tensor or column.
+func refSum8(i, j, k int, a []uint8, lda int, aZero uint8, b []byte, ldb int, signed bool, zero []int32) int64 {
+	z := zero[0]
+	if len(zero) > 1 {
+		z = zero[j]
+	}
+	var sum int64
+	for p := range k {
+		bv := int64(b[p*ldb+j])
+		if signed {
+			bv = int64(int8(b[p*ldb+j]))
+		}
+		sum += (int64(a[i*lda+p]) - int64(aZero)) * (bv - int64(z))
+	}
+	return sum
+}
+
+func TestGemmU8(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
 	rng := rand.New(rand.NewPCG(17, 1))
-	for name, kern := range kerns {
-		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {3, 20, 5}, {5, 33, 64}, {10, 17, 9}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}} {
+	for name, kern := range gemm8Cases() {
+		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {3, 20, 5}, {5, 33, 64}, {10, 17, 9}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}, {7, 33, 4099}} {
 			m, n, k := s[0], s[1], s[2]
 			for _, signed := range []bool{false, true} {
 				for _, narrow := range []bool{false, true} {
@@ -86,7 +125,7 @@ func TestGemmU8(t *testing.T) {
 								}
 							}
 						}
-						pb, err := packB8(k, n, b, ldb, signed, zero, kern.packQuad)
+						pb, err := kern.pack(k, n, b, ldb, signed, zero)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -98,7 +137,7 @@ func TestGemmU8(t *testing.T) {
 							c[i] = -7
 						}
 						orig := append([]int32(nil), c...)
-						if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, m, a, lda, aZero, pb, c, ldc); err != nil {
+						if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, m, a, lda, aZero, pb, c, ldc, nil); err != nil {
 							t.Fatal(err)
 						}
 						for i := range m {
@@ -109,18 +148,7 @@ func TestGemmU8(t *testing.T) {
 									}
 									continue
 								}
-								z := zero[0]
-								if perColumn {
-									z = zero[j]
-								}
-								var want int64
-								for p := range k {
-									bv := int64(b[p*ldb+j])
-									if signed {
-										bv = int64(int8(b[p*ldb+j]))
-									}
-									want += (int64(a[i*lda+p]) - int64(aZero)) * (bv - int64(z))
-								}
+								want := refSum8(i, j, k, a, lda, aZero, b, ldb, signed, zero)
 								if got := c[i*ldc+j]; int64(got) != want {
 									t.Fatalf("%s %s: C[%d,%d] = %d, want %d", name, fmt.Sprint(m, n, k, signed, narrow, perColumn), i, j, got, want)
 								}

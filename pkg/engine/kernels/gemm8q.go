@@ -23,7 +23,7 @@ import (
 // gemmQW is the width of the quad kernel's tile: two 16-column panels.
 const gemmQW = 2 * gemmNR
 
-// packB8Quad fills pb's quad layout from b: per K block of gemm8KC rows,
+// packB8Quad fills pb's quad layout from b: per K block of pb.kq rows,
 // ceil(n/32)·2 panels of 16 columns, each ceil(kLen/4) quads × 16 columns
 // × 4 int8 (zero past n and past kLen), plus the block's column sums and
 // the per-column d.
@@ -42,11 +42,11 @@ func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 			pb.dc[j] = 128 - z
 		}
 	}
-	nBlocks := ceilDiv(k, gemm8KC)
+	nBlocks := ceilDiv(k, pb.kq)
 	pb.colSum = make([]int32, nBlocks*nPad)
 	size := 0
-	for p0 := 0; p0 < k; p0 += gemm8KC {
-		size += ceilDiv(min(gemm8KC, k-p0), 4) * 4 * nPad
+	for p0 := 0; p0 < k; p0 += pb.kq {
+		size += ceilDiv(min(pb.kq, k-p0), 4) * 4 * nPad
 	}
 	pb.q = make([]int8, size)
 	// B' = b read as int8, or b−128 = b XOR 0x80 read as int8 for uint8.
@@ -54,8 +54,8 @@ func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 	if signed {
 		flip = 0
 	}
-	for blk, p0 := 0, 0; p0 < k; blk, p0 = blk+1, p0+gemm8KC {
-		kLen := min(gemm8KC, k-p0)
+	for blk, p0 := 0, 0; p0 < k; blk, p0 = blk+1, p0+pb.kq {
+		kLen := min(pb.kq, k-p0)
 		quads := ceilDiv(kLen, 4)
 		d := pb.blockQ(p0)
 		cs := pb.colSum[blk*nPad : (blk+1)*nPad]
@@ -123,10 +123,10 @@ func abs32(x int32) int32 {
 	return (x ^ m) - m
 }
 
-// blockQ returns the quad-layout panels of rows [p0, p0+gemm8KC).
+// blockQ returns the quad-layout panels of rows [p0, p0+pb.kq).
 func (pb *PackedB8) blockQ(p0 int) []int8 {
 	nPad := len(pb.dc)
-	kLen := min(gemm8KC, pb.k-p0)
+	kLen := min(pb.kq, pb.k-p0)
 	return pb.q[p0*nPad : p0*nPad+ceilDiv(kLen, 4)*4*nPad]
 }
 
@@ -134,10 +134,11 @@ func (pb *PackedB8) blockQ(p0 int) []int8 {
 // sums, the per-block column corrections and the threads' staging tiles,
 // recycled across calls.
 type gemmQBuffers struct {
-	a    [2][]uint8
-	rs   [2][]int32
-	cc   []int32
-	edge [][gemmMR * gemmQW]int32
+	a      [2][]uint8
+	rs     [2][]int32
+	cc     []int32
+	edge   [][gemmMR * gemmQW]int32
+	strips []*gemm8Strip
 }
 
 var gemmQScratch = sync.Pool{New: func() any { return new(gemmQBuffers) }}
@@ -153,6 +154,7 @@ type gemmQRun struct {
 	bar     barrier
 	buf     *gemmQBuffers
 	kern    quadKernel
+	epi     *gemm8Epi // nil: C is the result (GemmU8)
 }
 
 // quadKernel computes the first rows rows of a 6×32 tile on the quad
@@ -160,10 +162,15 @@ type gemmQRun struct {
 // rows < MR, c has room for MR rows.
 type quadKernel func(rows, kq int, a []uint8, b []int8, c []int32, ldc int, accumulate bool, rs, dc, cc []int32)
 
-// gemmU8Quad is GemmU8 on the quad layout.
-func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
+// gemmU8Quad is gemmU8 on the quad layout.
+func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
 	n, k := pb.n, pb.k
 	nPad := len(pb.dc)
+	if epi != nil && k > pb.kq {
+		buf := partialSums(m, n)
+		defer int32Scratch.Put(buf)
+		c, ldc = *buf, n
+	}
 	threads := 1
 	if 2*m*n*k >= gemmParallelFlops {
 		threads = p.acquire()
@@ -177,13 +184,13 @@ func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8
 		g = &p.gemmQ
 		defer func() { *g = gemmQRun{} }()
 	}
-	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc, kern: kern}
+	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc, kern: kern, epi: epi}
 	g.threads = threads
 	g.bar.n = int32(threads)
 	sc := gemmQScratch.Get().(*gemmQBuffers)
 	defer gemmQScratch.Put(sc)
 	mRows := ceilDiv(m, gemmMR) * gemmMR
-	need := mRows * ceilDiv(min(k, gemm8KC), 4) * 4
+	need := mRows * ceilDiv(min(k, pb.kq), 4) * 4
 	for i := range sc.a {
 		if cap(sc.a[i]) < need {
 			sc.a[i] = make([]uint8, need)
@@ -194,14 +201,14 @@ func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8
 		}
 		sc.rs[i] = sc.rs[i][:mRows]
 	}
-	nBlocks := ceilDiv(k, gemm8KC)
+	nBlocks := ceilDiv(k, pb.kq)
 	if cap(sc.cc) < nBlocks*nPad {
 		sc.cc = make([]int32, nBlocks*nPad)
 	}
 	sc.cc = sc.cc[:nBlocks*nPad]
 	a0 := int32(aZero)
 	for blk := range nBlocks {
-		kLen := int32(min(gemm8KC, k-blk*gemm8KC))
+		kLen := int32(min(pb.kq, k-blk*pb.kq))
 		cs, cc := pb.colSum[blk*nPad:(blk+1)*nPad], sc.cc[blk*nPad:(blk+1)*nPad]
 		for j, d := range pb.dc {
 			cc[j] = -a0 * (cs[j] + d*kLen)
@@ -209,6 +216,9 @@ func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8
 	}
 	if len(sc.edge) < threads {
 		sc.edge = make([][gemmMR * gemmQW]int32, threads)
+	}
+	if epi != nil {
+		sc.strips = growStrips(sc.strips, threads)
 	}
 	g.buf = sc
 	if threads == 1 {
@@ -237,9 +247,14 @@ func (g *gemmQRun) work(t int) {
 		mp0, mp1 = mPanels*t/T, mPanels*(t+1)/T
 	}
 	edge := g.buf.edge[t][:]
-	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+gemm8KC {
-		kLen := min(gemm8KC, k-p0)
+	var st *gemm8Strip
+	if g.epi != nil {
+		st = g.buf.strips[t]
+	}
+	for step, p0 := 0, 0; p0 < k; step, p0 = step+1, p0+g.pb.kq {
+		kLen := min(g.pb.kq, k-p0)
 		quads := ceilDiv(kLen, 4)
+		fuse := g.epi != nil && p0+kLen == k
 		apack, rs := g.buf.a[step&1], g.buf.rs[step&1]
 		for q := mPanels * t / T; q < mPanels*(t+1)/T; q++ {
 			g.packA(apack[q*quads*gemmMR*4:(q+1)*quads*gemmMR*4], rs[q*gemmMR:(q+1)*gemmMR], q*gemmMR, p0, kLen)
@@ -254,26 +269,33 @@ func (g *gemmQRun) work(t int) {
 				col := jt * gemmQW
 				bp := bblk[jt*quads*gemmQW*4 : (jt+1)*quads*gemmQW*4]
 				cols := min(gemmQW, n-col)
+				r0, r1 := ib*gemmMR, min(ie*gemmMR, g.m)
+				inStrip := fuse && !accumulate
+				cs, ldc, base := stripSums(inStrip, st, g.c, g.ldc, r0, col)
 				for ir := ib; ir < ie; ir++ {
 					ap := apack[ir*quads*gemmMR*4 : (ir+1)*quads*gemmMR*4]
 					row := ir * gemmMR
 					rows := min(gemmMR, g.m-row)
-					if rows == gemmMR && cols == gemmQW {
-						g.kern(rows, quads, ap, bp, g.c[row*g.ldc+col:], g.ldc, accumulate, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
+					dst := cs[(row-base)*ldc:]
+					if inStrip || rows == gemmMR && cols == gemmQW {
+						g.kern(rows, quads, ap, bp, dst, ldc, accumulate, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
 						continue
 					}
 					g.kern(rows, quads, ap, bp, edge, gemmQW, false, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
 					for r := range rows {
-						dst := g.c[(row+r)*g.ldc+col : (row+r)*g.ldc+col+cols]
+						d := dst[r*ldc : r*ldc+cols]
 						src := edge[r*gemmQW : r*gemmQW+cols]
 						if accumulate {
-							for j := range dst {
-								dst[j] += src[j]
+							for j := range d {
+								d[j] += src[j]
 							}
 						} else {
-							copy(dst, src)
+							copy(d, src)
 						}
 					}
+				}
+				if fuse {
+					g.epi.strip(cs[(r0-base)*ldc:], ldc, r0, r1-r0, col, cols, &st.f)
 				}
 			}
 		}
@@ -285,6 +307,28 @@ func (g *gemmQRun) work(t int) {
 // into rs.
 func (g *gemmQRun) packA(d []uint8, rs []int32, r0, p0, kLen int) {
 	rows := min(gemmMR, g.m-r0)
+	if rows == gemmMR && kLen%4 == 0 {
+		// The common full panel: quad by quad, the six rows' quads
+		// written as one sequential 24-byte run, without the index
+		// arithmetic and bounds checks of the general loop below.
+		var src [gemmMR][]uint8
+		for r := range src {
+			src[r] = g.a[(r0+r)*g.lda+p0 : (r0+r)*g.lda+p0+kLen]
+			rs[r] = sumBytes(src[r])
+		}
+		s0, s1, s2, s3, s4, s5 := src[0], src[1], src[2], src[3], src[4], src[5]
+		for pq := range kLen / 4 {
+			e := (*[gemmMR * 4]byte)(d[pq*gemmMR*4:])
+			i := 4 * pq
+			*(*[4]byte)(e[0:]) = *(*[4]byte)(s0[i:])
+			*(*[4]byte)(e[4:]) = *(*[4]byte)(s1[i:])
+			*(*[4]byte)(e[8:]) = *(*[4]byte)(s2[i:])
+			*(*[4]byte)(e[12:]) = *(*[4]byte)(s3[i:])
+			*(*[4]byte)(e[16:]) = *(*[4]byte)(s4[i:])
+			*(*[4]byte)(e[20:]) = *(*[4]byte)(s5[i:])
+		}
+		return
+	}
 	if rows < gemmMR || kLen%4 != 0 {
 		clear(d)
 	}

@@ -178,3 +178,31 @@ func BenchmarkGELU(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGemmU8LinearStrip times GemmU8Linear's epilogue of one
+// 300×32 column strip (dequantize, bias, activation, into Y of 2048
+// columns): the vector routines against their Go twins.
+func BenchmarkGemmU8LinearStrip(b *testing.B) {
+	const rows, cols, n = gemmMC, gemmQW, 2048
+	rng := rand.New(rand.NewPCG(2, 1))
+	var st gemm8Strip
+	for i := range st.sums {
+		st.sums[i] = int32(rng.IntN(1<<20)) - 1<<19
+	}
+	scale, bias := randSlice(rng, n), randSlice(rng, n)
+	y := make([]float32, rows*n)
+	for _, act := range []Activation{ActNone, ActGELU} {
+		e := &gemm8Epi{lv: &isaTable[ISANative], y: y, ldy: n, scale: scale, ep: Epilogue{Bias: bias, Act: act}}
+		b.Run(act.String()+"/vector", func(b *testing.B) {
+			benchCPUUnit(b, rows*cols, "Gvalues/s", func() { e.strip(st.sums[:], cols, 0, rows, 0, cols, &st.f) })
+		})
+		// The Go twins, with the activation at ISAGeneric.
+		b.Run(act.String()+"/go", func(b *testing.B) {
+			benchCPUUnit(b, rows*cols, "Gvalues/s", func() {
+				dequantTileGo(st.f[:], cols, st.sums[:], cols, rows, cols, scale, bias, nil, 0)
+				(&Epilogue{Act: act}).apply(&isaTable[ISAGeneric], st.f[:], rows*cols, 0, 1, 0, rows*cols)
+				storeTileGo(y, n, st.f[:], cols, rows, cols, nil, 0)
+			})
+		})
+	}
+}

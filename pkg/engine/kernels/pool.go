@@ -61,8 +61,6 @@ type Pool struct {
 	quantizeFn   func(lo, hi int)
 	rangeOf      rangeCall
 	rangeFn      func(lo, hi int)
-	dequant      dequantCall
-	dequantFn    func(lo, hi int)
 }
 
 // parallelCall is one Parallel call's split of [0, n) over threads.
@@ -108,7 +106,6 @@ func newPool(threads int, isa ISA) *Pool {
 	p.attnFn = p.attn.heads
 	p.quantizeFn = p.quantize.blocks
 	p.rangeFn = p.rangeOf.chunk
-	p.dequantFn = p.dequant.rows
 	for t := 1; t < threads; t++ {
 		w := &poolWorker{wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)

@@ -108,47 +108,6 @@ func (c *rangeCall) chunk(a, b int) {
 	c.mu.Unlock()
 }
 
-// DequantizeRows is the epilogue of an int8 Linear over the rows×cols
-// int32 product c: y = float(c)·colScale[j] + bias[j] per row (see
-// DequantizeRow), then the activation act, then + res (rows×cols, may
-// be nil), in parallel chunks of rows on p.
-func DequantizeRows(p *Pool, y []float32, c []int32, rows, cols int, colScale, bias []float32, act Activation, res []float32) {
-	d := dequantCall{lv: p.level(), y: y, c: c, cols: cols, colScale: colScale, bias: bias, act: act, res: res}
-	threads := p.beginSplit(rows, max(1, 16384/max(cols, 1)))
-	if threads <= 1 {
-		if rows > 0 {
-			d.rows(0, rows)
-		}
-		return
-	}
-	defer p.release()
-	p.dequant = d
-	p.split(threads, rows, p.dequantFn)
-	p.dequant = dequantCall{}
-}
-
-// dequantCall holds one DequantizeRows call's arguments.
-type dequantCall struct {
-	lv                  *isaKernels // the Pool's level
-	y                   []float32
-	c                   []int32
-	cols                int
-	colScale, bias, res []float32
-	act                 Activation
-}
-
-func (d *dequantCall) rows(lo, hi int) {
-	n := d.cols
-	for i := lo; i < hi; i++ {
-		row := d.y[i*n : (i+1)*n]
-		DequantizeRow(row, d.c[i*n:(i+1)*n], d.colScale, d.bias)
-		// The bias is in already: the Linear epilogue's activation and
-		// residual, on the whole row.
-		ep := Epilogue{Act: d.act, Residual: d.res, LdResidual: n}
-		ep.apply(d.lv, d.y, n, i, 1, 0, n)
-	}
-}
-
 func quantizeU8(dst []uint8, src []float32, scale, zero float32) {
 	n := 0
 	if hasAVX2FMA {
@@ -231,22 +190,7 @@ func DequantizeI32(p *Pool, dst []float32, src []int32, rows, cols int, scale fl
 // the unfused Cast → Mul → Add does. colScale and bias need len(src)
 // values; bias nil adds nothing.
 func DequantizeRow(dst []float32, src []int32, colScale, bias []float32) {
-	n := len(src)
-	dst, colScale = dst[:n], colScale[:n]
-	k := 0
-	if hasAVX2FMA && bias != nil {
-		bias = bias[:n]
-		k = n &^ 7
-		if k > 0 {
-			// ·1 is exact, so this is float(src)·colScale + bias.
-			dequantRowAVX2(&dst[0], &src[0], &colScale[0], &bias[0], k, 1)
-		}
-	}
-	for j := k; j < n; j++ {
-		v := float32(src[j]) * colScale[j]
-		if bias != nil {
-			v += bias[j]
-		}
-		dst[j] = v
+	if n := len(src); n > 0 {
+		dequantTile(dst, n, src, n, 1, n, colScale, bias, nil, 0)
 	}
 }

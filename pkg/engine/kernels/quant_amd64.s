@@ -128,3 +128,102 @@ dsloop:
 dsdone:
 	VZEROUPPER
 	RET
+
+// func dequantTileAVX2(dst *float32, ldd int, src *int32, lds, rows, cols int, scale, bias, res *float32, ldr int)
+// dst[r·ldd+j] = float(src[r·lds+j])·scale[j] + bias[j] + res[r·ldr+j]
+// for r < rows (≥ 1), j < cols (a multiple of 8, ≥ 8), each operation
+// rounded (no FMA), as the unfused Cast → Mul → Add (→ Add); bias and res
+// may be nil. GemmU8Linear's epilogue of one int8 GEMM tile.
+TEXT ·dequantTileAVX2(SB), NOSPLIT, $0-80
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R10
+	SHLQ $2, R10
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), BX
+	MOVQ cols+40(FP), R12
+	SHRQ $3, R12
+	MOVQ bias+56(FP), R9
+	MOVQ res+64(FP), R13
+	MOVQ ldr+72(FP), DX
+	SHLQ $2, DX
+
+dtrow:
+	MOVQ scale+48(FP), R8
+	XORQ AX, AX // byte offset into the row (and into scale, bias)
+	MOVQ R12, CX
+
+dtcol:
+	VCVTDQ2PS (SI)(AX*1), Y0
+	VMULPS (R8)(AX*1), Y0, Y0
+	TESTQ R9, R9
+	JZ   dtnobias
+	VADDPS (R9)(AX*1), Y0, Y0
+
+dtnobias:
+	TESTQ R13, R13
+	JZ   dtnores
+	VADDPS (R13)(AX*1), Y0, Y0
+
+dtnores:
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ  dtcol
+	ADDQ R10, DI
+	ADDQ R11, SI
+	TESTQ R13, R13
+	JZ   dtnext
+	ADDQ DX, R13
+
+dtnext:
+	DECQ BX
+	JNZ  dtrow
+	VZEROUPPER
+	RET
+
+// func storeTileAVX2(dst *float32, ldd int, src *float32, lds, rows, cols int, res *float32, ldr int)
+// dst[r·ldd+j] = src[r·lds+j] (+ res[r·ldr+j]) for r < rows (≥ 1), j <
+// cols (a multiple of 8, ≥ 8); res may be nil. The activated strip of
+// GemmU8Linear's epilogue into Y.
+TEXT ·storeTileAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R10
+	SHLQ $2, R10
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R11
+	SHLQ $2, R11
+	MOVQ rows+32(FP), BX
+	MOVQ cols+40(FP), R12
+	SHRQ $3, R12
+	MOVQ res+48(FP), R13
+	MOVQ ldr+56(FP), DX
+	SHLQ $2, DX
+
+strow:
+	XORQ AX, AX
+	MOVQ R12, CX
+
+stcol:
+	VMOVUPS (SI)(AX*1), Y0
+	TESTQ R13, R13
+	JZ   stnores
+	VADDPS (R13)(AX*1), Y0, Y0
+
+stnores:
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ  stcol
+	ADDQ R10, DI
+	ADDQ R11, SI
+	TESTQ R13, R13
+	JZ   stnext
+	ADDQ DX, R13
+
+stnext:
+	DECQ BX
+	JNZ  strow
+	VZEROUPPER
+	RET

@@ -431,7 +431,7 @@ func (e *Env) packedConvB8(w *graph.Tensor, kk, m int, zero []int32) (*kernels.P
 	return pb, nil
 }
 
-// int32Scratch recycles the int32 products of qlinear between runs.
+// int32Scratch recycles ConvInteger's int32 products between runs.
 var int32Scratch = sync.Pool{New: func() any { return new([]int32) }}
 
 // float32Scratch recycles qlinear's per-column scales and Conv's im2col
@@ -444,7 +444,8 @@ var uint8Scratch = sync.Pool{New: func() any { return new([]uint8) }}
 
 // qlinear runs a fused graph.OpQLinear step: the int8 GEMM, then per
 // element float(c)·(xScale·wScale[j]) + bias[j], the activation and the
-// residual, in the float32 order of the unfused graph.
+// residual, in the float32 order of the unfused graph, tile by tile
+// inside the GEMM (kernels.GemmU8Linear).
 func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error {
 	a := in[0]
 	var aZero uint8
@@ -482,15 +483,6 @@ func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error 
 	if a.Len() != m*k || o.Len() != m*n {
 		return fmt.Errorf("QLinear: input %v and output %v do not fit a %d×%d weight", a.Shape, o.Shape, k, n)
 	}
-	buf := int32Scratch.Get().(*[]int32)
-	defer int32Scratch.Put(buf)
-	if cap(*buf) < m*n {
-		*buf = make([]int32, m*n)
-	}
-	c := (*buf)[:m*n]
-	if err := kernels.GemmU8(e.pool(), m, a.Uint8, k, aZero, pb, c, n); err != nil {
-		return err
-	}
 	xs := in[4].Float32[0]
 	sbuf := float32Scratch.Get().(*[]float32)
 	defer float32Scratch.Put(sbuf)
@@ -509,6 +501,6 @@ func (e *Env) qlinear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor) error 
 	if in[7] != nil {
 		res = in[7].Float32
 	}
-	kernels.DequantizeRows(e.pool(), o.Float32, c, m, n, scales, bias, linearAct(s.P.Act), res)
-	return nil
+	ep := kernels.Epilogue{Bias: bias, Act: linearAct(s.P.Act), Residual: res, LdResidual: n}
+	return kernels.GemmU8Linear(e.pool(), m, a.Uint8, k, aZero, pb, scales, ep, o.Float32, n)
 }
