@@ -19,6 +19,12 @@ type ImageEncoder interface {
 	EncodeImages(ctx context.Context, pixels []float32, n int) ([][]float32, error)
 }
 
+// imagePreparer is an ImageEncoder that can do its first batch's one-off
+// work ahead (Model.PrepareImages).
+type imagePreparer interface {
+	PrepareImages(ctx context.Context, n int) error
+}
+
 // PrepareFunc reads, decodes and preprocesses input i into dst (3×H×W).
 type PrepareFunc func(ctx context.Context, i int, dst []float32) error
 
@@ -37,11 +43,17 @@ type PipelineOptions struct {
 	BatchSize int           // images per inference (default 8)
 	Workers   int           // parallel decoders (default 2)
 	Linger    time.Duration // how long a partial batch waits for more ready images (default 5ms)
+	// InferThreads is how many threads the encoder's inference keeps busy
+	// (0: unknown). When the decoders and the inference together want
+	// more threads than GOMAXPROCS, they take turns instead of sharing
+	// the cores: see turns.
+	InferThreads int
 }
 
 // EmbedImages runs n inputs through prepare workers and batched inference
 // and calls emit for every input in input order, from the calling
-// goroutine. Decoding overlaps inference; at most about 2×BatchSize+Workers
+// goroutine. Decoding overlaps inference, or takes turns with it when
+// there are not enough cores for both (see turns); at most about 2×BatchSize+Workers
 // images are held in memory, whatever n is. A failed input is a Result
 // with Err set and processing goes on. When ctx is cancelled, the results
 // already finished are emitted (in order, skipping unfinished ones) and
@@ -51,8 +63,8 @@ type PipelineOptions struct {
 //
 // The work runs in four stages joined by channels: dispatch (input indices,
 // bounded by the in-flight budget), prepare (Workers goroutines reading,
-// decoding and preprocessing), batch (greedy batches, one inference at a
-// time) and emit (reordering into input order, on the caller's goroutine).
+// decoding and preprocessing), batch (greedy batches, or full ones when
+// taking turns; one inference at a time) and emit (reordering into input order, on the caller's goroutine).
 func EmbedImages(ctx context.Context, n int, prepare PrepareFunc, enc ImageEncoder, opt PipelineOptions, emit func(Result) error) error {
 	opt = opt.withDefaults()
 	if n == 0 {
@@ -118,6 +130,7 @@ type pipeline struct {
 	opt    PipelineOptions
 	size   int // floats per preprocessed image
 
+	turns    *turns        // nil when decoding and inference may overlap
 	inflight chan struct{} // one token per input between dispatch and emit
 	jobs     chan int      // dispatch → prepare
 	ready    chan prepared // prepare → batch
@@ -141,8 +154,12 @@ func newPipeline(ctx context.Context, n int, enc ImageEncoder, opt PipelineOptio
 	h, w := enc.InputSize()
 	size := 3 * h * w
 	budget := 2*opt.BatchSize + opt.Workers
+	var t *turns
+	if opt.InferThreads > 0 && opt.Workers+opt.InferThreads > runtime.GOMAXPROCS(0) {
+		t = &turns{}
+	}
 	return &pipeline{
-		ctx: ctx, n: n, enc: enc, opt: opt, size: size,
+		ctx: ctx, n: n, enc: enc, opt: opt, size: size, turns: t,
 		inflight: make(chan struct{}, budget),
 		jobs:     make(chan int),
 		ready:    make(chan prepared, budget),
@@ -180,6 +197,9 @@ func (p *pipeline) prepareAll(prepare PrepareFunc) {
 		go func() {
 			defer workers.Done()
 			for i := range p.jobs {
+				if !p.turns.decoderWait(p.ctx) {
+					return
+				}
 				buf := p.bufs.Get().([]float32)
 				t0 := time.Now()
 				a0 := heapAllocated()
@@ -202,10 +222,18 @@ func (p *pipeline) prepareAll(prepare PrepareFunc) {
 // inference. It closes done when ready is drained or ctx is cancelled.
 func (p *pipeline) batchAndInfer() {
 	defer close(p.done)
+	if pr, ok := p.enc.(imagePreparer); ok {
+		// While the first batch decodes. A failure here is the first
+		// inference's to report.
+		_ = pr.PrepareImages(p.ctx, min(p.opt.BatchSize, p.n))
+	}
 	b := &batcher{p: p, pixels: make([]float32, p.opt.BatchSize*p.size)}
 	for q := range p.ready {
 		if !b.add(q) {
 			return
+		}
+		if p.turns != nil {
+			continue // add runs full batches; the last one runs below
 		}
 		if !b.gather() || !b.flush() {
 			return
@@ -277,7 +305,9 @@ func (b *batcher) flush() bool {
 		b.p.bufs.Put(q.buf)
 	}
 	t0 := time.Now()
+	b.p.turns.inferStart()
 	embs, err := b.p.enc.EncodeImages(b.p.ctx, b.pixels[:len(b.batch)*size], len(b.batch))
+	b.p.turns.inferEnd()
 	share := time.Since(t0) / time.Duration(len(b.batch))
 	if err == nil && len(embs) != len(b.batch) {
 		err = fmt.Errorf("image encoder returned %d embeddings for %d images", len(embs), len(b.batch))
@@ -300,6 +330,60 @@ func (b *batcher) flush() bool {
 	}
 	b.batch = b.batch[:0]
 	return true
+}
+
+// turns makes decoding and inference alternate on the cores instead of
+// sharing them, when together they want more threads than there are:
+// a decoder starts no image while a batch is being inferred (one it has
+// begun, it finishes). Sharing ran the engine's statically split kernels
+// with one of their threads waiting for a core the decoders held, and
+// both sides' working sets thrashing the caches.
+// Taking turns costs nothing in CPU time: every image is decoded once
+// and inferred once either way.
+type turns struct {
+	mu sync.Mutex
+	// inferring is open while no batch is being inferred; during an
+	// inference it is a fresh channel, closed when the inference ends.
+	inferring chan struct{}
+}
+
+// decoderWait blocks until no inference is running; false when ctx is
+// cancelled first. A nil *turns never waits.
+func (t *turns) decoderWait(ctx context.Context) bool {
+	if t == nil {
+		return true
+	}
+	t.mu.Lock()
+	ch := t.inferring
+	t.mu.Unlock()
+	if ch == nil {
+		return true
+	}
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (t *turns) inferStart() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.inferring = make(chan struct{})
+	t.mu.Unlock()
+}
+
+func (t *turns) inferEnd() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	close(t.inferring)
+	t.inferring = nil
+	t.mu.Unlock()
 }
 
 // emitInOrder calls emit for results in input order as they arrive, until
