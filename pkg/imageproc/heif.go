@@ -23,7 +23,6 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 // The gzipped WebAssembly modules embedded in the gen2brain packages
@@ -37,25 +36,22 @@ var avifWasmGz []byte
 
 // wasmCodec is one compiled WebAssembly decoder. Compiling takes about a
 // second of CPU, so it happens on the first HEIF/AVIF file met, never for
-// runs without one; every decode then gets its own module instance (its
-// own linear memory), so decodes may run concurrently.
+// runs without one (and is cached in cacheDir when set, see
+// HEIFDecoders); every decode then gets its own module instance (its own
+// linear memory), so decodes may run concurrently.
 type wasmCodec struct {
-	name string
-	gz   *[]byte
-	once sync.Once
-	rt   wazero.Runtime
-	mod  wazero.CompiledModule
-	err  error
+	name     string
+	gz       *[]byte
+	cacheDir string
+	cached   bool // the compiled code came from cacheDir
+	once     sync.Once
+	rt       wazero.Runtime
+	mod      wazero.CompiledModule
+	err      error
 }
-
-var (
-	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz}
-	avifCodec = &wasmCodec{name: "libavif", gz: &avifWasmGz}
-)
 
 func (c *wasmCodec) compile() error {
 	c.once.Do(func() {
-		ctx := context.Background()
 		zr, err := gzip.NewReader(bytes.NewReader(*c.gz))
 		if err != nil {
 			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
@@ -66,15 +62,7 @@ func (c *wasmCodec) compile() error {
 			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
 			return
 		}
-		// Not WithCloseOnContextDone: it makes the compiled code leave to
-		// Go at every function entry and loop back-edge to check the
-		// context (libheif ran 10x slower), and decodes are not cancelled.
-		c.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig())
-		if _, err := wasi_snapshot_preview1.Instantiate(ctx, c.rt); err != nil {
-			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
-			return
-		}
-		if c.mod, err = c.rt.CompileModule(ctx, code); err != nil {
+		if c.rt, c.mod, c.cached, err = compileWasm(context.Background(), c.name, *c.gz, code, c.cacheDir); err != nil {
 			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
 		}
 	})
@@ -225,8 +213,8 @@ const (
 // into RGB with nearest-neighbour chroma and full-range BT.601, as
 // heif-convert 1.15 does for the files phones and heif-enc write; alpha is
 // dropped as for PNG.
-func decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
-	w, dims, err := heifCodec.open(context.Background(), b, 20)
+func (d *HEIFDecoders) decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
+	w, dims, err := d.heif.open(context.Background(), b, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -309,8 +297,8 @@ func firstErr(err, otherwise error) error {
 // samples keep their high byte, alpha is dropped as for PNG, and the
 // irot/imir transforms, which libavif leaves to its caller, are applied
 // here as libheif does.
-func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
-	w, dims, err := avifCodec.open(context.Background(), b, 16)
+func (d *HEIFDecoders) decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
+	w, dims, err := d.avif.open(context.Background(), b, 16)
 	if err != nil {
 		return nil, err
 	}
