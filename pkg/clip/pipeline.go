@@ -8,6 +8,7 @@ import (
 	"runtime/metrics"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -131,6 +132,7 @@ type pipeline struct {
 	size   int // floats per preprocessed image
 
 	turns    *turns        // nil when decoding and inference may overlap
+	ahead    atomic.Int64  // inputs dispatched and not yet taken from ready
 	inflight chan struct{} // one token per input between dispatch and emit
 	jobs     chan int      // dispatch → prepare
 	ready    chan prepared // prepare → batch
@@ -178,6 +180,7 @@ func (p *pipeline) dispatch() {
 		case <-p.ctx.Done():
 			return
 		}
+		p.ahead.Add(1)
 		select {
 		case p.jobs <- i:
 		case <-p.ctx.Done():
@@ -228,18 +231,47 @@ func (p *pipeline) batchAndInfer() {
 		_ = pr.PrepareImages(p.ctx, min(p.opt.BatchSize, p.n))
 	}
 	b := &batcher{p: p, pixels: make([]float32, p.opt.BatchSize*p.size)}
+	if p.turns != nil {
+		b.fullBatches()
+		return
+	}
 	for q := range p.ready {
 		if !b.add(q) {
 			return
-		}
-		if p.turns != nil {
-			continue // add runs full batches; the last one runs below
 		}
 		if !b.gather() || !b.flush() {
 			return
 		}
 	}
 	b.flush()
+}
+
+// fullBatches is the batch stage when taking turns: add runs each batch
+// once full, the last one runs when ready closes. A partial batch also
+// runs when no image is between dispatch and here (checked every Linger):
+// then the in-flight budget is held by the partial batch and the results
+// waiting behind it for the input order (one slow decode lets the others
+// run ahead), and waiting for more would wait forever.
+func (b *batcher) fullBatches() {
+	tick := time.NewTicker(b.p.opt.Linger)
+	defer tick.Stop()
+	for {
+		select {
+		case q, ok := <-b.p.ready:
+			if !ok {
+				b.flush()
+				return
+			}
+			b.p.ahead.Add(-1)
+			if !b.add(q) {
+				return
+			}
+		case <-tick.C:
+			if len(b.batch) > 0 && b.p.ahead.Load() == 0 && !b.flush() {
+				return
+			}
+		}
+	}
 }
 
 // batcher is the batch stage's current batch and its pixel tensor.

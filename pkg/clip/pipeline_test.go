@@ -294,3 +294,30 @@ func (c cancelOnInfer) EncodeImages(ctx context.Context, px []float32, n int) ([
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
+
+// Taking turns waits for full batches, but not forever: when one slow
+// decode holds back the input order, the results after it fill the
+// in-flight budget while the slow image waits in a partial batch; with
+// nothing more to come the batch must run.
+func TestEmbedImagesTurnsSlowImageDoesNotStall(t *testing.T) {
+	opt := PipelineOptions{BatchSize: 4, Workers: 2, InferThreads: runtime.GOMAXPROCS(0)}
+	prepare := func(_ context.Context, i int, _ []float32) error {
+		if i%20 == 0 {
+			time.Sleep(30 * time.Millisecond)
+		}
+		return nil
+	}
+	done := make(chan error, 1)
+	emitted := 0
+	go func() {
+		done <- EmbedImages(context.Background(), 60, prepare, &turnsEncoder{}, opt, func(Result) error { emitted++; return nil })
+	}()
+	select {
+	case err := <-done:
+		if err != nil || emitted != 60 {
+			t.Fatalf("err %v, %d of 60 emitted", err, emitted)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("EmbedImages stalled: a partial batch waited for images the in-flight budget kept out")
+	}
+}
