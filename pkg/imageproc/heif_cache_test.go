@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -119,4 +120,51 @@ func TestHEIFDecodersCompilationCache(t *testing.T) {
 			t.Fatal("decoded other pixels without a usable cache")
 		}
 	})
+}
+
+// Two decoders (as two processes would) compiling into one empty cache
+// directory at once both work, and leave one valid cache file and no
+// partial ones.
+func TestHEIFDecodersShareACacheDirectory(t *testing.T) {
+	dir := t.TempDir()
+	ds := []*HEIFDecoders{NewHEIFDecoders(dir), NewHEIFDecoders(dir)}
+	imgs := make([]*RGB, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := os.ReadFile(filepath.Join(heifDir, "plain.heic"))
+			if err == nil {
+				imgs[i], err = DecodeBytes(b, DecodeOptions{HEIF: d})
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, d := range ds {
+		if d.heif.rt != nil {
+			_ = d.heif.rt.Close(context.Background())
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	if !bytes.Equal(imgs[0].Pix, imgs[1].Pix) {
+		t.Error("the two decoders decode other pixels")
+	}
+	path, _ := wasmCacheState(t, dir)
+	if _, err := readWasmCache(path); err != nil {
+		t.Errorf("cache file after two concurrent writers: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("cache directory holds %v, want the cache file alone", names)
+	}
 }
