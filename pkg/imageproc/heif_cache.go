@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -104,6 +105,7 @@ func compileCached(ctx context.Context, name string, gz, code []byte, dir string
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, false, err
 	}
+	removeStaleCompileDirs(dir)
 	work, err := os.MkdirTemp(dir, "compile-*")
 	if err != nil {
 		return nil, nil, false, err // not writable: no cache
@@ -141,6 +143,19 @@ func compileCached(ctx context.Context, name string, gz, code []byte, dir string
 		}
 	}
 	return rt, mod, len(before) > 0 && !wrote, nil
+}
+
+// staleCompileAge is how old a compile directory must be to be taken for
+// one a killed process left behind: a compile takes seconds.
+const staleCompileAge = time.Hour
+
+func removeStaleCompileDirs(dir string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, "compile-*"))
+	for _, p := range stale {
+		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > staleCompileAge {
+			_ = os.RemoveAll(p)
+		}
+	}
 }
 
 // statWasmCacheFiles maps the regular files under dir to their FileInfo.
@@ -263,6 +278,9 @@ func writeWasmCache(path string, files []wasmCacheFile) error {
 	}
 	defer os.Remove(tmp.Name()) // after the rename, nothing is there
 	_, err = tmp.Write(slices.Concat([]byte(wasmCacheMagic), sum[:], payload))
+	if err == nil {
+		err = tmp.Chmod(0o644) // as the store's other files: CreateTemp makes 0600
+	}
 	if err == nil {
 		err = tmp.Close()
 	} else {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // decodeWith decodes testdata's plain.heic with d and closes d's
@@ -61,9 +62,28 @@ func TestHEIFDecodersCompilationCache(t *testing.T) {
 		t.Errorf("compile directories left behind: %v", leftovers)
 	}
 
+	// A compile directory a killed process left an hour ago goes; one
+	// that may be another process's compile stays.
+	stale, live := filepath.Join(dir, "compile-stale"), filepath.Join(dir, "compile-live")
+	for _, p := range []string{stale, live} {
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleCompileAge)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+
 	second := NewHEIFDecoders(dir)
 	if got := decodeWith(t, second); !bytes.Equal(got.Pix, want.Pix) {
 		t.Fatal("the decoder loaded from the cache decodes other pixels")
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("a stale compile directory was left")
+	}
+	if err := os.Remove(live); err != nil {
+		t.Errorf("a recent compile directory was removed: %v", err)
 	}
 	if !second.heif.cached {
 		t.Error("the second decoder compiled libheif again")
