@@ -23,6 +23,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 // The gzipped WebAssembly modules embedded in the gen2brain packages
@@ -98,7 +99,8 @@ func (c *wasmCodec) instance(ctx context.Context, file []byte) (*wasmCall, error
 		return nil, err
 	}
 	// An anonymous instance: several may live at once. Nothing the C code
-	// prints reaches our stdout/stderr.
+	// prints reaches our stdout/stderr. Its memory is wasmMemory's.
+	ctx = experimental.WithMemoryAllocator(ctx, wasmMemory)
 	mod, err := c.rt.InstantiateModule(ctx, c.mod, wazero.NewModuleConfig().WithName(""))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.name, err)
