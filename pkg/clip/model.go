@@ -412,6 +412,21 @@ func (m *Model) EncodeImages(ctx context.Context, pixels []float32, n int) ([][]
 	return out, nil
 }
 
+// PrepareImages does ahead the one-off work of the vision tower's first
+// batch (see engine.Session.Prepare) for batches of n images, so that a
+// caller can overlap it with other work (encoding the prompts, decoding
+// the first images). EncodeImages works without it.
+func (m *Model) PrepareImages(ctx context.Context, n int) error {
+	if m.vision == m.text {
+		return nil // one graph for both towers: it needs every input
+	}
+	if m.vision.imageBatch > 0 {
+		n = m.vision.imageBatch
+	}
+	h, w := m.InputSize()
+	return m.vision.sess.Prepare(ctx, map[string][]int{m.vision.pixels: {max(n, 1), 3, h, w}})
+}
+
 func (m *Model) encodeImageBatch(ctx context.Context, pixels []float32, n int) ([][]float32, error) {
 	h, w := m.InputSize()
 	in := map[string]*engine.Tensor{m.vision.pixels: {DType: onnx.Float, Shape: []int{n, 3, h, w}, Float32: pixels}}

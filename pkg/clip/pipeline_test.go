@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,5 +206,118 @@ func TestEmbedImagesInferenceFailureIsModelError(t *testing.T) {
 		if r.Err != nil && r.Index != 1 {
 			t.Errorf("input %d got the model's error as its own: %v", r.Index, r.Err)
 		}
+	}
+}
+
+// turnsEncoder records whether a decode started while a batch was being
+// inferred, and when PrepareImages ran.
+type turnsEncoder struct {
+	sumEncoder
+	inferring    atomic.Bool
+	decodeInside atomic.Int32 // decodes started during an inference
+	prepared     atomic.Int32 // PrepareImages' n, 0 before it ran
+	preparedLate atomic.Bool  // PrepareImages ran after an inference
+}
+
+func (e *turnsEncoder) EncodeImages(ctx context.Context, px []float32, n int) ([][]float32, error) {
+	e.inferring.Store(true)
+	defer e.inferring.Store(false)
+	time.Sleep(5 * time.Millisecond) // room for a decoder to start, were it allowed
+	return e.sumEncoder.EncodeImages(ctx, px, n)
+}
+
+func (e *turnsEncoder) PrepareImages(_ context.Context, n int) error {
+	e.mu.Lock()
+	e.preparedLate.Store(len(e.batches) > 0)
+	e.mu.Unlock()
+	e.prepared.Store(int32(n))
+	return nil
+}
+
+// When decoders and inference together want more threads than there are
+// cores, they take turns: no decode starts during an inference, and the
+// batches are full (all but the last). The encoder's one-off preparation
+// runs before the first batch.
+func TestEmbedImagesDecodeAndInferenceTakeTurns(t *testing.T) {
+	enc := &turnsEncoder{}
+	const n = 37
+	prepare := func(_ context.Context, i int, dst []float32) error {
+		if enc.inferring.Load() {
+			enc.decodeInside.Add(1)
+		}
+		time.Sleep(time.Millisecond)
+		return nil
+	}
+	opt := PipelineOptions{BatchSize: 8, Workers: 2, InferThreads: runtime.GOMAXPROCS(0)}
+	if err := EmbedImages(context.Background(), n, prepare, enc, opt, func(Result) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if k := enc.decodeInside.Load(); k > 0 {
+		t.Errorf("%d decodes started while a batch was being inferred", k)
+	}
+	if want := []int{8, 8, 8, 8, 5}; fmt.Sprint(enc.batches) != fmt.Sprint(want) {
+		t.Errorf("batches %v, want %v", enc.batches, want)
+	}
+	if got := enc.prepared.Load(); got != 8 || enc.preparedLate.Load() {
+		t.Errorf("PrepareImages(%d) after an inference: %v; want PrepareImages(8) before the first", got, enc.preparedLate.Load())
+	}
+}
+
+// Decoders waiting for their turn still stop on cancellation.
+func TestEmbedImagesTurnsCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	enc := &turnsEncoder{}
+	opt := PipelineOptions{BatchSize: 4, Workers: 2, InferThreads: runtime.GOMAXPROCS(0)}
+	done := make(chan error, 1)
+	go func() {
+		done <- EmbedImages(ctx, 1000, func(context.Context, int, []float32) error { return nil },
+			cancelOnInfer{enc, cancel}, opt, func(Result) error { return nil })
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("EmbedImages did not return after a cancellation during an inference")
+	}
+}
+
+// cancelOnInfer cancels the run from inside its first inference.
+type cancelOnInfer struct {
+	*turnsEncoder
+	cancel context.CancelFunc
+}
+
+func (c cancelOnInfer) EncodeImages(ctx context.Context, px []float32, n int) ([][]float32, error) {
+	c.cancel()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// Taking turns waits for full batches, but not forever: when one slow
+// decode holds back the input order, the results after it fill the
+// in-flight budget while the slow image waits in a partial batch; with
+// nothing more to come the batch must run.
+func TestEmbedImagesTurnsSlowImageDoesNotStall(t *testing.T) {
+	opt := PipelineOptions{BatchSize: 4, Workers: 2, InferThreads: runtime.GOMAXPROCS(0)}
+	prepare := func(_ context.Context, i int, _ []float32) error {
+		if i%20 == 0 {
+			time.Sleep(30 * time.Millisecond)
+		}
+		return nil
+	}
+	done := make(chan error, 1)
+	emitted := 0
+	go func() {
+		done <- EmbedImages(context.Background(), 60, prepare, &turnsEncoder{}, opt, func(Result) error { emitted++; return nil })
+	}()
+	select {
+	case err := <-done:
+		if err != nil || emitted != 60 {
+			t.Fatalf("err %v, %d of 60 emitted", err, emitted)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("EmbedImages stalled: a partial batch waited for images the in-flight budget kept out")
 	}
 }

@@ -126,3 +126,40 @@ func BenchmarkRunCancellableCtx(b *testing.B) {
 		}
 	}
 }
+
+// TestPrepareReadiesTheFirstRun: Prepare binds the plan of the given
+// shapes and lowers its machine, and the first Run of those shapes then
+// runs that machine (no second plan, no second machine) with the right
+// outputs.
+func TestPrepareReadiesTheFirstRun(t *testing.T) {
+	s := negChain(t, 3, 4)
+	if err := s.Prepare(context.Background(), map[string][]int{"x": {4}}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	var e *planEntry
+	for _, pe := range s.plans {
+		e = pe
+	}
+	n := len(s.plans)
+	s.mu.Unlock()
+	if n != 1 || e.plan == nil || len(e.idle) != 1 {
+		t.Fatalf("after Prepare: %d plans, want 1 bound plan with one idle machine", n)
+	}
+	prepared := e.idle[0]
+	x := &Tensor{DType: onnx.Float, Shape: []int{4}, Float32: []float32{1, 2, 3, 4}}
+	out, err := s.Run(context.Background(), map[string]*Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out["v3"].Float32; got[0] != -1 || got[3] != -4 {
+		t.Fatalf("v3 = %v, want [-1 -2 -3 -4]", got)
+	}
+	if len(s.plans) != 1 || len(e.idle) != 1 || e.idle[0] != prepared {
+		t.Error("the first Run after Prepare did not run the prepared machine")
+	}
+	s.Close()
+	if err := s.Prepare(context.Background(), map[string][]int{"x": {4}}); err == nil {
+		t.Error("Prepare on a closed session: want an error")
+	}
+}

@@ -37,6 +37,10 @@ type DecodeOptions struct {
 	// Pillow's Image.draft("RGB", (DraftSize, DraftSize)) does (see
 	// Config.DraftSize). 0 decodes every pixel.
 	DraftSize int
+	// HEIF decodes HEIC and AVIF files; nil means decoders shared by the
+	// process and compiled once in it (see NewHEIFDecoders for caching
+	// the compiled code across processes).
+	HEIF *HEIFDecoders
 }
 
 // draftScale is the reduction Pillow's JpegImageFile.draft picks for a
@@ -133,9 +137,9 @@ func DecodeBytes(b []byte, opt DecodeOptions) (*RGB, error) {
 	if ft == nil {
 		switch sniffHEIF(b) {
 		case "heif":
-			return decodeHEIFFile(b, opt, "heif", decodeHEIF)
+			return decodeHEIFFile(b, opt, "heif", opt.heifDecoders().decodeHEIF)
 		case "avif":
-			return decodeHEIFFile(b, opt, "avif", decodeAVIF)
+			return decodeHEIFFile(b, opt, "avif", opt.heifDecoders().decodeAVIF)
 		}
 		return nil, errNotImage
 	}

@@ -23,7 +23,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 // The gzipped WebAssembly modules embedded in the gen2brain packages
@@ -37,12 +37,15 @@ var avifWasmGz []byte
 
 // wasmCodec is one compiled WebAssembly decoder. Compiling takes about a
 // second of CPU, so it happens on the first HEIF/AVIF file met, never for
-// runs without one; every decode then gets its own module instance (its
-// own linear memory), so decodes may run concurrently.
+// runs without one (and is cached in cacheDir when set, see
+// HEIFDecoders); every decode then gets its own module instance (its own
+// linear memory), so decodes may run concurrently.
 type wasmCodec struct {
-	name string
-	gz   *[]byte
-	once sync.Once
+	name     string
+	gz       *[]byte
+	cacheDir string
+	cached   bool // the compiled code came from cacheDir
+	once     sync.Once
 	// patch, when set, edits the module before it is compiled; patched
 	// says whether it applied.
 	patch   func([]byte) ([]byte, bool)
@@ -52,14 +55,8 @@ type wasmCodec struct {
 	err     error
 }
 
-var (
-	heifCodec = &wasmCodec{name: "libheif", gz: &heifWasmGz, patch: heifPlanesPatch}
-	avifCodec = &wasmCodec{name: "libavif", gz: &avifWasmGz, patch: avifPlanesPatch}
-)
-
 func (c *wasmCodec) compile() error {
 	c.once.Do(func() {
-		ctx := context.Background()
 		zr, err := gzip.NewReader(bytes.NewReader(*c.gz))
 		if err != nil {
 			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
@@ -73,15 +70,8 @@ func (c *wasmCodec) compile() error {
 		if c.patch != nil {
 			code, c.patched = c.patch(code)
 		}
-		// Not WithCloseOnContextDone: it makes the compiled code leave to
-		// Go at every function entry and loop back-edge to check the
-		// context (libheif ran 10x slower), and decodes are not cancelled.
-		c.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig())
-		if _, err := wasi_snapshot_preview1.Instantiate(ctx, c.rt); err != nil {
-			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
-			return
-		}
-		if c.mod, err = c.rt.CompileModule(ctx, code); err != nil {
+		// The cache is keyed by the module as compiled, patches included.
+		if c.rt, c.mod, c.cached, err = compileWasm(context.Background(), c.name, code, c.cacheDir); err != nil {
 			c.err = fmt.Errorf("%w %s: %w", errWasmSetup, c.name, err)
 		}
 	})
@@ -117,7 +107,8 @@ func (c *wasmCodec) instance(ctx context.Context, file []byte) (*wasmCall, error
 		return nil, err
 	}
 	// An anonymous instance: several may live at once. Nothing the C code
-	// prints reaches our stdout/stderr.
+	// prints reaches our stdout/stderr. Its memory is wasmMemory's.
+	ctx = experimental.WithMemoryAllocator(ctx, wasmMemory)
 	mod, err := c.rt.InstantiateModule(ctx, c.mod, wazero.NewModuleConfig().WithName(""))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.name, err)
@@ -233,14 +224,14 @@ const (
 // as heif-convert 1.15 does (heifToRGB), with the colour description
 // libheif 1.15 takes: the coded item's nclx 'colr' property, else its
 // HEVC stream's VUI. Alpha is dropped as for PNG.
-func decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
+func (d *HEIFDecoders) decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
 	meta := parseHEIFMeta(b)
-	if g, ok := parseHEIFGrid(b, meta); ok && heifCodec.compile() == nil && heifCodec.patched {
+	if g, ok := parseHEIFGrid(b, meta); ok && d.heif.compile() == nil && d.heif.patched {
 		_, nclx, err := heifDepthAndColour(meta)
 		if err != nil {
 			return nil, err
 		}
-		planes, err := decodeHEIFGrid(g, check)
+		planes, err := d.decodeHEIFGrid(g, check)
 		if err != nil {
 			return nil, err
 		}
@@ -250,7 +241,7 @@ func decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
 		}
 		return img, nil
 	}
-	planes, nclx, rgb, err := decodeHEIFPlanes(b, check)
+	planes, nclx, rgb, err := d.decodeHEIFPlanes(b, check)
 	if err != nil || rgb != nil {
 		return rgb, err
 	}
@@ -259,9 +250,9 @@ func decodeHEIF(b []byte, check func(w, h int) error) (*RGB, error) {
 
 // decodeHEIFPlanes runs libheif: it gives the YCbCr or monochrome planes
 // and their colour description, or RGB when libheif decodes to RGB.
-func decodeHEIFPlanes(b []byte, check func(w, h int) error) (*heifPlanes, heifNCLX, *RGB, error) {
+func (d *HEIFDecoders) decodeHEIFPlanes(b []byte, check func(w, h int) error) (*heifPlanes, heifNCLX, *RGB, error) {
 	var nclx heifNCLX
-	w, dims, err := heifCodec.open(context.Background(), b, 20)
+	w, dims, err := d.heif.open(context.Background(), b, 20)
 	if err != nil {
 		return nil, nclx, nil, err
 	}
@@ -282,7 +273,7 @@ func decodeHEIFPlanes(b []byte, check func(w, h int) error) (*heifPlanes, heifNC
 	if err != nil {
 		return nil, nclx, nil, err
 	}
-	if !heifCodec.patched {
+	if !d.heif.patched {
 		depth = 8 // the unpatched module reduces every plane to 8 bits
 	}
 	bps := 1
@@ -392,8 +383,8 @@ func firstErr(err, otherwise error) error {
 // apply, upsamples chroma bilinearly: 10/12-bit samples then keep their
 // high byte). Alpha is dropped as for PNG, and the irot/imir transforms,
 // which libavif leaves to its caller, are applied here as libheif does.
-func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
-	w, dims, err := avifCodec.open(context.Background(), b, 16)
+func (d *HEIFDecoders) decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
+	w, dims, err := d.avif.open(context.Background(), b, 16)
 	if err != nil {
 		return nil, err
 	}
@@ -428,7 +419,7 @@ func decodeAVIF(b []byte, check func(w, h int) error) (*RGB, error) {
 	}
 	rect := image.Rect(0, 0, width, height)
 	var img *RGB
-	if avifCodec.patched {
+	if d.avif.patched {
 		planes, nclx := avifPlanes(b, pix, width, height, depth)
 		img = heifToRGB(planes, nclx)
 	} else if bpc == 1 {

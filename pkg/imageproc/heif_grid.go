@@ -206,7 +206,7 @@ func (t heifTile) file() []byte {
 
 // decodeHEIFGrid decodes g tile by tile and pastes the tiles' planes,
 // cropped to the grid's size, into one set of planes.
-func decodeHEIFGrid(g *heifGrid, check func(w, h int) error) (*heifPlanes, error) {
+func (d *HEIFDecoders) decodeHEIFGrid(g *heifGrid, check func(w, h int) error) (*heifPlanes, error) {
 	if err := check(g.width, g.height); err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func decodeHEIFGrid(g *heifGrid, check func(w, h int) error) (*heifPlanes, error
 	for i, t := range g.tiles {
 		// Tiles may overhang the grid, which crops them; each alone is held
 		// to the megapixel cap.
-		p, _, rgb, err := decodeHEIFPlanes(t.file(), check)
+		p, _, rgb, err := d.decodeHEIFPlanes(t.file(), check)
 		if err != nil {
 			return nil, fmt.Errorf("grid tile %d: %w", i, err)
 		}

@@ -238,22 +238,23 @@ func countDiff(a, b []byte) (n, first int) {
 // planes and libavif's own RGB conversion); libheif's planes must then be
 // 10-bit.
 func TestHEIFKeepsHDRPlanes(t *testing.T) {
-	if _, err := Decode(filepath.Join(heifDir, "10bit.avif"), DecodeOptions{}); err != nil {
+	d := NewHEIFDecoders(t.TempDir()) // patched modules through the compilation cache too
+	if _, err := Decode(filepath.Join(heifDir, "10bit.avif"), DecodeOptions{HEIF: d}); err != nil {
 		t.Fatal(err)
 	}
-	if !avifCodec.patched {
+	if !d.avif.patched {
 		t.Error("the libavif module was not patched to hand out its planes")
 	}
 	b, err := os.ReadFile(filepath.Join(heifDir, "10bit.heic"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, _, err := decodeHEIFPlanes(b, func(int, int) error { return nil })
+	p, _, _, err := d.decodeHEIFPlanes(b, func(int, int) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !heifCodec.patched || p.depth != 10 {
-		t.Fatalf("patched %v, planes of %d bits: want libheif's 10-bit planes", heifCodec.patched, p.depth)
+	if !d.heif.patched || p.depth != 10 {
+		t.Fatalf("patched %v, planes of %d bits: want libheif's 10-bit planes", d.heif.patched, p.depth)
 	}
 	maxY := 0
 	for y := 0; y < p.height; y++ {

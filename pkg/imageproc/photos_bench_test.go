@@ -84,3 +84,26 @@ func BenchmarkHEIFCompile(b *testing.B) {
 		_ = c.rt.Close(context.Background())
 	}
 }
+
+// BenchmarkHEIFCompileCached is that cost for every later process once a
+// cache directory holds the compiled code (NewHEIFDecoders): reading and
+// verifying the cache file and loading it.
+func BenchmarkHEIFCompileCached(b *testing.B) {
+	dir := b.TempDir()
+	warm := &wasmCodec{name: "libheif", gz: &heifWasmGz, cacheDir: dir}
+	if err := warm.compile(); err != nil {
+		b.Fatal(err)
+	}
+	_ = warm.rt.Close(context.Background())
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c := &wasmCodec{name: "libheif", gz: &heifWasmGz, cacheDir: dir}
+		if err := c.compile(); err != nil {
+			b.Fatal(err)
+		}
+		if !c.cached {
+			b.Fatal("compiled instead of loading the cache")
+		}
+		_ = c.rt.Close(context.Background())
+	}
+}

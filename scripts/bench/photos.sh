@@ -106,7 +106,7 @@ fi
 say "decode+preprocess per photo: Go"
 # a 12 MP HEIC takes seconds in WebAssembly: fewer iterations for those
 gobench() { CLIP_BENCH_PHOTOS=$PWD/$PHOTOS $GO test -tags nodynamic -run '^$' -bench "$1" -benchtime "$2" -count 1 ./pkg/imageproc/ 2>>"$LOG"; }
-{ gobench 'BenchmarkDecodePreprocessPhotos$|BenchmarkDecodePreprocessPhotosExact$' 16x && gobench 'BenchmarkDecodePreprocessHEIC$|BenchmarkHEIFCompile$' 2x; } \
+{ gobench 'BenchmarkDecodePreprocessPhotos$|BenchmarkDecodePreprocessPhotosExact$' 16x && gobench 'BenchmarkDecodePreprocessHEIC$|BenchmarkHEIFCompile$|BenchmarkHEIFCompileCached$' 2x; } \
   >"$OUT/go.txt" || note "Go photo benchmarks failed (see $LOG)"
 say "decode+preprocess per photo: Pillow"
 "$PY" scripts/bench/pillow_photos.py "$PHOTOS" -n 2 >"$OUT/pillow.txt" 2>>"$LOG" || note "pillow_photos.py failed (see $LOG)"
@@ -131,7 +131,7 @@ tjs=$(for f in "$OUT"/tjs.*.json; do jsonf "$f" images_per_second; done | med | 
 infer=$(for f in "$OUT"/vision_b8.*.json; do jsonf "$f" items_per_second; done | med | awk 'NF {printf "%.2f", $1}')
 gons() { awk -v b="$1" '$1 ~ "^"b"(-[0-9]+)?$" {printf "%.1f", $3/1e6}' "$OUT/go.txt" 2>/dev/null; }
 gocpu() { awk -v b="$1" '$1 ~ "^"b"(-[0-9]+)?$" {for (i = 4; i < NF; i++) if ($(i+1) == "cpu-ms/op") printf "%.1f", $i}' "$OUT/go.txt" 2>/dev/null; }
-go_photo=$(gons BenchmarkDecodePreprocessPhotos); go_heic=$(gons BenchmarkDecodePreprocessHEIC); go_wasm=$(gons BenchmarkHEIFCompile)
+go_photo=$(gons BenchmarkDecodePreprocessPhotos); go_heic=$(gons BenchmarkDecodePreprocessHEIC); go_wasm=$(gons BenchmarkHEIFCompile); go_wasm_cached=$(gons BenchmarkHEIFCompileCached)
 go_exact=$(gons BenchmarkDecodePreprocessPhotosExact)
 go_photo_cpu=$(gocpu BenchmarkDecodePreprocessPhotos); go_exact_cpu=$(gocpu BenchmarkDecodePreprocessPhotosExact); go_heic_cpu=$(gocpu BenchmarkDecodePreprocessHEIC)
 pil_plain=$(sed -nE 's/.*photos plain: ([0-9.]+) ms.*/\1/p' "$OUT/pillow.txt" 2>/dev/null)
@@ -166,6 +166,7 @@ x() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) p
   echo "| clip, 12 MP HEIC (libheif in WebAssembly, \`BenchmarkDecodePreprocessHEIC\`) | ${go_heic:--} | ${go_heic_cpu:--} |"
   echo "| heif-convert (native libheif $(dpkg-query -W -f '${Version}' libheif1 2>/dev/null), decode + y4m write, process included) | ${hc:--} | ${hc_cpu:--} |"
   echo "| clip, once per run with a HEIC: compile libheif's WebAssembly (\`BenchmarkHEIFCompile\`) | ${go_wasm:--} | |"
+  echo "| the same, loaded from the compilation cache in the model store (\`BenchmarkHEIFCompileCached\`) | ${go_wasm_cached:--} | |"
   echo
   echo "Per round (images/s), to show the spread on a shared machine:"
   for m in default exact baseline; do

@@ -293,6 +293,19 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	}
 	defer model.Close()
 	loadDur := time.Since(start)
+	// The vision tower's one-off preparation (weight packing) runs beside
+	// the prompts' encoding instead of inside the first batch; it must end
+	// before the model closes (defers run last-in first-out).
+	visionReady := make(chan struct{})
+	go func() {
+		defer close(visionReady)
+		if p, ok := model.(interface {
+			PrepareImages(context.Context, int) error
+		}); ok {
+			_ = p.PrepareImages(ctx, min(opts.BatchSize, len(in))) // a failure is the first batch's to report
+		}
+	}()
+	defer func() { <-visionReady }()
 	if len(v.templates) == 0 {
 		v.templates = model.DefaultTemplates()
 	}
@@ -347,7 +360,7 @@ func classifyRun(ctx context.Context, opts *ClassifyOptions) error {
 	}
 	tImages := time.Now()
 	threads := opts.Factory.Threads()
-	runErr := clip.EmbedImages(ctx, len(in), prepare, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: threads},
+	runErr := clip.EmbedImages(ctx, len(in), prepare, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: threads, InferThreads: threads},
 		func(r clip.Result) error {
 			rec := classifyResult(in[r.Index].Name, r, zs, opts, t)
 			v.report.Add(r.Index, rec, failedWhy(opts, rec))

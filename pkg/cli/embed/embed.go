@@ -178,7 +178,7 @@ func embedRun(ctx context.Context, opts *EmbedOptions) error {
 				return err
 			}
 			return model.PrepareImage(data, in[i].Name, dst)
-		}, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: opts.Factory.Threads()}, func(r clip.Result) error {
+		}, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: opts.Factory.Threads(), InferThreads: opts.Factory.Threads()}, func(r clip.Result) error {
 			return emit(item{key: "file", name: in[r.Index].Name, emb: r.Embedding, err: r.Err})
 		})
 	}

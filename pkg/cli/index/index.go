@@ -447,7 +447,7 @@ func embed(ctx context.Context, opts *IndexOptions, model *modelload.Model, dec 
 			return err
 		}
 		return model.PrepareImage(data, files[i].name, dst)
-	}, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: opts.Factory.Threads()}, func(r clip.Result) error {
+	}, model, clip.PipelineOptions{BatchSize: opts.BatchSize, Workers: opts.Factory.Threads(), InferThreads: opts.Factory.Threads()}, func(r clip.Result) error {
 		f := files[r.Index]
 		bar.Add()
 		if r.Err != nil {

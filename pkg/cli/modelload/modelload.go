@@ -159,6 +159,9 @@ func Open(ctx context.Context, f *cmdutil.Factory, opt Options) (*Model, error) 
 	if !opt.ExactDecode {
 		decode.DraftSize = cm.Preprocess.DraftSize()
 	}
+	if decode.HEIF == nil {
+		decode.HEIF = imageproc.NewHEIFDecoders(WasmCacheDir(store))
+	}
 	return &Model{Model: cm, Local: local, Store: store, decode: decode}, nil
 }
 
@@ -215,6 +218,10 @@ func (m *Model) TextCacheDir() string { return TextCacheDir(m.Store) }
 
 // TextCacheDir is the text-embedding cache directory of a model store.
 func TextCacheDir(s *hub.Store) string { return filepath.Join(s.Root(), "text-cache") }
+
+// WasmCacheDir is where a model store keeps the compiled HEIF/AVIF
+// decoders, so that only the first process to meet a HEIC compiles them.
+func WasmCacheDir(s *hub.Store) string { return filepath.Join(s.Root(), "wasm-cache") }
 
 // Provenance describes the model for summaries: id, revision, every file
 // with its sha256 (hashing local files once), and the preprocessing.
