@@ -67,8 +67,9 @@ func (r *report) patterns() {
 	r.p("Full-size random-weight ViT-B/32 towers written the way other exporters write them "+
 		"(`scripts/fixtures/make_exporter_patterns.py --full`, in `%s`; int8: its `--quantize` files), batch 8, each timed like the table above "+
 		"(same inputs for both runtimes, alternating rounds). **vs onnxruntime** = onnxruntime's ms/item ÷ ours on that file; "+
-		"**time vs our export** = ours on the pattern ÷ ours on `make bench-models`' export of the same tower in this run "+
-		"(int8 against our int8 export; 1.00 = as fast), and allocs likewise.\n\n", orDash(r.env["pattern_dir"]))
+		"**time vs our export** = ours on the pattern ÷ ours on `make bench-models`' export of the same tower "+
+		"(int8 against our int8 export; 1.00 = as fast), timed just before it in each round, median over rounds "+
+		"(runs without those rounds: against our export's row above); allocs against that row.\n\n", orDash(r.env["pattern_dir"]))
 	r.p("| exporter | tower | ours ms/item | onnxruntime ms/item | vs onnxruntime | ours GFLOP/s | ours Go allocs/run | time vs our export | allocs vs our export |\n")
 	r.p("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, stem := range stems {
@@ -90,13 +91,36 @@ func (r *report) patterns() {
 		if base != nil {
 			baseMs, baseAllocs = base.oursMs, base.allocs
 		}
+		timeRatio := ratio(s.oursMs, baseMs, "%.2f")
+		if q := r.sameRoundRatio("pattern_" + stem + "_b8"); q > 0 {
+			timeRatio = num(q, "%.2f")
+		}
 		oursG := 0.0
 		if s.oursMs > 0 {
 			oursG = s.gflops / (s.oursMs / 1000)
 		}
 		r.p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", exporter, tower, num(s.oursMs, "%.1f"), num(s.ortMs, "%.1f"),
 			ratio(s.ortMs, s.oursMs, "**%.2f×**"), num(oursG, "%.1f"), num(s.allocs, "%.0f"),
-			ratio(s.oursMs, baseMs, "%.2f"), ratio(s.allocs, baseAllocs, "%.2f"))
+			timeRatio, ratio(s.allocs, baseAllocs, "%.2f"))
 	}
 	r.p("\n")
+}
+
+// sameRoundRatio is the median over rounds of ours on the pattern ÷ ours
+// on our export of the same tower timed just before it in that round
+// (onnx/<name>.own.R.json, see run.sh's onnx_pair), or 0 without such
+// rounds: the load of a shared machine moves between the sections of a
+// run, much less within a round.
+func (r *report) sameRoundRatio(name string) float64 {
+	owns, _ := filepath.Glob(filepath.Join(r.dir, "onnx", name+".own.*.json"))
+	var ratios []float64
+	for _, f := range owns {
+		round := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), name+".own."), ".json")
+		own := readJSONs[onnxResult](f)
+		ours := readJSONs[onnxResult](filepath.Join(r.dir, "onnx", name+".ours."+round+".json"))
+		if len(own) == 1 && len(ours) == 1 && own[0].MedianMs > 0 && ours[0].MedianMs > 0 && own[0].Batch == ours[0].Batch {
+			ratios = append(ratios, ours[0].MedianMs/own[0].MedianMs)
+		}
+	}
+	return med(ratios)
 }
