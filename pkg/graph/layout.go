@@ -1,5 +1,7 @@
 package graph
 
+import "slices"
+
 // Layout canonicalisation: nn.MultiheadAttention works sequence-first, so
 // OpenCLIP's towers permute their [B, S, E] tokens to [S, B, E] before
 // the transformer and back after it (SigLIP's pooling head does the same
@@ -118,7 +120,7 @@ func (f *fuser) foldLeadingSwap(t1 *Step) bool {
 			if v == nil {
 				continue
 			}
-			isRow := rows == nil || containsInt(rows, i)
+			isRow := rows == nil || slices.Contains(rows, i)
 			if swapped[v] {
 				if !isRow || !sameRows(c, v.Shape, out) {
 					return false
@@ -229,13 +231,4 @@ func sameForEveryRow(v, out *Value) bool {
 		}
 	}
 	return true
-}
-
-func containsInt(list []int, x int) bool {
-	for _, y := range list {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
