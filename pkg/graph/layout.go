@@ -22,7 +22,7 @@ var rowWise = map[string][]int{
 	OpLinear: {0, 3}, OpQLinear: {0, 7}, OpAttention: {0, 1, 2},
 	OpGELU: nil, OpGELUTanh: nil, OpQuickGELU: nil,
 	"Add": nil, "Sub": nil, "Mul": nil, "Div": nil, "Pow": nil, "Clip": nil,
-	"Erf": nil, "Tanh": nil, "Sigmoid": nil, "Softsign": nil, "Sign": nil, "Exp": nil, "Sqrt": nil, "Neg": nil,
+	"Erf": nil, "Tanh": nil, "Sigmoid": nil, "Relu": nil, "Softsign": nil, "Sign": nil, "Exp": nil, "Sqrt": nil, "Neg": nil,
 	"Abs": nil, "Reciprocal": nil, "Cast": nil, "Identity": nil,
 	// The three below also need their axis to be the last one (see
 	// lastAxisOnly); DynamicQuantizeLinear's scale and zero point are
