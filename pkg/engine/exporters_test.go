@@ -56,6 +56,12 @@ func TestExporterPatternsFuseEveryBlock(t *testing.T) {
 			if strings.HasPrefix(c.file, "openclip") && stats["ReshapeIntoLinear"] < blocks {
 				t.Errorf("%d Reshapes read directly by a Linear, want ≥ %d: %v", stats["ReshapeIntoLinear"], blocks, stats)
 			}
+			// OpenCLIP's permutes to sequence-first and back fold away: its
+			// blocks run on the batch-first tokens, as our export's do.
+			if strings.HasPrefix(c.file, "openclip") && stats["LeadingSwap"] != 1 {
+				t.Errorf("%d sequence-first regions run batch-first, want 1: %v", stats["LeadingSwap"], stats)
+			}
+			noLayoutSteps(t, plan)
 			// The plan report (clip onnx info --plan) sees the blocks fused;
 			// on the unfused plan it counts the attentions run op by op.
 			rep := plan.Report()
@@ -166,7 +172,26 @@ func TestQuantizedExporterPatternsFuse(t *testing.T) {
 					t.Errorf("unfused %s step %s left in the plan", s.Node.Op, s.Node.Name)
 				}
 			}
+			if strings.HasPrefix(file, "openclip") && stats["LeadingSwap"] != 1 {
+				t.Errorf("%d sequence-first regions run batch-first, want 1: %v", stats["LeadingSwap"], stats)
+			}
+			noLayoutSteps(t, plan)
 		})
+	}
+}
+
+// noLayoutSteps fails when a Transpose of the token axes (the batch and
+// sequence axes swapped: OpenCLIP's permutes to sequence-first and back)
+// or a sequence-first attention is left in the plan.
+func noLayoutSteps(t *testing.T, plan *graph.Plan) {
+	t.Helper()
+	for _, s := range plan.Steps {
+		if s.Node.Op == "Transpose" && len(s.P.Perm) == 3 && s.P.Perm[0] == 1 && s.P.Perm[1] == 0 {
+			t.Errorf("Transpose %s (perm %v) left in the plan", s.Node.Name, s.P.Perm)
+		}
+		if s.Node.Op == graph.OpAttention && s.P.SeqFirst {
+			t.Errorf("attention %s runs sequence-first", s.Node.Name)
+		}
 	}
 }
 

@@ -160,17 +160,25 @@ func (f *fuser) unitTranspose(s *Step) bool {
 		}
 		last = p
 	}
+	f.replace[s] = asReshape(s, s.In[0])
+	return true
+}
+
+// asReshape returns a Reshape of in to the shape of s's output, taking
+// s's place: a step that only renames its input's data (the executor
+// shares the buffer), for a step whose output keeps in's data order.
+func asReshape(s *Step, in *Value) *Step {
+	out := s.Out[0].Shape
 	shape := NewTensor(onnx.Int64, []int{len(out)})
 	for i, d := range out {
 		shape.Int64[i] = int64(d)
 	}
 	name := s.Node.Name + "/clip_as_reshape"
-	f.replace[s] = &Step{
+	return &Step{
 		Node: &Node{Name: name, Op: "Reshape"},
-		In:   []*Value{s.In[0], {Name: name + "_shape", DType: onnx.Int64, Shape: shape.Shape, Const: shape}},
+		In:   []*Value{in, {Name: name + "_shape", DType: onnx.Int64, Shape: shape.Shape, Const: shape}},
 		Out:  s.Out,
 	}
-	return true
 }
 
 // reshapeIntoLinear lets a fused Linear read the input of a Reshape that

@@ -64,8 +64,11 @@ const (
 // the int8 MatMulInteger chains into OpQLinear); then the three Q, K, V
 // projections of each attention into one OpLinear/OpQLinear with their
 // weights side by side (see qkv); and a ViT's patch-embedding Conv with
-// its Reshape and Transpose into OpPatchEmbed; last, a LayerNorm whose
-// only reader is an OpLinear into that step (see normLinear).
+// its Reshape and Transpose into OpPatchEmbed; a LayerNorm whose only
+// reader is an OpLinear into that step (see normLinear); last, the
+// layout steps: Reshapes a Linear reads through, sequence-first regions
+// run batch-first without their two Transposes (see foldLeadingSwap),
+// Transposes of size-1 axes as Reshapes.
 // Interior values used elsewhere (or graph outputs) block a fusion.
 // Float16 chains fuse too: the fused step then rounds to half precision
 // once, at its output, where the op-by-op graph rounded after every op
@@ -114,8 +117,9 @@ func (p *Plan) Fuse() map[string]int {
 	})
 	pass(func(s *Step) string { return is("PatchEmbed", f.patchEmbed(s)) })
 	pass(func(s *Step) string { return is("NormLinear", f.normLinear(s)) })
-	pass(func(s *Step) string { return is("TransposeAsReshape", f.unitTranspose(s)) })
 	pass(func(s *Step) string { return is("ReshapeIntoLinear", f.reshapeIntoLinear(s)) })
+	pass(func(s *Step) string { return is("LeadingSwap", f.foldLeadingSwap(s)) })
+	pass(func(s *Step) string { return is("TransposeAsReshape", f.unitTranspose(s)) })
 	for _, s := range p.Steps {
 		if s.Node.Op == OpAttention && s.In[0] != nil && s.In[0].Const != nil {
 			made["PoolingAttention"]++ // a learned query's (see Report)

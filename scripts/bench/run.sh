@@ -139,14 +139,23 @@ $GO test -run '^$' -bench "BenchmarkSgemm/.*/^ours(-prepacked)?${SGEMM_LOW_ISA:-
 fi
 
 # --- ONNX models: clip onnx bench vs onnxruntime-node -------------------------
-# onnx_pair NAME FILE BATCH RUNS [ISA]: ROUNDS alternations of ours and ORT on
-# the same saved inputs; with ISA, each round also times ours at that
-# instruction-set level (`--isa`, NAME.ISA.R.json) between the two.
+# onnx_pair NAME FILE BATCH RUNS [ISA [OWN]]: ROUNDS alternations of ours and
+# ORT on the same saved inputs; with ISA, each round also times ours at that
+# instruction-set level (`--isa`, NAME.ISA.R.json) between the two; with OWN
+# (an exporter pattern's file: our export of the same tower), each round
+# first times ours on OWN (NAME.own.R.json), so that the pattern's time
+# against our export's compares runs made under the same load.
 onnx_pair() {
-  local name=$1 file=$2 batch=$3 runs=$4 isa=${5:-} warm=2 r
+  local name=$1 file=$2 batch=$3 runs=$4 isa=${5:-} own=${6:-} warm=2 r
   [ "$batch" -gt 1 ] && warm=1
   for r in $(seq 1 "$ROUNDS"); do
     local in=$WORK/inputs/$name
+    if [ -n "$own" ] && ! "${BENCH[@]}" "$own" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" \
+      --format json >"$RES/onnx/$name.own.$r.json" 2>>"$LOG"; then
+      rm -f "$RES/onnx/$name.own.$r.json"
+      note "clip onnx bench failed on $own batch $batch (see $LOG)"
+      own=
+    fi
     if ! "${BENCH[@]}" "$file" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" \
       --format json --save-inputs "$in" >"$RES/onnx/$name.ours.$r.json" 2>>"$LOG"; then
       rm -f "$RES/onnx/$name.ours.$r.json"
@@ -180,11 +189,18 @@ patterns_section() {
     note "no exporter-pattern exports in $PATTERN_DIR/onnx (\`make bench-models\`, or \`$PY scripts/fixtures/make_exporter_patterns.py --full\`): no exporter-pattern numbers"
     return
   fi
+  local own
   for f in "$PATTERN_DIR"/onnx/*_model.onnx "$PATTERN_DIR"/onnx/*_model_quantized.onnx; do
     [ -f "$f" ] || continue
     stem=$(basename "$f" .onnx)
+    # Our export of the same tower (int8 for an int8 pattern), timed in
+    # every round beside the pattern.
+    own=$ONNX/vision_model.onnx
+    case $stem in *_text_*) own=$ONNX/text_model.onnx ;; esac
+    case $stem in *_quantized) own=${own%.onnx}_quantized.onnx ;; esac
+    [ -f "$own" ] || own=
     say "exporter pattern $stem batch 8"
-    onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8"
+    onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "$own"
   done
   # The int8 patterns are compared with our int8 export of the same tower
   # (the full run times the vision one already).
