@@ -46,6 +46,19 @@ DATA red2k<>+24(SB)/4, $0
 DATA red2k<>+28(SB)/4, $-5906
 GLOBL red2k<>(SB), RODATA|NOPTR, $32
 
+// HALF_ROWS loads 4 coefficients (int16) of each of the 8 rows at R9
+// (row stride R13 = 16 bytes) into V0..V7 and moves R9 to the next 4.
+#define HALF_ROWS \
+	VLD1.P (R9)(R13), [V0.H4]; \
+	VLD1.P (R9)(R13), [V1.H4]; \
+	VLD1.P (R9)(R13), [V2.H4]; \
+	VLD1.P (R9)(R13), [V3.H4]; \
+	VLD1.P (R9)(R13), [V4.H4]; \
+	VLD1.P (R9)(R13), [V5.H4]; \
+	VLD1.P (R9)(R13), [V6.H4]; \
+	VLD1.P (R9)(R13), [V7.H4]; \
+	SUB    $120, R9
+
 // func idct4x4SIMD(coefs *int16, tab *[88]int32, out *uint8, stride, n int)
 // Pass 1 leaves each half's 4 workspace rows in V20..V23 (a column per
 // lane); ST4 stores them transposed, so the stack holds column c of the
@@ -81,15 +94,7 @@ block4:
 	MOVD $2, R11
 
 pass1of4:
-	VLD1.P (R9)(R13), [V0.H4]
-	VLD1.P (R9)(R13), [V1.H4]
-	VLD1.P (R9)(R13), [V2.H4]
-	VLD1.P (R9)(R13), [V3.H4]
-	VLD1.P (R9)(R13), [V4.H4]
-	VLD1.P (R9)(R13), [V5.H4]
-	VLD1.P (R9)(R13), [V6.H4]
-	VLD1.P (R9)(R13), [V7.H4]
-	SUB  $120, R9 // next 4 columns
+	HALF_ROWS
 	WORD $0x0F10A408 // SXTL V8.4S, V0.4H
 	WORD $0x0F10A429 // SXTL V9.4S, V1.4H
 	WORD $0x0F10A44A // SXTL V10.4S, V2.4H
@@ -223,15 +228,7 @@ block2:
 pass1of2:
 	VMOV V18.B16, V16.B16
 	VMOV V19.B16, V17.B16
-	VLD1.P (R9)(R13), [V0.H4]
-	VLD1.P (R9)(R13), [V1.H4]
-	VLD1.P (R9)(R13), [V2.H4]
-	VLD1.P (R9)(R13), [V3.H4]
-	VLD1.P (R9)(R13), [V4.H4]
-	VLD1.P (R9)(R13), [V5.H4]
-	VLD1.P (R9)(R13), [V6.H4]
-	VLD1.P (R9)(R13), [V7.H4]
-	SUB  $120, R9 // next 4 columns
+	HALF_ROWS
 	WORD $0x0F10A408 // SXTL V8.4S, V0.4H
 	WORD $0x0F10A429 // SXTL V9.4S, V1.4H
 	WORD $0x0F10A46A // SXTL V10.4S, V3.4H
