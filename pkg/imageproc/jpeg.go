@@ -199,15 +199,15 @@ func newYCCTables() *yccTables {
 
 func (t *yccTables) convertRow(o, y, cb, cr []uint8) {
 	cb, cr = cb[:len(y)], cr[:len(y)]
-	if n := len(y) &^ 15; hasAVX2 && n > 0 {
+	if n := len(y) &^ 15; hasSIMD && n > 0 {
 		_ = o[3*n-1]
-		yccRowAVX2(&o[0], &y[0], &cb[0], &cr[0], n)
+		yccRowSIMD(&o[0], &y[0], &cb[0], &cr[0], n)
 		o, y, cb, cr = o[3*n:], y[n:], cb[n:], cr[n:]
 	}
 	t.convertRowGo(o, y, cb, cr)
 }
 
-// convertRowGo is convertRow without the AVX2 kernel (its twin).
+// convertRowGo is convertRow without the SIMD kernel (its twin).
 func (t *yccTables) convertRowGo(o, y, cb, cr []uint8) {
 	for x, v := range y {
 		t.convertPixel(o[3*x:3*x+3:3*x+3], v, cb[x], cr[x])
@@ -282,7 +282,7 @@ func ycbcrUpsampleRows(s *image.YCbCr, dst *RGB, t *yccTables, y0, y1 int, box b
 				t.convertRow(o, yrow, crow(s.Cb, cy)[:w], crow(s.Cr, cy)[:w])
 				continue
 			}
-			if hasAVX2 && hs == 2 && !box { // h2v2 or h2v1: the AVX2 upsampler
+			if hasSIMD && hs == 2 && !box { // h2v2 or h2v1: the SIMD upsampler
 				cy := y / vs
 				near, nearR := crow(s.Cb, cy), crow(s.Cr, cy)
 				far, farR := near, nearR
@@ -373,7 +373,7 @@ func (t *yccTables) convertFancyH2(o, y []uint8, cbIn, crIn []int32, shift uint,
 	}
 }
 
-// fancyH2Row is convertFancyH2's upsampling alone, for the AVX2 path: out
+// fancyH2Row is convertFancyH2's upsampling alone, for the SIMD path: out
 // (the output row's width, 2·len(near) or one less) receives the chroma of
 // each pixel from the samples V = 3·near + far (h2v2; h2v1 passes far =
 // near and 4× biases), shift 4.
@@ -382,7 +382,7 @@ func fancyH2Row(out, near, far []uint8, bias0, bias1 int32) {
 	far = far[:n]
 	m := max(n-2, 0) &^ 7 // samples 1..m by the kernel, which reads sample m+1
 	if m > 0 {
-		fancyH2AVX2(&out[0], &near[0], &far[0], m, bias0, bias1)
+		fancyH2SIMD(&out[0], &near[0], &far[0], m, bias0, bias1)
 	}
 	fancyH2Samples(out, near, far, 0, 1, bias0, bias1)
 	fancyH2Samples(out, near, far, m+1, n, bias0, bias1)

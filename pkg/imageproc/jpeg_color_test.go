@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// TestYCCRowAVX2MatchesGo: the AVX2 colour conversion gives the table
+// TestYCCRowSIMDMatchesGo: the SIMD (AVX2 or NEON) colour conversion gives the table
 // conversion's bytes for every (Y, Cb, Cr) triple, and convertRow's
 // dispatch handles rows whose length is not a multiple of 16.
-func TestYCCRowAVX2MatchesGo(t *testing.T) {
-	if !hasAVX2 {
-		t.Skip("no AVX2 on this CPU (or GODEBUG turned it off)")
+func TestYCCRowSIMDMatchesGo(t *testing.T) {
+	if !hasSIMD {
+		t.Skip("no SIMD kernels here (no AVX2, or GODEBUG turned it off)")
 	}
 	tab := newYCCTables()
 	y := make([]uint8, 1<<16)
@@ -26,7 +26,7 @@ func TestYCCRowAVX2MatchesGo(t *testing.T) {
 		for i := range cr {
 			cr[i] = uint8(v)
 		}
-		yccRowAVX2(&got[0], &y[0], &cb[0], &cr[0], len(y))
+		yccRowSIMD(&got[0], &y[0], &cb[0], &cr[0], len(y))
 		tab.convertRowGo(want, y, cb, cr)
 		if !bytes.Equal(got, want) {
 			for i := range got {
@@ -53,7 +53,7 @@ func TestYCCRowAVX2MatchesGo(t *testing.T) {
 }
 
 // BenchmarkYCCRow: the colour conversion of a 1000-pixel row (a 12 MP
-// photo's width at the 1/4 draft scale), Go tables against AVX2.
+// photo's width at the 1/4 draft scale), Go tables against the SIMD kernel.
 func BenchmarkYCCRow(b *testing.B) {
 	tab := newYCCTables()
 	rng := rand.New(rand.NewSource(1))
@@ -67,8 +67,8 @@ func BenchmarkYCCRow(b *testing.B) {
 			tab.convertRowGo(o, y, cb, cr)
 		}
 	})
-	if hasAVX2 {
-		b.Run("avx2", func(b *testing.B) {
+	if hasSIMD {
+		b.Run(simdISA, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				tab.convertRow(o, y, cb, cr)
 			}
@@ -76,12 +76,12 @@ func BenchmarkYCCRow(b *testing.B) {
 	}
 }
 
-// TestFancyH2AVX2MatchesGo: the AVX2 path of h2v2 and h2v1 fancy
+// TestFancyH2SIMDMatchesGo: the SIMD (AVX2 or NEON) path of h2v2 and h2v1 fancy
 // upsampling (fancyH2Row, then convertRow) gives convertFancyH2's pixels,
 // at odd and even widths, edges included.
-func TestFancyH2AVX2MatchesGo(t *testing.T) {
-	if !hasAVX2 {
-		t.Skip("no AVX2 on this CPU (or GODEBUG turned it off)")
+func TestFancyH2SIMDMatchesGo(t *testing.T) {
+	if !hasSIMD {
+		t.Skip("no SIMD kernels here (no AVX2, or GODEBUG turned it off)")
 	}
 	tab := newYCCTables()
 	rng := rand.New(rand.NewSource(16))
@@ -129,7 +129,7 @@ func TestFancyH2AVX2MatchesGo(t *testing.T) {
 }
 
 // BenchmarkFancyH2Row: h2v2 upsampling and colour conversion of a 4000-
-// pixel row (a 12 MP photo at full size), fused Go against AVX2.
+// pixel row (a 12 MP photo at full size), fused Go against the SIMD kernels.
 func BenchmarkFancyH2Row(b *testing.B) {
 	tab := newYCCTables()
 	const n = 2000
@@ -147,8 +147,8 @@ func BenchmarkFancyH2Row(b *testing.B) {
 			tab.convertFancyH2(o, y, cbV, cbV, 4, 8, 7)
 		}
 	})
-	if hasAVX2 {
-		b.Run("avx2", func(b *testing.B) {
+	if hasSIMD {
+		b.Run(simdISA, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				fancyH2Row(cb, near, far, 8, 7)
 				fancyH2Row(cr, near, far, 8, 7)

@@ -16,7 +16,7 @@ func (d *jpegDecoder) idctBlockRows(plane []uint8, ci, by0, by1 int) {
 	case 1:
 		idct = idct1x1
 	}
-	if hasAVX2 && n != 1 && c.bw > 0 {
+	if hasSIMD && n != 1 && c.bw > 0 {
 		// The kernels walk a block row: c.block's storage is contiguous
 		// along bx.
 		var t4 *[red4x4Rows * 8]int32
@@ -31,11 +31,11 @@ func (d *jpegDecoder) idctBlockRows(plane []uint8, ci, by0, by1 int) {
 			o := plane[by*n*stride : by*n*stride+(n-1)*stride+c.bw*n]
 			switch n {
 			case 8:
-				idctIslowAVX2(&row[0], q, &o[0], stride, c.bw)
+				idctIslowSIMD(&row[0], q, &o[0], stride, c.bw)
 			case 4:
-				idct4x4AVX2(&row[0], t4, &o[0], stride, c.bw)
+				idct4x4SIMD(&row[0], t4, &o[0], stride, c.bw)
 			default:
-				idct2x2AVX2(&row[0], t2, &o[0], stride, c.bw)
+				idct2x2SIMD(&row[0], t2, &o[0], stride, c.bw)
 			}
 		}
 		return
@@ -211,8 +211,8 @@ const (
 // descale is libjpeg's DESCALE: a rounding right shift. The arithmetic is
 // 32-bit, as libjpeg's JLONG where long is 32 bits (Windows, 32-bit
 // systems): exact for any valid JPEG (sums stay below 2^31), and it wraps
-// on crafted coefficients the same way as the AVX2 kernels, which compute
-// in 32-bit lanes (jpeg_idct_amd64.s).
+// on crafted coefficients the same way as the SIMD kernels, which compute
+// in 32-bit lanes (jpeg_idct_amd64.s, jpeg_idct_arm64.s).
 func descale(x int32, n uint) int32 { return (x + 1<<(n-1)) >> n }
 
 // idct4x4 is jpeg_idct_4x4: 4x4 pixels from an 8x8 block (column 4 and
@@ -297,7 +297,7 @@ func idct1x1(in []int16, q *[64]int32, out []uint8, _ int) {
 	out[0] = idctClamp(descale(int32(in[0])*q[0], 3))
 }
 
-// The AVX2 reduced IDCTs work on one block at a time, the 8 columns in the
+// The SIMD reduced IDCTs work on one block at a time, the 8 columns in the
 // lanes of a register, and take the quantisation table premultiplied by
 // pass 1's constants: one multiply per coefficient and constant instead of
 // two. In 32-bit wrapping arithmetic (in·q)·K = in·(q·K), so the result is

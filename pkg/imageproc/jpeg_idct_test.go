@@ -42,24 +42,24 @@ func idctRowGo(n int, coefs []int16, q *[64]int32, out []uint8, stride int) {
 	}
 }
 
-// idctRowAVX2 is idctRowGo with the AVX2 kernel of that size.
-func idctRowAVX2(n int, coefs []int16, q *[64]int32, out []uint8, stride int) {
+// idctRowSIMD is idctRowGo with the SIMD kernel (AVX2 or NEON) of that size.
+func idctRowSIMD(n int, coefs []int16, q *[64]int32, out []uint8, stride int) {
 	switch nb := len(coefs) / 64; n {
 	case 8:
-		idctIslowAVX2(&coefs[0], q, &out[0], stride, nb)
+		idctIslowSIMD(&coefs[0], q, &out[0], stride, nb)
 	case 4:
-		idct4x4AVX2(&coefs[0], red4x4Table(q), &out[0], stride, nb)
+		idct4x4SIMD(&coefs[0], red4x4Table(q), &out[0], stride, nb)
 	default:
-		idct2x2AVX2(&coefs[0], red2x2Table(q), &out[0], stride, nb)
+		idct2x2SIMD(&coefs[0], red2x2Table(q), &out[0], stride, nb)
 	}
 }
 
-// TestIDCTAVX2MatchesGo: the AVX2 8x8 (islow), 4x4 and 2x2 IDCTs give the
+// TestIDCTSIMDMatchesGo: the SIMD (AVX2 or NEON) 8x8 (islow), 4x4 and 2x2 IDCTs give the
 // Go twins' pixels byte for byte on random blocks, including wrapping ones
 // and the all-zero-AC blocks and columns libjpeg shortcuts.
-func TestIDCTAVX2MatchesGo(t *testing.T) {
-	if !hasAVX2 {
-		t.Skip("no AVX2 on this CPU (or GODEBUG turned it off)")
+func TestIDCTSIMDMatchesGo(t *testing.T) {
+	if !hasSIMD {
+		t.Skip("no SIMD kernels here (no AVX2, or GODEBUG turned it off)")
 	}
 	rng := rand.New(rand.NewSource(16))
 	for trial := 0; trial < 400; trial++ {
@@ -92,7 +92,7 @@ func TestIDCTAVX2MatchesGo(t *testing.T) {
 			}
 			copy(got, want)
 			idctRowGo(n, coefs, q, want, stride)
-			idctRowAVX2(n, coefs, q, got, stride)
+			idctRowSIMD(n, coefs, q, got, stride)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("trial %d, %dx%d IDCT of %d blocks (stride %d):\n got %v\nwant %v", trial, n, n, nb, stride, got, want)
 			}
@@ -101,7 +101,7 @@ func TestIDCTAVX2MatchesGo(t *testing.T) {
 }
 
 // BenchmarkIDCT: one block row of a 12 MP photo: luma at full size (8x8)
-// and at 1/4 scale (2x2 IDCT), chroma at 1/4 (4x4); Go twin against AVX2.
+// and at 1/4 scale (2x2 IDCT), chroma at 1/4 (4x4); Go twin against the SIMD kernel.
 func BenchmarkIDCT(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
 	const nb = 500
@@ -114,12 +114,12 @@ func BenchmarkIDCT(b *testing.B) {
 				idctRowGo(n, coefs, q, out, stride)
 			}
 		})
-		if !hasAVX2 {
+		if !hasSIMD {
 			continue
 		}
-		b.Run(map[int]string{8: "8x8", 4: "4x4", 2: "2x2"}[n]+"/avx2", func(b *testing.B) {
+		b.Run(map[int]string{8: "8x8", 4: "4x4", 2: "2x2"}[n]+"/"+simdISA, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				idctRowAVX2(n, coefs, q, out, stride)
+				idctRowSIMD(n, coefs, q, out, stride)
 			}
 		})
 	}
@@ -127,12 +127,12 @@ func BenchmarkIDCT(b *testing.B) {
 
 // TestAVX2KernelsOffWhenHidden: CI's second run (GODEBUG=cpu.avx2=off,
 // CLIP_EXPECT_ISA=generic) must take the Go twins on full lengths; this
-// fails if the AVX2 kernels ran after all.
+// fails if the SIMD kernels ran after all.
 func TestAVX2KernelsOffWhenHidden(t *testing.T) {
 	if os.Getenv("CLIP_EXPECT_ISA") != "generic" {
 		t.Skip("CLIP_EXPECT_ISA=generic not set (CI sets it with GODEBUG=cpu.avx2=off)")
 	}
-	if hasAVX2 {
+	if hasSIMD {
 		t.Fatalf("AVX2 kernels enabled with GODEBUG=%q", os.Getenv("GODEBUG"))
 	}
 }

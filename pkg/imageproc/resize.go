@@ -278,12 +278,12 @@ func resizeRegion(src *RGB, w, h int, r Resample, region image.Rectangle) (*RGB,
 	return out, nil
 }
 
-// expandCoeffs4 lays out c's weights for resizeRowHAVX2: per output, the
+// expandCoeffs4 lays out c's weights for resizeRowHSIMD: per output, the
 // taps rounded up to a multiple of 4 (zero weights after the last), each
 // weight repeated 4 times (the R, G, B lanes and one unused); nil without
-// AVX2.
+// SIMD kernels.
 func expandCoeffs4(c coeffs) ([]int32, int) {
-	if !hasAVX2 {
+	if !hasSIMD {
 		return nil, 0
 	}
 	ksize4 := (c.ksize + 3) &^ 3
@@ -300,7 +300,7 @@ func expandCoeffs4(c coeffs) ([]int32, int) {
 
 // resizeRowH computes one row of the horizontal pass: o[3i:3i+3] from the
 // pixels of in (which runs to the end of the source image's Pix) weighted
-// by c's output i. The AVX2 kernel reads 16 bytes per 4 taps, up to 4
+// by c's output i. The SIMD kernel reads 16 bytes per 4 taps, up to 4
 // bytes past a pixel's last tap rounded up to 4 taps: outputs whose reads
 // would pass the end of in are left to the Go twin.
 func resizeRowH(o, in []uint8, c coeffs, k4 []int32, ksize4 int) {
@@ -312,7 +312,7 @@ func resizeRowH(o, in []uint8, c coeffs, k4 []int32, ksize4 int) {
 		}
 		if done > 0 {
 			_ = o[3*done-1]
-			resizeRowHAVX2(&o[0], &in[0], &c.bounds[0], &k4[0], ksize4, done)
+			resizeRowHSIMD(&o[0], &in[0], &c.bounds[0], &k4[0], ksize4, done)
 		}
 	}
 	resizeRowHGo(o, in, c, done, n)
@@ -354,10 +354,10 @@ func resizeRowHGo(o, in []uint8, c coeffs, from, to int) {
 // tmp (as wide as o) weighted by k; acc is scratch of len(o).
 func resizeRowV(o []uint8, tmp *RGB, row0 int, k []int32, acc []int32) {
 	done := 0
-	if hasAVX2 && len(k) > 0 && len(o) >= 16 {
+	if hasSIMD && len(k) > 0 && len(o) >= 16 {
 		done = len(o) &^ 15
 		_ = tmp.row(row0 + len(k) - 1)
-		resizeRowVAVX2(&o[0], &tmp.Pix[row0*tmp.Stride], tmp.Stride, &k[0], len(k), done)
+		resizeRowVSIMD(&o[0], &tmp.Pix[row0*tmp.Stride], tmp.Stride, &k[0], len(k), done)
 	}
 	resizeRowVGo(o, tmp, row0, done, k, acc)
 }

@@ -6,14 +6,14 @@ import (
 	"testing"
 )
 
-// TestResizeRowHAVX2MatchesGo: the AVX2 horizontal pass gives the Go
+// TestResizeRowHSIMDMatchesGo: the SIMD (AVX2 or NEON) horizontal pass gives the Go
 // twin's bytes for Pillow's weights of every filter at down- and upscales,
 // and for random 32-bit weights whose sums wrap; rows at the end of the
 // image (where the kernel's 16-byte reads would pass the end) are
 // finished by the Go twin.
-func TestResizeRowHAVX2MatchesGo(t *testing.T) {
-	if !hasAVX2 {
-		t.Skip("no AVX2 on this CPU (or GODEBUG turned it off)")
+func TestResizeRowHSIMDMatchesGo(t *testing.T) {
+	if !hasSIMD {
+		t.Skip("no SIMD kernels here (no AVX2, or GODEBUG turned it off)")
 	}
 	rng := rand.New(rand.NewSource(16))
 	for trial := 0; trial < 300; trial++ {
@@ -66,9 +66,9 @@ func BenchmarkResizeRowH(b *testing.B) {
 			resizeRowHGo(o, in, c, 0, 224)
 		}
 	})
-	if hasAVX2 {
+	if hasSIMD {
 		k4, ksize4 := expandCoeffs4(c)
-		b.Run("avx2", func(b *testing.B) {
+		b.Run(simdISA, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				resizeRowH(o, in, c, k4, ksize4)
 			}
@@ -76,12 +76,12 @@ func BenchmarkResizeRowH(b *testing.B) {
 	}
 }
 
-// TestResizeRowVAVX2MatchesGo: the AVX2 vertical pass gives the Go twin's
+// TestResizeRowVSIMDMatchesGo: the SIMD (AVX2 or NEON) vertical pass gives the Go twin's
 // bytes for Pillow's weights and for random wrapping ones, at widths that
 // leave a tail for the twin and at the extreme pixel values.
-func TestResizeRowVAVX2MatchesGo(t *testing.T) {
-	if !hasAVX2 {
-		t.Skip("no AVX2 on this CPU (or GODEBUG turned it off)")
+func TestResizeRowVSIMDMatchesGo(t *testing.T) {
+	if !hasSIMD {
+		t.Skip("no SIMD kernels here (no AVX2, or GODEBUG turned it off)")
 	}
 	rng := rand.New(rand.NewSource(16))
 	for trial := 0; trial < 300; trial++ {
@@ -135,8 +135,8 @@ func BenchmarkResizeRowV(b *testing.B) {
 			resizeRowVGo(o, tmp, c.bounds[0], 0, k, acc)
 		}
 	})
-	if hasAVX2 {
-		b.Run("avx2", func(b *testing.B) {
+	if hasSIMD {
+		b.Run(simdISA, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				resizeRowV(o, tmp, c.bounds[0], k, acc)
 			}

@@ -49,3 +49,37 @@ func idctIslowAVX2(coefs *int16, q *[64]int32, out *uint8, stride, n int)
 //
 //go:noescape
 func fancyH2AVX2(out, near, far *uint8, n int, bias0, bias1 int32)
+
+// The architecture-neutral names the decoder and the resize call: on
+// amd64 the AVX2 kernels (simd_arm64.go has the NEON ones, simd_other.go
+// none). Each is bit-exact with the Go twin named in its declaration.
+var hasSIMD = hasAVX2
+
+// simdISA names the kernels in benchmark and test names.
+const simdISA = "avx2"
+
+func idct4x4SIMD(coefs *int16, tab *[red4x4Rows * 8]int32, out *uint8, stride, n int) {
+	idct4x4AVX2(coefs, tab, out, stride, n)
+}
+
+func idct2x2SIMD(coefs *int16, tab *[red2x2Rows * 8]int32, out *uint8, stride, n int) {
+	idct2x2AVX2(coefs, tab, out, stride, n)
+}
+
+func idctIslowSIMD(coefs *int16, q *[64]int32, out *uint8, stride, n int) {
+	idctIslowAVX2(coefs, q, out, stride, n)
+}
+
+func yccRowSIMD(o, y, cb, cr *uint8, n int) { yccRowAVX2(o, y, cb, cr, n) }
+
+func fancyH2SIMD(out, near, far *uint8, n int, bias0, bias1 int32) {
+	fancyH2AVX2(out, near, far, n, bias0, bias1)
+}
+
+func resizeRowHSIMD(o, in *uint8, bounds *int, k4 *int32, ksize4, count int) {
+	resizeRowHAVX2(o, in, bounds, k4, ksize4, count)
+}
+
+func resizeRowVSIMD(o, in *uint8, stride int, k *int32, taps, n int) {
+	resizeRowVAVX2(o, in, stride, k, taps, n)
+}

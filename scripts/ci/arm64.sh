@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs clip's test suite for arm64 on this amd64 machine under qemu
 # user-mode emulation: the NEON kernels against their float64 references,
-# and every package above them (engine vs onnxruntime goldens, imageproc
+# pkg/imageproc's NEON image kernels (IDCTs, colour, upsampling, resize)
+# against their Go twins, and every package above them (engine vs onnxruntime goldens, imageproc
 # vs Pillow, tokenizer vs transformers.js, classify end to end), so code
 # whose result depends on the architecture (NEON, the compiler's fused
 # multiply-adds on arm64) is caught. The tests that build the clip binary

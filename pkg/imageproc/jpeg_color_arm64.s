@@ -1,0 +1,187 @@
+#include "textflag.h"
+
+// jdcolor.c's ycc_rgb_convert and jdsample.c's h2v1/h2v2 fancy upsampling
+// in NEON, the twins of yccTables.convertRow and fancyH2Samples. The
+// colour conversion computes the table entries of newYCCTables in 32-bit
+// lanes with the same constants and rounding (R = Y + (FIX(1.402)·(Cr-128)
+// + 2^15) >> 16, G = Y + (-FIX(0.34414)·(Cb-128) + 2^15 - FIX(0.71414)·
+// (Cr-128)) >> 16, B = Y + (FIX(1.772)·(Cb-128) + 2^15) >> 16), adds Y in
+// 16-bit lanes and clamps by a saturating narrow (the tables' range_limit:
+// the sums lie in -227..482, where libjpeg's mask is a plain clamp); ST3
+// interleaves R, G, B. Instructions the Go assembler lacks are WORDs with
+// the instruction in their comment.
+
+// [FIX(1.40200), FIX(1.77200), -FIX(0.34414), -FIX(0.71414)], by lane
+DATA yccK<>+0(SB)/4, $91881
+DATA yccK<>+4(SB)/4, $116130
+DATA yccK<>+8(SB)/4, $-22554
+DATA yccK<>+12(SB)/4, $-46802
+GLOBL yccK<>(SB), RODATA|NOPTR, $16
+
+// func yccRowSIMD(o, y, cb, cr *uint8, n int)
+// 16 pixels per iteration; n is a multiple of 16.
+TEXT ·yccRowSIMD(SB), NOSPLIT, $0-40
+	MOVD o+0(FP), R0
+	MOVD y+8(FP), R1
+	MOVD cb+16(FP), R2
+	MOVD cr+24(FP), R3
+	MOVD n+32(FP), R4
+	MOVD $yccK<>(SB), R5
+	VLD1 (R5), [V31.S4]
+	MOVW $32768, R5 // ONE_HALF
+	VDUP R5, V30.S4
+	MOVW $128, R5 // CENTERJSAMPLE
+	VDUP R5, V29.B16
+	LSR  $4, R4
+	CBZ  R4, done
+
+loop:
+	VLD1.P 16(R1), [V0.B16]
+	VLD1.P 16(R2), [V1.B16]
+	VLD1.P 16(R3), [V2.B16]
+	WORD $0x2E3D2023 // USUBL V3.8H, V1.8B, V29.8B
+	WORD $0x6E3D2024 // USUBL2 V4.8H, V1.16B, V29.16B
+	WORD $0x2E3D2045 // USUBL V5.8H, V2.8B, V29.8B
+	WORD $0x6E3D2046 // USUBL2 V6.8H, V2.16B, V29.16B
+	WORD $0x0F10A468 // SXTL V8.4S, V3.4H
+	WORD $0x4F10A469 // SXTL2 V9.4S, V3.8H
+	WORD $0x0F10A48A // SXTL V10.4S, V4.4H
+	WORD $0x4F10A48B // SXTL2 V11.4S, V4.8H
+	WORD $0x0F10A4AC // SXTL V12.4S, V5.4H
+	WORD $0x4F10A4AD // SXTL2 V13.4S, V5.8H
+	WORD $0x0F10A4CE // SXTL V14.4S, V6.4H
+	WORD $0x4F10A4CF // SXTL2 V15.4S, V6.8H
+
+	// R - Y in V16..V19
+	VMOV V30.B16, V16.B16
+	VMOV V30.B16, V17.B16
+	VMOV V30.B16, V18.B16
+	VMOV V30.B16, V19.B16
+	WORD $0x6F9F0190 // MLA V16.4S, V12.4S, V31.S[0]
+	WORD $0x6F9F01B1 // MLA V17.4S, V13.4S, V31.S[0]
+	WORD $0x6F9F01D2 // MLA V18.4S, V14.4S, V31.S[0]
+	WORD $0x6F9F01F3 // MLA V19.4S, V15.4S, V31.S[0]
+	// B - Y in V20..V23
+	VMOV V30.B16, V20.B16
+	VMOV V30.B16, V21.B16
+	VMOV V30.B16, V22.B16
+	VMOV V30.B16, V23.B16
+	WORD $0x6FBF0114 // MLA V20.4S, V8.4S, V31.S[1]
+	WORD $0x6FBF0135 // MLA V21.4S, V9.4S, V31.S[1]
+	WORD $0x6FBF0156 // MLA V22.4S, V10.4S, V31.S[1]
+	WORD $0x6FBF0177 // MLA V23.4S, V11.4S, V31.S[1]
+	// G - Y in V24..V27
+	VMOV V30.B16, V24.B16
+	VMOV V30.B16, V25.B16
+	VMOV V30.B16, V26.B16
+	VMOV V30.B16, V27.B16
+	WORD $0x6F9F0918 // MLA V24.4S, V8.4S, V31.S[2]
+	WORD $0x6F9F0939 // MLA V25.4S, V9.4S, V31.S[2]
+	WORD $0x6F9F095A // MLA V26.4S, V10.4S, V31.S[2]
+	WORD $0x6F9F097B // MLA V27.4S, V11.4S, V31.S[2]
+	WORD $0x6FBF0998 // MLA V24.4S, V12.4S, V31.S[3]
+	WORD $0x6FBF09B9 // MLA V25.4S, V13.4S, V31.S[3]
+	WORD $0x6FBF09DA // MLA V26.4S, V14.4S, V31.S[3]
+	WORD $0x6FBF09FB // MLA V27.4S, V15.4S, V31.S[3]
+	WORD $0x4F300610 // SSHR V16.4S, V16.4S, #16
+	WORD $0x4F300631 // SSHR V17.4S, V17.4S, #16
+	WORD $0x4F300652 // SSHR V18.4S, V18.4S, #16
+	WORD $0x4F300673 // SSHR V19.4S, V19.4S, #16
+	WORD $0x4F300694 // SSHR V20.4S, V20.4S, #16
+	WORD $0x4F3006B5 // SSHR V21.4S, V21.4S, #16
+	WORD $0x4F3006D6 // SSHR V22.4S, V22.4S, #16
+	WORD $0x4F3006F7 // SSHR V23.4S, V23.4S, #16
+	WORD $0x4F300718 // SSHR V24.4S, V24.4S, #16
+	WORD $0x4F300739 // SSHR V25.4S, V25.4S, #16
+	WORD $0x4F30075A // SSHR V26.4S, V26.4S, #16
+	WORD $0x4F30077B // SSHR V27.4S, V27.4S, #16
+	// to 16 bits (|value| ≤ 227), plus Y, clamped to bytes
+	WORD $0x0E612A10 // XTN V16.4H, V16.4S
+	WORD $0x4E612A30 // XTN2 V16.8H, V17.4S
+	WORD $0x0E612A52 // XTN V18.4H, V18.4S
+	WORD $0x4E612A72 // XTN2 V18.8H, V19.4S
+	WORD $0x0E612A94 // XTN V20.4H, V20.4S
+	WORD $0x4E612AB4 // XTN2 V20.8H, V21.4S
+	WORD $0x0E612AD6 // XTN V22.4H, V22.4S
+	WORD $0x4E612AF6 // XTN2 V22.8H, V23.4S
+	WORD $0x0E612B18 // XTN V24.4H, V24.4S
+	WORD $0x4E612B38 // XTN2 V24.8H, V25.4S
+	WORD $0x0E612B5A // XTN V26.4H, V26.4S
+	WORD $0x4E612B7A // XTN2 V26.8H, V27.4S
+	VUXTL  V0.B8, V1.H8
+	VUXTL2 V0.B16, V2.H8
+	VADD V1.H8, V16.H8, V16.H8
+	VADD V2.H8, V18.H8, V18.H8
+	VADD V1.H8, V24.H8, V24.H8
+	VADD V2.H8, V26.H8, V26.H8
+	VADD V1.H8, V20.H8, V20.H8
+	VADD V2.H8, V22.H8, V22.H8
+	WORD $0x2E212A03 // SQXTUN V3.8B, V16.8H
+	WORD $0x6E212A43 // SQXTUN2 V3.16B, V18.8H
+	WORD $0x2E212B04 // SQXTUN V4.8B, V24.8H
+	WORD $0x6E212B44 // SQXTUN2 V4.16B, V26.8H
+	WORD $0x2E212A85 // SQXTUN V5.8B, V20.8H
+	WORD $0x6E212AC5 // SQXTUN2 V5.16B, V22.8H
+	VST3.P [V3.B16, V4.B16, V5.B16], 48(R0)
+	SUB  $1, R4
+	CBNZ R4, loop
+
+done:
+	RET
+
+// func fancyH2SIMD(out, near, far *uint8, n int, bias0, bias1 int32)
+// libjpeg's h2v2 fancy upsampling of chroma samples 1..n (n a multiple of
+// 8, samples up to n+1 readable), 8 samples per iteration in 16-bit lanes
+// (every sum is below 2^12): V = 3·near + far, then sample i gives out[2i]
+// = (3·V[i] + V[i-1] + bias0) >> 4 and out[2i+1] = (3·V[i] + V[i+1] +
+// bias1) >> 4, interleaved by ST2. h2v1 is the same with far = near and
+// 4× biases.
+TEXT ·fancyH2SIMD(SB), NOSPLIT, $0-40
+	MOVD out+0(FP), R0
+	MOVD near+8(FP), R1
+	MOVD far+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVW bias0+32(FP), R4
+	VDUP R4, V30.H8
+	MOVW bias1+36(FP), R4
+	VDUP R4, V31.H8
+	MOVW $3, R4
+	VDUP R4, V29.B16
+	ADD  $2, R0
+	LSR  $3, R3
+	CBZ  R3, fdone
+
+floop:
+	// near and far at samples i-1, i, i+1
+	VLD1 (R1), [V0.B8]
+	ADD  $1, R1, R5
+	VLD1 (R5), [V1.B8]
+	ADD  $2, R1, R5
+	VLD1 (R5), [V2.B8]
+	VLD1 (R2), [V3.B8]
+	ADD  $1, R2, R5
+	VLD1 (R5), [V4.B8]
+	ADD  $2, R2, R5
+	VLD1 (R5), [V5.B8]
+	WORD $0x2E3DC010 // UMULL V16.8H, V0.8B, V29.8B
+	WORD $0x2E231210 // UADDW V16.8H, V16.8H, V3.8B
+	WORD $0x2E3DC031 // UMULL V17.8H, V1.8B, V29.8B
+	WORD $0x2E241231 // UADDW V17.8H, V17.8H, V4.8B
+	WORD $0x2E3DC052 // UMULL V18.8H, V2.8B, V29.8B
+	WORD $0x2E251252 // UADDW V18.8H, V18.8H, V5.8B
+	VADD  V17.H8, V17.H8, V19.H8
+	VADD  V17.H8, V19.H8, V19.H8 // 3·V[i]
+	VADD  V19.H8, V16.H8, V16.H8
+	VADD  V30.H8, V16.H8, V16.H8
+	VADD  V19.H8, V18.H8, V18.H8
+	VADD  V31.H8, V18.H8, V18.H8
+	WORD $0x0F0C8614 // SHRN V20.8B, V16.8H, #4
+	WORD $0x0F0C8655 // SHRN V21.8B, V18.8H, #4
+	VST2.P [V20.B8, V21.B8], 16(R0)
+	ADD   $8, R1
+	ADD   $8, R2
+	SUB   $1, R3
+	CBNZ  R3, floop
+
+fdone:
+	RET
