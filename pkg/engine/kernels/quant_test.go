@@ -104,7 +104,7 @@ func TestDequantizeRow(t *testing.T) {
 			dst := make([]float32, n)
 			DequantizeRow(dst, src, colScale, b)
 			for j, v := range src {
-				prod := float32(v) * colScale[j]
+				prod := float32(float32(v) * colScale[j]) // rounded: no fused multiply-add (arm64 fuses otherwise)
 				want := prod
 				if b != nil {
 					want = prod + b[j]
