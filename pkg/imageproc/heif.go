@@ -236,21 +236,22 @@ func (d *HEIFDecoders) decodeHEIF(b []byte, check func(w, h int) error) (*RGB, e
 			return nil, err
 		}
 		img := heifToRGB(planes, nclx)
-		for _, o := range heifTransforms(b) {
+		for _, o := range heifTransforms(meta) {
 			img = orient(img, o)
 		}
 		return img, nil
 	}
-	planes, nclx, rgb, err := d.decodeHEIFPlanes(b, check)
+	planes, nclx, rgb, err := d.decodeHEIFPlanes(b, meta, check)
 	if err != nil || rgb != nil {
 		return rgb, err
 	}
 	return heifToRGB(planes, nclx), nil
 }
 
-// decodeHEIFPlanes runs libheif: it gives the YCbCr or monochrome planes
-// and their colour description, or RGB when libheif decodes to RGB.
-func (d *HEIFDecoders) decodeHEIFPlanes(b []byte, check func(w, h int) error) (*heifPlanes, heifNCLX, *RGB, error) {
+// decodeHEIFPlanes runs libheif on b, whose meta box is meta: it gives
+// the YCbCr or monochrome planes and their colour description, or RGB
+// when libheif decodes to RGB.
+func (d *HEIFDecoders) decodeHEIFPlanes(b []byte, meta *heifMeta, check func(w, h int) error) (*heifPlanes, heifNCLX, *RGB, error) {
 	var nclx heifNCLX
 	w, dims, err := d.heif.open(context.Background(), b, 20)
 	if err != nil {
@@ -268,7 +269,6 @@ func (d *HEIFDecoders) decodeHEIFPlanes(b []byte, check func(w, h int) error) (*
 	if err := check(width, height); err != nil {
 		return nil, nclx, nil, err
 	}
-	meta := parseHEIFMeta(b)
 	depth, nclx, err := heifDepthAndColour(meta)
 	if err != nil {
 		return nil, nclx, nil, err
@@ -417,10 +417,11 @@ func (d *HEIFDecoders) decodeAVIF(b []byte, check func(w, h int) error) (*RGB, e
 	if !ok {
 		return nil, errHEIFDecode
 	}
+	meta := parseHEIFMeta(b)
 	rect := image.Rect(0, 0, width, height)
 	var img *RGB
 	if d.avif.patched {
-		planes, nclx := avifPlanes(b, pix, width, height, depth)
+		planes, nclx := avifPlanes(meta, pix, width, height, depth)
 		img = heifToRGB(planes, nclx)
 	} else if bpc == 1 {
 		img = ToRGB(&image.RGBA{Pix: pix, Stride: 4 * width, Rect: rect}) // premultiplied
@@ -444,7 +445,7 @@ func (d *HEIFDecoders) decodeAVIF(b []byte, check func(w, h int) error) (*RGB, e
 			}
 		})
 	}
-	for _, o := range heifTransforms(b) {
+	for _, o := range heifTransforms(meta) {
 		img = orient(img, o)
 	}
 	return img, nil
@@ -455,7 +456,7 @@ func (d *HEIFDecoders) decodeAVIF(b []byte, check func(w, h int) error) (*RGB, e
 // libavif took from the AV1 stream. An nclx colr property of the coded
 // item wins over the stream, as in libheif 1.15; without a trailer (images
 // of a few pixels leave no room for it) the format comes from av1C.
-func avifPlanes(file, pix []byte, width, height, depth int) (*heifPlanes, heifNCLX) {
+func avifPlanes(meta *heifMeta, pix []byte, width, height, depth int) (*heifPlanes, heifNCLX) {
 	bps := 1
 	if depth > 8 {
 		bps = 2
@@ -477,7 +478,6 @@ func avifPlanes(file, pix []byte, width, height, depth int) (*heifPlanes, heifNC
 		p.y, p.cb, p.cr = pix[:ySize], pix[ySize:ySize+cSize], pix[ySize+cSize:ySize+2*cSize]
 		return p, ySize + 2*cSize
 	}
-	meta := parseHEIFMeta(file)
 	var id uint32
 	if meta != nil {
 		id = meta.codedItem()
@@ -517,9 +517,8 @@ func avifPlanes(file, pix []byte, width, height, depth int) (*heifPlanes, heifNC
 
 // heifTransforms lists the primary item's irot and imir properties, in the
 // order its ipma association gives them (the order they apply in), as
-// EXIF orientation values for orient. Any parse failure means none.
-func heifTransforms(b []byte) []int {
-	m := parseHEIFMeta(b)
+// EXIF orientation values for orient. No meta (a parse failure) means none.
+func heifTransforms(m *heifMeta) []int {
 	if m == nil {
 		return nil
 	}

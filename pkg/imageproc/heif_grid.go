@@ -216,7 +216,8 @@ func (d *HEIFDecoders) decodeHEIFGrid(g *heifGrid, check func(w, h int) error) (
 	for i, t := range g.tiles {
 		// Tiles may overhang the grid, which crops them; each alone is held
 		// to the megapixel cap.
-		p, _, rgb, err := d.decodeHEIFPlanes(t.file(), check)
+		tile := t.file()
+		p, _, rgb, err := d.decodeHEIFPlanes(tile, parseHEIFMeta(tile), check)
 		if err != nil {
 			return nil, fmt.Errorf("grid tile %d: %w", i, err)
 		}

@@ -249,7 +249,7 @@ func TestHEIFKeepsHDRPlanes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, _, err := d.decodeHEIFPlanes(b, func(int, int) error { return nil })
+	p, _, _, err := d.decodeHEIFPlanes(b, parseHEIFMeta(b), func(int, int) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
