@@ -74,20 +74,16 @@ listing() {
   podman image save --format docker-archive -o "$out.tar" "$image"
   mkdir -p "$out.archive" "$out.root"
   tar -xf "$out.tar" -C "$out.archive"
-  python3 - "$out.archive" > "$out.config" <<'PY'
+  # The image's configuration goes to $out.config, its layers' paths to stdout.
+  : > "$out.list"
+  python3 - "$out.archive" "$out.config" <<'PY' | while read -r layer; do tar -xf "$layer" -C "$out.root"; tar -tvf "$layer" --numeric-owner | awk '{print $1, $2, $NF}' >> "$out.list"; done
 import json, sys
-d = sys.argv[1]
+d, config = sys.argv[1], sys.argv[2]
 m = json.load(open(f"{d}/manifest.json"))[0]
 c = json.load(open(f"{d}/{m['Config']}"))["config"]
-print(json.dumps({k: c.get(k) for k in ("User", "Entrypoint", "Cmd", "Env", "ExposedPorts", "Volumes", "WorkingDir")}, sort_keys=True))
+with open(config, "w") as f:
+    print(json.dumps({k: c.get(k) for k in ("User", "Entrypoint", "Cmd", "Env", "ExposedPorts", "Volumes", "WorkingDir")}, sort_keys=True), file=f)
 for layer in m["Layers"]:
-    print(f"{d}/{layer}", file=sys.stderr)
-PY
-  : > "$out.list"
-  python3 - "$out.archive" <<'PY' | while read -r layer; do tar -xf "$layer" -C "$out.root"; tar -tvf "$layer" --numeric-owner | awk '{print $1, $2, $NF}' >> "$out.list"; done
-import json, sys
-d = sys.argv[1]
-for layer in json.load(open(f"{d}/manifest.json"))[0]["Layers"]:
     print(f"{d}/{layer}")
 PY
   sort -k3 -o "$out.list" "$out.list"
