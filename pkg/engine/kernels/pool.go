@@ -171,8 +171,13 @@ func (w *poolWorker) next(p *Pool) *func(int) {
 		}
 		// Announce the nap, then look again: a dispatcher that stored its
 		// job before seeing sleeping set is caught by this second look,
-		// and one that sees it set sends a token.
-		w.sleeping.Store(true)
+		// and one that sees it set sends a token. Both sides announce with
+		// a read-modify-write, not a plain Store: Go's atomics are
+		// sequentially consistent, but qemu 7.2 running arm64 code on x86
+		// let a plain store (STLR) pass the next load (LDAR), so a worker
+		// parked beside its job and CI's arm64 run hung; a
+		// read-modify-write is a full barrier there too.
+		w.sleeping.Swap(true) // read-modify-write: a full barrier before the look below
 		if w.job.Load() == nil && !p.closed.Load() {
 			<-w.wake
 		}
@@ -183,7 +188,7 @@ func (w *poolWorker) next(p *Pool) *func(int) {
 
 // give hands fn to the worker, waking it if it is parked.
 func (w *poolWorker) give(fn *func(int)) {
-	w.job.Store(fn)
+	w.job.Swap(fn) // read-modify-write: a full barrier before reading sleeping
 	if w.sleeping.Load() {
 		select {
 		case w.wake <- struct{}{}:
@@ -264,7 +269,7 @@ func (p *Pool) run(threads int, fn func(thread int)) {
 		// before seeing waiting set is caught by this second look, and
 		// one that sees it set sends a token. A token left over from an
 		// earlier call only makes this loop look once more.
-		p.waiting.Store(true)
+		p.waiting.Swap(true) // read-modify-write: a full barrier before the look below
 		if p.pending.Load() != 0 {
 			<-p.done
 		}
