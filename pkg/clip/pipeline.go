@@ -208,6 +208,7 @@ func (p *pipeline) prepareAll(prepare PrepareFunc) {
 				t0 := time.Now()
 				a0 := heapAllocated()
 				err := safePrepare(p.ctx, prepare, i, buf)
+				p.turns.decodeEnd()
 				garbage.collectPast(heapAllocated() - a0)
 				select {
 				case p.ready <- prepared{i, buf, err, time.Since(t0)}:
@@ -338,7 +339,7 @@ func (b *batcher) flush() bool {
 		b.p.bufs.Put(q.buf)
 	}
 	t0 := time.Now()
-	b.p.turns.inferStart()
+	b.p.turns.inferStart(b.p.ctx)
 	embs, err := b.p.enc.EncodeImages(b.p.ctx, b.pixels[:len(b.batch)*size], len(b.batch))
 	b.p.turns.inferEnd()
 	share := time.Since(t0) / time.Duration(len(b.batch))
@@ -367,49 +368,84 @@ func (b *batcher) flush() bool {
 
 // turns makes decoding and inference alternate on the cores instead of
 // sharing them, when together they want more threads than there are:
-// a decoder starts no image while a batch is being inferred (one it has
-// begun, it finishes). Sharing the cores ran the engine's statically
-// split kernels with one of their threads waiting for a core a decoder
-// held (its partner spinning, then parked), and the two working sets
-// evicting each other from the caches: on 16 12 MP photos with ViT-B/32
-// at 2 threads, 148-151 ms of CPU per photo against 142-146 taking turns
-// (decode alone 36-38, inference alone 101-105). Every image is still
-// decoded once and inferred once, so turns lose nothing but overlap that
-// the cores could not give anyway.
+// a decoder starts no image while a batch is being inferred, and an
+// inference starts once the decodes already begun have finished. Sharing
+// the cores ran the engine's statically split kernels with one of their
+// threads waiting for a core a decoder held (its partner spinning, then
+// parked), and the two working sets evicting each other from the caches:
+// on 16 12 MP photos with ViT-B/32 at 2 threads, 148-151 ms of CPU per
+// photo against 142-146 taking turns (decode alone 36-38, inference alone
+// 101-105). Every image is still decoded once and inferred once, so turns
+// lose nothing but overlap that the cores could not give anyway.
 type turns struct {
 	mu sync.Mutex
 	// inferring is nil while no batch is being inferred; during an
-	// inference it is a channel that is closed when the inference ends.
+	// inference (and while it waits for its turn) it is a channel that is
+	// closed when the inference ends.
 	inferring chan struct{}
+	// decoding counts the decodes begun and not finished; idle, when not
+	// nil, is closed when it drops to zero.
+	decoding int
+	idle     chan struct{}
 }
 
-// decoderWait blocks until no inference is running; false when ctx is
+// decoderWait blocks until no inference is running or waiting, then
+// counts a decode as begun (decodeEnd ends it); false when ctx is
 // cancelled first. A nil *turns never waits.
 func (t *turns) decoderWait(ctx context.Context) bool {
 	if t == nil {
 		return true
 	}
-	t.mu.Lock()
-	ch := t.inferring
-	t.mu.Unlock()
-	if ch == nil {
-		return true
-	}
-	select {
-	case <-ch:
-		return true
-	case <-ctx.Done():
-		return false
+	for {
+		t.mu.Lock()
+		ch := t.inferring
+		if ch == nil {
+			t.decoding++
+			t.mu.Unlock()
+			return true
+		}
+		t.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 
-func (t *turns) inferStart() {
+// decodeEnd ends a decode that decoderWait began.
+func (t *turns) decodeEnd() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.decoding--
+	if t.decoding == 0 && t.idle != nil {
+		close(t.idle)
+		t.idle = nil
+	}
+	t.mu.Unlock()
+}
+
+// inferStart stops new decodes and waits for those begun to finish (or
+// for ctx, whose cancellation the inference then reports).
+func (t *turns) inferStart(ctx context.Context) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	t.inferring = make(chan struct{})
+	if t.decoding == 0 {
+		t.mu.Unlock()
+		return
+	}
+	t.idle = make(chan struct{})
+	idle := t.idle
 	t.mu.Unlock()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+	}
 }
 
 func (t *turns) inferEnd() {
@@ -419,6 +455,7 @@ func (t *turns) inferEnd() {
 	t.mu.Lock()
 	close(t.inferring)
 	t.inferring = nil
+	t.idle = nil
 	t.mu.Unlock()
 }
 

@@ -215,6 +215,8 @@ type turnsEncoder struct {
 	sumEncoder
 	inferring    atomic.Bool
 	decodeInside atomic.Int32 // decodes started during an inference
+	decoding     atomic.Int32 // decodes running now
+	inferInside  atomic.Int32 // inferences started during a decode
 	prepared     atomic.Int32 // PrepareImages' n, 0 before it ran
 	preparedLate atomic.Bool  // PrepareImages ran after an inference
 }
@@ -222,6 +224,9 @@ type turnsEncoder struct {
 func (e *turnsEncoder) EncodeImages(ctx context.Context, px []float32, n int) ([][]float32, error) {
 	e.inferring.Store(true)
 	defer e.inferring.Store(false)
+	if e.decoding.Load() > 0 {
+		e.inferInside.Add(1)
+	}
 	time.Sleep(5 * time.Millisecond) // room for a decoder to start, were it allowed
 	return e.sumEncoder.EncodeImages(ctx, px, n)
 }
@@ -235,13 +240,15 @@ func (e *turnsEncoder) PrepareImages(_ context.Context, n int) error {
 }
 
 // When decoders and inference together want more threads than there are
-// cores, they take turns: no decode starts during an inference, and the
-// batches are full (all but the last). The encoder's one-off preparation
+// cores, they take turns: no decode starts during an inference, no
+// inference starts during a decode, and the batches are full (all but the last). The encoder's one-off preparation
 // runs before the first batch.
 func TestEmbedImagesDecodeAndInferenceTakeTurns(t *testing.T) {
 	enc := &turnsEncoder{}
 	const n = 37
 	prepare := func(_ context.Context, i int, dst []float32) error {
+		enc.decoding.Add(1)
+		defer enc.decoding.Add(-1)
 		if enc.inferring.Load() {
 			enc.decodeInside.Add(1)
 		}
@@ -254,6 +261,9 @@ func TestEmbedImagesDecodeAndInferenceTakeTurns(t *testing.T) {
 	}
 	if k := enc.decodeInside.Load(); k > 0 {
 		t.Errorf("%d decodes started while a batch was being inferred", k)
+	}
+	if k := enc.inferInside.Load(); k > 0 {
+		t.Errorf("%d batches started while an image was being decoded", k)
 	}
 	if want := []int{8, 8, 8, 8, 5}; fmt.Sprint(enc.batches) != fmt.Sprint(want) {
 		t.Errorf("batches %v, want %v", enc.batches, want)
