@@ -16,7 +16,10 @@ func heapAllocs() uint64 {
 // A HEIC decoder's WebAssembly memory lives outside the Go heap (and goes
 // back to the system when the decode ends): decoding allocates on the heap
 // little more than the file, the planes copied out and the RGB image,
-// not the tens of MB libheif and libde265 use inside.
+// not the MB libheif and libde265 use inside. The counter is the whole
+// process's, so the fewest bytes of three decodes count (other goroutines
+// only add): 1.75-1.9 MB here with the memory outside, 7.0-7.2 MB with it
+// on the heap; the bound sits between.
 func TestHEIFMemoryOutsideGoHeap(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(heifDir, "grid.heic"))
 	if err != nil {
@@ -25,15 +28,21 @@ func TestHEIFMemoryOutsideGoHeap(t *testing.T) {
 	if _, err := DecodeBytes(b, DecodeOptions{}); err != nil { // compiles
 		t.Fatal(err)
 	}
-	a0 := heapAllocs()
-	img, err := DecodeBytes(b, DecodeOptions{})
-	if err != nil {
-		t.Fatal(err)
+	var got, pixels uint64
+	for i := range 3 {
+		a0 := heapAllocs()
+		img, err := DecodeBytes(b, DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := heapAllocs() - a0
+		if i == 0 || n < got {
+			got = n
+		}
+		pixels = uint64(len(img.Pix))
+		t.Logf("heap allocations %d bytes for a %dx%d image (%d bytes of RGB)", n, img.Rect.Dx(), img.Rect.Dy(), pixels)
 	}
-	got := heapAllocs() - a0
-	pixels := uint64(len(img.Pix))
-	t.Logf("heap allocations %d bytes for a %dx%d image (%d bytes of RGB)", got, img.Rect.Dx(), img.Rect.Dy(), pixels)
-	if got > 4*pixels+uint64(len(b))+1<<20 {
-		t.Errorf("decoding allocated %d bytes on the Go heap for %d bytes of pixels: the WebAssembly memory is on the heap", got, pixels)
+	if limit := 4*pixels + uint64(len(b)) + 5<<19; got > limit {
+		t.Errorf("decoding allocated at least %d bytes on the Go heap (limit %d) for %d bytes of pixels: the WebAssembly memory is on the heap", got, limit, pixels)
 	}
 }

@@ -482,74 +482,205 @@ TEXT ·geluAVX2(SB), NOSPLIT, $0-24
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	SHRQ $3, CX
-	JZ geludoney
+	MOVQ CX, DX
+	SHRQ $1, CX
+	JZ geluoney
 
-geluloopy:
+gelupairy:
 	VMOVUPS (SI), Y0 // x
-	VANDPS geluConsts<>+0(SB), Y0, Y1
-	VMINPS geluConsts<>+64(SB), Y1, Y1 // a = min(|x|, 14)
-	VMULPS geluConsts<>+128(SB), Y1, Y2 // z = a/√2
-	VMULPS geluConsts<>+192(SB), Y2, Y3
-	VADDPS geluConsts<>+256(SB), Y3, Y3
-	VMOVUPS geluConsts<>+256(SB), Y4
-	VDIVPS Y3, Y4, Y3 // t = 1/(1 + z/2)
-	VMOVUPS geluConsts<>+320(SB), Y4
-	VFMADD213PS geluConsts<>+384(SB), Y3, Y4
-	VFMADD213PS geluConsts<>+448(SB), Y3, Y4
-	VFMADD213PS geluConsts<>+512(SB), Y3, Y4
-	VFMADD213PS geluConsts<>+576(SB), Y3, Y4
-	VFMADD213PS geluConsts<>+640(SB), Y3, Y4
-	VFMADD213PS geluConsts<>+704(SB), Y3, Y4
-	VFMADD213PS geluConsts<>+768(SB), Y3, Y4
-	VFMADD213PS geluConsts<>+832(SB), Y3, Y4
-	VFMADD213PS geluConsts<>+896(SB), Y3, Y4
-	VMULPS Y1, Y1, Y5 // a², then its rounding error
-	VMOVAPS Y5, Y6
-	VFMSUB231PS Y1, Y1, Y6
-	VMULPS geluConsts<>+192(SB), Y5, Y5 // h
-	VMULPS geluConsts<>+192(SB), Y6, Y6 // l: x²/2 = h + l
-	VSUBPS Y5, Y4, Y7 // s = P − h
-	VSUBPS Y4, Y7, Y8 // TwoSum: b = s − P
-	VSUBPS Y8, Y7, Y9
-	VSUBPS Y9, Y4, Y9 // P − (s − b)
-	VADDPS Y8, Y5, Y8 // h + b
-	VSUBPS Y8, Y9, Y9 // rounding error of s
-	VSUBPS Y6, Y9, Y9 // lo
-	VMAXPS geluConsts<>+960(SB), Y7, Y10
-	VMULPS geluConsts<>+1024(SB), Y10, Y11
+	VMOVUPS 32(SI), Y8 // x
+	VANDPS geluConsts<>+0(SB), Y0, Y0
+	VANDPS geluConsts<>+0(SB), Y8, Y8
+	VMINPS geluConsts<>+64(SB), Y0, Y0 // a = min(|x|, 14)
+	VMINPS geluConsts<>+64(SB), Y8, Y8 // a = min(|x|, 14)
+	VMULPS geluConsts<>+128(SB), Y0, Y1 // z = a/√2
+	VMULPS geluConsts<>+128(SB), Y8, Y9 // z = a/√2
+	VMULPS geluConsts<>+192(SB), Y1, Y2
+	VMULPS geluConsts<>+192(SB), Y9, Y10
+	VADDPS geluConsts<>+256(SB), Y2, Y2
+	VADDPS geluConsts<>+256(SB), Y10, Y10
+	VMOVUPS geluConsts<>+256(SB), Y3
+	VMOVUPS geluConsts<>+256(SB), Y11
+	VDIVPS Y2, Y3, Y2 // t = 1/(1 + z/2)
+	VDIVPS Y10, Y11, Y10 // t = 1/(1 + z/2)
+	VMOVUPS geluConsts<>+320(SB), Y1
+	VMOVUPS geluConsts<>+320(SB), Y9
+	VFMADD213PS geluConsts<>+384(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+384(SB), Y10, Y9
+	VFMADD213PS geluConsts<>+448(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+448(SB), Y10, Y9
+	VFMADD213PS geluConsts<>+512(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+512(SB), Y10, Y9
+	VFMADD213PS geluConsts<>+576(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+576(SB), Y10, Y9
+	VFMADD213PS geluConsts<>+640(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+640(SB), Y10, Y9
+	VFMADD213PS geluConsts<>+704(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+704(SB), Y10, Y9
+	VFMADD213PS geluConsts<>+768(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+768(SB), Y10, Y9
+	VFMADD213PS geluConsts<>+832(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+832(SB), Y10, Y9
+	VFMADD213PS geluConsts<>+896(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+896(SB), Y10, Y9
+	VMULPS Y0, Y0, Y3 // a², then its rounding error
+	VMULPS Y8, Y8, Y11 // a², then its rounding error
+	VMOVAPS Y3, Y4
+	VMOVAPS Y11, Y12
+	VFMSUB231PS Y0, Y0, Y4
+	VFMSUB231PS Y8, Y8, Y12
+	VMULPS geluConsts<>+192(SB), Y3, Y3 // h
+	VMULPS geluConsts<>+192(SB), Y11, Y11 // h
+	VMULPS geluConsts<>+192(SB), Y4, Y4 // l: x²/2 = h + l
+	VMULPS geluConsts<>+192(SB), Y12, Y12 // l: x²/2 = h + l
+	VSUBPS Y3, Y1, Y5 // s = P − h
+	VSUBPS Y11, Y9, Y13 // s = P − h
+	VSUBPS Y1, Y5, Y6 // TwoSum: b = s − P
+	VSUBPS Y9, Y13, Y14 // TwoSum: b = s − P
+	VSUBPS Y6, Y5, Y0
+	VSUBPS Y14, Y13, Y8
+	VSUBPS Y0, Y1, Y0 // P − (s − b)
+	VSUBPS Y8, Y9, Y8 // P − (s − b)
+	VADDPS Y6, Y3, Y6 // h + b
+	VADDPS Y14, Y11, Y14 // h + b
+	VSUBPS Y6, Y0, Y0 // rounding error of s
+	VSUBPS Y14, Y8, Y8 // rounding error of s
+	VSUBPS Y4, Y0, Y0 // lo
+	VSUBPS Y12, Y8, Y8 // lo
+	VMAXPS geluConsts<>+960(SB), Y5, Y1
+	VMAXPS geluConsts<>+960(SB), Y13, Y9
+	VMULPS geluConsts<>+1024(SB), Y1, Y3
+	VMULPS geluConsts<>+1024(SB), Y9, Y11
+	VROUNDPS $0, Y3, Y3
 	VROUNDPS $0, Y11, Y11
-	VFNMADD231PS geluConsts<>+1088(SB), Y11, Y10
-	VFNMADD231PS geluConsts<>+1152(SB), Y11, Y10
+	VFNMADD231PS geluConsts<>+1088(SB), Y3, Y1
+	VFNMADD231PS geluConsts<>+1088(SB), Y11, Y9
+	VFNMADD231PS geluConsts<>+1152(SB), Y3, Y1
+	VFNMADD231PS geluConsts<>+1152(SB), Y11, Y9
+	VMOVUPS geluConsts<>+1216(SB), Y4
 	VMOVUPS geluConsts<>+1216(SB), Y12
-	VFMADD213PS geluConsts<>+1280(SB), Y10, Y12
-	VFMADD213PS geluConsts<>+1344(SB), Y10, Y12
-	VFMADD213PS geluConsts<>+1408(SB), Y10, Y12
-	VFMADD213PS geluConsts<>+1472(SB), Y10, Y12
-	VFMADD213PS geluConsts<>+1536(SB), Y10, Y12
-	VMULPS Y10, Y10, Y13
-	VFMADD213PS Y10, Y13, Y12
+	VFMADD213PS geluConsts<>+1280(SB), Y1, Y4
+	VFMADD213PS geluConsts<>+1280(SB), Y9, Y12
+	VFMADD213PS geluConsts<>+1344(SB), Y1, Y4
+	VFMADD213PS geluConsts<>+1344(SB), Y9, Y12
+	VFMADD213PS geluConsts<>+1408(SB), Y1, Y4
+	VFMADD213PS geluConsts<>+1408(SB), Y9, Y12
+	VFMADD213PS geluConsts<>+1472(SB), Y1, Y4
+	VFMADD213PS geluConsts<>+1472(SB), Y9, Y12
+	VFMADD213PS geluConsts<>+1536(SB), Y1, Y4
+	VFMADD213PS geluConsts<>+1536(SB), Y9, Y12
+	VMULPS Y1, Y1, Y6
+	VMULPS Y9, Y9, Y14
+	VFMADD213PS Y1, Y6, Y4
+	VFMADD213PS Y9, Y14, Y12
+	VADDPS geluConsts<>+256(SB), Y4, Y4
 	VADDPS geluConsts<>+256(SB), Y12, Y12
+	VCVTPS2DQ Y3, Y3
 	VCVTPS2DQ Y11, Y11
+	VPADDD geluConsts<>+1600(SB), Y3, Y3
 	VPADDD geluConsts<>+1600(SB), Y11, Y11
+	VPSLLD $23, Y3, Y3
 	VPSLLD $23, Y11, Y11
+	VMULPS Y3, Y4, Y4 // exp(s)
 	VMULPS Y11, Y12, Y12 // exp(s)
-	VCMPPS $0x11, geluConsts<>+960(SB), Y7, Y13 // s < expLo
-	VANDNPS Y12, Y13, Y12
-	VFMADD213PS Y12, Y9, Y12 // exp(s)·(1 + lo)
-	VMULPS Y3, Y12, Y12 // E
-	VMOVUPS geluConsts<>+1664(SB), Y13
-	VSUBPS Y12, Y13, Y13 // 2 − E
-	VCMPPS $0x1d, geluConsts<>+1728(SB), Y0, Y14 // x ≥ 0
-	VBLENDVPS Y14, Y13, Y12, Y12
+	VCMPPS $0x11, geluConsts<>+960(SB), Y5, Y6 // s < expLo
+	VCMPPS $0x11, geluConsts<>+960(SB), Y13, Y14 // s < expLo
+	VANDNPS Y4, Y6, Y4
+	VANDNPS Y12, Y14, Y12
+	VFMADD213PS Y4, Y0, Y4 // exp(s)·(1 + lo)
+	VFMADD213PS Y12, Y8, Y12 // exp(s)·(1 + lo)
+	VMULPS Y2, Y4, Y4 // E
+	VMULPS Y10, Y12, Y12 // E
+	VMOVUPS geluConsts<>+1664(SB), Y3
+	VMOVUPS geluConsts<>+1664(SB), Y11
+	VSUBPS Y4, Y3, Y3 // 2 − E
+	VSUBPS Y12, Y11, Y11 // 2 − E
+	VMOVUPS (SI), Y0 // x again
+	VMOVUPS 32(SI), Y8 // x again
+	VCMPPS $0x1d, geluConsts<>+1728(SB), Y0, Y6 // x ≥ 0
+	VCMPPS $0x1d, geluConsts<>+1728(SB), Y8, Y14 // x ≥ 0
+	VBLENDVPS Y6, Y3, Y4, Y4
+	VBLENDVPS Y14, Y11, Y12, Y12
+	VMOVUPS geluConsts<>+1792(SB), Y7
 	VMOVUPS geluConsts<>+1792(SB), Y15
-	VMAXPS Y0, Y15, Y15
+	VMAXPS Y0, Y7, Y7
+	VMAXPS Y8, Y15, Y15
+	VMULPS geluConsts<>+192(SB), Y7, Y7
 	VMULPS geluConsts<>+192(SB), Y15, Y15
+	VMULPS Y4, Y7, Y7
 	VMULPS Y12, Y15, Y15
-	VMOVUPS Y15, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
+	VMOVUPS Y7, (DI)
+	VMOVUPS Y15, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
 	DECQ CX
-	JNZ geluloopy
+	JNZ gelupairy
+
+geluoney:
+	TESTQ $1, DX
+	JZ geludoney
+	VMOVUPS (SI), Y0 // x
+	VANDPS geluConsts<>+0(SB), Y0, Y0
+	VMINPS geluConsts<>+64(SB), Y0, Y0 // a = min(|x|, 14)
+	VMULPS geluConsts<>+128(SB), Y0, Y1 // z = a/√2
+	VMULPS geluConsts<>+192(SB), Y1, Y2
+	VADDPS geluConsts<>+256(SB), Y2, Y2
+	VMOVUPS geluConsts<>+256(SB), Y3
+	VDIVPS Y2, Y3, Y2 // t = 1/(1 + z/2)
+	VMOVUPS geluConsts<>+320(SB), Y1
+	VFMADD213PS geluConsts<>+384(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+448(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+512(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+576(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+640(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+704(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+768(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+832(SB), Y2, Y1
+	VFMADD213PS geluConsts<>+896(SB), Y2, Y1
+	VMULPS Y0, Y0, Y3 // a², then its rounding error
+	VMOVAPS Y3, Y4
+	VFMSUB231PS Y0, Y0, Y4
+	VMULPS geluConsts<>+192(SB), Y3, Y3 // h
+	VMULPS geluConsts<>+192(SB), Y4, Y4 // l: x²/2 = h + l
+	VSUBPS Y3, Y1, Y5 // s = P − h
+	VSUBPS Y1, Y5, Y6 // TwoSum: b = s − P
+	VSUBPS Y6, Y5, Y0
+	VSUBPS Y0, Y1, Y0 // P − (s − b)
+	VADDPS Y6, Y3, Y6 // h + b
+	VSUBPS Y6, Y0, Y0 // rounding error of s
+	VSUBPS Y4, Y0, Y0 // lo
+	VMAXPS geluConsts<>+960(SB), Y5, Y1
+	VMULPS geluConsts<>+1024(SB), Y1, Y3
+	VROUNDPS $0, Y3, Y3
+	VFNMADD231PS geluConsts<>+1088(SB), Y3, Y1
+	VFNMADD231PS geluConsts<>+1152(SB), Y3, Y1
+	VMOVUPS geluConsts<>+1216(SB), Y4
+	VFMADD213PS geluConsts<>+1280(SB), Y1, Y4
+	VFMADD213PS geluConsts<>+1344(SB), Y1, Y4
+	VFMADD213PS geluConsts<>+1408(SB), Y1, Y4
+	VFMADD213PS geluConsts<>+1472(SB), Y1, Y4
+	VFMADD213PS geluConsts<>+1536(SB), Y1, Y4
+	VMULPS Y1, Y1, Y6
+	VFMADD213PS Y1, Y6, Y4
+	VADDPS geluConsts<>+256(SB), Y4, Y4
+	VCVTPS2DQ Y3, Y3
+	VPADDD geluConsts<>+1600(SB), Y3, Y3
+	VPSLLD $23, Y3, Y3
+	VMULPS Y3, Y4, Y4 // exp(s)
+	VCMPPS $0x11, geluConsts<>+960(SB), Y5, Y6 // s < expLo
+	VANDNPS Y4, Y6, Y4
+	VFMADD213PS Y4, Y0, Y4 // exp(s)·(1 + lo)
+	VMULPS Y2, Y4, Y4 // E
+	VMOVUPS geluConsts<>+1664(SB), Y3
+	VSUBPS Y4, Y3, Y3 // 2 − E
+	VMOVUPS (SI), Y0 // x again
+	VCMPPS $0x1d, geluConsts<>+1728(SB), Y0, Y6 // x ≥ 0
+	VBLENDVPS Y6, Y3, Y4, Y4
+	VMOVUPS geluConsts<>+1792(SB), Y7
+	VMAXPS Y0, Y7, Y7
+	VMULPS geluConsts<>+192(SB), Y7, Y7
+	VMULPS Y4, Y7, Y7
+	VMOVUPS Y7, (DI)
 
 geludoney:
 	VZEROUPPER
@@ -562,74 +693,205 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-24
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	SHRQ $4, CX
-	JZ geludonez
+	MOVQ CX, DX
+	SHRQ $1, CX
+	JZ geluonez
 
-geluloopz:
+gelupairz:
 	VMOVUPS (SI), Z0 // x
-	VPANDD geluConsts<>+0(SB), Z0, Z1
-	VMINPS geluConsts<>+64(SB), Z1, Z1 // a = min(|x|, 14)
-	VMULPS geluConsts<>+128(SB), Z1, Z2 // z = a/√2
-	VMULPS geluConsts<>+192(SB), Z2, Z3
-	VADDPS geluConsts<>+256(SB), Z3, Z3
-	VMOVUPS geluConsts<>+256(SB), Z4
-	VDIVPS Z3, Z4, Z3 // t = 1/(1 + z/2)
-	VMOVUPS geluConsts<>+320(SB), Z4
-	VFMADD213PS geluConsts<>+384(SB), Z3, Z4
-	VFMADD213PS geluConsts<>+448(SB), Z3, Z4
-	VFMADD213PS geluConsts<>+512(SB), Z3, Z4
-	VFMADD213PS geluConsts<>+576(SB), Z3, Z4
-	VFMADD213PS geluConsts<>+640(SB), Z3, Z4
-	VFMADD213PS geluConsts<>+704(SB), Z3, Z4
-	VFMADD213PS geluConsts<>+768(SB), Z3, Z4
-	VFMADD213PS geluConsts<>+832(SB), Z3, Z4
-	VFMADD213PS geluConsts<>+896(SB), Z3, Z4
-	VMULPS Z1, Z1, Z5 // a², then its rounding error
-	VMOVAPS Z5, Z6
-	VFMSUB231PS Z1, Z1, Z6
-	VMULPS geluConsts<>+192(SB), Z5, Z5 // h
-	VMULPS geluConsts<>+192(SB), Z6, Z6 // l: x²/2 = h + l
-	VSUBPS Z5, Z4, Z7 // s = P − h
-	VSUBPS Z4, Z7, Z8 // TwoSum: b = s − P
-	VSUBPS Z8, Z7, Z9
-	VSUBPS Z9, Z4, Z9 // P − (s − b)
-	VADDPS Z8, Z5, Z8 // h + b
-	VSUBPS Z8, Z9, Z9 // rounding error of s
-	VSUBPS Z6, Z9, Z9 // lo
-	VMAXPS geluConsts<>+960(SB), Z7, Z10
-	VMULPS geluConsts<>+1024(SB), Z10, Z11
+	VMOVUPS 64(SI), Z8 // x
+	VPANDD geluConsts<>+0(SB), Z0, Z0
+	VPANDD geluConsts<>+0(SB), Z8, Z8
+	VMINPS geluConsts<>+64(SB), Z0, Z0 // a = min(|x|, 14)
+	VMINPS geluConsts<>+64(SB), Z8, Z8 // a = min(|x|, 14)
+	VMULPS geluConsts<>+128(SB), Z0, Z1 // z = a/√2
+	VMULPS geluConsts<>+128(SB), Z8, Z9 // z = a/√2
+	VMULPS geluConsts<>+192(SB), Z1, Z2
+	VMULPS geluConsts<>+192(SB), Z9, Z10
+	VADDPS geluConsts<>+256(SB), Z2, Z2
+	VADDPS geluConsts<>+256(SB), Z10, Z10
+	VMOVUPS geluConsts<>+256(SB), Z3
+	VMOVUPS geluConsts<>+256(SB), Z11
+	VDIVPS Z2, Z3, Z2 // t = 1/(1 + z/2)
+	VDIVPS Z10, Z11, Z10 // t = 1/(1 + z/2)
+	VMOVUPS geluConsts<>+320(SB), Z1
+	VMOVUPS geluConsts<>+320(SB), Z9
+	VFMADD213PS geluConsts<>+384(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+384(SB), Z10, Z9
+	VFMADD213PS geluConsts<>+448(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+448(SB), Z10, Z9
+	VFMADD213PS geluConsts<>+512(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+512(SB), Z10, Z9
+	VFMADD213PS geluConsts<>+576(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+576(SB), Z10, Z9
+	VFMADD213PS geluConsts<>+640(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+640(SB), Z10, Z9
+	VFMADD213PS geluConsts<>+704(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+704(SB), Z10, Z9
+	VFMADD213PS geluConsts<>+768(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+768(SB), Z10, Z9
+	VFMADD213PS geluConsts<>+832(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+832(SB), Z10, Z9
+	VFMADD213PS geluConsts<>+896(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+896(SB), Z10, Z9
+	VMULPS Z0, Z0, Z3 // a², then its rounding error
+	VMULPS Z8, Z8, Z11 // a², then its rounding error
+	VMOVAPS Z3, Z4
+	VMOVAPS Z11, Z12
+	VFMSUB231PS Z0, Z0, Z4
+	VFMSUB231PS Z8, Z8, Z12
+	VMULPS geluConsts<>+192(SB), Z3, Z3 // h
+	VMULPS geluConsts<>+192(SB), Z11, Z11 // h
+	VMULPS geluConsts<>+192(SB), Z4, Z4 // l: x²/2 = h + l
+	VMULPS geluConsts<>+192(SB), Z12, Z12 // l: x²/2 = h + l
+	VSUBPS Z3, Z1, Z5 // s = P − h
+	VSUBPS Z11, Z9, Z13 // s = P − h
+	VSUBPS Z1, Z5, Z6 // TwoSum: b = s − P
+	VSUBPS Z9, Z13, Z14 // TwoSum: b = s − P
+	VSUBPS Z6, Z5, Z0
+	VSUBPS Z14, Z13, Z8
+	VSUBPS Z0, Z1, Z0 // P − (s − b)
+	VSUBPS Z8, Z9, Z8 // P − (s − b)
+	VADDPS Z6, Z3, Z6 // h + b
+	VADDPS Z14, Z11, Z14 // h + b
+	VSUBPS Z6, Z0, Z0 // rounding error of s
+	VSUBPS Z14, Z8, Z8 // rounding error of s
+	VSUBPS Z4, Z0, Z0 // lo
+	VSUBPS Z12, Z8, Z8 // lo
+	VMAXPS geluConsts<>+960(SB), Z5, Z1
+	VMAXPS geluConsts<>+960(SB), Z13, Z9
+	VMULPS geluConsts<>+1024(SB), Z1, Z3
+	VMULPS geluConsts<>+1024(SB), Z9, Z11
+	VRNDSCALEPS $0, Z3, Z3
 	VRNDSCALEPS $0, Z11, Z11
-	VFNMADD231PS geluConsts<>+1088(SB), Z11, Z10
-	VFNMADD231PS geluConsts<>+1152(SB), Z11, Z10
+	VFNMADD231PS geluConsts<>+1088(SB), Z3, Z1
+	VFNMADD231PS geluConsts<>+1088(SB), Z11, Z9
+	VFNMADD231PS geluConsts<>+1152(SB), Z3, Z1
+	VFNMADD231PS geluConsts<>+1152(SB), Z11, Z9
+	VMOVUPS geluConsts<>+1216(SB), Z4
 	VMOVUPS geluConsts<>+1216(SB), Z12
-	VFMADD213PS geluConsts<>+1280(SB), Z10, Z12
-	VFMADD213PS geluConsts<>+1344(SB), Z10, Z12
-	VFMADD213PS geluConsts<>+1408(SB), Z10, Z12
-	VFMADD213PS geluConsts<>+1472(SB), Z10, Z12
-	VFMADD213PS geluConsts<>+1536(SB), Z10, Z12
-	VMULPS Z10, Z10, Z13
-	VFMADD213PS Z10, Z13, Z12
+	VFMADD213PS geluConsts<>+1280(SB), Z1, Z4
+	VFMADD213PS geluConsts<>+1280(SB), Z9, Z12
+	VFMADD213PS geluConsts<>+1344(SB), Z1, Z4
+	VFMADD213PS geluConsts<>+1344(SB), Z9, Z12
+	VFMADD213PS geluConsts<>+1408(SB), Z1, Z4
+	VFMADD213PS geluConsts<>+1408(SB), Z9, Z12
+	VFMADD213PS geluConsts<>+1472(SB), Z1, Z4
+	VFMADD213PS geluConsts<>+1472(SB), Z9, Z12
+	VFMADD213PS geluConsts<>+1536(SB), Z1, Z4
+	VFMADD213PS geluConsts<>+1536(SB), Z9, Z12
+	VMULPS Z1, Z1, Z6
+	VMULPS Z9, Z9, Z14
+	VFMADD213PS Z1, Z6, Z4
+	VFMADD213PS Z9, Z14, Z12
+	VADDPS geluConsts<>+256(SB), Z4, Z4
 	VADDPS geluConsts<>+256(SB), Z12, Z12
+	VCVTPS2DQ Z3, Z3
 	VCVTPS2DQ Z11, Z11
+	VPADDD geluConsts<>+1600(SB), Z3, Z3
 	VPADDD geluConsts<>+1600(SB), Z11, Z11
+	VPSLLD $23, Z3, Z3
 	VPSLLD $23, Z11, Z11
+	VMULPS Z3, Z4, Z4 // exp(s)
 	VMULPS Z11, Z12, Z12 // exp(s)
-	VCMPPS $0x11, geluConsts<>+960(SB), Z7, K1 // s < expLo
-	VMOVAPS geluConsts<>+1728(SB), K1, Z12
-	VFMADD213PS Z12, Z9, Z12 // exp(s)·(1 + lo)
-	VMULPS Z3, Z12, Z12 // E
-	VMOVUPS geluConsts<>+1664(SB), Z13
-	VSUBPS Z12, Z13, Z13 // 2 − E
+	VCMPPS $0x11, geluConsts<>+960(SB), Z5, K1 // s < expLo
+	VCMPPS $0x11, geluConsts<>+960(SB), Z13, K3 // s < expLo
+	VMOVAPS geluConsts<>+1728(SB), K1, Z4
+	VMOVAPS geluConsts<>+1728(SB), K3, Z12
+	VFMADD213PS Z4, Z0, Z4 // exp(s)·(1 + lo)
+	VFMADD213PS Z12, Z8, Z12 // exp(s)·(1 + lo)
+	VMULPS Z2, Z4, Z4 // E
+	VMULPS Z10, Z12, Z12 // E
+	VMOVUPS geluConsts<>+1664(SB), Z3
+	VMOVUPS geluConsts<>+1664(SB), Z11
+	VSUBPS Z4, Z3, Z3 // 2 − E
+	VSUBPS Z12, Z11, Z11 // 2 − E
+	VMOVUPS (SI), Z0 // x again
+	VMOVUPS 64(SI), Z8 // x again
 	VCMPPS $0x1d, geluConsts<>+1728(SB), Z0, K2 // x ≥ 0
-	VMOVAPS Z13, K2, Z12
+	VCMPPS $0x1d, geluConsts<>+1728(SB), Z8, K4 // x ≥ 0
+	VMOVAPS Z3, K2, Z4
+	VMOVAPS Z11, K4, Z12
+	VMOVUPS geluConsts<>+1792(SB), Z7
 	VMOVUPS geluConsts<>+1792(SB), Z15
-	VMAXPS Z0, Z15, Z15
+	VMAXPS Z0, Z7, Z7
+	VMAXPS Z8, Z15, Z15
+	VMULPS geluConsts<>+192(SB), Z7, Z7
 	VMULPS geluConsts<>+192(SB), Z15, Z15
+	VMULPS Z4, Z7, Z7
 	VMULPS Z12, Z15, Z15
-	VMOVUPS Z15, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
+	VMOVUPS Z7, (DI)
+	VMOVUPS Z15, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
 	DECQ CX
-	JNZ geluloopz
+	JNZ gelupairz
+
+geluonez:
+	TESTQ $1, DX
+	JZ geludonez
+	VMOVUPS (SI), Z0 // x
+	VPANDD geluConsts<>+0(SB), Z0, Z0
+	VMINPS geluConsts<>+64(SB), Z0, Z0 // a = min(|x|, 14)
+	VMULPS geluConsts<>+128(SB), Z0, Z1 // z = a/√2
+	VMULPS geluConsts<>+192(SB), Z1, Z2
+	VADDPS geluConsts<>+256(SB), Z2, Z2
+	VMOVUPS geluConsts<>+256(SB), Z3
+	VDIVPS Z2, Z3, Z2 // t = 1/(1 + z/2)
+	VMOVUPS geluConsts<>+320(SB), Z1
+	VFMADD213PS geluConsts<>+384(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+448(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+512(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+576(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+640(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+704(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+768(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+832(SB), Z2, Z1
+	VFMADD213PS geluConsts<>+896(SB), Z2, Z1
+	VMULPS Z0, Z0, Z3 // a², then its rounding error
+	VMOVAPS Z3, Z4
+	VFMSUB231PS Z0, Z0, Z4
+	VMULPS geluConsts<>+192(SB), Z3, Z3 // h
+	VMULPS geluConsts<>+192(SB), Z4, Z4 // l: x²/2 = h + l
+	VSUBPS Z3, Z1, Z5 // s = P − h
+	VSUBPS Z1, Z5, Z6 // TwoSum: b = s − P
+	VSUBPS Z6, Z5, Z0
+	VSUBPS Z0, Z1, Z0 // P − (s − b)
+	VADDPS Z6, Z3, Z6 // h + b
+	VSUBPS Z6, Z0, Z0 // rounding error of s
+	VSUBPS Z4, Z0, Z0 // lo
+	VMAXPS geluConsts<>+960(SB), Z5, Z1
+	VMULPS geluConsts<>+1024(SB), Z1, Z3
+	VRNDSCALEPS $0, Z3, Z3
+	VFNMADD231PS geluConsts<>+1088(SB), Z3, Z1
+	VFNMADD231PS geluConsts<>+1152(SB), Z3, Z1
+	VMOVUPS geluConsts<>+1216(SB), Z4
+	VFMADD213PS geluConsts<>+1280(SB), Z1, Z4
+	VFMADD213PS geluConsts<>+1344(SB), Z1, Z4
+	VFMADD213PS geluConsts<>+1408(SB), Z1, Z4
+	VFMADD213PS geluConsts<>+1472(SB), Z1, Z4
+	VFMADD213PS geluConsts<>+1536(SB), Z1, Z4
+	VMULPS Z1, Z1, Z6
+	VFMADD213PS Z1, Z6, Z4
+	VADDPS geluConsts<>+256(SB), Z4, Z4
+	VCVTPS2DQ Z3, Z3
+	VPADDD geluConsts<>+1600(SB), Z3, Z3
+	VPSLLD $23, Z3, Z3
+	VMULPS Z3, Z4, Z4 // exp(s)
+	VCMPPS $0x11, geluConsts<>+960(SB), Z5, K1 // s < expLo
+	VMOVAPS geluConsts<>+1728(SB), K1, Z4
+	VFMADD213PS Z4, Z0, Z4 // exp(s)·(1 + lo)
+	VMULPS Z2, Z4, Z4 // E
+	VMOVUPS geluConsts<>+1664(SB), Z3
+	VSUBPS Z4, Z3, Z3 // 2 − E
+	VMOVUPS (SI), Z0 // x again
+	VCMPPS $0x1d, geluConsts<>+1728(SB), Z0, K2 // x ≥ 0
+	VMOVAPS Z3, K2, Z4
+	VMOVUPS geluConsts<>+1792(SB), Z7
+	VMAXPS Z0, Z7, Z7
+	VMULPS geluConsts<>+192(SB), Z7, Z7
+	VMULPS Z4, Z7, Z7
+	VMOVUPS Z7, (DI)
 
 geludonez:
 	VZEROUPPER

@@ -99,3 +99,34 @@ func TestGELUAccuracy(t *testing.T) {
 		}
 	}
 }
+
+// The vector kernels run two vectors per loop step and a last one alone
+// when the count of vectors is odd: every length gives each value the
+// result it gets inside a long slice (the scalar tail its scalar twin's),
+// in place too.
+func TestGELULengths(t *testing.T) {
+	xs := geluSweep()[:200]
+	levels := map[string]func(dst, src []float32){"GELU": GELU}
+	for _, isa := range SupportedISAs() {
+		levels[isa.String()] = isaTable[isa].gelu
+	}
+	for name, fn := range levels {
+		want := make([]float32, len(xs))
+		fn(want, xs)
+		for n := 1; n <= 64; n++ {
+			got := append([]float32(nil), xs[:n]...)
+			fn(got, got)
+			for i := range got {
+				w := want[i]
+				if i >= n&^7 {
+					w = geluF32(xs[i]) // the scalar tail
+				}
+				same := math.Float32bits(got[i]) == math.Float32bits(w) ||
+					got[i] != got[i] && w != w // NaN payloads may differ
+				if !same {
+					t.Fatalf("%s, %d values in place: GELU(%g) = %g, want %g", name, n, xs[i], got[i], w)
+				}
+			}
+		}
+	}
+}

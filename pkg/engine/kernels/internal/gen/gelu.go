@@ -75,12 +75,16 @@ func geluAMD64() string {
 	return a.String()
 }
 
+// geluKernel writes one kernel: a loop over two vectors at a time, their
+// instruction sequences interleaved (the chain of one vector is ~60
+// dependent steps, longer than the scheduler's window, so a single chain
+// left the FP pipes idle: 0.60 Gvalues/s of CPU on Zen 3 against 0.95
+// interleaved), then one vector alone when n/lanes is odd.
 func geluKernel(a *asm, zmm bool, c func(string) string) {
 	v, name, lanes, shift, sfx := "Y", "geluAVX2", 8, 3, "y"
 	if zmm {
 		v, name, lanes, shift, sfx = "Z", "geluAVX512", 16, 4, "z"
 	}
-	r := func(i int) string { return fmt.Sprintf("%s%d", v, i) }
 	a.l("")
 	a.l("// func %s(dst, src *float32, n int)", name)
 	a.l("// n must be a multiple of %d.", lanes)
@@ -89,89 +93,122 @@ func geluKernel(a *asm, zmm bool, c func(string) string) {
 	a.l("\tMOVQ src+8(FP), SI")
 	a.l("\tMOVQ n+16(FP), CX")
 	a.l("\tSHRQ $%d, CX", shift)
-	a.l("\tJZ geludone%s", sfx)
+	a.l("\tMOVQ CX, DX")
+	a.l("\tSHRQ $1, CX")
+	a.l("\tJZ geluone%s", sfx)
 	a.l("")
-	a.l("geluloop%s:", sfx)
-	a.l("\tVMOVUPS (SI), %s // x", r(0))
-	if zmm {
-		a.l("\tVPANDD %s, %s, %s", c("absMask"), r(0), r(1))
-	} else {
-		a.l("\tVANDPS %s, %s, %s", c("absMask"), r(0), r(1))
+	a.l("gelupair%s:", sfx)
+	chainA := geluChain(v, 0, 1, 0, zmm, c)
+	chainB := geluChain(v, 8, 3, 4*lanes, zmm, c)
+	for i := range chainA {
+		a.l("%s", chainA[i])
+		a.l("%s", chainB[i])
 	}
-	a.l("\tVMINPS %s, %s, %s // a = min(|x|, 14)", c("aMax"), r(1), r(1))
-	a.l("\tVMULPS %s, %s, %s // z = a/√2", c("invSqrt2"), r(1), r(2))
-	a.l("\tVMULPS %s, %s, %s", c("half"), r(2), r(3))
-	a.l("\tVADDPS %s, %s, %s", c("one"), r(3), r(3))
-	a.l("\tVMOVUPS %s, %s", c("one"), r(4))
-	a.l("\tVDIVPS %s, %s, %s // t = 1/(1 + z/2)", r(3), r(4), r(3))
-	a.l("\tVMOVUPS %s, %s", c("p9"), r(4))
-	for _, p := range []string{"p8", "p7", "p6", "p5", "p4", "p3", "p2", "p1", "p0"} {
-		a.l("\tVFMADD213PS %s, %s, %s", c(p), r(3), r(4))
-	}
-	a.l("\tVMULPS %s, %s, %s // a², then its rounding error", r(1), r(1), r(5))
-	a.l("\tVMOVAPS %s, %s", r(5), r(6))
-	a.l("\tVFMSUB231PS %s, %s, %s", r(1), r(1), r(6))
-	a.l("\tVMULPS %s, %s, %s // h", c("half"), r(5), r(5))
-	a.l("\tVMULPS %s, %s, %s // l: x²/2 = h + l", c("half"), r(6), r(6))
-	a.l("\tVSUBPS %s, %s, %s // s = P − h", r(5), r(4), r(7))
-	a.l("\tVSUBPS %s, %s, %s // TwoSum: b = s − P", r(4), r(7), r(8))
-	a.l("\tVSUBPS %s, %s, %s", r(8), r(7), r(9))
-	a.l("\tVSUBPS %s, %s, %s // P − (s − b)", r(9), r(4), r(9))
-	a.l("\tVADDPS %s, %s, %s // h + b", r(8), r(5), r(8))
-	a.l("\tVSUBPS %s, %s, %s // rounding error of s", r(8), r(9), r(9))
-	a.l("\tVSUBPS %s, %s, %s // lo", r(6), r(9), r(9))
-	// exp(s) for s ≤ 0 (P(t) ≤ 0): n = round(s·log2 e) ≥ −126, so one
-	// scaling by 2ⁿ stays normal; s below expLo gives 0.
-	a.l("\tVMAXPS %s, %s, %s", c("expLo"), r(7), r(10))
-	a.l("\tVMULPS %s, %s, %s", c("log2e"), r(10), r(11))
-	if zmm {
-		a.l("\tVRNDSCALEPS $0, %s, %s", r(11), r(11))
-	} else {
-		a.l("\tVROUNDPS $0, %s, %s", r(11), r(11))
-	}
-	a.l("\tVFNMADD231PS %s, %s, %s", c("ln2Hi"), r(11), r(10))
-	a.l("\tVFNMADD231PS %s, %s, %s", c("ln2Lo"), r(11), r(10))
-	a.l("\tVMOVUPS %s, %s", c("e0"), r(12))
-	for _, e := range []string{"e1", "e2", "e3", "e4", "e5"} {
-		a.l("\tVFMADD213PS %s, %s, %s", c(e), r(10), r(12))
-	}
-	a.l("\tVMULPS %s, %s, %s", r(10), r(10), r(13))
-	a.l("\tVFMADD213PS %s, %s, %s", r(10), r(13), r(12))
-	a.l("\tVADDPS %s, %s, %s", c("one"), r(12), r(12))
-	a.l("\tVCVTPS2DQ %s, %s", r(11), r(11))
-	a.l("\tVPADDD %s, %s, %s", c("bias"), r(11), r(11))
-	a.l("\tVPSLLD $23, %s, %s", r(11), r(11))
-	a.l("\tVMULPS %s, %s, %s // exp(s)", r(11), r(12), r(12))
-	if zmm {
-		a.l("\tVCMPPS $0x11, %s, %s, K1 // s < expLo", c("expLo"), r(7))
-		a.l("\tVMOVAPS %s, K1, %s", c("zero"), r(12))
-	} else {
-		a.l("\tVCMPPS $0x11, %s, %s, %s // s < expLo", c("expLo"), r(7), r(13))
-		a.l("\tVANDNPS %s, %s, %s", r(12), r(13), r(12))
-	}
-	a.l("\tVFMADD213PS %s, %s, %s // exp(s)·(1 + lo)", r(12), r(9), r(12))
-	a.l("\tVMULPS %s, %s, %s // E", r(3), r(12), r(12))
-	a.l("\tVMOVUPS %s, %s", c("two"), r(13))
-	a.l("\tVSUBPS %s, %s, %s // 2 − E", r(12), r(13), r(13))
-	if zmm {
-		a.l("\tVCMPPS $0x1d, %s, %s, K2 // x ≥ 0", c("zero"), r(0))
-		a.l("\tVMOVAPS %s, K2, %s", r(13), r(12))
-	} else {
-		a.l("\tVCMPPS $0x1d, %s, %s, %s // x ≥ 0", c("zero"), r(0), r(14))
-		a.l("\tVBLENDVPS %s, %s, %s, %s", r(14), r(13), r(12), r(12))
-	}
-	// max(−14, x) with x as the operand MAXPS returns for NaN.
-	a.l("\tVMOVUPS %s, %s", c("xMin"), r(15))
-	a.l("\tVMAXPS %s, %s, %s", r(0), r(15), r(15))
-	a.l("\tVMULPS %s, %s, %s", c("half"), r(15), r(15))
-	a.l("\tVMULPS %s, %s, %s", r(12), r(15), r(15))
-	a.l("\tVMOVUPS %s, (DI)", r(15))
-	a.l("\tADDQ $%d, SI", 4*lanes)
-	a.l("\tADDQ $%d, DI", 4*lanes)
+	a.l("\tADDQ $%d, SI", 8*lanes)
+	a.l("\tADDQ $%d, DI", 8*lanes)
 	a.l("\tDECQ CX")
-	a.l("\tJNZ geluloop%s", sfx)
+	a.l("\tJNZ gelupair%s", sfx)
+	a.l("")
+	a.l("geluone%s:", sfx)
+	a.l("\tTESTQ $1, DX")
+	a.l("\tJZ geludone%s", sfx)
+	for _, ins := range geluChain(v, 0, 1, 0, zmm, c) {
+		a.l("%s", ins)
+	}
 	a.l("")
 	a.l("geludone%s:", sfx)
 	a.l("\tVZEROUPPER")
 	a.l("\tRET")
+}
+
+// geluChain is the instruction sequence of one vector at off bytes from SI
+// and DI, in the eight vector registers from base (and, for zmm, the mask
+// registers from k). Registers are reused as values die: x is loaded again
+// at the end instead of being held, so two chains fit in 16 registers.
+func geluChain(v string, base, k, off int, zmm bool, c func(string) string) []string {
+	var out []string
+	l := func(format string, args ...any) { out = append(out, "\t"+fmt.Sprintf(format, args...)) }
+	r := func(i int) string { return fmt.Sprintf("%s%d", v, base+i) }
+	mem := func(reg string) string {
+		if off == 0 {
+			return "(" + reg + ")"
+		}
+		return fmt.Sprintf("%d(%s)", off, reg)
+	}
+	l("VMOVUPS %s, %s // x", mem("SI"), r(0))
+	if zmm {
+		l("VPANDD %s, %s, %s", c("absMask"), r(0), r(0))
+	} else {
+		l("VANDPS %s, %s, %s", c("absMask"), r(0), r(0))
+	}
+	l("VMINPS %s, %s, %s // a = min(|x|, 14)", c("aMax"), r(0), r(0))
+	l("VMULPS %s, %s, %s // z = a/√2", c("invSqrt2"), r(0), r(1))
+	l("VMULPS %s, %s, %s", c("half"), r(1), r(2))
+	l("VADDPS %s, %s, %s", c("one"), r(2), r(2))
+	l("VMOVUPS %s, %s", c("one"), r(3))
+	l("VDIVPS %s, %s, %s // t = 1/(1 + z/2)", r(2), r(3), r(2))
+	l("VMOVUPS %s, %s", c("p9"), r(1))
+	for _, p := range []string{"p8", "p7", "p6", "p5", "p4", "p3", "p2", "p1", "p0"} {
+		l("VFMADD213PS %s, %s, %s", c(p), r(2), r(1))
+	}
+	l("VMULPS %s, %s, %s // a², then its rounding error", r(0), r(0), r(3))
+	l("VMOVAPS %s, %s", r(3), r(4))
+	l("VFMSUB231PS %s, %s, %s", r(0), r(0), r(4))
+	l("VMULPS %s, %s, %s // h", c("half"), r(3), r(3))
+	l("VMULPS %s, %s, %s // l: x²/2 = h + l", c("half"), r(4), r(4))
+	l("VSUBPS %s, %s, %s // s = P − h", r(3), r(1), r(5))
+	l("VSUBPS %s, %s, %s // TwoSum: b = s − P", r(1), r(5), r(6))
+	l("VSUBPS %s, %s, %s", r(6), r(5), r(0))
+	l("VSUBPS %s, %s, %s // P − (s − b)", r(0), r(1), r(0))
+	l("VADDPS %s, %s, %s // h + b", r(6), r(3), r(6))
+	l("VSUBPS %s, %s, %s // rounding error of s", r(6), r(0), r(0))
+	l("VSUBPS %s, %s, %s // lo", r(4), r(0), r(0))
+	// exp(s) for s ≤ 0 (P(t) ≤ 0): n = round(s·log2 e) ≥ −126, so one
+	// scaling by 2ⁿ stays normal; s below expLo gives 0.
+	l("VMAXPS %s, %s, %s", c("expLo"), r(5), r(1))
+	l("VMULPS %s, %s, %s", c("log2e"), r(1), r(3))
+	if zmm {
+		l("VRNDSCALEPS $0, %s, %s", r(3), r(3))
+	} else {
+		l("VROUNDPS $0, %s, %s", r(3), r(3))
+	}
+	l("VFNMADD231PS %s, %s, %s", c("ln2Hi"), r(3), r(1))
+	l("VFNMADD231PS %s, %s, %s", c("ln2Lo"), r(3), r(1))
+	l("VMOVUPS %s, %s", c("e0"), r(4))
+	for _, e := range []string{"e1", "e2", "e3", "e4", "e5"} {
+		l("VFMADD213PS %s, %s, %s", c(e), r(1), r(4))
+	}
+	l("VMULPS %s, %s, %s", r(1), r(1), r(6))
+	l("VFMADD213PS %s, %s, %s", r(1), r(6), r(4))
+	l("VADDPS %s, %s, %s", c("one"), r(4), r(4))
+	l("VCVTPS2DQ %s, %s", r(3), r(3))
+	l("VPADDD %s, %s, %s", c("bias"), r(3), r(3))
+	l("VPSLLD $23, %s, %s", r(3), r(3))
+	l("VMULPS %s, %s, %s // exp(s)", r(3), r(4), r(4))
+	if zmm {
+		l("VCMPPS $0x11, %s, %s, K%d // s < expLo", c("expLo"), r(5), k)
+		l("VMOVAPS %s, K%d, %s", c("zero"), k, r(4))
+	} else {
+		l("VCMPPS $0x11, %s, %s, %s // s < expLo", c("expLo"), r(5), r(6))
+		l("VANDNPS %s, %s, %s", r(4), r(6), r(4))
+	}
+	l("VFMADD213PS %s, %s, %s // exp(s)·(1 + lo)", r(4), r(0), r(4))
+	l("VMULPS %s, %s, %s // E", r(2), r(4), r(4))
+	l("VMOVUPS %s, %s", c("two"), r(3))
+	l("VSUBPS %s, %s, %s // 2 − E", r(4), r(3), r(3))
+	l("VMOVUPS %s, %s // x again", mem("SI"), r(0))
+	if zmm {
+		l("VCMPPS $0x1d, %s, %s, K%d // x ≥ 0", c("zero"), r(0), k+1)
+		l("VMOVAPS %s, K%d, %s", r(3), k+1, r(4))
+	} else {
+		l("VCMPPS $0x1d, %s, %s, %s // x ≥ 0", c("zero"), r(0), r(6))
+		l("VBLENDVPS %s, %s, %s, %s", r(6), r(3), r(4), r(4))
+	}
+	// max(−14, x) with x as the operand MAXPS returns for NaN.
+	l("VMOVUPS %s, %s", c("xMin"), r(7))
+	l("VMAXPS %s, %s, %s", r(0), r(7), r(7))
+	l("VMULPS %s, %s, %s", c("half"), r(7), r(7))
+	l("VMULPS %s, %s, %s", r(4), r(7), r(7))
+	l("VMOVUPS %s, %s", r(7), mem("DI"))
+	return out
 }
