@@ -32,7 +32,7 @@ var smokeTests = []string{
 	"test_squeeze", "test_expand_dim_changed", "test_where_long_example", "test_equal_bcast", "test_cast_FLOAT_to_FLOAT16",
 	"test_range_int32_type_negative_delta", "test_constantofshape_int_zeros", "test_argmax_negative_axis_keepdims_random_select_last_index",
 	"test_tril", "test_triu_one_row", "test_clip_default_inbounds", "test_dynamicquantizelinear", "test_matmulinteger",
-	"test_quantizelinear", "test_dequantizelinear", "test_convinteger_with_padding", "test_flatten_axis3", "test_shape", "test_sign", "test_softsign", "test_pow_types_float32_uint64",
+	"test_quantizelinear", "test_dequantizelinear", "test_dequantizelinear_axis", "test_convinteger_with_padding", "test_flatten_axis3", "test_shape", "test_sign", "test_softsign", "test_pow_types_float32_uint64",
 }
 
 // knownFailures are the node tests of listed ops that do not pass, each
