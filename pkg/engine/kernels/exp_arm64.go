@@ -12,3 +12,6 @@ func quickGELUNEON(dst, src *float32, n int)
 
 //go:noescape
 func sigmoidNEON(dst, src *float32, n int)
+
+//go:noescape
+func geluNEON(dst, src *float32, n int)

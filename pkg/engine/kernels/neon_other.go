@@ -8,6 +8,7 @@ const hasNEON = false
 func expNEON(dst, src *float32, n int)       { panic("kernels: no NEON on this architecture") }
 func quickGELUNEON(dst, src *float32, n int) { panic("kernels: no NEON on this architecture") }
 func sigmoidNEON(dst, src *float32, n int)   { panic("kernels: no NEON on this architecture") }
+func geluNEON(dst, src *float32, n int)      { panic("kernels: no NEON on this architecture") }
 func addNEON(dst, src *float32, n int)       { panic("kernels: no NEON on this architecture") }
 
 func maxNEON(x *float32, n int) float32      { panic("kernels: no NEON on this architecture") }

@@ -1,6 +1,9 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // The arm64 (NEON / Advanced SIMD) kernels. Every AArch64 CPU Go runs on
 // has Advanced SIMD (the Go runtime's own memmove and bytealg use it
@@ -168,6 +171,7 @@ var miscFP = map[string]int{
 	"FCVTNS": 0x4E21A800, // to int32, rounding to nearest, ties to even
 	"SCVTF":  0x4E21D800, // int32 to float32
 	"FNEG":   0x6EA0F800,
+	"FABS":   0x4EA0F800,
 }
 
 // reduceAdd returns FADDP Sd, Vn.2S (the sum of lanes 0 and 1 of Vn into
@@ -373,7 +377,87 @@ func expNEON() string {
 		a.l("%s", same("FADD", 0, 0, vOne))
 		a.l("%s", same("FDIV", 0, vOne, 0))
 	})
+	geluNEON(&a)
 	return a.String()
+}
+
+// geluNEONConsts are the erf GELU's constants beyond exp's, in the order
+// geluNEON's loop loads them (one post-incremented broadcast load each,
+// from a pointer reset per step: the 15 exp constants and x, t, P, h, l,
+// s and lo leave too few registers to hold them).
+var geluNEONConsts = []string{"aMax", "p9", "p8", "p7", "p6", "p5", "p4", "p3", "p2", "p1", "p0", "two", "xMin"}
+
+// geluNEON writes geluNEON, the erf GELU of gelu.go (the steps of the
+// AVX2 kernel, see gelu.go in this package): x in V8, a = min(|x|, 14) in
+// V9, t in V10, P(t) in V11, x²/2 = h + l in V12, V13, s = P − h and its
+// rounding error lo in V14, V15, exp(s) by exp4 (V0..V7); 1/√2 in V31 and
+// 0.5 from exp's c5 (V26).
+func geluNEON(a *asm) {
+	for i, name := range geluNEONConsts {
+		var bits uint32
+		for _, c := range geluConst {
+			if c.name == name {
+				bits = c.bits
+			}
+		}
+		a.l("DATA geluNEONConsts<>+%d(SB)/4, $0x%08x // %s", 4*i, bits, name)
+	}
+	a.l("GLOBL geluNEONConsts<>(SB), RODATA|NOPTR, $%d", 4*len(geluNEONConsts))
+	load := func(reg int, name string) {
+		if geluNEONConsts[0] == name {
+			a.l("\tMOVD $geluNEONConsts<>(SB), R6")
+		}
+		a.l("\tVLD1R.P 4(R6), [V%d.S4] // %s", reg, name)
+	}
+	expLoop(a, "geluNEON", `// func geluNEON(dst, src *float32, n int)
+// dst = x/2·(1 + erf(x/√2)); n a multiple of 4.`, "ge", func() {
+		a.l("\tMOVW $0x%08x, R5 // 1/√2", f32bits(1/math.Sqrt2))
+		a.l("\tVDUP R5, V31.S4")
+		a.l("%s", misc("FABS", 9, 8))
+		load(1, "aMax")
+		a.l("%s", same("FMIN", 9, 9, 1))  // a
+		a.l("%s", same("FMUL", 1, 9, 31)) // z = a/√2
+		a.l("%s", same("FMUL", 1, 1, vC0+5))
+		a.l("%s", same("FADD", 1, 1, vOne))
+		a.l("%s", same("FDIV", 10, vOne, 1)) // t = 1/(1 + z/2)
+		// Horner, fused: P ← c + P·t, alternating V2 and V11 so that P
+		// ends in V11.
+		load(2, "p9")
+		cur, other := 2, 11
+		for _, c := range []string{"p8", "p7", "p6", "p5", "p4", "p3", "p2", "p1", "p0"} {
+			load(other, c)
+			a.l("%s", same("FMLA", other, cur, 10))
+			cur, other = other, cur
+		}
+		a.l("%s", same("FMUL", 12, 9, 9))      // a²
+		a.l("%s", misc("FNEG", 13, 12))        // −a²
+		a.l("%s", same("FMLA", 13, 9, 9))      // a·a − fl(a²), exact
+		a.l("%s", same("FMUL", 12, 12, vC0+5)) // h
+		a.l("%s", same("FMUL", 13, 13, vC0+5)) // l
+		a.l("%s", same("FSUB", 14, 11, 12))    // s = P − h
+		a.l("%s", same("FSUB", 3, 14, 11))     // TwoSum: b = s − P
+		a.l("%s", same("FSUB", 4, 14, 3))
+		a.l("%s", same("FSUB", 4, 11, 4))  // P − (s − b)
+		a.l("%s", same("FADD", 3, 12, 3))  // h + b
+		a.l("%s", same("FSUB", 4, 4, 3))   // rounding error of s
+		a.l("%s", same("FSUB", 15, 4, 13)) // lo
+		// exp(s): s ≤ 0, so exp4's clamp at its low bound (the AVX2
+		// kernel's expLo) gives 0 where the AVX2 kernel masks to 0.
+		a.l("\tVMOV V14.B16, V0.B16")
+		exp4(a)
+		a.l("\tVMOV V0.B16, V1.B16")
+		a.l("%s", same("FMLA", 1, 0, 15)) // exp(s)·(1 + lo)
+		a.l("%s", same("FMUL", 1, 1, 10)) // E
+		load(2, "two")
+		a.l("%s", same("FSUB", 2, 2, 1)) // 2 − E
+		a.l("\tVEOR V3.B16, V3.B16, V3.B16")
+		a.l("%s", same("FCMGT", 4, 3, 8)) // x < 0
+		a.l("\tVBIT V4.B16, V1.B16, V2.B16 // E where x < 0, else 2 − E")
+		load(5, "xMin")
+		a.l("%s", same("FMAX", 5, 8, 5)) // max(x, −14); NaN stays NaN
+		a.l("%s", same("FMUL", 5, 5, vC0+5))
+		a.l("%s", same("FMUL", 0, 5, 2))
+	})
 }
 
 // addNEON is the text of vec_arm64.s.
