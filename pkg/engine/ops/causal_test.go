@@ -48,3 +48,26 @@ func TestCausalMask(t *testing.T) {
 		}
 	}
 }
+
+// A constant mask is scanned once per Env; a mask computed at run time
+// (its data may change between runs) is scanned every time.
+func TestIsCausalScansConstantMasksOnce(t *testing.T) {
+	const seq = 3
+	hide := float32(math.Inf(-1))
+	mask := []float32{0, hide, hide, 0, 0, hide, 0, 0, 0}
+	e := &Env{}
+	if !e.isCausal(mask, seq, true) || !e.isCausal(mask, seq, false) {
+		t.Fatal("a causal mask not recognised")
+	}
+	mask[1] = 0 // now it hides nothing in row 0
+	if e.isCausal(mask, seq, false) {
+		t.Error("a run-time mask was not scanned again")
+	}
+	if !e.isCausal(mask, seq, true) {
+		t.Error("a constant mask was scanned again")
+	}
+	var nilEnv *Env // Eval's: no cache
+	if nilEnv.isCausal(mask, seq, true) {
+		t.Error("without an Env the mask must be scanned")
+	}
+}

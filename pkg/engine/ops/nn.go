@@ -30,7 +30,10 @@ func init() {
 		def{OpDef: graph.OpDef{Op: "LayerNormalization", Infer: inferLayerNorm},
 			eval: func(c call) error { return layerNorm(c.e, &c.s.P, c.in, c.out) }},
 		def{OpDef: graph.OpDef{Op: graph.OpAttention, FLOPs: attentionFLOPs},
-			eval: func(c call) error { return attention(c.e, &c.s.P, c.in, c.out[0]) }},
+			eval: func(c call) error {
+				constMask := len(c.s.In) > 3 && c.s.In[3] != nil && c.s.In[3].Const != nil
+				return attention(c.e, &c.s.P, c.in, c.out[0], constMask)
+			}},
 		def{OpDef: graph.OpDef{Op: graph.OpPatchEmbed, FLOPs: convFLOPs,
 			Scratch: func(s *graph.Step) int { return patchMatrixSize(s.In[0].Shape, s.In[1].Shape) }},
 			eval: func(c call) error { return c.e.patchEmbed(c.in, c.out[0], c.scratch) }},
@@ -795,7 +798,7 @@ func expandTo(t *graph.Tensor, sh []int) []float32 {
 // packed form (K and V nil) side by side in the rows of one [B, S, 3·E]
 // tensor, or K and V side by side in one [B, T, 2·E] (V nil), read in
 // place with a row stride of 3·E or 2·E.
-func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
+func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, constMask bool) error {
 	if len(o.Shape) != 3 || p.Heads < 1 || o.Shape[2]%p.Heads != 0 {
 		return fmt.Errorf("Attention: output %v does not split into %d heads", o.Shape, p.Heads)
 	}
@@ -839,7 +842,7 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) err
 	// which skips the hidden half of both products instead of adding the
 	// mask to it.
 	causal := false
-	if sh.KVSeq == 0 && causalMask(mask, seq) {
+	if sh.KVSeq == 0 && e.isCausal(mask, seq, constMask) {
 		mask, causal = nil, true
 	}
 	// Sequence-first: token (b, s) is row s·B+b (see AttentionShape's
