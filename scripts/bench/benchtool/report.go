@@ -715,7 +715,9 @@ func (r *report) footer() {
 		"make bench          # runs scripts/bench/run.sh and rewrites this file\n```\n\n")
 	r.p("Single measurements: `clip onnx bench MODEL.onnx --batch 8 --threads 2 --runs 10 --format json`; " +
 		"`node scripts/bench/ort_bench.mjs MODEL.onnx --inputs DIR` on the inputs saved by `--save-inputs DIR`; " +
-		"`node scripts/bench/tjs_classify.mjs --model DIR --labels a,b IMAGE...`.\n")
+		"`node scripts/bench/tjs_classify.mjs --model DIR --labels a,b IMAGE...`. " +
+		"Where the time goes: onnxruntime's per-operator times from `node scripts/bench/ort_profile.mjs MODEL.onnx --inputs DIR --threads 1`, " +
+		"clip's from a CPU profile of `go test ./pkg/engine -run XXX -bench BenchModels/NAME -cpuprofile cpu.out`.\n")
 }
 
 // perRound lists each round's median ms/item, so the noise of the run can
