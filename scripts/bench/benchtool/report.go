@@ -239,6 +239,8 @@ var onnxRows = []struct{ name, label string }{
 	{"vision_b1", "ViT-B/32 vision fp32"}, {"vision_b8", "ViT-B/32 vision fp32"},
 	{"text_b1", "ViT-B/32 text fp32 (77 tokens)"}, {"text_b8", "ViT-B/32 text fp32 (77 tokens)"},
 	{"vision_quantized_b1", "ViT-B/32 vision int8 (quantized)"}, {"vision_quantized_b8", "ViT-B/32 vision int8 (quantized)"},
+	// Timed in run.sh's exporter-pattern section (beside the int8 patterns).
+	{"text_quantized_b8", "ViT-B/32 text int8 (quantized, 77 tokens)"},
 	{"tiny_vision_b8", "tiny-shapes vision (fixture)"}, {"tiny_text_b8", "tiny-shapes text (fixture)"},
 	// run.sh's siglip section (issue 17): make_bench_siglip.py's random base/16.
 	{"siglip_vision_b8", "SigLIP base/16 vision fp32 (224 px)"}, {"siglip_text_b8", "SigLIP base/16 text fp32 (64 tokens)"},
