@@ -175,3 +175,8 @@ func simdKernels8() map[string]gemm8Kernels {
 	}
 	return m
 }
+
+// packQuad6x16AVX2 packs six rows of A as quads (see packQuad6AVX2).
+//
+//go:noescape
+func packQuad6x16AVX2(dst *uint8, a *uint8, lda int, blocks int, rs *int32)

@@ -1,6 +1,7 @@
 #include "textflag.h"
 
-// Hand-written (not from internal/gen): the AVX2 quad kernel.
+// Hand-written (not from internal/gen): the AVX2 quad kernel and its A
+// packer.
 
 // ones16 is sixteen int16 ones: VPMADDWD by it sums adjacent int16 lanes
 // into int32.
@@ -197,4 +198,97 @@ overwriteP6:
 	VMOVDQU Y14, (DX)
 	VMOVDQU Y15, 32(DX)
 	VZEROUPPER
+	RET
+
+// func packQuad6x16AVX2(dst *uint8, a *uint8, lda int, blocks int, rs *int32)
+//
+// packQuad6Go's body on the first 16·blocks bytes of six rows of A (row
+// stride lda), blocks ≥ 1: per 16-byte block (4 quads), a 4×4 transpose of
+// the dwords of rows 0-3 gives each quad's first 16 bytes, a dword
+// interleave of rows 4-5 two quads' last 8 bytes, stored as 96 sequential
+// bytes. Each row's bytes are summed (VPSADBW against zero, 64-bit lanes)
+// in the same pass and rs[r] is set to its sum.
+TEXT ·packQuad6x16AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ blocks+24(FP), CX
+	MOVQ rs+32(FP), DX
+	LEAQ (R9)(R9*2), R10  // 3·lda
+	LEAQ (SI)(R9*4), AX   // row 4
+	VPXOR X15, X15, X15
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+
+pq6loop:
+	VMOVDQU (SI), X0
+	VMOVDQU (SI)(R9*1), X1
+	VMOVDQU (SI)(R9*2), X2
+	VMOVDQU (SI)(R10*1), X3
+	VMOVDQU (AX), X4
+	VMOVDQU (AX)(R9*1), X5
+	VPSADBW X15, X0, X12
+	VPSADBW X15, X1, X13
+	VPSADBW X15, X2, X14
+	VPADDQ  X12, X6, X6
+	VPADDQ  X13, X7, X7
+	VPADDQ  X14, X8, X8
+	VPSADBW X15, X3, X12
+	VPSADBW X15, X4, X13
+	VPSADBW X15, X5, X14
+	VPADDQ  X12, X9, X9
+	VPADDQ  X13, X10, X10
+	VPADDQ  X14, X11, X11
+
+	// Rows 0-3: quad q of every row in one register.
+	VPUNPCKLDQ  X1, X0, X12  // r0q0 r1q0 r0q1 r1q1
+	VPUNPCKHDQ  X1, X0, X0   // r0q2 r1q2 r0q3 r1q3
+	VPUNPCKLDQ  X3, X2, X13  // r2q0 r3q0 r2q1 r3q1
+	VPUNPCKHDQ  X3, X2, X2   // r2q2 r3q2 r2q3 r3q3
+	VPUNPCKLQDQ X13, X12, X1 // quad 0
+	VPUNPCKHQDQ X13, X12, X12 // quad 1
+	VPUNPCKLQDQ X2, X0, X13  // quad 2
+	VPUNPCKHQDQ X2, X0, X0   // quad 3
+	// Rows 4-5: quads 0-1, then 2-3.
+	VPUNPCKLDQ  X5, X4, X14
+	VPUNPCKHDQ  X5, X4, X4
+
+	VMOVDQU X1, (DI)
+	VMOVQ   X14, 16(DI)
+	VMOVDQU X12, 24(DI)
+	VMOVHPS X14, 40(DI)
+	VMOVDQU X13, 48(DI)
+	VMOVQ   X4, 64(DI)
+	VMOVDQU X0, 72(DI)
+	VMOVHPS X4, 88(DI)
+
+	ADDQ $16, SI
+	ADDQ $16, AX
+	ADDQ $96, DI
+	DECQ CX
+	JNZ  pq6loop
+
+	// Each sum is its register's two 64-bit lanes added.
+	VPSHUFD $0x4E, X6, X0
+	VPSHUFD $0x4E, X7, X1
+	VPSHUFD $0x4E, X8, X2
+	VPSHUFD $0x4E, X9, X3
+	VPSHUFD $0x4E, X10, X4
+	VPSHUFD $0x4E, X11, X5
+	VPADDQ  X0, X6, X6
+	VPADDQ  X1, X7, X7
+	VPADDQ  X2, X8, X8
+	VPADDQ  X3, X9, X9
+	VPADDQ  X4, X10, X10
+	VPADDQ  X5, X11, X11
+	VMOVD   X6, 0(DX)
+	VMOVD   X7, 4(DX)
+	VMOVD   X8, 8(DX)
+	VMOVD   X9, 12(DX)
+	VMOVD   X10, 16(DX)
+	VMOVD   X11, 20(DX)
 	RET

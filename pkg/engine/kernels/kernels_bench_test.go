@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -204,5 +205,35 @@ func BenchmarkGemmU8LinearStrip(b *testing.B) {
 				storeTileGo(y, n, st.f[:], cols, rows, cols, nil, 0)
 			})
 		})
+	}
+}
+
+// BenchmarkPackAQuad packs A for the quad GEMM as the int8 CLIP text tower
+// does (batch 8 × 77 tokens, K 512 and the MLP's 2048; one K block): every
+// full 6-row panel with its row sums, in GB/s of A, the vector packer
+// beside its Go twin.
+func BenchmarkPackAQuad(b *testing.B) {
+	const m = 8 * 77
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, k := range []int{512, 2048} {
+		a := make([]uint8, m*k)
+		for i := range a {
+			a[i] = uint8(rng.Uint32())
+		}
+		d := make([]uint8, ceilDiv(m, gemmMR)*gemmMR*k)
+		rs := make([]int32, ceilDiv(m, gemmMR)*gemmMR)
+		packers := map[string]func(d []uint8, rs []int32, a []uint8, lda, kLen int){"go": packQuad6Go}
+		if hasAVX2FMA {
+			packers["avx2"] = packQuad6AVX2
+		}
+		for name, pack := range packers {
+			b.Run(fmt.Sprintf("k%d/%s", k, name), func(b *testing.B) {
+				benchCPUUnit(b, float64(m/gemmMR*gemmMR*k), "GB/s", func() {
+					for q := range m / gemmMR {
+						pack(d[q*gemmMR*k:(q+1)*gemmMR*k], rs[q*gemmMR:], a[q*gemmMR*k:], k, k)
+					}
+				})
+			})
+		}
 	}
 }

@@ -19,3 +19,7 @@ func normAffineAVX2(dst, src, gamma, beta *float32, n int, mean, rstd float32) {
 func packA6AVX2(dst *float32, a *float32, lda int, blocks int, alpha float32) {
 	panic("kernels: no AVX2 on this architecture")
 }
+
+func packQuad6x16AVX2(dst *uint8, a *uint8, lda int, blocks int, rs *int32) {
+	panic("kernels: no AVX2 on this architecture")
+}
