@@ -49,8 +49,8 @@
 // dot-product extension is present (x/sys/cpu's ARM64.HasASIMDDP), a
 // 6×32 UDOT kernel on the quad layout, which PackB8 then picks; Exp,
 // QuickGELU, Sigmoid, Add and the Softmax and LayerNorm rows have NEON
-// forms (*_arm64.s, from internal/gen); GELU, Erf and packing (the int8
-// GEMM's too) are Go there. Other
+// forms (*_arm64.s, from internal/gen), as has the quad layout's A
+// packing; GELU, Erf and the other packing are Go there. Other
 // architectures, and x86 without AVX2+FMA, run the Go versions.
 // MeasureFMAPeak measures the vector width Sgemm uses (0 where it has no
 // assembly loop).
@@ -68,7 +68,8 @@
 // than nil to keep it. PackB8 packs for the CPU's best int8 kernel; a Pool
 // whose level cannot read that layout converts it once on first use
 // (Pool.PackB8 packs for the Pool's level directly). Not limited by the
-// level: the packing helpers of Sgemm (AVX2 data movement) and the row
+// level: the packing helpers of Sgemm and of the quad int8 GEMM's A (AVX2
+// or NEON data movement) and the row
 // and elementwise kernels (LayerNorm, Softmax, GemmU8Linear's activation,
 // Exp, Sigmoid, QuantizeU8), which run at the native level.
 package kernels

@@ -176,7 +176,7 @@ func simdKernels8() map[string]gemm8Kernels {
 	return m
 }
 
-// packQuad6x16AVX2 packs six rows of A as quads (see packQuad6AVX2).
+// packQuad6x16AVX2 packs six rows of A as quads (see packQuad6Blocks).
 //
 //go:noescape
 func packQuad6x16AVX2(dst *uint8, a *uint8, lda int, blocks int, rs *int32)

@@ -97,3 +97,8 @@ func kernel8NEON(rows, kp int, a, b []int16, c []int32, ldc int, accumulate bool
 	_ = b[kp*gemmNR*2-1]
 	kernels8NEONByRows[rows](kp, &a[0], &b[0], &c[0], ldc, accumulate)
 }
+
+// packQuad6x16NEON packs six rows of A as quads (see packQuad6Blocks).
+//
+//go:noescape
+func packQuad6x16NEON(dst *uint8, a *uint8, lda int, blocks int, rs *int32)

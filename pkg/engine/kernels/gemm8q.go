@@ -309,11 +309,15 @@ func (g *gemmQRun) packA(d []uint8, rs []int32, r0, p0, kLen int) {
 	rows := min(gemmMR, g.m-r0)
 	if rows == gemmMR && kLen%4 == 0 {
 		a := g.a[r0*g.lda+p0:]
-		// No level check: on amd64 the quad layout runs at AVX2 and
-		// above only (ISAGeneric converts B to int16 pairs).
-		if hasAVX2FMA {
-			packQuad6AVX2(d, rs, a, g.lda, kLen)
-		} else {
+		// No level check: the quad layout runs at AVX2 and above on
+		// amd64, and on arm64 with the dot-product extension (a Pool at
+		// ISAGeneric converts B to int16 pairs).
+		switch {
+		case hasAVX2FMA:
+			packQuad6Blocks(packQuad6x16AVX2, d, rs, a, g.lda, kLen)
+		case hasNEON:
+			packQuad6Blocks(packQuad6x16NEON, d, rs, a, g.lda, kLen)
+		default:
 			packQuad6Go(d, rs, a, g.lda, kLen)
 		}
 		return
@@ -358,11 +362,11 @@ func packQuad6Go(d []uint8, rs []int32, a []uint8, lda, kLen int) {
 	}
 }
 
-// packQuad6AVX2 is packQuad6Go with the rows' 16-byte blocks in AVX2
-// assembly (packQuad6x16AVX2) and the last kLen%16 bytes in Go: 14-21
-// GB/s of A against the Go twin's 2.1-2.2 (BenchmarkPackAQuad, one core
-// of the 2-core AVX2 EPYC).
-func packQuad6AVX2(d []uint8, rs []int32, a []uint8, lda, kLen int) {
+// packQuad6Blocks is packQuad6Go with the rows' 16-byte blocks packed by
+// the assembly body16 (packQuad6x16AVX2 or packQuad6x16NEON) and the last
+// kLen%16 bytes in Go. AVX2: 14-21 GB/s of A against the Go twin's
+// 2.1-2.2 (BenchmarkPackAQuad, one core of a 2-core AVX2 EPYC).
+func packQuad6Blocks(body16 func(dst, a *uint8, lda, blocks int, rs *int32), d []uint8, rs []int32, a []uint8, lda, kLen int) {
 	blocks := kLen / 16
 	if blocks == 0 {
 		packQuad6Go(d, rs, a, lda, kLen)
@@ -371,7 +375,7 @@ func packQuad6AVX2(d []uint8, rs []int32, a []uint8, lda, kLen int) {
 	_ = a[5*lda+kLen-1]
 	_ = d[kLen*gemmMR-1]
 	_ = rs[gemmMR-1]
-	packQuad6x16AVX2(&d[0], &a[0], lda, blocks, &rs[0])
+	body16(&d[0], &a[0], lda, blocks, &rs[0])
 	if done := 16 * blocks; done < kLen {
 		var tail [gemmMR]int32
 		packQuad6Go(d[done*gemmMR:], tail[:], a[done:], lda, kLen-done)

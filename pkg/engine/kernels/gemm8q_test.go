@@ -23,8 +23,8 @@ func refPackAQuad(a []uint8, lda, m, r0, p0, kLen int) ([]uint8, []int32) {
 	return d, rs
 }
 
-// TestPackAQuad checks gemmQRun.packA (the AVX2 full-panel packer where
-// the CPU has it, the Go one under GODEBUG=cpu.avx2=off) and the Go twin
+// TestPackAQuad checks gemmQRun.packA (the AVX2 or NEON full-panel packer
+// where the CPU has it, the Go one under GODEBUG=cpu.avx2=off) and the Go twin
 // packQuad6Go against the layout's definition: full and partial panels,
 // K lengths around the 16-byte blocks and not multiples of 4, row strides
 // past kLen, random bytes with 0 and 255, and all-255 rows (the largest
@@ -32,10 +32,7 @@ func refPackAQuad(a []uint8, lda, m, r0, p0, kLen int) ([]uint8, []int32) {
 // is followed by guard bytes no packer may write.
 func TestPackAQuad(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 3))
-	packers := map[string]func(d []uint8, rs []int32, a []uint8, lda, kLen int){"go": packQuad6Go}
-	if hasAVX2FMA {
-		packers["avx2"] = packQuad6AVX2
-	}
+	packers := quad6Packers()
 	const guard = 64
 	for _, kLen := range []int{1, 2, 3, 4, 5, 7, 8, 12, 13, 15, 16, 17, 20, 28, 31, 32, 36, 48, 60, 64, 100, 511, 512, 516, 2048, 4096} {
 		for _, pad := range []int{0, 3, 64} {
@@ -101,6 +98,23 @@ func TestPackAQuad(t *testing.T) {
 			}
 		}
 	}
+}
+
+// quad6Packers lists the full-panel packers this CPU runs, by name: the
+// Go twin and the assembly one.
+func quad6Packers() map[string]func(d []uint8, rs []int32, a []uint8, lda, kLen int) {
+	m := map[string]func(d []uint8, rs []int32, a []uint8, lda, kLen int){"go": packQuad6Go}
+	if hasAVX2FMA {
+		m["avx2"] = func(d []uint8, rs []int32, a []uint8, lda, kLen int) {
+			packQuad6Blocks(packQuad6x16AVX2, d, rs, a, lda, kLen)
+		}
+	}
+	if hasNEON {
+		m["neon"] = func(d []uint8, rs []int32, a []uint8, lda, kLen int) {
+			packQuad6Blocks(packQuad6x16NEON, d, rs, a, lda, kLen)
+		}
+	}
+	return m
 }
 
 func firstDiff(got, want []uint8) int {

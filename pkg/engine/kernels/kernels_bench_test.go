@@ -222,11 +222,7 @@ func BenchmarkPackAQuad(b *testing.B) {
 		}
 		d := make([]uint8, ceilDiv(m, gemmMR)*gemmMR*k)
 		rs := make([]int32, ceilDiv(m, gemmMR)*gemmMR)
-		packers := map[string]func(d []uint8, rs []int32, a []uint8, lda, kLen int){"go": packQuad6Go}
-		if hasAVX2FMA {
-			packers["avx2"] = packQuad6AVX2
-		}
-		for name, pack := range packers {
+		for name, pack := range quad6Packers() {
 			b.Run(fmt.Sprintf("k%d/%s", k, name), func(b *testing.B) {
 				benchCPUUnit(b, float64(m/gemmMR*gemmMR*k), "GB/s", func() {
 					for q := range m / gemmMR {

@@ -23,3 +23,7 @@ func sumSqDevNEON(x *float32, n int, mean float32) float32 {
 func normAffineNEON(dst, src, gamma, beta *float32, n int, mean, rstd float32) {
 	panic("kernels: no NEON on this architecture")
 }
+
+func packQuad6x16NEON(dst *uint8, a *uint8, lda int, blocks int, rs *int32) {
+	panic("kernels: no NEON on this architecture")
+}

@@ -969,3 +969,88 @@ func gemm8DotKernel(a *asm, rows int) {
 	}
 	a.l("\tRET")
 }
+
+// uaddlp returns the encoding of UADDLP Vd.8H, Vn.16B (adjacent uint8
+// pairs added into uint16 lanes) as a Go assembler WORD line.
+func uaddlp(d, n int) string {
+	if d|n < 0 || d > 31 || n > 31 {
+		panic(fmt.Sprintf("uaddlp(%d, %d): register out of range", d, n))
+	}
+	return fmt.Sprintf("\tWORD $0x%08X // UADDLP V%d.8H, V%d.16B", 0x6E202800|n<<5|d, d, n)
+}
+
+// uadalp returns the encoding of UADALP Vd.4S, Vn.8H (adjacent uint16
+// pairs added into the uint32 lanes of Vd) as a Go assembler WORD line.
+func uadalp(d, n int) string {
+	if d|n < 0 || d > 31 || n > 31 {
+		panic(fmt.Sprintf("uadalp(%d, %d): register out of range", d, n))
+	}
+	return fmt.Sprintf("\tWORD $0x%08X // UADALP V%d.4S, V%d.8H", 0x6E606800|n<<5|d, d, n)
+}
+
+// packQuadNEON is the text of gemm8q_arm64.s: the quad GEMM's A packer,
+// the NEON twin of packQuad6x16AVX2 (gemm8q_amd64.s).
+func packQuadNEON() string {
+	var a asm
+	a.l("%s", header)
+	a.l(`// func packQuad6x16NEON(dst *uint8, a *uint8, lda int, blocks int, rs *int32)
+//
+// packQuad6Go's body on the first 16·blocks bytes of six rows of A (row
+// stride lda), blocks ≥ 1: per 16-byte block (4 quads), ZIP1/ZIP2 of the
+// dwords of rows (0,1), (2,3), (4,5) pair each quad's row bytes into
+// 8-byte elements, and ST3 of three such registers by 64-bit elements
+// writes quad after quad, 24 bytes each: 96 sequential bytes. Each row's
+// bytes are summed in the same pass (UADDLP to uint16 pairs, UADALP into
+// uint32 lanes) and rs[r] is set to its sum. UADDLP and UADALP are
+// spelled as WORDs with the instruction in the comment.
+TEXT ·packQuad6x16NEON(SB), NOSPLIT, $0-40
+	MOVD dst+0(FP), R0
+	MOVD a+8(FP), R1
+	MOVD lda+16(FP), R2
+	MOVD blocks+24(FP), R3
+	MOVD rs+32(FP), R4`)
+	// Rows 1..5 at R5..R9.
+	a.l("\tADD R2, R1, R5")
+	for r := 2; r < 6; r++ {
+		a.l("\tADD R2, R%d, R%d", 3+r, 4+r)
+	}
+	for r := range 6 {
+		a.l("\tVEOR V%d.B16, V%d.B16, V%d.B16", 16+r, 16+r, 16+r)
+	}
+	a.l("")
+	a.l("pq6loop:")
+	rowReg := []int{1, 5, 6, 7, 8, 9}
+	for r := range 6 {
+		a.l("\tVLD1.P 16(R%d), [V%d.B16]", rowReg[r], r)
+	}
+	for r := range 6 {
+		a.l("%s", uaddlp(22+r, r))
+	}
+	for r := range 6 {
+		a.l("%s", uadalp(16+r, 22+r))
+	}
+	a.l("\t// Quads 0-1 of rows (0,1), (2,3), (4,5) in V6..V8, quads 2-3 in V9..V11.")
+	for p := range 3 {
+		a.l("\tVZIP1 V%d.S4, V%d.S4, V%d.S4", 2*p+1, 2*p, 6+p)
+	}
+	for p := range 3 {
+		a.l("\tVZIP2 V%d.S4, V%d.S4, V%d.S4", 2*p+1, 2*p, 9+p)
+	}
+	a.l("\tVST3.P [V6.D2, V7.D2, V8.D2], 48(R0)")
+	a.l("\tVST3.P [V9.D2, V10.D2, V11.D2], 48(R0)")
+	a.l("\tSUB $1, R3, R3")
+	a.l("\tCBNZ R3, pq6loop")
+	a.l("")
+	a.l(`	// Pairwise adds reduce the lanes: V24 = the sums of rows 0-3, the
+	// low half of V26 those of rows 4-5.
+	VADDP V17.S4, V16.S4, V22.S4
+	VADDP V19.S4, V18.S4, V23.S4
+	VADDP V23.S4, V22.S4, V24.S4
+	VADDP V21.S4, V20.S4, V25.S4
+	VADDP V25.S4, V25.S4, V26.S4
+	VST1 [V24.S4], (R4)
+	VMOV V26.D[0], R10
+	MOVD R10, 16(R4)
+	RET`)
+	return a.String()
+}

@@ -49,6 +49,10 @@ func TestNEONEncodings(t *testing.T) {
 		{udotElem(20, 5, 0, 2), "6F80E8B4"},          // udot v20.4s, v5.16b, v0.4b[2]
 		{mlaVec(8, 3, 0), "4EA09468"},                // mla v8.4s, v3.4s, v0.4s
 		{mlaVec(31, 6, 0), "4EA094DF"},               // mla v31.4s, v6.4s, v0.4s
+		{uaddlp(12, 0), "6E20280C"},                  // uaddlp v12.8h, v0.16b (LLVM 14 llvm-mc)
+		{uaddlp(27, 5), "6E2028BB"},                  // uaddlp v27.8h, v5.16b
+		{uadalp(6, 12), "6E606986"},                  // uadalp v6.4s, v12.8h
+		{uadalp(21, 27), "6E606B75"},                 // uadalp v21.4s, v27.8h
 	} {
 		if !strings.HasPrefix(strings.TrimSpace(tc.line), "WORD $0x"+tc.want+" ") {
 			t.Errorf("%q: want WORD $0x%s", tc.line, tc.want)

@@ -1,7 +1,8 @@
 // Command gen writes the unrolled Go assembly of package kernels: the
 // float32 and int16 GEMM micro-kernels, the FMA peak loop and the erf
 // GELU (amd64), and
-// the NEON float32 and int8 GEMM micro-kernels (arm64, in arm64.go), whose bodies
+// the NEON float32 and int8 GEMM micro-kernels and the quad GEMM's A
+// packer (arm64, in arm64.go), whose bodies
 // are long runs of identical blocks that are clearer to generate than to
 // maintain by hand. Run it with `go generate ./pkg/engine/kernels`; the
 // generated files are committed so builds do not need it.
@@ -27,6 +28,7 @@ func main() {
 		"exp_arm64.s":     expNEON(),
 		"vec_arm64.s":     addNEON(),
 		"rows_arm64.s":    rowsNEON(),
+		"gemm8q_arm64.s":  packQuadNEON(),
 		"gelu_amd64.s":    geluAMD64(),
 	}
 	for name, text := range files {
