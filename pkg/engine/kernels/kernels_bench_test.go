@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -211,11 +210,15 @@ func BenchmarkGemmU8LinearStrip(b *testing.B) {
 // BenchmarkPackAQuad packs A for the quad GEMM as the int8 CLIP text tower
 // does (batch 8 × 77 tokens, K 512 and the MLP's 2048; one K block): every
 // full 6-row panel with its row sums, in GB/s of A, the vector packer
-// beside its Go twin.
+// beside its Go twin. "dram" is 32 such batches, A and the packed copy
+// 40 MB each, past a 32 MB L3: the bound when A comes from memory.
 func BenchmarkPackAQuad(b *testing.B) {
-	const m = 8 * 77
 	rng := rand.New(rand.NewPCG(1, 1))
-	for _, k := range []int{512, 2048} {
+	for _, c := range []struct {
+		name string
+		m, k int
+	}{{"k512", 8 * 77, 512}, {"k2048", 8 * 77, 2048}, {"k2048/dram", 32 * 8 * 77, 2048}} {
+		m, k := c.m, c.k
 		a := make([]uint8, m*k)
 		for i := range a {
 			a[i] = uint8(rng.Uint32())
@@ -223,7 +226,7 @@ func BenchmarkPackAQuad(b *testing.B) {
 		d := make([]uint8, ceilDiv(m, gemmMR)*gemmMR*k)
 		rs := make([]int32, ceilDiv(m, gemmMR)*gemmMR)
 		for name, pack := range quad6Packers() {
-			b.Run(fmt.Sprintf("k%d/%s", k, name), func(b *testing.B) {
+			b.Run(c.name+"/"+name, func(b *testing.B) {
 				benchCPUUnit(b, float64(m/gemmMR*gemmMR*k), "GB/s", func() {
 					for q := range m / gemmMR {
 						pack(d[q*gemmMR*k:(q+1)*gemmMR*k], rs[q*gemmMR:], a[q*gemmMR*k:], k, k)
