@@ -9,28 +9,14 @@
 // fastest CPU setting for one model on a small machine.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { readNpy } from '../reference/ort_npy.mjs';
+import { loadFeeds, parseArgs } from './ort_args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The reference packages live in scripts/reference/node_modules.
 const require = createRequire(join(here, '..', 'reference', 'package.json'));
-
-function parseArgs(argv) {
-  const o = { threads: '2', runs: '10', warmup: '2' };
-  const rest = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--')) o[argv[i].slice(2)] = argv[++i];
-    else rest.push(argv[i]);
-  }
-  if (rest.length !== 1 || !o.inputs) {
-    throw new Error('usage: ort_bench.mjs MODEL.onnx --inputs DIR [--threads N] [--runs R] [--warmup W]');
-  }
-  return { model: resolve(rest[0]), inputs: resolve(o.inputs), threads: Number(o.threads), runs: Number(o.runs),
-    warmup: Number(o.warmup) };
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -39,18 +25,11 @@ const median = (xs) => {
 };
 
 async function main() {
-  const a = parseArgs(process.argv.slice(2));
+  const a = parseArgs(process.argv.slice(2), { threads: '2', runs: '10', warmup: '2' },
+    'ort_bench.mjs MODEL.onnx --inputs DIR [--threads N] [--runs R] [--warmup W]');
   const ort = require('onnxruntime-node');
   const ortVersion = JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')).version;
-  const index = JSON.parse(readFileSync(join(a.inputs, 'inputs.json'), 'utf8'));
-  const feeds = {};
-  let batch = 0;
-  for (const [name, e] of Object.entries(index)) {
-    const t = readNpy(join(a.inputs, e.file));
-    feeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
-    if (!batch && t.dims.length) batch = t.dims[0];
-  }
-  batch ||= 1;
+  const { feeds, batch } = loadFeeds(ort, a.inputs);
 
   let t0 = performance.now();
   const session = await ort.InferenceSession.create(a.model, {

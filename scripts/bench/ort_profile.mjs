@@ -7,37 +7,20 @@
 //
 //   node scripts/bench/ort_profile.mjs MODEL.onnx --inputs DIR [--threads 1] [--runs 10]
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readNpy } from '../reference/ort_npy.mjs';
+import { loadFeeds, parseArgs } from './ort_args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, '..', 'reference', 'package.json'));
 
-function parseArgs(argv) {
-  const o = { threads: '1', runs: '10' };
-  const rest = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--')) o[argv[i].slice(2)] = argv[++i];
-    else rest.push(argv[i]);
-  }
-  if (rest.length !== 1 || !o.inputs) {
-    throw new Error('usage: ort_profile.mjs MODEL.onnx --inputs DIR [--threads N] [--runs R]');
-  }
-  return { model: resolve(rest[0]), inputs: resolve(o.inputs), threads: Number(o.threads), runs: Number(o.runs) };
-}
-
 async function main() {
-  const a = parseArgs(process.argv.slice(2));
+  const a = parseArgs(process.argv.slice(2), { threads: '1', runs: '10' },
+    'ort_profile.mjs MODEL.onnx --inputs DIR [--threads N] [--runs R]');
   const ort = require('onnxruntime-node');
-  const index = JSON.parse(readFileSync(join(a.inputs, 'inputs.json'), 'utf8'));
-  const feeds = {};
-  for (const [name, e] of Object.entries(index)) {
-    const t = readNpy(join(a.inputs, e.file));
-    feeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
-  }
+  const { feeds } = loadFeeds(ort, a.inputs);
   const dir = mkdtempSync(join(tmpdir(), 'ort-profile-'));
   try {
     const session = await ort.InferenceSession.create(a.model, {
@@ -47,7 +30,6 @@ async function main() {
     const warmup = 2;
     for (let i = 0; i < warmup + a.runs; i++) await session.run(feeds);
     session.endProfiling();
-    const { readdirSync } = await import('node:fs');
     const events = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8'));
     const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
     const start = runs[warmup].ts;
