@@ -43,6 +43,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"gorgonia.org/gorgonia"
 
@@ -70,6 +71,9 @@ type Options struct {
 	// this CPU has); a level the CPU lacks fails NewSession. For
 	// benchmarking the code older CPUs run (clip onnx bench --isa).
 	ISA kernels.ISA
+	// Profile times every step of every run (two clock reads per step),
+	// for Session.Profile (clip onnx bench --profile).
+	Profile bool
 }
 
 // Tensor is an input or output of a run: exactly one slice is set, chosen
@@ -234,7 +238,7 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor, outputs ..
 	if closed {
 		return nil, errors.New("session is closed")
 	}
-	m, err := e.acquire(s.env)
+	m, err := e.acquire(s.env, s.opt.Profile)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +269,7 @@ func (s *Session) Prepare(ctx context.Context, shapes map[string][]int) error {
 	if err != nil {
 		return err
 	}
-	m, err := e.acquire(s.env)
+	m, err := e.acquire(s.env, s.opt.Profile)
 	if err != nil {
 		return err
 	}
@@ -387,7 +391,7 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 	return e, nil
 }
 
-func (e *planEntry) acquire(env *ops.Env) (*machine, error) {
+func (e *planEntry) acquire(env *ops.Env, profile bool) (*machine, error) {
 	e.mu.Lock()
 	e.busy++
 	if n := len(e.idle); n > 0 {
@@ -403,6 +407,9 @@ func (e *planEntry) acquire(env *ops.Env) (*machine, error) {
 		e.busy--
 		e.mu.Unlock()
 		return nil, err
+	}
+	if profile && m.vm != nil {
+		m.vm.times = make([]time.Duration, m.vm.steps)
 	}
 	return m, nil
 }

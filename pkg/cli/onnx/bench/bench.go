@@ -5,6 +5,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -51,6 +52,9 @@ type BenchOptions struct {
 	// ISA limits the engine's kernels to an instruction-set level by name
 	// (--isa: native, generic, avx2, avx2vnni, avx512; "" is native).
 	ISA string
+	// Profile times each step of the timed runs and reports the time by
+	// operator (--profile).
+	Profile bool
 }
 
 // Result is what one benchmark measured; its JSON form is the output of
@@ -91,6 +95,20 @@ type Result struct {
 	// timed runs, averaged.
 	AllocsPerRun float64 `json:"allocs_per_run"`
 	BytesPerRun  float64 `json:"bytes_per_run"`
+	// Profile (--profile) is the timed runs' step time by operator, the
+	// most first; ProfiledMsPerRun is its sum, which leaves out the time
+	// between steps.
+	Profile          []OpTime `json:"profile,omitempty"`
+	ProfiledMsPerRun float64  `json:"profiled_ms_per_run,omitempty"`
+}
+
+// OpTime is one operator's share of the profiled runs: its steps' mean
+// time per run and that time as a fraction of the median run.
+type OpTime struct {
+	Op       string  `json:"op"`
+	Steps    int     `json:"steps"`
+	MsPerRun float64 `json:"ms_per_run"`
+	Share    float64 `json:"share_of_median_run"`
 }
 
 // NewCmdBench returns `clip onnx bench`. runF replaces benchRun in tests.
@@ -121,9 +139,15 @@ native (the default: everything this CPU has). The level run is reported
 ("kernels" in the table, "isa" in json); a level this CPU lacks is a usage
 error. It limits the matrix products (Linear with its epilogue, MatMul,
 attention, the int8 GEMM); the row and elementwise kernels (LayerNorm,
-Softmax, the int8 epilogue's QuickGELU) still run at the native level.`,
+Softmax, the int8 epilogue's QuickGELU) still run at the native level.
+
+--profile also times every step of the timed runs and reports the time per
+operator (fused steps by their clip.* name: clip.Linear, clip.QLinear,
+clip.Attention, …), with its share of the median run. Timing adds two clock
+reads per step; the time between steps belongs to no operator.`,
 		Example: `  clip onnx bench onnx/vision_model.onnx --batch 8 --runs 10
-  clip onnx bench onnx/text_model.onnx --batch 8 --seq 77 --threads 2 --format json`,
+  clip onnx bench onnx/text_model.onnx --batch 8 --seq 77 --threads 2 --format json
+  clip onnx bench onnx/text_model_quantized.onnx --batch 8 --threads 1 --profile`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Model = args[0]
@@ -164,6 +188,7 @@ Softmax, the int8 epilogue's QuickGELU) still run at the native level.`,
 	fl.StringArrayVar(&opts.Dims, "dim", nil, "value of a symbolic dimension, as name=value (repeatable; overrides the rules above)")
 	fl.StringVar(&opts.SaveInputs, "save-inputs", "", "also write the random inputs to this directory (<name>.npy and inputs.json)")
 	fl.StringArrayVar(&opts.Outputs, "output", nil, "return only this graph output from each run (repeatable; default all), as clip classify asks only for the embeddings")
+	fl.BoolVar(&opts.Profile, "profile", false, "also report the time per operator of the timed runs")
 	fl.StringVar(&opts.ISA, "isa", "native", "instruction-set level of the kernels: native, generic, avx2, avx2vnni, avx512")
 	// For benchmarking only: documented in the long help, kept out of
 	// the flag list.
@@ -199,7 +224,7 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	s, err := engine.Open(ctx, opts.Model, engine.Options{Threads: opts.Threads, ISA: isa})
+	s, err := engine.Open(ctx, opts.Model, engine.Options{Threads: opts.Threads, ISA: isa, Profile: opts.Profile})
 	if err != nil {
 		return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
@@ -269,6 +294,7 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 	// Without a requested warm-up, the compiling first run above is the
 	// only untimed one.
 	times := make([]float64, 0, opts.Runs)
+	warmProfile := s.Profile()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for i := 0; i < opts.Runs; i++ {
@@ -310,7 +336,45 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 	for op, f := range flops.ByOp {
 		res.GFLOPsByOp[op] = f / float64(items) / 1e9
 	}
+	if opts.Profile {
+		res.Profile, res.ProfiledMsPerRun = byOperator(warmProfile, s.Profile(), med)
+	}
 	return res, nil
+}
+
+// byOperator sums the steps' time between two profiles of the same
+// plan (before and after the timed runs) by operator, per run, the most
+// first; shares are of medianMs. It also returns the total per run.
+func byOperator(before, after []engine.StepTime, medianMs float64) ([]OpTime, float64) {
+	idx := map[string]int{}
+	var out []OpTime
+	var total float64
+	for i, st := range after {
+		d, runs := st.Total, st.Runs
+		if i < len(before) && before[i].Op == st.Op {
+			d, runs = d-before[i].Total, runs-before[i].Runs
+		}
+		if runs <= 0 {
+			continue
+		}
+		ms := float64(d.Nanoseconds()) / 1e6 / float64(runs)
+		j, ok := idx[st.Op]
+		if !ok {
+			j = len(out)
+			idx[st.Op] = j
+			out = append(out, OpTime{Op: st.Op})
+		}
+		out[j].Steps++
+		out[j].MsPerRun += ms
+		total += ms
+	}
+	for i := range out {
+		if medianMs > 0 {
+			out[i].Share = out[i].MsPerRun / medianMs
+		}
+	}
+	slices.SortStableFunc(out, func(a, b OpTime) int { return cmp.Compare(b.MsPerRun, a.MsPerRun) })
+	return out, total
 }
 
 // parseISA reads --isa: a known level this CPU supports, else a usage
@@ -354,4 +418,10 @@ func printTable(io *iostreams.IOStreams, r *Result) {
 	fmt.Fprintf(w, "compute     %.3f GFLOP/item (matrix products), %.1f GFLOP/s at the median\n", r.GFLOPs, r.GFLOPsPerSecond)
 	fmt.Fprintf(w, "peak RSS    %.1f MiB\n", float64(r.PeakRSSBytes)/(1<<20))
 	fmt.Fprintf(w, "Go heap     %.0f allocations, %.2f MiB per run\n", r.AllocsPerRun, r.BytesPerRun/(1<<20))
+	if len(r.Profile) > 0 {
+		fmt.Fprintf(w, "profile     %.2f ms per run in steps (median run %.2f ms):\n", r.ProfiledMsPerRun, r.MedianMs)
+		for _, o := range r.Profile {
+			fmt.Fprintf(w, "  %-28s %9.2f ms  %5.1f%%  %d steps\n", o.Op, o.MsPerRun, 100*o.Share, o.Steps)
+		}
+	}
 }

@@ -279,3 +279,44 @@ func TestBenchUsageErrors(t *testing.T) {
 		t.Errorf("missing model: %v, want exit code %d", err, cmdutil.ExitRuntime)
 	}
 }
+
+// --profile reports the timed runs' step time by operator: the fused
+// steps of the tiny vision tower by their clip.* names, each operator
+// once, the most first, with shares of the median run that sum to about
+// the steps' total. Without the flag the JSON has no profile.
+func TestBenchProfile(t *testing.T) {
+	needTiny(t)
+	model := filepath.Join(tinyDir, "onnx", "vision_model.onnx")
+	r, err := runBench(t, model, "--batch", "2", "--runs", "3", "--warmup", "1", "--profile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var ms, share float64
+	for i, o := range r.Profile {
+		if seen[o.Op] || o.Steps < 1 || o.MsPerRun < 0 {
+			t.Errorf("profile entry %d: %+v (repeated or empty)", i, o)
+		}
+		if i > 0 && o.MsPerRun > r.Profile[i-1].MsPerRun {
+			t.Errorf("profile not sorted: %s after %s", o.Op, r.Profile[i-1].Op)
+		}
+		seen[o.Op] = true
+		ms += o.MsPerRun
+		share += o.Share
+	}
+	for _, op := range []string{"clip.Linear", "clip.Attention", "clip.PatchEmbed"} {
+		if !seen[op] {
+			t.Errorf("no %s in the profile %+v", op, r.Profile)
+		}
+	}
+	if !near(ms, r.ProfiledMsPerRun, 1e-9) || r.ProfiledMsPerRun <= 0 || !near(share, ms/r.MedianMs, 1e-9) {
+		t.Errorf("profile sums to %v ms (reported %v), shares %v, median run %v ms", ms, r.ProfiledMsPerRun, share, r.MedianMs)
+	}
+	plain, err := runBench(t, model, "--batch", "2", "--runs", "1", "--warmup", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Profile != nil || plain.ProfiledMsPerRun != 0 {
+		t.Errorf("a run without --profile reported %+v", plain.Profile)
+	}
+}
