@@ -28,8 +28,7 @@
 //	GemmU8Linear         GemmU8 with the int8 Linear's float epilogue (scales,
 //	                     bias, activation, residual) on each tile in L1.
 //	MinMax, QuantizeU8   the float → uint8 steps of DynamicQuantizeLinear;
-//	DequantizeI32,       int32 GEMM result → float32 (scales, bias);
-//	DequantizeRow        one row in the unfused Cast → Mul → Add order.
+//	DequantizeI32        int32 GEMM result → float32 (scales, bias).
 //	BLAS, NewBLAS        gonum BLAS with our Sgemm, for gorgonia.Use.
 //	MeasureFMAPeak       register-only FMA loop: the machine's GFLOP/s per core.
 //

@@ -146,7 +146,8 @@ func (e *gemm8Epi) strip(src []int32, lds, row, rows, col, cols int, f *[gemmMC 
 
 // dequantTile sets dst[r·ldd+j] = float(src[r·lds+j])·scale[j] + bias[j]
 // (+ res[r·ldr+j]) for r < rows, j < cols, rounding after each operation
-// as DequantizeRow and a following Add do; bias and res may be nil.
+// as the unfused Cast → Mul → Add (and a residual Add) do, no fused
+// multiply-add; bias and res may be nil.
 func dequantTile(dst []float32, ldd int, src []int32, lds, rows, cols int, scale, bias, res []float32, ldr int) {
 	_ = dst[(rows-1)*ldd+cols-1]
 	_ = src[(rows-1)*lds+cols-1]

@@ -184,13 +184,3 @@ func DequantizeI32(p *Pool, dst []float32, src []int32, rows, cols int, scale fl
 	})
 	return nil
 }
-
-// DequantizeRow sets dst[j] = float(src[j])·colScale[j] + bias[j] for
-// j < len(src), rounding after the product and after the sum (no FMA), as
-// the unfused Cast → Mul → Add does. colScale and bias need len(src)
-// values; bias nil adds nothing.
-func DequantizeRow(dst []float32, src []int32, colScale, bias []float32) {
-	if n := len(src); n > 0 {
-		dequantTile(dst, n, src, n, 1, n, colScale, bias, nil, 0)
-	}
-}

@@ -90,8 +90,9 @@ func TestDequantizeI32(t *testing.T) {
 	}
 }
 
-// TestDequantizeRow checks the vector path against the two float32
-// roundings of Cast → Mul → Add, bit for bit.
+// TestDequantizeRow checks dequantTile, GemmU8Linear's epilogue, on one
+// row (the vector path and its tail) against the two float32 roundings of
+// Cast → Mul → Add, bit for bit.
 func TestDequantizeRow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 1))
 	for _, n := range []int{1, 7, 8, 33, 768} {
@@ -102,7 +103,7 @@ func TestDequantizeRow(t *testing.T) {
 		colScale, bias := randSlice(rng, n), randSlice(rng, n)
 		for _, b := range [][]float32{nil, bias} {
 			dst := make([]float32, n)
-			DequantizeRow(dst, src, colScale, b)
+			dequantTile(dst, n, src, n, 1, n, colScale, b, nil, 0)
 			for j, v := range src {
 				prod := float32(float32(v) * colScale[j]) // rounded: no fused multiply-add (arm64 fuses otherwise)
 				want := prod
