@@ -240,16 +240,16 @@ func (op *stepOp) Do(vals ...gorgonia.Value) (_ gorgonia.Value, err error) {
 		setData(view, t.Data())
 		op.inRefs[j] = ref
 	}
-	if op.tape != nil && op.tape.times != nil {
-		t0 := time.Now()
-		err := op.kernel(op.views, op.outs, op.scratch)
-		op.tape.times[op.id] += time.Since(t0)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op.step.Node, err)
-		}
-		return op.output(0), nil
+	var t0 time.Time
+	profiling := op.tape != nil && op.tape.times != nil
+	if profiling {
+		t0 = time.Now()
 	}
-	if err := op.kernel(op.views, op.outs, op.scratch); err != nil {
+	err = op.kernel(op.views, op.outs, op.scratch)
+	if profiling {
+		op.tape.times[op.id] += time.Since(t0)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op.step.Node, err)
 	}
 	return op.output(0), nil
