@@ -45,6 +45,8 @@ TEXT ·expNEON(SB), NOSPLIT, $0-24
 	VDUP R5, V29.S4
 	MOVW $0xbfd9db23, R5 // -1.702 (QuickGELU)
 	VDUP R5, V30.S4
+	MOVW $0x3f3504f3, R5 // 1/√2 (erf GELU)
+	VDUP R5, V31.S4
 
 exploop:
 	VLD1.P 16(R1), [V8.S4]
@@ -129,6 +131,8 @@ TEXT ·quickGELUNEON(SB), NOSPLIT, $0-24
 	VDUP R5, V29.S4
 	MOVW $0xbfd9db23, R5 // -1.702 (QuickGELU)
 	VDUP R5, V30.S4
+	MOVW $0x3f3504f3, R5 // 1/√2 (erf GELU)
+	VDUP R5, V31.S4
 
 qgloop:
 	VLD1.P 16(R1), [V8.S4]
@@ -215,6 +219,8 @@ TEXT ·sigmoidNEON(SB), NOSPLIT, $0-24
 	VDUP R5, V29.S4
 	MOVW $0xbfd9db23, R5 // -1.702 (QuickGELU)
 	VDUP R5, V30.S4
+	MOVW $0x3f3504f3, R5 // 1/√2 (erf GELU)
+	VDUP R5, V31.S4
 
 sgloop:
 	VLD1.P 16(R1), [V8.S4]
@@ -315,11 +321,11 @@ TEXT ·geluNEON(SB), NOSPLIT, $0-24
 	VDUP R5, V29.S4
 	MOVW $0xbfd9db23, R5 // -1.702 (QuickGELU)
 	VDUP R5, V30.S4
+	MOVW $0x3f3504f3, R5 // 1/√2 (erf GELU)
+	VDUP R5, V31.S4
 
 geloop:
 	VLD1.P 16(R1), [V8.S4]
-	MOVW $0x3f3504f3, R5 // 1/√2
-	VDUP R5, V31.S4
 	WORD $0x4EA0F909 // FABS V9.4S, V8.4S
 	MOVD $geluNEONConsts<>(SB), R6
 	VLD1R.P 4(R6), [V1.S4] // aMax

@@ -90,6 +90,8 @@ TEXT ·expShiftSumNEON(SB), NOSPLIT, $0-36
 	VDUP R5, V29.S4
 	MOVW $0xbfd9db23, R5 // -1.702 (QuickGELU)
 	VDUP R5, V30.S4
+	MOVW $0x3f3504f3, R5 // 1/√2 (erf GELU)
+	VDUP R5, V31.S4
 
 essloop:
 	VLD1.P 16(R1), [V8.S4]

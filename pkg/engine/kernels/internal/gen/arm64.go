@@ -250,10 +250,12 @@ const (
 	vLog2e, vLn2Hi, vLn2Lo, vHi, vLo = 16, 17, 18, 19, 20
 	vC0                              = 21 // c0..c5 in V21..V26
 	vOne, vBias, vInf, vNegQG        = 27, 28, 29, 30
+	vInvSqrt2                        = 31 // the erf GELU's 1/√2
 )
 
 // loadExpConsts broadcasts the constants of exp.go's algorithm (and
-// QuickGELU's −1.702) into their registers through R5.
+// QuickGELU's −1.702 and the erf GELU's 1/√2) into their registers
+// through R5, once per call.
 func loadExpConsts(a *asm) {
 	consts := []struct {
 		reg  int
@@ -275,6 +277,7 @@ func loadExpConsts(a *asm) {
 		{vBias, 0x0000007f, "exponent bias 127 (int32)"},
 		{vInf, 0x7f800000, "+Inf"},
 		{vNegQG, 0xbfd9db23, "-1.702 (QuickGELU)"},
+		{vInvSqrt2, f32bits(1 / math.Sqrt2), "1/√2 (erf GELU)"},
 	}
 	for _, c := range consts {
 		a.l("\tMOVW $0x%08x, R5 // %s", c.bits, c.what)
@@ -384,14 +387,14 @@ func expNEON() string {
 // geluNEONConsts are the erf GELU's constants beyond exp's, in the order
 // geluNEON's loop loads them (one post-incremented broadcast load each,
 // from a pointer reset per step: the 15 exp constants and x, t, P, h, l,
-// s and lo leave too few registers to hold them).
+// s and lo leave too few registers to hold them; 1/√2 is loadExpConsts').
 var geluNEONConsts = []string{"aMax", "p9", "p8", "p7", "p6", "p5", "p4", "p3", "p2", "p1", "p0", "two", "xMin"}
 
 // geluNEON writes geluNEON, the erf GELU of gelu.go (the steps of the
 // AVX2 kernel, see gelu.go in this package): x in V8, a = min(|x|, 14) in
 // V9, t in V10, P(t) in V11, x²/2 = h + l in V12, V13, s = P − h and its
-// rounding error lo in V14, V15, exp(s) by exp4 (V0..V7); 1/√2 in V31 and
-// 0.5 from exp's c5 (V26).
+// rounding error lo in V14, V15, exp(s) by exp4 (V0..V7); 1/√2 in
+// vInvSqrt2 and 0.5 from exp's c5 (V26).
 func geluNEON(a *asm) {
 	for i, name := range geluNEONConsts {
 		var bits uint32
@@ -411,12 +414,10 @@ func geluNEON(a *asm) {
 	}
 	expLoop(a, "geluNEON", `// func geluNEON(dst, src *float32, n int)
 // dst = x/2·(1 + erf(x/√2)); n a multiple of 4.`, "ge", func() {
-		a.l("\tMOVW $0x%08x, R5 // 1/√2", f32bits(1/math.Sqrt2))
-		a.l("\tVDUP R5, V31.S4")
 		a.l("%s", misc("FABS", 9, 8))
 		load(1, "aMax")
-		a.l("%s", same("FMIN", 9, 9, 1))  // a
-		a.l("%s", same("FMUL", 1, 9, 31)) // z = a/√2
+		a.l("%s", same("FMIN", 9, 9, 1))         // a
+		a.l("%s", same("FMUL", 1, 9, vInvSqrt2)) // z = a/√2
 		a.l("%s", same("FMUL", 1, 1, vC0+5))
 		a.l("%s", same("FADD", 1, 1, vOne))
 		a.l("%s", same("FDIV", 10, vOne, 1)) // t = 1/(1 + z/2)
