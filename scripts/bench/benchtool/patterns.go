@@ -10,9 +10,9 @@ import (
 // patternExporters describes each exporter pattern of
 // scripts/fixtures/make_exporter_patterns.py by its file-name prefix.
 var patternExporters = []struct{ prefix, short, how string }{
-	{"hf4d", "HF 4-D eager", "Hugging Face ≥ 4.48 eager: 4-D q·kᵀ on [batch, heads, tokens, dim], opset 14"},
+	{"hf4d", "HF 4-D eager", "Hugging Face ≥ 4.48 eager: 4-D q·kᵀ on [batch, heads, tokens, dim] (text: causal mask built from the input's shape, added to the scores; symbolic sequence length), opset 14"},
 	{"openclip", "OpenCLIP", "OpenCLIP: nn.MultiheadAttention (packed in_proj, sequence-first), erf GELU, opset 17 LayerNormalization"},
-	{"sdpa", "torch 2.x SDPA", "torch ≥ 2.0 scaled_dot_product_attention decomposition (√scale on q and k), opset 14"},
+	{"sdpa", "torch 2.x SDPA", "torch ≥ 2.0 scaled_dot_product_attention decomposition (√scale on q and k; text: scale given, float causal mask added), opset 14"},
 }
 
 // patternRuns lists the exporter-pattern comparisons run.sh made
@@ -67,13 +67,14 @@ func (r *report) patterns() {
 	r.p("## Exporter patterns: other exporters' graphs vs onnxruntime\n\n")
 	r.p("Full-size random-weight ViT-B/32 towers written the way other exporters write them "+
 		"(`scripts/fixtures/make_exporter_patterns.py --full`, in `%s`; int8: its `--quantize` files), batch 8, each timed like the table above "+
-		"(same inputs for both runtimes, alternating rounds). **vs onnxruntime** = onnxruntime's ms/item ÷ ours on that file; "+
+		"(same inputs for both runtimes, alternating rounds). **vs onnxruntime** = onnxruntime's ms/item ÷ ours on that file, "+
+		"the median of the rounds' ratios (each round times both back to back); **best vs onnxruntime** likewise with each side's fastest run; "+
 		"**time vs our export** = ours on the pattern ÷ ours on `make bench-models`' export of the same tower "+
 		"(int8 against our int8 export; 1.00 = as fast), timed just before it in each round, median over rounds "+
 		"(runs without those rounds: against our export's row above); **best vs our export** likewise with the fastest single runs "+
 		"of those rounds, which other jobs on the machine disturb least; allocs against our export's row.\n\n", orDash(r.env["pattern_dir"]))
-	r.p("| exporter | tower | ours ms/item | onnxruntime ms/item | vs onnxruntime | ours GFLOP/s | ours Go allocs/run | time vs our export | best vs our export | allocs vs our export |\n")
-	r.p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	r.p("| exporter | tower | ours ms/item | onnxruntime ms/item | vs onnxruntime | best vs onnxruntime | ours GFLOP/s | ours Go allocs/run | time vs our export | best vs our export | allocs vs our export |\n")
+	r.p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, stem := range stems {
 		s := r.onnxSummary("pattern_" + stem + "_b8")
 		if s == nil {
@@ -94,42 +95,48 @@ func (r *report) patterns() {
 			baseMs, baseMin, baseAllocs = base.oursMs, base.oursMin, base.allocs
 		}
 		timeRatio, bestRatio := ratio(s.oursMs, baseMs, "%.2f"), ratio(s.oursMin, baseMin, "%.2f")
-		if q, best := r.sameRoundRatio("pattern_" + stem + "_b8"); q > 0 {
+		// Ours on the pattern ÷ ours on our export timed just before it.
+		if q, best := r.roundRatio("pattern_"+stem+"_b8", "ours", "own"); q > 0 {
 			timeRatio, bestRatio = num(q, "%.2f"), num(best, "%.2f")
 		}
 		oursG := 0.0
 		if s.oursMs > 0 {
 			oursG = s.gflops / (s.oursMs / 1000)
 		}
-		r.p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", exporter, tower, num(s.oursMs, "%.1f"), num(s.ortMs, "%.1f"),
-			ratio(s.ortMs, s.oursMs, "**%.2f×**"), num(oursG, "%.1f"), num(s.allocs, "%.0f"),
+		vsOrt, bestOrt := ratio(s.ortMs, s.oursMs, "**%.2f×**"), ratio(s.ortMin, s.oursMin, "%.2f×")
+		if q, best := r.roundRatio("pattern_"+stem+"_b8", "ort", "ours"); q > 0 {
+			vsOrt, bestOrt = num(q, "**%.2f×**"), num(best, "%.2f×")
+		}
+		r.p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", exporter, tower, num(s.oursMs, "%.1f"), num(s.ortMs, "%.1f"),
+			vsOrt, bestOrt, num(oursG, "%.1f"), num(s.allocs, "%.0f"),
 			timeRatio, bestRatio, ratio(s.allocs, baseAllocs, "%.2f"))
 	}
 	r.p("\n")
 }
 
-// sameRoundRatio compares ours on the pattern with ours on our export of
-// the same tower timed just before it in each round (onnx/<name>.own.R.json,
-// see run.sh's onnx_pair): the median of the rounds' ratios, and the
-// fastest run over those rounds ÷ our export's fastest; 0, 0 without such
-// rounds. The load of a shared machine moves between the sections of a
-// run, much less within a round.
-func (r *report) sameRoundRatio(name string) (median, best float64) {
-	owns, _ := filepath.Glob(filepath.Join(r.dir, "onnx", name+".own.*.json"))
+// roundRatio pairs the runs of <name>.<a>.R.json with <name>.<b>.R.json
+// of the same round R (run.sh's onnx_pair runs them back to back) and
+// returns the median over rounds of a's median time ÷ b's, and a's
+// fastest run over those rounds ÷ b's fastest; 0, 0 without such pairs.
+// The load of a shared machine moves between the sections of a run, much
+// less within a round, so a ratio of one round's pair moves less than
+// one side's median over all rounds divided by the other's.
+func (r *report) roundRatio(name, a, b string) (median, best float64) {
+	as, _ := filepath.Glob(filepath.Join(r.dir, "onnx", name+"."+a+".*.json"))
 	var ratios []float64
-	ownMin, oursMin := math.Inf(1), math.Inf(1)
-	for _, f := range owns {
-		round := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), name+".own."), ".json")
-		own := readJSONs[onnxResult](f)
-		ours := readJSONs[onnxResult](filepath.Join(r.dir, "onnx", name+".ours."+round+".json"))
-		if len(own) == 1 && len(ours) == 1 && own[0].MedianMs > 0 && ours[0].MedianMs > 0 && own[0].MinMs > 0 && ours[0].MinMs > 0 &&
-			own[0].Batch == ours[0].Batch {
-			ratios = append(ratios, ours[0].MedianMs/own[0].MedianMs)
-			ownMin, oursMin = min(ownMin, own[0].MinMs), min(oursMin, ours[0].MinMs)
+	aMin, bMin := math.Inf(1), math.Inf(1)
+	for _, f := range as {
+		round := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), name+"."+a+"."), ".json")
+		x := readJSONs[onnxResult](f)
+		y := readJSONs[onnxResult](filepath.Join(r.dir, "onnx", name+"."+b+"."+round+".json"))
+		if len(x) == 1 && len(y) == 1 && x[0].MedianMs > 0 && y[0].MedianMs > 0 && x[0].MinMs > 0 && y[0].MinMs > 0 &&
+			x[0].Batch == y[0].Batch {
+			ratios = append(ratios, x[0].MedianMs/y[0].MedianMs)
+			aMin, bMin = min(aMin, x[0].MinMs), min(bMin, y[0].MinMs)
 		}
 	}
 	if len(ratios) == 0 {
 		return 0, 0
 	}
-	return med(ratios), oursMin / ownMin
+	return med(ratios), aMin / bMin
 }

@@ -616,7 +616,7 @@ func (r *report) classify() {
 }
 
 func ratio(a, b float64, format string) string {
-	if a <= 0 || b <= 0 {
+	if !(a > 0 && b > 0) || math.IsInf(a, 0) || math.IsInf(b, 0) { // a side without runs has +Inf as its fastest
 		return "—"
 	}
 	return fmt.Sprintf(format, a/b)
