@@ -63,6 +63,10 @@ type Params struct {
 	// SeqFirst: OpAttention's Q, K, V and output are [S, B, E], token
 	// (b, s) in row s·B+b (nn.MultiheadAttention's layout).
 	SeqFirst bool
+	// Causal: OpAttention hides the keys after each query (the kernel's
+	// causal mode) and has no mask input: its constant mask was the
+	// causal one (see causalAttention).
+	Causal bool
 }
 
 // Plan is a graph bound to concrete input shapes.

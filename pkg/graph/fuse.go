@@ -33,7 +33,8 @@ const (
 	// OpAttention is multi-head attention over Q, K, V of shape [B, S, E]
 	// (E = Params.Heads × head size): softmax(Q·Kᵀ·Params.Scale + mask)·V
 	// per head, output [B, S, E]. In: Q, K, V, mask ([S, S] or [B, S, S]
-	// values, or nil). In its packed form In is QKV, nil, nil, mask: QKV
+	// values, or nil; with Params.Causal, nil and the keys after each
+	// query hidden). In its packed form In is QKV, nil, nil, mask: QKV
 	// [B, S, 3·E] holds Q, K and V side by side in each row (the output
 	// of a fused QKV projection, see qkv). A cross attention has T keys
 	// (K and V [B, T, E], mask [S, T] or [B, S, T]), and may have them
@@ -68,7 +69,9 @@ const (
 // reader is an OpLinear into that step (see normLinear); last, the
 // layout steps: Reshapes a Linear reads through, sequence-first regions
 // run batch-first without their two Transposes (see foldLeadingSwap),
-// Transposes of size-1 axes as Reshapes.
+// Transposes of size-1 axes as Reshapes; and self-attentions whose
+// constant mask is the causal one run in the kernel's causal mode
+// without it (see causalAttention).
 // Interior values used elsewhere (or graph outputs) block a fusion.
 // Float16 chains fuse too: the fused step then rounds to half precision
 // once, at its output, where the op-by-op graph rounded after every op
@@ -120,6 +123,7 @@ func (p *Plan) Fuse() map[string]int {
 	pass(func(s *Step) string { return is("ReshapeIntoLinear", f.reshapeIntoLinear(s)) })
 	pass(func(s *Step) string { return is("LeadingSwap", f.foldLeadingSwap(s)) })
 	pass(func(s *Step) string { return is("TransposeAsReshape", f.unitTranspose(s)) })
+	pass(func(s *Step) string { return is("CausalAttention", f.causalAttention(s)) })
 	for _, s := range p.Steps {
 		if s.Node.Op == OpAttention && s.In[0] != nil && s.In[0].Const != nil {
 			made["PoolingAttention"]++ // a learned query's (see Report)

@@ -39,6 +39,7 @@ type BlockReport struct {
 	Activation bool           `json:"activation"`              // the MLP activation in fc1's epilogue
 	ActName    string         `json:"activation_fn,omitempty"` // which: QuickGELU, GELU (erf) or GELU(tanh)
 	PackedQKV  bool           `json:"packed_qkv"`              // Q, K, V from one Linear (K and V when pooling)
+	Causal     bool           `json:"causal"`                  // the attention's constant causal mask runs as the kernel's causal mode
 	Residuals  int            `json:"residuals"`               // residual Adds in a Linear's epilogue, of 2
 	Unfused    map[string]int `json:"unfused"`                 // other steps by operator (a layout change's Transpose included, free Reshapes not)
 	Missing    []string       `json:"not_fused"`               // what is not fused, in words
@@ -154,6 +155,7 @@ func (p *Plan) blockReport(index int, steps []*Step, pooling bool) BlockReport {
 			}
 		case OpAttention:
 			b.PackedQKV = len(s.In) > 2 && (s.In[1] == nil || pooling) && s.In[2] == nil
+			b.Causal = s.P.Causal
 		default:
 			// A Reshape only renames its input's data: it costs nothing.
 			if d := p.Ops.Lookup(s.Node.Op); linears < 4 && (d == nil || !d.Aliases) {

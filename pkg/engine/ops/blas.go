@@ -46,37 +46,6 @@ type Env struct {
 	// part's first element.
 	cat  map[*float32]*catLinear
 	cat8 map[*byte]*catQLinear
-	// causal caches, for constant attention masks, whether the mask is
-	// the causal one (see causalMask), keyed by its data, length and
-	// sequence length: scanning it cost every text-tower run 12 passes.
-	causal map[causalKey]bool
-}
-
-type causalKey struct {
-	mask   *float32
-	n, seq int
-}
-
-// isCausal is causalMask(mask, seq), remembered for a constant mask.
-func (e *Env) isCausal(mask []float32, seq int, constant bool) bool {
-	if e == nil || !constant || len(mask) == 0 {
-		return causalMask(mask, seq)
-	}
-	key := causalKey{&mask[0], len(mask), seq}
-	e.mu.Lock()
-	c, ok := e.causal[key]
-	e.mu.Unlock()
-	if ok {
-		return c
-	}
-	c = causalMask(mask, seq)
-	e.mu.Lock()
-	if e.causal == nil {
-		e.causal = map[causalKey]bool{}
-	}
-	e.causal[key] = c
-	e.mu.Unlock()
-	return c
 }
 
 // packKey identifies a packed float32 weight: its data and whether the

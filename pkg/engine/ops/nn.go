@@ -837,45 +837,22 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, con
 	if len(in) > 3 && in[3] != nil {
 		mask = in[3].Float32
 	}
-	// A mask that only hides the keys after each query (a text tower's
-	// causal mask, folded to a constant) runs as the kernel's causal mode,
-	// which skips the hidden half of both products instead of adding the
-	// mask to it.
-	causal := false
-	if sh.KVSeq == 0 && e.isCausal(mask, seq, constMask) {
+	// Fusion gave a constant causal mask the kernel's causal mode
+	// (p.Causal, see graph's causalAttention), which skips the hidden half
+	// of both products instead of adding the mask to it; a mask computed
+	// at run time gets it when it is causal in this run (a constant one
+	// that was not causal then is not now).
+	causal := p.Causal
+	if !causal && !constMask && sh.KVSeq == 0 && graph.CausalMask(mask, seq) {
 		mask, causal = nil, true
+	}
+	if causal && mask != nil {
+		return fmt.Errorf("Attention: causal with a mask")
 	}
 	// Sequence-first: token (b, s) is row s·B+b (see AttentionShape's
 	// Interleaved); all B·H heads run in one parallel call.
 	sh.Interleaved = p.SeqFirst
 	return kernels.Attention(e.pool(), sh, q, k, v, p.Scale, mask, causal, o.Float32)
-}
-
-// causalMaskHidden is how negative a mask value must be to hide a key
-// exactly: exp(score + m − max) is 0 in float32 for any score an
-// attention meets, as it is for the -inf and float32-lowest that exporters
-// write (an older -10000 is not enough to be sure, so it stays a mask).
-const causalMaskHidden = -1e30
-
-// causalMask reports whether mask, one or more [seq, seq] blocks, is 0 on
-// and below the diagonal and at most causalMaskHidden above it in every
-// block: adding it equals the kernel's causal mode exactly.
-func causalMask(mask []float32, seq int) bool {
-	n := seq * seq
-	if len(mask) == 0 || n == 0 || len(mask)%n != 0 {
-		return false
-	}
-	for blk := 0; blk < len(mask); blk += n {
-		for i := 0; i < seq; i++ {
-			row := mask[blk+i*seq : blk+(i+1)*seq]
-			for j, m := range row {
-				if j <= i && m != 0 || j > i && !(m <= causalMaskHidden) {
-					return false
-				}
-			}
-		}
-	}
-	return true
 }
 
 func sameInts(a, b []int) bool {

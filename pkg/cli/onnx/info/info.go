@@ -50,8 +50,9 @@ piped) it is one JSON object, for jq.
 
 With --plan the model is also prepared as clip runs it (batch 1) and the
 report adds the engine's steps after fusion and, per transformer block,
-what was fused (Q/K/V in one Linear, the attention, LayerNorms as Linear
-prologues, the MLP activation and residual Adds as epilogues) and what
+what was fused (Q/K/V in one Linear, the attention — "(causal)" when its
+constant causal mask runs as the kernel's causal mode —, LayerNorms as
+Linear prologues, the MLP activation and residual Adds as epilogues) and what
 runs op by op, and why the block is slower when it does.`,
 		Example: `  clip onnx info vision_model.onnx
   clip onnx info --format json text_model.onnx | jq .ops

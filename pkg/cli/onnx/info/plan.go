@@ -69,7 +69,11 @@ func writePlan(out io.Writer, r *graph.FusionReport) error {
 		if b.ActName != "" {
 			act = ", fc1+" + b.ActName
 		}
-		fmt.Fprintf(tw, "  %s\tLinear %d/4%s, LayerNorm prologue %d/%d, attention 1/1\t%s\n", name, b.Linears, act, b.Prologues, norms, state)
+		attn := "attention 1/1"
+		if b.Causal {
+			attn += " (causal)"
+		}
+		fmt.Fprintf(tw, "  %s\tLinear %d/4%s, LayerNorm prologue %d/%d, %s\t%s\n", name, b.Linears, act, b.Prologues, norms, attn, state)
 	}
 	if r.UnfusedAttentions > 0 {
 		fmt.Fprintf(tw, "  unfused\t%d attentions run op by op (no pattern matched): slower than a fused block\n", r.UnfusedAttentions)

@@ -27,8 +27,8 @@ func TestPlanReportsFusedBlocks(t *testing.T) {
 		t.Fatalf("plan %+v, want 2 fused blocks", s.Plan)
 	}
 	for _, b := range s.Plan.Blocks {
-		if !b.Complete || b.Linears != 4 || b.Prologues != 2 || !b.PackedQKV || !b.Activation || b.Residuals != 2 {
-			t.Errorf("block %+v, want fully fused", b)
+		if !b.Complete || b.Linears != 4 || b.Prologues != 2 || !b.PackedQKV || !b.Activation || b.Residuals != 2 || b.Causal {
+			t.Errorf("block %+v, want fully fused, not causal", b)
 		}
 	}
 	table, _, err := run(t, "table", true, "--plan", path)
@@ -37,6 +37,37 @@ func TestPlanReportsFusedBlocks(t *testing.T) {
 	}
 	if strings.Count(table, "fully fused") != 3 || !strings.Contains(table, "block 1") {
 		t.Errorf("table does not report the two blocks fully fused:\n%s", table)
+	}
+}
+
+// TestPlanReportsCausalAttention runs --plan on Hugging Face's text tower
+// as optimum exports it (the causal mask built from the input's shape):
+// every block's attention is reported as running in the kernel's causal
+// mode, in the JSON and in the table.
+func TestPlanReportsCausalAttention(t *testing.T) {
+	path := filepath.Join(exporterModels, "hf4d_text_model.onnx")
+	out, _, err := run(t, "json", false, "--plan", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Plan == nil || len(s.Plan.Blocks) != 2 {
+		t.Fatalf("plan %+v, want 2 blocks", s.Plan)
+	}
+	for _, b := range s.Plan.Blocks {
+		if !b.Causal || !b.Complete {
+			t.Errorf("block %+v, want causal and fully fused", b)
+		}
+	}
+	table, _, err := run(t, "table", true, "--plan", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(table, "attention 1/1 (causal)") != 2 {
+		t.Errorf("table does not report the two attentions causal:\n%s", table)
 	}
 }
 
