@@ -53,7 +53,6 @@ func TestCausalMask(t *testing.T) {
 	}
 }
 
-
 // TestCausalAttentionFusion binds an attention's constant mask to the
 // kernel's causal mode when it is the causal one, and leaves every other
 // mask as an input: one not surely hidden, a run-time one (its values may
