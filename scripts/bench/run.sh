@@ -139,14 +139,17 @@ $GO test -run '^$' -bench "BenchmarkSgemm/.*/^ours(-prepacked)?${SGEMM_LOW_ISA:-
 fi
 
 # --- ONNX models: clip onnx bench vs onnxruntime-node -------------------------
-# onnx_pair NAME FILE BATCH RUNS [ISA [OWN]]: ROUNDS alternations of ours and
-# ORT on the same saved inputs; with ISA, each round also times ours at that
-# instruction-set level (`--isa`, NAME.ISA.R.json) between the two; with OWN
-# (an exporter pattern's file: our export of the same tower), each round
-# first times ours on OWN (NAME.own.R.json), so that the pattern's time
-# against our export's compares runs made under the same load.
+# onnx_pair NAME FILE BATCH RUNS [ISA [OWN [FLAG]]]: ROUNDS alternations of
+# ours and ORT on the same saved inputs; with ISA, each round also times ours
+# at that instruction-set level (`--isa`, NAME.ISA.R.json) between the two;
+# with OWN (an exporter pattern's file: our export of the same tower), each
+# round first times ours on OWN (NAME.own.R.json), so that the pattern's time
+# against our export's compares runs made under the same load; FLAG is one
+# more `clip onnx bench` flag for ours on FILE (not on OWN): --no-fusion.
 onnx_pair() {
-  local name=$1 file=$2 batch=$3 runs=$4 isa=${5:-} own=${6:-} warm=2 r
+  local name=$1 file=$2 batch=$3 runs=$4 isa=${5:-} own=${6:-} flag=${7:-} warm=2 r
+  local extra=()
+  [ -n "$flag" ] && extra=("$flag")
   [ "$batch" -gt 1 ] && warm=1
   for r in $(seq 1 "$ROUNDS"); do
     local in=$WORK/inputs/$name
@@ -156,7 +159,7 @@ onnx_pair() {
       note "clip onnx bench failed on $own batch $batch (see $LOG)"
       own=
     fi
-    if ! "${BENCH[@]}" "$file" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" \
+    if ! "${BENCH[@]}" "$file" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" "${extra[@]}" \
       --format json --save-inputs "$in" >"$RES/onnx/$name.ours.$r.json" 2>>"$LOG"; then
       rm -f "$RES/onnx/$name.ours.$r.json"
       note "clip onnx bench failed on $file batch $batch (see $LOG)"
@@ -201,6 +204,15 @@ patterns_section() {
     [ -f "$own" ] || own=
     say "exporter pattern $stem batch 8"
     onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "$own"
+  done
+  # A graph none of the fusions matches runs op by op: our own export with
+  # fusion off (--no-fusion), against onnxruntime (which fuses it) and
+  # against our fused run of the same file in each round.
+  for f in "$ONNX/vision_model.onnx" "$ONNX/text_model.onnx"; do
+    [ -f "$f" ] || continue
+    stem=opbyop_$(basename "$f" .onnx)
+    say "exporter pattern $stem batch 8 (our export, op by op)"
+    onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "$f" --no-fusion
   done
   # The int8 patterns are compared with our int8 export of the same tower
   # (the full run times the vision one already).

@@ -161,8 +161,8 @@ func float32Bytes(w []float32) []byte {
 }
 
 // Prepack packs the constant weights of a plan's Linear (the
-// concatenation of a multi-part one), QLinear (likewise), PatchEmbed and
-// MatMulInteger steps on threads goroutines, so the first run does not
+// concatenation of a multi-part one), QLinear (likewise), PatchEmbed,
+// MatMulInteger and float MatMul and Gemm steps on threads goroutines, so the first run does not
 // pack them one by one, and calls packed (when not nil) with each packed
 // weight's original bytes, which the engine no longer reads. Failures are
 // left for the run to report.
@@ -187,6 +187,22 @@ func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
 			w := s.In[1].Const
 			jobs = append(jobs, func() [][]byte {
 				if _, err := e.packedB(false, w.Float32, w.Shape[0], w.Shape[1]); err != nil {
+					return nil
+				}
+				return [][]byte{float32Bytes(w.Float32)}
+			})
+		case (s.Node.Op == "MatMul" || s.Node.Op == "Gemm") && constOperand(s, 1) && len(s.In[1].Shape) == 2 && s.In[1].Const.Len() > 0 &&
+			s.In[1].Const.Float32 != nil && s.In[0] != nil && isFloat(s.In[0].DType):
+			// A projection left unfused: matmul and gemm read the packed
+			// weight (the same one a fused Linear of the same weight reads).
+			w := s.In[1].Const
+			trans := s.Node.Op == "Gemm" && s.P.TransB
+			k, n := w.Shape[0], w.Shape[1]
+			if trans {
+				k, n = n, k
+			}
+			jobs = append(jobs, func() [][]byte {
+				if _, err := e.packedB(trans, w.Float32, k, n); err != nil {
 					return nil
 				}
 				return [][]byte{float32Bytes(w.Float32)}

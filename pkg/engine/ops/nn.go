@@ -18,9 +18,9 @@ import (
 func init() {
 	define(
 		def{OpDef: graph.OpDef{Op: "MatMul", Infer: inferMatMul, FLOPs: matmulFLOPs},
-			eval: func(c call) error { return matmul(c.e, c.in[0], c.in[1], c.out[0]) }},
+			eval: func(c call) error { return matmul(c.e, c.in[0], c.in[1], c.out[0], constOperand(c.s, 1)) }},
 		def{OpDef: graph.OpDef{Op: "Gemm", Infer: inferGemm, FLOPs: gemmFLOPs},
-			eval: func(c call) error { return gemm(c.e, &c.s.P, c.in, c.out[0]) }},
+			eval: func(c call) error { return gemm(c.e, &c.s.P, c.in, c.out[0], constOperand(c.s, 1)) }},
 		def{OpDef: graph.OpDef{Op: "Conv", Infer: inferConv, FLOPs: convFLOPs},
 			eval: func(c call) error { return conv(c.e, &c.s.P, c.in, c.out[0]) }},
 		def{OpDef: graph.OpDef{Op: "ArgMax", Infer: withX(inferArgMax)},
@@ -443,9 +443,33 @@ func batches(a, b []int, fn func(ao, bo, oo int)) (m, n, k int) {
 	return
 }
 
-func matmul(e *Env, a, b, o *graph.Tensor) error {
+// constOperand reports whether step s's input i is a constant (a weight).
+func constOperand(s *graph.Step, i int) bool {
+	return s != nil && len(s.In) > i && s.In[i] != nil && s.In[i].Const != nil
+}
+
+// matmul is ONNX MatMul. A float32 B of one matrix is shared by every
+// matrix of A, so A's leading axes are rows of a single product (one
+// parallel GEMM instead of one small GEMM per matrix of A), and a constant
+// one (a weight: constB) is packed once per Env, as a fused Linear's is,
+// instead of on every call: this is how a graph none of pkg/graph's
+// fusions matches runs its projections.
+func matmul(e *Env, a, b, o *graph.Tensor, constB bool) error {
 	as, bs := promote(a.Shape, b.Shape)
 	switch {
+	case isFloat(a.DType) && isFloat(b.DType) && len(bs) == 2:
+		k, n := bs[0], bs[1]
+		rows := graph.NumElements(as[:len(as)-1])
+		if constB && e != nil && k > 0 && n > 0 && rows > 0 {
+			pb, err := e.packedB(false, b.Float32, k, n)
+			if err != nil {
+				return err
+			}
+			kernels.SgemmPacked(e.pool(), false, rows, 1, a.Float32, k, pb, 0, o.Float32, n)
+			return nil
+		}
+		e.sgemm(false, false, rows, n, k, 1, a.Float32, max(k, 1), b.Float32, max(n, 1), 0, o.Float32, max(n, 1))
+		return nil
 	case isFloat(a.DType) && isFloat(b.DType):
 		m, n, k := as[len(as)-2], bs[len(bs)-1], as[len(as)-1]
 		batches(as, bs, func(ao, bo, oo int) {
@@ -477,7 +501,9 @@ func matmul(e *Env, a, b, o *graph.Tensor) error {
 	return fmt.Errorf("MatMul of %s and %s is not supported", graph.DTypeName(a.DType), graph.DTypeName(b.DType))
 }
 
-func gemm(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
+// gemm is ONNX Gemm; a constant B (constB: a weight) is packed once per
+// Env, as matmul's is.
+func gemm(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, constB bool) error {
 	a, b := in[0], in[1]
 	if !isFloat(a.DType) || !isFloat(b.DType) {
 		return fmt.Errorf("Gemm of %s is not supported", graph.DTypeName(a.DType))
@@ -492,6 +518,14 @@ func gemm(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 		c := in[2]
 		stridedCopy(o, c, o.Shape, bstrides(c.Shape, o.Shape), 0)
 		beta = p.Beta
+	}
+	if constB && e != nil && m > 0 && n > 0 && k > 0 && p.Alpha != 0 {
+		pb, err := e.packedB(p.TransB, b.Float32, k, n)
+		if err != nil {
+			return err
+		}
+		kernels.SgemmPacked(e.pool(), p.TransA, m, p.Alpha, a.Float32, a.Shape[1], pb, beta, o.Float32, n)
+		return nil
 	}
 	e.sgemm(p.TransA, p.TransB, m, n, k, p.Alpha, a.Float32, max(a.Shape[1], 1), b.Float32, max(b.Shape[1], 1), beta, o.Float32, max(n, 1))
 	return nil

@@ -55,6 +55,9 @@ type BenchOptions struct {
 	// Profile times each step of the timed runs and reports the time by
 	// operator (--profile).
 	Profile bool
+	// NoFusion runs the graph op by op (--no-fusion): the speed of a graph
+	// none of pkg/graph's fusions matches.
+	NoFusion bool
 }
 
 // Result is what one benchmark measured; its JSON form is the output of
@@ -68,6 +71,8 @@ type Result struct {
 	// ISA is the instruction-set level the kernels ran at (--isa,
 	// resolved: "native" becomes this CPU's best level).
 	ISA string `json:"isa"`
+	// NoFusion: the graph ran op by op (--no-fusion).
+	NoFusion bool `json:"no_fusion,omitempty"`
 	// Outputs are the graph outputs each run returned (--output; all
 	// when empty).
 	Outputs []string `json:"outputs,omitempty"`
@@ -144,7 +149,11 @@ Softmax, the int8 epilogue's QuickGELU) still run at the native level.
 --profile also times every step of the timed runs and reports the time per
 operator (fused steps by their clip.* name: clip.Linear, clip.QLinear,
 clip.Attention, …), with its share of the median run. Timing adds two clock
-reads per step; the time between steps belongs to no operator.`,
+reads per step; the time between steps belongs to no operator.
+
+--no-fusion runs the graph op by op, as the engine runs a graph none of its
+fusions matches (an exporter's pattern not yet known): the speed of that
+path, beside the fused one.`,
 		Example: `  clip onnx bench onnx/vision_model.onnx --batch 8 --runs 10
   clip onnx bench onnx/text_model.onnx --batch 8 --seq 77 --threads 2 --format json
   clip onnx bench onnx/text_model_quantized.onnx --batch 8 --threads 1 --profile`,
@@ -190,9 +199,11 @@ reads per step; the time between steps belongs to no operator.`,
 	fl.StringArrayVar(&opts.Outputs, "output", nil, "return only this graph output from each run (repeatable; default all), as clip classify asks only for the embeddings")
 	fl.BoolVar(&opts.Profile, "profile", false, "also report the time per operator of the timed runs")
 	fl.StringVar(&opts.ISA, "isa", "native", "instruction-set level of the kernels: native, generic, avx2, avx2vnni, avx512")
+	fl.BoolVar(&opts.NoFusion, "no-fusion", false, "run the graph op by op, without the engine's fused steps")
 	// For benchmarking only: documented in the long help, kept out of
 	// the flag list.
 	_ = fl.MarkHidden("isa")
+	_ = fl.MarkHidden("no-fusion")
 	return cmd
 }
 
@@ -224,7 +235,7 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	s, err := engine.Open(ctx, opts.Model, engine.Options{Threads: opts.Threads, ISA: isa, Profile: opts.Profile})
+	s, err := engine.Open(ctx, opts.Model, engine.Options{Threads: opts.Threads, ISA: isa, Profile: opts.Profile, NoFusion: opts.NoFusion})
 	if err != nil {
 		return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
@@ -261,12 +272,14 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 		return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("%s: %w", opts.Model, err))
 	}
 	flops := plan.FLOPs()
-	plan.Fuse()
+	if !opts.NoFusion {
+		plan.Fuse()
+	}
 	if fused := plan.FLOPs(); math.Abs(fused.Total-flops.Total) > 1e-6*flops.Total {
 		fmt.Fprintf(opts.IO.ErrOut, "%s: warning: the fused plan counts %.4g FLOPs, the unfused one %.4g; a fused step's work is not counted\n",
 			opts.Model, fused.Total, flops.Total)
 	}
-	if r := plan.Report(); r.UnfusedAttentions > 0 {
+	if r := plan.Report(); r.UnfusedAttentions > 0 && !opts.NoFusion {
 		fmt.Fprintf(opts.IO.ErrOut, "%s: warning: %d transformer blocks run unfused, op by op (clip onnx info --plan says what)\n",
 			opts.Model, r.UnfusedAttentions)
 	}
@@ -315,6 +328,7 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 		Runs:           opts.Runs,
 		Warmup:         opts.Warmup,
 		ISA:            isa.Resolve().String(),
+		NoFusion:       opts.NoFusion,
 		Outputs:        opts.Outputs,
 		Inputs:         shapes,
 		MedianMs:       med,
@@ -412,6 +426,9 @@ func printTable(io *iostreams.IOStreams, r *Result) {
 	fmt.Fprintf(w, "inputs      %s\n", strings.Join(ins, " "))
 	fmt.Fprintf(w, "setup       batch %d, %d threads, %d warm-up + %d timed runs\n", r.Batch, r.Threads, r.Warmup, r.Runs)
 	fmt.Fprintf(w, "kernels     %s\n", r.ISA)
+	if r.NoFusion {
+		fmt.Fprintf(w, "fusion      off (op by op)\n")
+	}
 	fmt.Fprintf(w, "load        %.0f ms (engine.Open); first run %.0f ms (compiles for these shapes)\n", r.LoadMs, r.FirstRunMs)
 	fmt.Fprintf(w, "per run     median %.2f ms, min %.2f ms\n", r.MedianMs, r.MinMs)
 	fmt.Fprintf(w, "per item    median %.2f ms, min %.2f ms; %.2f items/s\n", r.MsPerItem, r.MinMsPerItem, r.ItemsPerSecond)

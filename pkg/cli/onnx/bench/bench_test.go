@@ -320,3 +320,36 @@ func TestBenchProfile(t *testing.T) {
 		t.Errorf("a run without --profile reported %+v", plain.Profile)
 	}
 }
+
+// TestBenchNoFusion runs the tiny vision tower op by op: the profile has
+// the ONNX operators the exporter wrote (MatMul, Softmax) and no fused
+// step, the matrix work counted is the fused run's, and the result says
+// fusion was off.
+func TestBenchNoFusion(t *testing.T) {
+	needTiny(t)
+	model := filepath.Join(tinyDir, "onnx", "vision_model.onnx")
+	fused, err := runBench(t, model, "--batch", "2", "--runs", "1", "--warmup", "0", "--profile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := runBench(t, model, "--batch", "2", "--runs", "1", "--warmup", "0", "--profile", "--no-fusion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.NoFusion || fused.NoFusion {
+		t.Errorf("no_fusion: %v with --no-fusion, %v without", r.NoFusion, fused.NoFusion)
+	}
+	if !near(r.GFLOPs, fused.GFLOPs, 1e-9) {
+		t.Errorf("op by op counts %v GFLOP/item, fused %v", r.GFLOPs, fused.GFLOPs)
+	}
+	seen := map[string]bool{}
+	for _, o := range r.Profile {
+		seen[o.Op] = true
+		if strings.HasPrefix(o.Op, "clip.") {
+			t.Errorf("fused step %s ran with --no-fusion", o.Op)
+		}
+	}
+	if !seen["MatMul"] || !seen["Softmax"] {
+		t.Errorf("op-by-op profile lacks MatMul or Softmax: %+v", r.Profile)
+	}
+}
