@@ -78,6 +78,7 @@ func TestDifferentialONNXRuntime(t *testing.T) {
 	// every other operator runs on its own.
 	for _, specPath := range specs {
 		differentialCase(t, Options{NoFusion: true}, specPath)
+		differentialCase(t, Options{GenericFusion: true}, specPath)
 	}
 }
 
@@ -87,8 +88,11 @@ func differentialCase(t *testing.T, opt Options, specPath string) {
 	stem := filepath.Base(stemDir)
 	modelDir := filepath.Base(filepath.Dir(stemDir))
 	name := opt.ISA.String()
-	if opt.NoFusion {
+	switch {
+	case opt.NoFusion:
 		name = "op-by-op"
+	case opt.GenericFusion:
+		name = "generic-fusion"
 	}
 	t.Run(name+"/"+modelDir+"/"+stem, func(t *testing.T) {
 		b, err := os.ReadFile(specPath)

@@ -67,6 +67,11 @@ type Options struct {
 	// NoFusion runs the graph op by op, without pkg/graph's fused steps
 	// (for checking fusion against it).
 	NoFusion bool
+	// GenericFusion runs only the fusions that match no pattern
+	// (graph.Plan.FuseGeneric: elementwise chains, canonical Casts and
+	// Transposes): how a graph runs when none of the pattern fusions
+	// recognises it.
+	GenericFusion bool
 	// ISA limits the kernels to an instruction-set level (zero: all
 	// this CPU has); a level the CPU lacks fails NewSession. For
 	// benchmarking the code older CPUs run (clip onnx bench --isa).
@@ -376,8 +381,14 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 		// these shapes: a caller's cancellation or deadline must not become
 		// the cached outcome (a timed-out request would poison the shape).
 		e.plan, e.err = s.g.Bind(context.WithoutCancel(ctx), shapes, nil, s.env.Eval)
-		if e.err == nil && !s.opt.NoFusion {
-			e.fused = e.plan.Fuse()
+		if e.err == nil {
+			switch {
+			case s.opt.NoFusion:
+			case s.opt.GenericFusion:
+				e.fused = e.plan.FuseGeneric()
+			default:
+				e.fused = e.plan.Fuse()
+			}
 			var release func([]byte)
 			if s.owned {
 				release = newPageReleaser(s.model.Path)

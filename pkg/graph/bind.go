@@ -67,6 +67,8 @@ type Params struct {
 	// causal mode) and has no mask input: its constant mask was the
 	// causal one (see causalAttention).
 	Causal bool
+	// Program: OpElementwise's operators, in order.
+	Program []ElementwiseInstr
 }
 
 // Plan is a graph bound to concrete input shapes.

@@ -71,14 +71,23 @@ const (
 // run batch-first without their two Transposes (see foldLeadingSwap),
 // Transposes of size-1 axes as Reshapes; and self-attentions whose
 // constant mask is the causal one run in the kernel's causal mode
-// without it (see causalAttention).
+// without it (see causalAttention); last, chains of the elementwise
+// operators left as one OpElementwise step each (see elementwiseChains).
 // Interior values used elsewhere (or graph outputs) block a fusion.
 // Float16 chains fuse too: the fused step then rounds to half precision
 // once, at its output, where the op-by-op graph rounded after every op
 // (which brings the _fp16 exports closer to onnxruntime, whose fused
 // kernels also compute in float32 inside). It returns how many fusions of
 // each kind it made.
-func (p *Plan) Fuse() map[string]int {
+func (p *Plan) Fuse() map[string]int { return p.fuse(true) }
+
+// FuseGeneric runs only the passes that match no pattern: canonical Casts
+// and Transposes, and chains of elementwise operators as one step (see
+// elementwiseChains). It is how a graph runs when no pattern fusion
+// matches any of it (clip onnx bench --fusion generic measures that).
+func (p *Plan) FuseGeneric() map[string]int { return p.fuse(false) }
+
+func (p *Plan) fuse(patterns bool) map[string]int {
 	f := &fuser{p: p, prod: map[*Value]*Step{}, cons: map[*Value][]*Step{}, removed: map[*Step]bool{}, replace: map[*Step]*Step{}, before: map[*Step][]*Step{}}
 	f.index()
 	made := map[string]int{}
@@ -100,6 +109,13 @@ func (p *Plan) Fuse() map[string]int {
 	}
 	pass(func(s *Step) string { return is("NoopCast", f.noopCast(s)) })
 	pass(func(s *Step) string { return is("Transpose", f.composeTranspose(s)) })
+	if !patterns {
+		if n := f.elementwiseChains(); n > 0 {
+			made["Elementwise"] = n
+		}
+		f.commit()
+		return made
+	}
 	pass(func(s *Step) string { return is("LayerNorm", f.layerNorm(s)) })
 	pass(func(s *Step) string {
 		if f.quickGELU(s) {
@@ -124,6 +140,11 @@ func (p *Plan) Fuse() map[string]int {
 	pass(func(s *Step) string { return is("LeadingSwap", f.foldLeadingSwap(s)) })
 	pass(func(s *Step) string { return is("TransposeAsReshape", f.unitTranspose(s)) })
 	pass(func(s *Step) string { return is("CausalAttention", f.causalAttention(s)) })
+	// Last: what the patterns left of elementwise work.
+	if n := f.elementwiseChains(); n > 0 {
+		made["Elementwise"] += n
+	}
+	f.commit()
 	for _, s := range p.Steps {
 		if s.Node.Op == OpAttention && s.In[0] != nil && s.In[0].Const != nil {
 			made["PoolingAttention"]++ // a learned query's (see Report)

@@ -10,6 +10,10 @@ func quickGELUNEON(dst, src *float32, n int) { panic("kernels: no NEON on this a
 func sigmoidNEON(dst, src *float32, n int)   { panic("kernels: no NEON on this architecture") }
 func geluNEON(dst, src *float32, n int)      { panic("kernels: no NEON on this architecture") }
 func addNEON(dst, src *float32, n int)       { panic("kernels: no NEON on this architecture") }
+func addVecNEON(dst, x, y *float32, n int)   { panic("kernels: no NEON on this architecture") }
+func subVecNEON(dst, x, y *float32, n int)   { panic("kernels: no NEON on this architecture") }
+func mulVecNEON(dst, x, y *float32, n int)   { panic("kernels: no NEON on this architecture") }
+func divVecNEON(dst, x, y *float32, n int)   { panic("kernels: no NEON on this architecture") }
 
 func maxNEON(x *float32, n int) float32      { panic("kernels: no NEON on this architecture") }
 func scaleNEON(x *float32, n int, s float32) { panic("kernels: no NEON on this architecture") }

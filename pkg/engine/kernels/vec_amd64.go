@@ -17,3 +17,15 @@ func normAffineAVX2(dst, src, gamma, beta *float32, n int, mean, rstd float32)
 
 //go:noescape
 func packA6AVX2(dst *float32, a *float32, lda int, blocks int, alpha float32)
+
+//go:noescape
+func addVecAVX2(dst, x, y *float32, n int)
+
+//go:noescape
+func subVecAVX2(dst, x, y *float32, n int)
+
+//go:noescape
+func mulVecAVX2(dst, x, y *float32, n int)
+
+//go:noescape
+func divVecAVX2(dst, x, y *float32, n int)

@@ -296,3 +296,111 @@ paloop:
 padone:
 	VZEROUPPER
 	RET
+
+// func addVecAVX2(dst, x, y *float32, n int)
+// dst[i] = x[i] + y[i] for i < n; n a multiple of 16.
+TEXT ·addVecAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ   addvdone
+
+addvloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  addvloop
+
+addvdone:
+	VZEROUPPER
+	RET
+
+// func subVecAVX2(dst, x, y *float32, n int)
+// dst[i] = x[i] − y[i] for i < n; n a multiple of 16.
+TEXT ·subVecAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ   subvdone
+
+subvloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSUBPS (DX), Y0, Y0
+	VSUBPS 32(DX), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  subvloop
+
+subvdone:
+	VZEROUPPER
+	RET
+
+// func mulVecAVX2(dst, x, y *float32, n int)
+// dst[i] = x[i] · y[i] for i < n; n a multiple of 16.
+TEXT ·mulVecAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ   mulvdone
+
+mulvloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMULPS (DX), Y0, Y0
+	VMULPS 32(DX), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  mulvloop
+
+mulvdone:
+	VZEROUPPER
+	RET
+
+// func divVecAVX2(dst, x, y *float32, n int)
+// dst[i] = x[i] / y[i] for i < n; n a multiple of 16.
+TEXT ·divVecAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ   divvdone
+
+divvloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VDIVPS (DX), Y0, Y0
+	VDIVPS 32(DX), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  divvloop
+
+divvdone:
+	VZEROUPPER
+	RET

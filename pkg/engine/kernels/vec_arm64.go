@@ -4,3 +4,15 @@ package kernels
 //
 //go:noescape
 func addNEON(dst, src *float32, n int)
+
+//go:noescape
+func addVecNEON(dst, x, y *float32, n int)
+
+//go:noescape
+func subVecNEON(dst, x, y *float32, n int)
+
+//go:noescape
+func mulVecNEON(dst, x, y *float32, n int)
+
+//go:noescape
+func divVecNEON(dst, x, y *float32, n int)

@@ -24,3 +24,99 @@ loop:
 
 done:
 	RET
+
+// func addVecNEON(dst, x, y *float32, n int)
+// dst[i] = x[i] + y[i], 16 floats per step; n a multiple of 16.
+TEXT ·addVecNEON(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+16(FP), R3
+	MOVD n+24(FP), R2
+	LSR $4, R2, R2
+	CBZ R2, adddone
+
+addloop:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4E24D400 // FADD V0.4S, V0.4S, V4.4S
+	WORD $0x4E25D421 // FADD V1.4S, V1.4S, V5.4S
+	WORD $0x4E26D442 // FADD V2.4S, V2.4S, V6.4S
+	WORD $0x4E27D463 // FADD V3.4S, V3.4S, V7.4S
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $1, R2, R2
+	CBNZ R2, addloop
+
+adddone:
+	RET
+
+// func subVecNEON(dst, x, y *float32, n int)
+// dst[i] = x[i] − y[i], 16 floats per step; n a multiple of 16.
+TEXT ·subVecNEON(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+16(FP), R3
+	MOVD n+24(FP), R2
+	LSR $4, R2, R2
+	CBZ R2, subdone
+
+subloop:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4EA4D400 // FSUB V0.4S, V0.4S, V4.4S
+	WORD $0x4EA5D421 // FSUB V1.4S, V1.4S, V5.4S
+	WORD $0x4EA6D442 // FSUB V2.4S, V2.4S, V6.4S
+	WORD $0x4EA7D463 // FSUB V3.4S, V3.4S, V7.4S
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $1, R2, R2
+	CBNZ R2, subloop
+
+subdone:
+	RET
+
+// func mulVecNEON(dst, x, y *float32, n int)
+// dst[i] = x[i] · y[i], 16 floats per step; n a multiple of 16.
+TEXT ·mulVecNEON(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+16(FP), R3
+	MOVD n+24(FP), R2
+	LSR $4, R2, R2
+	CBZ R2, muldone
+
+mulloop:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6E24DC00 // FMUL V0.4S, V0.4S, V4.4S
+	WORD $0x6E25DC21 // FMUL V1.4S, V1.4S, V5.4S
+	WORD $0x6E26DC42 // FMUL V2.4S, V2.4S, V6.4S
+	WORD $0x6E27DC63 // FMUL V3.4S, V3.4S, V7.4S
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $1, R2, R2
+	CBNZ R2, mulloop
+
+muldone:
+	RET
+
+// func divVecNEON(dst, x, y *float32, n int)
+// dst[i] = x[i] / y[i], 16 floats per step; n a multiple of 16.
+TEXT ·divVecNEON(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+16(FP), R3
+	MOVD n+24(FP), R2
+	LSR $4, R2, R2
+	CBZ R2, divdone
+
+divloop:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6E24FC00 // FDIV V0.4S, V0.4S, V4.4S
+	WORD $0x6E25FC21 // FDIV V1.4S, V1.4S, V5.4S
+	WORD $0x6E26FC42 // FDIV V2.4S, V2.4S, V6.4S
+	WORD $0x6E27FC63 // FDIV V3.4S, V3.4S, V7.4S
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $1, R2, R2
+	CBNZ R2, divloop
+
+divdone:
+	RET

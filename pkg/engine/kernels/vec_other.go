@@ -23,3 +23,11 @@ func packA6AVX2(dst *float32, a *float32, lda int, blocks int, alpha float32) {
 func packQuad6x16AVX2(dst *uint8, a *uint8, lda int, blocks int, rs *int32) {
 	panic("kernels: no AVX2 on this architecture")
 }
+
+func addVecAVX2(dst, x, y *float32, n int) { panic("kernels: no AVX2 on this architecture") }
+
+func subVecAVX2(dst, x, y *float32, n int) { panic("kernels: no AVX2 on this architecture") }
+
+func mulVecAVX2(dst, x, y *float32, n int) { panic("kernels: no AVX2 on this architecture") }
+
+func divVecAVX2(dst, x, y *float32, n int) { panic("kernels: no AVX2 on this architecture") }

@@ -110,6 +110,9 @@ func not(x, o *graph.Tensor) error {
 	return nil
 }
 
+// binaryOps are the arithmetic operators kernels.Binary computes.
+var binaryOps = map[string]kernels.BinaryOp{"Add": kernels.BinaryAdd, "Sub": kernels.BinarySub, "Mul": kernels.BinaryMul, "Div": kernels.BinaryDiv}
+
 type num interface {
 	~float32 | ~float64 | ~int64 | ~int32 | ~uint8 | ~int8 | ~uint32 | ~uint64
 }
@@ -117,6 +120,12 @@ type num interface {
 func arith(op string, a, b, o *graph.Tensor) error {
 	if a.DType != b.DType && !(isFloat(a.DType) && isFloat(b.DType)) {
 		return fmt.Errorf("%s of %s and %s", op, graph.DTypeName(a.DType), graph.DTypeName(b.DType))
+	}
+	if bop, ok := binaryOps[op]; ok && isFloat(o.DType) && len(a.Float32) == len(o.Float32) && len(b.Float32) == len(o.Float32) {
+		// Both operands have the output's shape (as many values, and they
+		// broadcast to it): the vector kernel, rounding as arithT does.
+		kernels.Binary(bop, o.Float32, a.Float32, b.Float32)
+		return nil
 	}
 	as, bs := bstrides(a.Shape, o.Shape), bstrides(b.Shape, o.Shape)
 	switch o.DType {
@@ -243,6 +252,11 @@ func setF(t *graph.Tensor) func(i int, v float64) {
 }
 
 func pow(a, b, o *graph.Tensor) error {
+	if isFloat(a.DType) && isFloat(b.DType) && len(b.Float32) == 1 && b.Float32[0] == 2 && len(a.Float32) == len(o.Float32) {
+		// x² (a decomposed LayerNorm's variance): x·x, as below, vectorised.
+		kernels.Binary(kernels.BinaryMul, o.Float32, a.Float32, a.Float32)
+		return nil
+	}
 	as, bs := bstrides(a.Shape, o.Shape), bstrides(b.Shape, o.Shape)
 	if isFloat(a.DType) && isFloat(b.DType) {
 		x, y, d := a.Float32, b.Float32, o.Float32

@@ -13,7 +13,7 @@ import (
 // ONNX operator infers its shapes, every operator but the two always
 // folded while binding has a kernel, and the fused ones are defined too.
 func TestEveryOpIsComplete(t *testing.T) {
-	fused := map[string]bool{graph.OpLinear: true, graph.OpQLinear: true, graph.OpAttention: true, graph.OpPatchEmbed: true, graph.OpQuickGELU: true, graph.OpGELU: true, graph.OpGELUTanh: true}
+	fused := map[string]bool{graph.OpLinear: true, graph.OpQLinear: true, graph.OpAttention: true, graph.OpPatchEmbed: true, graph.OpQuickGELU: true, graph.OpGELU: true, graph.OpGELUTanh: true, graph.OpElementwise: true}
 	for op := range fused {
 		if !Supported(op) {
 			t.Errorf("fused op %s is not defined", op)

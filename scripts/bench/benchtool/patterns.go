@@ -12,7 +12,7 @@ import (
 var patternExporters = []struct{ prefix, short, how string }{
 	{"hf4d", "HF 4-D eager", "Hugging Face ≥ 4.48 eager: 4-D q·kᵀ on [batch, heads, tokens, dim] (text: causal mask built from the input's shape, added to the scores; symbolic sequence length), opset 14"},
 	{"openclip", "OpenCLIP", "OpenCLIP: nn.MultiheadAttention (packed in_proj, sequence-first), erf GELU, opset 17 LayerNormalization"},
-	{"opbyop", "op by op", "no fusion matches: our export run op by op (`--no-fusion`), as a graph no fusion recognises runs"},
+	{"nopattern", "no pattern", "no pattern fusion matches: our export with only the generic fusions (`--fusion generic`: elementwise chains), as a graph no pattern recognises runs"},
 	{"sdpa", "torch 2.x SDPA", "torch ≥ 2.0 scaled_dot_product_attention decomposition (√scale on q and k; text: scale given, float causal mask added), opset 14"},
 }
 

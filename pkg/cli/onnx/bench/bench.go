@@ -55,9 +55,10 @@ type BenchOptions struct {
 	// Profile times each step of the timed runs and reports the time by
 	// operator (--profile).
 	Profile bool
-	// NoFusion runs the graph op by op (--no-fusion): the speed of a graph
-	// none of pkg/graph's fusions matches.
-	NoFusion bool
+	// Fusion is --fusion: all (the default, "" too), generic (only the
+	// fusions that match no pattern: how a graph no pattern fusion
+	// recognises runs) or none (op by op).
+	Fusion string
 }
 
 // Result is what one benchmark measured; its JSON form is the output of
@@ -71,8 +72,9 @@ type Result struct {
 	// ISA is the instruction-set level the kernels ran at (--isa,
 	// resolved: "native" becomes this CPU's best level).
 	ISA string `json:"isa"`
-	// NoFusion: the graph ran op by op (--no-fusion).
-	NoFusion bool `json:"no_fusion,omitempty"`
+	// Fusion is the fusion level the graph ran with (--fusion): all,
+	// generic or none.
+	Fusion string `json:"fusion"`
 	// Outputs are the graph outputs each run returned (--output; all
 	// when empty).
 	Outputs []string `json:"outputs,omitempty"`
@@ -151,9 +153,11 @@ operator (fused steps by their clip.* name: clip.Linear, clip.QLinear,
 clip.Attention, …), with its share of the median run. Timing adds two clock
 reads per step; the time between steps belongs to no operator.
 
---no-fusion runs the graph op by op, as the engine runs a graph none of its
-fusions matches (an exporter's pattern not yet known): the speed of that
-path, beside the fused one.`,
+--fusion generic runs only the fusions that match no pattern (chains of
+elementwise operators as one step, canonical Casts and Transposes), as the
+engine runs a graph none of its pattern fusions recognises (an exporter's
+way of writing a block not yet known): the speed of that path beside the
+fused one. --fusion none runs every operator on its own.`,
 		Example: `  clip onnx bench onnx/vision_model.onnx --batch 8 --runs 10
   clip onnx bench onnx/text_model.onnx --batch 8 --seq 77 --threads 2 --format json
   clip onnx bench onnx/text_model_quantized.onnx --batch 8 --threads 1 --profile`,
@@ -182,6 +186,11 @@ path, beside the fused one.`,
 			if _, err := parseISA(opts.ISA); err != nil {
 				return err
 			}
+			switch opts.Fusion {
+			case "all", "generic", "none":
+			default:
+				return cmdutil.UsageErrorf("--fusion %q: want all, generic or none", opts.Fusion)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -199,11 +208,11 @@ path, beside the fused one.`,
 	fl.StringArrayVar(&opts.Outputs, "output", nil, "return only this graph output from each run (repeatable; default all), as clip classify asks only for the embeddings")
 	fl.BoolVar(&opts.Profile, "profile", false, "also report the time per operator of the timed runs")
 	fl.StringVar(&opts.ISA, "isa", "native", "instruction-set level of the kernels: native, generic, avx2, avx2vnni, avx512")
-	fl.BoolVar(&opts.NoFusion, "no-fusion", false, "run the graph op by op, without the engine's fused steps")
+	fl.StringVar(&opts.Fusion, "fusion", "all", "fusions to run: all, generic (only those matching no pattern) or none (op by op)")
 	// For benchmarking only: documented in the long help, kept out of
 	// the flag list.
 	_ = fl.MarkHidden("isa")
-	_ = fl.MarkHidden("no-fusion")
+	_ = fl.MarkHidden("fusion")
 	return cmd
 }
 
@@ -235,7 +244,8 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 		return nil, err
 	}
 	t0 := time.Now()
-	s, err := engine.Open(ctx, opts.Model, engine.Options{Threads: opts.Threads, ISA: isa, Profile: opts.Profile, NoFusion: opts.NoFusion})
+	s, err := engine.Open(ctx, opts.Model, engine.Options{Threads: opts.Threads, ISA: isa, Profile: opts.Profile,
+		NoFusion: opts.Fusion == "none", GenericFusion: opts.Fusion == "generic"})
 	if err != nil {
 		return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, err)
 	}
@@ -272,14 +282,18 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 		return nil, cmdutil.NewExitError(cmdutil.ExitRuntime, fmt.Errorf("%s: %w", opts.Model, err))
 	}
 	flops := plan.FLOPs()
-	if !opts.NoFusion {
+	switch opts.Fusion {
+	case "none":
+	case "generic":
+		plan.FuseGeneric()
+	default:
 		plan.Fuse()
 	}
 	if fused := plan.FLOPs(); math.Abs(fused.Total-flops.Total) > 1e-6*flops.Total {
 		fmt.Fprintf(opts.IO.ErrOut, "%s: warning: the fused plan counts %.4g FLOPs, the unfused one %.4g; a fused step's work is not counted\n",
 			opts.Model, fused.Total, flops.Total)
 	}
-	if r := plan.Report(); r.UnfusedAttentions > 0 && !opts.NoFusion {
+	if r := plan.Report(); r.UnfusedAttentions > 0 && (opts.Fusion == "all" || opts.Fusion == "") {
 		fmt.Fprintf(opts.IO.ErrOut, "%s: warning: %d transformer blocks run unfused, op by op (clip onnx info --plan says what)\n",
 			opts.Model, r.UnfusedAttentions)
 	}
@@ -328,7 +342,7 @@ func Measure(ctx context.Context, opts *BenchOptions) (*Result, error) {
 		Runs:           opts.Runs,
 		Warmup:         opts.Warmup,
 		ISA:            isa.Resolve().String(),
-		NoFusion:       opts.NoFusion,
+		Fusion:         cmp.Or(opts.Fusion, "all"),
 		Outputs:        opts.Outputs,
 		Inputs:         shapes,
 		MedianMs:       med,
@@ -426,8 +440,11 @@ func printTable(io *iostreams.IOStreams, r *Result) {
 	fmt.Fprintf(w, "inputs      %s\n", strings.Join(ins, " "))
 	fmt.Fprintf(w, "setup       batch %d, %d threads, %d warm-up + %d timed runs\n", r.Batch, r.Threads, r.Warmup, r.Runs)
 	fmt.Fprintf(w, "kernels     %s\n", r.ISA)
-	if r.NoFusion {
-		fmt.Fprintf(w, "fusion      off (op by op)\n")
+	switch r.Fusion {
+	case "generic":
+		fmt.Fprintf(w, "fusion      generic only (no pattern fusions)\n")
+	case "none":
+		fmt.Fprintf(w, "fusion      none (op by op)\n")
 	}
 	fmt.Fprintf(w, "load        %.0f ms (engine.Open); first run %.0f ms (compiles for these shapes)\n", r.LoadMs, r.FirstRunMs)
 	fmt.Fprintf(w, "per run     median %.2f ms, min %.2f ms\n", r.MedianMs, r.MinMs)

@@ -321,35 +321,46 @@ func TestBenchProfile(t *testing.T) {
 	}
 }
 
-// TestBenchNoFusion runs the tiny vision tower op by op: the profile has
-// the ONNX operators the exporter wrote (MatMul, Softmax) and no fused
-// step, the matrix work counted is the fused run's, and the result says
-// fusion was off.
-func TestBenchNoFusion(t *testing.T) {
+// TestBenchFusionLevels runs the tiny vision tower with only the generic
+// fusions and op by op: neither has a pattern's fused step (Linear,
+// Attention, LayerNorm folded), the generic run has its elementwise
+// chains as clip.Elementwise steps and the op-by-op run none, both count
+// the fused run's matrix work, and each result says its level.
+func TestBenchFusionLevels(t *testing.T) {
 	needTiny(t)
 	model := filepath.Join(tinyDir, "onnx", "vision_model.onnx")
 	fused, err := runBench(t, model, "--batch", "2", "--runs", "1", "--warmup", "0", "--profile")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := runBench(t, model, "--batch", "2", "--runs", "1", "--warmup", "0", "--profile", "--no-fusion")
-	if err != nil {
-		t.Fatal(err)
+	if fused.Fusion != "all" {
+		t.Errorf("fusion %q by default, want all", fused.Fusion)
 	}
-	if !r.NoFusion || fused.NoFusion {
-		t.Errorf("no_fusion: %v with --no-fusion, %v without", r.NoFusion, fused.NoFusion)
-	}
-	if !near(r.GFLOPs, fused.GFLOPs, 1e-9) {
-		t.Errorf("op by op counts %v GFLOP/item, fused %v", r.GFLOPs, fused.GFLOPs)
-	}
-	seen := map[string]bool{}
-	for _, o := range r.Profile {
-		seen[o.Op] = true
-		if strings.HasPrefix(o.Op, "clip.") {
-			t.Errorf("fused step %s ran with --no-fusion", o.Op)
+	for _, level := range []string{"generic", "none"} {
+		r, err := runBench(t, model, "--batch", "2", "--runs", "1", "--warmup", "0", "--profile", "--fusion", level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Fusion != level {
+			t.Errorf("fusion %q, want %q", r.Fusion, level)
+		}
+		if !near(r.GFLOPs, fused.GFLOPs, 1e-9) {
+			t.Errorf("%s: counts %v GFLOP/item, fused %v", level, r.GFLOPs, fused.GFLOPs)
+		}
+		seen := map[string]bool{}
+		for _, o := range r.Profile {
+			seen[o.Op] = true
+		}
+		for _, op := range []string{"clip.Linear", "clip.Attention", "clip.PatchEmbed"} {
+			if seen[op] {
+				t.Errorf("%s: pattern step %s ran", level, op)
+			}
+		}
+		if !seen["MatMul"] || !seen["Softmax"] || seen["clip.Elementwise"] != (level == "generic") {
+			t.Errorf("%s: profile %+v", level, r.Profile)
 		}
 	}
-	if !seen["MatMul"] || !seen["Softmax"] {
-		t.Errorf("op-by-op profile lacks MatMul or Softmax: %+v", r.Profile)
+	if _, err := runBench(t, model, "--fusion", "some"); err == nil {
+		t.Error("--fusion some accepted")
 	}
 }

@@ -486,6 +486,34 @@ loop:
 
 done:
 	RET`)
+	// dst = x op y for Binary, one function per operator.
+	for _, op := range []struct{ name, ins, sym string }{
+		{"add", "FADD", "+"}, {"sub", "FSUB", "−"}, {"mul", "FMUL", "·"}, {"div", "FDIV", "/"},
+	} {
+		a.l(`
+// func %sVecNEON(dst, x, y *float32, n int)
+// dst[i] = x[i] %s y[i], 16 floats per step; n a multiple of 16.
+TEXT ·%sVecNEON(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+16(FP), R3
+	MOVD n+24(FP), R2
+	LSR $4, R2, R2
+	CBZ R2, %sdone
+
+%sloop:
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]`, op.name, op.sym, op.name, op.name, op.name)
+		for q := range 4 {
+			a.l("%s", same(op.ins, q, q, 4+q))
+		}
+		a.l(`	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $1, R2, R2
+	CBNZ R2, %sloop
+
+%sdone:
+	RET`, op.name, op.name)
+	}
 	return a.String()
 }
 
