@@ -16,9 +16,9 @@ var geluConst = []struct {
 	{"aMax", f32bits(14)},   // |x| clamp: erfc(14/√2) is below float32's range
 	{"k", f32bits(2 * math.Sqrt2)},
 	{"half", f32bits(0.5)},
-	// exp(−h − l) of exp.go's algorithm (Cephes expf), with n rounded by
+	// exp(−h − l) by exp.go's algorithm (Cephes expf), with m rounded by
 	// adding 1.5·2²³ (whose float32 ulp is 1) and 2⁻ᵐ built from the sum's
-	// low bits.
+	// low bits (+127: the exponent bias).
 	{"magicBias", f32bits(0x1.8p23 + 127)},
 	{"magic", f32bits(0x1.8p23)},
 	{"log2e", 0x3fb8aa3b},
@@ -178,6 +178,7 @@ func geluChain(v string, base, off int, zmm bool, c func(string) string) []strin
 	l("VFMADD231PS %s, %s, %s // h − m·ln2Hi, exact", c("ln2Hi"), r(4), r(3))
 	l("VFMADD231PS %s, %s, %s", c("ln2Lo"), r(4), r(3))
 	l("VSUBPS %s, %s, %s // ρ", r(3), r(0), r(3))
+	// The sum again (exact), rebuilt rather than kept: five registers.
 	l("VADDPS %s, %s, %s", c("magicBias"), r(4), r(4))
 	l("VMAXPS %s, %s, %s // m > 126: 2⁻ᵐ becomes 0", c("magic"), r(4), r(4))
 	l("VPSLLD $23, %s, %s // 2⁻ᵐ", r(4), r(4))
