@@ -297,16 +297,8 @@ func exp4(a *asm) {
 	a.l("%s", misc("SCVTF", 2, 3))  // n as float32
 	a.l("%s", same("FMLS", 1, 2, vLn2Hi))
 	a.l("%s", same("FMLS", 1, 2, vLn2Lo)) // r
-	// Horner: p = ((((c0·r + c1)·r + c2)·r + c3)·r + c4)·r + c5, each step
-	// accumulating onto a copy of the next coefficient.
-	a.l("\tVMOV V%d.B16, V4.B16", vC0)
-	for i := 1; i <= 5; i++ {
-		acc := 4 + i%2
-		prev := 4 + (i-1)%2
-		a.l("\tVMOV V%d.B16, V%d.B16", vC0+i, acc)
-		a.l("%s", same("FMLA", acc, prev, 1))
-	}
-	// p is in V5. y = p·r² + r + 1.
+	expPoly(a, 1)
+	// y = p·r² + r + 1.
 	a.l("%s", same("FMUL", 6, 1, 1))
 	a.l("%s", same("FMLA", 1, 5, 6))
 	a.l("%s", same("FADD", 1, 1, vOne))
@@ -326,6 +318,19 @@ func exp4(a *asm) {
 	a.l("%s", same("BIC", 1, 1, 6)) // 0 where x < lo
 	a.l("%s", same("FCMEQ", 7, 0, 0))
 	a.l("\tVBIT V7.B16, V1.B16, V0.B16 // y where x is not NaN, else x")
+}
+
+// expPoly sets V5 = P(Vr), exp's polynomial: Horner, p = ((((c0·r + c1)·r
+// + c2)·r + c3)·r + c4)·r + c5, each step accumulating onto a copy of the
+// next coefficient (in V4 and V5 by turns).
+func expPoly(a *asm, r int) {
+	a.l("\tVMOV V%d.B16, V4.B16", vC0)
+	for i := 1; i <= 5; i++ {
+		acc := 4 + i%2
+		prev := 4 + (i-1)%2
+		a.l("\tVMOV V%d.B16, V%d.B16", vC0+i, acc)
+		a.l("%s", same("FMLA", acc, prev, r))
+	}
 }
 
 // expLoop writes one kernel (dst, src *float32, n int) over 4 lanes at a
@@ -436,15 +441,7 @@ func geluNEON(a *asm) {
 		a.l("\tVSHL $23, V3.S4, V3.S4")
 		a.l("%s", same("FMUL", 11, 11, 3)) // a/2·2⁻ᵐ
 		a.l("%s", same("FMUL", 6, 12, 12)) // ρ²
-		// Horner as exp4: p = ((((c0·ρ + c1)·ρ + c2)·ρ + c3)·ρ + c4)·ρ + c5,
-		// ending in V5.
-		a.l("\tVMOV V%d.B16, V4.B16", vC0)
-		for i := 1; i <= 5; i++ {
-			acc := 4 + i%2
-			prev := 4 + (i-1)%2
-			a.l("\tVMOV V%d.B16, V%d.B16", vC0+i, acc)
-			a.l("%s", same("FMLA", acc, prev, 12))
-		}
+		expPoly(a, 12)
 		a.l("\tVMOV V12.B16, V7.B16")
 		a.l("%s", same("FMLA", 7, 5, 6))   // exp(ρ) − 1
 		a.l("%s", same("FMLA", 11, 7, 11)) // a/2·exp(−h − l)
