@@ -2,29 +2,27 @@
 
 #include "textflag.h"
 
-// x/2·(1 + erf(x/√2)) = x/2·(x ≥ 0 ? 2 − E : E) with E = erfc(|x|/√2),
-// computed as E = t·exp(P(t) − x²/2) (see exp.go's GELU for the error).
-// x²/2 is carried as h + l (h = fl(a·a)/2, l its rounding error from an
-// FMA) and P − h as s + lo (TwoSum), so exp(P − x²/2) ≈ exp(s)·(1 + lo)
-// keeps float32 accuracy where x²/2 is large. |x| is clamped to 14 (E is
-// 0 there) and the outer factor x to ≥ −14, so ±Inf give +Inf and −0;
-// NaN stays NaN.
-DATA geluConsts<>+0(SB)/4, $0x7fffffff
-DATA geluConsts<>+4(SB)/4, $0x7fffffff
-DATA geluConsts<>+8(SB)/4, $0x7fffffff
-DATA geluConsts<>+12(SB)/4, $0x7fffffff
-DATA geluConsts<>+16(SB)/4, $0x7fffffff
-DATA geluConsts<>+20(SB)/4, $0x7fffffff
-DATA geluConsts<>+24(SB)/4, $0x7fffffff
-DATA geluConsts<>+28(SB)/4, $0x7fffffff
-DATA geluConsts<>+32(SB)/4, $0x7fffffff
-DATA geluConsts<>+36(SB)/4, $0x7fffffff
-DATA geluConsts<>+40(SB)/4, $0x7fffffff
-DATA geluConsts<>+44(SB)/4, $0x7fffffff
-DATA geluConsts<>+48(SB)/4, $0x7fffffff
-DATA geluConsts<>+52(SB)/4, $0x7fffffff
-DATA geluConsts<>+56(SB)/4, $0x7fffffff
-DATA geluConsts<>+60(SB)/4, $0x7fffffff
+// GELU(x) = max(−0, x) − a/2·erfc(a/√2) with a = min(|x|, 14) and
+// erfc(a/√2) = R(t)·exp(−a²/2) (see gelu.go): R a polynomial in
+// t = k/(k + a), and exp(−h − l) with a²/2 = h + l (h = a·(a/2) rounded, l
+// its error, from an FMA) reduced exactly by m·ln2. The two chains are
+// independent until the last FMA.
+DATA geluConsts<>+0(SB)/4, $0x80000000
+DATA geluConsts<>+4(SB)/4, $0x80000000
+DATA geluConsts<>+8(SB)/4, $0x80000000
+DATA geluConsts<>+12(SB)/4, $0x80000000
+DATA geluConsts<>+16(SB)/4, $0x80000000
+DATA geluConsts<>+20(SB)/4, $0x80000000
+DATA geluConsts<>+24(SB)/4, $0x80000000
+DATA geluConsts<>+28(SB)/4, $0x80000000
+DATA geluConsts<>+32(SB)/4, $0x80000000
+DATA geluConsts<>+36(SB)/4, $0x80000000
+DATA geluConsts<>+40(SB)/4, $0x80000000
+DATA geluConsts<>+44(SB)/4, $0x80000000
+DATA geluConsts<>+48(SB)/4, $0x80000000
+DATA geluConsts<>+52(SB)/4, $0x80000000
+DATA geluConsts<>+56(SB)/4, $0x80000000
+DATA geluConsts<>+60(SB)/4, $0x80000000
 DATA geluConsts<>+64(SB)/4, $0x41600000
 DATA geluConsts<>+68(SB)/4, $0x41600000
 DATA geluConsts<>+72(SB)/4, $0x41600000
@@ -41,22 +39,22 @@ DATA geluConsts<>+112(SB)/4, $0x41600000
 DATA geluConsts<>+116(SB)/4, $0x41600000
 DATA geluConsts<>+120(SB)/4, $0x41600000
 DATA geluConsts<>+124(SB)/4, $0x41600000
-DATA geluConsts<>+128(SB)/4, $0x3f3504f3
-DATA geluConsts<>+132(SB)/4, $0x3f3504f3
-DATA geluConsts<>+136(SB)/4, $0x3f3504f3
-DATA geluConsts<>+140(SB)/4, $0x3f3504f3
-DATA geluConsts<>+144(SB)/4, $0x3f3504f3
-DATA geluConsts<>+148(SB)/4, $0x3f3504f3
-DATA geluConsts<>+152(SB)/4, $0x3f3504f3
-DATA geluConsts<>+156(SB)/4, $0x3f3504f3
-DATA geluConsts<>+160(SB)/4, $0x3f3504f3
-DATA geluConsts<>+164(SB)/4, $0x3f3504f3
-DATA geluConsts<>+168(SB)/4, $0x3f3504f3
-DATA geluConsts<>+172(SB)/4, $0x3f3504f3
-DATA geluConsts<>+176(SB)/4, $0x3f3504f3
-DATA geluConsts<>+180(SB)/4, $0x3f3504f3
-DATA geluConsts<>+184(SB)/4, $0x3f3504f3
-DATA geluConsts<>+188(SB)/4, $0x3f3504f3
+DATA geluConsts<>+128(SB)/4, $0x403504f3
+DATA geluConsts<>+132(SB)/4, $0x403504f3
+DATA geluConsts<>+136(SB)/4, $0x403504f3
+DATA geluConsts<>+140(SB)/4, $0x403504f3
+DATA geluConsts<>+144(SB)/4, $0x403504f3
+DATA geluConsts<>+148(SB)/4, $0x403504f3
+DATA geluConsts<>+152(SB)/4, $0x403504f3
+DATA geluConsts<>+156(SB)/4, $0x403504f3
+DATA geluConsts<>+160(SB)/4, $0x403504f3
+DATA geluConsts<>+164(SB)/4, $0x403504f3
+DATA geluConsts<>+168(SB)/4, $0x403504f3
+DATA geluConsts<>+172(SB)/4, $0x403504f3
+DATA geluConsts<>+176(SB)/4, $0x403504f3
+DATA geluConsts<>+180(SB)/4, $0x403504f3
+DATA geluConsts<>+184(SB)/4, $0x403504f3
+DATA geluConsts<>+188(SB)/4, $0x403504f3
 DATA geluConsts<>+192(SB)/4, $0x3f000000
 DATA geluConsts<>+196(SB)/4, $0x3f000000
 DATA geluConsts<>+200(SB)/4, $0x3f000000
@@ -73,407 +71,343 @@ DATA geluConsts<>+240(SB)/4, $0x3f000000
 DATA geluConsts<>+244(SB)/4, $0x3f000000
 DATA geluConsts<>+248(SB)/4, $0x3f000000
 DATA geluConsts<>+252(SB)/4, $0x3f000000
-DATA geluConsts<>+256(SB)/4, $0x3f800000
-DATA geluConsts<>+260(SB)/4, $0x3f800000
-DATA geluConsts<>+264(SB)/4, $0x3f800000
-DATA geluConsts<>+268(SB)/4, $0x3f800000
-DATA geluConsts<>+272(SB)/4, $0x3f800000
-DATA geluConsts<>+276(SB)/4, $0x3f800000
-DATA geluConsts<>+280(SB)/4, $0x3f800000
-DATA geluConsts<>+284(SB)/4, $0x3f800000
-DATA geluConsts<>+288(SB)/4, $0x3f800000
-DATA geluConsts<>+292(SB)/4, $0x3f800000
-DATA geluConsts<>+296(SB)/4, $0x3f800000
-DATA geluConsts<>+300(SB)/4, $0x3f800000
-DATA geluConsts<>+304(SB)/4, $0x3f800000
-DATA geluConsts<>+308(SB)/4, $0x3f800000
-DATA geluConsts<>+312(SB)/4, $0x3f800000
-DATA geluConsts<>+316(SB)/4, $0x3f800000
-DATA geluConsts<>+320(SB)/4, $0x3e2ef945
-DATA geluConsts<>+324(SB)/4, $0x3e2ef945
-DATA geluConsts<>+328(SB)/4, $0x3e2ef945
-DATA geluConsts<>+332(SB)/4, $0x3e2ef945
-DATA geluConsts<>+336(SB)/4, $0x3e2ef945
-DATA geluConsts<>+340(SB)/4, $0x3e2ef945
-DATA geluConsts<>+344(SB)/4, $0x3e2ef945
-DATA geluConsts<>+348(SB)/4, $0x3e2ef945
-DATA geluConsts<>+352(SB)/4, $0x3e2ef945
-DATA geluConsts<>+356(SB)/4, $0x3e2ef945
-DATA geluConsts<>+360(SB)/4, $0x3e2ef945
-DATA geluConsts<>+364(SB)/4, $0x3e2ef945
-DATA geluConsts<>+368(SB)/4, $0x3e2ef945
-DATA geluConsts<>+372(SB)/4, $0x3e2ef945
-DATA geluConsts<>+376(SB)/4, $0x3e2ef945
-DATA geluConsts<>+380(SB)/4, $0x3e2ef945
-DATA geluConsts<>+384(SB)/4, $0xbf527892
-DATA geluConsts<>+388(SB)/4, $0xbf527892
-DATA geluConsts<>+392(SB)/4, $0xbf527892
-DATA geluConsts<>+396(SB)/4, $0xbf527892
-DATA geluConsts<>+400(SB)/4, $0xbf527892
-DATA geluConsts<>+404(SB)/4, $0xbf527892
-DATA geluConsts<>+408(SB)/4, $0xbf527892
-DATA geluConsts<>+412(SB)/4, $0xbf527892
-DATA geluConsts<>+416(SB)/4, $0xbf527892
-DATA geluConsts<>+420(SB)/4, $0xbf527892
-DATA geluConsts<>+424(SB)/4, $0xbf527892
-DATA geluConsts<>+428(SB)/4, $0xbf527892
-DATA geluConsts<>+432(SB)/4, $0xbf527892
-DATA geluConsts<>+436(SB)/4, $0xbf527892
-DATA geluConsts<>+440(SB)/4, $0xbf527892
-DATA geluConsts<>+444(SB)/4, $0xbf527892
-DATA geluConsts<>+448(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+452(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+456(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+460(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+464(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+468(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+472(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+476(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+480(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+484(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+488(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+492(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+496(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+500(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+504(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+508(SB)/4, $0x3fbe87b0
-DATA geluConsts<>+512(SB)/4, $0xbf914e5d
-DATA geluConsts<>+516(SB)/4, $0xbf914e5d
-DATA geluConsts<>+520(SB)/4, $0xbf914e5d
-DATA geluConsts<>+524(SB)/4, $0xbf914e5d
-DATA geluConsts<>+528(SB)/4, $0xbf914e5d
-DATA geluConsts<>+532(SB)/4, $0xbf914e5d
-DATA geluConsts<>+536(SB)/4, $0xbf914e5d
-DATA geluConsts<>+540(SB)/4, $0xbf914e5d
-DATA geluConsts<>+544(SB)/4, $0xbf914e5d
-DATA geluConsts<>+548(SB)/4, $0xbf914e5d
-DATA geluConsts<>+552(SB)/4, $0xbf914e5d
-DATA geluConsts<>+556(SB)/4, $0xbf914e5d
-DATA geluConsts<>+560(SB)/4, $0xbf914e5d
-DATA geluConsts<>+564(SB)/4, $0xbf914e5d
-DATA geluConsts<>+568(SB)/4, $0xbf914e5d
-DATA geluConsts<>+572(SB)/4, $0xbf914e5d
-DATA geluConsts<>+576(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+580(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+584(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+588(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+592(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+596(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+600(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+604(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+608(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+612(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+616(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+620(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+624(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+628(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+632(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+636(SB)/4, $0x3e8ec7cc
-DATA geluConsts<>+640(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+644(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+648(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+652(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+656(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+660(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+664(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+668(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+672(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+676(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+680(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+684(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+688(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+692(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+696(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+700(SB)/4, $0xbe3ec24c
-DATA geluConsts<>+704(SB)/4, $0x3dc636c9
-DATA geluConsts<>+708(SB)/4, $0x3dc636c9
-DATA geluConsts<>+712(SB)/4, $0x3dc636c9
-DATA geluConsts<>+716(SB)/4, $0x3dc636c9
-DATA geluConsts<>+720(SB)/4, $0x3dc636c9
-DATA geluConsts<>+724(SB)/4, $0x3dc636c9
-DATA geluConsts<>+728(SB)/4, $0x3dc636c9
-DATA geluConsts<>+732(SB)/4, $0x3dc636c9
-DATA geluConsts<>+736(SB)/4, $0x3dc636c9
-DATA geluConsts<>+740(SB)/4, $0x3dc636c9
-DATA geluConsts<>+744(SB)/4, $0x3dc636c9
-DATA geluConsts<>+748(SB)/4, $0x3dc636c9
-DATA geluConsts<>+752(SB)/4, $0x3dc636c9
-DATA geluConsts<>+756(SB)/4, $0x3dc636c9
-DATA geluConsts<>+760(SB)/4, $0x3dc636c9
-DATA geluConsts<>+764(SB)/4, $0x3dc636c9
-DATA geluConsts<>+768(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+772(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+776(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+780(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+784(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+788(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+792(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+796(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+800(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+804(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+808(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+812(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+816(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+820(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+824(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+828(SB)/4, $0x3ebf88fb
-DATA geluConsts<>+832(SB)/4, $0x3f8000c7
-DATA geluConsts<>+836(SB)/4, $0x3f8000c7
-DATA geluConsts<>+840(SB)/4, $0x3f8000c7
-DATA geluConsts<>+844(SB)/4, $0x3f8000c7
-DATA geluConsts<>+848(SB)/4, $0x3f8000c7
-DATA geluConsts<>+852(SB)/4, $0x3f8000c7
-DATA geluConsts<>+856(SB)/4, $0x3f8000c7
-DATA geluConsts<>+860(SB)/4, $0x3f8000c7
-DATA geluConsts<>+864(SB)/4, $0x3f8000c7
-DATA geluConsts<>+868(SB)/4, $0x3f8000c7
-DATA geluConsts<>+872(SB)/4, $0x3f8000c7
-DATA geluConsts<>+876(SB)/4, $0x3f8000c7
-DATA geluConsts<>+880(SB)/4, $0x3f8000c7
-DATA geluConsts<>+884(SB)/4, $0x3f8000c7
-DATA geluConsts<>+888(SB)/4, $0x3f8000c7
-DATA geluConsts<>+892(SB)/4, $0x3f8000c7
-DATA geluConsts<>+896(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+900(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+904(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+908(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+912(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+916(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+920(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+924(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+928(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+932(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+936(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+940(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+944(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+948(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+952(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+956(SB)/4, $0xbfa1fc4e
-DATA geluConsts<>+960(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+964(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+968(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+972(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+976(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+980(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+984(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+988(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+992(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+996(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+1000(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+1004(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+1008(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+1012(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+1016(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+1020(SB)/4, $0xc2aeac4f
-DATA geluConsts<>+1024(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1028(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1032(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1036(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1040(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1044(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1048(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1052(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1056(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1060(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1064(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1068(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1072(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1076(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1080(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1084(SB)/4, $0x3fb8aa3b
-DATA geluConsts<>+1088(SB)/4, $0x3f318000
-DATA geluConsts<>+1092(SB)/4, $0x3f318000
-DATA geluConsts<>+1096(SB)/4, $0x3f318000
-DATA geluConsts<>+1100(SB)/4, $0x3f318000
-DATA geluConsts<>+1104(SB)/4, $0x3f318000
-DATA geluConsts<>+1108(SB)/4, $0x3f318000
-DATA geluConsts<>+1112(SB)/4, $0x3f318000
-DATA geluConsts<>+1116(SB)/4, $0x3f318000
-DATA geluConsts<>+1120(SB)/4, $0x3f318000
-DATA geluConsts<>+1124(SB)/4, $0x3f318000
-DATA geluConsts<>+1128(SB)/4, $0x3f318000
-DATA geluConsts<>+1132(SB)/4, $0x3f318000
-DATA geluConsts<>+1136(SB)/4, $0x3f318000
-DATA geluConsts<>+1140(SB)/4, $0x3f318000
-DATA geluConsts<>+1144(SB)/4, $0x3f318000
-DATA geluConsts<>+1148(SB)/4, $0x3f318000
-DATA geluConsts<>+1152(SB)/4, $0xb95e8083
-DATA geluConsts<>+1156(SB)/4, $0xb95e8083
-DATA geluConsts<>+1160(SB)/4, $0xb95e8083
-DATA geluConsts<>+1164(SB)/4, $0xb95e8083
-DATA geluConsts<>+1168(SB)/4, $0xb95e8083
-DATA geluConsts<>+1172(SB)/4, $0xb95e8083
-DATA geluConsts<>+1176(SB)/4, $0xb95e8083
-DATA geluConsts<>+1180(SB)/4, $0xb95e8083
-DATA geluConsts<>+1184(SB)/4, $0xb95e8083
-DATA geluConsts<>+1188(SB)/4, $0xb95e8083
-DATA geluConsts<>+1192(SB)/4, $0xb95e8083
-DATA geluConsts<>+1196(SB)/4, $0xb95e8083
-DATA geluConsts<>+1200(SB)/4, $0xb95e8083
-DATA geluConsts<>+1204(SB)/4, $0xb95e8083
-DATA geluConsts<>+1208(SB)/4, $0xb95e8083
-DATA geluConsts<>+1212(SB)/4, $0xb95e8083
-DATA geluConsts<>+1216(SB)/4, $0x39506967
-DATA geluConsts<>+1220(SB)/4, $0x39506967
-DATA geluConsts<>+1224(SB)/4, $0x39506967
-DATA geluConsts<>+1228(SB)/4, $0x39506967
-DATA geluConsts<>+1232(SB)/4, $0x39506967
-DATA geluConsts<>+1236(SB)/4, $0x39506967
-DATA geluConsts<>+1240(SB)/4, $0x39506967
-DATA geluConsts<>+1244(SB)/4, $0x39506967
-DATA geluConsts<>+1248(SB)/4, $0x39506967
-DATA geluConsts<>+1252(SB)/4, $0x39506967
-DATA geluConsts<>+1256(SB)/4, $0x39506967
-DATA geluConsts<>+1260(SB)/4, $0x39506967
-DATA geluConsts<>+1264(SB)/4, $0x39506967
-DATA geluConsts<>+1268(SB)/4, $0x39506967
-DATA geluConsts<>+1272(SB)/4, $0x39506967
-DATA geluConsts<>+1276(SB)/4, $0x39506967
-DATA geluConsts<>+1280(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1284(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1288(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1292(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1296(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1300(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1304(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1308(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1312(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1316(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1320(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1324(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1328(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1332(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1336(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1340(SB)/4, $0x3ab743ce
-DATA geluConsts<>+1344(SB)/4, $0x3c088908
-DATA geluConsts<>+1348(SB)/4, $0x3c088908
-DATA geluConsts<>+1352(SB)/4, $0x3c088908
-DATA geluConsts<>+1356(SB)/4, $0x3c088908
-DATA geluConsts<>+1360(SB)/4, $0x3c088908
-DATA geluConsts<>+1364(SB)/4, $0x3c088908
-DATA geluConsts<>+1368(SB)/4, $0x3c088908
-DATA geluConsts<>+1372(SB)/4, $0x3c088908
-DATA geluConsts<>+1376(SB)/4, $0x3c088908
-DATA geluConsts<>+1380(SB)/4, $0x3c088908
-DATA geluConsts<>+1384(SB)/4, $0x3c088908
-DATA geluConsts<>+1388(SB)/4, $0x3c088908
-DATA geluConsts<>+1392(SB)/4, $0x3c088908
-DATA geluConsts<>+1396(SB)/4, $0x3c088908
-DATA geluConsts<>+1400(SB)/4, $0x3c088908
-DATA geluConsts<>+1404(SB)/4, $0x3c088908
-DATA geluConsts<>+1408(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1412(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1416(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1420(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1424(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1428(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1432(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1436(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1440(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1444(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1448(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1452(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1456(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1460(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1464(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1468(SB)/4, $0x3d2aa9c1
-DATA geluConsts<>+1472(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1476(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1480(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1484(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1488(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1492(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1496(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1500(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1504(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1508(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1512(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1516(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1520(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1524(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1528(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1532(SB)/4, $0x3e2aaaaa
-DATA geluConsts<>+1536(SB)/4, $0x3f000000
-DATA geluConsts<>+1540(SB)/4, $0x3f000000
-DATA geluConsts<>+1544(SB)/4, $0x3f000000
-DATA geluConsts<>+1548(SB)/4, $0x3f000000
-DATA geluConsts<>+1552(SB)/4, $0x3f000000
-DATA geluConsts<>+1556(SB)/4, $0x3f000000
-DATA geluConsts<>+1560(SB)/4, $0x3f000000
-DATA geluConsts<>+1564(SB)/4, $0x3f000000
-DATA geluConsts<>+1568(SB)/4, $0x3f000000
-DATA geluConsts<>+1572(SB)/4, $0x3f000000
-DATA geluConsts<>+1576(SB)/4, $0x3f000000
-DATA geluConsts<>+1580(SB)/4, $0x3f000000
-DATA geluConsts<>+1584(SB)/4, $0x3f000000
-DATA geluConsts<>+1588(SB)/4, $0x3f000000
-DATA geluConsts<>+1592(SB)/4, $0x3f000000
-DATA geluConsts<>+1596(SB)/4, $0x3f000000
-DATA geluConsts<>+1600(SB)/4, $0x0000007f
-DATA geluConsts<>+1604(SB)/4, $0x0000007f
-DATA geluConsts<>+1608(SB)/4, $0x0000007f
-DATA geluConsts<>+1612(SB)/4, $0x0000007f
-DATA geluConsts<>+1616(SB)/4, $0x0000007f
-DATA geluConsts<>+1620(SB)/4, $0x0000007f
-DATA geluConsts<>+1624(SB)/4, $0x0000007f
-DATA geluConsts<>+1628(SB)/4, $0x0000007f
-DATA geluConsts<>+1632(SB)/4, $0x0000007f
-DATA geluConsts<>+1636(SB)/4, $0x0000007f
-DATA geluConsts<>+1640(SB)/4, $0x0000007f
-DATA geluConsts<>+1644(SB)/4, $0x0000007f
-DATA geluConsts<>+1648(SB)/4, $0x0000007f
-DATA geluConsts<>+1652(SB)/4, $0x0000007f
-DATA geluConsts<>+1656(SB)/4, $0x0000007f
-DATA geluConsts<>+1660(SB)/4, $0x0000007f
-DATA geluConsts<>+1664(SB)/4, $0x40000000
-DATA geluConsts<>+1668(SB)/4, $0x40000000
-DATA geluConsts<>+1672(SB)/4, $0x40000000
-DATA geluConsts<>+1676(SB)/4, $0x40000000
-DATA geluConsts<>+1680(SB)/4, $0x40000000
-DATA geluConsts<>+1684(SB)/4, $0x40000000
-DATA geluConsts<>+1688(SB)/4, $0x40000000
-DATA geluConsts<>+1692(SB)/4, $0x40000000
-DATA geluConsts<>+1696(SB)/4, $0x40000000
-DATA geluConsts<>+1700(SB)/4, $0x40000000
-DATA geluConsts<>+1704(SB)/4, $0x40000000
-DATA geluConsts<>+1708(SB)/4, $0x40000000
-DATA geluConsts<>+1712(SB)/4, $0x40000000
-DATA geluConsts<>+1716(SB)/4, $0x40000000
-DATA geluConsts<>+1720(SB)/4, $0x40000000
-DATA geluConsts<>+1724(SB)/4, $0x40000000
-DATA geluConsts<>+1728(SB)/4, $0x00000000
-DATA geluConsts<>+1732(SB)/4, $0x00000000
-DATA geluConsts<>+1736(SB)/4, $0x00000000
-DATA geluConsts<>+1740(SB)/4, $0x00000000
-DATA geluConsts<>+1744(SB)/4, $0x00000000
-DATA geluConsts<>+1748(SB)/4, $0x00000000
-DATA geluConsts<>+1752(SB)/4, $0x00000000
-DATA geluConsts<>+1756(SB)/4, $0x00000000
-DATA geluConsts<>+1760(SB)/4, $0x00000000
-DATA geluConsts<>+1764(SB)/4, $0x00000000
-DATA geluConsts<>+1768(SB)/4, $0x00000000
-DATA geluConsts<>+1772(SB)/4, $0x00000000
-DATA geluConsts<>+1776(SB)/4, $0x00000000
-DATA geluConsts<>+1780(SB)/4, $0x00000000
-DATA geluConsts<>+1784(SB)/4, $0x00000000
-DATA geluConsts<>+1788(SB)/4, $0x00000000
-DATA geluConsts<>+1792(SB)/4, $0xc1600000
-DATA geluConsts<>+1796(SB)/4, $0xc1600000
-DATA geluConsts<>+1800(SB)/4, $0xc1600000
-DATA geluConsts<>+1804(SB)/4, $0xc1600000
-DATA geluConsts<>+1808(SB)/4, $0xc1600000
-DATA geluConsts<>+1812(SB)/4, $0xc1600000
-DATA geluConsts<>+1816(SB)/4, $0xc1600000
-DATA geluConsts<>+1820(SB)/4, $0xc1600000
-DATA geluConsts<>+1824(SB)/4, $0xc1600000
-DATA geluConsts<>+1828(SB)/4, $0xc1600000
-DATA geluConsts<>+1832(SB)/4, $0xc1600000
-DATA geluConsts<>+1836(SB)/4, $0xc1600000
-DATA geluConsts<>+1840(SB)/4, $0xc1600000
-DATA geluConsts<>+1844(SB)/4, $0xc1600000
-DATA geluConsts<>+1848(SB)/4, $0xc1600000
-DATA geluConsts<>+1852(SB)/4, $0xc1600000
-GLOBL geluConsts<>(SB), RODATA|NOPTR, $1856
+DATA geluConsts<>+256(SB)/4, $0x4b40007f
+DATA geluConsts<>+260(SB)/4, $0x4b40007f
+DATA geluConsts<>+264(SB)/4, $0x4b40007f
+DATA geluConsts<>+268(SB)/4, $0x4b40007f
+DATA geluConsts<>+272(SB)/4, $0x4b40007f
+DATA geluConsts<>+276(SB)/4, $0x4b40007f
+DATA geluConsts<>+280(SB)/4, $0x4b40007f
+DATA geluConsts<>+284(SB)/4, $0x4b40007f
+DATA geluConsts<>+288(SB)/4, $0x4b40007f
+DATA geluConsts<>+292(SB)/4, $0x4b40007f
+DATA geluConsts<>+296(SB)/4, $0x4b40007f
+DATA geluConsts<>+300(SB)/4, $0x4b40007f
+DATA geluConsts<>+304(SB)/4, $0x4b40007f
+DATA geluConsts<>+308(SB)/4, $0x4b40007f
+DATA geluConsts<>+312(SB)/4, $0x4b40007f
+DATA geluConsts<>+316(SB)/4, $0x4b40007f
+DATA geluConsts<>+320(SB)/4, $0x4b400000
+DATA geluConsts<>+324(SB)/4, $0x4b400000
+DATA geluConsts<>+328(SB)/4, $0x4b400000
+DATA geluConsts<>+332(SB)/4, $0x4b400000
+DATA geluConsts<>+336(SB)/4, $0x4b400000
+DATA geluConsts<>+340(SB)/4, $0x4b400000
+DATA geluConsts<>+344(SB)/4, $0x4b400000
+DATA geluConsts<>+348(SB)/4, $0x4b400000
+DATA geluConsts<>+352(SB)/4, $0x4b400000
+DATA geluConsts<>+356(SB)/4, $0x4b400000
+DATA geluConsts<>+360(SB)/4, $0x4b400000
+DATA geluConsts<>+364(SB)/4, $0x4b400000
+DATA geluConsts<>+368(SB)/4, $0x4b400000
+DATA geluConsts<>+372(SB)/4, $0x4b400000
+DATA geluConsts<>+376(SB)/4, $0x4b400000
+DATA geluConsts<>+380(SB)/4, $0x4b400000
+DATA geluConsts<>+384(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+388(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+392(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+396(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+400(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+404(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+408(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+412(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+416(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+420(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+424(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+428(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+432(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+436(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+440(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+444(SB)/4, $0x3fb8aa3b
+DATA geluConsts<>+448(SB)/4, $0x3f318000
+DATA geluConsts<>+452(SB)/4, $0x3f318000
+DATA geluConsts<>+456(SB)/4, $0x3f318000
+DATA geluConsts<>+460(SB)/4, $0x3f318000
+DATA geluConsts<>+464(SB)/4, $0x3f318000
+DATA geluConsts<>+468(SB)/4, $0x3f318000
+DATA geluConsts<>+472(SB)/4, $0x3f318000
+DATA geluConsts<>+476(SB)/4, $0x3f318000
+DATA geluConsts<>+480(SB)/4, $0x3f318000
+DATA geluConsts<>+484(SB)/4, $0x3f318000
+DATA geluConsts<>+488(SB)/4, $0x3f318000
+DATA geluConsts<>+492(SB)/4, $0x3f318000
+DATA geluConsts<>+496(SB)/4, $0x3f318000
+DATA geluConsts<>+500(SB)/4, $0x3f318000
+DATA geluConsts<>+504(SB)/4, $0x3f318000
+DATA geluConsts<>+508(SB)/4, $0x3f318000
+DATA geluConsts<>+512(SB)/4, $0xb95e8083
+DATA geluConsts<>+516(SB)/4, $0xb95e8083
+DATA geluConsts<>+520(SB)/4, $0xb95e8083
+DATA geluConsts<>+524(SB)/4, $0xb95e8083
+DATA geluConsts<>+528(SB)/4, $0xb95e8083
+DATA geluConsts<>+532(SB)/4, $0xb95e8083
+DATA geluConsts<>+536(SB)/4, $0xb95e8083
+DATA geluConsts<>+540(SB)/4, $0xb95e8083
+DATA geluConsts<>+544(SB)/4, $0xb95e8083
+DATA geluConsts<>+548(SB)/4, $0xb95e8083
+DATA geluConsts<>+552(SB)/4, $0xb95e8083
+DATA geluConsts<>+556(SB)/4, $0xb95e8083
+DATA geluConsts<>+560(SB)/4, $0xb95e8083
+DATA geluConsts<>+564(SB)/4, $0xb95e8083
+DATA geluConsts<>+568(SB)/4, $0xb95e8083
+DATA geluConsts<>+572(SB)/4, $0xb95e8083
+DATA geluConsts<>+576(SB)/4, $0x39506967
+DATA geluConsts<>+580(SB)/4, $0x39506967
+DATA geluConsts<>+584(SB)/4, $0x39506967
+DATA geluConsts<>+588(SB)/4, $0x39506967
+DATA geluConsts<>+592(SB)/4, $0x39506967
+DATA geluConsts<>+596(SB)/4, $0x39506967
+DATA geluConsts<>+600(SB)/4, $0x39506967
+DATA geluConsts<>+604(SB)/4, $0x39506967
+DATA geluConsts<>+608(SB)/4, $0x39506967
+DATA geluConsts<>+612(SB)/4, $0x39506967
+DATA geluConsts<>+616(SB)/4, $0x39506967
+DATA geluConsts<>+620(SB)/4, $0x39506967
+DATA geluConsts<>+624(SB)/4, $0x39506967
+DATA geluConsts<>+628(SB)/4, $0x39506967
+DATA geluConsts<>+632(SB)/4, $0x39506967
+DATA geluConsts<>+636(SB)/4, $0x39506967
+DATA geluConsts<>+640(SB)/4, $0x3ab743ce
+DATA geluConsts<>+644(SB)/4, $0x3ab743ce
+DATA geluConsts<>+648(SB)/4, $0x3ab743ce
+DATA geluConsts<>+652(SB)/4, $0x3ab743ce
+DATA geluConsts<>+656(SB)/4, $0x3ab743ce
+DATA geluConsts<>+660(SB)/4, $0x3ab743ce
+DATA geluConsts<>+664(SB)/4, $0x3ab743ce
+DATA geluConsts<>+668(SB)/4, $0x3ab743ce
+DATA geluConsts<>+672(SB)/4, $0x3ab743ce
+DATA geluConsts<>+676(SB)/4, $0x3ab743ce
+DATA geluConsts<>+680(SB)/4, $0x3ab743ce
+DATA geluConsts<>+684(SB)/4, $0x3ab743ce
+DATA geluConsts<>+688(SB)/4, $0x3ab743ce
+DATA geluConsts<>+692(SB)/4, $0x3ab743ce
+DATA geluConsts<>+696(SB)/4, $0x3ab743ce
+DATA geluConsts<>+700(SB)/4, $0x3ab743ce
+DATA geluConsts<>+704(SB)/4, $0x3c088908
+DATA geluConsts<>+708(SB)/4, $0x3c088908
+DATA geluConsts<>+712(SB)/4, $0x3c088908
+DATA geluConsts<>+716(SB)/4, $0x3c088908
+DATA geluConsts<>+720(SB)/4, $0x3c088908
+DATA geluConsts<>+724(SB)/4, $0x3c088908
+DATA geluConsts<>+728(SB)/4, $0x3c088908
+DATA geluConsts<>+732(SB)/4, $0x3c088908
+DATA geluConsts<>+736(SB)/4, $0x3c088908
+DATA geluConsts<>+740(SB)/4, $0x3c088908
+DATA geluConsts<>+744(SB)/4, $0x3c088908
+DATA geluConsts<>+748(SB)/4, $0x3c088908
+DATA geluConsts<>+752(SB)/4, $0x3c088908
+DATA geluConsts<>+756(SB)/4, $0x3c088908
+DATA geluConsts<>+760(SB)/4, $0x3c088908
+DATA geluConsts<>+764(SB)/4, $0x3c088908
+DATA geluConsts<>+768(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+772(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+776(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+780(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+784(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+788(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+792(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+796(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+800(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+804(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+808(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+812(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+816(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+820(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+824(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+828(SB)/4, $0x3d2aa9c1
+DATA geluConsts<>+832(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+836(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+840(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+844(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+848(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+852(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+856(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+860(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+864(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+868(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+872(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+876(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+880(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+884(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+888(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+892(SB)/4, $0x3e2aaaaa
+DATA geluConsts<>+896(SB)/4, $0x3f000000
+DATA geluConsts<>+900(SB)/4, $0x3f000000
+DATA geluConsts<>+904(SB)/4, $0x3f000000
+DATA geluConsts<>+908(SB)/4, $0x3f000000
+DATA geluConsts<>+912(SB)/4, $0x3f000000
+DATA geluConsts<>+916(SB)/4, $0x3f000000
+DATA geluConsts<>+920(SB)/4, $0x3f000000
+DATA geluConsts<>+924(SB)/4, $0x3f000000
+DATA geluConsts<>+928(SB)/4, $0x3f000000
+DATA geluConsts<>+932(SB)/4, $0x3f000000
+DATA geluConsts<>+936(SB)/4, $0x3f000000
+DATA geluConsts<>+940(SB)/4, $0x3f000000
+DATA geluConsts<>+944(SB)/4, $0x3f000000
+DATA geluConsts<>+948(SB)/4, $0x3f000000
+DATA geluConsts<>+952(SB)/4, $0x3f000000
+DATA geluConsts<>+956(SB)/4, $0x3f000000
+DATA geluConsts<>+960(SB)/4, $0xbd60c75f
+DATA geluConsts<>+964(SB)/4, $0xbd60c75f
+DATA geluConsts<>+968(SB)/4, $0xbd60c75f
+DATA geluConsts<>+972(SB)/4, $0xbd60c75f
+DATA geluConsts<>+976(SB)/4, $0xbd60c75f
+DATA geluConsts<>+980(SB)/4, $0xbd60c75f
+DATA geluConsts<>+984(SB)/4, $0xbd60c75f
+DATA geluConsts<>+988(SB)/4, $0xbd60c75f
+DATA geluConsts<>+992(SB)/4, $0xbd60c75f
+DATA geluConsts<>+996(SB)/4, $0xbd60c75f
+DATA geluConsts<>+1000(SB)/4, $0xbd60c75f
+DATA geluConsts<>+1004(SB)/4, $0xbd60c75f
+DATA geluConsts<>+1008(SB)/4, $0xbd60c75f
+DATA geluConsts<>+1012(SB)/4, $0xbd60c75f
+DATA geluConsts<>+1016(SB)/4, $0xbd60c75f
+DATA geluConsts<>+1020(SB)/4, $0xbd60c75f
+DATA geluConsts<>+1024(SB)/4, $0x3e86a780
+DATA geluConsts<>+1028(SB)/4, $0x3e86a780
+DATA geluConsts<>+1032(SB)/4, $0x3e86a780
+DATA geluConsts<>+1036(SB)/4, $0x3e86a780
+DATA geluConsts<>+1040(SB)/4, $0x3e86a780
+DATA geluConsts<>+1044(SB)/4, $0x3e86a780
+DATA geluConsts<>+1048(SB)/4, $0x3e86a780
+DATA geluConsts<>+1052(SB)/4, $0x3e86a780
+DATA geluConsts<>+1056(SB)/4, $0x3e86a780
+DATA geluConsts<>+1060(SB)/4, $0x3e86a780
+DATA geluConsts<>+1064(SB)/4, $0x3e86a780
+DATA geluConsts<>+1068(SB)/4, $0x3e86a780
+DATA geluConsts<>+1072(SB)/4, $0x3e86a780
+DATA geluConsts<>+1076(SB)/4, $0x3e86a780
+DATA geluConsts<>+1080(SB)/4, $0x3e86a780
+DATA geluConsts<>+1084(SB)/4, $0x3e86a780
+DATA geluConsts<>+1088(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1092(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1096(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1100(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1104(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1108(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1112(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1116(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1120(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1124(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1128(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1132(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1136(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1140(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1144(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1148(SB)/4, $0xbee0fe38
+DATA geluConsts<>+1152(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1156(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1160(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1164(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1168(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1172(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1176(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1180(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1184(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1188(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1192(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1196(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1200(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1204(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1208(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1212(SB)/4, $0x3e5fda8b
+DATA geluConsts<>+1216(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1220(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1224(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1228(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1232(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1236(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1240(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1244(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1248(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1252(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1256(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1260(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1264(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1268(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1272(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1276(SB)/4, $0x3c9c8661
+DATA geluConsts<>+1280(SB)/4, $0x3e388dee
+DATA geluConsts<>+1284(SB)/4, $0x3e388dee
+DATA geluConsts<>+1288(SB)/4, $0x3e388dee
+DATA geluConsts<>+1292(SB)/4, $0x3e388dee
+DATA geluConsts<>+1296(SB)/4, $0x3e388dee
+DATA geluConsts<>+1300(SB)/4, $0x3e388dee
+DATA geluConsts<>+1304(SB)/4, $0x3e388dee
+DATA geluConsts<>+1308(SB)/4, $0x3e388dee
+DATA geluConsts<>+1312(SB)/4, $0x3e388dee
+DATA geluConsts<>+1316(SB)/4, $0x3e388dee
+DATA geluConsts<>+1320(SB)/4, $0x3e388dee
+DATA geluConsts<>+1324(SB)/4, $0x3e388dee
+DATA geluConsts<>+1328(SB)/4, $0x3e388dee
+DATA geluConsts<>+1332(SB)/4, $0x3e388dee
+DATA geluConsts<>+1336(SB)/4, $0x3e388dee
+DATA geluConsts<>+1340(SB)/4, $0x3e388dee
+DATA geluConsts<>+1344(SB)/4, $0x3e800fef
+DATA geluConsts<>+1348(SB)/4, $0x3e800fef
+DATA geluConsts<>+1352(SB)/4, $0x3e800fef
+DATA geluConsts<>+1356(SB)/4, $0x3e800fef
+DATA geluConsts<>+1360(SB)/4, $0x3e800fef
+DATA geluConsts<>+1364(SB)/4, $0x3e800fef
+DATA geluConsts<>+1368(SB)/4, $0x3e800fef
+DATA geluConsts<>+1372(SB)/4, $0x3e800fef
+DATA geluConsts<>+1376(SB)/4, $0x3e800fef
+DATA geluConsts<>+1380(SB)/4, $0x3e800fef
+DATA geluConsts<>+1384(SB)/4, $0x3e800fef
+DATA geluConsts<>+1388(SB)/4, $0x3e800fef
+DATA geluConsts<>+1392(SB)/4, $0x3e800fef
+DATA geluConsts<>+1396(SB)/4, $0x3e800fef
+DATA geluConsts<>+1400(SB)/4, $0x3e800fef
+DATA geluConsts<>+1404(SB)/4, $0x3e800fef
+DATA geluConsts<>+1408(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1412(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1416(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1420(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1424(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1428(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1432(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1436(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1440(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1444(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1448(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1452(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1456(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1460(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1464(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1468(SB)/4, $0x3e8fe3a5
+DATA geluConsts<>+1472(SB)/4, $0x3e908041
+DATA geluConsts<>+1476(SB)/4, $0x3e908041
+DATA geluConsts<>+1480(SB)/4, $0x3e908041
+DATA geluConsts<>+1484(SB)/4, $0x3e908041
+DATA geluConsts<>+1488(SB)/4, $0x3e908041
+DATA geluConsts<>+1492(SB)/4, $0x3e908041
+DATA geluConsts<>+1496(SB)/4, $0x3e908041
+DATA geluConsts<>+1500(SB)/4, $0x3e908041
+DATA geluConsts<>+1504(SB)/4, $0x3e908041
+DATA geluConsts<>+1508(SB)/4, $0x3e908041
+DATA geluConsts<>+1512(SB)/4, $0x3e908041
+DATA geluConsts<>+1516(SB)/4, $0x3e908041
+DATA geluConsts<>+1520(SB)/4, $0x3e908041
+DATA geluConsts<>+1524(SB)/4, $0x3e908041
+DATA geluConsts<>+1528(SB)/4, $0x3e908041
+DATA geluConsts<>+1532(SB)/4, $0x3e908041
+DATA geluConsts<>+1536(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1540(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1544(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1548(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1552(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1556(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1560(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1564(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1568(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1572(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1576(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1580(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1584(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1588(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1592(SB)/4, $0xb6d4d237
+DATA geluConsts<>+1596(SB)/4, $0xb6d4d237
+GLOBL geluConsts<>(SB), RODATA|NOPTR, $1600
 
 // func geluAVX2(dst, src *float32, n int)
 // n must be a multiple of 8.
@@ -481,136 +415,98 @@ TEXT ·geluAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
+	VMOVUPS geluConsts<>+0(SB), Y15
+	VMOVUPS geluConsts<>+256(SB), Y14
+	VMOVUPS geluConsts<>+128(SB), Y13
+	VMOVUPS geluConsts<>+960(SB), Y12
+	VMOVUPS geluConsts<>+576(SB), Y11
+	VMOVUPS geluConsts<>+1024(SB), Y10
 	SHRQ $3, CX
 	MOVQ CX, DX
 	SHRQ $1, CX
 	JZ geluoney
 
 gelupairy:
-	VMOVUPS (SI), Y0 // x
-	VMOVUPS 32(SI), Y8 // x
-	VANDPS geluConsts<>+0(SB), Y0, Y0
-	VANDPS geluConsts<>+0(SB), Y8, Y8
-	VMINPS geluConsts<>+64(SB), Y0, Y0 // a = min(|x|, 14)
-	VMINPS geluConsts<>+64(SB), Y8, Y8 // a = min(|x|, 14)
-	VMULPS geluConsts<>+128(SB), Y0, Y1 // z = a/√2
-	VMULPS geluConsts<>+128(SB), Y8, Y9 // z = a/√2
-	VMULPS geluConsts<>+192(SB), Y1, Y2
-	VMULPS geluConsts<>+192(SB), Y9, Y10
-	VADDPS geluConsts<>+256(SB), Y2, Y2
-	VADDPS geluConsts<>+256(SB), Y10, Y10
-	VMOVUPS geluConsts<>+256(SB), Y3
-	VMOVUPS geluConsts<>+256(SB), Y11
-	VDIVPS Y2, Y3, Y2 // t = 1/(1 + z/2)
-	VDIVPS Y10, Y11, Y10 // t = 1/(1 + z/2)
-	VMOVUPS geluConsts<>+320(SB), Y1
-	VMOVUPS geluConsts<>+320(SB), Y9
-	VFMADD213PS geluConsts<>+384(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+384(SB), Y10, Y9
-	VFMADD213PS geluConsts<>+448(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+448(SB), Y10, Y9
-	VFMADD213PS geluConsts<>+512(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+512(SB), Y10, Y9
-	VFMADD213PS geluConsts<>+576(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+576(SB), Y10, Y9
-	VFMADD213PS geluConsts<>+640(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+640(SB), Y10, Y9
-	VFMADD213PS geluConsts<>+704(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+704(SB), Y10, Y9
-	VFMADD213PS geluConsts<>+768(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+768(SB), Y10, Y9
-	VFMADD213PS geluConsts<>+832(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+832(SB), Y10, Y9
-	VFMADD213PS geluConsts<>+896(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+896(SB), Y10, Y9
-	VMULPS Y0, Y0, Y3 // a², then its rounding error
-	VMULPS Y8, Y8, Y11 // a², then its rounding error
-	VMOVAPS Y3, Y4
-	VMOVAPS Y11, Y12
-	VFMSUB231PS Y0, Y0, Y4
-	VFMSUB231PS Y8, Y8, Y12
-	VMULPS geluConsts<>+192(SB), Y3, Y3 // h
-	VMULPS geluConsts<>+192(SB), Y11, Y11 // h
-	VMULPS geluConsts<>+192(SB), Y4, Y4 // l: x²/2 = h + l
-	VMULPS geluConsts<>+192(SB), Y12, Y12 // l: x²/2 = h + l
-	VSUBPS Y3, Y1, Y5 // s = P − h
-	VSUBPS Y11, Y9, Y13 // s = P − h
-	VSUBPS Y1, Y5, Y6 // TwoSum: b = s − P
-	VSUBPS Y9, Y13, Y14 // TwoSum: b = s − P
-	VSUBPS Y6, Y5, Y0
-	VSUBPS Y14, Y13, Y8
-	VSUBPS Y0, Y1, Y0 // P − (s − b)
-	VSUBPS Y8, Y9, Y8 // P − (s − b)
-	VADDPS Y6, Y3, Y6 // h + b
-	VADDPS Y14, Y11, Y14 // h + b
-	VSUBPS Y6, Y0, Y0 // rounding error of s
-	VSUBPS Y14, Y8, Y8 // rounding error of s
-	VSUBPS Y4, Y0, Y0 // lo
-	VSUBPS Y12, Y8, Y8 // lo
-	VMAXPS geluConsts<>+960(SB), Y5, Y1
-	VMAXPS geluConsts<>+960(SB), Y13, Y9
-	VMULPS geluConsts<>+1024(SB), Y1, Y3
-	VMULPS geluConsts<>+1024(SB), Y9, Y11
-	VROUNDPS $0, Y3, Y3
-	VROUNDPS $0, Y11, Y11
-	VFNMADD231PS geluConsts<>+1088(SB), Y3, Y1
-	VFNMADD231PS geluConsts<>+1088(SB), Y11, Y9
-	VFNMADD231PS geluConsts<>+1152(SB), Y3, Y1
-	VFNMADD231PS geluConsts<>+1152(SB), Y11, Y9
-	VMOVUPS geluConsts<>+1216(SB), Y4
-	VMOVUPS geluConsts<>+1216(SB), Y12
-	VFMADD213PS geluConsts<>+1280(SB), Y1, Y4
-	VFMADD213PS geluConsts<>+1280(SB), Y9, Y12
-	VFMADD213PS geluConsts<>+1344(SB), Y1, Y4
-	VFMADD213PS geluConsts<>+1344(SB), Y9, Y12
-	VFMADD213PS geluConsts<>+1408(SB), Y1, Y4
-	VFMADD213PS geluConsts<>+1408(SB), Y9, Y12
-	VFMADD213PS geluConsts<>+1472(SB), Y1, Y4
-	VFMADD213PS geluConsts<>+1472(SB), Y9, Y12
-	VFMADD213PS geluConsts<>+1536(SB), Y1, Y4
-	VFMADD213PS geluConsts<>+1536(SB), Y9, Y12
-	VMULPS Y1, Y1, Y6
-	VMULPS Y9, Y9, Y14
-	VFMADD213PS Y1, Y6, Y4
-	VFMADD213PS Y9, Y14, Y12
-	VADDPS geluConsts<>+256(SB), Y4, Y4
-	VADDPS geluConsts<>+256(SB), Y12, Y12
-	VCVTPS2DQ Y3, Y3
-	VCVTPS2DQ Y11, Y11
-	VPADDD geluConsts<>+1600(SB), Y3, Y3
-	VPADDD geluConsts<>+1600(SB), Y11, Y11
-	VPSLLD $23, Y3, Y3
-	VPSLLD $23, Y11, Y11
-	VMULPS Y3, Y4, Y4 // exp(s)
-	VMULPS Y11, Y12, Y12 // exp(s)
-	VCMPPS $0x11, geluConsts<>+960(SB), Y5, Y6 // s < expLo
-	VCMPPS $0x11, geluConsts<>+960(SB), Y13, Y14 // s < expLo
-	VANDNPS Y4, Y6, Y4
-	VANDNPS Y12, Y14, Y12
-	VFMADD213PS Y4, Y0, Y4 // exp(s)·(1 + lo)
-	VFMADD213PS Y12, Y8, Y12 // exp(s)·(1 + lo)
-	VMULPS Y2, Y4, Y4 // E
-	VMULPS Y10, Y12, Y12 // E
-	VMOVUPS geluConsts<>+1664(SB), Y3
-	VMOVUPS geluConsts<>+1664(SB), Y11
-	VSUBPS Y4, Y3, Y3 // 2 − E
-	VSUBPS Y12, Y11, Y11 // 2 − E
-	VMOVUPS (SI), Y0 // x again
-	VMOVUPS 32(SI), Y8 // x again
-	VCMPPS $0x1d, geluConsts<>+1728(SB), Y0, Y6 // x ≥ 0
-	VCMPPS $0x1d, geluConsts<>+1728(SB), Y8, Y14 // x ≥ 0
-	VBLENDVPS Y6, Y3, Y4, Y4
-	VBLENDVPS Y14, Y11, Y12, Y12
-	VMOVUPS geluConsts<>+1792(SB), Y7
-	VMOVUPS geluConsts<>+1792(SB), Y15
-	VMAXPS Y0, Y7, Y7
-	VMAXPS Y8, Y15, Y15
-	VMULPS geluConsts<>+192(SB), Y7, Y7
-	VMULPS geluConsts<>+192(SB), Y15, Y15
-	VMULPS Y4, Y7, Y7
-	VMULPS Y12, Y15, Y15
-	VMOVUPS Y7, (DI)
-	VMOVUPS Y15, 32(DI)
+	VANDNPS (SI), Y15, Y0 // |x|
+	VANDNPS 32(SI), Y15, Y5 // |x|
+	VMINPS geluConsts<>+64(SB), Y0, Y0 // a = min(|x|, 14); NaN gives 14
+	VMINPS geluConsts<>+64(SB), Y5, Y5 // a = min(|x|, 14); NaN gives 14
+	VADDPS Y13, Y0, Y2
+	VADDPS Y13, Y5, Y7
+	VMOVUPS Y13, Y1
+	VMOVUPS Y13, Y6
+	VDIVPS Y2, Y1, Y1 // t = k/(k + a)
+	VDIVPS Y7, Y6, Y6 // t = k/(k + a)
+	VMULPS geluConsts<>+192(SB), Y0, Y2 // a/2
+	VMULPS geluConsts<>+192(SB), Y5, Y7 // a/2
+	VMULPS Y2, Y0, Y3 // h
+	VMULPS Y7, Y5, Y8 // h
+	VFNMADD132PS Y2, Y3, Y0 // −l = h − a·(a/2)
+	VFNMADD132PS Y7, Y8, Y5 // −l = h − a·(a/2)
+	VMOVUPS Y14, Y4
+	VMOVUPS Y14, Y9
+	VFNMADD231PS geluConsts<>+384(SB), Y3, Y4 // 1.5·2²³ + 127 − m
+	VFNMADD231PS geluConsts<>+384(SB), Y8, Y9 // 1.5·2²³ + 127 − m
+	VSUBPS Y14, Y4, Y4 // −m
+	VSUBPS Y14, Y9, Y9 // −m
+	VFMADD231PS geluConsts<>+448(SB), Y4, Y3 // h − m·ln2Hi, exact
+	VFMADD231PS geluConsts<>+448(SB), Y9, Y8 // h − m·ln2Hi, exact
+	VFMADD231PS geluConsts<>+512(SB), Y4, Y3
+	VFMADD231PS geluConsts<>+512(SB), Y9, Y8
+	VSUBPS Y3, Y0, Y3 // ρ
+	VSUBPS Y8, Y5, Y8 // ρ
+	VADDPS Y14, Y4, Y4
+	VADDPS Y14, Y9, Y9
+	VMAXPS geluConsts<>+320(SB), Y4, Y4 // m > 126: 2⁻ᵐ becomes 0
+	VMAXPS geluConsts<>+320(SB), Y9, Y9 // m > 126: 2⁻ᵐ becomes 0
+	VPSLLD $23, Y4, Y4 // 2⁻ᵐ
+	VPSLLD $23, Y9, Y9 // 2⁻ᵐ
+	VMULPS Y4, Y2, Y2 // a/2·2⁻ᵐ
+	VMULPS Y9, Y7, Y7 // a/2·2⁻ᵐ
+	VMULPS Y3, Y3, Y4 // ρ²
+	VMULPS Y8, Y8, Y9 // ρ²
+	VMOVUPS Y11, Y0
+	VMOVUPS Y11, Y5
+	VFMADD213PS geluConsts<>+640(SB), Y3, Y0
+	VFMADD213PS geluConsts<>+640(SB), Y8, Y5
+	VFMADD213PS geluConsts<>+704(SB), Y3, Y0
+	VFMADD213PS geluConsts<>+704(SB), Y8, Y5
+	VFMADD213PS geluConsts<>+768(SB), Y3, Y0
+	VFMADD213PS geluConsts<>+768(SB), Y8, Y5
+	VFMADD213PS geluConsts<>+832(SB), Y3, Y0
+	VFMADD213PS geluConsts<>+832(SB), Y8, Y5
+	VFMADD213PS geluConsts<>+896(SB), Y3, Y0
+	VFMADD213PS geluConsts<>+896(SB), Y8, Y5
+	VFMADD213PS Y3, Y4, Y0 // exp(ρ) − 1
+	VFMADD213PS Y8, Y9, Y5 // exp(ρ) − 1
+	VFMADD213PS Y2, Y2, Y0 // a/2·exp(−h − l)
+	VFMADD213PS Y7, Y7, Y5 // a/2·exp(−h − l)
+	VMOVUPS Y12, Y3
+	VMOVUPS Y12, Y8
+	VFMADD213PS Y10, Y1, Y3
+	VFMADD213PS Y10, Y6, Y8
+	VFMADD213PS geluConsts<>+1088(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1088(SB), Y6, Y8
+	VFMADD213PS geluConsts<>+1152(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1152(SB), Y6, Y8
+	VFMADD213PS geluConsts<>+1216(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1216(SB), Y6, Y8
+	VFMADD213PS geluConsts<>+1280(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1280(SB), Y6, Y8
+	VFMADD213PS geluConsts<>+1344(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1344(SB), Y6, Y8
+	VFMADD213PS geluConsts<>+1408(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1408(SB), Y6, Y8
+	VFMADD213PS geluConsts<>+1472(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1472(SB), Y6, Y8
+	VFMADD213PS geluConsts<>+1536(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1536(SB), Y6, Y8
+	VMAXPS (SI), Y15, Y4 // max(−0, x): x where NaN
+	VMAXPS 32(SI), Y15, Y9 // max(−0, x): x where NaN
+	VFNMADD231PS Y0, Y3, Y4 // max(−0, x) − a/2·exp(−a²/2)·R(t)
+	VFNMADD231PS Y5, Y8, Y9 // max(−0, x) − a/2·exp(−a²/2)·R(t)
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y9, 32(DI)
 	ADDQ $64, SI
 	ADDQ $64, DI
 	DECQ CX
@@ -619,68 +515,46 @@ gelupairy:
 geluoney:
 	TESTQ $1, DX
 	JZ geludoney
-	VMOVUPS (SI), Y0 // x
-	VANDPS geluConsts<>+0(SB), Y0, Y0
-	VMINPS geluConsts<>+64(SB), Y0, Y0 // a = min(|x|, 14)
-	VMULPS geluConsts<>+128(SB), Y0, Y1 // z = a/√2
-	VMULPS geluConsts<>+192(SB), Y1, Y2
-	VADDPS geluConsts<>+256(SB), Y2, Y2
-	VMOVUPS geluConsts<>+256(SB), Y3
-	VDIVPS Y2, Y3, Y2 // t = 1/(1 + z/2)
-	VMOVUPS geluConsts<>+320(SB), Y1
-	VFMADD213PS geluConsts<>+384(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+448(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+512(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+576(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+640(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+704(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+768(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+832(SB), Y2, Y1
-	VFMADD213PS geluConsts<>+896(SB), Y2, Y1
-	VMULPS Y0, Y0, Y3 // a², then its rounding error
-	VMOVAPS Y3, Y4
-	VFMSUB231PS Y0, Y0, Y4
-	VMULPS geluConsts<>+192(SB), Y3, Y3 // h
-	VMULPS geluConsts<>+192(SB), Y4, Y4 // l: x²/2 = h + l
-	VSUBPS Y3, Y1, Y5 // s = P − h
-	VSUBPS Y1, Y5, Y6 // TwoSum: b = s − P
-	VSUBPS Y6, Y5, Y0
-	VSUBPS Y0, Y1, Y0 // P − (s − b)
-	VADDPS Y6, Y3, Y6 // h + b
-	VSUBPS Y6, Y0, Y0 // rounding error of s
-	VSUBPS Y4, Y0, Y0 // lo
-	VMAXPS geluConsts<>+960(SB), Y5, Y1
-	VMULPS geluConsts<>+1024(SB), Y1, Y3
-	VROUNDPS $0, Y3, Y3
-	VFNMADD231PS geluConsts<>+1088(SB), Y3, Y1
-	VFNMADD231PS geluConsts<>+1152(SB), Y3, Y1
-	VMOVUPS geluConsts<>+1216(SB), Y4
-	VFMADD213PS geluConsts<>+1280(SB), Y1, Y4
-	VFMADD213PS geluConsts<>+1344(SB), Y1, Y4
-	VFMADD213PS geluConsts<>+1408(SB), Y1, Y4
-	VFMADD213PS geluConsts<>+1472(SB), Y1, Y4
-	VFMADD213PS geluConsts<>+1536(SB), Y1, Y4
-	VMULPS Y1, Y1, Y6
-	VFMADD213PS Y1, Y6, Y4
-	VADDPS geluConsts<>+256(SB), Y4, Y4
-	VCVTPS2DQ Y3, Y3
-	VPADDD geluConsts<>+1600(SB), Y3, Y3
-	VPSLLD $23, Y3, Y3
-	VMULPS Y3, Y4, Y4 // exp(s)
-	VCMPPS $0x11, geluConsts<>+960(SB), Y5, Y6 // s < expLo
-	VANDNPS Y4, Y6, Y4
-	VFMADD213PS Y4, Y0, Y4 // exp(s)·(1 + lo)
-	VMULPS Y2, Y4, Y4 // E
-	VMOVUPS geluConsts<>+1664(SB), Y3
-	VSUBPS Y4, Y3, Y3 // 2 − E
-	VMOVUPS (SI), Y0 // x again
-	VCMPPS $0x1d, geluConsts<>+1728(SB), Y0, Y6 // x ≥ 0
-	VBLENDVPS Y6, Y3, Y4, Y4
-	VMOVUPS geluConsts<>+1792(SB), Y7
-	VMAXPS Y0, Y7, Y7
-	VMULPS geluConsts<>+192(SB), Y7, Y7
-	VMULPS Y4, Y7, Y7
-	VMOVUPS Y7, (DI)
+	VANDNPS (SI), Y15, Y0 // |x|
+	VMINPS geluConsts<>+64(SB), Y0, Y0 // a = min(|x|, 14); NaN gives 14
+	VADDPS Y13, Y0, Y2
+	VMOVUPS Y13, Y1
+	VDIVPS Y2, Y1, Y1 // t = k/(k + a)
+	VMULPS geluConsts<>+192(SB), Y0, Y2 // a/2
+	VMULPS Y2, Y0, Y3 // h
+	VFNMADD132PS Y2, Y3, Y0 // −l = h − a·(a/2)
+	VMOVUPS Y14, Y4
+	VFNMADD231PS geluConsts<>+384(SB), Y3, Y4 // 1.5·2²³ + 127 − m
+	VSUBPS Y14, Y4, Y4 // −m
+	VFMADD231PS geluConsts<>+448(SB), Y4, Y3 // h − m·ln2Hi, exact
+	VFMADD231PS geluConsts<>+512(SB), Y4, Y3
+	VSUBPS Y3, Y0, Y3 // ρ
+	VADDPS Y14, Y4, Y4
+	VMAXPS geluConsts<>+320(SB), Y4, Y4 // m > 126: 2⁻ᵐ becomes 0
+	VPSLLD $23, Y4, Y4 // 2⁻ᵐ
+	VMULPS Y4, Y2, Y2 // a/2·2⁻ᵐ
+	VMULPS Y3, Y3, Y4 // ρ²
+	VMOVUPS Y11, Y0
+	VFMADD213PS geluConsts<>+640(SB), Y3, Y0
+	VFMADD213PS geluConsts<>+704(SB), Y3, Y0
+	VFMADD213PS geluConsts<>+768(SB), Y3, Y0
+	VFMADD213PS geluConsts<>+832(SB), Y3, Y0
+	VFMADD213PS geluConsts<>+896(SB), Y3, Y0
+	VFMADD213PS Y3, Y4, Y0 // exp(ρ) − 1
+	VFMADD213PS Y2, Y2, Y0 // a/2·exp(−h − l)
+	VMOVUPS Y12, Y3
+	VFMADD213PS Y10, Y1, Y3
+	VFMADD213PS geluConsts<>+1088(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1152(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1216(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1280(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1344(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1408(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1472(SB), Y1, Y3
+	VFMADD213PS geluConsts<>+1536(SB), Y1, Y3
+	VMAXPS (SI), Y15, Y4 // max(−0, x): x where NaN
+	VFNMADD231PS Y0, Y3, Y4 // max(−0, x) − a/2·exp(−a²/2)·R(t)
+	VMOVUPS Y4, (DI)
 
 geludoney:
 	VZEROUPPER
@@ -692,136 +566,98 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
+	VMOVUPS geluConsts<>+0(SB), Z15
+	VMOVUPS geluConsts<>+256(SB), Z14
+	VMOVUPS geluConsts<>+128(SB), Z13
+	VMOVUPS geluConsts<>+960(SB), Z12
+	VMOVUPS geluConsts<>+576(SB), Z11
+	VMOVUPS geluConsts<>+1024(SB), Z10
 	SHRQ $4, CX
 	MOVQ CX, DX
 	SHRQ $1, CX
 	JZ geluonez
 
 gelupairz:
-	VMOVUPS (SI), Z0 // x
-	VMOVUPS 64(SI), Z8 // x
-	VPANDD geluConsts<>+0(SB), Z0, Z0
-	VPANDD geluConsts<>+0(SB), Z8, Z8
-	VMINPS geluConsts<>+64(SB), Z0, Z0 // a = min(|x|, 14)
-	VMINPS geluConsts<>+64(SB), Z8, Z8 // a = min(|x|, 14)
-	VMULPS geluConsts<>+128(SB), Z0, Z1 // z = a/√2
-	VMULPS geluConsts<>+128(SB), Z8, Z9 // z = a/√2
-	VMULPS geluConsts<>+192(SB), Z1, Z2
-	VMULPS geluConsts<>+192(SB), Z9, Z10
-	VADDPS geluConsts<>+256(SB), Z2, Z2
-	VADDPS geluConsts<>+256(SB), Z10, Z10
-	VMOVUPS geluConsts<>+256(SB), Z3
-	VMOVUPS geluConsts<>+256(SB), Z11
-	VDIVPS Z2, Z3, Z2 // t = 1/(1 + z/2)
-	VDIVPS Z10, Z11, Z10 // t = 1/(1 + z/2)
-	VMOVUPS geluConsts<>+320(SB), Z1
-	VMOVUPS geluConsts<>+320(SB), Z9
-	VFMADD213PS geluConsts<>+384(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+384(SB), Z10, Z9
-	VFMADD213PS geluConsts<>+448(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+448(SB), Z10, Z9
-	VFMADD213PS geluConsts<>+512(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+512(SB), Z10, Z9
-	VFMADD213PS geluConsts<>+576(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+576(SB), Z10, Z9
-	VFMADD213PS geluConsts<>+640(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+640(SB), Z10, Z9
-	VFMADD213PS geluConsts<>+704(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+704(SB), Z10, Z9
-	VFMADD213PS geluConsts<>+768(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+768(SB), Z10, Z9
-	VFMADD213PS geluConsts<>+832(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+832(SB), Z10, Z9
-	VFMADD213PS geluConsts<>+896(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+896(SB), Z10, Z9
-	VMULPS Z0, Z0, Z3 // a², then its rounding error
-	VMULPS Z8, Z8, Z11 // a², then its rounding error
-	VMOVAPS Z3, Z4
-	VMOVAPS Z11, Z12
-	VFMSUB231PS Z0, Z0, Z4
-	VFMSUB231PS Z8, Z8, Z12
-	VMULPS geluConsts<>+192(SB), Z3, Z3 // h
-	VMULPS geluConsts<>+192(SB), Z11, Z11 // h
-	VMULPS geluConsts<>+192(SB), Z4, Z4 // l: x²/2 = h + l
-	VMULPS geluConsts<>+192(SB), Z12, Z12 // l: x²/2 = h + l
-	VSUBPS Z3, Z1, Z5 // s = P − h
-	VSUBPS Z11, Z9, Z13 // s = P − h
-	VSUBPS Z1, Z5, Z6 // TwoSum: b = s − P
-	VSUBPS Z9, Z13, Z14 // TwoSum: b = s − P
-	VSUBPS Z6, Z5, Z0
-	VSUBPS Z14, Z13, Z8
-	VSUBPS Z0, Z1, Z0 // P − (s − b)
-	VSUBPS Z8, Z9, Z8 // P − (s − b)
-	VADDPS Z6, Z3, Z6 // h + b
-	VADDPS Z14, Z11, Z14 // h + b
-	VSUBPS Z6, Z0, Z0 // rounding error of s
-	VSUBPS Z14, Z8, Z8 // rounding error of s
-	VSUBPS Z4, Z0, Z0 // lo
-	VSUBPS Z12, Z8, Z8 // lo
-	VMAXPS geluConsts<>+960(SB), Z5, Z1
-	VMAXPS geluConsts<>+960(SB), Z13, Z9
-	VMULPS geluConsts<>+1024(SB), Z1, Z3
-	VMULPS geluConsts<>+1024(SB), Z9, Z11
-	VRNDSCALEPS $0, Z3, Z3
-	VRNDSCALEPS $0, Z11, Z11
-	VFNMADD231PS geluConsts<>+1088(SB), Z3, Z1
-	VFNMADD231PS geluConsts<>+1088(SB), Z11, Z9
-	VFNMADD231PS geluConsts<>+1152(SB), Z3, Z1
-	VFNMADD231PS geluConsts<>+1152(SB), Z11, Z9
-	VMOVUPS geluConsts<>+1216(SB), Z4
-	VMOVUPS geluConsts<>+1216(SB), Z12
-	VFMADD213PS geluConsts<>+1280(SB), Z1, Z4
-	VFMADD213PS geluConsts<>+1280(SB), Z9, Z12
-	VFMADD213PS geluConsts<>+1344(SB), Z1, Z4
-	VFMADD213PS geluConsts<>+1344(SB), Z9, Z12
-	VFMADD213PS geluConsts<>+1408(SB), Z1, Z4
-	VFMADD213PS geluConsts<>+1408(SB), Z9, Z12
-	VFMADD213PS geluConsts<>+1472(SB), Z1, Z4
-	VFMADD213PS geluConsts<>+1472(SB), Z9, Z12
-	VFMADD213PS geluConsts<>+1536(SB), Z1, Z4
-	VFMADD213PS geluConsts<>+1536(SB), Z9, Z12
-	VMULPS Z1, Z1, Z6
-	VMULPS Z9, Z9, Z14
-	VFMADD213PS Z1, Z6, Z4
-	VFMADD213PS Z9, Z14, Z12
-	VADDPS geluConsts<>+256(SB), Z4, Z4
-	VADDPS geluConsts<>+256(SB), Z12, Z12
-	VCVTPS2DQ Z3, Z3
-	VCVTPS2DQ Z11, Z11
-	VPADDD geluConsts<>+1600(SB), Z3, Z3
-	VPADDD geluConsts<>+1600(SB), Z11, Z11
-	VPSLLD $23, Z3, Z3
-	VPSLLD $23, Z11, Z11
-	VMULPS Z3, Z4, Z4 // exp(s)
-	VMULPS Z11, Z12, Z12 // exp(s)
-	VCMPPS $0x11, geluConsts<>+960(SB), Z5, K1 // s < expLo
-	VCMPPS $0x11, geluConsts<>+960(SB), Z13, K3 // s < expLo
-	VMOVAPS geluConsts<>+1728(SB), K1, Z4
-	VMOVAPS geluConsts<>+1728(SB), K3, Z12
-	VFMADD213PS Z4, Z0, Z4 // exp(s)·(1 + lo)
-	VFMADD213PS Z12, Z8, Z12 // exp(s)·(1 + lo)
-	VMULPS Z2, Z4, Z4 // E
-	VMULPS Z10, Z12, Z12 // E
-	VMOVUPS geluConsts<>+1664(SB), Z3
-	VMOVUPS geluConsts<>+1664(SB), Z11
-	VSUBPS Z4, Z3, Z3 // 2 − E
-	VSUBPS Z12, Z11, Z11 // 2 − E
-	VMOVUPS (SI), Z0 // x again
-	VMOVUPS 64(SI), Z8 // x again
-	VCMPPS $0x1d, geluConsts<>+1728(SB), Z0, K2 // x ≥ 0
-	VCMPPS $0x1d, geluConsts<>+1728(SB), Z8, K4 // x ≥ 0
-	VMOVAPS Z3, K2, Z4
-	VMOVAPS Z11, K4, Z12
-	VMOVUPS geluConsts<>+1792(SB), Z7
-	VMOVUPS geluConsts<>+1792(SB), Z15
-	VMAXPS Z0, Z7, Z7
-	VMAXPS Z8, Z15, Z15
-	VMULPS geluConsts<>+192(SB), Z7, Z7
-	VMULPS geluConsts<>+192(SB), Z15, Z15
-	VMULPS Z4, Z7, Z7
-	VMULPS Z12, Z15, Z15
-	VMOVUPS Z7, (DI)
-	VMOVUPS Z15, 64(DI)
+	VPANDND (SI), Z15, Z0 // |x|
+	VPANDND 64(SI), Z15, Z5 // |x|
+	VMINPS geluConsts<>+64(SB), Z0, Z0 // a = min(|x|, 14); NaN gives 14
+	VMINPS geluConsts<>+64(SB), Z5, Z5 // a = min(|x|, 14); NaN gives 14
+	VADDPS Z13, Z0, Z2
+	VADDPS Z13, Z5, Z7
+	VMOVUPS Z13, Z1
+	VMOVUPS Z13, Z6
+	VDIVPS Z2, Z1, Z1 // t = k/(k + a)
+	VDIVPS Z7, Z6, Z6 // t = k/(k + a)
+	VMULPS geluConsts<>+192(SB), Z0, Z2 // a/2
+	VMULPS geluConsts<>+192(SB), Z5, Z7 // a/2
+	VMULPS Z2, Z0, Z3 // h
+	VMULPS Z7, Z5, Z8 // h
+	VFNMADD132PS Z2, Z3, Z0 // −l = h − a·(a/2)
+	VFNMADD132PS Z7, Z8, Z5 // −l = h − a·(a/2)
+	VMOVUPS Z14, Z4
+	VMOVUPS Z14, Z9
+	VFNMADD231PS geluConsts<>+384(SB), Z3, Z4 // 1.5·2²³ + 127 − m
+	VFNMADD231PS geluConsts<>+384(SB), Z8, Z9 // 1.5·2²³ + 127 − m
+	VSUBPS Z14, Z4, Z4 // −m
+	VSUBPS Z14, Z9, Z9 // −m
+	VFMADD231PS geluConsts<>+448(SB), Z4, Z3 // h − m·ln2Hi, exact
+	VFMADD231PS geluConsts<>+448(SB), Z9, Z8 // h − m·ln2Hi, exact
+	VFMADD231PS geluConsts<>+512(SB), Z4, Z3
+	VFMADD231PS geluConsts<>+512(SB), Z9, Z8
+	VSUBPS Z3, Z0, Z3 // ρ
+	VSUBPS Z8, Z5, Z8 // ρ
+	VADDPS Z14, Z4, Z4
+	VADDPS Z14, Z9, Z9
+	VMAXPS geluConsts<>+320(SB), Z4, Z4 // m > 126: 2⁻ᵐ becomes 0
+	VMAXPS geluConsts<>+320(SB), Z9, Z9 // m > 126: 2⁻ᵐ becomes 0
+	VPSLLD $23, Z4, Z4 // 2⁻ᵐ
+	VPSLLD $23, Z9, Z9 // 2⁻ᵐ
+	VMULPS Z4, Z2, Z2 // a/2·2⁻ᵐ
+	VMULPS Z9, Z7, Z7 // a/2·2⁻ᵐ
+	VMULPS Z3, Z3, Z4 // ρ²
+	VMULPS Z8, Z8, Z9 // ρ²
+	VMOVUPS Z11, Z0
+	VMOVUPS Z11, Z5
+	VFMADD213PS geluConsts<>+640(SB), Z3, Z0
+	VFMADD213PS geluConsts<>+640(SB), Z8, Z5
+	VFMADD213PS geluConsts<>+704(SB), Z3, Z0
+	VFMADD213PS geluConsts<>+704(SB), Z8, Z5
+	VFMADD213PS geluConsts<>+768(SB), Z3, Z0
+	VFMADD213PS geluConsts<>+768(SB), Z8, Z5
+	VFMADD213PS geluConsts<>+832(SB), Z3, Z0
+	VFMADD213PS geluConsts<>+832(SB), Z8, Z5
+	VFMADD213PS geluConsts<>+896(SB), Z3, Z0
+	VFMADD213PS geluConsts<>+896(SB), Z8, Z5
+	VFMADD213PS Z3, Z4, Z0 // exp(ρ) − 1
+	VFMADD213PS Z8, Z9, Z5 // exp(ρ) − 1
+	VFMADD213PS Z2, Z2, Z0 // a/2·exp(−h − l)
+	VFMADD213PS Z7, Z7, Z5 // a/2·exp(−h − l)
+	VMOVUPS Z12, Z3
+	VMOVUPS Z12, Z8
+	VFMADD213PS Z10, Z1, Z3
+	VFMADD213PS Z10, Z6, Z8
+	VFMADD213PS geluConsts<>+1088(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1088(SB), Z6, Z8
+	VFMADD213PS geluConsts<>+1152(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1152(SB), Z6, Z8
+	VFMADD213PS geluConsts<>+1216(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1216(SB), Z6, Z8
+	VFMADD213PS geluConsts<>+1280(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1280(SB), Z6, Z8
+	VFMADD213PS geluConsts<>+1344(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1344(SB), Z6, Z8
+	VFMADD213PS geluConsts<>+1408(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1408(SB), Z6, Z8
+	VFMADD213PS geluConsts<>+1472(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1472(SB), Z6, Z8
+	VFMADD213PS geluConsts<>+1536(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1536(SB), Z6, Z8
+	VMAXPS (SI), Z15, Z4 // max(−0, x): x where NaN
+	VMAXPS 64(SI), Z15, Z9 // max(−0, x): x where NaN
+	VFNMADD231PS Z0, Z3, Z4 // max(−0, x) − a/2·exp(−a²/2)·R(t)
+	VFNMADD231PS Z5, Z8, Z9 // max(−0, x) − a/2·exp(−a²/2)·R(t)
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z9, 64(DI)
 	ADDQ $128, SI
 	ADDQ $128, DI
 	DECQ CX
@@ -830,68 +666,46 @@ gelupairz:
 geluonez:
 	TESTQ $1, DX
 	JZ geludonez
-	VMOVUPS (SI), Z0 // x
-	VPANDD geluConsts<>+0(SB), Z0, Z0
-	VMINPS geluConsts<>+64(SB), Z0, Z0 // a = min(|x|, 14)
-	VMULPS geluConsts<>+128(SB), Z0, Z1 // z = a/√2
-	VMULPS geluConsts<>+192(SB), Z1, Z2
-	VADDPS geluConsts<>+256(SB), Z2, Z2
-	VMOVUPS geluConsts<>+256(SB), Z3
-	VDIVPS Z2, Z3, Z2 // t = 1/(1 + z/2)
-	VMOVUPS geluConsts<>+320(SB), Z1
-	VFMADD213PS geluConsts<>+384(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+448(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+512(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+576(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+640(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+704(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+768(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+832(SB), Z2, Z1
-	VFMADD213PS geluConsts<>+896(SB), Z2, Z1
-	VMULPS Z0, Z0, Z3 // a², then its rounding error
-	VMOVAPS Z3, Z4
-	VFMSUB231PS Z0, Z0, Z4
-	VMULPS geluConsts<>+192(SB), Z3, Z3 // h
-	VMULPS geluConsts<>+192(SB), Z4, Z4 // l: x²/2 = h + l
-	VSUBPS Z3, Z1, Z5 // s = P − h
-	VSUBPS Z1, Z5, Z6 // TwoSum: b = s − P
-	VSUBPS Z6, Z5, Z0
-	VSUBPS Z0, Z1, Z0 // P − (s − b)
-	VADDPS Z6, Z3, Z6 // h + b
-	VSUBPS Z6, Z0, Z0 // rounding error of s
-	VSUBPS Z4, Z0, Z0 // lo
-	VMAXPS geluConsts<>+960(SB), Z5, Z1
-	VMULPS geluConsts<>+1024(SB), Z1, Z3
-	VRNDSCALEPS $0, Z3, Z3
-	VFNMADD231PS geluConsts<>+1088(SB), Z3, Z1
-	VFNMADD231PS geluConsts<>+1152(SB), Z3, Z1
-	VMOVUPS geluConsts<>+1216(SB), Z4
-	VFMADD213PS geluConsts<>+1280(SB), Z1, Z4
-	VFMADD213PS geluConsts<>+1344(SB), Z1, Z4
-	VFMADD213PS geluConsts<>+1408(SB), Z1, Z4
-	VFMADD213PS geluConsts<>+1472(SB), Z1, Z4
-	VFMADD213PS geluConsts<>+1536(SB), Z1, Z4
-	VMULPS Z1, Z1, Z6
-	VFMADD213PS Z1, Z6, Z4
-	VADDPS geluConsts<>+256(SB), Z4, Z4
-	VCVTPS2DQ Z3, Z3
-	VPADDD geluConsts<>+1600(SB), Z3, Z3
-	VPSLLD $23, Z3, Z3
-	VMULPS Z3, Z4, Z4 // exp(s)
-	VCMPPS $0x11, geluConsts<>+960(SB), Z5, K1 // s < expLo
-	VMOVAPS geluConsts<>+1728(SB), K1, Z4
-	VFMADD213PS Z4, Z0, Z4 // exp(s)·(1 + lo)
-	VMULPS Z2, Z4, Z4 // E
-	VMOVUPS geluConsts<>+1664(SB), Z3
-	VSUBPS Z4, Z3, Z3 // 2 − E
-	VMOVUPS (SI), Z0 // x again
-	VCMPPS $0x1d, geluConsts<>+1728(SB), Z0, K2 // x ≥ 0
-	VMOVAPS Z3, K2, Z4
-	VMOVUPS geluConsts<>+1792(SB), Z7
-	VMAXPS Z0, Z7, Z7
-	VMULPS geluConsts<>+192(SB), Z7, Z7
-	VMULPS Z4, Z7, Z7
-	VMOVUPS Z7, (DI)
+	VPANDND (SI), Z15, Z0 // |x|
+	VMINPS geluConsts<>+64(SB), Z0, Z0 // a = min(|x|, 14); NaN gives 14
+	VADDPS Z13, Z0, Z2
+	VMOVUPS Z13, Z1
+	VDIVPS Z2, Z1, Z1 // t = k/(k + a)
+	VMULPS geluConsts<>+192(SB), Z0, Z2 // a/2
+	VMULPS Z2, Z0, Z3 // h
+	VFNMADD132PS Z2, Z3, Z0 // −l = h − a·(a/2)
+	VMOVUPS Z14, Z4
+	VFNMADD231PS geluConsts<>+384(SB), Z3, Z4 // 1.5·2²³ + 127 − m
+	VSUBPS Z14, Z4, Z4 // −m
+	VFMADD231PS geluConsts<>+448(SB), Z4, Z3 // h − m·ln2Hi, exact
+	VFMADD231PS geluConsts<>+512(SB), Z4, Z3
+	VSUBPS Z3, Z0, Z3 // ρ
+	VADDPS Z14, Z4, Z4
+	VMAXPS geluConsts<>+320(SB), Z4, Z4 // m > 126: 2⁻ᵐ becomes 0
+	VPSLLD $23, Z4, Z4 // 2⁻ᵐ
+	VMULPS Z4, Z2, Z2 // a/2·2⁻ᵐ
+	VMULPS Z3, Z3, Z4 // ρ²
+	VMOVUPS Z11, Z0
+	VFMADD213PS geluConsts<>+640(SB), Z3, Z0
+	VFMADD213PS geluConsts<>+704(SB), Z3, Z0
+	VFMADD213PS geluConsts<>+768(SB), Z3, Z0
+	VFMADD213PS geluConsts<>+832(SB), Z3, Z0
+	VFMADD213PS geluConsts<>+896(SB), Z3, Z0
+	VFMADD213PS Z3, Z4, Z0 // exp(ρ) − 1
+	VFMADD213PS Z2, Z2, Z0 // a/2·exp(−h − l)
+	VMOVUPS Z12, Z3
+	VFMADD213PS Z10, Z1, Z3
+	VFMADD213PS geluConsts<>+1088(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1152(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1216(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1280(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1344(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1408(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1472(SB), Z1, Z3
+	VFMADD213PS geluConsts<>+1536(SB), Z1, Z3
+	VMAXPS (SI), Z15, Z4 // max(−0, x): x where NaN
+	VFNMADD231PS Z0, Z3, Z4 // max(−0, x) − a/2·exp(−a²/2)·R(t)
+	VMOVUPS Z4, (DI)
 
 geludonez:
 	VZEROUPPER

@@ -37,21 +37,16 @@ func geluSweep() []float32 {
 	return xs
 }
 
-// TestGELUAccuracy compares GELU at every ISA level this CPU has (the Go
-// twin at ISAGeneric, ymm at ISAAVX2, zmm at ISAAVX512) and the native
-// entry point against float64: within 6e-7 relative (≈ 10 ulp; measured
-// 4.4e-7 vector, 4.8e-7 Go) where the exact result is above 2⁻¹²⁰; below
-// that (x < −12.9, where erfc leaves float32's range) a result no larger
-// than 2⁻¹²⁰ of the same sign or 0; the special values exactly.
-func TestGELUAccuracy(t *testing.T) {
-	xs := geluSweep()
-	const rtol = 6e-7
+// geluLevels are GELU at every ISA level this CPU has (the Go twin at
+// ISAGeneric, ymm at ISAAVX2, zmm at ISAAVX512), the native entry point,
+// and where the CPU has AVX-512 the zmm kernel itself, whether or not GELU
+// uses it yet (geluUseZMM).
+func geluLevels() map[string]func(dst, src []float32) {
 	levels := map[string]func(dst, src []float32){"GELU": GELU}
 	for _, isa := range SupportedISAs() {
 		levels[isa.String()] = isaTable[isa].gelu
 	}
 	if hasAVX512 {
-		// The zmm kernel itself, whether or not GELU uses it yet (geluUseZMM).
 		levels["zmm kernel"] = func(dst, src []float32) {
 			n := len(src) &^ 15
 			if n > 0 {
@@ -62,7 +57,18 @@ func TestGELUAccuracy(t *testing.T) {
 			}
 		}
 	}
-	for name, fn := range levels {
+	return levels
+}
+
+// TestGELUAccuracy compares GELU at every level of geluLevels against
+// float64: within 6e-7 relative (≈ 10 ulp; measured 3.8e-7) where the
+// exact result is above 2⁻¹²⁰; below that (x < −12.9, where erfc leaves
+// float32's range) a result no larger than 2⁻¹²⁰ of the same sign or 0;
+// the special values exactly.
+func TestGELUAccuracy(t *testing.T) {
+	xs := geluSweep()
+	const rtol = 6e-7
+	for name, fn := range geluLevels() {
 		got := make([]float32, len(xs))
 		fn(got, xs)
 		worst, worstX, bad := 0.0, float32(0), 0
@@ -131,6 +137,35 @@ func TestGELULengths(t *testing.T) {
 					t.Fatalf("%s, %d values in place: GELU(%g) = %g, want %g", name, n, xs[i], got[i], w)
 				}
 			}
+		}
+	}
+}
+
+// TestGELUTwin checks that the Go twin takes the vector kernels' steps:
+// over the whole sweep, every level of geluLevels gives geluF32's bits, so
+// a slice's scalar tail and a generic pool agree with the vectors. (fma32
+// rounds through float64, which could in principle differ from a float32
+// FMA in the last bit; it does on none of these values.)
+func TestGELUTwin(t *testing.T) {
+	xs := geluSweep()
+	want := make([]float32, len(xs))
+	for i, x := range xs {
+		want[i] = geluF32(x)
+	}
+	for name, fn := range geluLevels() {
+		got := make([]float32, len(xs))
+		fn(got, xs)
+		bad := 0
+		for i, x := range xs {
+			w := want[i]
+			if math.Float32bits(got[i]) != math.Float32bits(w) && !(got[i] != got[i] && w != w) {
+				if bad++; bad <= 10 {
+					t.Errorf("%s: GELU(%g) = %g (%#08x), geluF32 gives %g (%#08x)", name, x, got[i], math.Float32bits(got[i]), w, math.Float32bits(w))
+				}
+			}
+		}
+		if bad > 10 {
+			t.Errorf("%s: %d values differ in all", name, bad)
 		}
 	}
 }

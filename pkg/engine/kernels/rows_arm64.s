@@ -90,7 +90,7 @@ TEXT ·expShiftSumNEON(SB), NOSPLIT, $0-36
 	VDUP R5, V29.S4
 	MOVW $0xbfd9db23, R5 // -1.702 (QuickGELU)
 	VDUP R5, V30.S4
-	MOVW $0x3f3504f3, R5 // 1/√2 (erf GELU)
+	MOVW $0x403504f3, R5 // 2√2 (erf GELU's k)
 	VDUP R5, V31.S4
 
 essloop:

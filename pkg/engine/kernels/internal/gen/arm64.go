@@ -250,11 +250,11 @@ const (
 	vLog2e, vLn2Hi, vLn2Lo, vHi, vLo = 16, 17, 18, 19, 20
 	vC0                              = 21 // c0..c5 in V21..V26
 	vOne, vBias, vInf, vNegQG        = 27, 28, 29, 30
-	vInvSqrt2                        = 31 // the erf GELU's 1/√2
+	vGeluK                           = 31 // the erf GELU's k = 2√2
 )
 
 // loadExpConsts broadcasts the constants of exp.go's algorithm (and
-// QuickGELU's −1.702 and the erf GELU's 1/√2) into their registers
+// QuickGELU's −1.702 and the erf GELU's k) into their registers
 // through R5, once per call.
 func loadExpConsts(a *asm) {
 	consts := []struct {
@@ -277,7 +277,7 @@ func loadExpConsts(a *asm) {
 		{vBias, 0x0000007f, "exponent bias 127 (int32)"},
 		{vInf, 0x7f800000, "+Inf"},
 		{vNegQG, 0xbfd9db23, "-1.702 (QuickGELU)"},
-		{vInvSqrt2, f32bits(1 / math.Sqrt2), "1/√2 (erf GELU)"},
+		{vGeluK, f32bits(2 * math.Sqrt2), "2√2 (erf GELU's k)"},
 	}
 	for _, c := range consts {
 		a.l("\tMOVW $0x%08x, R5 // %s", c.bits, c.what)
@@ -297,16 +297,8 @@ func exp4(a *asm) {
 	a.l("%s", misc("SCVTF", 2, 3))  // n as float32
 	a.l("%s", same("FMLS", 1, 2, vLn2Hi))
 	a.l("%s", same("FMLS", 1, 2, vLn2Lo)) // r
-	// Horner: p = ((((c0·r + c1)·r + c2)·r + c3)·r + c4)·r + c5, each step
-	// accumulating onto a copy of the next coefficient.
-	a.l("\tVMOV V%d.B16, V4.B16", vC0)
-	for i := 1; i <= 5; i++ {
-		acc := 4 + i%2
-		prev := 4 + (i-1)%2
-		a.l("\tVMOV V%d.B16, V%d.B16", vC0+i, acc)
-		a.l("%s", same("FMLA", acc, prev, 1))
-	}
-	// p is in V5. y = p·r² + r + 1.
+	expPoly(a, 1)
+	// y = p·r² + r + 1.
 	a.l("%s", same("FMUL", 6, 1, 1))
 	a.l("%s", same("FMLA", 1, 5, 6))
 	a.l("%s", same("FADD", 1, 1, vOne))
@@ -326,6 +318,19 @@ func exp4(a *asm) {
 	a.l("%s", same("BIC", 1, 1, 6)) // 0 where x < lo
 	a.l("%s", same("FCMEQ", 7, 0, 0))
 	a.l("\tVBIT V7.B16, V1.B16, V0.B16 // y where x is not NaN, else x")
+}
+
+// expPoly sets V5 = P(Vr), exp's polynomial: Horner, p = ((((c0·r + c1)·r
+// + c2)·r + c3)·r + c4)·r + c5, each step accumulating onto a copy of the
+// next coefficient (in V4 and V5 by turns).
+func expPoly(a *asm, r int) {
+	a.l("\tVMOV V%d.B16, V4.B16", vC0)
+	for i := 1; i <= 5; i++ {
+		acc := 4 + i%2
+		prev := 4 + (i-1)%2
+		a.l("\tVMOV V%d.B16, V%d.B16", vC0+i, acc)
+		a.l("%s", same("FMLA", acc, prev, r))
+	}
 }
 
 // expLoop writes one kernel (dst, src *float32, n int) over 4 lanes at a
@@ -386,15 +391,15 @@ func expNEON() string {
 
 // geluNEONConsts are the erf GELU's constants beyond exp's, in the order
 // geluNEON's loop loads them (one post-incremented broadcast load each,
-// from a pointer reset per step: the 15 exp constants and x, t, P, h, l,
-// s and lo leave too few registers to hold them; 1/√2 is loadExpConsts').
-var geluNEONConsts = []string{"aMax", "p9", "p8", "p7", "p6", "p5", "p4", "p3", "p2", "p1", "p0", "two", "xMin"}
+// from a pointer reset per step: the 16 exp constants and the values of
+// two chains leave too few registers to hold them; k is loadExpConsts').
+var geluNEONConsts = []string{"aMax", "magicBias", "magic", "r9", "r8", "r7", "r6", "r5", "r4", "r3", "r2", "r1", "r0", "negZero"}
 
 // geluNEON writes geluNEON, the erf GELU of gelu.go (the steps of the
 // AVX2 kernel, see gelu.go in this package): x in V8, a = min(|x|, 14) in
-// V9, t in V10, P(t) in V11, x²/2 = h + l in V12, V13, s = P − h and its
-// rounding error lo in V14, V15, exp(s) by exp4 (V0..V7); 1/√2 in
-// vInvSqrt2 and 0.5 from exp's c5 (V26).
+// V9, t in V10, a/2 then a/2·exp(−a²/2) in V11, h then ρ in V12, −l in
+// V13, R(t) in V14; exp's log2 e, ln2 parts and polynomial from
+// loadExpConsts, 0.5 from its c5 (V26).
 func geluNEON(a *asm) {
 	for i, name := range geluNEONConsts {
 		var bits uint32
@@ -416,48 +421,41 @@ func geluNEON(a *asm) {
 // dst = x/2·(1 + erf(x/√2)); n a multiple of 4.`, "ge", func() {
 		a.l("%s", misc("FABS", 9, 8))
 		load(1, "aMax")
-		a.l("%s", same("FMIN", 9, 9, 1))         // a
-		a.l("%s", same("FMUL", 1, 9, vInvSqrt2)) // z = a/√2
-		a.l("%s", same("FMUL", 1, 1, vC0+5))
-		a.l("%s", same("FADD", 1, 1, vOne))
-		a.l("%s", same("FDIV", 10, vOne, 1)) // t = 1/(1 + z/2)
-		// Horner, fused: P ← c + P·t, alternating V2 and V11 so that P
-		// ends in V11.
-		load(2, "p9")
-		cur, other := 2, 11
-		for _, c := range []string{"p8", "p7", "p6", "p5", "p4", "p3", "p2", "p1", "p0"} {
+		a.l("%s", same("FMIN", 9, 9, 1)) // a
+		a.l("%s", same("FADD", 1, 9, vGeluK))
+		a.l("%s", same("FDIV", 10, vGeluK, 1)) // t = k/(k + a)
+		a.l("%s", same("FMUL", 11, 9, vC0+5))  // a/2
+		a.l("%s", same("FMUL", 12, 9, 11))     // h
+		a.l("\tVMOV V12.B16, V13.B16")
+		a.l("%s", same("FMLS", 13, 9, 11)) // −l = h − a·(a/2)
+		// exp(−h − l) = 2⁻ᵐ·exp(ρ), m = round(h·log2 e), ρ = m·ln2 − h − l.
+		load(2, "magicBias")
+		a.l("\tVMOV V2.B16, V3.B16")
+		a.l("%s", same("FMLS", 3, 12, vLog2e)) // 1.5·2²³ + 127 − m
+		a.l("%s", same("FSUB", 4, 3, 2))       // −m
+		a.l("%s", same("FMLA", 12, 4, vLn2Hi)) // h − m·ln2Hi, exact
+		a.l("%s", same("FMLA", 12, 4, vLn2Lo))
+		a.l("%s", same("FSUB", 12, 13, 12)) // ρ
+		load(5, "magic")
+		a.l("%s", same("FMAX", 3, 3, 5)) // m > 126: 2⁻ᵐ becomes 0
+		a.l("\tVSHL $23, V3.S4, V3.S4")
+		a.l("%s", same("FMUL", 11, 11, 3)) // a/2·2⁻ᵐ
+		a.l("%s", same("FMUL", 6, 12, 12)) // ρ²
+		expPoly(a, 12)
+		a.l("\tVMOV V12.B16, V7.B16")
+		a.l("%s", same("FMLA", 7, 5, 6))   // exp(ρ) − 1
+		a.l("%s", same("FMLA", 11, 7, 11)) // a/2·exp(−h − l)
+		// R(t) by Horner, alternating V2 and V14 so that it ends in V14.
+		load(2, "r9")
+		cur, other := 2, 14
+		for _, c := range []string{"r8", "r7", "r6", "r5", "r4", "r3", "r2", "r1", "r0"} {
 			load(other, c)
 			a.l("%s", same("FMLA", other, cur, 10))
 			cur, other = other, cur
 		}
-		a.l("%s", same("FMUL", 12, 9, 9))      // a²
-		a.l("%s", misc("FNEG", 13, 12))        // −a²
-		a.l("%s", same("FMLA", 13, 9, 9))      // a·a − fl(a²), exact
-		a.l("%s", same("FMUL", 12, 12, vC0+5)) // h
-		a.l("%s", same("FMUL", 13, 13, vC0+5)) // l
-		a.l("%s", same("FSUB", 14, 11, 12))    // s = P − h
-		a.l("%s", same("FSUB", 3, 14, 11))     // TwoSum: b = s − P
-		a.l("%s", same("FSUB", 4, 14, 3))
-		a.l("%s", same("FSUB", 4, 11, 4))  // P − (s − b)
-		a.l("%s", same("FADD", 3, 12, 3))  // h + b
-		a.l("%s", same("FSUB", 4, 4, 3))   // rounding error of s
-		a.l("%s", same("FSUB", 15, 4, 13)) // lo
-		// exp(s): s ≤ 0, so exp4's clamp at its low bound (the AVX2
-		// kernel's expLo) gives 0 where the AVX2 kernel masks to 0.
-		a.l("\tVMOV V14.B16, V0.B16")
-		exp4(a)
-		a.l("\tVMOV V0.B16, V1.B16")
-		a.l("%s", same("FMLA", 1, 0, 15)) // exp(s)·(1 + lo)
-		a.l("%s", same("FMUL", 1, 1, 10)) // E
-		load(2, "two")
-		a.l("%s", same("FSUB", 2, 2, 1)) // 2 − E
-		a.l("\tVEOR V3.B16, V3.B16, V3.B16")
-		a.l("%s", same("FCMGT", 4, 3, 8)) // x < 0
-		a.l("\tVBIT V4.B16, V1.B16, V2.B16 // E where x < 0, else 2 − E")
-		load(5, "xMin")
-		a.l("%s", same("FMAX", 5, 8, 5)) // max(x, −14); NaN stays NaN
-		a.l("%s", same("FMUL", 5, 5, vC0+5))
-		a.l("%s", same("FMUL", 0, 5, 2))
+		load(3, "negZero")
+		a.l("%s", same("FMAX", 0, 8, 3))   // max(−0, x); NaN stays NaN
+		a.l("%s", same("FMLS", 0, 11, 14)) // max(−0, x) − a/2·exp(−a²/2)·R(t)
 	})
 }
 
