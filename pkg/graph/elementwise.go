@@ -101,8 +101,54 @@ func (f *fuser) elementwiseStep(s *Step, out []int) bool {
 	return true
 }
 
+// An OpElementwise step holds at most MaxElementwiseSteps instructions
+// and MaxElementwiseInputs inputs (its kernel keeps them on the stack); a
+// longer chain ends where it would exceed them, and the rest runs as
+// chains of their own.
+const (
+	MaxElementwiseSteps  = 16
+	MaxElementwiseInputs = 8
+)
+
+// chainInputs counts the distinct values the steps of chain read that no
+// step of chain produces.
+func chainInputs(chain []*Step) int {
+	made := map[*Value]bool{}
+	for _, s := range chain {
+		made[s.Out[0]] = true
+	}
+	var in []*Value
+	for _, s := range chain {
+		for _, v := range s.In {
+			if !made[v] && !slices.Contains(in, v) {
+				in = append(in, v)
+			}
+		}
+	}
+	return len(in)
+}
+
+// broadcastArithmetic reports whether s is Add, Sub, Mul or Div with an
+// operand broadcast to out (a bias, a per-row mean): alone, it still runs
+// faster as a chain of one, whose kernel reads such operands in vector
+// blocks, than op by op through the general broadcast loop.
+func broadcastArithmetic(s *Step, out []int) bool {
+	switch s.Node.Op {
+	case "Add", "Sub", "Mul", "Div":
+	default:
+		return false
+	}
+	for _, in := range s.In {
+		if k, _ := OperandKind(in.Shape, out); k != OperandFull {
+			return true
+		}
+	}
+	return false
+}
+
 // elementwiseChains replaces each chain of two or more elementwise steps
-// computing one tensor with an OpElementwise step. A chain grows from its
+// (or one broadcast Add, Sub, Mul or Div) computing one tensor with an
+// OpElementwise step. A chain grows from its
 // last step (its output) up through producers whose output only the
 // chain reads and that is not a graph output; it returns how many chains
 // it made.
@@ -133,14 +179,14 @@ func (f *fuser) elementwiseChains() int {
 					for _, c := range f.cons[v] {
 						inside = inside && group[c]
 					}
-					if inside {
+					if inside && len(chain) < MaxElementwiseSteps && chainInputs(append(chain[:len(chain):len(chain)], p)) <= MaxElementwiseInputs {
 						group[p], grown = true, true
 						chain = append(chain, p)
 					}
 				}
 			}
 		}
-		if len(chain) < 2 {
+		if len(chain) < 2 && !broadcastArithmetic(root, out) || chainInputs(chain) > MaxElementwiseInputs {
 			continue
 		}
 		slices.SortFunc(chain, func(a, b *Step) int { return order[a] - order[b] })

@@ -34,8 +34,9 @@ func TestOperandKind(t *testing.T) {
 }
 
 // TestElementwiseChains fuses the elementwise steps computing one tensor
-// into one OpElementwise step, and stops a chain where a value is also
-// read outside it, is a graph output, or is broadcast another way.
+// into one OpElementwise step (a broadcast Add alone too), and stops a
+// chain where a value is also read outside it, is a graph output, or is
+// broadcast another way.
 func TestElementwiseChains(t *testing.T) {
 	sh := []int{2, 3, 4}
 	val := func(name string, shape []int) *Value { return &Value{Name: name, DType: onnx.Float, Shape: shape} }
@@ -73,6 +74,35 @@ func TestElementwiseChains(t *testing.T) {
 		// x is read twice as input 0; the second Mul reads the Sigmoid's result.
 		if !slices.Equal(e.P.Program[0].Args, []int{0, 1}) || !slices.Equal(e.P.Program[2].Args, []int{0, -2}) {
 			t.Errorf("operands %v, %v", e.P.Program[0].Args, e.P.Program[2].Args)
+		}
+	})
+	t.Run("one step", func(t *testing.T) {
+		// A bias Add alone becomes a chain of one; an Add of two tensors
+		// of the output's shape stays as it is.
+		z, y, w := val("z", sh), val("y", sh), val("w", sh)
+		w.Input = true
+		p := &Plan{Inputs: []*Value{x, w}, Outputs: []*Value{y, z}, Steps: []*Step{
+			step("Add", y, x, cnst("bias", []int{4})), step("Add", z, x, w),
+		}}
+		made := p.FuseGeneric()
+		if made["Elementwise"] != 1 || p.Steps[0].Node.Op != OpElementwise || p.Steps[1].Node.Op != "Add" {
+			t.Fatalf("fusions %v, steps %s %s", made, p.Steps[0].Node.Op, p.Steps[1].Node.Op)
+		}
+	})
+	t.Run("long", func(t *testing.T) {
+		// 20 Negs in a row: a chain of MaxElementwiseSteps, then one of
+		// the 4 before it.
+		p := &Plan{Inputs: []*Value{x}}
+		prev := x
+		for i := range 20 {
+			v := val("n"+string(rune('a'+i)), sh)
+			p.Steps = append(p.Steps, step("Neg", v, prev))
+			prev = v
+		}
+		p.Outputs = []*Value{prev}
+		made := p.FuseGeneric()
+		if made["Elementwise"] != 2 || len(p.Steps) != 2 || len(p.Steps[0].P.Program) != 4 || len(p.Steps[1].P.Program) != MaxElementwiseSteps {
+			t.Fatalf("fusions %v, %d steps", made, len(p.Steps))
 		}
 	})
 	t.Run("boundaries", func(t *testing.T) {

@@ -28,7 +28,7 @@ func elementwise(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) e
 	if len(prog) == 0 {
 		return fmt.Errorf("Elementwise: empty program")
 	}
-	var kinds [8]int
+	var kinds [graph.MaxElementwiseInputs]int
 	if len(in) > len(kinds) {
 		return fmt.Errorf("Elementwise: %d inputs, at most %d", len(in), len(kinds))
 	}
@@ -53,7 +53,18 @@ func elementwise(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) e
 	if len(o.Shape) > 0 {
 		last = o.Shape[len(o.Shape)-1]
 	}
-	run := elementwiseRun{prog: prog, in: in, kinds: kinds[:len(in)], out: o.Float32, last: last}
+	var codes [graph.MaxElementwiseSteps]elementwiseCode
+	if len(prog) > len(codes) {
+		return fmt.Errorf("Elementwise: %d instructions, at most %d", len(prog), len(codes))
+	}
+	for j, ins := range prog {
+		c, ok := elementwiseCodes[ins.Op]
+		if !ok {
+			return fmt.Errorf("Elementwise: instruction %d: no kernel for %s", j, ins.Op)
+		}
+		codes[j] = c
+	}
+	run := elementwiseRun{prog: prog, codes: codes[:len(prog)], in: in, kinds: kinds[:len(in)], out: o.Float32, last: last}
 	blocks := (len(o.Float32) + elementwiseBlock - 1) / elementwiseBlock
 	e.pool().Parallel(blocks, 16, run.blocks)
 	return nil
@@ -62,6 +73,7 @@ func elementwise(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) e
 // elementwiseRun is one OpElementwise call.
 type elementwiseRun struct {
 	prog  []graph.ElementwiseInstr
+	codes []elementwiseCode // prog's operators
 	in    []*graph.Tensor
 	kinds []int
 	out   []float32
@@ -78,7 +90,15 @@ func (r *elementwiseRun) blocks(lo, hi int) {
 		*buf = make([]float32, need)
 	}
 	regs, gather := (*buf)[:len(r.prog)*B], (*buf)[len(r.prog)*B:need]
-	var ops [8][]float32 // the inputs' values of this block
+	for i, t := range r.in {
+		if r.kinds[i] == graph.OperandScalar { // the same in every block
+			g := gather[i*B : (i+1)*B]
+			for j := range g {
+				g[j] = t.Float32[0]
+			}
+		}
+	}
+	var ops [graph.MaxElementwiseInputs][]float32 // the inputs' values of this block
 	for blk := lo; blk < hi; blk++ {
 		i0 := blk * B
 		m := min(B, len(r.out)-i0)
@@ -88,9 +108,6 @@ func (r *elementwiseRun) blocks(lo, hi int) {
 			case graph.OperandFull:
 				ops[i] = x[i0 : i0+m]
 			case graph.OperandScalar:
-				for j := range g {
-					g[j] = x[0]
-				}
 				ops[i] = g
 			case graph.OperandLastAxis:
 				for j := 0; j < m; {
@@ -126,24 +143,57 @@ func (r *elementwiseRun) blocks(lo, hi int) {
 			if len(ins.Args) > 1 {
 				y = arg(ins.Args[1])
 			}
-			elementwiseOp(ins.Op, dst, x, y)
+			elementwiseOp(r.codes[j], dst, x, y)
 		}
 	}
 }
 
+// elementwiseCode names an OpElementwise operator without a string
+// comparison per block.
+type elementwiseCode uint8
+
+const (
+	ewAdd elementwiseCode = iota
+	ewSub
+	ewMul
+	ewDiv
+	ewPow
+	ewSqrt
+	ewExp
+	ewErf
+	ewSigmoid
+	ewTanh
+	ewNeg
+	ewAbs
+	ewReciprocal
+	ewQuickGELU
+	ewGELU
+	ewGELUTanh
+)
+
+var elementwiseCodes = map[string]elementwiseCode{
+	"Add": ewAdd, "Sub": ewSub, "Mul": ewMul, "Div": ewDiv, "Pow": ewPow, "Sqrt": ewSqrt, "Exp": ewExp,
+	"Erf": ewErf, "Sigmoid": ewSigmoid, "Tanh": ewTanh, "Neg": ewNeg, "Abs": ewAbs, "Reciprocal": ewReciprocal,
+	graph.OpQuickGELU: ewQuickGELU, graph.OpGELU: ewGELU, graph.OpGELUTanh: ewGELUTanh,
+}
+
 // elementwiseOp computes dst = op(x[, y]) as the op-by-op kernels do (see
 // arith, pow and unary for float32).
-func elementwiseOp(op string, dst, x, y []float32) {
+func elementwiseOp(op elementwiseCode, dst, x, y []float32) {
 	x = x[:len(dst)]
 	if y != nil {
 		y = y[:len(dst)]
 	}
-	if bop, ok := binaryOps[op]; ok {
-		kernels.Binary(bop, dst, x, y)
-		return
-	}
 	switch op {
-	case "Pow":
+	case ewAdd:
+		kernels.Binary(kernels.BinaryAdd, dst, x, y)
+	case ewSub:
+		kernels.Binary(kernels.BinarySub, dst, x, y)
+	case ewMul:
+		kernels.Binary(kernels.BinaryMul, dst, x, y)
+	case ewDiv:
+		kernels.Binary(kernels.BinaryDiv, dst, x, y)
+	case ewPow:
 		for i := range dst {
 			switch y[i] {
 			case 2:
@@ -154,37 +204,37 @@ func elementwiseOp(op string, dst, x, y []float32) {
 				dst[i] = float32(math.Pow(float64(x[i]), float64(y[i])))
 			}
 		}
-	case "Sqrt":
+	case ewSqrt:
 		for i, v := range x {
 			dst[i] = float32(math.Sqrt(float64(v)))
 		}
-	case "Exp":
+	case ewExp:
 		kernels.Exp(dst, x)
-	case "Erf":
+	case ewErf:
 		kernels.Erf(dst, x)
-	case "Sigmoid":
+	case ewSigmoid:
 		kernels.Sigmoid(dst, x)
-	case "Tanh":
+	case ewTanh:
 		for i, v := range x {
 			dst[i] = float32(math.Tanh(float64(v)))
 		}
-	case "Neg":
+	case ewNeg:
 		for i, v := range x {
 			dst[i] = -v
 		}
-	case "Abs":
+	case ewAbs:
 		for i, v := range x {
 			dst[i] = float32(math.Abs(float64(v)))
 		}
-	case "Reciprocal":
+	case ewReciprocal:
 		for i, v := range x {
 			dst[i] = 1 / v
 		}
-	case graph.OpQuickGELU:
+	case ewQuickGELU:
 		kernels.QuickGELU(dst, x)
-	case graph.OpGELU:
+	case ewGELU:
 		kernels.GELU(dst, x)
-	case graph.OpGELUTanh:
+	case ewGELUTanh:
 		kernels.GELUTanh(dst, x)
 	}
 }

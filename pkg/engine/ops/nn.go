@@ -46,7 +46,7 @@ func init() {
 	)
 	for _, op := range []string{"ReduceMean", "ReduceSum", "ReduceL2", "ReduceMax"} {
 		define(def{OpDef: graph.OpDef{Op: op, Infer: withX(inferReduce)},
-			eval: func(c call) error { return reduce(op, &c.s.P, c.in[0], c.out[0]) }})
+			eval: func(c call) error { return reduce(c.e, op, &c.s.P, c.in[0], c.out[0]) }})
 	}
 }
 
@@ -626,7 +626,7 @@ func conv(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) error {
 	return nil
 }
 
-func reduce(op string, p *graph.Params, x, o *graph.Tensor) error {
+func reduce(e *Env, op string, p *graph.Params, x, o *graph.Tensor) error {
 	if p.Noop {
 		graph.CopyRange(o, 0, x, 0, x.Len())
 		return nil
@@ -637,27 +637,30 @@ func reduce(op string, p *graph.Params, x, o *graph.Tensor) error {
 		kshape[a] = 1
 	}
 	count := x.Len() / max(o.Len(), 1)
-	// fast path: float32 over the last axis
+	// fast path: float32 over the last axis, rows in parallel (a
+	// decomposed LayerNorm's mean and variance)
 	if isFloat(x.DType) && len(p.Axes) == 1 && p.Axes[0] == len(x.Shape)-1 && op != "ReduceMax" {
 		n := x.Shape[len(x.Shape)-1]
-		for r := 0; r < o.Len(); r++ {
-			row := x.Float32[r*n : (r+1)*n]
-			var s float64
-			if op == "ReduceL2" {
-				for _, v := range row {
-					s += float64(v) * float64(v)
+		e.pool().Parallel(o.Len(), max(1, 16384/max(n, 1)), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				row := x.Float32[r*n : (r+1)*n]
+				var s float64
+				if op == "ReduceL2" {
+					for _, v := range row {
+						s += float64(v) * float64(v)
+					}
+					s = math.Sqrt(s)
+				} else {
+					for _, v := range row {
+						s += float64(v)
+					}
+					if op == "ReduceMean" {
+						s /= float64(n)
+					}
 				}
-				s = math.Sqrt(s)
-			} else {
-				for _, v := range row {
-					s += float64(v)
-				}
-				if op == "ReduceMean" {
-					s /= float64(n)
-				}
+				o.Float32[r] = float32(s)
 			}
-			o.Float32[r] = float32(s)
-		}
+		})
 		return nil
 	}
 	acc := make([]float64, o.Len())

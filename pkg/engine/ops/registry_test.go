@@ -34,6 +34,19 @@ func TestEveryOpIsComplete(t *testing.T) {
 	}
 }
 
+// TestElementwiseCodes checks that every operator a chain may hold
+// (graph.ElementwiseOps) has its OpElementwise kernel.
+func TestElementwiseCodes(t *testing.T) {
+	for op := range graph.ElementwiseOps {
+		if _, ok := elementwiseCodes[op]; !ok {
+			t.Errorf("%s: no OpElementwise kernel", op)
+		}
+	}
+	if len(elementwiseCodes) != len(graph.ElementwiseOps) {
+		t.Errorf("%d kernels for %d operators", len(elementwiseCodes), len(graph.ElementwiseOps))
+	}
+}
+
 func TestUnsupportedCastTargetFailsAtLoad(t *testing.T) {
 	g := &onnx.Graph{
 		Inputs:  []*onnx.ValueInfo{{Name: "x", ElemType: onnx.Float, Shape: []onnx.Dim{{Value: 2}}}},
