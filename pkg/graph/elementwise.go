@@ -58,13 +58,25 @@ func OperandKind(in, out []int) (int, bool) {
 		return 0, false
 	}
 	n, total := NumElements(in), NumElements(out)
-	pad := make([]int, len(out)) // in, right-aligned to out
-	for i := range pad {
-		pad[i] = 1
+	// dim is in's axis d right-aligned to out (1 where in has none); it is
+	// computed, not built, because the kernel asks on every run.
+	off := len(out) - len(in)
+	dim := func(d int) int {
+		if d < off {
+			return 1
+		}
+		return in[d-off]
 	}
-	copy(pad[len(out)-len(in):], in)
+	same := func(axes int) bool { // in equals out on the first axes axes
+		for d := range axes {
+			if dim(d) != out[d] {
+				return false
+			}
+		}
+		return true
+	}
 	switch {
-	case n == total && slices.Equal(pad, out):
+	case n == total && same(len(out)):
 		return OperandFull, true
 	case n == 1:
 		return OperandScalar, true
@@ -72,10 +84,10 @@ func OperandKind(in, out []int) (int, bool) {
 		return 0, false
 	}
 	last := len(out) - 1
-	if pad[last] == out[last] && n == out[last] {
+	if dim(last) == out[last] && n == out[last] {
 		return OperandLastAxis, true
 	}
-	if pad[last] == 1 && slices.Equal(pad[:last], out[:last]) {
+	if dim(last) == 1 && same(last) {
 		return OperandRow, true
 	}
 	return 0, false

@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/graph"
@@ -28,16 +29,23 @@ func elementwise(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) e
 	if len(prog) == 0 {
 		return fmt.Errorf("Elementwise: empty program")
 	}
-	var kinds [graph.MaxElementwiseInputs]int
-	if len(in) > len(kinds) {
-		return fmt.Errorf("Elementwise: %d inputs, at most %d", len(in), len(kinds))
+	if len(in) > graph.MaxElementwiseInputs || len(prog) > graph.MaxElementwiseSteps {
+		return fmt.Errorf("Elementwise: %d inputs and %d instructions, at most %d and %d", len(in), len(prog), graph.MaxElementwiseInputs, graph.MaxElementwiseSteps)
 	}
+	run := elementwiseRuns.Get().(*elementwiseRun)
+	defer elementwiseRuns.Put(run)
+	fn := run.fn
+	*run = elementwiseRun{prog: prog, in: in, out: o.Float32, last: 1, fn: fn}
+	if run.fn == nil {
+		run.fn = run.blocks // bound once per descriptor: the pool reuses it
+	}
+	defer func() { *run = elementwiseRun{fn: run.fn} }()
 	for i, t := range in {
 		k, ok := graph.OperandKind(t.Shape, o.Shape)
 		if !ok || len(t.Float32) != t.Len() {
 			return fmt.Errorf("Elementwise: input %d %v (%s) does not broadcast to %v as a chain reads it", i, t.Shape, graph.DTypeName(t.DType), o.Shape)
 		}
-		kinds[i] = k
+		run.kinds[i] = k
 	}
 	for j, ins := range prog {
 		if n, ok := graph.ElementwiseOps[ins.Op]; !ok || n != len(ins.Args) {
@@ -48,36 +56,33 @@ func elementwise(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor) e
 				return fmt.Errorf("Elementwise: instruction %d reads operand %d", j, a)
 			}
 		}
-	}
-	last := 1
-	if len(o.Shape) > 0 {
-		last = o.Shape[len(o.Shape)-1]
-	}
-	var codes [graph.MaxElementwiseSteps]elementwiseCode
-	if len(prog) > len(codes) {
-		return fmt.Errorf("Elementwise: %d instructions, at most %d", len(prog), len(codes))
-	}
-	for j, ins := range prog {
 		c, ok := elementwiseCodes[ins.Op]
 		if !ok {
 			return fmt.Errorf("Elementwise: instruction %d: no kernel for %s", j, ins.Op)
 		}
-		codes[j] = c
+		run.codes[j] = c
 	}
-	run := elementwiseRun{prog: prog, codes: codes[:len(prog)], in: in, kinds: kinds[:len(in)], out: o.Float32, last: last}
+	if len(o.Shape) > 0 {
+		run.last = o.Shape[len(o.Shape)-1]
+	}
 	blocks := (len(o.Float32) + elementwiseBlock - 1) / elementwiseBlock
-	e.pool().Parallel(blocks, 16, run.blocks)
+	e.pool().Parallel(blocks, 16, run.fn)
 	return nil
 }
+
+// elementwiseRuns recycles the calls' descriptors, with their bound
+// blocks method, so that a run allocates nothing for them.
+var elementwiseRuns = sync.Pool{New: func() any { return new(elementwiseRun) }}
 
 // elementwiseRun is one OpElementwise call.
 type elementwiseRun struct {
 	prog  []graph.ElementwiseInstr
-	codes []elementwiseCode // prog's operators
+	codes [graph.MaxElementwiseSteps]elementwiseCode // prog's operators
 	in    []*graph.Tensor
-	kinds []int
+	kinds [graph.MaxElementwiseInputs]int // how each input is read (graph.OperandKind)
 	out   []float32
 	last  int // the output's last-axis length
+	fn    func(lo, hi int)
 }
 
 // blocks runs the program over blocks [lo, hi) of the output.
