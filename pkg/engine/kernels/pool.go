@@ -59,8 +59,8 @@ type Pool struct {
 	attnFn       func(lo, hi int)
 	quantize     quantizeCall
 	quantizeFn   func(lo, hi int)
-	rangeOf      rangeCall
-	rangeFn      func(lo, hi int)
+	dynQuant     dynQuantCall
+	dynQuantFn   func(thread int)
 }
 
 // parallelCall is one Parallel call's split of [0, n) over threads.
@@ -105,7 +105,7 @@ func newPool(threads int, isa ISA) *Pool {
 	p.layerNormFn = p.layerNorm.rows
 	p.attnFn = p.attn.heads
 	p.quantizeFn = p.quantize.blocks
-	p.rangeFn = p.rangeOf.chunk
+	p.dynQuantFn = p.dynQuant.share
 	for t := 1; t < threads; t++ {
 		w := &poolWorker{wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)

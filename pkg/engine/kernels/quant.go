@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"sync"
 )
 
 // MinMax returns the smallest and largest values of x (NaNs are skipped
@@ -61,51 +60,97 @@ func (c *quantizeCall) blocks(lo, hi int) {
 	quantizeU8(c.dst[a:b], c.src[a:b], c.scale, c.zero)
 }
 
-// RangeWithZero returns min(0, x...) and max(0, x...) skipping NaNs (the
-// range DynamicQuantizeLinear maps to [0, 255]), in parallel chunks on p.
-func RangeWithZero(p *Pool, x []float32) (lo, hi float32) {
-	threads := p.beginSplit(len(x), 16384)
-	if threads <= 1 {
-		c := rangeCall{x: x}
-		c.chunk(0, len(x))
-		return c.lo, c.hi
+// rangeWithZero returns min(0, x...) and max(0, x...) skipping NaNs: the
+// range DynamicQuantizeLinear maps to [0, 255].
+func rangeWithZero(x []float32) (lo, hi float32) {
+	if len(x) > 0 {
+		lo, hi = MinMax(x)
+		lo, hi = min(lo, 0), max(hi, 0)
 	}
-	defer p.release()
-	c := &p.rangeOf
-	c.x, c.lo, c.hi = x, 0, 0
-	p.split(threads, len(x), p.rangeFn)
-	lo, hi = c.lo, c.hi
-	c.x = nil
-	return lo, hi
-}
-
-// rangeCall is one RangeWithZero call: its input and the range so far.
-type rangeCall struct {
-	x      []float32
-	mu     sync.Mutex
-	lo, hi float32
-}
-
-func (c *rangeCall) chunk(a, b int) {
-	var l, h float32
-	if b > a {
-		l, h = MinMax(c.x[a:b])
-		l, h = min(l, 0), max(h, 0)
-	}
-	if l != l || h != h { // a NaN reached the scalar tail: skip NaNs
-		l, h = 0, 0
-		for _, v := range c.x[a:b] {
-			if v < l {
-				l = v
+	if lo != lo || hi != hi { // a NaN reached the scalar tail: skip NaNs
+		lo, hi = 0, 0
+		for _, v := range x {
+			if v < lo {
+				lo = v
 			}
-			if v > h {
-				h = v
+			if v > hi {
+				hi = v
 			}
 		}
 	}
-	c.mu.Lock()
-	c.lo, c.hi = min(c.lo, l), max(c.hi, h)
-	c.mu.Unlock()
+	return lo, hi
+}
+
+// QuantParams gives DynamicQuantizeU8 the scale and zero point for the
+// range [lo, hi] of the whole input, or ok false to leave the input
+// unquantized. It is called once per thread and must be a pure function.
+type QuantParams func(lo, hi float32) (scale float32, zero uint8, ok bool)
+
+// DynamicQuantizeU8 is DynamicQuantizeLinear's two passes in one parallel
+// call: each thread finds the range of its share of src (rangeWithZero),
+// the threads meet, and each quantizes its own share, which is still in
+// its cache, into dst as QuantizeU8 does, with the parameters params gives
+// for the whole range. It returns the range and whether dst was written
+// (params's ok). One call instead of a range pass and a quantize pass
+// saves a meeting of the threads and a read of src from memory.
+func DynamicQuantizeU8(p *Pool, dst []uint8, src []float32, params QuantParams) (lo, hi float32, quantized bool) {
+	if len(dst) < len(src) {
+		return 0, 0, false
+	}
+	blocks := ceilDiv(len(src), 32)
+	threads := p.beginSplit(blocks, elementwiseChunk/32)
+	if threads <= 1 {
+		lo, hi = rangeWithZero(src)
+		scale, zero, ok := params(lo, hi)
+		if ok {
+			quantizeU8(dst[:len(src)], src, scale, float32(zero))
+		}
+		return lo, hi, ok
+	}
+	defer p.release()
+	c := &p.dynQuant
+	if cap(c.ranges) < 2*threads {
+		c.ranges = make([]float32, 2*threads)
+	}
+	c.dst, c.src, c.params, c.threads, c.ranges = dst, src, params, threads, c.ranges[:2*threads]
+	c.bar = barrier{n: int32(threads)}
+	p.run(threads, p.dynQuantFn)
+	lo, hi, quantized = c.lo, c.hi, c.ok
+	c.dst, c.src, c.params = nil, nil, nil
+	return lo, hi, quantized
+}
+
+// dynQuantCall is one parallel DynamicQuantizeU8 call.
+type dynQuantCall struct {
+	dst     []uint8
+	src     []float32
+	params  QuantParams
+	threads int
+	ranges  []float32 // thread t's range at 2t, 2t+1
+	bar     barrier
+	lo, hi  float32 // the whole range and params's ok (thread 0's)
+	ok      bool
+}
+
+// share is thread t's part: the range of its 32-value blocks, the
+// meeting, then their quantisation.
+func (c *dynQuantCall) share(t int) {
+	blocks := ceilDiv(len(c.src), 32)
+	a, b := blocks*t/c.threads*32, min(blocks*(t+1)/c.threads*32, len(c.src))
+	x := c.src[a:b]
+	c.ranges[2*t], c.ranges[2*t+1] = rangeWithZero(x)
+	c.bar.wait()
+	var lo, hi float32
+	for i := 0; i < len(c.ranges); i += 2 {
+		lo, hi = min(lo, c.ranges[i]), max(hi, c.ranges[i+1])
+	}
+	scale, zero, ok := c.params(lo, hi)
+	if ok {
+		quantizeU8(c.dst[a:b], x, scale, float32(zero))
+	}
+	if t == 0 {
+		c.lo, c.hi, c.ok = lo, hi, ok
+	}
 }
 
 func quantizeU8(dst []uint8, src []float32, scale, zero float32) {

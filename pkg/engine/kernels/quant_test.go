@@ -117,3 +117,62 @@ func TestDequantizeRow(t *testing.T) {
 		}
 	}
 }
+
+// TestDynamicQuantizeU8 checks the one-call range and quantisation
+// against the definition, in float64 on the float32 quotient: the range
+// is min(0, x…), max(0, x…) without NaNs, and each value is quantized
+// with the parameters of the whole range — on one thread and split over
+// two (inputs above and below the split threshold, a NaN and the extremes
+// in the second thread's share), and not at all when params refuses.
+func TestDynamicQuantizeU8(t *testing.T) {
+	pool := NewPool(2)
+	defer pool.Close()
+	params := func(lo, hi float32) (float32, uint8, bool) {
+		s := (hi - lo) / 255
+		if !(s > 0) {
+			return 0, 0, false
+		}
+		return s, uint8(math.RoundToEven(float64(-lo / s))), true
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 33, 1000, 2*elementwiseChunk + 77, 5 * elementwiseChunk} {
+		for _, p := range []*Pool{nil, pool} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			x[n-1] = 9.5 // the maximum, in the last share
+			if n > 2 {
+				x[n-2] = float32(math.NaN())
+				x[n/2+1] = -7.25 // the minimum
+			}
+			lo, hi := float32(0), float32(0)
+			for _, v := range x {
+				if v == v {
+					lo, hi = min(lo, v), max(hi, v)
+				}
+			}
+			y := make([]uint8, n)
+			gotLo, gotHi, ok := DynamicQuantizeU8(p, y, x, params)
+			if gotLo != lo || gotHi != hi || !ok {
+				t.Fatalf("n=%d: range [%v, %v] ok %v, want [%v, %v] true", n, gotLo, gotHi, ok, lo, hi)
+			}
+			scale, zero, _ := params(lo, hi)
+			for i, v := range x {
+				q := float64(v / scale)
+				want := 0.0
+				if !math.IsNaN(q) {
+					want = math.Min(math.Max(math.RoundToEven(q)+float64(zero), 0), 255)
+				}
+				if float64(y[i]) != want {
+					t.Fatalf("n=%d threads=%d: y[%d] = %d for %v, want %g", n, p.Threads(), i, y[i], v, want)
+				}
+			}
+			zeros := make([]float32, n)
+			y[0] = 7
+			if _, _, ok := DynamicQuantizeU8(p, y, zeros, params); ok || y[0] != 7 {
+				t.Fatalf("n=%d: an all-zero input (scale 0) was quantized", n)
+			}
+		}
+	}
+}

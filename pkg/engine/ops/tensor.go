@@ -859,25 +859,23 @@ func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 	if !isFloat(x.DType) {
 		return fmt.Errorf("DynamicQuantizeLinear of %s", graph.DTypeName(x.DType))
 	}
-	lo, hi := rangeOf(e.pool(), x.Float32)
-	scale := (hi - lo) / 255
-	zp := 0.0
-	if scale != 0 {
-		zp = saturate(roundEven(float64(0-lo/scale)), onnx.Uint8)
-	}
+	// The range and, when the scale is a positive finite number, the
+	// quantisation in one parallel pass over x (kernels.QuantizeU8 is the
+	// loop below — x/scale, round half to even, + zp, clamp to [0, 255],
+	// NaN → 0 — vectorised).
 	y := out[0].Uint8
+	lo, hi, done := kernels.DynamicQuantizeU8(e.pool(), y, x.Float32, dynQuantParams)
+	scale, zp := dynQuantScale(lo, hi)
 	out[1].Float32[0] = scale
 	out[2].Uint8[0] = uint8(zp)
+	if done {
+		return nil
+	}
 	if scale == 0 {
 		for i := range y {
 			y[i] = uint8(zp)
 		}
 		return nil
-	}
-	if !math.IsInf(float64(scale), 0) && scale == scale {
-		// QuantizeU8 is the loop below (x/scale, round half to even,
-		// + zp, clamp to [0, 255], NaN → 0), vectorised.
-		return kernels.QuantizeU8(e.pool(), y, x.Float32, scale, uint8(zp))
 	}
 	zpf := float32(zp)
 	for i, v := range x.Float32 {
@@ -905,10 +903,25 @@ func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 	return nil
 }
 
-// rangeOf returns min(0, xs...) and max(0, xs...), the range
-// DynamicQuantizeLinear maps to [0, 255], over the pool's threads.
-func rangeOf(p *kernels.Pool, xs []float32) (lo, hi float32) {
-	return kernels.RangeWithZero(p, xs)
+// dynQuantScale is DynamicQuantizeLinear's scale and zero point for the
+// range [lo, hi] (which includes 0).
+func dynQuantScale(lo, hi float32) (scale float32, zp float64) {
+	scale = (hi - lo) / 255
+	if scale != 0 {
+		zp = saturate(roundEven(float64(0-lo/scale)), onnx.Uint8)
+	}
+	return scale, zp
+}
+
+// dynQuantParams gives kernels.DynamicQuantizeU8 the parameters of a
+// range whose scale is a positive finite number; dynQuant quantizes the
+// others itself.
+func dynQuantParams(lo, hi float32) (float32, uint8, bool) {
+	scale, zp := dynQuantScale(lo, hi)
+	if scale == 0 || math.IsInf(float64(scale), 0) || scale != scale {
+		return 0, 0, false
+	}
+	return scale, uint8(zp), true
 }
 
 // perAxis returns, for element i of a tensor of shape sh, the index into
