@@ -139,7 +139,10 @@ func NewSession(ctx context.Context, m *onnx.Model, opt Options) (*Session, erro
 		return nil, err
 	}
 	var passes []graph.Pass
-	if !opt.NoFusion {
+	if !opt.NoFusion && !opt.GenericFusion {
+		// Only for the pattern fusions (the Linear fusion takes
+		// MatMul + Add); with the generic ones alone a Gemm stays one
+		// step, as op by op, so the two differ only by the chains.
 		passes = append(passes, graph.GemmAsMatMul)
 	}
 	if err := g.Optimize(passes...); err != nil {
