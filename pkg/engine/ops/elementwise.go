@@ -182,8 +182,9 @@ var elementwiseCodes = map[string]elementwiseCode{
 	graph.OpQuickGELU: ewQuickGELU, graph.OpGELU: ewGELU, graph.OpGELUTanh: ewGELUTanh,
 }
 
-// elementwiseOp computes dst = op(x[, y]) as the op-by-op kernels do (see
-// arith, pow and unary for float32).
+// elementwiseOp computes dst = op(x[, y]) in float32: the definition both
+// the op-by-op unary operators and the chains run (arith and pow share
+// kernels.Binary and powF32 with it), so a chain equals its operators.
 func elementwiseOp(op elementwiseCode, dst, x, y []float32) {
 	x = x[:len(dst)]
 	if y != nil {
@@ -200,14 +201,7 @@ func elementwiseOp(op elementwiseCode, dst, x, y []float32) {
 		kernels.Binary(kernels.BinaryDiv, dst, x, y)
 	case ewPow:
 		for i := range dst {
-			switch y[i] {
-			case 2:
-				dst[i] = x[i] * x[i]
-			case 0.5:
-				dst[i] = float32(math.Sqrt(float64(x[i])))
-			default:
-				dst[i] = float32(math.Pow(float64(x[i]), float64(y[i])))
-			}
+			dst[i] = powF32(x[i], y[i])
 		}
 	case ewSqrt:
 		for i, v := range x {

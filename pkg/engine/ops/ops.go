@@ -251,6 +251,18 @@ func setF(t *graph.Tensor) func(i int, v float64) {
 	return func(int, float64) {}
 }
 
+// powF32 is Pow in float32: x·x for 2 and the square root for 0.5, as
+// exact as those, else math.Pow in float64.
+func powF32(x, e float32) float32 {
+	switch e {
+	case 2:
+		return x * x
+	case 0.5:
+		return float32(math.Sqrt(float64(x)))
+	}
+	return float32(math.Pow(float64(x), float64(e)))
+}
+
 func pow(a, b, o *graph.Tensor) error {
 	if isFloat(a.DType) && isFloat(b.DType) && len(b.Float32) == 1 && b.Float32[0] == 2 && len(a.Float32) == len(o.Float32) {
 		// x² (a decomposed LayerNorm's variance): x·x, as below, vectorised.
@@ -263,15 +275,7 @@ func pow(a, b, o *graph.Tensor) error {
 		runs(o.Shape, [][]int{contiguous(o.Shape), as, bs}, nil, func(of []int, n int, in []int) {
 			ai, bi := of[1], of[2]
 			for i := 0; i < n; i++ {
-				e := y[bi]
-				switch e {
-				case 2:
-					d[of[0]+i] = x[ai] * x[ai]
-				case 0.5:
-					d[of[0]+i] = float32(math.Sqrt(float64(x[ai])))
-				default:
-					d[of[0]+i] = float32(math.Pow(float64(x[ai]), float64(e)))
-				}
+				d[of[0]+i] = powF32(x[ai], y[bi])
 				ai += in[1]
 				bi += in[2]
 			}
@@ -401,35 +405,12 @@ func whereT[T any](out []T, c []bool, x, y []T, sh []int, st [][]int) {
 
 func unary(op string, x, o *graph.Tensor) error {
 	if isFloat(x.DType) {
-		d, s := o.Float32, x.Float32
-		switch op {
-		case "Sqrt":
-			for i, v := range s {
-				d[i] = float32(math.Sqrt(float64(v)))
-			}
-		case "Exp":
-			kernels.Exp(d, s)
-		case "Erf":
-			kernels.Erf(d, s)
-		case "Sigmoid":
-			kernels.Sigmoid(d, s)
-		case "Tanh":
-			for i, v := range s {
-				d[i] = float32(math.Tanh(float64(v)))
-			}
-		case "Neg":
-			for i, v := range s {
-				d[i] = -v
-			}
-		case "Abs":
-			for i, v := range s {
-				d[i] = float32(math.Abs(float64(v)))
-			}
-		case "Reciprocal":
-			for i, v := range s {
-				d[i] = 1 / v
-			}
+		// The float32 definitions an elementwise chain runs too.
+		c, ok := elementwiseCodes[op]
+		if !ok {
+			return fmt.Errorf("%s of %s", op, graph.DTypeName(x.DType))
 		}
+		elementwiseOp(c, o.Float32, x.Float32, nil)
 		return nil
 	}
 	g, st := getF(x), setF(o)
