@@ -1,5 +1,31 @@
 #include "textflag.h"
 
+// BINARYVEC is the body of the four Binary kernels at the end of this file: dst[i] =
+// x[i] op y[i] for i < n, two ymm vectors per step; n a multiple of 16.
+// The labels are arguments, as each expansion needs its own.
+#define BINARYVEC(op, loop, done) \
+	MOVQ dst+0(FP), DI \
+	MOVQ x+8(FP), SI \
+	MOVQ y+16(FP), DX \
+	MOVQ n+24(FP), CX \
+	SHRQ $4, CX \
+	JZ   done \
+loop: \
+	VMOVUPS (SI), Y0 \
+	VMOVUPS 32(SI), Y1 \
+	op (DX), Y0, Y0 \
+	op 32(DX), Y1, Y1 \
+	VMOVUPS Y0, (DI) \
+	VMOVUPS Y1, 32(DI) \
+	ADDQ $64, SI \
+	ADDQ $64, DX \
+	ADDQ $64, DI \
+	DECQ CX \
+	JNZ  loop \
+done: \
+	VZEROUPPER \
+	RET
+
 // func addAVX2(dst, src *float32, n int)
 // dst[i] += src[i] for i < n; n a multiple of 32.
 TEXT ·addAVX2(SB), NOSPLIT, $0-24
@@ -298,109 +324,17 @@ padone:
 	RET
 
 // func addVecAVX2(dst, x, y *float32, n int)
-// dst[i] = x[i] + y[i] for i < n; n a multiple of 16.
 TEXT ·addVecAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ y+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHRQ $4, CX
-	JZ   addvdone
+	BINARYVEC(VADDPS, addvloop, addvdone)
 
-addvloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VADDPS (DX), Y0, Y0
-	VADDPS 32(DX), Y1, Y1
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ $64, SI
-	ADDQ $64, DX
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  addvloop
-
-addvdone:
-	VZEROUPPER
-	RET
-
-// func subVecAVX2(dst, x, y *float32, n int)
-// dst[i] = x[i] − y[i] for i < n; n a multiple of 16.
+// func subVecAVX2(dst, x, y *float32, n int): x − y
 TEXT ·subVecAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ y+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHRQ $4, CX
-	JZ   subvdone
-
-subvloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSUBPS (DX), Y0, Y0
-	VSUBPS 32(DX), Y1, Y1
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ $64, SI
-	ADDQ $64, DX
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  subvloop
-
-subvdone:
-	VZEROUPPER
-	RET
+	BINARYVEC(VSUBPS, subvloop, subvdone)
 
 // func mulVecAVX2(dst, x, y *float32, n int)
-// dst[i] = x[i] · y[i] for i < n; n a multiple of 16.
 TEXT ·mulVecAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ y+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHRQ $4, CX
-	JZ   mulvdone
+	BINARYVEC(VMULPS, mulvloop, mulvdone)
 
-mulvloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMULPS (DX), Y0, Y0
-	VMULPS 32(DX), Y1, Y1
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ $64, SI
-	ADDQ $64, DX
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  mulvloop
-
-mulvdone:
-	VZEROUPPER
-	RET
-
-// func divVecAVX2(dst, x, y *float32, n int)
-// dst[i] = x[i] / y[i] for i < n; n a multiple of 16.
+// func divVecAVX2(dst, x, y *float32, n int): x / y
 TEXT ·divVecAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ x+8(FP), SI
-	MOVQ y+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHRQ $4, CX
-	JZ   divvdone
-
-divvloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VDIVPS (DX), Y0, Y0
-	VDIVPS 32(DX), Y1, Y1
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ $64, SI
-	ADDQ $64, DX
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  divvloop
-
-divvdone:
-	VZEROUPPER
-	RET
+	BINARYVEC(VDIVPS, divvloop, divvdone)
