@@ -9,20 +9,27 @@ import (
 
 var exporterModels = filepath.Join("..", "..", "..", "..", "testdata", "models", "exporter-patterns", "onnx")
 
+// planJSON runs --plan --format json on the model at path and decodes it.
+func planJSON(t *testing.T, path string) Summary {
+	t.Helper()
+	out, _, err := run(t, "json", false, "--plan", path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var s Summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return s
+}
+
 // TestPlanReportsFusedBlocks runs --plan on the OpenCLIP-style tower
 // (nn.MultiheadAttention, erf GELU, opset 17 LayerNormalization): both
 // blocks are reported fully fused, with the attention, four Linears and
 // two LayerNorm prologues each, and the table says so per block.
 func TestPlanReportsFusedBlocks(t *testing.T) {
 	path := filepath.Join(exporterModels, "openclip_vision_model.onnx")
-	out, _, err := run(t, "json", false, "--plan", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s Summary
-	if err := json.Unmarshal([]byte(out), &s); err != nil {
-		t.Fatal(err)
-	}
+	s := planJSON(t, path)
 	if s.Plan == nil || len(s.Plan.Blocks) != 2 || s.Plan.UnfusedAttentions != 0 || s.Plan.Steps["clip.Attention"] != 2 {
 		t.Fatalf("plan %+v, want 2 fused blocks", s.Plan)
 	}
@@ -46,14 +53,7 @@ func TestPlanReportsFusedBlocks(t *testing.T) {
 // mode, in the JSON and in the table.
 func TestPlanReportsCausalAttention(t *testing.T) {
 	path := filepath.Join(exporterModels, "hf4d_text_model.onnx")
-	out, _, err := run(t, "json", false, "--plan", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s Summary
-	if err := json.Unmarshal([]byte(out), &s); err != nil {
-		t.Fatal(err)
-	}
+	s := planJSON(t, path)
 	if s.Plan == nil || len(s.Plan.Blocks) != 2 {
 		t.Fatalf("plan %+v, want 2 blocks", s.Plan)
 	}
@@ -77,14 +77,7 @@ func TestPlanReportsCausalAttention(t *testing.T) {
 // head, fully fused, and every block names its tanh GELU.
 func TestPlanSigLIP(t *testing.T) {
 	dir := filepath.Join("..", "..", "..", "..", "testdata", "models", "tiny-siglip", "onnx")
-	out, _, err := run(t, "json", false, "--plan", filepath.Join(dir, "text_model.onnx"))
-	if err != nil {
-		t.Fatalf("text tower: %v", err)
-	}
-	var s Summary
-	if err := json.Unmarshal([]byte(out), &s); err != nil {
-		t.Fatal(err)
-	}
+	s := planJSON(t, filepath.Join(dir, "text_model.onnx"))
 	if s.Plan == nil || len(s.Plan.Blocks) != 2 || s.Plan.UnfusedAttentions != 0 {
 		t.Fatalf("text plan %+v, want 2 fused blocks", s.Plan)
 	}
