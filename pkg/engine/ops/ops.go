@@ -110,9 +110,6 @@ func not(x, o *graph.Tensor) error {
 	return nil
 }
 
-// binaryOps are the arithmetic operators kernels.Binary computes.
-var binaryOps = map[string]kernels.BinaryOp{"Add": kernels.BinaryAdd, "Sub": kernels.BinarySub, "Mul": kernels.BinaryMul, "Div": kernels.BinaryDiv}
-
 type num interface {
 	~float32 | ~float64 | ~int64 | ~int32 | ~uint8 | ~int8 | ~uint32 | ~uint64
 }
@@ -121,10 +118,11 @@ func arith(op string, a, b, o *graph.Tensor) error {
 	if a.DType != b.DType && !(isFloat(a.DType) && isFloat(b.DType)) {
 		return fmt.Errorf("%s of %s and %s", op, graph.DTypeName(a.DType), graph.DTypeName(b.DType))
 	}
-	if bop, ok := binaryOps[op]; ok && isFloat(o.DType) && len(a.Float32) == len(o.Float32) && len(b.Float32) == len(o.Float32) {
+	if isFloat(o.DType) && len(a.Float32) == len(o.Float32) && len(b.Float32) == len(o.Float32) {
 		// Both operands have the output's shape (as many values, and they
-		// broadcast to it): the vector kernel, rounding as arithT does.
-		kernels.Binary(bop, o.Float32, a.Float32, b.Float32)
+		// broadcast to it): the chains' definition (kernels.Binary), which
+		// rounds as arithT does.
+		elementwiseOp(elementwiseCodes[op], o.Float32, a.Float32, b.Float32)
 		return nil
 	}
 	as, bs := bstrides(a.Shape, o.Shape), bstrides(b.Shape, o.Shape)
