@@ -27,7 +27,7 @@
 //	                     VPMADDWD kernel (AVX-VNNI VPDPWSSD where present).
 //	GemmU8Linear         GemmU8 with the int8 Linear's float epilogue (scales,
 //	                     bias, activation, residual) on each tile in L1.
-//	MinMax, QuantizeU8   the float → uint8 steps of DynamicQuantizeLinear;
+//	DynamicQuantizeU8    DynamicQuantizeLinear's range and float → uint8 pass;
 //	DequantizeI32        int32 GEMM result → float32 (scales, bias).
 //	BLAS, NewBLAS        gonum BLAS with our Sgemm, for gorgonia.Use.
 //	MeasureFMAPeak       register-only FMA loop: the machine's GFLOP/s per core.
@@ -70,7 +70,7 @@
 // level: the packing helpers of Sgemm and of the quad int8 GEMM's A (AVX2
 // or NEON data movement) and the row
 // and elementwise kernels (LayerNorm, Softmax, GemmU8Linear's activation,
-// Exp, Sigmoid, QuantizeU8), which run at the native level.
+// Exp, Sigmoid, DynamicQuantizeU8), which run at the native level.
 package kernels
 
 //go:generate go run ./internal/gen

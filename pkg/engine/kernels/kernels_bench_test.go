@@ -128,17 +128,17 @@ func BenchmarkLinear(b *testing.B) {
 	})
 }
 
-// BenchmarkQuantizeU8 is DynamicQuantizeLinear's work on an MLP
-// activation (min/max, then quantize).
-func BenchmarkQuantizeU8(b *testing.B) {
+// BenchmarkDynamicQuantizeU8 is DynamicQuantizeLinear's work on an MLP
+// activation (range, then quantize, in one parallel call).
+func BenchmarkDynamicQuantizeU8(b *testing.B) {
 	pool := NewPool(2)
 	defer pool.Close()
 	x := randSlice(rand.New(rand.NewPCG(1, 1)), 400*3072)
 	y := make([]uint8, len(x))
+	params := func(lo, hi float32) (float32, uint8, bool) { return (hi - lo) / 255, 128, true }
 	b.SetBytes(int64(4 * len(x)))
 	for b.Loop() {
-		lo, hi := MinMax(x)
-		_ = QuantizeU8(pool, y, x, (max(hi, 0)-min(lo, 0))/255, 128)
+		DynamicQuantizeU8(pool, y, x, params)
 	}
 }
 

@@ -57,8 +57,6 @@ type Pool struct {
 	layerNormFn  func(lo, hi int)
 	attn         attentionCall
 	attnFn       func(lo, hi int)
-	quantize     quantizeCall
-	quantizeFn   func(lo, hi int)
 	dynQuant     dynQuantCall
 	dynQuantFn   func(thread int)
 }
@@ -104,7 +102,6 @@ func newPool(threads int, isa ISA) *Pool {
 	p.gemmQTask = p.gemmQShare
 	p.layerNormFn = p.layerNorm.rows
 	p.attnFn = p.attn.heads
-	p.quantizeFn = p.quantize.blocks
 	p.dynQuantFn = p.dynQuant.share
 	for t := 1; t < threads; t++ {
 		w := &poolWorker{wake: make(chan struct{}, 1)}

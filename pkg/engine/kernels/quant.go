@@ -22,44 +22,6 @@ func MinMax(x []float32) (lo, hi float32) {
 	return lo, hi
 }
 
-// QuantizeU8 sets dst[i] = clamp(roundHalfEven(src[i]/scale) + zero, 0,
-// 255) — ONNX QuantizeLinear to uint8, and the last step of
-// DynamicQuantizeLinear — with NaN mapped to 0, in parallel chunks on p.
-func QuantizeU8(p *Pool, dst []uint8, src []float32, scale float32, zero uint8) error {
-	if len(dst) < len(src) {
-		return fmt.Errorf("kernels: QuantizeU8: dst has %d values, src %d", len(dst), len(src))
-	}
-	if !(scale > 0) || math.IsInf(float64(scale), 0) {
-		return fmt.Errorf("kernels: QuantizeU8: scale %g is not a positive finite number", scale)
-	}
-	c := quantizeCall{dst: dst, src: src, scale: scale, zero: float32(zero)}
-	blocks := ceilDiv(len(src), 32)
-	threads := p.beginSplit(blocks, elementwiseChunk/32)
-	if threads <= 1 {
-		c.blocks(0, blocks)
-		return nil
-	}
-	defer p.release()
-	p.quantize = c
-	p.split(threads, blocks, p.quantizeFn)
-	p.quantize = quantizeCall{}
-	return nil
-}
-
-// quantizeCall holds one QuantizeU8 call's arguments (in the Pool for a
-// parallel call, so that splitting it allocates nothing).
-type quantizeCall struct {
-	dst         []uint8
-	src         []float32
-	scale, zero float32
-}
-
-// blocks quantizes the 32-value blocks [lo, hi).
-func (c *quantizeCall) blocks(lo, hi int) {
-	a, b := lo*32, min(hi*32, len(c.src))
-	quantizeU8(c.dst[a:b], c.src[a:b], c.scale, c.zero)
-}
-
 // rangeWithZero returns min(0, x...) and max(0, x...) skipping NaNs: the
 // range DynamicQuantizeLinear maps to [0, 255].
 func rangeWithZero(x []float32) (lo, hi float32) {
@@ -89,7 +51,7 @@ type QuantParams func(lo, hi float32) (scale float32, zero uint8, ok bool)
 // DynamicQuantizeU8 is DynamicQuantizeLinear's two passes in one parallel
 // call: each thread finds the range of its share of src (rangeWithZero),
 // the threads meet, and each quantizes its own share, which is still in
-// its cache, into dst as QuantizeU8 does, with the parameters params gives
+// its cache, into dst with the parameters params gives
 // for the whole range. It returns the range and whether dst was written
 // (params's ok). One call instead of a range pass and a quantize pass
 // saves a meeting of the threads and a read of src from memory.

@@ -6,6 +6,10 @@ import (
 	"testing"
 )
 
+// TestQuantizeU8 checks the quantisation of DynamicQuantizeU8 (the
+// quantizeU8 kernel on each thread's share) for given parameters: exact
+// ties round to even, extremes clamp, NaN gives 0, on an input split over
+// two threads; parameters refused leave the output untouched.
 func TestQuantizeU8(t *testing.T) {
 	pool := NewPool(2)
 	defer pool.Close()
@@ -22,8 +26,9 @@ func TestQuantizeU8(t *testing.T) {
 	}
 	const zero = 117
 	y := make([]uint8, len(x))
-	if err := QuantizeU8(pool, y, x, scale, zero); err != nil {
-		t.Fatal(err)
+	given := func(lo, hi float32) (float32, uint8, bool) { return scale, zero, true }
+	if _, _, ok := DynamicQuantizeU8(pool, y, x, given); !ok {
+		t.Fatal("not quantized")
 	}
 	for i, v := range x {
 		// Reference in float64 on the float32 quotient, as ONNX specifies
@@ -34,11 +39,13 @@ func TestQuantizeU8(t *testing.T) {
 			want = math.Min(math.Max(math.RoundToEven(q)+zero, 0), 255)
 		}
 		if float64(y[i]) != want {
-			t.Fatalf("QuantizeU8(%g/%g) = %d, want %g", v, scale, y[i], want)
+			t.Fatalf("quantize(%g/%g) = %d, want %g", v, scale, y[i], want)
 		}
 	}
-	if err := QuantizeU8(nil, y, x, 0, 0); err == nil {
-		t.Error("QuantizeU8 accepted scale 0")
+	refused := func(lo, hi float32) (float32, uint8, bool) { return 0, 0, false }
+	y[0] = 7
+	if _, _, ok := DynamicQuantizeU8(nil, y, x, refused); ok || y[0] != 7 {
+		t.Error("quantized with the parameters refused")
 	}
 }
 

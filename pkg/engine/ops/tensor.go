@@ -860,7 +860,7 @@ func dynQuant(e *Env, x *graph.Tensor, out []*graph.Tensor) error {
 		return fmt.Errorf("DynamicQuantizeLinear of %s", graph.DTypeName(x.DType))
 	}
 	// The range and, when the scale is a positive finite number, the
-	// quantisation in one parallel pass over x (kernels.QuantizeU8 is the
+	// quantisation in one parallel pass over x (its quantisation is the
 	// loop below — x/scale, round half to even, + zp, clamp to [0, 255],
 	// NaN → 0 — vectorised).
 	y := out[0].Uint8
