@@ -239,15 +239,16 @@ func kernel8Generic(_, kp int, a, b []int16, c []int32, ldc int, accumulate bool
 // stride ldc), with the kernels of p's level.
 func GemmU8(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int) error {
 	lv := p.level()
-	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, m, a, lda, aZero, pb, c, ldc, nil)
+	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, nil, m, a, lda, aZero, pb, c, ldc, nil)
 }
 
 // gemmU8 is GemmU8 with the int16-layout kernels kern, the VPDPBUSD quad
 // kernel allowed when quad, and the pair kernel pairQuad (nil: none) on a
-// pair-safe quad-packed B. With epi, c is nil and epi finishes each strip
+// pair-safe quad-packed B, with pairQuadF its float-output twin for the
+// epilogue's full tiles (nil: none). With epi, c is nil and epi finishes each strip
 // of the last K block into its float Y (the first blocks' partial sums
 // wait in a recycled m×n C).
-func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
+func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, pairQuadF quadKernelF, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
 	if pb == nil {
 		return fmt.Errorf("kernels: GemmU8: nil weights")
 	}
@@ -264,9 +265,9 @@ func gemmU8(p *Pool, kern gemm8Kernels, quad bool, pairQuad quadKernel, m int, a
 	if pb.q != nil {
 		switch {
 		case quad:
-			return gemmU8Quad(p, kernelQ, m, a, lda, aZero, pb, c, ldc, epi)
+			return gemmU8Quad(p, kernelQ, nil, m, a, lda, aZero, pb, c, ldc, epi)
 		case pairQuad != nil && pb.pairSafe:
-			return gemmU8Quad(p, pairQuad, m, a, lda, aZero, pb, c, ldc, epi)
+			return gemmU8Quad(p, pairQuad, pairQuadF, m, a, lda, aZero, pb, c, ldc, epi)
 		}
 	}
 	pb = pb.int16Layout()

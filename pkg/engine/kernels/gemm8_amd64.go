@@ -153,6 +153,33 @@ func kernelQPairAVX2(_, kq int, a []uint8, b []int8, c []int32, ldc int, accumul
 	kernelQPair6x16AVX2(kq, &a[0], &b[half], &c[gemmNR], ldc, accumulate, &rs[0], &dc[gemmNR], &cc[gemmNR])
 }
 
+// kernelQPair6x16FAVX2 is the pair kernel finishing its tile as floats
+// (see gemm8q_amd64.s).
+//
+//go:noescape
+func kernelQPair6x16FAVX2(k int, a *uint8, b *int8, rs, dc, cc *int32, y *float32, ldy int, scale, bias, res *float32, ldr int)
+
+// kernelQPairFAVX2 is the quadKernelF for a pair-safe B on AVX2: the 6×32
+// tile as its two 16-column panels.
+func kernelQPairFAVX2(kq int, a []uint8, b []int8, rs, dc, cc []int32, y []float32, ldy int, scale, bias, res []float32, ldr int) {
+	_ = a[kq*gemmMR*4-1]
+	_ = b[kq*gemmQW*4-1]
+	_ = rs[gemmMR-1]
+	_ = dc[gemmQW-1]
+	_ = cc[gemmQW-1]
+	_ = y[(gemmMR-1)*ldy+gemmQW-1]
+	_ = scale[gemmQW-1]
+	if bias != nil {
+		_ = bias[gemmQW-1]
+	}
+	if res != nil {
+		_ = res[(gemmMR-1)*ldr+gemmQW-1]
+	}
+	half := kq * gemmNR * 4
+	kernelQPair6x16FAVX2(kq, &a[0], &b[0], &rs[0], &dc[0], &cc[0], &y[0], ldy, &scale[0], ptrOrNil(bias), ptrOrNil(res), ldr)
+	kernelQPair6x16FAVX2(kq, &a[0], &b[half], &rs[0], &dc[gemmNR], &cc[gemmNR], &y[gemmNR], ldy, &scale[gemmNR], ptrOrNil(sliceFrom(bias, gemmNR)), ptrOrNil(sliceFrom(res, gemmNR)), ldr)
+}
+
 func kernel8AVX2(rows, kp int, a, b []int16, c []int32, ldc int, accumulate bool) {
 	_ = a[kp*gemmMR*2-1]
 	_ = b[kp*gemmNR*2-1]

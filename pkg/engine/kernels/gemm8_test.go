@@ -13,6 +13,7 @@ type case8 struct {
 	kern              gemm8Kernels
 	packQuad, runQuad bool
 	pairQuad          quadKernel
+	pairQuadF         quadKernelF
 	kq                int
 }
 
@@ -46,6 +47,8 @@ func gemm8Cases() map[string]case8 {
 	// to the int16 layout.
 	if pq := isaTable[ISAAVX2].pairQuad; pq != nil {
 		kerns["pair"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq, kq: gemmPairKC}
+		// The int8 Linear's tiles finished in the kernel's registers.
+		kerns["pair/float"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq, pairQuadF: isaTable[ISAAVX2].pairQuadF, kq: gemmPairKC}
 		kerns["pair/kc1024"] = case8{kern: isaTable[ISAAVX2].gemm8, packQuad: true, pairQuad: pq}
 		// The pair layout (4096-row blocks) converted for the int16
 		// kernels (1024-row blocks), as for a Pool limited to ISAGeneric.
@@ -137,7 +140,7 @@ func TestGemmU8(t *testing.T) {
 							c[i] = -7
 						}
 						orig := append([]int32(nil), c...)
-						if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, m, a, lda, aZero, pb, c, ldc, nil); err != nil {
+						if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, kern.pairQuadF, m, a, lda, aZero, pb, c, ldc, nil); err != nil {
 							t.Fatal(err)
 						}
 						for i := range m {

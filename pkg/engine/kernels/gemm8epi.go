@@ -11,7 +11,10 @@ import (
 // L3 and costs a parallel split of its own; GemmU8Linear instead
 // finishes each column strip of an MC-row block (≤ 300×32) while its sums
 // are in L2, just after the micro-kernel computed them, and needs no m×n
-// int32 buffer at all when K fits one K block.
+// int32 buffer at all when K fits one K block. On AVX2 with pair-safe
+// weights the micro-kernel itself finishes full tiles as floats
+// (kernelQPair6x16FAVX2, see gemmQRun.floatStrip): into Y without an
+// activation, into the strip's floats with one.
 
 // gemm8Epi is one GemmU8Linear call's epilogue.
 type gemm8Epi struct {
@@ -57,7 +60,7 @@ func GemmU8Linear(p *Pool, m int, a []uint8, lda int, aZero uint8, pb *PackedB8,
 	}
 	lv := p.level()
 	epi := &gemm8Epi{lv: lv, y: y, ldy: ldy, scale: colScale, ep: ep}
-	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, m, a, lda, aZero, pb, nil, n, epi)
+	return gemmU8(p, lv.gemm8, lv.quad8, lv.pairQuad, lv.pairQuadF, m, a, lda, aZero, pb, nil, n, epi)
 }
 
 // partialSums returns a recycled m×n int32 C for the first K blocks'

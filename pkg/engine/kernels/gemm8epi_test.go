@@ -97,7 +97,7 @@ func TestGemmU8Linear(t *testing.T) {
 						y[i] = -7
 					}
 					epi := &gemm8Epi{lv: lv, y: y, ldy: ldy, scale: colScale, ep: ep}
-					if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, m, a, lda, aZero, pb, nil, n, epi); err != nil {
+					if err := gemmU8(pool, kern.kern, kern.runQuad, kern.pairQuad, kern.pairQuadF, m, a, lda, aZero, pb, nil, n, epi); err != nil {
 						t.Fatal(err)
 					}
 					what := fmt.Sprintf("%s m,n,k=%d,%d,%d %v bias=%v res=%v", name, m, n, k, act, ep.Bias != nil, ep.Residual != nil)

@@ -154,7 +154,8 @@ type gemmQRun struct {
 	bar     barrier
 	buf     *gemmQBuffers
 	kern    quadKernel
-	epi     *gemm8Epi // nil: C is the result (GemmU8)
+	kernF   quadKernelF // nil: none (see gemmU8)
+	epi     *gemm8Epi   // nil: C is the result (GemmU8)
 }
 
 // quadKernel computes the first rows rows of a 6×32 tile on the quad
@@ -162,8 +163,14 @@ type gemmQRun struct {
 // rows < MR, c has room for MR rows.
 type quadKernel func(rows, kq int, a []uint8, b []int8, c []int32, ldc int, accumulate bool, rs, dc, cc []int32)
 
+// quadKernelF computes a whole 6×32 tile on the quad layout (one K block)
+// and finishes it as an int8 Linear without activation does: y[r·ldy+j] =
+// float(C)·scale[j] + bias[j] + res[r·ldr+j], rounded as dequantTile
+// rounds; bias and res may be nil.
+type quadKernelF func(kq int, a []uint8, b []int8, rs, dc, cc []int32, y []float32, ldy int, scale, bias, res []float32, ldr int)
+
 // gemmU8Quad is gemmU8 on the quad layout.
-func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
+func gemmU8Quad(p *Pool, kern quadKernel, kernF quadKernelF, m int, a []uint8, lda int, aZero uint8, pb *PackedB8, c []int32, ldc int, epi *gemm8Epi) error {
 	n, k := pb.n, pb.k
 	nPad := len(pb.dc)
 	if epi != nil && k > pb.kq {
@@ -184,7 +191,7 @@ func gemmU8Quad(p *Pool, kern quadKernel, m int, a []uint8, lda int, aZero uint8
 		g = &p.gemmQ
 		defer func() { *g = gemmQRun{} }()
 	}
-	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc, kern: kern, epi: epi}
+	*g = gemmQRun{m: m, a: a, lda: lda, pb: pb, c: c, ldc: ldc, kern: kern, kernF: kernF, epi: epi}
 	g.threads = threads
 	g.bar.n = int32(threads)
 	sc := gemmQScratch.Get().(*gemmQBuffers)
@@ -271,6 +278,10 @@ func (g *gemmQRun) work(t int) {
 				cols := min(gemmQW, n-col)
 				r0, r1 := ib*gemmMR, min(ie*gemmMR, g.m)
 				inStrip := fuse && !accumulate
+				if inStrip && g.kernF != nil && cols == gemmQW {
+					g.floatStrip(ib, ie, apack, bp, rs, cc, col, edge, st)
+					continue
+				}
 				cs, ldc, base := stripSums(inStrip, st, g.c, g.ldc, r0, col)
 				for ir := ib; ir < ie; ir++ {
 					ap := apack[ir*quads*gemmMR*4 : (ir+1)*quads*gemmMR*4]
@@ -300,6 +311,53 @@ func (g *gemmQRun) work(t int) {
 			}
 		}
 	}
+}
+
+// floatStrip computes and finishes the 32-column strip at col of the row
+// panels [ib, ie) with the float kernel: full panels straight into Y
+// without an activation (with one, into the strip's floats, activated and
+// stored after the strip as gemm8Epi.strip does); a last partial panel
+// through the int32 kernel and dequantTile.
+func (g *gemmQRun) floatStrip(ib, ie int, apack []uint8, bp []int8, rs, cc []int32, col int, edge []int32, st *gemm8Strip) {
+	e := g.epi
+	quads := len(bp) / (gemmQW * 4)
+	scale := e.scale[col : col+gemmQW]
+	var bias []float32
+	if e.ep.Bias != nil {
+		bias = e.ep.Bias[col : col+gemmQW]
+	}
+	direct := e.ep.Act == ActNone
+	r0, r1 := ib*gemmMR, min(ie*gemmMR, g.m)
+	for ir := ib; ir < ie; ir++ {
+		ap := apack[ir*quads*gemmMR*4 : (ir+1)*quads*gemmMR*4]
+		row := ir * gemmMR
+		rows := min(gemmMR, g.m-row)
+		out, ldo := st.f[(row-r0)*gemmQW:], gemmQW
+		var res []float32
+		if direct {
+			out, ldo = e.y[row*e.ldy+col:], e.ldy
+			if e.ep.Residual != nil {
+				res = e.ep.Residual[row*e.ep.LdResidual+col:]
+			}
+		}
+		if rows == gemmMR {
+			g.kernF(quads, ap, bp, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:], out, ldo, scale, bias, res, e.ep.LdResidual)
+			continue
+		}
+		g.kern(gemmMR, quads, ap, bp, edge, gemmQW, false, rs[row:row+gemmMR], g.pb.dc[col:], cc[col:])
+		dequantTile(out, ldo, edge, gemmQW, rows, gemmQW, scale, bias, res, e.ep.LdResidual)
+	}
+	if direct {
+		return
+	}
+	t := st.f[:(r1-r0)*gemmQW]
+	act := Epilogue{Act: e.ep.Act}
+	act.apply(e.lv, t, len(t), 0, 1, 0, len(t))
+	var res []float32
+	if e.ep.Residual != nil {
+		res = e.ep.Residual[r0*e.ep.LdResidual+col:]
+	}
+	storeTile(e.y[r0*e.ldy+col:], e.ldy, t, gemmQW, r1-r0, gemmQW, res, e.ep.LdResidual)
 }
 
 // packA writes rows [r0, r0+MR) of A[:, p0:p0+kLen] as quads,

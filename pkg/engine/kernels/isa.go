@@ -106,6 +106,9 @@ type isaKernels struct {
 	// pairQuad is the quad kernel for a pair-safe B on CPUs without
 	// VNNI (VPMADDUBSW, see kernelQPair6x16AVX2); nil where unused.
 	pairQuad quadKernel
+	// pairQuadF is pairQuad finishing an int8 Linear's tile as floats
+	// (scale, bias, residual) in its registers; nil where unused.
+	pairQuadF quadKernelF
 	// quickGELU, gelu and add are QuickGELU, GELU and Add at this level.
 	quickGELU func(dst, src []float32)
 	gelu      func(dst, src []float32)

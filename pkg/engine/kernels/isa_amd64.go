@@ -25,6 +25,7 @@ var isaTable = func() [numISA]isaKernels {
 			gemm:      gemmKernels{one: kernelAVX2},
 			gemm8:     gemm8Kernels{one: kernel8AVX2},
 			pairQuad:  kernelQPairAVX2,
+			pairQuadF: kernelQPairFAVX2,
 			quickGELU: quickGELUYMM,
 			gelu:      geluYMM,
 			add:       Add,
@@ -34,6 +35,7 @@ var isaTable = func() [numISA]isaKernels {
 		t[ISAAVX2VNNI] = t[ISAAVX2]
 		t[ISAAVX2VNNI].gemm8 = gemm8Kernels{one: kernel8VNNI}
 		t[ISAAVX2VNNI].pairQuad = nil // VPDPWSSD on int16 pairs instead
+		t[ISAAVX2VNNI].pairQuadF = nil
 	}
 	if hasAVX512 {
 		// Everything the CPU has: activeKernels and activeKernels8 are
