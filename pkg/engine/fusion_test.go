@@ -478,3 +478,77 @@ func TestNormLinearFusionMatchesUnfused(t *testing.T) {
 		})
 	}
 }
+
+// halves is floats as a float16 initializer.
+func halves(rng *rand.Rand, name string, dims ...int64) *onnx.Tensor {
+	f := floats(rng, name, dims...)
+	t := &onnx.Tensor{Name: name, DataType: onnx.Float16, Dims: dims, Float16: make([]uint16, len(f.Float32))}
+	for i, v := range f.Float32 {
+		t.Float16[i] = onnx.Float32ToFloat16(v)
+	}
+	return t
+}
+
+// TestNormLinearFloat16 checks the float16 LayerNorm prologue
+// (Params.NormHalf) bit for bit: in an _fp16-style graph (float16 input,
+// weights and values) the Linear reading its LayerNorm as a prologue gives
+// the same y as when the LayerNorm must stay a step (its output is also a
+// graph output), whose output the engine stores rounded to float16. A
+// prologue that skipped the rounding reads other values and fails.
+func TestNormLinearFloat16(t *testing.T) {
+	model := func(normIsOutput bool) *onnx.Model {
+		rng := rand.New(rand.NewSource(5))
+		outputs := []*onnx.ValueInfo{vinfo("y", onnx.Float16, 4, 5, 64)}
+		if normIsOutput {
+			outputs = append(outputs, vinfo("n", onnx.Float16, 4, 5, 32))
+		}
+		return &onnx.Model{IRVersion: 8, OpsetImports: []onnx.OpsetImport{{Version: 17}}, Graph: &onnx.Graph{
+			Inputs:       []*onnx.ValueInfo{vinfo("x", onnx.Float16, 4, 5, 32)},
+			Outputs:      outputs,
+			Initializers: []*onnx.Tensor{halves(rng, "gamma", 32), halves(rng, "beta", 32), halves(rng, "W", 32, 64), halves(rng, "b", 64)},
+			Nodes: []*onnx.Node{
+				{Name: "norm", OpType: "LayerNormalization", Inputs: []string{"x", "gamma", "beta"}, Outputs: []string{"n"},
+					Attributes: []*onnx.Attribute{attrInt("axis", -1), {Name: "epsilon", Type: onnx.AttrFloat, F: 1e-5}}},
+				{Name: "proj", OpType: "MatMul", Inputs: []string{"n", "W"}, Outputs: []string{"p"}},
+				{Name: "bias", OpType: "Add", Inputs: []string{"p", "b"}, Outputs: []string{"y"}},
+			},
+		}}
+	}
+	ctx := context.Background()
+	x := graph.NewTensor(onnx.Float, []int{4, 5, 32})
+	rng := rand.New(rand.NewSource(9))
+	for i := range x.Float32 {
+		x.Float32[i] = float32(rng.NormFloat64()*3 + 1)
+	}
+	var ys [2]*Tensor
+	for i, normIsOutput := range []bool{false, true} {
+		s, err := NewSession(ctx, model(normIsOutput), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.Run(ctx, map[string]*Tensor{"x": x}, "y")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan *graph.Plan
+		for _, e := range s.plans {
+			plan = e.plan
+		}
+		s.Close()
+		var lin *graph.Step
+		for _, st := range plan.Steps {
+			if st.Node.Op == graph.OpLinear {
+				lin = st
+			}
+		}
+		if lin == nil || lin.P.NormHalf != !normIsOutput || len(plan.Steps) != 1+i {
+			t.Fatalf("normIsOutput=%v: %d steps, Linear %v, want the LayerNorm folded with NormHalf only when y alone reads it", normIsOutput, len(plan.Steps), lin)
+		}
+		ys[i] = out["y"]
+	}
+	for i, v := range ys[0].Float32 {
+		if w := ys[1].Float32[i]; math.Float32bits(v) != math.Float32bits(w) {
+			t.Fatalf("y[%d] = %g with the prologue, %g with the LayerNorm step", i, v, w)
+		}
+	}
+}

@@ -337,7 +337,7 @@ func coerce(in *onnx.ValueInfo, t *Tensor) (*Tensor, error) {
 		return c, nil
 	case (want == onnx.Float16 || want == onnx.BFloat16) && t.DType == onnx.Float:
 		c := &Tensor{DType: want, Shape: t.Shape, Float32: append([]float32{}, t.Float32...)}
-		graph.RoundFloat16(c.Float32)
+		kernels.RoundFloat16(nil, c.Float32)
 		return c, nil
 	}
 	return nil, fmt.Errorf("input %q: got %s, the model wants %s", in.Name, graph.DTypeName(t.DType), graph.DTypeName(want))

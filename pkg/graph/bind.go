@@ -67,6 +67,10 @@ type Params struct {
 	// causal mode) and has no mask input: its constant mask was the
 	// causal one (see causalAttention).
 	Causal bool
+	// NormHalf: OpLinear's LayerNorm prologue rounds the normalised X to
+	// float16, as the float16 LayerNormalization step it replaces stored
+	// its output (see normLinear).
+	NormHalf bool
 	// Program: OpElementwise's operators, in order.
 	Program []ElementwiseInstr
 }

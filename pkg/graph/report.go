@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/clip-go/clip/pkg/onnx"
 )
 
 // FusionReport says what Fuse made of a plan's transformer blocks, for
@@ -119,8 +117,8 @@ func (p *Plan) Report() FusionReport {
 func (p *Plan) blockReport(index int, steps []*Step, pooling bool) BlockReport {
 	b := BlockReport{Index: index, Pooling: pooling, Unfused: map[string]int{}}
 	linears := 0
-	// LayerNorms fold only into float32 Linears (an int8 block quantizes
-	// the LayerNorm's output, a float16 one rounds it), and a pre-LN
+	// LayerNorms fold only into float Linears (an int8 block quantizes
+	// the LayerNorm's output; a float16 one's prologue rounds it), and a pre-LN
 	// block's LayerNorms feed its first (Q/K/V) and third (fc1) Linear:
 	// a float output projection among int8 ones (dynamic quantisation
 	// leaves Gemm in float) reads none; a pooling block's K/V Linear reads
@@ -136,7 +134,7 @@ func (p *Plan) blockReport(index int, steps []*Step, pooling bool) BlockReport {
 			}
 			linears++
 			b.Linears++
-			if s.Node.Op == OpLinear && (linears == 1 && !pooling || linears == 3) && s.In[0] != nil && s.In[0].DType == onnx.Float && s.Out[0].DType == onnx.Float {
+			if s.Node.Op == OpLinear && (linears == 1 && !pooling || linears == 3) && s.In[0] != nil && isF32(s.In[0]) && s.In[0].DType == s.Out[0].DType {
 				prologues++
 			}
 			if s.Node.Op == OpLinear && len(s.In) > linearNormScale && s.In[linearNormScale] != nil {

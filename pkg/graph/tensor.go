@@ -249,9 +249,7 @@ func FromONNX(ot *onnx.Tensor) (*Tensor, error) {
 		t.Float32 = ot.Float32
 	case onnx.Float16:
 		t.Float32 = make([]float32, len(ot.Float16))
-		for i, h := range ot.Float16 {
-			t.Float32[i] = onnx.Float16ToFloat32(h)
-		}
+		onnx.Float16sToFloat32(t.Float32, ot.Float16)
 	case onnx.BFloat16:
 		t.Float32 = make([]float32, len(ot.Float16))
 		for i, h := range ot.Float16 {

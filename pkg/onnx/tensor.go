@@ -413,9 +413,7 @@ func (t *Tensor) Float32s() ([]float32, error) {
 		return t.Float32, nil
 	case Float16:
 		out := make([]float32, len(t.Float16))
-		for i, h := range t.Float16 {
-			out[i] = Float16ToFloat32(h)
-		}
+		Float16sToFloat32(out, t.Float16)
 		return out, nil
 	case BFloat16:
 		out := make([]float32, len(t.Float16))

@@ -59,6 +59,8 @@ type Pool struct {
 	attnFn       func(lo, hi int)
 	dynQuant     dynQuantCall
 	dynQuantFn   func(thread int)
+	half         []float32 // RoundFloat16's slice
+	halfFn       func(lo, hi int)
 }
 
 // parallelCall is one Parallel call's split of [0, n) over threads.
@@ -103,6 +105,7 @@ func newPool(threads int, isa ISA) *Pool {
 	p.layerNormFn = p.layerNorm.rows
 	p.attnFn = p.attn.heads
 	p.dynQuantFn = p.dynQuant.share
+	p.halfFn = p.roundHalfRange
 	for t := 1; t < threads; t++ {
 		w := &poolWorker{wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)

@@ -335,6 +335,9 @@ func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor, scratch
 			return err
 		}
 		xd = scratch[:len(xd)]
+		if s.P.NormHalf {
+			kernels.RoundFloat16(e.pool(), xd)
+		}
 	}
 	ep := kernels.Epilogue{}
 	var pb *kernels.PackedB
