@@ -205,6 +205,15 @@ patterns_section() {
     say "exporter pattern $stem batch 8"
     onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "$own"
   done
+  # Our export as transformers.js's *_fp16.onnx files are made (float16
+  # weights and values, Casts at the inputs and outputs), against our
+  # float32 export of the same tower.
+  for f in "$ONNX/vision_model_fp16.onnx" "$ONNX/text_model_fp16.onnx"; do
+    [ -f "$f" ] || continue
+    stem=fp16_$(basename "$f" _fp16.onnx)
+    say "exporter pattern $stem batch 8 (our export in float16)"
+    onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "${f%_fp16.onnx}.onnx"
+  done
   # A graph none of the pattern fusions recognises: our own export with
   # only the generic fusions (--fusion generic: elementwise chains), against
   # onnxruntime (which fuses it) and against our fully fused run of the same

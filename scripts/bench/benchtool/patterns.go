@@ -10,6 +10,7 @@ import (
 // patternExporters describes each exporter pattern of
 // scripts/fixtures/make_exporter_patterns.py by its file-name prefix.
 var patternExporters = []struct{ prefix, short, how string }{
+	{"fp16", "float16", "float16 (`_fp16.onnx`): our export converted as transformers.js makes its fp16 files (onnxconverter-common's convert_float_to_float16 with keep_io_types: float16 weights and values, Casts at the inputs and outputs), against our float32 export"},
 	{"hf4d", "HF 4-D eager", "Hugging Face ≥ 4.48 eager: 4-D q·kᵀ on [batch, heads, tokens, dim] (text: causal mask built from the input's shape, added to the scores; symbolic sequence length), opset 14"},
 	{"openclip", "OpenCLIP", "OpenCLIP: nn.MultiheadAttention (packed in_proj, sequence-first), erf GELU, opset 17 LayerNormalization"},
 	{"nopattern", "no pattern", "no pattern fusion matches: our export with only the generic fusions (`--fusion generic`: elementwise chains), as a graph no pattern recognises runs"},
