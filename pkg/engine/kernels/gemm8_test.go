@@ -83,7 +83,11 @@ func TestGemmU8(t *testing.T) {
 		for _, s := range [][3]int{{1, 1, 1}, {6, 16, 2}, {7, 17, 3}, {3, 20, 5}, {5, 33, 64}, {10, 17, 9}, {50, 64, 768}, {13, 40, 1031}, {61, 300, 2050}, {7, 33, 4099}} {
 			m, n, k := s[0], s[1], s[2]
 			for _, signed := range []bool{false, true} {
-				for _, narrow := range []bool{false, true} {
+				// width 0: full-range weights; 1: 7-bit around the middle
+				// (B' within ±64); 2: 7-bit off the middle (uint8 in
+				// [0, 127], as reduce_range writes them; int8 in [−100, 28]).
+				for width := range 3 {
+					narrow, shifted := width > 0, width == 2
 					for _, perColumn := range []bool{false, true} {
 						lda, ldb, ldc := k+1, n+2, n+3
 						a := make([]uint8, m*lda)
@@ -99,6 +103,12 @@ func TestGemmU8(t *testing.T) {
 								if signed {
 									b[i] = byte(int8(rng.IntN(129) - 64))
 								}
+								if shifted {
+									b[i] = byte(rng.IntN(128))
+									if signed {
+										b[i] = byte(int8(rng.IntN(129) - 100))
+									}
+								}
 							}
 						}
 						// Extreme values: all-255 A rows against ±128 B stress
@@ -111,6 +121,12 @@ func TestGemmU8(t *testing.T) {
 								b[p*ldb] = byte(192 - 128*(p/2%2))
 								if signed {
 									b[p*ldb] = byte(int8(64 - 128*(p/2%2)))
+								}
+							}
+							if shifted {
+								b[p*ldb] = byte(127 - 127*(p/2%2))
+								if signed {
+									b[p*ldb] = byte(int8(28 - 128*(p/2%2)))
 								}
 							}
 						}
@@ -153,7 +169,7 @@ func TestGemmU8(t *testing.T) {
 								}
 								want := refSum8(i, j, k, a, lda, aZero, b, ldb, signed, zero)
 								if got := c[i*ldc+j]; int64(got) != want {
-									t.Fatalf("%s %s: C[%d,%d] = %d, want %d", name, fmt.Sprint(m, n, k, signed, narrow, perColumn), i, j, got, want)
+									t.Fatalf("%s %s: C[%d,%d] = %d, want %d", name, fmt.Sprint(m, n, k, signed, width, perColumn), i, j, got, want)
 								}
 							}
 						}

@@ -11,8 +11,8 @@ import (
 // on arm64, the dot-product extension (UDOT, see gemm8_arm64.go).
 // Its operands must be raw uint8 (A) and int8 (B), so the zero points
 // are not subtracted before the product but corrected after it. With
-// B' = b (int8 weights) or b−128 (uint8 weights), always an int8, and
-// d_j = b−b₀−B' per column (−b₀ or 128−b₀):
+// B' = b − s_j, s_j the midpoint of column j's values (see quadShifts),
+// always an int8, and d_j = b−b₀−B' = s_j − b₀ per column:
 //
 //	Σₖ (a−a₀)(b−b₀) = Σₖ a·B' + d_j·Σₖ a − a₀·(Σₖ B' + d_j·K)
 //
@@ -30,17 +30,14 @@ const gemmQW = 2 * gemmNR
 func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 	k, n := pb.k, pb.n
 	nPad := ceilDiv(n, gemmQW) * gemmQW
+	shift := quadShifts(k, n, b, ldb, signed)
 	pb.dc = make([]int32, nPad)
 	for j := range n {
 		z := zero[0]
 		if len(zero) > 1 {
 			z = zero[j]
 		}
-		if signed {
-			pb.dc[j] = -z
-		} else {
-			pb.dc[j] = 128 - z
-		}
+		pb.dc[j] = shift[j] - z
 	}
 	nBlocks := ceilDiv(k, pb.kq)
 	pb.colSum = make([]int32, nBlocks*nPad)
@@ -49,11 +46,6 @@ func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 		size += ceilDiv(min(pb.kq, k-p0), 4) * 4 * nPad
 	}
 	pb.q = make([]int8, size)
-	// B' = b read as int8, or b−128 = b XOR 0x80 read as int8 for uint8.
-	var flip byte = 0x80
-	if signed {
-		flip = 0
-	}
 	for blk, p0 := 0, 0; p0 < k; blk, p0 = blk+1, p0+pb.kq {
 		kLen := min(pb.kq, k-p0)
 		quads := ceilDiv(kLen, 4)
@@ -69,7 +61,7 @@ func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
 				for r := range rows {
 					src := b[(p0+4*q+r)*ldb+j0 : (p0+4*q+r)*ldb+j1]
 					for c, v := range src {
-						x := int8(v ^ flip)
+						x := int8(byteValue(v, signed) - shift[j0+c])
 						dst[4*c+r] = x
 						cs[j0+c] += int32(x)
 					}
@@ -91,27 +83,55 @@ func pairSafe(q []int8) bool {
 }
 
 // pairSafeRows is pairSafe on the rows pairs (2i, 2i+1) of the k×n
-// matrix b as packB8Quad reads it (B' = b, or b−128 for uint8), checked
-// before packing so that weights which are not pair-safe (most full-range
-// ones fail at the first rows) are packed once, in the int16 layout.
+// matrix b as packB8Quad reads it (B' = b − quadShifts), checked before
+// packing so that weights which are not pair-safe (most full-range ones
+// fail at the first rows) are packed once, in the int16 layout.
 func pairSafeRows(k, n int, b []byte, ldb int, signed bool) bool {
-	off := int32(128)
-	if signed {
-		off = 0
-	}
+	shift := quadShifts(k, n, b, ldb, signed)
 	for p := 0; p+1 < k; p += 2 {
 		r0, r1 := b[p*ldb:p*ldb+n], b[(p+1)*ldb:(p+1)*ldb+n]
 		for j, v := range r0 {
-			x0, x1 := int32(v), int32(r1[j])
-			if signed {
-				x0, x1 = int32(int8(v)), int32(int8(r1[j]))
-			}
-			if abs32(x0-off)+abs32(x1-off) > 128 {
+			x0, x1 := byteValue(v, signed)-shift[j], byteValue(r1[j], signed)-shift[j]
+			if abs32(x0)+abs32(x1) > 128 {
 				return false
 			}
 		}
 	}
 	return true // an odd last row pairs with zero padding: |B'| ≤ 128
+}
+
+// quadShifts returns for each column j of the k×n matrix b (int8 when
+// signed, else uint8) the s_j of the quad layout's B' = b − s_j: the
+// midpoint of the column's values, rounded up, so that B' fits an int8
+// for any column (s = 128 for a full uint8 range) and spans ±64 when the
+// values span 128 or less. The 7-bit weights of onnxruntime's reduce_range
+// are such, int8 ones around 0 and uint8 ones in [0, 127] (transformers.js
+// quantizes graphs with a Conv, CLIP's vision tower, to uint8): a fixed
+// b−128 put the latter in [−128, −1], where no pair is safe for the
+// VPMADDUBSW kernel and the GEMM ran on the int16 layout, ~28% slower.
+func quadShifts(k, n int, b []byte, ldb int, signed bool) []int32 {
+	lo, hi := make([]int32, n), make([]int32, n)
+	for j := range n {
+		lo[j], hi[j] = 255, -128
+	}
+	for p := range k {
+		for j, v := range b[p*ldb : p*ldb+n] {
+			x := byteValue(v, signed)
+			lo[j], hi[j] = min(lo[j], x), max(hi[j], x)
+		}
+	}
+	for j := range lo {
+		lo[j] = (lo[j] + hi[j] + 1) >> 1
+	}
+	return lo
+}
+
+// byteValue reads a weight byte as int8 (signed) or uint8.
+func byteValue(v byte, signed bool) int32 {
+	if signed {
+		return int32(int8(v))
+	}
+	return int32(v)
 }
 
 // abs8 and abs32 are branch-free: the weights' signs are random, a branch
