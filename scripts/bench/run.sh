@@ -214,6 +214,12 @@ patterns_section() {
     say "exporter pattern $stem batch 8 (our export in float16)"
     onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "${f%_fp16.onnx}.onnx"
   done
+  # Our vision export with uint8 weights, as transformers.js quantizes a
+  # graph with a Conv, against our int8 export.
+  if [ -f "$ONNX/vision_model_uint8.onnx" ]; then
+    say "exporter pattern uint8_vision_model_quantized batch 8 (our export, uint8 weights)"
+    onnx_pair pattern_uint8_vision_model_quantized_b8 "$ONNX/vision_model_uint8.onnx" 8 "$RUNS_B8" "" "$ONNX/vision_model_quantized.onnx"
+  fi
   # A graph none of the pattern fusions recognises: our own export with
   # only the generic fusions (--fusion generic: elementwise chains), against
   # onnxruntime (which fuses it) and against our fully fused run of the same

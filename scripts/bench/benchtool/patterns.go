@@ -14,6 +14,7 @@ var patternExporters = []struct{ prefix, short, how string }{
 	{"hf4d", "HF 4-D eager", "Hugging Face ≥ 4.48 eager: 4-D q·kᵀ on [batch, heads, tokens, dim] (text: causal mask built from the input's shape, added to the scores; symbolic sequence length), opset 14"},
 	{"openclip", "OpenCLIP", "OpenCLIP: nn.MultiheadAttention (packed in_proj, sequence-first), erf GELU, opset 17 LayerNormalization"},
 	{"nopattern", "no pattern", "no pattern fusion matches: our export with only the generic fusions (`--fusion generic`: elementwise chains), as a graph no pattern recognises runs"},
+	{"uint8", "uint8 weights", "uint8 weights (`_uint8.onnx`; transformers.js's q8 `_quantized.onnx` of any graph with a Conv, CLIP's vision tower among them): our export quantized with QUInt8 weights, per column, reduce_range ([0, 127]), asymmetric, against our int8 (QInt8) export"},
 	{"sdpa", "torch 2.x SDPA", "torch ≥ 2.0 scaled_dot_product_attention decomposition (√scale on q and k; text: scale given, float causal mask added), opset 14"},
 }
 
