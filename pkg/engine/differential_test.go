@@ -39,7 +39,7 @@ func tolerance(stem, output string) (tol float64, normalised bool) {
 		// float16 values: near 32 one ulp is 0.03, and a few ulps of
 		// difference in the last roundings are expected.
 		return 1e-1, false
-	case strings.Contains(stem, "_quantized"):
+	case strings.Contains(stem, "_quantized"), strings.Contains(stem, "_uint8"):
 		if embeds {
 			return 1e-3, true
 		}

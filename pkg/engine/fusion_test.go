@@ -91,18 +91,21 @@ func TestFusionMatchesUnfused(t *testing.T) {
 			// projection (a pooling head's learned query: K and V), and
 			// the vision towers embed patches in one step.
 			base := filepath.Base(f)
+			// int8 files: _quantized, and _uint8 (uint8 weights).
+			quantized := strings.Contains(base, "_quantized") || strings.Contains(base, "_uint8")
 			if packed := stats["QKVLinear"] + stats["QKVQLinear"] + stats["KVLinear"] + stats["KVQLinear"]; stats["Attention"] > 0 && packed != stats["Attention"] {
 				t.Errorf("%d attentions but %d fused QKV projections: %v", stats["Attention"], packed, stats)
 			}
-			if strings.Contains(base, "_quantized") && stats["QKVLinear"] != 0 {
+			if quantized && stats["QKVLinear"] != 0 {
 				t.Errorf("quantized model fused float QKV projections: %v", stats)
 			}
-			if !strings.Contains(base, "text_model") && !strings.Contains(base, "_quantized") && stats["PatchEmbed"] != 1 {
+			if !strings.Contains(base, "text_model") && !quantized && stats["PatchEmbed"] != 1 {
 				t.Errorf("patch embedding not fused: %v", stats)
 			}
-			// float32 towers: the two LayerNorms of every block become
-			// prologues of the Linear after them (a pooling head has one).
-			if !strings.Contains(base, "_quantized") && !strings.Contains(base, "_fp16") && stats["NormLinear"] < 2*stats["Attention"]-stats["PoolingAttention"] {
+			// float32 and float16 towers: the two LayerNorms of every
+			// block become prologues of the Linear after them (a pooling
+			// head has one).
+			if !quantized && stats["NormLinear"] < 2*stats["Attention"]-stats["PoolingAttention"] {
 				t.Errorf("%d attentions but only %d LayerNorms folded into Linears: %v", stats["Attention"], stats["NormLinear"], stats)
 			}
 		})
