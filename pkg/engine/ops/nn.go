@@ -771,9 +771,12 @@ func layerNorm(e *Env, p *graph.Params, in, out []*graph.Tensor) error {
 	}
 	outer := graph.NumElements(x.Shape[:p.Axis])
 	norm := graph.NumElements(x.Shape[p.Axis:])
-	// The row kernel serves the common case: last axis, float32, affine
-	// parameters of the row's length, no Mean/InvStdDev outputs.
-	if x.DType == onnx.Float && p.Axis == len(x.Shape)-1 && len(out) == 1 && scale.Len() == norm &&
+	// The row kernel serves the common case: last axis, float32 (or
+	// float16, held widened: the output step rounds it), affine
+	// parameters of the row's length, no Mean/InvStdDev outputs. A
+	// Linear's LayerNorm prologue runs the same kernel (see
+	// graph.Params.NormHalf), so folding one changes no value.
+	if (x.DType == onnx.Float || x.DType == onnx.Float16) && p.Axis == len(x.Shape)-1 && len(out) == 1 && scale.Len() == norm &&
 		(len(in) < 3 || in[2] == nil || in[2].Len() == norm) {
 		var beta []float32
 		if len(in) > 2 && in[2] != nil {
