@@ -88,8 +88,10 @@ func (lv *isaKernels) packB8(k, n int, b []byte, ldb int, signed bool, zero []in
 	if lv.quad8 {
 		return packB8(k, n, b, ldb, signed, zero, true)
 	}
-	if lv.pairQuad != nil && k >= 1 && n >= 1 && ldb >= n && len(b) >= (k-1)*ldb+n && pairSafeRows(k, n, b, ldb, signed) {
-		return packB8Blocks(k, n, b, ldb, signed, zero, true, gemmPairKC)
+	if lv.pairQuad != nil && k >= 1 && n >= 1 && ldb >= n && len(b) >= (k-1)*ldb+n {
+		if shift := quadShifts(k, n, b, ldb, signed); pairSafeRows(k, n, b, ldb, signed, shift) {
+			return packB8Blocks(k, n, b, ldb, signed, zero, true, gemmPairKC, shift)
+		}
 	}
 	return packB8(k, n, b, ldb, signed, zero, false)
 }
@@ -137,12 +139,13 @@ func (pb *PackedB8) quadToInt16() {
 
 // packB8 is PackB8 into the quad layout (quad) or the int16 one.
 func packB8(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool) (*PackedB8, error) {
-	return packB8Blocks(k, n, b, ldb, signed, zero, quad, gemm8KC)
+	return packB8Blocks(k, n, b, ldb, signed, zero, quad, gemm8KC, nil)
 }
 
 // packB8Blocks is packB8 with K blocks of kq rows (a multiple of 4) in
-// the quad layout.
-func packB8Blocks(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool, kq int) (*PackedB8, error) {
+// the quad layout, whose column shifts are shift when the caller has
+// them (see quadShifts; nil: computed here).
+func packB8Blocks(k, n int, b []byte, ldb int, signed bool, zero []int32, quad bool, kq int, shift []int32) (*PackedB8, error) {
 	if k < 1 || n < 1 {
 		return nil, fmt.Errorf("kernels: PackB8: empty %d×%d operand", k, n)
 	}
@@ -157,7 +160,10 @@ func packB8Blocks(k, n int, b []byte, ldb int, signed bool, zero []int32, quad b
 	}
 	pb := &PackedB8{k: k, n: n, kq: kq}
 	if quad {
-		packB8Quad(pb, b, ldb, signed, zero)
+		if shift == nil {
+			shift = quadShifts(k, n, b, ldb, signed)
+		}
+		packB8Quad(pb, b, ldb, signed, zero, shift)
 		return pb, nil
 	}
 	nPanels := ceilDiv(n, gemmNR)

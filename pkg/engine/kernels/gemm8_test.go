@@ -23,7 +23,7 @@ func (c case8) pack(k, n int, b []byte, ldb int, signed bool, zero []int32) (*Pa
 	if kq == 0 {
 		kq = gemm8KC
 	}
-	return packB8Blocks(k, n, b, ldb, signed, zero, c.packQuad, kq)
+	return packB8Blocks(k, n, b, ldb, signed, zero, c.packQuad, kq, nil)
 }
 
 // gemm8Cases lists every way GemmU8 runs on this CPU, by name.

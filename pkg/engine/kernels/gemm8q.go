@@ -23,14 +23,14 @@ import (
 // gemmQW is the width of the quad kernel's tile: two 16-column panels.
 const gemmQW = 2 * gemmNR
 
-// packB8Quad fills pb's quad layout from b: per K block of pb.kq rows,
+// packB8Quad fills pb's quad layout from b, B' = b − shift[j] (see
+// quadShifts): per K block of pb.kq rows,
 // ceil(n/32)·2 panels of 16 columns, each ceil(kLen/4) quads × 16 columns
 // × 4 int8 (zero past n and past kLen), plus the block's column sums and
 // the per-column d.
-func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero []int32) {
+func packB8Quad(pb *PackedB8, b []byte, ldb int, signed bool, zero, shift []int32) {
 	k, n := pb.k, pb.n
 	nPad := ceilDiv(n, gemmQW) * gemmQW
-	shift := quadShifts(k, n, b, ldb, signed)
 	pb.dc = make([]int32, nPad)
 	for j := range n {
 		z := zero[0]
@@ -83,11 +83,11 @@ func pairSafe(q []int8) bool {
 }
 
 // pairSafeRows is pairSafe on the rows pairs (2i, 2i+1) of the k×n
-// matrix b as packB8Quad reads it (B' = b − quadShifts), checked before
-// packing so that weights which are not pair-safe (most full-range ones
-// fail at the first rows) are packed once, in the int16 layout.
-func pairSafeRows(k, n int, b []byte, ldb int, signed bool) bool {
-	shift := quadShifts(k, n, b, ldb, signed)
+// matrix b as packB8Quad reads it (B' = b − shift, see quadShifts),
+// checked before packing so that weights which are not pair-safe (most
+// full-range ones fail at the first rows) are packed once, in the int16
+// layout.
+func pairSafeRows(k, n int, b []byte, ldb int, signed bool, shift []int32) bool {
 	for p := 0; p+1 < k; p += 2 {
 		r0, r1 := b[p*ldb:p*ldb+n], b[(p+1)*ldb:(p+1)*ldb+n]
 		for j, v := range r0 {
