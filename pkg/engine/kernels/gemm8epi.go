@@ -125,26 +125,33 @@ func (e *gemm8Epi) strip(src []int32, lds, row, rows, col, cols int, f *[gemmMC 
 		return
 	}
 	// The activation runs on chunks of the strip as contiguous vectors
-	// (16 KiB, half of L1); when cols is not a multiple of 8 row by row
-	// instead, so that each value takes the vector or the scalar route
-	// exactly as in a whole-row pass.
-	act := Epilogue{Act: e.ep.Act}
+	// (16 KiB, half of L1).
 	const chunk = 4096 / gemmQW
 	for r0 := 0; r0 < rows; r0 += chunk {
 		n := min(chunk, rows-r0)
 		t := f[:n*cols]
 		dequantTile(t, cols, src[r0*lds:], lds, n, cols, scale, bias, nil, 0)
-		if cols%8 == 0 {
-			act.apply(e.lv, t, n*cols, 0, 1, 0, n*cols)
-		} else {
-			act.apply(e.lv, t, cols, 0, n, 0, cols)
-		}
-		var rr []float32
-		if res != nil {
-			rr = res[r0*ldr:]
-		}
-		storeTile(e.y[(row+r0)*e.ldy+col:], e.ldy, t, cols, n, cols, rr, ldr)
+		e.finish(t, row+r0, n, col, cols)
 	}
+}
+
+// finish applies the activation to the rows×cols floats t (row stride
+// cols) of Y at (row, col) and stores them there, adding the residual.
+// When cols is not a multiple of 8 the activation runs row by row, so
+// that each value takes the vector or the scalar route exactly as in a
+// whole-row pass.
+func (e *gemm8Epi) finish(t []float32, row, rows, col, cols int) {
+	act := Epilogue{Act: e.ep.Act}
+	if cols%8 == 0 {
+		act.apply(e.lv, t, rows*cols, 0, 1, 0, rows*cols)
+	} else {
+		act.apply(e.lv, t, cols, 0, rows, 0, cols)
+	}
+	var res []float32
+	if e.ep.Residual != nil {
+		res = e.ep.Residual[row*e.ep.LdResidual+col:]
+	}
+	storeTile(e.y[row*e.ldy+col:], e.ldy, t, cols, rows, cols, res, e.ep.LdResidual)
 }
 
 // dequantTile sets dst[r·ldd+j] = float(src[r·lds+j])·scale[j] + bias[j]

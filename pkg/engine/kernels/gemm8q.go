@@ -370,14 +370,7 @@ func (g *gemmQRun) floatStrip(ib, ie int, apack []uint8, bp []int8, rs, cc []int
 	if direct {
 		return
 	}
-	t := st.f[:(r1-r0)*gemmQW]
-	act := Epilogue{Act: e.ep.Act}
-	act.apply(e.lv, t, len(t), 0, 1, 0, len(t))
-	var res []float32
-	if e.ep.Residual != nil {
-		res = e.ep.Residual[r0*e.ep.LdResidual+col:]
-	}
-	storeTile(e.y[r0*e.ldy+col:], e.ldy, t, gemmQW, r1-r0, gemmQW, res, e.ep.LdResidual)
+	e.finish(st.f[:(r1-r0)*gemmQW], r0, r1-r0, col, gemmQW)
 }
 
 // packA writes rows [r0, r0+MR) of A[:, p0:p0+kLen] as quads,
