@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"math"
 	"strings"
 	"testing"
 
@@ -101,15 +100,5 @@ func TestIdentityAndDeadNodesAreRemoved(t *testing.T) {
 	}
 	if gr.Nodes[0].Inputs[0] != "x" {
 		t.Fatalf("neg reads %q, want x (Identity bypassed)", gr.Nodes[0].Inputs[0])
-	}
-}
-
-func TestRoundFloat16(t *testing.T) {
-	// 1+2^-11 lies halfway between the halves 1 and 1+2^-10: ties to even
-	// give 1; 1/3 is nearest to 0x3555 = 0.333251953125; 70000 overflows.
-	xs := []float32{1 + 1.0/2048, 1.0 / 3, 70000}
-	RoundFloat16(xs)
-	if xs[0] != 1 || xs[1] != 0.333251953125 || !math.IsInf(float64(xs[2]), 1) {
-		t.Fatalf("got %v", xs)
 	}
 }

@@ -284,11 +284,3 @@ func FromONNX(ot *onnx.Tensor) (*Tensor, error) {
 	}
 	return t, nil
 }
-
-// RoundFloat16 rounds every element to the nearest float16 value, as a
-// computation in half precision would store it.
-func RoundFloat16(xs []float32) {
-	for i, x := range xs {
-		xs[i] = onnx.Float16ToFloat32(onnx.Float32ToFloat16(x))
-	}
-}

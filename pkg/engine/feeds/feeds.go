@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/clip-go/clip/pkg/engine"
+	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -175,7 +176,7 @@ func randomTensor(g *graph.Graph, in *onnx.ValueInfo, shape []int, rng *rand.Ran
 			t.Float32[i] = float32(rng.NormFloat64())
 		}
 		if in.ElemType != onnx.Float {
-			graph.RoundFloat16(t.Float32)
+			kernels.RoundFloat16(nil, t.Float32)
 		}
 	case onnx.Double:
 		for i := range t.Float64 {

@@ -28,6 +28,14 @@ func TestRoundFloat16(t *testing.T) {
 	} {
 		xs = append(xs, math.Float32frombits(b), math.Float32frombits(b|0x80000000))
 	}
+	// Worked by hand, independently of the onnx package: 1+2⁻¹¹ lies
+	// halfway between the halves 1 and 1+2⁻¹⁰ (ties to even give 1); 1/3
+	// is nearest to 0x3555 = 0.333251953125; 70000 overflows.
+	hand := []float32{1 + 1.0/2048, 1.0 / 3, 70000}
+	RoundFloat16(nil, hand)
+	if hand[0] != 1 || hand[1] != 0.333251953125 || !math.IsInf(float64(hand[2]), 1) {
+		t.Fatalf("1+2⁻¹¹, 1/3, 70000 → %v", hand)
+	}
 	want := make([]float32, len(xs))
 	for i, x := range xs {
 		want[i] = onnx.Float16ToFloat32(onnx.Float32ToFloat16(x))

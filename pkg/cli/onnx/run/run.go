@@ -16,6 +16,7 @@ import (
 	"github.com/clip-go/clip/pkg/cli/cmdutil"
 	"github.com/clip-go/clip/pkg/cli/iostreams"
 	"github.com/clip-go/clip/pkg/engine"
+	"github.com/clip-go/clip/pkg/engine/kernels"
 	"github.com/clip-go/clip/pkg/graph"
 	"github.com/clip-go/clip/pkg/npy"
 	"github.com/clip-go/clip/pkg/npytensor"
@@ -201,7 +202,7 @@ func randomInput(in *onnx.ValueInfo, dims map[string]int, rng *rand.Rand) (*engi
 			t.Float32[i] = float32(rng.NormFloat64())
 		}
 		if in.ElemType == onnx.Float16 {
-			graph.RoundFloat16(t.Float32)
+			kernels.RoundFloat16(nil, t.Float32)
 		}
 	case onnx.Double:
 		for i := range t.Float64 {
