@@ -139,15 +139,17 @@ $GO test -run '^$' -bench "BenchmarkSgemm/.*/^ours(-prepacked)?${SGEMM_LOW_ISA:-
 fi
 
 # --- ONNX models: clip onnx bench vs onnxruntime-node -------------------------
-# onnx_pair NAME FILE BATCH RUNS [ISA [OWN [FLAG]]]: ROUNDS alternations of
+# onnx_pair NAME FILE BATCH RUNS [ISA [OWN [FLAG [SAME]]]]: ROUNDS alternations of
 # ours and ORT on the same saved inputs; with ISA, each round also times ours
 # at that instruction-set level (`--isa`, NAME.ISA.R.json) between the two;
 # with OWN (an exporter pattern's file: our export of the same tower), each
 # round first times ours on OWN (NAME.own.R.json), so that the pattern's time
-# against our export's compares runs made under the same load; FLAG is one
-# more `clip onnx bench` flag for ours on FILE (not on OWN): --fusion=generic.
+# against our export's compares runs made under the same load; with SAME
+# (another export of the tower to compare FILE with), each round then times
+# ours on SAME (NAME.same.R.json), after OWN and before FILE; FLAG is one
+# more `clip onnx bench` flag for ours on FILE (not on OWN or SAME): --fusion=generic.
 onnx_pair() {
-  local name=$1 file=$2 batch=$3 runs=$4 isa=${5:-} own=${6:-} flag=${7:-} warm=2 r
+  local name=$1 file=$2 batch=$3 runs=$4 isa=${5:-} own=${6:-} flag=${7:-} same=${8:-} warm=2 r
   local extra=()
   [ -n "$flag" ] && extra=("$flag")
   [ "$batch" -gt 1 ] && warm=1
@@ -158,6 +160,12 @@ onnx_pair() {
       rm -f "$RES/onnx/$name.own.$r.json"
       note "clip onnx bench failed on $own batch $batch (see $LOG)"
       own=
+    fi
+    if [ -n "$same" ] && ! "${BENCH[@]}" "$same" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" \
+      --format json >"$RES/onnx/$name.same.$r.json" 2>>"$LOG"; then
+      rm -f "$RES/onnx/$name.same.$r.json"
+      note "clip onnx bench failed on $same batch $batch (see $LOG)"
+      same=
     fi
     if ! "${BENCH[@]}" "$file" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" "${extra[@]}" \
       --format json --save-inputs "$in" >"$RES/onnx/$name.ours.$r.json" 2>>"$LOG"; then
@@ -192,7 +200,7 @@ patterns_section() {
     note "no exporter-pattern exports in $PATTERN_DIR/onnx (\`make bench-models\`, or \`$PY scripts/fixtures/make_exporter_patterns.py --full\`): no exporter-pattern numbers"
     return
   fi
-  local own
+  local own same
   for f in "$PATTERN_DIR"/onnx/*_model.onnx "$PATTERN_DIR"/onnx/*_model_quantized.onnx; do
     [ -f "$f" ] || continue
     stem=$(basename "$f" .onnx)
@@ -200,10 +208,16 @@ patterns_section() {
     # every round beside the pattern.
     own=$ONNX/vision_model.onnx
     case $stem in *_text_*) own=$ONNX/text_model.onnx ;; esac
+    # OpenCLIP's out_proj is a Gemm, which quantize_dynamic leaves float:
+    # its int8 files are also timed against our int8 export with the
+    # attention out_proj MatMuls left float (make_bench_models.py --quantize).
+    same=
+    case $stem in openclip_*_model_quantized) same=${own%.onnx}_floatproj_quantized.onnx ;; esac
+    [ -f "$same" ] || same=
     case $stem in *_quantized) own=${own%.onnx}_quantized.onnx ;; esac
     [ -f "$own" ] || own=
     say "exporter pattern $stem batch 8"
-    onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "$own"
+    onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "$own" "" "$same"
   done
   # Our export as transformers.js's *_fp16.onnx files are made (float16
   # weights and values, Casts at the inputs and outputs), against our

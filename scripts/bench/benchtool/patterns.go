@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -115,6 +116,32 @@ func (r *report) patterns() {
 			timeRatio, bestRatio, ratio(s.allocs, baseAllocs, "%.2f"))
 	}
 	r.p("\n")
+	r.sameFloatWork(stems)
+}
+
+// sameFloatWork follows the patterns table with the int8 patterns that
+// run.sh also timed against our export with the same float work
+// (<name>.same.R.json: our *_floatproj_quantized.onnx, beside the OpenCLIP
+// int8 files), as the median of the rounds' ratios and the fastest runs'.
+func (r *report) sameFloatWork(stems []string) {
+	var lines []string
+	for _, stem := range stems {
+		q, best := r.roundRatio("pattern_"+stem+"_b8", "ours", "same")
+		if q <= 0 {
+			continue
+		}
+		exporter, tower := patternLabel(stem, true)
+		lines = append(lines, fmt.Sprintf("- %s %s: **%.2f** (fastest runs %.2f)", exporter, tower, q, best))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	r.p("OpenCLIP's nn.MultiheadAttention writes each attention output projection as a `Gemm`, and onnxruntime's quantize_dynamic " +
+		"quantizes only MatMul and Conv, so OpenCLIP's int8 files keep those projections (one per encoder layer, 12 in ViT-B/32) in float32, " +
+		"where our int8 export, whose out_proj is a MatMul, quantizes them: part of their time against our int8 export above is that float work. " +
+		"Against our `*_floatproj_quantized.onnx` export (`make_bench_models.py --quantize`: our int8 export with the same projections left float), " +
+		"timed in the same rounds, ours on the OpenCLIP file ÷ ours on it (median of the rounds' ratios; 1.00 = as fast):\n\n")
+	r.p("%s\n\n", strings.Join(lines, "\n"))
 }
 
 // roundRatio pairs the runs of <name>.<a>.R.json with <name>.<b>.R.json

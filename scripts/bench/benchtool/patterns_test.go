@@ -99,6 +99,56 @@ func TestPatternsSection(t *testing.T) {
 	}
 }
 
+// TestPatternsSameFloatWork checks the paragraph after the patterns table:
+// ours on an OpenCLIP int8 file ÷ ours on our int8 export with the same
+// float work (NAME.same.R.json), timed in the same rounds, from numbers
+// worked out by hand.
+func TestPatternsSameFloatWork(t *testing.T) {
+	dir := newResultDir(t, "pattern_dir=bench-models/exporter-patterns-b32\n")
+	// Vision, three rounds: 210/200 = 1.05, 220/220 = 1.00, 204/200 = 1.02,
+	// median 1.02; fastest runs 198 (round 3) against 190 (round 1): 1.04.
+	for i, x := range [][4]string{{"200", "190", "210", "200"}, {"220", "195", "220", "205"}, {"200", "192", "204", "198"}} {
+		round := string(rune('1' + i))
+		writeResult(t, dir, "pattern_openclip_vision_model_quantized_b8.own."+round+".json", `{"batch":8,"median_ms":180,"min_ms":175,"allocs_per_run":500,"gflops":8.8}`)
+		writeResult(t, dir, "pattern_openclip_vision_model_quantized_b8.same."+round+".json", `{"batch":8,"median_ms":`+x[0]+`,"min_ms":`+x[1]+`,"allocs_per_run":500,"gflops":8.8}`)
+		writeResult(t, dir, "pattern_openclip_vision_model_quantized_b8.ours."+round+".json", `{"batch":8,"median_ms":`+x[2]+`,"min_ms":`+x[3]+`,"allocs_per_run":500,"gflops":8.8}`)
+	}
+	// Text, one round: 168/160 = 1.05; fastest runs 160 against 150: 1.07.
+	writeResult(t, dir, "pattern_openclip_text_model_quantized_b8.same.1.json", `{"batch":8,"median_ms":160,"min_ms":150,"allocs_per_run":400,"gflops":5.8}`)
+	writeResult(t, dir, "pattern_openclip_text_model_quantized_b8.ours.1.json", `{"batch":8,"median_ms":168,"min_ms":160,"allocs_per_run":400,"gflops":5.8}`)
+	// An int8 pattern without such runs has no line.
+	writeResult(t, dir, "pattern_hf4d_vision_model_quantized_b8.ours.1.json", `{"batch":8,"median_ms":220,"min_ms":210,"allocs_per_run":550,"gflops":8.8}`)
+
+	out, err := buildReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"quantizes only MatMul and Conv",
+		"- OpenCLIP text (77 tokens), int8: **1.05** (fastest runs 1.07)\n- OpenCLIP vision, int8: **1.02** (fastest runs 1.04)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "HF 4-D eager vision, int8:") {
+		t.Errorf("report has a same-float-work line for a pattern without such runs:\n%s", out)
+	}
+
+	// Without .same. results the paragraph is left out.
+	same, _ := filepath.Glob(filepath.Join(dir, "onnx", "*.same.*.json"))
+	for _, f := range same {
+		os.Remove(f)
+	}
+	out, err = buildReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "Exporter patterns") || strings.Contains(out, "quantizes only MatMul and Conv") {
+		t.Errorf("report without .same. results: want the patterns section without the paragraph:\n%s", out)
+	}
+}
+
 // TestSiglipRows checks that run.sh's siglip section lands in the ONNX table
 // with its ratio to onnxruntime and in the per-round list, from numbers
 // worked out by hand: vision 1600/8 = 200 ms/item vs 1760/8 = 220 (1.10×),
