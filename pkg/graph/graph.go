@@ -127,17 +127,28 @@ func FromModel(m *onnx.Model, ops *Registry) (*Graph, error) {
 		for _, a := range on.Attributes {
 			n.Attrs[a.Name] = a
 		}
-		if on.Domain != "" && on.Domain != "ai.onnx" {
+		nodes := []*Node{n}
+		switch on.Domain {
+		case "", "ai.onnx":
+		case contribDomain:
+			lowered, err := lowerContrib(g, n)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", n, err)
+			}
+			nodes = lowered
+		default:
 			return nil, fmt.Errorf("%s: operator domain %q is not supported", n, on.Domain)
 		}
-		d := ops.Lookup(n.Op)
-		if ops != nil && d == nil {
-			return nil, fmt.Errorf("%s: operator %s is not supported", n, n.Op)
+		for _, n := range nodes {
+			d := ops.Lookup(n.Op)
+			if ops != nil && d == nil {
+				return nil, fmt.Errorf("%s: operator %s is not supported", n, n.Op)
+			}
+			if err := checkNodeTypes(n, d); err != nil {
+				return nil, fmt.Errorf("%s: %w", n, err)
+			}
+			g.Nodes = append(g.Nodes, n)
 		}
-		if err := checkNodeTypes(n, d); err != nil {
-			return nil, fmt.Errorf("%s: %w", n, err)
-		}
-		g.Nodes = append(g.Nodes, n)
 	}
 	if err := g.sortAndCheck(); err != nil {
 		return nil, err
