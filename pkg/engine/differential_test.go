@@ -31,7 +31,7 @@ type goldenSpec struct {
 func tolerance(stem, output string) (tol float64, normalised bool) {
 	embeds := strings.HasSuffix(output, "_embeds")
 	switch {
-	case strings.Contains(stem, "_fp16"):
+	case strings.Contains(stem, "_fp16"), strings.Contains(stem, "_q4f16"):
 		if embeds {
 			return 1e-2, true
 		}

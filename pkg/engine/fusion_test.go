@@ -33,7 +33,7 @@ func fixtureModels(t *testing.T) []string {
 // TestFusionMatchesUnfused runs every fixture model with and without the
 // fusion passes (LayerNorm, QuickGELU, Linear, Attention, QKV projections,
 // patch embedding) and requires the same outputs within 1e-5 (relative to
-// the output's scale; 4 half-precision ulps for the _fp16 files), and
+// the output's scale; 4 half-precision ulps for the _fp16 and _q4f16 files), and
 // that the towers did get fused.
 func TestFusionMatchesUnfused(t *testing.T) {
 	for _, f := range fixtureModels(t) {
@@ -69,7 +69,7 @@ func TestFusionMatchesUnfused(t *testing.T) {
 					t.Fatal(err)
 				}
 				tol := 1e-5
-				if strings.Contains(filepath.Base(f), "_fp16") {
+				if strings.Contains(filepath.Base(f), "_fp16") || strings.Contains(filepath.Base(f), "_q4f16") {
 					// The fused steps round to half precision once where
 					// the op-by-op graph rounded after every op: allow 4
 					// half-precision ulps (4·2⁻¹⁰) of the output's scale.
