@@ -18,39 +18,46 @@ import (
 // Variant is a numeric precision of the exported ONNX graphs.
 type Variant string
 
-// Variants published by the Xenova (transformers.js) exports.
+// Variants published by the Xenova (transformers.js) exports: the file
+// suffix each one adds to vision_model/text_model/model is in onnxSuffix.
 const (
 	FP32      Variant = "fp32"
 	FP16      Variant = "fp16"
-	Quantized Variant = "quantized" // int8 weights (onnxruntime dynamic quantization)
+	Quantized Variant = "quantized" // int8 weights (onnxruntime dynamic quantization; uint8 where the graph has a Conv)
+	Uint8     Variant = "uint8"     // uint8 weights (the same quantization, QUInt8 everywhere)
+	Q4        Variant = "q4"        // 4-bit block-quantized weights (MatMulNBits)
+	Q4F16     Variant = "q4f16"     // q4 with float16 activations
+	BNB4      Variant = "bnb4"      // bitsandbytes NF4 weights (MatMulBnb4)
 )
 
 // AllVariants lists the variants in the order they are shown.
-var AllVariants = []Variant{FP32, FP16, Quantized}
+var AllVariants = []Variant{FP32, FP16, Quantized, Uint8, Q4, Q4F16, BNB4}
 
 // ParseVariant accepts a --variant value; "" means fp32, and "int8" and
 // "q8" are accepted as the names people use for the quantized export.
 func ParseVariant(s string) (Variant, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
 	case "", "fp32", "float32":
 		return FP32, nil
 	case "fp16", "float16":
 		return FP16, nil
 	case "quantized", "int8", "q8":
 		return Quantized, nil
+	case string(Uint8), string(Q4), string(Q4F16), string(BNB4):
+		return Variant(v), nil
 	}
-	return "", fmt.Errorf("unknown variant %q (want fp32, fp16 or quantized)", s)
+	return "", fmt.Errorf("unknown variant %q (want fp32, fp16, quantized, uint8, q4, q4f16 or bnb4)", s)
 }
 
 // onnxSuffix is what the HF layout appends to vision_model/text_model.
 func (v Variant) onnxSuffix() string {
 	switch v {
+	case FP32, "":
+		return ""
 	case FP16:
 		return "_fp16"
-	case Quantized:
-		return "_quantized"
 	}
-	return ""
+	return "_" + string(v)
 }
 
 // Part selects the files of a model a command needs, so that tokenizing

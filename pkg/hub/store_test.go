@@ -840,7 +840,8 @@ func TestParse(t *testing.T) {
 		in   string
 		want Variant
 		ok   bool
-	}{{"", FP32, true}, {"fp32", FP32, true}, {"FP16", FP16, true}, {"int8", Quantized, true}, {"quantized", Quantized, true}, {"q4", "", false}} {
+	}{{"", FP32, true}, {"fp32", FP32, true}, {"FP16", FP16, true}, {"int8", Quantized, true}, {"quantized", Quantized, true},
+		{"q4", Q4, true}, {"Q4F16", Q4F16, true}, {"bnb4", BNB4, true}, {"uint8", Uint8, true}, {"q3", "", false}, {"int4", "", false}} {
 		v, err := ParseVariant(tc.in)
 		if (err == nil) != tc.ok || v != tc.want {
 			t.Errorf("ParseVariant(%q) = %q, %v", tc.in, v, err)
@@ -932,8 +933,8 @@ func TestPullTinyShapesFixture(t *testing.T) {
 	s := newTestStore(t, srv, storeConfig{})
 	for _, v := range AllVariants {
 		sfx := v.onnxSuffix()
-		if files["onnx/vision_model"+sfx+".onnx"] == nil && v != FP32 {
-			continue // the fixture does not ship this variant
+		if (files["onnx/vision_model"+sfx+".onnx"] == nil || files["onnx/text_model"+sfx+".onnx"] == nil) && v != FP32 {
+			continue // the fixture does not ship this variant (uint8: the vision tower only)
 		}
 		lm, err := s.Resolve(context.Background(), "fixtures/tiny-shapes", v)
 		if err != nil {

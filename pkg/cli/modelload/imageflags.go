@@ -17,7 +17,7 @@ type ImageFlags struct {
 
 // Register defines the flags on fl, with the defaults every such verb uses.
 func (o *ImageFlags) Register(fl *pflag.FlagSet) {
-	fl.StringVar(&o.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
+	fl.StringVar(&o.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized|uint8|q4|q4f16|bnb4")
 	fl.IntVarP(&o.BatchSize, "batch-size", "b", 8, "images per inference batch")
 	fl.IntVar(&o.MaxErrors, "max-errors", 0, "unreadable inputs tolerated before exiting 3")
 	fl.BoolVar(&o.NoExifRotate, "no-exif-rotate", false, "ignore EXIF orientation in JPEGs")

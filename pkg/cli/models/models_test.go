@@ -320,7 +320,10 @@ func TestOfflineAndUsageErrors(t *testing.T) {
 	}{
 		{"offline pull of a missing model", cmdutil.GlobalOptions{Offline: true}, nil, []string{"pull", hub.DefaultModel}, cmdutil.ExitRuntime, "clip models pull " + hub.DefaultModel},
 		{"HF_HUB_OFFLINE pull", cmdutil.GlobalOptions{}, map[string]string{"HF_HUB_OFFLINE": "1"}, []string{"pull", hub.DefaultModel, "--variant", "fp32"}, cmdutil.ExitRuntime, "offline"},
-		{"bad variant", cmdutil.GlobalOptions{}, nil, []string{"pull", hub.DefaultModel, "--variant", "q4"}, cmdutil.ExitUsage, "--variant"},
+		{"bad variant", cmdutil.GlobalOptions{}, nil, []string{"pull", hub.DefaultModel, "--variant", "q3"}, cmdutil.ExitUsage, "--variant"},
+		// q4 is a variant transformers.js publishes, but the pinned listing
+		// of the default model does not show it.
+		{"variant the pinned listing lacks", cmdutil.GlobalOptions{}, nil, []string{"pull", hub.DefaultModel, "--variant", "q4"}, cmdutil.ExitRuntime, "no q4 variant (available: fp16, fp32, quantized)"},
 		{"bad name", cmdutil.GlobalOptions{}, nil, []string{"pull", "no-such-model"}, cmdutil.ExitUsage, "not a catalogue model"},
 		{"misspelt name", cmdutil.GlobalOptions{}, nil, []string{"pull", "clip-vit-base-patch23"}, cmdutil.ExitUsage, "did you mean clip-vit-base-patch32?"},
 		{"misspelt name to rm", cmdutil.GlobalOptions{}, nil, []string{"rm", "Clip-ViT-Large-Patch41"}, cmdutil.ExitUsage, "did you mean clip-vit-large-patch14?"},

@@ -82,7 +82,7 @@ hits with thumbnails, to look at in a browser.`,
 	fl.IntVarP(&opts.TopK, "top-k", "k", 10, "show this many best images (0: all)")
 	fl.Float64Var(&opts.Threshold, "threshold", 0, "drop images scoring below this cosine similarity (default: keep all)")
 	fl.StringVar(&opts.Under, "under", "", "only images under this directory (or path prefix)")
-	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
+	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized|uint8|q4|q4f16|bnb4")
 	fl.BoolVar(&opts.ExactDecode, "exact-decode", false, modelload.ExactDecodeUsage+"; implied when the index was made with it")
 	fl.StringVar(&opts.Language, "language", "auto", modelload.LanguageUsage)
 	fl.StringVar(&opts.Report, "report", "", "write a self-contained HTML page of the query and the hits (thumbnails, scores) to this file")

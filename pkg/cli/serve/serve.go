@@ -116,7 +116,7 @@ the grace ran out with requests still running.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
-	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized")
+	fl.StringVar(&opts.Variant, "variant", "fp32", "model variant: fp32|fp16|quantized|uint8|q4|q4f16|bnb4")
 	fl.IntVar(&opts.MaxBatch, "max-batch", 8, "images per inference batch")
 	fl.DurationVar(&opts.BatchWait, "batch-wait", 5*time.Millisecond, "how long a batch waits for more images")
 	fl.StringVar(&opts.MaxBody, "max-body", "20MB", "request body size limit (B, KB, MB, GB; KiB, MiB, GiB)")

@@ -56,7 +56,7 @@ in the cache is described from the catalogue.`,
 			return infoRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Variant, "variant", "fp32", "precision: fp32, fp16 or quantized (int8)")
+	cmd.Flags().StringVar(&opts.Variant, "variant", "fp32", "precision: fp32, fp16, quantized (int8), uint8, q4, q4f16 or bnb4")
 	cmd.Flags().BoolVar(&opts.NoGraph, "no-graph", false, "skip reading the ONNX graphs (inputs/outputs)")
 	return cmd
 }

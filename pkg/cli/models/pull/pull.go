@@ -54,7 +54,7 @@ repositories; HF_ENDPOINT selects a mirror.`,
 			return pullRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Variant, "variant", "fp32", "precision: fp32, fp16 or quantized (int8)")
+	cmd.Flags().StringVar(&opts.Variant, "variant", "fp32", "precision: fp32, fp16, quantized (int8), uint8, q4, q4f16 or bnb4")
 	cmd.Flags().StringVar(&opts.Revision, "revision", "", "branch, tag or commit (default: the catalogue's, else main)")
 	return cmd
 }
