@@ -228,6 +228,17 @@ patterns_section() {
     say "exporter pattern $stem batch 8 (our export in float16)"
     onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "${f%_fp16.onnx}.onnx"
   done
+  # Our export with transformers.js's 4-bit weights (_q4: MatMulNBits;
+  # _q4f16: the same in float16; _bnb4: MatMulBnb4, NF4), against our
+  # float32 export, which is what we run once the weights are dequantized.
+  for q in q4 q4f16 bnb4; do
+    for f in "$ONNX/vision_model_$q.onnx" "$ONNX/text_model_$q.onnx"; do
+      [ -f "$f" ] || continue
+      stem=${q}_$(basename "$f" "_$q.onnx")
+      say "exporter pattern $stem batch 8 (our export, $q weights)"
+      onnx_pair "pattern_${stem}_b8" "$f" 8 "$RUNS_B8" "" "${f%_$q.onnx}.onnx"
+    done
+  done
   # Our vision export with uint8 weights, as transformers.js quantizes a
   # graph with a Conv, against our int8 export.
   if [ -f "$ONNX/vision_model_uint8.onnx" ]; then

@@ -16,6 +16,9 @@ var patternExporters = []struct{ prefix, short, how string }{
 	{"openclip", "OpenCLIP", "OpenCLIP: nn.MultiheadAttention (packed in_proj, sequence-first), erf GELU, opset 17 LayerNormalization"},
 	{"nopattern", "no pattern", "no pattern fusion matches: our export with only the generic fusions (`--fusion generic`: elementwise chains), as a graph no pattern recognises runs"},
 	{"uint8", "uint8 weights", "uint8 weights (`_uint8.onnx`; transformers.js's q8 `_quantized.onnx` of any graph with a Conv, CLIP's vision tower among them): our export quantized with QUInt8 weights, per column, reduce_range ([0, 127]), asymmetric, against our int8 (QInt8) export"},
+	{"q4", "4-bit q4", "4-bit weights (`_q4.onnx`): our export as transformers.js makes its q4 files (onnxruntime's MatMul4BitsQuantizer: MatMulNBits, blocks of 32, symmetric; Conv and Gather stay float32), against our float32 export"},
+	{"q4f16", "4-bit q4f16", "4-bit weights, float16 (`_q4f16.onnx`): the q4 file converted to float16 as transformers.js does, against our float32 export"},
+	{"bnb4", "4-bit bnb4", "bitsandbytes NF4 weights (`_bnb4.onnx`): our export as transformers.js makes its bnb4 files (MatMulBnb4, NF4, blocks of 64), against our float32 export"},
 	{"sdpa", "torch 2.x SDPA", "torch ≥ 2.0 scaled_dot_product_attention decomposition (√scale on q and k; text: scale given, float causal mask added), opset 14"},
 }
 
