@@ -113,3 +113,27 @@ func TestLayerNorm(t *testing.T) {
 		t.Error("LayerNorm accepted a gamma of the wrong length")
 	}
 }
+
+// TestSum checks Sum against a float64 sum at every length up to past
+// two vector blocks and at the ViT widths, within float32 rounding of the
+// partial sums (n·2⁻²⁴ of Σ|x|).
+func TestSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	lengths := []int{512, 768, 1000, 3072}
+	for n := 0; n <= 80; n++ {
+		lengths = append(lengths, n)
+	}
+	for _, n := range lengths {
+		x := make([]float32, n)
+		var want, abs float64
+		for i := range x {
+			x[i] = float32(rng.NormFloat64()) + 0.5
+			want += float64(x[i])
+			abs += math.Abs(float64(x[i]))
+		}
+		got := float64(Sum(x))
+		if tol := float64(n+1) * abs / (1 << 24); math.Abs(got-want) > tol {
+			t.Errorf("n=%d: Sum = %g, want %g (±%g)", n, got, want, tol)
+		}
+	}
+}

@@ -638,27 +638,25 @@ func reduce(e *Env, op string, p *graph.Params, x, o *graph.Tensor) error {
 	}
 	count := x.Len() / max(o.Len(), 1)
 	// fast path: float32 over the last axis, rows in parallel (a
-	// decomposed LayerNorm's mean and variance)
+	// decomposed LayerNorm's mean and variance: float32 partial sums, as
+	// onnxruntime adds them)
 	if isFloat(x.DType) && len(p.Axes) == 1 && p.Axes[0] == len(x.Shape)-1 && op != "ReduceMax" {
 		n := x.Shape[len(x.Shape)-1]
 		e.pool().Parallel(o.Len(), max(1, 16384/max(n, 1)), func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				row := x.Float32[r*n : (r+1)*n]
-				var s float64
-				if op == "ReduceL2" {
+				switch op {
+				case "ReduceL2":
+					var s float64
 					for _, v := range row {
 						s += float64(v) * float64(v)
 					}
-					s = math.Sqrt(s)
-				} else {
-					for _, v := range row {
-						s += float64(v)
-					}
-					if op == "ReduceMean" {
-						s /= float64(n)
-					}
+					o.Float32[r] = float32(math.Sqrt(s))
+				case "ReduceMean":
+					o.Float32[r] = kernels.Sum(row) / float32(n)
+				default:
+					o.Float32[r] = kernels.Sum(row)
 				}
-				o.Float32[r] = float32(s)
 			}
 		})
 		return nil
