@@ -502,3 +502,49 @@ func TestTorch2MultiheadAttentionFuses(t *testing.T) {
 func opNode(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
 	return &onnx.Node{Name: out + "_" + op, OpType: op, Inputs: in, Outputs: []string{out}, Attributes: attrs}
 }
+
+// TestMultilingualTextTowersFuse opens the BERT-family text towers of
+// immich's multilingual models as the fixtures write them (tiny-mclip:
+// XLM-R's post-LN blocks, erf GELU; tiny-nllb: M2M100's pre-LN blocks,
+// q_proj(x)·scaling, ReLU), both adding a padding mask [B, 1, 1, T] to
+// the scores, and requires every block fused (the attention with the
+// mask as the kernel's key mask, Q/K/V packed, the activation in fc1's
+// epilogue), fused within 1e-5 of unfused on ids with padded rows.
+func TestMultilingualTextTowersFuse(t *testing.T) {
+	for _, c := range []struct{ dir, act string }{{"tiny-mclip", "GELU"}, {"tiny-nllb", "ReLU"}} {
+		t.Run(c.dir, func(t *testing.T) {
+			path := filepath.Join(projectRoot, "testdata", "models", c.dir, "textual", "model.onnx")
+			m, err := onnx.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(context.Background(), path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			feeds := benchInputs(s, 2, 9, 0)
+			s.Close()
+			if mask := feeds["attention_mask"]; mask != nil && mask.Shape[0] == 1 {
+				// A fixed batch of 1: pad its last 3 tokens.
+				for i := len(mask.Int32) - 3; i < len(mask.Int32); i++ {
+					mask.Int32[i] = 0
+				}
+			}
+			stats, plan := compareFusion(t, m, feeds)
+			t.Logf("fusions: %v", stats)
+			const blocks = 2
+			if stats["Attention"] != blocks || stats["QKVLinear"] != blocks {
+				t.Errorf("fusions %v: want %d attentions reading packed Q/K/V", stats, blocks)
+			}
+			rep := plan.Report()
+			if len(rep.Blocks) != blocks || rep.UnfusedAttentions != 0 {
+				t.Errorf("report: %d blocks, %d unfused attentions; want %d, 0", len(rep.Blocks), rep.UnfusedAttentions, blocks)
+			}
+			for _, b := range rep.Blocks {
+				if !b.Complete || b.ActName != c.act {
+					t.Errorf("report: block %d fully fused %v (%v), activation %q; want fully fused with %s", b.Index, b.Complete, b.Missing, b.ActName, c.act)
+				}
+			}
+		})
+	}
+}

@@ -57,7 +57,7 @@ type Params struct {
 	Min, Max   float32 // Clip before opset 11
 	HasMinMax  bool
 	Value      *Tensor // ConstantOfShape fill value
-	Act        int     // OpLinear/OpQLinear activation (ActNone, ActQuickGELU, ActGELU, ActGELUTanh)
+	Act        int     // OpLinear/OpQLinear activation (ActNone, ActQuickGELU, ActGELU, ActGELUTanh, ActReLU)
 	Heads      int     // OpAttention
 	Scale      float32 // OpAttention
 	// SeqFirst: OpAttention's Q, K, V and output are [S, B, E], token

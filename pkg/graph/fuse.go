@@ -49,6 +49,7 @@ const (
 	ActQuickGELU = 1
 	ActGELU      = 2
 	ActGELUTanh  = 3
+	ActReLU      = 4
 )
 
 // Fuse rewrites the plan's float32 steps into larger ones, in this order,
@@ -387,7 +388,8 @@ func (f *fuser) linear(mm *Step) bool {
 
 // epilogue absorbs into fused what follows first's output: an Add of a
 // constant bias of n values (stored at In[at]), a QuickGELU, and an Add
-// of a residual of the output's shape (stored at In[at+1]). It returns the
+// of a residual of the output's shape (stored at In[at+1]). (The
+// activation may also be a GELU or a ReLU.) It returns the
 // last absorbed step, the fused step's output and the absorbed steps.
 func (f *fuser) epilogue(fused, first *Step, at, n int) (*Step, *Value, []*Step) {
 	last, out := first, first.Out[0]
@@ -409,6 +411,11 @@ func (f *fuser) epilogue(fused, first *Step, at, n int) (*Step, *Value, []*Step)
 		last, out = g, g.Out[0]
 	} else if g := f.only(out, OpGELUTanh); g != nil {
 		fused.P.Act = ActGELUTanh
+		absorbed = append(absorbed, g)
+		last, out = g, g.Out[0]
+	} else if g := f.only(out, "Relu"); g != nil && g.Out[0].DType == out.DType {
+		// M2M100/NLLB's MLP activation
+		fused.P.Act = ActReLU
 		absorbed = append(absorbed, g)
 		last, out = g, g.Out[0]
 	}

@@ -121,7 +121,9 @@ func (f *fuser) attention4D(r9 *Step) bool {
 	if h*d != e || !sameShape(t4.Out[0].Shape, []int{b, s, h, d}) {
 		return false
 	}
-	mm2, mm1, mask, scale, steps := f.attend4(t4.In[0], b, h, s, d, []int{b, 1, s, s})
+	// Besides the [S, S]-shaped masks, a padding mask of one row per
+	// batch ([B, 1, 1, S]: BERT-family text towers, M-CLIP's XLM-R).
+	mm2, mm1, mask, scale, steps := f.attend4(t4.In[0], b, h, s, d, []int{b, 1, s, s}, []int{b, 1, 1, s}, []int{1, 1, 1, s})
 	if mm2 == nil {
 		return false
 	}
@@ -133,12 +135,17 @@ func (f *fuser) attention4D(r9 *Step) bool {
 	if q == nil || k == nil || v == nil {
 		return false
 	}
-	f.removeAll([]*Step{t4}, steps, qsteps, ksteps, qc, kc, vc)
+	// A factor on the projection before the head split (M2M100/NLLB's
+	// q_proj(x)·scaling) multiplies into the scale too, so that the
+	// attention reads the projections themselves (and Q, K, V pack).
+	q, qs2, qsteps2 := f.scaled(q)
+	k, ks2, ksteps2 := f.scaled(k)
+	f.removeAll([]*Step{t4}, steps, qsteps, ksteps, qc, kc, vc, qsteps2, ksteps2)
 	f.replace[r9] = &Step{
 		Node: &Node{Name: r9.Node.Name + "/fused_Attention", Op: OpAttention},
 		In:   []*Value{q, k, v, mask},
 		Out:  []*Value{r9.Out[0]},
-		P:    Params{Heads: h, Scale: float32(scale * qs * ks)},
+		P:    Params{Heads: h, Scale: float32(scale * qs * ks * qs2 * ks2)},
 	}
 	return true
 }

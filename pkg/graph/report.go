@@ -35,7 +35,7 @@ type BlockReport struct {
 	Linears    int            `json:"linears"`                 // of 4
 	Prologues  int            `json:"layernorms"`              // LayerNorms folded into a Linear, of 2 (1 when pooling; float32 blocks)
 	Activation bool           `json:"activation"`              // the MLP activation in fc1's epilogue
-	ActName    string         `json:"activation_fn,omitempty"` // which: QuickGELU, GELU (erf) or GELU(tanh)
+	ActName    string         `json:"activation_fn,omitempty"` // which: QuickGELU, GELU (erf), GELU(tanh) or ReLU
 	PackedQKV  bool           `json:"packed_qkv"`              // Q, K, V from one Linear (K and V when pooling)
 	Causal     bool           `json:"causal"`                  // the attention's constant causal mask runs as the kernel's causal mode
 	Residuals  int            `json:"residuals"`               // residual Adds in a Linear's epilogue, of 2
@@ -109,12 +109,12 @@ func (p *Plan) Report() FusionReport {
 		// A constant query is a learned one (the plan is bound, so the
 		// probe's projection was folded).
 		pooling := a.In[0] != nil && a.In[0].Const != nil
-		r.Blocks = append(r.Blocks, p.blockReport(len(r.Blocks), steps, pooling))
+		r.Blocks = append(r.Blocks, p.blockReport(len(r.Blocks), steps, pooling, prod, cons))
 	}
 	return r
 }
 
-func (p *Plan) blockReport(index int, steps []*Step, pooling bool) BlockReport {
+func (p *Plan) blockReport(index int, steps []*Step, pooling bool, prod map[*Value]*Step, cons map[*Value][]*Step) BlockReport {
 	b := BlockReport{Index: index, Pooling: pooling, Unfused: map[string]int{}}
 	linears := 0
 	// LayerNorms fold only into float Linears (an int8 block quantizes
@@ -122,8 +122,13 @@ func (p *Plan) blockReport(index int, steps []*Step, pooling bool) BlockReport {
 	// block's LayerNorms feed its first (Q/K/V) and third (fc1) Linear:
 	// a float output projection among int8 ones (dynamic quantisation
 	// leaves Gemm in float) reads none; a pooling block's K/V Linear reads
-	// the last hidden state, a graph output.
+	// the last hidden state, a graph output. A post-LN block's (BERT,
+	// XLM-R) LayerNorm output is also the next residual: it cannot fold.
 	prologues := 0
+	sharedNorm := func(v *Value) bool {
+		n := prod[v]
+		return n != nil && n.Node.Op == "LayerNormalization" && len(cons[v]) > 1
+	}
 	for _, s := range steps {
 		switch s.Node.Op {
 		case OpLinear, OpQLinear:
@@ -134,7 +139,7 @@ func (p *Plan) blockReport(index int, steps []*Step, pooling bool) BlockReport {
 			}
 			linears++
 			b.Linears++
-			if s.Node.Op == OpLinear && (linears == 1 && !pooling || linears == 3) && s.In[0] != nil && isF32(s.In[0]) && s.In[0].DType == s.Out[0].DType {
+			if s.Node.Op == OpLinear && (linears == 1 && !pooling || linears == 3) && s.In[0] != nil && isF32(s.In[0]) && s.In[0].DType == s.Out[0].DType && !sharedNorm(s.In[0]) {
 				prologues++
 			}
 			if s.Node.Op == OpLinear && len(s.In) > linearNormScale && s.In[linearNormScale] != nil {
@@ -142,7 +147,7 @@ func (p *Plan) blockReport(index int, steps []*Step, pooling bool) BlockReport {
 			}
 			if s.P.Act != ActNone {
 				b.Activation = true
-				b.ActName = map[int]string{ActQuickGELU: "QuickGELU", ActGELU: "GELU", ActGELUTanh: "GELU(tanh)"}[s.P.Act]
+				b.ActName = map[int]string{ActQuickGELU: "QuickGELU", ActGELU: "GELU", ActGELUTanh: "GELU(tanh)", ActReLU: "ReLU"}[s.P.Act]
 			}
 			res := linearResidual
 			if s.Node.Op == OpQLinear {
@@ -155,8 +160,9 @@ func (p *Plan) blockReport(index int, steps []*Step, pooling bool) BlockReport {
 			b.PackedQKV = len(s.In) > 2 && (s.In[1] == nil || pooling) && s.In[2] == nil
 			b.Causal = s.P.Causal
 		default:
-			// A Reshape only renames its input's data: it costs nothing.
-			if d := p.Ops.Lookup(s.Node.Op); linears < 4 && (d == nil || !d.Aliases) {
+			// A Reshape only renames its input's data: it costs nothing;
+			// a post-LN block's LayerNorm has nothing to fold into.
+			if d := p.Ops.Lookup(s.Node.Op); linears < 4 && (d == nil || !d.Aliases) && !(len(s.Out) == 1 && sharedNorm(s.Out[0])) {
 				b.Unfused[s.Node.Op]++
 			}
 		}

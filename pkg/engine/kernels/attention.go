@@ -16,12 +16,32 @@ import (
 // query over the image's tokens); 0 means Seq. Interleaved lays the
 // sequences out sequence-first ([Seq, Batch, ·], nn.MultiheadAttention's
 // layout): token s of batch b is row s·Batch+b, Ld* apart within a
-// token's batch and Batch·Ld* apart along a sequence.
+// token's batch and Batch·Ld* apart along a sequence. KeyMask says the
+// mask holds one value per key, the same for every query (a padding mask
+// [B, 1, 1, T], as BERT-family text towers add one).
 type AttentionShape struct {
 	Batch, Seq, Heads, HeadDim int
 	LdQ, LdK, LdV, LdOut       int
 	KVSeq                      int
 	Interleaved                bool
+	KeyMask                    bool
+}
+
+// maskRow returns query i's row of a batch's additive mask: a key mask
+// has one row for every query.
+func (s AttentionShape) maskRow(mask []float32, i int) []float32 {
+	if s.KeyMask {
+		return mask
+	}
+	return mask[i*s.keys():]
+}
+
+// maskSize is the number of mask values of one batch.
+func (s AttentionShape) maskSize() int {
+	if s.KeyMask {
+		return s.keys()
+	}
+	return s.Seq * s.keys()
 }
 
 // keys returns the number of keys per batch.
@@ -37,7 +57,8 @@ func (s AttentionShape) keys() int {
 //	out[b,:,h] = softmax(Q[b,:,h]·K[b,:,h]ᵀ·scale + mask + causal)·V[b,:,h]
 //
 // where mask (optional, additive) holds Seq×KVSeq values shared by the
-// batch or Batch×Seq×KVSeq values, and causal hides keys after the query
+// batch or Batch×Seq×KVSeq values (with s.KeyMask KVSeq or Batch×KVSeq,
+// one per key), and causal hides keys after the query
 // (the CLIP text encoder's mask; only when KVSeq is Seq). Heads run in
 // parallel on p.
 func Attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask []float32, causal bool, out []float32) error {
@@ -65,7 +86,7 @@ func attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask
 			return fmt.Errorf("kernels: Attention: %s has %d values, need %d", o.name, len(o.x), need)
 		}
 	}
-	ss := s.Seq * s.keys()
+	ss := s.maskSize()
 	maskPerBatch := false
 	switch len(mask) {
 	case 0:
@@ -106,7 +127,7 @@ type attentionCall struct {
 // heads computes heads [lo, hi) of the batch×heads of the call.
 func (c *attentionCall) heads(lo, hi int) {
 	s := c.s
-	ss := s.Seq * s.keys()
+	ss, ms := s.Seq*s.keys(), s.maskSize()
 	buf := attnScratch.Get().(*attnBuffers)
 	packed := c.packed
 	if packed {
@@ -120,7 +141,7 @@ func (c *attentionCall) heads(lo, hi int) {
 		if c.mask != nil {
 			m = c.mask
 			if c.maskPerBatch {
-				m = c.mask[b*ss : (b+1)*ss]
+				m = c.mask[b*ms : (b+1)*ms]
 			}
 		}
 		if packed {
@@ -217,7 +238,7 @@ func attentionHeadPacked(kern microKernel, s AttentionShape, b, h int, q, k, v [
 				n = i + 1
 			}
 			if mask != nil {
-				mr := mask[i*T : i*T+n]
+				mr := s.maskRow(mask, i)[:n]
 				for j := range mr {
 					row[j] += mr[j]
 				}
@@ -286,7 +307,7 @@ func attentionRows(serial *Pool, s AttentionShape, qh, kh, vh []float32, scale f
 	for i := r0; i < r1; i++ {
 		row := scores[i*T : i*T+keys]
 		if mask != nil {
-			mr := mask[i*T : i*T+keys]
+			mr := s.maskRow(mask, i)[:keys]
 			for j := range row {
 				row[j] += mr[j]
 			}

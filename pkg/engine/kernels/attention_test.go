@@ -117,6 +117,7 @@ func TestAttention(t *testing.T) {
 	}
 	crossAttention(t, rng, pools)
 	interleavedAttention(t, rng, pools)
+	keyMaskAttention(t, rng, pools)
 	s := AttentionShape{Batch: 1, Seq: 2, Heads: 1, HeadDim: 2, LdQ: 2, LdK: 2, LdV: 2, LdOut: 2}
 	if err := Attention(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 3), 1, nil, false, make([]float32, 4)); err == nil {
 		t.Error("Attention accepted a short V")
@@ -280,5 +281,52 @@ func TestAttentionPackedMatchesSgemm(t *testing.T) {
 	s := AttentionShape{Batch: 1, Seq: 2, Heads: 1, HeadDim: 8, LdQ: 8, LdK: 8, LdV: 8, LdOut: 8}
 	if err := attention(nil, s, make([]float32, 16), make([]float32, 16), make([]float32, 16), 1, nil, false, make([]float32, 16), true); err == nil {
 		t.Error("heads of 8 values were packed")
+	}
+}
+
+// keyMaskAttention checks KeyMask (one additive value per key, the same
+// for every query: a BERT-family padding mask [B, 1, 1, T], or one
+// shared by the batch) against the reference given the mask expanded to
+// every query, on both head kernels, with and without causal.
+func keyMaskAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
+	for _, tc := range []struct {
+		batch, seq, heads, dim int
+		perBatch, causal       bool
+	}{
+		{2, 9, 2, 5, true, false},
+		{3, 20, 2, 16, true, false},
+		{2, 13, 2, 32, false, true},
+		{1, 77, 2, 64, true, false},
+	} {
+		w := tc.heads * tc.dim
+		qkv := randSlice(rng, tc.batch*tc.seq*3*w)
+		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, Heads: tc.heads, HeadDim: tc.dim, LdQ: 3 * w, LdK: 3 * w, LdV: 3 * w, LdOut: w, KeyMask: true}
+		rows := 1
+		if tc.perBatch {
+			rows = tc.batch
+		}
+		keys := randSlice(rng, rows*tc.seq)
+		keys[len(keys)-1] = float32(math.Inf(-1)) // a padded last key
+		full := make([]float32, rows*tc.seq*tc.seq)
+		for b := range rows {
+			for i := range tc.seq {
+				copy(full[(b*tc.seq+i)*tc.seq:], keys[b*tc.seq:(b+1)*tc.seq])
+			}
+		}
+		scale := 1 / math.Sqrt(float64(tc.dim))
+		ref := s
+		ref.KeyMask = false
+		want := refAttention(ref, qkv, qkv[w:], qkv[2*w:], scale, full, tc.causal)
+		for _, p := range pools {
+			out := make([]float32, tc.batch*tc.seq*w)
+			if err := Attention(p, s, qkv, qkv[w:], qkv[2*w:], float32(scale), keys, tc.causal, out); err != nil {
+				t.Fatal(err)
+			}
+			for i, wv := range want {
+				if math.Abs(float64(out[i])-wv) > 2e-5*(1+math.Abs(wv)) {
+					t.Fatalf("%+v: out[%d] = %g, want %g", tc, i, out[i], wv)
+				}
+			}
+		}
 	}
 }

@@ -377,6 +377,8 @@ func linearAct(act int) kernels.Activation {
 		return kernels.ActGELU
 	case graph.ActGELUTanh:
 		return kernels.ActGELUTanh
+	case graph.ActReLU:
+		return kernels.ActReLU
 	}
 	return kernels.ActNone
 }

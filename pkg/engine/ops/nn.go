@@ -874,6 +874,10 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, con
 	var mask []float32
 	if len(in) > 3 && in[3] != nil {
 		mask = in[3].Float32
+		// A mask of one row per batch ([B, 1, 1, T], [1, 1, 1, T]) is a
+		// key (padding) mask, the same for every query.
+		ms := in[3].Shape
+		sh.KeyMask = seq > 1 && len(ms) >= 2 && ms[len(ms)-2] == 1
 	}
 	// Fusion gave a constant causal mask the kernel's causal mode
 	// (p.Causal, see graph's causalAttention), which skips the hidden half
@@ -881,7 +885,7 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, con
 	// at run time gets it when it is causal in this run (a constant one
 	// that was not causal then is not now).
 	causal := p.Causal
-	if !causal && !constMask && sh.KVSeq == 0 && graph.CausalMask(mask, seq) {
+	if !causal && !constMask && sh.KVSeq == 0 && !sh.KeyMask && graph.CausalMask(mask, seq) {
 		mask, causal = nil, true
 	}
 	if causal && mask != nil {
