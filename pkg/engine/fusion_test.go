@@ -180,6 +180,7 @@ func compareFusionTol(t *testing.T, m *onnx.Model, feeds map[string]*Tensor, tol
 type attentionOpts struct {
 	noKBias     bool // K's projection has no bias Add
 	mask        bool // an additive [B, 1, S, S] mask input
+	keyMask     bool // with mask: [B, 1, 1, S] instead (a padding mask)
 	vIsOutput   bool // V's projection is also a graph output
 	qOtherInput bool // Q's projection reads a second input
 	vResidual   bool // V's projection adds x (a residual, fused into its Linear)
@@ -282,7 +283,11 @@ func attentionModel(o attentionOpts) *onnx.Model {
 		nd("MatMul", []string{q3, "kT"}, "scores"))
 	scores := "scores"
 	if o.mask {
-		inputs = append(inputs, vinfo("mask", onnx.Float, b, 1, s, s))
+		if o.keyMask {
+			inputs = append(inputs, vinfo("mask", onnx.Float, b, 1, 1, s))
+		} else {
+			inputs = append(inputs, vinfo("mask", onnx.Float, b, 1, s, s))
+		}
 		nodes = append(nodes,
 			nd("Reshape", []string{"scores", "scores4"}, "s4"),
 			nd("Add", []string{"s4", "mask"}, "s4m"),
@@ -331,6 +336,7 @@ func TestQKVFusionMatchesUnfused(t *testing.T) {
 	}{
 		{"biases and mask", attentionOpts{mask: true}, true},
 		{"K without bias", attentionOpts{noKBias: true}, true},
+		{"padding mask", attentionOpts{mask: true, keyMask: true}, true},
 		{"V also an output", attentionOpts{vIsOutput: true}, false},
 		{"Q from another input", attentionOpts{qOtherInput: true, mask: true}, false},
 		{"V with a residual", attentionOpts{vResidual: true}, false},

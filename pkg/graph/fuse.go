@@ -607,6 +607,7 @@ func (f *fuser) attention(r9 *Step) bool {
 		switch {
 		case sameShape(ms, []int{s, s}), sameShape(ms, []int{1, 1, s, s}), sameShape(ms, []int{1, s, s}):
 		case sameShape(ms, []int{b, 1, s, s}):
+		case sameShape(ms, []int{b, 1, 1, s}), sameShape(ms, []int{1, 1, 1, s}): // a padding (key) mask
 		default:
 			return false
 		}
