@@ -39,8 +39,8 @@ func lowerContrib(g *Graph, n *Node) ([]*Node, error) {
 	return nil, fmt.Errorf("operator %s of domain %q is not supported (of onnxruntime's contrib operators only the weight-quantized MatMulNBits and MatMulBnb4 are)", n.Op, contribDomain)
 }
 
-// contribConst returns input i of n as a constant of one of the dtypes, or
-// nil, "" when the input is absent.
+// contribConst returns input i of n as a constant of one of the dtypes,
+// or nil and no error when the optional input is absent.
 func contribConst(g *Graph, n *Node, i int, what string, dtypes ...onnx.DataType) (*Tensor, error) {
 	if i >= len(n.Inputs) || n.Inputs[i] == "" {
 		return nil, nil
@@ -129,7 +129,16 @@ func lowerMatMulNBits(g *Graph, n *Node) ([]*Node, error) {
 				zp = zps.Float32[j*blocks+blk]
 			}
 			codes := b.Uint8[(j*blocks+blk)*blob:][:blob]
-			for i := range part {
+			i := 0
+			if bits == 4 && off%2 == 0 {
+				// Two codes a byte, the lower k in the low nibble.
+				for c := codes[off/2:]; i+1 < len(part); i += 2 {
+					v := c[i/2]
+					part[i] = (float32(v&0xF) - zp) * scale
+					part[i+1] = (float32(v>>4) - zp) * scale
+				}
+			}
+			for ; i < len(part); i++ {
 				c := codes[(off+i)/perByte] >> (uint((off+i)%perByte) * uint(bits)) & mask
 				part[i] = (float32(c) - zp) * scale
 			}
@@ -186,13 +195,19 @@ func lowerMatMulBnb4(g *Graph, n *Node) ([]*Node, error) {
 	table := &bnb4Tables[qt]
 	// The codes are Wᵀ's values in order, column after column of W.
 	w := fromColumns(k, cols, func(j, i0 int, dst []float32) {
-		for i := range dst {
-			f := j*k + i0 + i
-			code := b.Uint8[f/2] >> 4
-			if f%2 == 1 {
-				code = b.Uint8[f/2] & 0xF
+		f := uint(j*k + i0) // the flat index of dst[0]
+		for i := 0; i < len(dst); {
+			// One absmax block at a time.
+			blk := f / uint(bs)
+			scale := absmax.Float32[blk]
+			end := min(len(dst), i+int((blk+1)*uint(bs)-f))
+			for ; i < end; i, f = i+1, f+1 {
+				code := b.Uint8[f/2] >> 4
+				if f%2 == 1 {
+					code = b.Uint8[f/2] & 0xF
+				}
+				dst[i] = table[code] * scale
 			}
-			dst[i] = table[code] * absmax.Float32[f/bs]
 		}
 	})
 	return contribMatMul(g, n, w, nil, absmax.DType)
