@@ -1,6 +1,8 @@
 // Package graph is the engine's intermediate representation of an ONNX
 // model: it validates the node graph (undefined inputs, cycles, unknown
-// ops), cleans it (Identity and dead-node removal, optional fusion passes),
+// ops), rewrites onnxruntime's weight-quantized contrib MatMuls as
+// standard ones (contrib.go), cleans it (Identity and dead-node removal,
+// optional fusion passes),
 // and, once the input shapes of a run are known, binds every value to a
 // concrete shape and dtype while folding the shape arithmetic exporters
 // emit into constants. The engine lowers the resulting Plan.
