@@ -57,22 +57,32 @@ func contribConst(g *Graph, n *Node, i int, what string, dtypes ...onnx.DataType
 	return nil, fmt.Errorf("%s %q has element type %s", what, n.Inputs[i], DTypeName(t.DType))
 }
 
+// contribSizes returns the K, N and block_size attributes both weight-
+// quantized MatMuls carry, checked.
+func contribSizes(n *Node) (k, cols, bs int, err error) {
+	k, cols, bs = int(n.Int("K", 0)), int(n.Int("N", 0)), int(n.Int("block_size", 0))
+	if k <= 0 || cols <= 0 || k > 1<<20 || cols > 1<<20 {
+		return 0, 0, 0, fmt.Errorf("attributes K=%d, N=%d: want positive sizes", k, cols)
+	}
+	if bs < 16 || bs&(bs-1) != 0 || bs > 1<<16 {
+		return 0, 0, 0, fmt.Errorf("block_size=%d: want a power of two ≥ 16", bs)
+	}
+	return k, cols, bs, nil
+}
+
 // lowerMatMulNBits dequantizes MatMulNBits' B: codes of `bits` bits packed
 // low-first into bytes, [N, ⌈K/block_size⌉, block_size·bits/8]; one scale
 // per column and block; zero points per column and block, packed the same
 // way as uint8 or unpacked in A's type, 2^(bits−1) when absent. W[k][n] =
 // (code − zero point) · scale.
 func lowerMatMulNBits(g *Graph, n *Node) ([]*Node, error) {
-	k, cols := int(n.Int("K", 0)), int(n.Int("N", 0))
-	bits, bs := int(n.Int("bits", 4)), int(n.Int("block_size", 0))
-	if k <= 0 || cols <= 0 || k > 1<<20 || cols > 1<<20 {
-		return nil, fmt.Errorf("attributes K=%d, N=%d: want positive sizes", k, cols)
+	k, cols, bs, err := contribSizes(n)
+	if err != nil {
+		return nil, err
 	}
+	bits := int(n.Int("bits", 4))
 	if bits != 2 && bits != 4 && bits != 8 {
 		return nil, fmt.Errorf("bits=%d is not supported (2, 4 or 8)", bits)
-	}
-	if bs < 16 || bs&(bs-1) != 0 || bs > 1<<16 {
-		return nil, fmt.Errorf("block_size=%d: want a power of two ≥ 16", bs)
 	}
 	if len(n.Inputs) > 4 && n.Inputs[4] != "" {
 		return nil, fmt.Errorf("g_idx (act-order quantization) is not supported")
@@ -114,10 +124,9 @@ func lowerMatMulNBits(g *Graph, n *Node) ([]*Node, error) {
 	}
 	mask := byte(1<<bits - 1)
 	defZP := float32(int(1) << (bits - 1))
-	w := fromColumns(k, cols, func(j, i0 int, dst []float32) {
-		for len(dst) > 0 {
-			blk, off := i0/bs, i0%bs
-			part := dst[:min(len(dst), bs-off)]
+	w := fromColumns(k, cols, func(j int, col []float32) {
+		for blk := range blocks {
+			part := col[blk*bs : min((blk+1)*bs, k)]
 			scale := scales.Float32[j*blocks+blk]
 			zp := defZP
 			switch {
@@ -130,22 +139,25 @@ func lowerMatMulNBits(g *Graph, n *Node) ([]*Node, error) {
 			}
 			codes := b.Uint8[(j*blocks+blk)*blob:][:blob]
 			i := 0
-			if bits == 4 && off%2 == 0 {
+			if bits == 4 {
 				// Two codes a byte, the lower k in the low nibble.
-				for c := codes[off/2:]; i+1 < len(part); i += 2 {
-					v := c[i/2]
+				for ; i+1 < len(part); i += 2 {
+					v := codes[i/2]
 					part[i] = (float32(v&0xF) - zp) * scale
 					part[i+1] = (float32(v>>4) - zp) * scale
 				}
 			}
 			for ; i < len(part); i++ {
-				c := codes[(off+i)/perByte] >> (uint((off+i)%perByte) * uint(bits)) & mask
+				c := codes[i/perByte] >> (uint(i%perByte) * uint(bits)) & mask
 				part[i] = (float32(c) - zp) * scale
 			}
-			dst, i0 = dst[len(part):], i0+len(part)
 		}
 	})
-	return contribMatMul(g, n, w, bias, scales.DType)
+	biasName := ""
+	if bias != nil {
+		biasName = n.Inputs[5]
+	}
+	return contribMatMul(g, n, w, biasName, scales.DType), nil
 }
 
 // bnb4Tables are bitsandbytes' 4-bit code books (quant_type 0: FP4, 1:
@@ -163,15 +175,11 @@ var bnb4Tables = [2][16]float32{
 // two 4-bit codes per byte with the even index in the high nibble, each
 // the index of a code-book value scaled by its block's absmax.
 func lowerMatMulBnb4(g *Graph, n *Node) ([]*Node, error) {
-	k, cols := int(n.Int("K", 0)), int(n.Int("N", 0))
-	bs, qt := int(n.Int("block_size", 0)), n.Int("quant_type", -1)
-	if k <= 0 || cols <= 0 || k > 1<<20 || cols > 1<<20 {
-		return nil, fmt.Errorf("attributes K=%d, N=%d: want positive sizes", k, cols)
+	k, cols, bs, err := contribSizes(n)
+	if err != nil {
+		return nil, err
 	}
-	if bs < 16 || bs&(bs-1) != 0 || bs > 1<<16 {
-		return nil, fmt.Errorf("block_size=%d: want a power of two ≥ 16", bs)
-	}
-	if qt != 0 && qt != 1 {
+	if qt := n.Int("quant_type", -1); qt != 0 && qt != 1 {
 		return nil, fmt.Errorf("quant_type=%d: want 0 (FP4) or 1 (NF4)", qt)
 	}
 	if n.Int("transB", 1) != 1 || n.Int("training_mode", 0) != 0 {
@@ -192,35 +200,35 @@ func lowerMatMulBnb4(g *Graph, n *Node) ([]*Node, error) {
 	if absmax.Len() != (total+bs-1)/bs {
 		return nil, fmt.Errorf("absmax %q holds %d values; want ⌈N·K/block_size⌉ = %d", n.Inputs[2], absmax.Len(), (total+bs-1)/bs)
 	}
-	table := &bnb4Tables[qt]
+	table := &bnb4Tables[n.Int("quant_type", -1)]
 	// The codes are Wᵀ's values in order, column after column of W.
-	w := fromColumns(k, cols, func(j, i0 int, dst []float32) {
-		f := uint(j*k + i0) // the flat index of dst[0]
-		for i := 0; i < len(dst); {
+	w := fromColumns(k, cols, func(j int, col []float32) {
+		f := uint(j * k) // the flat index of col[0]
+		for i := 0; i < len(col); {
 			// One absmax block at a time.
-			blk := f / uint(bs)
+			blk := (f + uint(i)) / uint(bs)
 			scale := absmax.Float32[blk]
-			end := min(len(dst), i+int((blk+1)*uint(bs)-f))
-			for ; i < end; i, f = i+1, f+1 {
-				code := b.Uint8[f/2] >> 4
-				if f%2 == 1 {
-					code = b.Uint8[f/2] & 0xF
+			for end := min(len(col), int((blk+1)*uint(bs)-f)); i < end; i++ {
+				c := f + uint(i)
+				code := b.Uint8[c/2] >> 4
+				if c%2 == 1 {
+					code = b.Uint8[c/2] & 0xF
 				}
-				dst[i] = table[code] * scale
+				col[i] = table[code] * scale
 			}
 		}
 	})
-	return contribMatMul(g, n, w, nil, absmax.DType)
+	return contribMatMul(g, n, w, "", absmax.DType), nil
 }
 
-// fromColumns returns the float32 [k, cols] matrix W whose values
-// decode(j, i0, dst) writes: dst[r] = W[i0+r][j]. The block-quantized
+// fromColumns returns the float32 [k, cols] matrix W whose column j
+// decode(j, col) writes (k values). The block-quantized
 // layouts store each column's values together, so a band of columns is
 // decoded into a buffer and written out row by row: 256 columns make
 // each row's piece a kilobyte of contiguous writes (narrower bands made
 // the writes latency-bound, 2.3× slower on a ViT-B fc1 weight). The
 // bands run in parallel.
-func fromColumns(k, cols int, decode func(j, i0 int, dst []float32)) *Tensor {
+func fromColumns(k, cols int, decode func(j int, col []float32)) *Tensor {
 	t := NewTensor(onnx.Float, []int{k, cols})
 	w := t.Float32
 	const band = 256
@@ -233,7 +241,7 @@ func fromColumns(k, cols int, decode func(j, i0 int, dst []float32)) *Tensor {
 		for j0 := b0 * band; j0 < min(b1*band, cols); j0 += band {
 			width := min(band, cols-j0)
 			for jj := 0; jj < width; jj++ {
-				decode(j0+jj, 0, buf[jj*ld:jj*ld+k])
+				decode(j0+jj, buf[jj*ld:jj*ld+k])
 			}
 			for i := 0; i < k; i++ {
 				row := w[i*cols+j0 : i*cols+j0+width]
@@ -270,7 +278,8 @@ func orMissing(err error, what string) error {
 	return fmt.Errorf("input %s is missing", what)
 }
 
-// contribMatMul writes n as MatMul(A, w) (+ Add(bias)). For a float16 A
+// contribMatMul writes n as MatMul(A, w) (+ Add of the bias, the input
+// named bias when not ""). For a float16 A
 // (a q4f16 file) the weight is labelled float16, so that the graph stays
 // float16 and the float16 fusions (LayerNorm into the Linear, Q/K/V,
 // epilogues) take it, but it holds the float32 values (code − zero point)
@@ -278,7 +287,7 @@ func orMissing(err error, what string) error {
 // in float32 and rounds the product to float16, and our float16 steps do
 // the same (they compute in float32 and round what they store; a
 // constant's values are never rounded).
-func contribMatMul(g *Graph, n *Node, w, bias *Tensor, dt onnx.DataType) ([]*Node, error) {
+func contribMatMul(g *Graph, n *Node, w *Tensor, bias string, dt onnx.DataType) []*Node {
 	name := func(suffix string) string {
 		s := n.Outputs[0] + "/clip_" + suffix
 		for g.Consts[s] != nil {
@@ -290,12 +299,12 @@ func contribMatMul(g *Graph, n *Node, w, bias *Tensor, dt onnx.DataType) ([]*Nod
 	wName := name("weight")
 	g.Consts[wName] = w
 	mm := n.Outputs[0]
-	if bias != nil {
+	if bias != "" {
 		mm = name("matmul")
 	}
 	nodes := []*Node{{Name: n.Name + "/MatMul", Op: "MatMul", Inputs: []string{n.Inputs[0], wName}, Outputs: []string{mm}, Attrs: map[string]*onnx.Attribute{}}}
-	if bias != nil {
-		nodes = append(nodes, &Node{Name: n.Name + "/Add", Op: "Add", Inputs: []string{mm, n.Inputs[5]}, Outputs: n.Outputs, Attrs: map[string]*onnx.Attribute{}})
+	if bias != "" {
+		nodes = append(nodes, &Node{Name: n.Name + "/Add", Op: "Add", Inputs: []string{mm, bias}, Outputs: n.Outputs, Attrs: map[string]*onnx.Attribute{}})
 	}
-	return nodes, nil
+	return nodes
 }

@@ -129,11 +129,11 @@ func BenchmarkFromColumns(b *testing.B) {
 		b.Run(fmt.Sprintf("%dx%d", s.k, s.n), func(b *testing.B) {
 			b.SetBytes(int64(4 * s.k * s.n))
 			for b.Loop() {
-				fromColumns(s.k, s.n, func(j, i0 int, dst []float32) {
-					c := codes[(j*s.k+i0)/2:]
-					for i := 0; i < len(dst); i += 2 {
-						dst[i] = float32(c[i/2]&0xF) - 8
-						dst[i+1] = float32(c[i/2]>>4) - 8
+				fromColumns(s.k, s.n, func(j int, col []float32) {
+					c := codes[j*s.k/2:]
+					for i := 0; i < len(col); i += 2 {
+						col[i] = float32(c[i/2]&0xF) - 8
+						col[i+1] = float32(c[i/2]>>4) - 8
 					}
 				})
 			}
