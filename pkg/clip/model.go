@@ -424,7 +424,7 @@ func (m *Model) PrepareImages(ctx context.Context, n int) error {
 		n = m.vision.imageBatch
 	}
 	h, w := m.InputSize()
-	return m.vision.sess.Prepare(ctx, map[string][]int{m.vision.pixels: {max(n, 1), 3, h, w}})
+	return m.vision.sess.Prepare(ctx, map[string][]int{m.vision.pixels: {max(n, 1), 3, h, w}}, m.vision.imageOut)
 }
 
 func (m *Model) encodeImageBatch(ctx context.Context, pixels []float32, n int) ([][]float32, error) {

@@ -230,7 +230,7 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor, outputs ..
 			return nil, fmt.Errorf("input %q is not an input of the model (inputs: %s)", name, s.inputNames())
 		}
 	}
-	e, err := s.plan(ctx, shapes)
+	e, err := s.plan(ctx, shapes, outputs)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +260,15 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*Tensor, outputs ..
 // ViT-B/32 ~0.4 s of CPU) and the machine. A caller that knows the
 // shapes it will run can do it ahead, beside work of its own, instead of
 // inside its first Run.
-func (s *Session) Prepare(ctx context.Context, shapes map[string][]int) error {
+//
+// outputs names the outputs those runs will ask for, as Run's do: a plan
+// is made for the outputs asked for (see graph.Plan.KeepOutputs).
+func (s *Session) Prepare(ctx context.Context, shapes map[string][]int, outputs ...string) error {
+	for _, name := range outputs {
+		if !s.isOutput(name) {
+			return fmt.Errorf("output %q is not an output of the model (outputs: %s)", name, s.outputNames())
+		}
+	}
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -273,7 +281,7 @@ func (s *Session) Prepare(ctx context.Context, shapes map[string][]int) error {
 	if closed {
 		return errors.New("session is closed")
 	}
-	e, err := s.plan(ctx, shapes)
+	e, err := s.plan(ctx, shapes, outputs)
 	if err != nil {
 		return err
 	}
@@ -283,6 +291,21 @@ func (s *Session) Prepare(ctx context.Context, shapes map[string][]int) error {
 	}
 	e.release(m, true)
 	return nil
+}
+
+// wanted returns the distinct outputs named, in the graph's order, or
+// nil when they are every output (or none is named).
+func (s *Session) wanted(outputs []string) []string {
+	var w []string
+	for _, o := range s.g.Outputs {
+		if slices.Contains(outputs, o.Name) {
+			w = append(w, o.Name)
+		}
+	}
+	if len(w) == len(s.g.Outputs) {
+		return nil
+	}
+	return w
 }
 
 func (s *Session) isOutput(name string) bool {
@@ -356,8 +379,11 @@ func shapeKey(shapes map[string][]int) string {
 	return b.String()
 }
 
-func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry, error) {
-	key := shapeKey(shapes)
+// plan returns the plan for these input shapes computing outputs (every
+// output when none is named), binding it on first use.
+func (s *Session) plan(ctx context.Context, shapes map[string][]int, outputs []string) (*planEntry, error) {
+	outputs = s.wanted(outputs)
+	key := shapeKey(shapes) + "→" + strings.Join(outputs, ",")
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -391,6 +417,13 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int) (*planEntry
 				e.fused = e.plan.FuseGeneric()
 			default:
 				e.fused = e.plan.Fuse()
+			}
+			if e.err == nil && !s.opt.NoFusion {
+				var n int
+				n, e.err = e.plan.KeepOutputs(outputs)
+				if n > 0 {
+					e.fused["SelectedRows"] = n
+				}
 			}
 			var release func([]byte)
 			if s.owned {

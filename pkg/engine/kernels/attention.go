@@ -69,32 +69,9 @@ func Attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask
 // attentionHeadPacked (s must be attentionPackable), otherwise
 // attentionHead, its Sgemm-based twin (tests and benchmarks run both).
 func attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask []float32, causal bool, out []float32, packed bool) error {
-	if s.Batch < 1 || s.Seq < 1 || s.Heads < 1 || s.HeadDim < 1 || s.KVSeq < 0 || causal && s.keys() != s.Seq {
-		return fmt.Errorf("kernels: Attention: bad shape %+v", s)
-	}
-	width := s.Heads * s.HeadDim
-	for _, o := range []struct {
-		name string
-		x    []float32
-		ld   int
-		rows int
-	}{{"Q", q, s.LdQ, s.Seq}, {"K", k, s.LdK, s.keys()}, {"V", v, s.LdV, s.keys()}, {"out", out, s.LdOut, s.Seq}} {
-		if o.ld < width {
-			return fmt.Errorf("kernels: Attention: %s row stride %d < heads×headDim %d", o.name, o.ld, width)
-		}
-		if need := (s.Batch*o.rows-1)*o.ld + width; len(o.x) < need {
-			return fmt.Errorf("kernels: Attention: %s has %d values, need %d", o.name, len(o.x), need)
-		}
-	}
-	ss := s.maskSize()
-	maskPerBatch := false
-	switch len(mask) {
-	case 0:
-	case ss:
-	case s.Batch * ss:
-		maskPerBatch = true
-	default:
-		return fmt.Errorf("kernels: Attention: mask has %d values, want %d or %d", len(mask), ss, s.Batch*ss)
+	maskPerBatch, err := checkAttention(s, q, k, v, mask, causal, out, s.Batch*s.Seq)
+	if err != nil {
+		return err
 	}
 	if packed && !attentionPackable(s) {
 		return fmt.Errorf("kernels: Attention: heads of %d values cannot be packed", s.HeadDim)
@@ -110,6 +87,87 @@ func attention(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask
 	p.attn = c
 	p.split(threads, n, p.attnFn)
 	p.attn = attentionCall{}
+	return nil
+}
+
+// checkAttention validates an attention call's shape and operands (out
+// holding outRows rows) and reports whether the mask is per batch.
+func checkAttention(s AttentionShape, q, k, v, mask []float32, causal bool, out []float32, outRows int) (bool, error) {
+	if s.Batch < 1 || s.Seq < 1 || s.Heads < 1 || s.HeadDim < 1 || s.KVSeq < 0 || causal && s.keys() != s.Seq {
+		return false, fmt.Errorf("kernels: Attention: bad shape %+v", s)
+	}
+	width := s.Heads * s.HeadDim
+	for _, o := range []struct {
+		name string
+		x    []float32
+		ld   int
+		rows int
+	}{{"Q", q, s.LdQ, s.Batch * s.Seq}, {"K", k, s.LdK, s.Batch * s.keys()}, {"V", v, s.LdV, s.Batch * s.keys()}, {"out", out, s.LdOut, outRows}} {
+		if o.ld < width {
+			return false, fmt.Errorf("kernels: Attention: %s row stride %d < heads×headDim %d", o.name, o.ld, width)
+		}
+		if need := (o.rows-1)*o.ld + width; o.rows > 0 && len(o.x) < need {
+			return false, fmt.Errorf("kernels: Attention: %s has %d values, need %d", o.name, len(o.x), need)
+		}
+	}
+	ss := s.maskSize()
+	switch len(mask) {
+	case 0, ss:
+		return false, nil
+	case s.Batch * ss:
+		return true, nil
+	}
+	return false, fmt.Errorf("kernels: Attention: mask has %d values, want %d or %d", len(mask), ss, s.Batch*ss)
+}
+
+// AttentionRows is Attention for some queries only: rows holds rows of
+// the full output (token (b, i) is row b·Seq+i, or i·Batch+b with
+// s.Interleaved; each in range), and the query of rows[r] is computed
+// over all its keys (under causal, the keys up to it) into row r of out
+// (LdOut apart). A model that pools one token per item reads its last
+// attention at those tokens alone.
+func AttentionRows(p *Pool, s AttentionShape, q, k, v []float32, scale float32, mask []float32, causal bool, rows []int, out []float32) error {
+	maskPerBatch, err := checkAttention(s, q, k, v, mask, causal, out, len(rows))
+	if err != nil {
+		return err
+	}
+	T, D := s.keys(), s.HeadDim
+	ms := s.maskSize()
+	serial := p.Serial()
+	buf := attnScratch.Get().(*attnBuffers)
+	defer attnScratch.Put(buf)
+	buf.scores = growF32(buf.scores, T)
+	for r, row := range rows {
+		b, i := row/s.Seq, row%s.Seq
+		if s.Interleaved {
+			b, i = row%s.Batch, row/s.Batch
+		}
+		if row < 0 || row >= s.Batch*s.Seq {
+			return fmt.Errorf("kernels: AttentionRows: row %d outside %d×%d queries", row, s.Batch, s.Seq)
+		}
+		n := T
+		if causal {
+			n = i + 1
+		}
+		var mrow []float32
+		if mask != nil {
+			m := mask
+			if maskPerBatch {
+				m = mask[b*ms : (b+1)*ms]
+			}
+			mrow = s.maskRow(m, i)[:n]
+		}
+		for h := range s.Heads {
+			qo, ko, vo, _, hs := headOffsets(s, b, h)
+			sc := buf.scores[:n]
+			Sgemm(serial, false, true, 1, n, D, scale, q[qo+i*hs.LdQ:], hs.LdQ, k[ko:], hs.LdK, 0, sc, n)
+			for j := range mrow {
+				sc[j] += mrow[j]
+			}
+			softmaxRow(sc, sc)
+			Sgemm(serial, false, false, 1, D, n, 1, sc, n, v[vo:], hs.LdV, 0, out[r*s.LdOut+h*D:], s.LdOut)
+		}
+	}
 	return nil
 }
 

@@ -330,3 +330,102 @@ func keyMaskAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
 		}
 	}
 }
+
+// TestAttentionRows computes chosen queries alone (the pooled token of
+// each item, repeats, the first and last rows, a negative-free list out
+// of order) against the float64 reference of the whole attention:
+// causal, shared and per-batch masks, a key mask, a cross attention and
+// the sequence-first layout, at every instruction-set level.
+func TestAttentionRows(t *testing.T) {
+	pools := append([]*Pool{nil}, levelPools(t)...)
+	rng := rand.New(rand.NewPCG(15, 2))
+	for _, tc := range []struct {
+		batch, seq, kv, heads, dim int
+		mask                       string
+		causal, interleaved        bool
+	}{
+		{3, 9, 0, 2, 8, "", true, false},
+		{2, 77, 0, 2, 64, "", true, false},
+		{3, 13, 0, 2, 16, "shared", false, false},
+		{2, 11, 0, 3, 4, "perbatch", false, false},
+		{2, 10, 0, 2, 8, "key", false, false},
+		{2, 5, 12, 2, 8, "perbatch", false, false},
+		{3, 7, 0, 2, 8, "perbatch", false, true},
+	} {
+		w := tc.heads * tc.dim
+		kv := tc.kv
+		if kv == 0 {
+			kv = tc.seq
+		}
+		q := randSlice(rng, tc.batch*tc.seq*w)
+		k := randSlice(rng, tc.batch*kv*w)
+		v := randSlice(rng, tc.batch*kv*w)
+		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, KVSeq: tc.kv, Heads: tc.heads, HeadDim: tc.dim, LdQ: w, LdK: w, LdV: w, LdOut: w}
+		var mask, full []float32 // full: the mask as the reference reads it, one row per query
+		if tc.mask == "key" {
+			s.KeyMask = true
+			mask = randSlice(rng, tc.batch*kv)
+			mask[3] = float32(math.Inf(-1))
+			full = make([]float32, tc.batch*tc.seq*kv)
+			for b := range tc.batch {
+				for i := range tc.seq {
+					copy(full[(b*tc.seq+i)*kv:][:kv], mask[b*kv:][:kv])
+				}
+			}
+		} else {
+			mask = randMask(rng, tc.mask, tc.batch, tc.seq, kv)
+			full = mask
+		}
+		scale := 1 / math.Sqrt(float64(tc.dim))
+		want := refAttention(s, q, k, v, scale, full, tc.causal)
+		// The pooled token of each item, then the first and last rows
+		// and a repeat, out of order.
+		var rows []int
+		for b := range tc.batch {
+			rows = append(rows, b*tc.seq+(b*5+3)%tc.seq)
+		}
+		rows = append(rows, tc.batch*tc.seq-1, 0, rows[0])
+		qs, ks, vs := q, k, v
+		if tc.interleaved {
+			s.Interleaved = true
+			interleave := func(x []float32, n int) []float32 {
+				y := make([]float32, len(x))
+				for b := range tc.batch {
+					for i := range n {
+						copy(y[(i*tc.batch+b)*w:][:w], x[(b*n+i)*w:][:w])
+					}
+				}
+				return y
+			}
+			qs, ks, vs = interleave(q, tc.seq), interleave(k, kv), interleave(v, kv)
+		}
+		for _, p := range pools {
+			out := make([]float32, len(rows)*w)
+			in := make([]int, len(rows))
+			for r, row := range rows {
+				in[r] = row
+				if tc.interleaved { // the same token's row in the sequence-first layout
+					in[r] = row%tc.seq*tc.batch + row/tc.seq
+				}
+			}
+			if err := AttentionRows(p, s, qs, ks, vs, float32(scale), mask, tc.causal, in, out); err != nil {
+				t.Fatal(err)
+			}
+			for r, row := range rows {
+				for c := range w {
+					got, wv := out[r*w+c], want[row*w+c]
+					if math.Abs(float64(got)-wv) > 2e-5*(1+math.Abs(wv)) {
+						t.Fatalf("%+v: row %d (token row %d) column %d = %g, want %g", tc, r, row, c, got, wv)
+					}
+				}
+			}
+		}
+	}
+	s := AttentionShape{Batch: 1, Seq: 2, Heads: 1, HeadDim: 2, LdQ: 2, LdK: 2, LdV: 2, LdOut: 2}
+	if err := AttentionRows(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 4), 1, nil, false, []int{2}, make([]float32, 2)); err == nil {
+		t.Error("AttentionRows accepted a row past the queries")
+	}
+	if err := AttentionRows(nil, s, make([]float32, 4), make([]float32, 4), make([]float32, 4), 1, nil, false, []int{0, 1}, make([]float32, 2)); err == nil {
+		t.Error("AttentionRows accepted an output too short for its rows")
+	}
+}

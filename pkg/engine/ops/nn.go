@@ -376,6 +376,15 @@ func attentionFLOPs(s *graph.Step) float64 {
 	if s.P.SeqFirst {
 		bi, si = 1, 0
 	}
+	if o := s.Out[0].Shape; len(s.In) > 4 && s.In[4] != nil && len(o) == 2 && len(a) == 3 {
+		// Selected queries: each over all keys (the causal half not
+		// subtracted, as for the whole attention).
+		keys := a[si]
+		if k != nil && len(k) == 3 {
+			keys = k[si]
+		}
+		return 2 * 2 * float64(o[0]) * float64(keys) * float64(o[1])
+	}
 	if k == nil {
 		o := s.Out[0].Shape
 		if len(o) != 3 {
@@ -837,10 +846,35 @@ func expandTo(t *graph.Tensor, sh []int) []float32 {
 // tensor, or K and V side by side in one [B, T, 2·E] (V nil), read in
 // place with a row stride of 3·E or 2·E.
 func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, constMask bool) error {
-	if len(o.Shape) != 3 || p.Heads < 1 || o.Shape[2]%p.Heads != 0 {
-		return fmt.Errorf("Attention: output %v does not split into %d heads", o.Shape, p.Heads)
+	// With query rows (In[4]) the output is [rows, E] and the full
+	// output's shape is Q's, with E columns.
+	full := o.Shape
+	var rows []int
+	if len(in) > 4 && in[4] != nil {
+		ids, err := in[4].Ints()
+		if err != nil {
+			return fmt.Errorf("Attention: query rows: %w", err)
+		}
+		if len(o.Shape) != 2 || len(in[0].Shape) != 3 || o.Shape[0] != len(ids) {
+			return fmt.Errorf("Attention: %d query rows into output %v from Q %v", len(ids), o.Shape, in[0].Shape)
+		}
+		full = []int{in[0].Shape[0], in[0].Shape[1], o.Shape[1]}
+		n := full[0] * full[1]
+		rows = make([]int, len(ids))
+		for i, id := range ids {
+			if id < 0 {
+				id += n
+			}
+			if id < 0 || id >= n {
+				return fmt.Errorf("Attention: query row %d out of range for %d rows", ids[i], n)
+			}
+			rows[i] = id
+		}
 	}
-	b, seq, width := o.Shape[0], o.Shape[1], o.Shape[2]
+	if len(full) != 3 || p.Heads < 1 || full[2]%p.Heads != 0 {
+		return fmt.Errorf("Attention: output %v does not split into %d heads", full, p.Heads)
+	}
+	b, seq, width := full[0], full[1], full[2]
 	bi, si := 0, 1 // batch and sequence axes
 	if p.SeqFirst {
 		b, seq, bi, si = seq, b, 1, 0
@@ -851,7 +885,7 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, con
 	var k, v []float32
 	switch {
 	case in[1] == nil && in[2] == nil:
-		if want := []int{o.Shape[0], o.Shape[1], 3 * width}; !sameInts(in[0].Shape, want) {
+		if want := []int{full[0], full[1], 3 * width}; !sameInts(in[0].Shape, want) {
 			return fmt.Errorf("Attention: packed QKV %v, want %v", in[0].Shape, want)
 		}
 		sh.LdQ, sh.LdK, sh.LdV = 3*width, 3*width, 3*width
@@ -859,14 +893,14 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, con
 	case in[2] == nil:
 		kv := in[1].Shape
 		if len(kv) != 3 || kv[bi] != b || kv[2] != 2*width {
-			return fmt.Errorf("Attention: packed KV %v does not fit the output %v", kv, o.Shape)
+			return fmt.Errorf("Attention: packed KV %v does not fit the output %v", kv, full)
 		}
 		sh.KVSeq, sh.LdK, sh.LdV = kv[si], 2*width, 2*width
 		k, v = in[1].Float32, in[1].Float32[width:]
 	default:
 		kv := in[1].Shape
 		if len(kv) != 3 || kv[bi] != b || kv[2] != width || !sameInts(in[2].Shape, kv) {
-			return fmt.Errorf("Attention: K %v and V %v do not fit the output %v", kv, in[2].Shape, o.Shape)
+			return fmt.Errorf("Attention: K %v and V %v do not fit the output %v", kv, in[2].Shape, full)
 		}
 		sh.KVSeq = kv[si]
 		k, v = in[1].Float32, in[2].Float32
@@ -894,6 +928,9 @@ func attention(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, con
 	// Sequence-first: token (b, s) is row s·B+b (see AttentionShape's
 	// Interleaved); all B·H heads run in one parallel call.
 	sh.Interleaved = p.SeqFirst
+	if rows != nil {
+		return kernels.AttentionRows(e.pool(), sh, q, k, v, p.Scale, mask, causal, rows, o.Float32)
+	}
 	return kernels.Attention(e.pool(), sh, q, k, v, p.Scale, mask, causal, o.Float32)
 }
 
