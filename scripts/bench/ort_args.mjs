@@ -16,6 +16,9 @@ export function parseArgs(argv, defaults, usage) {
   if (rest.length !== 1 || !o.inputs) throw new Error(`usage: ${usage}`);
   const out = { model: resolve(rest[0]), inputs: resolve(o.inputs) };
   for (const k of Object.keys(defaults)) out[k] = Number(o[k]);
+  // --output NAME: fetch only that graph output, as clip classify asks
+  // only for the embedding.
+  if (o.output) out.output = o.output;
   return out;
 }
 

@@ -148,20 +148,32 @@ fi
 # (another export of the tower to compare FILE with), each round then times
 # ours on SAME (NAME.same.R.json), after OWN and before FILE; FLAG is one
 # more `clip onnx bench` flag for ours on FILE (not on OWN or SAME): --fusion=generic.
+#
+# Both engines are asked for the file's pooled embedding alone (its output
+# named *_embeds, else pooler_output; every output when it has neither), as
+# `clip classify` asks for it: see pooled_output.
 onnx_pair() {
   local name=$1 file=$2 batch=$3 runs=$4 isa=${5:-} own=${6:-} flag=${7:-} same=${8:-} warm=2 r
-  local extra=()
+  local extra=() outflag=() out
   [ -n "$flag" ] && extra=("$flag")
+  out=$(pooled_output "$file")
+  if [ -n "$out" ]; then
+    extra+=(--output "$out")
+    outflag=(--output "$out")
+  fi
+  local ownout=() sameout=()
+  [ -n "$own" ] && out=$(pooled_output "$own") && [ -n "$out" ] && ownout=(--output "$out")
+  [ -n "$same" ] && out=$(pooled_output "$same") && [ -n "$out" ] && sameout=(--output "$out")
   [ "$batch" -gt 1 ] && warm=1
   for r in $(seq 1 "$ROUNDS"); do
     local in=$WORK/inputs/$name
-    if [ -n "$own" ] && ! "${BENCH[@]}" "$own" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" \
+    if [ -n "$own" ] && ! "${BENCH[@]}" "$own" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" "${ownout[@]}" \
       --format json >"$RES/onnx/$name.own.$r.json" 2>>"$LOG"; then
       rm -f "$RES/onnx/$name.own.$r.json"
       note "clip onnx bench failed on $own batch $batch (see $LOG)"
       own=
     fi
-    if [ -n "$same" ] && ! "${BENCH[@]}" "$same" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" \
+    if [ -n "$same" ] && ! "${BENCH[@]}" "$same" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" "${sameout[@]}" \
       --format json >"$RES/onnx/$name.same.$r.json" 2>>"$LOG"; then
       rm -f "$RES/onnx/$name.same.$r.json"
       note "clip onnx bench failed on $same batch $batch (see $LOG)"
@@ -173,17 +185,26 @@ onnx_pair() {
       note "clip onnx bench failed on $file batch $batch (see $LOG)"
       return
     fi
-    if [ -n "$isa" ] && ! "${BENCH[@]}" "$file" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" \
+    if [ -n "$isa" ] && ! "${BENCH[@]}" "$file" --batch "$batch" --runs "$runs" --warmup "$warm" --threads "$THREADS" "${outflag[@]}" \
       --format json --isa "$isa" >"$RES/onnx/$name.$isa.$r.json" 2>>"$LOG"; then
       rm -f "$RES/onnx/$name.$isa.$r.json"
       note "clip onnx bench --isa $isa failed on $file batch $batch (see $LOG)"
       isa=
     fi
     if have_node; then
-      "$NODE" scripts/bench/ort_bench.mjs "$file" --inputs "$in" --threads "$THREADS" --runs "$runs" --warmup "$warm" \
+      "$NODE" scripts/bench/ort_bench.mjs "$file" --inputs "$in" --threads "$THREADS" --runs "$runs" --warmup "$warm" "${outflag[@]}" \
         >"$RES/onnx/$name.ort.$r.json" 2>>"$LOG" || { rm -f "$RES/onnx/$name.ort.$r.json"; note "ort_bench failed on $file batch $batch (see $LOG)"; }
     fi
   done
+}
+# pooled_output FILE prints the output a zero-shot run reads: the one named
+# *_embeds, else pooler_output, else nothing.
+pooled_output() {
+  "$WORK/clip" onnx info "$1" --format json 2>/dev/null | "$PY" -c '
+import json, sys
+names = [o["name"] for o in json.load(sys.stdin).get("outputs", [])]
+pick = [n for n in names if n.endswith("_embeds")] or [n for n in names if n == "pooler_output"]
+print(pick[0] if pick and len(names) > 1 else "")' 2>/dev/null || true
 }
 if ! have_node; then
   note "no onnxruntime-node (scripts/reference/node_modules; \`cd scripts/reference && ONNXRUNTIME_NODE_INSTALL=skip npm ci\`): no reference numbers"

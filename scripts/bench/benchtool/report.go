@@ -124,7 +124,9 @@ func (r *report) header() {
 		"Do not edit by hand: rerun the command.\n\n", e["date"], e["elapsed_s"])
 	r.p("**This machine is shared** with other jobs (load average %s at the start, %s at the end, on %s cores): "+
 		"figures move ±20–40%% between runs. Compare the columns of one run, not runs with each other; "+
-		"each comparison alternates ours and the reference %s time(s) on the same inputs and quotes medians.\n\n",
+		"each comparison alternates ours and the reference %s time(s) on the same inputs and quotes medians. "+
+		"Model files are asked for their pooled embedding alone (the output named `*_embeds`, else `pooler_output`), "+
+		"by both runtimes, as `clip classify` asks for it: clip then runs the last block on the pooled tokens only.\n\n",
 		e["loadavg_start"], e["loadavg_end"], e["cores"], e["rounds"])
 	r.p("| machine | |\n|---|---|\n")
 	r.p("| CPU | %s, %s (%s cores; flags: %s) |\n", e["cpu"], e["cpu_id"], e["cores"], e["cpu_flags"])
