@@ -100,6 +100,10 @@ type Session struct {
 	mu     sync.Mutex
 	plans  map[string]*planEntry
 	closed bool
+
+	// bindMu serialises binding plans: binding, fusion and packing make
+	// and drop lazy weights (graph.Tensor.Materialize, ops.Env.Prepack).
+	bindMu sync.Mutex
 }
 
 type planEntry struct {
@@ -409,6 +413,8 @@ func (s *Session) plan(ctx context.Context, shapes map[string][]int, outputs []s
 		// The plan outlives this run and is shared with every later run of
 		// these shapes: a caller's cancellation or deadline must not become
 		// the cached outcome (a timed-out request would poison the shape).
+		s.bindMu.Lock()
+		defer s.bindMu.Unlock()
 		e.plan, e.err = s.g.Bind(context.WithoutCancel(ctx), shapes, nil, s.env.Eval)
 		if e.err == nil {
 			switch {

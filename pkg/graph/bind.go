@@ -100,6 +100,8 @@ const MaxElements = 1<<31 - 1 + int(^uint(0)>>63)
 // and returns the steps left to run.
 // known optionally gives the contents of inputs that should be treated
 // as constants (their shapes are then taken from the tensors).
+// A lazy initializer (see Tensor.Materialize) is made when a step
+// folded here reads it.
 func (g *Graph) Bind(ctx context.Context, shapes map[string][]int, known map[string]*Tensor, eval Evaluator) (*Plan, error) {
 	p := &Plan{Opset: g.Opset, Ops: g.Ops, Values: map[string]*Value{}}
 	for name, t := range g.Consts {
@@ -179,6 +181,7 @@ func (g *Graph) Bind(ctx context.Context, shapes map[string][]int, known map[str
 			for i, v := range s.In {
 				if v != nil {
 					in[i] = v.Const
+					v.Const.Materialize()
 				}
 			}
 			out := make([]*Tensor, len(s.Out))

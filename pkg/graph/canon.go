@@ -63,12 +63,18 @@ func gemmAsMatMul(g *Graph, n *Node, transposed map[string]string) []*Node {
 		if t, ok := transposed[wName]; ok {
 			wName = t
 		} else {
-			t := NewTensor(onnx.Float, []int{k, cols})
-			for i := 0; i < cols; i++ {
-				for j := 0; j < k; j++ {
-					t.Float32[j*cols+i] = w.Float32[i*k+j]
+			// Made when packed (or read): the transposed copy is dead
+			// once packed, as the file's own weight is.
+			t := newLazy(onnx.Float, []int{k, cols}, func() []float32 {
+				src := w.Materialize()
+				f := make([]float32, k*cols)
+				for i := 0; i < cols; i++ {
+					for j := 0; j < k; j++ {
+						f[j*cols+i] = src[i*k+j]
+					}
 				}
-			}
+				return f
+			}, nil)
 			name := wName + "/clip_transposed"
 			for g.Consts[name] != nil {
 				name += "_"

@@ -49,7 +49,7 @@ func (f *fuser) causalAttention(s *Step) bool {
 	if s.P.SeqFirst {
 		seq = s.Out[0].Shape[0]
 	}
-	if !CausalMask(m.Const.Float32, seq) {
+	if !CausalMask(m.Const.Materialize(), seq) {
 		return false
 	}
 	in := append([]*Value(nil), s.In...)

@@ -124,10 +124,17 @@ func lowerMatMulNBits(g *Graph, n *Node) ([]*Node, error) {
 	}
 	mask := byte(1<<bits - 1)
 	defZP := float32(int(1) << (bits - 1))
+	// Float16 scales and zero points as large as a weight's are lazy
+	// too: widen them once here (N·K/32 values).
+	sf := scales.Materialize()
+	var zf []float32
+	if zps != nil && zps.DType != onnx.Uint8 {
+		zf = zps.Materialize()
+	}
 	w := fromColumns(k, cols, func(j int, col []float32) {
 		for blk := range blocks {
 			part := col[blk*bs : min((blk+1)*bs, k)]
-			scale := scales.Float32[j*blocks+blk]
+			scale := sf[j*blocks+blk]
 			zp := defZP
 			switch {
 			case zps == nil:
@@ -135,7 +142,7 @@ func lowerMatMulNBits(g *Graph, n *Node) ([]*Node, error) {
 				v := zps.Uint8[j*zpPacked+blk/perByte]
 				zp = float32(v >> (uint(blk%perByte) * uint(bits)) & mask)
 			default:
-				zp = zps.Float32[j*blocks+blk]
+				zp = zf[j*blocks+blk]
 			}
 			codes := b.Uint8[(j*blocks+blk)*blob:][:blob]
 			i := 0
@@ -201,13 +208,14 @@ func lowerMatMulBnb4(g *Graph, n *Node) ([]*Node, error) {
 		return nil, fmt.Errorf("absmax %q holds %d values; want ⌈N·K/block_size⌉ = %d", n.Inputs[2], absmax.Len(), (total+bs-1)/bs)
 	}
 	table := &bnb4Tables[n.Int("quant_type", -1)]
+	am := absmax.Materialize()
 	// The codes are Wᵀ's values in order, column after column of W.
 	w := fromColumns(k, cols, func(j int, col []float32) {
 		f := uint(j * k) // the flat index of col[0]
 		for i := 0; i < len(col); {
 			// One absmax block at a time.
 			blk := (f + uint(i)) / uint(bs)
-			scale := absmax.Float32[blk]
+			scale := am[blk]
 			for end := min(len(col), int((blk+1)*uint(bs)-f)); i < end; i++ {
 				c := f + uint(i)
 				code := b.Uint8[c/2] >> 4
@@ -228,9 +236,17 @@ func lowerMatMulBnb4(g *Graph, n *Node) ([]*Node, error) {
 // each row's piece a kilobyte of contiguous writes (narrower bands made
 // the writes latency-bound, 2.3× slower on a ViT-B fc1 weight). The
 // bands run in parallel.
+//
+// The tensor is lazy (see Tensor.Materialize): it is decoded when the
+// engine packs it (or anything else reads it), from the compact weight
+// decode reads, which stays referenced.
 func fromColumns(k, cols int, decode func(j int, col []float32)) *Tensor {
-	t := NewTensor(onnx.Float, []int{k, cols})
-	w := t.Float32
+	return newLazy(onnx.Float, []int{k, cols}, func() []float32 { return decodeColumns(k, cols, decode) }, nil)
+}
+
+// decodeColumns is fromColumns' data.
+func decodeColumns(k, cols int, decode func(j int, col []float32)) []float32 {
+	w := make([]float32, k*cols)
 	const band = 256
 	// The buffer's columns are a cache line longer than k: with a stride
 	// of k floats (768, 3072) the columns' lines read together for one
@@ -251,7 +267,7 @@ func fromColumns(k, cols int, decode func(j int, col []float32)) *Tensor {
 			}
 		}
 	})
-	return t
+	return w
 }
 
 // parallelRanges splits [0, n) into one contiguous range per CPU and runs

@@ -110,7 +110,7 @@ func TestMatMulNBitsLowersToMatMul(t *testing.T) {
 			if k%2 == 1 {
 				want = s.Float32[j*2+k/16]
 			}
-			if got := w.Float32[k*2+j]; got != want {
+			if got := w.Materialize()[k*2+j]; got != want {
 				t.Fatalf("W[%d][%d] = %v, want %v", k, j, got, want)
 			}
 		}
@@ -119,7 +119,7 @@ func TestMatMulNBitsLowersToMatMul(t *testing.T) {
 
 // BenchmarkFromColumns times dequantizing and laying out ViT-B's fc1 and
 // fc2 weights (768 × 3072, 3072 × 768) from MatMulNBits' column-major
-// 4-bit blocks, the load-time cost of a _q4 file.
+// 4-bit blocks, what a _q4 file's weight costs before it is packed.
 func BenchmarkFromColumns(b *testing.B) {
 	for _, s := range []struct{ k, n int }{{768, 3072}, {3072, 768}} {
 		codes := make([]uint8, s.n*s.k/2)
@@ -129,7 +129,7 @@ func BenchmarkFromColumns(b *testing.B) {
 		b.Run(fmt.Sprintf("%dx%d", s.k, s.n), func(b *testing.B) {
 			b.SetBytes(int64(4 * s.k * s.n))
 			for b.Loop() {
-				fromColumns(s.k, s.n, func(j int, col []float32) {
+				decodeColumns(s.k, s.n, func(j int, col []float32) {
 					c := codes[j*s.k/2:]
 					for i := 0; i < len(col); i += 2 {
 						col[i] = float32(c[i/2]&0xF) - 8

@@ -231,7 +231,7 @@ func scalar(v *Value) (float64, bool) {
 	if v == nil || v.Const == nil || v.Const.Len() != 1 || !isF32(v) {
 		return 0, false
 	}
-	return float64(v.Const.Float32[0]), true
+	return float64(v.Const.Materialize()[0]), true
 }
 
 // vector reports whether v is a constant float32 vector of n values.

@@ -224,9 +224,10 @@ func seqFirstConst(v *Value, b int) *Value {
 	bh, s, d := v.Shape[0], v.Shape[1], v.Shape[2]
 	h := bh / b
 	t := NewTensor(onnx.Float, []int{s, b, h * d})
+	src := v.Const.Materialize()
 	for i := 0; i < bh; i++ { // i = batch·H + head
 		for j := 0; j < s; j++ {
-			copy(t.Float32[(j*b+i/h)*h*d+i%h*d:][:d], v.Const.Float32[(i*s+j)*d:][:d])
+			copy(t.Float32[(j*b+i/h)*h*d+i%h*d:][:d], src[(i*s+j)*d:][:d])
 		}
 	}
 	return &Value{Name: v.Name + "/clip_seq_first", DType: onnx.Float, Shape: t.Shape, Const: t}

@@ -3,6 +3,8 @@ package graph
 import (
 	"fmt"
 	"math"
+	"sync"
+	"unsafe"
 
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -27,6 +29,97 @@ type Tensor struct {
 	Int8    []int8
 	Uint32  []uint32
 	Uint64  []uint64
+
+	// lazy, when set, makes Float32 on demand from the compact data it
+	// was made from (see Materialize): a large float16 initializer's
+	// halves, a 4-bit weight's codes and scales, a weight transposed at
+	// load. Such a weight's float32 copy is needed only until the engine
+	// has packed it.
+	lazy *lazyData
+}
+
+// lazyData is how a lazy tensor makes its float32 data.
+type lazyData struct {
+	mu      sync.Mutex
+	rebuild func() []float32
+	// source is the compact data rebuild reads, when it is one byte
+	// range of the model (float16 halves): after Release the engine
+	// hands its pages back to the kernel too (see Source).
+	source []byte
+}
+
+// lazyElements is the size from which a float16 initializer is widened
+// only when read (Materialize): weight matrices, not biases or scales
+// (ViT-B/32: ≤ 3,072 values; the test models' weights: ≥ 9,216).
+const lazyElements = 1 << 12
+
+// newLazy returns a float tensor of shape whose data rebuild makes when
+// it is first read.
+func newLazy(dt onnx.DataType, shape []int, rebuild func() []float32, source []byte) *Tensor {
+	return &Tensor{DType: dt, Shape: shape, lazy: &lazyData{rebuild: rebuild, source: source}}
+}
+
+// Lazy reports whether t makes its float32 data on demand (see
+// Materialize) and can drop it again (Release).
+func (t *Tensor) Lazy() bool { return t.lazy != nil }
+
+// Materialize returns t's float32 data, making it first if t is lazy and
+// holds none. Code that reads a constant's Float32 directly must have
+// materialized it: the engine does so for every constant a plan's steps
+// read, except the weights it packs (which it materializes to pack).
+// Safe for concurrent use.
+func (t *Tensor) Materialize() []float32 {
+	if t.lazy == nil {
+		return t.Float32
+	}
+	t.lazy.mu.Lock()
+	defer t.lazy.mu.Unlock()
+	if t.Float32 == nil {
+		t.Float32 = t.lazy.rebuild()
+	}
+	return t.Float32
+}
+
+// Release drops the float32 data of a lazy tensor, keeping its shape and
+// type, and reports whether it held any. Only a caller that keeps a copy
+// made before (a packed weight) may go on using t without Materialize.
+func (t *Tensor) Release() bool {
+	if t.lazy == nil {
+		return false
+	}
+	t.lazy.mu.Lock()
+	defer t.lazy.mu.Unlock()
+	had := t.Float32 != nil
+	t.Float32 = nil
+	return had
+}
+
+// Materialized reports whether t holds its float32 data (always, for a
+// tensor that is not lazy).
+func (t *Tensor) Materialized() bool {
+	if t.lazy == nil {
+		return true
+	}
+	t.lazy.mu.Lock()
+	defer t.lazy.mu.Unlock()
+	return t.Float32 != nil
+}
+
+// Source returns the bytes a lazy tensor is made from, when they are one
+// range of the model's data (nil otherwise).
+func (t *Tensor) Source() []byte {
+	if t.lazy == nil {
+		return nil
+	}
+	return t.lazy.source
+}
+
+// halfBytes returns the bytes of h (nil when empty).
+func halfBytes(h []uint16) []byte {
+	if len(h) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&h[0])), 2*len(h))
 }
 
 // Supported reports whether dt has an in-memory representation here.
@@ -94,6 +187,9 @@ func NewTensor(dt onnx.DataType, shape []int) *Tensor {
 func (t *Tensor) Len() int {
 	switch t.DType {
 	case onnx.Float, onnx.Float16, onnx.BFloat16:
+		if t.lazy != nil {
+			return NumElements(t.Shape) // held or not
+		}
 		return len(t.Float32)
 	case onnx.Double:
 		return len(t.Float64)
@@ -247,14 +343,24 @@ func FromONNX(ot *onnx.Tensor) (*Tensor, error) {
 	switch ot.DataType {
 	case onnx.Float:
 		t.Float32 = ot.Float32
-	case onnx.Float16:
-		t.Float32 = make([]float32, len(ot.Float16))
-		onnx.Float16sToFloat32(t.Float32, ot.Float16)
-	case onnx.BFloat16:
-		t.Float32 = make([]float32, len(ot.Float16))
-		for i, h := range ot.Float16 {
-			t.Float32[i] = onnx.BFloat16ToFloat32(h)
+	case onnx.Float16, onnx.BFloat16:
+		h, half := ot.Float16, ot.DataType == onnx.Float16
+		widen := func() []float32 {
+			f := make([]float32, len(h))
+			if half {
+				onnx.Float16sToFloat32(f, h)
+				return f
+			}
+			for i, v := range h {
+				f[i] = onnx.BFloat16ToFloat32(v)
+			}
+			return f
 		}
+		if len(h) >= lazyElements {
+			t.lazy = &lazyData{rebuild: widen, source: halfBytes(h)}
+			break
+		}
+		t.Float32 = widen()
 	case onnx.Double:
 		t.Float64 = ot.Float64
 	case onnx.Int64:

@@ -35,23 +35,28 @@ type Env struct {
 	Pool *kernels.Pool
 
 	mu sync.Mutex
-	// packed caches weight matrices packed for the GEMM, keyed by the
-	// first element of their (constant, never written) data and whether
-	// they are packed transposed.
+	// packed caches weight matrices packed for the GEMM, keyed by their
+	// (constant, never written) tensor and whether they are packed
+	// transposed. The key is the tensor, not its data: a lazy weight's
+	// data is dropped once packed (see Prepack) and made anew, elsewhere,
+	// when something reads it again.
 	packed map[packKey]*kernels.PackedB
 	// packed8 caches constant MatMulInteger weights, keyed likewise.
 	packed8 map[*byte]*kernels.PackedB8
 	// cat and cat8 cache the concatenated weights of multi-part Linear
 	// and QLinear steps (fused Q, K, V projections), keyed by the first
-	// part's first element.
-	cat  map[*float32]*catLinear
+	// part's tensor (cat) or first element (cat8).
+	cat  map[*graph.Tensor]*catLinear
 	cat8 map[*byte]*catQLinear
+	// rawUse holds the lazy constants some step of a bound plan reads as
+	// they are (not packed): Prepack keeps their data.
+	rawUse map[*graph.Tensor]bool
 }
 
 // packKey identifies a packed float32 weight: its data and whether the
 // GEMM reads it transposed (a Conv's [M, K] weights) or as stored.
 type packKey struct {
-	w     *float32
+	w     *graph.Tensor
 	trans bool
 }
 
@@ -126,8 +131,8 @@ func zeroPoints(s *graph.Step) []int32 {
 // packedB returns the constant w packed once for kernels.Linear as a k×n
 // operand: w holds the k×n matrix, or its n×k transpose when trans.
 // Packing runs outside the lock so that Prepack can pack in parallel.
-func (e *Env) packedB(trans bool, w []float32, k, n int) (*kernels.PackedB, error) {
-	key := packKey{w: &w[0], trans: trans}
+func (e *Env) packedB(trans bool, t *graph.Tensor, k, n int) (*kernels.PackedB, error) {
+	key := packKey{w: t, trans: trans}
 	e.mu.Lock()
 	pb, ok := e.packed[key]
 	e.mu.Unlock()
@@ -138,7 +143,7 @@ func (e *Env) packedB(trans bool, w []float32, k, n int) (*kernels.PackedB, erro
 	if trans {
 		ld = k
 	}
-	pb, err := kernels.PackB(trans, k, n, w, ld)
+	pb, err := kernels.PackB(trans, k, n, t.Materialize(), ld)
 	if err != nil {
 		return nil, err
 	}
@@ -166,33 +171,89 @@ func float32Bytes(w []float32) []byte {
 // pack them one by one, and calls packed (when not nil) with each packed
 // weight's original bytes, which the engine no longer reads. Failures are
 // left for the run to report.
+//
+// A lazy weight (graph.Tensor.Materialize: a float16 file's weights,
+// widened; a 4-bit file's, dequantized; a weight transposed at load) is
+// made just before it is packed and dropped right after, unless a step
+// of this or an earlier plan of e reads it as it is; packed then gets
+// the bytes it was made from when they are the model's (float16 halves).
+// A file's float16 or 4-bit weights are thus never all held as float32
+// at once. Every other lazy constant the plan's steps read is made
+// here.
 func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
+	e.mu.Lock()
+	if e.rawUse == nil {
+		e.rawUse = map[*graph.Tensor]bool{}
+	}
+	var raw []*graph.Tensor // the lazy constants this plan reads as they are
+	for _, s := range p.Steps {
+		pw := packedWeights(s)
+		for _, v := range s.In {
+			if v != nil && v.Const != nil && v.Const.Lazy() && !pw[v] {
+				e.rawUse[v.Const] = true
+				raw = append(raw, v.Const)
+			}
+		}
+	}
+	for _, o := range p.Outputs {
+		if o.Const != nil && o.Const.Lazy() {
+			e.rawUse[o.Const] = true
+			raw = append(raw, o.Const)
+		}
+	}
+	e.mu.Unlock()
+	// Made first: packing reads some (a fused Q, K, V projection's
+	// biases).
+	for _, t := range raw {
+		t.Materialize()
+	}
+	// dead returns the bytes of packed weights ws the engine no longer
+	// reads: a file's float32 weight's own bytes; for a lazy one (then
+	// dropped) the model bytes it was made from.
+	dead := func(ws ...*graph.Tensor) [][]byte {
+		var out [][]byte
+		for _, w := range ws {
+			if !w.Lazy() {
+				if len(w.Float32) > 0 {
+					out = append(out, float32Bytes(w.Float32))
+				}
+				continue
+			}
+			e.mu.Lock()
+			keep := e.rawUse[w]
+			e.mu.Unlock()
+			if !keep && w.Release() && w.Source() != nil {
+				out = append(out, w.Source())
+			}
+		}
+		return out
+	}
 	// A job packs one step's weights and returns the original bytes it
 	// made dead (nil on failure).
 	var jobs []func() [][]byte
 	for _, s := range p.Steps {
+		pw := packedWeights(s)
 		switch {
 		case s.Node.Op == graph.OpLinear && graph.NumLinearParts(s) > 1:
 			jobs = append(jobs, func() [][]byte {
 				if _, err := e.catLinear(s); err != nil {
 					return nil
 				}
-				var dead [][]byte
+				var ws []*graph.Tensor
 				for i := range graph.NumLinearParts(s) {
-					dead = append(dead, float32Bytes(graph.LinearPartAt(s, i).W.Const.Float32))
+					ws = append(ws, graph.LinearPartAt(s, i).W.Const)
 				}
-				return dead
+				return dead(ws...)
 			})
-		case s.Node.Op == graph.OpLinear && s.In[1] != nil && s.In[1].Const != nil && len(s.In[1].Shape) == 2 && s.In[1].Const.Len() > 0:
+		case s.Node.Op == graph.OpLinear && pw[s.In[1]]:
 			w := s.In[1].Const
 			jobs = append(jobs, func() [][]byte {
-				if _, err := e.packedB(false, w.Float32, w.Shape[0], w.Shape[1]); err != nil {
+				if _, err := e.packedB(false, w, w.Shape[0], w.Shape[1]); err != nil {
 					return nil
 				}
-				return [][]byte{float32Bytes(w.Float32)}
+				return dead(w)
 			})
-		case (s.Node.Op == "MatMul" || s.Node.Op == "Gemm") && constOperand(s, 1) && len(s.In[1].Shape) == 2 && s.In[1].Const.Len() > 0 &&
-			s.In[1].Const.Float32 != nil && s.In[0] != nil && isFloat(s.In[0].DType):
+		case (s.Node.Op == "MatMul" || s.Node.Op == "Gemm") && pw[s.In[1]]:
 			// A projection left unfused: matmul and gemm read the packed
 			// weight (the same one a fused Linear of the same weight reads).
 			w := s.In[1].Const
@@ -202,19 +263,19 @@ func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
 				k, n = n, k
 			}
 			jobs = append(jobs, func() [][]byte {
-				if _, err := e.packedB(trans, w.Float32, k, n); err != nil {
+				if _, err := e.packedB(trans, w, k, n); err != nil {
 					return nil
 				}
-				return [][]byte{float32Bytes(w.Float32)}
+				return dead(w)
 			})
-		case s.Node.Op == graph.OpPatchEmbed && s.In[1] != nil && s.In[1].Const != nil && len(s.In[1].Shape) == 4 && s.In[1].Const.Len() > 0:
+		case s.Node.Op == graph.OpPatchEmbed && pw[s.In[1]]:
 			w := s.In[1].Const
 			jobs = append(jobs, func() [][]byte {
 				m := w.Shape[0]
-				if _, err := e.packedB(true, w.Float32, w.Len()/m, m); err != nil {
+				if _, err := e.packedB(true, w, w.Len()/m, m); err != nil {
 					return nil
 				}
-				return [][]byte{float32Bytes(w.Float32)}
+				return dead(w)
 			})
 		case s.Node.Op == graph.OpQLinear && graph.NumQLinearParts(s) > 1:
 			jobs = append(jobs, func() [][]byte {
@@ -262,6 +323,27 @@ func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
 	}
 	close(next)
 	wg.Wait()
+}
+
+// packedWeights returns the constant inputs of s that its kernel reads
+// only packed (through packedB or catLinear), as Prepack packs them.
+func packedWeights(s *graph.Step) map[*graph.Value]bool {
+	w := map[*graph.Value]bool{}
+	constMatrix := func(v *graph.Value, rank int) bool {
+		return v != nil && v.Const != nil && len(v.Shape) == rank && v.Const.Len() > 0 && isFloat(v.DType)
+	}
+	switch {
+	case s.Node.Op == graph.OpLinear && graph.NumLinearParts(s) > 1:
+		for i := range graph.NumLinearParts(s) {
+			w[graph.LinearPartAt(s, i).W] = true
+		}
+	case s.Node.Op == graph.OpLinear && constMatrix(s.In[1], 2), s.Node.Op == graph.OpPatchEmbed && constMatrix(s.In[1], 4):
+		w[s.In[1]] = true
+	case (s.Node.Op == "MatMul" || s.Node.Op == "Gemm" && s.P.Alpha != 0) && constOperand(s, 1) && constMatrix(s.In[1], 2) &&
+		s.In[0] != nil && isFloat(s.In[0].DType):
+		w[s.In[1]] = true
+	}
+	return w
 }
 
 // Eval is the package-level Eval running its matrix products on e's pool.
@@ -349,7 +431,7 @@ func (e *Env) linear(s *graph.Step, in []*graph.Tensor, o *graph.Tensor, scratch
 		pb, ep.Bias = c.pb, c.bias
 	} else {
 		var err error
-		if pb, err = e.packedB(false, w.Float32, w.Shape[0], w.Shape[1]); err != nil {
+		if pb, err = e.packedB(false, w, w.Shape[0], w.Shape[1]); err != nil {
 			return err
 		}
 		if len(in) > 2 && in[2] != nil {

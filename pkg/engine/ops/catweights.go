@@ -12,7 +12,7 @@ import (
 // catLinear is the packed concatenation [W₁|W₂|…] of a multi-part
 // OpLinear step (see graph.LinearPart) with its biases side by side.
 type catLinear struct {
-	parts []*float32 // first element of each part's weights, to check a cache hit
+	parts []*graph.Tensor // each part's weights, to check a cache hit
 	pb    *kernels.PackedB
 	bias  []float32 // nil when no part has a bias
 }
@@ -31,10 +31,10 @@ type catQLinear struct {
 // building them on first use (Prepack does it at load).
 func (e *Env) catLinear(s *graph.Step) (*catLinear, error) {
 	first := graph.LinearPartAt(s, 0).W
-	if first == nil || first.Const == nil || first.Const.Len() == 0 || len(first.Const.Float32) == 0 {
+	if first == nil || first.Const == nil {
 		return nil, fmt.Errorf("Linear: weights are not a constant float matrix")
 	}
-	key := &first.Const.Float32[0]
+	key := first.Const
 	e.mu.Lock()
 	c, ok := e.cat[key]
 	e.mu.Unlock()
@@ -48,7 +48,7 @@ func (e *Env) catLinear(s *graph.Step) (*catLinear, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.cat == nil {
-		e.cat = map[*float32]*catLinear{}
+		e.cat = map[*graph.Tensor]*catLinear{}
 	}
 	if old, ok := e.cat[key]; ok && old.matches(s) {
 		return old, nil // another goroutine built it meanwhile
@@ -62,7 +62,7 @@ func (c *catLinear) matches(s *graph.Step) bool {
 		return false
 	}
 	for i, p := range c.parts {
-		if &graph.LinearPartAt(s, i).W.Const.Float32[0] != p {
+		if graph.LinearPartAt(s, i).W.Const != p {
 			return false
 		}
 	}
@@ -76,7 +76,7 @@ func buildCatLinear(s *graph.Step) (*catLinear, error) {
 	k, n := 0, 0
 	for i := range np {
 		p := graph.LinearPartAt(s, i)
-		if p.W == nil || p.W.Const == nil || len(p.W.Shape) != 2 || len(p.W.Const.Float32) != graph.NumElements(p.W.Shape) || p.W.Const.Len() == 0 {
+		if p.W == nil || p.W.Const == nil || len(p.W.Shape) != 2 || len(p.W.Const.Materialize()) != graph.NumElements(p.W.Shape) || p.W.Const.Len() == 0 {
 			return nil, fmt.Errorf("Linear: weight %d is not a constant float matrix", i)
 		}
 		if i == 0 {
@@ -103,7 +103,7 @@ func buildCatLinear(s *graph.Step) (*catLinear, error) {
 	col := 0
 	for i := range np {
 		p := graph.LinearPartAt(s, i)
-		src, ni := p.W.Const.Float32, p.W.Shape[1]
+		src, ni := p.W.Const.Materialize(), p.W.Shape[1]
 		for r := range k {
 			copy(w[r*n+col:r*n+col+ni], src[r*ni:(r+1)*ni])
 		}
@@ -113,7 +113,7 @@ func buildCatLinear(s *graph.Step) (*catLinear, error) {
 			}
 			copy(c.bias[col:col+ni], p.Bias.Const.Float32)
 		}
-		c.parts = append(c.parts, &src[0])
+		c.parts = append(c.parts, p.W.Const)
 		col += ni
 	}
 	pb, err := kernels.PackB(false, k, n, w, n)

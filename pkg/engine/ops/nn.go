@@ -470,7 +470,7 @@ func matmul(e *Env, a, b, o *graph.Tensor, constB bool) error {
 		k, n := bs[0], bs[1]
 		rows := graph.NumElements(as[:len(as)-1])
 		if constB && e != nil && k > 0 && n > 0 && rows > 0 {
-			pb, err := e.packedB(false, b.Float32, k, n)
+			pb, err := e.packedB(false, b, k, n)
 			if err != nil {
 				return err
 			}
@@ -529,7 +529,7 @@ func gemm(e *Env, p *graph.Params, in []*graph.Tensor, o *graph.Tensor, constB b
 		beta = p.Beta
 	}
 	if constB && e != nil && m > 0 && n > 0 && k > 0 && p.Alpha != 0 {
-		pb, err := e.packedB(p.TransB, b.Float32, k, n)
+		pb, err := e.packedB(p.TransB, b, k, n)
 		if err != nil {
 			return err
 		}
@@ -967,7 +967,7 @@ func patchMatrixSize(x, w []int) int {
 // scratch, when it holds the whole patch matrix, is used for it.
 func (e *Env) patchEmbed(in []*graph.Tensor, o *graph.Tensor, scratch []float32) error {
 	x, w := in[0], in[1]
-	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] || w.Len() == 0 {
+	if len(x.Shape) != 4 || len(w.Shape) != 4 || x.Shape[1] != w.Shape[1] || graph.NumElements(w.Shape) == 0 {
 		return fmt.Errorf("PatchEmbed: input %v and weights %v do not match", x.Shape, w.Shape)
 	}
 	b, c, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
@@ -983,7 +983,7 @@ func (e *Env) patchEmbed(in []*graph.Tensor, o *graph.Tensor, scratch []float32)
 	if e == nil {
 		e = &Env{}
 	}
-	pb, err := e.packedB(true, w.Float32, k, m)
+	pb, err := e.packedB(true, w, k, m)
 	if err != nil {
 		return err
 	}
