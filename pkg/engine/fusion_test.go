@@ -184,6 +184,9 @@ type attentionOpts struct {
 	vIsOutput   bool // V's projection is also a graph output
 	qOtherInput bool // Q's projection reads a second input
 	vResidual   bool // V's projection adds x (a residual, fused into its Linear)
+	// qDiv scales Q by Div(q, 4) then Mul(·, 2) instead of one Mul(q,
+	// 0.5): the same factor as an exporter may split it.
+	qDiv bool
 	// quantized writes the projections as an int8 export does: one
 	// DynamicQuantizeLinear of x, then MatMulInteger → Cast → Mul(scale)
 	// → Add(bias) per projection, with int8 weights, Q's zero point and
@@ -267,7 +270,13 @@ func attentionModel(o attentionOpts) *onnx.Model {
 		inputs = append(inputs, vinfo("x2", onnx.Float, b, s, e))
 	}
 	q := proj("q", qsrc, true)
-	nodes = append(nodes, nd("Mul", []string{q, "scale"}, "qs"))
+	if o.qDiv {
+		inits = append(inits, &onnx.Tensor{Name: "four", DataType: onnx.Float, Float32: []float32{4}},
+			&onnx.Tensor{Name: "two", DataType: onnx.Float, Float32: []float32{2}})
+		nodes = append(nodes, nd("Div", []string{q, "four"}, "qd"), nd("Mul", []string{"two", "qd"}, "qs"))
+	} else {
+		nodes = append(nodes, nd("Mul", []string{q, "scale"}, "qs"))
+	}
 	k := proj("k", "x", !o.noKBias)
 	v := proj("v", "x", true)
 	if o.vResidual {
@@ -341,6 +350,7 @@ func TestQKVFusionMatchesUnfused(t *testing.T) {
 		{"Q from another input", attentionOpts{qOtherInput: true, mask: true}, false},
 		{"V with a residual", attentionOpts{vResidual: true}, false},
 		{"int8, K without bias", attentionOpts{quantized: true, noKBias: true, mask: true}, true},
+		{"Q scaled by a Div and a Mul", attentionOpts{qDiv: true, mask: true}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := attentionModel(c.opts)

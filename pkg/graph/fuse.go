@@ -652,7 +652,6 @@ func (f *fuser) attention(r9 *Step) bool {
 		return false
 	}
 	chain = append(chain, mm1, kt)
-	scale := 1.0
 	q, qs := f.heads(mm1.In[0], b, s, h, d)
 	k, ks := f.heads(kt.In[0], b, s, h, d)
 	v, vs := f.heads(mm2.In[1], b, s, h, d)
@@ -660,16 +659,9 @@ func (f *fuser) attention(r9 *Step) bool {
 		return false
 	}
 	chain = append(append(append(chain, qs...), ks...), vs...)
-	// The exporters scale Q before the product: Mul(q, const).
-	if mul := f.producer(q, "Mul", 1); mul != nil {
-		for i := 0; i < 2; i++ {
-			if c, ok := scalar(mul.In[i]); ok && isF32(mul.In[1-i]) && sameShape(mul.In[1-i].Shape, q.Shape) {
-				scale, q = c, mul.In[1-i]
-				chain = append(chain, mul)
-				break
-			}
-		}
-	}
+	// The exporters scale Q before the product (Mul or Div by constants).
+	q, scale, scaling := f.scaled(q)
+	chain = append(chain, scaling...)
 	for _, st := range chain {
 		f.removed[st] = true
 	}
