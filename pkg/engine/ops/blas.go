@@ -2,7 +2,9 @@ package ops
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/clip-go/clip/pkg/engine/kernels"
@@ -210,6 +212,14 @@ func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
 	// dead returns the bytes of packed weights ws the engine no longer
 	// reads: a file's float32 weight's own bytes; for a lazy one (then
 	// dropped) the model bytes it was made from.
+	//
+	// The dropped copies are garbage the collector would let pile up to
+	// the size of the live heap (the packed weights, ~350 MB for a ViT-B
+	// tower) before it runs: every gcEvery bytes dropped, a collection
+	// (cheap: weights hold no pointers) lets the next weights reuse
+	// their memory, so the peak stays near the packed size.
+	const gcEvery = 64 << 20
+	var dropped atomic.Int64
 	dead := func(ws ...*graph.Tensor) [][]byte {
 		var out [][]byte
 		for _, w := range ws {
@@ -222,8 +232,15 @@ func (e *Env) Prepack(p *graph.Plan, threads int, packed func(b []byte)) {
 			e.mu.Lock()
 			keep := e.rawUse[w]
 			e.mu.Unlock()
-			if !keep && w.Release() && w.Source() != nil {
+			size := 4 * int64(w.Len())
+			if keep || !w.Release() {
+				continue
+			}
+			if w.Source() != nil {
 				out = append(out, w.Source())
+			}
+			if n := dropped.Add(size); n/gcEvery != (n-size)/gcEvery {
+				runtime.GC()
 			}
 		}
 		return out
