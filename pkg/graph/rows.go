@@ -46,7 +46,7 @@ func (p *Plan) KeepOutputs(names []string) (int, error) {
 		p.Outputs = kept
 	}
 	p.removeDead()
-	r := &rowPusher{p: p}
+	r := &rowPusher{fuser: fuser{p: p}}
 	n := r.run()
 	p.removeDead()
 	return n, nil
@@ -108,29 +108,9 @@ func (p *Plan) removeDead() {
 // with the same indices. An attention step ends the chain: it computes
 // the selected queries only (its keys and values stay whole).
 type rowPusher struct {
-	p    *Plan
-	prod map[*Value]*Step
-	cons map[*Value][]*Step
-	out  map[*Value]bool
-	n    int // steps rewritten to selected rows
-	seq  int // names of the values made
-}
-
-func (r *rowPusher) index() {
-	r.prod, r.cons, r.out = map[*Value]*Step{}, map[*Value][]*Step{}, map[*Value]bool{}
-	for _, s := range r.p.Steps {
-		for _, o := range s.Out {
-			r.prod[o] = s
-		}
-		for _, in := range s.In {
-			if in != nil {
-				r.cons[in] = append(r.cons[in], s)
-			}
-		}
-	}
-	for _, o := range r.p.Outputs {
-		r.out[o] = true
-	}
+	fuser     // its producer, consumer and output index of the plan
+	n     int // steps rewritten to selected rows
+	seq   int // names of the values made
 }
 
 func (r *rowPusher) run() int {
@@ -151,7 +131,7 @@ func (r *rowPusher) run() int {
 	for _, s := range r.p.Steps {
 		for isView(s) {
 			p := r.prod[s.In[0]]
-			if p == nil || !isView(p) || r.out[s.In[0]] || len(r.cons[s.In[0]]) != 1 {
+			if p == nil || !isView(p) || r.outputs[s.In[0]] || len(r.cons[s.In[0]]) != 1 {
 				break
 			}
 			s.In[0] = p.In[0]
@@ -234,7 +214,7 @@ func (r *rowPusher) asSelection(g *Step) (selection, bool) {
 		return selection{}, false
 	}
 	d, idx := g.In[0], g.In[1]
-	if len(d.Shape) != 2 || len(idx.Shape) != 1 || idx.Shape[0] >= d.Shape[0] || r.out[d] || len(r.cons[d]) != 1 ||
+	if len(d.Shape) != 2 || len(idx.Shape) != 1 || idx.Shape[0] >= d.Shape[0] || r.outputs[d] || len(r.cons[d]) != 1 ||
 		(idx.DType != onnx.Int64 && idx.DType != onnx.Int32) || !sameShape(g.Out[0].Shape, []int{idx.Shape[0], d.Shape[1]}) {
 		return selection{}, false
 	}
@@ -311,7 +291,7 @@ func (r *rowPusher) pushOne() bool {
 			continue
 		}
 		s := r.prod[sel.x]
-		if s == nil || r.out[sel.x] {
+		if s == nil || r.outputs[sel.x] {
 			continue
 		}
 		// Every reader of X must be a selection of the same rows: then X's
@@ -347,7 +327,7 @@ func (r *rowPusher) pushOne() bool {
 // selectionVia returns the selection made by view step c (a Reshape or
 // Flatten of X read only by a Gather of rows idx).
 func (r *rowPusher) selectionVia(c *Step, idx *Value) (selection, bool) {
-	if len(c.Out) != 1 || r.out[c.Out[0]] || len(r.cons[c.Out[0]]) != 1 {
+	if len(c.Out) != 1 || r.outputs[c.Out[0]] || len(r.cons[c.Out[0]]) != 1 {
 		return selection{}, false
 	}
 	sel, ok := r.asSelection(r.cons[c.Out[0]][0])
@@ -362,7 +342,7 @@ func (r *rowPusher) selectionVia(c *Step, idx *Value) (selection, bool) {
 func (r *rowPusher) merge(all []selection) (*Value, bool) {
 	g := all[0].gather.Out[0]
 	for _, o := range all[1:] {
-		if !sameShape(o.gather.Out[0].Shape, g.Shape) || r.out[o.gather.Out[0]] {
+		if !sameShape(o.gather.Out[0].Shape, g.Shape) || r.outputs[o.gather.Out[0]] {
 			return nil, false
 		}
 	}
@@ -401,7 +381,7 @@ func (r *rowPusher) rewrite(s *Step, sel selection, all []selection, idx []int) 
 	if s.Node.Op == "LayerNormalization" {
 		ns.P.Axis = len(g.Shape) - 1
 	}
-	r.replace(s, all, append(before, ns))
+	r.substitute(s, all, append(before, ns))
 	r.n++
 }
 
@@ -419,15 +399,15 @@ func (r *rowPusher) attentionRows(s *Step, sel selection, all []selection) bool 
 	copy(in, s.In)
 	in[attentionRows] = sel.idx
 	ns := &Step{Node: s.Node, In: in, Out: []*Value{g}, P: s.P}
-	r.replace(s, all, []*Step{ns})
+	r.substitute(s, all, []*Step{ns})
 	r.n++
 	return true
 }
 
-// replace puts steps where s was, dropping s and the selections of its
+// substitute puts steps where s was, dropping s and the selections of its
 // output, then restores a topological order (the selection's indices
 // may be computed after s).
-func (r *rowPusher) replace(s *Step, all []selection, steps []*Step) {
+func (r *rowPusher) substitute(s *Step, all []selection, steps []*Step) {
 	drop := map[*Step]bool{s: true}
 	for _, o := range all {
 		drop[o.gather], drop[o.view] = true, true

@@ -179,6 +179,18 @@ func randMask(rng *rand.Rand, kind string, batch, queries, keys int) []float32 {
 	return nil
 }
 
+// interleaveRows moves batch-first rows [batch, n, w] to sequence-first
+// [n, batch, w].
+func interleaveRows(x []float32, batch, n, w int) []float32 {
+	y := make([]float32, len(x))
+	for b := range batch {
+		for i := range n {
+			copy(y[(i*batch+b)*w:][:w], x[(b*n+i)*w:][:w])
+		}
+	}
+	return y
+}
+
 // interleavedAttention checks the sequence-first layout (Interleaved:
 // token s of batch b at row s·Batch+b, nn.MultiheadAttention's) against
 // the batch-first reference on the same values, self and cross
@@ -200,16 +212,7 @@ func interleavedAttention(t *testing.T, rng *rand.Rand, pools []*Pool) {
 		s := AttentionShape{Batch: tc.batch, Seq: tc.seq, KVSeq: tc.kv, Heads: tc.heads, HeadDim: tc.dim, LdQ: w, LdK: w, LdV: w, LdOut: w}
 		scale := 1 / math.Sqrt(float64(tc.dim))
 		want := refAttention(s, q, k, v, scale, mask, false)
-		// interleave moves batch-first rows [B, n, w] to sequence-first [n, B, w].
-		interleave := func(x []float32, n int) []float32 {
-			y := make([]float32, len(x))
-			for b := range tc.batch {
-				for i := range n {
-					copy(y[(i*tc.batch+b)*w:][:w], x[(b*n+i)*w:][:w])
-				}
-			}
-			return y
-		}
+		interleave := func(x []float32, n int) []float32 { return interleaveRows(x, tc.batch, n, w) }
 		si := s
 		si.Interleaved = true
 		for _, p := range pools {
@@ -388,16 +391,7 @@ func TestAttentionRows(t *testing.T) {
 		qs, ks, vs := q, k, v
 		if tc.interleaved {
 			s.Interleaved = true
-			interleave := func(x []float32, n int) []float32 {
-				y := make([]float32, len(x))
-				for b := range tc.batch {
-					for i := range n {
-						copy(y[(i*tc.batch+b)*w:][:w], x[(b*n+i)*w:][:w])
-					}
-				}
-				return y
-			}
-			qs, ks, vs = interleave(q, tc.seq), interleave(k, kv), interleave(v, kv)
+			qs, ks, vs = interleaveRows(q, tc.batch, tc.seq, w), interleaveRows(k, tc.batch, kv, w), interleaveRows(v, tc.batch, kv, w)
 		}
 		for _, p := range pools {
 			out := make([]float32, len(rows)*w)
