@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/clip-go/clip/pkg/onnx"
 )
@@ -31,39 +32,18 @@ const attentionRows = 4
 // ones.
 func (p *Plan) KeepOutputs(names []string) (int, error) {
 	if len(names) > 0 {
-		var kept []*Value
-		for _, o := range p.Outputs {
-			for _, n := range names {
-				if o.Name == n {
-					kept = append(kept, o)
-					break
-				}
+		for _, n := range names {
+			if !slices.ContainsFunc(p.Outputs, func(o *Value) bool { return o.Name == n }) {
+				return 0, fmt.Errorf("KeepOutputs: %q is not an output of the plan", n)
 			}
 		}
-		if len(kept) != len(dedup(names)) {
-			return 0, fmt.Errorf("KeepOutputs: %v are not all outputs of the plan", names)
-		}
-		p.Outputs = kept
+		p.Outputs = slices.DeleteFunc(p.Outputs, func(o *Value) bool { return !slices.Contains(names, o.Name) })
 	}
 	p.removeDead()
 	r := &rowPusher{fuser: fuser{p: p}}
 	n := r.run()
 	p.removeDead()
 	return n, nil
-}
-
-func dedup(names []string) []string {
-	var out []string
-	for _, n := range names {
-		dup := false
-		for _, o := range out {
-			dup = dup || o == n
-		}
-		if !dup {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // removeDead drops the steps none of whose outputs is read by a later

@@ -136,7 +136,7 @@ func AttentionRows(p *Pool, s AttentionShape, q, k, v []float32, scale float32, 
 	serial := p.Serial()
 	buf := attnScratch.Get().(*attnBuffers)
 	defer attnScratch.Put(buf)
-	buf.scores = growF32(buf.scores, T)
+	buf.scores = growF32(buf.scores, s.Seq*T) // attentionRows indexes it by query
 	for r, row := range rows {
 		b, i := row/s.Seq, row%s.Seq
 		if s.Interleaved {
@@ -145,27 +145,18 @@ func AttentionRows(p *Pool, s AttentionShape, q, k, v []float32, scale float32, 
 		if row < 0 || row >= s.Batch*s.Seq {
 			return fmt.Errorf("kernels: AttentionRows: row %d outside %d×%d queries", row, s.Batch, s.Seq)
 		}
-		n := T
+		keys := T
 		if causal {
-			n = i + 1
+			keys = i + 1
 		}
-		var mrow []float32
-		if mask != nil {
-			m := mask
-			if maskPerBatch {
-				m = mask[b*ms : (b+1)*ms]
-			}
-			mrow = s.maskRow(m, i)[:n]
+		m := mask
+		if maskPerBatch {
+			m = mask[b*ms : (b+1)*ms]
 		}
+		// Query i alone is attentionHead's block [i, i+1).
 		for h := range s.Heads {
 			qo, ko, vo, _, hs := headOffsets(s, b, h)
-			sc := buf.scores[:n]
-			Sgemm(serial, false, true, 1, n, D, scale, q[qo+i*hs.LdQ:], hs.LdQ, k[ko:], hs.LdK, 0, sc, n)
-			for j := range mrow {
-				sc[j] += mrow[j]
-			}
-			softmaxRow(sc, sc)
-			Sgemm(serial, false, false, 1, D, n, 1, sc, n, v[vo:], hs.LdV, 0, out[r*s.LdOut+h*D:], s.LdOut)
+			attentionRows(serial, hs, q[qo+i*hs.LdQ:], k[ko:], v[vo:], scale, m, causal, i, i+1, keys, buf.scores, out[r*s.LdOut+h*D:])
 		}
 	}
 	return nil
